@@ -1,0 +1,16 @@
+"""Lego Edit bricks: value types, the brick registry, workflows, the executor and the built-in bricks."""
+
+from bricks.values import ValueType
+from bricks.registry import Backend, Brick, BrickContext, BrickError, BrickUnavailable, Port, Registry, default_registry
+
+__all__ = [
+    "Backend",
+    "Brick",
+    "BrickContext",
+    "BrickError",
+    "BrickUnavailable",
+    "Port",
+    "Registry",
+    "ValueType",
+    "default_registry",
+]

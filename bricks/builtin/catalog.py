@@ -1,0 +1,180 @@
+"""Declarations of the built-in bricks: the reference Builder's vocabulary (DESIGN.md, "Brick catalog").
+
+Backends are attached by the modules beside this one; a brick whose only backend needs a model
+that this build cannot run stays in the catalog as unavailable, with the reason.
+"""
+
+from __future__ import annotations
+
+from bricks.registry import Backend, Brick, Port
+from bricks.values import ValueType
+
+IMAGE, MASK, STR, FLOAT = ValueType.IMAGE, ValueType.MASK, ValueType.STR, ValueType.FLOAT
+
+
+def model_backend(name: str, model: str, what: str) -> Backend:
+    """A model backend not runnable in this build: honest about it, with the command that will fix it."""
+    return Backend(
+        name=name,
+        fn=None,
+        kind="model",
+        exclusive=True,
+        fix=f"lego-edit models pull {model}",
+        notes=f"needs the {what} model",
+    )
+
+
+def _ratio(side: str) -> Port:
+    return Port(f"{side}_ratio", FLOAT, optional=True, doc=f"fraction of the width/height to add on the {side}")
+
+
+RES = Brick(
+    "RES",
+    "Segment the object or region the prompt names; also returns a cut-out preview of it.",
+    (Port("image", IMAGE), Port("prompt", STR, doc="short noun phrase naming the object, e.g. 'dog', 'red car', 'sky'")),
+    (Port("mask", MASK), Port("image", IMAGE, doc="the object cut out on a transparent background")),
+    "The prompt names one object or region, not an action. Offline it understands colours ('red object'), "
+    "positions ('left person') and broad regions (sky, background, foreground).",
+)
+SOS = Brick(
+    "SOS",
+    "Segment the most salient (main) object of the image.",
+    (Port("image", IMAGE),),
+    (Port("mask", MASK), Port("image", IMAGE, doc="the object cut out on a transparent background")),
+    "Use when the instruction refers to 'the subject' or 'the main object' without naming it.",
+)
+MASK_SEG = Brick(
+    "MASK-SEG",
+    "Segment the object lying inside a rough mask (e.g. a user's selection) precisely.",
+    (Port("image", IMAGE), Port("mask", MASK, doc="rough region around the object")),
+    (Port("mask", MASK), Port("image", IMAGE, doc="the object cut out on a transparent background")),
+    "The rough mask must contain the object.",
+)
+ADD_PRED = Brick(
+    "ADD-PRED",
+    "Predict where a described new object should go (inside the mask if one is given).",
+    (Port("image", IMAGE), Port("prompt", STR, doc="the object to add"), Port("mask", MASK, optional=True)),
+    (Port("mask", MASK),),
+    "Use before FLUX-FILL when the user did not say exactly where to add an object.",
+)
+CMI_PRED = Brick(
+    "CMI-PRED",
+    "Caption the image; with ratios, also expand the canvas and give the mask of the new area for outpainting.",
+    (Port("image", IMAGE), _ratio("left"), _ratio("right"), _ratio("top"), _ratio("bottom")),
+    (Port("caption", STR), Port("image", IMAGE, optional=True), Port("mask", MASK, optional=True)),
+    "Ratios are fractions of the current width (left/right) or height (top/bottom); null means none. "
+    "Image and mask outputs are null when no ratio is given.",
+)
+BBOX = Brick(
+    "BBOX",
+    "Bounding box of a mask, as a filled rectangular mask.",
+    (Port("mask", MASK),),
+    (Port("mask", MASK),),
+)
+INVERSE = Brick(
+    "INVERSE",
+    "Mask difference mask1 minus mask2 (mask1 null = the whole image), or the difference of two images.",
+    (Port("mask1", MASK, optional=True), Port("mask2", MASK, optional=True),
+     Port("image1", IMAGE, optional=True), Port("image2", IMAGE, optional=True)),
+    (Port("mask", MASK, optional=True), Port("image", IMAGE, optional=True)),
+    "Give masks or images, not both. INVERSE(mask1=null, mask2=M) is the complement of M.",
+)
+COMPOSE = Brick(
+    "COMPOSE",
+    "Union of two masks, or image2 laid over image1 (using image2's alpha).",
+    (Port("mask1", MASK, optional=True), Port("mask2", MASK, optional=True),
+     Port("image1", IMAGE, optional=True), Port("image2", IMAGE, optional=True)),
+    (Port("mask", MASK, optional=True), Port("image", IMAGE, optional=True)),
+    "Give two masks or two images of the same size.",
+)
+RESIZE = Brick(
+    "RESIZE",
+    "Scale the valid (non-empty) part of a mask or image about its centre.",
+    (Port("mask", MASK, optional=True), Port("image", IMAGE, optional=True), Port("ratio", FLOAT, doc="scale factor, e.g. 1.5")),
+    (Port("mask", MASK, optional=True), Port("image", IMAGE, optional=True)),
+    "Give a mask or an image. The canvas size stays the same.",
+)
+FASTINPAINT = Brick(
+    "FASTINPAINT",
+    "Quickly remove what the mask covers and fill it from the surroundings.",
+    (Port("image", IMAGE), Port("mask", MASK)),
+    (Port("image", IMAGE), Port("score", FLOAT, doc="0..1, how plausible the fill is (higher is better)")),
+    "The mask should cover the whole object, shadow included; it is dilated a little.",
+)
+FLUX_INPAINT = Brick(
+    "FLUX-INPAINT",
+    "High-quality object removal, refining a pre-inpainted image.",
+    (Port("image", IMAGE), Port("mask", MASK), Port("preimage", IMAGE, doc="output of FASTINPAINT"),
+     Port("score", FLOAT, doc="score of FASTINPAINT")),
+    (Port("image", IMAGE),),
+    "Run FASTINPAINT first and pass its image and score.",
+)
+FLUX_FILL = Brick(
+    "FLUX-FILL",
+    "Generate what the prompt describes inside the mask; also used for outpainting.",
+    (Port("image", IMAGE), Port("mask", MASK), Port("prompt", STR), Port("preimage", IMAGE, optional=True)),
+    (Port("image", IMAGE),),
+)
+FLUX_RCM = Brick(
+    "FLUX-RCM",
+    "Change the colour or material of the masked object.",
+    (Port("image", IMAGE), Port("mask", MASK), Port("prompt", STR, doc="the new colour or material, e.g. 'red', 'wooden'")),
+    (Port("image", IMAGE),),
+    "Offline only colours are understood; shading is kept.",
+)
+FLUX_CBG = Brick(
+    "FLUX-CBG",
+    "Change the background (the mask covers the background).",
+    (Port("image", IMAGE), Port("mask", MASK, doc="the background region"), Port("prompt", STR, doc="the new background")),
+    (Port("image", IMAGE),),
+    "Offline: a named colour, 'blur'/'blurred', or a '<colour> to <colour> gradient'.",
+)
+FLUX_STYLE = Brick(
+    "FLUX-STYLE",
+    "Render the whole image, or the masked part, in a style.",
+    (Port("image", IMAGE), Port("mask", MASK, optional=True), Port("prompt", STR, doc="what the image shows (a caption)"),
+     Port("style", STR, doc="e.g. 'watercolor style', 'pencil sketch'")),
+    (Port("image", IMAGE),),
+    "Offline: pencil sketch, colour pencil, watercolour, cartoon, oil painting, black and white, sepia.",
+)
+FLUX_ENV = Brick(
+    "FLUX-ENV",
+    "Change weather, season or time of day.",
+    (Port("image", IMAGE), Port("prompt", STR, doc="e.g. 'at sunset', 'at night', 'in winter', 'in fog'")),
+    (Port("image", IMAGE),),
+    "Offline this is colour grading: sunset, night, winter, fog.",
+)
+FLUX_POSE = Brick(
+    "FLUX-POSE",
+    "Change a person's or animal's pose or expression.",
+    (Port("image", IMAGE), Port("prompt", STR)),
+    (Port("image", IMAGE),),
+)
+FLUX_BRIGHT = Brick(
+    "FLUX-BRIGHT",
+    "Change the brightness of the image.",
+    (Port("image", IMAGE), Port("ratio", FLOAT, doc="0..1; 0.5 = unchanged, higher is brighter")),
+    (Port("image", IMAGE),),
+)
+
+ALL = (RES, SOS, MASK_SEG, ADD_PRED, CMI_PRED, BBOX, INVERSE, COMPOSE, RESIZE, FASTINPAINT, FLUX_INPAINT,
+       FLUX_FILL, FLUX_RCM, FLUX_CBG, FLUX_STYLE, FLUX_ENV, FLUX_POSE, FLUX_BRIGHT)
+
+# Model backends come first (preferred); this build cannot run them yet, so the classical
+# backends attached by the sibling modules are the active ones.
+for _brick, _backend in (
+    (RES, model_backend("grounded-sam", "grounded-sam", "Grounding DINO + SAM segmentation")),
+    (SOS, model_backend("birefnet", "birefnet", "BiRefNet salient-object")),
+    (MASK_SEG, model_backend("birefnet", "birefnet", "BiRefNet salient-object")),
+    (ADD_PRED, model_backend("builder-vlm", "builder", "Builder VLM")),
+    (CMI_PRED, model_backend("captioner", "captioner", "image captioning")),
+    (FASTINPAINT, model_backend("lama", "lama", "LaMa inpainting")),
+    (FLUX_INPAINT, model_backend("flux-fill", "flux-fill", "FLUX.1-Fill")),
+    (FLUX_FILL, model_backend("flux-fill", "flux-fill", "FLUX.1-Fill")),
+    (FLUX_RCM, model_backend("flux-fill+lego-rcm", "lego-loras", "FLUX.1-Fill with the Lego-Edit RCM LoRA")),
+    (FLUX_CBG, model_backend("flux-fill", "flux-fill", "FLUX.1-Fill")),
+    (FLUX_STYLE, model_backend("flux-fill+lego-style", "lego-loras", "FLUX.1-Fill with the Lego-Edit style LoRA")),
+    (FLUX_ENV, model_backend("flux-fill+lego-env", "lego-loras", "FLUX.1-Fill with the Lego-Edit environment LoRA")),
+    (FLUX_POSE, model_backend("flux-fill+lego-pose", "lego-loras", "FLUX.1-Fill with the Lego-Edit pose LoRA")),
+):
+    _brick.backends.append(_backend)

@@ -1,0 +1,219 @@
+"""Brick descriptions and the registry the Builder and the Executor share.
+
+A brick is described once — name, purpose, typed ports, constraints, backends in order of
+preference — and from then on the Builder's prompt lists it and the Executor can run it.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterable, Iterator
+
+from bricks.values import ValueType
+
+log = logging.getLogger("lego_edit.bricks")
+
+ENTRY_POINT_GROUP = "lego_edit.bricks"
+
+
+class BrickError(Exception):
+    """A brick could not do what it was asked; the message is meant for the user."""
+
+
+class BrickUnavailable(BrickError):
+    """No backend of the brick can run here; the message says what fixes it."""
+
+
+class Cancelled(Exception):
+    """Raised inside a brick (via `ctx.raise_if_cancelled`) when its job was cancelled."""
+
+
+@dataclass(frozen=True)
+class Port:
+    name: str
+    type: ValueType
+    optional: bool = False
+    doc: str = ""
+
+
+def _always_available() -> str | None:
+    return None
+
+
+@dataclass
+class Backend:
+    """One way of running a brick. `fn(ctx, **inputs) -> {output: value}`.
+
+    `check()` returns None when the backend can run, else the reason it cannot; `fix` is the
+    command that makes it available. `exclusive` backends (GPU models) run one at a time.
+    """
+
+    name: str
+    fn: Callable[..., dict[str, Any]] | None
+    kind: str = "classical"  # "classical" | "model"
+    check: Callable[[], str | None] = _always_available
+    fix: str = ""
+    exclusive: bool = False
+    notes: str = ""
+
+    def unavailable_reason(self) -> str | None:
+        if self.fn is None:
+            return f"{self.notes or 'this backend'}: not runnable in this build yet"
+        try:
+            return self.check()
+        except Exception as exc:  # a broken availability probe must not take the catalog down
+            return f"availability check failed: {exc}"
+
+
+@dataclass
+class Brick:
+    name: str
+    purpose: str
+    inputs: tuple[Port, ...]
+    outputs: tuple[Port, ...]
+    constraints: str = ""
+    backends: list[Backend] = field(default_factory=list)
+    examples: tuple[str, ...] = ()
+
+    def input(self, name: str) -> Port | None:
+        return next((p for p in self.inputs if p.name == name), None)
+
+    def output(self, name: str) -> Port | None:
+        return next((p for p in self.outputs if p.name == name), None)
+
+    def backend(self, name: str, **options: Any) -> Callable[[Callable[..., dict[str, Any]]], Callable[..., dict[str, Any]]]:
+        """Decorator adding a backend (in order of preference: first added, first tried)."""
+
+        def register(fn: Callable[..., dict[str, Any]]) -> Callable[..., dict[str, Any]]:
+            self.backends.append(Backend(name=name, fn=fn, **options))
+            return fn
+
+        return register
+
+    def active_backend(self, prefer: str | None = None) -> Backend | None:
+        """The backend that runs: `prefer` if it is usable, else the first usable one."""
+        usable = [b for b in self.backends if b.unavailable_reason() is None]
+        if prefer:
+            for b in usable:
+                if b.name == prefer:
+                    return b
+        return usable[0] if usable else None
+
+    def status(self) -> dict[str, Any]:
+        """Catalog entry: which backend is active and why the others are not."""
+        backends = []
+        for b in self.backends:
+            reason = b.unavailable_reason()
+            backends.append({"name": b.name, "kind": b.kind, "available": reason is None,
+                             "reason": reason, "fix": b.fix if reason else ""})
+        active = self.active_backend()
+        return {
+            "name": self.name,
+            "purpose": self.purpose,
+            "inputs": [{"name": p.name, "type": str(p.type), "optional": p.optional, "doc": p.doc} for p in self.inputs],
+            "outputs": [{"name": p.name, "type": str(p.type), "optional": p.optional, "doc": p.doc} for p in self.outputs],
+            "constraints": self.constraints,
+            "available": active is not None,
+            "active_backend": active.name if active else None,
+            "backends": backends,
+        }
+
+    def unavailable_message(self) -> str:
+        parts = []
+        for b in self.backends:
+            reason = b.unavailable_reason()
+            fix = f" (fix: {b.fix})" if b.fix else ""
+            parts.append(f"{b.name}: {reason}{fix}")
+        detail = "; ".join(parts) if parts else "it has no backend"
+        return f"{self.name} cannot run here — {detail}"
+
+
+@dataclass
+class BrickContext:
+    """What a running brick may use: progress reporting, cancellation, models, device, log."""
+
+    progress: Callable[[float, str], None] = lambda fraction, message="": None
+    cancelled: Callable[[], bool] = lambda: False
+    models: Any = None
+    device: str = "cpu"
+    log: logging.Logger = log
+
+    def raise_if_cancelled(self) -> None:
+        if self.cancelled():
+            raise Cancelled()
+
+
+class Registry:
+    """Name -> Brick. Thread-safe for reads; registration normally happens at start-up."""
+
+    def __init__(self, bricks: Iterable[Brick] = ()) -> None:
+        self._bricks: dict[str, Brick] = {}
+        self._lock = threading.Lock()
+        for b in bricks:
+            self.register(b)
+
+    def register(self, brick: Brick, *, replace: bool = False) -> Brick:
+        with self._lock:
+            if brick.name in self._bricks and not replace:
+                raise ValueError(f"a brick named {brick.name} is already registered")
+            self._bricks[brick.name] = brick
+        return brick
+
+    def get(self, name: str) -> Brick | None:
+        return self._bricks.get(name)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._bricks
+
+    def __iter__(self) -> Iterator[Brick]:
+        return iter(list(self._bricks.values()))
+
+    def names(self) -> list[str]:
+        return list(self._bricks)
+
+    def catalog(self) -> list[dict[str, Any]]:
+        return [b.status() for b in self]
+
+    def load_entry_points(self) -> list[str]:
+        """Register third-party bricks from the `lego_edit.bricks` entry-point group.
+
+        An entry point may name a Brick, an iterable of Bricks, or a callable taking the registry.
+        A plug-in that fails to load is logged and skipped: one broken package must not take the
+        daemon down.
+        """
+        from importlib.metadata import entry_points
+
+        loaded = []
+        for ep in entry_points(group=ENTRY_POINT_GROUP):
+            try:
+                obj = ep.load()
+                if isinstance(obj, Brick):
+                    self.register(obj)
+                elif callable(obj):
+                    obj(self)
+                else:
+                    for b in obj:
+                        self.register(b)
+                loaded.append(ep.name)
+            except Exception:
+                log.exception("could not load brick entry point %s", ep.name)
+        return loaded
+
+
+_default: Registry | None = None
+_default_lock = threading.Lock()
+
+
+def default_registry() -> Registry:
+    """The built-in bricks plus installed third-party ones, built once per process."""
+    global _default
+    with _default_lock:
+        if _default is None:
+            from bricks.builtin import builtin_bricks
+
+            reg = Registry(builtin_bricks())
+            reg.load_entry_points()
+            _default = reg
+        return _default
