@@ -1,0 +1,234 @@
+"""Strict checking of a parsed workflow against the brick registry.
+
+Every problem is reported at once, each with its step and field, so a person (or the Builder's
+self-repair loop) can fix them all in one go. Warnings do not stop a run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from bricks.registry import Registry
+from bricks.values import ValueType
+from bricks.workflow import Ref, Workflow
+
+INIT_TYPES: dict[str, ValueType] = {"image": ValueType.IMAGE, "mask": ValueType.MASK}
+
+
+@dataclass(frozen=True)
+class Problem:
+    message: str
+    step: Any = None  # step number, or None for the workflow as a whole
+    field: str | None = None  # "input.mask", "output.image", "model", "result", ...
+    severity: str = "error"  # "error" | "warning"
+
+    def __str__(self) -> str:
+        where = "workflow" if self.step is None else f"step {self.step}"
+        if self.field:
+            where += f" {self.field}"
+        return f"{where}: {self.message}"
+
+
+@dataclass
+class CheckReport:
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == "error"]
+
+    @property
+    def warnings(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == "warning"]
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    def summary(self) -> str:
+        return "\n".join(str(p) for p in self.problems)
+
+
+class InvalidWorkflow(ValueError):
+    """Raised by the executor (and the Builder) when a workflow does not check clean."""
+
+    def __init__(self, report: CheckReport) -> None:
+        self.report = report
+        errors = report.errors
+        super().__init__(f"{len(errors)} problem(s) in the workflow:\n" + "\n".join(str(p) for p in errors))
+
+
+Constraint = Callable[[Workflow], Iterable[str]]
+
+
+def _literal_ok(value: Any, expected: ValueType) -> bool:
+    if expected is ValueType.FLOAT:
+        if isinstance(value, bool):
+            return False
+        if isinstance(value, (int, float)):
+            return True
+        if isinstance(value, str):
+            try:
+                float(value)
+                return True
+            except ValueError:
+                return False
+        return False
+    if expected is ValueType.STR:
+        return isinstance(value, str)
+    return False  # Images and Masks only arrive by reference
+
+
+def check(
+    workflow: Workflow,
+    registry: Registry,
+    *,
+    inits: Sequence[str] = ("image", "mask"),
+    constraints: Sequence[Constraint] = (),
+) -> CheckReport:
+    """Check `workflow` against `registry`; `inits` are the caller inputs that exist (init[...])."""
+    problems: list[Problem] = []
+    err = problems.append
+    numbers: dict[Any, int] = {}
+    produced: dict[tuple[int, str], ValueType] = {}  # (step, key) -> type, for well-formed steps
+    position: dict[int, int] = {}
+
+    for index, step in enumerate(workflow.steps):
+        n = step.number
+        if not isinstance(n, int) or isinstance(n, bool):
+            err(Problem(f"step number {n!r} is not an integer", step=n if n is not None else f"#{index + 1}", field="step"))
+        elif n in numbers:
+            err(Problem(f"step number {n} is used twice", step=n, field="step"))
+        else:
+            numbers[n] = index
+            position[n] = index
+        brick = registry.get(step.model) if isinstance(step.model, str) else None
+        if brick is None:
+            err(Problem(f"unknown brick {step.model!r}", step=n, field="model"))
+            continue
+        for key, declared in step.outputs.items():
+            port = brick.output(key)
+            if port is None:
+                err(Problem(f"{brick.name} has no output {key!r} (outputs: {', '.join(p.name for p in brick.outputs)})",
+                            step=n, field=f"output.{key}"))
+            elif declared is not None and isinstance(n, int) and declared != Ref(n, key):
+                err(Problem(f"output {key!r} must be written as step{n}[{key}], not {declared}", step=n,
+                            field=f"output.{key}"))
+        if isinstance(n, int):
+            for port in brick.outputs:
+                declared_null = port.name in step.outputs and step.outputs[port.name] is None
+                if not declared_null:
+                    produced[(n, port.name)] = port.type
+
+    for step in workflow.steps:
+        n = step.number
+        brick = registry.get(step.model) if isinstance(step.model, str) else None
+        if brick is None:
+            continue
+        for name, value in step.inputs.items():
+            port = brick.input(name)
+            fld = f"input.{name}"
+            if port is None:
+                err(Problem(f"{brick.name} has no input {name!r} (inputs: {', '.join(p.name for p in brick.inputs)})",
+                            step=n, field=fld))
+                continue
+            if isinstance(value, Ref):
+                actual = _ref_type(value, n, position, produced, inits, registry, workflow, err, fld)
+                if actual is not None and actual is not port.type:
+                    err(Problem(f"type mismatch: {value} is a {actual}, {brick.name}.{name} needs a {port.type}",
+                                step=n, field=fld))
+            elif value is None:
+                if not port.optional:
+                    err(Problem(f"required input {name!r} is null", step=n, field=fld))
+            elif not _literal_ok(value, port.type):
+                err(Problem(f"{brick.name}.{name} needs a {port.type}, got the literal {value!r}", step=n, field=fld))
+        for port in brick.inputs:
+            if not port.optional and port.name not in step.inputs:
+                err(Problem(f"missing required input {port.name!r} ({port.type})", step=n, field=f"input.{port.name}"))
+
+    _check_cycles(workflow, err)
+
+    if not workflow.result:
+        said = f" ({workflow.result_raw!r})" if workflow.result_raw not in (None, "", []) else ""
+        err(Problem(f"the result names no step output{said}", field="result"))
+    for ref in workflow.result:
+        if ref.step is None:
+            if ref.key not in inits:
+                err(Problem(f"{ref} is not a caller input (have: {', '.join(inits)})", field="result"))
+        elif ref.step not in numbers:
+            err(Problem(f"{ref} refers to step {ref.step}, which does not exist", field="result"))
+        elif (ref.step, ref.key) not in produced:
+            err(Problem(f"{ref}: step {ref.step} has no output {ref.key!r}", field="result"))
+
+    used = {(r.step, r.key) for s in workflow.steps for _, r in s.refs()} | {(r.step, r.key) for r in workflow.result}
+    for step in workflow.steps:
+        for key, declared in step.outputs.items():
+            if declared is not None and isinstance(step.number, int) and (step.number, key) in produced \
+                    and (step.number, key) not in used:
+                problems.append(Problem(f"output {key!r} is not used by any step or the result", step=step.number,
+                                        field=f"output.{key}", severity="warning"))
+
+    for constraint in constraints:
+        for message in constraint(workflow):
+            err(Problem(message, field="constraint"))
+    return CheckReport(problems)
+
+
+def _ref_type(ref: Ref, n: Any, position: dict[int, int], produced: dict[tuple[int, str], ValueType],
+              inits: Sequence[str], registry: Registry, workflow: Workflow, err: Callable[[Problem], None],
+              fld: str) -> ValueType | None:
+    if ref.step is None:
+        if ref.key not in INIT_TYPES:
+            err(Problem(f"{ref}: the caller inputs are {', '.join(f'init[{k}]' for k in INIT_TYPES)}", step=n, field=fld))
+            return None
+        if ref.key not in inits:
+            err(Problem(f"{ref} is not supplied by the caller", step=n, field=fld))
+        return INIT_TYPES[ref.key]
+    if ref.step == n:
+        err(Problem(f"{ref} refers to the step itself (a cycle)", step=n, field=fld))
+        return None
+    if ref.step not in position:
+        err(Problem(f"{ref} refers to step {ref.step}, which does not exist", step=n, field=fld))
+        return None
+    if isinstance(n, int) and n in position and position[ref.step] > position[n]:
+        err(Problem(f"{ref} refers to step {ref.step}, which comes later", step=n, field=fld))
+        return produced.get((ref.step, ref.key))
+    source = workflow.steps[position[ref.step]]
+    brick = registry.get(source.model) if isinstance(source.model, str) else None
+    if brick is None:
+        return None  # already reported at that step
+    if (ref.step, ref.key) not in produced:
+        if brick.output(ref.key) is None:
+            err(Problem(f"{ref}: {brick.name} has no output {ref.key!r}", step=n, field=fld))
+        else:
+            err(Problem(f"{ref}: step {ref.step} declares output {ref.key!r} as null", step=n, field=fld))
+        return None
+    return produced[(ref.step, ref.key)]
+
+
+def _check_cycles(workflow: Workflow, err: Callable[[Problem], None]) -> None:
+    """Report each step that lies on a dependency cycle of two or more steps."""
+    deps = {k: v for k, v in workflow.dependencies().items() if isinstance(k, int)}
+    state: dict[int, int] = {}  # 1 = on the stack, 2 = done
+    on_cycle: set[int] = set()
+
+    def visit(node: int, stack: list[int]) -> None:
+        state[node] = 1
+        stack.append(node)
+        for dep in deps.get(node, ()):
+            if dep not in deps or dep == node:
+                continue
+            if state.get(dep) == 1:
+                on_cycle.update(stack[stack.index(dep):])
+            elif state.get(dep) is None:
+                visit(dep, stack)
+        stack.pop()
+        state[node] = 2
+
+    for node in deps:
+        if node not in state:
+            visit(node, [])
+    for node in sorted(on_cycle):
+        err(Problem(f"step {node} is part of a dependency cycle", step=node, field="input"))

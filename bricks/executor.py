@@ -1,0 +1,273 @@
+"""Runs a checked workflow: dependency order, overlapping branches, events, caching, cancellation.
+
+The caller's thread schedules; bricks run in a thread pool (numpy and OpenCV release the GIL).
+Backends marked `exclusive` (GPU models) take one process-wide lock, so they run one at a time.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Mapping
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from bricks.cache import StepCache, content_key, step_key
+from bricks.checker import InvalidWorkflow, check
+from bricks.registry import Brick, BrickContext, BrickError, BrickUnavailable, Cancelled, Registry
+from bricks.values import ValueType, conforms, type_of
+from bricks.workflow import Ref, Step, Workflow
+
+log = logging.getLogger("lego_edit.executor")
+
+EXCLUSIVE_LOCK = threading.Lock()
+
+
+@dataclass
+class Event:
+    """`step_started`, `progress`, `step_finished` (seconds, cached) or `output` (key, value)."""
+
+    kind: str
+    step: int | None = None
+    brick: str | None = None
+    fraction: float = 0.0
+    message: str = ""
+    seconds: float | None = None
+    cached: bool = False
+    key: str | None = None
+    value: Any = None
+
+
+@dataclass
+class RunResult:
+    outputs: dict[str, Any]  # "stepN[key]" -> value
+    result: list[tuple[str, Any]]  # the workflow's result refs with their values, in order
+    seconds: dict[int, float] = field(default_factory=dict)
+    executed: list[int] = field(default_factory=list)
+    cached: list[int] = field(default_factory=list)
+
+
+class StepFailed(Exception):
+    def __init__(self, step: int, brick: str, cause: str, unavailable: bool = False) -> None:
+        self.step, self.brick, self.cause, self.unavailable = step, brick, cause, unavailable
+        super().__init__(f"step {step} ({brick}) failed: {cause}")
+
+
+class RunCancelled(Exception):
+    pass
+
+
+def _frozen(value: Any) -> Any:
+    """Read-only view: no brick can modify a caller's pixels or a cached output in place."""
+    if isinstance(value, np.ndarray) and value.flags.writeable:
+        value = value.view()
+        value.flags.writeable = False
+    return value
+
+
+def check_inputs(inputs: Mapping[str, Any]) -> dict[str, Any]:
+    image = inputs.get("image")
+    mask = inputs.get("mask")
+    if not conforms(image, ValueType.IMAGE):
+        raise ValueError("init[image] must be an RGBA uint8 image (H x W x 4)")
+    if mask is not None:
+        if not conforms(mask, ValueType.MASK):
+            raise ValueError("init[mask] must be a uint8 mask (H x W)")
+        if mask.shape != image.shape[:2]:
+            raise ValueError(f"the mask is {mask.shape[1]}x{mask.shape[0]} but the image is "
+                             f"{image.shape[1]}x{image.shape[0]}")
+    return {"image": _frozen(image), "mask": _frozen(mask)}
+
+
+class Executor:
+    def __init__(self, registry: Registry, *, cache: StepCache | None = None, max_workers: int = 4,
+                 backend_prefs: Mapping[str, str] | None = None, models: Any = None, device: str = "cpu") -> None:
+        self.registry = registry
+        self.cache = cache if cache is not None else StepCache()
+        self.backend_prefs = dict(backend_prefs or {})
+        self.models = models
+        self.device = device
+        self._pool = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="brick")
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=False, cancel_futures=True)
+
+    def run(self, workflow: Workflow, inputs: Mapping[str, Any], *, on_event: Callable[[Event], None] | None = None,
+            cancel: threading.Event | None = None) -> RunResult:
+        inputs = check_inputs(inputs)
+        present = [k for k, v in inputs.items() if v is not None]
+        report = check(workflow, self.registry, inits=present)
+        if not report.ok:
+            raise InvalidWorkflow(report)
+        return _Run(self, workflow, inputs, on_event, cancel or threading.Event()).execute()
+
+
+class _Run:
+    """State of one execution; lives only for the duration of `Executor.run`."""
+
+    def __init__(self, executor: Executor, workflow: Workflow, inputs: dict[str, Any],
+                 on_event: Callable[[Event], None] | None, cancel: threading.Event) -> None:
+        self.ex, self.wf, self.cancel = executor, workflow, cancel
+        self.values: dict[Ref, Any] = {Ref(None, k): v for k, v in inputs.items()}
+        self.keys: dict[Ref, str] = {}
+        self.inputs = inputs
+        self._emit_lock = threading.Lock()
+        self._on_event = on_event
+        self.result = RunResult(outputs={}, result=[])
+        self._abort = threading.Event()  # set when a step fails: its running siblings stop early
+
+    def emit(self, event: Event) -> None:
+        if self._on_event is not None:
+            with self._emit_lock:
+                self._on_event(event)
+
+    def key_of(self, ref: Ref) -> str:
+        if ref not in self.keys:  # caller inputs are hashed lazily: a zero-step run hashes nothing
+            self.keys[ref] = content_key(self.values.get(ref))
+        return self.keys[ref]
+
+    def execute(self) -> RunResult:
+        steps = {s.number: s for s in self.wf.steps}
+        waiting = {n: {r.step for _, r in s.refs() if r.step is not None} for n, s in steps.items()}
+        dependents: dict[int, list[int]] = {n: [] for n in steps}
+        for n, deps in waiting.items():
+            for d in deps:
+                dependents[d].append(n)
+        ready = [n for n, deps in waiting.items() if not deps]
+        running: dict[Future, tuple[int, str]] = {}
+        failure: BaseException | None = None
+
+        while ready or running:
+            while ready and failure is None and not self.cancel.is_set():
+                step = steps[ready.pop(0)]
+                brick, backend, key = self._prepare(step)
+                cached = self.ex.cache.get(key)
+                if cached is not None:
+                    self._finish(step, brick.name, key, cached, seconds=0.0, was_cached=True)
+                    ready.extend(self._release(step.number, waiting, dependents))
+                else:
+                    running[self.ex._pool.submit(self._call, step, brick, backend)] = (step.number, key)
+            if not running:
+                break
+            done, _ = wait(list(running), timeout=0.05, return_when=FIRST_COMPLETED)
+            for fut in done:
+                n, key = running.pop(fut)
+                try:
+                    outputs, seconds = fut.result()
+                except BaseException as exc:  # noqa: BLE001 - raised below, once running steps stop
+                    failure = failure or exc
+                    self._abort.set()
+                    continue
+                self.ex.cache.put(key, outputs)  # a finished step is worth keeping even if a sibling failed
+                if failure is None:
+                    self._finish(steps[n], steps[n].model, key, outputs, seconds=seconds, was_cached=False)
+                    ready.extend(self._release(n, waiting, dependents))
+        if isinstance(failure, Cancelled) or (failure is None and self.cancel.is_set()):
+            raise RunCancelled()
+        if failure is not None:
+            raise failure
+        self.result.result = [(str(r), self.values.get(r)) for r in self.wf.result]
+        return self.result
+
+    def _stopping(self) -> bool:
+        return self.cancel.is_set() or self._abort.is_set()
+
+    def _release(self, n: int, waiting: dict[int, set[int]], dependents: dict[int, list[int]]) -> list[int]:
+        freed = []
+        for d in dependents[n]:
+            waiting[d].discard(n)
+            if not waiting[d]:
+                freed.append(d)
+        return freed
+
+    def _prepare(self, step: Step):
+        brick: Brick = self.ex.registry.get(step.model)
+        backend = brick.active_backend(self.ex.backend_prefs.get(brick.name))
+        backend_name = backend.name if backend else "-"
+        literals = {k: v for k, v in step.literals().items()}
+        input_keys = {name: self.key_of(ref) for name, ref in step.refs()}
+        return brick, backend, step_key(brick.name, backend_name, literals, input_keys)
+
+    def _arguments(self, step: Step, brick: Brick) -> dict[str, Any]:
+        args: dict[str, Any] = {}
+        for port in brick.inputs:
+            if port.name not in step.inputs:
+                continue
+            raw = step.inputs[port.name]
+            value = self.values.get(raw) if isinstance(raw, Ref) else raw
+            if value is None and not port.optional:
+                raise StepFailed(step.number, brick.name, f"input {port.name!r} is empty ({raw} produced nothing)")
+            if value is not None and port.type is ValueType.FLOAT:
+                value = float(value)
+            args[port.name] = value
+        return args
+
+    def _call(self, step: Step, brick: Brick, backend) -> tuple[dict[str, Any], float]:
+        n = step.number
+        if backend is None:
+            raise StepFailed(n, brick.name, brick.unavailable_message(), unavailable=True)
+        args = self._arguments(step, brick)
+        self.emit(Event("step_started", step=n, brick=brick.name, message=backend.name))
+
+        def progress(fraction: float, message: str = "") -> None:
+            self.emit(Event("progress", step=n, brick=brick.name, fraction=float(fraction), message=message))
+
+        ctx = BrickContext(progress=progress, cancelled=self._stopping, models=self.ex.models,
+                           device=self.ex.device, log=logging.getLogger(f"lego_edit.brick.{brick.name}"))
+        start = time.perf_counter()
+        try:
+            if backend.exclusive:
+                with EXCLUSIVE_LOCK:
+                    ctx.raise_if_cancelled()
+                    outputs = backend.fn(ctx, **args)
+            else:
+                outputs = backend.fn(ctx, **args)
+        except (Cancelled, StepFailed):
+            raise
+        except BrickUnavailable as exc:
+            raise StepFailed(n, brick.name, str(exc), unavailable=True) from exc
+        except BrickError as exc:
+            raise StepFailed(n, brick.name, str(exc)) from exc
+        except Exception as exc:
+            log.exception("step %s (%s) raised", n, brick.name)
+            raise StepFailed(n, brick.name, f"{type(exc).__name__}: {exc}") from exc
+        seconds = time.perf_counter() - start
+        return self._checked_outputs(step, brick, outputs), seconds
+
+    def _checked_outputs(self, step: Step, brick: Brick, outputs: Any) -> dict[str, Any]:
+        if not isinstance(outputs, dict):
+            raise StepFailed(step.number, brick.name, "the brick returned no outputs")
+        checked = {}
+        for port in brick.outputs:
+            value = outputs.get(port.name)
+            if value is None:
+                if not port.optional:
+                    raise StepFailed(step.number, brick.name, f"the brick produced no {port.name!r}")
+            else:
+                try:
+                    actual = type_of(value)
+                except TypeError as exc:
+                    raise StepFailed(step.number, brick.name, f"output {port.name!r}: {exc}") from exc
+                if actual is not port.type:
+                    raise StepFailed(step.number, brick.name, f"output {port.name!r} is a {actual}, not a {port.type}")
+            checked[port.name] = _frozen(value)
+        return checked
+
+    def _finish(self, step: Step, brick: str, key: str, outputs: dict[str, Any], *, seconds: float,
+                was_cached: bool) -> None:
+        n = step.number
+        for name, value in outputs.items():
+            ref = Ref(n, name)
+            self.values[ref] = value
+            self.keys[ref] = f"{key}:{name}"
+            self.result.outputs[str(ref)] = value
+        (self.result.cached if was_cached else self.result.executed).append(n)
+        self.result.seconds[n] = seconds
+        for name, value in outputs.items():
+            if value is not None:
+                self.emit(Event("output", step=n, brick=brick, key=name, value=value))
+        self.emit(Event("step_finished", step=n, brick=brick, seconds=seconds, cached=was_cached, fraction=1.0))
