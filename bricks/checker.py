@@ -87,8 +87,13 @@ def check(
     *,
     inits: Sequence[str] = ("image", "mask"),
     constraints: Sequence[Constraint] = (),
+    report_unavailable: bool = False,
 ) -> CheckReport:
-    """Check `workflow` against `registry`; `inits` are the caller inputs that exist (init[...])."""
+    """Check `workflow` against `registry`; `inits` are the caller inputs that exist (init[...]).
+
+    `report_unavailable` adds a warning for each brick with no usable backend on this machine: the
+    workflow is still valid (it runs where the models are installed).
+    """
     problems: list[Problem] = []
     err = problems.append
     numbers: dict[Any, int] = {}
@@ -169,6 +174,12 @@ def check(
                     and (step.number, key) not in used:
                 problems.append(Problem(f"output {key!r} is not used by any step or the result", step=step.number,
                                         field=f"output.{key}", severity="warning"))
+
+    if report_unavailable:
+        for step in workflow.steps:
+            brick = registry.get(step.model) if isinstance(step.model, str) else None
+            if brick is not None and brick.active_backend() is None:
+                problems.append(Problem(brick.unavailable_message(), step=step.number, field="model", severity="warning"))
 
     for constraint in constraints:
         for message in constraint(workflow):

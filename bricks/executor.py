@@ -103,6 +103,10 @@ class Executor:
         report = check(workflow, self.registry, inits=present)
         if not report.ok:
             raise InvalidWorkflow(report)
+        for step in workflow.steps:  # fail before spending time on the steps that could run
+            brick = self.registry.get(step.model)
+            if brick.active_backend(self.backend_prefs.get(brick.name)) is None:
+                raise StepFailed(step.number, brick.name, brick.unavailable_message(), unavailable=True)
         return _Run(self, workflow, inputs, on_event, cancel or threading.Event()).execute()
 
 

@@ -1,0 +1,249 @@
+"""The `lego-edit` command line. Heavy modules are imported inside each command, never at start."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from pathlib import Path
+from typing import Any, Callable, Sequence
+
+
+class CliError(Exception):
+    """A user-facing failure: printed as one line, exit status 1."""
+
+
+def _registry():
+    from bricks import default_registry
+
+    return default_registry()
+
+
+def _read_workflow(path: str):
+    from bricks.workflow import WorkflowSyntaxError, parse_workflow
+
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise CliError(f"{path}: no such file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise CliError(f"{path}: cannot read the workflow ({exc})") from None
+    try:
+        return parse_workflow(text)
+    except WorkflowSyntaxError as exc:
+        raise CliError(f"{path}: {exc}") from None
+
+
+def _read_inputs(image_path: str, mask_path: str | None) -> dict[str, Any]:
+    from bricks.imageio import ImageReadError, load_image, load_mask
+
+    try:
+        image = load_image(image_path)
+        mask = load_mask(mask_path) if mask_path else None
+    except ImageReadError as exc:
+        raise CliError(str(exc)) from None
+    if mask is not None and mask.shape != image.shape[:2]:
+        raise CliError(f"{mask_path} is {mask.shape[1]}x{mask.shape[0]} but {image_path} is "
+                       f"{image.shape[1]}x{image.shape[0]}: the mask must match the image")
+    return {"image": image, "mask": mask}
+
+
+class _Progress:
+    """A progress bar on a terminal (tqdm), nothing otherwise; one tick per finished step."""
+
+    def __init__(self, total: int, enabled: bool) -> None:
+        self.bar = None
+        if enabled and total and sys.stderr.isatty():
+            from tqdm import tqdm
+
+            self.bar = tqdm(total=total, unit="step", file=sys.stderr, leave=False)
+
+    def __call__(self, event) -> None:
+        if self.bar is None:
+            return
+        if event.kind == "step_started":
+            self.bar.set_description(f"step {event.step} {event.brick}")
+        elif event.kind == "progress" and event.message:
+            self.bar.set_postfix_str(event.message[:40])
+        elif event.kind == "step_finished":
+            self.bar.update(1)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
+def _execute(workflow, inputs: dict[str, Any], *, quiet: bool = False):
+    from bricks.checker import InvalidWorkflow
+    from bricks.executor import Executor, StepFailed
+
+    executor = Executor(_registry())
+    progress = _Progress(len(workflow.steps), enabled=not quiet)
+    try:
+        return executor.run(workflow, inputs, on_event=progress)
+    except InvalidWorkflow as exc:
+        raise CliError(str(exc)) from None
+    except StepFailed as exc:
+        raise CliError(str(exc)) from None
+    finally:
+        progress.close()
+        executor.close()
+
+
+def _write_outputs(result, workflow, out: str, intermediates: str | None) -> dict[str, Any]:
+    """Save the final image to `out`, other result items beside it, intermediates into a folder."""
+    import numpy as np
+
+    from bricks.imageio import save
+
+    out_path = Path(out)
+    arrays = [(ref, v) for ref, v in result.result if isinstance(v, np.ndarray)]
+    if not arrays:
+        raise CliError("the workflow's result holds no image or mask to write")
+    images = [item for item in arrays if item[1].ndim == 3]
+    main_ref, main_value = (images or arrays)[-1]
+    written = []
+    for ref, value in arrays:
+        path = out_path if ref == main_ref else out_path.with_name(f"{out_path.stem}.{_slug(ref)}.png")
+        save(value, path)
+        written.append({"ref": ref, "path": str(path), "kind": "image" if value.ndim == 3 else "mask"})
+    scalars = {ref: v for ref, v in result.result if not isinstance(v, np.ndarray)}
+    saved = []
+    if intermediates:
+        folder = Path(intermediates)
+        bricks = {s.number: s.model for s in workflow.steps}
+        for ref, value in result.outputs.items():
+            if isinstance(value, np.ndarray):
+                step = int(ref[4:ref.index("[")])
+                path = folder / f"{_slug(ref)}-{bricks[step]}.png"
+                save(value, path)
+                saved.append(str(path))
+    return {"result": written, "values": scalars, "intermediates": saved,
+            "steps": [{"step": n, "brick": bricks_name(workflow, n), "seconds": round(result.seconds[n], 4),
+                       "cached": n in result.cached} for n in sorted(result.seconds)]}
+
+
+def bricks_name(workflow, number: int) -> str:
+    step = workflow.step(number)
+    return step.model if step else "?"
+
+
+def _slug(ref: str) -> str:
+    return ref.replace("[", "-").replace("]", "")
+
+
+# -- commands -----------------------------------------------------------------------------------
+
+def cmd_run(args: argparse.Namespace) -> int:
+    workflow = _read_workflow(args.workflow)
+    inputs = _read_inputs(args.image, args.mask)
+    result = _execute(workflow, inputs, quiet=args.json)
+    summary = _write_outputs(result, workflow, args.output, args.save_intermediates)
+    _report(summary, args.json)
+    return 0
+
+
+def _report(summary: dict[str, Any], as_json: bool) -> None:
+    if as_json:
+        print(json.dumps(summary, indent=2, ensure_ascii=False))
+        return
+    for item in summary["result"]:
+        print(f"wrote {item['path']} ({item['ref']})")
+    for ref, value in summary["values"].items():
+        print(f"{ref} = {value}")
+    if summary["intermediates"]:
+        print(f"saved {len(summary['intermediates'])} intermediate(s)")
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    from bricks.checker import check
+
+    workflow = _read_workflow(args.workflow)
+    report = check(workflow, _registry(), report_unavailable=True)
+    if args.json:
+        print(json.dumps({"ok": report.ok, "problems": [
+            {"severity": p.severity, "step": p.step, "field": p.field, "message": p.message}
+            for p in report.problems]}, indent=2, ensure_ascii=False, default=str))
+    else:
+        for p in report.problems:
+            print(f"{p.severity}: {p}")
+        if report.ok:
+            print(f"{args.workflow}: OK ({len(workflow.steps)} steps)")
+    return 0 if report.ok else 1
+
+
+def cmd_bricks(args: argparse.Namespace) -> int:
+    catalog = _registry().catalog()
+    if args.json:
+        print(json.dumps(catalog, indent=2, ensure_ascii=False))
+        return 0
+    width = max(len(b["name"]) for b in catalog)
+    for b in catalog:
+        if b["available"]:
+            state = f"{b['active_backend']}"
+        else:
+            fixes = [x["fix"] for x in b["backends"] if x["fix"]]
+            state = "unavailable" + (f" — {fixes[0]}" if fixes else "")
+        print(f"{b['name']:<{width}}  {state:<40} {b['purpose']}")
+    return 0
+
+
+# -- parser -------------------------------------------------------------------------------------
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="lego-edit", description="Instruction-based image editing with bricks.")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks")
+    parser.add_argument("--log-level", default="WARNING", help="DEBUG, INFO, WARNING or ERROR")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("run", help="run a workflow file on an image")
+    p.add_argument("workflow")
+    p.add_argument("image")
+    p.add_argument("-o", "--output", required=True, help="where to write the final image (PNG)")
+    p.add_argument("--mask", help="a mask file (init[mask]); same size as the image")
+    p.add_argument("--save-intermediates", metavar="DIR", help="write every intermediate image and mask here")
+    p.add_argument("--json", action="store_true", help="print a JSON summary")
+    p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("validate", help="check a workflow file; exit 0 only if it is valid as written")
+    p.add_argument("workflow")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_validate)
+
+    p = sub.add_parser("bricks", help="list the bricks and their active backends")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_bricks)
+
+    for register in _EXTRA_COMMANDS:
+        register(sub)
+    return parser
+
+
+_EXTRA_COMMANDS: list[Callable[[Any], None]] = []
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=getattr(logging, str(args.log_level).upper(), logging.WARNING),
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        return args.func(args)
+    except CliError as exc:
+        if args.debug:
+            raise
+        print(f"lego-edit: error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("lego-edit: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # anything unexpected: one line, the traceback only with --debug
+        if args.debug:
+            raise
+        print(f"lego-edit: error: {type(exc).__name__}: {exc} (run with --debug for details)", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
