@@ -1,0 +1,58 @@
+"""Any OpenAI-compatible chat-completions endpoint: Ollama, vLLM, llama.cpp server, LM Studio."""
+
+from __future__ import annotations
+
+import json
+import urllib.error
+import urllib.request
+from typing import Any
+
+from builder.chat import ChatModelError, Message, data_url
+
+
+class OpenAIChat:
+    name = "openai"
+
+    def __init__(self, base_url: str, model: str, *, api_key: str = "", timeout: float = 120.0,
+                 image_long_side: int = 448, max_tokens: int = 1024) -> None:
+        if not model:
+            raise ChatModelError("no model name for the openai builder: set builder.openai_model in config.toml "
+                                 "or LEGO_EDIT_OPENAI_MODEL")
+        self.url = base_url.rstrip("/") + "/chat/completions"
+        self.model, self.api_key, self.timeout = model, api_key, timeout
+        self.image_long_side, self.max_tokens = image_long_side, max_tokens
+
+    def _payload(self, messages: list[Message], image: Any | None) -> dict[str, Any]:
+        out: list[dict[str, Any]] = []
+        attached = image is None
+        for m in messages:
+            if m["role"] == "user" and not attached:
+                content = [{"type": "image_url", "image_url": {"url": data_url(image, self.image_long_side)}},
+                           {"type": "text", "text": m["content"]}]
+                out.append({"role": "user", "content": content})
+                attached = True
+            else:
+                out.append(dict(m))
+        return {"model": self.model, "messages": out, "temperature": 0, "max_tokens": self.max_tokens, "stream": False}
+
+    def complete(self, messages: list[Message], image: Any | None) -> str:
+        body = json.dumps(self._payload(messages, image)).encode("utf-8")
+        headers = {"Content-Type": "application/json"}
+        if self.api_key:
+            headers["Authorization"] = f"Bearer {self.api_key}"
+        request = urllib.request.Request(self.url, data=body, headers=headers, method="POST")
+        try:
+            with urllib.request.urlopen(request, timeout=self.timeout) as response:
+                answer = json.loads(response.read().decode("utf-8"))
+        except urllib.error.HTTPError as exc:
+            detail = exc.read().decode("utf-8", "replace")[:300]
+            raise ChatModelError(f"{self.url} answered HTTP {exc.code}: {detail}") from None
+        except (urllib.error.URLError, TimeoutError, OSError) as exc:
+            reason = getattr(exc, "reason", exc)
+            raise ChatModelError(f"cannot reach the builder endpoint {self.url}: {reason}") from None
+        except json.JSONDecodeError:
+            raise ChatModelError(f"{self.url} did not answer with JSON") from None
+        try:
+            return answer["choices"][0]["message"]["content"] or ""
+        except (KeyError, IndexError, TypeError):
+            raise ChatModelError(f"{self.url} answered without choices[0].message.content") from None

@@ -1,0 +1,94 @@
+"""The Builder's prompt, generated from the live brick catalog.
+
+Every registered brick — built-in or third-party — is described from its declaration (purpose,
+typed inputs and outputs, constraints, examples), so a new brick is in the prompt the moment it is
+registered. The layout follows the reference Lego-Edit Builder: tool list, format, rules, examples.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from bricks.registry import Brick, Registry
+from bricks.workflow import Workflow
+
+USER_MASK_NOTE = "The user supplied a mask (init[mask])."
+
+FORMAT = """Answer with your reasoning inside <think>...</think>, then ONE JSON object and nothing else:
+{"process": "<what the workflow does, in a few words>",
+ "pipeline": [
+   {"step": 1, "model": "<TOOL>", "input": {"<input>": <value>, ...}, "output": {"<output>": "step1[<output>]", ...}},
+   ...,
+   {"result": "[stepN[image], ...]"}]}
+Rules:
+- An input value is a reference or a literal. References: init[image] (the user's image), init[mask] (only when the user supplied a mask), stepN[key] (output `key` of an EARLIER step N). Literals: a string, a number, or null for an optional input.
+- Use only the tools listed, only their input and output names, and give every required input.
+- An input's type must match: an Image input takes an Image, a Mask input a Mask.
+- "result" lists the outputs to return to the user, the final edited image last.
+- If the instruction cannot be done with these tools, answer {"refuse": "<why>"} instead."""
+
+
+def describe_brick(brick: Brick, *, flag_unavailable: bool = False) -> str:
+    def port(p) -> str:
+        return f"{p.name} ({p.type}{', optional' if p.optional else ''}){': ' + p.doc if p.doc else ''}"
+
+    lines = [f"### {brick.name}", f"Purpose: {brick.purpose}",
+             "Inputs: " + "; ".join(port(p) for p in brick.inputs),
+             "Outputs: " + "; ".join(port(p) for p in brick.outputs)]
+    if brick.constraints:
+        lines.append(f"Constraints: {brick.constraints}")
+    if flag_unavailable and brick.active_backend() is None:
+        lines.append("Note: not installed on this machine; a workflow using it will not run here.")
+    for example in brick.examples:
+        lines.append(f"Example: {example}")
+    return "\n".join(lines)
+
+
+def usable_bricks(registry: Registry, include_unavailable: bool) -> list[Brick]:
+    return [b for b in registry if include_unavailable or b.active_backend() is not None]
+
+
+def system_prompt(registry: Registry, *, include_unavailable: bool = False,
+                  examples: Sequence[tuple[str, dict[str, Any]]] = ()) -> str:
+    bricks = usable_bricks(registry, include_unavailable)
+    parts = [
+        "You are the Builder of Lego-Edit. You read an image and an editing instruction and write a "
+        "workflow: a chain of calls to the image tools below that carries out the edit. Think about what "
+        "must be segmented, what must change, and in which order; reuse earlier outputs instead of "
+        "recomputing them.",
+        "## Tools",
+        "\n\n".join(describe_brick(b, flag_unavailable=include_unavailable) for b in bricks),
+        "## Format",
+        FORMAT,
+    ]
+    names = {b.name for b in bricks}
+    shown = [(instr, wf) for instr, wf in examples
+             if all(step.get("model") in names for step in wf["pipeline"] if "model" in step)]
+    if shown:
+        parts.append("## Examples")
+        for instruction, workflow in shown:
+            parts.append(f"Instruction: {instruction}\n{json.dumps(workflow, ensure_ascii=False)}")
+    return "\n\n".join(parts)
+
+
+def user_prompt(instruction: str, *, has_mask: bool, constraints: Sequence[Any] = (),
+                previous: Workflow | None = None) -> str:
+    lines = []
+    if has_mask:
+        lines.append(USER_MASK_NOTE)
+    lines.append(f"Instruction: {instruction}")
+    if previous is not None:
+        lines.append("Your previous workflow for this instruction was:\n" + previous.to_json(indent=None)
+                     + "\nKeep the parts of it that the feedback does not concern unchanged.")
+    if constraints:
+        lines.append("The user's feedback, which the workflow must respect:")
+        lines.extend(f"- {c.describe()}" for c in constraints)
+    return "\n".join(lines)
+
+
+def repair_prompt(errors: Sequence[str]) -> str:
+    listed = "\n".join(f"- {e}" for e in errors)
+    return (f"Your workflow cannot run. Problems:\n{listed}\n"
+            "Write the whole workflow again with these fixed, in the same format.")
