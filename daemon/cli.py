@@ -190,6 +190,105 @@ def cmd_bricks(args: argparse.Namespace) -> int:
     return 0
 
 
+def _builder(name: str | None):
+    from builder import Builder, BuilderConfig
+
+    return Builder(_registry(), BuilderConfig.from_env(**({"backend": name} if name else {})))
+
+
+def _plan(builder, image, mask, instruction: str, feedback: Sequence[str]):
+    from builder import PlanError
+
+    try:
+        return builder.plan(instruction, image=image, mask=mask, feedback=list(feedback or []))
+    except PlanError as exc:
+        raise CliError(f"cannot plan {instruction!r}: {exc}") from None
+
+
+def _plan_json(plan) -> dict[str, Any]:
+    return {"reasoning": plan.reasoning, "workflow": plan.workflow.to_dict()}
+
+
+def cmd_plan(args: argparse.Namespace) -> int:
+    if args.batch:
+        if args.image or args.instruction:
+            raise CliError("give either --batch FILE or IMAGE INSTRUCTION, not both")
+        return _plan_batch(args)
+    if not (args.image and args.instruction):
+        raise CliError("plan needs IMAGE and INSTRUCTION (or --batch FILE.jsonl)")
+    inputs = _read_inputs(args.image, args.mask)
+    plan = _plan(_builder(args.builder), inputs["image"], inputs["mask"], args.instruction, args.feedback)
+    if args.json:
+        print(json.dumps(_plan_json(plan), ensure_ascii=False))
+    else:
+        print(f"reasoning: {plan.reasoning}")
+        print(plan.workflow.to_json())
+    return 0
+
+
+def _plan_batch(args: argparse.Namespace) -> int:
+    """One JSON line out per line in; a refused or broken line is reported on its own line."""
+    from builder import PlanError
+
+    builder = _builder(args.builder)
+    try:
+        lines = Path(args.batch).read_text(encoding="utf-8").splitlines()
+    except OSError as exc:
+        raise CliError(f"{args.batch}: {exc.strerror or exc}") from None
+    base = Path(args.batch).parent
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        item_id: Any = number
+        try:
+            item = json.loads(line)
+            if not isinstance(item, dict):
+                raise ValueError("each line must be a JSON object")
+            item_id = item.get("id", number)
+            image_path = item.get("image")
+            inputs = {"image": None, "mask": None}
+            if image_path:
+                mask_path = item.get("mask")
+                inputs = _read_inputs(str(base / image_path),
+                                      str(base / mask_path) if mask_path else None)
+            feedback = item.get("feedback") or []
+            feedback = [feedback] if isinstance(feedback, str) else feedback
+            plan = builder.plan(str(item.get("instruction", "")), image=inputs["image"], mask=inputs["mask"],
+                                feedback=feedback)
+            out = {"id": item_id, **_plan_json(plan)}
+        except (PlanError, CliError, ValueError) as exc:
+            out = {"id": item_id, "error": str(exc)}
+        print(json.dumps(out, ensure_ascii=False), flush=True)
+    return 0
+
+
+def cmd_edit(args: argparse.Namespace) -> int:
+    inputs = _read_inputs(args.image, args.mask)
+    plan = _plan(_builder(args.builder), inputs["image"], inputs["mask"], args.instruction, args.feedback)
+    if args.show_plan:
+        print(f"reasoning: {plan.reasoning}", file=sys.stderr)
+        print(plan.workflow.to_json(), file=sys.stderr)
+    result = _execute(plan.workflow, inputs, quiet=args.json)
+    summary = _write_outputs(result, plan.workflow, args.output, args.save_intermediates)
+    summary["plan"] = _plan_json(plan)
+    _report(summary, args.json)
+    return 0
+
+
+def cmd_sample(args: argparse.Namespace) -> int:
+    """A demo photo: scikit-image's coffee cup (a real photo) with a red ball painted on it."""
+    try:
+        from bricks.samples import red_ball_photo
+    except ImportError as exc:
+        raise CliError(f"the sample photo needs scikit-image (pip install 'lego-edit[dev]'): {exc}") from None
+    from bricks.imageio import save
+
+    image, _ = red_ball_photo(args.size)
+    save(image, args.output)
+    print(f"wrote {args.output} ({args.size}x{args.size}): try  lego-edit edit {args.output} \"remove the red ball\" -o edited.png")
+    return 0
+
+
 # -- parser -------------------------------------------------------------------------------------
 
 def build_parser() -> argparse.ArgumentParser:
@@ -215,6 +314,34 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("bricks", help="list the bricks and their active backends")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_bricks)
+
+    builders = ("rules", "local", "openai")
+    p = sub.add_parser("plan", help="turn an instruction into a workflow (prints reasoning and workflow)")
+    p.add_argument("image", nargs="?")
+    p.add_argument("instruction", nargs="?")
+    p.add_argument("--mask", help="the user's mask (init[mask])")
+    p.add_argument("--feedback", action="append", default=[], metavar="TEXT", help="a correction; repeatable")
+    p.add_argument("--builder", choices=builders, help="builder backend (default: config, else rules)")
+    p.add_argument("--batch", metavar="FILE.jsonl", help='lines {"id","image","instruction","mask"?,"feedback"?}')
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_plan)
+
+    p = sub.add_parser("edit", help="plan an instruction and run it on an image")
+    p.add_argument("image")
+    p.add_argument("instruction")
+    p.add_argument("-o", "--output", required=True, help="where to write the edited image (PNG)")
+    p.add_argument("--mask", help="the user's mask (init[mask])")
+    p.add_argument("--feedback", action="append", default=[], metavar="TEXT", help="a correction; repeatable")
+    p.add_argument("--builder", choices=builders)
+    p.add_argument("--show-plan", action="store_true", help="print the reasoning and workflow to stderr")
+    p.add_argument("--save-intermediates", metavar="DIR")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_edit)
+
+    p = sub.add_parser("sample", help="write a demo photo (needs scikit-image)")
+    p.add_argument("output", nargs="?", default="sample.png")
+    p.add_argument("--size", type=int, default=1024)
+    p.set_defaults(func=cmd_sample)
 
     for register in _EXTRA_COMMANDS:
         register(sub)

@@ -29,16 +29,7 @@ def astronaut() -> np.ndarray:
 
 
 def red_disk_photo(size: int = 1024, centre=(640, 380), radius: int = 150):
-    """A real photo (coffee, scaled to `size`) with a red disk painted on it; returns (image, truth mask)."""
-    import cv2
-    from skimage import data
+    """A real photo with a red ball painted on it; returns (image, truth mask)."""
+    from bricks.samples import red_ball_photo
 
-    photo = cv2.resize(data.coffee(), (size, size), interpolation=cv2.INTER_AREA)
-    truth = np.zeros((size, size), np.uint8)
-    cv2.circle(truth, centre, radius, 255, -1)
-    shaded = photo.copy()
-    yy, xx = np.mgrid[0:size, 0:size]
-    shade = 1.0 - 0.35 * ((xx - centre[0]) ** 2 + (yy - centre[1]) ** 2) / radius**2
-    red = np.stack([210 * shade, 25 * shade, 30 * shade], axis=-1).clip(0, 255).astype(np.uint8)
-    shaded[truth > 0] = red[truth > 0]
-    return rgba(shaded), truth
+    return red_ball_photo(size, centre, radius)
