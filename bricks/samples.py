@@ -6,14 +6,15 @@ import numpy as np
 
 
 def red_ball_photo(size: int = 1024, centre: tuple[int, int] | None = None, radius: int | None = None):
-    """scikit-image's coffee photo at size x size with a shaded red ball painted on; returns (RGBA image, truth mask)."""
+    """scikit-image's rocket photo (a launch pad at dusk, nothing red in it) at size x size with a
+    shaded red ball painted in the sky; returns (RGBA image, truth mask)."""
     import cv2
     from skimage import data
 
-    photo = cv2.resize(data.coffee(), (size, size), interpolation=cv2.INTER_AREA)
-    scale = size / 1024  # the defaults describe a 1024 px photo
-    centre = centre or (round(640 * scale), round(380 * scale))
-    radius = radius or max(4, round(150 * scale))
+    photo = cv2.resize(data.rocket(), (size, size), interpolation=cv2.INTER_CUBIC)
+    scale = size / 1024  # the defaults describe a 1024 px photo: open sky above the rocket
+    centre = centre or (round(560 * scale), round(160 * scale))
+    radius = radius or max(4, round(100 * scale))
     truth = np.zeros((size, size), np.uint8)
     cv2.circle(truth, centre, radius, 255, -1)
     yy, xx = np.mgrid[0:size, 0:size]

@@ -28,7 +28,7 @@ def astronaut() -> np.ndarray:
     return rgba(data.astronaut())
 
 
-def red_disk_photo(size: int = 1024, centre=(640, 380), radius: int = 150):
+def red_disk_photo(size: int = 1024, centre=None, radius=None):
     """A real photo with a red ball painted on it; returns (image, truth mask)."""
     from bricks.samples import red_ball_photo
 

@@ -6,7 +6,7 @@ from bricks.registry import Brick
 
 
 def builtin_bricks() -> tuple[Brick, ...]:
-    from bricks.builtin import canvas, color, inpaint, masks, segment, style  # noqa: F401  (attach backends)
+    from bricks.builtin import canvas, color, inpaint, masks, refine, segment, style  # noqa: F401  (attach backends)
     from bricks.builtin.catalog import ALL
 
     return ALL
