@@ -1,0 +1,122 @@
+"""The `lego-edit` CLI as a user meets it: real files, real photos, one clear line on bad input."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from bricks.imageio import load_image, load_mask, save
+from tests.conftest import REFERENCE_WORKFLOWS, red_disk_photo
+
+REMOVE_RED = {"process": "remove the red object", "pipeline": [
+    {"step": 1, "model": "RES", "input": {"image": "init[image]", "prompt": "red object"},
+     "output": {"mask": "step1[mask]", "image": "step1[image]"}},
+    {"step": 2, "model": "FASTINPAINT", "input": {"image": "init[image]", "mask": "step1[mask]"},
+     "output": {"image": "step2[image]", "score": "step2[score]"}},
+    {"step": 3, "model": "FLUX-INPAINT", "input": {"image": "init[image]", "mask": "step1[mask]",
+                                                   "preimage": "step2[image]", "score": "step2[score]"},
+     "output": {"image": "step3[image]"}},
+    {"result": "[step1[image], step3[image]]"}]}
+
+
+def cli(*args, cwd=None):
+    return subprocess.run([sys.executable, "-m", "daemon.cli", *map(str, args)], capture_output=True, text=True,
+                          cwd=cwd, timeout=120)
+
+
+@pytest.fixture(scope="module")
+def photo(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("photo")
+    image, truth = red_disk_photo(1024)
+    save(image, folder / "photo.png")
+    return folder / "photo.png", image, truth
+
+
+def test_run_removes_the_red_object_and_saves_intermediates(tmp_path, photo):
+    path, image, truth = photo
+    wf = tmp_path / "remove.json"
+    wf.write_text(json.dumps(REMOVE_RED))
+    out = tmp_path / "out.png"
+    done = cli("run", wf, path, "-o", out, "--save-intermediates", tmp_path / "steps", "--json")
+    assert done.returncode == 0, done.stderr
+    summary = json.loads(done.stdout)
+    assert [r["ref"] for r in summary["result"]] == ["step1[image]", "step3[image]"]
+    edited = load_image(out)
+    mask = load_mask(tmp_path / "steps" / "step1-mask-RES.png") > 127
+    iou = (mask & (truth > 0)).sum() / (mask | (truth > 0)).sum()
+    assert iou >= 0.8
+    far = cv2.dilate(truth, np.ones((51, 51), np.uint8)) == 0
+    assert np.array_equal(edited[far], image[far])  # > 25 px from the object: untouched
+    hsv = cv2.cvtColor(np.ascontiguousarray(edited[..., :3]), cv2.COLOR_RGB2HSV)
+    red = ((hsv[..., 0] < 10) | (hsv[..., 0] > 170)) & (hsv[..., 1] > 120) & (hsv[..., 2] > 60)
+    assert red[truth > 0].mean() < 0.01  # the object is gone
+    names = sorted(p.name for p in (tmp_path / "steps").iterdir())
+    assert names == ["step1-image-RES.png", "step1-mask-RES.png", "step2-image-FASTINPAINT.png",
+                     "step3-image-FLUX-INPAINT.png"]
+    cutout = tmp_path / "out.step1-image.png"
+    beyond = cv2.dilate(truth, np.ones((9, 9), np.uint8)) == 0
+    assert load_image(cutout)[..., 3][beyond].max() == 0  # the cut-out is transparent outside the object
+
+
+@pytest.mark.parametrize("name", ["example2.txt", "example3.txt"])
+def test_reference_workflows_validate_verbatim(name):
+    done = cli("validate", REFERENCE_WORKFLOWS / name)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "OK" in done.stdout
+
+
+def test_validate_lists_each_broken_step(tmp_path):
+    broken = json.loads(json.dumps(REMOVE_RED))
+    broken["pipeline"][1]["model"] = "FASTPAINT"
+    broken["pipeline"][2]["input"]["mask"] = "step1[image]"
+    broken["pipeline"][0]["input"]["prompt"] = 7
+    wf = tmp_path / "broken.json"
+    wf.write_text(json.dumps(broken))
+    done = cli("validate", wf, "--json")
+    assert done.returncode == 1
+    errors = {(p["step"], p["field"]) for p in json.loads(done.stdout)["problems"] if p["severity"] == "error"}
+    assert errors >= {(1, "input.prompt"), (2, "model"), (3, "input.mask")}
+
+
+def test_bad_input_is_one_clear_line(tmp_path, photo):
+    path, _, _ = photo
+    wf = tmp_path / "remove.json"
+    wf.write_text(json.dumps(REMOVE_RED))
+    (tmp_path / "junk.png").write_bytes(b"not an image")
+    save(np.zeros((10, 10), np.uint8), tmp_path / "small-mask.png")
+    (tmp_path / "empty.json").write_text("nothing to see")
+    cases = {
+        "no such file": ("run", wf, tmp_path / "missing.png", "-o", tmp_path / "o.png"),
+        "not a readable image": ("run", wf, tmp_path / "junk.png", "-o", tmp_path / "o.png"),
+        "must match the image": ("run", wf, path, "--mask", tmp_path / "small-mask.png", "-o", tmp_path / "o.png"),
+        "no JSON object": ("run", tmp_path / "empty.json", path, "-o", tmp_path / "o.png"),
+    }
+    for expected, args in cases.items():
+        done = cli(*args)
+        assert done.returncode == 1, args
+        lines = done.stderr.strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith("lego-edit: error:") and expected in lines[0], done.stderr
+        assert "Traceback" not in done.stderr
+    assert not (tmp_path / "o.png").exists()
+
+
+def test_bricks_catalog(tmp_path):
+    done = cli("bricks", "--json")
+    catalog = {b["name"]: b for b in json.loads(done.stdout)}
+    assert len(catalog) >= 18
+    assert catalog["FASTINPAINT"]["available"] and catalog["FASTINPAINT"]["active_backend"]
+    text = cli("bricks").stdout
+    assert "FLUX-FILL" in text and "RES" in text
+
+
+def test_cli_start_imports_no_heavy_library():
+    code = ("import sys; from daemon.cli import build_parser; build_parser(); "
+            "print(sorted(m for m in ('torch', 'diffusers', 'transformers', 'cv2', 'numpy') if m in sys.modules))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=Path(__file__).parents[1])
+    assert done.stdout.strip() == "[]", done.stdout + done.stderr
