@@ -63,7 +63,8 @@ CMI_PRED = Brick(
     (Port("image", IMAGE), _ratio("left"), _ratio("right"), _ratio("top"), _ratio("bottom")),
     (Port("caption", STR), Port("image", IMAGE, optional=True), Port("mask", MASK, optional=True)),
     "Ratios are fractions of the current width (left/right) or height (top/bottom); null means none. "
-    "Image and mask outputs are null when no ratio is given.",
+    "Image and mask outputs are null when no ratio is given. Offline the caption is only a rough description "
+    "of brightness and dominant colours, not of the content.",
 )
 BBOX = Brick(
     "BBOX",
