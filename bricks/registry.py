@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -58,14 +59,26 @@ class Backend:
     fix: str = ""
     exclusive: bool = False
     notes: str = ""
+    _checked: tuple[float, str | None] | None = field(default=None, repr=False, compare=False)
+
+    CHECK_TTL = 5.0  # seconds: probes look at the disk (model caches); the catalog is read often
 
     def unavailable_reason(self) -> str | None:
         if self.fn is None:
             return f"{self.notes or 'this backend'}: not runnable in this build yet"
+        now = time.monotonic()
+        if self._checked is not None and now - self._checked[0] < self.CHECK_TTL:
+            return self._checked[1]
         try:
-            return self.check()
+            reason = self.check()
         except Exception as exc:  # a broken availability probe must not take the catalog down
-            return f"availability check failed: {exc}"
+            reason = f"availability check failed: {exc}"
+        self._checked = (now, reason)
+        return reason
+
+    def recheck(self) -> None:
+        """Forget the cached availability (after `models pull`, a config change)."""
+        self._checked = None
 
 
 @dataclass
@@ -176,6 +189,12 @@ class Registry:
 
     def catalog(self) -> list[dict[str, Any]]:
         return [b.status() for b in self]
+
+    def recheck(self) -> None:
+        """Probe every backend's availability afresh on the next look."""
+        for brick in self:
+            for backend in brick.backends:
+                backend.recheck()
 
     def load_entry_points(self) -> list[str]:
         """Register third-party bricks from the `lego_edit.bricks` entry-point group.
