@@ -1,27 +1,15 @@
 """Declarations of the built-in bricks: the reference Builder's vocabulary (DESIGN.md, "Brick catalog").
 
-Backends are attached by the modules beside this one; a brick whose only backend needs a model
-that this build cannot run stays in the catalog as unavailable, with the reason.
+Model backends (bricks/models) attach here first, classical ones from the modules beside this one;
+a brick with no usable backend stays in the catalog as unavailable, with the reason and the fix.
 """
 
 from __future__ import annotations
 
-from bricks.registry import Backend, Brick, Port
+from bricks.registry import Brick, Port
 from bricks.values import ValueType
 
 IMAGE, MASK, STR, FLOAT = ValueType.IMAGE, ValueType.MASK, ValueType.STR, ValueType.FLOAT
-
-
-def model_backend(name: str, model: str, what: str) -> Backend:
-    """A model backend not runnable in this build: honest about it, with the command that will fix it."""
-    return Backend(
-        name=name,
-        fn=None,
-        kind="model",
-        exclusive=True,
-        fix=f"lego-edit models pull {model}",
-        notes=f"needs the {what} model",
-    )
 
 
 def _ratio(side: str) -> Port:
@@ -161,21 +149,15 @@ FLUX_BRIGHT = Brick(
 ALL = (RES, SOS, MASK_SEG, ADD_PRED, CMI_PRED, BBOX, INVERSE, COMPOSE, RESIZE, FASTINPAINT, FLUX_INPAINT,
        FLUX_FILL, FLUX_RCM, FLUX_CBG, FLUX_STYLE, FLUX_ENV, FLUX_POSE, FLUX_BRIGHT)
 
-# Model backends come first (preferred); this build cannot run them yet, so the classical
-# backends attached by the sibling modules are the active ones.
-for _brick, _backend in (
-    (RES, model_backend("grounded-sam", "grounded-sam", "Grounding DINO + SAM segmentation")),
-    (SOS, model_backend("birefnet", "birefnet", "BiRefNet salient-object")),
-    (MASK_SEG, model_backend("birefnet", "birefnet", "BiRefNet salient-object")),
-    (ADD_PRED, model_backend("builder-vlm", "builder", "Builder VLM")),
-    (CMI_PRED, model_backend("captioner", "captioner", "image captioning")),
-    (FASTINPAINT, model_backend("lama", "lama", "LaMa inpainting")),
-    (FLUX_INPAINT, model_backend("flux-fill", "flux-fill", "FLUX.1-Fill")),
-    (FLUX_FILL, model_backend("flux-fill", "flux-fill", "FLUX.1-Fill")),
-    (FLUX_RCM, model_backend("flux-fill+lego-rcm", "lego-loras", "FLUX.1-Fill with the Lego-Edit RCM LoRA")),
-    (FLUX_CBG, model_backend("flux-fill", "flux-fill", "FLUX.1-Fill")),
-    (FLUX_STYLE, model_backend("flux-fill+lego-style", "lego-loras", "FLUX.1-Fill with the Lego-Edit style LoRA")),
-    (FLUX_ENV, model_backend("flux-fill+lego-env", "lego-loras", "FLUX.1-Fill with the Lego-Edit environment LoRA")),
-    (FLUX_POSE, model_backend("flux-fill+lego-pose", "lego-loras", "FLUX.1-Fill with the Lego-Edit pose LoRA")),
-):
-    _brick.backends.append(_backend)
+# Model backends come first (preferred). They attach here, at catalog import, before the classical
+# modules append theirs; each is active only when its weights and libraries are on this machine
+# (bricks/models/backends.py), so a brick switches to its model backend once `lego-edit models pull`
+# has fetched them, with no other change.
+def _attach_model_backends() -> None:
+    from bricks.models.backends import model_backends
+
+    for brick in ALL:
+        brick.backends.extend(model_backends(brick.name))
+
+
+_attach_model_backends()

@@ -1,0 +1,76 @@
+"""Model backends of the bricks, the model manager and the downloads (see DESIGN.md, "Brick catalog").
+
+Nothing here imports torch, diffusers or transformers at import time: those load inside the
+backends, on first use. The daemon configures the process-wide manager once from its config:
+
+    from bricks.models import configure
+    manager = configure(config.get("models", {}))   # the [models] table of config.toml
+    executor = Executor(registry, models=manager, device=manager.settings.device)
+
+Availability checks (the catalog) read the same settings, so paths and cache_dir agree.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping
+from typing import Any
+
+from bricks.models.manager import ModelManager
+from bricks.models.settings import ModelSettings, SettingsError
+
+__all__ = ["ModelManager", "ModelSettings", "SettingsError", "configure", "current_settings", "default_manager",
+           "manager_for", "recheck_catalog"]
+
+_lock = threading.Lock()
+_manager: ModelManager | None = None
+
+
+def configure(settings: ModelSettings | Mapping[str, Any] | None = None) -> ModelManager:
+    """Replace the process-wide manager (unloading what the old one held) and return the new one."""
+    global _manager
+    if not isinstance(settings, ModelSettings):
+        settings = ModelSettings.from_mapping(settings)
+    with _lock:
+        old, _manager = _manager, ModelManager(settings)
+    if old is not None:
+        old.close()
+    recheck_catalog()
+    return _manager
+
+
+def recheck_catalog() -> None:
+    """Make the catalog look at the disk again (the registry caches availability for a few seconds):
+    after a configuration change, a pull or a remove."""
+    import sys
+
+    bricks = []
+    catalog = sys.modules.get("bricks.builtin.catalog")
+    if catalog is not None:
+        bricks.extend(catalog.ALL)
+    registry = getattr(sys.modules.get("bricks.registry"), "_default", None)
+    if registry is not None:
+        bricks.extend(registry)
+    for brick in bricks:
+        for backend in brick.backends:
+            recheck = getattr(backend, "recheck", None)
+            if callable(recheck):
+                recheck()
+
+
+def default_manager() -> ModelManager:
+    global _manager
+    with _lock:
+        if _manager is None:
+            _manager = ModelManager(ModelSettings())
+        return _manager
+
+
+def current_settings() -> ModelSettings:
+    return default_manager().settings
+
+
+def manager_for(ctx: Any) -> ModelManager:
+    """The manager a running brick uses: the one its context carries, else the process-wide one."""
+    models = getattr(ctx, "models", None)
+    return models if isinstance(models, ModelManager) else default_manager()

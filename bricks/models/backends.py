@@ -1,0 +1,135 @@
+"""The model backends of the built-in bricks, as registry Backends, in order of preference.
+
+Nothing is imported here but the light bricks.models modules: a backend's function imports its
+module (and torch with it) only when it first runs. `check()` is pure file-system work: the Python
+packages are looked up without importing them, the weights in the configured folder or the
+huggingface_hub cache, and FLUX additionally needs a GPU. So with the weights present, a brick
+switches from its classical backend to its model backend with no other change.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import platform
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from bricks.models import current_settings
+from bricks.models.known import LORA_FILES
+from bricks.models.locate import INSTALL_HINT, missing_packages, missing_reason
+from bricks.registry import Backend, BrickUnavailable
+
+TRANSFORMERS = ("torch", "transformers")
+DIFFUSERS = ("torch", "diffusers", "transformers", "accelerate")
+LORA = (*DIFFUSERS, "peft")
+
+
+@dataclass(frozen=True)
+class ModelBackendSpec:
+    brick: str
+    name: str
+    target: str  # "module:function" inside bricks.models
+    models: tuple[str, ...]
+    packages: tuple[str, ...]
+    files: dict[str, tuple[str, ...]] = field(default_factory=dict)  # model -> the files this backend needs
+    needs_gpu: bool = False
+    notes: str = ""
+
+    @property
+    def fix(self) -> str:
+        return "lego-edit models pull " + " ".join(self.models)
+
+
+def gpu_likely() -> bool:
+    """Whether a GPU is there, judged without importing torch (the catalog must stay light)."""
+    if os.path.exists("/proc/driver/nvidia/version") or os.path.exists("/dev/nvidia0") or os.path.exists("/dev/kfd"):
+        return True
+    if platform.system() == "Darwin" and platform.machine() == "arm64":
+        return True
+    return platform.system() == "Windows" and shutil.which("nvidia-smi") is not None
+
+
+def _check(spec: ModelBackendSpec) -> Callable[[], str | None]:
+    def check() -> str | None:
+        packages = missing_packages(spec.packages)
+        if packages:
+            return f"needs the Python package(s) {', '.join(packages)} ({INSTALL_HINT})"
+        settings = current_settings()
+        reasons = [r for m in spec.models if (r := missing_reason(m, settings, spec.files.get(m)))]
+        if reasons:
+            return "; ".join(reasons)
+        if spec.needs_gpu:
+            device = settings.device
+            if device == "cpu" or (device == "auto" and not gpu_likely()):
+                if not settings.option(spec.models[0], "allow_cpu", False):
+                    return (f"{spec.models[0]} needs a GPU (it would take hours on a CPU); set "
+                            f"[models.options.{spec.models[0]}] allow_cpu = true to run it anyway")
+        return None
+
+    return check
+
+
+def _runner(spec: ModelBackendSpec) -> Callable[..., dict[str, Any]]:
+    module_name, function = spec.target.split(":")
+
+    def run(ctx, **inputs: Any) -> dict[str, Any]:
+        try:
+            module = importlib.import_module(f"bricks.models.{module_name}")
+        except ImportError as exc:
+            raise BrickUnavailable(f"{spec.name}: cannot import its libraries ({exc}); {INSTALL_HINT}") from exc
+        return getattr(module, function)(ctx, **inputs)
+
+    run.__name__ = run.__qualname__ = f"{module_name}.{function}"
+    return run
+
+
+def _flux_edit(brick: str, task: str, function: str) -> ModelBackendSpec:
+    return ModelBackendSpec(brick, f"flux-fill+lego-{task}", f"edits:{function}", ("flux-fill", "lego-loras"), LORA,
+                            {"lego-loras": (LORA_FILES[task],)}, needs_gpu=True,
+                            notes=f"FLUX.1 Fill + Lego-Edit {task} LoRA, in-context diptych (ICEdit)")
+
+
+SPECS: tuple[ModelBackendSpec, ...] = (
+    ModelBackendSpec("RES", "grounded-sam", "segmentation:res_grounded_sam", ("grounding-dino", "sam"), TRANSFORMERS,
+                     notes="Grounding DINO boxes, SAM masks"),
+    ModelBackendSpec("RES", "clipseg", "segmentation:res_clipseg", ("clipseg",), TRANSFORMERS,
+                     notes="CLIPSeg (light)"),
+    ModelBackendSpec("SOS", "grounded-sam", "segmentation:sos_grounded_sam", ("grounding-dino", "sam"), TRANSFORMERS,
+                     notes="Grounding DINO 'main object' box ranked by size and centrality, SAM mask"),
+    ModelBackendSpec("MASK-SEG", "sam", "segmentation:mask_seg_sam", ("sam",), TRANSFORMERS,
+                     notes="SAM prompted with the rough mask's box and an interior point"),
+    ModelBackendSpec("ADD-PRED", "qwen-vl", "vlm:add_pred", ("vlm",), TRANSFORMERS,
+                     notes="a VLM's bounding box for the new object"),
+    ModelBackendSpec("CMI-PRED", "blip", "caption:caption_and_expand", ("captioner",), TRANSFORMERS,
+                     notes="BLIP caption, exact canvas expansion"),
+    ModelBackendSpec("FASTINPAINT", "lama", "lama:inpaint", ("lama",), ("torch",), notes="LaMa (TorchScript)"),
+    ModelBackendSpec("FLUX-INPAINT", "flux-fill", "edits:inpaint", ("flux-fill",), DIFFUSERS, needs_gpu=True,
+                     notes="FLUX.1 Fill refining the pre-inpaint"),
+    ModelBackendSpec("FLUX-INPAINT", "sd-inpaint", "edits:inpaint_sd", ("sd-inpaint",), DIFFUSERS,
+                     notes="Stable Diffusion inpainting refining the pre-inpaint"),
+    ModelBackendSpec("FLUX-FILL", "flux-fill", "edits:fill", ("flux-fill",), DIFFUSERS, needs_gpu=True,
+                     notes="FLUX.1 Fill"),
+    ModelBackendSpec("FLUX-FILL", "sd-inpaint", "edits:fill_sd", ("sd-inpaint",), DIFFUSERS,
+                     notes="Stable Diffusion inpainting"),
+    ModelBackendSpec("FLUX-CBG", "flux-fill", "edits:change_background", ("flux-fill",), DIFFUSERS, needs_gpu=True,
+                     notes="FLUX.1 Fill on the background mask"),
+    ModelBackendSpec("FLUX-CBG", "sd-inpaint", "edits:change_background_sd", ("sd-inpaint",), DIFFUSERS,
+                     notes="Stable Diffusion inpainting on the background mask"),
+    _flux_edit("FLUX-RCM", "rcm", "recolour"),
+    _flux_edit("FLUX-STYLE", "style", "style"),
+    _flux_edit("FLUX-ENV", "env", "environment"),
+    _flux_edit("FLUX-POSE", "pose", "pose"),
+)
+
+
+def backend(spec: ModelBackendSpec) -> Backend:
+    return Backend(name=spec.name, fn=_runner(spec), kind="model", check=_check(spec), fix=spec.fix,
+                   exclusive=True, notes=spec.notes)
+
+
+def model_backends(brick: str) -> list[Backend]:
+    """The model backends of one brick, most preferred first."""
+    return [backend(s) for s in SPECS if s.brick == brick]

@@ -1,0 +1,52 @@
+"""CMI-PRED with a captioner: BLIP (transformers) writes the caption; the outpainting canvas follows
+the same rule as the offline backend. The Builder's VLM could caption too; BLIP is 1 GB and fast."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from bricks.models import manager_for
+from bricks.models.imaging import expand_canvas, rgb_pil
+from bricks.models.loading import model_device, model_key, transformers_loader
+from bricks.registry import BrickContext, BrickError
+
+NAME = "captioner"
+MAX_RATIO = 4.0
+
+
+def caption(ctx: BrickContext, image: np.ndarray) -> str:
+    import torch
+
+    manager = manager_for(ctx)
+    settings = manager.settings
+    loader = transformers_loader(NAME, str(settings.option(NAME, "model_class", "BlipForConditionalGeneration")),
+                                 str(settings.option(NAME, "processor_class", "BlipProcessor")))
+    with manager.use(model_key(settings, NAME), loader) as blip:
+        inputs = blip.processor(images=rgb_pil(image), return_tensors="pt").to(model_device(blip.model))
+        with torch.inference_mode():
+            ids = blip.model.generate(**inputs, max_new_tokens=int(settings.option(NAME, "max_new_tokens", 40)),
+                                      num_beams=int(settings.option(NAME, "num_beams", 3)), do_sample=False)
+        return blip.processor.decode(ids[0], skip_special_tokens=True).strip()
+
+
+def _ratio(value: float | None, side: str) -> float | None:
+    if value is None:
+        return None
+    if not 0.0 <= float(value) <= MAX_RATIO:
+        raise BrickError(f"CMI-PRED {side}_ratio must be between 0 and {MAX_RATIO:g}, got {value}")
+    return float(value)
+
+
+def caption_and_expand(ctx: BrickContext, image: np.ndarray, left_ratio: float | None = None,
+                       right_ratio: float | None = None, top_ratio: float | None = None,
+                       bottom_ratio: float | None = None) -> dict:
+    ratios = [_ratio(v, s) for v, s in ((left_ratio, "left"), (right_ratio, "right"), (top_ratio, "top"),
+                                        (bottom_ratio, "bottom"))]
+    ctx.progress(0.1, "captioning")
+    text = caption(ctx, image)
+    if not text:
+        raise BrickError("CMI-PRED: the captioner returned an empty caption")
+    expanded = expand_canvas(image, *ratios)
+    if expanded is None:
+        return {"caption": text, "image": None, "mask": None}
+    return {"caption": text, "image": expanded[0], "mask": expanded[1]}

@@ -1,0 +1,137 @@
+"""The checkpoints Lego Edit knows: where each comes from, what it weighs, its licence, which bricks use it.
+
+A model's `required` files decide whether it counts as present (see `locate.py`); an entry that is
+a tuple is satisfied by any one of its alternatives (a sharded checkpoint's index, or one file).
+Names are what `lego-edit models pull NAME` takes; a bundle (e.g. `grounded-sam`) names several.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+Required = tuple[str | tuple[str, ...], ...]
+
+APACHE = ("Apache-2.0", "https://www.apache.org/licenses/LICENSE-2.0")
+CC_BY_NC = ("CC BY-NC 4.0 (non-commercial)", "https://creativecommons.org/licenses/by-nc/4.0/")
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    name: str
+    repo_id: str
+    what: str
+    licence: str
+    licence_url: str
+    size_gb: float  # approximate download size
+    required: Required
+    allow_patterns: tuple[str, ...] | None = None  # None: the whole repository
+    gated: bool = False  # the hub asks the user to accept the licence first
+    commercial: bool = True
+    revision: str | None = None  # None: the repository's default branch
+    bricks: tuple[str, ...] = ()
+
+    @property
+    def hub_page(self) -> str:
+        return f"https://huggingface.co/{self.repo_id}"
+
+
+PROCESSOR = ("preprocessor_config.json", "processor_config.json")  # transformers 5 saves the latter
+
+
+def _transformers_files(*extra: str | tuple[str, ...]) -> Required:
+    return ("config.json", ("model.safetensors.index.json", "model.safetensors", "pytorch_model.bin"), *extra)
+
+
+SPECS: tuple[ModelSpec, ...] = (
+    ModelSpec("grounding-dino", "IDEA-Research/grounding-dino-tiny", "Grounding DINO (tiny): boxes for a text prompt",
+              *APACHE, 0.7, _transformers_files(PROCESSOR, "tokenizer_config.json"),
+              allow_patterns=("*.json", "*.txt", "model.safetensors"), bricks=("RES", "SOS")),
+    ModelSpec("sam", "facebook/sam-vit-base", "Segment Anything (ViT-B): masks from boxes and points",
+              *APACHE, 0.4, _transformers_files(PROCESSOR),
+              allow_patterns=("*.json", "model.safetensors"), bricks=("RES", "SOS", "MASK-SEG")),
+    ModelSpec("clipseg", "CIDAS/clipseg-rd64-refined", "CLIPSeg: light text-prompted segmentation for small cards",
+              *APACHE, 0.6, _transformers_files(PROCESSOR, "tokenizer_config.json"),
+              allow_patterns=("*.json", "*.txt", "*.safetensors", "pytorch_model.bin"), bricks=("RES",)),
+    ModelSpec("lama", "fashn-ai/LaMa", "LaMa (big-lama, TorchScript export): fast object removal",
+              "Apache-2.0 (LaMa, advimman/lama)", "https://github.com/advimman/lama/blob/main/LICENSE", 0.2,
+              ("big-lama.pt",), allow_patterns=("big-lama.pt",), bricks=("FASTINPAINT",)),
+    ModelSpec("flux-fill", "black-forest-labs/FLUX.1-Fill-dev", "FLUX.1 Fill [dev] (diffusers layout)",
+              "FLUX.1 [dev] Non-Commercial License",
+              "https://huggingface.co/black-forest-labs/FLUX.1-Fill-dev/blob/main/LICENSE.md", 33.0,
+              ("model_index.json", "scheduler/scheduler_config.json", "transformer/config.json",
+               ("transformer/diffusion_pytorch_model.safetensors.index.json", "transformer/diffusion_pytorch_model.safetensors"),
+               "text_encoder/config.json", ("text_encoder/model.safetensors", "text_encoder/model.safetensors.index.json"),
+               "text_encoder_2/config.json", ("text_encoder_2/model.safetensors.index.json", "text_encoder_2/model.safetensors"),
+               "vae/config.json", "vae/diffusion_pytorch_model.safetensors",
+               "tokenizer/tokenizer_config.json", "tokenizer_2/tokenizer_config.json"),
+              allow_patterns=("model_index.json", "scheduler/*", "transformer/*", "text_encoder/*", "text_encoder_2/*",
+                              "tokenizer/*", "tokenizer_2/*", "vae/*"),
+              gated=True, commercial=False,
+              bricks=("FLUX-INPAINT", "FLUX-FILL", "FLUX-CBG", "FLUX-RCM", "FLUX-STYLE", "FLUX-ENV", "FLUX-POSE")),
+    ModelSpec("lego-loras", "xiaomi-research/lego-edit", "Lego-Edit task LoRAs for FLUX.1 Fill (ICEdit method, 768 px)",
+              *CC_BY_NC, 1.5,
+              ("loras/mat768.safetensors", "loras/style768.safetensors", "loras/env768.safetensors",
+               "loras/pose768.safetensors"),
+              allow_patterns=("loras/*",), commercial=False,
+              bricks=("FLUX-RCM", "FLUX-STYLE", "FLUX-ENV", "FLUX-POSE", "FLUX-INPAINT")),
+    ModelSpec("sd-inpaint", "stable-diffusion-v1-5/stable-diffusion-inpainting",
+              "Stable Diffusion 1.5 inpainting (fp16; an SDXL inpainting repo can replace it in paths)",
+              "CreativeML OpenRAIL-M", "https://huggingface.co/spaces/CompVis/stable-diffusion-license", 2.1,
+              ("model_index.json", "scheduler/scheduler_config.json", "unet/config.json",
+               ("unet/diffusion_pytorch_model.fp16.safetensors", "unet/diffusion_pytorch_model.safetensors"),
+               "vae/config.json", ("vae/diffusion_pytorch_model.fp16.safetensors", "vae/diffusion_pytorch_model.safetensors"),
+               "text_encoder/config.json", ("text_encoder/model.fp16.safetensors", "text_encoder/model.safetensors"),
+               "tokenizer/tokenizer_config.json"),
+              allow_patterns=("model_index.json", "scheduler/*", "tokenizer/*", "unet/config.json", "vae/config.json",
+                              "text_encoder/config.json", "unet/*.fp16.safetensors", "vae/*.fp16.safetensors",
+                              "text_encoder/*.fp16.safetensors"),
+              bricks=("FLUX-INPAINT", "FLUX-FILL", "FLUX-CBG")),
+    ModelSpec("captioner", "Salesforce/blip-image-captioning-base", "BLIP captioner (base)",
+              "BSD-3-Clause", "https://opensource.org/license/bsd-3-clause", 1.0,
+              _transformers_files(PROCESSOR, "tokenizer_config.json"),
+              allow_patterns=("*.json", "*.txt", "model.safetensors"), bricks=("CMI-PRED",)),
+    ModelSpec("vlm", "Qwen/Qwen2.5-VL-3B-Instruct", "Qwen2.5-VL 3B: where a new object should go (ADD-PRED)",
+              "Qwen Research License (non-commercial; the 7B model is Apache-2.0)",
+              "https://huggingface.co/Qwen/Qwen2.5-VL-3B-Instruct/blob/main/LICENSE", 7.5,
+              _transformers_files(PROCESSOR, "tokenizer_config.json"),
+              allow_patterns=("*.json", "*.txt", "*.safetensors", "merges.txt", "vocab.json"), commercial=False,
+              bricks=("ADD-PRED",)),
+    ModelSpec("builder", "xiaomi-research/lego-edit", "the released Lego-Edit Builder (for the Builder's `local` backend)",
+              *CC_BY_NC, 16.0, ("Builder/config.json",), allow_patterns=("Builder/*",), commercial=False),
+)
+
+KNOWN: dict[str, ModelSpec] = {s.name: s for s in SPECS}
+
+BUNDLES: dict[str, tuple[str, ...]] = {"grounded-sam": ("grounding-dino", "sam")}
+
+PRESETS: dict[str, tuple[str, ...]] = {
+    "low-vram": ("clipseg", "sam", "lama", "sd-inpaint", "captioner"),
+    "standard": ("grounding-dino", "sam", "lama", "flux-fill", "lego-loras", "captioner"),
+    "full": tuple(s.name for s in SPECS),
+}
+
+# Lego-Edit LoRA per task (file names of the released checkpoint, as the reference demo loads them).
+LORA_FILES: dict[str, str] = {
+    "rcm": "loras/mat768.safetensors",
+    "style": "loras/style768.safetensors",
+    "env": "loras/env768.safetensors",
+    "pose": "loras/pose768.safetensors",
+    "inpaint": "loras/inpaint.safetensors",  # optional: FLUX-INPAINT uses it when present
+}
+
+
+def expand(names: list[str] | tuple[str, ...]) -> list[str]:
+    """Model names from model, bundle and preset names, in order, without repeats."""
+    out: list[str] = []
+    for name in names:
+        if name in KNOWN:
+            group: tuple[str, ...] = (name,)
+        elif name in BUNDLES:
+            group = BUNDLES[name]
+        elif name in PRESETS:
+            group = PRESETS[name]
+        else:
+            choices = sorted(KNOWN) + sorted(BUNDLES)
+            raise KeyError(f"unknown model {name!r}; known: {', '.join(choices)}; presets: {', '.join(PRESETS)}")
+        out.extend(n for n in group if n not in out)
+    return out

@@ -1,0 +1,263 @@
+"""Tiny random checkpoints of every architecture the model backends load, saved like the real ones.
+
+The tests (and `bench/gpu/bench_gpu.py --tiny`) build them from configs — 1-2 layers, hidden sizes
+of 8-64 — save them with `save_pretrained` (LaMa: a TorchScript export) into a folder laid out as
+the hub repository is, and point the settings' `paths` at it. The backends then run their real
+loading (local_files_only) and inference code on them. Tokenizers are built in memory from a small
+word list; image processors are the `*ImageProcessorPil` classes (torchvision does not import beside
+the CPU torch here).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+WORDS = ("a photo of the an and with on in is but same as left right scene diptych two side by images exactly "
+         "dog cat red blue green sky sea beach tree car person main object subject white background at night "
+         "sunset winter watercolor style converted into wooden add hat where should go bounding box").split()
+LETTERS = "abcdefghijklmnopqrstuvwxyz"
+
+
+def _seed(seed: int = 0) -> None:
+    import torch
+
+    torch.manual_seed(seed)
+
+
+def clip_tokenizer(max_length: int = 77):
+    from transformers import CLIPTokenizer
+
+    vocab = {"<|startoftext|>": 0, "<|endoftext|>": 1}
+    for ch in LETTERS + ".,'":
+        vocab.setdefault(ch, len(vocab))
+        vocab.setdefault(ch + "</w>", len(vocab))
+    for word in WORDS:
+        vocab.setdefault(word + "</w>", len(vocab))
+    return CLIPTokenizer(vocab=vocab, merges=[], model_max_length=max_length)
+
+
+def t5_tokenizer():
+    from transformers import T5Tokenizer
+
+    pieces = [("<pad>", 0.0), ("</s>", 0.0), ("<unk>", 0.0)] + [("▁" + w, -1.0) for w in WORDS]
+    pieces += [(c, -5.0) for c in LETTERS + ".,'"]
+    return T5Tokenizer(vocab=pieces, extra_ids=0, model_max_length=512)
+
+
+def bert_tokenizer(extra: tuple[str, ...] = ()):
+    from transformers import BertTokenizer
+
+    vocab = {t: i for i, t in enumerate(["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", *extra, ".", ",", "'",
+                                         *LETTERS, *WORDS])}
+    return BertTokenizer(vocab=vocab, model_max_length=64)
+
+
+# -- transformers models ------------------------------------------------------------------------
+
+def grounding_dino(folder: Path) -> Path:
+    from transformers import (
+        GroundingDinoConfig,
+        GroundingDinoForObjectDetection,
+        GroundingDinoImageProcessorPil,
+        GroundingDinoProcessor,
+        SwinConfig,
+    )
+
+    _seed()
+    tokenizer = bert_tokenizer()
+    config = GroundingDinoConfig(
+        d_model=32, encoder_layers=1, decoder_layers=2, encoder_attention_heads=2, decoder_attention_heads=2,
+        encoder_ffn_dim=32, decoder_ffn_dim=32, num_queries=8, num_feature_levels=4, encoder_n_points=2,
+        decoder_n_points=2, max_text_len=16, use_timm_backbone=False,
+        backbone_config=SwinConfig(window_size=7, embed_dim=8, depths=[1, 1, 1, 1], num_heads=[1, 1, 1, 1],
+                                   image_size=128, out_indices=[2, 3, 4]),
+        text_config={"model_type": "bert", "hidden_size": 16, "num_hidden_layers": 1, "num_attention_heads": 2,
+                     "intermediate_size": 16, "max_position_embeddings": 64, "vocab_size": len(tokenizer)})
+    model = GroundingDinoForObjectDetection(config).eval()
+    processor = GroundingDinoProcessor(
+        image_processor=GroundingDinoImageProcessorPil(size={"shortest_edge": 128, "longest_edge": 128}),
+        tokenizer=tokenizer)
+    model.save_pretrained(folder)
+    processor.save_pretrained(folder)
+    return folder
+
+
+def sam(folder: Path) -> Path:
+    from transformers import (
+        SamConfig,
+        SamImageProcessorPil,
+        SamMaskDecoderConfig,
+        SamModel,
+        SamProcessor,
+        SamPromptEncoderConfig,
+        SamVisionConfig,
+    )
+
+    _seed()
+    config = SamConfig(
+        vision_config=SamVisionConfig(hidden_size=32, intermediate_size=64, output_channels=32, num_hidden_layers=2,
+                                      num_attention_heads=2, image_size=64, patch_size=8, window_size=4,
+                                      global_attn_indexes=[1], mlp_dim=64, num_pos_feats=16),
+        prompt_encoder_config=SamPromptEncoderConfig(hidden_size=32, image_size=64, patch_size=8, mask_input_channels=4),
+        mask_decoder_config=SamMaskDecoderConfig(hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
+                                                 mlp_dim=64, iou_head_hidden_dim=32))
+    model = SamModel(config).eval()
+    processor = SamProcessor(image_processor=SamImageProcessorPil(
+        size={"longest_edge": 64}, pad_size={"height": 64, "width": 64},
+        mask_size={"longest_edge": 16}, mask_pad_size={"height": 16, "width": 16}))
+    model.save_pretrained(folder)
+    processor.save_pretrained(folder)
+    return folder
+
+
+def clipseg(folder: Path) -> Path:
+    from transformers import CLIPSegConfig, CLIPSegForImageSegmentation, CLIPSegProcessor, ViTImageProcessorPil
+
+    _seed()
+    tokenizer = clip_tokenizer()
+    config = CLIPSegConfig(
+        text_config={"vocab_size": len(tokenizer), "hidden_size": 32, "intermediate_size": 37, "num_hidden_layers": 2,
+                     "num_attention_heads": 4, "max_position_embeddings": 77, "bos_token_id": 0, "eos_token_id": 1,
+                     "pad_token_id": 1},
+        vision_config={"hidden_size": 32, "intermediate_size": 37, "num_hidden_layers": 2, "num_attention_heads": 4,
+                       "image_size": 32, "patch_size": 8},
+        projection_dim=32, reduce_dim=16, extract_layers=[0, 1], decoder_num_attention_heads=2,
+        decoder_intermediate_size=32, conditional_layer=0)
+    model = CLIPSegForImageSegmentation(config).eval()
+    processor = CLIPSegProcessor(image_processor=ViTImageProcessorPil(size={"height": 32, "width": 32},
+                                                                      image_mean=[0.485, 0.456, 0.406],
+                                                                      image_std=[0.229, 0.224, 0.225]),
+                                 tokenizer=tokenizer)
+    model.save_pretrained(folder)
+    processor.save_pretrained(folder)
+    return folder
+
+
+def blip(folder: Path) -> Path:
+    from transformers import BlipConfig, BlipForConditionalGeneration, BlipImageProcessorPil, BlipProcessor
+
+    _seed()
+    tokenizer = bert_tokenizer(("[DEC]",))
+    tokenizer.add_special_tokens({"bos_token": "[DEC]"})
+    config = BlipConfig(
+        text_config={"vocab_size": len(tokenizer), "hidden_size": 32, "intermediate_size": 37, "num_hidden_layers": 1,
+                     "num_attention_heads": 4, "max_position_embeddings": 64, "encoder_hidden_size": 32,
+                     "bos_token_id": tokenizer.convert_tokens_to_ids("[DEC]"), "pad_token_id": 0,
+                     "sep_token_id": tokenizer.sep_token_id, "eos_token_id": tokenizer.sep_token_id},
+        vision_config={"hidden_size": 32, "intermediate_size": 37, "num_hidden_layers": 1, "num_attention_heads": 4,
+                       "image_size": 32, "patch_size": 8},
+        projection_dim=32)
+    model = BlipForConditionalGeneration(config).eval()
+    processor = BlipProcessor(image_processor=BlipImageProcessorPil(size={"height": 32, "width": 32}),
+                              tokenizer=tokenizer)
+    model.save_pretrained(folder)
+    processor.save_pretrained(folder)
+    return folder
+
+
+# -- LaMa -----------------------------------------------------------------------------------------
+
+def lama(folder: Path) -> Path:
+    from bricks.models import lama_arch
+
+    _seed()
+    folder.mkdir(parents=True, exist_ok=True)
+    lama_arch.save_torchscript(lama_arch.build(tiny=True), str(folder / "big-lama.pt"))
+    return folder
+
+
+# -- diffusers pipelines --------------------------------------------------------------------------
+
+def flux_fill(folder: Path) -> Path:
+    from diffusers import AutoencoderKL, FlowMatchEulerDiscreteScheduler, FluxFillPipeline, FluxTransformer2DModel
+    from transformers import CLIPTextConfig, CLIPTextModel, T5Config, T5EncoderModel
+
+    _seed()
+    tokenizer, tokenizer_2 = clip_tokenizer(), t5_tokenizer()
+    # latent_channels=2, one VAE block (scale factor 1): packed latents 8 + masked image 8 + mask 4 = 20
+    transformer = FluxTransformer2DModel(patch_size=1, in_channels=20, out_channels=8, num_layers=1,
+                                         num_single_layers=1, attention_head_dim=16, num_attention_heads=2,
+                                         joint_attention_dim=32, pooled_projection_dim=32, axes_dims_rope=[4, 4, 8])
+    text_encoder = CLIPTextModel(CLIPTextConfig(
+        bos_token_id=0, eos_token_id=1, pad_token_id=1, hidden_size=32, intermediate_size=37, num_attention_heads=4,
+        num_hidden_layers=1, vocab_size=len(tokenizer), projection_dim=32))
+    text_encoder_2 = T5EncoderModel(T5Config(vocab_size=len(tokenizer_2), d_model=32, d_kv=8, d_ff=37, num_layers=1,
+                                             num_heads=4, decoder_start_token_id=0))
+    vae = AutoencoderKL(sample_size=32, in_channels=3, out_channels=3, block_out_channels=(4,), layers_per_block=1,
+                        latent_channels=2, norm_num_groups=1, use_quant_conv=False, use_post_quant_conv=False,
+                        shift_factor=0.0609, scaling_factor=1.5035)
+    pipe = FluxFillPipeline(scheduler=FlowMatchEulerDiscreteScheduler(), text_encoder=text_encoder,
+                            text_encoder_2=text_encoder_2, tokenizer=tokenizer, tokenizer_2=tokenizer_2,
+                            transformer=transformer, vae=vae)
+    pipe.save_pretrained(folder)
+    return folder
+
+
+def flux_lora(folder: Path, flux_folder: Path, files: tuple[str, ...]) -> Path:
+    """Random LoRAs (rank 4) on the tiny FLUX transformer's attention, saved in diffusers' format."""
+    import torch
+    from diffusers import FluxFillPipeline, FluxTransformer2DModel
+    from peft import LoraConfig, get_peft_model_state_dict
+
+    for i, name in enumerate(files):
+        _seed(i + 1)
+        transformer = FluxTransformer2DModel.from_pretrained(flux_folder / "transformer", local_files_only=True)
+        transformer.add_adapter(LoraConfig(r=4, lora_alpha=4, init_lora_weights="gaussian",
+                                           target_modules=["to_k", "to_q", "to_v", "to_out.0"]))
+        with torch.no_grad():  # gaussian init leaves B at zero: make the LoRA actually change the output
+            for pname, param in transformer.named_parameters():
+                if "lora_B" in pname:
+                    param.normal_(0, 0.5)
+        target = folder / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        FluxFillPipeline.save_lora_weights(str(target.parent), transformer_lora_layers=get_peft_model_state_dict(transformer),
+                                           weight_name=target.name)
+    return folder
+
+
+def sd_inpaint(folder: Path) -> Path:
+    from diffusers import AutoencoderKL, DDIMScheduler, StableDiffusionInpaintPipeline, UNet2DConditionModel
+    from transformers import CLIPTextConfig, CLIPTextModel
+
+    _seed()
+    tokenizer = clip_tokenizer()
+    unet = UNet2DConditionModel(block_out_channels=(32, 64), layers_per_block=1, sample_size=16, in_channels=9,
+                                out_channels=4, down_block_types=("DownBlock2D", "CrossAttnDownBlock2D"),
+                                up_block_types=("CrossAttnUpBlock2D", "UpBlock2D"), cross_attention_dim=32,
+                                norm_num_groups=8, attention_head_dim=(2, 4))
+    vae = AutoencoderKL(block_out_channels=[8, 16], in_channels=3, out_channels=3, norm_num_groups=8,
+                        down_block_types=["DownEncoderBlock2D", "DownEncoderBlock2D"],
+                        up_block_types=["UpDecoderBlock2D", "UpDecoderBlock2D"], latent_channels=4)
+    text_encoder = CLIPTextModel(CLIPTextConfig(
+        bos_token_id=0, eos_token_id=1, pad_token_id=1, hidden_size=32, intermediate_size=37, num_attention_heads=4,
+        num_hidden_layers=1, vocab_size=len(tokenizer)))
+    pipe = StableDiffusionInpaintPipeline(vae=vae, text_encoder=text_encoder, tokenizer=tokenizer, unet=unet,
+                                          scheduler=DDIMScheduler(steps_offset=1), safety_checker=None, feature_extractor=None,
+                                          requires_safety_checker=False)
+    pipe.save_pretrained(folder)
+    index = folder / "model_index.json"  # the hub repo lists a safety checker the downloads skip
+    data = json.loads(index.read_text())
+    data["safety_checker"] = ["stable_diffusion", "StableDiffusionSafetyChecker"]
+    data["feature_extractor"] = ["transformers", "CLIPImageProcessor"]
+    index.write_text(json.dumps(data, indent=2))
+    return folder
+
+
+BUILDERS = {"grounding-dino": grounding_dino, "sam": sam, "clipseg": clipseg, "captioner": blip, "lama": lama,
+            "flux-fill": flux_fill, "sd-inpaint": sd_inpaint}
+
+
+def build_all(root: Path, names: tuple[str, ...] | None = None) -> dict[str, str]:
+    """Build tiny checkpoints under `root`; returns the `paths` table for ModelSettings."""
+    from bricks.models.known import LORA_FILES
+
+    paths: dict[str, str] = {}
+    for name in names or (*BUILDERS, "lego-loras"):
+        if name == "lego-loras":
+            flux = Path(paths.get("flux-fill") or flux_fill(root / "flux-fill"))
+            paths["flux-fill"] = str(flux)
+            paths[name] = str(flux_lora(root / name, flux, tuple(LORA_FILES[t] for t in ("rcm", "style", "env", "pose"))))
+        elif name not in paths:
+            paths[name] = str(BUILDERS[name](root / name))
+    return paths

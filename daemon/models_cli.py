@@ -1,0 +1,214 @@
+"""`lego-edit models list | pull | verify | remove`: the model checkpoints on this machine.
+
+Settings come from the `[models]` table of the daemon's config.toml (platformdirs' config folder,
+or --config FILE), so `paths` and `cache_dir` mean the same here as in the daemon. Nothing heavy is
+imported: huggingface_hub only when pulling or removing, never torch.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from daemon import cli
+
+
+def _config_file(explicit: str | None) -> Path | None:
+    if explicit:
+        return Path(explicit).expanduser()
+    if os.environ.get("LEGO_EDIT_CONFIG"):
+        return Path(os.environ["LEGO_EDIT_CONFIG"]).expanduser()
+    from daemon.config import default_config_path
+
+    path = default_config_path()
+    return path if path.is_file() else None
+
+
+def _settings(args: argparse.Namespace):
+    from bricks.models import SettingsError, configure
+
+    table: dict[str, Any] = {}
+    path = _config_file(getattr(args, "config", None))
+    if path is not None:
+        try:
+            import tomllib
+        except ImportError:  # Python 3.10
+            try:
+                import tomli as tomllib
+            except ImportError:
+                raise cli.CliError(f"cannot read {path}: Python 3.10 needs `pip install tomli`") from None
+        try:
+            table = tomllib.loads(path.read_text(encoding="utf-8")).get("models", {})
+        except (OSError, ValueError) as exc:
+            raise cli.CliError(f"cannot read {path}: {exc}") from None
+    try:
+        return configure(table).settings
+    except SettingsError as exc:
+        raise cli.CliError(f"{path}: {exc}") from None
+
+
+def _names(args: argparse.Namespace, default_all: bool) -> list[str]:
+    from bricks.models.known import KNOWN, PRESETS, expand
+
+    names = list(args.names or [])
+    if getattr(args, "preset", None):
+        names.append(args.preset)
+    if not names:
+        if default_all:
+            return list(KNOWN)
+        raise cli.CliError(f"name a model or a preset (--preset {'|'.join(PRESETS)}); `lego-edit models list` shows them")
+    try:
+        return expand(names)
+    except KeyError as exc:
+        raise cli.CliError(str(exc.args[0])) from None
+
+
+def _gb(n: float) -> str:
+    return f"{n:.1f} GB"
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    from dataclasses import asdict
+
+    from bricks import default_registry
+    from bricks.models.hub import status_rows
+
+    settings = _settings(args)
+    rows = status_rows(settings)
+    bricks = [b for b in default_registry().catalog() if any(x["kind"] == "model" for x in b["backends"])]
+    if args.json:
+        print(json.dumps({"models": [asdict(r) for r in rows], "bricks": [
+            {"name": b["name"], "active_backend": b["active_backend"],
+             "backends": [x for x in b["backends"] if x["kind"] == "model"]} for b in bricks]}, indent=2))
+        return 0
+    print("Models")
+    width = max(len(r.name) for r in rows)
+    for r in rows:
+        print(f"  {r.name:<{width}}  {r.status:<10} {_gb(r.size_gb):>8}  {r.source}")
+        gated = "; gated: accept the licence on the hub first" if r.gated else ""
+        print(f"  {'':<{width}}  licence: {r.licence}{gated}")
+    print("\nBricks")
+    width = max(len(b["name"]) for b in bricks)
+    for b in bricks:
+        for x in b["backends"]:
+            if x["kind"] != "model":
+                continue
+            state = "active" if b["active_backend"] == x["name"] else ("available" if x["available"] else "missing")
+            fix = f"  -> {x['fix']}" if not x["available"] else ""
+            print(f"  {b['name']:<{width}}  {x['name']:<22} {state:<9}{fix}")
+            if not x["available"] and args.verbose:
+                print(f"  {'':<{width}}  {'':<22} {x['reason']}")
+        if b["active_backend"] and all(x["name"] != b["active_backend"] for x in b["backends"] if x["kind"] == "model"):
+            print(f"  {b['name']:<{width}}  {'(runs: ' + b['active_backend'] + ')':<22}")
+    return 0
+
+
+def cmd_pull(args: argparse.Namespace) -> int:
+    from bricks.models import recheck_catalog
+    from bricks.models.hub import DownloadError, pull
+    from bricks.models.known import KNOWN
+
+    settings = _settings(args)
+    names = _names(args, default_all=False)
+    total = sum(KNOWN[n].size_gb for n in names)
+    print(f"pulling {', '.join(names)} (about {_gb(total)})", file=sys.stderr)
+    failed = []
+    for name in names:
+        spec = KNOWN[name]
+        if not spec.commercial:
+            print(f"note: {name} is under the {spec.licence}: not for commercial use", file=sys.stderr)
+        try:
+            folder = pull(name, settings, progress=not args.quiet)
+            print(f"{name}: ready in {folder}")
+            recheck_catalog()
+        except DownloadError as exc:
+            print(f"{name}: {exc}", file=sys.stderr)
+            failed.append(name)
+    if failed:
+        raise cli.CliError(f"could not pull {', '.join(failed)}")
+    return 0
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    from bricks.models.hub import verify
+
+    settings = _settings(args)
+    names = _names(args, default_all=True)
+    explicit = bool(args.names or args.preset)
+    reports = [verify(n, settings) for n in names]
+    if args.json:
+        print(json.dumps([{**r.__dict__, "ok": r.ok} for r in reports], indent=2))
+    else:
+        for r in reports:
+            if not r.present and not r.problems[len([p for p in r.problems if p.startswith("missing")]):] and not explicit:
+                print(f"{r.name}: not downloaded")
+                continue
+            state = "OK" if r.ok else "PROBLEMS"
+            print(f"{r.name}: {state} ({r.files} files, {r.bytes / 1e9:.2f} GB, {r.source})")
+            for p in r.problems:
+                print(f"  - {p}")
+    # checking everything: only broken downloads fail; naming models: each must be present and whole
+    bad = [r for r in reports if (not r.ok if explicit else r.problems and (r.present or r.files))]
+    return 1 if bad else 0
+
+
+def cmd_remove(args: argparse.Namespace) -> int:
+    from bricks.models import recheck_catalog
+    from bricks.models.hub import DownloadError, remove
+
+    settings = _settings(args)
+    freed = 0
+    for name in _names(args, default_all=False):
+        try:
+            n = remove(name, settings)
+        except DownloadError as exc:
+            raise cli.CliError(str(exc)) from None
+        recheck_catalog()
+        if n is None:
+            print(f"{name}: not in the cache")
+        else:
+            freed += n
+            print(f"{name}: removed, {_gb(n / 1e9)} freed")
+    return 0
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser("models", help="list, download, check or remove model checkpoints")
+    msub = p.add_subparsers(dest="models_command", required=True, metavar="ACTION")
+
+    def common(q: argparse.ArgumentParser) -> None:
+        q.add_argument("--config", help="config.toml to read the [models] table from")
+
+    q = msub.add_parser("list", help="every known model and every model backend, with its status")
+    q.add_argument("--json", action="store_true")
+    q.add_argument("-v", "--verbose", action="store_true", help="say why each missing backend is missing")
+    common(q)
+    q.set_defaults(func=cmd_list)
+
+    q = msub.add_parser("pull", help="download models (resumable) from the Hugging Face hub")
+    q.add_argument("names", nargs="*", metavar="NAME", help="model or bundle names (see `models list`)")
+    q.add_argument("--preset", choices=("low-vram", "standard", "full"))
+    q.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
+    common(q)
+    q.set_defaults(func=cmd_pull)
+
+    q = msub.add_parser("verify", help="check downloaded models are complete and intact (no network)")
+    q.add_argument("names", nargs="*", metavar="NAME")
+    q.add_argument("--preset", choices=("low-vram", "standard", "full"))
+    q.add_argument("--json", action="store_true")
+    common(q)
+    q.set_defaults(func=cmd_verify)
+
+    q = msub.add_parser("remove", help="delete models from the hub cache")
+    q.add_argument("names", nargs="+", metavar="NAME")
+    q.add_argument("--preset", choices=("low-vram", "standard", "full"), help=argparse.SUPPRESS)
+    common(q)
+    q.set_defaults(func=cmd_remove)
+
+
+if register not in cli._EXTRA_COMMANDS:
+    cli._EXTRA_COMMANDS.append(register)

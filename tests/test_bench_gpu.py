@@ -1,0 +1,33 @@
+"""The GPU benchmark's CPU smoke test: every section runs with the tiny configs and prints its table."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("torch")
+pytest.importorskip("diffusers")
+pytest.importorskip("transformers")
+
+pytestmark = pytest.mark.models
+
+
+def test_bench_gpu_tiny(capsys):
+    path = Path(__file__).resolve().parents[1] / "bench" / "gpu" / "bench_gpu.py"
+    spec = importlib.util.spec_from_file_location("bench_gpu", path)
+    bench = importlib.util.module_from_spec(spec)
+    sys.modules["bench_gpu"] = bench  # dataclasses look their module up
+    try:
+        spec.loader.exec_module(bench)
+    finally:
+        sys.modules.pop("bench_gpu", None)
+    assert bench.main(["--tiny", "--modes", "none,bnb-4bit"]) == 0
+    out = capsys.readouterr().out
+    for component in ("flux-fill transformer", "grounding-dino", "sam", "lama (tiny)"):
+        assert component in out
+    flux = next(line for line in out.splitlines() if line.startswith("flux-fill transformer") and " none " in line)
+    assert float(flux.split()[4]) > 0  # ms per step measured
+    assert "bnb-4bit" in out and "skipped" in out  # no CUDA here: said, not crashed
