@@ -23,7 +23,7 @@ def print_table(title: str, rows: list[tuple[str, str, str, str]]) -> None:
     """rows: (measure, value, budget, verdict)."""
     header = ("measure", "value", "budget", "ok")
     widths = [max(len(r[i]) for r in [header, *rows]) for i in range(4)]
-    line = "  ".join("{:<%d}" % w for w in widths)
+    line = "  ".join(f"{{:<{w}}}" for w in widths)
     print(f"\n{title}")
     print(line.format(*header))
     print(line.format(*("-" * w for w in widths)))
