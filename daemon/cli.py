@@ -343,12 +343,25 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--size", type=int, default=1024)
     p.set_defaults(func=cmd_sample)
 
+    from daemon import (
+        install_cli,  # noqa: F401  (install, uninstall, doctor: appends itself to _EXTRA_COMMANDS)
+        models_cli,  # noqa: F401  (models list/pull/verify/remove: appends itself to _EXTRA_COMMANDS)
+    )
     for register in _EXTRA_COMMANDS:
         register(sub)
     return parser
 
 
 _EXTRA_COMMANDS: list[Callable[[Any], None]] = []
+
+
+def _daemon_commands(sub: Any) -> None:
+    from daemon.commands import register  # serve, status, stop, keys, config, tray
+
+    register(sub)
+
+
+_EXTRA_COMMANDS.append(_daemon_commands)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

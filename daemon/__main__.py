@@ -1,0 +1,7 @@
+"""`python -m daemon ...` is `lego-edit ...` (the tray starts the daemon this way)."""
+
+import sys
+
+from daemon.cli import main
+
+sys.exit(main())

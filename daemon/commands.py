@@ -1,0 +1,305 @@
+"""`lego-edit serve | status | stop | keys | config | tray`: the daemon's command-line glue.
+
+Importing this module costs only argparse: each command imports what it needs when it runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import sys
+import time
+from typing import Any
+
+from daemon.cli import CliError
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser("serve", help="run the daemon in the foreground (until Ctrl-C or SIGTERM)")
+    _common(p)
+    p.add_argument("--log-level", dest="serve_log_level", metavar="LEVEL",
+                   help="DEBUG, INFO, WARNING or ERROR (default: daemon.log_level in the config, INFO)")
+    p.set_defaults(func=cmd_serve)
+
+    p = sub.add_parser("status", help="ask the running daemon how it is")
+    _common(p)
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--timeout", type=float, default=3.0, help="seconds to wait for an answer")
+    p.set_defaults(func=cmd_status)
+
+    p = sub.add_parser("stop", help="stop the daemon running on this machine")
+    _common(p)
+    p.add_argument("--timeout", type=float, default=15.0, help="seconds to wait for it to exit")
+    p.set_defaults(func=cmd_stop)
+
+    p = sub.add_parser("keys", help="CURVE keys: show or create the server key pair, allow or revoke clients")
+    p.add_argument("--config", metavar="FILE", help="config.toml (keys live in a 'keys' folder beside it)")
+    p.add_argument("--allow", metavar="PUBLIC_KEY", help="allow a client's CURVE public key (Z85, 40 characters)")
+    p.add_argument("--name", default="", help="a label for --allow (who the key belongs to)")
+    p.add_argument("--revoke", metavar="PUBLIC_KEY", help="remove a client key from the allow-list")
+    p.add_argument("--client-pair", action="store_true",
+                   help="print a fresh client key pair (for a machine without lego-edit) and allow its public key")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_keys)
+
+    p = sub.add_parser("config", help="show where the config, log and keys are; --init writes a commented config")
+    p.add_argument("--config", metavar="FILE", help="config.toml to use")
+    p.add_argument("--init", action="store_true", help="write the example config if the file does not exist")
+    p.set_defaults(func=cmd_config)
+
+    p = sub.add_parser("tray", help="a tray icon that starts, stops and watches the daemon (needs pystray)")
+    _common(p)
+    p.set_defaults(func=cmd_tray)
+
+
+def _common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--endpoint", metavar="E", help="ZeroMQ endpoint (default: daemon.endpoint in the config, "
+                                                   "tcp://127.0.0.1:5588)")
+    p.add_argument("--config", metavar="FILE", help="config.toml (default: the platform's config folder)")
+
+
+def _load(args: argparse.Namespace):
+    from daemon.config import ConfigError, load
+
+    try:
+        return load(args.config)
+    except ConfigError as exc:
+        raise CliError(str(exc)) from None
+
+
+def _endpoint(args: argparse.Namespace, cfg: Any, *, for_client: bool) -> str:
+    from daemon.config import client_endpoint
+
+    if getattr(args, "endpoint", None):
+        return args.endpoint
+    return client_endpoint(cfg) if for_client else cfg.daemon.endpoint
+
+
+# -- serve --------------------------------------------------------------------------------------
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from daemon import logs
+    from daemon.server import Server, StartError
+
+    cfg = _load(args)
+    level = args.serve_log_level or (args.log_level if str(args.log_level).upper() != "WARNING" else None) \
+        or cfg.daemon.log_level
+    try:
+        log_path = logs.setup(level, cfg.log_path)
+    except ValueError as exc:
+        raise CliError(str(exc)) from None
+    endpoint = _endpoint(args, cfg, for_client=False)
+    server = Server(cfg)
+    try:
+        bound = server.bind(endpoint)
+    except StartError as exc:
+        raise CliError(str(exc)) from None
+
+    print(f"lego-edit daemon serving {bound} (pid {os.getpid()}, log {log_path})", file=sys.stderr, flush=True)
+    serve_until_signalled(server)
+    return 0
+
+
+def serve_until_signalled(server: Any) -> None:
+    """Serve on this (main) thread; SIGINT/SIGTERM cancel the jobs, tell their clients, and return."""
+
+    def on_signal(signum: int, frame: Any) -> None:
+        server.stop(wait=False)
+
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+    server.serve_forever()
+
+
+# -- status and stop ----------------------------------------------------------------------------
+
+def local_client(cfg: Any, endpoint: str, timeout: float = 3.0):
+    """A connected client for this machine's own tools, or None when nothing answers in time.
+
+    The daemon may or may not require CURVE (a loopback endpoint can still be served by a daemon
+    bound to all interfaces), so when this machine has the local key pair both ways are tried at once.
+    """
+    from daemon.keys import load_pair
+    from plugins.client import Client, CurveKeys
+
+    candidates = [Client(endpoint, keepalive=False, timeout_s=timeout)]
+    try:
+        server, local = load_pair(cfg.keys_dir, "server"), load_pair(cfg.keys_dir, "local-client")
+    except ValueError as exc:
+        raise CliError(str(exc)) from None
+    if server is not None and local is not None:
+        candidates.append(Client(endpoint, curve=CurveKeys(server.public, local.public, local.secret),
+                                 keepalive=False, timeout_s=timeout))
+    deadline = time.monotonic() + timeout
+    found = None
+    while found is None and time.monotonic() < deadline:
+        for client in candidates:
+            if any(e.type == "hello" for e in client.poll(0.02)):
+                found = client
+                break
+    for client in candidates:
+        if client is not found:
+            client.close()
+    return found
+
+
+def query_status(cfg: Any, endpoint: str, timeout: float) -> dict[str, Any] | None:
+    """The daemon's `status` reply, or None when nothing answers in time."""
+    from plugins.client import LegoError
+
+    client = local_client(cfg, endpoint, timeout)
+    if client is None:
+        return None
+    try:
+        return client.status(timeout=timeout)
+    except LegoError:
+        return None
+    finally:
+        client.close()
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    cfg = _load(args)
+    endpoint = _endpoint(args, cfg, for_client=True)
+    status = query_status(cfg, endpoint, args.timeout)
+    if status is None:
+        if args.json:
+            print(json.dumps({"running": False, "endpoint": endpoint}))
+        raise CliError(f"no daemon is answering at {endpoint} (start one with `lego-edit serve`)")
+    if args.json:
+        print(json.dumps({"running": True, **{k: v for k, v in status.items() if k not in ("v", "id", "type")}},
+                         indent=2))
+        return 0
+    jobs = status.get("jobs", {})
+    cache = status.get("cache") or {}
+    print(f"lego-edit daemon at {status.get('endpoint', endpoint)}: {status.get('state')}")
+    print(f"  pid {status.get('pid')}, up {status.get('uptime_s', 0):.0f} s, version {status.get('server_version')}")
+    print(f"  jobs: {jobs.get('running', 0)} running, {jobs.get('queued', 0)} queued; "
+          f"clients: {status.get('clients', 0)}")
+    print(f"  builder: {status.get('builder')}, device: {status.get('device')}, "
+          f"CURVE: {'on' if status.get('curve') else 'off'}")
+    if cache:
+        print(f"  step cache: {cache.get('entries', 0)} entries, {cache.get('bytes', 0) / 1e6:.1f} MB")
+    return 0
+
+
+def stop_daemon(cfg: Any, endpoint: str, timeout: float = 15.0) -> int:
+    """SIGTERM the daemon answering at a local endpoint; returns its pid. Raises CliError if it cannot."""
+    from daemon.keys import is_local
+
+    status = query_status(cfg, endpoint, 3.0)
+    if status is None:
+        raise CliError(f"no daemon is answering at {endpoint}")
+    pid = status.get("pid")
+    if not is_local(endpoint):
+        raise CliError(f"the daemon at {endpoint} runs on another machine (pid {pid} there); stop it there")
+    if not isinstance(pid, int) or pid <= 0:
+        raise CliError("the daemon did not say its pid")
+    try:
+        os.kill(pid, signal.SIGTERM)
+    except ProcessLookupError:
+        raise CliError(f"the daemon at {endpoint} says it is pid {pid}, which does not exist here "
+                       f"(is it in a container?)") from None
+    except PermissionError:
+        raise CliError(f"pid {pid} (the daemon at {endpoint}) belongs to another user") from None
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if not _alive(pid):
+            return pid
+        time.sleep(0.05)
+    raise CliError(f"the daemon (pid {pid}) did not exit within {timeout:.0f} s")
+
+
+def _alive(pid: int) -> bool:
+    """Whether `pid` still runs (an exited process whose parent has not reaped it yet does not)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as fh:
+            return fh.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return True
+
+
+def cmd_stop(args: argparse.Namespace) -> int:
+    cfg = _load(args)
+    endpoint = _endpoint(args, cfg, for_client=True)
+    pid = stop_daemon(cfg, endpoint, args.timeout)
+    print(f"stopped the daemon at {endpoint} (pid {pid})")
+    return 0
+
+
+# -- keys and config ----------------------------------------------------------------------------
+
+def cmd_keys(args: argparse.Namespace) -> int:
+    from daemon import keys
+
+    cfg = _load(args)
+    folder = cfg.keys_dir
+    try:
+        server, local, created = keys.ensure_keys(folder)
+        if args.allow:
+            added = keys.allow(folder, args.allow, args.name)
+            print(("allowed " if added else "already allowed ") + args.allow)
+        if args.revoke:
+            removed = keys.revoke(folder, args.revoke)
+            print(("revoked " if removed else "not in the allow-list: ") + args.revoke)
+    except ValueError as exc:
+        raise CliError(str(exc)) from None
+    if args.client_pair:
+        pair = keys.new_pair()
+        keys.allow(folder, pair.public, args.name or "client pair made by lego-edit keys")
+        if args.json:
+            print(json.dumps({"public": pair.public, "secret": pair.secret, "server_public": server.public}))
+        else:
+            print(f"client public key: {pair.public}\nclient secret key: {pair.secret}\n"
+                  f"server public key: {server.public}\n(the public key is now allowed; keep the secret private)")
+        return 0
+    allowed = keys.allowed(folder)
+    if args.json:
+        print(json.dumps({"keys_dir": str(folder), "server_public": server.public, "created": created,
+                          "allowed": [{"key": k, "name": n} for k, n in allowed.items()]}, indent=2))
+        return 0
+    if created:
+        print(f"created the server key pair in {folder}")
+    print(f"server public key: {server.public}   (give this to clients)")
+    print(f"keys folder: {folder}")
+    print(f"allowed clients ({len(allowed)}):")
+    for key, name in allowed.items():
+        print(f"  {key}  {name}")
+    return 0
+
+
+def cmd_config(args: argparse.Namespace) -> int:
+    from daemon.config import EXAMPLE
+
+    cfg = _load(args)
+    path = cfg.path
+    if args.init:
+        if path.exists():
+            print(f"{path} exists; not overwritten")
+        else:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(EXAMPLE, encoding="utf-8")
+            print(f"wrote {path}")
+    print(f"config: {path}{'' if path.exists() else ' (not present: defaults in use)'}")
+    print(f"log:    {cfg.log_path}")
+    print(f"keys:   {cfg.keys_dir}")
+    print(f"endpoint: {cfg.daemon.endpoint}")
+    return 0
+
+
+def cmd_tray(args: argparse.Namespace) -> int:
+    from daemon.tray import TrayUnavailable, run_tray
+
+    cfg = _load(args)
+    try:
+        return run_tray(cfg, _endpoint(args, cfg, for_client=True), args.config)
+    except TrayUnavailable as exc:
+        raise CliError(str(exc)) from None

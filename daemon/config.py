@@ -1,0 +1,239 @@
+"""config.toml: where things are and what the daemon allows. Read once at start; bad values are refused.
+
+Paths come from platformdirs (XDG variables on Linux), so a test or a second user can point the
+daemon at other folders without touching the real ones.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+from daemon.protocol import Limits
+
+APP = "lego-edit"
+DEFAULT_ENDPOINT = "tcp://127.0.0.1:5588"
+ENDPOINT_ENV = "LEGO_EDIT_ENDPOINT"
+
+
+class ConfigError(ValueError):
+    """config.toml cannot be used; the message names the file and the key."""
+
+
+def config_dir() -> Path:
+    from platformdirs import user_config_dir
+
+    return Path(user_config_dir(APP, appauthor=False))
+
+
+def state_dir() -> Path:
+    from platformdirs import user_state_dir
+
+    return Path(user_state_dir(APP, appauthor=False))
+
+
+def log_dir() -> Path:
+    from platformdirs import user_log_dir
+
+    return Path(user_log_dir(APP, appauthor=False))
+
+
+def default_config_path() -> Path:
+    return config_dir() / "config.toml"
+
+
+@dataclass
+class DaemonSection:
+    endpoint: str = DEFAULT_ENDPOINT
+    workers: int = 2  # jobs of different clients that may run at once (GPU bricks still take turns)
+    heartbeat_timeout_s: float = 30.0  # a client silent this long is gone: its jobs are cancelled
+    log_level: str = "INFO"
+    log_file: str = ""  # "" = <log dir>/daemon.log
+    curve: str = "auto"  # "auto": CURVE off loopback only; "always": on loopback too
+
+
+@dataclass
+class LimitsSection:
+    max_pixels: int = 8192 * 8192
+    max_header_bytes: int = 1 << 20
+    max_frames: int = 8
+    max_frame_bytes: int = 0  # 0 = 4 * max_pixels + 1 MiB
+    max_queued_per_client: int = 4  # queued + running; more gets `busy`
+    plans_per_client: int = 8  # remembered for replan_of
+    plans_memory_mb: int = 256  # pixels kept for replan_of, all clients together
+
+    def protocol_limits(self) -> Limits:
+        return Limits(max_pixels=self.max_pixels, max_header_bytes=self.max_header_bytes,
+                      max_frames=self.max_frames, max_frame_bytes=self.max_frame_bytes)
+
+
+@dataclass
+class BuilderSection:
+    backend: str = "rules"
+    max_repairs: int = 2
+    local_model: str = ""
+    device: str = "auto"
+    openai_base_url: str = "http://127.0.0.1:11434/v1"
+    openai_model: str = ""
+    openai_api_key: str = ""
+
+
+@dataclass
+class ExecutorSection:
+    cache_mb: int = 1024  # step outputs kept for re-runs (feedback re-runs only what changed)
+    max_workers: int = 4  # bricks of one workflow running at once (independent branches)
+    backends: dict[str, str] = field(default_factory=dict)  # brick -> preferred backend
+
+
+@dataclass
+class Config:
+    daemon: DaemonSection = field(default_factory=DaemonSection)
+    limits: LimitsSection = field(default_factory=LimitsSection)
+    builder: BuilderSection = field(default_factory=BuilderSection)
+    executor: ExecutorSection = field(default_factory=ExecutorSection)
+    models: dict[str, Any] = field(default_factory=dict)  # the [models] table, as bricks.models reads it
+    path: Path | None = None  # the file read, if any
+
+    @property
+    def dir(self) -> Path:
+        """The folder of config.toml: keys live beside it."""
+        return self.path.parent if self.path is not None else config_dir()
+
+    @property
+    def keys_dir(self) -> Path:
+        return self.dir / "keys"
+
+    @property
+    def log_path(self) -> Path:
+        return Path(self.daemon.log_file).expanduser() if self.daemon.log_file else log_dir() / "daemon.log"
+
+    def builder_config(self):
+        from builder import BuilderConfig
+
+        b = self.builder
+        return BuilderConfig.from_env(backend=b.backend, max_repairs=b.max_repairs, local_model=b.local_model,
+                                      device=b.device, openai_base_url=b.openai_base_url,
+                                      openai_model=b.openai_model, openai_api_key=b.openai_api_key)
+
+
+_SECTIONS = {"daemon": DaemonSection, "limits": LimitsSection, "builder": BuilderSection,
+             "executor": ExecutorSection, "models": dict}
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover - Python 3.10
+        import tomli as tomllib
+    try:
+        with path.open("rb") as fh:
+            return tomllib.load(fh)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: {exc}") from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read ({exc.strerror or exc})") from None
+
+
+def _coerce(path: Path, where: str, default: Any, value: Any) -> Any:
+    expected = type(default)
+    if expected is float and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    if expected is dict:
+        if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
+            raise ConfigError(f"{path}: {where} must be a table of strings")
+        return dict(value)
+    if not isinstance(value, expected) or (expected is int and isinstance(value, bool)):
+        raise ConfigError(f"{path}: {where} must be a {expected.__name__}, not {value!r}")
+    return value
+
+
+def load(path: str | Path | None = None) -> Config:
+    """The config at `path` (must exist), else the default file if it exists, else the defaults."""
+    explicit = path is not None
+    path = Path(path).expanduser() if explicit else default_config_path()
+    cfg = Config(path=path.resolve() if explicit else path)
+    if not path.exists():
+        if explicit:
+            raise ConfigError(f"{path}: no such file")
+        return cfg
+    data = _read_toml(path)
+    for name, value in data.items():
+        if name not in _SECTIONS:
+            raise ConfigError(f"{path}: unknown section [{name}] (known: {', '.join(_SECTIONS)})")
+        if not isinstance(value, dict):
+            raise ConfigError(f"{path}: {name} must be a section ([{name}])")
+        if name == "models":  # the model manager owns these keys and checks them
+            from bricks.models.settings import ModelSettings, SettingsError
+
+            try:
+                ModelSettings.from_mapping(value)
+            except (SettingsError, TypeError) as exc:
+                raise ConfigError(f"{path}: {exc}") from None
+            cfg.models = dict(value)
+            continue
+        section = getattr(cfg, name)
+        known = {f.name: f for f in fields(section)}
+        for key, item in value.items():
+            if key not in known:
+                raise ConfigError(f"{path}: unknown key {name}.{key} (known: {', '.join(known)})")
+            setattr(section, key, _coerce(path, f"{name}.{key}", getattr(section, key), item))
+    _validate(cfg, path)
+    return cfg
+
+
+def _validate(cfg: Config, path: Path) -> None:
+    d, lim = cfg.daemon, cfg.limits
+    if d.curve not in ("auto", "always"):
+        raise ConfigError(f"{path}: daemon.curve must be \"auto\" or \"always\"")
+    if d.workers < 1 or d.heartbeat_timeout_s <= 0:
+        raise ConfigError(f"{path}: daemon.workers and daemon.heartbeat_timeout_s must be positive")
+    if lim.max_pixels < 1 or lim.max_header_bytes < 256 or lim.max_frames < 1 or lim.max_queued_per_client < 1:
+        raise ConfigError(f"{path}: [limits] values must be positive (max_header_bytes at least 256)")
+
+
+def client_endpoint(cfg: Config | None = None) -> str:
+    """Where a local client (status, stop, tray) finds the daemon: env, else config, else the default."""
+    env = os.environ.get(ENDPOINT_ENV)
+    if env:
+        return env
+    return cfg.daemon.endpoint if cfg is not None else DEFAULT_ENDPOINT
+
+
+EXAMPLE = f"""\
+# Lego Edit daemon configuration (all keys optional; these are the defaults).
+[daemon]
+endpoint = "{DEFAULT_ENDPOINT}"   # off loopback requires CURVE keys: lego-edit keys
+workers = 2                 # jobs of different clients running at once (GPU bricks take turns)
+heartbeat_timeout_s = 30.0  # a client silent this long has its jobs cancelled
+log_level = "INFO"
+log_file = ""               # default: the platform's log folder, daemon.log
+curve = "auto"              # "always": require CURVE on loopback too
+
+[limits]
+max_pixels = 67108864       # 8192 x 8192
+max_header_bytes = 1048576
+max_frames = 8
+max_frame_bytes = 0         # 0: 4 * max_pixels + 1 MiB; larger frames drop the connection unread
+max_queued_per_client = 4
+plans_per_client = 8
+plans_memory_mb = 256       # images kept for replan_of (all clients); older ones must be re-sent
+
+[builder]
+backend = "rules"           # rules | local | openai
+local_model = ""
+openai_base_url = "http://127.0.0.1:11434/v1"
+openai_model = ""
+
+[executor]
+cache_mb = 1024             # step outputs kept so a re-run after feedback recomputes only what changed
+max_workers = 4
+backends = {{}}               # e.g. {{ FASTINPAINT = "opencv" }}
+
+[models]                    # read by the model manager (see `lego-edit models --help`)
+device = "auto"             # auto | cpu | cuda | cuda:1 | mps
+cache_dir = ""              # "" = the Hugging Face cache
+paths = {{}}                  # e.g. {{ lama = "/models/big-lama" }}
+"""

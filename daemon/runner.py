@@ -1,0 +1,303 @@
+"""What a worker does with a job: decode pixels, plan, run, and turn executor events into replies.
+
+Runs on worker threads. It never touches a socket: every reply goes through `send`, which hands
+the encoded frames to the socket thread.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from daemon import pixels
+from daemon.jobs import Job
+from daemon.protocol import ProtocolError, RequestId, error_fields
+
+log = logging.getLogger("lego_edit.daemon")
+
+# send(job, reply type, header fields, data buffers, terminal?)
+Send = Callable[[Job, str, dict[str, Any], list[Any], bool], None]
+
+PROGRESS_INTERVAL_S = 0.05  # at most this often per step: a brick may report every few milliseconds
+
+
+@dataclass
+class PlanRecord:
+    """What `replan_of` needs: the instruction, the feedback so far, the workflow and its inputs."""
+
+    instruction: str
+    feedback: list[str]
+    workflow: Any
+    inputs: dict[str, Any]
+    reply_format: str
+
+
+class PlanStore:
+    """Each client's last plans, by request id, bounded per client and in clients (LRU).
+
+    The images kept for `replan_of` are bounded in bytes too: past `max_bytes` the oldest records
+    lose their pixels (a re-plan of those must send the image again) but keep their workflow.
+    """
+
+    def __init__(self, per_client: int, max_bytes: int = 256 << 20, max_clients: int = 64) -> None:
+        self.per_client, self.max_bytes, self.max_clients = per_client, max_bytes, max_clients
+        self._plans: OrderedDict[bytes, OrderedDict[RequestId, PlanRecord]] = OrderedDict()
+        self._held: OrderedDict[tuple[bytes, RequestId], int] = OrderedDict()  # records holding pixels, oldest first
+        self._held_bytes = 0
+        self._lock = threading.Lock()
+
+    def put(self, client: bytes, request_id: RequestId, record: PlanRecord) -> None:
+        with self._lock:
+            plans = self._plans.pop(client, None) or OrderedDict()
+            if plans.pop(request_id, None) is not None:
+                self._forget(client, request_id)
+            plans[request_id] = record
+            size = sum(v.nbytes for v in record.inputs.values() if isinstance(v, np.ndarray))
+            self._held[(client, request_id)] = size
+            self._held_bytes += size
+            while len(plans) > self.per_client:
+                old_id, _ = plans.popitem(last=False)
+                self._forget(client, old_id)
+            self._plans[client] = plans
+            while len(self._plans) > self.max_clients:
+                old_client, old_plans = self._plans.popitem(last=False)
+                for old_id in old_plans:
+                    self._forget(old_client, old_id)
+            while self._held_bytes > self.max_bytes and len(self._held) > 1:
+                (old_client, old_id), _ = next(iter(self._held.items()))
+                self._plans[old_client][old_id].inputs = {}
+                self._forget(old_client, old_id)
+
+    def _forget(self, client: bytes, request_id: RequestId | None) -> None:
+        if request_id is not None and (client, request_id) in self._held:
+            self._held_bytes -= self._held.pop((client, request_id))
+
+    def get(self, client: bytes, request_id: RequestId) -> PlanRecord | None:
+        with self._lock:
+            plans = self._plans.get(client)
+            return plans.get(request_id) if plans else None
+
+    @property
+    def held_bytes(self) -> int:
+        return self._held_bytes
+
+
+class JobRunner:
+    def __init__(self, registry: Any, builder: Any, executor: Any, plans: PlanStore, send: Send) -> None:
+        self.registry, self.builder, self.executor, self.plans, self.send = registry, builder, executor, plans, send
+        self._plan_lock = threading.Lock()  # a Builder backend may hold one model: plan one request at a time
+
+    # -- entry point ----------------------------------------------------------------------------
+    def __call__(self, job: Job) -> None:
+        from bricks.checker import InvalidWorkflow
+        from bricks.executor import RunCancelled, StepFailed
+        from bricks.workflow import WorkflowSyntaxError
+        from builder import PlanError
+
+        try:
+            if job.cancel.is_set():
+                raise RunCancelled()
+            {"plan": self._plan_job, "run": self._run_job, "edit": self._edit_job}[job.kind](job)
+        except RunCancelled:
+            self.send(job, "cancelled", {"reason": job.reason or "client"}, [], True)
+        except ProtocolError as exc:
+            self._error(job, exc.code, exc.message, **exc.details)
+        except PlanError as exc:
+            if exc.code == "invalid_workflow":
+                self._error(job, "invalid_workflow", str(exc), reason="planner")
+            else:
+                self._error(job, "plan_refused", str(exc), reason=exc.code)
+        except InvalidWorkflow as exc:
+            problems = [{"severity": p.severity, "step": p.step if isinstance(p.step, int) else None,
+                         "field": p.field, "message": p.message} for p in exc.report.problems]
+            self._error(job, "invalid_workflow", str(exc), problems=problems)
+        except WorkflowSyntaxError as exc:
+            self._error(job, "invalid_workflow", f"the workflow cannot be read: {exc}")
+        except StepFailed as exc:
+            code = "brick_unavailable" if exc.unavailable else "brick_failed"
+            self._error(job, code, exc.cause, step=exc.step, brick=exc.brick)
+        except ValueError as exc:  # inputs the executor refuses (e.g. a PNG that decodes to another size)
+            self._error(job, "bad_request", str(exc))
+        except Exception as exc:
+            log.exception("request %r (%s) failed", job.id, job.kind)
+            self._error(job, "internal", f"{type(exc).__name__}: {exc}")
+
+    def _error(self, job: Job, code: str, message: str, **details: Any) -> None:
+        self.send(job, "error", error_fields(code, message, **details), [], True)
+
+    # -- the three kinds of job -----------------------------------------------------------------
+    def _plan_job(self, job: Job) -> None:
+        record = self._previous(job)
+        inputs = self._inputs(job, record)
+        plan, instruction, feedback = self._plan(job, inputs, record)
+        self._remember(job, plan.workflow, instruction, feedback, inputs, record)
+        self.send(job, "plan", _plan_fields(plan), [], True)
+
+    def _run_job(self, job: Job) -> None:
+        from bricks.workflow import Workflow, parse_workflow
+
+        raw = job.request.get("workflow")
+        workflow = parse_workflow(raw) if isinstance(raw, str) else Workflow.from_dict(raw)
+        inputs = self._inputs(job, None)
+        self._remember(job, workflow, workflow.process, [], inputs, None)
+        self._execute(job, workflow, inputs)
+
+    def _edit_job(self, job: Job) -> None:
+        from bricks.executor import RunCancelled
+
+        record = self._previous(job)
+        inputs = self._inputs(job, record)
+        plan, instruction, feedback = self._plan(job, inputs, record)
+        self._remember(job, plan.workflow, instruction, feedback, inputs, record)
+        self.send(job, "plan", _plan_fields(plan), [], False)
+        if job.cancel.is_set():
+            raise RunCancelled()
+        self._execute(job, plan.workflow, inputs)
+
+    # -- pieces ---------------------------------------------------------------------------------
+    def _previous(self, job: Job) -> PlanRecord | None:
+        target = job.request.get("replan_of")
+        if target is None:
+            return None
+        record = self.plans.get(job.client, target)
+        if record is None:
+            raise ProtocolError("bad_request", f"replan_of: no earlier request {target!r} of yours is remembered "
+                                               f"(the daemon keeps each client's last few)", job.id)
+        return record
+
+    def _inputs(self, job: Job, record: PlanRecord | None) -> dict[str, Any]:
+        wires = job.request.images
+        if "image" not in wires:
+            if record is not None:
+                if not record.inputs:
+                    raise ProtocolError("bad_request", f"the image of {job.request.get('replan_of')!r} is no longer "
+                                                       f"kept (memory limit): send it again with this request", job.id)
+                return dict(record.inputs)
+            return {"image": None, "mask": None, "_format": "RGBA8"}
+        image = pixels.to_array(wires["image"])
+        mask = pixels.to_array(wires["mask"]) if "mask" in wires else None
+        passthrough = pixels.Passthrough.of(wires["image"], image)
+        return {"image": image, "mask": mask, "_format": wires["image"].format, "_passthrough": passthrough}
+
+    def _plan(self, job: Job, inputs: dict[str, Any], record: PlanRecord | None):
+        req = job.request
+        instruction = req.get("instruction") or (record.instruction if record else "")
+        feedback = (list(record.feedback) if record else []) + list(req.get("feedback", []))
+        with self._plan_lock:
+            plan = self.builder.plan(instruction, image=inputs.get("image"), mask=inputs.get("mask"),
+                                     feedback=feedback, previous=record.workflow if record else None,
+                                     backend=req.get("backend"))
+        return plan, instruction, feedback
+
+    def _remember(self, job: Job, workflow: Any, instruction: str, feedback: list[str], inputs: dict[str, Any],
+                  record: PlanRecord | None) -> None:
+        fmt = job.request.get("reply_format") or (record.reply_format if record and "image" not in
+                                                  job.request.images else inputs.get("_format", "RGBA8"))
+        kept = {k: v for k, v in inputs.items() if k != "_passthrough"}
+        self.plans.put(job.client, job.id, PlanRecord(instruction, feedback, workflow, kept, fmt))
+
+    def _execute(self, job: Job, workflow: Any, inputs: dict[str, Any]) -> None:
+        req = job.request
+        record = self.plans.get(job.client, job.id)
+        reply_format = req.get("reply_format") or (record.reply_format if record else "RGBA8")
+        passthrough = inputs.get("_passthrough")
+        relay = _Relay(self, job, workflow, reply_format, stream_layers=req.get("layers", True))
+        start = time.perf_counter()
+        result = self.executor.run(workflow, {"image": inputs.get("image"), "mask": inputs.get("mask")},
+                                   on_event=relay, cancel=job.cancel)
+        seconds = time.perf_counter() - start
+        layers, buffers, values = [], [], {}
+        bricks = {s.number: s.model for s in workflow.steps}
+        for ref, value in result.result:
+            if isinstance(value, np.ndarray):
+                desc, buffer = pixels.encode(value, reply_format, passthrough)
+                buffers.append(buffer)
+                desc["frame"] = len(buffers)
+                step = _step_of(ref)
+                layers.append({"name": _layer_name(ref, bricks.get(step)), "role": "result",
+                               "kind": "mask" if value.ndim == 2 else "image", "ref": ref, "step": step,
+                               "image": desc})
+            else:
+                values[ref] = _scalar(value)
+        steps = [{"step": n, "brick": bricks.get(n), "seconds": round(result.seconds[n], 6),
+                  "cached": n in result.cached} for n in sorted(result.seconds)]
+        self.send(job, "result", {"layers": layers, "values": values, "steps": steps,
+                                  "executed": sorted(result.executed), "cached": sorted(result.cached),
+                                  "seconds": round(seconds, 6)}, buffers, True)
+
+
+class _Relay:
+    """Executor events -> `progress` and `layer` replies (intermediate outputs only; results go in `result`)."""
+
+    def __init__(self, runner: JobRunner, job: Job, workflow: Any, reply_format: str, stream_layers: bool) -> None:
+        self.runner, self.job, self.reply_format, self.stream_layers = runner, job, reply_format, stream_layers
+        self.steps = len(workflow.steps)
+        self.results = {str(r) for r in workflow.result}
+        self.started: set[int] = set()
+        self.last_progress: dict[int, float] = {}
+        self.values: dict[int, dict[str, Any]] = {}
+
+    def __call__(self, event: Any) -> None:
+        if self.job.cancel.is_set():
+            return
+        base = {"step": event.step, "steps": self.steps, "brick": event.brick}
+        if event.kind == "step_started":
+            self.started.add(event.step)
+            self._send("progress", {**base, "state": "started", "fraction": 0.0, "message": event.message})
+        elif event.kind == "progress":
+            now = time.monotonic()
+            if event.fraction < 1.0 and now - self.last_progress.get(event.step, 0.0) < PROGRESS_INTERVAL_S:
+                return
+            self.last_progress[event.step] = now
+            fraction = min(max(float(event.fraction), 0.0), 1.0) if math.isfinite(event.fraction) else 0.0
+            self._send("progress", {**base, "state": "running", "fraction": fraction, "message": event.message})
+        elif event.kind == "output":
+            ref = f"step{event.step}[{event.key}]"
+            if not isinstance(event.value, np.ndarray):
+                self.values.setdefault(event.step, {})[ref] = _scalar(event.value)
+            elif ref not in self.results and self.stream_layers:
+                desc, buffer = pixels.encode(event.value, self.reply_format)
+                desc["frame"] = 1
+                kind = "mask" if event.value.ndim == 2 else "image"
+                self._send("layer", {"name": _layer_name(ref, event.brick), "role": kind, "kind": kind,
+                                     "ref": ref, "step": event.step, "brick": event.brick,
+                                     "cached": event.step not in self.started, "image": desc}, [buffer])
+        elif event.kind == "step_finished":
+            self._send("progress", {**base, "state": "finished", "fraction": 1.0, "message": "",
+                                    "seconds": round(event.seconds or 0.0, 6), "cached": event.cached,
+                                    "values": self.values.pop(event.step, {})})
+
+    def _send(self, kind: str, fields: dict[str, Any], buffers: list[Any] | None = None) -> None:
+        self.runner.send(self.job, kind, fields, buffers or [], False)
+
+
+def _plan_fields(plan: Any) -> dict[str, Any]:
+    return {"reasoning": plan.reasoning, "workflow": plan.workflow.to_dict(), "backend": plan.backend,
+            "attempts": plan.attempts, "warnings": list(plan.warnings), "steps": len(plan.workflow.steps)}
+
+
+def _step_of(ref: str) -> int | None:
+    return int(ref[4:ref.index("[")]) if ref.startswith("step") else None
+
+
+def _layer_name(ref: str, brick: str | None) -> str:
+    key = ref[ref.index("[") + 1:-1]
+    step = _step_of(ref)
+    return key if step is None else f"{brick} {key} (step {step})"
+
+
+def _scalar(value: Any) -> Any:
+    if isinstance(value, (np.floating, np.integer)):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+

@@ -1,0 +1,428 @@
+"""The daemon's ZeroMQ service: one ROUTER socket, one socket thread, a few worker threads.
+
+All socket I/O happens on the thread that runs `serve_forever`. Workers hand finished replies to
+it through a queue and wake it with a byte on a socketpair that sits in the same poller as the
+ROUTER, so a reply leaves as soon as it exists. Image frames are received without copying and
+sent without copying; see daemon/pixels.py.
+"""
+
+from __future__ import annotations
+
+import errno
+import logging
+import os
+import queue
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+import zmq
+
+from daemon import protocol
+from daemon.config import Config
+from daemon.jobs import Job, QueueFull, Scheduler
+from daemon.keys import AllowList, allowed, is_local, load_pair
+from daemon.protocol import ProtocolError, Request, RequestId, encode_header, error_fields
+from daemon.runner import JobRunner, PlanStore
+
+log = logging.getLogger("lego_edit.daemon")
+
+__version__ = "0.1.0"
+SHUTDOWN_GRACE_S = 3.0
+
+
+class StartError(RuntimeError):
+    """The daemon cannot start as configured; the message says why and what to do."""
+
+
+@dataclass
+class ClientState:
+    last_seen: float
+    jobs: dict[RequestId, Job] = field(default_factory=dict)
+
+
+class Server:
+    """`Server(config).bind()` then `serve_forever()` (or `start()` for a background thread).
+
+    Tests and embedders may pass their own registry, builder (anything with `plan(...)`) and executor.
+    """
+
+    def __init__(self, config: Config | None = None, *, registry: Any = None, builder: Any = None,
+                 executor: Any = None, context: zmq.Context | None = None) -> None:
+        self.config = config or Config()
+        self.limits = self.config.limits.protocol_limits()
+        if registry is None:
+            from bricks import default_registry
+
+            registry = default_registry()
+        if builder is None:
+            from builder import Builder
+
+            builder = Builder(registry, self.config.builder_config())
+        if executor is None:
+            from bricks.cache import StepCache
+            from bricks.executor import Executor
+            from bricks.models import configure
+
+            manager = configure(self.config.models)  # the process-wide model manager: the catalog reads it too
+            ex = self.config.executor
+            executor = Executor(registry, cache=StepCache(max(ex.cache_mb, 0) << 20), max_workers=ex.max_workers,
+                                backend_prefs=ex.backends, models=manager, device=manager.settings.device)
+        self.registry, self.builder, self.executor = registry, builder, executor
+        self._own_context = context is None
+        self.ctx = context or zmq.Context()
+        self.scheduler = Scheduler(self.config.limits.max_queued_per_client)
+        self.plans = PlanStore(self.config.limits.plans_per_client, max(self.config.limits.plans_memory_mb, 0) << 20)
+        self.runner = JobRunner(registry, builder, executor, self.plans, self._send_from_worker)
+        self.clients: dict[bytes, ClientState] = {}
+        self.endpoint: str | None = None
+        self.curve = False
+        self.started = time.time()
+        self.instance = uuid.uuid4().hex  # lets a client notice that the daemon it talks to restarted
+        self.ready = threading.Event()
+        self._outbox: queue.SimpleQueue = queue.SimpleQueue()
+        self._wake_r, self._wake_w = socket.socketpair()
+        self._wake_r.setblocking(False)
+        self._wake_w.setblocking(False)
+        self._stop_requested = threading.Event()
+        self._sock: zmq.Socket | None = None
+        self._auth = None
+        self._workers: list[threading.Thread] = []
+        self._control = ThreadPoolExecutor(max_workers=1, thread_name_prefix="daemon-control")
+        self._thread: threading.Thread | None = None
+
+    # -- lifecycle ------------------------------------------------------------------------------
+    def bind(self, endpoint: str | None = None) -> str:
+        endpoint = endpoint or self.config.daemon.endpoint
+        if endpoint.startswith("tcp://") and endpoint.endswith(":0"):
+            endpoint = endpoint[:-2] + ":*"  # any free port
+        self.curve = self.config.daemon.curve == "always" or not is_local(endpoint)
+        sock = self.ctx.socket(zmq.ROUTER)
+        sock.setsockopt(zmq.MAXMSGSIZE, self.limits.frame_bytes)  # bigger frames drop the peer, unread
+        sock.setsockopt(zmq.ROUTER_HANDOVER, 1)  # a client that reconnects with its id takes its replies over
+        sock.setsockopt(zmq.LINGER, 1000)
+        if self.curve:
+            self._setup_curve(sock, endpoint)
+        if endpoint.startswith("ipc://") and _answers(self.ctx, endpoint):
+            sock.close(0)
+            raise StartError(f"a lego-edit daemon is already serving {endpoint}")
+        try:
+            sock.bind(endpoint)
+        except zmq.ZMQError as exc:
+            sock.close(0)
+            if exc.errno == errno.EADDRINUSE:
+                raise StartError(f"{endpoint} is already in use: a lego-edit daemon is probably running there "
+                                 f"(`lego-edit status`), or another program holds the port") from None
+            raise StartError(f"cannot listen on {endpoint}: {exc}") from None
+        self._sock = sock
+        self.endpoint = sock.getsockopt_string(zmq.LAST_ENDPOINT)
+        for n in range(self.config.daemon.workers):
+            t = threading.Thread(target=self._work, name=f"daemon-worker-{n}", daemon=True)
+            t.start()
+            self._workers.append(t)
+        log.info("serving %s (protocol v%d, CURVE %s, pid %d)", self.endpoint, protocol.VERSION,
+                 "on" if self.curve else "off", os.getpid())
+        return self.endpoint
+
+    def _setup_curve(self, sock: zmq.Socket, endpoint: str) -> None:
+        folder = self.config.keys_dir
+        where = "off loopback" if not is_local(endpoint) else "with daemon.curve = \"always\""
+        try:
+            pair = load_pair(folder, "server")
+        except ValueError as exc:
+            raise StartError(str(exc)) from None
+        if pair is None:
+            raise StartError(f"listening on {endpoint} {where} requires CURVE keys, and {folder} has none: "
+                             f"run `lego-edit keys`, then allow each client with `lego-edit keys --allow KEY`")
+        if not allowed(folder):
+            raise StartError(f"listening on {endpoint} {where} requires CURVE, and no client key is allowed: "
+                             f"add one with `lego-edit keys --allow CLIENT_PUBLIC_KEY`")
+        from zmq.auth.thread import ThreadAuthenticator
+
+        self._auth = ThreadAuthenticator(self.ctx, log=logging.getLogger("lego_edit.auth"))
+        self._auth.start()
+        self._auth.configure_curve_callback("*", AllowList(folder))
+        sock.curve_secretkey = pair.secret.encode("ascii")
+        sock.curve_publickey = pair.public.encode("ascii")
+        sock.curve_server = True
+
+    def start(self, endpoint: str | None = None) -> str:
+        """Bind and serve on a background thread (tests, the tray's embedded use)."""
+        bound = self.bind(endpoint)
+        self._thread = threading.Thread(target=self.serve_forever, name="daemon-socket", daemon=True)
+        self._thread.start()
+        self.ready.wait(5)
+        return bound
+
+    def stop(self, wait: bool = True) -> None:
+        """Ask the service to shut down (safe from any thread and from a signal handler)."""
+        self._stop_requested.set()
+        self._wake()
+        if wait and self._thread is not None and self._thread is not threading.current_thread():
+            self._thread.join(SHUTDOWN_GRACE_S + 5)
+
+    def _wake(self) -> None:
+        try:
+            self._wake_w.send(b"\0")
+        except (BlockingIOError, OSError):
+            pass  # a wake-up is already pending, or we are closing
+
+    # -- the socket thread ----------------------------------------------------------------------
+    def serve_forever(self) -> None:
+        if self._sock is None:
+            self.bind()
+        poller = zmq.Poller()
+        poller.register(self._sock, zmq.POLLIN)
+        poller.register(self._wake_r.fileno(), zmq.POLLIN)
+        tick = min(0.1, self.config.daemon.heartbeat_timeout_s / 4)
+        next_check = time.monotonic() + tick
+        deadline: float | None = None
+        self.ready.set()
+        try:
+            while True:
+                ready = dict(poller.poll(int(tick * 1000)))
+                if ready.get(self._sock):
+                    self._receive_some()
+                if ready.get(self._wake_r.fileno()):
+                    self._drain_wake()
+                self._flush()
+                now = time.monotonic()
+                if now >= next_check:
+                    self._check_heartbeats(now)
+                    next_check = now + tick
+                if self._stop_requested.is_set():
+                    if deadline is None:
+                        deadline = now + SHUTDOWN_GRACE_S
+                        self._begin_shutdown()
+                    if (self.scheduler.idle() and self._outbox.empty()) or now > deadline:
+                        break
+        finally:
+            self._finish_shutdown()
+
+    def _receive_some(self, budget: int = 64) -> None:
+        for _ in range(budget):
+            try:
+                frames = self._sock.recv_multipart(zmq.NOBLOCK, copy=False)
+            except zmq.Again:
+                return
+            client = frames[0].bytes
+            try:
+                self._handle(client, [f.buffer for f in frames[1:]])
+            except Exception:  # a bug in one request must not stop the service
+                log.exception("internal error handling a message")
+                self._reply(client, None, "error", error_fields("internal", "internal error; see the daemon log"))
+
+    def _handle(self, client: bytes, frames: list[memoryview]) -> None:
+        state = self.clients.get(client)
+        if state is None:
+            state = self.clients[client] = ClientState(last_seen=time.monotonic())
+        state.last_seen = time.monotonic()
+        try:
+            request = protocol.decode(frames, self.limits)
+        except ProtocolError as exc:
+            if exc.drop:
+                log.warning("dropped a message from client %s: %s", client.hex(), exc.message)
+            else:
+                log.info("refused a request from %s: %s %s", client.hex(), exc.code, exc.message)
+                self._reply(client, exc.request_id, "error", error_fields(exc.code, exc.message, **exc.details))
+            return
+        log.debug("request %r %s from %s", request.id, request.type, client.hex())
+        handler = getattr(self, f"_on_{request.type}", None)
+        if handler is not None:
+            handler(client, state, request)
+        else:
+            self._submit(client, state, request)
+
+    def _on_hello(self, client: bytes, state: ClientState, request: Request) -> None:
+        offered = request.get("versions", [request.get("v", protocol.VERSION)])
+        version = protocol.negotiate(offered)
+        if version is None:
+            self._reply(client, request.id, "error", error_fields(
+                "unsupported_version", f"this daemon speaks protocol version(s) {list(protocol.SUPPORTED_VERSIONS)}, "
+                                       f"the client offered {offered}", supported=list(protocol.SUPPORTED_VERSIONS)))
+            return
+        self._reply(client, request.id, "hello", {
+            "version": version, "versions": list(protocol.SUPPORTED_VERSIONS), "server": "lego-edit",
+            "server_version": __version__, "heartbeat_s": self.config.daemon.heartbeat_timeout_s,
+            "limits": {**self.limits.to_wire(), "max_queued_per_client": self.config.limits.max_queued_per_client},
+            "formats": {"image": list(protocol.IMAGE_FORMATS), "mask": list(protocol.MASK_FORMATS),
+                        "reply": list(protocol.REPLY_FORMATS)},
+            "curve": self.curve, "instance": self.instance})
+
+    def _on_ping(self, client: bytes, state: ClientState, request: Request) -> None:
+        self._reply(client, request.id, "pong", {"time": time.time(), "instance": self.instance})
+
+    def _on_status(self, client: bytes, state: ClientState, request: Request) -> None:
+        self._reply(client, request.id, "status", self.status())
+
+    def _on_bricks(self, client: bytes, state: ClientState, request: Request) -> None:
+        def catalog() -> None:  # availability probes may be slow: off the socket thread
+            try:
+                fields = {"bricks": self.registry.catalog()}
+                kind = "bricks"
+            except Exception as exc:
+                log.exception("catalog failed")
+                kind, fields = "error", error_fields("internal", f"the catalog failed: {exc}")
+            self._outbox.put((None, client, [encode_header(request.id, kind, fields)], True))
+            self._wake()
+
+        self._control.submit(catalog)
+
+    def _on_cancel(self, client: bytes, state: ClientState, request: Request) -> None:
+        target = request.get("target")
+        job = state.jobs.get(target)
+        if job is None:
+            found = "unknown"
+        elif self.scheduler.remove(job):
+            found = "queued"
+            job.reason = "client"
+            del state.jobs[target]
+            self._reply(client, target, "cancelled", {"reason": "client"})
+        else:
+            found = "running"
+            job.cancel_with("client")
+        self._reply(client, request.id, "ack", {"target": target, "state": found})
+
+    def _submit(self, client: bytes, state: ClientState, request: Request) -> None:
+        if self._stop_requested.is_set():
+            self._reply(client, request.id, "error", error_fields("busy", "the daemon is shutting down"))
+            return
+        if request.id in state.jobs:
+            self._reply(client, request.id, "error", error_fields(
+                "bad_request", f"id {request.id!r} is already in use by one of your unfinished requests"))
+            return
+        job = Job(client, request)
+        try:
+            ahead = self.scheduler.submit(job)
+        except QueueFull as exc:
+            self._reply(client, request.id, "error", error_fields("busy", str(exc)))
+            return
+        state.jobs[request.id] = job
+        counts = self.scheduler.counts()
+        self._reply(client, request.id, "accepted", {"position": ahead, "queued": counts["queued"],
+                                                     "running": counts["running"]})
+
+    # -- replies --------------------------------------------------------------------------------
+    def _reply(self, client: bytes, request_id: RequestId | None, kind: str, fields: dict[str, Any],
+               buffers: Iterable[Any] = ()) -> None:
+        self._send(client, [encode_header(request_id, kind, fields), *buffers])
+
+    def _send(self, client: bytes, frames: list[Any]) -> None:
+        try:
+            self._sock.send_multipart([client, *frames], copy=False)
+        except zmq.ZMQError as exc:  # e.g. the peer's queue is full: its reply is lost, nobody else's
+            log.warning("could not send to %s: %s", client.hex(), exc)
+
+    def _send_from_worker(self, job: Job, kind: str, fields: dict[str, Any], buffers: list[Any],
+                          terminal: bool) -> None:
+        self._outbox.put((job, job.client, [encode_header(job.id, kind, fields), *buffers], terminal))
+        self._wake()
+
+    def _flush(self) -> None:
+        while True:
+            try:
+                job, client, frames, terminal = self._outbox.get_nowait()
+            except queue.Empty:
+                return
+            if job is not None:
+                state = self.clients.get(client)
+                if state is None or state.jobs.get(job.id) is not job:
+                    continue  # the client vanished, or the job already ended (cancelled while queued)
+                if terminal:
+                    del state.jobs[job.id]
+            self._send(client, frames)
+
+    def _drain_wake(self) -> None:
+        try:
+            while self._wake_r.recv(4096):
+                pass
+        except (BlockingIOError, OSError):
+            pass
+
+    # -- heartbeats -----------------------------------------------------------------------------
+    def _check_heartbeats(self, now: float) -> None:
+        timeout = self.config.daemon.heartbeat_timeout_s
+        for client, state in list(self.clients.items()):
+            if now - state.last_seen <= timeout:
+                continue
+            self.scheduler.drop_client(client)
+            for job in state.jobs.values():
+                job.cancel_with("vanished")
+            if state.jobs:
+                log.info("client %s silent for %.1f s: cancelled %d job(s)", client.hex(), now - state.last_seen,
+                         len(state.jobs))
+            del self.clients[client]
+
+    # -- shutdown -------------------------------------------------------------------------------
+    def _begin_shutdown(self) -> None:
+        queued, running = self.scheduler.drain()
+        for job in queued:
+            job.cancel_with("shutdown")
+            state = self.clients.get(job.client)
+            if state is not None and state.jobs.pop(job.id, None) is job:
+                self._reply(job.client, job.id, "cancelled", {"reason": "shutdown"})
+        for job in running:
+            job.cancel_with("shutdown")
+        log.info("shutting down: %d queued and %d running job(s) cancelled", len(queued), len(running))
+
+    def _finish_shutdown(self) -> None:
+        self._flush()
+        for client, state in self.clients.items():  # bricks that ignored the cancel: tell their clients anyway
+            for job in list(state.jobs.values()):
+                self._reply(client, job.id, "cancelled", {"reason": "shutdown"})
+            state.jobs.clear()
+        self.scheduler.close()
+        self._control.shutdown(wait=False, cancel_futures=True)
+        if self._sock is not None:
+            self._sock.close(linger=1000)
+            self._sock = None
+        if self._auth is not None:
+            self._auth.stop()
+        self._wake_r.close()
+        self._wake_w.close()
+        if hasattr(self.executor, "close"):
+            self.executor.close()
+        if self._own_context:
+            self.ctx.term()
+        log.info("stopped")
+
+    # -- workers --------------------------------------------------------------------------------
+    def _work(self) -> None:
+        while True:
+            job = self.scheduler.next(timeout=None)
+            if job is None:
+                return
+            try:
+                self.runner(job)
+            finally:
+                self.scheduler.done(job)
+
+    def status(self) -> dict[str, Any]:
+        counts = self.scheduler.counts()
+        cache = getattr(self.executor, "cache", None)
+        return {
+            "state": "busy" if counts["running"] or counts["queued"] else "idle",
+            "jobs": counts, "clients": len(self.clients), "pid": os.getpid(), "endpoint": self.endpoint,
+            "server_version": __version__, "instance": self.instance, "uptime_s": round(time.time() - self.started, 3),
+            "builder": getattr(getattr(self.builder, "config", None), "backend", None),
+            "device": getattr(self.executor, "device", None), "curve": self.curve,
+            "cache": {"entries": len(cache), "bytes": cache.nbytes, "hits": cache.hits, "misses": cache.misses}
+            if cache is not None else None,
+        }
+
+
+def _answers(ctx: zmq.Context, endpoint: str, timeout_ms: int = 300) -> bool:
+    """Whether something answers a protocol ping at `endpoint` (ipc endpoints give no EADDRINUSE)."""
+    sock = ctx.socket(zmq.DEALER)
+    sock.setsockopt(zmq.LINGER, 0)
+    try:
+        sock.connect(endpoint)
+        sock.send(encode_header("probe", "ping"))
+        return bool(sock.poll(timeout_ms))
+    finally:
+        sock.close(0)

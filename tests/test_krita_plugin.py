@@ -1,0 +1,120 @@
+"""The Krita plugin's files, checked without Krita: pixel conversions, imports, the .desktop entry.
+
+(The plugin in a real Krita is tests/test_krita.py, marker `krita`.)
+"""
+
+from __future__ import annotations
+
+import ast
+import configparser
+import importlib.util
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+PLUGIN = Path(__file__).resolve().parents[1] / "plugins" / "krita"
+PACKAGE = PLUGIN / "lego_edit"
+
+
+@pytest.fixture(scope="module")
+def px():
+    spec = importlib.util.spec_from_file_location("lego_edit_pixels_under_test", PACKAGE / "pixels.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look the module up
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="module")
+def rgba():
+    rng = np.random.default_rng(7)
+    return rng.integers(0, 256, (37, 53, 4), dtype=np.uint8)
+
+
+def test_rgba_u8_is_passed_through(px, rgba):
+    bgra = rgba[..., [2, 1, 0, 3]].tobytes()
+    assert px.to_bgra8(bgra, "RGBA", "U8", 37 * 53) == bgra
+    assert px.from_bgra8(bgra, "RGBA", "U8", 37 * 53) == bgra
+
+
+def test_rgba_u16_keeps_the_high_byte_and_writes_back_v_times_257(px, rgba):
+    bgra = np.ascontiguousarray(rgba[..., [2, 1, 0, 3]])
+    u16 = bgra.astype("<u2") * 256 + 77  # the low byte differs from the high byte
+    assert px.to_bgra8(u16.tobytes(), "RGBA", "U16", 37 * 53) == bgra.tobytes()
+    back = np.frombuffer(px.from_bgra8(bgra.tobytes(), "RGBA", "U16", 37 * 53), "<u2").reshape(bgra.shape)
+    assert (back == bgra.astype("<u2") * 257).all()
+
+
+@pytest.mark.parametrize("depth", ["U8", "U16"])
+def test_graya_becomes_gray_bgra_and_back(px, rgba, depth):
+    gray, alpha = rgba[..., 0], rgba[..., 3]
+    dtype, scale = (np.uint8, 1) if depth == "U8" else ("<u2", 257)
+    krita = np.dstack([gray, alpha]).astype(dtype) * scale
+    bgra = np.frombuffer(px.to_bgra8(krita.tobytes(), "GRAYA", depth, 37 * 53), np.uint8).reshape(37, 53, 4)
+    assert (bgra[..., 0] == gray).all() and (bgra[..., 1] == gray).all() and (bgra[..., 2] == gray).all()
+    assert (bgra[..., 3] == alpha).all()
+    back = px.from_bgra8(bgra.tobytes(), "GRAYA", depth, 37 * 53)
+    assert back == krita.tobytes()
+
+
+def test_wire_formats(px, rgba):
+    n = 37 * 53
+    assert px.wire_to_bgra8(rgba.tobytes(), "RGBA8", n) == rgba[..., [2, 1, 0, 3]].tobytes()
+    mask = rgba[..., 0]
+    out = np.frombuffer(px.wire_to_bgra8(mask.tobytes(), "GRAY8", n), np.uint8).reshape(37, 53, 4)
+    assert (out[..., :3] == mask[..., None]).all() and (out[..., 3] == 255).all()
+    with pytest.raises(ValueError):
+        px.wire_to_bgra8(b"\0" * 10, "BGRA8", n)
+    with pytest.raises(ValueError):
+        px.wire_to_bgra8(b"", "PNG", n)
+
+
+@pytest.mark.parametrize("model,depth", [("RGBA", "F32"), ("RGBA", "F16"), ("CMYKA", "U8"), ("LABA", "U16")])
+def test_other_colour_spaces_are_explained(px, model, depth):
+    with pytest.raises(px.UnsupportedColorSpace) as info:
+        px.to_bgra8(b"", model, depth, 1, "layer 'Paint'")
+    text = str(info.value)
+    assert f"{model}/{depth}" in text and "Convert Image Color Space" in text and "layer 'Paint'" in text
+
+
+def test_a_4k_layer_converts_in_well_under_a_second(px):
+    n = 3840 * 2160
+    data = bytes(8 * n)
+    start = time.perf_counter()
+    out = px.to_bgra8(data, "RGBA", "U16", n)
+    px.from_bgra8(out, "RGBA", "U16", n)
+    assert time.perf_counter() - start < 1.0
+
+
+def _imports(path: Path):
+    tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                yield alias.name.split(".")[0], 0
+        elif isinstance(node, ast.ImportFrom):
+            yield (node.module or "").split(".")[0], node.level
+
+
+def test_the_plugin_imports_only_the_client_the_host_and_the_standard_library():
+    allowed = set(sys.stdlib_module_names) | {"krita", "PyQt5", "PyQt6"}
+    files = sorted(PACKAGE.rglob("*.py"))
+    assert {f.name for f in files} >= {"__init__.py", "api.py", "docker.py", "pixels.py", "qt_compat.py"}
+    for path in files:
+        for module, level in _imports(path):
+            if level:  # relative: the plugin's own modules and the vendored lego_edit_client
+                continue
+            assert module in allowed, f"{path.name} imports {module}: the plugin runs on Krita's own Python"
+
+
+def test_desktop_entry():
+    entry = configparser.ConfigParser(interpolation=None)
+    entry.optionxform = str
+    entry.read(PLUGIN / "lego_edit.desktop")
+    section = entry["Desktop Entry"]
+    assert section["Type"] == "Service" and section["ServiceTypes"] == "Krita/PythonPlugin"
+    assert section["X-KDE-Library"] == "lego_edit" and section["X-Python-2-Compatible"] == "false"
+    assert section["Name"] == "Lego Edit" and section["Comment"]
