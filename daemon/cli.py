@@ -6,7 +6,7 @@ import argparse
 import json
 import logging
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -343,25 +343,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--size", type=int, default=1024)
     p.set_defaults(func=cmd_sample)
 
-    from daemon import (
-        install_cli,  # noqa: F401  (install, uninstall, doctor: appends itself to _EXTRA_COMMANDS)
-        models_cli,  # noqa: F401  (models list/pull/verify/remove: appends itself to _EXTRA_COMMANDS)
-    )
-    for register in _EXTRA_COMMANDS:
-        register(sub)
+    from daemon import commands, install_cli, models_cli  # light modules: their heavy imports sit in the commands
+
+    for module in (commands, models_cli, install_cli):
+        module.register(sub)
     return parser
-
-
-_EXTRA_COMMANDS: list[Callable[[Any], None]] = []
-
-
-def _daemon_commands(sub: Any) -> None:
-    from daemon.commands import register  # serve, status, stop, keys, config, tray
-
-    register(sub)
-
-
-_EXTRA_COMMANDS.append(_daemon_commands)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -386,5 +372,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
 
 
-if __name__ == "__main__":
-    sys.exit(main())
+if __name__ == "__main__":  # `python -m daemon.cli`: run the importable module, so all share one CliError
+    from daemon.cli import main as _main
+
+    sys.exit(_main())

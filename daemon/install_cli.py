@@ -12,7 +12,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from daemon.cli import _EXTRA_COMMANDS, CliError
+from daemon.cli import CliError
 
 HOSTS = ("krita", "gimp")
 
@@ -330,18 +330,3 @@ def check_endpoint_free(state: dict[str, Any]):
     finally:
         sock.close(0)
     return Check("endpoint", OK, f"{endpoint} is free: lego-edit serve can bind it")
-
-
-def _register_once() -> None:
-    import sys
-
-    lists = [_EXTRA_COMMANDS]
-    main = sys.modules.get("__main__")  # `python -m daemon.cli`: the running parser is __main__'s copy
-    if getattr(getattr(main, "__spec__", None), "name", None) == "daemon.cli":
-        lists.append(main._EXTRA_COMMANDS)
-    for commands in lists:
-        if register not in commands:
-            commands.append(register)
-
-
-_register_once()

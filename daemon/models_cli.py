@@ -209,6 +209,3 @@ def register(sub: Any) -> None:
     common(q)
     q.set_defaults(func=cmd_remove)
 
-
-if register not in cli._EXTRA_COMMANDS:
-    cli._EXTRA_COMMANDS.append(register)

@@ -23,13 +23,18 @@ import itertools
 import json
 import os
 import re
+import sys
 import time
 import uuid
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-import zmq
+try:
+    import zmq
+except ImportError:  # pyzmq vendored by `lego-edit install` into the plugin folder, one level above this package
+    sys.path.append(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    import zmq
 
 PROTOCOL_VERSION = 1
 DEFAULT_ENDPOINT = "tcp://127.0.0.1:5588"
