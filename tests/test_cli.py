@@ -120,3 +120,52 @@ def test_cli_start_imports_no_heavy_library():
             "print(sorted(m for m in ('torch', 'diffusers', 'transformers', 'cv2', 'numpy') if m in sys.modules))")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=Path(__file__).parents[1])
     assert done.stdout.strip() == "[]", done.stdout + done.stderr
+
+
+def test_plan_prints_reasoning_and_a_valid_workflow(photo, registry):
+    from bricks.checker import check
+    from bricks.workflow import Workflow
+
+    path, _, _ = photo
+    done = cli("plan", path, "remove the red ball", "--json")
+    assert done.returncode == 0, done.stderr
+    plan = json.loads(done.stdout)
+    assert plan["reasoning"]
+    workflow = Workflow.from_dict(plan["workflow"])
+    assert check(workflow, registry).ok
+    assert [s.model for s in workflow.steps][:2] == ["RES", "FASTINPAINT"]
+    refused = cli("plan", path, "what colour is the sky?")
+    assert refused.returncode == 1 and refused.stderr.startswith("lego-edit: error: cannot plan")
+
+
+def test_plan_batch_answers_every_line(tmp_path, photo):
+    path, _, _ = photo
+    save(np.full((1024, 1024), 255, np.uint8), tmp_path / "mask.png")
+    lines = [{"id": "a", "image": str(path), "instruction": "make it brighter"},
+             {"id": "b", "image": str(path), "instruction": "asdkjh qwe zzx"},
+             {"id": "c", "image": str(path), "instruction": "remove this", "mask": str(tmp_path / "mask.png")},
+             {"id": "d", "image": str(path), "instruction": "remove the red ball", "feedback": "don't use SOS"}]
+    batch = tmp_path / "batch.jsonl"
+    batch.write_text("\n".join(json.dumps(x) for x in lines) + "\nnot json\n")
+    done = cli("plan", "--batch", batch)
+    assert done.returncode == 0, done.stderr
+    out = [json.loads(line) for line in done.stdout.splitlines()]
+    assert [o["id"] for o in out] == ["a", "b", "c", "d", 5]
+    assert "workflow" in out[0] and "error" in out[1] and "error" in out[4]
+    assert "init[mask]" in json.dumps(out[2]["workflow"])
+    assert "SOS" not in json.dumps(out[3]["workflow"])
+
+
+def test_edit_plans_and_runs_with_feedback(tmp_path, photo):
+    path, image, truth = photo
+    out = tmp_path / "edited.png"
+    done = cli("edit", path, "remove the red ball", "-o", out, "--feedback", "don't use FLUX-INPAINT", "--show-plan",
+               "--json")
+    assert done.returncode == 0, done.stderr
+    assert '"model": "RES"' in done.stderr  # --show-plan prints the workflow on stderr
+    summary = json.loads(done.stdout)
+    assert "FLUX-INPAINT" not in json.dumps(summary["plan"]["workflow"])
+    edited = load_image(out)
+    far = cv2.dilate(truth, np.ones((51, 51), np.uint8)) == 0
+    assert np.array_equal(edited[far], image[far])
+    assert np.abs(edited[truth > 0][:, 0].astype(int) - image[truth > 0][:, 0]).mean() > 50  # the red is gone
