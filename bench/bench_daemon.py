@@ -13,7 +13,6 @@ from __future__ import annotations
 import io
 import json
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -29,6 +28,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench._table import print_table, timed, verdict  # noqa: E402
+from tests.net import free_port  # noqa: E402
 
 WIDTH, HEIGHT = 3840, 2160
 IDENTITY = {"process": "identity", "pipeline": [{"result": "[init[image]]"}]}
@@ -42,11 +42,6 @@ ECHO = textwrap.dedent("""
         sock.send_multipart(frames, copy=False)
 """)
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def layer() -> np.ndarray:

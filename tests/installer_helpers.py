@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import hashlib
 import os
-import socket
 import stat
 import subprocess
 import sys
 import zipfile
 from pathlib import Path
+
+from tests.net import free_port
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -94,11 +95,6 @@ def make_source(root: Path) -> Path:
     (root / "client" / "__pycache__" / "core.cpython-311.pyc").write_bytes(b"\0")
     return root
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def home_env(home: Path, **extra: str) -> dict[str, str]:

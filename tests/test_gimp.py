@@ -21,7 +21,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -32,6 +31,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PIL import Image
+
+from tests.net import free_port, lego_edit_command
 
 REPO = Path(__file__).resolve().parents[1]
 ROOT = Path(os.environ.get("LEGO_EDIT_GIMP_ROOT", "/var/cache/lego-edit/gimp-trixie"))
@@ -51,15 +52,6 @@ pytestmark = [
 ]
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def lego_edit_command() -> list[str]:
-    exe = shutil.which("lego-edit")
-    return [exe] if exe else [sys.executable, "-m", "daemon"]
 
 
 def user_env(home: Path) -> dict[str, str]:

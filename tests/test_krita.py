@@ -15,14 +15,14 @@ import configparser
 import json
 import os
 import shutil
-import socket
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import numpy as np
 import pytest
+
+from tests.net import free_port, lego_edit_command
 
 pytestmark = pytest.mark.krita
 
@@ -48,15 +48,6 @@ if not _system_python_has("zmq"):
     pytest.skip("Krita's Python has no zmq (apt-get install python3-zmq)", allow_module_level=True)
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def lego_edit_command() -> list[str]:
-    exe = shutil.which("lego-edit")
-    return [exe] if exe else [sys.executable, "-m", "daemon"]
 
 
 def base_env(home: Path) -> dict[str, str]:

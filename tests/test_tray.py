@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import socket
 import sys
 from pathlib import Path
 
@@ -15,14 +14,10 @@ pystray = pytest.importorskip("pystray")
 from daemon.config import load  # noqa: E402
 from daemon.tray import COLOURS, STATES, DaemonControl, TrayApp, draw_icon  # noqa: E402
 from tests.daemon_util import Raw, config, image_desc, noise, registry_with_slow, running_server, slow_workflow  # noqa: E402
+from tests.net import free_port  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def test_each_state_has_its_own_brick_icon():
