@@ -21,6 +21,16 @@ def _registry():
     return default_registry()
 
 
+def _config(args: argparse.Namespace):
+    """config.toml (`--config`, else the default file if there is one): the same settings `serve` uses."""
+    from daemon.config import ConfigError, load
+
+    try:
+        return load(getattr(args, "config", None))
+    except ConfigError as exc:
+        raise CliError(str(exc)) from None
+
+
 def _read_workflow(path: str):
     from bricks.workflow import WorkflowSyntaxError, parse_workflow
 
@@ -75,11 +85,11 @@ class _Progress:
             self.bar.close()
 
 
-def _execute(workflow, inputs: dict[str, Any], *, quiet: bool = False):
+def _execute(config, workflow, inputs: dict[str, Any], *, quiet: bool = False):
     from bricks.checker import InvalidWorkflow
-    from bricks.executor import Executor, StepFailed
+    from bricks.executor import StepFailed
 
-    executor = Executor(_registry())
+    executor = config.make_executor(_registry())
     progress = _Progress(len(workflow.steps), enabled=not quiet)
     try:
         return executor.run(workflow, inputs, on_event=progress)
@@ -139,7 +149,7 @@ def _slug(ref: str) -> str:
 def cmd_run(args: argparse.Namespace) -> int:
     workflow = _read_workflow(args.workflow)
     inputs = _read_inputs(args.image, args.mask)
-    result = _execute(workflow, inputs, quiet=args.json)
+    result = _execute(_config(args), workflow, inputs, quiet=args.json)
     summary = _write_outputs(result, workflow, args.output, args.save_intermediates)
     _report(summary, args.json)
     return 0
@@ -190,10 +200,13 @@ def cmd_bricks(args: argparse.Namespace) -> int:
     return 0
 
 
-def _builder(name: str | None):
-    from builder import Builder, BuilderConfig
+def _builder(config, name: str | None):
+    from builder import Builder
 
-    return Builder(_registry(), BuilderConfig.from_env(**({"backend": name} if name else {})))
+    settings = config.builder_config()
+    if name:
+        settings.backend = name
+    return Builder(_registry(), settings)
 
 
 def _plan(builder, image, mask, instruction: str, feedback: Sequence[str]):
@@ -217,7 +230,8 @@ def cmd_plan(args: argparse.Namespace) -> int:
     if not (args.image and args.instruction):
         raise CliError("plan needs IMAGE and INSTRUCTION (or --batch FILE.jsonl)")
     inputs = _read_inputs(args.image, args.mask)
-    plan = _plan(_builder(args.builder), inputs["image"], inputs["mask"], args.instruction, args.feedback)
+    plan = _plan(_builder(_config(args), args.builder), inputs["image"], inputs["mask"], args.instruction,
+                 args.feedback)
     if args.json:
         print(json.dumps(_plan_json(plan), ensure_ascii=False))
     else:
@@ -230,7 +244,7 @@ def _plan_batch(args: argparse.Namespace) -> int:
     """One JSON line out per line in; a refused or broken line is reported on its own line."""
     from builder import PlanError
 
-    builder = _builder(args.builder)
+    builder = _builder(_config(args), args.builder)
     try:
         lines = Path(args.batch).read_text(encoding="utf-8").splitlines()
     except OSError as exc:
@@ -263,12 +277,13 @@ def _plan_batch(args: argparse.Namespace) -> int:
 
 
 def cmd_edit(args: argparse.Namespace) -> int:
+    config = _config(args)
     inputs = _read_inputs(args.image, args.mask)
-    plan = _plan(_builder(args.builder), inputs["image"], inputs["mask"], args.instruction, args.feedback)
+    plan = _plan(_builder(config, args.builder), inputs["image"], inputs["mask"], args.instruction, args.feedback)
     if args.show_plan:
         print(f"reasoning: {plan.reasoning}", file=sys.stderr)
         print(plan.workflow.to_json(), file=sys.stderr)
-    result = _execute(plan.workflow, inputs, quiet=args.json)
+    result = _execute(config, plan.workflow, inputs, quiet=args.json)
     summary = _write_outputs(result, plan.workflow, args.output, args.save_intermediates)
     summary["plan"] = _plan_json(plan)
     _report(summary, args.json)
@@ -304,6 +319,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--mask", help="a mask file (init[mask]); same size as the image")
     p.add_argument("--save-intermediates", metavar="DIR", help="write every intermediate image and mask here")
     p.add_argument("--json", action="store_true", help="print a JSON summary")
+    p.add_argument("--config", metavar="FILE", help="config.toml (default: the one `lego-edit config` shows)")
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser("validate", help="check a workflow file; exit 0 only if it is valid as written")
@@ -324,6 +340,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--builder", choices=builders, help="builder backend (default: config, else rules)")
     p.add_argument("--batch", metavar="FILE.jsonl", help='lines {"id","image","instruction","mask"?,"feedback"?}')
     p.add_argument("--json", action="store_true")
+    p.add_argument("--config", metavar="FILE", help="config.toml (default: the one `lego-edit config` shows)")
     p.set_defaults(func=cmd_plan)
 
     p = sub.add_parser("edit", help="plan an instruction and run it on an image")
@@ -336,6 +353,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--show-plan", action="store_true", help="print the reasoning and workflow to stderr")
     p.add_argument("--save-intermediates", metavar="DIR")
     p.add_argument("--json", action="store_true")
+    p.add_argument("--config", metavar="FILE", help="config.toml (default: the one `lego-edit config` shows)")
     p.set_defaults(func=cmd_edit)
 
     p = sub.add_parser("sample", help="write a demo photo (needs scikit-image)")

@@ -110,6 +110,17 @@ class Config:
     def log_path(self) -> Path:
         return Path(self.daemon.log_file).expanduser() if self.daemon.log_file else log_dir() / "daemon.log"
 
+    def make_executor(self, registry: Any):
+        """The Executor this configuration describes: cache size, workers, preferred backends, models."""
+        from bricks.cache import StepCache
+        from bricks.executor import Executor
+        from bricks.models import configure
+
+        manager = configure(self.models)  # the process-wide model manager: the catalog reads it too
+        ex = self.executor
+        return Executor(registry, cache=StepCache(max(ex.cache_mb, 0) << 20), max_workers=ex.max_workers,
+                        backend_prefs=ex.backends, models=manager, device=manager.settings.device)
+
     def builder_config(self):
         from builder import BuilderConfig
 

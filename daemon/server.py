@@ -65,14 +65,7 @@ class Server:
 
             builder = Builder(registry, self.config.builder_config())
         if executor is None:
-            from bricks.cache import StepCache
-            from bricks.executor import Executor
-            from bricks.models import configure
-
-            manager = configure(self.config.models)  # the process-wide model manager: the catalog reads it too
-            ex = self.config.executor
-            executor = Executor(registry, cache=StepCache(max(ex.cache_mb, 0) << 20), max_workers=ex.max_workers,
-                                backend_prefs=ex.backends, models=manager, device=manager.settings.device)
+            executor = self.config.make_executor(registry)
         self.registry, self.builder, self.executor = registry, builder, executor
         self._own_context = context is None
         self.ctx = context or zmq.Context()

@@ -169,3 +169,26 @@ def test_edit_plans_and_runs_with_feedback(tmp_path, photo):
     far = cv2.dilate(truth, np.ones((51, 51), np.uint8)) == 0
     assert np.array_equal(edited[far], image[far])
     assert np.abs(edited[truth > 0][:, 0].astype(int) - image[truth > 0][:, 0]).mean() > 50  # the red is gone
+
+
+def test_plan_and_edit_read_the_daemons_config(tmp_path, photo):
+    from tests.chat_server import ChatServer
+
+    path, _, _ = photo
+    answer = {"process": "brighten", "pipeline": [
+        {"step": 1, "model": "FLUX-BRIGHT", "input": {"image": "init[image]", "ratio": 0.8},
+         "output": {"image": "step1[image]"}}, {"result": "[step1[image]]"}]}
+    server = ChatServer([json.dumps(answer)] * 2)
+    try:
+        config = tmp_path / "config.toml"
+        config.write_text(f'[builder]\nbackend = "openai"\nopenai_base_url = "{server.url}"\nopenai_model = "m"\n')
+        done = cli("plan", path, "make it a lot brighter", "--config", config, "--json")
+        assert done.returncode == 0, done.stderr
+        assert json.loads(done.stdout)["workflow"]["pipeline"][0]["input"]["ratio"] == 0.8
+        assert len(server.requests) == 1  # the configured builder answered, not the rules planner
+        bad = tmp_path / "bad.toml"
+        bad.write_text("[builder]\nbackend = 3\n")
+        done = cli("edit", path, "make it brighter", "-o", tmp_path / "o.png", "--config", bad)
+        assert done.returncode == 1 and "bad.toml" in done.stderr and len(done.stderr.strip().splitlines()) == 1
+    finally:
+        server.close()
