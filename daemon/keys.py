@@ -8,12 +8,13 @@ Layout of <config dir>/keys/:
 
 from __future__ import annotations
 
-import ipaddress
 import logging
 import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
+
+from plugins.client.settings import is_local as is_local  # one copy, shared with the plugins; callers import it here
 
 log = logging.getLogger("lego_edit.keys")
 
@@ -149,21 +150,3 @@ class AllowList:
         if not ok:
             log.warning("refused a CURVE client with an unknown key %s", key.decode("ascii", "replace"))
         return ok
-
-
-def is_local(endpoint: str) -> bool:
-    """Whether an endpoint is reachable only from this machine (loopback TCP, ipc, inproc)."""
-    scheme, _, rest = endpoint.partition("://")
-    if scheme in ("ipc", "inproc"):
-        return True
-    if scheme != "tcp":
-        return False
-    host = rest.rsplit(":", 1)[0].strip("[]")
-    if ";" in host:  # tcp://source;host:port: what matters is where it binds
-        host = host.split(";")[-1]
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False  # "*", an interface name or a host name: may be reachable from elsewhere

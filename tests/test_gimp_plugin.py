@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import ast
 import importlib.util
-import os
 import stat
 import sys
 from pathlib import Path
@@ -16,8 +15,7 @@ from types import SimpleNamespace
 import pytest
 
 PLUGIN = Path(__file__).resolve().parents[1] / "plugins" / "gimp" / "lego-edit" / "lego-edit.py"
-ALLOWED_IMPORTS = {"__future__", "os", "sys", "traceback", "tomllib", "ipaddress", "gi", "gi.repository",
-                   "lego_edit_client"}
+ALLOWED_IMPORTS = {"__future__", "os", "sys", "traceback", "gi", "gi.repository", "lego_edit_client"}
 
 
 @pytest.fixture(scope="module")
@@ -57,48 +55,42 @@ def test_registration_constants(plugin):
         assert argument in text
 
 
-def test_config_path_per_platform(plugin):
-    env = {"HOME": "/home/u"}
-    assert plugin.config_path(env, "linux") == "/home/u/.config/lego-edit/config.toml"
-    assert plugin.config_path({**env, "XDG_CONFIG_HOME": "/x"}, "linux") == "/x/lego-edit/config.toml"
-    assert plugin.config_path({**env, "XDG_CONFIG_HOME": "rel"}, "linux") == "/home/u/.config/lego-edit/config.toml"
-    assert plugin.config_path(env, "darwin") == "/home/u/Library/Application Support/lego-edit/config.toml"
-    assert plugin.config_path({"LOCALAPPDATA": "C:/L"}, "win32") == os.path.join("C:/L", "lego-edit", "config.toml")
+def test_the_daemon_settings_come_from_the_client():
+    """No copy of the endpoint, config.toml and CURVE logic here: lego_edit_client.settings has the one."""
+    tree = ast.parse(PLUGIN.read_text(encoding="utf-8"))
+    defined = {node.name for node in ast.walk(tree) if isinstance(node, (ast.FunctionDef, ast.ClassDef))}
+    assert not defined & {"config_path", "read_config", "connectable", "configured_endpoint", "resolve_endpoint",
+                          "is_local", "curve_files", "curve_keys"}
+    called = {node.func.attr for node in ast.walk(tree)
+              if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+              and isinstance(node.func.value, ast.Name) and node.func.value.id == "client_module"}
+    assert {"read_config", "resolve_endpoint", "curve_keys", "Client"} <= called
 
 
-def test_endpoint_precedence(plugin, tmp_path):
-    env = {"HOME": str(tmp_path)}
-    assert plugin.resolve_endpoint("", env, "linux") == "tcp://127.0.0.1:5588"
-    config = tmp_path / ".config" / "lego-edit" / "config.toml"
-    config.parent.mkdir(parents=True)
-    config.write_text('[daemon]\nendpoint = "tcp://0.0.0.0:6000"\n')
-    assert plugin.resolve_endpoint("  ", env, "linux") == "tcp://127.0.0.1:6000"  # a bind address, made reachable
-    assert plugin.resolve_endpoint("", {**env, "LEGO_EDIT_ENDPOINT": "tcp://10.0.0.2:7"}, "linux") == "tcp://10.0.0.2:7"
-    assert plugin.resolve_endpoint(" tcp://h:1 ", {**env, "LEGO_EDIT_ENDPOINT": "x"}, "linux") == "tcp://h:1"
-    config.write_text("this is [not toml")
-    assert plugin.resolve_endpoint("", env, "linux") == "tcp://127.0.0.1:5588"
+def test_the_installed_plugin_finds_the_settings_beside_it(tmp_path, monkeypatch):
+    """As `lego-edit install --gimp` lays it out: the plug-in's import_client() gives the shared settings."""
+    from installer.core import default_source, planned_files
+    from installer.paths import Target
 
-
-def test_connectable_and_is_local(plugin):
-    assert plugin.connectable("tcp://*:5588") == "tcp://127.0.0.1:5588"
-    assert plugin.connectable("tcp://[::]:5588") == "tcp://[::1]:5588"
-    assert plugin.connectable("tcp://192.168.1.4:5588") == "tcp://192.168.1.4:5588"
-    assert plugin.is_local("tcp://127.0.0.1:5588") and plugin.is_local("tcp://[::1]:1")
-    assert plugin.is_local("tcp://localhost:1") and plugin.is_local("ipc:///tmp/x")
-    assert not plugin.is_local("tcp://192.168.1.4:5588") and not plugin.is_local("tcp://gpu-box:5588")
-
-
-def test_curve_files(plugin, tmp_path):
-    env = {"HOME": str(tmp_path)}
-    keys = tmp_path / ".config" / "lego-edit" / "keys"
-    keys.mkdir(parents=True)
-    assert plugin.curve_files("tcp://gpu-box:5588", env, "linux", {}) is None  # no keys yet
-    (keys / "server.key").write_text("x")
-    (keys / "local-client.key_secret").write_text("x")
-    assert plugin.curve_files("tcp://127.0.0.1:5588", env, "linux", {}) is None  # loopback: no CURVE
-    expected = (str(keys / "server.key"), str(keys / "local-client.key_secret"))
-    assert plugin.curve_files("tcp://gpu-box:5588", env, "linux", {}) == expected
-    assert plugin.curve_files("tcp://127.0.0.1:5588", env, "linux", {"daemon": {"curve": "always"}}) == expected
+    for rel, spec in planned_files(Target("gimp", "native", tmp_path), default_source(), "0").items():
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_bytes(spec.data)
+    for name in [m for m in sys.modules if m == "lego_edit_client" or m.startswith("lego_edit_client.")]:
+        monkeypatch.delitem(sys.modules, name)
+    saved = list(sys.path)
+    try:
+        spec = importlib.util.spec_from_file_location("lego_edit_gimp_installed", tmp_path / "lego-edit" / "lego-edit.py")
+        installed = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(installed)  # puts its own folder on sys.path, as GIMP runs it
+        client = installed.import_client()
+        assert Path(client.__file__).parent == tmp_path / "lego-edit" / "lego_edit_client"
+        env = {"HOME": str(tmp_path), "LEGO_EDIT_ENDPOINT": "tcp://10.1.2.3:9"}
+        assert client.resolve_endpoint("", env, "linux") == "tcp://10.1.2.3:9"
+        assert client.curve_keys("tcp://127.0.0.1:5588", env, "linux", {}) is None
+    finally:
+        sys.path[:] = saved
+        for name in [m for m in sys.modules if m == "lego_edit_client" or m.startswith("lego_edit_client.")]:
+            del sys.modules[name]
 
 
 def test_group_name(plugin):

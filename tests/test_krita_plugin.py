@@ -118,3 +118,84 @@ def test_desktop_entry():
     assert section["Type"] == "Service" and section["ServiceTypes"] == "Krita/PythonPlugin"
     assert section["X-KDE-Library"] == "lego_edit" and section["X-Python-2-Compatible"] == "false"
     assert section["Name"] == "Lego Edit" and section["Comment"]
+
+
+# -- the endpoint and CURVE keys, through the shared client settings (no Krita needed) -----------------
+
+@pytest.fixture
+def installed_api(tmp_path, monkeypatch):
+    """lego_edit.api as `lego-edit install --krita` lays it out (the client copied in as lego_edit_client)."""
+    from installer.core import default_source, planned_files
+    from installer.paths import Target
+
+    root = tmp_path / "krita"
+    for rel, spec in planned_files(Target("krita", "native", root), default_source(), "0").items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_bytes(spec.data)
+    home = tmp_path / "home"
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(home / ".config"))
+    monkeypatch.delenv("LEGO_EDIT_ENDPOINT", raising=False)
+    monkeypatch.syspath_prepend(str(root / "pykrita"))
+
+    def ours(name):
+        return name == "lego_edit" or name.startswith("lego_edit.")
+
+    for name in [m for m in sys.modules if ours(m)]:
+        monkeypatch.delitem(sys.modules, name)
+    api = importlib.import_module("lego_edit.api")
+    assert api._CLIENT_IMPORT_ERROR is None
+    yield api, home / ".config" / "lego-edit"
+    for client in api._clients.values():
+        client.close()
+    for name in [m for m in sys.modules if ours(m)]:
+        del sys.modules[name]
+
+
+def test_api_resolves_the_endpoint_like_the_gimp_plugin(installed_api, monkeypatch):
+    api, folder = installed_api
+    assert api.resolve_endpoint("") == api.configured_endpoint() == "tcp://127.0.0.1:5588"
+    folder.mkdir(parents=True)
+    (folder / "config.toml").write_text('[daemon]\nendpoint = "tcp://0.0.0.0:6001"\n')
+    assert api.configured_endpoint() == "tcp://127.0.0.1:6001"
+    monkeypatch.setenv("LEGO_EDIT_ENDPOINT", "tcp://127.0.0.1:6002")
+    assert api.resolve_endpoint(" ") == "tcp://127.0.0.1:6002"
+    assert api.resolve_endpoint("tcp://127.0.0.1:6003") == "tcp://127.0.0.1:6003"  # the docker field / argument
+
+
+def test_api_picks_up_curve_keys_from_the_config(installed_api):
+    from daemon import keys
+
+    api, folder = installed_api
+    assert api.make_client("tcp://127.0.0.1:5588", keepalive=False).curve is None  # loopback, curve = "auto"
+    server, local, _ = keys.ensure_keys(folder / "keys")  # what `lego-edit keys` makes
+    folder.joinpath("config.toml").write_text('[daemon]\ncurve = "always"\n')
+    client = api.make_client(keepalive=False)
+    assert client.endpoint == "tcp://127.0.0.1:5588"
+    assert (client.curve.server_public, client.curve.public, client.curve.secret) == (server.public, local.public,
+                                                                                      local.secret)
+    assert api.make_client("tcp://gpu-box:5588", keepalive=False).curve == client.curve  # off loopback: CURVE
+    (folder / "keys" / "server.key").write_text("broken")
+    with pytest.raises(api.LegoEditError, match="server.key") as caught:
+        api.make_client(keepalive=False)
+    assert caught.value.code == "bad_keys"
+
+
+def test_api_reaches_a_daemon_that_requires_curve(installed_api):
+    """A real daemon with daemon.curve = "always": the API connects with the configured keys; a plain client cannot."""
+    from daemon import keys
+    from plugins.client import Client, LegoError
+    from tests.daemon_util import config, running_server
+
+    api, folder = installed_api
+    cfg = config(folder, daemon={"curve": "always"})
+    keys.ensure_keys(cfg.keys_dir)
+    with running_server(cfg) as server:
+        assert server.curve
+        folder.joinpath("config.toml").write_text(f'[daemon]\ncurve = "always"\nendpoint = "{server.endpoint}"\n')
+        client = api.client_for()  # no endpoint given: config.toml's, with its keys
+        assert client.endpoint == server.endpoint and client.curve is not None
+        api.wait_connected(client, 5.0)
+        assert client.status()["curve"] is True
+        with Client(server.endpoint, keepalive=False) as plain, pytest.raises(LegoError):
+            plain.hello(timeout=0.5)

@@ -13,6 +13,10 @@ Procedure `plug-in-lego-edit` (one drawable), arguments:
   show-masks     add the masks the workflow made as channels (default true)
 Return value: `group`, the layer group holding the result.
 
+When the daemon requires CURVE (off loopback, or `curve = "always"` in its config.toml), the keys
+are the ones `lego-edit keys` wrote beside config.toml. Finding the endpoint, the config and the
+keys is the client's (lego_edit_client.settings), shared with the Krita plugin and the daemon.
+
 Runs on GIMP's own Python: imports only the standard library, gi and the Lego Edit client that the
 installer copies beside this file (lego_edit_client/). The code above `_main()` needs no gi, so
 the tests can import this file on any Python.
@@ -29,9 +33,6 @@ MENU_PATH = "<Image>/Filters/AI"
 MENU_LABEL = "_Lego Edit\u2026"
 GROUP_PREFIX = "Lego Edit: "
 CONNECT_TIMEOUT_S = 3.0  # for the first hello: a daemon that is up answers in milliseconds
-DEFAULT_ENDPOINT = "tcp://127.0.0.1:5588"
-ENDPOINT_ENV = "LEGO_EDIT_ENDPOINT"
-CONFIG_APP = "lego-edit"
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 if HERE not in sys.path:
@@ -43,104 +44,6 @@ class PluginError(Exception):
 
 
 # -- helpers that need no GIMP ------------------------------------------------------------------
-
-def config_path(environ=None, platform=None):
-    """Where the daemon keeps config.toml (platformdirs' user_config_dir for "lego-edit")."""
-    environ = os.environ if environ is None else environ
-    platform = sys.platform if platform is None else platform
-    home = environ.get("HOME") or environ.get("USERPROFILE") or os.path.expanduser("~")
-    if platform.startswith("win"):
-        base = environ.get("LOCALAPPDATA") or os.path.join(home, "AppData", "Local")
-    elif platform == "darwin":
-        base = os.path.join(home, "Library", "Application Support")
-    else:
-        base = environ.get("XDG_CONFIG_HOME", "")
-        if not os.path.isabs(base):
-            base = os.path.join(home, ".config")
-    return os.path.join(base, CONFIG_APP, "config.toml")
-
-
-def connectable(endpoint):
-    """A bind address (tcp://*:5588, tcp://0.0.0.0:5588) -> the loopback address a client can reach."""
-    for wildcard in ("tcp://*:", "tcp://0.0.0.0:"):
-        if endpoint.startswith(wildcard):
-            return "tcp://127.0.0.1:" + endpoint[len(wildcard):]
-    if endpoint.startswith("tcp://[::]:"):
-        return "tcp://[::1]:" + endpoint[len("tcp://[::]:"):]
-    return endpoint
-
-
-def read_config(environ=None, platform=None):
-    """The daemon's config.toml as a dict ({} when missing or unreadable)."""
-    try:
-        import tomllib  # Python 3.11+; GIMP 3 ships 3.11 or newer
-    except ImportError:  # pragma: no cover - older Pythons: defaults
-        return {}
-    try:
-        with open(config_path(environ, platform), "rb") as fh:
-            data = tomllib.load(fh)
-    except (OSError, ValueError):
-        return {}
-    return data if isinstance(data, dict) else {}
-
-
-def _daemon_section(config):
-    section = config.get("daemon")
-    return section if isinstance(section, dict) else {}
-
-
-def configured_endpoint(environ=None, platform=None, config=None):
-    """The endpoint used when the argument is empty: $LEGO_EDIT_ENDPOINT, config.toml, the default."""
-    environ = os.environ if environ is None else environ
-    value = environ.get(ENDPOINT_ENV, "").strip()
-    if value:
-        return value
-    config = read_config(environ, platform) if config is None else config
-    endpoint = _daemon_section(config).get("endpoint")
-    if isinstance(endpoint, str) and endpoint.strip():
-        return connectable(endpoint.strip())
-    return DEFAULT_ENDPOINT
-
-
-def resolve_endpoint(argument, environ=None, platform=None, config=None):
-    argument = (argument or "").strip()
-    return argument if argument else configured_endpoint(environ, platform, config)
-
-
-def is_local(endpoint):
-    """Whether an endpoint is on this machine only (loopback TCP, ipc, inproc): no CURVE needed."""
-    scheme, _, rest = endpoint.partition("://")
-    if scheme in ("ipc", "inproc"):
-        return True
-    if scheme != "tcp":
-        return False
-    host = rest.rsplit(":", 1)[0].strip("[]")
-    host = host.split(";")[-1]
-    if host == "localhost":
-        return True
-    import ipaddress
-
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
-def curve_files(endpoint, environ=None, platform=None, config=None):
-    """(server public key file, client secret key file) when the daemon needs CURVE, else None.
-
-    As the daemon's own tools do: CURVE when config.toml says curve = "always" or the endpoint is
-    not on this machine, with the key pairs in <config dir>/keys/ (`lego-edit keys` makes them).
-    """
-    config = read_config(environ, platform) if config is None else config
-    if _daemon_section(config).get("curve") != "always" and is_local(endpoint):
-        return None
-    keys = os.path.join(os.path.dirname(config_path(environ, platform)), "keys")
-    server, client = os.path.join(keys, "server.key"), os.path.join(keys, "local-client.key_secret")
-    if os.path.isfile(server) and os.path.isfile(client):
-        return server, client
-    return None
-
 
 def group_name(instruction):
     text = " ".join(instruction.split())
@@ -376,8 +279,6 @@ def _main():
                 return procedure.new_return_values(Gimp.PDBStatusType.CANCEL, GLib.Error())
 
         instruction = (config.get_property("instruction") or "").strip()
-        daemon_config = read_config()
-        endpoint = resolve_endpoint(config.get_property("endpoint"), config=daemon_config)
         use_selection = bool(config.get_property("use-selection"))
         show_masks = bool(config.get_property("show-masks"))
         if not instruction:
@@ -387,6 +288,9 @@ def _main():
         progress = Progress()
         try:
             client_module = import_client()
+            # the endpoint and the CURVE keys as the daemon's own tools find them (lego_edit_client.settings)
+            daemon_config = client_module.read_config()
+            endpoint = client_module.resolve_endpoint(config.get_property("endpoint"), config=daemon_config)
             Gimp.progress_init("Lego Edit: connecting\u2026")
             pixels, width, height = read_layer(drawable)
             mask = read_selection(image, drawable) if use_selection else None
@@ -400,11 +304,10 @@ def _main():
                 if fraction is not None:
                     Gimp.progress_update(fraction)
 
-            keys = curve_files(endpoint, config=daemon_config)
             try:
-                curve = client_module.CurveKeys.from_files(*keys) if keys else None
-            except (OSError, ValueError) as exc:
-                raise PluginError(f"Lego Edit: cannot read the CURVE keys {keys}: {exc}") from None
+                curve = client_module.curve_keys(endpoint, config=daemon_config)
+            except ValueError as exc:
+                raise PluginError(f"Lego Edit: {exc}") from None
             client = client_module.Client(endpoint, curve=curve)
             connected = False
             try:

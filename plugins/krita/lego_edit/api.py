@@ -13,6 +13,7 @@ The docker drives a job from a QTimer; `edit()` drives one in a loop and returns
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -20,13 +21,24 @@ from typing import Any
 from . import pixels
 
 try:
-    from .lego_edit_client import Client, ImageData, LegoError, default_endpoint
-except ImportError as _exc:  # a plain checkout: the installer vendors plugins/client here
-    Client = ImageData = LegoError = None  # type: ignore[assignment,misc]
+    from .lego_edit_client import (
+        Client,
+        ImageData,
+        LegoError,
+        configured_endpoint,
+        curve_keys,
+        read_config,
+        resolve_endpoint,
+    )
+except ImportError as _exc:  # a plain checkout (the installer vendors plugins/client here), or no pyzmq
+    Client = ImageData = LegoError = curve_keys = read_config = None  # type: ignore[assignment,misc]
     _CLIENT_IMPORT_ERROR: Exception | None = _exc
 
-    def default_endpoint() -> str:  # type: ignore[misc]
-        return "tcp://127.0.0.1:5588"
+    def configured_endpoint(environ=None, platform=None, config=None) -> str:  # type: ignore[misc]
+        return (os.environ if environ is None else environ).get("LEGO_EDIT_ENDPOINT") or "tcp://127.0.0.1:5588"
+
+    def resolve_endpoint(argument, environ=None, platform=None, config=None) -> str:  # type: ignore[misc]
+        return (argument or "").strip() or configured_endpoint(environ)
 else:
     _CLIENT_IMPORT_ERROR = None
 
@@ -38,7 +50,7 @@ class LegoEditError(Exception):
     """An edit that did not produce layers; str(exc) is a sentence for the user.
 
     `code` is the daemon's error code (bad_request, plan_refused, brick_failed, ...) or a local one:
-    "no_client", "not_running", "disconnected", "timeout", "cancelled", "unsupported", "no_layer".
+    "no_client", "bad_keys", "not_running", "disconnected", "timeout", "cancelled", "unsupported", "no_layer".
     """
 
     def __init__(self, code: str, message: str, *, step: int | None = None, brick: str | None = None) -> None:
@@ -67,8 +79,20 @@ def require_client() -> None:
 
 
 def make_client(endpoint: str | None = None, **kwargs: Any):
+    """A client for `endpoint`, else $LEGO_EDIT_ENDPOINT, the daemon's config.toml, the default.
+
+    When the daemon there requires CURVE (off loopback, or `curve = "always"` in config.toml), the
+    keys `lego-edit keys` wrote beside config.toml are used, unless `curve=` is given.
+    """
     require_client()
-    return Client(endpoint or default_endpoint(), **kwargs)
+    config = read_config()
+    endpoint = resolve_endpoint(endpoint, config=config)
+    if "curve" not in kwargs:
+        try:
+            kwargs["curve"] = curve_keys(endpoint, config=config)
+        except ValueError as exc:
+            raise LegoEditError("bad_keys", str(exc)) from None
+    return Client(endpoint, **kwargs)
 
 
 def describe_error(code: str, message: str, step: int | None = None, brick: str | None = None) -> str:
@@ -341,7 +365,7 @@ _clients: dict[str, Any] = {}
 
 def client_for(endpoint: str | None = None):
     """One client per endpoint for scripts, so `replan_of` reaches the daemon from the same identity."""
-    endpoint = endpoint or default_endpoint()
+    endpoint = resolve_endpoint(endpoint)
     client = _clients.get(endpoint)
     if client is None:
         client = _clients[endpoint] = make_client(endpoint)

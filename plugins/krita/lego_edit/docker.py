@@ -158,8 +158,9 @@ class LegoEditDocker(DockWidget):
             self.backend_combo.addItem(label, value)
         self._select_data(self.backend_combo, read_setting("backend", ""))
         form.addRow("Builder", self.backend_combo)
-        self.endpoint_edit = W.QLineEdit(read_setting("endpoint", "") or api.default_endpoint())
-        self.endpoint_edit.setToolTip("Where the daemon listens (ZeroMQ endpoint)")
+        self.endpoint_edit = W.QLineEdit(read_setting("endpoint", "") or api.configured_endpoint())
+        self.endpoint_edit.setToolTip("Where the daemon listens (ZeroMQ endpoint). Empty: $LEGO_EDIT_ENDPOINT, "
+                                      "else the daemon's config.toml, else tcp://127.0.0.1:5588")
         self.endpoint_edit.editingFinished.connect(self._endpoint_changed)
         form.addRow("Daemon", self.endpoint_edit)
         layout.addWidget(options)
@@ -242,11 +243,13 @@ class LegoEditDocker(DockWidget):
 
     # -- the client loop --------------------------------------------------------------------------
     def endpoint(self) -> str:
-        return self.endpoint_edit.text().strip() or api.default_endpoint()
+        """The Daemon field, else $LEGO_EDIT_ENDPOINT, the daemon's config.toml, the default."""
+        return api.resolve_endpoint(self.endpoint_edit.text())
 
     def _endpoint_changed(self) -> None:
         endpoint = self.endpoint()
-        write_setting("endpoint", "" if endpoint == api.default_endpoint() else endpoint)
+        # only a choice of the user's is kept: the environment and config.toml are read afresh each start
+        write_setting("endpoint", "" if endpoint == api.configured_endpoint() else endpoint)
         if self.client is not None and self.client.endpoint != endpoint and (self.job is None or self.job.done):
             self.client.close()
             self.client = None
@@ -317,7 +320,9 @@ class LegoEditDocker(DockWidget):
                               "`lego-edit serve` yourself.", error=True)
             return
         args = [exe, "serve"]
-        if self.endpoint() != api.default_endpoint() or os.environ.get("LEGO_EDIT_ENDPOINT"):
+        # `serve` listens where config.toml says (it does not read $LEGO_EDIT_ENDPOINT): say so when that differs
+        environ = {k: v for k, v in os.environ.items() if k != "LEGO_EDIT_ENDPOINT"}
+        if self.endpoint() != api.configured_endpoint(environ):
             args += ["--endpoint", self.endpoint()]
         try:
             log = open(self.daemon_log, "ab")
