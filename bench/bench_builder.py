@@ -66,12 +66,12 @@ def main() -> int:
     server.close()
 
     try:
-        from tests.tiny_qwen import build_tiny_qwen
+        from bricks.models.tiny import qwen_vl
     except ImportError:
         rows.append(("local", "skipped: torch/transformers not installed", "-", "-"))
     else:
         with tempfile.TemporaryDirectory() as folder:
-            model = build_tiny_qwen(Path(folder))
+            model = qwen_vl(Path(folder))
             local = Builder(registry, BuilderConfig(backend="local", local_model=str(model), device="cpu",
                                                     max_new_tokens=32, max_repairs=0))
             start = time.perf_counter()

@@ -17,9 +17,9 @@ pytestmark = pytest.mark.models
 
 @pytest.fixture(scope="module")
 def tiny_qwen(tmp_path_factory):
-    from tests.tiny_qwen import build_tiny_qwen
+    from bricks.models.tiny import qwen_vl
 
-    return build_tiny_qwen(tmp_path_factory.mktemp("tiny-qwen2.5-vl"))
+    return qwen_vl(tmp_path_factory.mktemp("tiny-qwen2.5-vl"))
 
 
 def test_local_backend_generates_parses_and_repairs(registry, tiny_qwen, caplog):

@@ -264,3 +264,15 @@ def test_quantization_needs_its_library_and_a_gpu(registry, tiny_paths, photo, b
             run_backend(registry, mgr, "FLUX-FILL", "flux-fill", image=photo, mask=box_mask, prompt="a car")
     finally:
         configure({})
+
+
+def test_add_pred_asks_the_vlm(registry, manager, photo, box_mask):
+    """Real Qwen2.5-VL loading and greedy generation (tokenizer + PIL image processor); random weights
+    answer gibberish, so the brick must say so with the answer — never invent a box."""
+    from bricks.registry import BrickError
+
+    assert registry.get("ADD-PRED").active_backend().name == "qwen-vl"
+    with pytest.raises(BrickError, match="no usable box") as info:
+        run_backend(registry, manager, "ADD-PRED", "qwen-vl", image=photo, prompt="a hat", mask=box_mask)
+    assert "answer:" in str(info.value)
+    assert any(m.key.startswith("vlm") for m in manager.loaded())  # held by the manager for the next call

@@ -1,7 +1,9 @@
-"""ADD-PRED with a vision-language model: ask where the new object belongs, read a box, draw it.
+"""Vision-language models of the Qwen2-VL family, and ADD-PRED with one: ask where the new object
+belongs, read a box, draw it.
 
-`ask_box` is the whole model interaction (image + question -> answer text -> box in image pixels),
-kept apart from the brick so the Builder's own VLM loader can serve it later. The default model is
+`VisionChat` is the one way Lego Edit talks to such a model — the ADD-PRED brick here and the
+Builder's `local` backend both use it. It pairs the tokenizer (and its chat template) with the PIL
+image processor rather than AutoProcessor, whose video processor needs torchvision. The default model is
 Qwen2.5-VL, which answers grounding questions with JSON boxes in the pixels of the image it was
 shown ({"bbox_2d": [x1, y1, x2, y2]}); Qwen2-VL style "(x1,y1),(x2,y2)" on a 0..1000 grid and plain
 fractions are understood too.
@@ -10,17 +12,72 @@ fractions are understood too.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from bricks.models import manager_for
 from bricks.models.imaging import bbox, box_mask, rgb_pil
-from bricks.models.loading import model_device, model_key, transformers_loader
+from bricks.models.loading import model_device, model_folder, model_key
 from bricks.registry import BrickContext, BrickError
 
 NAME = "vlm"
 Box = tuple[float, float, float, float]
+IMAGE_PLACEHOLDER = "<|image_pad|>"
+
+
+@dataclass
+class VisionChat:
+    """A Qwen2-VL-family model, its tokenizer and its image processor (the manager measures `model`)."""
+
+    tokenizer: Any
+    images: Any
+    model: Any
+
+    @classmethod
+    def load(cls, folder: str | Path, *, dtype: Any, model_class: str = "AutoModelForImageTextToText",
+             **model_kwargs: Any) -> VisionChat:
+        import transformers
+
+        tokenizer = transformers.AutoTokenizer.from_pretrained(folder, local_files_only=True)
+        images = transformers.AutoImageProcessor.from_pretrained(folder, local_files_only=True, backend="pil")
+        model = getattr(transformers, model_class).from_pretrained(folder, local_files_only=True, dtype=dtype,
+                                                                   **model_kwargs)
+        return cls(tokenizer, images, model.eval())
+
+    def answer(self, messages: list[dict[str, str]], image: Any = None, *, max_new_tokens: int = 256
+               ) -> tuple[str, tuple[int, int] | None]:
+        """Greedy answer to `messages` ([{"role", "content": str}]); `image` (PIL) goes with the first
+        user message. Also returns the (width, height) the model saw the image at."""
+        import torch
+
+        chat: list[dict[str, Any]] = []
+        attached = image is None
+        for m in messages:
+            if m["role"] == "user" and not attached:
+                chat.append({"role": "user", "content": [{"type": "image"}, {"type": "text", "text": m["content"]}]})
+                attached = True
+            else:
+                chat.append({"role": m["role"], "content": m["content"]})
+        text = self.tokenizer.apply_chat_template(chat, add_generation_prompt=True, tokenize=False)
+        device = model_device(self.model)
+        extra: dict[str, Any] = {}
+        shown = None
+        if image is not None:
+            vision = self.images(images=[image], return_tensors="pt")
+            grid = vision["image_grid_thw"]
+            merge = int(getattr(self.images, "merge_size", 2))
+            text = text.replace(IMAGE_PLACEHOLDER, IMAGE_PLACEHOLDER * (int(grid[0].prod()) // (merge * merge)), 1)
+            patch = int(getattr(self.images, "patch_size", 14))
+            shown = (int(grid[0][2]) * patch, int(grid[0][1]) * patch)
+            extra = {"pixel_values": vision["pixel_values"].to(device, self.model.dtype),
+                     "image_grid_thw": grid.to(device)}
+        encoded = self.tokenizer([text], return_tensors="pt").to(device)
+        with torch.inference_mode():
+            out = self.model.generate(**encoded, **extra, max_new_tokens=max_new_tokens, do_sample=False)
+        return self.tokenizer.decode(out[0, encoded["input_ids"].shape[1]:], skip_special_tokens=True), shown
 
 QUESTION = ("I want to add {object} to this image. Where should it go so that it looks natural? "
             "Answer with its bounding box as JSON: {{\"bbox_2d\": [x1, y1, x2, y2]}}.")
@@ -62,38 +119,29 @@ def parse_box(answer: str, shown: tuple[int, int], original: tuple[int, int]) ->
 
 def ask_box(ctx: BrickContext, image: np.ndarray, what: str) -> tuple[Box | None, str]:
     """(box in image pixels or None, the model's answer) for where `what` should be added."""
-    import torch
-
     manager = manager_for(ctx)
     settings = manager.settings
-    loader = transformers_loader(NAME, str(settings.option(NAME, "model_class", "AutoModelForImageTextToText")),
-                                 dtype="manager", quantize=True)
+
+    def load(mgr: Any) -> VisionChat:
+        from bricks.models.runtime import transformers_quantization
+
+        kwargs: dict[str, Any] = {}
+        quantization = transformers_quantization(mgr.settings, mgr.device)
+        if quantization is not None:
+            kwargs = {"quantization_config": quantization, "device_map": mgr.device}
+        return VisionChat.load(model_folder(mgr.settings, NAME), dtype=mgr.dtype,
+                               model_class=str(mgr.settings.option(NAME, "model_class", "AutoModelForImageTextToText")),
+                               **kwargs)
+
     pil = rgb_pil(image)
     side = int(settings.option(NAME, "image_side", 768))
     if max(pil.size) > side:
         scale = side / max(pil.size)
         pil = pil.resize((max(28, round(pil.width * scale)), max(28, round(pil.height * scale))))
-    messages = [{"role": "user", "content": [{"type": "image"},
-                                             {"type": "text", "text": QUESTION.format(object=what)}]}]
-    with manager.use(model_key(settings, NAME), loader) as vlm:
-        text = vlm.processor.apply_chat_template(messages, add_generation_prompt=True, tokenize=False)
-        inputs = vlm.processor(text=[text], images=[pil], return_tensors="pt").to(model_device(vlm.model))
-        shown = _shown_size(inputs, vlm.processor, pil.size)
-        with torch.inference_mode():
-            ids = vlm.model.generate(**inputs, max_new_tokens=int(settings.option(NAME, "max_new_tokens", 64)),
-                                     do_sample=False)
-        answer = vlm.processor.batch_decode(ids[:, inputs["input_ids"].shape[1]:], skip_special_tokens=True)[0]
-    return parse_box(answer, shown, (image.shape[1], image.shape[0])), answer
-
-
-def _shown_size(inputs: Any, processor: Any, fallback: tuple[int, int]) -> tuple[int, int]:
-    """The size the model saw: Qwen-VL resizes to its patch grid, and answers in those pixels."""
-    grid = inputs.get("image_grid_thw") if hasattr(inputs, "get") else None
-    if grid is not None:
-        patch = int(getattr(getattr(processor, "image_processor", None), "patch_size", 14) or 14)
-        _, gh, gw = (int(v) for v in grid[0])
-        return gw * patch, gh * patch
-    return fallback
+    question = [{"role": "user", "content": QUESTION.format(object=what)}]
+    with manager.use(model_key(settings, NAME), load) as vlm:
+        answer, shown = vlm.answer(question, pil, max_new_tokens=int(settings.option(NAME, "max_new_tokens", 64)))
+    return parse_box(answer, shown or pil.size, (image.shape[1], image.shape[0])), answer
 
 
 def _fit_into(box: Box, region: tuple[int, int, int, int]) -> Box:
