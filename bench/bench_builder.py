@@ -23,9 +23,10 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from lego_edit.bricks import default_registry  # noqa: E402
+from lego_edit.builder import Builder, BuilderConfig, PlanError  # noqa: E402
+
 from bench._table import print_table, verdict  # noqa: E402
-from bricks import default_registry  # noqa: E402
-from builder import Builder, BuilderConfig, PlanError  # noqa: E402
 from tests.conftest import IMGEDIT  # noqa: E402
 
 IMAGE = np.zeros((768, 1024, 4), np.uint8)
@@ -66,7 +67,7 @@ def main() -> int:
     server.close()
 
     try:
-        from bricks.models.tiny import qwen_vl
+        from lego_edit.bricks.models.tiny import qwen_vl
     except ImportError:
         rows.append(("local", "skipped: torch/transformers not installed", "-", "-"))
     else:

@@ -87,7 +87,7 @@ def rss_mb(pid: int) -> float:
 def start_daemon(endpoint: str, home: str) -> tuple[subprocess.Popen, float]:
     env = dict(os.environ, XDG_CONFIG_HOME=f"{home}/config", XDG_STATE_HOME=f"{home}/state", PYTHONPATH=str(ROOT))
     start = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, "-m", "daemon", "serve", "--endpoint", endpoint], env=env,
+    proc = subprocess.Popen([sys.executable, "-m", "lego_edit.daemon", "serve", "--endpoint", endpoint], env=env,
                             stderr=subprocess.DEVNULL, cwd=ROOT)
     ping = zmq.Context.instance().socket(zmq.DEALER)
     ping.setsockopt(zmq.LINGER, 0)
@@ -126,7 +126,7 @@ def main() -> int:
         assert np.array_equal(np.frombuffer(result[1].buffer, np.uint8), image.ravel()), "the daemon changed the pixels"
         bgra_header = {**header, "image": {**header["image"], "format": "BGRA8"}}
         swap_header = {**header, "reply_format": "BGRA8"}
-        from plugins.client import Client, ImageData
+        from lego_edit.plugins.client import Client, ImageData
 
         plugin = Client(endpoint)
         plugin_image = ImageData.rgba(image.data, WIDTH, HEIGHT)

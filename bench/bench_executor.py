@@ -14,11 +14,12 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from lego_edit.bricks.executor import Executor  # noqa: E402
+from lego_edit.bricks.registry import Brick, Port, Registry  # noqa: E402
+from lego_edit.bricks.values import ValueType  # noqa: E402
+from lego_edit.bricks.workflow import Workflow  # noqa: E402
+
 from bench._table import print_table, timed, verdict  # noqa: E402
-from bricks.executor import Executor  # noqa: E402
-from bricks.registry import Brick, Port, Registry  # noqa: E402
-from bricks.values import ValueType  # noqa: E402
-from bricks.workflow import Workflow  # noqa: E402
 
 IMAGE, FLOAT = ValueType.IMAGE, ValueType.FLOAT
 
@@ -94,7 +95,8 @@ def main() -> int:
 
 
 def _remove_red_object() -> tuple[str, str, str, str]:
-    from bricks import default_registry
+    from lego_edit.bricks import default_registry
+
     from tests.conftest import red_disk_photo
 
     photo, _ = red_disk_photo(1024)

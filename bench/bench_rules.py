@@ -20,9 +20,10 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from lego_edit.builder.feedback import ref_of, result_refs, steps_of  # noqa: E402
+from lego_edit.builder.rules import EDIT_FAMILIES, PlanRefused, plan_rules  # noqa: E402
+
 from bench._table import print_table, verdict  # noqa: E402
-from builder.feedback import ref_of, result_refs, steps_of  # noqa: E402
-from builder.rules import EDIT_FAMILIES, PlanRefused, plan_rules  # noqa: E402
 
 BENCHMARK = Path(__file__).resolve().parents[2] / "shared" / "benchmarks" / "imgedit_basic_edit.json"
 EDIT_TYPES = ("add", "remove", "replace", "adjust", "style", "background", "extract", "action", "compose")
@@ -104,11 +105,11 @@ def _checker() -> Callable[[dict[str, Any]], list[str]]:
     """Errors of a workflow dict by bricks.checker (the full check), or the planner's own light check if the
     checker cannot be imported here."""
     try:
-        from bricks import default_registry
-        from bricks.checker import check
-        from bricks.workflow import Workflow
+        from lego_edit.bricks import default_registry
+        from lego_edit.bricks.checker import check
+        from lego_edit.bricks.workflow import Workflow
     except ImportError:  # pragma: no cover - the checker ships with the project
-        from builder.rules import well_formed
+        from lego_edit.builder.rules import well_formed
 
         return lambda workflow: well_formed(workflow, has_mask=False)
     registry = default_registry()

@@ -1,7 +1,16 @@
 """Lego Edit bricks: value types, the brick registry, workflows, the executor and the built-in bricks."""
 
-from bricks.registry import Backend, Brick, BrickContext, BrickError, BrickUnavailable, Port, Registry, default_registry
-from bricks.values import ValueType
+from lego_edit.bricks.registry import (
+    Backend,
+    Brick,
+    BrickContext,
+    BrickError,
+    BrickUnavailable,
+    Port,
+    Registry,
+    default_registry,
+)
+from lego_edit.bricks.values import ValueType
 
 __all__ = [
     "Backend",

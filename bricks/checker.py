@@ -10,9 +10,9 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from bricks.registry import Registry
-from bricks.values import ValueType
-from bricks.workflow import Ref, Workflow
+from lego_edit.bricks.registry import Registry
+from lego_edit.bricks.values import ValueType
+from lego_edit.bricks.workflow import Ref, Workflow
 
 INIT_TYPES: dict[str, ValueType] = {"image": ValueType.IMAGE, "mask": ValueType.MASK}
 

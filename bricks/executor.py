@@ -15,12 +15,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-
-from bricks.cache import StepCache, content_key, step_key
-from bricks.checker import InvalidWorkflow, check
-from bricks.registry import Brick, BrickContext, BrickError, BrickUnavailable, Cancelled, Registry
-from bricks.values import ValueType, conforms, type_of
-from bricks.workflow import Ref, Step, Workflow
+from lego_edit.bricks.cache import StepCache, content_key, step_key
+from lego_edit.bricks.checker import InvalidWorkflow, check
+from lego_edit.bricks.registry import Brick, BrickContext, BrickError, BrickUnavailable, Cancelled, Registry
+from lego_edit.bricks.values import ValueType, conforms, type_of
+from lego_edit.bricks.workflow import Ref, Step, Workflow
 
 log = logging.getLogger("lego_edit.executor")
 

@@ -6,8 +6,7 @@ import io
 from pathlib import Path
 
 import numpy as np
-
-from bricks.values import to_rgba
+from lego_edit.bricks.values import to_rgba
 
 
 class ImageReadError(ValueError):

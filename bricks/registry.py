@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from bricks.values import ValueType
+from lego_edit.bricks.values import ValueType
 
 log = logging.getLogger("lego_edit.bricks")
 
@@ -231,7 +231,7 @@ def default_registry() -> Registry:
     global _default
     with _default_lock:
         if _default is None:
-            from bricks.builtin import builtin_bricks
+            from lego_edit.bricks.builtin import builtin_bricks
 
             reg = Registry(builtin_bricks())
             reg.load_entry_points()

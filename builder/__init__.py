@@ -4,6 +4,6 @@
 workflows that check clean, or says clearly why it cannot.
 """
 
-from builder.planner import Builder, BuilderConfig, Plan, PlanError
+from lego_edit.builder.planner import Builder, BuilderConfig, Plan, PlanError
 
 __all__ = ["Builder", "BuilderConfig", "Plan", "PlanError"]

@@ -21,8 +21,8 @@ EXAMPLE_INSTRUCTIONS: tuple[tuple[str, bool], ...] = (
 
 @lru_cache(maxsize=1)
 def worked_examples() -> tuple[tuple[str, dict[str, Any]], ...]:
-    from builder.prompt import USER_MASK_NOTE
-    from builder.rules import PlanRefused, plan_rules
+    from lego_edit.builder.prompt import USER_MASK_NOTE
+    from lego_edit.builder.rules import PlanRefused, plan_rules
 
     examples = []
     for instruction, has_mask in EXAMPLE_INSTRUCTIONS:

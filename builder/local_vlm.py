@@ -14,7 +14,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from builder.chat import ChatModelError, Message, thumbnail
+from lego_edit.builder.chat import ChatModelError, Message, thumbnail
 
 log = logging.getLogger("lego_edit.builder.local")
 
@@ -37,8 +37,7 @@ class LocalVLM:
             if self._chat is None:
                 try:
                     import torch
-
-                    from bricks.models.vlm import VisionChat
+                    from lego_edit.bricks.models.vlm import VisionChat
                 except ImportError as exc:
                     raise ChatModelError(f"the local builder needs the models extra ({exc.name} is missing): "
                                          "pip install 'lego-edit[models]'") from None

@@ -7,7 +7,7 @@ import urllib.error
 import urllib.request
 from typing import Any
 
-from builder.chat import ChatModelError, Message, data_url
+from lego_edit.builder.chat import ChatModelError, Message, data_url
 
 
 class OpenAIChat:

@@ -8,9 +8,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from bricks.checker import CheckReport, check
-from bricks.registry import Registry
-from bricks.workflow import Workflow, WorkflowSyntaxError, parse_json, split_reasoning
+from lego_edit.bricks.checker import CheckReport, check
+from lego_edit.bricks.registry import Registry
+from lego_edit.bricks.workflow import Workflow, WorkflowSyntaxError, parse_json, split_reasoning
 
 log = logging.getLogger("lego_edit.builder")
 
@@ -90,7 +90,7 @@ class Builder:
         return self._plan_with_model(backend, instruction, image, has_mask, constraints, checks, inits, previous)
 
     def constraints(self, feedback: Sequence[str]) -> list[Any]:
-        from builder.feedback import parse_feedback
+        from lego_edit.builder.feedback import parse_feedback
 
         found: list[Any] = []
         for text in feedback:
@@ -107,7 +107,7 @@ class Builder:
 
     def _plan_rules(self, instruction: str, has_mask: bool, constraints: list[Any], checks: list[Any],
                     inits: Sequence[str], previous: Workflow | None) -> Plan:
-        from builder.rules import PlanRefused, plan_rules
+        from lego_edit.builder.rules import PlanRefused, plan_rules
 
         try:
             planned = plan_rules(instruction, has_mask=has_mask, constraints=constraints,
@@ -126,29 +126,29 @@ class Builder:
         if backend not in self._models:
             cfg = self.config
             if backend == "openai":
-                from builder.openai_chat import OpenAIChat
+                from lego_edit.builder.openai_chat import OpenAIChat
 
                 self._models[backend] = OpenAIChat(cfg.openai_base_url, cfg.openai_model, api_key=cfg.openai_api_key,
                                                    timeout=cfg.openai_timeout, image_long_side=cfg.image_long_side,
                                                    max_tokens=cfg.max_new_tokens)
             else:
-                from builder.local_vlm import LocalVLM
+                from lego_edit.builder.local_vlm import LocalVLM
 
                 self._models[backend] = LocalVLM(cfg.local_model, device=cfg.device, dtype=cfg.dtype,
                                                  max_new_tokens=cfg.max_new_tokens, image_long_side=cfg.image_long_side)
         return self._models[backend]
 
     def system_prompt(self) -> str:
-        from builder.examples import worked_examples
-        from builder.prompt import system_prompt
+        from lego_edit.builder.examples import worked_examples
+        from lego_edit.builder.prompt import system_prompt
 
         return system_prompt(self.registry, include_unavailable=self.config.include_unavailable,
                              examples=worked_examples())
 
     def _plan_with_model(self, backend: str, instruction: str, image: Any, has_mask: bool, constraints: list[Any],
                          checks: list[Any], inits: Sequence[str], previous: Workflow | None) -> Plan:
-        from builder.chat import ChatModelError
-        from builder.prompt import repair_prompt, user_prompt
+        from lego_edit.builder.chat import ChatModelError
+        from lego_edit.builder.prompt import repair_prompt, user_prompt
 
         try:
             model = self.chat_model(backend)

@@ -11,8 +11,8 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from bricks.registry import Brick, Registry
-from bricks.workflow import Workflow
+from lego_edit.bricks.registry import Brick, Registry
+from lego_edit.bricks.workflow import Workflow
 
 USER_MASK_NOTE = "The user supplied a mask (init[mask])."
 

@@ -26,8 +26,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from builder.feedback import ForbidBrick, ForbidOrder, KeepRegion, RequireBrick, ref_of, result_refs, steps_of
-from builder.rules_text import SELECTION, SUBJECT, Edit, TextRefused, parse_instruction
+from lego_edit.builder.feedback import ForbidBrick, ForbidOrder, KeepRegion, RequireBrick, ref_of, result_refs, steps_of
+from lego_edit.builder.rules_text import SELECTION, SUBJECT, Edit, TextRefused, parse_instruction
 
 
 class PlanRefused(ValueError):

@@ -16,14 +16,14 @@ class CliError(Exception):
 
 
 def _registry():
-    from bricks import default_registry
+    from lego_edit.bricks import default_registry
 
     return default_registry()
 
 
 def _config(args: argparse.Namespace):
     """config.toml (`--config`, else the default file if there is one): the same settings `serve` uses."""
-    from daemon.config import ConfigError, load
+    from lego_edit.daemon.config import ConfigError, load
 
     try:
         return load(getattr(args, "config", None))
@@ -32,7 +32,7 @@ def _config(args: argparse.Namespace):
 
 
 def _read_workflow(path: str):
-    from bricks.workflow import WorkflowSyntaxError, parse_workflow
+    from lego_edit.bricks.workflow import WorkflowSyntaxError, parse_workflow
 
     try:
         text = Path(path).read_text(encoding="utf-8")
@@ -47,7 +47,7 @@ def _read_workflow(path: str):
 
 
 def _read_inputs(image_path: str, mask_path: str | None) -> dict[str, Any]:
-    from bricks.imageio import ImageReadError, load_image, load_mask
+    from lego_edit.bricks.imageio import ImageReadError, load_image, load_mask
 
     try:
         image = load_image(image_path)
@@ -86,8 +86,8 @@ class _Progress:
 
 
 def _execute(config, workflow, inputs: dict[str, Any], *, quiet: bool = False):
-    from bricks.checker import InvalidWorkflow
-    from bricks.executor import StepFailed
+    from lego_edit.bricks.checker import InvalidWorkflow
+    from lego_edit.bricks.executor import StepFailed
 
     executor = config.make_executor(_registry())
     progress = _Progress(len(workflow.steps), enabled=not quiet)
@@ -105,8 +105,7 @@ def _execute(config, workflow, inputs: dict[str, Any], *, quiet: bool = False):
 def _write_outputs(result, workflow, out: str, intermediates: str | None) -> dict[str, Any]:
     """Save the final image to `out`, other result items beside it, intermediates into a folder."""
     import numpy as np
-
-    from bricks.imageio import save
+    from lego_edit.bricks.imageio import save
 
     out_path = Path(out)
     arrays = [(ref, v) for ref, v in result.result if isinstance(v, np.ndarray)]
@@ -168,7 +167,7 @@ def _report(summary: dict[str, Any], as_json: bool) -> None:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    from bricks.checker import check
+    from lego_edit.bricks.checker import check
 
     workflow = _read_workflow(args.workflow)
     report = check(workflow, _registry(), report_unavailable=True)
@@ -201,7 +200,7 @@ def cmd_bricks(args: argparse.Namespace) -> int:
 
 
 def _builder(config, name: str | None):
-    from builder import Builder
+    from lego_edit.builder import Builder
 
     settings = config.builder_config()
     if name:
@@ -210,7 +209,7 @@ def _builder(config, name: str | None):
 
 
 def _plan(builder, image, mask, instruction: str, feedback: Sequence[str]):
-    from builder import PlanError
+    from lego_edit.builder import PlanError
 
     try:
         return builder.plan(instruction, image=image, mask=mask, feedback=list(feedback or []))
@@ -242,7 +241,7 @@ def cmd_plan(args: argparse.Namespace) -> int:
 
 def _plan_batch(args: argparse.Namespace) -> int:
     """One JSON line out per line in; a refused or broken line is reported on its own line."""
-    from builder import PlanError
+    from lego_edit.builder import PlanError
 
     builder = _builder(_config(args), args.builder)
     try:
@@ -293,10 +292,10 @@ def cmd_edit(args: argparse.Namespace) -> int:
 def cmd_sample(args: argparse.Namespace) -> int:
     """A demo photo: scikit-image's coffee cup (a real photo) with a red ball painted on it."""
     try:
-        from bricks.samples import red_ball_photo
+        from lego_edit.bricks.samples import red_ball_photo
     except ImportError as exc:
         raise CliError(f"the sample photo needs scikit-image (pip install 'lego-edit[dev]'): {exc}") from None
-    from bricks.imageio import save
+    from lego_edit.bricks.imageio import save
 
     image, _ = red_ball_photo(args.size)
     save(image, args.output)
@@ -361,7 +360,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--size", type=int, default=1024)
     p.set_defaults(func=cmd_sample)
 
-    from daemon import commands, install_cli, models_cli  # light modules: their heavy imports sit in the commands
+    from lego_edit.daemon import (  # light modules: their heavy imports sit in the commands
+        commands,
+        install_cli,
+        models_cli,
+    )
 
     for module in (commands, models_cli, install_cli):
         module.register(sub)
@@ -391,6 +394,6 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":  # `python -m daemon.cli`: run the importable module, so all share one CliError
-    from daemon.cli import main as _main
+    from lego_edit.daemon.cli import main as _main
 
     sys.exit(_main())

@@ -13,7 +13,7 @@ import sys
 import time
 from typing import Any
 
-from daemon.cli import CliError
+from lego_edit.daemon.cli import CliError
 
 
 def register(sub: Any) -> None:
@@ -61,7 +61,7 @@ def _common(p: argparse.ArgumentParser) -> None:
 
 
 def _load(args: argparse.Namespace):
-    from daemon.config import ConfigError, load
+    from lego_edit.daemon.config import ConfigError, load
 
     try:
         return load(args.config)
@@ -70,7 +70,7 @@ def _load(args: argparse.Namespace):
 
 
 def _endpoint(args: argparse.Namespace, cfg: Any, *, for_client: bool) -> str:
-    from daemon.config import client_endpoint
+    from lego_edit.daemon.config import client_endpoint
 
     if getattr(args, "endpoint", None):
         return args.endpoint
@@ -80,8 +80,8 @@ def _endpoint(args: argparse.Namespace, cfg: Any, *, for_client: bool) -> str:
 # -- serve --------------------------------------------------------------------------------------
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from daemon import logs
-    from daemon.server import Server, StartError
+    from lego_edit.daemon import logs
+    from lego_edit.daemon.server import Server, StartError
 
     cfg = _load(args)
     level = args.serve_log_level or (args.log_level if str(args.log_level).upper() != "WARNING" else None) \
@@ -121,8 +121,8 @@ def local_client(cfg: Any, endpoint: str, timeout: float = 3.0):
     The daemon may or may not require CURVE (a loopback endpoint can still be served by a daemon
     bound to all interfaces), so when this machine has the local key pair both ways are tried at once.
     """
-    from daemon.keys import load_pair
-    from plugins.client import Client, CurveKeys
+    from lego_edit.daemon.keys import load_pair
+    from lego_edit.plugins.client import Client, CurveKeys
 
     candidates = [Client(endpoint, keepalive=False, timeout_s=timeout)]
     try:
@@ -147,7 +147,7 @@ def local_client(cfg: Any, endpoint: str, timeout: float = 3.0):
 
 def query_status(cfg: Any, endpoint: str, timeout: float) -> dict[str, Any] | None:
     """The daemon's `status` reply, or None when nothing answers in time."""
-    from plugins.client import LegoError
+    from lego_edit.plugins.client import LegoError
 
     client = local_client(cfg, endpoint, timeout)
     if client is None:
@@ -187,7 +187,7 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 def stop_daemon(cfg: Any, endpoint: str, timeout: float = 15.0) -> int:
     """SIGTERM the daemon answering at a local endpoint; returns its pid. Raises CliError if it cannot."""
-    from daemon.keys import is_local
+    from lego_edit.daemon.keys import is_local
 
     status = query_status(cfg, endpoint, 3.0)
     if status is None:
@@ -238,7 +238,7 @@ def cmd_stop(args: argparse.Namespace) -> int:
 # -- keys and config ----------------------------------------------------------------------------
 
 def cmd_keys(args: argparse.Namespace) -> int:
-    from daemon import keys
+    from lego_edit.daemon import keys
 
     cfg = _load(args)
     folder = cfg.keys_dir
@@ -277,7 +277,7 @@ def cmd_keys(args: argparse.Namespace) -> int:
 
 
 def cmd_config(args: argparse.Namespace) -> int:
-    from daemon.config import EXAMPLE
+    from lego_edit.daemon.config import EXAMPLE
 
     cfg = _load(args)
     path = cfg.path
@@ -296,7 +296,7 @@ def cmd_config(args: argparse.Namespace) -> int:
 
 
 def cmd_tray(args: argparse.Namespace) -> int:
-    from daemon.tray import TrayUnavailable, run_tray
+    from lego_edit.daemon.tray import TrayUnavailable, run_tray
 
     cfg = _load(args)
     try:

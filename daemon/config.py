@@ -12,7 +12,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from daemon.protocol import Limits
+from lego_edit.daemon.protocol import Limits
 
 APP = "lego-edit"
 DEFAULT_ENDPOINT = "tcp://127.0.0.1:5588"
@@ -112,9 +112,9 @@ class Config:
 
     def make_executor(self, registry: Any):
         """The Executor this configuration describes: cache size, workers, preferred backends, models."""
-        from bricks.cache import StepCache
-        from bricks.executor import Executor
-        from bricks.models import configure
+        from lego_edit.bricks.cache import StepCache
+        from lego_edit.bricks.executor import Executor
+        from lego_edit.bricks.models import configure
 
         manager = configure(self.models)  # the process-wide model manager: the catalog reads it too
         ex = self.executor
@@ -122,7 +122,7 @@ class Config:
                         backend_prefs=ex.backends, models=manager, device=manager.settings.device)
 
     def builder_config(self):
-        from builder import BuilderConfig
+        from lego_edit.builder import BuilderConfig
 
         b = self.builder
         return BuilderConfig.from_env(backend=b.backend, max_repairs=b.max_repairs, local_model=b.local_model,
@@ -177,7 +177,7 @@ def load(path: str | Path | None = None) -> Config:
         if not isinstance(value, dict):
             raise ConfigError(f"{path}: {name} must be a section ([{name}])")
         if name == "models":  # the model manager owns these keys and checks them
-            from bricks.models.settings import ModelSettings, SettingsError
+            from lego_edit.bricks.models.settings import ModelSettings, SettingsError
 
             try:
                 ModelSettings.from_mapping(value)

@@ -12,7 +12,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from daemon.cli import CliError
+from lego_edit.daemon.cli import CliError
 
 HOSTS = ("krita", "gimp")
 
@@ -50,13 +50,13 @@ def _host_flags(p: argparse.ArgumentParser, verb: str) -> None:
 
 
 def _source(args: argparse.Namespace) -> Path:
-    from installer.core import default_source
+    from lego_edit.installer.core import default_source
 
     return Path(args.source).resolve() if args.source else default_source()
 
 
 def _print_outcome(outcome: Any, env: Any, *, dry_run: bool, verbose: bool, verb: str) -> None:
-    from installer.paths import display
+    from lego_edit.installer.paths import display
 
     target = outcome.target
     head = f"{target.label} ({display(target.root, env)})"
@@ -79,10 +79,10 @@ def _print_outcome(outcome: Any, env: Any, *, dry_run: bool, verbose: bool, verb
 
 
 def cmd_install(args: argparse.Namespace) -> int:
-    from installer import autostart, package_version
-    from installer.core import InstallError, install_target
-    from installer.hosts import detect
-    from installer.paths import Env, all_targets, display
+    from lego_edit.installer import autostart, package_version
+    from lego_edit.installer.core import InstallError, install_target
+    from lego_edit.installer.hosts import detect
+    from lego_edit.installer.paths import Env, all_targets, display
 
     env = Env()
     version = package_version()
@@ -136,9 +136,9 @@ def cmd_install(args: argparse.Namespace) -> int:
 
 
 def cmd_uninstall(args: argparse.Namespace) -> int:
-    from installer import autostart
-    from installer.core import prune_created, uninstall_target
-    from installer.paths import Env, all_targets
+    from lego_edit.installer import autostart
+    from lego_edit.installer.core import prune_created, uninstall_target
+    from lego_edit.installer.paths import Env, all_targets
 
     env = Env()
     chosen = [h for h in HOSTS if getattr(args, h)]
@@ -167,8 +167,8 @@ def cmd_uninstall(args: argparse.Namespace) -> int:
 # -- doctor ---------------------------------------------------------------------------------------
 
 def cmd_doctor(args: argparse.Namespace) -> int:
-    from installer import doctor, package_version
-    from installer.paths import Env
+    from lego_edit.installer import doctor, package_version
+    from lego_edit.installer.paths import Env
 
     env = Env()
     version = package_version()
@@ -189,8 +189,8 @@ def cmd_doctor(args: argparse.Namespace) -> int:
 
 
 def check_config(args: argparse.Namespace, state: dict[str, Any]):
-    from daemon.config import ConfigError, client_endpoint, default_config_path, load
-    from installer.doctor import FAIL, OK, Check
+    from lego_edit.daemon.config import ConfigError, client_endpoint, default_config_path, load
+    from lego_edit.installer.doctor import FAIL, OK, Check
 
     try:
         cfg = load(args.config)
@@ -210,7 +210,7 @@ def _models_table(state: dict[str, Any]) -> dict[str, Any]:
     """The raw [models] table of config.toml (what `lego-edit models` reads), {} when there is none."""
     import sys
 
-    from daemon.config import default_config_path
+    from lego_edit.daemon.config import default_config_path
 
     cfg = state.get("config")
     path = getattr(cfg, "path", None) or default_config_path()
@@ -227,15 +227,15 @@ def _models_table(state: dict[str, Any]) -> dict[str, Any]:
 def check_models(state: dict[str, Any]):
     import importlib.util
 
-    from installer.doctor import FAIL, OK, WARN, Check
+    from lego_edit.installer.doctor import FAIL, OK, WARN, Check
 
     fix_install = "pip install 'lego-edit[models]'"
-    if importlib.util.find_spec("bricks.models") is None:
+    if importlib.util.find_spec("lego_edit.bricks.models") is None:
         return Check("models", WARN, "the model backends are not installed: bricks use their offline backends",
                      fix_install)
     try:
-        from bricks.models.hub import status_rows
-        from bricks.models.settings import ModelSettings, SettingsError
+        from lego_edit.bricks.models.hub import status_rows
+        from lego_edit.bricks.models.settings import ModelSettings, SettingsError
     except ImportError as exc:
         return Check("models", WARN, f"the model backends are not installed ({exc})", fix_install)
     try:
@@ -280,8 +280,8 @@ def _ping(endpoint: str, timeout: float, header: dict[str, Any]) -> dict[str, An
 
 
 def check_daemon(args: argparse.Namespace, state: dict[str, Any], version: str):
-    from daemon.protocol import VERSION
-    from installer.doctor import FAIL, OK, WARN, Check
+    from lego_edit.daemon.protocol import VERSION
+    from lego_edit.installer.doctor import FAIL, OK, WARN, Check
 
     endpoint = state.get("endpoint") or args.endpoint
     try:
@@ -309,7 +309,7 @@ def check_daemon(args: argparse.Namespace, state: dict[str, Any], version: str):
 
 
 def check_endpoint_free(state: dict[str, Any]):
-    from installer.doctor import FAIL, OK, Check
+    from lego_edit.installer.doctor import FAIL, OK, Check
 
     endpoint = state.get("endpoint")
     if state.get("answered"):

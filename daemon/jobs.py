@@ -13,7 +13,7 @@ from collections import OrderedDict, deque
 from dataclasses import dataclass, field
 from typing import Any
 
-from daemon.protocol import Request, RequestId
+from lego_edit.daemon.protocol import Request, RequestId
 
 
 @dataclass(eq=False)

@@ -14,7 +14,9 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from plugins.client.settings import is_local as is_local  # one copy, shared with the plugins; callers import it here
+from lego_edit.plugins.client.settings import (
+    is_local as is_local,  # one copy, shared with the plugins; callers import it here
+)
 
 log = logging.getLogger("lego_edit.keys")
 

@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from daemon import cli
+from lego_edit.daemon import cli
 
 
 def _config_file(explicit: str | None) -> Path | None:
@@ -22,14 +22,14 @@ def _config_file(explicit: str | None) -> Path | None:
         return Path(explicit).expanduser()
     if os.environ.get("LEGO_EDIT_CONFIG"):
         return Path(os.environ["LEGO_EDIT_CONFIG"]).expanduser()
-    from daemon.config import default_config_path
+    from lego_edit.daemon.config import default_config_path
 
     path = default_config_path()
     return path if path.is_file() else None
 
 
 def _settings(args: argparse.Namespace):
-    from bricks.models import SettingsError, configure
+    from lego_edit.bricks.models import SettingsError, configure
 
     table: dict[str, Any] = {}
     path = _config_file(getattr(args, "config", None))
@@ -52,7 +52,7 @@ def _settings(args: argparse.Namespace):
 
 
 def _names(args: argparse.Namespace, default_all: bool) -> list[str]:
-    from bricks.models.known import KNOWN, PRESETS, expand
+    from lego_edit.bricks.models.known import KNOWN, PRESETS, expand
 
     names = list(args.names or [])
     if getattr(args, "preset", None):
@@ -74,8 +74,8 @@ def _gb(n: float) -> str:
 def cmd_list(args: argparse.Namespace) -> int:
     from dataclasses import asdict
 
-    from bricks import default_registry
-    from bricks.models.hub import status_rows
+    from lego_edit.bricks import default_registry
+    from lego_edit.bricks.models.hub import status_rows
 
     settings = _settings(args)
     rows = status_rows(settings)
@@ -108,9 +108,9 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 
 def cmd_pull(args: argparse.Namespace) -> int:
-    from bricks.models import recheck_catalog
-    from bricks.models.hub import DownloadError, pull
-    from bricks.models.known import KNOWN
+    from lego_edit.bricks.models import recheck_catalog
+    from lego_edit.bricks.models.hub import DownloadError, pull
+    from lego_edit.bricks.models.known import KNOWN
 
     settings = _settings(args)
     names = _names(args, default_all=False)
@@ -134,7 +134,7 @@ def cmd_pull(args: argparse.Namespace) -> int:
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
-    from bricks.models.hub import verify
+    from lego_edit.bricks.models.hub import verify
 
     settings = _settings(args)
     names = _names(args, default_all=True)
@@ -157,8 +157,8 @@ def cmd_verify(args: argparse.Namespace) -> int:
 
 
 def cmd_remove(args: argparse.Namespace) -> int:
-    from bricks.models import recheck_catalog
-    from bricks.models.hub import DownloadError, remove
+    from lego_edit.bricks.models import recheck_catalog
+    from lego_edit.bricks.models.hub import DownloadError, remove
 
     settings = _settings(args)
     freed = 0

@@ -12,8 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-
-from daemon.protocol import WireImage
+from lego_edit.daemon.protocol import WireImage
 
 
 def _bgra_swap(array: np.ndarray) -> np.ndarray:
@@ -26,7 +25,7 @@ def _bgra_swap(array: np.ndarray) -> np.ndarray:
 def to_array(wire: WireImage) -> np.ndarray:
     """An RGBA Image (role image) or a Mask (role mask), read-only where it is a view on the frame."""
     if wire.format == "PNG":
-        from bricks.imageio import load_image, load_mask
+        from lego_edit.bricks.imageio import load_image, load_mask
 
         array = load_mask(wire.data) if wire.role == "mask" else load_image(wire.data)
         if array.shape[:2] != (wire.height, wire.width):  # EXIF rotation can turn the picture
@@ -70,7 +69,7 @@ def encode(value: np.ndarray, reply_format: str, passthrough: Passthrough | None
     if passthrough is not None and passthrough.format == fmt and _same_memory(value, passthrough.array):
         return {"width": width, "height": height, "format": fmt}, passthrough.data
     if fmt == "PNG":
-        from bricks.imageio import encode_png
+        from lego_edit.bricks.imageio import encode_png
 
         buffer: Any = encode_png(value)
     elif fmt == "BGRA8":

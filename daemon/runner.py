@@ -16,10 +16,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-
-from daemon import pixels
-from daemon.jobs import Job
-from daemon.protocol import ProtocolError, RequestId, error_fields
+from lego_edit.daemon import pixels
+from lego_edit.daemon.jobs import Job
+from lego_edit.daemon.protocol import ProtocolError, RequestId, error_fields
 
 log = logging.getLogger("lego_edit.daemon")
 
@@ -97,10 +96,10 @@ class JobRunner:
 
     # -- entry point ----------------------------------------------------------------------------
     def __call__(self, job: Job) -> None:
-        from bricks.checker import InvalidWorkflow
-        from bricks.executor import RunCancelled, StepFailed
-        from bricks.workflow import WorkflowSyntaxError
-        from builder import PlanError
+        from lego_edit.bricks.checker import InvalidWorkflow
+        from lego_edit.bricks.executor import RunCancelled, StepFailed
+        from lego_edit.bricks.workflow import WorkflowSyntaxError
+        from lego_edit.builder import PlanError
 
         try:
             if job.cancel.is_set():
@@ -142,7 +141,7 @@ class JobRunner:
         self.send(job, "plan", _plan_fields(plan), [], True)
 
     def _run_job(self, job: Job) -> None:
-        from bricks.workflow import Workflow, parse_workflow
+        from lego_edit.bricks.workflow import Workflow, parse_workflow
 
         raw = job.request.get("workflow")
         workflow = parse_workflow(raw) if isinstance(raw, str) else Workflow.from_dict(raw)
@@ -151,7 +150,7 @@ class JobRunner:
         self._execute(job, workflow, inputs)
 
     def _edit_job(self, job: Job) -> None:
-        from bricks.executor import RunCancelled
+        from lego_edit.bricks.executor import RunCancelled
 
         record = self._previous(job)
         inputs = self._inputs(job, record)

@@ -22,13 +22,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import zmq
-
-from daemon import protocol
-from daemon.config import Config
-from daemon.jobs import Job, QueueFull, Scheduler
-from daemon.keys import AllowList, allowed, is_local, load_pair
-from daemon.protocol import ProtocolError, Request, RequestId, encode_header, error_fields
-from daemon.runner import JobRunner, PlanStore
+from lego_edit.daemon import protocol
+from lego_edit.daemon.config import Config
+from lego_edit.daemon.jobs import Job, QueueFull, Scheduler
+from lego_edit.daemon.keys import AllowList, allowed, is_local, load_pair
+from lego_edit.daemon.protocol import ProtocolError, Request, RequestId, encode_header, error_fields
+from lego_edit.daemon.runner import JobRunner, PlanStore
 
 log = logging.getLogger("lego_edit.daemon")
 
@@ -57,11 +56,11 @@ class Server:
         self.config = config or Config()
         self.limits = self.config.limits.protocol_limits()
         if registry is None:
-            from bricks import default_registry
+            from lego_edit.bricks import default_registry
 
             registry = default_registry()
         if builder is None:
-            from builder import Builder
+            from lego_edit.builder import Builder
 
             builder = Builder(registry, self.config.builder_config())
         if executor is None:

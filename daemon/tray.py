@@ -72,14 +72,14 @@ class DaemonControl:
         self.process: subprocess.Popen | None = None
 
     def status(self) -> dict[str, Any] | None:
-        from daemon.commands import query_status
+        from lego_edit.daemon.commands import query_status
 
         return query_status(self.cfg, self.endpoint, self.status_timeout)
 
     def start(self) -> None:
         if self.process is not None and self.process.poll() is None:
             return
-        cmd = [sys.executable, "-m", "daemon", "serve", "--endpoint", self.endpoint]
+        cmd = [sys.executable, "-m", "lego_edit.daemon", "serve", "--endpoint", self.endpoint]
         if self.config_file:
             cmd += ["--config", self.config_file]
         log.info("starting the daemon: %s", " ".join(cmd))
@@ -95,7 +95,7 @@ class DaemonControl:
                 self.process.kill()
                 self.process.wait()
             return
-        from daemon.commands import stop_daemon
+        from lego_edit.daemon.commands import stop_daemon
 
         stop_daemon(self.cfg, self.endpoint, timeout)
 

@@ -9,7 +9,7 @@ import re
 import sys
 from pathlib import Path
 
-from installer.paths import Env, autostart_path, display
+from lego_edit.installer.paths import Env, autostart_path, display
 
 MARKER = "X-Lego-Edit-Autostart"
 LABEL = "org.lego-edit.tray"
@@ -21,11 +21,11 @@ def tray_command(system: str | None = None, executable: str | None = None) -> li
     python = Path(executable or sys.executable)
     if system == "Windows":
         pythonw = python.with_name("pythonw.exe")
-        return [str(pythonw if pythonw.exists() else python), "-m", "daemon", "tray"]
+        return [str(pythonw if pythonw.exists() else python), "-m", "lego_edit.daemon", "tray"]
     script = python.with_name("lego-edit")
     if script.is_file() and os.access(script, os.X_OK):
         return [str(script), "tray"]
-    return [str(python), "-m", "daemon", "tray"]
+    return [str(python), "-m", "lego_edit.daemon", "tray"]
 
 
 def _desktop_exec(argv: list[str]) -> str:

@@ -17,10 +17,10 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from installer import kritarc
-from installer.hosts import PYTHON_OVERRIDE, HostPython, host_python, probe_zmq
-from installer.paths import CLIENT_PACKAGE, GIMP_PLUGIN, KRITA_MODULE, Env, Target, display
-from installer.pyzmq import VendorError, download_command, obtain, shell_join
+from lego_edit.installer import kritarc
+from lego_edit.installer.hosts import PYTHON_OVERRIDE, HostPython, host_python, probe_zmq
+from lego_edit.installer.paths import CLIENT_PACKAGE, GIMP_PLUGIN, KRITA_MODULE, Env, Target, display
+from lego_edit.installer.pyzmq import VendorError, download_command, obtain, shell_join
 
 Out = Callable[[str], None]
 _SKIP_NAMES = {"__pycache__", ".DS_Store", ".pytest_cache", ".mypy_cache"}

@@ -14,10 +14,10 @@ import sys
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from installer import autostart, kritarc
-from installer.core import installed_version, read_manifest
-from installer.hosts import PYTHON_OVERRIDE, Which, detect, host_python, probe_zmq
-from installer.paths import KRITA_MODULE, Env, Target, all_targets, display
+from lego_edit.installer import autostart, kritarc
+from lego_edit.installer.core import installed_version, read_manifest
+from lego_edit.installer.hosts import PYTHON_OVERRIDE, Which, detect, host_python, probe_zmq
+from lego_edit.installer.paths import KRITA_MODULE, Env, Target, all_targets, display
 
 OK, WARN, FAIL = "OK", "WARN", "FAIL"
 

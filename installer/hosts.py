@@ -24,8 +24,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from installer.paths import GIMP_API, GIMP_FLATPAK, KRITA_FLATPAK, Env, Target, kritarc_path
-from installer.pyzmq import PlatformSpec, host_platform
+from lego_edit.installer.paths import GIMP_API, GIMP_FLATPAK, KRITA_FLATPAK, Env, Target, kritarc_path
+from lego_edit.installer.pyzmq import PlatformSpec, host_platform
 
 PYTHON_OVERRIDE = {"krita": "LEGO_EDIT_KRITA_PYTHON", "gimp": "LEGO_EDIT_GIMP_PYTHON"}
 _ENV_DROP = ("PYTHONPATH", "PYTHONHOME", "PYTHONSTARTUP", "PYTHONSAFEPATH", "VIRTUAL_ENV", "PYTHONEXECUTABLE",

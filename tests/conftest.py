@@ -12,7 +12,7 @@ IMGEDIT = SHARED / "benchmarks" / "imgedit_basic_edit.json"
 
 @pytest.fixture(scope="session")
 def registry():
-    from bricks import default_registry
+    from lego_edit.bricks import default_registry
 
     return default_registry()
 
@@ -30,6 +30,6 @@ def astronaut() -> np.ndarray:
 
 def red_disk_photo(size: int = 1024, centre=None, radius=None):
     """A real photo with a red ball painted on it; returns (image, truth mask)."""
-    from bricks.samples import red_ball_photo
+    from lego_edit.bricks.samples import red_ball_photo
 
     return red_ball_photo(size, centre, radius)

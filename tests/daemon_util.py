@@ -16,10 +16,9 @@ from typing import Any
 
 import numpy as np
 import zmq
-
-from bricks.registry import Brick, Port, Registry
-from bricks.values import ValueType
-from daemon.config import Config, DaemonSection, LimitsSection
+from lego_edit.bricks.registry import Brick, Port, Registry
+from lego_edit.bricks.values import ValueType
+from lego_edit.daemon.config import Config, DaemonSection, LimitsSection
 
 TERMINAL = {"result", "error", "cancelled"}
 PLAN_TERMINAL = {"plan", "error", "cancelled"}
@@ -48,7 +47,7 @@ def slow_brick() -> Brick:
 
 def registry_with_slow() -> Registry:
     """The built-in bricks plus SLOW."""
-    from bricks.builtin import builtin_bricks
+    from lego_edit.bricks.builtin import builtin_bricks
 
     return Registry([*builtin_bricks(), slow_brick()])
 
@@ -75,9 +74,9 @@ def config(tmp: Path | None = None, *, daemon: dict[str, Any] | None = None, lim
 def make_server(cfg: Config | None = None, **kwargs: Any) -> Any:
     """A real daemon (not started). Its executor is made here, so that creating it does not reconfigure
     the process-wide model manager under the other tests (the `serve` command does)."""
-    from bricks import default_registry
-    from bricks.executor import Executor
-    from daemon.server import Server
+    from lego_edit.bricks import default_registry
+    from lego_edit.bricks.executor import Executor
+    from lego_edit.daemon.server import Server
 
     kwargs.setdefault("registry", default_registry())
     kwargs.setdefault("executor", Executor(kwargs["registry"]))

@@ -119,7 +119,7 @@ def home_env(home: Path, **extra: str) -> dict[str, str]:
 
 
 def cli(env: dict[str, str], *args: str, timeout: float = 120) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "daemon", *args], env=env, cwd=REPO, capture_output=True,
+    return subprocess.run([sys.executable, "-m", "lego_edit.daemon", *args], env=env, cwd=REPO, capture_output=True,
                           text=True, timeout=timeout)
 
 
@@ -148,7 +148,7 @@ def python_without_zmq(folder: Path) -> Path:
 
 def fake_pyzmq_wheel(folder: Path) -> Path:
     """A wheel named and laid out like pyzmq's binary wheels, for this Python and platform."""
-    from installer.pyzmq import host_platform
+    from lego_edit.installer.pyzmq import host_platform
 
     tag = f"cp{sys.version_info[0]}{sys.version_info[1]}"
     plat = host_platform().pip_platforms()[-1]

@@ -17,4 +17,4 @@ def free_port() -> int:
 def lego_edit_command() -> list[str]:
     """How to run the CLI: the installed console script, else this Python with the package."""
     exe = shutil.which("lego-edit")
-    return [exe] if exe else [sys.executable, "-m", "daemon"]
+    return [exe] if exe else [sys.executable, "-m", "lego_edit.daemon"]

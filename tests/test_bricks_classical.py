@@ -7,12 +7,11 @@ import time
 import cv2
 import numpy as np
 import pytest
+from lego_edit.bricks import BrickContext, BrickError, default_registry
+from lego_edit.bricks.builtin import catalog as C
+from lego_edit.bricks.registry import Cancelled
+from lego_edit.bricks.values import to_rgba
 from skimage import data
-
-from bricks import BrickContext, BrickError, default_registry
-from bricks.builtin import catalog as C
-from bricks.registry import Cancelled
-from bricks.values import to_rgba
 
 default_registry()  # attaches the backends
 CTX = BrickContext()

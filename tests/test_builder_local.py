@@ -17,13 +17,13 @@ pytestmark = pytest.mark.models
 
 @pytest.fixture(scope="module")
 def tiny_qwen(tmp_path_factory):
-    from bricks.models.tiny import qwen_vl
+    from lego_edit.bricks.models.tiny import qwen_vl
 
     return qwen_vl(tmp_path_factory.mktemp("tiny-qwen2.5-vl"))
 
 
 def test_local_backend_generates_parses_and_repairs(registry, tiny_qwen, caplog):
-    from builder import Builder, BuilderConfig, PlanError
+    from lego_edit.builder import Builder, BuilderConfig, PlanError
 
     builder = Builder(registry, BuilderConfig(backend="local", local_model=str(tiny_qwen), device="cpu",
                                               max_new_tokens=12, max_repairs=1))
@@ -38,7 +38,7 @@ def test_local_backend_generates_parses_and_repairs(registry, tiny_qwen, caplog)
 
 
 def test_local_backend_without_weights_is_a_clear_error(registry, tmp_path):
-    from builder import Builder, BuilderConfig, PlanError
+    from lego_edit.builder import Builder, BuilderConfig, PlanError
 
     builder = Builder(registry, BuilderConfig(backend="local", local_model=str(tmp_path / "nothing-here")))
     with pytest.raises(PlanError) as info:

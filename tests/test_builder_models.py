@@ -7,10 +7,10 @@ import json
 
 import numpy as np
 import pytest
+from lego_edit.bricks.registry import Brick, Port, Registry
+from lego_edit.bricks.values import ValueType
+from lego_edit.builder import Builder, BuilderConfig, PlanError
 
-from bricks.registry import Brick, Port, Registry
-from bricks.values import ValueType
-from builder import Builder, BuilderConfig, PlanError
 from tests.chat_server import ChatServer
 
 GOOD = {"process": "brighten", "pipeline": [

@@ -10,8 +10,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
+from lego_edit.bricks.imageio import load_image, load_mask, save
 
-from bricks.imageio import load_image, load_mask, save
 from tests.conftest import REFERENCE_WORKFLOWS, red_disk_photo
 
 REMOVE_RED = {"process": "remove the red object", "pipeline": [
@@ -26,7 +26,7 @@ REMOVE_RED = {"process": "remove the red object", "pipeline": [
 
 
 def cli(*args, cwd=None):
-    return subprocess.run([sys.executable, "-m", "daemon.cli", *map(str, args)], capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "lego_edit.daemon.cli", *map(str, args)], capture_output=True, text=True,
                           cwd=cwd, timeout=120)
 
 
@@ -123,8 +123,8 @@ def test_cli_start_imports_no_heavy_library():
 
 
 def test_plan_prints_reasoning_and_a_valid_workflow(photo, registry):
-    from bricks.checker import check
-    from bricks.workflow import Workflow
+    from lego_edit.bricks.checker import check
+    from lego_edit.bricks.workflow import Workflow
 
     path, _, _ = photo
     done = cli("plan", path, "remove the red ball", "--json")

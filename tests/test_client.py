@@ -15,9 +15,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from lego_edit.plugins.client import Client, ImageData, LegoError
+from lego_edit.plugins.client import lego_client as module
 
-from plugins.client import Client, ImageData, LegoError
-from plugins.client import lego_client as module
 from tests.daemon_util import (
     IDENTITY,
     config,
@@ -195,11 +195,10 @@ def test_reconnects_after_the_daemon_dies_and_comes_back(tmp_path):
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     endpoint = f"tcp://127.0.0.1:{port}"
-    env = dict(os.environ, XDG_CONFIG_HOME=str(tmp_path / "c"), XDG_STATE_HOME=str(tmp_path / "s"),
-               PYTHONPATH=str(ROOT))
+    env = dict(os.environ, XDG_CONFIG_HOME=str(tmp_path / "c"), XDG_STATE_HOME=str(tmp_path / "s"))
     script = textwrap.dedent(f"""
-        from daemon.commands import serve_until_signalled
-        from daemon.server import Server
+        from lego_edit.daemon.commands import serve_until_signalled
+        from lego_edit.daemon.server import Server
         from tests.daemon_util import config, registry_with_slow
         server = Server(config(), registry=registry_with_slow())
         server.bind({endpoint!r})

@@ -11,9 +11,8 @@ import sys
 from pathlib import Path
 
 import pytest
-
-from daemon import keys
-from plugins.client import CurveKeys, settings
+from lego_edit.daemon import keys
+from lego_edit.plugins.client import CurveKeys, settings
 
 SETTINGS = Path(settings.__file__)
 
@@ -35,8 +34,8 @@ def test_settings_runs_on_the_hosts_pythons():
 
 
 def test_the_installer_ships_it_to_both_plugins():
-    from installer.core import client_files, default_source, planned_files
-    from installer.paths import CLIENT_PACKAGE, Target
+    from lego_edit.installer.core import client_files, default_source, planned_files
+    from lego_edit.installer.paths import CLIENT_PACKAGE, Target
 
     source = default_source()
     assert {p.name for p in (source / "client").glob("*.py")} <= set(client_files(source, "0"))
@@ -59,7 +58,7 @@ def test_config_path_per_platform():
 @pytest.mark.parametrize("xdg", [None, "relative/config", "/abs/config"])
 def test_paths_agree_with_the_daemon(xdg, tmp_path, monkeypatch):
     """daemon/config.py finds config.toml and the keys through platformdirs; this module without it."""
-    from daemon.config import Config, default_config_path
+    from lego_edit.daemon.config import Config, default_config_path
 
     monkeypatch.setenv("HOME", str(tmp_path))
     if xdg is None:

@@ -23,14 +23,13 @@ HEAVY = ("torch", "diffusers", "transformers", "accelerate")
 
 @pytest.fixture
 def env(tmp_path):
-    e = dict(os.environ, XDG_CONFIG_HOME=str(tmp_path / "config"), XDG_STATE_HOME=str(tmp_path / "state"),
-             PYTHONPATH=str(ROOT))
+    e = dict(os.environ, XDG_CONFIG_HOME=str(tmp_path / "config"), XDG_STATE_HOME=str(tmp_path / "state"))
     e.pop("LEGO_EDIT_ENDPOINT", None)
     return e
 
 
 def cli(env, *args, timeout=30):
-    return subprocess.run([sys.executable, "-m", "daemon", *args], env=env, capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "lego_edit.daemon", *args], env=env, capture_output=True, text=True,
                           timeout=timeout, cwd=ROOT)
 
 
@@ -54,7 +53,7 @@ def wait_ready(endpoint, proc, timeout=10.0) -> float:
 def test_serve_is_ready_fast_without_heavy_imports_and_stops_on_status_stop(env, tmp_path):
     endpoint = f"tcp://127.0.0.1:{free_port()}"
     start = time.monotonic()
-    proc = subprocess.Popen([sys.executable, "-X", "importtime", "-m", "daemon", "serve", "--endpoint", endpoint,
+    proc = subprocess.Popen([sys.executable, "-X", "importtime", "-m", "lego_edit.daemon", "serve", "--endpoint", endpoint,
                              "--log-level", "DEBUG"], env=env, cwd=ROOT, stderr=subprocess.PIPE, text=True)
     try:
         wait_ready(endpoint, proc)
@@ -92,8 +91,8 @@ def test_serve_is_ready_fast_without_heavy_imports_and_stops_on_status_stop(env,
 def test_sigterm_cancels_running_and_queued_jobs_and_tells_the_clients(env):
     script = textwrap.dedent("""
         import sys
-        from daemon.commands import serve_until_signalled
-        from daemon.server import Server
+        from lego_edit.daemon.commands import serve_until_signalled
+        from lego_edit.daemon.server import Server
         from tests.daemon_util import config, registry_with_slow
         server = Server(config(), registry=registry_with_slow())
         print(server.bind("tcp://127.0.0.1:0"), flush=True)
@@ -127,7 +126,7 @@ def test_sigterm_cancels_running_and_queued_jobs_and_tells_the_clients(env):
 
 def test_sigint_stops_a_cli_daemon_cleanly(env):
     endpoint = f"tcp://127.0.0.1:{free_port()}"
-    proc = subprocess.Popen([sys.executable, "-m", "daemon", "serve", "--endpoint", endpoint], env=env, cwd=ROOT,
+    proc = subprocess.Popen([sys.executable, "-m", "lego_edit.daemon", "serve", "--endpoint", endpoint], env=env, cwd=ROOT,
                             stderr=subprocess.PIPE, text=True)
     try:
         wait_ready(endpoint, proc)
@@ -184,8 +183,8 @@ def test_config_command_and_bad_config_files(env, tmp_path):
 
 
 def test_config_file_values_reach_the_daemon(tmp_path):
-    from daemon.config import load
-    from daemon.server import Server
+    from lego_edit.daemon.config import load
+    from lego_edit.daemon.server import Server
 
     path = tmp_path / "config.toml"
     path.write_text(textwrap.dedent("""
@@ -218,6 +217,6 @@ def test_config_file_values_reach_the_daemon(tmp_path):
         assert server.builder.config.backend == "rules"
     finally:
         server.executor.close()
-        from bricks.models import configure
+        from lego_edit.bricks.models import configure
 
         configure(None)  # the daemon configured the process-wide model manager: back to the defaults

@@ -14,10 +14,8 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from PIL import Image
-
-from daemon import pixels
-from daemon.protocol import (
+from lego_edit.daemon import pixels
+from lego_edit.daemon.protocol import (
     CHANNELS,
     ERROR_CODES,
     Limits,
@@ -27,6 +25,7 @@ from daemon.protocol import (
     negotiate,
     png_size,
 )
+from PIL import Image
 
 LIMITS = Limits(max_pixels=10_000, max_header_bytes=4096, max_frames=4)
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 import zmq
+from lego_edit.daemon import keys
+from lego_edit.daemon.server import StartError
+from lego_edit.plugins.client import Client, CurveKeys, LegoError
 
-from daemon import keys
-from daemon.server import StartError
-from plugins.client import Client, CurveKeys, LegoError
 from tests.daemon_util import IDENTITY, Raw, config, image_desc, make_server, noise, running_server
 
 
@@ -87,7 +87,7 @@ def test_curve_refuses_unknown_keys_and_plain_clients(curve_server):
 
 
 def test_key_files_are_readable_by_the_client_module(tmp_path):
-    from plugins.client import read_key_file
+    from lego_edit.plugins.client import read_key_file
 
     server_pair, local_pair, _ = keys.ensure_keys(tmp_path)
     curve = CurveKeys.from_files(str(tmp_path / "server.key"), str(tmp_path / "local-client.key_secret"))

@@ -10,10 +10,10 @@ import time
 from pathlib import Path
 
 import pytest
+from lego_edit.installer import package_version
+from lego_edit.installer.doctor import FAIL, OK, WARN, Check, check_target, run_checks
+from lego_edit.installer.paths import Env, native_target
 
-from installer import package_version
-from installer.doctor import FAIL, OK, WARN, Check, check_target, run_checks
-from installer.paths import Env, native_target
 from tests.installer_helpers import REPO, cli, home_env, make_source, python_without_zmq
 
 LINE = re.compile(r"^(OK|WARN|FAIL) +[^:]+: .+")
@@ -89,7 +89,7 @@ def test_stale_disabled_and_broken_plugins_fail_with_the_fix(tmp_path: Path, sou
 def test_a_running_daemon_is_reached(tmp_path: Path):
     env = home_env(tmp_path / "home")
     endpoint = env["LEGO_EDIT_ENDPOINT"]
-    daemon = subprocess.Popen([sys.executable, "-m", "daemon", "serve", "--endpoint", endpoint], env=env, cwd=REPO,
+    daemon = subprocess.Popen([sys.executable, "-m", "lego_edit.daemon", "serve", "--endpoint", endpoint], env=env, cwd=REPO,
                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     try:
         deadline = time.monotonic() + 30

@@ -7,12 +7,11 @@ import time
 
 import numpy as np
 import pytest
-
-from bricks.checker import InvalidWorkflow
-from bricks.executor import Executor, RunCancelled, StepFailed
-from bricks.registry import Brick, BrickError, Port, Registry
-from bricks.values import ValueType
-from bricks.workflow import Workflow
+from lego_edit.bricks.checker import InvalidWorkflow
+from lego_edit.bricks.executor import Executor, RunCancelled, StepFailed
+from lego_edit.bricks.registry import Brick, BrickError, Port, Registry
+from lego_edit.bricks.values import ValueType
+from lego_edit.bricks.workflow import Workflow
 
 IMAGE, FLOAT, STR = ValueType.IMAGE, ValueType.FLOAT, ValueType.STR
 CALLS: list[tuple[str, float]] = []

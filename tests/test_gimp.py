@@ -139,7 +139,7 @@ def drive_dialog(display: str, instruction: str, done: dict) -> None:
 
 
 def truth():
-    from bricks.samples import red_ball_photo
+    from lego_edit.bricks.samples import red_ball_photo
 
     image, mask = red_ball_photo(SIZE)
     return image, mask

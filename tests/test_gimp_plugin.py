@@ -69,8 +69,8 @@ def test_the_daemon_settings_come_from_the_client():
 
 def test_the_installed_plugin_finds_the_settings_beside_it(tmp_path, monkeypatch):
     """As `lego-edit install --gimp` lays it out: the plug-in's import_client() gives the shared settings."""
-    from installer.core import default_source, planned_files
-    from installer.paths import Target
+    from lego_edit.installer.core import default_source, planned_files
+    from lego_edit.installer.paths import Target
 
     for rel, spec in planned_files(Target("gimp", "native", tmp_path), default_source(), "0").items():
         (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)

@@ -10,12 +10,12 @@ import sys
 from pathlib import Path
 
 import pytest
+from lego_edit.installer import kritarc, package_version
+from lego_edit.installer.core import DEFAULT_DESKTOP, desktop_problems
+from lego_edit.installer.hosts import libpython_version, parse_interp
+from lego_edit.installer.paths import Env, autostart_path, flatpak_target, native_target
+from lego_edit.installer.pyzmq import PlatformSpec, wheel_fits
 
-from installer import kritarc, package_version
-from installer.core import DEFAULT_DESKTOP, desktop_problems
-from installer.hosts import libpython_version, parse_interp
-from installer.paths import Env, autostart_path, flatpak_target, native_target
-from installer.pyzmq import PlatformSpec, wheel_fits
 from tests.installer_helpers import (
     KRITARC,
     REPO,
@@ -361,10 +361,10 @@ def test_default_desktop_file_is_valid():
 def test_autostart_entries_per_os():
     import plistlib
 
-    from installer import autostart
+    from lego_edit.installer import autostart
 
-    win = autostart.entry(Env("Windows", {}), [r"C:\Program Files\Py\pythonw.exe", "-m", "daemon", "tray"])
-    assert win.startswith(b"@echo off\r\n") and b'start "" "C:\\Program Files\\Py\\pythonw.exe" -m daemon tray' in win
+    win = autostart.entry(Env("Windows", {}), [r"C:\Program Files\Py\pythonw.exe", "-m", "lego_edit.daemon", "tray"])
+    assert win.startswith(b"@echo off\r\n") and b'start "" "C:\\Program Files\\Py\\pythonw.exe" -m lego_edit.daemon tray' in win
     mac = plistlib.loads(autostart.entry(Env("Darwin", {}), ["/usr/local/bin/lego-edit", "tray"]))
     assert mac["ProgramArguments"] == ["/usr/local/bin/lego-edit", "tray"] and mac["RunAtLoad"] is True
     linux = autostart.entry(Env("Linux", {}), ["/opt/my apps/lego-edit", "tray"]).decode()

@@ -70,7 +70,6 @@ def krita_env(home: Path) -> dict[str, str]:
 def install_plugin(home: Path) -> str:
     """`lego-edit install --krita` into HOME; returns how it was installed."""
     env = base_env(home)
-    env["PYTHONPATH"] = str(ROOT)  # the daemon/installer code of this checkout, not an older install
     proc = subprocess.run([*lego_edit_command(), "install", "--krita"], env=env, capture_output=True, text=True,
                           timeout=120, cwd=ROOT)
     pykrita = home / ".local" / "share" / "krita" / "pykrita"
@@ -102,9 +101,8 @@ def krita_home(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def photo(tmp_path_factory):
+    from lego_edit.bricks.samples import red_ball_photo
     from PIL import Image
-
-    from bricks.samples import red_ball_photo
 
     folder = tmp_path_factory.mktemp("photo")
     image, truth = red_ball_photo(SIZE)
@@ -120,7 +118,6 @@ class Daemon:
 
     def start(self) -> Daemon:
         env = base_env(self.home)
-        env["PYTHONPATH"] = str(ROOT)
         self.log = open(self.home / f"daemon-{self.endpoint.rsplit(':', 1)[1]}.log", "wb")
         self.proc = subprocess.Popen([*lego_edit_command(), "serve", "--endpoint", self.endpoint],
                                      env=env, stdout=self.log, stderr=subprocess.STDOUT, cwd=ROOT)
@@ -139,7 +136,7 @@ class Daemon:
 
 
 def wait_for_daemon(endpoint: str, proc: subprocess.Popen | None = None, timeout: float = 30.0) -> None:
-    from plugins.client import Client
+    from lego_edit.plugins.client import Client
 
     deadline = time.monotonic() + timeout
     with Client(endpoint) as client:

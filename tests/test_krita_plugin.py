@@ -125,8 +125,8 @@ def test_desktop_entry():
 @pytest.fixture
 def installed_api(tmp_path, monkeypatch):
     """lego_edit.api as `lego-edit install --krita` lays it out (the client copied in as lego_edit_client)."""
-    from installer.core import default_source, planned_files
-    from installer.paths import Target
+    from lego_edit.installer.core import default_source, planned_files
+    from lego_edit.installer.paths import Target
 
     root = tmp_path / "krita"
     for rel, spec in planned_files(Target("krita", "native", root), default_source(), "0").items():
@@ -164,7 +164,7 @@ def test_api_resolves_the_endpoint_like_the_gimp_plugin(installed_api, monkeypat
 
 
 def test_api_picks_up_curve_keys_from_the_config(installed_api):
-    from daemon import keys
+    from lego_edit.daemon import keys
 
     api, folder = installed_api
     assert api.make_client("tcp://127.0.0.1:5588", keepalive=False).curve is None  # loopback, curve = "auto"
@@ -183,8 +183,9 @@ def test_api_picks_up_curve_keys_from_the_config(installed_api):
 
 def test_api_reaches_a_daemon_that_requires_curve(installed_api):
     """A real daemon with daemon.curve = "always": the API connects with the configured keys; a plain client cannot."""
-    from daemon import keys
-    from plugins.client import Client, LegoError
+    from lego_edit.daemon import keys
+    from lego_edit.plugins.client import Client, LegoError
+
     from tests.daemon_util import config, running_server
 
     api, folder = installed_api

@@ -28,8 +28,7 @@ OPTIONS = {
 @pytest.fixture(scope="module")
 def tiny_paths(tmp_path_factory):
     import torch
-
-    from bricks.models import tiny
+    from lego_edit.bricks.models import tiny
 
     torch.set_num_threads(2)
     return tiny.build_all(tmp_path_factory.mktemp("tiny-models"))
@@ -37,7 +36,7 @@ def tiny_paths(tmp_path_factory):
 
 @pytest.fixture()
 def manager(tiny_paths):
-    from bricks.models import configure
+    from lego_edit.bricks.models import configure
 
     mgr = configure({"device": "cpu", "paths": tiny_paths, "options": OPTIONS, "idle_unload_seconds": 0})
     yield mgr
@@ -74,7 +73,7 @@ class Recorder:
 
 
 def ctx_for(manager, recorder: Recorder | None = None):
-    from bricks.registry import BrickContext
+    from lego_edit.bricks.registry import BrickContext
 
     recorder = recorder or Recorder()
     return BrickContext(progress=recorder.progress, cancelled=recorder.cancelled, models=manager)
@@ -95,7 +94,7 @@ def outside_unchanged(before: np.ndarray, after: np.ndarray, mask: np.ndarray, m
 
 
 def test_catalog_switches_to_model_backends_when_weights_are_present(registry, manager):
-    from bricks.models import configure
+    from lego_edit.bricks.models import configure
 
     expected = {"RES": "grounded-sam", "SOS": "grounded-sam", "MASK-SEG": "sam", "CMI-PRED": "blip",
                 "FASTINPAINT": "lama", "FLUX-INPAINT": "flux-fill", "FLUX-FILL": "flux-fill", "FLUX-CBG": "flux-fill",
@@ -111,8 +110,8 @@ def test_catalog_switches_to_model_backends_when_weights_are_present(registry, m
 
 def test_reference_removal_workflow_runs_on_models(registry, manager, photo):
     """RES (Grounding DINO + SAM) -> FASTINPAINT (LaMa) -> FLUX-INPAINT (FLUX Fill) through the executor."""
-    from bricks.executor import Executor
-    from bricks.workflow import parse_workflow
+    from lego_edit.bricks.executor import Executor
+    from lego_edit.bricks.workflow import parse_workflow
 
     workflow = parse_workflow("""{"process": "remove the person", "pipeline": [
       {"step": 1, "model": "RES", "input": {"image": "init[image]", "prompt": "person"},
@@ -158,8 +157,8 @@ def test_sos_and_mask_seg(registry, manager, photo, box_mask):
 
 
 def test_cmi_pred_caption_and_canvas_match_the_offline_rule(registry, manager, photo):
-    from bricks.builtin.canvas import caption_and_expand as offline
-    from bricks.registry import BrickContext
+    from lego_edit.bricks.builtin.canvas import caption_and_expand as offline
+    from lego_edit.bricks.registry import BrickContext
 
     out = run_backend(registry, manager, "CMI-PRED", "blip", image=photo, left_ratio=0.5, top_ratio=0.25)
     assert isinstance(out["caption"], str) and out["caption"]
@@ -177,7 +176,7 @@ def test_fastinpaint_lama_keeps_far_pixels(registry, manager, photo, box_mask):
 
 
 def test_flux_fill_modes(registry, manager, photo, box_mask):
-    from bricks.models.imaging import cutout
+    from lego_edit.bricks.models.imaging import cutout
 
     plain = run_backend(registry, manager, "FLUX-FILL", "flux-fill", image=photo, mask=box_mask, prompt="a red car")
     assert outside_unchanged(photo, plain["image"], box_mask)
@@ -189,7 +188,7 @@ def test_flux_fill_modes(registry, manager, photo, box_mask):
                          preimage=cutout(photo, obj))
     assert outside_unchanged(photo, placed["image"], box_mask)
     # outpainting on a CMI-PRED canvas: generated pixels become opaque
-    from bricks.models.imaging import expand_canvas
+    from lego_edit.bricks.models.imaging import expand_canvas
 
     canvas, new = expand_canvas(photo, 0.25, None, None, None)
     wide = run_backend(registry, manager, "FLUX-FILL", "flux-fill", image=canvas, mask=new, prompt="the sea")
@@ -225,7 +224,7 @@ def test_in_context_edits_use_their_task_loras(registry, manager, photo, box_mas
 
 
 def test_cancellation_stops_mid_denoise(registry, manager, photo, box_mask):
-    from bricks.registry import Cancelled
+    from lego_edit.bricks.registry import Cancelled
 
     recorder = Recorder(cancel_after=1)
     with pytest.raises(Cancelled):
@@ -234,8 +233,8 @@ def test_cancellation_stops_mid_denoise(registry, manager, photo, box_mask):
 
 
 def test_executor_cancel_during_a_model_step(registry, manager, photo, box_mask):
-    from bricks.executor import Executor, RunCancelled
-    from bricks.workflow import parse_workflow
+    from lego_edit.bricks.executor import Executor, RunCancelled
+    from lego_edit.bricks.workflow import parse_workflow
 
     workflow = parse_workflow("""{"process": "x", "pipeline": [
       {"step": 1, "model": "FLUX-FILL", "input": {"image": "init[image]", "mask": "init[mask]", "prompt": "a car"},
@@ -255,8 +254,8 @@ def test_executor_cancel_during_a_model_step(registry, manager, photo, box_mask)
 
 
 def test_quantization_needs_its_library_and_a_gpu(registry, tiny_paths, photo, box_mask):
-    from bricks.models import configure
-    from bricks.registry import BrickUnavailable
+    from lego_edit.bricks.models import configure
+    from lego_edit.bricks.registry import BrickUnavailable
 
     mgr = configure({"device": "cpu", "paths": tiny_paths, "options": OPTIONS, "quantization": "bnb-4bit"})
     try:
@@ -269,7 +268,7 @@ def test_quantization_needs_its_library_and_a_gpu(registry, tiny_paths, photo, b
 def test_add_pred_asks_the_vlm(registry, manager, photo, box_mask):
     """Real Qwen2.5-VL loading and greedy generation (tokenizer + PIL image processor); random weights
     answer gibberish, so the brick must say so with the answer — never invent a box."""
-    from bricks.registry import BrickError
+    from lego_edit.bricks.registry import BrickError
 
     assert registry.get("ADD-PRED").active_backend().name == "qwen-vl"
     with pytest.raises(BrickError, match="no usable box") as info:

@@ -54,13 +54,13 @@ def hf(tmp_path, monkeypatch):
     cache = tmp_path / "hf" / "hub"
     cache.mkdir(parents=True)
     yield cache
-    from bricks.models import configure
+    from lego_edit.bricks.models import configure
 
     configure({})
 
 
 def cli(capsys, *args: str) -> tuple[int, str, str]:
-    from daemon.cli import main
+    from lego_edit.daemon.cli import main
 
     code = main(["models", *args])
     out = capsys.readouterr()
@@ -101,7 +101,7 @@ def test_present_weights_switch_the_brick(hf, capsys, registry):
     fake_repo(hf, "fashn-ai/LaMa", lama_files())
     data = listing(capsys)
     assert next(m for m in data["models"] if m["name"] == "lama")["status"] == "present"
-    from bricks.models.locate import package_installed
+    from lego_edit.bricks.models.locate import package_installed
 
     if package_installed("torch"):
         assert registry.get("FASTINPAINT").active_backend().name == "lama"
@@ -175,8 +175,8 @@ def test_configured_folder_is_used_not_downloaded(hf, capsys, tmp_path, monkeypa
 
 
 def test_gated_repository_message(hf):
-    from bricks.models.hub import _gated_message
-    from bricks.models.known import KNOWN
+    from lego_edit.bricks.models.hub import _gated_message
+    from lego_edit.bricks.models.known import KNOWN
 
     text = _gated_message(KNOWN["flux-fill"], "black-forest-labs/FLUX.1-Fill-dev")
     assert "https://huggingface.co/black-forest-labs/FLUX.1-Fill-dev" in text and "hf auth login" in text

@@ -23,15 +23,15 @@ class Clock:
 
 
 def make(budget=None, idle=0.0, clock=None):
-    from bricks.models import ModelManager, ModelSettings
+    from lego_edit.bricks.models import ModelManager, ModelSettings
 
     return ModelManager(ModelSettings(device="cpu", vram_budget_bytes=budget, idle_unload_seconds=idle),
                         clock=clock or Clock())
 
 
 def test_module_bytes_counts_parameters_and_buffers_once():
-    from bricks.models.loading import Pretrained
-    from bricks.models.manager import module_bytes
+    from lego_edit.bricks.models.loading import Pretrained
+    from lego_edit.bricks.models.manager import module_bytes
 
     shared = linear(256)
     bn = torch.nn.BatchNorm1d(10)  # 20 parameters + 20 running stats + 1 int64 counter
@@ -89,7 +89,7 @@ def test_idle_unload_and_reaper_thread():
     clock.now = 1061
     assert mgr.unload_idle() == ["a"] and mgr.loaded() == []
 
-    from bricks.models import ModelManager, ModelSettings
+    from lego_edit.bricks.models import ModelManager, ModelSettings
 
     real = ModelManager(ModelSettings(device="cpu", idle_unload_seconds=0.5))
     with real.use("x", lambda m: linear(10)):
@@ -102,8 +102,8 @@ def test_idle_unload_and_reaper_thread():
 
 
 def test_dtype_and_device_follow_the_settings():
-    from bricks.models import ModelManager, ModelSettings
-    from bricks.registry import BrickUnavailable
+    from lego_edit.bricks.models import ModelManager, ModelSettings
+    from lego_edit.bricks.registry import BrickUnavailable
 
     assert make().dtype == torch.float32 and make().device == "cpu"
     mgr = ModelManager(ModelSettings(device="cpu", dtype={"cpu": "bfloat16", "cuda": "float16"}))

@@ -9,7 +9,7 @@ import pytest
 
 
 def test_from_mapping_reads_the_config_table():
-    from bricks.models import ModelSettings
+    from lego_edit.bricks.models import ModelSettings
 
     s = ModelSettings.from_mapping({"device": "cuda:1", "dtype": {"cuda": "float16"}, "vram_budget": "8GiB",
                                     "offload": "model", "quantization": "bnb-4bit", "idle_unload_seconds": 30,
@@ -33,7 +33,7 @@ def test_from_mapping_reads_the_config_table():
     ({"paths": {"lamma": "/x"}}, "unknown model"),
 ])
 def test_bad_settings_are_refused_with_the_key(table, words):
-    from bricks.models import ModelSettings, SettingsError
+    from lego_edit.bricks.models import ModelSettings, SettingsError
 
     with pytest.raises(SettingsError, match=words):
         ModelSettings.from_mapping(table)
@@ -55,7 +55,7 @@ def test_catalog_and_models_cli_do_not_import_torch(tmp_path):
 
 
 def test_vlm_answers_become_boxes():
-    from bricks.models.vlm import _fit_into, parse_box
+    from lego_edit.bricks.models.vlm import _fit_into, parse_box
 
     shown, original = (448, 336), (1024, 768)
     assert parse_box('```json\n[{"bbox_2d": [112, 84, 224, 168], "label": "hat"}]\n```', shown, original) == \
@@ -69,7 +69,7 @@ def test_vlm_answers_become_boxes():
 
 
 def test_lego_lora_files_and_presets_are_known_models():
-    from bricks.models.known import KNOWN, LORA_FILES, PRESETS, expand
+    from lego_edit.bricks.models.known import KNOWN, LORA_FILES, PRESETS, expand
 
     assert all(name in KNOWN for preset in PRESETS.values() for name in preset)
     assert expand(["grounded-sam", "sam", "low-vram"])[:3] == ["grounding-dino", "sam", "clipseg"]

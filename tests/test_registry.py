@@ -7,10 +7,9 @@ import textwrap
 
 import numpy as np
 import pytest
-
-from bricks.executor import Executor, StepFailed
-from bricks.registry import Registry
-from bricks.workflow import Workflow
+from lego_edit.bricks.executor import Executor, StepFailed
+from lego_edit.bricks.registry import Registry
+from lego_edit.bricks.workflow import Workflow
 
 CATALOG = ["RES", "SOS", "MASK-SEG", "ADD-PRED", "CMI-PRED", "BBOX", "INVERSE", "COMPOSE", "RESIZE", "FASTINPAINT",
            "FLUX-INPAINT", "FLUX-FILL", "FLUX-RCM", "FLUX-CBG", "FLUX-STYLE", "FLUX-ENV", "FLUX-POSE", "FLUX-BRIGHT"]
@@ -53,7 +52,7 @@ def test_third_party_bricks_register_through_entry_points(tmp_path, monkeypatch)
     pkg = tmp_path / "vignette_pkg"
     pkg.mkdir()
     (pkg / "__init__.py").write_text(textwrap.dedent('''
-        from bricks import Brick, Port, ValueType
+        from lego_edit.bricks import Brick, Port, ValueType
         VIGNETTE = Brick("VIGNETTE", "Darken the corners.", (Port("image", ValueType.IMAGE),),
                          (Port("image", ValueType.IMAGE),))
         VIGNETTE.backend("numpy")(lambda ctx, image: {"image": image.copy()})

@@ -16,12 +16,12 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from lego_edit.bricks.checker import check
+from lego_edit.bricks.workflow import Workflow, parse_workflow
+from lego_edit.builder.feedback import ForbidBrick, ForbidOrder, KeepRegion, RequireBrick, parse_feedback
+from lego_edit.builder.rules import BRICK_INPUTS, BRICK_OUTPUTS, PlanRefused, RulesPlan, plan_rules, well_formed
 
 from bench.bench_rules import MIN_RIGHT_KIND, MIN_VALID_OR_REFUSED, evaluate, load_benchmark, right_kind, summary
-from bricks.checker import check
-from bricks.workflow import Workflow, parse_workflow
-from builder.feedback import ForbidBrick, ForbidOrder, KeepRegion, RequireBrick, parse_feedback
-from builder.rules import BRICK_INPUTS, BRICK_OUTPUTS, PlanRefused, RulesPlan, plan_rules, well_formed
 from tests.conftest import REFERENCE_WORKFLOWS
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -75,10 +75,11 @@ def test_planner_modules_import_nothing_heavy():
     wires the whole Builder, which is not this module's business)."""
     code = (
         "import sys, types\n"
-        f"pkg = types.ModuleType('builder'); pkg.__path__ = [{str(ROOT / 'builder')!r}]; sys.modules['builder'] = pkg\n"
-        "import builder.rules\n"
-        "builder.rules.plan_rules('remove the dog and make the sky orange')\n"
-        "heavy = [m for m in ('numpy', 'cv2', 'torch', 'bricks') if m in sys.modules]\n"
+        f"import lego_edit\n"
+        f"pkg = types.ModuleType('lego_edit.builder'); pkg.__path__ = [{str(ROOT / 'builder')!r}]; sys.modules['lego_edit.builder'] = pkg\n"
+        "from lego_edit.builder.rules import plan_rules\n"
+        "plan_rules('remove the dog and make the sky orange')\n"
+        "heavy = [m for m in ('numpy', 'cv2', 'torch', 'lego_edit.bricks') if m in sys.modules]\n"
         "assert not heavy, heavy\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT)

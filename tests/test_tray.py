@@ -11,8 +11,9 @@ import pytest
 os.environ.setdefault("PYSTRAY_BACKEND", "dummy")  # before pystray is imported: no display needed
 pystray = pytest.importorskip("pystray")
 
-from daemon.config import load  # noqa: E402
-from daemon.tray import COLOURS, STATES, DaemonControl, TrayApp, draw_icon  # noqa: E402
+from lego_edit.daemon.config import load  # noqa: E402
+from lego_edit.daemon.tray import COLOURS, STATES, DaemonControl, TrayApp, draw_icon  # noqa: E402
+
 from tests.daemon_util import Raw, config, image_desc, noise, registry_with_slow, running_server, slow_workflow  # noqa: E402
 from tests.net import free_port  # noqa: E402
 
@@ -104,7 +105,7 @@ def test_a_daemon_that_cannot_start_shows_the_error(tmp_path):
 def test_tray_command_without_a_tray_says_why(tmp_path):
     import subprocess
 
-    env = dict(os.environ, PYSTRAY_BACKEND="nonexistent", XDG_CONFIG_HOME=str(tmp_path), PYTHONPATH=str(ROOT))
-    out = subprocess.run([sys.executable, "-m", "daemon", "tray"], env=env, capture_output=True, text=True,
+    env = dict(os.environ, PYSTRAY_BACKEND="nonexistent", XDG_CONFIG_HOME=str(tmp_path))
+    out = subprocess.run([sys.executable, "-m", "lego_edit.daemon", "tray"], env=env, capture_output=True, text=True,
                          timeout=30, cwd=ROOT)
     assert out.returncode == 1 and "tray" in out.stderr and "Traceback" not in out.stderr

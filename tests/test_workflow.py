@@ -7,8 +7,8 @@ import json
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from lego_edit.bricks.workflow import Ref, Workflow, WorkflowSyntaxError, parse_workflow, split_reasoning
 
-from bricks.workflow import Ref, Workflow, WorkflowSyntaxError, parse_workflow, split_reasoning
 from tests.conftest import REFERENCE_WORKFLOWS
 
 REMOVE_DOG = {

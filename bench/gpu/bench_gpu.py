@@ -76,7 +76,7 @@ def _timed(fn: Callable[[], object], device: str, repeats: int) -> float:
 
 
 def _weights_mb(module) -> float:
-    from bricks.models.manager import module_bytes
+    from lego_edit.bricks.models.manager import module_bytes
 
     return module_bytes(module) / 2**20
 
@@ -192,7 +192,7 @@ def bench_segmentation(device: str, size: int, tiny: bool, repeats: int) -> list
     if tiny:
         import tempfile
 
-        from bricks.models import tiny as tiny_models
+        from lego_edit.bricks.models import tiny as tiny_models
 
         with tempfile.TemporaryDirectory() as tmp:
             dino = GroundingDinoForObjectDetection.from_pretrained(tiny_models.grounding_dino(Path(tmp) / "d"))
@@ -221,8 +221,7 @@ def bench_segmentation(device: str, size: int, tiny: bool, repeats: int) -> list
 
 def bench_lama(device: str, size: int, tiny: bool, repeats: int) -> list[Row]:
     import torch
-
-    from bricks.models import lama_arch
+    from lego_edit.bricks.models import lama_arch
 
     torch.manual_seed(0)
     model = lama_arch.build(tiny=tiny).to(device).eval()

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from bricks.registry import Brick
+from lego_edit.bricks.registry import Brick
 
 
 def builtin_bricks() -> tuple[Brick, ...]:
-    from bricks.builtin import canvas, color, inpaint, masks, refine, segment, style  # noqa: F401  (attach backends)
-    from bricks.builtin.catalog import ALL
+    from lego_edit.bricks.builtin import canvas, color, inpaint, masks, refine, segment, style  # noqa: F401  (attach backends)
+    from lego_edit.bricks.builtin.catalog import ALL
 
     return ALL

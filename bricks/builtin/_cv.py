@@ -6,8 +6,7 @@ import re
 
 import cv2
 import numpy as np
-
-from bricks.registry import BrickError
+from lego_edit.bricks.registry import BrickError
 
 
 def words(text: str | None) -> list[str]:

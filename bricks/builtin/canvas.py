@@ -15,10 +15,9 @@ from __future__ import annotations
 
 import cv2
 import numpy as np
-
-from bricks.builtin import _cv
-from bricks.builtin.catalog import CMI_PRED
-from bricks.registry import BrickContext, BrickError
+from lego_edit.bricks.builtin import _cv
+from lego_edit.bricks.builtin.catalog import CMI_PRED
+from lego_edit.bricks.registry import BrickContext, BrickError
 
 MAX_RATIO = 4.0
 

@@ -6,8 +6,8 @@ a brick with no usable backend stays in the catalog as unavailable, with the rea
 
 from __future__ import annotations
 
-from bricks.registry import Brick, Port
-from bricks.values import ValueType
+from lego_edit.bricks.registry import Brick, Port
+from lego_edit.bricks.values import ValueType
 
 IMAGE, MASK, STR, FLOAT = ValueType.IMAGE, ValueType.MASK, ValueType.STR, ValueType.FLOAT
 
@@ -154,7 +154,7 @@ ALL = (RES, SOS, MASK_SEG, ADD_PRED, CMI_PRED, BBOX, INVERSE, COMPOSE, RESIZE, F
 # (bricks/models/backends.py), so a brick switches to its model backend once `lego-edit models pull`
 # has fetched them, with no other change.
 def _attach_model_backends() -> None:
-    from bricks.models.backends import model_backends
+    from lego_edit.bricks.models.backends import model_backends
 
     for brick in ALL:
         brick.backends.extend(model_backends(brick.name))

@@ -10,11 +10,10 @@ from __future__ import annotations
 
 import cv2
 import numpy as np
-
-from bricks.builtin import _cv
-from bricks.builtin.catalog import FLUX_BRIGHT, FLUX_CBG, FLUX_ENV, FLUX_RCM
-from bricks.registry import BrickContext, BrickError
-from bricks.values import blend, split_alpha, with_alpha
+from lego_edit.bricks.builtin import _cv
+from lego_edit.bricks.builtin.catalog import FLUX_BRIGHT, FLUX_CBG, FLUX_ENV, FLUX_RCM
+from lego_edit.bricks.registry import BrickContext, BrickError
+from lego_edit.bricks.values import blend, split_alpha, with_alpha
 
 COLOURS: dict[str, tuple[int, int, int]] = {
     "red": (200, 30, 30), "dark red": (130, 12, 20), "crimson": (220, 20, 60), "orange": (245, 130, 30),

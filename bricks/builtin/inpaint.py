@@ -25,11 +25,10 @@ from __future__ import annotations
 
 import cv2
 import numpy as np
-
-from bricks.builtin import _cv
-from bricks.builtin.catalog import FASTINPAINT
-from bricks.registry import BrickContext, BrickError
-from bricks.values import blend
+from lego_edit.bricks.builtin import _cv
+from lego_edit.bricks.builtin.catalog import FASTINPAINT
+from lego_edit.bricks.registry import BrickContext, BrickError
+from lego_edit.bricks.values import blend
 
 MAX_HOLE_PIXELS = 60_000  # holes larger than this (at working resolution) are inpainted downscaled
 FEATHER_SIGMA = 2.0

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import cv2
 import numpy as np
-
-from bricks.builtin.catalog import BBOX, COMPOSE, INVERSE, RESIZE
-from bricks.registry import BrickContext, BrickError
+from lego_edit.bricks.builtin.catalog import BBOX, COMPOSE, INVERSE, RESIZE
+from lego_edit.bricks.registry import BrickContext, BrickError
 
 
 def _same_size(a: np.ndarray, b: np.ndarray, what: str) -> None:

@@ -11,10 +11,9 @@ from __future__ import annotations
 
 import cv2
 import numpy as np
-
-from bricks.builtin.catalog import FLUX_INPAINT
-from bricks.registry import BrickContext, BrickError
-from bricks.values import blend
+from lego_edit.bricks.builtin.catalog import FLUX_INPAINT
+from lego_edit.bricks.registry import BrickContext, BrickError
+from lego_edit.bricks.values import blend
 
 RING = 24  # px of surroundings whose grain the fill should match
 FEATHER = 3.0

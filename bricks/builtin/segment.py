@@ -10,11 +10,10 @@ from __future__ import annotations
 
 import cv2
 import numpy as np
-
-from bricks.builtin import _cv
-from bricks.builtin.catalog import ADD_PRED, MASK_SEG, RES, SOS
-from bricks.registry import BrickContext, BrickError
-from bricks.values import split_alpha
+from lego_edit.bricks.builtin import _cv
+from lego_edit.bricks.builtin.catalog import ADD_PRED, MASK_SEG, RES, SOS
+from lego_edit.bricks.registry import BrickContext, BrickError
+from lego_edit.bricks.values import split_alpha
 
 WORK_SIDE = 320  # long side at which saliency and GrabCut run
 GRABCUT_ITERATIONS = 3

@@ -10,11 +10,10 @@ from __future__ import annotations
 
 import cv2
 import numpy as np
-
-from bricks.builtin import _cv
-from bricks.builtin.catalog import FLUX_STYLE
-from bricks.registry import BrickContext, BrickError
-from bricks.values import blend, split_alpha, with_alpha
+from lego_edit.bricks.builtin import _cv
+from lego_edit.bricks.builtin.catalog import FLUX_STYLE
+from lego_edit.bricks.registry import BrickContext, BrickError
+from lego_edit.bricks.values import blend, split_alpha, with_alpha
 
 FILTER_SIDE = 720
 SUPPORTED = "pencil sketch, colour pencil, watercolour, cartoon, oil painting, black and white, sepia / vintage"

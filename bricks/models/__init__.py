@@ -3,7 +3,7 @@
 Nothing here imports torch, diffusers or transformers at import time: those load inside the
 backends, on first use. The daemon configures the process-wide manager once from its config:
 
-    from bricks.models import configure
+    from lego_edit.bricks.models import configure
     manager = configure(config.get("models", {}))   # the [models] table of config.toml
     executor = Executor(registry, models=manager, device=manager.settings.device)
 
@@ -16,8 +16,8 @@ import threading
 from collections.abc import Mapping
 from typing import Any
 
-from bricks.models.manager import ModelManager
-from bricks.models.settings import ModelSettings, SettingsError
+from lego_edit.bricks.models.manager import ModelManager
+from lego_edit.bricks.models.settings import ModelSettings, SettingsError
 
 __all__ = ["ModelManager", "ModelSettings", "SettingsError", "configure", "current_settings", "default_manager",
            "manager_for", "recheck_catalog"]
@@ -45,10 +45,10 @@ def recheck_catalog() -> None:
     import sys
 
     bricks = []
-    catalog = sys.modules.get("bricks.builtin.catalog")
+    catalog = sys.modules.get("lego_edit.bricks.builtin.catalog")
     if catalog is not None:
         bricks.extend(catalog.ALL)
-    registry = getattr(sys.modules.get("bricks.registry"), "_default", None)
+    registry = getattr(sys.modules.get("lego_edit.bricks.registry"), "_default", None)
     if registry is not None:
         bricks.extend(registry)
     for brick in bricks:

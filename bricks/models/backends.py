@@ -17,10 +17,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from bricks.models import current_settings
-from bricks.models.known import LORA_FILES
-from bricks.models.locate import INSTALL_HINT, missing_packages, missing_reason
-from bricks.registry import Backend, BrickUnavailable
+from lego_edit.bricks.models import current_settings
+from lego_edit.bricks.models.known import LORA_FILES
+from lego_edit.bricks.models.locate import INSTALL_HINT, missing_packages, missing_reason
+from lego_edit.bricks.registry import Backend, BrickUnavailable
 
 TRANSFORMERS = ("torch", "transformers")
 DIFFUSERS = ("torch", "diffusers", "transformers", "accelerate")
@@ -77,7 +77,7 @@ def _runner(spec: ModelBackendSpec) -> Callable[..., dict[str, Any]]:
 
     def run(ctx, **inputs: Any) -> dict[str, Any]:
         try:
-            module = importlib.import_module(f"bricks.models.{module_name}")
+            module = importlib.import_module(f"lego_edit.bricks.models.{module_name}")
         except ImportError as exc:
             raise BrickUnavailable(f"{spec.name}: cannot import its libraries ({exc}); {INSTALL_HINT}") from exc
         return getattr(module, function)(ctx, **inputs)

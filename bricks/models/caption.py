@@ -4,11 +4,10 @@ the same rule as the offline backend. The Builder's VLM could caption too; BLIP 
 from __future__ import annotations
 
 import numpy as np
-
-from bricks.models import manager_for
-from bricks.models.imaging import expand_canvas, rgb_pil
-from bricks.models.loading import model_device, model_key, transformers_loader
-from bricks.registry import BrickContext, BrickError
+from lego_edit.bricks.models import manager_for
+from lego_edit.bricks.models.imaging import expand_canvas, rgb_pil
+from lego_edit.bricks.models.loading import model_device, model_key, transformers_loader
+from lego_edit.bricks.registry import BrickContext, BrickError
 
 NAME = "captioner"
 MAX_RATIO = 4.0

@@ -12,15 +12,14 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from lego_edit.bricks.models import manager_for
+from lego_edit.bricks.models.known import LORA_FILES
+from lego_edit.bricks.models.loading import model_folder, model_key
+from lego_edit.bricks.models.locate import local_file, source
+from lego_edit.bricks.models.manager import ModelManager
+from lego_edit.bricks.models.runtime import diffusers_quantization, step_callback, torch_generator
+from lego_edit.bricks.registry import BrickContext, BrickUnavailable
 from PIL import Image
-
-from bricks.models import manager_for
-from bricks.models.known import LORA_FILES
-from bricks.models.loading import model_folder, model_key
-from bricks.models.locate import local_file, source
-from bricks.models.manager import ModelManager
-from bricks.models.runtime import diffusers_quantization, step_callback, torch_generator
-from bricks.registry import BrickContext, BrickUnavailable
 
 FLUX = "flux-fill"
 SD = "sd-inpaint"

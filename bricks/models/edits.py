@@ -15,10 +15,9 @@ from __future__ import annotations
 
 import cv2
 import numpy as np
-
-from bricks.models import manager_for
-from bricks.models.diffusion import FLUX, SD, Engine, engine, generate, lora_available, set_lora
-from bricks.models.imaging import (
+from lego_edit.bricks.models import manager_for
+from lego_edit.bricks.models.diffusion import FLUX, SD, Engine, engine, generate, lora_available, set_lora
+from lego_edit.bricks.models.imaging import (
     bbox,
     binary,
     context_box,
@@ -28,7 +27,7 @@ from bricks.models.imaging import (
     resize_rgb,
     working_size,
 )
-from bricks.registry import BrickContext, BrickError
+from lego_edit.bricks.registry import BrickContext, BrickError
 
 DIPTYCH = "A diptych with two side-by-side images of the same scene. "
 RIGHT = "On the right, the scene is exactly the same as on the left but "

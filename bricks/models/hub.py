@@ -16,9 +16,9 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bricks.models.known import KNOWN, ModelSpec
-from bricks.models.locate import Source, hub_cache_dir, missing_files, missing_reason, root_folder, source
-from bricks.models.settings import ModelSettings
+from lego_edit.bricks.models.known import KNOWN, ModelSpec
+from lego_edit.bricks.models.locate import Source, hub_cache_dir, missing_files, missing_reason, root_folder, source
+from lego_edit.bricks.models.settings import ModelSettings
 
 
 class DownloadError(Exception):

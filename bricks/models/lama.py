@@ -20,12 +20,11 @@ from __future__ import annotations
 
 import cv2
 import numpy as np
-
-from bricks.models import manager_for
-from bricks.models.imaging import binary, context_box, dilate, feather, paste
-from bricks.models.loading import model_folder, model_key
-from bricks.models.manager import ModelManager
-from bricks.registry import BrickContext, BrickError, BrickUnavailable
+from lego_edit.bricks.models import manager_for
+from lego_edit.bricks.models.imaging import binary, context_box, dilate, feather, paste
+from lego_edit.bricks.models.loading import model_folder, model_key
+from lego_edit.bricks.models.manager import ModelManager
+from lego_edit.bricks.registry import BrickContext, BrickError, BrickUnavailable
 
 NAME = "lama"
 MULTIPLE = 8

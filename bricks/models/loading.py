@@ -7,10 +7,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bricks.models.locate import missing_reason, root_folder, source
-from bricks.models.manager import ModelManager
-from bricks.models.settings import ModelSettings
-from bricks.registry import BrickUnavailable
+from lego_edit.bricks.models.locate import missing_reason, root_folder, source
+from lego_edit.bricks.models.manager import ModelManager
+from lego_edit.bricks.models.settings import ModelSettings
+from lego_edit.bricks.registry import BrickUnavailable
 
 
 def fix_for(*names: str) -> str:
@@ -58,7 +58,7 @@ def transformers_loader(name: str, model_class: str, processor_class: str = "Aut
         kwargs: dict[str, Any] = {"local_files_only": True,
                                   "dtype": manager.dtype if dtype == "manager" else getattr(torch, dtype)}
         if quantize:
-            from bricks.models.runtime import transformers_quantization
+            from lego_edit.bricks.models.runtime import transformers_quantization
 
             config = transformers_quantization(manager.settings, manager.device)
             if config is not None:

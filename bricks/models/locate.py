@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-from bricks.models.known import KNOWN, ModelSpec
-from bricks.models.settings import ModelSettings
+from lego_edit.bricks.models.known import KNOWN, ModelSpec
+from lego_edit.bricks.models.settings import ModelSettings
 
 MODEL_PACKAGES = ("torch", "diffusers", "transformers", "accelerate", "safetensors", "huggingface_hub")
 INSTALL_HINT = "pip install 'lego-edit[models]'"

@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from bricks.models.settings import ModelSettings
+from lego_edit.bricks.models.settings import ModelSettings
 
 log = logging.getLogger("lego_edit.models")
 
@@ -97,14 +97,14 @@ class ModelManager:
     @property
     def device(self) -> str:
         if self._device is None:
-            from bricks.models.runtime import resolve_device
+            from lego_edit.bricks.models.runtime import resolve_device
 
             self._device = resolve_device(self.settings.device)
         return self._device
 
     @property
     def dtype(self):
-        from bricks.models.runtime import resolve_dtype
+        from lego_edit.bricks.models.runtime import resolve_dtype
 
         return resolve_dtype(self.settings, self.device)
 

@@ -8,8 +8,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from bricks.models.settings import ModelSettings
-from bricks.registry import BrickContext, BrickUnavailable, Cancelled
+from lego_edit.bricks.models.settings import ModelSettings
+from lego_edit.bricks.registry import BrickContext, BrickUnavailable, Cancelled
 
 
 def resolve_device(requested: str) -> str:
@@ -57,7 +57,7 @@ def _check_quantization(settings: ModelSettings, device: str) -> tuple[str, str,
     if mode == "none":
         return None
     package, backend, kwargs = _QUANT[mode]
-    from bricks.models.locate import package_installed
+    from lego_edit.bricks.models.locate import package_installed
 
     if not package_installed(package):
         raise BrickUnavailable(f"models.quantization = {mode!r} needs the {package} package (pip install {package}), "

@@ -14,11 +14,10 @@ from typing import Any
 
 import cv2
 import numpy as np
-
-from bricks.models import manager_for
-from bricks.models.imaging import bbox, binary, cutout, dilate, rgb_pil, smooth_mask
-from bricks.models.loading import model_device, model_key, transformers_loader
-from bricks.registry import BrickContext, BrickError
+from lego_edit.bricks.models import manager_for
+from lego_edit.bricks.models.imaging import bbox, binary, cutout, dilate, rgb_pil, smooth_mask
+from lego_edit.bricks.models.loading import model_device, model_key, transformers_loader
+from lego_edit.bricks.registry import BrickContext, BrickError
 
 DINO = "grounding-dino"
 SAM = "sam"

@@ -85,7 +85,7 @@ class ModelSettings:
             raise SettingsError(f"models.device: {self.device!r} is not auto, cpu, mps, cuda or cuda:N")
         if self.idle_unload_seconds < 0:
             raise SettingsError("models.idle_unload_seconds must not be negative")
-        from bricks.models.known import KNOWN
+        from lego_edit.bricks.models.known import KNOWN
 
         for table in ("paths", "options"):
             unknown = sorted(set(getattr(self, table)) - set(KNOWN))

@@ -199,7 +199,7 @@ def qwen_vl(folder: Path) -> Path:
 # -- LaMa -----------------------------------------------------------------------------------------
 
 def lama(folder: Path) -> Path:
-    from bricks.models import lama_arch
+    from lego_edit.bricks.models import lama_arch
 
     _seed()
     folder.mkdir(parents=True, exist_ok=True)
@@ -290,7 +290,7 @@ BUILDERS = {"grounding-dino": grounding_dino, "sam": sam, "clipseg": clipseg, "c
 
 def build_all(root: Path, names: tuple[str, ...] | None = None) -> dict[str, str]:
     """Build tiny checkpoints under `root`; returns the `paths` table for ModelSettings."""
-    from bricks.models.known import LORA_FILES
+    from lego_edit.bricks.models.known import LORA_FILES
 
     paths: dict[str, str] = {}
     for name in names or (*BUILDERS, "lego-loras"):

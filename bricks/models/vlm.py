@@ -17,11 +17,10 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-
-from bricks.models import manager_for
-from bricks.models.imaging import bbox, box_mask, rgb_pil
-from bricks.models.loading import model_device, model_folder, model_key
-from bricks.registry import BrickContext, BrickError
+from lego_edit.bricks.models import manager_for
+from lego_edit.bricks.models.imaging import bbox, box_mask, rgb_pil
+from lego_edit.bricks.models.loading import model_device, model_folder, model_key
+from lego_edit.bricks.registry import BrickContext, BrickError
 
 NAME = "vlm"
 Box = tuple[float, float, float, float]
@@ -123,7 +122,7 @@ def ask_box(ctx: BrickContext, image: np.ndarray, what: str) -> tuple[Box | None
     settings = manager.settings
 
     def load(mgr: Any) -> VisionChat:
-        from bricks.models.runtime import transformers_quantization
+        from lego_edit.bricks.models.runtime import transformers_quantization
 
         kwargs: dict[str, Any] = {}
         quantization = transformers_quantization(mgr.settings, mgr.device)
