@@ -1,4 +1,4 @@
-"""Planning latency per Builder backend (issue 3).
+"""Planning latency per Builder backend.
 
 - rules: the real offline planner (parse + plan + check), over the ImgEdit-Bench instructions.
 - openai: the full client path (prompt from the catalog, image as a data URL, HTTP, parse, check)

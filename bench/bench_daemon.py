@@ -1,4 +1,4 @@
-"""Daemon benchmarks (issue 4): a 4K RGBA layer through the daemon against a bare pyzmq echo and PNG,
+"""Daemon benchmarks: a 4K RGBA layer through the daemon against a bare pyzmq echo and PNG,
 time from `lego-edit serve` to its first reply, and idle resident memory.
 
 Run: python bench/bench_daemon.py   (prints a table; exit status 1 if a budget is missed)

@@ -1,4 +1,4 @@
-"""Executor benchmarks (issue 2): per-step overhead, branch overlap, re-run after feedback, and the
+"""Executor benchmarks: per-step overhead, branch overlap, re-run after feedback, and the
 offline main job ("remove the red object" on a 1024 x 1024 photo).
 
 Run: python bench/bench_executor.py   (prints a table; exit status 1 if a budget is missed)

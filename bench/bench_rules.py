@@ -25,7 +25,7 @@ from lego_edit.builder.rules import EDIT_FAMILIES, PlanRefused, plan_rules  # no
 
 from bench._table import print_table, verdict  # noqa: E402
 
-BENCHMARK = Path(__file__).resolve().parents[2] / "shared" / "benchmarks" / "imgedit_basic_edit.json"
+BENCHMARK = Path(__file__).resolve().parents[1] / "tests" / "data" / "benchmarks" / "imgedit_basic_edit.json"
 EDIT_TYPES = ("add", "remove", "replace", "adjust", "style", "background", "extract", "action", "compose")
 
 # Budgets (the floors; the planner aims well above them).

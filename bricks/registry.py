@@ -6,6 +6,7 @@ preference — and from then on the Builder's prompt lists it and the Executor c
 
 from __future__ import annotations
 
+import enum
 import logging
 import threading
 import time
@@ -30,6 +31,18 @@ class BrickUnavailable(BrickError):
 
 class Cancelled(Exception):
     """Raised inside a brick (via `ctx.raise_if_cancelled`) when its job was cancelled."""
+
+
+class BrickRole(str, enum.Enum):
+    """What a brick does to a workflow, for the planner and the feedback rules (not for execution)."""
+
+    SEGMENT = "segment"  # image (+ hint) -> mask of an object or region: RES, SOS, MASK-SEG
+    MASK = "mask"  # reshapes or combines masks (and, given images, images): BBOX, INVERSE, COMPOSE, RESIZE
+    PREDICT = "predict"  # looks at the image and proposes: where to add (ADD-PRED), a caption / canvas (CMI-PRED)
+    EDIT = "edit"  # changes the pixels of the image it is given
+
+    def __str__(self) -> str:
+        return self.value
 
 
 @dataclass(frozen=True)
@@ -90,6 +103,10 @@ class Brick:
     constraints: str = ""
     backends: list[Backend] = field(default_factory=list)
     examples: tuple[str, ...] = ()
+    role: BrickRole = BrickRole.EDIT
+    # The kind of edit it makes ("remove", "recolor", "style" ...), shared by bricks that do the same
+    # job in different ways (FASTINPAINT and FLUX-INPAINT both "remove"); None for helpers.
+    family: str | None = None
 
     def input(self, name: str) -> Port | None:
         return next((p for p in self.inputs if p.name == name), None)
@@ -129,6 +146,8 @@ class Brick:
             "inputs": [{"name": p.name, "type": str(p.type), "optional": p.optional, "doc": p.doc} for p in self.inputs],
             "outputs": [{"name": p.name, "type": str(p.type), "optional": p.optional, "doc": p.doc} for p in self.outputs],
             "constraints": self.constraints,
+            "role": str(self.role),
+            "family": self.family,
             "available": active is not None,
             "active_backend": active.name if active else None,
             "backends": backends,

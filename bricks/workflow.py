@@ -13,8 +13,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-REF_RE = re.compile(r"^\s*(init|step(\d+))\[([A-Za-z_][A-Za-z0-9_]*)\]\s*$")
-REF_FIND_RE = re.compile(r"(init|step(\d+))\[([A-Za-z_][A-Za-z0-9_]*)\]")
+from lego_edit.bricks.refs import Ref
+
 _THINK_RE = re.compile(r"<think>.*?(</think>|$)", re.S | re.I)
 _FENCE_RE = re.compile(r"```(?:json)?", re.I)
 # Full-width punctuation a model writing Chinese slips into JSON syntax (outside strings only).
@@ -23,26 +23,6 @@ _FULLWIDTH = {"，": ",", "：": ":", "“": '"', "”": '"', "｛": "{", "｝":
 
 class WorkflowSyntaxError(ValueError):
     """The text holds no workflow at all (no JSON object, or not the workflow shape)."""
-
-
-@dataclass(frozen=True)
-class Ref:
-    """`init[key]` (step None) or `stepN[key]`."""
-
-    step: int | None
-    key: str
-
-    def __str__(self) -> str:
-        return f"init[{self.key}]" if self.step is None else f"step{self.step}[{self.key}]"
-
-    @classmethod
-    def parse(cls, value: Any) -> Ref | None:
-        if not isinstance(value, str):
-            return None
-        m = REF_RE.match(value)
-        if not m:
-            return None
-        return cls(None if m.group(1) == "init" else int(m.group(2)), m.group(3))
 
 
 @dataclass
@@ -164,7 +144,7 @@ def _parse_result(raw: Any) -> list[Ref]:
             found.extend(_parse_result(item))
         return found
     if isinstance(raw, str):
-        return [Ref(None if m.group(1) == "init" else int(m.group(2)), m.group(3)) for m in REF_FIND_RE.finditer(raw)]
+        return list(Ref.find_all(raw))
     return []
 
 

@@ -1,7 +1,7 @@
 """The offline `rules` Builder: a deterministic planner for common edits.
 
 `plan_rules("remove the dog and then make the sky orange")` returns a workflow in the reference
-Lego-Edit JSON format (DESIGN.md, "Workflow format") and a short reasoning; what it cannot plan —
+Lego-Edit JSON format and a short reasoning; what it cannot plan —
 questions, gibberish, vague wishes, operations no brick does — it refuses with `PlanRefused`, whose
 message a user can read.
 

@@ -5,9 +5,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-SHARED = Path(__file__).resolve().parents[1].parent / "shared"
-REFERENCE_WORKFLOWS = SHARED / "fixtures" / "reference_workflows"
-IMGEDIT = SHARED / "benchmarks" / "imgedit_basic_edit.json"
+DATA = Path(__file__).resolve().parent / "data"  # sources and licences: tests/data/README.md
+REFERENCE_WORKFLOWS = DATA / "reference_workflows"
+IMGEDIT = DATA / "benchmarks" / "imgedit_basic_edit.json"
 
 
 @pytest.fixture(scope="session")

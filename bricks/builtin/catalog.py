@@ -1,4 +1,4 @@
-"""Declarations of the built-in bricks: the reference Builder's vocabulary (DESIGN.md, "Brick catalog").
+"""Declarations of the built-in bricks: the reference Builder's vocabulary.
 
 Model backends (bricks/models) attach here first, classical ones from the modules beside this one;
 a brick with no usable backend stays in the catalog as unavailable, with the reason and the fix.
@@ -6,7 +6,7 @@ a brick with no usable backend stays in the catalog as unavailable, with the rea
 
 from __future__ import annotations
 
-from lego_edit.bricks.registry import Brick, Port
+from lego_edit.bricks.registry import Brick, BrickRole, Port
 from lego_edit.bricks.values import ValueType
 
 IMAGE, MASK, STR, FLOAT = ValueType.IMAGE, ValueType.MASK, ValueType.STR, ValueType.FLOAT
@@ -23,6 +23,7 @@ RES = Brick(
     (Port("mask", MASK), Port("image", IMAGE, doc="the object cut out on a transparent background")),
     "The prompt names one object or region, not an action. Offline it understands colours ('red object'), "
     "positions ('left person') and broad regions (sky, background, foreground).",
+    role=BrickRole.SEGMENT,
 )
 SOS = Brick(
     "SOS",
@@ -30,6 +31,7 @@ SOS = Brick(
     (Port("image", IMAGE),),
     (Port("mask", MASK), Port("image", IMAGE, doc="the object cut out on a transparent background")),
     "Use when the instruction refers to 'the subject' or 'the main object' without naming it.",
+    role=BrickRole.SEGMENT,
 )
 MASK_SEG = Brick(
     "MASK-SEG",
@@ -37,6 +39,7 @@ MASK_SEG = Brick(
     (Port("image", IMAGE), Port("mask", MASK, doc="rough region around the object")),
     (Port("mask", MASK), Port("image", IMAGE, doc="the object cut out on a transparent background")),
     "The rough mask must contain the object.",
+    role=BrickRole.SEGMENT,
 )
 ADD_PRED = Brick(
     "ADD-PRED",
@@ -44,6 +47,8 @@ ADD_PRED = Brick(
     (Port("image", IMAGE), Port("prompt", STR, doc="the object to add"), Port("mask", MASK, optional=True)),
     (Port("mask", MASK),),
     "Use before FLUX-FILL when the user did not say exactly where to add an object.",
+    role=BrickRole.PREDICT,
+    family="fill",
 )
 CMI_PRED = Brick(
     "CMI-PRED",
@@ -53,12 +58,14 @@ CMI_PRED = Brick(
     "Ratios are fractions of the current width (left/right) or height (top/bottom); null means none. "
     "Image and mask outputs are null when no ratio is given. Offline the caption is only a rough description "
     "of brightness and dominant colours, not of the content.",
+    role=BrickRole.PREDICT,
 )
 BBOX = Brick(
     "BBOX",
     "Bounding box of a mask, as a filled rectangular mask.",
     (Port("mask", MASK),),
     (Port("mask", MASK),),
+    role=BrickRole.MASK,
 )
 INVERSE = Brick(
     "INVERSE",
@@ -67,6 +74,7 @@ INVERSE = Brick(
      Port("image1", IMAGE, optional=True), Port("image2", IMAGE, optional=True)),
     (Port("mask", MASK, optional=True), Port("image", IMAGE, optional=True)),
     "Give masks or images, not both. INVERSE(mask1=null, mask2=M) is the complement of M.",
+    role=BrickRole.MASK,
 )
 COMPOSE = Brick(
     "COMPOSE",
@@ -75,6 +83,7 @@ COMPOSE = Brick(
      Port("image1", IMAGE, optional=True), Port("image2", IMAGE, optional=True)),
     (Port("mask", MASK, optional=True), Port("image", IMAGE, optional=True)),
     "Give two masks or two images of the same size.",
+    role=BrickRole.MASK,
 )
 RESIZE = Brick(
     "RESIZE",
@@ -82,6 +91,8 @@ RESIZE = Brick(
     (Port("mask", MASK, optional=True), Port("image", IMAGE, optional=True), Port("ratio", FLOAT, doc="scale factor, e.g. 1.5")),
     (Port("mask", MASK, optional=True), Port("image", IMAGE, optional=True)),
     "Give a mask or an image. The canvas size stays the same.",
+    role=BrickRole.MASK,
+    family="resize",
 )
 FASTINPAINT = Brick(
     "FASTINPAINT",
@@ -89,6 +100,8 @@ FASTINPAINT = Brick(
     (Port("image", IMAGE), Port("mask", MASK)),
     (Port("image", IMAGE), Port("score", FLOAT, doc="0..1, how plausible the fill is (higher is better)")),
     "The mask should cover the whole object, shadow included; it is dilated a little.",
+    role=BrickRole.EDIT,
+    family="remove",
 )
 FLUX_INPAINT = Brick(
     "FLUX-INPAINT",
@@ -97,12 +110,16 @@ FLUX_INPAINT = Brick(
      Port("score", FLOAT, doc="score of FASTINPAINT")),
     (Port("image", IMAGE),),
     "Run FASTINPAINT first and pass its image and score.",
+    role=BrickRole.EDIT,
+    family="remove",
 )
 FLUX_FILL = Brick(
     "FLUX-FILL",
     "Generate what the prompt describes inside the mask; also used for outpainting.",
     (Port("image", IMAGE), Port("mask", MASK), Port("prompt", STR), Port("preimage", IMAGE, optional=True)),
     (Port("image", IMAGE),),
+    role=BrickRole.EDIT,
+    family="fill",
 )
 FLUX_RCM = Brick(
     "FLUX-RCM",
@@ -110,6 +127,8 @@ FLUX_RCM = Brick(
     (Port("image", IMAGE), Port("mask", MASK), Port("prompt", STR, doc="the new colour or material, e.g. 'red', 'wooden'")),
     (Port("image", IMAGE),),
     "Offline only colours are understood; shading is kept.",
+    role=BrickRole.EDIT,
+    family="recolor",
 )
 FLUX_CBG = Brick(
     "FLUX-CBG",
@@ -117,6 +136,8 @@ FLUX_CBG = Brick(
     (Port("image", IMAGE), Port("mask", MASK, doc="the background region"), Port("prompt", STR, doc="the new background")),
     (Port("image", IMAGE),),
     "Offline: a named colour, 'blur'/'blurred', or a '<colour> to <colour> gradient'.",
+    role=BrickRole.EDIT,
+    family="background",
 )
 FLUX_STYLE = Brick(
     "FLUX-STYLE",
@@ -125,6 +146,8 @@ FLUX_STYLE = Brick(
      Port("style", STR, doc="e.g. 'watercolor style', 'pencil sketch'")),
     (Port("image", IMAGE),),
     "Offline: pencil sketch, colour pencil, watercolour, cartoon, oil painting, black and white, sepia.",
+    role=BrickRole.EDIT,
+    family="style",
 )
 FLUX_ENV = Brick(
     "FLUX-ENV",
@@ -132,18 +155,24 @@ FLUX_ENV = Brick(
     (Port("image", IMAGE), Port("prompt", STR, doc="e.g. 'at sunset', 'at night', 'in winter', 'in fog'")),
     (Port("image", IMAGE),),
     "Offline this is colour grading: sunset, night, winter, fog.",
+    role=BrickRole.EDIT,
+    family="env",
 )
 FLUX_POSE = Brick(
     "FLUX-POSE",
     "Change a person's or animal's pose or expression.",
     (Port("image", IMAGE), Port("prompt", STR)),
     (Port("image", IMAGE),),
+    role=BrickRole.EDIT,
+    family="pose",
 )
 FLUX_BRIGHT = Brick(
     "FLUX-BRIGHT",
     "Change the brightness of the image.",
     (Port("image", IMAGE), Port("ratio", FLOAT, doc="0..1; 0.5 = unchanged, higher is brighter")),
     (Port("image", IMAGE),),
+    role=BrickRole.EDIT,
+    family="bright",
 )
 
 ALL = (RES, SOS, MASK_SEG, ADD_PRED, CMI_PRED, BBOX, INVERSE, COMPOSE, RESIZE, FASTINPAINT, FLUX_INPAINT,

@@ -1,4 +1,4 @@
-"""Model backends of the bricks, the model manager and the downloads (see DESIGN.md, "Brick catalog").
+"""Model backends of the bricks, the model manager and the downloads.
 
 Nothing here imports torch, diffusers or transformers at import time: those load inside the
 backends, on first use. The daemon configures the process-wide manager once from its config:
