@@ -11,11 +11,11 @@ from typing import TYPE_CHECKING, Any
 
 _EXPORTS = {
     "Backend": "registry", "Brick": "registry", "BrickContext": "registry", "BrickError": "registry",
-    "BrickRole": "registry", "BrickUnavailable": "registry", "Port": "registry", "Registry": "registry",
-    "default_registry": "registry", "ValueType": "values",
+    "BrickRole": "registry", "BrickSpec": "registry", "BrickUnavailable": "registry", "Port": "registry",
+    "Registry": "registry", "default_registry": "registry", "ValueType": "valuetype",
 }
-__all__ = ["Backend", "Brick", "BrickContext", "BrickError", "BrickRole", "BrickUnavailable", "Port", "Registry",
-           "ValueType", "default_registry"]
+__all__ = ["Backend", "Brick", "BrickContext", "BrickError", "BrickRole", "BrickSpec", "BrickUnavailable", "Port",
+           "Registry", "ValueType", "default_registry"]
 
 if TYPE_CHECKING:
     from lego_edit.bricks.registry import (
@@ -24,12 +24,13 @@ if TYPE_CHECKING:
         BrickContext,
         BrickError,
         BrickRole,
+        BrickSpec,
         BrickUnavailable,
         Port,
         Registry,
         default_registry,
     )
-    from lego_edit.bricks.values import ValueType
+    from lego_edit.bricks.valuetype import ValueType
 
 
 def __getattr__(name: str) -> Any:

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from lego_edit.bricks.registry import Registry
-from lego_edit.bricks.values import ValueType
+from lego_edit.bricks.valuetype import ValueType
 from lego_edit.bricks.workflow import Ref, Workflow
 
 INIT_TYPES: dict[str, ValueType] = {"image": ValueType.IMAGE, "mask": ValueType.MASK}

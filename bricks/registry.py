@@ -1,7 +1,10 @@
 """Brick descriptions and the registry the Builder and the Executor share.
 
-A brick is described once — name, purpose, typed ports, constraints, backends in order of
-preference — and from then on the Builder's prompt lists it and the Executor can run it.
+A brick is declared once as a `BrickSpec` — name, purpose, typed ports, constraints, role, family:
+frozen, and pure Python, so the Builder can read the catalog (bricks/builtin/catalog.py) without the
+image stack. A `Brick` is a spec with its backends in order of preference; the Executor runs it.
+The built-in bricks are built by `lego_edit.bricks.builtin.builtin_bricks(settings)`, fresh on each
+call, so registries built from different model settings live side by side.
 """
 
 from __future__ import annotations
@@ -11,10 +14,10 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
-from lego_edit.bricks.values import ValueType
+from lego_edit.bricks.valuetype import ValueType
 
 log = logging.getLogger("lego_edit.bricks")
 
@@ -57,36 +60,42 @@ def _always_available() -> str | None:
     return None
 
 
+def _no_stamp() -> object:
+    return None
+
+
 @dataclass
 class Backend:
     """One way of running a brick. `fn(ctx, **inputs) -> {output: value}`.
 
     `check()` returns None when the backend can run, else the reason it cannot; `fix` is the
-    command that makes it available. `exclusive` backends (GPU models) run one at a time.
+    command that makes it available. `exclusive` backends (GPU models) run one at a time. The
+    answer of `check()` is kept for a few seconds, and forgotten at once when `stamp()` (e.g. the
+    model settings in force) changes.
     """
 
     name: str
-    fn: Callable[..., dict[str, Any]] | None
+    fn: Callable[..., dict[str, Any]]
     kind: str = "classical"  # "classical" | "model"
     check: Callable[[], str | None] = _always_available
     fix: str = ""
     exclusive: bool = False
     notes: str = ""
-    _checked: tuple[float, str | None] | None = field(default=None, repr=False, compare=False)
+    stamp: Callable[[], object] = field(default=_no_stamp, repr=False, compare=False)
+    _checked: tuple[float, object, str | None] | None = field(default=None, repr=False, compare=False)
 
     CHECK_TTL = 5.0  # seconds: probes look at the disk (model caches); the catalog is read often
 
     def unavailable_reason(self) -> str | None:
-        if self.fn is None:
-            return f"{self.notes or 'this backend'}: not runnable in this build yet"
-        now = time.monotonic()
-        if self._checked is not None and now - self._checked[0] < self.CHECK_TTL:
-            return self._checked[1]
+        now, stamp = time.monotonic(), self.stamp()
+        checked = self._checked
+        if checked is not None and now - checked[0] < self.CHECK_TTL and checked[1] is stamp:
+            return checked[2]
         try:
             reason = self.check()
         except Exception as exc:  # a broken availability probe must not take the catalog down
             reason = f"availability check failed: {exc}"
-        self._checked = (now, reason)
+        self._checked = (now, stamp, reason)
         return reason
 
     def recheck(self) -> None:
@@ -94,8 +103,36 @@ class Backend:
         self._checked = None
 
 
+@dataclass(frozen=True)
+class BrickSpec:
+    """What a brick is, without how it runs: the catalog's declarations."""
+
+    name: str
+    purpose: str
+    inputs: tuple[Port, ...]
+    outputs: tuple[Port, ...]
+    constraints: str = ""
+    examples: tuple[str, ...] = ()
+    role: BrickRole = BrickRole.EDIT
+    # The kind of edit it makes ("remove", "recolor", "style" ...), shared by bricks that do the same
+    # job in different ways (FASTINPAINT and FLUX-INPAINT both "remove"); None for helpers.
+    family: str | None = None
+
+    def input(self, name: str) -> Port | None:
+        return next((p for p in self.inputs if p.name == name), None)
+
+    def output(self, name: str) -> Port | None:
+        return next((p for p in self.outputs if p.name == name), None)
+
+
 @dataclass
 class Brick:
+    """A brick that can run: its declaration's fields and its backends, most preferred first.
+
+    Built-in bricks come from `builtin_bricks(settings)`; a third-party brick is made by hand and
+    given backends with the `backend` decorator.
+    """
+
     name: str
     purpose: str
     inputs: tuple[Port, ...]
@@ -107,6 +144,15 @@ class Brick:
     # The kind of edit it makes ("remove", "recolor", "style" ...), shared by bricks that do the same
     # job in different ways (FASTINPAINT and FLUX-INPAINT both "remove"); None for helpers.
     family: str | None = None
+
+    @classmethod
+    def from_spec(cls, spec: BrickSpec, backends: Iterable[Backend] = ()) -> Brick:
+        """A new brick declared by `spec`, running on `backends` (most preferred first)."""
+        return cls(**{f.name: getattr(spec, f.name) for f in fields(BrickSpec)}, backends=list(backends))
+
+    @property
+    def spec(self) -> BrickSpec:
+        return BrickSpec(**{f.name: getattr(self, f.name) for f in fields(BrickSpec)})
 
     def input(self, name: str) -> Port | None:
         return next((p for p in self.inputs if p.name == name), None)
@@ -246,7 +292,8 @@ _default_lock = threading.Lock()
 
 
 def default_registry() -> Registry:
-    """The built-in bricks plus installed third-party ones, built once per process."""
+    """The built-in bricks (following the process-wide model settings, `bricks.models.configure`)
+    plus installed third-party ones, built once per process."""
     global _default
     with _default_lock:
         if _default is None:
@@ -256,3 +303,11 @@ def default_registry() -> Registry:
             reg.load_entry_points()
             _default = reg
         return _default
+
+
+def recheck_default() -> None:
+    """`recheck()` the process-wide registry if it was built (after a pull or a remove)."""
+    with _default_lock:
+        reg = _default
+    if reg is not None:
+        reg.recheck()

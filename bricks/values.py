@@ -1,24 +1,16 @@
-"""The four value types that flow between bricks, and their checks.
+"""The checks on the values that flow between bricks (their types: bricks/valuetype.py).
 
 Image: numpy uint8 H x W x 4, RGBA with straight alpha. Mask: numpy uint8 H x W, 0..255.
 """
 
 from __future__ import annotations
 
-import enum
 from typing import Any
 
 import numpy as np
+from lego_edit.bricks.valuetype import ValueType
 
-
-class ValueType(str, enum.Enum):
-    IMAGE = "Image"
-    MASK = "Mask"
-    STR = "Str"
-    FLOAT = "Float"
-
-    def __str__(self) -> str:  # "Image", not "ValueType.IMAGE", in messages
-        return self.value
+__all__ = ["ValueType", "blend", "conforms", "split_alpha", "to_rgba", "type_of", "with_alpha"]
 
 
 def type_of(value: Any) -> ValueType | None:

@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import time
+from types import SimpleNamespace
 
 import cv2
 import numpy as np
 import pytest
 from lego_edit.bricks import BrickContext, BrickError, default_registry
-from lego_edit.bricks.builtin import catalog as C
-from lego_edit.bricks.registry import Cancelled
+from lego_edit.bricks.builtin import catalog
+from lego_edit.bricks.registry import BrickSpec, Cancelled
 from lego_edit.bricks.values import to_rgba
 from skimage import data
 
-default_registry()  # attaches the backends
+# The built bricks under the catalog's names: C.RES is the registry's RES, with its backends.
+C = SimpleNamespace(**{attr: default_registry().get(spec.name) for attr, spec in vars(catalog).items()
+                       if isinstance(spec, BrickSpec)})
 CTX = BrickContext()
 
 DISK_CENTRE, DISK_RADIUS = (560, 240), 110

@@ -16,7 +16,6 @@ from __future__ import annotations
 import cv2
 import numpy as np
 from lego_edit.bricks.builtin import _cv
-from lego_edit.bricks.builtin.catalog import CMI_PRED
 from lego_edit.bricks.registry import BrickContext, BrickError
 
 MAX_RATIO = 4.0
@@ -76,7 +75,6 @@ def _ratio(value, side: str) -> float:
     return value
 
 
-@CMI_PRED.backend("opencv", notes="rough caption from colour statistics; canvas expansion is exact")
 def caption_and_expand(ctx: BrickContext, image: np.ndarray, left_ratio=None, right_ratio=None,
                        top_ratio=None, bottom_ratio=None) -> dict:
     h, w = image.shape[:2]

@@ -1,13 +1,18 @@
 """Declarations of the built-in bricks: the reference Builder's vocabulary.
 
-Model backends (bricks/models) attach here first, classical ones from the modules beside this one;
-a brick with no usable backend stays in the catalog as unavailable, with the reason and the fix.
+Frozen specs only, pure Python (no numpy): the Builder derives its tables from `ALL` / `BY_NAME`.
+How each brick runs is wired in bricks/builtin/__init__.py (`builtin_bricks`): model backends
+first, then the classical ones; a brick with no usable backend stays in the catalog as
+unavailable, with the reason and the fix.
 """
 
 from __future__ import annotations
 
-from lego_edit.bricks.registry import Brick, BrickRole, Port
-from lego_edit.bricks.values import ValueType
+from collections.abc import Mapping
+from types import MappingProxyType
+
+from lego_edit.bricks.registry import BrickRole, BrickSpec, Port
+from lego_edit.bricks.valuetype import ValueType
 
 IMAGE, MASK, STR, FLOAT = ValueType.IMAGE, ValueType.MASK, ValueType.STR, ValueType.FLOAT
 
@@ -16,7 +21,7 @@ def _ratio(side: str) -> Port:
     return Port(f"{side}_ratio", FLOAT, optional=True, doc=f"fraction of the width/height to add on the {side}")
 
 
-RES = Brick(
+RES = BrickSpec(
     "RES",
     "Segment the object or region the prompt names; also returns a cut-out preview of it.",
     (Port("image", IMAGE), Port("prompt", STR, doc="short noun phrase naming the object, e.g. 'dog', 'red car', 'sky'")),
@@ -25,7 +30,7 @@ RES = Brick(
     "positions ('left person') and broad regions (sky, background, foreground).",
     role=BrickRole.SEGMENT,
 )
-SOS = Brick(
+SOS = BrickSpec(
     "SOS",
     "Segment the most salient (main) object of the image.",
     (Port("image", IMAGE),),
@@ -33,7 +38,7 @@ SOS = Brick(
     "Use when the instruction refers to 'the subject' or 'the main object' without naming it.",
     role=BrickRole.SEGMENT,
 )
-MASK_SEG = Brick(
+MASK_SEG = BrickSpec(
     "MASK-SEG",
     "Segment the object lying inside a rough mask (e.g. a user's selection) precisely.",
     (Port("image", IMAGE), Port("mask", MASK, doc="rough region around the object")),
@@ -41,7 +46,7 @@ MASK_SEG = Brick(
     "The rough mask must contain the object.",
     role=BrickRole.SEGMENT,
 )
-ADD_PRED = Brick(
+ADD_PRED = BrickSpec(
     "ADD-PRED",
     "Predict where a described new object should go (inside the mask if one is given).",
     (Port("image", IMAGE), Port("prompt", STR, doc="the object to add"), Port("mask", MASK, optional=True)),
@@ -50,7 +55,7 @@ ADD_PRED = Brick(
     role=BrickRole.PREDICT,
     family="fill",
 )
-CMI_PRED = Brick(
+CMI_PRED = BrickSpec(
     "CMI-PRED",
     "Caption the image; with ratios, also expand the canvas and give the mask of the new area for outpainting.",
     (Port("image", IMAGE), _ratio("left"), _ratio("right"), _ratio("top"), _ratio("bottom")),
@@ -60,14 +65,14 @@ CMI_PRED = Brick(
     "of brightness and dominant colours, not of the content.",
     role=BrickRole.PREDICT,
 )
-BBOX = Brick(
+BBOX = BrickSpec(
     "BBOX",
     "Bounding box of a mask, as a filled rectangular mask.",
     (Port("mask", MASK),),
     (Port("mask", MASK),),
     role=BrickRole.MASK,
 )
-INVERSE = Brick(
+INVERSE = BrickSpec(
     "INVERSE",
     "Mask difference mask1 minus mask2 (mask1 null = the whole image), or the difference of two images.",
     (Port("mask1", MASK, optional=True), Port("mask2", MASK, optional=True),
@@ -76,7 +81,7 @@ INVERSE = Brick(
     "Give masks or images, not both. INVERSE(mask1=null, mask2=M) is the complement of M.",
     role=BrickRole.MASK,
 )
-COMPOSE = Brick(
+COMPOSE = BrickSpec(
     "COMPOSE",
     "Union of two masks, or image2 laid over image1 (using image2's alpha).",
     (Port("mask1", MASK, optional=True), Port("mask2", MASK, optional=True),
@@ -85,7 +90,7 @@ COMPOSE = Brick(
     "Give two masks or two images of the same size.",
     role=BrickRole.MASK,
 )
-RESIZE = Brick(
+RESIZE = BrickSpec(
     "RESIZE",
     "Scale the valid (non-empty) part of a mask or image about its centre.",
     (Port("mask", MASK, optional=True), Port("image", IMAGE, optional=True), Port("ratio", FLOAT, doc="scale factor, e.g. 1.5")),
@@ -94,7 +99,7 @@ RESIZE = Brick(
     role=BrickRole.MASK,
     family="resize",
 )
-FASTINPAINT = Brick(
+FASTINPAINT = BrickSpec(
     "FASTINPAINT",
     "Quickly remove what the mask covers and fill it from the surroundings.",
     (Port("image", IMAGE), Port("mask", MASK)),
@@ -103,7 +108,7 @@ FASTINPAINT = Brick(
     role=BrickRole.EDIT,
     family="remove",
 )
-FLUX_INPAINT = Brick(
+FLUX_INPAINT = BrickSpec(
     "FLUX-INPAINT",
     "High-quality object removal, refining a pre-inpainted image.",
     (Port("image", IMAGE), Port("mask", MASK), Port("preimage", IMAGE, doc="output of FASTINPAINT"),
@@ -113,7 +118,7 @@ FLUX_INPAINT = Brick(
     role=BrickRole.EDIT,
     family="remove",
 )
-FLUX_FILL = Brick(
+FLUX_FILL = BrickSpec(
     "FLUX-FILL",
     "Generate what the prompt describes inside the mask; also used for outpainting.",
     (Port("image", IMAGE), Port("mask", MASK), Port("prompt", STR), Port("preimage", IMAGE, optional=True)),
@@ -121,7 +126,7 @@ FLUX_FILL = Brick(
     role=BrickRole.EDIT,
     family="fill",
 )
-FLUX_RCM = Brick(
+FLUX_RCM = BrickSpec(
     "FLUX-RCM",
     "Change the colour or material of the masked object.",
     (Port("image", IMAGE), Port("mask", MASK), Port("prompt", STR, doc="the new colour or material, e.g. 'red', 'wooden'")),
@@ -130,7 +135,7 @@ FLUX_RCM = Brick(
     role=BrickRole.EDIT,
     family="recolor",
 )
-FLUX_CBG = Brick(
+FLUX_CBG = BrickSpec(
     "FLUX-CBG",
     "Change the background (the mask covers the background).",
     (Port("image", IMAGE), Port("mask", MASK, doc="the background region"), Port("prompt", STR, doc="the new background")),
@@ -139,7 +144,7 @@ FLUX_CBG = Brick(
     role=BrickRole.EDIT,
     family="background",
 )
-FLUX_STYLE = Brick(
+FLUX_STYLE = BrickSpec(
     "FLUX-STYLE",
     "Render the whole image, or the masked part, in a style.",
     (Port("image", IMAGE), Port("mask", MASK, optional=True), Port("prompt", STR, doc="what the image shows (a caption)"),
@@ -149,7 +154,7 @@ FLUX_STYLE = Brick(
     role=BrickRole.EDIT,
     family="style",
 )
-FLUX_ENV = Brick(
+FLUX_ENV = BrickSpec(
     "FLUX-ENV",
     "Change weather, season or time of day.",
     (Port("image", IMAGE), Port("prompt", STR, doc="e.g. 'at sunset', 'at night', 'in winter', 'in fog'")),
@@ -158,7 +163,7 @@ FLUX_ENV = Brick(
     role=BrickRole.EDIT,
     family="env",
 )
-FLUX_POSE = Brick(
+FLUX_POSE = BrickSpec(
     "FLUX-POSE",
     "Change a person's or animal's pose or expression.",
     (Port("image", IMAGE), Port("prompt", STR)),
@@ -166,7 +171,7 @@ FLUX_POSE = Brick(
     role=BrickRole.EDIT,
     family="pose",
 )
-FLUX_BRIGHT = Brick(
+FLUX_BRIGHT = BrickSpec(
     "FLUX-BRIGHT",
     "Change the brightness of the image.",
     (Port("image", IMAGE), Port("ratio", FLOAT, doc="0..1; 0.5 = unchanged, higher is brighter")),
@@ -178,15 +183,4 @@ FLUX_BRIGHT = Brick(
 ALL = (RES, SOS, MASK_SEG, ADD_PRED, CMI_PRED, BBOX, INVERSE, COMPOSE, RESIZE, FASTINPAINT, FLUX_INPAINT,
        FLUX_FILL, FLUX_RCM, FLUX_CBG, FLUX_STYLE, FLUX_ENV, FLUX_POSE, FLUX_BRIGHT)
 
-# Model backends come first (preferred). They attach here, at catalog import, before the classical
-# modules append theirs; each is active only when its weights and libraries are on this machine
-# (bricks/models/backends.py), so a brick switches to its model backend once `lego-edit models pull`
-# has fetched them, with no other change.
-def _attach_model_backends() -> None:
-    from lego_edit.bricks.models.backends import model_backends
-
-    for brick in ALL:
-        brick.backends.extend(model_backends(brick.name))
-
-
-_attach_model_backends()
+BY_NAME: Mapping[str, BrickSpec] = MappingProxyType({spec.name: spec for spec in ALL})

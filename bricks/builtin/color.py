@@ -11,7 +11,6 @@ from __future__ import annotations
 import cv2
 import numpy as np
 from lego_edit.bricks.builtin import _cv
-from lego_edit.bricks.builtin.catalog import FLUX_BRIGHT, FLUX_CBG, FLUX_ENV, FLUX_RCM
 from lego_edit.bricks.registry import BrickContext, BrickError
 from lego_edit.bricks.values import blend, split_alpha, with_alpha
 
@@ -78,7 +77,6 @@ def find_colours(text: str, allowed: set[str] = frozenset()) -> tuple[list[tuple
 # --- FLUX-BRIGHT --------------------------------------------------------------------------------
 
 
-@FLUX_BRIGHT.backend("opencv")
 def brightness(ctx: BrickContext, image: np.ndarray, ratio: float) -> dict:
     """Gamma on CIELAB lightness (colours keep their hue): 0.5 is the identity, 1.0 gamma 1/2, 0.0 gamma 2."""
     ratio = float(ratio)
@@ -114,7 +112,6 @@ def _recolour(rgb: np.ndarray, weight: np.ndarray, target: np.ndarray) -> np.nda
     return np.clip(np.rint(cv2.cvtColor(out, cv2.COLOR_LAB2RGB) * 255), 0, 255).astype(np.uint8)
 
 
-@FLUX_RCM.backend("opencv")
 def recolour(ctx: BrickContext, image: np.ndarray, mask: np.ndarray, prompt: str) -> dict:
     _cv.check_mask(image, mask, "FLUX-RCM")
     colours, unknown = find_colours(prompt)
@@ -157,7 +154,6 @@ def _blur_background(rgb: np.ndarray, weight: np.ndarray) -> np.ndarray:
     return np.clip(np.rint(blurred), 0, 255).astype(np.uint8)
 
 
-@FLUX_CBG.backend("opencv")
 def change_background(ctx: BrickContext, image: np.ndarray, mask: np.ndarray, prompt: str) -> dict:
     """A named colour, a blur, a two-colour gradient, or transparency; the mask is the background."""
     _cv.check_mask(image, mask, "FLUX-CBG")
@@ -235,7 +231,6 @@ _GRADES = (
 )
 
 
-@FLUX_ENV.backend("opencv")
 def environment(ctx: BrickContext, image: np.ndarray, prompt: str) -> dict:
     """Colour grading chosen by keywords; several may combine ('a foggy winter night')."""
     tokens = set(_cv.words(prompt))

@@ -26,7 +26,6 @@ from __future__ import annotations
 import cv2
 import numpy as np
 from lego_edit.bricks.builtin import _cv
-from lego_edit.bricks.builtin.catalog import FASTINPAINT
 from lego_edit.bricks.registry import BrickContext, BrickError
 from lego_edit.bricks.values import blend
 
@@ -68,7 +67,6 @@ def _two_scale_inpaint(rgb: np.ndarray, unknown: np.ndarray) -> np.ndarray:
     return blend(fine, coarse, weight)
 
 
-@FASTINPAINT.backend("opencv")
 def fast_inpaint(ctx: BrickContext, image: np.ndarray, mask: np.ndarray) -> dict:
     _cv.check_mask(image, mask, "FASTINPAINT")
     d = _dilation(image.shape)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import cv2
 import numpy as np
-from lego_edit.bricks.builtin.catalog import BBOX, COMPOSE, INVERSE, RESIZE
 from lego_edit.bricks.registry import BrickContext, BrickError
 
 
@@ -23,7 +22,6 @@ def _masks_or_images(brick: str, mask1, mask2, image1, image2) -> str:
     return "mask" if has_mask else "image"
 
 
-@BBOX.backend("numpy")
 def bbox(ctx: BrickContext, mask: np.ndarray) -> dict:
     out = np.zeros_like(mask)
     ys, xs = np.nonzero(mask)
@@ -32,7 +30,6 @@ def bbox(ctx: BrickContext, mask: np.ndarray) -> dict:
     return {"mask": out}
 
 
-@INVERSE.backend("numpy")
 def inverse(ctx: BrickContext, mask1=None, mask2=None, image1=None, image2=None) -> dict:
     if _masks_or_images("INVERSE", mask1, mask2, image1, image2) == "mask":
         if mask2 is None:
@@ -48,7 +45,6 @@ def inverse(ctx: BrickContext, mask1=None, mask2=None, image1=None, image2=None)
     return {"image": np.dstack([diff, alpha]), "mask": None}
 
 
-@COMPOSE.backend("numpy")
 def compose(ctx: BrickContext, mask1=None, mask2=None, image1=None, image2=None) -> dict:
     if _masks_or_images("COMPOSE", mask1, mask2, image1, image2) == "mask":
         present = [m for m in (mask1, mask2) if m is not None]
@@ -79,7 +75,6 @@ def _scale_about_centre(array: np.ndarray, valid: np.ndarray, ratio: float) -> n
     return cv2.warpAffine(array, matrix, (w, h), flags=interp, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
 
 
-@RESIZE.backend("opencv")
 def resize(ctx: BrickContext, ratio: float, mask=None, image=None) -> dict:
     if (mask is None) == (image is None):
         raise BrickError("RESIZE takes exactly one of mask or image")

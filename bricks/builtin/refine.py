@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import cv2
 import numpy as np
-from lego_edit.bricks.builtin.catalog import FLUX_INPAINT
 from lego_edit.bricks.registry import BrickContext, BrickError
 from lego_edit.bricks.values import blend
 
@@ -24,7 +23,6 @@ def _residual(rgb: np.ndarray) -> np.ndarray:
     return as_float - cv2.GaussianBlur(as_float, (0, 0), 1.2)
 
 
-@FLUX_INPAINT.backend("grain-match")
 def grain_match(ctx: BrickContext, image: np.ndarray, mask: np.ndarray, preimage: np.ndarray,
                 score: float) -> dict:
     if preimage.shape != image.shape or mask.shape != image.shape[:2]:

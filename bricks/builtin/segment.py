@@ -11,7 +11,6 @@ from __future__ import annotations
 import cv2
 import numpy as np
 from lego_edit.bricks.builtin import _cv
-from lego_edit.bricks.builtin.catalog import ADD_PRED, MASK_SEG, RES, SOS
 from lego_edit.bricks.registry import BrickContext, BrickError
 from lego_edit.bricks.values import split_alpha
 
@@ -120,7 +119,6 @@ def _main_object(ctx: BrickContext, rgb: np.ndarray) -> np.ndarray:
     return _full_size(_union(kept), rgb.shape)
 
 
-@SOS.backend("opencv")
 def salient_object(ctx: BrickContext, image: np.ndarray) -> dict:
     rgb, _ = split_alpha(image)
     mask = _main_object(ctx, rgb)
@@ -131,7 +129,6 @@ def salient_object(ctx: BrickContext, image: np.ndarray) -> dict:
 # --- MASK-SEG -----------------------------------------------------------------------------------
 
 
-@MASK_SEG.backend("opencv")
 def segment_in_mask(ctx: BrickContext, image: np.ndarray, mask: np.ndarray) -> dict:
     """GrabCut inside the rough mask: outside it is certain background, inside probable object."""
     _cv.check_mask(image, mask, "MASK-SEG")
@@ -340,7 +337,6 @@ def _parse(prompt: str) -> tuple[str | None, str | None, str | None, bool, list[
     return colour, position, region, plural, unknown
 
 
-@RES.backend("rules")
 def segment_by_rules(ctx: BrickContext, image: np.ndarray, prompt: str) -> dict:
     """Colour, position and broad-region prompts; anything else needs the text-prompted model."""
     colour, position, region, plural, unknown = _parse(prompt)
@@ -378,7 +374,6 @@ def _room(binary: np.ndarray) -> np.ndarray:
     return cv2.distanceTransform(padded, cv2.DIST_L2, 5)[1:-1, 1:-1]
 
 
-@ADD_PRED.backend("opencv")
 def place_in_mask(ctx: BrickContext, image: np.ndarray, prompt: str, mask: np.ndarray | None = None) -> dict:
     """With a mask only: a square at the centre of the mask's largest plain (low-texture) part.
 

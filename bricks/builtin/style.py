@@ -11,7 +11,6 @@ from __future__ import annotations
 import cv2
 import numpy as np
 from lego_edit.bricks.builtin import _cv
-from lego_edit.bricks.builtin.catalog import FLUX_STYLE
 from lego_edit.bricks.registry import BrickContext, BrickError
 from lego_edit.bricks.values import blend, split_alpha, with_alpha
 
@@ -90,7 +89,6 @@ def _choose(text: str):
     return None
 
 
-@FLUX_STYLE.backend("opencv")
 def stylize(ctx: BrickContext, image: np.ndarray, prompt: str, style: str, mask: np.ndarray | None = None) -> dict:
     # `prompt` is the caption of the image; only when no style is given is it searched for one.
     chosen = _choose(style) if (style or "").strip() else _choose(prompt)

@@ -7,7 +7,8 @@ backends, on first use. The daemon configures the process-wide manager once from
     manager = configure(config.get("models", {}))   # the [models] table of config.toml
     executor = Executor(registry, models=manager, device=manager.settings.device)
 
-Availability checks (the catalog) read the same settings, so paths and cache_dir agree.
+Availability checks of a registry built with `builtin_bricks()` (no settings, as `default_registry`
+does) read the same settings, so paths and cache_dir agree; a new `configure` makes them look again.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from lego_edit.bricks.models.manager import ModelManager
 from lego_edit.bricks.models.settings import ModelSettings, SettingsError
 
 __all__ = ["ModelManager", "ModelSettings", "SettingsError", "configure", "current_settings", "default_manager",
-           "manager_for", "recheck_catalog"]
+           "manager_for"]
 
 _lock = threading.Lock()
 _manager: ModelManager | None = None
@@ -35,27 +36,7 @@ def configure(settings: ModelSettings | Mapping[str, Any] | None = None) -> Mode
         old, _manager = _manager, ModelManager(settings)
     if old is not None:
         old.close()
-    recheck_catalog()
     return _manager
-
-
-def recheck_catalog() -> None:
-    """Make the catalog look at the disk again (the registry caches availability for a few seconds):
-    after a configuration change, a pull or a remove."""
-    import sys
-
-    bricks = []
-    catalog = sys.modules.get("lego_edit.bricks.builtin.catalog")
-    if catalog is not None:
-        bricks.extend(catalog.ALL)
-    registry = getattr(sys.modules.get("lego_edit.bricks.registry"), "_default", None)
-    if registry is not None:
-        bricks.extend(registry)
-    for brick in bricks:
-        for backend in brick.backends:
-            recheck = getattr(backend, "recheck", None)
-            if callable(recheck):
-                recheck()
 
 
 def default_manager() -> ModelManager:

@@ -20,6 +20,7 @@ from typing import Any
 from lego_edit.bricks.models import current_settings
 from lego_edit.bricks.models.known import LORA_FILES
 from lego_edit.bricks.models.locate import INSTALL_HINT, missing_packages, missing_reason
+from lego_edit.bricks.models.settings import ModelSettings
 from lego_edit.bricks.registry import Backend, BrickUnavailable
 
 TRANSFORMERS = ("torch", "transformers")
@@ -52,12 +53,12 @@ def gpu_likely() -> bool:
     return platform.system() == "Windows" and shutil.which("nvidia-smi") is not None
 
 
-def _check(spec: ModelBackendSpec) -> Callable[[], str | None]:
+def _check(spec: ModelBackendSpec, settings_of: Callable[[], ModelSettings]) -> Callable[[], str | None]:
     def check() -> str | None:
         packages = missing_packages(spec.packages)
         if packages:
             return f"needs the Python package(s) {', '.join(packages)} ({INSTALL_HINT})"
-        settings = current_settings()
+        settings = settings_of()
         reasons = [r for m in spec.models if (r := missing_reason(m, settings, spec.files.get(m)))]
         if reasons:
             return "; ".join(reasons)
@@ -125,11 +126,18 @@ SPECS: tuple[ModelBackendSpec, ...] = (
 )
 
 
-def backend(spec: ModelBackendSpec) -> Backend:
-    return Backend(name=spec.name, fn=_runner(spec), kind="model", check=_check(spec), fix=spec.fix,
-                   exclusive=True, notes=spec.notes)
+def backend(spec: ModelBackendSpec, settings: ModelSettings | None = None) -> Backend:
+    """A new Backend for `spec`. Its availability check reads `settings`, or with None the
+    process-wide settings in force when it runs (a `configure` makes it look again)."""
+    if settings is None:
+        settings_of: Callable[[], ModelSettings] = current_settings
+    else:
+        def settings_of() -> ModelSettings:
+            return settings
+    return Backend(name=spec.name, fn=_runner(spec), kind="model", check=_check(spec, settings_of), fix=spec.fix,
+                   exclusive=True, notes=spec.notes, stamp=settings_of)
 
 
-def model_backends(brick: str) -> list[Backend]:
-    """The model backends of one brick, most preferred first."""
-    return [backend(s) for s in SPECS if s.brick == brick]
+def model_backends(brick: str, settings: ModelSettings | None = None) -> list[Backend]:
+    """The model backends of one brick, most preferred first (see `backend` for `settings`)."""
+    return [backend(s, settings) for s in SPECS if s.brick == brick]
