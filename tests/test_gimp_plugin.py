@@ -13,6 +13,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
+from lego_edit.plugins.client.session import EditSession, error_sentence, group_name
 
 PLUGIN = Path(__file__).resolve().parents[1] / "plugins" / "gimp" / "lego-edit" / "lego-edit.py"
 ALLOWED_IMPORTS = {"__future__", "os", "sys", "traceback", "gi", "gi.repository", "lego_edit_client"}
@@ -93,9 +94,10 @@ def test_the_installed_plugin_finds_the_settings_beside_it(tmp_path, monkeypatch
             del sys.modules[name]
 
 
-def test_group_name(plugin):
-    assert plugin.group_name("  remove the\n red ball ") == "Lego Edit: remove the red ball"
-    long = plugin.group_name("x" * 200)
+def test_group_name():
+    """The group is named by the client's session (shared with Krita), not by the plug-in."""
+    assert group_name("  remove the\n red ball ") == "Lego Edit: remove the red ball"
+    long = group_name("x" * 200)
     assert len(long) == len("Lego Edit: ") + 80 and long.endswith("\u2026")
 
 
@@ -116,35 +118,66 @@ def event(kind, **header):
     return SimpleNamespace(type=kind, header=header)
 
 
-def test_progress(plugin):
-    progress = plugin.Progress()
-    assert progress.update(event("accepted", position=0))[0] == 0.0
-    assert "2 ahead" in progress.update(event("accepted", position=2))[1]
-    assert progress.update(event("plan", steps=4))[0] == 0.0
-    fraction, text = progress.update(event("progress", step=1, steps=4, brick="RES", fraction=1.0, message=""))
-    assert fraction == 0.25 and text == "Lego Edit: step 1/4 RES"
-    fraction, text = progress.update(event("progress", step=2, steps=4, brick="FASTINPAINT", fraction=0.5,
-                                           message="inpainting"))
+class FakeGimp:
+    """What show_progress calls on Gimp, recorded."""
+
+    def __init__(self):
+        self.text, self.fraction = None, None
+
+    def progress_set_text(self, text):
+        self.text = text
+
+    def progress_update(self, fraction):
+        self.fraction = fraction
+
+
+def test_progress(plugin, monkeypatch):
+    """GIMP's progress bar shows the session's status and fraction."""
+    gimp = FakeGimp()
+    monkeypatch.setattr(plugin, "Gimp", gimp)
+    session = EditSession("remove it")
+
+    def update(kind, **header):
+        changed = session.feed(event(kind, **header))
+        if changed:
+            plugin.show_progress(session)
+        return (gimp.fraction, gimp.text) if changed else (None, None)
+
+    assert update("accepted", position=0)[0] == 0.0
+    assert "2 ahead" in update("accepted", position=2)[1]
+    assert update("plan", steps=4)[0] == 0.0
+    fraction, text = update("progress", step=1, steps=4, brick="RES", fraction=1.0, message="")
+    assert fraction == 0.25 and text == "Lego Edit: Step 1/4 \u00b7 RES"
+    fraction, text = update("progress", step=2, steps=4, brick="FASTINPAINT", fraction=0.5, message="inpainting")
     assert fraction == pytest.approx(0.375) and text.endswith("FASTINPAINT \u2014 inpainting")
-    assert progress.update(event("layer")) == (None, None)
+    assert update("layer") == (None, None)
 
 
-def error(code, message, step=None, brick=None):
-    return SimpleNamespace(code=code, message=message, step=step, brick=brick)
-
-
-def test_error_messages(plugin):
+def test_error_messages():
+    """The sentences GIMP shows are the session's (error_sentence), shared with Krita."""
     ep = "tcp://127.0.0.1:5588"
-    text = plugin.error_message(error("timeout", "no answer to 'x-1' within 3.0 s"), ep, "remove it", False)
+    text = error_sentence("timeout", "no answer to 'x-1' within 3.0 s", endpoint=ep, instruction="remove it",
+                          connected=False)
     assert ep in text and "lego-edit serve" in text and "x-1" not in text
-    text = plugin.error_message(error("disconnected", "the daemon restarted"), ep, "remove it", True)
+    text = error_sentence("disconnected", "the daemon restarted", endpoint=ep, instruction="remove it")
     assert "lost the daemon" in text and "restarted" in text
-    text = plugin.error_message(error("brick_failed", "boom", 2, "FASTINPAINT"), ep, "remove it", True)
+    text = error_sentence("brick_failed", "boom", step=2, brick="FASTINPAINT", endpoint=ep, instruction="remove it")
     assert text == "Lego Edit could not do \u201cremove it\u201d (step 2 FASTINPAINT): boom"
-    text = plugin.error_message(error("brick_unavailable", "run `lego-edit models pull x`", brick="FLUX-FILL"), ep,
-                                "add a hat", True)
+    text = error_sentence("brick_unavailable", "run `lego-edit models pull x`", brick="FLUX-FILL", endpoint=ep,
+                          instruction="add a hat")
     assert "(FLUX-FILL)" in text and "models pull" in text
-    assert "busy" in plugin.error_message(error("busy", "4 jobs queued"), ep, "x", True)
+    assert "busy" in error_sentence("busy", "4 jobs queued", endpoint=ep, instruction="x")
+
+
+def test_the_plugin_keeps_no_copy_of_the_session_logic():
+    """Status, progress, error sentences and names come from lego_edit_client's EditSession only."""
+    tree = ast.parse(PLUGIN.read_text(encoding="utf-8"))
+    defined = {node.name for node in ast.walk(tree) if isinstance(node, (ast.FunctionDef, ast.ClassDef))}
+    assert not defined & {"Progress", "error_message", "group_name", "layer_name", "error_sentence"}
+    nested = [inner.name for outer in ast.walk(tree) if isinstance(outer, ast.FunctionDef)
+              for inner in ast.walk(outer) if isinstance(inner, ast.FunctionDef) and inner is not outer]
+    assert set(nested) <= {"on_event", "do_query_procedures", "do_set_i18n", "do_create_procedure"}, nested
+    assert "queue_position" not in PLUGIN.read_text(encoding="utf-8")
 
 
 def test_missing_client_or_pyzmq_is_a_readable_error(plugin, tmp_path, monkeypatch):

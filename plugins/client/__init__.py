@@ -19,6 +19,7 @@ from .lego_client import (
 )
 from .session import (
     GROUP_PREFIX,
+    HOST_ERROR,
     EditSession,
     Failure,
     LayerName,
@@ -48,6 +49,6 @@ __all__ = [
     "LegoError", "Result", "default_endpoint", "generate_keypair", "read_key_file",
     "config_dir", "config_path", "configured_endpoint", "connectable", "curve_files", "curve_keys",
     "curve_required", "is_local", "keys_dir", "read_config", "resolve_endpoint",
-    "GROUP_PREFIX", "EditSession", "Failure", "LayerName", "Phase", "PlanStep", "PlanSummary", "error_sentence",
+    "GROUP_PREFIX", "HOST_ERROR", "EditSession", "Failure", "LayerName", "Phase", "PlanStep", "PlanSummary", "error_sentence",
     "group_name", "layer_name",
 ]

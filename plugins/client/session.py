@@ -280,8 +280,7 @@ class EditSession:
         handler = getattr(self, f"_on_{kind}", None) if isinstance(kind, str) else None
         if handler is None:
             return False
-        handler(header)
-        return True
+        return handler(header) is not False
 
     def fail(self, code: str, message: str = "", *, step: int | None = None, brick: str | None = None) -> Failure:
         """End the edit with a local failure (or return the one it already ended with)."""
@@ -337,8 +336,8 @@ class EditSession:
             label += f" \u2014 {message}"
         self._set(Phase.RUNNING, label)
 
-    def _on_layer(self, header: Mapping[str, Any]) -> None:
-        pass  # the host keeps the pixels; the status stays what the step's progress said
+    def _on_layer(self, header: Mapping[str, Any]) -> bool:
+        return False  # the host keeps the pixels; the status stays what the step's progress said
 
     def _on_result(self, header: Mapping[str, Any]) -> None:
         values = header.get("values")

@@ -17,9 +17,12 @@ When the daemon requires CURVE (off loopback, or `curve = "always"` in its confi
 are the ones `lego-edit keys` wrote beside config.toml. Finding the endpoint, the config and the
 keys is the client's (lego_edit_client.settings), shared with the Krita plugin and the daemon.
 
+What to show while it runs (status, progress, the error sentence) and what to call the group and
+the layers is the client's EditSession, shared with the Krita plugin; this file is the GIMP side.
+
 Runs on GIMP's own Python: imports only the standard library, gi and the Lego Edit client that the
-installer copies beside this file (lego_edit_client/). The code above `_main()` needs no gi, so
-the tests can import this file on any Python.
+installer copies beside this file (lego_edit_client/). gi is imported by `load_gi()`, called from
+`_main()`: the tests import this file on any Python.
 """
 
 from __future__ import annotations
@@ -31,8 +34,9 @@ import traceback
 PROC_NAME = "plug-in-lego-edit"
 MENU_PATH = "<Image>/Filters/AI"
 MENU_LABEL = "_Lego Edit\u2026"
-GROUP_PREFIX = "Lego Edit: "
 CONNECT_TIMEOUT_S = 3.0  # for the first hello: a daemon that is up answers in milliseconds
+RGBA_FORMAT = "R'G'B'A u8"  # Babl formats: what the daemon gets and sends (RGBA8) and masks (GRAY8)
+MASK_FORMAT = "Y u8"
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 if HERE not in sys.path:
@@ -44,13 +48,6 @@ class PluginError(Exception):
 
 
 # -- helpers that need no GIMP ------------------------------------------------------------------
-
-def group_name(instruction):
-    text = " ".join(instruction.split())
-    if len(text) > 80:
-        text = text[:79] + "\u2026"
-    return GROUP_PREFIX + text
-
 
 def intersect(x, y, w, h, width, height):
     """The part of rectangle (x, y, w, h) inside (0, 0, width, height), or None."""
@@ -75,72 +72,6 @@ def is_blank(mask):
     return mask.count(0) == len(mask)
 
 
-class Progress:
-    """Daemon events -> one overall fraction and a line of text."""
-
-    def __init__(self):
-        self.steps = 0
-        self.done = {}
-
-    def update(self, event):
-        """(fraction or None, text or None) for an event."""
-        kind = event.type
-        header = event.header
-        if kind == "accepted":
-            position = header.get("position") or header.get("queue_position")
-            if position:
-                return 0.0, f"Lego Edit: waiting for the daemon ({position} ahead)"
-            return 0.0, "Lego Edit: planning\u2026"
-        if kind == "plan":
-            self.steps = int(header.get("steps") or len(_pipeline_steps(header.get("workflow"))) or 0)
-            return 0.0, "Lego Edit: plan ready, running\u2026"
-        if kind == "progress":
-            steps = header.get("steps") or self.steps
-            if isinstance(steps, int) and steps > 0:
-                self.steps = steps
-            step = header.get("step")
-            fraction = header.get("fraction")
-            if isinstance(step, int) and isinstance(fraction, (int, float)):
-                self.done[step] = min(max(float(fraction), 0.0), 1.0)
-            total = sum(self.done.values()) / self.steps if self.steps else None
-            label = f"Lego Edit: step {step}/{self.steps or '?'} {header.get('brick') or ''}".rstrip()
-            message = header.get("message")
-            if message:
-                label += f" \u2014 {message}"
-            return (None if total is None else min(total, 1.0)), label
-        return None, None
-
-
-def _pipeline_steps(workflow):
-    if isinstance(workflow, dict):
-        return [s for s in workflow.get("pipeline", []) if isinstance(s, dict) and "step" in s]
-    return []
-
-
-def error_message(exc, endpoint, instruction, connected):
-    """A LegoError (from the client) -> a readable message for the user."""
-    code = getattr(exc, "code", "")
-    message = getattr(exc, "message", "") or str(exc)
-    start_hint = "Start it with `lego-edit serve` (or from the Lego Edit tray icon) and try again."
-    if not connected and code in ("timeout", "disconnected"):
-        return f"Lego Edit: no daemon answers at {endpoint}. Is it running? {start_hint}"
-    if code in ("timeout", "disconnected"):
-        return f"Lego Edit: lost the daemon at {endpoint} during the edit ({message}). {start_hint}"
-    if code == "cancelled":
-        return "Lego Edit: the edit was cancelled."
-    if code == "busy":
-        return f"Lego Edit: the daemon is busy with other edits; try again in a moment ({message})."
-    if code == "too_large":
-        return f"Lego Edit: the layer is too large for the daemon ({message})."
-    step, brick = getattr(exc, "step", None), getattr(exc, "brick", None)
-    where = ""
-    if step is not None:
-        where = f" (step {step}{' ' + brick if brick else ''})"
-    elif brick:
-        where = f" ({brick})"
-    return f"Lego Edit could not do \u201c{instruction}\u201d{where}: {message}"
-
-
 def import_client():
     try:
         import lego_edit_client
@@ -151,194 +82,261 @@ def import_client():
     return lego_edit_client
 
 
+def check_format(layer):
+    """The daemon answers in the reply_format asked for; anything else would be written as garbage."""
+    fmt = layer.format
+    if layer.kind == "mask":
+        if fmt != "GRAY8":
+            raise PluginError(f"Lego Edit: the daemon sent mask {layer.name!r} as {fmt}; expected GRAY8")
+    elif fmt != "RGBA8":
+        raise PluginError(f"Lego Edit: the daemon sent layer {layer.name!r} as {fmt}; expected RGBA8")
+
+
+def result_parts(result, show_masks):
+    """(images, masks) to add: the result's images; its masks and, with show_masks, the intermediate ones,
+    each ref once."""
+    images = [layer for layer in result.layers if layer.kind != "mask"]
+    masks = [layer for layer in result.layers if layer.kind == "mask"]  # results: always kept
+    if show_masks:
+        masks = [layer for layer in result.intermediates if layer.kind == "mask"] + masks
+    seen, unique = set(), []
+    for layer in masks:
+        if layer.ref not in seen:
+            seen.add(layer.ref)
+            unique.append(layer)
+    return images, unique
+
+
 # -- the GIMP side ------------------------------------------------------------------------------
 
-def _main():
+Gegl = Gimp = GimpUi = GLib = GObject = None  # gi's modules, set by load_gi()
+
+
+def load_gi():
+    global Gegl, Gimp, GimpUi, GLib, GObject
     import gi
 
     gi.require_version("Gimp", "3.0")
     gi.require_version("GimpUi", "3.0")
     gi.require_version("Gegl", "0.4")
-    from gi.repository import Gegl, Gimp, GimpUi, GLib, GObject
+    from gi.repository import Gegl, Gimp, GimpUi, GLib, GObject  # noqa: F811 (the globals above)
 
-    rgba_format = "R'G'B'A u8"
-    mask_format = "Y u8"
 
-    def read_layer(drawable):
-        """RGBA bytes of the whole drawable (alpha 255 where it has none: the source is not touched)."""
-        width, height = drawable.get_width(), drawable.get_height()
-        buffer = drawable.get_buffer()
-        data = buffer.get(Gegl.Rectangle.new(0, 0, width, height), 1.0, rgba_format, Gegl.AbyssPolicy.NONE)
-        return bytes(data), width, height
+def read_layer(drawable):
+    """RGBA bytes of the whole drawable (alpha 255 where it has none: the source is not touched)."""
+    width, height = drawable.get_width(), drawable.get_height()
+    buffer = drawable.get_buffer()
+    data = buffer.get(Gegl.Rectangle.new(0, 0, width, height), 1.0, RGBA_FORMAT, Gegl.AbyssPolicy.NONE)
+    return bytes(data), width, height
 
-    def read_selection(image, drawable):
-        """The selection under the drawable as a drawable-sized mask, or None (no selection there)."""
-        if Gimp.Selection.is_empty(image):
-            return None
-        _, ox, oy = drawable.get_offsets()
-        width, height = drawable.get_width(), drawable.get_height()
-        buffer = image.get_selection().get_buffer()
-        # Outside the image the selection is empty: AbyssPolicy.NONE gives zeros there.
-        data = bytes(buffer.get(Gegl.Rectangle.new(ox, oy, width, height), 1.0, mask_format,
-                                Gegl.AbyssPolicy.NONE))
-        return None if is_blank(data) else data
 
-    def write(drawable, data, x, y, w, h, fmt):
-        buffer = drawable.get_buffer()
-        buffer.set(Gegl.Rectangle.new(x, y, w, h), fmt, data)
-        buffer.flush()
-        drawable.update(x, y, w, h)
+def read_selection(image, drawable):
+    """The selection under the drawable as a drawable-sized mask, or None (no selection there)."""
+    if Gimp.Selection.is_empty(image):
+        return None
+    _, ox, oy = drawable.get_offsets()
+    width, height = drawable.get_width(), drawable.get_height()
+    buffer = image.get_selection().get_buffer()
+    # Outside the image the selection is empty: AbyssPolicy.NONE gives zeros there.
+    data = bytes(buffer.get(Gegl.Rectangle.new(ox, oy, width, height), 1.0, MASK_FORMAT, Gegl.AbyssPolicy.NONE))
+    return None if is_blank(data) else data
 
-    def add_result_layer(image, group, position, layer, ox, oy):
-        base = image.get_base_type()
-        kind = Gimp.ImageType.GRAYA_IMAGE if base == Gimp.ImageBaseType.GRAY else Gimp.ImageType.RGBA_IMAGE
-        new = Gimp.Layer.new(image, layer.name or "result", layer.width, layer.height, kind, 100.0,
-                             Gimp.LayerMode.NORMAL)
-        image.insert_layer(new, group, position)
-        new.set_offsets(ox, oy)
-        write(new, layer.tobytes(), 0, 0, layer.width, layer.height, rgba_format)
-        return new
 
-    def add_mask_channel(image, layer, ox, oy):
-        """A drawable-sized mask -> an image-sized hidden channel (the part outside the image dropped)."""
-        width, height = image.get_width(), image.get_height()
-        color = Gegl.Color.new("red")
-        channel = Gimp.Channel.new(image, layer.name or layer.ref or "mask", width, height, 50.0, color)
-        image.insert_channel(channel, None, -1)
-        channel.set_visible(False)
-        part = intersect(ox, oy, layer.width, layer.height, width, height)
-        if part is not None:
-            x, y, w, h = part
-            data = crop(layer.data, layer.width, 1, x - ox, y - oy, w, h)
-            write(channel, data, x, y, w, h, mask_format)
-        return channel
+def write_pixels(drawable, data, x, y, w, h, fmt):
+    buffer = drawable.get_buffer()
+    buffer.set(Gegl.Rectangle.new(x, y, w, h), fmt, data)
+    buffer.flush()
+    drawable.update(x, y, w, h)
 
-    def check_format(layer):
-        fmt = layer.format
-        if layer.kind == "mask":
-            if fmt != "GRAY8":
-                raise PluginError(f"Lego Edit: the daemon sent mask {layer.name!r} as {fmt}; expected GRAY8")
-        elif fmt != "RGBA8":
-            raise PluginError(f"Lego Edit: the daemon sent layer {layer.name!r} as {fmt}; expected RGBA8")
 
-    def apply(image, drawable, instruction, result, show_masks):
-        """Everything the edit adds, as one undo step. Returns the group (None for a masks-only result)."""
-        _, ox, oy = drawable.get_offsets()
-        images = [layer for layer in result.layers if layer.kind != "mask"]
-        masks = [layer for layer in result.layers if layer.kind == "mask"]  # results: always kept
-        if show_masks:
-            masks = [layer for layer in result.intermediates if layer.kind == "mask"] + masks
-        if not images and not masks:
-            raise PluginError(f"Lego Edit: the workflow for \u201c{instruction}\u201d gave no image and no mask.")
-        for layer in images + masks:
-            check_format(layer)
-        group = None
-        image.undo_group_start()
-        try:
-            top = None
-            if images:
-                group = Gimp.GroupLayer.new(image, group_name(instruction))
-                image.insert_layer(group, drawable.get_parent(), image.get_item_position(drawable))
-                # The workflow's last result is the final image: it ends up on top.
-                for layer in images:
-                    top = add_result_layer(image, group, 0, layer, ox, oy)
-            seen = set()
-            for layer in masks:
-                if layer.ref in seen:
-                    continue
-                seen.add(layer.ref)
-                add_mask_channel(image, layer, ox, oy)
-            if top is not None:
-                image.set_selected_layers([top])
-        finally:
-            image.undo_group_end()
-        return group
+def add_result_layer(image, group, layer, name, ox, oy):
+    """A result image as a new layer on top of `group`, at the source layer's offsets."""
+    base = image.get_base_type()
+    kind = Gimp.ImageType.GRAYA_IMAGE if base == Gimp.ImageBaseType.GRAY else Gimp.ImageType.RGBA_IMAGE
+    new = Gimp.Layer.new(image, name, layer.width, layer.height, kind, 100.0, Gimp.LayerMode.NORMAL)
+    image.insert_layer(new, group, 0)
+    new.set_offsets(ox, oy)
+    write_pixels(new, layer.tobytes(), 0, 0, layer.width, layer.height, RGBA_FORMAT)
+    return new
 
-    def edit(procedure, run_mode, image, drawables, config, data):
-        def fail(status, message):
-            return procedure.new_return_values(status, GLib.Error(message))
 
-        if len(drawables) != 1:
-            return fail(Gimp.PDBStatusType.CALLING_ERROR, "Lego Edit works on one layer: select exactly one.")
-        drawable = drawables[0]
-        if not drawable.is_layer():
-            return fail(Gimp.PDBStatusType.CALLING_ERROR,
-                        "Lego Edit works on a layer, not on a channel or a layer mask: select a layer.")
+def add_mask_channel(image, layer, name, ox, oy):
+    """A drawable-sized mask -> an image-sized hidden channel (the part outside the image dropped)."""
+    width, height = image.get_width(), image.get_height()
+    channel = Gimp.Channel.new(image, name, width, height, 50.0, Gegl.Color.new("red"))
+    image.insert_channel(channel, None, -1)
+    channel.set_visible(False)
+    part = intersect(ox, oy, layer.width, layer.height, width, height)
+    if part is not None:
+        x, y, w, h = part
+        write_pixels(channel, crop(layer.data, layer.width, 1, x - ox, y - oy, w, h), x, y, w, h, MASK_FORMAT)
+    return channel
 
-        if run_mode == Gimp.RunMode.INTERACTIVE:
-            GimpUi.init(PROC_NAME)
-            dialog = GimpUi.ProcedureDialog(procedure=procedure, config=config, title="Lego Edit")
-            dialog.fill(None)
-            try:  # Enter in the instruction box runs the edit
-                dialog.get_widget("instruction", GObject.TYPE_NONE).get_entry().set_activates_default(True)
-            except Exception:  # pragma: no cover - a GimpUi without this widget: the OK button still works
-                pass
-            ok = dialog.run()
-            dialog.destroy()
-            if not ok:
-                return procedure.new_return_values(Gimp.PDBStatusType.CANCEL, GLib.Error())
 
-        instruction = (config.get_property("instruction") or "").strip()
-        use_selection = bool(config.get_property("use-selection"))
-        show_masks = bool(config.get_property("show-masks"))
-        if not instruction:
-            return fail(Gimp.PDBStatusType.CALLING_ERROR,
-                        "Lego Edit: type an instruction, e.g. \u201cremove the red ball\u201d.")
+class UndoGroup:
+    """Everything inside is one undo step; the group is closed even on an error (GIMP warns of open ones)."""
 
-        progress = Progress()
-        try:
-            client_module = import_client()
-            # the endpoint and the CURVE keys as the daemon's own tools find them (lego_edit_client.settings)
-            daemon_config = client_module.read_config()
-            endpoint = client_module.resolve_endpoint(config.get_property("endpoint"), config=daemon_config)
-            Gimp.progress_init("Lego Edit: connecting\u2026")
-            pixels, width, height = read_layer(drawable)
-            mask = read_selection(image, drawable) if use_selection else None
-            picture = client_module.ImageData.rgba(pixels, width, height)
-            selection = client_module.ImageData.gray(mask, width, height) if mask is not None else None
+    def __init__(self, image):
+        self.image = image
 
-            def on_event(event):
-                fraction, text = progress.update(event)
-                if text:
-                    Gimp.progress_set_text(text)
-                if fraction is not None:
-                    Gimp.progress_update(fraction)
+    def __enter__(self):
+        self.image.undo_group_start()
+        return self.image
 
-            try:
-                curve = client_module.curve_keys(endpoint, config=daemon_config)
-            except ValueError as exc:
-                raise PluginError(f"Lego Edit: {exc}") from None
-            client = client_module.Client(endpoint, curve=curve)
-            connected = False
-            try:
-                client.hello(timeout=CONNECT_TIMEOUT_S)
-                connected = True
-                Gimp.progress_set_text("Lego Edit: planning\u2026")
-                result = client.edit(instruction, picture, selection, reply_format="RGBA8", on_event=on_event)
-            except client_module.LegoError as exc:
-                raise PluginError(error_message(exc, endpoint, instruction, connected)) from None
-            except Exception as exc:
-                if type(exc).__name__ == "ZMQError":  # a malformed endpoint, typically
-                    raise PluginError(f"Lego Edit: cannot use the daemon endpoint {endpoint!r}: {exc}") from None
-                raise
-            finally:
-                client.close()
-            Gimp.progress_set_text("Lego Edit: adding the result\u2026")
-            group = apply(image, drawable, instruction, result, show_masks)
-        except PluginError as exc:
-            return fail(Gimp.PDBStatusType.EXECUTION_ERROR, str(exc))
-        except Exception as exc:  # a bug or an unexpected host state: an error message, the traceback on stderr
-            traceback.print_exc()
-            return fail(Gimp.PDBStatusType.EXECUTION_ERROR,
-                        f"Lego Edit failed unexpectedly: {type(exc).__name__}: {exc}")
-        finally:
-            Gimp.progress_end()
-        Gimp.displays_flush()
-        values = procedure.new_return_values(Gimp.PDBStatusType.SUCCESS, GLib.Error())
-        if group is not None:
-            values.remove(1)  # the default `group` value, replaced by the real one
-            values.insert(1, GObject.Value(Gimp.GroupLayer, group))
-        return values
+    def __exit__(self, *exc):
+        self.image.undo_group_end()
+        return False
+
+
+def apply_result(image, drawable, session, result, show_masks):
+    """Everything the edit adds, as one undo step. Returns the group (None for a masks-only result)."""
+    _, ox, oy = drawable.get_offsets()
+    images, masks = result_parts(result, show_masks)
+    if not images and not masks:
+        raise PluginError(f"Lego Edit: the workflow for \u201c{session.instruction}\u201d gave no image and no mask.")
+    for layer in images + masks:
+        check_format(layer)
+    group = top = None
+    with UndoGroup(image):
+        if images:
+            group = Gimp.GroupLayer.new(image, session.group_name)
+            image.insert_layer(group, drawable.get_parent(), image.get_item_position(drawable))
+            for layer in images:  # the workflow's last result is the final image: it ends up on top
+                top = add_result_layer(image, group, layer, session.layer_name(layer).label, ox, oy)
+        for layer in masks:
+            add_mask_channel(image, layer, session.layer_name(layer).label, ox, oy)
+        if top is not None:
+            image.set_selected_layers([top])
+    return group
+
+
+def run_dialog(procedure, config):
+    """The procedure's own dialog (instruction, endpoint, options); False when the user cancels it."""
+    GimpUi.init(PROC_NAME)
+    dialog = GimpUi.ProcedureDialog(procedure=procedure, config=config, title="Lego Edit")
+    dialog.fill(None)
+    try:  # Enter in the instruction box runs the edit
+        dialog.get_widget("instruction", GObject.TYPE_NONE).get_entry().set_activates_default(True)
+    except Exception:  # pragma: no cover - a GimpUi without this widget: the OK button still works
+        pass
+    ok = dialog.run()
+    dialog.destroy()
+    return ok
+
+
+def show_progress(session):
+    Gimp.progress_set_text(f"Lego Edit: {session.status}")
+    Gimp.progress_update(session.fraction)
+
+
+def run_edit(client_module, endpoint, daemon_config, session, picture, selection):
+    """Connect, send the edit and wait for it (GIMP's progress bar follows); PluginError with the session's
+    sentence when it fails."""
+    try:
+        curve = client_module.curve_keys(endpoint, config=daemon_config)
+    except ValueError as exc:
+        raise PluginError(f"Lego Edit: {exc}") from None
+    client = client_module.Client(endpoint, curve=curve)
+
+    def on_event(event):
+        if session.feed(event):
+            show_progress(session)
+
+    try:
+        client.hello(timeout=CONNECT_TIMEOUT_S)
+        session.connected = True
+        return client.edit(session.instruction, picture, selection, reply_format="RGBA8", on_event=on_event)
+    except client_module.LegoError as exc:
+        raise PluginError(session.fail(exc.code, exc.message, step=exc.step, brick=exc.brick).sentence) from None
+    except Exception as exc:
+        if type(exc).__name__ == "ZMQError":  # a malformed endpoint, typically
+            raise PluginError(f"Lego Edit: cannot use the daemon endpoint {endpoint!r}: {exc}") from None
+        raise
+    finally:
+        client.close()
+
+
+def return_values(procedure, status, message=None, group=None):
+    values = procedure.new_return_values(status, GLib.Error(message) if message else GLib.Error())
+    if group is not None:
+        values.remove(1)  # the default `group` value, replaced by the real one
+        values.insert(1, GObject.Value(Gimp.GroupLayer, group))
+    return values
+
+
+def edit(procedure, run_mode, image, drawables, config, data):
+    """The procedure: check the call, ask (interactively), read the layer, edit, add the result."""
+    calling_error = Gimp.PDBStatusType.CALLING_ERROR
+    if len(drawables) != 1:
+        return return_values(procedure, calling_error, "Lego Edit works on one layer: select exactly one.")
+    drawable = drawables[0]
+    if not drawable.is_layer():
+        return return_values(procedure, calling_error,
+                             "Lego Edit works on a layer, not on a channel or a layer mask: select a layer.")
+    if run_mode == Gimp.RunMode.INTERACTIVE and not run_dialog(procedure, config):
+        return return_values(procedure, Gimp.PDBStatusType.CANCEL)
+    instruction = (config.get_property("instruction") or "").strip()
+    if not instruction:
+        return return_values(procedure, calling_error,
+                             "Lego Edit: type an instruction, e.g. \u201cremove the red ball\u201d.")
+    try:
+        client_module = import_client()
+        # the endpoint and the CURVE keys as the daemon's own tools find them (lego_edit_client.settings)
+        daemon_config = client_module.read_config()
+        endpoint = client_module.resolve_endpoint(config.get_property("endpoint"), config=daemon_config)
+        session = client_module.EditSession(instruction, endpoint=endpoint)
+        Gimp.progress_init(f"Lego Edit: {session.status}")
+        pixels, width, height = read_layer(drawable)
+        mask = read_selection(image, drawable) if config.get_property("use-selection") else None
+        picture = client_module.ImageData.rgba(pixels, width, height)
+        selection = client_module.ImageData.gray(mask, width, height) if mask is not None else None
+        result = run_edit(client_module, endpoint, daemon_config, session, picture, selection)
+        Gimp.progress_set_text("Lego Edit: adding the result\u2026")
+        group = apply_result(image, drawable, session, result, bool(config.get_property("show-masks")))
+    except PluginError as exc:
+        return return_values(procedure, Gimp.PDBStatusType.EXECUTION_ERROR, str(exc))
+    except Exception as exc:  # a bug or an unexpected host state: an error message, the traceback on stderr
+        traceback.print_exc()
+        return return_values(procedure, Gimp.PDBStatusType.EXECUTION_ERROR,
+                             f"Lego Edit failed unexpectedly: {type(exc).__name__}: {exc}")
+    finally:
+        Gimp.progress_end()
+    Gimp.displays_flush()
+    return return_values(procedure, Gimp.PDBStatusType.SUCCESS, group=group)
+
+
+def create_procedure(plugin, name):
+    procedure = Gimp.ImageProcedure.new(plugin, name, Gimp.PDBProcType.PLUGIN, edit, None)
+    procedure.set_image_types("RGB*, GRAY*")
+    procedure.set_sensitivity_mask(Gimp.ProcedureSensitivityMask.DRAWABLE)
+    procedure.set_menu_label(MENU_LABEL)
+    procedure.add_menu_path(MENU_PATH)
+    procedure.set_documentation(
+        "Edit the layer with a plain-language instruction (Lego Edit)",
+        "Sends the layer, and the selection as a mask, to the Lego Edit daemon, which plans the "
+        "instruction as a workflow of bricks and runs it. The result comes back as a layer group "
+        "above the layer; the masks the workflow made become channels. The layer itself is not "
+        "changed, and everything is one undo step.",
+        name)
+    procedure.set_attribution("Lego Edit", "Lego Edit authors", "2025")
+    flags = GObject.ParamFlags.READWRITE
+    procedure.add_string_argument("instruction", "_Instruction",
+                                  "What to do, e.g. \u201cremove the red ball\u201d", "", flags)
+    procedure.add_string_argument("endpoint", "_Daemon endpoint",
+                                  "ZeroMQ endpoint of the Lego Edit daemon; empty: $LEGO_EDIT_ENDPOINT, "
+                                  "the daemon's config.toml, or tcp://127.0.0.1:5588", "", flags)
+    procedure.add_boolean_argument("use-selection", "_Use the selection as the mask",
+                                   "Send the selection (cropped to the layer) as the mask", True, flags)
+    procedure.add_boolean_argument("show-masks", "Add the _workflow's masks as channels",
+                                   "Add the masks the workflow made as channels, named by step and brick",
+                                   True, flags)
+    procedure.add_group_layer_return_value("group", "Group", "The layer group holding the result (none "
+                                           "when the workflow gave only masks)", True, flags)
+    return procedure
+
+
+def _main():
+    load_gi()
 
     class LegoEdit(Gimp.PlugIn):
         def do_query_procedures(self):
@@ -348,33 +346,7 @@ def _main():
             return False
 
         def do_create_procedure(self, name):
-            procedure = Gimp.ImageProcedure.new(self, name, Gimp.PDBProcType.PLUGIN, edit, None)
-            procedure.set_image_types("RGB*, GRAY*")
-            procedure.set_sensitivity_mask(Gimp.ProcedureSensitivityMask.DRAWABLE)
-            procedure.set_menu_label(MENU_LABEL)
-            procedure.add_menu_path(MENU_PATH)
-            procedure.set_documentation(
-                "Edit the layer with a plain-language instruction (Lego Edit)",
-                "Sends the layer, and the selection as a mask, to the Lego Edit daemon, which plans the "
-                "instruction as a workflow of bricks and runs it. The result comes back as a layer group "
-                "above the layer; the masks the workflow made become channels. The layer itself is not "
-                "changed, and everything is one undo step.",
-                name)
-            procedure.set_attribution("Lego Edit", "Lego Edit authors", "2025")
-            flags = GObject.ParamFlags.READWRITE
-            procedure.add_string_argument("instruction", "_Instruction",
-                                          "What to do, e.g. \u201cremove the red ball\u201d", "", flags)
-            procedure.add_string_argument("endpoint", "_Daemon endpoint",
-                                          "ZeroMQ endpoint of the Lego Edit daemon; empty: $LEGO_EDIT_ENDPOINT, "
-                                          "the daemon's config.toml, or tcp://127.0.0.1:5588", "", flags)
-            procedure.add_boolean_argument("use-selection", "_Use the selection as the mask",
-                                           "Send the selection (cropped to the layer) as the mask", True, flags)
-            procedure.add_boolean_argument("show-masks", "Add the _workflow's masks as channels",
-                                           "Add the masks the workflow made as channels, named by step and brick",
-                                           True, flags)
-            procedure.add_group_layer_return_value("group", "Group", "The layer group holding the result (none "
-                                                   "when the workflow gave only masks)", True, flags)
-            return procedure
+            return create_procedure(self, name)
 
     Gimp.main(LegoEdit.__gtype__, sys.argv)
 

@@ -22,16 +22,22 @@ from . import pixels
 
 try:
     from .lego_edit_client import (
+        GROUP_PREFIX,
+        HOST_ERROR,
         Client,
+        EditSession,
         ImageData,
         LegoError,
         configured_endpoint,
         curve_keys,
+        error_sentence,
         read_config,
         resolve_endpoint,
     )
 except ImportError as _exc:  # a plain checkout (the installer vendors plugins/client here), or no pyzmq
-    Client = ImageData = LegoError = curve_keys = read_config = None  # type: ignore[assignment,misc]
+    Client = EditSession = ImageData = LegoError = curve_keys = read_config = None  # type: ignore[assignment,misc]
+    error_sentence = None  # type: ignore[assignment]
+    HOST_ERROR, GROUP_PREFIX = "host_error", "Lego Edit: "
     _CLIENT_IMPORT_ERROR: Exception | None = _exc
 
     def configured_endpoint(environ=None, platform=None, config=None) -> str:  # type: ignore[misc]
@@ -42,7 +48,6 @@ except ImportError as _exc:  # a plain checkout (the installer vendors plugins/c
 else:
     _CLIENT_IMPORT_ERROR = None
 
-GROUP_PREFIX = "Lego Edit: "
 RUNNING, DONE, FAILED, CANCELLED = "running", "done", "failed", "cancelled"
 
 
@@ -50,7 +55,8 @@ class LegoEditError(Exception):
     """An edit that did not produce layers; str(exc) is a sentence for the user.
 
     `code` is the daemon's error code (bad_request, plan_refused, brick_failed, ...) or a local one:
-    "no_client", "bad_keys", "not_running", "disconnected", "timeout", "cancelled", "unsupported", "no_layer".
+    "no_client", "bad_keys", "not_running", "disconnected", "timeout", "cancelled", "unsupported", "no_layer",
+    "host_error". Errors of the daemon's and the connection's read as the client's EditSession words them.
     """
 
     def __init__(self, code: str, message: str, *, step: int | None = None, brick: str | None = None) -> None:
@@ -95,34 +101,18 @@ def make_client(endpoint: str | None = None, **kwargs: Any):
     return Client(endpoint, **kwargs)
 
 
-def describe_error(code: str, message: str, step: int | None = None, brick: str | None = None) -> str:
-    where = ""
-    if brick and step is not None:
-        where = f" (step {step}, {brick})"
-    elif brick:
-        where = f" ({brick})"
-    labels = {
-        "plan_refused": "Cannot plan this instruction", "invalid_workflow": "The plan is not valid",
-        "brick_unavailable": "A brick is not available", "brick_failed": "A step failed",
-        "too_large": "The image is too large", "busy": "The daemon is busy", "bad_request": "Request refused",
-        "unsupported_version": "The daemon speaks another protocol version", "internal": "Daemon error",
-        "disconnected": "Lost the daemon", "timeout": "Timed out", "cancelled": "Cancelled",
-    }
-    label = labels.get(code, code.replace("_", " ").capitalize())
-    return f"{label}{where}: {message}" if message else f"{label}{where}"
-
-
-def _safe(value: Any) -> str:
-    return " ".join(str(value).split())
-
-
 class EditJob:
-    """One edit on one document. Create it, `start(client)`, feed it every event of its request id."""
+    """One edit on one document. Create it, `start(client)`, feed it every event of its request id.
+
+    What to show (status, fraction, the error sentence, the names) is the client's EditSession; this
+    class adds the Krita side: reading the source, keeping the intermediate pixels, building the group.
+    """
 
     def __init__(self, doc, instruction: str | None, *, visible_image: bool = False, use_selection: bool = True,
                  show_masks: bool = True, backend: str | None = None, feedback: Iterable[str] | str = (),
                  replan: EditJob | None = None, replan_of: Any = None, node=None,
                  on_update: Callable[[EditJob], None] | None = None) -> None:
+        require_client()
         if isinstance(feedback, str):
             feedback = [feedback]
         if replan is None and isinstance(replan_of, EditResult) and replan_of.job is not None:
@@ -139,52 +129,61 @@ class EditJob:
         self.node = node
         self.on_update = on_update
         self.request_id: Any = None
-        self.state = RUNNING
-        self.status = "Starting"
-        self.error: LegoEditError | None = None
-        self.plan: dict | None = None
-        self.steps = 0
-        self.brick: str | None = None
-        self.step: int | None = None
-        self.step_fraction = 0.0
-        self.finished: set[int] = set()
         self.intermediates: list[tuple[Any, bytes]] = []  # (client Layer, BGRA8 bytes)
         self.created = EditResult()
-        self.values: dict = {}
         self.source: pixels.Source | None = None
         self.started_at = time.monotonic()
+        self._error: LegoEditError | None = None
         # all the feedback the daemon now plans with (it adds a re-plan's feedback to the earlier one's)
         self.all_feedback = (list(replan.all_feedback) if replan is not None else []) + self.feedback
         if self.instruction is None and self.replan is not None:
             self.instruction = self.replan.instruction
         if not self.instruction and self.replan_of is None:
             raise LegoEditError("bad_request", "write an instruction first")
+        self.session = EditSession(self.instruction, feedback=self.all_feedback)
 
-    # -- properties for the UI --------------------------------------------------------------------
+    # -- what the UI shows: the session's --------------------------------------------------------------
     @property
     def done(self) -> bool:
-        return self.state != RUNNING
+        return self.session.done
+
+    @property
+    def state(self) -> str:
+        phase = self.session.phase
+        return phase.value if phase.finished else RUNNING
+
+    @property
+    def status(self) -> str:
+        return self.session.status
 
     @property
     def fraction(self) -> float:
-        if self.state == DONE:
-            return 1.0
-        if not self.steps:
-            return 0.0
-        running = 0.0 if self.step in self.finished else self.step_fraction
-        return min(1.0, (len(self.finished) + running) / self.steps)
+        return self.session.fraction
 
     @property
-    def title(self) -> str:
-        text = self.instruction or "re-plan"
-        if self.all_feedback:
-            text += " (" + "; ".join(self.all_feedback) + ")"
-        return _safe(text)
+    def plan(self) -> dict | None:
+        return self.session.plan_header
+
+    @property
+    def steps(self) -> int:
+        return self.session.steps
+
+    @property
+    def values(self) -> dict:
+        return self.session.values
+
+    @property
+    def error(self) -> LegoEditError | None:
+        failure = self.session.failure
+        if failure is not None and self._error is None:
+            self._error = LegoEditError(failure.code, failure.sentence, step=failure.step, brick=failure.brick)
+        return self._error
 
     # -- sending ----------------------------------------------------------------------------------
     def start(self, client) -> Any:
         """Read the pixels (main thread) and send the request; returns the request id."""
         require_client()
+        self.session.endpoint, self.session.connected = client.endpoint, client.connected
         fields: dict[str, Any] = {"reply_format": "BGRA8", "layers": bool(self.show_masks)}
         if self.replan is not None and self.replan.source is not None:
             # the daemon kept the image and mask of the edit being re-planned: send nothing again
@@ -210,13 +209,15 @@ class EditJob:
                                                reply_format=fields["reply_format"], backend=self.backend,
                                                layers=fields["layers"])
         except LegoError as exc:
-            raise LegoEditError(exc.code, exc.message) from None
+            raise LegoEditError(exc.code, error_sentence(exc.code, exc.message, instruction=self.instruction,
+                                                         endpoint=client.endpoint,
+                                                         connected=client.connected)) from None
         if self.source is not None and self.source.bgra:
             # sent (zmq holds its own reference until it is out); the daemon keeps the inputs for re-plans
             self.source.bgra, self.source.mask = b"", None
         self.created.request_id = self.request_id
         self.created.job = self
-        self.status = "Sent; waiting for the daemon"
+        self.session.sent(self.request_id)
         self._changed()
         return self.request_id
 
@@ -225,60 +226,25 @@ class EditJob:
         """One event of this job's request (the caller routes by `event.id`)."""
         if self.done:
             return
-        kind = event.type
-        if kind == "accepted":
-            position = event.get("position")
-            self.status = f"Queued ({position} ahead)" if position else "Accepted"
-        elif kind == "plan":
-            self.plan = event.header
-            workflow = event.get("workflow") or {}
-            steps = [s for s in workflow.get("pipeline", []) if isinstance(s, dict) and "model" in s]
-            self.steps = event.get("steps") or len(steps)
-            chain = " \u2192 ".join(str(s.get("model")) for s in steps)
-            self.status = f"Plan: {chain}" if chain else "Planned"
+        if event.type == "layer" and self.show_masks:
+            for layer in event.layers:
+                self.intermediates.append((layer, self._bgra(layer)))
+        elif event.type == "plan":
             self.created.plan = event.header
-        elif kind == "progress":
-            self.steps = event.get("steps") or self.steps
-            self.step, self.brick = event.get("step"), event.get("brick")
-            self.step_fraction = float(event.get("fraction") or 0.0)
-            if event.get("state") == "finished" and self.step is not None:
-                self.finished.add(self.step)
-            message = event.get("message") or ""
-            self.status = f"Step {self.step}/{self.steps} \u00b7 {self.brick}" + (f" \u2014 {message}" if message else "")
-        elif kind == "layer":
-            if self.show_masks:
-                for layer in event.layers:
-                    self.intermediates.append((layer, self._bgra(layer)))
-        elif kind == "result":
-            self.values = event.get("values") or {}
-            try:
+        elif event.type == "result":
+            try:  # the layers first: the edit is done once they are in the document
                 self._build(event.layers)
             except Exception as exc:  # a Krita call refused: say so in the docker, never a traceback
-                self._fail(LegoEditError("internal", f"adding the layers failed: {type(exc).__name__}: {exc}"))
+                self.fail_locally(HOST_ERROR, f"adding the layers failed: {type(exc).__name__}: {exc}")
                 return
-            self.state = DONE
-            seconds = event.get("seconds")
-            self.status = f"Done in {seconds:.1f} s" if isinstance(seconds, (int, float)) else "Done"
-        elif kind == "error":
-            self._fail(LegoEditError(event.get("code", "internal"),
-                                     describe_error(event.get("code", "internal"), event.get("message", ""),
-                                                    event.get("step"), event.get("brick")),
-                                     step=event.get("step"), brick=event.get("brick")))
-            return
-        elif kind == "cancelled":
-            self.state = CANCELLED
-            self.error = LegoEditError("cancelled", "Cancelled")
-            self.status = "Cancelled"
-        self._changed()
+            self.created.values = event.get("values") or {}
+        if self.session.feed(event) or self.done:
+            self._changed()
 
     def fail_locally(self, code: str, message: str) -> None:
-        self._fail(LegoEditError(code, describe_error(code, message)))
-
-    def _fail(self, error: LegoEditError) -> None:
-        self.state = FAILED
-        self.error = error
-        self.status = str(error)
-        self._changed()
+        if not self.done:
+            self.session.fail(code, message)
+            self._changed()
 
     def _changed(self) -> None:
         if self.done:
@@ -302,36 +268,25 @@ class EditJob:
         images = [r for r in results if r[0].kind != "mask"]
         main = images[-1][0] if images else None
 
-        group = doc.createGroupLayer(GROUP_PREFIX + self.title)
+        group = doc.createGroupLayer(self.session.group_name)
         parent, above = _placement(doc, src.node)
         parent.addChildNode(group, above)
         group.setVisible(True)
         # bottom to top: intermediates (hidden), result masks (hidden), result images (only the last visible)
-        ordered = [(layer, data, False, True) for layer, data in self.intermediates]
-        ordered += [(layer, data, main is None and layer is results[-1][0], False)
+        ordered = [(layer, data, False) for layer, data in self.intermediates]
+        ordered += [(layer, data, main is None and layer is results[-1][0])
                     for layer, data in results if layer.kind == "mask"]
-        ordered += [(layer, data, layer is main, False) for layer, data in images]
+        ordered += [(layer, data, layer is main) for layer, data in images]
         children = []
         previous = None
-        for layer, data, visible, intermediate in ordered:
-            node = pixels.write_layer(doc, group, _layer_name(layer, intermediate), data, src.x, src.y,
+        for layer, data, visible in ordered:
+            node = pixels.write_layer(doc, group, self.session.layer_name(layer).stacked, data, src.x, src.y,
                                       src.width, src.height, visible=visible, above=previous)
             previous = node
             children.append(node)
         doc.refreshProjection()  # the source itself is never touched: no pixel, visibility or opacity change
         self.created[:] = [group] + list(reversed(children))
         self.created.group = group
-        self.created.values = self.values
-
-
-def _layer_name(layer, intermediate: bool) -> str:
-    key = layer.ref[layer.ref.find("[") + 1:-1] if "[" in layer.ref else layer.kind
-    if layer.step is not None:
-        brick = layer.brick or (layer.name.split(" ")[0] if layer.name else "")
-        name = f"step {layer.step} {brick} {key}".replace("  ", " ")
-    else:
-        name = layer.name or key
-    return name if intermediate or layer.kind == "mask" else f"Result: {name}"
 
 
 def _placement(doc, node):
@@ -377,8 +332,7 @@ def wait_connected(client, timeout: float) -> None:
     while not client.connected and time.monotonic() < deadline:
         client.poll(0.05)  # only the hello reply can come before any request is sent
     if not client.connected:
-        raise LegoEditError("not_running", f"no Lego Edit daemon answers at {client.endpoint}: start it with "
-                                           f"`lego-edit serve` (or the docker's Start daemon button)")
+        raise LegoEditError("not_running", error_sentence("not_running", endpoint=client.endpoint))
 
 
 def run_job(job: EditJob, client, timeout: float | None = 120.0, *, pump_qt: bool = True) -> EditResult:

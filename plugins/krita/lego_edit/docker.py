@@ -276,7 +276,7 @@ class LegoEditDocker(DockWidget):
             self._poll()
         except Exception as exc:  # never a traceback out of a timer
             if self.job is not None and not self.job.done:
-                self.job.fail_locally("internal", f"{type(exc).__name__}: {exc}")
+                self.job.fail_locally(api.HOST_ERROR, f"{type(exc).__name__}: {exc}")
             else:
                 self._show_status(f"Lego Edit: {type(exc).__name__}: {exc}", error=True)
         busy = self.job is not None and not self.job.done
@@ -421,7 +421,7 @@ class LegoEditDocker(DockWidget):
         try:
             self.client.cancel(self.job.request_id)
         except Exception as exc:
-            self.job.fail_locally("cancelled", f"could not reach the daemon ({exc})")
+            self.job.fail_locally("disconnected", f"the cancel could not be sent: {exc}")
             return
         self._show_status("Cancelling\u2026")
 
@@ -433,9 +433,8 @@ class LegoEditDocker(DockWidget):
             self._show_status(job.status, error=True)
         else:
             self._show_status(job.status)
-        if job.plan is not None:
-            reasoning = job.plan.get("reasoning") or ""
-            self.status_label.setToolTip(reasoning[:2000])
+        if job.session.plan is not None:
+            self.status_label.setToolTip(job.session.plan.text[:2000])
         if job.done:
             if self._forgotten(job):
                 return
