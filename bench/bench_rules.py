@@ -20,8 +20,10 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from lego_edit.builder.feedback import ref_of, result_refs, steps_of  # noqa: E402
-from lego_edit.builder.rules import EDIT_FAMILIES, PlanRefused, plan_rules  # noqa: E402
+from lego_edit.bricks.refs import Ref  # noqa: E402
+from lego_edit.builder.feedback import result_refs, steps_of  # noqa: E402
+from lego_edit.builder.rules import PlanRefused, plan_rules  # noqa: E402
+from lego_edit.builder.tables import brick_tables  # noqa: E402
 
 from bench._table import print_table, verdict  # noqa: E402
 
@@ -54,16 +56,18 @@ def _adjust(workflow: dict[str, Any]) -> bool:
 def _cutout_result(workflow: dict[str, Any]) -> bool:
     """A RES or SOS cut-out (their `image` output) is among the results."""
     producers = {s.number: s.model for s in steps_of(workflow)}
-    return any(step is not None and key == "image" and producers.get(step) in ("RES", "SOS")
-               for step, key in result_refs(workflow))
+    return any(r.step is not None and r.key == "image" and producers.get(r.step) in ("RES", "SOS")
+               for r in result_refs(workflow))
 
 
 def _chained(workflow: dict[str, Any]) -> bool:
     """Several edits, one after the other: at least two different edit families (remove, recolour,
-    background, brightness ...), the later ones working on an edited image."""
-    families = {EDIT_FAMILIES[s.model] for s in steps_of(workflow) if s.model in EDIT_FAMILIES}
-    edited = any(ref_of(v) not in (None, (None, "image")) for s in steps_of(workflow)
-                 if s.model in EDIT_FAMILIES for k, v in s.inputs.items() if k in ("image", "image1"))
+    background, brightness ...: the catalog's `family` of each brick), the later ones working on an
+    edited image."""
+    family_of = brick_tables().families
+    families = {family_of[s.model] for s in steps_of(workflow) if s.model in family_of}
+    edited = any(Ref.parse(v) not in (None, Ref(None, "image")) for s in steps_of(workflow)
+                 if s.model in family_of for k, v in s.inputs.items() if k in ("image", "image1"))
     return len(families) >= 2 and edited
 
 

@@ -7,41 +7,33 @@ become a small frozen value with two faces:
 - `violations(workflow_dict)` — what a given workflow (the reference JSON form) breaks, one message
   a problem, so the checker can report them and the self-repair loop can send them back.
 
-The rules planner reads the same values to steer its choices. Everything here is pure Python on
-plain dicts: no numpy, no registry, so the feedback path costs nothing at daemon start.
+The rules planner reads the same values to steer its choices. Everything here works on plain dicts;
+what it knows of the bricks (their names, roles and mask ports) comes from the registry through
+builder/tables.py, so a third-party brick can be named in feedback and is judged by its role.
+Nothing here loads the image stack.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
-# The built-in catalog's names (bricks/builtin/catalog.py). Third-party bricks can be named too:
-# parse_feedback(text, known_bricks=registry.names()).
-BUILTIN_BRICKS = (
-    "RES", "SOS", "MASK-SEG", "ADD-PRED", "CMI-PRED", "BBOX", "INVERSE", "COMPOSE", "RESIZE", "FASTINPAINT",
-    "FLUX-INPAINT", "FLUX-FILL", "FLUX-RCM", "FLUX-CBG", "FLUX-STYLE", "FLUX-ENV", "FLUX-POSE", "FLUX-BRIGHT",
-)
+from lego_edit.bricks.refs import Ref
+from lego_edit.builder.tables import BrickTables, brick_tables
 
-# Bricks that only pass a mask on (reshaped, combined, refined). ForbidOrder follows a mask through
-# them: RES -> BBOX -> FASTINPAINT still puts RES before FASTINPAINT.
-MASK_HELPERS = frozenset({"BBOX", "INVERSE", "COMPOSE", "RESIZE", "MASK-SEG"})
+if TYPE_CHECKING:
+    from lego_edit.bricks.registry import Registry
 
-# Bricks that change pixels of the image they are given (what KeepRegion guards against).
-EDITING_BRICKS = frozenset({
-    "FASTINPAINT", "FLUX-INPAINT", "FLUX-FILL", "FLUX-RCM", "FLUX-CBG", "FLUX-STYLE", "FLUX-ENV", "FLUX-POSE",
-    "FLUX-BRIGHT", "COMPOSE", "RESIZE",
-})
-SEGMENTERS = frozenset({"RES", "SOS", "MASK-SEG"})
+# The brick whose mask2 is taken away from mask1: a mask that reaches an edit only as INVERSE's mask2
+# is kept out of the edit, and an edit through an INVERSE mask is an edit of "everything else".
+COMPLEMENT = "INVERSE"
 
-# Regions for which a background change (FLUX-CBG) or an environment change (FLUX-ENV) is itself an
-# edit of the region, whatever its mask.
+# Regions for which a background change (family "background") or an environment change (family
+# "env") is itself an edit of the region, whatever its mask.
 BACKGROUND_REGIONS = frozenset({"background", "backdrop", "surroundings", "environment", "setting", "scenery",
                                 "scene", "sky", "landscape"})
-
-_REF = re.compile(r"(init|step(\d+))\[([A-Za-z_][A-Za-z0-9_]*)\]")
 
 
 # -- reading the JSON form ---------------------------------------------------------------------------
@@ -72,32 +64,23 @@ def steps_of(workflow: dict[str, Any]) -> list[_Step]:
     return found
 
 
-def ref_of(value: Any) -> tuple[int | None, str] | None:
-    """(step number or None for init, key) if `value` is a reference, else None."""
-    if not isinstance(value, str):
-        return None
-    m = _REF.fullmatch(value.strip())
-    if not m:
-        return None
-    return (None if m.group(1) == "init" else int(m.group(2)), m.group(3))
-
-
-def result_refs(workflow: dict[str, Any]) -> list[tuple[int | None, str]]:
+def result_refs(workflow: dict[str, Any]) -> list[Ref]:
+    """The references the workflow's result names (the reference format's `[step1[image], ...]` text)."""
     raw = workflow.get("result")
     for entry in workflow.get("pipeline") or ():
         if isinstance(entry, dict) and "result" in entry and "model" not in entry:
             raw = entry["result"]
     text = " ".join(map(str, raw)) if isinstance(raw, list) else str(raw or "")
-    return [(None if m.group(1) == "init" else int(m.group(2)), m.group(3)) for m in _REF.finditer(text)]
+    return list(Ref.find_all(text))
 
 
 def _consumers(steps: Sequence[_Step], number: Any) -> Iterator[tuple[_Step, str, str]]:
     """(consumer step, its input name, the output key it reads) for each use of step `number`."""
     for s in steps:
         for name, value in s.inputs.items():
-            ref = ref_of(value)
-            if ref is not None and ref[0] == number:
-                yield s, name, ref[1]
+            ref = Ref.parse(value)
+            if ref is not None and ref.step == number:
+                yield s, name, ref.key
 
 
 def _norm_region(text: str) -> str:
@@ -130,6 +113,12 @@ class Constraint:
 
     def __str__(self) -> str:
         return self.describe()
+
+
+def _tables_field() -> Any:
+    """The bricks a constraint judges by (their roles and mask ports): those of the registry the feedback
+    was parsed against; None stands for the built-in catalog. Not part of the constraint's value."""
+    return field(default=None, compare=False, repr=False, kw_only=True)
 
 
 @dataclass(frozen=True)
@@ -166,46 +155,51 @@ class ForbidOrder(Constraint):
     """No output of a `first` step may reach a `then` step.
 
     "Reach" means: a `then` step reads an output of a `first` step directly, or reads a mask that was
-    made from a `first` step's mask through mask-only steps (BBOX, INVERSE, COMPOSE, RESIZE, MASK-SEG).
-    An edited image flowing on to later edits does not count: in "recolour the car, then remove the
-    dog", FASTINPAINT works on the recoloured image, but its mask owes nothing to the car's RES.
+    made from a `first` step's mask through mask-only steps (the mask helpers of builder/tables.py:
+    BBOX, INVERSE, COMPOSE, RESIZE, MASK-SEG among the built-in bricks). An edited image flowing on to
+    later edits does not count: in "recolour the car, then remove the dog", FASTINPAINT works on the
+    recoloured image, but its mask owes nothing to the car's RES.
     """
 
     first: str
     then: str
+    bricks: BrickTables | None = _tables_field()
 
     def describe(self) -> str:
         return (f"Do not use {self.first} before {self.then}: no output of {self.first} (nor a mask derived "
                 f"from one) may be an input of {self.then}.")
 
     def violations(self, workflow: dict[str, Any]) -> list[str]:
+        tables = brick_tables(self.bricks)
         steps = steps_of(workflow)
         by_number = {s.number: s for s in steps}
         found = []
         for s in steps:
             if s.model != self.then:
                 continue
-            source = self._source(s, by_number)
+            source = self._source(s, by_number, tables)
             if source is not None:
                 found.append(f"step {s.number} ({self.then}) uses the output of step {source} ({self.first}); "
                              f"the user asked not to use {self.first} before {self.then}")
         return found
 
-    def _source(self, step: _Step, by_number: dict[Any, _Step]) -> Any:
+    def _source(self, step: _Step, by_number: dict[Any, _Step], tables: BrickTables) -> Any:
         seen: set[Any] = set()
-        todo = [(ref_of(v), True) for v in step.inputs.values()]
+        todo = [(Ref.parse(v), True) for v in step.inputs.values()]
         while todo:
             ref, direct = todo.pop()
-            if ref is None or ref[0] is None or ref[0] in seen:
+            if ref is None or ref.step is None or ref.step in seen:
                 continue
-            seen.add(ref[0])
-            producer = by_number.get(ref[0])
+            seen.add(ref.step)
+            producer = by_number.get(ref.step)
             if producer is None:
                 continue
-            if producer.model == self.first and (direct or ref[1] == "mask"):
+            mask = tables.is_mask_output(producer.model, ref.key)
+            if producer.model == self.first and (direct or mask):
                 return producer.number
-            if producer.model in MASK_HELPERS and ref[1] == "mask":
-                todo.extend((ref_of(v), False) for k, v in producer.inputs.items() if k.startswith("mask"))
+            if producer.model in tables.mask_helpers and mask:
+                todo.extend((Ref.parse(v), False) for k, v in producer.inputs.items()
+                            if tables.is_mask_input(producer.model, k))
         return None
 
 
@@ -213,36 +207,42 @@ class ForbidOrder(Constraint):
 class KeepRegion(Constraint):
     """The named region must come out unchanged. Deliberately simple; a workflow violates it when
 
-    - a RES step segments the region (its prompt is the region, or ends with the region's head noun:
-      "blue sky" for "sky") and that mask or cut-out reaches an editing brick — except as the
-      subtracted mask of INVERSE, which is how a plan keeps something out of an edit;
+    - a segmenter prompted with text (RES) segments the region (its prompt is the region, or ends with
+      the region's head noun: "blue sky" for "sky") and that mask or cut-out reaches an editing brick —
+      except as the subtracted mask of INVERSE, which is how a plan keeps something out of an edit;
     - the region is background-like (background, sky, scenery, ...) and the plan changes the
-      background (FLUX-CBG, or any edit through an INVERSE mask: "everything but the subject") or the
-      weather/season/time of day (FLUX-ENV);
-    - the plan edits the whole image: FLUX-ENV, FLUX-STYLE without a mask, or FLUX-BRIGHT whose
-      brightened image is used as a whole (not only cut out again by a segmentation step).
+      background (a "background"-family brick such as FLUX-CBG, or any editing brick through an
+      INVERSE mask: "everything but the subject") or the weather/season/time of day (an "env"-family
+      brick, FLUX-ENV);
+    - the plan edits the whole image: an "env"-family brick, a "style"-family brick (FLUX-STYLE) whose
+      mask is null, or a "bright"-family brick (FLUX-BRIGHT) whose brightened image is used as a whole
+      (not only cut out again by a segmentation step).
     Edits whose masks come from SOS, MASK-SEG or the user's mask are not judged: their region has
-    no name.
+    no name. Roles and families are the registry's (builder/tables.py).
     """
 
     region: str
+    bricks: BrickTables | None = _tables_field()
 
     def describe(self) -> str:
         return f"Keep the {self.region} unchanged: do not edit it, and do not edit the whole image."
 
     def violations(self, workflow: dict[str, Any]) -> list[str]:
+        tables = brick_tables(self.bricks)
         steps = steps_of(workflow)
         found = []
         background_like = _head(self.region) in BACKGROUND_REGIONS or _norm_region(self.region) in BACKGROUND_REGIONS
         for s in steps:
-            if s.model == "RES" and self.names(s.inputs.get("prompt")) and self._reaches_edit(steps, s.number):
+            family = tables.families.get(s.model)
+            if s.model in tables.segmenters and self.names(s.inputs.get("prompt")) and \
+                    self._reaches_edit(steps, s.number, tables):
                 found.append(f"step {s.number} segments the {self.region} for an edit; the user asked to keep it unchanged")
-            elif background_like and (s.model in ("FLUX-CBG", "FLUX-ENV") or self._edits_complement(steps, s)):
-                what = "the weather, season or time of day" if s.model == "FLUX-ENV" else "the background"
+            elif background_like and (family in ("background", "env") or self._edits_complement(steps, s, tables)):
+                what = "the weather, season or time of day" if family == "env" else "the background"
                 also = "" if _head(self.region) == "background" else f", and with it the {self.region}"
                 found.append(f"step {s.number} ({s.model}) changes {what}{also}; the user asked to keep the "
                              f"{self.region} unchanged")
-            elif self._whole_image(steps, s):
+            elif self._whole_image(steps, s, tables):
                 found.append(f"step {s.number} ({s.model}) edits the whole image, {self.region} included; "
                              "the user asked to keep it unchanged")
         return found
@@ -255,7 +255,7 @@ class KeepRegion(Constraint):
         return bool(region) and (norm == region or _head(norm) == _head(region))
 
     @staticmethod
-    def _reaches_edit(steps: Sequence[_Step], number: Any) -> bool:
+    def _reaches_edit(steps: Sequence[_Step], number: Any, tables: BrickTables) -> bool:
         todo, seen = [number], set()
         while todo:
             n = todo.pop()
@@ -263,33 +263,37 @@ class KeepRegion(Constraint):
                 continue
             seen.add(n)
             for consumer, name, _key in _consumers(steps, n):
-                if consumer.model == "INVERSE" and name == "mask2":
+                if consumer.model == COMPLEMENT and name == "mask2":
                     continue
-                if consumer.model in MASK_HELPERS and name.startswith("mask"):
+                if consumer.model in tables.mask_helpers and tables.is_mask_input(consumer.model, name):
                     todo.append(consumer.number)
-                elif consumer.model in EDITING_BRICKS or consumer.model not in SEGMENTERS:
+                elif consumer.model in tables.editing or consumer.model not in tables.segmenters:
                     return True
         return False
 
     @staticmethod
-    def _edits_complement(steps: Sequence[_Step], step: _Step) -> bool:
+    def _edits_complement(steps: Sequence[_Step], step: _Step, tables: BrickTables) -> bool:
         """An editing step whose mask is 'everything but something' (an INVERSE): a background edit."""
-        if step.model not in EDITING_BRICKS:
+        if step.model not in tables.editing:
             return False
         by_number = {s.number: s for s in steps}
-        r = ref_of(step.inputs.get("mask"))
-        producer = by_number.get(r[0]) if r is not None else None
-        return producer is not None and producer.model == "INVERSE"
+        for name in tables.mask_inputs.get(step.model, ()):
+            r = Ref.parse(step.inputs.get(name))
+            producer = by_number.get(r.step) if r is not None else None
+            if producer is not None and producer.model == COMPLEMENT:
+                return True
+        return False
 
     @staticmethod
-    def _whole_image(steps: Sequence[_Step], step: _Step) -> bool:
-        if step.model == "FLUX-ENV":
+    def _whole_image(steps: Sequence[_Step], step: _Step, tables: BrickTables) -> bool:
+        family = tables.families.get(step.model)
+        if family == "env":
             return True
-        if step.model == "FLUX-STYLE":
-            return step.inputs.get("mask") is None
-        if step.model == "FLUX-BRIGHT":
+        if family == "style":
+            return all(step.inputs.get(name) is None for name in tables.mask_inputs.get(step.model, ()))
+        if family == "bright":
             uses = list(_consumers(steps, step.number))
-            return not uses or any(c.model not in SEGMENTERS for c, _, _ in uses)
+            return not uses or any(c.model not in tables.segmenters for c, _, _ in uses)
         return False
 
 
@@ -328,8 +332,10 @@ _PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple((kind, re.compile(p, 
 ))
 
 
-def brick_name(text: str, known: Iterable[str] = BUILTIN_BRICKS) -> str | None:
-    """The known brick `text` names, ignoring case and separators ("mask seg" -> "MASK-SEG")."""
+def brick_name(text: str, known: Iterable[str] | None = None) -> str | None:
+    """The known brick (the built-in catalog's when `known` is None) `text` names, ignoring case and
+    separators ("mask seg" -> "MASK-SEG")."""
+    known = brick_tables().names if known is None else known
     key = re.sub(r"[\s_-]+", "", text).upper()
     for name in known:
         if re.sub(r"[\s_-]+", "", name).upper() == key:
@@ -342,8 +348,9 @@ def _clean_region(text: str) -> str:
     return re.sub(r"\s+(?:area|region|part)$", "", text).strip()
 
 
-def _clause_constraints(clause: str, known: Sequence[str]) -> list[Constraint] | None:
+def _clause_constraints(clause: str, tables: BrickTables) -> list[Constraint] | None:
     """Constraints of one clause; None when it matches no pattern (or names no known brick)."""
+    known = tables.names
     for kind, pattern in _PATTERNS:
         m = pattern.match(clause)
         if not m:
@@ -352,14 +359,14 @@ def _clause_constraints(clause: str, known: Sequence[str]) -> list[Constraint] |
         if kind.startswith("keep"):
             region = _clean_region(groups["r"])
             if region and not brick_name(region, known):
-                return [KeepRegion(region.lower())]
+                return [KeepRegion(region.lower(), bricks=tables)]
             continue
         a = brick_name(groups["a"], known) if groups.get("a") else None
         b = brick_name(groups["b"], known) if groups.get("b") else None
         if a is None or ("b" in groups and b is None):
             continue
         if kind.startswith("order"):
-            return [ForbidOrder(a, b)]
+            return [ForbidOrder(a, b, bricks=tables)]
         if kind.startswith("instead"):
             return [RequireBrick(a), ForbidBrick(b)]
         if kind.startswith("forbid"):
@@ -376,15 +383,18 @@ def _unknown_brick(clause: str, known: Sequence[str]) -> str | None:
     return None
 
 
-def parse_feedback(text: str, known_bricks: Iterable[str] | None = None) -> list[Constraint]:
+def parse_feedback(text: str, registry: Registry | BrickTables | None = None) -> list[Constraint]:
     """Constraints from feedback text; ValueError with a readable message for what is not understood.
 
     Understood (one or several, separated by '.', ';', ', and', 'and'):
     "don't use SOS", "don't use RES before FASTINPAINT", "don't run FASTINPAINT after RES",
     "use MASK-SEG", "use SOS instead of RES", "keep the sky unchanged", "don't change the background",
     "the sky should stay the same".
+    Bricks are named as `registry` has them (the built-in catalog when None), third-party ones too; the
+    constraints judge a workflow by that registry's roles and ports.
     """
-    known = tuple(known_bricks) if known_bricks is not None else BUILTIN_BRICKS
+    tables = brick_tables(registry)
+    known = tables.names
     clauses = [c.strip(" ,.!'\"") for c in _CLAUSE_SPLIT.split(text or "")]
     clauses = [c for c in clauses if c and c.lower() not in {"please", "thanks", "thank you", "and", "also"}]
     if not clauses:
@@ -392,7 +402,7 @@ def parse_feedback(text: str, known_bricks: Iterable[str] | None = None) -> list
     found: list[Constraint] = []
     for clause in clauses:
         clause = re.sub(r"^(?:please|also|and|but|then|instead)\s+", "", clause, flags=re.I)
-        parsed = _clause_constraints(clause, known)
+        parsed = _clause_constraints(clause, tables)
         if parsed is None:
             unknown = _unknown_brick(clause, known)
             if unknown:

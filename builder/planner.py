@@ -97,7 +97,7 @@ class Builder:
             if not text or not text.strip():
                 continue
             try:
-                found.extend(parse_feedback(text))
+                found.extend(parse_feedback(text, self.registry))
             except ValueError as exc:
                 raise PlanError(str(exc), "bad_feedback") from None
         return found
@@ -111,7 +111,8 @@ class Builder:
 
         try:
             planned = plan_rules(instruction, has_mask=has_mask, constraints=constraints,
-                                 previous=previous.to_dict() if previous is not None else None)
+                                 previous=previous.to_dict() if previous is not None else None,
+                                 registry=self.registry)
         except PlanRefused as exc:
             raise PlanError(str(exc), "refused") from None
         workflow = Workflow.from_dict(planned.workflow)

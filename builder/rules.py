@@ -14,20 +14,26 @@ How it works:
    required brick) wins; if none does, the plan is refused naming the constraint.
 3. Edits chain: each takes the previous edit's image, and its segmentation runs on that image.
 
-Pure Python with no heavy imports: the brick ports are mirrored below (tests compare them with
-bricks/builtin/catalog.py), so planning costs a fraction of a millisecond.
+Pure Python with no heavy imports. What the planner knows of the bricks (port names, optional
+inputs, edit families) is read off the registry it plans for (the built-in catalog by default) via
+builder/tables.py, once per registry, so planning costs a fraction of a millisecond. A recipe that
+needs a brick the registry lacks is skipped.
 """
 
 from __future__ import annotations
 
 import copy
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from lego_edit.builder.feedback import ForbidBrick, ForbidOrder, KeepRegion, RequireBrick, ref_of, result_refs, steps_of
+from lego_edit.bricks.refs import Ref, step_ref
+from lego_edit.builder.feedback import ForbidBrick, ForbidOrder, KeepRegion, RequireBrick, result_refs, steps_of
 from lego_edit.builder.rules_text import SELECTION, SUBJECT, Edit, TextRefused, parse_instruction
+from lego_edit.builder.tables import BrickTables, brick_tables
+
+if TYPE_CHECKING:
+    from lego_edit.bricks.registry import Registry
 
 
 class PlanRefused(ValueError):
@@ -44,55 +50,16 @@ class RulesPlan:
     workflow: dict[str, Any]
 
 
-# -- the brick ports the planner writes (mirrors bricks/builtin/catalog.py) --------------------------
-BRICK_INPUTS: dict[str, tuple[str, ...]] = {
-    "RES": ("image", "prompt"),
-    "SOS": ("image",),
-    "MASK-SEG": ("image", "mask"),
-    "ADD-PRED": ("image", "prompt", "mask"),
-    "CMI-PRED": ("image", "left_ratio", "right_ratio", "top_ratio", "bottom_ratio"),
-    "BBOX": ("mask",),
-    "INVERSE": ("mask1", "mask2", "image1", "image2"),
-    "COMPOSE": ("mask1", "mask2", "image1", "image2"),
-    "RESIZE": ("mask", "image", "ratio"),
-    "FASTINPAINT": ("image", "mask"),
-    "FLUX-INPAINT": ("image", "mask", "preimage", "score"),
-    "FLUX-FILL": ("image", "mask", "prompt", "preimage"),
-    "FLUX-RCM": ("image", "mask", "prompt"),
-    "FLUX-CBG": ("image", "mask", "prompt"),
-    "FLUX-STYLE": ("image", "mask", "prompt", "style"),
-    "FLUX-ENV": ("image", "prompt"),
-    "FLUX-POSE": ("image", "prompt"),
-    "FLUX-BRIGHT": ("image", "ratio"),
-}
-# (output name, optional?) — an unused optional output is declared null, as the reference does for
-# CMI-PRED without ratios; an unused required output is left out (it is produced, nobody reads it).
-BRICK_OUTPUTS: dict[str, tuple[tuple[str, bool], ...]] = {
-    "RES": (("mask", False), ("image", False)),
-    "SOS": (("mask", False), ("image", False)),
-    "MASK-SEG": (("mask", False), ("image", False)),
-    "ADD-PRED": (("mask", False),),
-    "CMI-PRED": (("caption", False), ("image", True), ("mask", True)),
-    "BBOX": (("mask", False),),
-    "INVERSE": (("mask", True), ("image", True)),
-    "COMPOSE": (("mask", True), ("image", True)),
-    "RESIZE": (("mask", True), ("image", True)),
-    "FASTINPAINT": (("image", False), ("score", False)),
-    "FLUX-INPAINT": (("image", False),),
-    "FLUX-FILL": (("image", False),),
-    "FLUX-RCM": (("image", False),),
-    "FLUX-CBG": (("image", False),),
-    "FLUX-STYLE": (("image", False),),
-    "FLUX-ENV": (("image", False),),
-    "FLUX-POSE": (("image", False),),
-    "FLUX-BRIGHT": (("image", False),),
-}
 INIT_IMAGE, INIT_MASK = "init[image]", "init[mask]"
 REMOVAL_FILL_PROMPT = "empty background, nothing there"
 
 
-def ref(step: int, key: str) -> str:
-    return f"step{step}[{key}]"
+class _MissingBrick(Exception):
+    """A recipe needs a brick that the registry being planned for does not have."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(name)
+        self.name = name
 
 
 # -- the plan under construction -------------------------------------------------------------------
@@ -100,21 +67,25 @@ class _Graph:
     """Steps in order; adding a step identical to an earlier one returns the earlier one, so "output the
     dog's segmentation and remove the dog" segments the dog once."""
 
-    def __init__(self) -> None:
+    def __init__(self, bricks: BrickTables) -> None:
+        self.bricks = bricks
         self.steps: list[tuple[str, dict[str, Any]]] = []
         self._memo: dict[tuple[str, tuple[tuple[str, Any], ...]], int] = {}
 
     def copy(self) -> _Graph:
-        other = _Graph()
+        other = _Graph(self.bricks)
         other.steps = list(self.steps)
         other._memo = dict(self._memo)
         return other
 
     def add(self, model: str, **inputs: Any) -> int:
-        unknown = set(inputs) - set(BRICK_INPUTS[model])
-        if unknown:  # a planner bug, not a user error
+        names = self.bricks.inputs.get(model)
+        if names is None:
+            raise _MissingBrick(model)
+        unknown = set(inputs) - set(names)
+        if unknown:  # a planner bug (or a brick re-declared without a port the planner writes)
             raise AssertionError(f"{model} has no input {sorted(unknown)}")
-        full = {name: inputs.get(name) for name in BRICK_INPUTS[model]}
+        full = {name: inputs.get(name) for name in names}
         key = (model, tuple(full.items()))
         if key in self._memo:
             return self._memo[key]
@@ -131,8 +102,8 @@ class _Graph:
         pipeline: list[dict[str, Any]] = []
         for number, (model, inputs) in enumerate(self.steps, start=1):
             outputs: dict[str, Any] = {}
-            for name, optional in BRICK_OUTPUTS[model]:
-                r = ref(number, name)
+            for name, optional in self.bricks.outputs[model]:
+                r = step_ref(number, name)
                 if r in used:
                     outputs[name] = r
                 elif optional:
@@ -186,20 +157,20 @@ class _Policy:
 def _seg_res(prompt: str) -> Segmenter:
     def run(g: _Graph, image: str) -> _Seg:
         n = g.add("RES", image=image, prompt=prompt)
-        return _Seg(ref(n, "mask"), ref(n, "image"), f"RES segments '{prompt}'")
+        return _Seg(step_ref(n, "mask"), step_ref(n, "image"), f"RES segments '{prompt}'")
     return run
 
 
 def _seg_sos(label: str) -> Segmenter:
     def run(g: _Graph, image: str) -> _Seg:
         n = g.add("SOS", image=image)
-        return _Seg(ref(n, "mask"), ref(n, "image"), f"SOS finds {label}")
+        return _Seg(step_ref(n, "mask"), step_ref(n, "image"), f"SOS finds {label}")
     return run
 
 
 def _seg_user_refined(g: _Graph, image: str) -> _Seg:
     n = g.add("MASK-SEG", image=image, mask=INIT_MASK)
-    return _Seg(ref(n, "mask"), ref(n, "image"), "MASK-SEG finds the object inside the user's selection")
+    return _Seg(step_ref(n, "mask"), step_ref(n, "image"), "MASK-SEG finds the object inside the user's selection")
 
 
 def _seg_user_direct(g: _Graph, image: str) -> _Seg:
@@ -211,7 +182,7 @@ def _refined(inner: Segmenter) -> Segmenter:
     def run(g: _Graph, image: str) -> _Seg:
         s = inner(g, image)
         n = g.add("MASK-SEG", image=image, mask=s.mask)
-        return _Seg(ref(n, "mask"), ref(n, "image"), f"{s.how}, MASK-SEG refines the mask")
+        return _Seg(step_ref(n, "mask"), step_ref(n, "image"), f"{s.how}, MASK-SEG refines the mask")
     return run
 
 
@@ -219,7 +190,7 @@ def _boxed(inner: Segmenter) -> Segmenter:
     def run(g: _Graph, image: str) -> _Seg:
         s = inner(g, image)
         n = g.add("BBOX", mask=s.mask)
-        return _Seg(ref(n, "mask"), None, f"{s.how}, BBOX takes its bounding box")
+        return _Seg(step_ref(n, "mask"), None, f"{s.how}, BBOX takes its bounding box")
     return run
 
 
@@ -244,23 +215,33 @@ def _segmenters(target: str | None, policy: _Policy, *, object_edit: bool) -> li
 
 
 def _with_cutout(segs: list[Segmenter], g: _Graph, image: str) -> list[Segmenter]:
-    return [s for s in segs if s(g.copy(), image).cutout is not None]
+    found: list[Segmenter] = []
+    missing: _MissingBrick | None = None
+    for s in segs:
+        try:
+            if s(g.copy(), image).cutout is not None:
+                found.append(s)
+        except _MissingBrick as exc:
+            missing = missing or exc
+    if not found and missing is not None:
+        raise missing
+    return found
 
 
 # -- recipes per edit kind ---------------------------------------------------------------------------
 def _remove_tails() -> list[Callable[[_Graph, str, _Seg], _Outcome]]:
     def full(g: _Graph, image: str, s: _Seg) -> _Outcome:
         fast = g.add("FASTINPAINT", image=image, mask=s.mask)
-        n = g.add("FLUX-INPAINT", image=image, mask=s.mask, preimage=ref(fast, "image"), score=ref(fast, "score"))
-        return _Outcome(ref(n, "image"), how="FASTINPAINT fills it in quickly and FLUX-INPAINT refines the fill")
+        n = g.add("FLUX-INPAINT", image=image, mask=s.mask, preimage=step_ref(fast, "image"), score=step_ref(fast, "score"))
+        return _Outcome(step_ref(n, "image"), how="FASTINPAINT fills it in quickly and FLUX-INPAINT refines the fill")
 
     def fast_only(g: _Graph, image: str, s: _Seg) -> _Outcome:
         fast = g.add("FASTINPAINT", image=image, mask=s.mask)
-        return _Outcome(ref(fast, "image"), how="FASTINPAINT fills it in")
+        return _Outcome(step_ref(fast, "image"), how="FASTINPAINT fills it in")
 
     def fill(g: _Graph, image: str, s: _Seg) -> _Outcome:
         n = g.add("FLUX-FILL", image=image, mask=s.mask, prompt=REMOVAL_FILL_PROMPT)
-        return _Outcome(ref(n, "image"), how="FLUX-FILL paints the background over it")
+        return _Outcome(step_ref(n, "image"), how="FLUX-FILL paints the background over it")
 
     return [full, fast_only, fill]
 
@@ -287,12 +268,12 @@ def _recipes_remove(edit: Edit, policy: _Policy, g: _Graph, image: str) -> list[
 def _recipes_recolor(edit: Edit, policy: _Policy, g: _Graph, image: str) -> list[Recipe]:
     def rcm(g: _Graph, image: str, s: _Seg) -> _Outcome:
         n = g.add("FLUX-RCM", image=image, mask=s.mask, prompt=edit.value)
-        return _Outcome(ref(n, "image"), how=f"FLUX-RCM makes it {edit.value}")
+        return _Outcome(step_ref(n, "image"), how=f"FLUX-RCM makes it {edit.value}")
 
     def fill(g: _Graph, image: str, s: _Seg) -> _Outcome:
         what = edit.target if edit.target not in (SELECTION, SUBJECT) else "object"
         n = g.add("FLUX-FILL", image=image, mask=s.mask, prompt=f"{edit.value} {what}")
-        return _Outcome(ref(n, "image"), how=f"FLUX-FILL redraws it {edit.value}")
+        return _Outcome(step_ref(n, "image"), how=f"FLUX-FILL redraws it {edit.value}")
 
     return _combine(_segmenters(edit.target, policy, object_edit=True), [rcm, fill])
 
@@ -310,7 +291,7 @@ def _inverted(inner: Segmenter) -> Segmenter:
     def run(g: _Graph, image: str) -> _Seg:
         s = inner(g, image)
         n = g.add("INVERSE", mask1=None, mask2=s.mask)
-        return _Seg(ref(n, "mask"), None, f"{s.how}, INVERSE takes everything else")
+        return _Seg(step_ref(n, "mask"), None, f"{s.how}, INVERSE takes everything else")
     return run
 
 
@@ -319,11 +300,11 @@ def _recipes_background(edit: Edit, policy: _Policy, g: _Graph, image: str) -> l
 
     def cbg(g: _Graph, image: str, s: _Seg) -> _Outcome:
         n = g.add("FLUX-CBG", image=image, mask=s.mask, prompt=prompt)
-        return _Outcome(ref(n, "image"), how=f"FLUX-CBG turns it into '{prompt}'")
+        return _Outcome(step_ref(n, "image"), how=f"FLUX-CBG turns it into '{prompt}'")
 
     def fill(g: _Graph, image: str, s: _Seg) -> _Outcome:
         n = g.add("FLUX-FILL", image=image, mask=s.mask, prompt=prompt)
-        return _Outcome(ref(n, "image"), how=f"FLUX-FILL paints '{prompt}' there")
+        return _Outcome(step_ref(n, "image"), how=f"FLUX-FILL paints '{prompt}' there")
 
     tails = [cbg] if edit.kind == "blur" else [cbg, fill]
     segs = _background_segs(edit, policy) if edit.kind == "background" else \
@@ -333,7 +314,7 @@ def _recipes_background(edit: Edit, policy: _Policy, g: _Graph, image: str) -> l
 
 def _caption(g: _Graph, image: str) -> str:
     n = g.add("CMI-PRED", image=image)
-    return ref(n, "caption")
+    return step_ref(n, "caption")
 
 
 def _recipes_style(edit: Edit, policy: _Policy, g: _Graph, image: str) -> list[Recipe]:
@@ -348,14 +329,14 @@ def _recipes_style(edit: Edit, policy: _Policy, g: _Graph, image: str) -> list[R
         if edit.target is None:
             def whole(g: _Graph, image: str, caption: bool = caption, how: str = how) -> _Outcome:
                 n = styled(g, image, None, caption)
-                return _Outcome(ref(n, "image"), how=f"{how}FLUX-STYLE renders it in {edit.value}")
+                return _Outcome(step_ref(n, "image"), how=f"{how}FLUX-STYLE renders it in {edit.value}")
             recipes.append(whole)
             continue
         for seg in _segmenters(edit.target, policy, object_edit=False):
             def local(g: _Graph, image: str, seg: Segmenter = seg, caption: bool = caption, how: str = how) -> _Outcome:
                 s = seg(g, image)
                 n = styled(g, image, s.mask, caption)
-                return _Outcome(ref(n, "image"), how=f"{s.how}; {how}FLUX-STYLE renders that part in {edit.value}")
+                return _Outcome(step_ref(n, "image"), how=f"{s.how}; {how}FLUX-STYLE renders that part in {edit.value}")
             recipes.append(local)
     return recipes
 
@@ -365,17 +346,17 @@ def _recipes_bright(edit: Edit, policy: _Policy, g: _Graph, image: str) -> list[
     if edit.target is None:
         def whole(g: _Graph, image: str) -> _Outcome:
             n = g.add("FLUX-BRIGHT", image=image, ratio=ratio)
-            return _Outcome(ref(n, "image"), how=f"FLUX-BRIGHT with ratio {ratio:g} (0.5 = unchanged)")
+            return _Outcome(step_ref(n, "image"), how=f"FLUX-BRIGHT with ratio {ratio:g} (0.5 = unchanged)")
         return [whole]
     recipes: list[Recipe] = []
     probe = g.copy()
-    bright_probe = ref(probe.add("FLUX-BRIGHT", image=image, ratio=ratio), "image")
+    bright_probe = step_ref(probe.add("FLUX-BRIGHT", image=image, ratio=ratio), "image")
     for seg in _with_cutout(_segmenters(edit.target, policy, object_edit=True), probe, bright_probe):
         def local(g: _Graph, image: str, seg: Segmenter = seg) -> _Outcome:
-            bright = ref(g.add("FLUX-BRIGHT", image=image, ratio=ratio), "image")
+            bright = step_ref(g.add("FLUX-BRIGHT", image=image, ratio=ratio), "image")
             s = seg(g, bright)
             n = g.add("COMPOSE", mask1=None, mask2=None, image1=image, image2=s.cutout)
-            return _Outcome(ref(n, "image"), how=f"FLUX-BRIGHT (ratio {ratio:g}) brightens a copy, {s.how} in it, "
+            return _Outcome(step_ref(n, "image"), how=f"FLUX-BRIGHT (ratio {ratio:g}) brightens a copy, {s.how} in it, "
                                                   "COMPOSE lays that part over the image")
         recipes.append(local)
     return recipes
@@ -384,7 +365,7 @@ def _recipes_bright(edit: Edit, policy: _Policy, g: _Graph, image: str) -> list[
 def _recipes_env(edit: Edit, policy: _Policy, g: _Graph, image: str) -> list[Recipe]:
     def env(g: _Graph, image: str) -> _Outcome:
         n = g.add("FLUX-ENV", image=image, prompt=edit.value)
-        return _Outcome(ref(n, "image"), how=f"FLUX-ENV sets the scene {edit.value}")
+        return _Outcome(step_ref(n, "image"), how=f"FLUX-ENV sets the scene {edit.value}")
     return [env]
 
 
@@ -394,13 +375,13 @@ def _recipes_add(edit: Edit, policy: _Policy, g: _Graph, image: str) -> list[Rec
 
     def predicted(g: _Graph, image: str) -> _Outcome:
         spot = g.add("ADD-PRED", image=image, prompt=where, mask=user_mask)
-        n = g.add("FLUX-FILL", image=image, mask=ref(spot, "mask"), prompt=edit.value)
+        n = g.add("FLUX-FILL", image=image, mask=step_ref(spot, "mask"), prompt=edit.value)
         inside = " inside the selection" if user_mask else ""
-        return _Outcome(ref(n, "image"), how=f"ADD-PRED picks where '{where}' goes{inside}; FLUX-FILL paints it there")
+        return _Outcome(step_ref(n, "image"), how=f"ADD-PRED picks where '{where}' goes{inside}; FLUX-FILL paints it there")
 
     def in_selection(g: _Graph, image: str) -> _Outcome:
         n = g.add("FLUX-FILL", image=image, mask=INIT_MASK, prompt=edit.value)
-        return _Outcome(ref(n, "image"), how="FLUX-FILL paints it inside the user's selection")
+        return _Outcome(step_ref(n, "image"), how="FLUX-FILL paints it inside the user's selection")
 
     return [predicted, in_selection] if user_mask else [predicted]
 
@@ -421,8 +402,8 @@ def _recipes_outpaint(edit: Edit, policy: _Policy, g: _Graph, image: str) -> lis
 
     def expand(g: _Graph, image: str) -> _Outcome:
         n = g.add("CMI-PRED", image=image, left_ratio=left, right_ratio=right, top_ratio=top, bottom_ratio=bottom)
-        fill = g.add("FLUX-FILL", image=ref(n, "image"), mask=ref(n, "mask"), prompt=ref(n, "caption"))
-        return _Outcome(ref(fill, "image"), how="CMI-PRED captions the image and widens the canvas; FLUX-FILL paints "
+        fill = g.add("FLUX-FILL", image=step_ref(n, "image"), mask=step_ref(n, "mask"), prompt=step_ref(n, "caption"))
+        return _Outcome(step_ref(fill, "image"), how="CMI-PRED captions the image and widens the canvas; FLUX-FILL paints "
                                                  "the new area from the caption")
     return [expand]
 
@@ -430,12 +411,12 @@ def _recipes_outpaint(edit: Edit, policy: _Policy, g: _Graph, image: str) -> lis
 def _recipes_replace(edit: Edit, policy: _Policy, g: _Graph, image: str) -> list[Recipe]:
     def fill(g: _Graph, image: str, s: _Seg) -> _Outcome:
         n = g.add("FLUX-FILL", image=image, mask=s.mask, prompt=edit.value)
-        return _Outcome(ref(n, "image"), how=f"FLUX-FILL paints '{edit.value}' there")
+        return _Outcome(step_ref(n, "image"), how=f"FLUX-FILL paints '{edit.value}' there")
 
     def prefilled(g: _Graph, image: str, s: _Seg) -> _Outcome:
         fast = g.add("FASTINPAINT", image=image, mask=s.mask)
-        n = g.add("FLUX-FILL", image=image, mask=s.mask, prompt=edit.value, preimage=ref(fast, "image"))
-        return _Outcome(ref(n, "image"), how=f"FASTINPAINT clears it and FLUX-FILL paints '{edit.value}' there")
+        n = g.add("FLUX-FILL", image=image, mask=s.mask, prompt=edit.value, preimage=step_ref(fast, "image"))
+        return _Outcome(step_ref(n, "image"), how=f"FASTINPAINT clears it and FLUX-FILL paints '{edit.value}' there")
 
     return _combine(_segmenters(edit.target, policy, object_edit=False), [fill, prefilled])
 
@@ -443,7 +424,7 @@ def _recipes_replace(edit: Edit, policy: _Policy, g: _Graph, image: str) -> list
 def _recipes_pose(edit: Edit, policy: _Policy, g: _Graph, image: str) -> list[Recipe]:
     def pose(g: _Graph, image: str) -> _Outcome:
         n = g.add("FLUX-POSE", image=image, prompt=edit.value)
-        return _Outcome(ref(n, "image"), how=f"FLUX-POSE: '{edit.value}'")
+        return _Outcome(step_ref(n, "image"), how=f"FLUX-POSE: '{edit.value}'")
     return [pose]
 
 
@@ -455,10 +436,10 @@ def _recipes_resize(edit: Edit, policy: _Policy, g: _Graph, image: str) -> list[
             def scaled(g: _Graph, image: str, seg: Segmenter = seg, clear: bool = clear) -> _Outcome:
                 s = seg(g, image)
                 bigger = g.add("RESIZE", mask=None, image=s.cutout, ratio=ratio)
-                base = ref(g.add("FASTINPAINT", image=image, mask=s.mask), "image") if clear else image
-                n = g.add("COMPOSE", mask1=None, mask2=None, image1=base, image2=ref(bigger, "image"))
+                base = step_ref(g.add("FASTINPAINT", image=image, mask=s.mask), "image") if clear else image
+                n = g.add("COMPOSE", mask1=None, mask2=None, image1=base, image2=step_ref(bigger, "image"))
                 how = "FASTINPAINT clears the original, " if clear else ""
-                return _Outcome(ref(n, "image"), how=f"{s.how}; RESIZE scales the cut-out by {ratio:g}, {how}"
+                return _Outcome(step_ref(n, "image"), how=f"{s.how}; RESIZE scales the cut-out by {ratio:g}, {how}"
                                                       "COMPOSE lays the scaled cut-out over the image")
             recipes.append(scaled)
     return recipes
@@ -488,17 +469,24 @@ def _choose(g: _Graph, edit: Edit, image: str, results: list[str], policy: _Poli
     for keep in policy.keep:
         if edit.target not in (None, SELECTION, SUBJECT) and keep.names(edit.target):
             raise PlanRefused(f"the instruction asks to {edit.describe()}, but the feedback says: {keep.describe()}")
-    recipes = _RECIPES[edit.kind](edit, policy, g, image)
+    try:
+        recipes = _RECIPES[edit.kind](edit, policy, g, image)
+    except _MissingBrick as exc:
+        raise _no_brick(edit, exc.name) from None
     if not recipes:
         raise PlanRefused(f"cannot {edit.describe()}: the constraints leave no way to get a cut-out of it")
-    if not policy.constraints:
-        trial = g.copy()
-        return trial, recipes[0](trial, image)
     best: tuple[tuple[int, int, int], _Graph, _Outcome] | None = None
     first_problem: str | None = None
+    missing: str | None = None
     for index, recipe in enumerate(recipes):
         trial = g.copy()
-        out = recipe(trial, image)
+        try:
+            out = recipe(trial, image)
+        except _MissingBrick as exc:
+            missing = missing or exc.name
+            continue
+        if not policy.constraints:
+            return trial, out
         problems = policy.local_violations(trial.to_dict("", [*results, *out.results, out.image]))
         if problems:
             first_problem = first_problem or problems[0]
@@ -508,8 +496,14 @@ def _choose(g: _Graph, edit: Edit, image: str, results: list[str], policy: _Poli
         if best is None or key < best[0]:
             best = (key, trial, out)
     if best is None:
+        if first_problem is None and missing is not None:
+            raise _no_brick(edit, missing)
         raise PlanRefused(f"cannot {edit.describe()} without breaking the feedback: {first_problem}")
     return best[1], best[2]
+
+
+def _no_brick(edit: Edit, name: str) -> PlanRefused:
+    return PlanRefused(f"cannot {edit.describe()}: every way to do it needs a brick the catalog lacks ({name})")
 
 
 def _policy(constraints: Sequence[Any], has_mask: bool) -> _Policy:
@@ -528,51 +522,45 @@ def _policy(constraints: Sequence[Any], has_mask: bool) -> _Policy:
 
 
 # -- reuse of a previous plan --------------------------------------------------------------------------
-EDIT_FAMILIES: dict[str, str] = {
-    "FASTINPAINT": "remove", "FLUX-INPAINT": "remove", "FLUX-FILL": "fill", "ADD-PRED": "fill",
-    "FLUX-RCM": "recolor", "FLUX-CBG": "background", "FLUX-STYLE": "style", "FLUX-ENV": "env",
-    "FLUX-POSE": "pose", "FLUX-BRIGHT": "bright", "RESIZE": "resize",
-}
-
-
-def _families(workflow: dict[str, Any]) -> list[str]:
+def _families(workflow: dict[str, Any], bricks: BrickTables) -> list[str]:
     found: list[str] = []
     for s in steps_of(workflow):
-        family = EDIT_FAMILIES.get(s.model)
+        family = bricks.families.get(s.model)
         if family and (not found or found[-1] != family):
             found.append(family)
     return found
 
 
-def well_formed(workflow: dict[str, Any], has_mask: bool) -> list[str]:
+def well_formed(workflow: dict[str, Any], has_mask: bool, registry: Registry | BrickTables | None = None) -> list[str]:
     """Light structural check (known bricks and ports, required inputs, refs to earlier steps and
     declared outputs, a result): what the planner guarantees of its own output, and what a previous
-    plan must pass to be reused. bricks.checker does the full check."""
+    plan must pass to be reused. bricks.checker does the full check. Bricks are `registry`'s (the
+    built-in catalog when None)."""
+    bricks = brick_tables(registry)
     problems: list[str] = []
-    produced: set[tuple[int | None, str]] = {(None, "image")} | ({(None, "mask")} if has_mask else set())
-    optional = {"ADD-PRED": {"mask"}, "CMI-PRED": {"left_ratio", "right_ratio", "top_ratio", "bottom_ratio"},
-                "INVERSE": set(BRICK_INPUTS["INVERSE"]), "COMPOSE": set(BRICK_INPUTS["COMPOSE"]),
-                "RESIZE": {"mask", "image"}, "FLUX-FILL": {"preimage"}, "FLUX-STYLE": {"mask"}}
+    produced: set[Ref] = {Ref(None, "image")} | ({Ref(None, "mask")} if has_mask else set())
     for entry in workflow.get("pipeline") or ():
         if not isinstance(entry, dict) or "model" not in entry:
             continue
         number, model, inputs = entry.get("step"), entry.get("model"), entry.get("input") or {}
-        if model not in BRICK_INPUTS or not isinstance(number, int) or not isinstance(inputs, dict):
+        if model not in bricks or not isinstance(number, int) or not isinstance(inputs, dict):
             problems.append(f"step {number}: unknown brick {model!r}, bad step number or bad inputs")
             continue
+        names, optional = bricks.inputs[model], bricks.optional_inputs[model]
         for name, value in inputs.items():
-            if name not in BRICK_INPUTS[model]:
+            if name not in names:
                 problems.append(f"step {number}: {model} has no input {name!r}")
-            r = ref_of(value)
+            r = Ref.parse(value)
             if r is not None and r not in produced:
                 problems.append(f"step {number}: {value} is not an earlier output")
-            if value is None and name not in optional.get(model, ()):
+            if value is None and name not in optional:
                 problems.append(f"step {number}: required input {name!r} is null")
-        for name in BRICK_INPUTS[model]:
-            if name not in inputs and name not in optional.get(model, ()):
+        for name in names:
+            if name not in inputs and name not in optional:
                 problems.append(f"step {number}: missing input {name!r}")
         outputs = entry.get("output") if isinstance(entry.get("output"), dict) else {}
-        produced |= {(number, name) for name, _ in BRICK_OUTPUTS[model] if not (name in outputs and outputs[name] is None)}
+        produced |= {Ref(number, name) for name, _ in bricks.outputs[model]
+                     if not (name in outputs and outputs[name] is None)}
     results = result_refs(workflow)
     if not results:
         problems.append("the result names nothing")
@@ -588,16 +576,20 @@ def _same_step(old: dict[str, Any], new: dict[str, Any], mapping: dict[int, int]
     for k, v in new["input"].items():
         if v is None:
             continue
-        r = ref_of(v)
-        new_inputs[k] = ref(mapping[r[0]], r[1]) if r is not None and r[0] is not None else v
+        r = Ref.parse(v)
+        new_inputs[k] = step_ref(mapping[r.step], r.key) if r is not None and r.step is not None else v
     return old_inputs == new_inputs
 
 
 def _renumber(workflow: dict[str, Any], mapping: dict[int, int]) -> dict[str, Any]:
+    """The planner's own workflow (every value a reference, a literal or null; the result a list of
+    references) with its step numbers mapped."""
+    def moved(r: Ref) -> Ref:
+        return r if r.step is None else Ref(mapping.get(r.step, r.step), r.key)
+
     def fix(value: Any) -> Any:
-        if isinstance(value, str):
-            return re.sub(r"step(\d+)\[", lambda m: f"step{mapping.get(int(m.group(1)), int(m.group(1)))}[", value)
-        return value
+        r = Ref.parse(value)
+        return value if r is None else str(moved(r))
 
     pipeline = []
     for entry in workflow["pipeline"]:
@@ -606,12 +598,13 @@ def _renumber(workflow: dict[str, Any], mapping: dict[int, int]) -> dict[str, An
                      "input": {k: fix(v) for k, v in entry["input"].items()},
                      "output": {k: fix(v) for k, v in entry["output"].items()}}
         else:
-            entry = {"result": fix(entry["result"])}
+            entry = {"result": "[" + ", ".join(str(moved(r)) for r in Ref.find_all(entry["result"])) + "]"}
         pipeline.append(entry)
     return {"process": workflow["process"], "pipeline": pipeline}
 
 
-def _reuse_previous(previous: dict[str, Any], fresh: dict[str, Any], policy: _Policy) -> tuple[dict[str, Any], str]:
+def _reuse_previous(previous: dict[str, Any], fresh: dict[str, Any], policy: _Policy,
+                    bricks: BrickTables) -> tuple[dict[str, Any], str]:
     """Keep what the previous plan got right, so the executor's cache recomputes only what changed.
 
     - If the previous plan is well formed, breaks none of the constraints and does the same kinds of
@@ -620,9 +613,9 @@ def _reuse_previous(previous: dict[str, Any], fresh: dict[str, Any], policy: _Po
       brick, same inputs) renumbered as they were there, and the rest numbered after them.
     """
     try:
-        usable = not well_formed(previous, policy.has_mask) and \
+        usable = not well_formed(previous, policy.has_mask, bricks) and \
             not any(c.violations(previous) for c in policy.constraints) and \
-            _families(previous) == _families(fresh)
+            _families(previous, bricks) == _families(fresh, bricks)
     except (KeyError, TypeError, AttributeError):
         usable = False
     if usable:
@@ -649,14 +642,16 @@ def _reuse_previous(previous: dict[str, Any], fresh: dict[str, Any], policy: _Po
 
 # -- the planner ---------------------------------------------------------------------------------------
 def plan_rules(instruction: str, *, has_mask: bool = False, constraints: Sequence[Any] = (),
-               previous: dict[str, Any] | None = None) -> RulesPlan:
-    """Plan `instruction` as a workflow dict (reference format), or raise PlanRefused with the reason."""
+               previous: dict[str, Any] | None = None, registry: Registry | BrickTables | None = None) -> RulesPlan:
+    """Plan `instruction` as a workflow dict (reference format), or raise PlanRefused with the reason.
+    The plan uses `registry`'s bricks (the built-in catalog's when None)."""
+    bricks = brick_tables(registry)
     try:
         edits, notes = parse_instruction(instruction, has_mask)
     except TextRefused as exc:
         raise PlanRefused(exc.reason) from None
     policy = _policy(constraints, has_mask)
-    g = _Graph()
+    g = _Graph(bricks)
     image = INIT_IMAGE
     results: list[str] = []
     lines: list[str] = []
@@ -672,7 +667,7 @@ def plan_rules(instruction: str, *, has_mask: bool = False, constraints: Sequenc
         raise PlanRefused(f"this instruction cannot be planned to honour the feedback: {missing[0]}")
     reasoning = _reasoning(edits, lines, notes, policy)
     if previous is not None:
-        reused, reuse_note = _reuse_previous(previous, workflow, policy)
+        reused, reuse_note = _reuse_previous(previous, workflow, policy, bricks)
         if reused == previous and reused != workflow:  # its own steps, not the lines above, describe it
             honoured = " ".join(c.describe() for c in policy.constraints)
             reasoning = f"{reuse_note} Feedback honoured: {honoured}" if honoured else reuse_note

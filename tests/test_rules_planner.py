@@ -19,7 +19,8 @@ from hypothesis import strategies as st
 from lego_edit.bricks.checker import check
 from lego_edit.bricks.workflow import Workflow, parse_workflow
 from lego_edit.builder.feedback import ForbidBrick, ForbidOrder, KeepRegion, RequireBrick, parse_feedback
-from lego_edit.builder.rules import BRICK_INPUTS, BRICK_OUTPUTS, PlanRefused, RulesPlan, plan_rules, well_formed
+from lego_edit.builder.rules import PlanRefused, RulesPlan, plan_rules, well_formed
+from lego_edit.builder.tables import brick_tables
 
 from bench.bench_rules import MIN_RIGHT_KIND, MIN_VALID_OR_REFUSED, evaluate, load_benchmark, right_kind, summary
 from tests.conftest import REFERENCE_WORKFLOWS
@@ -61,25 +62,33 @@ def out(s: dict, key: str = "image") -> str:
     return f"step{s['step']}[{key}]"
 
 
-# -- the planner's mirror of the catalog ----------------------------------------------------------------
-def test_port_table_mirrors_the_catalog(registry):
-    for name, inputs in BRICK_INPUTS.items():
-        brick = registry.get(name)
-        assert brick is not None, name
-        assert inputs == tuple(p.name for p in brick.inputs), name
-        assert BRICK_OUTPUTS[name] == tuple((p.name, p.optional) for p in brick.outputs), name
+# -- what the planner knows of the bricks comes from the catalog ------------------------------------------
+def test_the_planner_tables_are_the_catalog(registry):
+    tables = brick_tables()
+    assert tables is brick_tables()  # derived once
+    assert tables.names == tuple(registry.names())
+    for brick in registry:
+        assert tables.inputs[brick.name] == tuple(p.name for p in brick.inputs), brick.name
+        assert tables.outputs[brick.name] == tuple((p.name, p.optional) for p in brick.outputs), brick.name
+        assert tables.optional_inputs[brick.name] == {p.name for p in brick.inputs if p.optional}, brick.name
+        assert tables.roles[brick.name] == str(brick.role) and tables.families.get(brick.name) == brick.family
+    assert brick_tables(registry).inputs == tables.inputs
 
 
 def test_planner_modules_import_nothing_heavy():
-    """rules, rules_text and feedback load without numpy/cv2/torch (the package __init__ is bypassed: it
-    wires the whole Builder, which is not this module's business)."""
+    """rules, rules_text and feedback, planning with the built-in catalog, load no numpy/cv2/torch and no
+    brick backend (the package __init__ is bypassed: it wires the whole Builder, which is not this module's
+    business)."""
     code = (
         "import sys, types\n"
         f"import lego_edit\n"
         f"pkg = types.ModuleType('lego_edit.builder'); pkg.__path__ = [{str(ROOT / 'builder')!r}]; sys.modules['lego_edit.builder'] = pkg\n"
+        "from lego_edit.builder.feedback import parse_feedback\n"
         "from lego_edit.builder.rules import plan_rules\n"
-        "plan_rules('remove the dog and make the sky orange')\n"
-        "heavy = [m for m in ('numpy', 'cv2', 'torch', 'lego_edit.bricks') if m in sys.modules]\n"
+        "plan_rules('remove the dog and make the sky orange', constraints=parse_feedback('keep the car unchanged, do not use SOS'))\n"
+        "assert 'lego_edit.bricks.builtin.catalog' in sys.modules  # the tables come from the catalog\n"
+        "heavy = [m for m in ('numpy', 'cv2', 'torch') if m in sys.modules]\n"
+        "heavy += [m for m in sys.modules if m.startswith(('lego_edit.bricks.models', 'lego_edit.bricks.executor'))]\n"
         "assert not heavy, heavy\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT)
