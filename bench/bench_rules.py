@@ -30,7 +30,7 @@ from bench._table import print_table, verdict  # noqa: E402
 BENCHMARK = Path(__file__).resolve().parents[1] / "tests" / "data" / "benchmarks" / "imgedit_basic_edit.json"
 EDIT_TYPES = ("add", "remove", "replace", "adjust", "style", "background", "extract", "action", "compose")
 
-# Budgets (the floors; the planner aims well above them).
+# Budgets: the floors the planner must not fall below (it aims well above them).
 MIN_VALID_OR_REFUSED = 0.90
 MIN_RIGHT_KIND = 0.70
 MAX_MEDIAN_MS = 5.0

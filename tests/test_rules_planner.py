@@ -17,6 +17,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from lego_edit.bricks.checker import check
+from lego_edit.bricks.refs import step_ref
 from lego_edit.bricks.workflow import Workflow, parse_workflow
 from lego_edit.builder.feedback import ForbidBrick, ForbidOrder, KeepRegion, RequireBrick, parse_feedback
 from lego_edit.builder.rules import PlanRefused, RulesPlan, plan_rules, well_formed
@@ -59,7 +60,7 @@ def result(workflow: dict) -> str:
 
 
 def out(s: dict, key: str = "image") -> str:
-    return f"step{s['step']}[{key}]"
+    return step_ref(s["step"], key)
 
 
 # -- what the planner knows of the bricks comes from the catalog ------------------------------------------
