@@ -1,4 +1,4 @@
-"""`python -m daemon ...` is `lego-edit ...` (the tray starts the daemon this way)."""
+"""`python -m lego_edit.daemon ...` is `lego-edit ...` (the tray and autostart start the daemon this way)."""
 
 import sys
 

@@ -1,22 +1,28 @@
 """config.toml: where things are and what the daemon allows. Read once at start; bad values are refused.
 
-Paths come from platformdirs (XDG variables on Linux), so a test or a second user can point the
-daemon at other folders without touching the real ones.
+The one reader of config.toml for every `lego-edit` command: `--config FILE`, else
+$LEGO_EDIT_CONFIG, else the file in platformdirs' config folder (XDG variables on Linux), so a
+test or a second user can point every command at other folders without touching the real ones.
+Clients find the daemon through `client_endpoint`, which is the plugins' own resolver
+(plugins/client/settings.py), so a bind address such as tcp://0.0.0.0:P is reached the same way
+by the tray, `lego-edit status/stop`, doctor, Krita and GIMP.
 """
 
 from __future__ import annotations
 
 import os
 import sys
-from dataclasses import dataclass, field, fields
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from lego_edit.daemon.protocol import Limits
+from lego_edit.daemon.service.protocol import Limits
+from lego_edit.plugins.client.lego_client import DEFAULT_ENDPOINT, ENDPOINT_ENV
+from lego_edit.plugins.client.settings import CONFIG_ENV, resolve_endpoint
 
 APP = "lego-edit"
-DEFAULT_ENDPOINT = "tcp://127.0.0.1:5588"
-ENDPOINT_ENV = "LEGO_EDIT_ENDPOINT"
+__all__ = ["APP", "CONFIG_ENV", "DEFAULT_ENDPOINT", "ENDPOINT_ENV", "Config", "ConfigError", "client_endpoint",
+           "config_file", "default_config_path", "load"]
 
 
 class ConfigError(ValueError):
@@ -29,12 +35,6 @@ def config_dir() -> Path:
     return Path(user_config_dir(APP, appauthor=False))
 
 
-def state_dir() -> Path:
-    from platformdirs import user_state_dir
-
-    return Path(user_state_dir(APP, appauthor=False))
-
-
 def log_dir() -> Path:
     from platformdirs import user_log_dir
 
@@ -43,6 +43,17 @@ def log_dir() -> Path:
 
 def default_config_path() -> Path:
     return config_dir() / "config.toml"
+
+
+def config_file(explicit: str | Path | None = None) -> tuple[Path, bool]:
+    """(the config.toml to read, whether the user named it): `--config`, else $LEGO_EDIT_CONFIG, else
+    the default. A named file must exist; the default one may be missing (the defaults apply)."""
+    if explicit:
+        return Path(explicit).expanduser(), True
+    chosen = os.environ.get(CONFIG_ENV, "").strip()
+    if chosen:
+        return Path(chosen).expanduser(), True
+    return default_config_path(), False
 
 
 @dataclass
@@ -102,6 +113,11 @@ class Config:
         """The folder of config.toml: keys live beside it."""
         return self.path.parent if self.path is not None else config_dir()
 
+    def as_mapping(self) -> dict[str, Any]:
+        """The settings as config.toml's tables, the shape the plugins' settings functions read."""
+        return {"daemon": asdict(self.daemon), "limits": asdict(self.limits), "builder": asdict(self.builder),
+                "executor": asdict(self.executor), "models": dict(self.models)}
+
     @property
     def keys_dir(self) -> Path:
         return self.dir / "keys"
@@ -110,13 +126,18 @@ class Config:
     def log_path(self) -> Path:
         return Path(self.daemon.log_file).expanduser() if self.daemon.log_file else log_dir() / "daemon.log"
 
+    def configure_models(self):
+        """Set the process-wide model manager from [models]: the catalog's availability reads it."""
+        from lego_edit.bricks.models import configure
+
+        return configure(self.models)
+
     def make_executor(self, registry: Any):
         """The Executor this configuration describes: cache size, workers, preferred backends, models."""
         from lego_edit.bricks.cache import StepCache
         from lego_edit.bricks.executor import Executor
-        from lego_edit.bricks.models import configure
 
-        manager = configure(self.models)  # the process-wide model manager: the catalog reads it too
+        manager = self.configure_models()
         ex = self.executor
         return Executor(registry, cache=StepCache(max(ex.cache_mb, 0) << 20), max_workers=ex.max_workers,
                         backend_prefs=ex.backends, models=manager, device=manager.settings.device)
@@ -161,13 +182,13 @@ def _coerce(path: Path, where: str, default: Any, value: Any) -> Any:
     return value
 
 
-def load(path: str | Path | None = None) -> Config:
-    """The config at `path` (must exist), else the default file if it exists, else the defaults."""
-    explicit = path is not None
-    path = Path(path).expanduser() if explicit else default_config_path()
+def load(path: str | Path | None = None, *, may_be_missing: bool = False) -> Config:
+    """The config at `path`, else at $LEGO_EDIT_CONFIG (either must exist unless `may_be_missing`:
+    `config --init` is about to write it), else the default file if it exists, else the defaults."""
+    path, explicit = config_file(path)
     cfg = Config(path=path.resolve() if explicit else path)
     if not path.exists():
-        if explicit:
+        if explicit and not may_be_missing:
             raise ConfigError(f"{path}: no such file")
         return cfg
     data = _read_toml(path)
@@ -205,12 +226,10 @@ def _validate(cfg: Config, path: Path) -> None:
         raise ConfigError(f"{path}: [limits] values must be positive (max_header_bytes at least 256)")
 
 
-def client_endpoint(cfg: Config | None = None) -> str:
-    """Where a local client (status, stop, tray) finds the daemon: env, else config, else the default."""
-    env = os.environ.get(ENDPOINT_ENV)
-    if env:
-        return env
-    return cfg.daemon.endpoint if cfg is not None else DEFAULT_ENDPOINT
+def client_endpoint(cfg: Config | None = None, argument: str | None = None) -> str:
+    """Where this machine's tools (status, stop, tray, doctor) reach the daemon: `argument`, else
+    $LEGO_EDIT_ENDPOINT, else the config's endpoint, else the default; made connectable."""
+    return resolve_endpoint(argument, config=cfg.as_mapping() if cfg is not None else {})
 
 
 EXAMPLE = f"""\

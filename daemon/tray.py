@@ -72,7 +72,7 @@ class DaemonControl:
         self.process: subprocess.Popen | None = None
 
     def status(self) -> dict[str, Any] | None:
-        from lego_edit.daemon.commands import query_status
+        from lego_edit.daemon.control import query_status
 
         return query_status(self.cfg, self.endpoint, self.status_timeout)
 
@@ -95,7 +95,7 @@ class DaemonControl:
                 self.process.kill()
                 self.process.wait()
             return
-        from lego_edit.daemon.commands import stop_daemon
+        from lego_edit.daemon.control import stop_daemon
 
         stop_daemon(self.cfg, self.endpoint, timeout)
 

@@ -1,5 +1,5 @@
 """Deploys the Krita and GIMP 3 plugins, vendors pyzmq where a host lacks it, sets up autostart, and
-diagnoses an installation (`lego-edit install | uninstall | doctor`, registered by daemon/install_cli.py).
+diagnoses an installation (`lego-edit install | uninstall | doctor`, registered by daemon/cli/install.py).
 
 The plugins are read as data from the `plugins` folder shipped beside this package; nothing here
 imports them, nor the daemon.

@@ -1,7 +1,7 @@
 """`lego-edit doctor`: one line per check, OK / WARN / FAIL, each problem with the command that fixes it.
 
 The checks that need the daemon's config, its socket or the model list live in
-daemon/install_cli.py and are passed in as callables: this package does not import the daemon.
+daemon/cli/install.py and are passed in as named callables: this package does not import the daemon.
 torch is imported only here, only when installed, and only when the GPU check runs.
 """
 
@@ -37,15 +37,27 @@ class Check:
 CheckFn = Callable[[], "Check | list[Check]"]
 
 
+MODEL_PACKAGES = {"torch", "diffusers", "transformers", "accelerate", "safetensors", "huggingface_hub", "peft"}
+
+
+def check_name(fn: CheckFn) -> str:
+    """What a check is called in the report: its function's name without `check_` (`check_torch` -> torch)."""
+    return getattr(fn, "__name__", "check").removeprefix("check_").replace("_", " ")
+
+
 def run_checks(checks: Iterable[CheckFn], out: Callable[[str], None] = print) -> int:
     """Run and print each check as it finishes; 1 when any FAILed, else 0."""
     failed = False
     for fn in checks:
         try:
             result = fn()
+        except ImportError as exc:  # an optional package the check needs: what to install, not a failure
+            package = (exc.name or "").split(".")[0]
+            extra = "models" if package in MODEL_PACKAGES else ""
+            result = Check(check_name(fn), WARN, f"cannot check: {package or exc} is not installed",
+                           f"pip install 'lego-edit[{extra}]'" if extra else f"pip install {package or 'lego-edit'}")
         except Exception as exc:  # a broken check is reported, the others still run
-            name = getattr(fn, "__name__", "check").removeprefix("check_").replace("_", " ")
-            result = Check(name, FAIL, f"the check itself failed: {type(exc).__name__}: {exc}",
+            result = Check(check_name(fn), FAIL, f"the check itself failed: {type(exc).__name__}: {exc}",
                            "report this with the output of lego-edit doctor")
         for check in result if isinstance(result, list) else [result]:
             failed = failed or check.status == FAIL

@@ -76,7 +76,7 @@ def make_server(cfg: Config | None = None, **kwargs: Any) -> Any:
     the process-wide model manager under the other tests (the `serve` command does)."""
     from lego_edit.bricks import default_registry
     from lego_edit.bricks.executor import Executor
-    from lego_edit.daemon.server import Server
+    from lego_edit.daemon.service.server import Server
 
     kwargs.setdefault("registry", default_registry())
     kwargs.setdefault("executor", Executor(kwargs["registry"]))

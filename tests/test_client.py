@@ -197,8 +197,8 @@ def test_reconnects_after_the_daemon_dies_and_comes_back(tmp_path):
     endpoint = f"tcp://127.0.0.1:{port}"
     env = dict(os.environ, XDG_CONFIG_HOME=str(tmp_path / "c"), XDG_STATE_HOME=str(tmp_path / "s"))
     script = textwrap.dedent(f"""
-        from lego_edit.daemon.commands import serve_until_signalled
-        from lego_edit.daemon.server import Server
+        from lego_edit.daemon.cli.serve import serve_until_signalled
+        from lego_edit.daemon.service.server import Server
         from tests.daemon_util import config, registry_with_slow
         server = Server(config(), registry=registry_with_slow())
         server.bind({endpoint!r})

@@ -91,8 +91,8 @@ def test_serve_is_ready_fast_without_heavy_imports_and_stops_on_status_stop(env,
 def test_sigterm_cancels_running_and_queued_jobs_and_tells_the_clients(env):
     script = textwrap.dedent("""
         import sys
-        from lego_edit.daemon.commands import serve_until_signalled
-        from lego_edit.daemon.server import Server
+        from lego_edit.daemon.cli.serve import serve_until_signalled
+        from lego_edit.daemon.service.server import Server
         from tests.daemon_util import config, registry_with_slow
         server = Server(config(), registry=registry_with_slow())
         print(server.bind("tcp://127.0.0.1:0"), flush=True)
@@ -184,7 +184,7 @@ def test_config_command_and_bad_config_files(env, tmp_path):
 
 def test_config_file_values_reach_the_daemon(tmp_path):
     from lego_edit.daemon.config import load
-    from lego_edit.daemon.server import Server
+    from lego_edit.daemon.service.server import Server
 
     path = tmp_path / "config.toml"
     path.write_text(textwrap.dedent("""

@@ -14,8 +14,8 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from lego_edit.daemon import pixels
-from lego_edit.daemon.protocol import (
+from lego_edit.daemon.service import pixels
+from lego_edit.daemon.service.protocol import (
     CHANNELS,
     ERROR_CODES,
     Limits,

@@ -243,8 +243,8 @@ def test_clients_are_served_round_robin():
 
 def test_scheduler_takes_turns_between_clients():
     """One worker: a client's jobs run one at a time, and a newcomer goes before the client just served."""
-    from lego_edit.daemon.jobs import Job, QueueFull, Scheduler
-    from lego_edit.daemon.protocol import Request
+    from lego_edit.daemon.service.jobs import Job, QueueFull, Scheduler
+    from lego_edit.daemon.service.protocol import Request
 
     def job(client, k):
         return Job(client, Request(id=k, type="run", header={}))

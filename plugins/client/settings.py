@@ -3,13 +3,14 @@
 One copy for both host plugins and the daemon's own tools (daemon/keys.py takes `is_local` from
 here). Standard library only, Python 3.10-3.13, no platformdirs:
 
-- `config_path()`: the daemon's config.toml, where daemon/config.py finds it through platformdirs
-  (`user_config_dir("lego-edit", appauthor=False)`);
+- `config_path()`: the daemon's config.toml: $LEGO_EDIT_CONFIG, else where daemon/config.py finds
+  it through platformdirs (`user_config_dir("lego-edit", appauthor=False)`);
 - `read_config()`: that file as a dict ({} when it is missing, unreadable, or the Python has no
   tomllib, i.e. 3.10);
 - `resolve_endpoint(argument)`: the argument, else `configured_endpoint()`: $LEGO_EDIT_ENDPOINT,
-  else config.toml's `[daemon] endpoint` made connectable (tcp://0.0.0.0:P -> tcp://127.0.0.1:P),
-  else tcp://127.0.0.1:5588;
+  else config.toml's `[daemon] endpoint`, else tcp://127.0.0.1:5588; whichever it is, made
+  connectable (a bind address tcp://0.0.0.0:P -> tcp://127.0.0.1:P). The daemon's own tools
+  (status, stop, tray, doctor) resolve their endpoint here too, so the two never disagree;
 - `curve_keys(endpoint)`: the `CurveKeys` to connect with when the daemon requires CURVE, from the
   key pairs in <config dir>/keys/ that `lego-edit keys` writes (daemon/keys.py), else None.
 
@@ -29,6 +30,7 @@ from typing import Any
 from .lego_client import DEFAULT_ENDPOINT, ENDPOINT_ENV, CurveKeys
 
 CONFIG_APP = "lego-edit"  # the daemon's platformdirs app name
+CONFIG_ENV = "LEGO_EDIT_CONFIG"  # a config.toml to use instead of the one in the config folder
 SERVER_KEY = "server.key"  # the daemon's public certificate
 CLIENT_SECRET = "local-client.key_secret"  # this machine's client pair (on the daemon's allow-list)
 
@@ -74,13 +76,17 @@ def config_dir(environ: Environ | None = None, platform: str | None = None) -> s
 
 
 def config_path(environ: Environ | None = None, platform: str | None = None) -> str:
-    """Where the daemon keeps config.toml."""
+    """Where the daemon keeps config.toml: $LEGO_EDIT_CONFIG when set, else in its config folder."""
+    environ = os.environ if environ is None else environ
+    chosen = environ.get(CONFIG_ENV, "").strip()
+    if chosen:
+        return os.path.expanduser(chosen)
     return os.path.join(config_dir(environ, platform), "config.toml")
 
 
 def keys_dir(environ: Environ | None = None, platform: str | None = None) -> str:
     """The daemon's CURVE key folder, beside config.toml."""
-    return os.path.join(config_dir(environ, platform), "keys")
+    return os.path.join(os.path.dirname(config_path(environ, platform)), "keys")
 
 
 def read_config(environ: Environ | None = None, platform: str | None = None) -> dict[str, Any]:
@@ -123,7 +129,7 @@ def configured_endpoint(environ: Environ | None = None, platform: str | None = N
     environ = os.environ if environ is None else environ
     value = environ.get(ENDPOINT_ENV, "").strip()
     if value:
-        return value
+        return connectable(value)
     config = read_config(environ, platform) if config is None else config
     endpoint = _config_endpoint(config)
     return connectable(endpoint) if endpoint else DEFAULT_ENDPOINT
@@ -131,9 +137,11 @@ def configured_endpoint(environ: Environ | None = None, platform: str | None = N
 
 def resolve_endpoint(argument: str | None, environ: Environ | None = None, platform: str | None = None,
                      config: Mapping[str, Any] | None = None) -> str:
-    """`argument` (a host's endpoint field or parameter) when not blank, else `configured_endpoint()`."""
+    """Where a client connects: `argument` (a host's endpoint field, a --endpoint option) when not
+    blank, else `configured_endpoint()`; a bind address is made connectable, since a client that
+    copies the daemon's `tcp://0.0.0.0:P` means the daemon on this machine."""
     argument = (argument or "").strip()
-    return argument if argument else configured_endpoint(environ, platform, config)
+    return connectable(argument) if argument else configured_endpoint(environ, platform, config)
 
 
 def is_local(endpoint: str) -> bool:

@@ -1,34 +1,33 @@
-"""The `lego-edit` command line. Heavy modules are imported inside each command, never at start."""
+"""`lego-edit run | validate | bricks | plan | edit | sample`: editing on this machine, no daemon involved.
+
+Each command imports the bricks and the Builder when it runs, never at import, so the parser stays
+light for the commands that only talk to the daemon.
+"""
 
 from __future__ import annotations
 
 import argparse
 import json
-import logging
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from lego_edit.daemon.cli.common import add_config, load_config
+from lego_edit.daemon.cli.errors import CliError
 
-class CliError(Exception):
-    """A user-facing failure: printed as one line, exit status 1."""
 
-
-def _registry():
+def _registry(config=None):
+    """The brick registry, with the model manager set up from the config's [models] (availability reads it)."""
     from lego_edit.bricks import default_registry
 
+    if config is not None:
+        config.configure_models()
     return default_registry()
 
 
 def _config(args: argparse.Namespace):
-    """config.toml (`--config`, else the default file if there is one): the same settings `serve` uses."""
-    from lego_edit.daemon.config import ConfigError, load
-
-    try:
-        return load(getattr(args, "config", None))
-    except ConfigError as exc:
-        raise CliError(str(exc)) from None
+    return load_config(args)
 
 
 def _read_workflow(path: str):
@@ -89,7 +88,7 @@ def _execute(config, workflow, inputs: dict[str, Any], *, quiet: bool = False):
     from lego_edit.bricks.checker import InvalidWorkflow
     from lego_edit.bricks.executor import StepFailed
 
-    executor = config.make_executor(_registry())
+    executor = config.make_executor(_registry(config))
     progress = _Progress(len(workflow.steps), enabled=not quiet)
     try:
         return executor.run(workflow, inputs, on_event=progress)
@@ -112,7 +111,7 @@ def _write_outputs(result, workflow, out: str, intermediates: str | None) -> dic
     if not arrays:
         raise CliError("the workflow's result holds no image or mask to write")
     images = [item for item in arrays if item[1].ndim == 3]
-    main_ref, main_value = (images or arrays)[-1]
+    main_ref = (images or arrays)[-1][0]
     written = []
     for ref, value in arrays:
         path = out_path if ref == main_ref else out_path.with_name(f"{out_path.stem}.{_slug(ref)}.png")
@@ -169,8 +168,9 @@ def _report(summary: dict[str, Any], as_json: bool) -> None:
 def cmd_validate(args: argparse.Namespace) -> int:
     from lego_edit.bricks.checker import check
 
+    config = _config(args)
     workflow = _read_workflow(args.workflow)
-    report = check(workflow, _registry(), report_unavailable=True)
+    report = check(workflow, _registry(config), report_unavailable=True)
     if args.json:
         print(json.dumps({"ok": report.ok, "problems": [
             {"severity": p.severity, "step": p.step, "field": p.field, "message": p.message}
@@ -184,7 +184,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def cmd_bricks(args: argparse.Namespace) -> int:
-    catalog = _registry().catalog()
+    catalog = _registry(_config(args)).catalog()
     if args.json:
         print(json.dumps(catalog, indent=2, ensure_ascii=False))
         return 0
@@ -205,7 +205,7 @@ def _builder(config, name: str | None):
     settings = config.builder_config()
     if name:
         settings.backend = name
-    return Builder(_registry(), settings)
+    return Builder(_registry(config), settings)
 
 
 def _plan(builder, image, mask, instruction: str, feedback: Sequence[str]):
@@ -305,12 +305,7 @@ def cmd_sample(args: argparse.Namespace) -> int:
 
 # -- parser -------------------------------------------------------------------------------------
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="lego-edit", description="Instruction-based image editing with bricks.")
-    parser.add_argument("--debug", action="store_true", help="show tracebacks")
-    parser.add_argument("--log-level", default="WARNING", help="DEBUG, INFO, WARNING or ERROR")
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-
+def register(sub: Any) -> None:
     p = sub.add_parser("run", help="run a workflow file on an image")
     p.add_argument("workflow")
     p.add_argument("image")
@@ -318,16 +313,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--mask", help="a mask file (init[mask]); same size as the image")
     p.add_argument("--save-intermediates", metavar="DIR", help="write every intermediate image and mask here")
     p.add_argument("--json", action="store_true", help="print a JSON summary")
-    p.add_argument("--config", metavar="FILE", help="config.toml (default: the one `lego-edit config` shows)")
+    add_config(p)
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser("validate", help="check a workflow file; exit 0 only if it is valid as written")
     p.add_argument("workflow")
     p.add_argument("--json", action="store_true")
+    add_config(p)
     p.set_defaults(func=cmd_validate)
 
     p = sub.add_parser("bricks", help="list the bricks and their active backends")
     p.add_argument("--json", action="store_true")
+    add_config(p)
     p.set_defaults(func=cmd_bricks)
 
     builders = ("rules", "local", "openai")
@@ -339,7 +336,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--builder", choices=builders, help="builder backend (default: config, else rules)")
     p.add_argument("--batch", metavar="FILE.jsonl", help='lines {"id","image","instruction","mask"?,"feedback"?}')
     p.add_argument("--json", action="store_true")
-    p.add_argument("--config", metavar="FILE", help="config.toml (default: the one `lego-edit config` shows)")
+    add_config(p)
     p.set_defaults(func=cmd_plan)
 
     p = sub.add_parser("edit", help="plan an instruction and run it on an image")
@@ -352,48 +349,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--show-plan", action="store_true", help="print the reasoning and workflow to stderr")
     p.add_argument("--save-intermediates", metavar="DIR")
     p.add_argument("--json", action="store_true")
-    p.add_argument("--config", metavar="FILE", help="config.toml (default: the one `lego-edit config` shows)")
+    add_config(p)
     p.set_defaults(func=cmd_edit)
 
     p = sub.add_parser("sample", help="write a demo photo (needs scikit-image)")
     p.add_argument("output", nargs="?", default="sample.png")
     p.add_argument("--size", type=int, default=1024)
     p.set_defaults(func=cmd_sample)
-
-    from lego_edit.daemon import (  # light modules: their heavy imports sit in the commands
-        commands,
-        install_cli,
-        models_cli,
-    )
-
-    for module in (commands, models_cli, install_cli):
-        module.register(sub)
-    return parser
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    logging.basicConfig(level=getattr(logging, str(args.log_level).upper(), logging.WARNING),
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    try:
-        return args.func(args)
-    except CliError as exc:
-        if args.debug:
-            raise
-        print(f"lego-edit: error: {exc}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        print("lego-edit: interrupted", file=sys.stderr)
-        return 130
-    except Exception as exc:  # anything unexpected: one line, the traceback only with --debug
-        if args.debug:
-            raise
-        print(f"lego-edit: error: {type(exc).__name__}: {exc} (run with --debug for details)", file=sys.stderr)
-        return 1
-
-
-if __name__ == "__main__":  # `python -m daemon.cli`: run the importable module, so all share one CliError
-    from lego_edit.daemon.cli import main as _main
-
-    sys.exit(_main())

@@ -1,8 +1,8 @@
 """`lego-edit install | uninstall | doctor`: the command-line glue over the `installer` package.
 
-Importing this module costs only argparse (it is loaded by daemon.cli.build_parser); each command
-imports what it needs when it runs. The doctor's checks that need the daemon's config, its socket
-or the model list are here; the installer package never imports the daemon.
+Importing this module costs only argparse (the parser loads it); each command imports what it needs
+when it runs. The doctor's checks that need the daemon's config, its socket or the model list are
+here, so the installer package never imports the daemon.
 """
 
 from __future__ import annotations
@@ -12,7 +12,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from lego_edit.daemon.cli import CliError
+from lego_edit.daemon.cli.common import add_config, add_endpoint, client_endpoint, load_config
+from lego_edit.daemon.cli.errors import CliError
 
 HOSTS = ("krita", "gimp")
 
@@ -35,8 +36,8 @@ def register(sub: Any) -> None:
     p.set_defaults(func=cmd_uninstall)
 
     p = sub.add_parser("doctor", help="check this installation: one line per check, OK / WARN / FAIL with the fix")
-    p.add_argument("--config", metavar="FILE", help="config.toml (default: the platform's config folder)")
-    p.add_argument("--endpoint", metavar="E", help="the daemon's endpoint (default: from the config)")
+    add_config(p)
+    add_endpoint(p)
     p.add_argument("--skip-gpu", action="store_true", help="do not import torch to look for a GPU (faster)")
     p.add_argument("--timeout", type=float, default=1.0, help="seconds to wait for the daemon's answer")
     p.set_defaults(func=cmd_doctor)
@@ -173,55 +174,49 @@ def cmd_doctor(args: argparse.Namespace) -> int:
     env = Env()
     version = package_version()
     state: dict[str, Any] = {}
-    checks = [
-        doctor.check_python,
-        doctor.check_pyzmq,
-        lambda: doctor.check_torch(import_torch=not args.skip_gpu),
-        lambda: check_config(args, state),
-        lambda: check_models(state),
-        lambda: check_daemon(args, state, version),
-        lambda: check_endpoint_free(state),
-        lambda: doctor.check_plugins(env, version),
-        lambda: doctor.check_autostart(env),
-    ]
+
+    # Named functions, not lambdas: a check that breaks is reported under its name.
+    def check_torch():
+        return doctor.check_torch(import_torch=not args.skip_gpu)
+
+    def check_config_file():
+        return check_config(args, state)
+
+    def check_model_files():
+        return check_models(state)
+
+    def check_daemon_answers():
+        return check_daemon(args, state, version)
+
+    def check_endpoint():
+        return check_endpoint_free(state)
+
+    def check_plugins():
+        return doctor.check_plugins(env, version)
+
+    def check_autostart():
+        return doctor.check_autostart(env)
+
+    checks = [doctor.check_python, doctor.check_pyzmq, check_torch, check_config_file, check_model_files,
+              check_daemon_answers, check_endpoint, check_plugins, check_autostart]
     print(f"lego-edit {version} doctor")
     return doctor.run_checks(checks)
 
 
 def check_config(args: argparse.Namespace, state: dict[str, Any]):
-    from lego_edit.daemon.config import ConfigError, client_endpoint, default_config_path, load
     from lego_edit.installer.doctor import FAIL, OK, Check
 
     try:
-        cfg = load(args.config)
-    except ConfigError as exc:
-        state["endpoint"] = args.endpoint or client_endpoint(None)
+        cfg = load_config(args)
+    except CliError as exc:
+        state["endpoint"] = client_endpoint(args, None)
         return Check("config", FAIL, str(exc), "correct the file (lego-edit config --init shows every key with "
                      "its default), or move it away to use the defaults")
     state["config"] = cfg
-    state["endpoint"] = args.endpoint or client_endpoint(cfg)
-    path = cfg.path or default_config_path()
-    if path.exists():
-        return Check("config", OK, f"{path}")
-    return Check("config", OK, f"{path} (no file: the defaults are in use; lego-edit config --init writes one)")
-
-
-def _models_table(state: dict[str, Any]) -> dict[str, Any]:
-    """The raw [models] table of config.toml (what `lego-edit models` reads), {} when there is none."""
-    import sys
-
-    from lego_edit.daemon.config import default_config_path
-
-    cfg = state.get("config")
-    path = getattr(cfg, "path", None) or default_config_path()
-    if not path.is_file():
-        return {}
-    if sys.version_info >= (3, 11):
-        import tomllib
-    else:  # pragma: no cover - Python 3.10
-        import tomli as tomllib
-    table = tomllib.loads(path.read_text(encoding="utf-8")).get("models", {})
-    return table if isinstance(table, dict) else {}
+    state["endpoint"] = client_endpoint(args, cfg)
+    if cfg.path.exists():
+        return Check("config", OK, f"{cfg.path}")
+    return Check("config", OK, f"{cfg.path} (no file: the defaults are in use; lego-edit config --init writes one)")
 
 
 def check_models(state: dict[str, Any]):
@@ -233,13 +228,17 @@ def check_models(state: dict[str, Any]):
     if importlib.util.find_spec("lego_edit.bricks.models") is None:
         return Check("models", WARN, "the model backends are not installed: bricks use their offline backends",
                      fix_install)
+    if importlib.util.find_spec("huggingface_hub") is None:
+        return Check("models", WARN, "huggingface_hub is not installed: no model checkpoint can be found or "
+                     "downloaded, bricks use their offline backends", fix_install)
     try:
         from lego_edit.bricks.models.hub import status_rows
         from lego_edit.bricks.models.settings import ModelSettings, SettingsError
     except ImportError as exc:
         return Check("models", WARN, f"the model backends are not installed ({exc})", fix_install)
+    cfg = state.get("config")
     try:
-        settings = ModelSettings.from_mapping(_models_table(state))
+        settings = ModelSettings.from_mapping(cfg.models if cfg is not None else {})
     except (SettingsError, OSError, ValueError) as exc:
         return Check("models", FAIL, f"the [models] settings cannot be used: {exc}", "correct config.toml [models]")
     rows = status_rows(settings)
@@ -280,10 +279,10 @@ def _ping(endpoint: str, timeout: float, header: dict[str, Any]) -> dict[str, An
 
 
 def check_daemon(args: argparse.Namespace, state: dict[str, Any], version: str):
-    from lego_edit.daemon.protocol import VERSION
+    from lego_edit.daemon.service.protocol import VERSION
     from lego_edit.installer.doctor import FAIL, OK, WARN, Check
 
-    endpoint = state.get("endpoint") or args.endpoint
+    endpoint = state.get("endpoint") or client_endpoint(args, None)
     try:
         reply = _ping(endpoint, args.timeout, {"v": VERSION, "id": "doctor", "type": "ping"})
     except Exception as exc:  # zmq.ZMQError: a malformed endpoint

@@ -22,12 +22,23 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import zmq
-from lego_edit.daemon import protocol
 from lego_edit.daemon.config import Config
-from lego_edit.daemon.jobs import Job, QueueFull, Scheduler
 from lego_edit.daemon.keys import AllowList, allowed, is_local, load_pair
-from lego_edit.daemon.protocol import ProtocolError, Request, RequestId, encode_header, error_fields
-from lego_edit.daemon.runner import JobRunner, PlanStore
+from lego_edit.daemon.service import protocol
+from lego_edit.daemon.service.jobs import Job, QueueFull, Scheduler
+from lego_edit.daemon.service.plans import PlanStore
+from lego_edit.daemon.service.protocol import (
+    AckState,
+    CancelReason,
+    DaemonState,
+    EventKind,
+    ProtocolError,
+    Request,
+    RequestId,
+    encode_header,
+    error_fields,
+)
+from lego_edit.daemon.service.runner import JobRunner
 
 log = logging.getLogger("lego_edit.daemon")
 
@@ -207,7 +218,7 @@ class Server:
                 self._handle(client, [f.buffer for f in frames[1:]])
             except Exception:  # a bug in one request must not stop the service
                 log.exception("internal error handling a message")
-                self._reply(client, None, "error", error_fields("internal", "internal error; see the daemon log"))
+                self._reply(client, None, EventKind.ERROR, error_fields("internal", "internal error; see the daemon log"))
 
     def _handle(self, client: bytes, frames: list[memoryview]) -> None:
         state = self.clients.get(client)
@@ -221,7 +232,7 @@ class Server:
                 log.warning("dropped a message from client %s: %s", client.hex(), exc.message)
             else:
                 log.info("refused a request from %s: %s %s", client.hex(), exc.code, exc.message)
-                self._reply(client, exc.request_id, "error", error_fields(exc.code, exc.message, **exc.details))
+                self._reply(client, exc.request_id, EventKind.ERROR, error_fields(exc.code, exc.message, **exc.details))
             return
         log.debug("request %r %s from %s", request.id, request.type, client.hex())
         handler = getattr(self, f"_on_{request.type}", None)
@@ -234,11 +245,11 @@ class Server:
         offered = request.get("versions", [request.get("v", protocol.VERSION)])
         version = protocol.negotiate(offered)
         if version is None:
-            self._reply(client, request.id, "error", error_fields(
+            self._reply(client, request.id, EventKind.ERROR, error_fields(
                 "unsupported_version", f"this daemon speaks protocol version(s) {list(protocol.SUPPORTED_VERSIONS)}, "
                                        f"the client offered {offered}", supported=list(protocol.SUPPORTED_VERSIONS)))
             return
-        self._reply(client, request.id, "hello", {
+        self._reply(client, request.id, EventKind.HELLO, {
             "version": version, "versions": list(protocol.SUPPORTED_VERSIONS), "server": "lego-edit",
             "server_version": __version__, "heartbeat_s": self.config.daemon.heartbeat_timeout_s,
             "limits": {**self.limits.to_wire(), "max_queued_per_client": self.config.limits.max_queued_per_client},
@@ -247,19 +258,19 @@ class Server:
             "curve": self.curve, "instance": self.instance})
 
     def _on_ping(self, client: bytes, state: ClientState, request: Request) -> None:
-        self._reply(client, request.id, "pong", {"time": time.time(), "instance": self.instance})
+        self._reply(client, request.id, EventKind.PONG, {"time": time.time(), "instance": self.instance})
 
     def _on_status(self, client: bytes, state: ClientState, request: Request) -> None:
-        self._reply(client, request.id, "status", self.status())
+        self._reply(client, request.id, EventKind.STATUS, self.status())
 
     def _on_bricks(self, client: bytes, state: ClientState, request: Request) -> None:
         def catalog() -> None:  # availability probes may be slow: off the socket thread
             try:
                 fields = {"bricks": self.registry.catalog()}
-                kind = "bricks"
+                kind = EventKind.BRICKS
             except Exception as exc:
                 log.exception("catalog failed")
-                kind, fields = "error", error_fields("internal", f"the catalog failed: {exc}")
+                kind, fields = EventKind.ERROR, error_fields("internal", f"the catalog failed: {exc}")
             self._outbox.put((None, client, [encode_header(request.id, kind, fields)], True))
             self._wake()
 
@@ -269,34 +280,34 @@ class Server:
         target = request.get("target")
         job = state.jobs.get(target)
         if job is None:
-            found = "unknown"
+            found = AckState.UNKNOWN
         elif self.scheduler.remove(job):
-            found = "queued"
-            job.reason = "client"
+            found = AckState.QUEUED
+            job.reason = CancelReason.CLIENT
             del state.jobs[target]
-            self._reply(client, target, "cancelled", {"reason": "client"})
+            self._reply(client, target, EventKind.CANCELLED, {"reason": CancelReason.CLIENT})
         else:
-            found = "running"
-            job.cancel_with("client")
-        self._reply(client, request.id, "ack", {"target": target, "state": found})
+            found = AckState.RUNNING
+            job.cancel_with(CancelReason.CLIENT)
+        self._reply(client, request.id, EventKind.ACK, {"target": target, "state": found})
 
     def _submit(self, client: bytes, state: ClientState, request: Request) -> None:
         if self._stop_requested.is_set():
-            self._reply(client, request.id, "error", error_fields("busy", "the daemon is shutting down"))
+            self._reply(client, request.id, EventKind.ERROR, error_fields("busy", "the daemon is shutting down"))
             return
         if request.id in state.jobs:
-            self._reply(client, request.id, "error", error_fields(
+            self._reply(client, request.id, EventKind.ERROR, error_fields(
                 "bad_request", f"id {request.id!r} is already in use by one of your unfinished requests"))
             return
         job = Job(client, request)
         try:
             ahead = self.scheduler.submit(job)
         except QueueFull as exc:
-            self._reply(client, request.id, "error", error_fields("busy", str(exc)))
+            self._reply(client, request.id, EventKind.ERROR, error_fields("busy", str(exc)))
             return
         state.jobs[request.id] = job
         counts = self.scheduler.counts()
-        self._reply(client, request.id, "accepted", {"position": ahead, "queued": counts["queued"],
+        self._reply(client, request.id, EventKind.ACCEPTED, {"position": ahead, "queued": counts["queued"],
                                                      "running": counts["running"]})
 
     # -- replies --------------------------------------------------------------------------------
@@ -344,7 +355,7 @@ class Server:
                 continue
             self.scheduler.drop_client(client)
             for job in state.jobs.values():
-                job.cancel_with("vanished")
+                job.cancel_with(CancelReason.VANISHED)
             if state.jobs:
                 log.info("client %s silent for %.1f s: cancelled %d job(s)", client.hex(), now - state.last_seen,
                          len(state.jobs))
@@ -354,19 +365,19 @@ class Server:
     def _begin_shutdown(self) -> None:
         queued, running = self.scheduler.drain()
         for job in queued:
-            job.cancel_with("shutdown")
+            job.cancel_with(CancelReason.SHUTDOWN)
             state = self.clients.get(job.client)
             if state is not None and state.jobs.pop(job.id, None) is job:
-                self._reply(job.client, job.id, "cancelled", {"reason": "shutdown"})
+                self._reply(job.client, job.id, EventKind.CANCELLED, {"reason": CancelReason.SHUTDOWN})
         for job in running:
-            job.cancel_with("shutdown")
+            job.cancel_with(CancelReason.SHUTDOWN)
         log.info("shutting down: %d queued and %d running job(s) cancelled", len(queued), len(running))
 
     def _finish_shutdown(self) -> None:
         self._flush()
         for client, state in self.clients.items():  # bricks that ignored the cancel: tell their clients anyway
             for job in list(state.jobs.values()):
-                self._reply(client, job.id, "cancelled", {"reason": "shutdown"})
+                self._reply(client, job.id, EventKind.CANCELLED, {"reason": CancelReason.SHUTDOWN})
             state.jobs.clear()
         self.scheduler.close()
         self._control.shutdown(wait=False, cancel_futures=True)
@@ -398,7 +409,7 @@ class Server:
         counts = self.scheduler.counts()
         cache = getattr(self.executor, "cache", None)
         return {
-            "state": "busy" if counts["running"] or counts["queued"] else "idle",
+            "state": DaemonState.BUSY if counts["running"] or counts["queued"] else DaemonState.IDLE,
             "jobs": counts, "clients": len(self.clients), "pid": os.getpid(), "endpoint": self.endpoint,
             "server_version": __version__, "instance": self.instance, "uptime_s": round(time.time() - self.started, 3),
             "builder": getattr(getattr(self.builder, "config", None), "backend", None),

@@ -13,7 +13,15 @@ from collections import OrderedDict, deque
 from dataclasses import dataclass, field
 from typing import Any
 
-from lego_edit.daemon.protocol import Request, RequestId
+from lego_edit.daemon.service.protocol import CancelReason, Request, RequestId, WireName
+
+
+class JobState(WireName):
+    """Where a job is: waiting in its client's queue, on a worker, or finished (any way)."""
+
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
 
 
 @dataclass(eq=False)
@@ -21,8 +29,8 @@ class Job:
     client: bytes
     request: Request
     cancel: threading.Event = field(default_factory=threading.Event)
-    state: str = "queued"  # queued | running | done
-    reason: str = ""  # why it was cancelled: "client", "vanished", "shutdown"
+    state: JobState = JobState.QUEUED
+    reason: CancelReason | str = ""  # why it was cancelled; "" while it is not
 
     @property
     def id(self) -> RequestId:
@@ -32,7 +40,7 @@ class Job:
     def kind(self) -> str:
         return self.request.type
 
-    def cancel_with(self, reason: str) -> None:
+    def cancel_with(self, reason: CancelReason) -> None:
         if not self.reason:
             self.reason = reason
         self.cancel.set()
@@ -92,13 +100,13 @@ class Scheduler:
             del self._queues[client]
         self._tick += 1
         self._served[client] = self._tick
-        job.state = "running"
+        job.state = JobState.RUNNING
         self._running[client] = job
         return job
 
     def done(self, job: Job) -> None:
         with self._cond:
-            job.state = "done"
+            job.state = JobState.DONE
             if self._running.get(job.client) is job:
                 del self._running[job.client]
             if job.client not in self._queues and job.client not in self._running:
@@ -114,7 +122,7 @@ class Scheduler:
             queue.remove(job)
             if not queue:
                 del self._queues[job.client]
-            job.state = "done"
+            job.state = JobState.DONE
             return True
 
     def drop_client(self, client: bytes) -> tuple[list[Job], Job | None]:
@@ -122,7 +130,7 @@ class Scheduler:
         with self._cond:
             queued = list(self._queues.pop(client, ()))
             for job in queued:
-                job.state = "done"
+                job.state = JobState.DONE
             return queued, self._running.get(client)
 
     def drain(self) -> tuple[list[Job], list[Job]]:
@@ -131,7 +139,7 @@ class Scheduler:
             queued = [job for queue in self._queues.values() for job in queue]
             self._queues.clear()
             for job in queued:
-                job.state = "done"
+                job.state = JobState.DONE
             return queued, list(self._running.values())
 
     def counts(self) -> dict[str, Any]:

@@ -1,54 +1,30 @@
 """`lego-edit models list | pull | verify | remove`: the model checkpoints on this machine.
 
-Settings come from the `[models]` table of the daemon's config.toml (platformdirs' config folder,
-or --config FILE), so `paths` and `cache_dir` mean the same here as in the daemon. Nothing heavy is
-imported: huggingface_hub only when pulling or removing, never torch.
+Settings come from the `[models]` table of the daemon's config.toml, read by the one config reader
+(`--config FILE`, else $LEGO_EDIT_CONFIG, else the config folder), so `paths` and `cache_dir` mean
+the same here as in the daemon. Nothing heavy is imported: huggingface_hub only when a command
+looks at the hub cache (without it the command says in one line what to install), never torch.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
-from pathlib import Path
 from typing import Any
 
-from lego_edit.daemon import cli
-
-
-def _config_file(explicit: str | None) -> Path | None:
-    if explicit:
-        return Path(explicit).expanduser()
-    if os.environ.get("LEGO_EDIT_CONFIG"):
-        return Path(os.environ["LEGO_EDIT_CONFIG"]).expanduser()
-    from lego_edit.daemon.config import default_config_path
-
-    path = default_config_path()
-    return path if path.is_file() else None
+from lego_edit.daemon.cli.common import add_config, load_config
+from lego_edit.daemon.cli.errors import CliError
 
 
 def _settings(args: argparse.Namespace):
-    from lego_edit.bricks.models import SettingsError, configure
+    from lego_edit.bricks.models import SettingsError
 
-    table: dict[str, Any] = {}
-    path = _config_file(getattr(args, "config", None))
-    if path is not None:
-        try:
-            import tomllib
-        except ImportError:  # Python 3.10
-            try:
-                import tomli as tomllib
-            except ImportError:
-                raise cli.CliError(f"cannot read {path}: Python 3.10 needs `pip install tomli`") from None
-        try:
-            table = tomllib.loads(path.read_text(encoding="utf-8")).get("models", {})
-        except (OSError, ValueError) as exc:
-            raise cli.CliError(f"cannot read {path}: {exc}") from None
+    cfg = load_config(args)
     try:
-        return configure(table).settings
+        return cfg.configure_models().settings
     except SettingsError as exc:
-        raise cli.CliError(f"{path}: {exc}") from None
+        raise CliError(f"{cfg.path}: {exc}") from None
 
 
 def _names(args: argparse.Namespace, default_all: bool) -> list[str]:
@@ -60,11 +36,11 @@ def _names(args: argparse.Namespace, default_all: bool) -> list[str]:
     if not names:
         if default_all:
             return list(KNOWN)
-        raise cli.CliError(f"name a model or a preset (--preset {'|'.join(PRESETS)}); `lego-edit models list` shows them")
+        raise CliError(f"name a model or a preset (--preset {'|'.join(PRESETS)}); `lego-edit models list` shows them")
     try:
         return expand(names)
     except KeyError as exc:
-        raise cli.CliError(str(exc.args[0])) from None
+        raise CliError(str(exc.args[0])) from None
 
 
 def _gb(n: float) -> str:
@@ -108,9 +84,9 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 
 def cmd_pull(args: argparse.Namespace) -> int:
-    from lego_edit.bricks.models import recheck_catalog
     from lego_edit.bricks.models.hub import DownloadError, pull
     from lego_edit.bricks.models.known import KNOWN
+    from lego_edit.bricks.registry import recheck_default
 
     settings = _settings(args)
     names = _names(args, default_all=False)
@@ -124,12 +100,12 @@ def cmd_pull(args: argparse.Namespace) -> int:
         try:
             folder = pull(name, settings, progress=not args.quiet)
             print(f"{name}: ready in {folder}")
-            recheck_catalog()
+            recheck_default()
         except DownloadError as exc:
             print(f"{name}: {exc}", file=sys.stderr)
             failed.append(name)
     if failed:
-        raise cli.CliError(f"could not pull {', '.join(failed)}")
+        raise CliError(f"could not pull {', '.join(failed)}")
     return 0
 
 
@@ -157,8 +133,8 @@ def cmd_verify(args: argparse.Namespace) -> int:
 
 
 def cmd_remove(args: argparse.Namespace) -> int:
-    from lego_edit.bricks.models import recheck_catalog
     from lego_edit.bricks.models.hub import DownloadError, remove
+    from lego_edit.bricks.registry import recheck_default
 
     settings = _settings(args)
     freed = 0
@@ -166,8 +142,8 @@ def cmd_remove(args: argparse.Namespace) -> int:
         try:
             n = remove(name, settings)
         except DownloadError as exc:
-            raise cli.CliError(str(exc)) from None
-        recheck_catalog()
+            raise CliError(str(exc)) from None
+        recheck_default()
         if n is None:
             print(f"{name}: not in the cache")
         else:
@@ -181,7 +157,8 @@ def register(sub: Any) -> None:
     msub = p.add_subparsers(dest="models_command", required=True, metavar="ACTION")
 
     def common(q: argparse.ArgumentParser) -> None:
-        q.add_argument("--config", help="config.toml to read the [models] table from")
+        add_config(q, "config.toml to read the [models] table from (default: $LEGO_EDIT_CONFIG, else the one "
+                      "`lego-edit config` shows)")
 
     q = msub.add_parser("list", help="every known model and every model backend, with its status")
     q.add_argument("--json", action="store_true")

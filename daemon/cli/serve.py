@@ -1,6 +1,7 @@
-"""`lego-edit serve | status | stop | keys | config | tray`: the daemon's command-line glue.
+"""`lego-edit serve | status | stop | keys | config | tray`: the commands that run or reach the daemon.
 
-Importing this module costs only argparse: each command imports what it needs when it runs.
+Importing this module costs only argparse: each command imports what it needs when it runs, so
+`serve` reaches its socket without torch.
 """
 
 from __future__ import annotations
@@ -10,10 +11,10 @@ import json
 import os
 import signal
 import sys
-import time
 from typing import Any
 
-from lego_edit.daemon.cli import CliError
+from lego_edit.daemon.cli.common import add_config, add_endpoint, bind_endpoint, client_endpoint, load_config
+from lego_edit.daemon.cli.errors import CliError
 
 
 def register(sub: Any) -> None:
@@ -35,7 +36,8 @@ def register(sub: Any) -> None:
     p.set_defaults(func=cmd_stop)
 
     p = sub.add_parser("keys", help="CURVE keys: show or create the server key pair, allow or revoke clients")
-    p.add_argument("--config", metavar="FILE", help="config.toml (keys live in a 'keys' folder beside it)")
+    add_config(p, "config.toml (keys live in a 'keys' folder beside it; default: $LEGO_EDIT_CONFIG, else the "
+                  "one `lego-edit config` shows)")
     p.add_argument("--allow", metavar="PUBLIC_KEY", help="allow a client's CURVE public key (Z85, 40 characters)")
     p.add_argument("--name", default="", help="a label for --allow (who the key belongs to)")
     p.add_argument("--revoke", metavar="PUBLIC_KEY", help="remove a client key from the allow-list")
@@ -45,7 +47,7 @@ def register(sub: Any) -> None:
     p.set_defaults(func=cmd_keys)
 
     p = sub.add_parser("config", help="show where the config, log and keys are; --init writes a commented config")
-    p.add_argument("--config", metavar="FILE", help="config.toml to use")
+    add_config(p)
     p.add_argument("--init", action="store_true", help="write the example config if the file does not exist")
     p.set_defaults(func=cmd_config)
 
@@ -55,42 +57,24 @@ def register(sub: Any) -> None:
 
 
 def _common(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--endpoint", metavar="E", help="ZeroMQ endpoint (default: daemon.endpoint in the config, "
-                                                   "tcp://127.0.0.1:5588)")
-    p.add_argument("--config", metavar="FILE", help="config.toml (default: the platform's config folder)")
-
-
-def _load(args: argparse.Namespace):
-    from lego_edit.daemon.config import ConfigError, load
-
-    try:
-        return load(args.config)
-    except ConfigError as exc:
-        raise CliError(str(exc)) from None
-
-
-def _endpoint(args: argparse.Namespace, cfg: Any, *, for_client: bool) -> str:
-    from lego_edit.daemon.config import client_endpoint
-
-    if getattr(args, "endpoint", None):
-        return args.endpoint
-    return client_endpoint(cfg) if for_client else cfg.daemon.endpoint
+    add_endpoint(p)
+    add_config(p)
 
 
 # -- serve --------------------------------------------------------------------------------------
 
 def cmd_serve(args: argparse.Namespace) -> int:
     from lego_edit.daemon import logs
-    from lego_edit.daemon.server import Server, StartError
+    from lego_edit.daemon.service.server import Server, StartError
 
-    cfg = _load(args)
+    cfg = load_config(args)
     level = args.serve_log_level or (args.log_level if str(args.log_level).upper() != "WARNING" else None) \
         or cfg.daemon.log_level
     try:
         log_path = logs.setup(level, cfg.log_path)
     except ValueError as exc:
         raise CliError(str(exc)) from None
-    endpoint = _endpoint(args, cfg, for_client=False)
+    endpoint = bind_endpoint(args, cfg)
     server = Server(cfg)
     try:
         bound = server.bind(endpoint)
@@ -115,54 +99,11 @@ def serve_until_signalled(server: Any) -> None:
 
 # -- status and stop ----------------------------------------------------------------------------
 
-def local_client(cfg: Any, endpoint: str, timeout: float = 3.0):
-    """A connected client for this machine's own tools, or None when nothing answers in time.
-
-    The daemon may or may not require CURVE (a loopback endpoint can still be served by a daemon
-    bound to all interfaces), so when this machine has the local key pair both ways are tried at once.
-    """
-    from lego_edit.daemon.keys import load_pair
-    from lego_edit.plugins.client import Client, CurveKeys
-
-    candidates = [Client(endpoint, keepalive=False, timeout_s=timeout)]
-    try:
-        server, local = load_pair(cfg.keys_dir, "server"), load_pair(cfg.keys_dir, "local-client")
-    except ValueError as exc:
-        raise CliError(str(exc)) from None
-    if server is not None and local is not None:
-        candidates.append(Client(endpoint, curve=CurveKeys(server.public, local.public, local.secret),
-                                 keepalive=False, timeout_s=timeout))
-    deadline = time.monotonic() + timeout
-    found = None
-    while found is None and time.monotonic() < deadline:
-        for client in candidates:
-            if any(e.type == "hello" for e in client.poll(0.02)):
-                found = client
-                break
-    for client in candidates:
-        if client is not found:
-            client.close()
-    return found
-
-
-def query_status(cfg: Any, endpoint: str, timeout: float) -> dict[str, Any] | None:
-    """The daemon's `status` reply, or None when nothing answers in time."""
-    from lego_edit.plugins.client import LegoError
-
-    client = local_client(cfg, endpoint, timeout)
-    if client is None:
-        return None
-    try:
-        return client.status(timeout=timeout)
-    except LegoError:
-        return None
-    finally:
-        client.close()
-
-
 def cmd_status(args: argparse.Namespace) -> int:
-    cfg = _load(args)
-    endpoint = _endpoint(args, cfg, for_client=True)
+    from lego_edit.daemon.control import query_status
+
+    cfg = load_config(args)
+    endpoint = client_endpoint(args, cfg)
     status = query_status(cfg, endpoint, args.timeout)
     if status is None:
         if args.json:
@@ -185,51 +126,11 @@ def cmd_status(args: argparse.Namespace) -> int:
     return 0
 
 
-def stop_daemon(cfg: Any, endpoint: str, timeout: float = 15.0) -> int:
-    """SIGTERM the daemon answering at a local endpoint; returns its pid. Raises CliError if it cannot."""
-    from lego_edit.daemon.keys import is_local
-
-    status = query_status(cfg, endpoint, 3.0)
-    if status is None:
-        raise CliError(f"no daemon is answering at {endpoint}")
-    pid = status.get("pid")
-    if not is_local(endpoint):
-        raise CliError(f"the daemon at {endpoint} runs on another machine (pid {pid} there); stop it there")
-    if not isinstance(pid, int) or pid <= 0:
-        raise CliError("the daemon did not say its pid")
-    try:
-        os.kill(pid, signal.SIGTERM)
-    except ProcessLookupError:
-        raise CliError(f"the daemon at {endpoint} says it is pid {pid}, which does not exist here "
-                       f"(is it in a container?)") from None
-    except PermissionError:
-        raise CliError(f"pid {pid} (the daemon at {endpoint}) belongs to another user") from None
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if not _alive(pid):
-            return pid
-        time.sleep(0.05)
-    raise CliError(f"the daemon (pid {pid}) did not exit within {timeout:.0f} s")
-
-
-def _alive(pid: int) -> bool:
-    """Whether `pid` still runs (an exited process whose parent has not reaped it yet does not)."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    try:
-        with open(f"/proc/{pid}/stat", encoding="ascii") as fh:
-            return fh.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except (OSError, IndexError):
-        return True
-
-
 def cmd_stop(args: argparse.Namespace) -> int:
-    cfg = _load(args)
-    endpoint = _endpoint(args, cfg, for_client=True)
+    from lego_edit.daemon.control import stop_daemon
+
+    cfg = load_config(args)
+    endpoint = client_endpoint(args, cfg)
     pid = stop_daemon(cfg, endpoint, args.timeout)
     print(f"stopped the daemon at {endpoint} (pid {pid})")
     return 0
@@ -240,7 +141,7 @@ def cmd_stop(args: argparse.Namespace) -> int:
 def cmd_keys(args: argparse.Namespace) -> int:
     from lego_edit.daemon import keys
 
-    cfg = _load(args)
+    cfg = load_config(args)
     folder = cfg.keys_dir
     try:
         server, local, created = keys.ensure_keys(folder)
@@ -279,7 +180,7 @@ def cmd_keys(args: argparse.Namespace) -> int:
 def cmd_config(args: argparse.Namespace) -> int:
     from lego_edit.daemon.config import EXAMPLE
 
-    cfg = _load(args)
+    cfg = load_config(args, may_be_missing=args.init)
     path = cfg.path
     if args.init:
         if path.exists():
@@ -298,8 +199,8 @@ def cmd_config(args: argparse.Namespace) -> int:
 def cmd_tray(args: argparse.Namespace) -> int:
     from lego_edit.daemon.tray import TrayUnavailable, run_tray
 
-    cfg = _load(args)
+    cfg = load_config(args)
     try:
-        return run_tray(cfg, _endpoint(args, cfg, for_client=True), args.config)
+        return run_tray(cfg, client_endpoint(args, cfg), args.config)
     except TrayUnavailable as exc:
         raise CliError(str(exc)) from None

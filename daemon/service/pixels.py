@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from lego_edit.daemon.protocol import WireImage
+from lego_edit.daemon.service.protocol import WireImage
 
 
 def _bgra_swap(array: np.ndarray) -> np.ndarray:

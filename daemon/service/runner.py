@@ -10,83 +10,21 @@ import logging
 import math
 import threading
 import time
-from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from lego_edit.daemon import pixels
-from lego_edit.daemon.jobs import Job
-from lego_edit.daemon.protocol import ProtocolError, RequestId, error_fields
+from lego_edit.daemon.service import pixels
+from lego_edit.daemon.service.jobs import Job
+from lego_edit.daemon.service.plans import PlanRecord, PlanStore
+from lego_edit.daemon.service.protocol import CancelReason, EventKind, ProtocolError, StepState, error_fields
 
 log = logging.getLogger("lego_edit.daemon")
 
 # send(job, reply type, header fields, data buffers, terminal?)
-Send = Callable[[Job, str, dict[str, Any], list[Any], bool], None]
+Send = Callable[[Job, EventKind, dict[str, Any], list[Any], bool], None]
 
 PROGRESS_INTERVAL_S = 0.05  # at most this often per step: a brick may report every few milliseconds
-
-
-@dataclass
-class PlanRecord:
-    """What `replan_of` needs: the instruction, the feedback so far, the workflow and its inputs."""
-
-    instruction: str
-    feedback: list[str]
-    workflow: Any
-    inputs: dict[str, Any]
-    reply_format: str
-
-
-class PlanStore:
-    """Each client's last plans, by request id, bounded per client and in clients (LRU).
-
-    The images kept for `replan_of` are bounded in bytes too: past `max_bytes` the oldest records
-    lose their pixels (a re-plan of those must send the image again) but keep their workflow.
-    """
-
-    def __init__(self, per_client: int, max_bytes: int = 256 << 20, max_clients: int = 64) -> None:
-        self.per_client, self.max_bytes, self.max_clients = per_client, max_bytes, max_clients
-        self._plans: OrderedDict[bytes, OrderedDict[RequestId, PlanRecord]] = OrderedDict()
-        self._held: OrderedDict[tuple[bytes, RequestId], int] = OrderedDict()  # records holding pixels, oldest first
-        self._held_bytes = 0
-        self._lock = threading.Lock()
-
-    def put(self, client: bytes, request_id: RequestId, record: PlanRecord) -> None:
-        with self._lock:
-            plans = self._plans.pop(client, None) or OrderedDict()
-            if plans.pop(request_id, None) is not None:
-                self._forget(client, request_id)
-            plans[request_id] = record
-            size = sum(v.nbytes for v in record.inputs.values() if isinstance(v, np.ndarray))
-            self._held[(client, request_id)] = size
-            self._held_bytes += size
-            while len(plans) > self.per_client:
-                old_id, _ = plans.popitem(last=False)
-                self._forget(client, old_id)
-            self._plans[client] = plans
-            while len(self._plans) > self.max_clients:
-                old_client, old_plans = self._plans.popitem(last=False)
-                for old_id in old_plans:
-                    self._forget(old_client, old_id)
-            while self._held_bytes > self.max_bytes and len(self._held) > 1:
-                (old_client, old_id), _ = next(iter(self._held.items()))
-                self._plans[old_client][old_id].inputs = {}
-                self._forget(old_client, old_id)
-
-    def _forget(self, client: bytes, request_id: RequestId | None) -> None:
-        if request_id is not None and (client, request_id) in self._held:
-            self._held_bytes -= self._held.pop((client, request_id))
-
-    def get(self, client: bytes, request_id: RequestId) -> PlanRecord | None:
-        with self._lock:
-            plans = self._plans.get(client)
-            return plans.get(request_id) if plans else None
-
-    @property
-    def held_bytes(self) -> int:
-        return self._held_bytes
 
 
 class JobRunner:
@@ -106,7 +44,7 @@ class JobRunner:
                 raise RunCancelled()
             {"plan": self._plan_job, "run": self._run_job, "edit": self._edit_job}[job.kind](job)
         except RunCancelled:
-            self.send(job, "cancelled", {"reason": job.reason or "client"}, [], True)
+            self.send(job, EventKind.CANCELLED, {"reason": job.reason or CancelReason.CLIENT}, [], True)
         except ProtocolError as exc:
             self._error(job, exc.code, exc.message, **exc.details)
         except PlanError as exc:
@@ -130,7 +68,7 @@ class JobRunner:
             self._error(job, "internal", f"{type(exc).__name__}: {exc}")
 
     def _error(self, job: Job, code: str, message: str, **details: Any) -> None:
-        self.send(job, "error", error_fields(code, message, **details), [], True)
+        self.send(job, EventKind.ERROR, error_fields(code, message, **details), [], True)
 
     # -- the three kinds of job -----------------------------------------------------------------
     def _plan_job(self, job: Job) -> None:
@@ -138,7 +76,7 @@ class JobRunner:
         inputs = self._inputs(job, record)
         plan, instruction, feedback = self._plan(job, inputs, record)
         self._remember(job, plan.workflow, instruction, feedback, inputs, record)
-        self.send(job, "plan", _plan_fields(plan), [], True)
+        self.send(job, EventKind.PLAN, _plan_fields(plan), [], True)
 
     def _run_job(self, job: Job) -> None:
         from lego_edit.bricks.workflow import Workflow, parse_workflow
@@ -156,7 +94,7 @@ class JobRunner:
         inputs = self._inputs(job, record)
         plan, instruction, feedback = self._plan(job, inputs, record)
         self._remember(job, plan.workflow, instruction, feedback, inputs, record)
-        self.send(job, "plan", _plan_fields(plan), [], False)
+        self.send(job, EventKind.PLAN, _plan_fields(plan), [], False)
         if job.cancel.is_set():
             raise RunCancelled()
         self._execute(job, plan.workflow, inputs)
@@ -228,7 +166,7 @@ class JobRunner:
                 values[ref] = _scalar(value)
         steps = [{"step": n, "brick": bricks.get(n), "seconds": round(result.seconds[n], 6),
                   "cached": n in result.cached} for n in sorted(result.seconds)]
-        self.send(job, "result", {"layers": layers, "values": values, "steps": steps,
+        self.send(job, EventKind.RESULT, {"layers": layers, "values": values, "steps": steps,
                                   "executed": sorted(result.executed), "cached": sorted(result.cached),
                                   "seconds": round(seconds, 6)}, buffers, True)
 
@@ -250,14 +188,14 @@ class _Relay:
         base = {"step": event.step, "steps": self.steps, "brick": event.brick}
         if event.kind == "step_started":
             self.started.add(event.step)
-            self._send("progress", {**base, "state": "started", "fraction": 0.0, "message": event.message})
+            self._send(EventKind.PROGRESS, {**base, "state": StepState.STARTED, "fraction": 0.0, "message": event.message})
         elif event.kind == "progress":
             now = time.monotonic()
             if event.fraction < 1.0 and now - self.last_progress.get(event.step, 0.0) < PROGRESS_INTERVAL_S:
                 return
             self.last_progress[event.step] = now
             fraction = min(max(float(event.fraction), 0.0), 1.0) if math.isfinite(event.fraction) else 0.0
-            self._send("progress", {**base, "state": "running", "fraction": fraction, "message": event.message})
+            self._send(EventKind.PROGRESS, {**base, "state": StepState.RUNNING, "fraction": fraction, "message": event.message})
         elif event.kind == "output":
             ref = f"step{event.step}[{event.key}]"
             if not isinstance(event.value, np.ndarray):
@@ -266,15 +204,15 @@ class _Relay:
                 desc, buffer = pixels.encode(event.value, self.reply_format)
                 desc["frame"] = 1
                 kind = "mask" if event.value.ndim == 2 else "image"
-                self._send("layer", {"name": _layer_name(ref, event.brick), "role": kind, "kind": kind,
+                self._send(EventKind.LAYER, {"name": _layer_name(ref, event.brick), "role": kind, "kind": kind,
                                      "ref": ref, "step": event.step, "brick": event.brick,
                                      "cached": event.step not in self.started, "image": desc}, [buffer])
         elif event.kind == "step_finished":
-            self._send("progress", {**base, "state": "finished", "fraction": 1.0, "message": "",
+            self._send(EventKind.PROGRESS, {**base, "state": StepState.FINISHED, "fraction": 1.0, "message": "",
                                     "seconds": round(event.seconds or 0.0, 6), "cached": event.cached,
                                     "values": self.values.pop(event.step, {})})
 
-    def _send(self, kind: str, fields: dict[str, Any], buffers: list[Any] | None = None) -> None:
+    def _send(self, kind: EventKind, fields: dict[str, Any], buffers: list[Any] | None = None) -> None:
         self.runner.send(self.job, kind, fields, buffers or [], False)
 
 

@@ -11,6 +11,7 @@ import json
 import struct
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from enum import Enum
 from typing import Any
 
 VERSION = 1
@@ -33,6 +34,64 @@ MAX_INSTRUCTION = 4000
 MAX_FEEDBACK_ITEMS = 32
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+
+class WireName(str, Enum):
+    """A name sent on the wire: compares, hashes and JSON-encodes as its plain string value."""
+
+    def __str__(self) -> str:
+        return self.value
+
+
+class EventKind(WireName):
+    """The `type` of a reply. A job's events are ACCEPTED, then PLAN / PROGRESS / LAYER, ended by
+    exactly one of RESULT, ERROR, CANCELLED (PLAN ends a `plan` request)."""
+
+    HELLO = "hello"
+    PONG = "pong"
+    STATUS = "status"
+    BRICKS = "bricks"
+    ACK = "ack"
+    ACCEPTED = "accepted"
+    PLAN = "plan"
+    PROGRESS = "progress"
+    LAYER = "layer"
+    RESULT = "result"
+    ERROR = "error"
+    CANCELLED = "cancelled"
+
+
+class StepState(WireName):
+    """`state` of a `progress` event."""
+
+    STARTED = "started"
+    RUNNING = "running"
+    FINISHED = "finished"
+
+
+class CancelReason(WireName):
+    """`reason` of a `cancelled` event (VANISHED: the client went silent past the heartbeat timeout)."""
+
+    CLIENT = "client"
+    SHUTDOWN = "shutdown"
+    VANISHED = "vanished"
+
+
+class AckState(WireName):
+    """`state` of an `ack`: where the cancelled job was."""
+
+    QUEUED = "queued"
+    RUNNING = "running"
+    UNKNOWN = "unknown"
+
+
+class DaemonState(WireName):
+    """`state` of a `status` reply."""
+
+    IDLE = "idle"
+    BUSY = "busy"
+
 
 RequestId = str | int
 Buffer = bytes | bytearray | memoryview
@@ -296,8 +355,8 @@ def negotiate(offered: Sequence[int]) -> int | None:
     return max(common) if common else None
 
 
-def encode_header(request_id: RequestId | None, kind: str, fields: dict[str, Any] | None = None) -> bytes:
-    header = {"v": VERSION, "id": request_id, "type": kind}
+def encode_header(request_id: RequestId | None, kind: EventKind | str, fields: dict[str, Any] | None = None) -> bytes:
+    header = {"v": VERSION, "id": request_id, "type": str(kind)}
     if fields:
         header.update(fields)
     return json.dumps(header, ensure_ascii=False, separators=(",", ":"), allow_nan=False,
