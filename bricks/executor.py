@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 from lego_edit.bricks.cache import StepCache, content_key, step_key
 from lego_edit.bricks.checker import InvalidWorkflow, check
+from lego_edit.bricks.imageops import mask_size_problem
 from lego_edit.bricks.registry import Brick, BrickContext, BrickError, BrickUnavailable, Cancelled, Registry
 from lego_edit.bricks.values import ValueType, conforms, type_of
 from lego_edit.bricks.workflow import Ref, Step, Workflow
@@ -76,9 +77,9 @@ def check_inputs(inputs: Mapping[str, Any]) -> dict[str, Any]:
     if mask is not None:
         if not conforms(mask, ValueType.MASK):
             raise ValueError("init[mask] must be a uint8 mask (H x W)")
-        if mask.shape != image.shape[:2]:
-            raise ValueError(f"the mask is {mask.shape[1]}x{mask.shape[0]} but the image is "
-                             f"{image.shape[1]}x{image.shape[0]}")
+        problem = mask_size_problem(image, mask)
+        if problem is not None:
+            raise ValueError(problem)
     return {"image": _frozen(image), "mask": _frozen(mask)}
 
 

@@ -176,7 +176,7 @@ def test_fastinpaint_lama_keeps_far_pixels(registry, manager, photo, box_mask):
 
 
 def test_flux_fill_modes(registry, manager, photo, box_mask):
-    from lego_edit.bricks.models.imaging import cutout
+    from lego_edit.bricks.imageops import cutout
 
     plain = run_backend(registry, manager, "FLUX-FILL", "flux-fill", image=photo, mask=box_mask, prompt="a red car")
     assert outside_unchanged(photo, plain["image"], box_mask)
@@ -188,7 +188,7 @@ def test_flux_fill_modes(registry, manager, photo, box_mask):
                          preimage=cutout(photo, obj))
     assert outside_unchanged(photo, placed["image"], box_mask)
     # outpainting on a CMI-PRED canvas: generated pixels become opaque
-    from lego_edit.bricks.models.imaging import expand_canvas
+    from lego_edit.bricks.imageops import expand_canvas
 
     canvas, new = expand_canvas(photo, 0.25, None, None, None)
     wide = run_backend(registry, manager, "FLUX-FILL", "flux-fill", image=canvas, mask=new, prompt="the sea")

@@ -1,4 +1,4 @@
-"""Small OpenCV helpers the classical backends share: working resolution, mask checks, cut-outs."""
+"""Small OpenCV helpers the classical backends share: prompt words, working resolution, mask checks."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import re
 
 import cv2
 import numpy as np
+from lego_edit.bricks.imageops import check_mask_size
 from lego_edit.bricks.registry import BrickError
 
 
@@ -76,23 +77,6 @@ def components(binary: np.ndarray, min_area: int = 1) -> list[tuple[np.ndarray, 
 
 
 def check_mask(image: np.ndarray, mask: np.ndarray, brick: str, *, allow_empty: bool = False) -> None:
-    if mask.shape[:2] != image.shape[:2]:
-        raise BrickError(f"{brick}: the mask is {mask.shape[1]}x{mask.shape[0]} but the image is "
-                         f"{image.shape[1]}x{image.shape[0]}")
+    check_mask_size(image, mask, brick)
     if not allow_empty and not mask.any():
         raise BrickError(f"{brick}: the mask is empty, so there is nothing to work on")
-
-
-def cutout(image: np.ndarray, mask: np.ndarray) -> np.ndarray:
-    """The image with its alpha multiplied by the mask: the object on a transparent background."""
-    out = image.copy()
-    out[..., 3] = ((image[..., 3].astype(np.uint16) * mask.astype(np.uint16) + 127) // 255).astype(np.uint8)
-    return out
-
-
-def mask_bbox(mask: np.ndarray, margin: int = 0) -> tuple[int, int, int, int]:
-    """(y0, y1, x0, x1) of the mask's non-zero pixels, grown by `margin` and clipped to the image."""
-    ys, xs = np.nonzero(mask)
-    h, w = mask.shape[:2]
-    return (max(0, int(ys.min()) - margin), min(h, int(ys.max()) + 1 + margin),
-            max(0, int(xs.min()) - margin), min(w, int(xs.max()) + 1 + margin))

@@ -8,26 +8,23 @@ of FLUX-STYLE in the reference workflows, is ignored by the offline style filter
 
 With ratios, the canvas grows by ratio x width (left/right) or x height (top/bottom): the new pixels
 are transparent (alpha 0; their RGB repeats the nearest edge, a neutral start for an outpainter) and
-the output mask is 255 exactly there.
+the output mask is 255 exactly there (bricks/imageops.py expand_canvas, which the model backend uses too).
 """
 
 from __future__ import annotations
 
 import cv2
 import numpy as np
-from lego_edit.bricks.builtin import _cv
-from lego_edit.bricks.registry import BrickContext, BrickError
-
-MAX_RATIO = 4.0
+from lego_edit.bricks.builtin import _cv, vocab
+from lego_edit.bricks.imageops import canvas_ratio, expand_canvas
+from lego_edit.bricks.registry import BrickContext
 
 
 def _colour_name(h: np.ndarray, s: np.ndarray, v: np.ndarray) -> np.ndarray:
     """Basic colour names of HSV pixels (OpenCV scale: H 0..180)."""
     names = np.full(h.shape, "gray", dtype=object)
     chromatic = (s >= 40) & (v >= 50)
-    for lo, hi, name in ((0, 5, "red"), (5, 21, "orange"), (21, 35, "yellow"), (35, 85, "green"),
-                         (85, 100, "teal"), (100, 130, "blue"), (130, 150, "purple"), (150, 170, "pink"),
-                         (170, 181, "red")):
+    for lo, hi, name in vocab.CAPTION_HUES:
         names[chromatic & (h >= lo) & (h < hi)] = name
     names[chromatic & (h >= 5) & (h < 21) & (v < 150)] = "brown"
     names[~chromatic & (v > 200)] = "white"
@@ -66,26 +63,12 @@ def rough_caption(image: np.ndarray) -> str:
     return caption
 
 
-def _ratio(value, side: str) -> float:
-    if value is None:
-        return 0.0
-    value = float(value)
-    if not 0.0 <= value <= MAX_RATIO:
-        raise BrickError(f"CMI-PRED {side}_ratio must be between 0 and {MAX_RATIO:g}, got {value}")
-    return value
-
-
 def caption_and_expand(ctx: BrickContext, image: np.ndarray, left_ratio=None, right_ratio=None,
                        top_ratio=None, bottom_ratio=None) -> dict:
-    h, w = image.shape[:2]
-    left, right = (round(_ratio(r, s) * w) for r, s in ((left_ratio, "left"), (right_ratio, "right")))
-    top, bottom = (round(_ratio(r, s) * h) for r, s in ((top_ratio, "top"), (bottom_ratio, "bottom")))
+    for value, side in ((left_ratio, "left"), (right_ratio, "right"), (top_ratio, "top"), (bottom_ratio, "bottom")):
+        canvas_ratio(value, side)
     caption = rough_caption(image)
-    if not (left or right or top or bottom):
+    expanded = expand_canvas(image, left_ratio, right_ratio, top_ratio, bottom_ratio)
+    if expanded is None:
         return {"caption": caption, "image": None, "mask": None}
-    rgb = cv2.copyMakeBorder(np.ascontiguousarray(image[..., :3]), top, bottom, left, right, cv2.BORDER_REPLICATE)
-    alpha = cv2.copyMakeBorder(np.ascontiguousarray(image[..., 3]), top, bottom, left, right,
-                               cv2.BORDER_CONSTANT, value=0)
-    mask = np.full(alpha.shape, 255, np.uint8)
-    mask[top:top + h, left:left + w] = 0
-    return {"caption": caption, "image": np.dstack([rgb, alpha]), "mask": mask}
+    return {"caption": caption, "image": expanded[0], "mask": expanded[1]}

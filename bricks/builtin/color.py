@@ -10,24 +10,12 @@ from __future__ import annotations
 
 import cv2
 import numpy as np
-from lego_edit.bricks.builtin import _cv
+from lego_edit.bricks import imageops
+from lego_edit.bricks.builtin import _cv, vocab
 from lego_edit.bricks.registry import BrickContext, BrickError
 from lego_edit.bricks.values import blend, split_alpha, with_alpha
 
-COLOURS: dict[str, tuple[int, int, int]] = {
-    "red": (200, 30, 30), "dark red": (130, 12, 20), "crimson": (220, 20, 60), "orange": (245, 130, 30),
-    "yellow": (245, 210, 40), "gold": (212, 175, 55), "green": (40, 160, 60), "dark green": (20, 90, 40),
-    "light green": (140, 215, 120), "lime": (130, 220, 40), "teal": (0, 128, 128), "turquoise": (64, 210, 200),
-    "cyan": (40, 200, 220), "blue": (30, 80, 200), "light blue": (135, 190, 235), "sky blue": (120, 185, 235),
-    "navy": (20, 30, 110), "dark blue": (20, 35, 120), "purple": (120, 50, 160), "violet": (150, 90, 200),
-    "lavender": (190, 170, 225), "magenta": (210, 40, 160), "pink": (245, 160, 190), "brown": (120, 75, 40),
-    "light brown": (170, 120, 75), "dark brown": (80, 50, 25), "beige": (225, 205, 170), "cream": (250, 240, 210),
-    "black": (20, 20, 20), "white": (245, 245, 245), "gray": (128, 128, 128), "light gray": (190, 190, 190),
-    "dark gray": (70, 70, 70), "silver": (192, 192, 196),
-}
-_ALIASES = {"grey": "gray", "golden": "gold", "navy blue": "navy", "aqua": "cyan", "scarlet": "red",
-            "maroon": "dark red", "tan": "light brown", "light grey": "light gray", "dark grey": "dark gray"}
-_LIGHTER, _DARKER = {"light", "lighter", "pale", "pastel", "soft"}, {"dark", "darker", "deep"}
+_LIGHTER, _DARKER = vocab.LIGHTER, vocab.DARKER
 _MODIFIERS = _LIGHTER | _DARKER | {"bright", "brighter", "vivid", "muted"}
 _FILLER = set("""a an the to into in of it its and shade tone hue color colour colored coloured solid make change
 turn paint painted more some slightly bit with plain simple""".split())
@@ -42,8 +30,9 @@ def _match_colour(tokens: list[str], i: int) -> tuple[str, int] | None:
     """The longest colour name starting at token i, and how many tokens it spans."""
     for n in (2, 1):
         phrase = " ".join(tokens[i:i + n])
-        if len(tokens[i:i + n]) == n and (phrase in COLOURS or phrase in _ALIASES):
-            return _ALIASES.get(phrase, phrase), n
+        name = vocab.canonical(phrase) if len(tokens[i:i + n]) == n else None
+        if name is not None:
+            return name, n
     return None
 
 
@@ -58,7 +47,7 @@ def find_colours(text: str, allowed: set[str] = frozenset()) -> tuple[list[tuple
         match = _match_colour(tokens, i)
         if match:
             name, n = match
-            rgb = np.asarray(COLOURS[name], np.float32)
+            rgb = np.asarray(vocab.RGB[name], np.float32)
             if modifier in _LIGHTER:
                 rgb = rgb + (255 - rgb) * 0.45
             elif modifier in _DARKER:
@@ -118,7 +107,7 @@ def recolour(ctx: BrickContext, image: np.ndarray, mask: np.ndarray, prompt: str
     if unknown or len(colours) != 1:
         raise BrickError(f"FLUX-RCM offline changes colours only, one named colour at a time; '{prompt}' needs "
                          "the FLUX.1-Fill RCM model (run `lego-edit models pull lego-loras`)")
-    y0, y1, x0, x1 = _cv.mask_bbox(mask)
+    x0, y0, x1, y1 = imageops.bbox(mask)
     crop, weight = np.ascontiguousarray(image[y0:y1, x0:x1, :3]), mask[y0:y1, x0:x1]
     out = image.copy()
     out[y0:y1, x0:x1, :3] = blend(crop, _recolour(crop, weight, colours[0][1]), weight)

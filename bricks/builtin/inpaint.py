@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import cv2
 import numpy as np
+from lego_edit.bricks import imageops
 from lego_edit.bricks.builtin import _cv
 from lego_edit.bricks.registry import BrickContext, BrickError
 from lego_edit.bricks.values import blend
@@ -72,7 +73,7 @@ def fast_inpaint(ctx: BrickContext, image: np.ndarray, mask: np.ndarray) -> dict
     d = _dilation(image.shape)
     hole = cv2.dilate(np.where(mask > 0, 255, 0).astype(np.uint8),
                       cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * d + 1, 2 * d + 1)))
-    y0, y1, x0, x1 = _cv.mask_bbox(hole, margin=4 * d + 16)
+    x0, y0, x1, y1 = imageops.bbox(hole, margin=4 * d + 16)
     crop = np.ascontiguousarray(image[y0:y1, x0:x1, :3])
     hole_c = hole[y0:y1, x0:x1]
     known = image[y0:y1, x0:x1, 3] > 0  # transparent pixels carry no colour: never copy from them

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import cv2
 import numpy as np
+from lego_edit.bricks.imageops import same_size, wxh
 from lego_edit.bricks.registry import BrickContext, BrickError
 
 
 def _same_size(a: np.ndarray, b: np.ndarray, what: str) -> None:
-    if a.shape[:2] != b.shape[:2]:
-        raise BrickError(f"{what} differ in size: {a.shape[1]}x{a.shape[0]} and {b.shape[1]}x{b.shape[0]}")
+    if not same_size(a, b):
+        raise BrickError(f"{what} differ in size: {wxh(a)} and {wxh(b)}")
 
 
 def _masks_or_images(brick: str, mask1, mask2, image1, image2) -> str:

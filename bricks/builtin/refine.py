@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import cv2
 import numpy as np
+from lego_edit.bricks.imageops import same_size
 from lego_edit.bricks.registry import BrickContext, BrickError
 from lego_edit.bricks.values import blend
 
@@ -25,7 +26,7 @@ def _residual(rgb: np.ndarray) -> np.ndarray:
 
 def grain_match(ctx: BrickContext, image: np.ndarray, mask: np.ndarray, preimage: np.ndarray,
                 score: float) -> dict:
-    if preimage.shape != image.shape or mask.shape != image.shape[:2]:
+    if preimage.shape != image.shape or not same_size(image, mask):
         raise BrickError("FLUX-INPAINT needs the image, mask and pre-inpainted image at the same size")
     hole = (mask > 0).astype(np.uint8)
     if not hole.any():

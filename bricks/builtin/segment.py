@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import cv2
 import numpy as np
-from lego_edit.bricks.builtin import _cv
+from lego_edit.bricks import imageops
+from lego_edit.bricks.builtin import _cv, vocab
 from lego_edit.bricks.registry import BrickContext, BrickError
 from lego_edit.bricks.values import split_alpha
 
@@ -123,7 +124,7 @@ def salient_object(ctx: BrickContext, image: np.ndarray) -> dict:
     rgb, _ = split_alpha(image)
     mask = _main_object(ctx, rgb)
     ctx.progress(1.0, "done")
-    return {"mask": mask, "image": _cv.cutout(image, mask)}
+    return {"mask": mask, "image": imageops.cutout(image, mask)}
 
 
 # --- MASK-SEG -----------------------------------------------------------------------------------
@@ -137,7 +138,7 @@ def segment_in_mask(ctx: BrickContext, image: np.ndarray, mask: np.ndarray) -> d
         rough = np.where(mask > 0, 255, 0).astype(np.uint8)
     h, w = mask.shape
     margin = max(8, round(0.1 * max(h, w) * np.sqrt(np.count_nonzero(rough) / rough.size)))
-    y0, y1, x0, x1 = _cv.mask_bbox(rough, margin)
+    x0, y0, x1, y1 = imageops.bbox(rough, margin)
     crop, rough_crop = np.ascontiguousarray(image[y0:y1, x0:x1, :3]), rough[y0:y1, x0:x1]
     scale = _cv.scale_for(crop.shape, WORK_SIDE)
     small = _cv.resize_to(crop, scale)
@@ -155,31 +156,11 @@ def segment_in_mask(ctx: BrickContext, image: np.ndarray, mask: np.ndarray) -> d
     out = np.zeros_like(mask)
     out[y0:y1, x0:x1] = np.minimum(local, allowed)
     ctx.progress(1.0, "done")
-    return {"mask": out, "image": _cv.cutout(image, out)}
+    return {"mask": out, "image": imageops.cutout(image, out)}
 
 
 # --- RES by rules -------------------------------------------------------------------------------
 
-# name: (hue ranges on OpenCV's 0..180 scale, s_min, s_max, v_min, v_max)
-_COLOUR_RANGES: dict[str, tuple[tuple[tuple[int, int], ...], int, int, int, int]] = {
-    "red": (((0, 5), (170, 180)), 100, 255, 60, 255),
-    "orange": (((6, 21),), 120, 255, 120, 255),
-    "yellow": (((21, 35),), 90, 255, 110, 255),
-    "gold": (((17, 32),), 90, 255, 90, 255),
-    "green": (((35, 85),), 60, 255, 40, 255),
-    "cyan": (((85, 100),), 60, 255, 60, 255),
-    "blue": (((100, 130),), 70, 255, 40, 255),
-    "purple": (((128, 155),), 50, 255, 40, 255),
-    "magenta": (((145, 170),), 80, 255, 60, 255),
-    "pink": (((145, 180), (0, 10)), 25, 140, 150, 255),
-    "brown": (((0, 25),), 60, 255, 30, 150),
-    "white": (((0, 180),), 0, 40, 200, 255),
-    "black": (((0, 180),), 0, 255, 0, 50),
-    "gray": (((0, 180),), 0, 35, 70, 200),
-}
-_COLOUR_ALIASES = {"grey": "gray", "silver": "gray", "violet": "purple", "turquoise": "cyan", "teal": "cyan",
-                   "golden": "gold", "crimson": "red", "scarlet": "red", "reddish": "red", "bluish": "blue",
-                   "greenish": "green", "yellowish": "yellow", "navy": "blue"}
 _POSITIONS = {"left": "left", "leftmost": "left", "right": "right", "rightmost": "right", "top": "top",
               "upper": "top", "topmost": "top", "bottom": "bottom", "lower": "bottom", "bottommost": "bottom",
               "center": "center", "centre": "center", "middle": "center", "central": "center"}
@@ -195,7 +176,7 @@ _PLURAL = {"all", "every", "everything", "objects", "things", "items", "shapes",
 
 
 def _colour_mask(rgb: np.ndarray, colour: str) -> np.ndarray:
-    ranges, s_lo, s_hi, v_lo, v_hi = _COLOUR_RANGES[colour]
+    ranges, s_lo, s_hi, v_lo, v_hi = vocab.HUE_RANGES[colour]
     hsv = cv2.cvtColor(cv2.GaussianBlur(rgb, (0, 0), 1.0), cv2.COLOR_RGB2HSV)
     found = np.zeros(rgb.shape[:2], np.uint8)
     for h_lo, h_hi in ranges:
@@ -262,7 +243,7 @@ def _by_position(ctx: BrickContext, rgb: np.ndarray, position: str) -> np.ndarra
         return _full_size(_cv.fill_holes(parts[0][0]), rgb.shape)
     # One object, elsewhere (or two objects merged into one): look for the salient object of that part only.
     region = _half_plane(rgb.shape, position)
-    y0, y1, x0, x1 = _cv.mask_bbox(region)
+    x0, y0, x1, y1 = imageops.bbox(region)
     try:
         local = _main_object(ctx, np.ascontiguousarray(rgb[y0:y1, x0:x1]))
     except BrickError:
@@ -323,14 +304,14 @@ def _parse(prompt: str) -> tuple[str | None, str | None, str | None, bool, list[
     colour = position = region = None
     unknown = []
     for t in tokens:
-        name = _COLOUR_ALIASES.get(t, t)
-        if name in _COLOUR_RANGES and colour is None:
-            colour = name
+        family = vocab.hue_family(t)
+        if family is not None and colour is None:
+            colour = family
         elif t in _POSITIONS and position is None:
             position = _POSITIONS[t]
         elif t in _REGIONS and region is None:
             region = _REGIONS[t]
-        elif t not in _FILLER and name not in _COLOUR_RANGES and t not in _POSITIONS and t not in _REGIONS:
+        elif t not in _FILLER and family is None and t not in _POSITIONS and t not in _REGIONS:
             unknown.append(t)  # (a second colour, position or region is ignored, not unknown)
     plural = any(t in _PLURAL for t in tokens) or (bool(unknown) and unknown[-1].endswith("s")
                                                    and not unknown[-1].endswith(("ss", "us", "is")))
@@ -362,7 +343,7 @@ def segment_by_rules(ctx: BrickContext, image: np.ndarray, prompt: str) -> dict:
     if not mask.any():
         raise BrickError(f"RES found nothing for '{prompt}'")
     ctx.progress(1.0, "done")
-    return {"mask": mask, "image": _cv.cutout(image, mask)}
+    return {"mask": mask, "image": imageops.cutout(image, mask)}
 
 
 # --- ADD-PRED -----------------------------------------------------------------------------------
@@ -392,7 +373,7 @@ def place_in_mask(ctx: BrickContext, image: np.ndarray, prompt: str, mask: np.nd
     if room.max() < 8:  # no plain part worth the name: use the whole mask
         room = _room(region)
     cy, cx = np.unravel_index(int(np.argmax(room)), room.shape)
-    y0, y1, x0, x1 = _cv.mask_bbox(region)
+    x0, y0, x1, y1 = imageops.bbox(region)
     half = int(min(0.7 * room.max(), 0.2 * min(y1 - y0, x1 - x0) + 1, 0.2 * min(region.shape)))
     half = max(half, 1)
     out = np.zeros_like(mask)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import cv2
 import numpy as np
+from lego_edit.bricks import imageops
 from lego_edit.bricks.builtin import _cv
 from lego_edit.bricks.registry import BrickContext, BrickError
 from lego_edit.bricks.values import blend, split_alpha, with_alpha
@@ -99,7 +100,7 @@ def stylize(ctx: BrickContext, image: np.ndarray, prompt: str, style: str, mask:
     if mask is not None:
         _cv.check_mask(image, mask, "FLUX-STYLE")
         margin = max(16, round(0.05 * max(image.shape[:2])))
-        y0, y1, x0, x1 = _cv.mask_bbox(mask, margin)
+        x0, y0, x1, y1 = imageops.bbox(mask, margin)
     else:
         y0, y1, x0, x1 = 0, image.shape[0], 0, image.shape[1]
     rgb, alpha = split_alpha(image)

@@ -1,16 +1,16 @@
 """CMI-PRED with a captioner: BLIP (transformers) writes the caption; the outpainting canvas follows
-the same rule as the offline backend. The Builder's VLM could caption too; BLIP is 1 GB and fast."""
+the same rule as the offline backend (bricks/imageops.py expand_canvas). The Builder's VLM could caption too; BLIP is 1 GB and fast."""
 
 from __future__ import annotations
 
 import numpy as np
+from lego_edit.bricks.imageops import canvas_ratio, expand_canvas
 from lego_edit.bricks.models import manager_for
-from lego_edit.bricks.models.imaging import expand_canvas, rgb_pil
+from lego_edit.bricks.models.imaging import rgb_pil
 from lego_edit.bricks.models.loading import model_device, model_key, transformers_loader
 from lego_edit.bricks.registry import BrickContext, BrickError
 
 NAME = "captioner"
-MAX_RATIO = 4.0
 
 
 def caption(ctx: BrickContext, image: np.ndarray) -> str:
@@ -28,18 +28,10 @@ def caption(ctx: BrickContext, image: np.ndarray) -> str:
         return blip.processor.decode(ids[0], skip_special_tokens=True).strip()
 
 
-def _ratio(value: float | None, side: str) -> float | None:
-    if value is None:
-        return None
-    if not 0.0 <= float(value) <= MAX_RATIO:
-        raise BrickError(f"CMI-PRED {side}_ratio must be between 0 and {MAX_RATIO:g}, got {value}")
-    return float(value)
-
-
 def caption_and_expand(ctx: BrickContext, image: np.ndarray, left_ratio: float | None = None,
                        right_ratio: float | None = None, top_ratio: float | None = None,
                        bottom_ratio: float | None = None) -> dict:
-    ratios = [_ratio(v, s) for v, s in ((left_ratio, "left"), (right_ratio, "right"), (top_ratio, "top"),
+    ratios = [canvas_ratio(v, s) for v, s in ((left_ratio, "left"), (right_ratio, "right"), (top_ratio, "top"),
                                         (bottom_ratio, "bottom"))]
     ctx.progress(0.1, "captioning")
     text = caption(ctx, image)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import cv2
 import numpy as np
+from lego_edit.bricks.imageops import check_mask_size
 from lego_edit.bricks.models import manager_for
 from lego_edit.bricks.models.diffusion import FLUX, SD, Engine, engine, generate, lora_available, set_lora
 from lego_edit.bricks.models.imaging import (
@@ -36,9 +37,7 @@ RIGHT = "On the right, the scene is exactly the same as on the left but "
 def _check(brick: str, image: np.ndarray, mask: np.ndarray | None, *, need_mask: bool = True) -> None:
     if mask is None:
         return
-    if mask.shape != image.shape[:2]:
-        raise BrickError(f"{brick}: the mask is {mask.shape[1]}x{mask.shape[0]} but the image is "
-                         f"{image.shape[1]}x{image.shape[0]}")
+    check_mask_size(image, mask, brick)
     if need_mask and not mask.any():
         raise BrickError(f"{brick}: the mask is empty, so there is nothing to work on")
 

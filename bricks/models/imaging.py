@@ -1,6 +1,7 @@
 """Pixel plumbing between the brick values (RGBA / mask uint8 arrays) and the models (RGB PIL images).
 
-Kept free of torch so the geometry (working sizes, context crops, canvas expansion) is testable alone.
+Kept free of torch so the geometry (working sizes, context crops) is testable alone; what the classical
+backends share too (boxes, cut-outs, the CMI-PRED canvas) is in bricks/imageops.py.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ import math
 
 import cv2
 import numpy as np
+from lego_edit.bricks.imageops import bbox
 from PIL import Image
 
 
@@ -17,17 +19,6 @@ def rgb_pil(image: np.ndarray) -> Image.Image:
     rgb = np.ascontiguousarray(image[..., :3]).copy()
     rgb[image[..., 3] == 0] = 255
     return Image.fromarray(rgb, "RGB")
-
-
-def mask_pil(mask: np.ndarray) -> Image.Image:
-    return Image.fromarray(np.ascontiguousarray(mask), "L")
-
-
-def cutout(image: np.ndarray, mask: np.ndarray) -> np.ndarray:
-    """The object on a transparent background: alpha multiplied by the mask."""
-    out = image.copy()
-    out[..., 3] = ((image[..., 3].astype(np.uint16) * mask.astype(np.uint16) + 127) // 255).astype(np.uint8)
-    return out
 
 
 def binary(mask: np.ndarray, threshold: int = 127) -> np.ndarray:
@@ -52,14 +43,6 @@ def smooth_mask(prob: np.ndarray, threshold: float) -> np.ndarray:
     """A probability map (0..1, full size) as a mask with a one-pixel anti-aliased rim."""
     hard = np.where(prob >= threshold, 255, 0).astype(np.uint8)
     return cv2.GaussianBlur(hard, (0, 0), 0.7) if hard.any() else hard
-
-
-def bbox(mask: np.ndarray) -> tuple[int, int, int, int] | None:
-    """(x0, y0, x1, y1) of the non-zero pixels, x1/y1 exclusive; None for an empty mask."""
-    ys, xs = np.nonzero(mask)
-    if len(xs) == 0:
-        return None
-    return int(xs.min()), int(ys.min()), int(xs.max()) + 1, int(ys.max()) + 1
 
 
 def working_size(width: int, height: int, long_side: int, multiple: int) -> tuple[int, int]:
@@ -114,23 +97,6 @@ def paste(base: np.ndarray, generated_rgb: np.ndarray, weight: np.ndarray, box: 
         alpha = region[..., 3].astype(np.float32) * (1 - wgt[..., 0]) + 255.0 * wgt[..., 0]
         region[..., 3] = np.where(keep, region[..., 3], np.clip(np.rint(alpha), 0, 255).astype(np.uint8))
     return out
-
-
-def expand_canvas(image: np.ndarray, left: float | None, right: float | None, top: float | None,
-                  bottom: float | None) -> tuple[np.ndarray, np.ndarray] | None:
-    """The outpainting canvas of CMI-PRED: the same rule as its offline backend (bricks.builtin.canvas):
-    each side grows by ratio x width (left/right) or x height (top/bottom); new pixels are transparent,
-    their RGB repeats the nearest edge; the mask is 255 exactly on the new area. None: no ratio."""
-    h, w = image.shape[:2]
-    sides = [round((r or 0.0) * s) for r, s in ((left, w), (right, w), (top, h), (bottom, h))]
-    lft, rgt, tp, btm = sides
-    if not any(sides):
-        return None
-    rgb = cv2.copyMakeBorder(np.ascontiguousarray(image[..., :3]), tp, btm, lft, rgt, cv2.BORDER_REPLICATE)
-    alpha = cv2.copyMakeBorder(np.ascontiguousarray(image[..., 3]), tp, btm, lft, rgt, cv2.BORDER_CONSTANT, value=0)
-    mask = np.full(alpha.shape, 255, np.uint8)
-    mask[tp:tp + h, lft:lft + w] = 0
-    return np.dstack([rgb, alpha]), mask
 
 
 def box_mask(shape: tuple[int, ...], box: tuple[float, float, float, float]) -> np.ndarray:

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import cv2
 import numpy as np
+from lego_edit.bricks.imageops import check_mask_size
 from lego_edit.bricks.models import manager_for
 from lego_edit.bricks.models.imaging import binary, context_box, dilate, feather, paste
 from lego_edit.bricks.models.loading import model_folder, model_key
@@ -70,9 +71,7 @@ def _pad(array: np.ndarray, multiple: int) -> np.ndarray:
 def inpaint(ctx: BrickContext, image: np.ndarray, mask: np.ndarray) -> dict:
     import torch
 
-    if mask.shape != image.shape[:2]:
-        raise BrickError(f"FASTINPAINT: the mask is {mask.shape[1]}x{mask.shape[0]} but the image is "
-                         f"{image.shape[1]}x{image.shape[0]}")
+    check_mask_size(image, mask, "FASTINPAINT")
     if not mask.any():
         raise BrickError("FASTINPAINT: the mask is empty, so there is nothing to remove")
     manager = manager_for(ctx)

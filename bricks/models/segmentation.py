@@ -14,8 +14,9 @@ from typing import Any
 
 import cv2
 import numpy as np
+from lego_edit.bricks.imageops import bbox, check_mask_size, cutout
 from lego_edit.bricks.models import manager_for
-from lego_edit.bricks.models.imaging import bbox, binary, cutout, dilate, rgb_pil, smooth_mask
+from lego_edit.bricks.models.imaging import binary, dilate, rgb_pil, smooth_mask
 from lego_edit.bricks.models.loading import model_device, model_key, transformers_loader
 from lego_edit.bricks.registry import BrickContext, BrickError
 
@@ -124,9 +125,7 @@ def sos_grounded_sam(ctx: BrickContext, image: np.ndarray) -> dict:
 
 
 def mask_seg_sam(ctx: BrickContext, image: np.ndarray, mask: np.ndarray) -> dict:
-    if mask.shape != image.shape[:2]:
-        raise BrickError(f"MASK-SEG: the mask is {mask.shape[1]}x{mask.shape[0]} but the image is "
-                         f"{image.shape[1]}x{image.shape[0]}")
+    check_mask_size(image, mask, "MASK-SEG")
     rough = binary(mask)
     box = bbox(rough)
     if box is None:

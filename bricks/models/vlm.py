@@ -17,8 +17,9 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from lego_edit.bricks.imageops import bbox, check_mask_size
 from lego_edit.bricks.models import manager_for
-from lego_edit.bricks.models.imaging import bbox, box_mask, rgb_pil
+from lego_edit.bricks.models.imaging import box_mask, rgb_pil
 from lego_edit.bricks.models.loading import model_device, model_folder, model_key
 from lego_edit.bricks.registry import BrickContext, BrickError
 
@@ -154,9 +155,8 @@ def _fit_into(box: Box, region: tuple[int, int, int, int]) -> Box:
 
 
 def add_pred(ctx: BrickContext, image: np.ndarray, prompt: str, mask: np.ndarray | None = None) -> dict:
-    if mask is not None and mask.shape != image.shape[:2]:
-        raise BrickError(f"ADD-PRED: the mask is {mask.shape[1]}x{mask.shape[0]} but the image is "
-                         f"{image.shape[1]}x{image.shape[0]}")
+    if mask is not None:
+        check_mask_size(image, mask, "ADD-PRED")
     if not prompt.strip():
         raise BrickError("ADD-PRED needs a prompt describing the object")
     ctx.progress(0.1, "asking the VLM")
