@@ -192,3 +192,36 @@ def test_plan_and_edit_read_the_daemons_config(tmp_path, photo):
         assert done.returncode == 1 and "bad.toml" in done.stderr and len(done.stderr.strip().splitlines()) == 1
     finally:
         server.close()
+
+
+def test_plan_and_edit_read_lego_edit_config(tmp_path, photo):
+    """$LEGO_EDIT_CONFIG is --config for plan and edit too."""
+    import os
+
+    from tests.chat_server import ChatServer
+
+    path, _, _ = photo
+    answer = {"process": "brighten", "pipeline": [
+        {"step": 1, "model": "FLUX-BRIGHT", "input": {"image": "init[image]", "ratio": 0.8},
+         "output": {"image": "step1[image]"}}, {"result": "[step1[image]]"}]}
+    server = ChatServer([json.dumps(answer)] * 2)
+    try:
+        config = tmp_path / "config.toml"
+        config.write_text(f'[builder]\nbackend = "openai"\nopenai_base_url = "{server.url}"\nopenai_model = "m"\n')
+        env = dict(os.environ, LEGO_EDIT_CONFIG=str(config))
+        done = subprocess.run([sys.executable, "-m", "lego_edit.daemon.cli", "plan", str(path), "make it brighter",
+                               "--json"], capture_output=True, text=True, env=env, timeout=120)
+        assert done.returncode == 0, done.stderr
+        assert json.loads(done.stdout)["workflow"]["pipeline"][0]["input"]["ratio"] == 0.8
+        assert len(server.requests) == 1
+        done = subprocess.run([sys.executable, "-m", "lego_edit.daemon.cli", "edit", str(path), "make it brighter",
+                               "-o", str(tmp_path / "o.png"), "--json"], capture_output=True, text=True, env=env,
+                              timeout=120)
+        assert done.returncode == 0, done.stderr
+        assert len(server.requests) == 2 and (tmp_path / "o.png").exists()
+        config.write_text("[builder]\nbackend = 3\n")
+        done = subprocess.run([sys.executable, "-m", "lego_edit.daemon.cli", "edit", str(path), "x", "-o",
+                               str(tmp_path / "p.png")], capture_output=True, text=True, env=env, timeout=120)
+        assert done.returncode == 1 and str(config) in done.stderr and len(done.stderr.strip().splitlines()) == 1
+    finally:
+        server.close()

@@ -220,3 +220,85 @@ def test_config_file_values_reach_the_daemon(tmp_path):
         from lego_edit.bricks.models import configure
 
         configure(None)  # the daemon configured the process-wide model manager: back to the defaults
+
+
+def wait_status(env, endpoint, proc, timeout=15.0) -> dict:
+    """Poll `lego-edit status` (which also speaks CURVE, with this machine's keys) until the daemon answers."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        assert proc.poll() is None, proc.stderr.read()
+        done = cli(env, "status", "--endpoint", endpoint, "--json", "--timeout", "0.5")
+        if done.returncode == 0:
+            return json.loads(done.stdout)
+    raise AssertionError(f"no daemon answered `lego-edit status` at {endpoint}")
+
+
+def test_stop_reaches_a_daemon_bound_to_all_interfaces(env):
+    """A client given the bind address tcp://0.0.0.0:P means this machine's daemon: status and stop reach it."""
+    assert cli(env, "keys").returncode == 0  # off loopback the daemon requires CURVE; stop uses the local pair
+    endpoint = f"tcp://0.0.0.0:{free_port()}"
+    proc = subprocess.Popen([sys.executable, "-m", "lego_edit.daemon", "serve", "--endpoint", endpoint], env=env,
+                            cwd=ROOT, stderr=subprocess.PIPE, text=True)
+    try:
+        info = wait_status(env, endpoint, proc)
+        assert info["pid"] == proc.pid and info["curve"] is True
+        stop = cli(env, "stop", "--endpoint", endpoint)
+        assert stop.returncode == 0, stop.stderr
+        assert f"pid {proc.pid}" in stop.stdout and "tcp://127.0.0.1:" in stop.stdout
+        assert proc.wait(10) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
+def test_lego_edit_config_is_the_config_of_serve_status_stop_and_keys(env, tmp_path):
+    """$LEGO_EDIT_CONFIG stands for --config: serve binds its endpoint, status/stop find it there, keys live beside it."""
+    folder = tmp_path / "elsewhere"
+    folder.mkdir()
+    port = free_port()
+    (folder / "config.toml").write_text(f'[daemon]\nendpoint = "tcp://127.0.0.1:{port}"\n')
+    env = dict(env, LEGO_EDIT_CONFIG=str(folder / "config.toml"))
+    shown = cli(env, "config")
+    assert shown.returncode == 0 and str(folder / "config.toml") in shown.stdout, shown.stderr
+    keys = json.loads(cli(env, "keys", "--json").stdout)
+    assert Path(keys["keys_dir"]) == folder / "keys"
+    proc = subprocess.Popen([sys.executable, "-m", "lego_edit.daemon", "serve"], env=env, cwd=ROOT,
+                            stderr=subprocess.PIPE, text=True)
+    try:
+        wait_ready(f"tcp://127.0.0.1:{port}", proc)
+        status = cli(env, "status", "--json")  # no --endpoint: the one in $LEGO_EDIT_CONFIG
+        assert status.returncode == 0 and json.loads(status.stdout)["pid"] == proc.pid, status.stderr
+        stop = cli(env, "stop")
+        assert stop.returncode == 0 and f"tcp://127.0.0.1:{port}" in stop.stdout, stop.stderr
+        assert proc.wait(10) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
+def test_lego_edit_config_must_exist_and_config_init_writes_it(env, tmp_path):
+    target = tmp_path / "new" / "config.toml"
+    env = dict(env, LEGO_EDIT_CONFIG=str(target))
+    missing = cli(env, "serve")
+    assert missing.returncode == 1 and f"{target}: no such file" in missing.stderr
+    assert len(missing.stderr.strip().splitlines()) == 1
+    written = cli(env, "config", "--init")
+    assert written.returncode == 0 and f"wrote {target}" in written.stdout and target.exists(), written.stderr
+    explicit = tmp_path / "explicit.toml"
+    written = cli(env, "config", "--init", "--config", str(explicit))  # --config wins over the variable
+    assert written.returncode == 0 and explicit.exists()
+
+
+def test_lego_edit_config_is_read_by_models(env, tmp_path):
+    config = tmp_path / "models.toml"
+    config.write_text(f'[models]\npaths = {{ lama = "{tmp_path / "my-lama"}" }}\n')
+    env = dict(env, LEGO_EDIT_CONFIG=str(config), HF_HOME=str(tmp_path / "hf"))
+    listed = cli(env, "models", "list", "--json", timeout=60)
+    assert listed.returncode == 0, listed.stderr
+    lama = next(r for r in json.loads(listed.stdout)["models"] if r["name"] == "lama")
+    assert str(tmp_path / "my-lama") in lama["source"]
+    config.write_text('[models]\ndevice = 3\n')
+    bad = cli(env, "models", "list")
+    assert bad.returncode == 1 and str(config) in bad.stderr and len(bad.stderr.strip().splitlines()) == 1

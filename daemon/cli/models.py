@@ -27,6 +27,15 @@ def _settings(args: argparse.Namespace):
         raise CliError(f"{cfg.path}: {exc}") from None
 
 
+def _need_hub(action: str) -> None:
+    """Say at once, in one line, when the hub library is missing, before any partial output."""
+    import importlib.util
+
+    if importlib.util.find_spec("huggingface_hub") is None:
+        raise CliError(f"`lego-edit models {action}` reads the Hugging Face cache, and huggingface_hub is not "
+                       "installed: pip install 'lego-edit[models]'")
+
+
 def _names(args: argparse.Namespace, default_all: bool) -> list[str]:
     from lego_edit.bricks.models.known import KNOWN, PRESETS, expand
 
@@ -53,6 +62,7 @@ def cmd_list(args: argparse.Namespace) -> int:
     from lego_edit.bricks import default_registry
     from lego_edit.bricks.models.hub import status_rows
 
+    _need_hub("list")
     settings = _settings(args)
     rows = status_rows(settings)
     bricks = [b for b in default_registry().catalog() if any(x["kind"] == "model" for x in b["backends"])]
@@ -88,6 +98,7 @@ def cmd_pull(args: argparse.Namespace) -> int:
     from lego_edit.bricks.models.known import KNOWN
     from lego_edit.bricks.registry import recheck_default
 
+    _need_hub("pull")
     settings = _settings(args)
     names = _names(args, default_all=False)
     total = sum(KNOWN[n].size_gb for n in names)
@@ -112,6 +123,7 @@ def cmd_pull(args: argparse.Namespace) -> int:
 def cmd_verify(args: argparse.Namespace) -> int:
     from lego_edit.bricks.models.hub import verify
 
+    _need_hub("verify")
     settings = _settings(args)
     names = _names(args, default_all=True)
     explicit = bool(args.names or args.preset)
