@@ -7,7 +7,7 @@ import json
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from lego_edit.bricks.checker import check
+from lego_edit.bricks.checker import ProblemCode, check
 from lego_edit.bricks.workflow import Workflow, parse_workflow
 
 from tests.conftest import REFERENCE_WORKFLOWS
@@ -23,6 +23,10 @@ def step(n, model, inputs, outputs=None):
 
 def problems(report):
     return {(p.step, p.field) for p in report.errors}
+
+
+def coded(report):
+    return {(p.step, p.field, p.code) for p in report.errors}
 
 
 @pytest.mark.parametrize("name", ["example2.txt", "example3.txt"])
@@ -44,13 +48,14 @@ def test_every_problem_is_reported_with_its_step(registry):
         step(8, "FLUX-BRIGHT", {"image": "init[image]", "ratio": "bright"}),  # literal of the wrong type
         result="[step1[mask], step3[image], step42[image]]",
     ), registry)
-    assert problems(report) >= {
-        (1, "input.colour"), (2, "model"), (3, "input.image"), (4, "input.mask"), (5, "input.mask"),
-        (6, "input.mask"), (8, "input.ratio"), (None, "result"),
+    C = ProblemCode
+    assert coded(report) >= {
+        (1, "input.colour", C.UNKNOWN_INPUT), (2, "model", C.UNKNOWN_BRICK), (3, "input.image", C.TYPE_MISMATCH),
+        (4, "input.mask", C.MISSING_INPUT), (5, "input.mask", C.BAD_REF), (6, "input.mask", C.FORWARD_REF),
+        (8, "input.ratio", C.TYPE_MISMATCH), (None, "result", C.BAD_RESULT),
     }
-    text = report.summary()
-    assert "unknown brick 'NOPE'" in text and "type mismatch" in text and "comes later" in text
-    assert "step42" in text
+    assert "step42" in next(p.message for p in report.errors if p.field == "result" and "step42" in p.message)
+    assert all(p.message and str(p).endswith(p.message) for p in report.problems)  # the English stays for people
 
 
 def test_cycles_are_reported(registry):
@@ -59,20 +64,20 @@ def test_cycles_are_reported(registry):
         step(2, "BBOX", {"mask": "step1[mask]"}),
         step(3, "BBOX", {"mask": "step3[mask]"}),
     ), registry)
-    cyclic = {p.step for p in report.errors if "cycle" in p.message}
+    cyclic = {p.step for p in report.errors if p.code is ProblemCode.CYCLE}
     assert cyclic == {1, 2, 3}
 
 
 def test_result_naming_nothing(registry):
     report = check(wf(step(1, "BBOX", {"mask": "init[mask]"}), result="done"), registry)
-    assert (None, "result") in problems(report)
+    assert (None, "result", ProblemCode.BAD_RESULT) in coded(report)
 
 
 def test_unused_outputs_are_warnings(registry):
     report = check(wf(step(1, "RES", {"image": "init[image]", "prompt": "sky"},
                            {"mask": "step1[mask]", "image": "step1[image]"})), registry)
     assert report.ok
-    assert [(w.step, w.field) for w in report.warnings] == [(1, "output.image")]
+    assert [(w.step, w.field, w.code) for w in report.warnings] == [(1, "output.image", ProblemCode.UNUSED_OUTPUT)]
 
 
 def test_output_declared_null_cannot_be_used(registry):
@@ -80,12 +85,12 @@ def test_output_declared_null_cannot_be_used(registry):
         step(1, "CMI-PRED", {"image": "init[image]"}, {"caption": "step1[caption]", "image": None, "mask": None}),
         step(2, "FLUX-FILL", {"image": "step1[image]", "mask": "init[mask]", "prompt": "step1[caption]"}),
         result="[step2[image]]"), registry)
-    assert (2, "input.image") in problems(report)
+    assert (2, "input.image", ProblemCode.BAD_REF) in coded(report)
 
 
 def test_missing_caller_mask(registry):
     report = check(wf(step(1, "BBOX", {"mask": "init[mask]"})), registry, inits=["image"])
-    assert (1, "input.mask") in problems(report)
+    assert (1, "input.mask", ProblemCode.MISSING_INIT) in coded(report)
 
 
 def test_zero_step_identity_is_valid(registry):
@@ -97,6 +102,7 @@ def test_constraints_are_enforced(registry):
     report = check(wf(step(1, "RES", {"image": "init[image]", "prompt": "sky"}, {"mask": "step1[mask]"})),
                    registry, constraints=[no_res])
     assert not report.ok and "uses RES" in report.summary()
+    assert [(p.code, p.field) for p in report.errors] == [(ProblemCode.CONSTRAINT, "constraint")]
 
 
 @settings(max_examples=200, deadline=None)
@@ -112,3 +118,21 @@ def test_checker_reports_instead_of_crashing(registry, junk):
         return
     report = check(workflow, registry)
     assert not report.ok
+
+
+def test_every_code_has_a_kind_and_a_json_form(registry):
+    report = check(wf(
+        {"step": "one", "model": "BBOX", "input": {"mask": "init[mask]"}, "output": {}},
+        step(2, "BBOX", {"mask": "init[mask]"}, {"mask": "step1[mask]", "box": "step2[box]"}),
+        step(2, "BBOX", {"mask": "init[selection]"}),
+        result="[step2[mask]]"), registry, report_unavailable=True)
+    codes = {p.code for p in report.problems}
+    assert {ProblemCode.BAD_STEP_NUMBER, ProblemCode.DUPLICATE_STEP, ProblemCode.BAD_OUTPUT, ProblemCode.UNKNOWN_OUTPUT,
+            ProblemCode.BAD_REF} <= codes
+    for p in report.problems:
+        d = p.to_dict()
+        assert d == {"code": p.code.value, "severity": p.severity, "step": d["step"], "field": p.field,
+                     "message": p.message}
+        assert d["step"] is None or isinstance(d["step"], int)
+        assert json.loads(json.dumps(d)) == d
+    assert len({c.value for c in ProblemCode}) == len(ProblemCode)

@@ -173,8 +173,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
     report = check(workflow, _registry(config), report_unavailable=True)
     if args.json:
         print(json.dumps({"ok": report.ok, "problems": [
-            {"severity": p.severity, "step": p.step, "field": p.field, "message": p.message}
-            for p in report.problems]}, indent=2, ensure_ascii=False, default=str))
+            {**p.to_dict(), "step": p.step} for p in report.problems]}, indent=2, ensure_ascii=False, default=str))
     else:
         for p in report.problems:
             print(f"{p.severity}: {p}")

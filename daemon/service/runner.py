@@ -53,8 +53,7 @@ class JobRunner:
             else:
                 self._error(job, "plan_refused", str(exc), reason=exc.code)
         except InvalidWorkflow as exc:
-            problems = [{"severity": p.severity, "step": p.step if isinstance(p.step, int) else None,
-                         "field": p.field, "message": p.message} for p in exc.report.problems]
+            problems = [p.to_dict() for p in exc.report.problems]
             self._error(job, "invalid_workflow", str(exc), problems=problems)
         except WorkflowSyntaxError as exc:
             self._error(job, "invalid_workflow", f"the workflow cannot be read: {exc}")
