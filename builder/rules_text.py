@@ -13,6 +13,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 
+from lego_edit.bricks.builtin.vocab import COLOUR_WORDS
+
 # -- what the parser produces --------------------------------------------------------------------------
 SELECTION = "<selection>"  # the user's mask (init[mask])
 SUBJECT = "<subject>"  # the most salient object (SOS)
@@ -89,11 +91,9 @@ def _sides(ratios) -> str:
 
 
 # -- word lists -------------------------------------------------------------------------------------
-COLOURS = frozenset("""red orange yellow green blue purple violet pink magenta cyan teal turquoise brown black white
-gray grey silver gold golden beige tan navy maroon burgundy crimson scarlet olive lime lavender lilac indigo azure
-ivory cream khaki coral salmon peach mint emerald amber bronze copper rose ruby sapphire aqua mustard ochre plum
-fuchsia blond blonde auburn platinum rainbow multicolored multicoloured colorful colourful charcoal chocolate
-reddish bluish greenish yellowish pinkish brownish orangey""".split())
+# Colour words are the bricks' one colour vocabulary (what the recolour and background bricks paint, what RES
+# finds, and the colour words they cannot paint but a recolour still means).
+COLOURS = COLOUR_WORDS
 MATERIALS = frozenset("""wood wooden metal metallic steel iron glass crystal marble stone brick concrete plastic rubber
 leather fabric cotton silk velvet denim wool woolen woollen knitted paper cardboard ceramic porcelain chrome ice icy
 jade fur furry bamboo wicker clay granite carbon fiber fibre plush satin suede tiled chrome-plated gilded""".split())
