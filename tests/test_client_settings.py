@@ -61,12 +61,46 @@ def test_paths_agree_with_the_daemon(xdg, tmp_path, monkeypatch):
     from lego_edit.daemon.config import Config, default_config_path
 
     monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.delenv("LEGO_EDIT_CONFIG", raising=False)
     if xdg is None:
         monkeypatch.delenv("XDG_CONFIG_HOME", raising=False)
     else:
         monkeypatch.setenv("XDG_CONFIG_HOME", xdg if not xdg.startswith("/") else str(tmp_path / xdg[1:]))
     assert settings.config_path() == str(default_config_path())
     assert settings.keys_dir() == str(Config().keys_dir)
+
+
+def test_lego_edit_config_names_the_file_for_the_plugins_and_the_daemon(tmp_path, monkeypatch):
+    """$LEGO_EDIT_CONFIG: the config.toml both sides read, the keys beside it."""
+    from lego_edit.daemon.config import config_file, load
+
+    chosen = tmp_path / "here" / "lego.toml"
+    chosen.parent.mkdir()
+    chosen.write_text('[daemon]\nendpoint = "tcp://0.0.0.0:6100"\n')
+    env = {"HOME": "/home/u", "LEGO_EDIT_CONFIG": str(chosen)}
+    assert settings.config_path(env, "linux") == str(chosen)
+    assert settings.keys_dir(env, "linux") == str(tmp_path / "here" / "keys")
+    assert settings.configured_endpoint(env, "linux") == "tcp://127.0.0.1:6100"
+    monkeypatch.setenv("LEGO_EDIT_CONFIG", str(chosen))
+    assert config_file() == (chosen, True) and config_file(tmp_path / "x.toml") == (tmp_path / "x.toml", True)
+    cfg = load()
+    assert cfg.path == chosen and cfg.daemon.endpoint == "tcp://0.0.0.0:6100"
+    assert str(cfg.keys_dir) == settings.keys_dir()
+
+
+def test_the_daemons_tools_resolve_endpoints_as_the_plugins_do(tmp_path, monkeypatch):
+    """lego-edit status/stop/tray/doctor use the plugins' resolver: a bind address given or configured is made connectable."""
+    from lego_edit.daemon.config import Config, DaemonSection, client_endpoint
+
+    monkeypatch.delenv("LEGO_EDIT_ENDPOINT", raising=False)
+    cfg = Config(daemon=DaemonSection(endpoint="tcp://0.0.0.0:6200"))
+    assert client_endpoint(cfg) == "tcp://127.0.0.1:6200"
+    assert client_endpoint(cfg, "tcp://*:6201") == "tcp://127.0.0.1:6201"
+    assert client_endpoint(cfg, "tcp://[::]:6202") == "tcp://[::1]:6202"
+    assert client_endpoint(None) == "tcp://127.0.0.1:5588"
+    monkeypatch.setenv("LEGO_EDIT_ENDPOINT", "tcp://0.0.0.0:6203")
+    assert client_endpoint(cfg) == "tcp://127.0.0.1:6203"
+    assert settings.resolve_endpoint("tcp://0.0.0.0:6204", {}, "linux") == "tcp://127.0.0.1:6204"
 
 
 def write_config(home: Path, text: str) -> Path:

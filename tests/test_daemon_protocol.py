@@ -211,3 +211,34 @@ def _check_decode(msg_frames):
             assert wire.data.nbytes == wire.width * wire.height * CHANNELS[wire.format]
             array = pixels.to_array(wire)
             assert array.shape[:2] == (wire.height, wire.width)
+
+
+def test_the_named_wire_values_are_the_ones_the_spec_lists():
+    """The enums are the spec's strings: each value is listed in docs/protocol.md and encodes as that string."""
+    import json as _json
+    import re
+    from pathlib import Path as _Path
+
+    from lego_edit.daemon.service.jobs import JobState
+    from lego_edit.daemon.service.protocol import (
+        AckState,
+        CancelReason,
+        DaemonState,
+        EventKind,
+        StepState,
+        encode_header,
+    )
+
+    spec = (_Path(__file__).resolve().parents[1] / "docs" / "protocol.md").read_text(encoding="utf-8")
+    glance = spec[spec.index("### Reply types and states at a glance"):spec.index("## 6.")]
+    for enum, row in ((EventKind, "reply `type`"), (StepState, "`progress.state`"), (AckState, "`ack.state`"),
+                      (DaemonState, "`status.state`")):
+        line = next(ln for ln in glance.splitlines() if ln.startswith(f"| {row}"))
+        assert set(re.findall(r"`([a-z_]+)`", line.split("|")[2])) == {e.value for e in enum}, enum
+    assert {f"### `{k.value}`" for k in EventKind} <= set(spec.splitlines())
+    assert {CancelReason.CLIENT.value, CancelReason.SHUTDOWN.value} <= set(re.findall(r"`([a-z]+)`", glance))
+    assert {s.value for s in JobState} <= set(re.findall(r"`([a-z]+)`", glance))
+    header = _json.loads(encode_header("x", EventKind.CANCELLED, {"reason": CancelReason.SHUTDOWN,
+                                                                  "state": JobState.RUNNING}))
+    assert header == {"v": 1, "id": "x", "type": "cancelled", "reason": "shutdown", "state": "running"}
+    assert EventKind.PLAN == "plan" and f"{EventKind.PLAN}" == "plan" and str(StepState.STARTED) == "started"

@@ -71,7 +71,8 @@ class StepState(WireName):
 
 
 class CancelReason(WireName):
-    """`reason` of a `cancelled` event (VANISHED: the client went silent past the heartbeat timeout)."""
+    """`reason` of a `cancelled` event. VANISHED stays inside the daemon: a client silent past the
+    heartbeat timeout is gone, so nothing is sent to it."""
 
     CLIENT = "client"
     SHUTDOWN = "shutdown"
