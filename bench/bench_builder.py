@@ -67,7 +67,7 @@ def main() -> int:
     server.close()
 
     try:
-        from lego_edit.bricks.models.tiny import qwen_vl
+        from tests.tiny_models import qwen_vl
     except ImportError:
         rows.append(("local", "skipped: torch/transformers not installed", "-", "-"))
     else:

@@ -17,7 +17,7 @@ pytestmark = pytest.mark.models
 
 @pytest.fixture(scope="module")
 def tiny_qwen(tmp_path_factory):
-    from lego_edit.bricks.models.tiny import qwen_vl
+    from tests.tiny_models import qwen_vl
 
     return qwen_vl(tmp_path_factory.mktemp("tiny-qwen2.5-vl"))
 
@@ -33,6 +33,7 @@ def test_local_backend_generates_parses_and_repairs(registry, tiny_qwen, caplog)
         builder.plan("make it brighter", image=image)
     assert info.value.code == "invalid_workflow"
     assert "after 2 attempts" in str(info.value)
+    assert info.value.problems and all(p["code"] for p in info.value.problems)  # the last answer's, with codes
     answers = [r for r in caplog.records if "answered" in r.getMessage()]
     assert len(answers) == 2  # one generate, one repair round, both through the real model
 

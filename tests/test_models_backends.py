@@ -1,4 +1,4 @@
-"""Model backends on CPU with tiny random checkpoints (bricks/models/tiny.py): real loading
+"""Model backends on CPU with tiny random checkpoints (tests/tiny_models.py): real loading
 (local_files_only) and real inference, through the catalog, the executor and the model manager."""
 
 from __future__ import annotations
@@ -28,7 +28,8 @@ OPTIONS = {
 @pytest.fixture(scope="module")
 def tiny_paths(tmp_path_factory):
     import torch
-    from lego_edit.bricks.models import tiny
+
+    from tests import tiny_models as tiny
 
     torch.set_num_threads(2)
     return tiny.build_all(tmp_path_factory.mktemp("tiny-models"))

@@ -192,7 +192,7 @@ def bench_segmentation(device: str, size: int, tiny: bool, repeats: int) -> list
     if tiny:
         import tempfile
 
-        from lego_edit.bricks.models import tiny as tiny_models
+        from tests import tiny_models
 
         with tempfile.TemporaryDirectory() as tmp:
             dino = GroundingDinoForObjectDetection.from_pretrained(tiny_models.grounding_dino(Path(tmp) / "d"))
@@ -221,7 +221,8 @@ def bench_segmentation(device: str, size: int, tiny: bool, repeats: int) -> list
 
 def bench_lama(device: str, size: int, tiny: bool, repeats: int) -> list[Row]:
     import torch
-    from lego_edit.bricks.models import lama_arch
+
+    from tests import lama_arch
 
     torch.manual_seed(0)
     model = lama_arch.build(tiny=tiny).to(device).eval()

@@ -79,12 +79,3 @@ def model_device(model: Any):
     for p in model.parameters():
         return p.device
     return torch.device("cpu")
-
-
-def model_dtype(model: Any):
-    import torch
-
-    for p in model.parameters():
-        if p.is_floating_point():
-            return p.dtype
-    return torch.float32

@@ -19,7 +19,6 @@ from pathlib import Path
 from lego_edit.bricks.models.known import KNOWN, ModelSpec
 from lego_edit.bricks.models.settings import ModelSettings
 
-MODEL_PACKAGES = ("torch", "diffusers", "transformers", "accelerate", "safetensors", "huggingface_hub")
 INSTALL_HINT = "pip install 'lego-edit[models]'"
 
 
@@ -51,10 +50,6 @@ class Source:
     @property
     def label(self) -> str:
         return str(self.folder) if self.folder is not None else str(self.repo_id)
-
-    @property
-    def is_folder(self) -> bool:
-        return self.folder is not None
 
 
 def source(name: str, settings: ModelSettings) -> Source:

@@ -32,7 +32,6 @@ class LoadedModel:
     key: str
     model: Any
     bytes: int  # what counts against the budget (depends on the offload mode)
-    total_bytes: int  # parameters + buffers of every module
     placement: str
     last_used: float
     users: int = 0
@@ -133,7 +132,7 @@ class ModelManager:
         footprint = self._footprint(model, total)
         self._make_room(footprint, key)
         placement = self._place(model)
-        entry = LoadedModel(key, model, footprint, total, placement, self._clock())
+        entry = LoadedModel(key, model, footprint, placement, self._clock())
         self._entries[key] = entry
         log.info("loaded %s (%.1f MB, %s) in %.1f s", key, total / 1e6, placement, time.perf_counter() - started)
         self._start_reaper()
@@ -193,14 +192,6 @@ class ModelManager:
         torch = sys.modules.get("torch")
         if torch is not None and torch.cuda.is_available():
             torch.cuda.empty_cache()
-
-    def unload(self, key: str) -> bool:
-        with self._lock:
-            entry = self._entries.get(key)
-            if entry is None or entry.users:
-                return False
-            self._drop(key)
-            return True
 
     def unload_all(self) -> None:
         with self._lock:

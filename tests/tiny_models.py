@@ -199,7 +199,7 @@ def qwen_vl(folder: Path) -> Path:
 # -- LaMa -----------------------------------------------------------------------------------------
 
 def lama(folder: Path) -> Path:
-    from lego_edit.bricks.models import lama_arch
+    from tests import lama_arch
 
     _seed()
     folder.mkdir(parents=True, exist_ok=True)
