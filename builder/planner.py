@@ -20,11 +20,28 @@ BACKENDS = ("rules", "local", "openai")
 class PlanError(Exception):
     """No valid plan. `code`: "refused" (the instruction cannot be planned), "invalid_workflow" (the
     model kept writing broken workflows), "backend_error" (the model could not be reached or run),
-    "bad_feedback" (feedback that could not be understood)."""
+    "bad_feedback" (feedback that could not be understood). `problems`: for a workflow that did not
+    check clean, its problems in the checker's JSON form (each with its machine `code`)."""
 
-    def __init__(self, message: str, code: str = "refused") -> None:
+    def __init__(self, message: str, code: str = "refused", problems: Sequence[dict[str, Any]] = ()) -> None:
         super().__init__(message)
         self.code = code
+        self.problems = list(problems)
+
+
+@dataclass(frozen=True)
+class AnswerProblem:
+    """A model's answer holds no workflow at all; `code` is prompt.NO_JSON or prompt.NOT_A_WORKFLOW. It
+    reads like a checker Problem (code, text, JSON form), so the repair loop treats both alike."""
+
+    code: str
+    message: str
+
+    def __str__(self) -> str:
+        return self.message
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"code": self.code, "severity": "error", "step": None, "field": None, "message": self.message}
 
 
 @dataclass
@@ -119,7 +136,7 @@ class Builder:
         report = self._check(workflow, inits, checks)
         if not report.ok:  # a planner bug or a constraint it could not meet: never hand out a half plan
             raise PlanError("the rules planner could not make a valid plan: " + "; ".join(map(str, report.errors)),
-                            "refused")
+                            "refused", [p.to_dict() for p in report.errors])
         return Plan(planned.reasoning, workflow, "rules", 1, [str(w) for w in report.warnings])
 
     def chat_model(self, backend: str):
@@ -158,7 +175,7 @@ class Builder:
         messages = [{"role": "system", "content": self.system_prompt()},
                     {"role": "user", "content": user_prompt(instruction, has_mask=has_mask, constraints=constraints,
                                                             previous=previous)}]
-        errors: list[str] = []
+        errors: list[Any] = []
         attempts = 1 + max(0, self.config.max_repairs)
         for attempt in range(1, attempts + 1):
             try:
@@ -170,25 +187,28 @@ class Builder:
             if workflow is not None:
                 return Plan(reasoning, workflow, backend, attempt, [])
             messages += [{"role": "assistant", "content": answer}, {"role": "user", "content": repair_prompt(errors)}]
-        raise PlanError(f"no valid workflow after {attempts} attempts; last problems: " + "; ".join(errors),
-                        "invalid_workflow")
+        raise PlanError(f"no valid workflow after {attempts} attempts; last problems: " + "; ".join(map(str, errors)),
+                        "invalid_workflow", [p.to_dict() for p in errors])
 
-    def _read_answer(self, answer: str, inits: Sequence[str], checks: list[Any]) -> tuple[Workflow | None, str, list[str]]:
-        """(workflow, reasoning, []) for a good answer, (None, reasoning, problems) otherwise."""
+    def _read_answer(self, answer: str, inits: Sequence[str], checks: list[Any]) -> tuple[Workflow | None, str, list[Any]]:
+        """(workflow, reasoning, []) for a good answer, (None, reasoning, problems) otherwise; each problem
+        is a checker Problem or an AnswerProblem, with its code."""
+        from lego_edit.builder.prompt import NO_JSON, NOT_A_WORKFLOW
+
         try:
             reasoning, _ = split_reasoning(answer)
             data = parse_json(answer)
         except WorkflowSyntaxError as exc:
-            return None, "", [f"no workflow JSON found ({exc})"]
+            return None, "", [AnswerProblem(NO_JSON, f"no workflow JSON found ({exc})")]
         if isinstance(data, dict) and "refuse" in data and "pipeline" not in data:
             raise PlanError(f"the builder refused: {data['refuse']}", "refused")
         try:
             workflow = Workflow.from_dict(data)
         except WorkflowSyntaxError as exc:
-            return None, reasoning, [str(exc)]
+            return None, reasoning, [AnswerProblem(NOT_A_WORKFLOW, str(exc))]
         report = self._check(workflow, inits, checks)
         if not report.ok:
-            return None, reasoning, [str(p) for p in report.errors]
+            return None, reasoning, report.errors
         return workflow, reasoning or workflow.process, []
 
 

@@ -11,6 +11,7 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
+from lego_edit.bricks.checker import ProblemCode
 from lego_edit.bricks.registry import Brick, Registry
 from lego_edit.bricks.workflow import Workflow
 
@@ -88,7 +89,39 @@ def user_prompt(instruction: str, *, has_mask: bool, constraints: Sequence[Any] 
     return "\n".join(lines)
 
 
-def repair_prompt(errors: Sequence[str]) -> str:
-    listed = "\n".join(f"- {e}" for e in errors)
-    return (f"Your workflow cannot run. Problems:\n{listed}\n"
+# Codes of what can be wrong with a model's answer besides the checker's problems.
+NO_JSON = "no_json"  # no JSON object in the answer
+NOT_A_WORKFLOW = "not_a_workflow"  # JSON, but not the workflow shape
+
+# How to fix each kind of problem, by checker code (bricks.checker.ProblemCode) or one of the above;
+# the repair message adds the hints of the codes its problems carry.
+REPAIR_HINTS: dict[str, str] = {
+    ProblemCode.BAD_STEP_NUMBER: "Number the steps 1, 2, 3 ... with integers.",
+    ProblemCode.DUPLICATE_STEP: "Give every step its own number.",
+    ProblemCode.UNKNOWN_BRICK: "Use only the tools listed under Tools, spelled exactly as there.",
+    ProblemCode.UNKNOWN_OUTPUT: "Declare only the outputs the tool lists.",
+    ProblemCode.BAD_OUTPUT: 'Write each output as "key": "stepN[key]", with the step\'s own number and key.',
+    ProblemCode.UNKNOWN_INPUT: "Give only the inputs the tool lists.",
+    ProblemCode.MISSING_INPUT: "Give every required input; null is only for an optional input.",
+    ProblemCode.TYPE_MISMATCH: "An Image input takes an Image and a Mask input a Mask: stepN[key] has the type of "
+                               "output `key` of that step's tool.",
+    ProblemCode.BAD_REF: "Refer only to outputs that the earlier steps' tools have.",
+    ProblemCode.MISSING_INIT: "init[mask] exists only when the user supplied a mask.",
+    ProblemCode.FORWARD_REF: "A step may read only outputs of EARLIER steps.",
+    ProblemCode.CYCLE: "A step may read only outputs of EARLIER steps.",
+    ProblemCode.BAD_RESULT: '"result" lists outputs of the steps, the final image last, e.g. "[step2[image]]".',
+    ProblemCode.CONSTRAINT: "The workflow must respect the user's feedback.",
+    NO_JSON: "After the <think> block, answer with ONE JSON object.",
+    NOT_A_WORKFLOW: 'The JSON object needs "process" and "pipeline": the steps, then {"result": "[...]"}.',
+}
+
+
+def repair_prompt(problems: Sequence[Any]) -> str:
+    """The message sent back after a broken answer: its problems (checker Problems, or anything with
+    a `code` and a text), then how to fix each kind of them."""
+    listed = "\n".join(f"- {p}" for p in problems)
+    hints = dict.fromkeys(REPAIR_HINTS[c] for c in (str(getattr(p, "code", "")) for p in problems)
+                          if c in REPAIR_HINTS)
+    how = "\nHow to fix them:\n" + "\n".join(f"- {h}" for h in hints) if hints else ""
+    return (f"Your workflow cannot run. Problems:\n{listed}{how}\n"
             "Write the whole workflow again with these fixed, in the same format.")

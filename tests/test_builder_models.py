@@ -7,9 +7,12 @@ import json
 
 import numpy as np
 import pytest
+from lego_edit.bricks.checker import ProblemCode, check
 from lego_edit.bricks.registry import Brick, Port, Registry
 from lego_edit.bricks.values import ValueType
+from lego_edit.bricks.workflow import Workflow
 from lego_edit.builder import Builder, BuilderConfig, PlanError
+from lego_edit.builder.prompt import NO_JSON, NOT_A_WORKFLOW, REPAIR_HINTS
 
 from tests.chat_server import ChatServer
 
@@ -65,7 +68,25 @@ def test_broken_answers_are_repaired_with_the_precise_errors(registry, chat):
     second = server.requests[1]["body"]["messages"]
     assert [m["role"] for m in second] == ["system", "user", "assistant", "user"]
     repair = second[-1]["content"]
-    assert "type mismatch" in repair and "ratio" in repair and "step2" in repair
+    assert "ratio" in repair and "step2" in repair
+    report = check(Workflow.from_dict(BROKEN), registry, inits=("image",))
+    codes = {p.code for p in report.errors}
+    assert codes == {"missing_init", "type_mismatch", "missing_input", "bad_result"}
+    for problem in report.errors:  # every problem, where it is, and how to fix its kind
+        assert f"- {problem}" in repair and REPAIR_HINTS[problem.code] in repair
+
+
+def test_an_answer_without_json_is_repaired(registry, chat):
+    server = chat("I would brighten the image.", json.dumps(GOOD))
+    plan = openai_builder(registry, server.url).plan("make it brighter", image=IMAGE)
+    assert plan.attempts == 2
+    assert REPAIR_HINTS[NO_JSON] in server.requests[1]["body"]["messages"][-1]["content"]
+
+
+def test_every_checker_error_has_a_repair_hint():
+    errors = {c for c in ProblemCode if c not in (ProblemCode.UNUSED_OUTPUT, ProblemCode.UNAVAILABLE)}
+    assert errors <= set(REPAIR_HINTS)
+    assert set(REPAIR_HINTS) <= {*ProblemCode, NO_JSON, NOT_A_WORKFLOW}
 
 
 def test_bounded_repairs_then_a_clear_error(registry, chat):
@@ -73,6 +94,7 @@ def test_bounded_repairs_then_a_clear_error(registry, chat):
     with pytest.raises(PlanError) as info:
         openai_builder(registry, server.url, max_repairs=2).plan("make it brighter", image=IMAGE)
     assert info.value.code == "invalid_workflow" and len(server.requests) == 3
+    assert {p["code"] for p in info.value.problems} == {"missing_init", "type_mismatch", "missing_input", "bad_result"}
 
 
 def test_model_refusal_is_a_refusal(registry, chat):

@@ -481,7 +481,7 @@ def test_keep_region_violations():
 def test_constraints_plug_into_the_checker(registry):
     workflow = Workflow.from_dict(plan_rules("remove the dog").workflow)
     report = check(workflow, registry, inits=("image",), constraints=[ForbidBrick("RES")])
-    assert not report.ok and "RES" in report.summary()
+    assert not report.ok and "RES" in report.summary() and {p.code for p in report.errors} == {"constraint"}
     assert ForbidBrick("RES")(workflow)  # callable on a Workflow object as well as on a dict
 
 
