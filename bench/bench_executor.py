@@ -15,6 +15,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from lego_edit.bricks.executor import Executor  # noqa: E402
+from lego_edit.bricks.refs import step_ref  # noqa: E402
 from lego_edit.bricks.registry import Brick, Port, Registry  # noqa: E402
 from lego_edit.bricks.values import ValueType  # noqa: E402
 from lego_edit.bricks.workflow import Workflow  # noqa: E402
@@ -39,8 +40,8 @@ def _bench_registry() -> Registry:
 
 def _chain(n: int, model: str, arg: str, value_of) -> Workflow:
     steps = [{"step": i, "model": model,
-              "input": {"image": "init[image]" if i == 1 else f"step{i - 1}[image]", arg: value_of(i)},
-              "output": {"image": f"step{i}[image]"}} for i in range(1, n + 1)]
+              "input": {"image": "init[image]" if i == 1 else step_ref(i - 1, "image"), arg: value_of(i)},
+              "output": {"image": step_ref(i, "image")}} for i in range(1, n + 1)]
     return Workflow.from_dict({"process": "chain", "pipeline": [*steps, {"result": f"[step{n}[image]]"}]})
 
 

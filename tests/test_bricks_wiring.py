@@ -87,6 +87,7 @@ def test_the_declarations_import_without_the_image_stack():
         "import lego_edit.bricks.builtin.catalog, lego_edit.bricks.registry, lego_edit.bricks.refs\n"
         "import lego_edit.bricks.valuetype, lego_edit.bricks.builtin.vocab\n"
         "from lego_edit.bricks import Brick, BrickRole, BrickSpec, Port, ValueType\n"
+        "from lego_edit.bricks.checker import ProblemCode\n"
         "print(json.dumps(sorted(m for m in ('numpy', 'cv2', 'torch', 'PIL') if m in sys.modules)))\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
