@@ -3,7 +3,7 @@
 All socket I/O happens on the thread that runs `serve_forever`. Workers hand finished replies to
 it through a queue and wake it with a byte on a socketpair that sits in the same poller as the
 ROUTER, so a reply leaves as soon as it exists. Image frames are received without copying and
-sent without copying; see daemon/pixels.py.
+sent without copying; see daemon/service/pixels.py.
 """
 
 from __future__ import annotations

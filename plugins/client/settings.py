@@ -168,7 +168,7 @@ def _tcp_port(endpoint: str) -> str | None:
 
 
 def curve_required(endpoint: str, config: Mapping[str, Any]) -> bool:
-    """Whether the daemon at `endpoint` requires CURVE, as the daemon decides it (daemon/server.py).
+    """Whether the daemon at `endpoint` requires CURVE, as the daemon decides it (daemon/service/server.py).
 
     Yes when config.toml says `curve = "always"`, when the endpoint is on another machine, and when
     it is a loopback port of a daemon that config.toml binds off loopback (tcp://0.0.0.0:5588).
