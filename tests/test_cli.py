@@ -116,7 +116,7 @@ def test_bricks_catalog(tmp_path):
 
 
 def test_cli_start_imports_no_heavy_library():
-    code = ("import sys; from daemon.cli import build_parser; build_parser(); "
+    code = ("import sys; from lego_edit.daemon.cli import build_parser; build_parser(); "
             "print(sorted(m for m in ('torch', 'diffusers', 'transformers', 'cv2', 'numpy') if m in sys.modules))")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=Path(__file__).parents[1])
     assert done.stdout.strip() == "[]", done.stdout + done.stderr

@@ -291,6 +291,7 @@ def test_lego_edit_config_must_exist_and_config_init_writes_it(env, tmp_path):
     assert written.returncode == 0 and explicit.exists()
 
 
+@pytest.mark.models  # `models list` reads the Hugging Face cache through huggingface_hub
 def test_lego_edit_config_is_read_by_models(env, tmp_path):
     config = tmp_path / "models.toml"
     config.write_text(f'[models]\npaths = {{ lama = "{tmp_path / "my-lama"}" }}\n')

@@ -39,11 +39,12 @@ def test_bad_settings_are_refused_with_the_key(table, words):
         ModelSettings.from_mapping(table)
 
 
+@pytest.mark.models  # `models list` reads the Hugging Face cache through huggingface_hub
 def test_catalog_and_models_cli_do_not_import_torch(tmp_path):
     code = ("import sys\n"
-            "from daemon.cli import main, build_parser\n"
+            "from lego_edit.daemon.cli import main, build_parser\n"
             "build_parser()\n"
-            "from bricks import default_registry\n"
+            "from lego_edit.bricks import default_registry\n"
             "default_registry().catalog()\n"
             "assert main(['models', 'list', '--json']) == 0\n"
             "heavy = [m for m in ('torch', 'diffusers', 'transformers') if m in sys.modules]\n"

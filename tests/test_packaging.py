@@ -7,6 +7,7 @@ the package index for setuptools and the two neighbours.
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 import venv
@@ -43,6 +44,16 @@ def test_wheel_holds_one_namespace_and_every_module(wheel):
     assert in_repo - packaged == set(), "modules missing from the wheel (list the package in pyproject.toml)"
     entry = zipfile.ZipFile(wheel).read(next(n for n in names if n.endswith("entry_points.txt"))).decode()
     assert "lego-edit = lego_edit.daemon.cli:main" in entry
+
+
+def test_nothing_imports_our_folders_by_their_bare_names():
+    """From the repository root `bricks`, `daemon` ... are importable as folders, so a stray bare import
+    would pass here and fail in an installed copy."""
+    bare = re.compile(r"\b(?:from|import) (?:bricks|builder|daemon|installer|plugins)\b(?!-)")
+    found = [f"{p.relative_to(ROOT)}:{n}" for folder in (*FOLDERS, "tests", "bench") for p in (ROOT / folder).rglob("*.py")
+             if p.name != "test_packaging.py"
+             for n, line in enumerate(p.read_text(encoding="utf-8").splitlines(), 1) if bare.search(line)]
+    assert found == []
 
 
 def test_installs_beside_pypa_installer_and_python_daemon(wheel, tmp_path):
