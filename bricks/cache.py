@@ -21,7 +21,7 @@ def content_key(value: Any) -> str:
     h = hashlib.blake2b(digest_size=16)
     if isinstance(value, np.ndarray):
         h.update(f"{value.shape}{value.dtype}".encode())
-        h.update(memoryview(np.ascontiguousarray(value)).cast("B"))
+        h.update(np.ascontiguousarray(value).data.cast("B"))
     else:
         h.update(json.dumps(value, sort_keys=True, default=str).encode())
     return h.hexdigest()

@@ -72,7 +72,7 @@ def _frozen(value: Any) -> Any:
 def check_inputs(inputs: Mapping[str, Any]) -> dict[str, Any]:
     image = inputs.get("image")
     mask = inputs.get("mask")
-    if not conforms(image, ValueType.IMAGE):
+    if not isinstance(image, np.ndarray) or not conforms(image, ValueType.IMAGE):
         raise ValueError("init[image] must be an RGBA uint8 image (H x W x 4)")
     if mask is not None:
         if not conforms(mask, ValueType.MASK):
@@ -105,6 +105,7 @@ class Executor:
             raise InvalidWorkflow(report)
         for step in workflow.steps:  # fail before spending time on the steps that could run
             brick = self.registry.get(step.model)
+            assert brick is not None  # check() passed: every step's brick is registered
             if brick.active_backend(self.backend_prefs.get(brick.name)) is None:
                 raise StepFailed(step.number, brick.name, brick.unavailable_message(), unavailable=True)
         return _Run(self, workflow, inputs, on_event, cancel or threading.Event()).execute()
@@ -189,7 +190,8 @@ class _Run:
         return freed
 
     def _prepare(self, step: Step):
-        brick: Brick = self.ex.registry.get(step.model)
+        brick = self.ex.registry.get(step.model)
+        assert brick is not None  # run() checked the workflow: every step's brick is registered
         backend = brick.active_backend(self.ex.backend_prefs.get(brick.name))
         backend_name = backend.name if backend else "-"
         literals = {k: v for k, v in step.literals().items()}

@@ -16,6 +16,7 @@ class ImageReadError(ValueError):
 def _open(source: str | Path | bytes):
     from PIL import Image, UnidentifiedImageError
 
+    name = "the data" if isinstance(source, (bytes, bytearray, memoryview)) else str(source)
     try:
         if isinstance(source, (bytes, bytearray, memoryview)):
             img = Image.open(io.BytesIO(bytes(source)))
@@ -23,10 +24,9 @@ def _open(source: str | Path | bytes):
             img = Image.open(source)
         img.load()
         return img
-    except FileNotFoundError:
-        raise ImageReadError(f"{source}: no such file") from None
+    except FileNotFoundError:  # only a path can be missing
+        raise ImageReadError(f"{name}: no such file") from None
     except (UnidentifiedImageError, OSError) as exc:
-        name = "the data" if isinstance(source, (bytes, bytearray, memoryview)) else str(source)
         raise ImageReadError(f"{name} is not a readable image ({exc.__class__.__name__})") from None
 
 

@@ -48,6 +48,14 @@ def bbox(mask: np.ndarray, margin: int = 0) -> tuple[int, int, int, int] | None:
             min(w, int(xs.max()) + 1 + margin), min(h, int(ys.max()) + 1 + margin))
 
 
+def nonempty_bbox(mask: np.ndarray, margin: int = 0) -> tuple[int, int, int, int]:
+    """`bbox` of a mask the caller has checked is not empty (a ValueError if it is)."""
+    box = bbox(mask, margin)
+    if box is None:
+        raise ValueError("the mask is empty, so it has no bounding box")
+    return box
+
+
 def cutout(image: np.ndarray, mask: np.ndarray) -> np.ndarray:
     """The image with its alpha multiplied by the mask: the object on a transparent background."""
     out = image.copy()

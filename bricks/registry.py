@@ -209,11 +209,15 @@ class Brick:
         return f"{self.name} cannot run here — {detail}"
 
 
+def _no_progress(fraction: float, message: str = "") -> None:
+    return None
+
+
 @dataclass
 class BrickContext:
     """What a running brick may use: progress reporting, cancellation, models, device, log."""
 
-    progress: Callable[[float, str], None] = lambda fraction, message="": None
+    progress: Callable[[float, str], None] = _no_progress
     cancelled: Callable[[], bool] = lambda: False
     models: Any = None
     device: str = "cpu"

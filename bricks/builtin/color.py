@@ -8,6 +8,8 @@ than answered with a colour that was not asked for.
 
 from __future__ import annotations
 
+from collections.abc import Set
+
 import cv2
 import numpy as np
 from lego_edit.bricks import imageops
@@ -36,7 +38,7 @@ def _match_colour(tokens: list[str], i: int) -> tuple[str, int] | None:
     return None
 
 
-def find_colours(text: str, allowed: set[str] = frozenset()) -> tuple[list[tuple[str, np.ndarray]], list[str]]:
+def find_colours(text: str, allowed: Set[str] = frozenset()) -> tuple[list[tuple[str, np.ndarray]], list[str]]:
     """Colours named in `text` (with their RGB after light/dark modifiers) and the words not understood."""
     tokens = _cv.words(text)
     found: list[tuple[str, np.ndarray]] = []
@@ -107,7 +109,7 @@ def recolour(ctx: BrickContext, image: np.ndarray, mask: np.ndarray, prompt: str
     if unknown or len(colours) != 1:
         raise BrickError(f"FLUX-RCM offline changes colours only, one named colour at a time; '{prompt}' needs "
                          "the FLUX.1-Fill RCM model (run `lego-edit models pull lego-loras`)")
-    x0, y0, x1, y1 = imageops.bbox(mask)
+    x0, y0, x1, y1 = imageops.nonempty_bbox(mask)
     crop, weight = np.ascontiguousarray(image[y0:y1, x0:x1, :3]), mask[y0:y1, x0:x1]
     out = image.copy()
     out[y0:y1, x0:x1, :3] = blend(crop, _recolour(crop, weight, colours[0][1]), weight)

@@ -73,7 +73,7 @@ def fast_inpaint(ctx: BrickContext, image: np.ndarray, mask: np.ndarray) -> dict
     d = _dilation(image.shape)
     hole = cv2.dilate(np.where(mask > 0, 255, 0).astype(np.uint8),
                       cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * d + 1, 2 * d + 1)))
-    x0, y0, x1, y1 = imageops.bbox(hole, margin=4 * d + 16)
+    x0, y0, x1, y1 = imageops.nonempty_bbox(hole, margin=4 * d + 16)
     crop = np.ascontiguousarray(image[y0:y1, x0:x1, :3])
     hole_c = hole[y0:y1, x0:x1]
     known = image[y0:y1, x0:x1, 3] > 0  # transparent pixels carry no colour: never copy from them
@@ -81,7 +81,7 @@ def fast_inpaint(ctx: BrickContext, image: np.ndarray, mask: np.ndarray) -> dict
     if unknown.all():
         raise BrickError("FASTINPAINT: the mask covers the whole (visible) image, so there is nothing to fill from")
 
-    scale = min(1.0, float(np.sqrt(MAX_HOLE_PIXELS / max(1, np.count_nonzero(unknown)))))
+    scale = min(1.0, float(np.sqrt(MAX_HOLE_PIXELS / max(1, int(np.count_nonzero(unknown))))))
     small = _cv.resize_to(crop, scale)
     small_unknown = np.where(_cv.resize_to(unknown, scale) > 0, 255, 0).astype(np.uint8)
     ctx.progress(0.2, "inpainting")

@@ -49,7 +49,8 @@ def _saliency(small: np.ndarray) -> np.ndarray:
     spread = float(np.percentile(contrast, 99))
     if spread < 12.0:  # nothing differs from the border by more than a faint colour shift
         raise BrickError("found no distinct object: the image is nearly uniform")
-    ok, residual = cv2.saliency.StaticSaliencySpectralResidual_create().computeSaliency(small)
+    # the stubs lack the module-level factory that opencv-contrib exports (they declare only the classmethod)
+    ok, residual = cv2.saliency.StaticSaliencySpectralResidual_create().computeSaliency(small)  # type: ignore[attr-defined]
     residual = cv2.GaussianBlur(residual, (0, 0), 3) if ok else np.zeros((h, w), np.float32)
     residual = residual / max(float(residual.max()), 1e-6)
     yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
@@ -138,7 +139,7 @@ def segment_in_mask(ctx: BrickContext, image: np.ndarray, mask: np.ndarray) -> d
         rough = np.where(mask > 0, 255, 0).astype(np.uint8)
     h, w = mask.shape
     margin = max(8, round(0.1 * max(h, w) * np.sqrt(np.count_nonzero(rough) / rough.size)))
-    x0, y0, x1, y1 = imageops.bbox(rough, margin)
+    x0, y0, x1, y1 = imageops.nonempty_bbox(rough, margin)
     crop, rough_crop = np.ascontiguousarray(image[y0:y1, x0:x1, :3]), rough[y0:y1, x0:x1]
     scale = _cv.scale_for(crop.shape, WORK_SIDE)
     small = _cv.resize_to(crop, scale)
@@ -243,7 +244,7 @@ def _by_position(ctx: BrickContext, rgb: np.ndarray, position: str) -> np.ndarra
         return _full_size(_cv.fill_holes(parts[0][0]), rgb.shape)
     # One object, elsewhere (or two objects merged into one): look for the salient object of that part only.
     region = _half_plane(rgb.shape, position)
-    x0, y0, x1, y1 = imageops.bbox(region)
+    x0, y0, x1, y1 = imageops.nonempty_bbox(region)
     try:
         local = _main_object(ctx, np.ascontiguousarray(rgb[y0:y1, x0:x1]))
     except BrickError:
@@ -373,7 +374,7 @@ def place_in_mask(ctx: BrickContext, image: np.ndarray, prompt: str, mask: np.nd
     if room.max() < 8:  # no plain part worth the name: use the whole mask
         room = _room(region)
     cy, cx = np.unravel_index(int(np.argmax(room)), room.shape)
-    x0, y0, x1, y1 = imageops.bbox(region)
+    x0, y0, x1, y1 = imageops.nonempty_bbox(region)
     half = int(min(0.7 * room.max(), 0.2 * min(y1 - y0, x1 - x0) + 1, 0.2 * min(region.shape)))
     half = max(half, 1)
     out = np.zeros_like(mask)

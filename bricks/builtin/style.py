@@ -100,7 +100,7 @@ def stylize(ctx: BrickContext, image: np.ndarray, prompt: str, style: str, mask:
     if mask is not None:
         _cv.check_mask(image, mask, "FLUX-STYLE")
         margin = max(16, round(0.05 * max(image.shape[:2])))
-        x0, y0, x1, y1 = imageops.bbox(mask, margin)
+        x0, y0, x1, y1 = imageops.nonempty_bbox(mask, margin)
     else:
         y0, y1, x0, x1 = 0, image.shape[0], 0, image.shape[1]
     rgb, alpha = split_alpha(image)

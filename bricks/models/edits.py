@@ -77,7 +77,7 @@ def _reference_left(preimage: np.ndarray, mask: np.ndarray) -> np.ndarray:
         return white
     dx = (target[0] + target[2]) // 2 - (obj[0] + obj[2]) // 2
     dy = target[3] - obj[3]
-    shift = np.float32([[1, 0, dx], [0, 1, dy]])
+    shift = np.array([[1, 0, dx], [0, 1, dy]], np.float32)
     h, w = mask.shape
     moved = cv2.warpAffine(preimage, shift, (w, h), flags=cv2.INTER_LINEAR, borderValue=(0, 0, 0, 0))
     alpha = moved[..., 3:].astype(np.float32) / 255.0

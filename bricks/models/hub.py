@@ -64,14 +64,15 @@ def pull(name: str, settings: ModelSettings, *, progress: bool = True) -> Path:
         )
     except ImportError as exc:
         raise DownloadError(f"huggingface_hub is not installed ({exc}); pip install 'lego-edit[models]'") from exc
-    kwargs = {"revision": spec.revision, "cache_dir": str(hub_cache_dir(settings)),
-              "allow_patterns": list(spec.allow_patterns) if spec.allow_patterns else None}
+    cache_dir = str(hub_cache_dir(settings))
+    allow_patterns = list(spec.allow_patterns) if spec.allow_patterns else None
     if not progress:
         from huggingface_hub.utils import disable_progress_bars
 
         disable_progress_bars()
     try:
-        folder = Path(snapshot_download(str(src.repo_id), **kwargs))
+        folder = Path(snapshot_download(str(src.repo_id), revision=spec.revision, cache_dir=cache_dir,
+                                        allow_patterns=allow_patterns))
     except GatedRepoError as exc:
         raise DownloadError(_gated_message(spec, str(src.repo_id))) from exc
     except RepositoryNotFoundError as exc:

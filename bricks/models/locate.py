@@ -67,6 +67,7 @@ def local_file(src: Source, filename: str, settings: ModelSettings) -> Path | No
         return path if path.is_file() else None
     from huggingface_hub import try_to_load_from_cache
 
+    assert src.repo_id is not None  # a Source without a folder names a repository (see source())
     found = try_to_load_from_cache(src.repo_id, filename, cache_dir=str(hub_cache_dir(settings)),
                                    revision=src.spec.revision)
     if isinstance(found, str) and os.path.isfile(found):  # a dangling symlink (blob removed) is not a file

@@ -44,7 +44,7 @@ def resolve_dtype(settings: ModelSettings, device: str):
 
 
 # quantization mode -> (package it needs, diffusers/transformers backend name, kwargs)
-_QUANT = {
+_QUANT: dict[str, tuple[str, str, dict[str, Any]]] = {
     "bnb-4bit": ("bitsandbytes", "bitsandbytes_4bit",
                  {"load_in_4bit": True, "bnb_4bit_quant_type": "nf4"}),
     "bnb-8bit": ("bitsandbytes", "bitsandbytes_8bit", {"load_in_8bit": True}),

@@ -89,7 +89,7 @@ def res_grounded_sam(ctx: BrickContext, image: np.ndarray, prompt: str) -> dict:
     boxes = [box for box, score in found if score >= 0.75 * best][:8]
     ctx.progress(0.5, "SAM")
     masks, _ = sam_masks(ctx, image, boxes)
-    mask = _as_mask(masks[:, 0].any(axis=0))
+    mask = _as_mask(np.asarray(masks[:, 0].any(axis=0)))
     if not mask.any():
         raise BrickError(f"RES: SAM drew an empty mask for {prompt!r}")
     return {"mask": mask, "image": cutout(image, mask)}
