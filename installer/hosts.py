@@ -137,7 +137,7 @@ def krita_executable(env: Env, which: Which | None = None) -> Path | None:
 
 
 def _gimp3_lib_dirs(prefixes: Sequence[Path]) -> list[Path]:
-    found = []
+    found: list[Path] = []
     for prefix in prefixes:
         for pattern in (f"lib/gimp/{GIMP_API}", f"lib/*/gimp/{GIMP_API}", f"lib64/gimp/{GIMP_API}"):
             found.extend(p for p in sorted(prefix.glob(pattern)) if p.is_dir())
@@ -360,8 +360,8 @@ def _gimp_python(env: Env, which: Which) -> HostPython:
         # no python .interp: GIMP runs the plug-in through its `#!/usr/bin/env python3` line; a packaged
         # GIMP means the python3 of the same prefix
         pythons = [p / "bin" / "python3" for p in prefixes if (p / "bin" / "python3").exists()]
-        command = [str(pythons[0])] if pythons else None
-        return HostPython(_reported_version(command) if command else None, command, plat,
+        prefix_command = [str(pythons[0])] if pythons else None
+        return HostPython(_reported_version(prefix_command) if prefix_command else None, prefix_command, plat,
                           f"GIMP 3 at {exe} runs python3 from its prefix",
                           distro_package="python3-zmq" if pythons and str(pythons[0]).startswith("/usr/") else None)
     bundled = sorted(exe.parent.glob("python3*.exe")) + sorted(exe.parent.glob("python.exe"))

@@ -61,11 +61,11 @@ class PlatformSpec:
             return tag in self.pip_platforms()
         if self.os == "mac":
             match = re.fullmatch(r"macosx_(\d+)_(\d+)_(\w+)", tag)
-            return bool(match) and (int(match.group(1)), int(match.group(2))) <= self.mac_version and \
+            return match is not None and (int(match.group(1)), int(match.group(2))) <= self.mac_version and \
                 match.group(3) in (self.arch, "universal2")
         if self.libc == "musl":
             match = re.fullmatch(r"musllinux_1_(\d+)_(\w+)", tag)
-            return bool(match) and int(match.group(1)) <= 2 and match.group(2) == self.arch
+            return match is not None and int(match.group(1)) <= 2 and match.group(2) == self.arch
         legacy = {"manylinux1": (2, 5), "manylinux2010": (2, 12), "manylinux2014": (2, 17)}
         match = re.fullmatch(r"manylinux_(\d+)_(\d+)_(\w+)", tag)
         if match:

@@ -258,7 +258,7 @@ def _ping(endpoint: str, timeout: float, header: dict[str, Any]) -> dict[str, An
     """One request on a fresh DEALER socket; the reply's header, or None when nothing answers in time."""
     import zmq
 
-    ctx = zmq.Context.instance()
+    ctx: zmq.Context = zmq.Context.instance()
     sock = ctx.socket(zmq.DEALER)
     sock.setsockopt(zmq.LINGER, 0)
     try:
@@ -313,11 +313,11 @@ def check_endpoint_free(state: dict[str, Any]):
     endpoint = state.get("endpoint")
     if state.get("answered"):
         return Check("endpoint", OK, f"{endpoint} is held by the running daemon")
-    if state.get("answered") is None:
+    if state.get("answered") is None or not isinstance(endpoint, str):  # str: check_config set it
         return Check("endpoint", FAIL, f"{endpoint} is not a usable endpoint", "see the daemon line")
     import zmq
 
-    sock = zmq.Context.instance().socket(zmq.ROUTER)
+    sock: zmq.Socket = zmq.Context.instance().socket(zmq.ROUTER)
     sock.setsockopt(zmq.LINGER, 0)
     try:
         sock.bind(endpoint)

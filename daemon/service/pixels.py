@@ -27,7 +27,8 @@ def to_array(wire: WireImage) -> np.ndarray:
     if wire.format == "PNG":
         from lego_edit.bricks.imageio import load_image, load_mask
 
-        array = load_mask(wire.data) if wire.role == "mask" else load_image(wire.data)
+        data = bytes(wire.data)  # the one copy imageio would make anyway (bytes() of bytes is the same object)
+        array = load_mask(data) if wire.role == "mask" else load_image(data)
         if array.shape[:2] != (wire.height, wire.width):  # EXIF rotation can turn the picture
             raise ValueError(f"{wire.role}: the PNG decodes to {array.shape[1]}x{array.shape[0]}, "
                              f"not {wire.width}x{wire.height}")

@@ -12,7 +12,7 @@ import struct
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Any
+from typing import Any, TypeGuard
 
 VERSION = 1
 SUPPORTED_VERSIONS = (1,)
@@ -158,7 +158,7 @@ class Request:
 
 # -- decoding -----------------------------------------------------------------------------------
 
-def _valid_id(value: Any) -> bool:
+def _valid_id(value: Any) -> TypeGuard[RequestId]:
     if isinstance(value, bool):
         return False
     if isinstance(value, int):
@@ -229,7 +229,7 @@ def png_size(data: Buffer) -> tuple[int, int]:
     return struct.unpack(">II", head[16:24])
 
 
-def _dim(value: Any) -> bool:
+def _dim(value: Any) -> TypeGuard[int]:
     return isinstance(value, int) and not isinstance(value, bool) and 0 < value <= 1 << 20
 
 

@@ -19,7 +19,7 @@ import uuid
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import zmq
 from lego_edit.daemon.config import Config
@@ -39,6 +39,9 @@ from lego_edit.daemon.service.protocol import (
     error_fields,
 )
 from lego_edit.daemon.service.runner import JobRunner
+
+if TYPE_CHECKING:
+    from zmq.auth.thread import ThreadAuthenticator
 
 log = logging.getLogger("lego_edit.daemon")
 
@@ -94,7 +97,7 @@ class Server:
         self._wake_w.setblocking(False)
         self._stop_requested = threading.Event()
         self._sock: zmq.Socket | None = None
-        self._auth = None
+        self._auth: ThreadAuthenticator | None = None
         self._workers: list[threading.Thread] = []
         self._control = ThreadPoolExecutor(max_workers=1, thread_name_prefix="daemon-control")
         self._thread: threading.Thread | None = None
@@ -207,10 +210,16 @@ class Server:
         finally:
             self._finish_shutdown()
 
+    def _router(self) -> zmq.Socket:
+        """The bound ROUTER socket: bind() sets it before the socket thread runs, shutdown clears it after."""
+        if self._sock is None:
+            raise RuntimeError("the daemon's socket is not bound")
+        return self._sock
+
     def _receive_some(self, budget: int = 64) -> None:
         for _ in range(budget):
             try:
-                frames = self._sock.recv_multipart(zmq.NOBLOCK, copy=False)
+                frames = self._router().recv_multipart(zmq.NOBLOCK, copy=False)
             except zmq.Again:
                 return
             client = frames[0].bytes
@@ -317,7 +326,7 @@ class Server:
 
     def _send(self, client: bytes, frames: list[Any]) -> None:
         try:
-            self._sock.send_multipart([client, *frames], copy=False)
+            self._router().send_multipart([client, *frames], copy=False)
         except zmq.ZMQError as exc:  # e.g. the peer's queue is full: its reply is lost, nobody else's
             log.warning("could not send to %s: %s", client.hex(), exc)
 
@@ -333,11 +342,11 @@ class Server:
             except queue.Empty:
                 return
             if job is not None:
-                state = self.clients.get(client)
-                if state is None or state.jobs.get(job.id) is not job:
+                state, job_id = self.clients.get(client), job.id
+                if state is None or state.jobs.get(job_id) is not job:
                     continue  # the client vanished, or the job already ended (cancelled while queued)
                 if terminal:
-                    del state.jobs[job.id]
+                    del state.jobs[job_id]
             self._send(client, frames)
 
     def _drain_wake(self) -> None:

@@ -259,7 +259,7 @@ class Client:
 
     def fileno(self) -> int:
         """ZeroMQ's notification fd (edge-triggered): after it fires, call `poll()` until it returns nothing."""
-        return self._socket().getsockopt(zmq.FD)
+        return self._socket().fileno()  # pyzmq's own fileno(): the zmq.FD option, typed int
 
     def close(self) -> None:
         if self._sock is not None:
@@ -410,7 +410,7 @@ class Client:
                                     cached=bool(desc.get("cached", False))))
         request_type = self.pending.get(rid) if rid is not None else None
         terminal = request_type is not None and kind in _TERMINAL.get(request_type, ())
-        if terminal:
+        if terminal and rid is not None:
             del self.pending[rid]
         events.append(Event(rid, kind, header, layers, terminal))
         return events

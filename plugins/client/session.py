@@ -90,7 +90,7 @@ class PlanSummary:
     def from_header(cls, header: Mapping[str, Any]) -> PlanSummary:
         workflow = header.get("workflow")
         pipeline = workflow.get("pipeline", []) if isinstance(workflow, Mapping) else []
-        steps = []
+        steps: list[PlanStep] = []
         for entry in pipeline:
             if isinstance(entry, Mapping) and "model" in entry:
                 number = entry.get("step")
