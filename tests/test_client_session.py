@@ -72,7 +72,7 @@ RECORDED = [
     _progress(3, "FLUX-INPAINT", "running", 0.3, "measuring grain"),
     _progress(3, "FLUX-INPAINT", "finished", 1.0, seconds=0.003, cached=False, values={}),
     _h("result", layers=[{"name": "FLUX-INPAINT image (step 3)", "role": "result", "kind": "image",
-                          "ref": "step3[image]", "step": 3,
+                          "ref": "step3[image]", "step": 3, "brick": "FLUX-INPAINT",
                           "image": {"width": 64, "height": 64, "format": "RGBA8", "frame": 1}}],
        values={}, steps=[{"step": 1, "brick": "RES", "seconds": 0.005, "cached": False}], executed=[1, 2, 3],
        cached=[], seconds=0.1512),
@@ -269,7 +269,7 @@ def test_layer_names_from_step_brick_and_role():
 
 
 def test_session_names_result_layers_with_the_plans_bricks():
-    """Result descriptors carry no brick: the session takes it from the plan, as the daemon's label does."""
+    """The session names result layers from their ref, step and brick (the plan's, else the layer's own)."""
     session = EditSession("remove the red object")
     feed_all(session, RECORDED)
     (final,) = RECORDED[-1]["layers"]
@@ -278,8 +278,10 @@ def test_session_names_result_layers_with_the_plans_bricks():
     for header in RECORDED:
         if header["type"] == "layer":
             assert session.layer_name(header).label == header["name"]
-    planless = EditSession("x")  # no plan seen: the brick from the daemon's label
+    planless = EditSession("x")  # no plan seen: the brick the result layer carries
     assert planless.layer_name(final).stacked == "Result: step 3 FLUX-INPAINT image"
+    assert planless.layer_name({**final, "brick": None, "name": "FLUX-INPAINT image (step 3)"}).stacked == \
+        "Result: step 3 image", "never parsed out of the free-text name"
 
 
 # -- failures ----------------------------------------------------------------------------------------

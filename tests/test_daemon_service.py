@@ -68,6 +68,7 @@ def test_edit_streams_plan_progress_masks_then_result(raw):
     assert result["executed"] == list(range(1, len(steps) + 1)) and result["cached"] == []
     (layer,) = result["layers"]
     assert layer["role"] == "result" and layer["image"]["format"] == "RGBA8"
+    assert layer["brick"] == steps[layer["step"] - 1] and layer["name"] == f"{layer['brick']} image (step {layer['step']})"
     out = np.frombuffer(blobs[layer["image"]["frame"] - 1], np.uint8).reshape(160, 160, 4)
     assert out[red][:, 0].mean() < image[red][:, 0].mean() - 60  # the red is gone
     assert np.array_equal(out[..., 3], image[..., 3])

@@ -14,10 +14,12 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
+from lego_edit.bricks.refs import Ref, step_ref
 from lego_edit.daemon.service import pixels
 from lego_edit.daemon.service.jobs import Job
 from lego_edit.daemon.service.plans import PlanRecord, PlanStore
 from lego_edit.daemon.service.protocol import CancelReason, EventKind, ProtocolError, StepState, error_fields
+from lego_edit.plugins.client.session import layer_name  # the names both hosts give layers, so the daemon's agree
 
 log = logging.getLogger("lego_edit.daemon")
 
@@ -157,10 +159,12 @@ class JobRunner:
                 desc, buffer = pixels.encode(value, reply_format, passthrough)
                 buffers.append(buffer)
                 desc["frame"] = len(buffers)
-                step = _step_of(ref)
-                layers.append({"name": _layer_name(ref, bricks.get(step)), "role": "result",
-                               "kind": "mask" if value.ndim == 2 else "image", "ref": ref, "step": step,
-                               "image": desc})
+                parsed = Ref.parse(ref)
+                step = parsed.step if parsed else None
+                brick = bricks.get(step)
+                kind = "mask" if value.ndim == 2 else "image"
+                layers.append({"name": layer_name(ref, step=step, brick=brick, kind=kind).label, "role": "result",
+                               "kind": kind, "ref": ref, "step": step, "brick": brick, "image": desc})
             else:
                 values[ref] = _scalar(value)
         steps = [{"step": n, "brick": bricks.get(n), "seconds": round(result.seconds[n], 6),
@@ -196,14 +200,15 @@ class _Relay:
             fraction = min(max(float(event.fraction), 0.0), 1.0) if math.isfinite(event.fraction) else 0.0
             self._send(EventKind.PROGRESS, {**base, "state": StepState.RUNNING, "fraction": fraction, "message": event.message})
         elif event.kind == "output":
-            ref = f"step{event.step}[{event.key}]"
+            ref = step_ref(event.step, event.key)
             if not isinstance(event.value, np.ndarray):
                 self.values.setdefault(event.step, {})[ref] = _scalar(event.value)
             elif ref not in self.results and self.stream_layers:
                 desc, buffer = pixels.encode(event.value, self.reply_format)
                 desc["frame"] = 1
                 kind = "mask" if event.value.ndim == 2 else "image"
-                self._send(EventKind.LAYER, {"name": _layer_name(ref, event.brick), "role": kind, "kind": kind,
+                name = layer_name(ref, step=event.step, brick=event.brick, kind=kind).label
+                self._send(EventKind.LAYER, {"name": name, "role": kind, "kind": kind,
                                      "ref": ref, "step": event.step, "brick": event.brick,
                                      "cached": event.step not in self.started, "image": desc}, [buffer])
         elif event.kind == "step_finished":
@@ -218,16 +223,6 @@ class _Relay:
 def _plan_fields(plan: Any) -> dict[str, Any]:
     return {"reasoning": plan.reasoning, "workflow": plan.workflow.to_dict(), "backend": plan.backend,
             "attempts": plan.attempts, "warnings": list(plan.warnings), "steps": len(plan.workflow.steps)}
-
-
-def _step_of(ref: str) -> int | None:
-    return int(ref[4:ref.index("[")]) if ref.startswith("step") else None
-
-
-def _layer_name(ref: str, brick: str | None) -> str:
-    key = ref[ref.index("[") + 1:-1]
-    step = _step_of(ref)
-    return key if step is None else f"{brick} {key} (step {step})"
 
 
 def _scalar(value: Any) -> Any:

@@ -258,8 +258,6 @@ class EditSession:
         get = layer.get if isinstance(layer, Mapping) else (lambda key: getattr(layer, key, None))
         step, ref = get("step"), get("ref") or ""
         brick = get("brick") or (self.plan.brick(step) if self.plan is not None else None)
-        if not brick and step is not None:  # result layers carry no brick: the daemon's label starts with it
-            brick = (get("name") or "").split(" ")[0] or None
         return layer_name(ref, step=step, brick=brick, kind=get("kind") or "image", role=get("role") or "")
 
     # -- feeding it ---------------------------------------------------------------------------------
