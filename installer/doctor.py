@@ -87,7 +87,8 @@ def check_pyzmq() -> Check:
 
 def check_torch(import_torch: bool = True) -> Check:
     """torch and the device model bricks will use: CUDA, ROCm, Apple MPS or the CPU."""
-    fix_install = "pip install 'lego-edit[models]'  (CUDA builds: see https://pytorch.org/get-started/locally/)"
+    fix_install = ("pip install torch --index-url https://download.pytorch.org/whl/cpu (the CPU build; GPU builds: "
+                   "https://pytorch.org/get-started/locally/), then pip install 'lego-edit[models]'")
     if importlib.util.find_spec("torch") is None:
         return Check("torch/GPU", WARN, "torch is not installed: only the offline (classical) backends run",
                      fix_install)

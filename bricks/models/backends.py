@@ -18,8 +18,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from lego_edit.bricks.models import current_settings
+from lego_edit.bricks.models.extras import INSTALL_HINT
 from lego_edit.bricks.models.known import LORA_FILES
-from lego_edit.bricks.models.locate import INSTALL_HINT, missing_packages, missing_reason
+from lego_edit.bricks.models.locate import missing_packages, missing_reason
 from lego_edit.bricks.models.settings import ModelSettings
 from lego_edit.bricks.registry import Backend, BrickUnavailable
 

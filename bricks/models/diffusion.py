@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 from lego_edit.bricks.models import manager_for
+from lego_edit.bricks.models.extras import INSTALL_HINT
 from lego_edit.bricks.models.known import LORA_FILES
 from lego_edit.bricks.models.loading import model_folder, model_key
 from lego_edit.bricks.models.locate import local_file, source
@@ -30,7 +31,7 @@ def _diffusers():
     try:
         import diffusers
     except ImportError as exc:
-        raise BrickUnavailable(f"diffusers is not installed ({exc}); pip install 'lego-edit[models]'") from exc
+        raise BrickUnavailable(f"diffusers is not installed ({exc}); {INSTALL_HINT}") from exc
     return diffusers
 
 

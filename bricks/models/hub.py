@@ -16,6 +16,7 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from lego_edit.bricks.models.extras import INSTALL_HINT
 from lego_edit.bricks.models.known import KNOWN, ModelSpec
 from lego_edit.bricks.models.locate import Source, hub_cache_dir, missing_files, missing_reason, root_folder, source
 from lego_edit.bricks.models.settings import ModelSettings
@@ -63,7 +64,7 @@ def pull(name: str, settings: ModelSettings, *, progress: bool = True) -> Path:
             RevisionNotFoundError,
         )
     except ImportError as exc:
-        raise DownloadError(f"huggingface_hub is not installed ({exc}); pip install 'lego-edit[models]'") from exc
+        raise DownloadError(f"huggingface_hub is not installed ({exc}); {INSTALL_HINT}") from exc
     cache_dir = str(hub_cache_dir(settings))
     allow_patterns = list(spec.allow_patterns) if spec.allow_patterns else None
     if not progress:

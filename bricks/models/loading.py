@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from lego_edit.bricks.models.extras import INSTALL_HINT
 from lego_edit.bricks.models.locate import missing_reason, root_folder, source
 from lego_edit.bricks.models.manager import ModelManager
 from lego_edit.bricks.models.settings import ModelSettings
@@ -51,7 +52,7 @@ def transformers_loader(name: str, model_class: str, processor_class: str = "Aut
         try:
             import transformers
         except ImportError as exc:
-            raise BrickUnavailable(f"{name}: transformers is not installed ({exc}); pip install 'lego-edit[models]'") from exc
+            raise BrickUnavailable(f"{name}: transformers is not installed ({exc}); {INSTALL_HINT}") from exc
         import torch
 
         folder = model_folder(manager.settings, name)

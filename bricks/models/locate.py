@@ -19,8 +19,6 @@ from pathlib import Path
 from lego_edit.bricks.models.known import KNOWN, ModelSpec
 from lego_edit.bricks.models.settings import ModelSettings
 
-INSTALL_HINT = "pip install 'lego-edit[models]'"
-
 
 def hub_cache_dir(settings: ModelSettings) -> Path:
     """The huggingface_hub cache in force now (read from the environment on every call, as tests change it)."""

@@ -222,9 +222,8 @@ def check_config(args: argparse.Namespace, state: dict[str, Any]):
 def check_models(state: dict[str, Any]):
     import importlib.util
 
+    from lego_edit.bricks.models.extras import INSTALL_HINT as fix_install
     from lego_edit.installer.doctor import FAIL, OK, WARN, Check
-
-    fix_install = "pip install 'lego-edit[models]'"
     if importlib.util.find_spec("lego_edit.bricks.models") is None:
         return Check("models", WARN, "the model backends are not installed: bricks use their offline backends",
                      fix_install)

@@ -13,6 +13,7 @@ import json
 import sys
 from typing import Any
 
+from lego_edit.bricks.models.extras import INSTALL_HINT
 from lego_edit.daemon.cli.common import add_config, load_config
 from lego_edit.daemon.cli.errors import CliError
 
@@ -33,7 +34,7 @@ def _need_hub(action: str) -> None:
 
     if importlib.util.find_spec("huggingface_hub") is None:
         raise CliError(f"`lego-edit models {action}` reads the Hugging Face cache, and huggingface_hub is not "
-                       "installed: pip install 'lego-edit[models]'")
+                       f"installed: {INSTALL_HINT}")
 
 
 def _names(args: argparse.Namespace, default_all: bool) -> list[str]:
