@@ -28,7 +28,7 @@ def thumbnail(image: Any, long_side: int):
     pil = Image.fromarray(image[..., :3] if getattr(image, "ndim", 0) == 3 else image).convert("RGB")
     scale = long_side / max(pil.size)
     if scale < 1:
-        pil = pil.resize((max(1, round(pil.width * scale)), max(1, round(pil.height * scale))), Image.LANCZOS)
+        pil = pil.resize((max(1, round(pil.width * scale)), max(1, round(pil.height * scale))), Image.Resampling.LANCZOS)
     return pil
 
 

@@ -59,7 +59,8 @@ def steps_of(workflow: dict[str, Any]) -> list[_Step]:
     found = []
     for entry in workflow.get("pipeline") or ():
         if isinstance(entry, dict) and isinstance(entry.get("model"), str):
-            inputs = entry.get("input") if isinstance(entry.get("input"), dict) else {}
+            raw_inputs = entry.get("input")
+            inputs = raw_inputs if isinstance(raw_inputs, dict) else {}
             found.append(_Step(entry.get("step"), entry["model"].strip(), inputs))
     return found
 
@@ -365,10 +366,11 @@ def _clause_constraints(clause: str, tables: BrickTables) -> list[Constraint] | 
         b = brick_name(groups["b"], known) if groups.get("b") else None
         if a is None or ("b" in groups and b is None):
             continue
-        if kind.startswith("order"):
-            return [ForbidOrder(a, b, bricks=tables)]
-        if kind.startswith("instead"):
-            return [RequireBrick(a), ForbidBrick(b)]
+        if b is not None:  # the order and instead patterns, the ones that name two bricks
+            if kind.startswith("order"):
+                return [ForbidOrder(a, b, bricks=tables)]
+            if kind.startswith("instead"):
+                return [RequireBrick(a), ForbidBrick(b)]
         if kind.startswith("forbid"):
             return [ForbidBrick(a)]
         return [RequireBrick(a)]

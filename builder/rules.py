@@ -199,7 +199,7 @@ def _segmenters(target: str | None, policy: _Policy, *, object_edit: bool) -> li
     outline (removal, recolour, extraction), so a user's rough selection is refined with MASK-SEG first;
     otherwise (style, fill, background) the selection is used as drawn."""
     if target == SELECTION:
-        base = [_seg_user_refined, _seg_user_direct] if object_edit else [_seg_user_direct, _seg_user_refined]
+        base: list[Segmenter] = [_seg_user_refined, _seg_user_direct] if object_edit else [_seg_user_direct, _seg_user_refined]
         return base + [_boxed(_seg_user_refined)]
     if target == SUBJECT:
         base = [_seg_sos("the main subject"), _seg_res("foreground")]
@@ -543,7 +543,7 @@ def well_formed(workflow: dict[str, Any], has_mask: bool, registry: Registry | B
         if not isinstance(entry, dict) or "model" not in entry:
             continue
         number, model, inputs = entry.get("step"), entry.get("model"), entry.get("input") or {}
-        if model not in bricks or not isinstance(number, int) or not isinstance(inputs, dict):
+        if model not in bricks or not isinstance(model, str) or not isinstance(number, int) or not isinstance(inputs, dict):
             problems.append(f"step {number}: unknown brick {model!r}, bad step number or bad inputs")
             continue
         names, optional = bricks.inputs[model], bricks.optional_inputs[model]
@@ -558,7 +558,8 @@ def well_formed(workflow: dict[str, Any], has_mask: bool, registry: Registry | B
         for name in names:
             if name not in inputs and name not in optional:
                 problems.append(f"step {number}: missing input {name!r}")
-        outputs = entry.get("output") if isinstance(entry.get("output"), dict) else {}
+        raw_outputs = entry.get("output")
+        outputs = raw_outputs if isinstance(raw_outputs, dict) else {}
         produced |= {Ref(number, name) for name, _ in bricks.outputs[model]
                      if not (name in outputs and outputs[name] is None)}
     results = result_refs(workflow)

@@ -583,12 +583,15 @@ def _outpaint(c: _Ctx) -> Edit:
                               "'expand the image to the left by 30%' or 'zoom out'")
         sides = {"left", "right", "top", "bottom"}
     amount = _percent(text) or 0.25
-    ratios = []
-    for axis in (("left", "right"), ("top", "bottom")):
+
+    def share(side: str, axis: tuple[str, str]) -> float | None:
+        """`side`'s part of the expansion: `amount` split between the chosen sides of its axis."""
         chosen = [s for s in axis if s in sides]
-        for s in axis:
-            ratios.append(round(amount / len(chosen), 3) if s in chosen else None)
-    return Edit("outpaint", None, ratios=tuple(ratios), text=c.clause)
+        return round(amount / len(chosen), 3) if side in chosen else None
+
+    across, up_down = ("left", "right"), ("top", "bottom")
+    ratios = (share("left", across), share("right", across), share("top", up_down), share("bottom", up_down))
+    return Edit("outpaint", None, ratios=ratios, text=c.clause)
 
 
 def _kept_subject(clause: str, has_mask: bool) -> str | None:
@@ -1086,15 +1089,18 @@ def _resolve_pronouns(edits: list[Edit], has_mask: bool) -> list[Edit]:
     resolved: list[Edit] = []
     last_named: str | None = None
     for edit in edits:
-        for field_name in ("target", "keep"):
-            if getattr(edit, field_name) == PRONOUN:
-                if has_mask:
-                    edit = replace(edit, **{field_name: SELECTION})
-                elif last_named:
-                    edit = replace(edit, **{field_name: last_named})
-                else:
-                    raise TextRefused(f"'{edit.text}' does not say which object 'it' is: name it (e.g. 'make the car "
-                                      "red') or select it first")
+        if PRONOUN in (edit.target, edit.keep):
+            if has_mask:
+                referent = SELECTION
+            elif last_named:
+                referent = last_named
+            else:
+                raise TextRefused(f"'{edit.text}' does not say which object 'it' is: name it (e.g. 'make the car "
+                                  "red') or select it first")
+            if edit.target == PRONOUN:
+                edit = replace(edit, target=referent)
+            if edit.keep == PRONOUN:
+                edit = replace(edit, keep=referent)
         if edit.target not in (None, SELECTION, SUBJECT, PRONOUN) and edit.kind != "background":
             last_named = edit.target
         elif edit.kind == "add" and edit.value:

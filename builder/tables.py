@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from lego_edit.bricks.registry import Brick, Registry
+    from lego_edit.bricks.registry import Brick, BrickSpec, Registry
 
 # BrickRole values (bricks.registry.BrickRole is a str enum; comparing values keeps this module free of imports)
 SEGMENT, MASK, PREDICT, EDIT = "segment", "mask", "predict", "edit"
@@ -59,7 +59,7 @@ class BrickTables:
     editing: frozenset[str]
 
     @classmethod
-    def of(cls, bricks: Iterable[Brick]) -> BrickTables:
+    def of(cls, bricks: Iterable[Brick | BrickSpec]) -> BrickTables:
         bricks = tuple(bricks)
         roles = {b.name: _value(b.role) for b in bricks}
         mask_inputs = {b.name: frozenset(p.name for p in b.inputs if _value(p.type) == _MASK_TYPE) for b in bricks}
@@ -98,7 +98,7 @@ _by_registry: weakref.WeakKeyDictionary[Any, tuple[tuple[Any, ...], BrickTables]
 _builtin: list[tuple[tuple[Any, ...], BrickTables]] = []
 
 
-def _builtin_declarations() -> tuple[Brick, ...]:
+def _builtin_declarations() -> tuple[BrickSpec, ...]:
     from lego_edit.bricks.builtin.catalog import ALL
 
     return tuple(ALL)
@@ -116,10 +116,10 @@ def brick_tables(registry: Registry | BrickTables | None = None) -> BrickTables:
     if registry is None:
         if _builtin:
             return _builtin[0][1]
-        bricks = _builtin_declarations()
+        specs = _builtin_declarations()
         with _lock:
             if not _builtin:
-                _builtin.append((bricks, BrickTables.of(bricks)))
+                _builtin.append((specs, BrickTables.of(specs)))
             return _builtin[0][1]
     bricks = tuple(registry)
     cached = _by_registry.get(registry)
