@@ -23,10 +23,9 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench._table import print_table, verdict  # noqa: E402
 from lego_edit.bricks import default_registry  # noqa: E402
 from lego_edit.builder import Builder, BuilderConfig, PlanError  # noqa: E402
-
-from bench._table import print_table, verdict  # noqa: E402
 from tests.conftest import IMGEDIT  # noqa: E402
 
 IMAGE = np.zeros((768, 1024, 4), np.uint8)

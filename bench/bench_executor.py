@@ -14,13 +14,12 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench._table import print_table, timed, verdict  # noqa: E402
 from lego_edit.bricks.executor import Executor  # noqa: E402
 from lego_edit.bricks.refs import step_ref  # noqa: E402
 from lego_edit.bricks.registry import Brick, Port, Registry  # noqa: E402
 from lego_edit.bricks.values import ValueType  # noqa: E402
 from lego_edit.bricks.workflow import Workflow  # noqa: E402
-
-from bench._table import print_table, timed, verdict  # noqa: E402
 
 IMAGE, FLOAT = ValueType.IMAGE, ValueType.FLOAT
 
@@ -97,7 +96,6 @@ def main() -> int:
 
 def _remove_red_object() -> tuple[str, str, str, str]:
     from lego_edit.bricks import default_registry
-
     from tests.conftest import red_disk_photo
 
     photo, _ = red_disk_photo(1024)

@@ -20,12 +20,11 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench._table import print_table, verdict  # noqa: E402
 from lego_edit.bricks.refs import Ref  # noqa: E402
 from lego_edit.builder.feedback import result_refs, steps_of  # noqa: E402
 from lego_edit.builder.rules import PlanRefused, plan_rules  # noqa: E402
 from lego_edit.builder.tables import brick_tables  # noqa: E402
-
-from bench._table import print_table, verdict  # noqa: E402
 
 BENCHMARK = Path(__file__).resolve().parents[1] / "tests" / "data" / "benchmarks" / "imgedit_basic_edit.json"
 EDIT_TYPES = ("add", "remove", "replace", "adjust", "style", "background", "extract", "action", "compose")

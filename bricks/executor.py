@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+
 from lego_edit.bricks.cache import StepCache, content_key, step_key
 from lego_edit.bricks.checker import InvalidWorkflow, check
 from lego_edit.bricks.imageops import mask_size_problem

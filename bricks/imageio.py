@@ -6,6 +6,7 @@ import io
 from pathlib import Path
 
 import numpy as np
+
 from lego_edit.bricks.values import to_rgba
 
 

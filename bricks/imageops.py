@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import cv2
 import numpy as np
+
 from lego_edit.bricks.registry import BrickError
 
 MAX_RATIO = 4.0  # CMI-PRED: the most a side may grow, as a fraction of the width / height

@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+
 from lego_edit.bricks.valuetype import ValueType
 
 __all__ = ["ValueType", "blend", "conforms", "split_alpha", "to_rgba", "type_of", "with_alpha"]

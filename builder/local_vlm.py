@@ -14,6 +14,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
+from lego_edit.bricks.models.extras import INSTALL_HINT
 from lego_edit.builder.chat import ChatModelError, Message, thumbnail
 
 log = logging.getLogger("lego_edit.builder.local")
@@ -37,10 +38,10 @@ class LocalVLM:
             if self._chat is None:
                 try:
                     import torch
+
                     from lego_edit.bricks.models.vlm import VisionChat
                 except ImportError as exc:
-                    raise ChatModelError(f"the local builder needs the models extra ({exc.name} is missing): "
-                                         "pip install 'lego-edit[models]'") from None
+                    raise ChatModelError(f"the local builder needs the models extra ({exc.name} is missing): {INSTALL_HINT}") from None
                 device = self.device_name
                 if device == "auto":
                     device = "cuda" if torch.cuda.is_available() else "mps" if torch.backends.mps.is_available() else "cpu"

@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 import zmq
+
 from lego_edit.bricks.registry import Brick, Port, Registry
 from lego_edit.bricks.values import ValueType
 from lego_edit.daemon.config import Config, DaemonSection, LimitsSection

@@ -8,11 +8,12 @@ from types import SimpleNamespace
 import cv2
 import numpy as np
 import pytest
+from skimage import data
+
 from lego_edit.bricks import BrickContext, BrickError, default_registry
 from lego_edit.bricks.builtin import catalog
 from lego_edit.bricks.registry import BrickSpec, Cancelled
 from lego_edit.bricks.values import to_rgba
-from skimage import data
 
 # The built bricks under the catalog's names: C.RES is the registry's RES, with its backends.
 C = SimpleNamespace(**{attr: default_registry().get(spec.name) for attr, spec in vars(catalog).items()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+
 from lego_edit.bricks import imageops
 from lego_edit.bricks.builtin import vocab
 from lego_edit.bricks.registry import BrickError

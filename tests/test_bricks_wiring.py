@@ -8,6 +8,7 @@ import subprocess
 import sys
 
 import pytest
+
 from lego_edit.bricks.builtin import CLASSICAL, builtin_bricks
 from lego_edit.bricks.builtin.catalog import ALL, BY_NAME
 from lego_edit.bricks.models.backends import SPECS

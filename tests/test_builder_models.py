@@ -7,13 +7,13 @@ import json
 
 import numpy as np
 import pytest
+
 from lego_edit.bricks.checker import ProblemCode, check
 from lego_edit.bricks.registry import Brick, Port, Registry
 from lego_edit.bricks.values import ValueType
 from lego_edit.bricks.workflow import Workflow
 from lego_edit.builder import Builder, BuilderConfig, PlanError
 from lego_edit.builder.prompt import NO_JSON, NOT_A_WORKFLOW, REPAIR_HINTS
-
 from tests.chat_server import ChatServer
 
 GOOD = {"process": "brighten", "pipeline": [

@@ -4,6 +4,7 @@ feedback and judged by its declared role, family and ports, with no change to th
 from __future__ import annotations
 
 import pytest
+
 from lego_edit.bricks.registry import Brick, BrickRole, Port, Registry
 from lego_edit.bricks.valuetype import ValueType
 from lego_edit.builder import Builder, PlanError

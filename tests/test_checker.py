@@ -7,9 +7,9 @@ import json
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
 from lego_edit.bricks.checker import ProblemCode, check
 from lego_edit.bricks.workflow import Workflow, parse_workflow
-
 from tests.conftest import REFERENCE_WORKFLOWS
 
 

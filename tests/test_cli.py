@@ -10,8 +10,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
-from lego_edit.bricks.imageio import load_image, load_mask, save
 
+from lego_edit.bricks.imageio import load_image, load_mask, save
 from tests.conftest import REFERENCE_WORKFLOWS, red_disk_photo
 
 REMOVE_RED = {"process": "remove the red object", "pipeline": [

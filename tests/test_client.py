@@ -15,9 +15,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+
 from lego_edit.plugins.client import Client, ImageData, LegoError
 from lego_edit.plugins.client import lego_client as module
-
 from tests.daemon_util import (
     IDENTITY,
     config,

@@ -16,6 +16,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
+
 from lego_edit.plugins.client import Client, EditSession, ImageData, Phase
 from lego_edit.plugins.client.session import (
     LayerName,
@@ -24,7 +25,6 @@ from lego_edit.plugins.client.session import (
     group_name,
     layer_name,
 )
-
 from tests.daemon_util import config, red_disk, registry_with_slow, running_server, slow_workflow
 
 SESSION_FILE = Path(__file__).resolve().parents[1] / "plugins" / "client" / "session.py"

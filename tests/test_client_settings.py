@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
+
 from lego_edit.daemon import keys
 from lego_edit.plugins.client import CurveKeys, settings
 

@@ -35,7 +35,6 @@ def base(tmp_path_factory):
     env.update(HOME=str(home), XDG_CONFIG_HOME=str(home / "config"), XDG_STATE_HOME=str(home / "state"),
                XDG_DATA_HOME=str(home / "data"), HF_HOME=str(home / "hf"), DISPLAY="", WAYLAND_DISPLAY="")
     from lego_edit.bricks.imageio import save
-
     from tests.conftest import red_disk_photo
 
     image, _ = red_disk_photo(256)

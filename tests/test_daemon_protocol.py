@@ -14,6 +14,8 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from PIL import Image
+
 from lego_edit.daemon.service import pixels
 from lego_edit.daemon.service.protocol import (
     CHANNELS,
@@ -25,7 +27,6 @@ from lego_edit.daemon.service.protocol import (
     negotiate,
     png_size,
 )
-from PIL import Image
 
 LIMITS = Limits(max_pixels=10_000, max_header_bytes=4096, max_frames=4)
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 import zmq
+
 from lego_edit.daemon import keys
 from lego_edit.daemon.service.server import StartError
 from lego_edit.plugins.client import Client, CurveKeys, LegoError
-
 from tests.daemon_util import IDENTITY, Raw, config, image_desc, make_server, noise, running_server
 
 

@@ -10,10 +10,10 @@ import time
 from pathlib import Path
 
 import pytest
+
 from lego_edit.installer import package_version
 from lego_edit.installer.doctor import FAIL, OK, WARN, Check, check_target, run_checks
 from lego_edit.installer.paths import Env, native_target
-
 from tests.installer_helpers import REPO, cli, home_env, make_source, python_without_zmq
 
 LINE = re.compile(r"^(OK|WARN|FAIL) +[^:]+: .+")

@@ -7,6 +7,7 @@ import time
 
 import numpy as np
 import pytest
+
 from lego_edit.bricks.checker import InvalidWorkflow
 from lego_edit.bricks.executor import Executor, RunCancelled, StepFailed
 from lego_edit.bricks.registry import Brick, BrickError, Port, Registry

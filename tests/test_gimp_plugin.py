@@ -13,6 +13,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
+
 from lego_edit.plugins.client.session import EditSession, error_sentence, group_name
 
 PLUGIN = Path(__file__).resolve().parents[1] / "plugins" / "gimp" / "lego-edit" / "lego-edit.py"

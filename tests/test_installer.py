@@ -10,12 +10,12 @@ import sys
 from pathlib import Path
 
 import pytest
+
 from lego_edit.installer import kritarc, package_version
 from lego_edit.installer.core import DEFAULT_DESKTOP, desktop_problems
 from lego_edit.installer.hosts import libpython_version, parse_interp
 from lego_edit.installer.paths import Env, autostart_path, flatpak_target, native_target
 from lego_edit.installer.pyzmq import PlatformSpec, wheel_fits
-
 from tests.installer_helpers import (
     KRITARC,
     REPO,

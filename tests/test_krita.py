@@ -101,8 +101,9 @@ def krita_home(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def photo(tmp_path_factory):
-    from lego_edit.bricks.samples import red_ball_photo
     from PIL import Image
+
+    from lego_edit.bricks.samples import red_ball_photo
 
     folder = tmp_path_factory.mktemp("photo")
     image, truth = red_ball_photo(SIZE)

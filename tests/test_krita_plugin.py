@@ -185,7 +185,6 @@ def test_api_reaches_a_daemon_that_requires_curve(installed_api):
     """A real daemon with daemon.curve = "always": the API connects with the configured keys; a plain client cannot."""
     from lego_edit.daemon import keys
     from lego_edit.plugins.client import Client, LegoError
-
     from tests.daemon_util import config, running_server
 
     api, folder = installed_api

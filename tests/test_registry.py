@@ -7,6 +7,7 @@ import textwrap
 
 import numpy as np
 import pytest
+
 from lego_edit.bricks.executor import Executor, StepFailed
 from lego_edit.bricks.registry import Registry
 from lego_edit.bricks.workflow import Workflow

@@ -16,14 +16,14 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
+from bench.bench_rules import MIN_RIGHT_KIND, MIN_VALID_OR_REFUSED, evaluate, load_benchmark, right_kind, summary
 from lego_edit.bricks.checker import check
 from lego_edit.bricks.refs import step_ref
 from lego_edit.bricks.workflow import Workflow, parse_workflow
 from lego_edit.builder.feedback import ForbidBrick, ForbidOrder, KeepRegion, RequireBrick, parse_feedback
 from lego_edit.builder.rules import PlanRefused, RulesPlan, plan_rules, well_formed
 from lego_edit.builder.tables import brick_tables
-
-from bench.bench_rules import MIN_RIGHT_KIND, MIN_VALID_OR_REFUSED, evaluate, load_benchmark, right_kind, summary
 from tests.conftest import REFERENCE_WORKFLOWS
 
 ROOT = Path(__file__).resolve().parents[1]

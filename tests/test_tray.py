@@ -13,7 +13,6 @@ pystray = pytest.importorskip("pystray")
 
 from lego_edit.daemon.config import load  # noqa: E402
 from lego_edit.daemon.tray import COLOURS, STATES, DaemonControl, TrayApp, draw_icon  # noqa: E402
-
 from tests.daemon_util import Raw, config, image_desc, noise, registry_with_slow, running_server, slow_workflow  # noqa: E402
 from tests.net import free_port  # noqa: E402
 

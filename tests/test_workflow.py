@@ -7,9 +7,9 @@ import json
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
 from lego_edit.bricks.refs import Ref
 from lego_edit.bricks.workflow import Workflow, WorkflowSyntaxError, parse_workflow, split_reasoning
-
 from tests.conftest import REFERENCE_WORKFLOWS
 
 REMOVE_DOG = {

@@ -6,6 +6,7 @@ import re
 
 import cv2
 import numpy as np
+
 from lego_edit.bricks.imageops import check_mask_size
 from lego_edit.bricks.registry import BrickError
 

@@ -12,6 +12,7 @@ from collections.abc import Set
 
 import cv2
 import numpy as np
+
 from lego_edit.bricks import imageops
 from lego_edit.bricks.builtin import _cv, vocab
 from lego_edit.bricks.registry import BrickContext, BrickError

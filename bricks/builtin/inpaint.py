@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import cv2
 import numpy as np
+
 from lego_edit.bricks import imageops
 from lego_edit.bricks.builtin import _cv
 from lego_edit.bricks.registry import BrickContext, BrickError

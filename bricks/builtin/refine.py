@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import cv2
 import numpy as np
+
 from lego_edit.bricks.imageops import same_size
 from lego_edit.bricks.registry import BrickContext, BrickError
 from lego_edit.bricks.values import blend

@@ -4,6 +4,7 @@ the same rule as the offline backend (bricks/imageops.py expand_canvas). The Bui
 from __future__ import annotations
 
 import numpy as np
+
 from lego_edit.bricks.imageops import canvas_ratio, expand_canvas
 from lego_edit.bricks.models import manager_for
 from lego_edit.bricks.models.imaging import rgb_pil

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from PIL import Image
+
 from lego_edit.bricks.models import manager_for
 from lego_edit.bricks.models.extras import INSTALL_HINT
 from lego_edit.bricks.models.known import LORA_FILES
@@ -20,7 +22,6 @@ from lego_edit.bricks.models.locate import local_file, source
 from lego_edit.bricks.models.manager import ModelManager
 from lego_edit.bricks.models.runtime import diffusers_quantization, step_callback, torch_generator
 from lego_edit.bricks.registry import BrickContext, BrickUnavailable
-from PIL import Image
 
 FLUX = "flux-fill"
 SD = "sd-inpaint"

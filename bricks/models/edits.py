@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import cv2
 import numpy as np
+
 from lego_edit.bricks.imageops import check_mask_size
 from lego_edit.bricks.models import manager_for
 from lego_edit.bricks.models.diffusion import FLUX, SD, Engine, engine, generate, lora_available, set_lora

@@ -10,8 +10,9 @@ import math
 
 import cv2
 import numpy as np
-from lego_edit.bricks.imageops import bbox
 from PIL import Image
+
+from lego_edit.bricks.imageops import bbox
 
 
 def rgb_pil(image: np.ndarray) -> Image.Image:

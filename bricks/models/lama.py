@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import cv2
 import numpy as np
+
 from lego_edit.bricks.imageops import check_mask_size
 from lego_edit.bricks.models import manager_for
 from lego_edit.bricks.models.imaging import binary, context_box, dilate, feather, paste

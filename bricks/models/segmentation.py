@@ -14,6 +14,7 @@ from typing import Any
 
 import cv2
 import numpy as np
+
 from lego_edit.bricks.imageops import bbox, check_mask_size, cutout
 from lego_edit.bricks.models import manager_for
 from lego_edit.bricks.models.imaging import binary, dilate, rgb_pil, smooth_mask

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+
 from lego_edit.bricks.imageops import bbox, check_mask_size
 from lego_edit.bricks.models import manager_for
 from lego_edit.bricks.models.imaging import box_mask, rgb_pil

@@ -104,6 +104,7 @@ def _execute(config, workflow, inputs: dict[str, Any], *, quiet: bool = False):
 def _write_outputs(result, workflow, out: str, intermediates: str | None) -> dict[str, Any]:
     """Save the final image to `out`, other result items beside it, intermediates into a folder."""
     import numpy as np
+
     from lego_edit.bricks.imageio import save
 
     out_path = Path(out)

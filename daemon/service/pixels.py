@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+
 from lego_edit.daemon.service.protocol import WireImage
 
 

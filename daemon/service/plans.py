@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+
 from lego_edit.daemon.service.protocol import RequestId
 
 

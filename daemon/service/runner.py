@@ -14,6 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
+
 from lego_edit.bricks.refs import Ref, step_ref
 from lego_edit.daemon.service import pixels
 from lego_edit.daemon.service.jobs import Job

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import zmq
+
 from lego_edit.daemon.config import Config
 from lego_edit.daemon.keys import AllowList, allowed, is_local, load_pair
 from lego_edit.daemon.service import protocol
