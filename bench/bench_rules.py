@@ -4,12 +4,20 @@ For each edit type: how many instructions get a plan that checks clean, how many
 cleanly (PlanRefused), and how many plans are "the right kind" for the type (RIGHT_KIND below —
 the one definition, shared with tests/test_rules_planner.py). Then the median and p95 planning time.
 
-Run: python bench/bench_rules.py   (exit status 1 if a budget is missed)
+A second section runs the planner, judged the same way, over the open-domain development set
+(tests/data/instructions/open_domain.jsonl: instructions from other public benchmarks and real user requests,
+see tests/data/instructions/SOURCES.md) and prints, per source and per split (dev / heldout / user requests),
+the % valid plans, % clean refusals, % right kind and % wrong kind. Those numbers are informational: no budget.
+Tune on the dev split only; the heldout split is for checking.
+
+Run: python bench/bench_rules.py   (exit status 1 if an ImgEdit budget is missed)
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
+import re
 import statistics
 import sys
 import time
@@ -28,6 +36,11 @@ from lego_edit.builder.tables import brick_tables  # noqa: E402
 
 BENCHMARK = Path(__file__).resolve().parents[1] / "tests" / "data" / "benchmarks" / "imgedit_basic_edit.json"
 EDIT_TYPES = ("add", "remove", "replace", "adjust", "style", "background", "extract", "action", "compose")
+OPEN_DOMAIN = BENCHMARK.parents[1] / "instructions" / "open_domain.jsonl"
+# The types of the open-domain set: ImgEdit's, plus what users ask for beyond them. "geometry" is crop/rotate;
+# "other" is what no brick can do (a clean refusal is the right answer).
+OPEN_DOMAIN_TYPES = (*EDIT_TYPES, "tone", "env", "outpaint", "text", "geometry", "restore", "other")
+HELDOUT_PERCENT = 30
 
 # Budgets: the floors the planner must not fall below (it aims well above them).
 MIN_VALID_OR_REFUSED = 0.90
@@ -70,6 +83,34 @@ def _chained(workflow: dict[str, Any]) -> bool:
     return len(families) >= 2 and edited
 
 
+def _families(workflow: dict[str, Any]) -> set[str]:
+    family_of = brick_tables().families
+    return {family_of[s.model] for s in steps_of(workflow) if s.model in family_of}
+
+
+# The brick families that do each of the open-domain types (a family not in the catalog yet counts once a brick
+# of it is added). Where no brick of any of them exists, a clean refusal is the right kind of answer.
+TYPE_FAMILIES: dict[str, tuple[str, ...]] = {
+    "tone": ("bright", "tone"),
+    "env": ("env",),
+    "text": ("text", "remove", "fill"),  # text is painted out (remove) or repainted (fill) until a text brick exists
+    "geometry": ("geometry", "crop", "rotate"),
+    "restore": ("restore",),
+}
+
+
+def _in_families(*families: str) -> Callable[[dict[str, Any]], bool]:
+    return lambda workflow: bool(_families(workflow) & set(families))
+
+
+def _outpaint(workflow: dict[str, Any]) -> bool:
+    """CMI-PRED widens the canvas (a ratio given) and FLUX-FILL paints the new area."""
+    widened = any(s.model == "CMI-PRED" and any(s.inputs.get(k) for k in
+                                                ("left_ratio", "right_ratio", "top_ratio", "bottom_ratio"))
+                  for s in steps_of(workflow))
+    return widened and "FLUX-FILL" in _models(workflow)
+
+
 RIGHT_KIND: dict[str, Callable[[dict[str, Any]], bool]] = {
     "add": _uses("ADD-PRED", "FLUX-FILL"),
     "remove": _uses("FASTINPAINT", "FLUX-INPAINT"),
@@ -80,11 +121,22 @@ RIGHT_KIND: dict[str, Callable[[dict[str, Any]], bool]] = {
     "extract": _cutout_result,
     "action": _uses("FLUX-POSE"),
     "compose": _chained,
+    **{t: _in_families(*fams) for t, fams in TYPE_FAMILIES.items()},
+    "outpaint": _outpaint,
+    "other": lambda workflow: False,  # no brick can do it: any plan is the wrong kind
 }
 
 
 def right_kind(edit_type: str, workflow: dict[str, Any]) -> bool:
     return RIGHT_KIND[edit_type](workflow)
+
+
+def refusal_is_right(edit_type: str) -> bool:
+    """A clean refusal is the right answer for "other", and for a type no brick in the catalog can do yet."""
+    if edit_type == "other":
+        return True
+    families = TYPE_FAMILIES.get(edit_type)
+    return families is not None and not set(families) & set(brick_tables().families.values())
 
 
 # -- running the benchmark ---------------------------------------------------------------------------
@@ -157,6 +209,72 @@ def summary(outcomes: list[Outcome]) -> dict[str, dict[str, float]]:
     return table
 
 
+# -- the open-domain development set -----------------------------------------------------------------------
+def normalise(text: str) -> str:
+    """Case- and space-insensitive form of an instruction (for de-duplication and the split hash)."""
+    return re.sub(r"\s+", " ", text).strip().casefold()
+
+
+def split_of(instruction: str) -> str:
+    """The fixed split rule: sha256 of the normalised text, mod 100, below HELDOUT_PERCENT is held out."""
+    return "heldout" if int(hashlib.sha256(normalise(instruction).encode()).hexdigest(), 16) % 100 < HELDOUT_PERCENT \
+        else "dev"
+
+
+def load_open_domain(path: Path = OPEN_DOMAIN) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def evaluate_open_domain(records: list[dict[str, Any]] | None = None) -> list[tuple[dict[str, Any], Outcome]]:
+    """Each record with its outcome, judged as ImgEdit is, except that a refusal is right where refusal_is_right."""
+    records = records if records is not None else load_open_domain()
+    outcomes = evaluate([(r["id"], r["type"], r["instruction"]) for r in records])
+    for o in outcomes:
+        if o.status == "refused" and refusal_is_right(o.edit_type):
+            o.right_kind = True
+    return list(zip(records, outcomes, strict=True))
+
+
+def open_domain_rows(results: list[tuple[dict[str, Any], Outcome]]) -> dict[str, dict[str, float]]:
+    """Per source, per split, the user requests and all: count, valid, refused, right kind, wrong kind (a valid
+    plan of the wrong kind, or a refusal where a plan was possible)."""
+    groups: dict[str, list[Outcome]] = {}
+    for record, outcome in results:
+        for name in (f"source {record['source']}", f"split {record['split']}",
+                     *(["user requests"] if record["user_request"] else []), "all"):
+            groups.setdefault(name, []).append(outcome)
+    table = {}
+    for name in sorted(groups, key=lambda g: (g == "all", not g.startswith("source"), g)):
+        group = groups[name]
+        n = len(group)
+        table[name] = {
+            "count": n,
+            "valid": sum(o.status == "plan" for o in group) / n,
+            "refused": sum(o.status == "refused" for o in group) / n,
+            "right_kind": sum(o.right_kind for o in group) / n,
+            "wrong_kind": sum(o.status in ("plan", "refused") and not o.right_kind for o in group) / n,
+        }
+    return table
+
+
+def print_open_domain() -> None:
+    if not OPEN_DOMAIN.exists():
+        print(f"\n(no open-domain set at {OPEN_DOMAIN})")
+        return
+    results = evaluate_open_domain()
+    table = open_domain_rows(results)
+    print("\nRules planner on the open-domain development set (informational: no budget yet; tune on dev only)")
+    header = f"{'group':<30} {'count':>5} {'valid plan':>10} {'refused':>8} {'right kind':>10} {'wrong kind':>10}"
+    print(header)
+    print("-" * len(header))
+    for name, row in table.items():
+        print(f"{name:<30} {int(row['count']):>5} {row['valid']:>10.1%} {row['refused']:>8.1%} "
+              f"{row['right_kind']:>10.1%} {row['wrong_kind']:>10.1%}")
+    bad = [o for _, o in results if o.status in ("crash", "invalid")]
+    for o in bad[:10]:
+        print(f"  {o.status}: {o.prompt!r}: {o.detail}")
+
+
 def planning_times(outcomes: list[Outcome]) -> tuple[float, float]:
     """(median, p95) planning time in milliseconds, timed again in a second pass (the first pass also ran
     the checker; here only the planner runs, after one warm-up pass)."""
@@ -197,6 +315,7 @@ def main() -> int:
         ("p95 planning time", f"{p95_ms:.3f} ms", "-", "-"),
     ]
     print_table("Budgets", rows)
+    print_open_domain()
     ok = all(r[3] != "NO" for r in rows)
     return 0 if ok else 1
 

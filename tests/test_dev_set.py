@@ -1,0 +1,60 @@
+"""The open-domain development set (tests/data/instructions/open_domain.jsonl) is well formed."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from bench.bench_rules import BENCHMARK, OPEN_DOMAIN, OPEN_DOMAIN_TYPES, RIGHT_KIND, load_benchmark, normalise, split_of
+
+SOURCES_MD = OPEN_DOMAIN.parent / "SOURCES.md"
+FIELDS = {"id", "instruction", "type", "source", "split", "user_request"}
+
+
+@pytest.fixture(scope="module")
+def records() -> list[dict]:
+    lines = [line for line in OPEN_DOMAIN.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return [json.loads(line) for line in lines]
+
+
+def test_every_line_parses_with_the_fields(records):
+    assert len(records) >= 360
+    for r in records:
+        assert FIELDS <= set(r), r
+        assert isinstance(r["instruction"], str) and r["instruction"].strip(), r
+        assert isinstance(r["user_request"], bool), r
+    assert len({r["id"] for r in records}) == len(records)
+
+
+def test_types_are_from_the_allowed_set_and_judged(records):
+    assert set(OPEN_DOMAIN_TYPES) <= set(RIGHT_KIND)
+    assert {r["type"] for r in records} <= set(OPEN_DOMAIN_TYPES)
+
+
+def test_sources_are_listed_in_sources_md(records):
+    listed = set(re.findall(r"^## `([^`]+)`", SOURCES_MD.read_text(encoding="utf-8"), flags=re.M))
+    assert {r["source"] for r in records} <= listed
+    assert len({r["source"] for r in records}) >= 5
+
+
+def test_split_is_the_hash_rule(records):
+    for r in records:
+        assert r["split"] == split_of(r["instruction"]), r
+
+
+def test_no_duplicates(records):
+    keys = [normalise(r["instruction"]) for r in records]
+    assert len(set(keys)) == len(keys)
+
+
+def test_no_overlap_with_imgedit(records):
+    assert BENCHMARK.exists()
+    imgedit = {normalise(prompt) for _, _, prompt in load_benchmark()}
+    assert not [r["instruction"] for r in records if normalise(r["instruction"]) in imgedit]
+
+
+def test_open_domain_path_is_in_tests_data():
+    assert OPEN_DOMAIN == Path(__file__).resolve().parent / "data" / "instructions" / "open_domain.jsonl"
