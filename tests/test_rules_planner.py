@@ -77,7 +77,7 @@ def test_the_planner_tables_are_the_catalog(registry):
 
 
 def test_planner_modules_import_nothing_heavy():
-    """rules, rules_text and feedback, planning with the built-in catalog, load no numpy/cv2/torch and no
+    """the rules package and feedback, planning with the built-in catalog, load no numpy/cv2/torch and no
     brick backend (the package __init__ is bypassed: it wires the whole Builder, which is not this module's
     business)."""
     code = (

@@ -1,447 +1,44 @@
-"""Instruction text -> a list of edits, for the offline rules planner (builder/rules.py).
-
-Deliberately plain: regular expressions and small word lists, no model and no heavy imports, so it
-plans in well under a millisecond and its behaviour can be read off this file. The order of the
-checks carries meaning (an explicit "colour of X" beats the words around it, a background word beats
-a colour); each function says which cases it owns.
-
-The parser's output is a list of `Edit`s; builder/rules.py turns each into bricks.
-"""
+"""Clause grammar: a leading verb group and its handler turn a clause into an `Edit`."""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
 
-from lego_edit.bricks.builtin.vocab import COLOUR_WORDS
-
-# -- what the parser produces --------------------------------------------------------------------------
-SELECTION = "<selection>"  # the user's mask (init[mask])
-SUBJECT = "<subject>"  # the most salient object (SOS)
-PRONOUN = "<pronoun>"  # "it"/"them" naming an object: resolved against the previous edit
-
-
-class TextRefused(ValueError):
-    """The text cannot be planned; `reason` is meant for the user."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
-
-
-class _Vague(TextRefused):
-    """A clause that asks for no concrete change ("make it better", "make it more seamless")."""
-
-
-@dataclass(frozen=True)
-class Edit:
-    """One edit of an instruction.
-
-    kind: remove | recolor | background | blur | style | bright | env | add | extract | outpaint |
-          replace | regenerate | pose | resize.
-    target: what it applies to — a noun phrase for RES, SELECTION, SUBJECT, PRONOUN, or None for the
-            whole image. For background edits: the region to change (None = the background).
-    value: the colour/material, new background, style, environment prompt, object to add,
-           replacement, or pose prompt.
-    keep: background edits: the subject to keep out of the change (noun phrase or SUBJECT).
-    """
-
-    kind: str
-    target: str | None = None
-    value: str | None = None
-    ratio: float | None = None  # brightness ratio (0.5 = unchanged) or resize factor
-    ratios: tuple[float | None, float | None, float | None, float | None] | None = None  # left, right, top, bottom
-    keep: str | None = None
-    where: str | None = None  # add: the placement phrase for ADD-PRED
-    want_mask: bool = False  # extract: also output the mask
-    text: str = ""
-
-    def describe(self) -> str:
-        """A short English phrase for the workflow's "process" summary."""
-        t, v = _show(self.target), self.value
-        if self.kind == "background":
-            where = f"change {t} to {v}" if self.target else f"change the background to {v}"
-            return where + (f", keeping {_show(self.keep)}" if self.keep else "")
-        if self.kind == "bright":
-            which = "brighter" if (self.ratio or 0.5) > 0.5 else "darker"
-            return f"make {t} {which} (ratio {self.ratio:g})"
-        if self.kind == "resize":
-            which = "larger" if (self.ratio or 1) > 1 else "smaller"
-            return f"make {t} {which} (x{self.ratio:g})"
-        if self.kind == "extract":
-            return f"extract {t}" + (" (cut-out and mask)" if self.want_mask else "")
-        phrases = {
-            "remove": f"remove {t}", "recolor": f"make {t} {v}", "blur": f"blur {t}",
-            "style": f"render {t} in {v}", "env": f"set the scene {v}", "add": f"add {v}",
-            "outpaint": "expand the canvas: " + _sides(self.ratios), "replace": f"replace {t} with {v}",
-            "regenerate": f"redraw {t} as {v}", "pose": f"change the pose: {v}",
-        }
-        return phrases.get(self.kind, self.kind)
-
-
-def _show(target: str | None) -> str:
-    if target is None:
-        return "the image"
-    return {SELECTION: "the selected region", SUBJECT: "the main subject", PRONOUN: "it"}.get(target, f"the {target}")
-
-
-def _sides(ratios) -> str:
-    names = ("left", "right", "top", "bottom")
-    return ", ".join(f"{n} by {r * 100:g}%" for n, r in zip(names, ratios or (), strict=False) if r)
-
-
-# -- word lists -------------------------------------------------------------------------------------
-# Colour words are the bricks' one colour vocabulary (what the recolour and background bricks paint, what RES
-# finds, and the colour words they cannot paint but a recolour still means).
-COLOURS = COLOUR_WORDS
-MATERIALS = frozenset("""wood wooden metal metallic steel iron glass crystal marble stone brick concrete plastic rubber
-leather fabric cotton silk velvet denim wool woolen woollen knitted paper cardboard ceramic porcelain chrome ice icy
-jade fur furry bamboo wicker clay granite carbon fiber fibre plush satin suede tiled chrome-plated gilded""".split())
-PATTERNS = frozenset("polka dots dotted striped stripes checkered plaid floral tartan camouflage leopard zebra".split())
-TEXTURES = frozenset("smooth smoother glossy matte shiny rough rougher soft softer lighter darker brighter".split())
-# Words that may sit around a colour or material without naming anything else ("a soft shade of blue").
-DESCRIPTOR_FILLERS = frozenset("""a an the of and or with in to light dark deep deeper bright pale paler vivid
-vibrant solid pastel neon muted rich warm warmer cool cooler shade shades tone tones hue color colour colors colours
-gradient mix more less slightly very hint tint royal sky baby hot dusty bold faded strong subtle saturated pure
-finish surface texture appearance look pattern textured fluffy glowing sheen like one ones dots""".split())
-RCM_CORE = COLOURS | MATERIALS | PATTERNS | TEXTURES
-ATTRIBUTE_WORDS = r"colou?rs?|texture|material|pattern|finish|tone|shade|hue|paint|paintwork|coating|fabric colou?r"
-
-WHOLE_IMAGE = frozenset({
-    "image", "picture", "photo", "photograph", "scene", "everything", "frame", "shot", "view", "overall",
-    "lighting", "whole image", "entire image", "this image", "this picture", "this photo", "whole picture",
-    "entire picture", "whole scene", "entire scene", "whole photo", "image overall", "whole thing", "all"})
-SELECTION_WORDS = frozenset({
-    "this", "that", "it", "them", "these", "those", "here", "selection", "selected object", "selected area",
-    "selected region", "selected part", "selected objects", "masked area", "masked region", "masked part",
-    "masked object", "marked area", "marked object", "marked region", "highlighted area", "highlighted object",
-    "highlighted region", "this object", "this area", "this region", "this part", "that object", "object",
-    "area", "region", "mask", "masked", "selected", "this thing", "thing"})
-PRONOUNS = frozenset({"it", "them", "this", "that", "these", "those", "its", "they", "one", "this one", "that one"})
-SUBJECT_WORDS = frozenset({
-    "subject", "main subject", "main object", "salient object", "most salient object", "foreground object",
-    "focal point", "main thing", "main element", "foreground", "central object", "main figure", "subjects"})
-
-GENERIC_BACKGROUND = r"background|backdrop|environment|setting|surroundings|surrounding|scenery|backgrounds"
-# Nouns naming a part of the scene (not an object): "change the beach to ..." recolours nothing but
-# replaces the region itself.
-SCENE_NOUNS = frozenset("""background backdrop sky beach forest woods trees grass lawn ground field fields garden
-leaves foliage wall walls wallpaper floor surface water ocean sea lake river desert mountain mountains hills hill
-cliff cliffs landscape area site street road track racetrack room interior view snow sand park countryside meadow
-backyard setting environment surroundings scenery scene stage jungle greenery vegetation terrain shore shoreline
-coast city cityscape skyline horizon clouds fog waves""".split())
-# Head nouns that make a phrase a setting ("a coastal setting", "a snowy mountain").
-SETTING_NOUNS = SCENE_NOUNS | frozenset("""rainforest cityscape city skyline lagoon tundra savanna office bedroom
-kitchen countertop deck studio riverbank island village town valley canyon glacier universe space galaxy
-underwater seaside beachside coastline volcano prairie farm farmland vineyard orchard""".split()) - frozenset(
-    {"wall", "walls", "floor", "surface", "track", "view", "snow", "fog", "clouds", "waves"})
-
-STYLE_TERMS = re.compile(
-    r"\b(?:style|styled|watercolou?r|water-colou?r|pencil|sketch|sketched|drawing|cartoon|cartoonish|anime|manga|"
-    r"comic|comics|oil painting|painting|painted|acrylic|gouache|pastel drawing|crayon|charcoal|ink drawing|"
-    r"line art|ukiyo-e|woodblock|woodcut|engraving|etching|pixel art|pixel-art|8-bit|pop art|pop-art|"
-    r"impressionis[mt]\w*|expressionis[mt]\w*|cubis[mt]\w*|surreal\w*|van gogh|monet|picasso|rembrandt|"
-    r"ghibli|pixar|disney|claymation|origami|mosaic|stained[- ]glass|cyberpunk|steampunk|vaporwave|synthwave|"
-    r"sepia|black[- ]and[- ]white|grayscale|greyscale|monochrome|noir|graffiti|low[- ]poly|3-?d render|"
-    r"lego|cross-stitch|embroider\w*|blueprint|art nouveau|art deco|renaissance|baroque|minimalis[mt]\w*|"
-    r"vintage photo\w*|retro|polaroid|halftone|chalk|mural|fresco|tapestry|doodle|storybook|"
-    r"illustration|illustrated|caricature|silhouette art|neon-soaked|vector art|flat design)\b",
-    re.I)
-ENV_TERMS: tuple[tuple[re.Pattern[str], str], ...] = tuple((re.compile(p, re.I), v) for p, v in (
-    (r"\b(?:night(?:time|fall)?|midnight|nocturnal|starry sky|moonlight|moonlit)\b", "at night"),
-    (r"\b(?:sunset|dusk|golden hour|evening|twilight)\b", "at sunset"),
-    (r"\b(?:sunrise|dawn|morning)\b", "at sunrise"),
-    (r"\b(?:winter|wintry|wintery|snow|snowy|snowing|snowfall|snow-covered|blizzard)\b", "in winter with snow"),
-    (r"\b(?:autumn|autumnal|fall season|in (?:the )?fall)\b", "in autumn"),
-    (r"\b(?:spring|springtime)\b", "in spring"),
-    (r"\b(?:summer|summertime)\b", "in summer"),
-    (r"\b(?:fog|foggy|mist|misty|haze|hazy)\b", "in fog"),
-    (r"\b(?:rain|rainy|raining|storm|stormy|thunderstorm|drizzle|drizzling)\b", "in the rain"),
-    (r"\b(?:sunny|sunshine|daytime|daylight|midday|noon|day)\b", "on a sunny day"),
-    (r"\b(?:cloudy|overcast)\b", "on an overcast day"),
-))
-ENV_FILLERS = frozenset("""a an the in at on during time of day season weather light lighting scene it make look
-like turn into to change a bit more very heavy light golden clear bright dark late early with and covered
-full""".split())
-
-VAGUE_WORDS = frozenset("""better nicer prettier good great beautiful pop awesome cool perfect professional
-realistic improved nice amazing stunning fixed fix improve enhance enhanced seamless seamlessly natural naturally
-consistent coherent blended interesting appealing attractive cleaner clean polished pleasant""".split())
-UNSUPPORTED = (
-    (r"\bcontrast\b", "contrast"), (r"\bsaturat\w*\b|\bvibranc\w*\b", "saturation"),
-    (r"\bsharp(?:en|er|ness)\b", "sharpening"), (r"\brotat\w*\b", "rotation"), (r"\bflip\w*\b|\bmirror\b", "flipping"),
-    (r"\bcrop\b(?!\s+out)", "cropping"), (r"\bupscal\w*\b|\bresolution\b|\bsuper-?resolution\b", "upscaling"),
-    (r"\bdenois\w*\b|\bnoise\b|\bgrain\b", "noise reduction"), (r"\bvignett\w*\b", "vignetting"),
-    (r"\bwhite balance\b|\bcolou?r temperature\b", "white balance"), (r"\bzoom in\b", "zooming in (cropping)"),
-    (r"\bred[- ]eye\b", "red-eye removal"),
+from lego_edit.builder.rules.clauses import clauses, normalize, sentences, trim_qualifiers
+from lego_edit.builder.rules.edits import PRONOUN, SELECTION, SUBJECT, Edit, TextRefused, Vague
+from lego_edit.builder.rules.lexicon import (
+    ATTRIBUTE_WORDS,
+    BODY_PARTS,
+    COLOURS,
+    EXPRESSION_ADJ,
+    EXPRESSION_VERBS,
+    FEATURES,
+    POSE_VERBS,
+    PRONOUNS,
+    SETTING_NOUNS,
+    STYLE_TERMS,
+    VERB_RES,
+    WHOLE_IMAGE,
 )
-
-SLIGHT = r"\b(?:slightly|a (?:little )?bit|a little|a touch|somewhat|subtly|a tad|mildly|gently|a hint)\b"
-STRONG = r"\b(?:a lot|much|very|significantly|greatly|considerably|dramatically|way|really|lots|strongly|heavily|" \
-         r"substantially|far|extremely|hugely)\b"
-
-POSE_VERBS = (r"raise|raises|raising|lift|lifts|lower|lowers|wave|waves|waving|tilt|tilts|nod|nods|bow|bows|smile|"
-              r"smiles|smiling|frown|frowns|laugh|laughs|laughing|grin|grins|cry|cries|crying|sit|sits|sitting|"
-              r"stand|stands|standing|kneel|kneels|jump|jumps|jumping|cross|crosses|fold|folds|bend|bends|open|"
-              r"opens|close|closes|look|looks|looking|point|points|pointing|clap|claps|shrug|shrugs|wink|winks|"
-              r"stretch|stretches|turn|turns|rotate|hold|holds|put|shake|shakes|run|running|walk|walking|dance|"
-              r"dancing|lie|lying|lie down|yawn|yawns|pout|squint|blink|face|kiss|hug|salute|sleep|sleeping")
-BODY_PARTS = (r"arm|arms|hand|hands|head|leg|legs|face|eyes|eye|mouth|body|chin|shoulder|shoulders|finger|"
-              r"fingers|paw|paws|tail|ears|ear|knee|knees|foot|feet|thumb|thumbs|eyebrows|lips|neck|torso|"
-              r"expression|pose|posture|gaze")
-FEATURES = r"hair|fur|skin|nails|beard|moustache|mustache|feathers|wings|lips|eyelashes|coat|mane|scales|petals"
-EXPRESSION_VERBS = (r"smile|smiles|smiling|frown|frowns|laugh|laughs|laughing|grin|grins|cry|cries|crying|sit|"
-                    r"sits|sitting|stand|stands|standing|kneel|kneels|jump|jumps|jumping|wave|waves|waving|nod|nods|"
-                    r"bow|bows|clap|claps|shrug|shrugs|wink|winks|yawn|yawns|pout|squint|blink|run|running|walk|"
-                    r"walking|dance|dancing|lie down|sleep|sleeping|salute|look (?:up|down|left|right|away|at|to|"
-                    r"slightly|toward|towards|straight)|looking|turn around|look happy|look sad|look angry|"
-                    r"look surprised|look scared")
-EXPRESSION_ADJ = r"happy|happier|sad|sadder|angry|surprised|scared|smiling|serious|sleepy|excited|shocked|" \
-                 r"worried|calm|joyful|cheerful|grumpy|confused"
-
-# Leading verbs, longest alternatives first; each group has a handler below.
-VERB_GROUPS: tuple[tuple[str, str], ...] = (
-    ("remove", r"get rid of|take out|take away|clear away|clear out|wipe out|rub out|remove|delete|erase|eliminate|"
-               r"discard|hide|strip|drop"),
-    ("extract", r"cut out|cut-out|crop out|mask out|pull out|segment|extract|isolate|separate|select|"
-                r"matte|output|show me|show|give me|return|export|mask"),
-    ("outpaint", r"zoom out|pull back|outpaint|uncrop|expand|extend|widen|broaden|lengthen|enlarge the canvas|"
-                 r"enlarge the frame"),
-    ("add", r"add in|put in|add|insert|place|put|include|introduce|draw|spawn|plant"),
-    ("replace", r"replace|swap out|swap|substitute|exchange|switch out|fill"),
-    ("blur", r"blur|defocus|soften the background"),
-    ("style", r"transfer|stylize|stylise|restyle|redraw|repaint|reimagine|re-imagine|render|apply|recreate|"
-              r"cartoonify|cartoonize|animefy|sketchify"),
-    ("bright", r"brighten|darken|lighten|dim|illuminate|light up"),
-    ("level", r"turn up|turn down|increase|decrease|reduce|boost|raise|lower|enhance|lessen|up|bump up|crank up|"
-              r"tone down|amplify|intensify"),
-    ("resize", r"resize|enlarge|shrink|scale up|scale down|scale|grow|magnify|minify"),
-    ("pose", r"raise|lift|lower|wave|tilt|nod|bow|smile|frown|laugh|grin|cry|sit|stand|kneel|jump|cross|fold|bend|"
-             r"open|close|look|point|clap|shrug|wink|stretch|rotate|shake|yawn|pout|squint|blink|face|salute"),
-    ("change", r"change|make|turn|convert|transform|adjust|alter|modify|set|switch|recolou?r|colou?r|paint|dye|"
-               r"tint|give|update|edit|shift|transition|let|have|get"),
+from lego_edit.builder.rules.phrases import (
+    ADD_NP_STOP,
+    IMAGE_PP,
+    env_value,
+    is_descriptor,
+    is_env_only,
+    is_generic_background,
+    is_scene_region,
+    is_setting,
+    is_vague,
+    noun_phrase,
+    strip_articles,
+    target_of,
+    unsupported_op,
+    word_list,
 )
-_VERB_RES = tuple((group, re.compile(rf"^(?:{alts})\b\s*", re.I)) for group, alts in VERB_GROUPS)
-# Verbs that start a new edit inside a sentence ("remove the dog and make the sky orange"). Only strong
-# ones: "have", "get", "show" ... also occur inside descriptions ("..., and have a whistle").
-SPLIT_VERBS = (r"remove|delete|erase|eliminate|get rid of|take out|extract|segment|isolate|cut out|add|insert|place|"
-               r"put|replace|swap|substitute|change|make|turn|convert|transform|adjust|alter|modify|recolou?r|"
-               r"colou?r|paint|brighten|darken|lighten|increase|decrease|reduce|boost|raise|lower|lift|blur|expand|"
-               r"extend|zoom|outpaint|resize|enlarge|shrink|scale|transfer|stylize|stylise")
-
-_POLITE = re.compile(
-    r"^(?:(?:please|kindly|now|ok|okay|so|also|and|then|can you|could you|would you|will you|would you please|"
-    r"can you please|could you please|i want you to|i'd like you to|i would like you to|i want to|i'd like to|"
-    r"i would like to|i need you to|i need to|i wish to|we need to|let's|lets|let us|help me|try to|go ahead and|"
-    r"you should|you could|you can|i want|i'd like|i need|just)\b[\s,]*)+", re.I)
-_QUESTION_START = re.compile(
-    r"^(?:what|who|whom|whose|where|when|why|how|which|tell me|describe|explain|count|caption|identify|"
-    r"(?:is|are|was|were|does|do|did|has|have|can|could|would|will|should)\s+(?:you|i|we|they|he|she|it|there|"
-    r"this|that|these|those)\b)", re.I)
-_QUALIFIERS = re.compile(
-    r"(?:,\s*|\s+)(?:while|whilst|ensuring|ensure|making sure|make sure|so that|so it|so the|leaving|maintaining|"
-    r"keeping|keep|blending|blend|preserving|focusing|creating|giving|adding a|emphasi[sz]ing|to create|to make|to give|"
-    r"to emphasi[sz]e|to add|to match|to blend|to enhance|to reflect|to ensure|to keep|to maintain|as if|"
-    r"in order to|but keep|without changing|without altering|and blend|and make sure|and seamlessly|seamlessly|"
-    r"including|such as|as well as preserving|with the same|isolating|excluding|separating|"
-    r"and isolate|to restore|and restore|restoring|then blend)\b.*$", re.I)
-_ABBREVIATIONS = re.compile(r"\b(St|Mr|Mrs|Ms|Dr|No|vs|Jr|Sr|Mt)\.\s", re.I)
-_SENTENCES = re.compile(r"(?<=[.!?])\s+|\n+")
-_CLAUSE_SEP = re.compile(
-    rf"\s*;\s*|,?\s+and then\s+|,\s*then\s+|\s+then\s+(?=(?:{SPLIT_VERBS})\b)|,?\s+and also\s+|,?\s+after that,?\s+|"
-    rf",?\s+afterwards,?\s+|,?\s+finally,?\s+|,\s*(?:and\s+|but\s+)?(?=(?:{SPLIT_VERBS})\b(?!\s+sure))|"
-    rf"\s+(?:and|but)\s+(?=(?:{SPLIT_VERBS})\b(?!\s+sure))",
-    re.I)
-
-_ARTICLES = re.compile(r"^(?:(?:the|a|an|this|that|these|those|some|any|his|her|their|its|my|your|our|one of the|"
-                       r"all the|all|both|each|every|more|a few|several|a couple of|a pair of)\s+)+", re.I)
-_IMAGE_PP = re.compile(r"\s*\b(?:in|from|of|within|inside|on|off|out of)\s+(?:the|this|my)\s+(?:whole\s+|entire\s+)?"
-                       r"(?:image|picture|photo|photograph|scene|frame|shot|pic)\b", re.I)
-_DEPTH_PP = re.compile(r"\s*\b(?:in|at|on)\s+the\s+(?:fore|back|middle\s?)ground\b|\s*\bprominently\b", re.I)
-_POSITION = re.compile(
-    r"^\s*(?:on|in|at|to|towards?|along|near)\s+(?:the\s+)?(?:far\s+|very\s+|extreme\s+)?"
-    r"(?P<pos>(?:(?:top|bottom|upper|lower)[\s-]*)?(?:left|right|center|centre|middle)?|top|bottom|upper|lower)"
-    r"(?:[\s-]+(?:side|corner|part|half|edge|area|portion|third|hand side|center|centre))?\b", re.I)
-_NP_STOP = re.compile(
-    r",(?=\s*(?:and|or|but|in|on|at|with|which|who|that|where|while|near|by|from|under|over|as|so|to)\b)|\s(?:in|on|at|from|near|by|with|inside|under|over|above|below|behind|beside|next to|along|across|against|"
-    r"around|between|onto|into|within|to|towards|toward|off|out of|during|among|outside|underneath|beneath|atop|"
-    r"wearing|sitting|standing|holding|perched|lying|leaning|driving|walking|parked|located|situated|worn|bending|"
-    r"placed|floating|flying|hanging|suspended|running|swimming|grazing|visible|present|seated|positioned|"
-    r"surrounding|attached|riding|playing|carrying|covered|made|who|that|which|whose|where|held|resting|shown|"
-    r"displayed|labeled|labelled|marked|containing|showing|featuring|stands|sits|is|are|dressed|cruising|"
-    r"traveling|travelling|moving|looking|facing|focusing|depicted|printed|set|currently|being|crossing)\b(?!-)", re.I)
-_ADD_NP_STOP = re.compile(
-    r",(?=\s*(?:and|or|but|in|on|at|with|which|who|that|where|while|near|by|from|under|over|as|so|to)\b)|\s(?:in|on|at|near|by|inside|under|over|above|below|behind|beside|next to|along|across|against|around|between|"
-    r"onto|into|within|to|towards|toward|atop|among|outside|underneath|beneath|that|which|who|where)\b(?!-)", re.I)
-_POSITION_WORDS = {"upper": "top", "lower": "bottom", "centre": "center", "middle": "center", "central": "center"}
-
-
-# -- text clean-up -----------------------------------------------------------------------------------
-def normalize(text: str) -> str:
-    """One line of plain ASCII-ish text: typographic quotes and dashes folded, repeated words collapsed
-    ("Add Add a wooden a wooden bench" -> "Add a wooden bench": real instructions have such typos)."""
-    text = (text or "").replace("\u2019", "'").replace("\u2018", "'").replace("\u201c", '"').replace("\u201d", '"')
-    text = text.replace("\u2013", "-").replace("\u2014", " - ").replace("\u00a0", " ")
-    text = re.sub(r"\s+", " ", text).strip()
-    text = re.sub(r"\b(\w+(?:\s+\w+)?)(?:\s+\1\b)+", r"\1", text, flags=re.I)
-    return text
-
-
-def sentences(text: str) -> list[str]:
-    protected = _ABBREVIATIONS.sub(lambda m: m.group(0).replace(". ", "\x00 "), text)
-    return [s.replace("\x00", ".").strip() for s in _SENTENCES.split(protected) if s.strip()]
-
-
-def strip_polite(text: str) -> str:
-    text = _POLITE.sub("", text.strip())
-    return re.sub(r"[\s,]*\bplease\b[\s.!?]*$", "", text, flags=re.I).strip()
-
-
-def is_question(sentence: str) -> bool:
-    """A question about the image rather than a request ("can you remove the dog?" is a request)."""
-    polite = re.match(r"^(?:can|could|would|will)\s+you\b|^please\b", sentence, re.I)
-    if polite:
-        return False
-    return sentence.rstrip().endswith("?") or bool(_QUESTION_START.match(sentence))
-
-
-def clauses(sentence: str) -> list[str]:
-    parts = _CLAUSE_SEP.split(sentence)
-    return [p.strip(" ,.!") for p in parts if p and p.strip(" ,.!")]
-
-
-def trim_qualifiers(clause: str) -> str:
-    """Drop trailing riders that ask for quality, not for an edit ("..., ensuring it blends in")."""
-    return _QUALIFIERS.sub("", clause).strip(" ,.")
-
-
-def strip_articles(text: str) -> str:
-    text = _ARTICLES.sub("", text.strip())
-    text = re.sub(r"\s+(?:the|a|an)\s+", " ", f" {text} ").strip()
-    return re.sub(r"\s+", " ", text)
-
-
-def noun_phrase(text: str) -> str:
-    """The short noun phrase RES needs: "the red trolley (marked "77") in the foreground" -> "red trolley";
-    "the person on the left side of the image" -> "left person" (the offline RES reads positions)."""
-    t = re.sub(r"\([^)]*\)|\"[^\"]*\"|'[^' ]+'(?=\s|$)", " ", text.lower())
-    t = re.sub(r"\s+", " ", trim_qualifiers(t)).strip(" ,.")
-    t = _IMAGE_PP.sub("", t)
-    t = _DEPTH_PP.sub("", t)
-    t = re.sub(r"\s+", " ", t).strip(" ,.")
-    position = ""
-    stop = _NP_STOP.search(t)
-    if stop:
-        tail = t[stop.start():]
-        m = _POSITION.match(tail)
-        if m and m.group("pos").strip():
-            position = " ".join(_POSITION_WORDS.get(w, w) for w in re.split(r"[\s-]+", m.group("pos").strip()))
-        t = t[:stop.start()]
-    t = re.sub(r"\s+(?:and|or|with|of)$", "", strip_articles(t.replace(",", " ")).strip(" ,.-"))
-    if position and not any(w in t.split() for w in position.split()):
-        t = f"{position} {t}"
-    return t
-
-
-def _target(text: str, has_mask: bool) -> str | None:
-    """noun_phrase, with the special targets: whole image (None), SELECTION, SUBJECT, PRONOUN."""
-    raw = strip_articles(text.lower().strip(" ,."))
-    if raw in WHOLE_IMAGE or raw == "":
-        return None
-    np_ = noun_phrase(text)
-    if np_ in WHOLE_IMAGE or np_ == "":
-        return None
-    if np_ in SUBJECT_WORDS or raw in SUBJECT_WORDS:
-        return SUBJECT
-    if has_mask and (np_ in SELECTION_WORDS or re.match(r"(?:selected|masked|marked|highlighted)\b", np_)):
-        return SELECTION
-    if np_ in PRONOUNS or raw in PRONOUNS:
-        return PRONOUN
-    if re.match(r"(?:selected|masked|marked|highlighted)\b|selection\b", np_):
-        raise TextRefused(f"the instruction refers to {np_!r}, but no selection (mask) was sent: select the "
-                          "object first, or name it (e.g. 'remove the dog')")
-    return np_
-
-
-# -- small classifiers -------------------------------------------------------------------------------
-def _words(text: str) -> list[str]:
-    return re.findall(r"[a-z0-9]+(?:'[a-z]+)?", text.lower())
-
-
-def is_descriptor(text: str) -> bool:
-    """A colour/material/texture phrase and nothing else: "a darker shade of blue", "matte black"."""
-    words = [w for w in re.split(r"[\s,-]+", text.lower()) if w]
-    return bool(words) and all(w in RCM_CORE or w in DESCRIPTOR_FILLERS for w in words) and \
-        any(w in RCM_CORE for w in words)
-
-
-def env_value(text: str) -> str | None:
-    """The FLUX-ENV prompt for the weather/season/time words in `text` ("snowy winter" -> "in winter with snow")."""
-    found = sorted((m.start(), value) for pattern, value in ENV_TERMS if (m := pattern.search(text)))
-    return ", ".join(value for _, value in found) if found else None
-
-
-def is_env_only(text: str) -> bool:
-    """Only weather/season/time-of-day words: "spring", "a snowy winter night" (not "a snowy landscape")."""
-    if env_value(text) is None:
-        return False
-    leftover = text.lower()
-    for pattern, _ in ENV_TERMS:
-        leftover = pattern.sub(" ", leftover)
-    return all(w in ENV_FILLERS for w in _words(leftover))
-
-
-def head_noun(text: str) -> str:
-    words = _words(noun_phrase(text))
-    return words[-1] if words else ""
-
-
-def is_setting(text: str) -> bool:
-    """Does the phrase name a place/setting ("a coastal setting with a beach", "snowy mountains")?"""
-    np_ = noun_phrase(text)
-    return any(w in SETTING_NOUNS for w in _words(np_)[-2:]) or bool(re.search(rf"\b(?:{GENERIC_BACKGROUND})\b", np_))
-
-
-def is_generic_background(text: str) -> bool:
-    return bool(re.search(rf"\b(?:{GENERIC_BACKGROUND})\b", text.lower()))
-
-
-def is_scene_region(text: str) -> bool:
-    return head_noun(text) in SCENE_NOUNS
-
-
-def _vague(text: str) -> bool:
-    words = [w for w in _words(text) if w not in {"it", "the", "image", "look", "more", "a", "bit", "much", "and",
-                                                  "very", "picture", "photo", "this", "appear", "seem", "make",
-                                                  "surrounding", "area", "background", "result", "edges", "even"}]
-    return not words or all(w in VAGUE_WORDS for w in words)
-
-
-def _unsupported(text: str) -> str | None:
-    for pattern, what in UNSUPPORTED:
-        if re.search(pattern, text, re.I):
-            return what
-    return None
-
-
-def _intensity(text: str) -> float:
-    """1 for plain, 0.5 for 'slightly', 2 for 'a lot'."""
-    if re.search(SLIGHT, text, re.I):
-        return 0.5
-    if re.search(STRONG, text, re.I):
-        return 2.0
-    return 1.0
-
-
-def _percent(text: str) -> float | None:
-    m = re.search(r"(\d+(?:\.\d+)?)\s*(?:%|percent|per cent)", text)
-    if m:
-        return float(m.group(1)) / 100.0
-    for words, value in ((r"a third|one third|1/3", 1 / 3), (r"a quarter|one quarter|1/4", 0.25),
-                         (r"half|50/50", 0.5), (r"twice|double|2x", 1.0), (r"a fifth|1/5", 0.2)):
-        if re.search(rf"\b(?:{words})\b", text):
-            return value
-    return None
+from lego_edit.builder.rules.quantities import brightness_ratio, intensity, percent_of
+from lego_edit.builder.rules.requests import is_question, strip_polite
 
 
 # -- handlers: one per leading verb group -----------------------------------------------------------
@@ -463,15 +60,15 @@ def _remove(c: _Ctx) -> Edit:
             return Edit("remove", SELECTION, text=c.clause)
         raise TextRefused("the instruction says to remove something but not what: name it ('remove the dog') or "
                           "select it first")
-    return Edit("remove", _target(rest, c.has_mask), text=c.clause)
+    return Edit("remove", target_of(rest, c.has_mask), text=c.clause)
 
 
 def _add(c: _Ctx) -> Edit:
-    rest = _IMAGE_PP.sub("", c.rest).strip(" ,.")
+    rest = IMAGE_PP.sub("", c.rest).strip(" ,.")
     if not rest:
         raise TextRefused("the instruction says to add something but not what: say e.g. 'add a cat on the sofa'")
-    obj = strip_articles(_ADD_NP_STOP.split(rest, maxsplit=1)[0]).strip(" ,.")
-    obj_words = _words(obj)
+    obj = strip_articles(ADD_NP_STOP.split(rest, maxsplit=1)[0]).strip(" ,.")
+    obj_words = word_list(obj)
     if re.match(r"(?:more\s+)?(?:light|brightness|exposure)\b", obj):
         return _bright_edit(c, None)
     env_head = obj_words[-1] if obj_words else ""
@@ -481,7 +78,7 @@ def _add(c: _Ctx) -> Edit:
         # "place the pineapple on a sandy beach": the object stays, its setting changes.
         m = re.match(r"(?P<x>.+?)\s+(?:on|in|at|into|onto|by|near)\s+(?P<y>.+)$", rest)
         if m and is_setting(m.group("y")):
-            return Edit("background", None, strip_articles(m.group("y")), keep=_target(m.group("x"), c.has_mask),
+            return Edit("background", None, strip_articles(m.group("y")), keep=target_of(m.group("x"), c.has_mask),
                         text=c.clause)
         raise TextRefused("moving an object is not something the bricks do in one step: remove it, then add it "
                           "where you want it (e.g. 'remove the cat, then add a cat on the sofa')")
@@ -506,7 +103,7 @@ def _replacement(text: str) -> str:
     y = re.split(r",(?=\s*(?:under|over|surrounded|with|as|while|and|which|that|in|on|near|placed|so|to|blending|"
                  r"matching|keeping|ensuring|maintaining|where|set|located)\b)|\s+(?:in the same|keeping|while|that|"
                  r"which|so that|instead)\b", text, maxsplit=1)[0]
-    return strip_articles(_IMAGE_PP.sub("", y).replace(",", "")).strip(" ,.")
+    return strip_articles(IMAGE_PP.sub("", y).replace(",", "")).strip(" ,.")
 
 
 def _replace(c: _Ctx) -> Edit:
@@ -530,8 +127,8 @@ def _swap(c: _Ctx, x: str, y: str, replace_kind: str) -> Edit:
         return _background(c, x, y)
     one = re.fullmatch(r"(?:a|an|the)?\s*(?P<d>.+?)\s+(?:one|ones)", y.strip(" ,."))
     if one and is_descriptor(one.group("d")):
-        return Edit("recolor", _target(x, c.has_mask), strip_articles(one.group("d")), text=c.clause)
-    target = _target(x, c.has_mask)
+        return Edit("recolor", target_of(x, c.has_mask), strip_articles(one.group("d")), text=c.clause)
+    target = target_of(x, c.has_mask)
     if target is None:
         raise TextRefused(f"'{c.clause}' would replace the whole image; name the object to replace "
                           "(e.g. 'replace the dog with a cat') or ask for a style or a background")
@@ -557,7 +154,7 @@ def _extract(c: _Ctx) -> Edit | None:
 
 
 def _extract_target(text: str, c: _Ctx) -> str:
-    target = _target(text, c.has_mask)
+    target = target_of(text, c.has_mask)
     if target is None:
         return SELECTION if c.has_mask else SUBJECT
     return target
@@ -582,7 +179,7 @@ def _outpaint(c: _Ctx) -> Edit:
             raise TextRefused(f"I can expand the canvas (outpainting) but not stretch '{what}': say e.g. "
                               "'expand the image to the left by 30%' or 'zoom out'")
         sides = {"left", "right", "top", "bottom"}
-    amount = _percent(text) or 0.25
+    amount = percent_of(text) or 0.25
 
     def share(side: str, axis: tuple[str, str]) -> float | None:
         """`side`'s part of the expansion: `amount` split between the chosen sides of its axis."""
@@ -602,7 +199,7 @@ def _kept_subject(clause: str, has_mask: bool) -> str | None:
                   r"in focus|sharp)\b", clause)
     if not m:
         return None
-    target = _target(m.group("s"), has_mask)
+    target = target_of(m.group("s"), has_mask)
     return target if target not in (None, PRONOUN) else None
 
 
@@ -620,13 +217,13 @@ def _background(c: _Ctx, x: str | None, y: str, subject: str | None = None) -> E
         xl = x.lower().strip()
         located = re.match(r"^(?P<r>.+?)\s+(?:in|at)\s+the\s+(?:background|distance|back)$", xl)
         if located and not is_generic_background(located.group("r")):  # "the wallpaper in the background"
-            region = _target(located.group("r"), c.has_mask)
+            region = target_of(located.group("r"), c.has_mask)
         elif is_generic_background(xl):  # "the environment around the house": everything but the house
             around = re.search(r"\b(?:around|surrounding|behind|of|for)\s+(?:the\s+)?(?P<s>[\w' -]+)$", xl)
             if around and keep is None and strip_articles(around.group("s")) not in WHOLE_IMAGE:
-                keep = _target(around.group("s"), c.has_mask)
+                keep = target_of(around.group("s"), c.has_mask)
         else:
-            region = _target(xl, c.has_mask)
+            region = target_of(xl, c.has_mask)
         if keep is not None:
             region = None
     if region is None and keep is None and c.has_mask:
@@ -636,7 +233,7 @@ def _background(c: _Ctx, x: str | None, y: str, subject: str | None = None) -> E
 
 def _blur(c: _Ctx) -> Edit:
     x = re.sub(r"\s+(?:out|a bit|slightly|more|a lot)\b.*$", "", c.rest)
-    target = _target(x, c.has_mask) if x.strip() else None
+    target = target_of(x, c.has_mask) if x.strip() else None
     if target is None and not is_generic_background(x):
         raise TextRefused("no brick blurs the whole image; 'blur the background' or 'blur the face' work")
     if is_generic_background(x) or target is None:
@@ -681,27 +278,12 @@ def _style(c: _Ctx, target_text: str | None = None) -> Edit:
     if not style:
         raise TextRefused(f"'{c.clause}' names no style I know: say e.g. 'in watercolour style' or 'make it look like "
                           "a pencil sketch'")
-    target = _target(target_text, c.has_mask) if target_text else None
+    target = target_of(target_text, c.has_mask) if target_text else None
     if target in (PRONOUN,):
         target = None
     if target is None and c.has_mask:
         target = SELECTION  # a selection limits the style to it
     return Edit("style", target, style, text=c.clause)
-
-
-def _brightness_ratio(clause: str) -> float | None:
-    """0.5 = unchanged; > 0.5 brighter, < 0.5 darker, scaled by 'slightly' / 'a lot' and percentages."""
-    darker = re.search(r"\b(?:darker|darken\w*|dim\w*|dark|decrease\w*|reduce\w*|lower\w*|less light|"
-                       r"tone down|turn down|lessen|gloom\w*|moodier|underexpos\w*)\b", clause)
-    brighter = re.search(r"\b(?:brighter|brighten\w*|bright|lighter|lighten\w*|light up|increase\w*|boost\w*|raise|"
-                         r"more light|sunnier|illuminat\w*|turn up|bump up|crank up|enhance|overexpos\w*|amplify|"
-                         r"intensify)\b", clause)
-    if not darker and not brighter:
-        return None
-    sign = -1.0 if darker and (not brighter or darker.start() < brighter.start()) else 1.0
-    percent = _percent(clause)
-    delta = min(0.45, percent * 0.5) if percent else 0.15 * _intensity(clause)
-    return round(0.5 + sign * min(delta, 0.45), 3)
 
 
 _BRIGHT_WORDS = re.compile(
@@ -710,13 +292,13 @@ _BRIGHT_WORDS = re.compile(
 
 
 def _bright_edit(c: _Ctx, region_text: str | None) -> Edit:
-    ratio = _brightness_ratio(c.clause)
+    ratio = brightness_ratio(c.clause)
     if ratio is None:
         ratio = 0.6  # "adjust the brightness of X": nothing says which way; brighter is the common wish
     target = None
     if region_text:
         region = re.sub(r"\b(?:lighting|light|brightness|exposure)\b", "", region_text).strip()
-        target = _target(region, c.has_mask) if region and strip_articles(region) not in {"", "overall"} else None
+        target = target_of(region, c.has_mask) if region and strip_articles(region) not in {"", "overall"} else None
         if target == PRONOUN:
             target = None
     return Edit("bright", target, ratio=ratio, text=c.clause)
@@ -743,7 +325,7 @@ def _resize(c: _Ctx, target_text: str) -> Edit:
     t = c.clause
     smaller = re.search(r"\b(?:smaller|shrink\w*|reduce\w*|decrease\w*|tinier|scale down|minif\w*|less big)\b", t)
     base = 0.7 if smaller else 1.3
-    percent = _percent(t)
+    percent = percent_of(t)
     if percent is not None:
         ratio = (1 - min(percent, 0.9)) if smaller else (1 + percent)
     elif re.search(r"\b(?:twice|double)\b", t) and not smaller:
@@ -751,9 +333,9 @@ def _resize(c: _Ctx, target_text: str) -> Edit:
     elif re.search(r"\bhalf\b", t) and smaller:
         ratio = 0.5
     else:
-        k = _intensity(t)
+        k = intensity(t)
         ratio = 1 + (base - 1) * k
-    target = _target(target_text, c.has_mask)
+    target = target_of(target_text, c.has_mask)
     if target is None:
         raise TextRefused("resizing the whole image is not an edit the bricks do; to show more around it, say "
                           "'zoom out' or 'expand the canvas'")
@@ -811,7 +393,7 @@ def _give(c: _Ctx) -> Edit | None:
     if not m:
         return None
     x, y = m.group("x"), m.group("y")
-    if _target(x, c.has_mask) is None:  # "give the image a warm tone"
+    if target_of(x, c.has_mask) is None:  # "give the image a warm tone"
         return _whole_image(c, y)
     if re.match(rf"(?:big\s+|slight\s+|broad\s+)?(?:{EXPRESSION_VERBS}|wink|frown|thumbs up)\b", y):
         return _pose_prompt(c)
@@ -819,9 +401,9 @@ def _give(c: _Ctx) -> Edit | None:
     if len(words) >= 2 and is_descriptor(" ".join(words[:-1])) and re.fullmatch(rf"{BODY_PARTS}|{FEATURES}", words[-1]):
         owner = noun_phrase(x)
         part = f"{owner}'s {words[-1]}" if owner not in PRONOUNS else words[-1]
-        return Edit("recolor", _target(part, c.has_mask), " ".join(words[:-1]), text=c.clause)
-    if _vague(y) or re.match(r"(?:new\s+)?(?:look|makeover|touch|boost|update)\b", y):
-        raise _Vague(f"'{c.clause}' does not say what to change: name a colour, object, style or setting")
+        return Edit("recolor", target_of(part, c.has_mask), " ".join(words[:-1]), text=c.clause)
+    if is_vague(y) or re.match(r"(?:new\s+)?(?:look|makeover|touch|boost|update)\b", y):
+        raise Vague(f"'{c.clause}' does not say what to change: name a colour, object, style or setting")
     return Edit("add", SELECTION if c.has_mask else None, value=strip_articles(y),
                 where=f"{strip_articles(y)} on {noun_phrase(x)}", text=c.clause)
 
@@ -836,7 +418,7 @@ def _change(c: _Ctx) -> Edit | None:
     if c.verb in {"recolor", "recolour", "color", "colour", "paint", "dye", "tint"}:
         m = re.match(r"^(?P<x>.+?)\s+(?:to\s+|in\s+|into\s+)?(?P<y>(?:[\w-]+\s*){1,5})$", rest)
         if m and is_descriptor(m.group("y")):
-            return Edit("recolor", _target(m.group("x"), c.has_mask), strip_articles(m.group("y")), text=c.clause)
+            return Edit("recolor", target_of(m.group("x"), c.has_mask), strip_articles(m.group("y")), text=c.clause)
     if _is_pose(rest) or (c.verb == "turn" and re.match(rf"^(?:{BODY_PARTS}|around)\b", strip_articles(rest))):
         return _pose_prompt(c)
     if re.search(r"\b(?:size|bigger|larger|smaller|tinier|huge|enlarge)\b", core) and \
@@ -861,7 +443,7 @@ def _change_x_to_y(c: _Ctx, rest: str) -> Edit | None:
     for pattern in (_ATTR_OF, _ATTR_POSS):
         am = pattern.match(rest)
         if am:
-            return Edit("recolor", _target(am.group("x"), c.has_mask), _clean_descriptor(am.group("y")),
+            return Edit("recolor", target_of(am.group("x"), c.has_mask), _clean_descriptor(am.group("y")),
                         text=c.clause)
     y = _y_of(rest) or ""
     if STYLE_TERMS.search(rest) and not is_descriptor(y) and not (y and is_setting(y)):
@@ -899,11 +481,11 @@ def _clean_descriptor(y: str) -> str:
 
 def _from_to(c: _Ctx, x: str, a: str, b: str) -> Edit:
     """"X from A to B": a season/time change, or X stays and its setting changes."""
-    if is_env_only(b) and (is_env_only(a) or is_scene_region(x) or _target(x, c.has_mask) is None):
+    if is_env_only(b) and (is_env_only(a) or is_scene_region(x) or target_of(x, c.has_mask) is None):
         return Edit("env", None, env_value(b), text=c.clause)
     if is_descriptor(b) and not is_setting(b):
-        return Edit("recolor", _target(x, c.has_mask), _clean_descriptor(b), text=c.clause)
-    xt = _target(x, c.has_mask)
+        return Edit("recolor", target_of(x, c.has_mask), _clean_descriptor(b), text=c.clause)
+    xt = target_of(x, c.has_mask)
     if xt is None:
         return _background(c, None, b)
     if is_generic_background(noun_phrase(x)) or is_scene_region(x):
@@ -913,7 +495,7 @@ def _from_to(c: _Ctx, x: str, a: str, b: str) -> Edit:
 
 def _x_to_y(c: _Ctx, x: str, y: str, looks: bool = False) -> Edit:
     y = _RESEMBLE.sub("", y.strip())
-    xt = _target(x, c.has_mask)
+    xt = target_of(x, c.has_mask)
     whole = xt is None or strip_articles(x) in {"season", "weather", "time of day", "time", "sky and weather",
                                                 "mood", "atmosphere", "lighting"}
     if whole or xt == PRONOUN and not c.has_mask:
@@ -926,12 +508,12 @@ def _x_to_y(c: _Ctx, x: str, y: str, looks: bool = False) -> Edit:
         if is_scene_region(x) or is_generic_background(x):
             return _background(c, x, y)
         return _background(c, None, y, subject=xt)
-    if is_scene_region(x) and not _vague(y):
+    if is_scene_region(x) and not is_vague(y):
         return _background(c, x, y)
     if re.search(r"\bblur", y):
         return Edit("blur", xt, "blurred", text=c.clause)
-    if _vague(y):
-        raise _Vague(f"'{c.clause}' does not say what to change ('{y}'): name a colour, object, style or setting")
+    if is_vague(y):
+        raise Vague(f"'{c.clause}' does not say what to change ('{y}'): name a colour, object, style or setting")
     if looks or c.verb in {"adjust", "modify", "alter", "make", "edit", "update"}:
         return Edit("regenerate", xt, f"{strip_articles(x)}, {_replacement(y)}", text=c.clause)
     return Edit("replace", xt, _replacement(y), text=c.clause)
@@ -945,7 +527,7 @@ def _whole_image(c: _Ctx, y: str, pronoun: bool = False) -> Edit:
         return Edit("style", SELECTION if c.has_mask else None, f"{_clean_descriptor(y)} style", text=c.clause)
     if env_value(y) and (is_env_only(y) or not is_setting(y)):
         return Edit("env", None, env_value(y), text=c.clause)
-    ratio = _brightness_ratio(y)
+    ratio = brightness_ratio(y)
     if ratio is not None and re.search(r"\b(?:brighter|darker|bright|dark|lighter|dimmer|sunnier)\b", y):
         return Edit("bright", None, ratio=ratio, text=c.clause)
     if re.search(r"\bwarm(?:er)?\b", y):
@@ -956,8 +538,8 @@ def _whole_image(c: _Ctx, y: str, pronoun: bool = False) -> Edit:
         return _background(c, None, y)
     if pronoun and is_descriptor(y):
         return Edit("recolor", PRONOUN, _clean_descriptor(y), text=c.clause)
-    if _vague(y):
-        raise _Vague(f"'{c.clause}' does not say what to change: say which edit you want, e.g. 'make it brighter', "
+    if is_vague(y):
+        raise Vague(f"'{c.clause}' does not say what to change: say which edit you want, e.g. 'make it brighter', "
                      "'remove the person' or 'in watercolour style'")
     raise TextRefused(f"I don't know how to make the whole image '{y}': the offline planner knows styles, weather, "
                       "seasons, time of day, brightness and backgrounds")
@@ -971,16 +553,16 @@ def _make_adjective(c: _Ctx, rest: str) -> Edit | None:
         if not strip_articles(x + " ").strip():
             continue  # "the" alone names nothing
         if is_descriptor(y) and not is_descriptor(x):
-            xt = _target(x, c.has_mask)
+            xt = target_of(x, c.has_mask)
             if xt is None:
                 return _whole_image(c, y)
             return Edit("recolor", xt, _clean_descriptor(y), text=c.clause)
     for i in range(1, len(words)):
         x, y = " ".join(words[:i]), " ".join(words[i:])
-        if is_env_only(y) and _target(x, c.has_mask) in (None, PRONOUN):
+        if is_env_only(y) and target_of(x, c.has_mask) in (None, PRONOUN):
             return Edit("env", None, env_value(y), text=c.clause)
         if re.fullmatch(r"(?:more\s+|a bit\s+|slightly\s+|much\s+)?(?:warmer|warm|cooler|cool|colder)", y):
-            xt = _target(x, c.has_mask)
+            xt = target_of(x, c.has_mask)
             if xt in (None, PRONOUN):
                 return _whole_image(c, y)
             return Edit("recolor", xt, "warmer tones" if "warm" in y else "cooler tones", text=c.clause)
@@ -988,11 +570,11 @@ def _make_adjective(c: _Ctx, rest: str) -> Edit | None:
             return _blur(replace(c, rest=x))
     if not words:
         return None
-    if _vague(rest) or _vague(" ".join(words[-1:])):
-        raise _Vague(f"'{c.clause}' does not say what to change: say which edit you want, e.g. 'make it brighter', "
+    if is_vague(rest) or is_vague(" ".join(words[-1:])):
+        raise Vague(f"'{c.clause}' does not say what to change: say which edit you want, e.g. 'make it brighter', "
                      "'remove the person' or 'in watercolour style'")
     target = words[0] if len(words) == 1 else None
-    if target and _target(target, c.has_mask) in (None, PRONOUN):
+    if target and target_of(target, c.has_mask) in (None, PRONOUN):
         return _whole_image(c, rest)
     raise TextRefused(f"I don't understand what '{c.clause}' should change: try e.g. 'make the car red', "
                       "'change the background to a beach' or 'make it night'")
@@ -1008,7 +590,7 @@ def _level(c: _Ctx) -> Edit:
             return _resize(c, target)
     if _is_pose(c.core):
         return _pose_prompt(c)
-    what = _unsupported(c.core)
+    what = unsupported_op(c.core)
     if what:
         raise TextRefused(f"there is no brick for {what} yet; the offline planner can change brightness, colours, "
                           "backgrounds, styles, weather and poses")
@@ -1031,13 +613,13 @@ def _bare(c: _Ctx) -> Edit | None:
                 re.fullmatch(r"(?:much\s+|a bit\s+|slightly\s+)?(?:brighter|darker)", y):
             return _x_to_y(replace(c, verb="make"), m.group("x"), y)
         return None
-    if STYLE_TERMS.search(text) and (re.search(r"\bstyle\b", text) or len(_words(text)) <= 5):
+    if STYLE_TERMS.search(text) and (re.search(r"\bstyle\b", text) or len(word_list(text)) <= 5):
         return _style(c)
-    if is_env_only(text) or (env_value(text) and len(_words(text)) <= 4 and not is_setting(text)):
+    if is_env_only(text) or (env_value(text) and len(word_list(text)) <= 4 and not is_setting(text)):
         return Edit("env", None, env_value(text), text=c.clause)
     if re.fullmatch(r"(?:much\s+|a bit\s+|slightly\s+|a lot\s+|more\s+)?(?:brighter|darker|lighter|dimmer)"
                     r"(?:\s+(?:please|a bit|slightly|a lot))?", text):
-        return Edit("bright", None, ratio=_brightness_ratio(text), text=c.clause)
+        return Edit("bright", None, ratio=brightness_ratio(text), text=c.clause)
     return None
 
 
@@ -1049,7 +631,7 @@ def parse_clause(clause: str, has_mask: bool) -> Edit | None:
     if not clause:
         return None
     core = trim_qualifiers(clause)
-    for group, pattern in _VERB_RES:
+    for group, pattern in VERB_RES:
         m = pattern.match(core)
         if not m:
             continue
@@ -1130,7 +712,7 @@ def parse_instruction(text: str, has_mask: bool = False) -> tuple[list[Edit], li
         for position, clause in enumerate(clauses(sentence.rstrip("?"))):
             try:
                 edit = parse_clause(clause, has_mask)
-            except _Vague as exc:
+            except Vague as exc:
                 vague.append(exc.reason)
                 continue
             except TextRefused as exc:
@@ -1151,7 +733,7 @@ def parse_instruction(text: str, has_mask: bool = False) -> tuple[list[Edit], li
             raise TextRefused(f"'{questions[0]}' is a question, not an edit: the offline planner only plans edits "
                               "(e.g. 'remove the dog'); a model backend (local or openai) can answer questions "
                               "about the image")
-        unsupported = _unsupported(text)
+        unsupported = unsupported_op(text)
         if unsupported:
             raise TextRefused(f"there is no brick for {unsupported} yet; the offline planner can remove, add, "
                               "replace, recolour, change backgrounds, styles, brightness, weather and poses, "

@@ -1,0 +1,93 @@
+"""The offline `rules` Builder: a deterministic planner for common edits.
+
+`plan_rules("remove the dog and then make the sky orange")` returns a workflow in the reference
+Lego-Edit JSON format and a short reasoning; what it cannot plan —
+questions, gibberish, vague wishes, operations no brick does — it refuses with `PlanRefused`, whose
+message a user can read.
+
+How it works:
+1. the language layer (grammar.py and the modules it uses) turns the text into a list of `Edit`s (kind, target, value ...).
+2. Each edit has a few *recipes* — ways to do it with bricks, best first (e.g. a removal:
+   RES -> FASTINPAINT -> FLUX-INPAINT; or SOS instead of RES; or FASTINPAINT alone). Without
+   feedback the first recipe is taken. With feedback constraints (builder/feedback.py) each recipe
+   is tried on the plan so far and the first that breaks nothing (preferring those that use a
+   required brick) wins; if none does, the plan is refused naming the constraint.
+3. Edits chain: each takes the previous edit's image, and its segmentation runs on that image.
+
+Pure Python with no heavy imports. What the planner knows of the bricks (port names, optional
+inputs, edit families) is read off the registry it plans for (the built-in catalog by default) via
+builder/tables.py, once per registry, so planning costs a fraction of a millisecond. A recipe that
+needs a brick the registry lacks is skipped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from lego_edit.builder.rules.edits import SELECTION, Edit, PlanRefused, TextRefused
+from lego_edit.builder.rules.grammar import parse_instruction
+from lego_edit.builder.rules.recipes import INIT_IMAGE, Graph, Policy, choose, make_policy
+from lego_edit.builder.rules.reuse import reuse_previous, well_formed
+from lego_edit.builder.tables import BrickTables, brick_tables
+
+if TYPE_CHECKING:
+    from lego_edit.bricks.registry import Registry
+
+__all__ = ["PlanRefused", "RulesPlan", "plan_rules", "well_formed"]
+
+
+@dataclass
+class RulesPlan:
+    reasoning: str
+    workflow: dict[str, Any]
+
+
+
+# -- the planner ---------------------------------------------------------------------------------------
+def plan_rules(instruction: str, *, has_mask: bool = False, constraints: Sequence[Any] = (),
+               previous: dict[str, Any] | None = None, registry: Registry | BrickTables | None = None) -> RulesPlan:
+    """Plan `instruction` as a workflow dict (reference format), or raise PlanRefused with the reason.
+    The plan uses `registry`'s bricks (the built-in catalog's when None)."""
+    bricks = brick_tables(registry)
+    try:
+        edits, notes = parse_instruction(instruction, has_mask)
+    except TextRefused as exc:
+        raise PlanRefused(exc.reason) from None
+    policy = make_policy(constraints, has_mask)
+    g = Graph(bricks)
+    image = INIT_IMAGE
+    results: list[str] = []
+    lines: list[str] = []
+    for index, edit in enumerate(edits, start=1):
+        g, out = choose(g, edit, image, results, policy)
+        image = out.image
+        results.extend(out.results)
+        lines.append(f"({index}) {edit.describe()}: {out.how}.")
+    process = ", then ".join(e.describe() for e in edits)
+    workflow = g.to_dict(process, [*results, image] if image != INIT_IMAGE or not results else results)
+    missing = [p for c in policy.constraints for p in c.violations(workflow)]
+    if missing:
+        raise PlanRefused(f"this instruction cannot be planned to honour the feedback: {missing[0]}")
+    reasoning = _reasoning(edits, lines, notes, policy)
+    if previous is not None:
+        reused, reuse_note = reuse_previous(previous, workflow, policy, bricks)
+        if reused == previous and reused != workflow:  # its own steps, not the lines above, describe it
+            honoured = " ".join(c.describe() for c in policy.constraints)
+            reasoning = f"{reuse_note} Feedback honoured: {honoured}" if honoured else reuse_note
+        else:
+            reasoning += " " + reuse_note
+        workflow = reused
+    return RulesPlan(reasoning, workflow)
+
+
+def _reasoning(edits: Sequence[Edit], lines: Sequence[str], notes: Sequence[str], policy: Policy) -> str:
+    count = "one edit" if len(edits) == 1 else f"{len(edits)} edits, each working on the result of the one before"
+    parts = [f"The instruction asks for {count}.", *lines]
+    if policy.constraints:
+        parts.append("Feedback honoured: " + " ".join(c.describe() for c in policy.constraints))
+    if policy.has_mask and not any(SELECTION in (e.target, e.keep) for e in edits):
+        parts.append("The user's mask is not needed: the instruction names what to edit.")
+    parts.extend(f"Note: {n}." for n in notes)
+    return " ".join(parts)

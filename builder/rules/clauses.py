@@ -1,0 +1,51 @@
+"""Text clean-up, sentences and clauses (each clause one edit), riders trimmed."""
+
+from __future__ import annotations
+
+import re
+
+from lego_edit.builder.rules.lexicon import SPLIT_VERBS
+
+_QUALIFIERS = re.compile(
+    r"(?:,\s*|\s+)(?:while|whilst|ensuring|ensure|making sure|make sure|so that|so it|so the|leaving|maintaining|"
+    r"keeping|keep|blending|blend|preserving|focusing|creating|giving|adding a|emphasi[sz]ing|to create|to make|to give|"
+    r"to emphasi[sz]e|to add|to match|to blend|to enhance|to reflect|to ensure|to keep|to maintain|as if|"
+    r"in order to|but keep|without changing|without altering|and blend|and make sure|and seamlessly|seamlessly|"
+    r"including|such as|as well as preserving|with the same|isolating|excluding|separating|"
+    r"and isolate|to restore|and restore|restoring|then blend)\b.*$", re.I)
+_ABBREVIATIONS = re.compile(r"\b(St|Mr|Mrs|Ms|Dr|No|vs|Jr|Sr|Mt)\.\s", re.I)
+_SENTENCES = re.compile(r"(?<=[.!?])\s+|\n+")
+_CLAUSE_SEP = re.compile(
+    rf"\s*;\s*|,?\s+and then\s+|,\s*then\s+|\s+then\s+(?=(?:{SPLIT_VERBS})\b)|,?\s+and also\s+|,?\s+after that,?\s+|"
+    rf",?\s+afterwards,?\s+|,?\s+finally,?\s+|,\s*(?:and\s+|but\s+)?(?=(?:{SPLIT_VERBS})\b(?!\s+sure))|"
+    rf"\s+(?:and|but)\s+(?=(?:{SPLIT_VERBS})\b(?!\s+sure))",
+    re.I)
+
+
+
+# -- text clean-up -----------------------------------------------------------------------------------
+def normalize(text: str) -> str:
+    """One line of plain ASCII-ish text: typographic quotes and dashes folded, repeated words collapsed
+    ("Add Add a wooden a wooden bench" -> "Add a wooden bench": real instructions have such typos)."""
+    text = (text or "").replace("\u2019", "'").replace("\u2018", "'").replace("\u201c", '"').replace("\u201d", '"')
+    text = text.replace("\u2013", "-").replace("\u2014", " - ").replace("\u00a0", " ")
+    text = re.sub(r"\s+", " ", text).strip()
+    text = re.sub(r"\b(\w+(?:\s+\w+)?)(?:\s+\1\b)+", r"\1", text, flags=re.I)
+    return text
+
+
+def sentences(text: str) -> list[str]:
+    protected = _ABBREVIATIONS.sub(lambda m: m.group(0).replace(". ", "\x00 "), text)
+    return [s.replace("\x00", ".").strip() for s in _SENTENCES.split(protected) if s.strip()]
+
+
+def clauses(sentence: str) -> list[str]:
+    parts = _CLAUSE_SEP.split(sentence)
+    return [p.strip(" ,.!") for p in parts if p and p.strip(" ,.!")]
+
+
+def trim_qualifiers(clause: str) -> str:
+    """Drop trailing riders that ask for quality, not for an edit ("..., ensuring it blends in")."""
+    return _QUALIFIERS.sub("", clause).strip(" ,.")
+
+

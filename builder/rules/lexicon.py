@@ -1,0 +1,146 @@
+"""The vocabulary of editing requests: word lists and verb groups (no grammar here)."""
+
+from __future__ import annotations
+
+import re
+
+from lego_edit.bricks.builtin.vocab import COLOUR_WORDS
+
+# -- word lists -------------------------------------------------------------------------------------
+# Colour words are the bricks' one colour vocabulary (what the recolour and background bricks paint, what RES
+# finds, and the colour words they cannot paint but a recolour still means).
+COLOURS = COLOUR_WORDS
+MATERIALS = frozenset("""wood wooden metal metallic steel iron glass crystal marble stone brick concrete plastic rubber
+leather fabric cotton silk velvet denim wool woolen woollen knitted paper cardboard ceramic porcelain chrome ice icy
+jade fur furry bamboo wicker clay granite carbon fiber fibre plush satin suede tiled chrome-plated gilded""".split())
+PATTERNS = frozenset("polka dots dotted striped stripes checkered plaid floral tartan camouflage leopard zebra".split())
+TEXTURES = frozenset("smooth smoother glossy matte shiny rough rougher soft softer lighter darker brighter".split())
+# Words that may sit around a colour or material without naming anything else ("a soft shade of blue").
+DESCRIPTOR_FILLERS = frozenset("""a an the of and or with in to light dark deep deeper bright pale paler vivid
+vibrant solid pastel neon muted rich warm warmer cool cooler shade shades tone tones hue color colour colors colours
+gradient mix more less slightly very hint tint royal sky baby hot dusty bold faded strong subtle saturated pure
+finish surface texture appearance look pattern textured fluffy glowing sheen like one ones dots""".split())
+RCM_CORE = COLOURS | MATERIALS | PATTERNS | TEXTURES
+ATTRIBUTE_WORDS = r"colou?rs?|texture|material|pattern|finish|tone|shade|hue|paint|paintwork|coating|fabric colou?r"
+
+WHOLE_IMAGE = frozenset({
+    "image", "picture", "photo", "photograph", "scene", "everything", "frame", "shot", "view", "overall",
+    "lighting", "whole image", "entire image", "this image", "this picture", "this photo", "whole picture",
+    "entire picture", "whole scene", "entire scene", "whole photo", "image overall", "whole thing", "all"})
+SELECTION_WORDS = frozenset({
+    "this", "that", "it", "them", "these", "those", "here", "selection", "selected object", "selected area",
+    "selected region", "selected part", "selected objects", "masked area", "masked region", "masked part",
+    "masked object", "marked area", "marked object", "marked region", "highlighted area", "highlighted object",
+    "highlighted region", "this object", "this area", "this region", "this part", "that object", "object",
+    "area", "region", "mask", "masked", "selected", "this thing", "thing"})
+PRONOUNS = frozenset({"it", "them", "this", "that", "these", "those", "its", "they", "one", "this one", "that one"})
+SUBJECT_WORDS = frozenset({
+    "subject", "main subject", "main object", "salient object", "most salient object", "foreground object",
+    "focal point", "main thing", "main element", "foreground", "central object", "main figure", "subjects"})
+
+GENERIC_BACKGROUND = r"background|backdrop|environment|setting|surroundings|surrounding|scenery|backgrounds"
+# Nouns naming a part of the scene (not an object): "change the beach to ..." recolours nothing but
+# replaces the region itself.
+SCENE_NOUNS = frozenset("""background backdrop sky beach forest woods trees grass lawn ground field fields garden
+leaves foliage wall walls wallpaper floor surface water ocean sea lake river desert mountain mountains hills hill
+cliff cliffs landscape area site street road track racetrack room interior view snow sand park countryside meadow
+backyard setting environment surroundings scenery scene stage jungle greenery vegetation terrain shore shoreline
+coast city cityscape skyline horizon clouds fog waves""".split())
+# Head nouns that make a phrase a setting ("a coastal setting", "a snowy mountain").
+SETTING_NOUNS = SCENE_NOUNS | frozenset("""rainforest cityscape city skyline lagoon tundra savanna office bedroom
+kitchen countertop deck studio riverbank island village town valley canyon glacier universe space galaxy
+underwater seaside beachside coastline volcano prairie farm farmland vineyard orchard""".split()) - frozenset(
+    {"wall", "walls", "floor", "surface", "track", "view", "snow", "fog", "clouds", "waves"})
+
+STYLE_TERMS = re.compile(
+    r"\b(?:style|styled|watercolou?r|water-colou?r|pencil|sketch|sketched|drawing|cartoon|cartoonish|anime|manga|"
+    r"comic|comics|oil painting|painting|painted|acrylic|gouache|pastel drawing|crayon|charcoal|ink drawing|"
+    r"line art|ukiyo-e|woodblock|woodcut|engraving|etching|pixel art|pixel-art|8-bit|pop art|pop-art|"
+    r"impressionis[mt]\w*|expressionis[mt]\w*|cubis[mt]\w*|surreal\w*|van gogh|monet|picasso|rembrandt|"
+    r"ghibli|pixar|disney|claymation|origami|mosaic|stained[- ]glass|cyberpunk|steampunk|vaporwave|synthwave|"
+    r"sepia|black[- ]and[- ]white|grayscale|greyscale|monochrome|noir|graffiti|low[- ]poly|3-?d render|"
+    r"lego|cross-stitch|embroider\w*|blueprint|art nouveau|art deco|renaissance|baroque|minimalis[mt]\w*|"
+    r"vintage photo\w*|retro|polaroid|halftone|chalk|mural|fresco|tapestry|doodle|storybook|"
+    r"illustration|illustrated|caricature|silhouette art|neon-soaked|vector art|flat design)\b",
+    re.I)
+ENV_TERMS: tuple[tuple[re.Pattern[str], str], ...] = tuple((re.compile(p, re.I), v) for p, v in (
+    (r"\b(?:night(?:time|fall)?|midnight|nocturnal|starry sky|moonlight|moonlit)\b", "at night"),
+    (r"\b(?:sunset|dusk|golden hour|evening|twilight)\b", "at sunset"),
+    (r"\b(?:sunrise|dawn|morning)\b", "at sunrise"),
+    (r"\b(?:winter|wintry|wintery|snow|snowy|snowing|snowfall|snow-covered|blizzard)\b", "in winter with snow"),
+    (r"\b(?:autumn|autumnal|fall season|in (?:the )?fall)\b", "in autumn"),
+    (r"\b(?:spring|springtime)\b", "in spring"),
+    (r"\b(?:summer|summertime)\b", "in summer"),
+    (r"\b(?:fog|foggy|mist|misty|haze|hazy)\b", "in fog"),
+    (r"\b(?:rain|rainy|raining|storm|stormy|thunderstorm|drizzle|drizzling)\b", "in the rain"),
+    (r"\b(?:sunny|sunshine|daytime|daylight|midday|noon|day)\b", "on a sunny day"),
+    (r"\b(?:cloudy|overcast)\b", "on an overcast day"),
+))
+ENV_FILLERS = frozenset("""a an the in at on during time of day season weather light lighting scene it make look
+like turn into to change a bit more very heavy light golden clear bright dark late early with and covered
+full""".split())
+
+VAGUE_WORDS = frozenset("""better nicer prettier good great beautiful pop awesome cool perfect professional
+realistic improved nice amazing stunning fixed fix improve enhance enhanced seamless seamlessly natural naturally
+consistent coherent blended interesting appealing attractive cleaner clean polished pleasant""".split())
+UNSUPPORTED = (
+    (r"\bcontrast\b", "contrast"), (r"\bsaturat\w*\b|\bvibranc\w*\b", "saturation"),
+    (r"\bsharp(?:en|er|ness)\b", "sharpening"), (r"\brotat\w*\b", "rotation"), (r"\bflip\w*\b|\bmirror\b", "flipping"),
+    (r"\bcrop\b(?!\s+out)", "cropping"), (r"\bupscal\w*\b|\bresolution\b|\bsuper-?resolution\b", "upscaling"),
+    (r"\bdenois\w*\b|\bnoise\b|\bgrain\b", "noise reduction"), (r"\bvignett\w*\b", "vignetting"),
+    (r"\bwhite balance\b|\bcolou?r temperature\b", "white balance"), (r"\bzoom in\b", "zooming in (cropping)"),
+    (r"\bred[- ]eye\b", "red-eye removal"),
+)
+
+SLIGHT = r"\b(?:slightly|a (?:little )?bit|a little|a touch|somewhat|subtly|a tad|mildly|gently|a hint)\b"
+STRONG = r"\b(?:a lot|much|very|significantly|greatly|considerably|dramatically|way|really|lots|strongly|heavily|" \
+         r"substantially|far|extremely|hugely)\b"
+
+POSE_VERBS = (r"raise|raises|raising|lift|lifts|lower|lowers|wave|waves|waving|tilt|tilts|nod|nods|bow|bows|smile|"
+              r"smiles|smiling|frown|frowns|laugh|laughs|laughing|grin|grins|cry|cries|crying|sit|sits|sitting|"
+              r"stand|stands|standing|kneel|kneels|jump|jumps|jumping|cross|crosses|fold|folds|bend|bends|open|"
+              r"opens|close|closes|look|looks|looking|point|points|pointing|clap|claps|shrug|shrugs|wink|winks|"
+              r"stretch|stretches|turn|turns|rotate|hold|holds|put|shake|shakes|run|running|walk|walking|dance|"
+              r"dancing|lie|lying|lie down|yawn|yawns|pout|squint|blink|face|kiss|hug|salute|sleep|sleeping")
+BODY_PARTS = (r"arm|arms|hand|hands|head|leg|legs|face|eyes|eye|mouth|body|chin|shoulder|shoulders|finger|"
+              r"fingers|paw|paws|tail|ears|ear|knee|knees|foot|feet|thumb|thumbs|eyebrows|lips|neck|torso|"
+              r"expression|pose|posture|gaze")
+FEATURES = r"hair|fur|skin|nails|beard|moustache|mustache|feathers|wings|lips|eyelashes|coat|mane|scales|petals"
+EXPRESSION_VERBS = (r"smile|smiles|smiling|frown|frowns|laugh|laughs|laughing|grin|grins|cry|cries|crying|sit|"
+                    r"sits|sitting|stand|stands|standing|kneel|kneels|jump|jumps|jumping|wave|waves|waving|nod|nods|"
+                    r"bow|bows|clap|claps|shrug|shrugs|wink|winks|yawn|yawns|pout|squint|blink|run|running|walk|"
+                    r"walking|dance|dancing|lie down|sleep|sleeping|salute|look (?:up|down|left|right|away|at|to|"
+                    r"slightly|toward|towards|straight)|looking|turn around|look happy|look sad|look angry|"
+                    r"look surprised|look scared")
+EXPRESSION_ADJ = r"happy|happier|sad|sadder|angry|surprised|scared|smiling|serious|sleepy|excited|shocked|" \
+                 r"worried|calm|joyful|cheerful|grumpy|confused"
+
+# Leading verbs, longest alternatives first; each group has a handler below.
+VERB_GROUPS: tuple[tuple[str, str], ...] = (
+    ("remove", r"get rid of|take out|take away|clear away|clear out|wipe out|rub out|remove|delete|erase|eliminate|"
+               r"discard|hide|strip|drop"),
+    ("extract", r"cut out|cut-out|crop out|mask out|pull out|segment|extract|isolate|separate|select|"
+                r"matte|output|show me|show|give me|return|export|mask"),
+    ("outpaint", r"zoom out|pull back|outpaint|uncrop|expand|extend|widen|broaden|lengthen|enlarge the canvas|"
+                 r"enlarge the frame"),
+    ("add", r"add in|put in|add|insert|place|put|include|introduce|draw|spawn|plant"),
+    ("replace", r"replace|swap out|swap|substitute|exchange|switch out|fill"),
+    ("blur", r"blur|defocus|soften the background"),
+    ("style", r"transfer|stylize|stylise|restyle|redraw|repaint|reimagine|re-imagine|render|apply|recreate|"
+              r"cartoonify|cartoonize|animefy|sketchify"),
+    ("bright", r"brighten|darken|lighten|dim|illuminate|light up"),
+    ("level", r"turn up|turn down|increase|decrease|reduce|boost|raise|lower|enhance|lessen|up|bump up|crank up|"
+              r"tone down|amplify|intensify"),
+    ("resize", r"resize|enlarge|shrink|scale up|scale down|scale|grow|magnify|minify"),
+    ("pose", r"raise|lift|lower|wave|tilt|nod|bow|smile|frown|laugh|grin|cry|sit|stand|kneel|jump|cross|fold|bend|"
+             r"open|close|look|point|clap|shrug|wink|stretch|rotate|shake|yawn|pout|squint|blink|face|salute"),
+    ("change", r"change|make|turn|convert|transform|adjust|alter|modify|set|switch|recolou?r|colou?r|paint|dye|"
+               r"tint|give|update|edit|shift|transition|let|have|get"),
+)
+VERB_RES = tuple((group, re.compile(rf"^(?:{alts})\b\s*", re.I)) for group, alts in VERB_GROUPS)
+# Verbs that start a new edit inside a sentence ("remove the dog and make the sky orange"). Only strong
+# ones: "have", "get", "show" ... also occur inside descriptions ("..., and have a whistle").
+SPLIT_VERBS = (r"remove|delete|erase|eliminate|get rid of|take out|extract|segment|isolate|cut out|add|insert|place|"
+               r"put|replace|swap|substitute|change|make|turn|convert|transform|adjust|alter|modify|recolou?r|"
+               r"colou?r|paint|brighten|darken|lighten|increase|decrease|reduce|boost|raise|lower|lift|blur|expand|"
+               r"extend|zoom|outpaint|resize|enlarge|shrink|scale|transfer|stylize|stylise")

@@ -1,0 +1,155 @@
+"""Object phrases: articles, the RES noun phrase, special targets, phrase classifiers."""
+
+from __future__ import annotations
+
+import re
+
+from lego_edit.builder.rules.clauses import trim_qualifiers
+from lego_edit.builder.rules.edits import PRONOUN, SELECTION, SUBJECT, TextRefused
+from lego_edit.builder.rules.lexicon import (
+    DESCRIPTOR_FILLERS,
+    ENV_FILLERS,
+    ENV_TERMS,
+    GENERIC_BACKGROUND,
+    PRONOUNS,
+    RCM_CORE,
+    SCENE_NOUNS,
+    SELECTION_WORDS,
+    SETTING_NOUNS,
+    SUBJECT_WORDS,
+    UNSUPPORTED,
+    VAGUE_WORDS,
+    WHOLE_IMAGE,
+)
+
+_ARTICLES = re.compile(r"^(?:(?:the|a|an|this|that|these|those|some|any|his|her|their|its|my|your|our|one of the|"
+                       r"all the|all|both|each|every|more|a few|several|a couple of|a pair of)\s+)+", re.I)
+IMAGE_PP = re.compile(r"\s*\b(?:in|from|of|within|inside|on|off|out of)\s+(?:the|this|my)\s+(?:whole\s+|entire\s+)?"
+                       r"(?:image|picture|photo|photograph|scene|frame|shot|pic)\b", re.I)
+_DEPTH_PP = re.compile(r"\s*\b(?:in|at|on)\s+the\s+(?:fore|back|middle\s?)ground\b|\s*\bprominently\b", re.I)
+_POSITION = re.compile(
+    r"^\s*(?:on|in|at|to|towards?|along|near)\s+(?:the\s+)?(?:far\s+|very\s+|extreme\s+)?"
+    r"(?P<pos>(?:(?:top|bottom|upper|lower)[\s-]*)?(?:left|right|center|centre|middle)?|top|bottom|upper|lower)"
+    r"(?:[\s-]+(?:side|corner|part|half|edge|area|portion|third|hand side|center|centre))?\b", re.I)
+_NP_STOP = re.compile(
+    r",(?=\s*(?:and|or|but|in|on|at|with|which|who|that|where|while|near|by|from|under|over|as|so|to)\b)|\s(?:in|on|at|from|near|by|with|inside|under|over|above|below|behind|beside|next to|along|across|against|"
+    r"around|between|onto|into|within|to|towards|toward|off|out of|during|among|outside|underneath|beneath|atop|"
+    r"wearing|sitting|standing|holding|perched|lying|leaning|driving|walking|parked|located|situated|worn|bending|"
+    r"placed|floating|flying|hanging|suspended|running|swimming|grazing|visible|present|seated|positioned|"
+    r"surrounding|attached|riding|playing|carrying|covered|made|who|that|which|whose|where|held|resting|shown|"
+    r"displayed|labeled|labelled|marked|containing|showing|featuring|stands|sits|is|are|dressed|cruising|"
+    r"traveling|travelling|moving|looking|facing|focusing|depicted|printed|set|currently|being|crossing)\b(?!-)", re.I)
+ADD_NP_STOP = re.compile(
+    r",(?=\s*(?:and|or|but|in|on|at|with|which|who|that|where|while|near|by|from|under|over|as|so|to)\b)|\s(?:in|on|at|near|by|inside|under|over|above|below|behind|beside|next to|along|across|against|around|between|"
+    r"onto|into|within|to|towards|toward|atop|among|outside|underneath|beneath|that|which|who|where)\b(?!-)", re.I)
+_POSITION_WORDS = {"upper": "top", "lower": "bottom", "centre": "center", "middle": "center", "central": "center"}
+
+
+def strip_articles(text: str) -> str:
+    text = _ARTICLES.sub("", text.strip())
+    text = re.sub(r"\s+(?:the|a|an)\s+", " ", f" {text} ").strip()
+    return re.sub(r"\s+", " ", text)
+
+
+def noun_phrase(text: str) -> str:
+    """The short noun phrase RES needs: "the red trolley (marked "77") in the foreground" -> "red trolley";
+    "the person on the left side of the image" -> "left person" (the offline RES reads positions)."""
+    t = re.sub(r"\([^)]*\)|\"[^\"]*\"|'[^' ]+'(?=\s|$)", " ", text.lower())
+    t = re.sub(r"\s+", " ", trim_qualifiers(t)).strip(" ,.")
+    t = IMAGE_PP.sub("", t)
+    t = _DEPTH_PP.sub("", t)
+    t = re.sub(r"\s+", " ", t).strip(" ,.")
+    position = ""
+    stop = _NP_STOP.search(t)
+    if stop:
+        tail = t[stop.start():]
+        m = _POSITION.match(tail)
+        if m and m.group("pos").strip():
+            position = " ".join(_POSITION_WORDS.get(w, w) for w in re.split(r"[\s-]+", m.group("pos").strip()))
+        t = t[:stop.start()]
+    t = re.sub(r"\s+(?:and|or|with|of)$", "", strip_articles(t.replace(",", " ")).strip(" ,.-"))
+    if position and not any(w in t.split() for w in position.split()):
+        t = f"{position} {t}"
+    return t
+
+
+def target_of(text: str, has_mask: bool) -> str | None:
+    """noun_phrase, with the special targets: whole image (None), SELECTION, SUBJECT, PRONOUN."""
+    raw = strip_articles(text.lower().strip(" ,."))
+    if raw in WHOLE_IMAGE or raw == "":
+        return None
+    np_ = noun_phrase(text)
+    if np_ in WHOLE_IMAGE or np_ == "":
+        return None
+    if np_ in SUBJECT_WORDS or raw in SUBJECT_WORDS:
+        return SUBJECT
+    if has_mask and (np_ in SELECTION_WORDS or re.match(r"(?:selected|masked|marked|highlighted)\b", np_)):
+        return SELECTION
+    if np_ in PRONOUNS or raw in PRONOUNS:
+        return PRONOUN
+    if re.match(r"(?:selected|masked|marked|highlighted)\b|selection\b", np_):
+        raise TextRefused(f"the instruction refers to {np_!r}, but no selection (mask) was sent: select the "
+                          "object first, or name it (e.g. 'remove the dog')")
+    return np_
+
+
+# -- small classifiers -------------------------------------------------------------------------------
+def word_list(text: str) -> list[str]:
+    return re.findall(r"[a-z0-9]+(?:'[a-z]+)?", text.lower())
+
+
+def is_descriptor(text: str) -> bool:
+    """A colour/material/texture phrase and nothing else: "a darker shade of blue", "matte black"."""
+    words = [w for w in re.split(r"[\s,-]+", text.lower()) if w]
+    return bool(words) and all(w in RCM_CORE or w in DESCRIPTOR_FILLERS for w in words) and \
+        any(w in RCM_CORE for w in words)
+
+
+def env_value(text: str) -> str | None:
+    """The FLUX-ENV prompt for the weather/season/time words in `text` ("snowy winter" -> "in winter with snow")."""
+    found = sorted((m.start(), value) for pattern, value in ENV_TERMS if (m := pattern.search(text)))
+    return ", ".join(value for _, value in found) if found else None
+
+
+def is_env_only(text: str) -> bool:
+    """Only weather/season/time-of-day words: "spring", "a snowy winter night" (not "a snowy landscape")."""
+    if env_value(text) is None:
+        return False
+    leftover = text.lower()
+    for pattern, _ in ENV_TERMS:
+        leftover = pattern.sub(" ", leftover)
+    return all(w in ENV_FILLERS for w in word_list(leftover))
+
+
+def head_noun(text: str) -> str:
+    words = word_list(noun_phrase(text))
+    return words[-1] if words else ""
+
+
+def is_setting(text: str) -> bool:
+    """Does the phrase name a place/setting ("a coastal setting with a beach", "snowy mountains")?"""
+    np_ = noun_phrase(text)
+    return any(w in SETTING_NOUNS for w in word_list(np_)[-2:]) or bool(re.search(rf"\b(?:{GENERIC_BACKGROUND})\b", np_))
+
+
+def is_generic_background(text: str) -> bool:
+    return bool(re.search(rf"\b(?:{GENERIC_BACKGROUND})\b", text.lower()))
+
+
+def is_scene_region(text: str) -> bool:
+    return head_noun(text) in SCENE_NOUNS
+
+
+def is_vague(text: str) -> bool:
+    words = [w for w in word_list(text) if w not in {"it", "the", "image", "look", "more", "a", "bit", "much", "and",
+                                                  "very", "picture", "photo", "this", "appear", "seem", "make",
+                                                  "surrounding", "area", "background", "result", "edges", "even"}]
+    return not words or all(w in VAGUE_WORDS for w in words)
+
+
+def unsupported_op(text: str) -> str | None:
+    for pattern, what in UNSUPPORTED:
+        if re.search(pattern, text, re.I):
+            return what
+    return None
+
