@@ -106,6 +106,7 @@ def _write_outputs(result, workflow, out: str, intermediates: str | None) -> dic
     import numpy as np
 
     from lego_edit.bricks.imageio import save
+    from lego_edit.bricks.refs import Ref
 
     out_path = Path(out)
     arrays = [(ref, v) for ref, v in result.result if isinstance(v, np.ndarray)]
@@ -122,11 +123,9 @@ def _write_outputs(result, workflow, out: str, intermediates: str | None) -> dic
     saved = []
     if intermediates:
         folder = Path(intermediates)
-        bricks = {s.number: s.model for s in workflow.steps}
         for ref, value in result.outputs.items():
             if isinstance(value, np.ndarray):
-                step = int(ref[4:ref.index("[")])
-                path = folder / f"{_slug(ref)}-{bricks[step]}.png"
+                path = folder / f"{_slug(ref)}-{bricks_name(workflow, Ref.parse(ref).step)}.png"
                 save(value, path)
                 saved.append(str(path))
     return {"result": written, "values": scalars, "intermediates": saved,
@@ -134,8 +133,8 @@ def _write_outputs(result, workflow, out: str, intermediates: str | None) -> dic
                        "cached": n in result.cached} for n in sorted(result.seconds)]}
 
 
-def bricks_name(workflow, number: int) -> str:
-    step = workflow.step(number)
+def bricks_name(workflow, number: int | None) -> str:
+    step = workflow.step(number) if number is not None else None
     return step.model if step else "?"
 
 
