@@ -44,6 +44,21 @@ CLASSICAL: tuple[ClassicalBackendSpec, ...] = (
     ClassicalBackendSpec("FLUX-STYLE", "opencv", "style:stylize"),
     ClassicalBackendSpec("FLUX-ENV", "opencv", "color:environment"),
     ClassicalBackendSpec("FLUX-BRIGHT", "opencv", "color:brightness"),
+    ClassicalBackendSpec("CONTRAST", "opencv", "tone:contrast"),
+    ClassicalBackendSpec("SATURATION", "opencv", "tone:saturation"),
+    ClassicalBackendSpec("TEMPERATURE", "opencv", "tone:temperature"),
+    ClassicalBackendSpec("WHITE-BALANCE", "opencv", "tone:white_balance", notes="grey-world / white-patch"),
+    ClassicalBackendSpec("EXPOSURE", "numpy", "tone:exposure"),
+    ClassicalBackendSpec("SHADOWS-HIGHLIGHTS", "opencv", "tone:shadows_highlights"),
+    ClassicalBackendSpec("VIGNETTE", "numpy", "tone:vignette"),
+    ClassicalBackendSpec("SHARPEN", "opencv", "restore:sharpen"),
+    ClassicalBackendSpec("DENOISE", "opencv", "restore:denoise", notes="non-local means"),
+    ClassicalBackendSpec("DEHAZE", "opencv", "restore:dehaze", notes="dark-channel prior"),
+    ClassicalBackendSpec("BLUR", "opencv", "restore:blur"),
+    ClassicalBackendSpec("CROP", "numpy", "geometry:crop"),
+    ClassicalBackendSpec("ROTATE", "opencv", "geometry:rotate"),
+    ClassicalBackendSpec("FLIP", "numpy", "geometry:flip"),
+    ClassicalBackendSpec("GROW-MASK", "opencv", "masks:grow_mask"),
 )
 
 

@@ -180,7 +180,169 @@ FLUX_BRIGHT = BrickSpec(
     family="bright",
 )
 
+
+# --- Adjustments, restoration and geometry (classical backends only) ---
+
+_AMOUNT_DOC = "-1..1; 0 = unchanged, positive = more (values outside are clamped)"
+
+
+def _amount(doc: str = _AMOUNT_DOC) -> Port:
+    return Port("amount", FLOAT, doc=doc)
+
+
+def _region(what: str = "the edit") -> Port:
+    return Port("mask", MASK, optional=True, doc=f"limits {what} to this region (soft edges blend); null = the whole image")
+
+
+_HONEST = "An amount of 0 (or one too small to change any pixel) is refused, not returned unchanged."
+
+CONTRAST = BrickSpec(
+    "CONTRAST",
+    "Raise or lower the contrast (lightness spread about the mean).",
+    (Port("image", IMAGE), _amount("-1..1; positive = more contrast (1 = twice the spread), -1 = flat"), _region()),
+    (Port("image", IMAGE),),
+    "Works on CIELAB lightness only, so colours keep their hue. " + _HONEST,
+    role=BrickRole.EDIT,
+    family="tone",
+)
+SATURATION = BrickSpec(
+    "SATURATION",
+    "Make colours more vivid (+) or duller (-); amount -1 turns the image (or the masked part) black and white.",
+    (Port("image", IMAGE), _amount("-1..1; -1 = black and white, positive = more vivid"), _region()),
+    (Port("image", IMAGE),),
+    "Raising is vibrance-like: dull colours gain more than vivid ones. For 'black and white except the X': "
+    "RES(X) -> INVERSE(mask1=null, mask2=that mask) -> SATURATION(amount=-1, mask=the inverse). " + _HONEST,
+    role=BrickRole.EDIT,
+    family="tone",
+)
+TEMPERATURE = BrickSpec(
+    "TEMPERATURE",
+    "Make the light warmer (+, more amber) or cooler (-, more blue).",
+    (Port("image", IMAGE), _amount("-1..1; positive = warmer, negative = cooler; 0.3 is a clear shift"), _region()),
+    (Port("image", IMAGE),),
+    "A white balance shift along the blue-yellow axis; lightness is kept. For a sunset look use FLUX-ENV. " + _HONEST,
+    role=BrickRole.EDIT,
+    family="tone",
+)
+WHITE_BALANCE = BrickSpec(
+    "WHITE-BALANCE",
+    "Remove a colour cast automatically, so greys and whites look neutral.",
+    (Port("image", IMAGE),),
+    (Port("image", IMAGE),),
+    "Grey-world / white-patch estimate over the whole image; fails with a reason when the image is already "
+    "neutral. Use TEMPERATURE for a deliberate warm or cool look.",
+    role=BrickRole.EDIT,
+    family="tone",
+)
+EXPOSURE = BrickSpec(
+    "EXPOSURE",
+    "Change the exposure in photographic stops (brighter or darker, as if the camera took more or less light).",
+    (Port("image", IMAGE), _amount("-1..1 = -2..+2 stops; 0.5 = one stop brighter")),
+    (Port("image", IMAGE),),
+    "Whole image, in linear light; highlights roll off smoothly instead of clipping. " + _HONEST,
+    role=BrickRole.EDIT,
+    family="tone",
+)
+SHADOWS_HIGHLIGHTS = BrickSpec(
+    "SHADOWS-HIGHLIGHTS",
+    "Lift or deepen the shadows and recover or boost the highlights, keeping local contrast.",
+    (Port("image", IMAGE), Port("shadows", FLOAT, doc="-1..1; positive lifts the shadows, negative deepens them, 0 = unchanged"),
+     Port("highlights", FLOAT, doc="-1..1; negative recovers (darkens) the highlights, positive boosts them, 0 = unchanged")),
+    (Port("image", IMAGE),),
+    "Whole image. Cannot restore detail in fully black or fully clipped areas. Refused when both are 0.",
+    role=BrickRole.EDIT,
+    family="tone",
+)
+VIGNETTE = BrickSpec(
+    "VIGNETTE",
+    "Darken (+) or lighten (-) the corners of the image, leaving the centre.",
+    (Port("image", IMAGE), _amount("-1..1; positive darkens the corners, negative lightens them; 0.4 is moderate")),
+    (Port("image", IMAGE),),
+    "Whole image; the centre third is untouched. " + _HONEST,
+    role=BrickRole.EDIT,
+    family="tone",
+)
+SHARPEN = BrickSpec(
+    "SHARPEN",
+    "Sharpen the image or the masked part (unsharp mask); negative softens slightly.",
+    (Port("image", IMAGE), _amount("-1..1; 0.5 is clear sharpening, negative softens"), _region("the sharpening")),
+    (Port("image", IMAGE),),
+    "Enhances existing edges; it cannot recover detail lost to strong blur or focus. " + _HONEST,
+    role=BrickRole.EDIT,
+    family="restore",
+)
+DENOISE = BrickSpec(
+    "DENOISE",
+    "Remove noise and grain from the image (non-local means).",
+    (Port("image", IMAGE), _amount("0..1 strength; 0.5 moderate, 1 strong (also smooths fine texture)")),
+    (Port("image", IMAGE),),
+    "Whole image; the strength follows the estimated noise level. Negative amounts are refused. Slow on very "
+    "large images. " + _HONEST,
+    role=BrickRole.EDIT,
+    family="restore",
+)
+DEHAZE = BrickSpec(
+    "DEHAZE",
+    "Remove haze, fog or mist from the image (dark-channel prior).",
+    (Port("image", IMAGE), _amount("0..1 strength; 1 removes as much haze as the estimate allows")),
+    (Port("image", IMAGE),),
+    "Whole image; works on outdoor haze, not on deliberate soft focus. Negative amounts are refused (to add fog "
+    "use FLUX-ENV). " + _HONEST,
+    role=BrickRole.EDIT,
+    family="restore",
+)
+BLUR = BrickSpec(
+    "BLUR",
+    "Blur the image or the masked part (Gaussian), e.g. to blur a face, a licence plate or the background.",
+    (Port("image", IMAGE), _amount("0..1; 1 = a radius of about 2 % of the long side"), _region("the blur")),
+    (Port("image", IMAGE),),
+    "Only what the mask covers is blurred, from its own pixels (no bleeding from outside). Negative amounts are "
+    "refused (use SHARPEN). " + _HONEST,
+    role=BrickRole.EDIT,
+    family="restore",
+)
+CROP = BrickSpec(
+    "CROP",
+    "Crop the image to an aspect ratio: the largest centred crop of that shape.",
+    (Port("image", IMAGE), Port("aspect", STR, doc="'W:H' such as '16:9', '1:1', '4:5', '2:1', or 'square'")),
+    (Port("image", IMAGE),),
+    "The output is smaller, so masks made before it no longer fit: crop as the last step. Always centred (no "
+    "subject tracking). Refused when the image already has that aspect.",
+    role=BrickRole.EDIT,
+    family="geometry",
+)
+ROTATE = BrickSpec(
+    "ROTATE",
+    "Rotate the image counter-clockwise by an angle in degrees (negative = clockwise).",
+    (Port("image", IMAGE), Port("angle", FLOAT, doc="degrees counter-clockwise, e.g. 90, -90, 180, 5")),
+    (Port("image", IMAGE),),
+    "90/180/270 are exact; other angles enlarge the canvas to keep the whole image, with transparent corners. "
+    "Masks made before it no longer fit: rotate as the last step. 0 (or 360) is refused.",
+    role=BrickRole.EDIT,
+    family="geometry",
+)
+FLIP = BrickSpec(
+    "FLIP",
+    "Mirror the image left-right or flip it upside down.",
+    (Port("image", IMAGE), Port("direction", STR, doc="'horizontal' (mirror left-right) or 'vertical' (top-bottom)")),
+    (Port("image", IMAGE),),
+    "Whole image; the size stays the same.",
+    role=BrickRole.EDIT,
+    family="geometry",
+)
+GROW_MASK = BrickSpec(
+    "GROW-MASK",
+    "Grow (dilate) or shrink (erode) a mask by a distance.",
+    (Port("mask", MASK), Port("pixels", FLOAT, doc="pixels to grow (+) or shrink (-); if |pixels| < 1, a fraction "
+                                                     "of the image's long side (0.02 = 2 %)")),
+    (Port("mask", MASK),),
+    "Use to include an object's shadow or outline, or to keep an edit away from an edge. 0 is refused.",
+    role=BrickRole.MASK,
+)
+
 ALL = (RES, SOS, MASK_SEG, ADD_PRED, CMI_PRED, BBOX, INVERSE, COMPOSE, RESIZE, FASTINPAINT, FLUX_INPAINT,
-       FLUX_FILL, FLUX_RCM, FLUX_CBG, FLUX_STYLE, FLUX_ENV, FLUX_POSE, FLUX_BRIGHT)
+       FLUX_FILL, FLUX_RCM, FLUX_CBG, FLUX_STYLE, FLUX_ENV, FLUX_POSE, FLUX_BRIGHT,
+       CONTRAST, SATURATION, TEMPERATURE, WHITE_BALANCE, EXPOSURE, SHADOWS_HIGHLIGHTS, VIGNETTE,
+       SHARPEN, DENOISE, DEHAZE, BLUR, CROP, ROTATE, FLIP, GROW_MASK)
 
 BY_NAME: Mapping[str, BrickSpec] = MappingProxyType({spec.name: spec for spec in ALL})

@@ -86,3 +86,44 @@ def resize(ctx: BrickContext, ratio: float, mask=None, image=None) -> dict:
     if mask is not None:
         return {"mask": _scale_about_centre(mask, mask > 0, ratio), "image": None}
     return {"image": _scale_about_centre(image, image[..., 3] > 0, ratio), "mask": None}
+
+
+def _grow_radius(pixels: float, shape: tuple[int, ...]) -> float:
+    """GROW-MASK's radius in pixels (signed): |pixels| < 1 is a fraction of the long side."""
+    try:
+        value = float(pixels)
+    except (TypeError, ValueError):
+        raise BrickError(f"GROW-MASK: pixels must be a number, got {pixels!r}") from None
+    if not np.isfinite(value):
+        raise BrickError(f"GROW-MASK: pixels must be a number, got {pixels!r}")
+    if value == 0:
+        raise BrickError("GROW-MASK: nothing to change: pixels is 0 (positive grows the mask, negative shrinks it)")
+    return value * max(shape[:2]) if abs(value) < 1 else value
+
+
+def grow_mask(ctx: BrickContext, mask: np.ndarray, pixels: float) -> dict:
+    """Dilate (pixels > 0) or erode (< 0) by a Euclidean distance: the mask (thresholded at 128) grows
+    or shrinks by exactly that radius, with a one-pixel anti-aliased rim; the original soft edges are
+    kept where they survive (growing takes the maximum, eroding the minimum). The image border is not
+    an edge: a mask touching it does not shrink away from it."""
+    radius = _grow_radius(pixels, mask.shape)
+    inside = (mask >= 128).astype(np.uint8)
+    if not mask.any():
+        raise BrickError("GROW-MASK: the mask is empty, so there is nothing to grow or shrink")
+    if radius > 0:
+        if inside.all():
+            raise BrickError("GROW-MASK: nothing to change: the mask already covers the whole image")
+        distance = cv2.distanceTransform(1 - inside, cv2.DIST_L2, cv2.DIST_MASK_PRECISE)  # to the mask
+        grown = np.clip(radius + 1.0 - distance, 0.0, 1.0) * 255.0
+        out = np.maximum(mask, np.rint(grown).astype(np.uint8))
+    else:
+        if not inside.any():
+            out = np.zeros_like(mask)  # all of it softer than half: eroding by any radius clears it
+        else:
+            distance = cv2.distanceTransform(inside, cv2.DIST_L2, cv2.DIST_MASK_PRECISE)  # to the outside
+            kept = np.clip(distance + radius, 0.0, 1.0) * 255.0
+            out = np.minimum(mask, np.rint(kept).astype(np.uint8))
+    if np.array_equal(out, mask):
+        raise BrickError(f"GROW-MASK: nothing to change: {'growing' if radius > 0 else 'shrinking'} by "
+                         f"{abs(radius):.2g} px leaves the mask as it was")
+    return {"mask": out}

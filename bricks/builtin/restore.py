@@ -1,0 +1,158 @@
+"""Classical restoration filters: SHARPEN (unsharp mask), DENOISE (non-local means), DEHAZE (dark-channel
+prior), BLUR (Gaussian).
+
+Filters only: they recover or soften what is in the pixels and cannot invent detail. `amount`
+follows the shared convention (bricks/builtin/_adjust.py); DENOISE, DEHAZE and BLUR go one way only
+(0..1) and say which brick does the opposite.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from lego_edit.bricks.builtin import _adjust, _cv
+from lego_edit.bricks.registry import BrickContext, BrickError
+from lego_edit.bricks.values import split_alpha
+
+# --- SHARPEN ------------------------------------------------------------------------------------
+
+
+def sharpen_sigma(shape: tuple[int, ...]) -> float:
+    """The unsharp mask's radius: 1 px up to ~1000 px, then growing with the long side."""
+    return max(1.0, max(shape[:2]) / 1000.0)
+
+
+def sharpen(ctx: BrickContext, image: np.ndarray, amount: float, mask: np.ndarray | None = None) -> dict:
+    """Unsharp mask on CIELAB lightness (no colour fringes): L + 1.5 x amount x (L - Gaussian(L)); a
+    negative amount softens toward the Gaussian (-1 = the Gaussian itself)."""
+    k = _adjust.amount(amount, "SHARPEN")
+    _adjust.check_region(image, mask, "SHARPEN")
+    rgb, _ = split_alpha(image)
+    lab = _adjust.lab(rgb)
+    lightness = lab[..., 0]
+    soft = cv2.GaussianBlur(lightness, (0, 0), sharpen_sigma(image.shape))
+    gain = 1.5 * k if k > 0 else k
+    lab[..., 0] = np.clip(lightness + gain * (lightness - soft), 0.0, 100.0)
+    return _adjust.finish("SHARPEN", image, _adjust.rgb_of(lab), mask, "this sharpening")
+
+
+# --- DENOISE ------------------------------------------------------------------------------------
+
+_NLM_TEMPLATE, _NLM_SEARCH = 7, 21
+_BAND_ROWS = 256  # rows per non-local-means pass, so progress and cancellation come between passes
+
+
+def noise_sigma(gray: np.ndarray) -> float:
+    """Immerkaer's fast estimate of the Gaussian noise standard deviation of a grey uint8 image."""
+    kernel = np.array([[1, -2, 1], [-2, 4, -2], [1, -2, 1]], np.float32)
+    response = cv2.filter2D(gray.astype(np.float32), -1, kernel, borderType=cv2.BORDER_REFLECT)[1:-1, 1:-1]
+    h, w = gray.shape
+    if h < 3 or w < 3:
+        return 0.0
+    return float(np.sqrt(np.pi / 2.0) * np.abs(response).sum() / (6.0 * (w - 2) * (h - 2)))
+
+
+def denoise(ctx: BrickContext, image: np.ndarray, amount: float) -> dict:
+    """OpenCV non-local means (fastNlMeansDenoisingColored, 7 px patches, 21 px search). The filter
+    strength h = amount x max(3, 1.1 x the estimated noise sigma), for luminance and colour alike;
+    run in bands of rows with progress between them."""
+    k = _adjust.amount(amount, "DENOISE", low=0.0,
+                       low_hint="DENOISE only removes noise (amount 0..1); there is no brick that adds grain")
+    rgb, _ = split_alpha(image)
+    ctx.progress(0.05, "estimating the noise")
+    sigma = noise_sigma(cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY))
+    strength = k * max(3.0, 1.1 * sigma)
+    h = rgb.shape[0]
+    margin = _NLM_SEARCH // 2 + _NLM_TEMPLATE // 2 + 1
+    out = np.empty_like(rgb)
+    starts = list(range(0, h, _BAND_ROWS))
+    for i, y0 in enumerate(starts):
+        ctx.raise_if_cancelled()
+        ctx.progress(0.1 + 0.85 * i / len(starts), "removing noise")
+        y1 = min(h, y0 + _BAND_ROWS)
+        a, b = max(0, y0 - margin), min(h, y1 + margin)
+        band = cv2.fastNlMeansDenoisingColored(np.ascontiguousarray(rgb[a:b]), None, strength, strength,
+                                               _NLM_TEMPLATE, _NLM_SEARCH)
+        out[y0:y1] = band[y0 - a: y0 - a + (y1 - y0)]
+    return _adjust.finish("DENOISE", image, out, None, "denoising")
+
+
+# --- DEHAZE -------------------------------------------------------------------------------------
+
+_DEHAZE_WORK = 1024  # the transmission is estimated at this long side, then upsampled
+_T_MIN = 0.1
+
+
+def dark_channel(rgb: np.ndarray, patch: int) -> np.ndarray:
+    """He et al.'s dark channel: the per-pixel minimum over the channels, then a patch minimum filter."""
+    kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (patch, patch))
+    return cv2.erode(rgb.min(axis=2), kernel)
+
+
+def dehaze(ctx: BrickContext, image: np.ndarray, amount: float) -> dict:
+    """Dark-channel prior (He, Sun, Tang 2009): airlight A from the haziest 0.1 % of the dark channel,
+    transmission t = 1 - 0.95 x amount x dark(I / A) with 15 px patches (at <= 1024 px), refined by
+    a guided filter on the grey image, kept >= 0.1; then J = (I - A) / t + A."""
+    k = _adjust.amount(amount, "DEHAZE", low=0.0,
+                       low_hint="to add haze or fog use FLUX-ENV with 'in fog'")
+    rgb, alpha = split_alpha(image)
+    ctx.progress(0.05, "estimating the haze")
+    scale = _cv.scale_for(rgb.shape, _DEHAZE_WORK)
+    small = _adjust.to_float(_cv.resize_to(rgb, scale))
+    visible = _cv.resize_to(alpha, scale) > 0
+    if visible.sum() < 64:
+        raise BrickError("DEHAZE: the image is (almost) fully transparent, so there is no haze to estimate")
+    dark = dark_channel(small, 15)
+    ctx.raise_if_cancelled()
+    values = dark[visible]
+    threshold = np.quantile(values, 0.999)
+    haziest = visible & (dark >= threshold)
+    airlight = np.maximum(small[haziest].mean(axis=0), 0.05).astype(np.float32)
+    transmission = 1.0 - 0.95 * k * dark_channel(small / airlight, 15)
+    ctx.progress(0.4, "refining the transmission")
+    ctx.raise_if_cancelled()
+    guide = cv2.cvtColor(small, cv2.COLOR_RGB2GRAY)
+    radius = max(4, round(0.05 * max(small.shape[:2])))
+    ximgproc = getattr(cv2, "ximgproc", None)
+    if ximgproc is not None:
+        transmission = ximgproc.guidedFilter(guide, transmission.astype(np.float32), radius, 1e-3)
+    else:
+        transmission = cv2.GaussianBlur(transmission.astype(np.float32), (0, 0), radius / 3.0)
+    if scale < 1.0:
+        transmission = cv2.resize(transmission, (rgb.shape[1], rgb.shape[0]), interpolation=cv2.INTER_LINEAR)
+    transmission = np.clip(transmission, _T_MIN, 1.0)[..., None]
+    ctx.progress(0.8, "recovering the scene")
+    ctx.raise_if_cancelled()
+    full = _adjust.to_float(rgb)
+    out = (full - airlight) / transmission + airlight
+    return _adjust.finish("DEHAZE", image, out, None, "dehazing")
+
+
+# --- BLUR ---------------------------------------------------------------------------------------
+
+
+def blur_sigma(shape: tuple[int, ...], amount: float) -> float:
+    """Gaussian sigma for an amount 0..1: the blur radius (~2 sigma) reaches 2 % of the long side at 1."""
+    return max(0.5, amount * 0.01 * max(shape[:2]))
+
+
+def blur(ctx: BrickContext, image: np.ndarray, amount: float, mask: np.ndarray | None = None) -> dict:
+    """Gaussian blur of sigma = amount x 1 % of the long side (radius ~2 %), as a normalised convolution
+    weighted by alpha and the mask, so neither transparent pixels nor what lies outside the mask
+    bleed into it; worked at reduced size for large radii."""
+    k = _adjust.amount(amount, "BLUR", low=0.0, low_hint="to sharpen use SHARPEN")
+    _adjust.check_region(image, mask, "BLUR")
+    rgb, _ = split_alpha(image)
+    sigma = blur_sigma(image.shape, k)
+    weight = _adjust.weights(image, mask)
+    scale = min(1.0, 4.0 / sigma)
+    small = _cv.resize_to(_adjust.to_float(rgb), scale)
+    w = _cv.resize_to(weight, scale)
+    s = sigma * scale
+    num = cv2.GaussianBlur(small * w[..., None], (0, 0), s)
+    den = cv2.GaussianBlur(w, (0, 0), s)[..., None]
+    blurred = np.where(den > 1e-3, num / np.maximum(den, 1e-3), cv2.GaussianBlur(small, (0, 0), s))
+    if scale < 1.0:
+        blurred = cv2.resize(blurred, (rgb.shape[1], rgb.shape[0]), interpolation=cv2.INTER_LINEAR)
+    return _adjust.finish("BLUR", image, blurred, mask, "this blur")
