@@ -333,7 +333,7 @@ FLIP = BrickSpec(
 GROW_MASK = BrickSpec(
     "GROW-MASK",
     "Grow (dilate) or shrink (erode) a mask by a distance.",
-    (Port("mask", MASK), Port("pixels", FLOAT, doc="pixels to grow (+) or shrink (-); if |pixels| < 1, a fraction "
+    (Port("mask", MASK, doc="the mask to grow or shrink (soft edges kept)"), Port("pixels", FLOAT, doc="pixels to grow (+) or shrink (-); if |pixels| < 1, a fraction "
                                                      "of the image's long side (0.02 = 2 %)")),
     (Port("mask", MASK),),
     "Use to include an object's shadow or outline, or to keep an edit away from an edge. 0 is refused.",

@@ -1,0 +1,115 @@
+"""Restoration bricks on real photos: SHARPEN, DENOISE, DEHAZE, BLUR."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from lego_edit.bricks import BrickContext, BrickError
+from lego_edit.bricks.builtin import restore
+from lego_edit.bricks.registry import Cancelled
+from tests.bricks_new_util import box_mask, frozen, laplacian_var, photo, psnr, run
+
+
+@pytest.fixture(scope="module")
+def astronaut():
+    return photo("astronaut")
+
+
+@pytest.fixture(scope="module")
+def coffee():
+    return photo("coffee")
+
+
+@pytest.fixture(scope="module")
+def rocket():
+    return photo("rocket")
+
+
+def test_sharpen_raises_the_laplacian_variance(astronaut):
+    out = run("SHARPEN", image=astronaut, amount=0.5)["image"]
+    assert laplacian_var(out) > 1.5 * laplacian_var(astronaut)
+    softer = run("SHARPEN", image=astronaut, amount=-0.8)["image"]
+    assert laplacian_var(softer) < 0.8 * laplacian_var(astronaut)
+
+
+def test_sharpen_in_a_mask_only(astronaut):
+    mask = box_mask(astronaut.shape, 0, 0, 256, 512)
+    out = run("SHARPEN", image=astronaut, amount=0.7, mask=mask)["image"]
+    assert np.array_equal(out[:, 256:], astronaut[:, 256:])
+    assert laplacian_var(out[:, :250]) > 1.5 * laplacian_var(astronaut[:, :250])
+
+
+def test_denoise_lowers_noise_and_keeps_edges(coffee):
+    rng = np.random.default_rng(3)
+    noisy = coffee.copy()
+    noisy[..., :3] = np.clip(coffee[..., :3] + rng.normal(0, 15, coffee[..., :3].shape), 0, 255).astype(np.uint8)
+    noisy = frozen(noisy)
+    grey = lambda img: cv2.cvtColor(np.ascontiguousarray(img[..., :3]), cv2.COLOR_RGB2GRAY)  # noqa: E731
+    assert restore.noise_sigma(grey(noisy)) > 2 * restore.noise_sigma(grey(coffee))  # the estimate sees the noise
+    out = run("DENOISE", image=noisy, amount=0.8)["image"]
+    residual = lambda img: (img[..., :3].astype(float) - coffee[..., :3]).std()  # noqa: E731
+    assert residual(out) < 0.75 * residual(noisy)  # the noise std against the clean photo
+    assert restore.noise_sigma(grey(out)) < 0.6 * restore.noise_sigma(grey(noisy))
+    assert psnr(out, coffee) > psnr(noisy, coffee) + 2  # closer to the clean photo: edges were not smeared away
+    assert np.array_equal(out[..., 3], noisy[..., 3])
+
+
+def test_denoise_reports_progress_and_stops_when_cancelled(coffee):
+    events = []
+    run_ctx = BrickContext(progress=lambda f, m="": events.append((f, m)))
+    restore.denoise(run_ctx, coffee, 0.3)
+    assert len([m for _, m in events if m == "removing noise"]) >= 2  # one event per band of rows
+    calls = []
+    cancel_ctx = BrickContext(cancelled=lambda: bool(calls.append(1)) or len(calls) > 1)
+    with pytest.raises(Cancelled):
+        restore.denoise(cancel_ctx, coffee, 0.5)
+
+
+def haze(image: np.ndarray) -> np.ndarray:
+    """I = J t + A (1 - t): a bright airlight, thicker toward the top (as distance grows)."""
+    clean = image[..., :3].astype(np.float32) / 255.0
+    t = np.linspace(0.35, 0.8, image.shape[0], dtype=np.float32)[:, None, None]
+    airlight = np.array([0.88, 0.9, 0.93], np.float32)
+    hazy = np.clip(np.rint((clean * t + airlight * (1 - t)) * 255), 0, 255).astype(np.uint8)
+    return frozen(np.dstack([hazy, image[..., 3]]))
+
+
+def test_dehaze_restores_dark_channel_contrast_and_approaches_the_clean_photo(rocket):
+    hazy = haze(rocket)
+    out = run("DEHAZE", image=hazy, amount=1)["image"]
+    dark = lambda img: restore.dark_channel(img[..., :3].astype(np.float32) / 255, 15)  # noqa: E731
+    # haze lifts the dark channel (a clear photo's is near 0) and flattens the contrast; dehazing undoes both
+    assert dark(hazy).mean() > dark(rocket).mean() + 0.25
+    assert abs(dark(out).mean() - dark(rocket).mean()) < 0.06
+    assert np.percentile(dark(out), 95) - np.percentile(dark(out), 5) > \
+        1.1 * (np.percentile(dark(hazy), 95) - np.percentile(dark(hazy), 5))
+    assert out[..., :3].std() > 1.3 * hazy[..., :3].std()
+    assert psnr(out, rocket) > psnr(hazy, rocket) + 3
+    lighter = run("DEHAZE", image=hazy, amount=0.3)["image"]
+    assert psnr(hazy, rocket) < psnr(lighter, rocket) < psnr(out, rocket)
+
+
+def test_dehaze_and_denoise_and_blur_refuse_negative_amounts(coffee):
+    with pytest.raises(BrickError, match="FLUX-ENV"):
+        run("DEHAZE", image=coffee, amount=-0.5)
+    with pytest.raises(BrickError, match="0 and 1"):
+        run("DENOISE", image=coffee, amount=-0.5)
+    with pytest.raises(BrickError, match="SHARPEN"):
+        run("BLUR", image=coffee, amount=-0.5)
+
+
+def test_blur_lowers_laplacian_variance_inside_the_mask_only(astronaut):
+    mask = box_mask(astronaut.shape, 150, 150, 350, 350)
+    out = run("BLUR", image=astronaut, amount=0.5, mask=mask)["image"]
+    assert laplacian_var(out[160:340, 160:340]) < 0.1 * laplacian_var(astronaut[160:340, 160:340])
+    assert np.array_equal(out[mask == 0], astronaut[mask == 0])
+    assert np.array_equal(out[..., 3], astronaut[..., 3])
+    whole = run("BLUR", image=astronaut, amount=0.2)["image"]
+    assert laplacian_var(whole) < 0.2 * laplacian_var(astronaut)
+
+
+def test_stronger_blur_is_blurrier(coffee):
+    variances = [laplacian_var(run("BLUR", image=coffee, amount=a)["image"]) for a in (0.1, 0.4, 1.0)]
+    assert variances[0] > variances[1] > variances[2]
