@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 from lego_edit.builder.rules.edits import SELECTION, Edit, PlanRefused, TextRefused
 from lego_edit.builder.rules.grammar import parse_instruction
+from lego_edit.builder.rules.quantities import aspect_of
 from lego_edit.builder.rules.recipes import INIT_IMAGE, Graph, Policy, choose, make_policy
 from lego_edit.builder.rules.reuse import reuse_previous, well_formed
 from lego_edit.builder.tables import BrickTables, brick_tables
@@ -47,12 +48,14 @@ class RulesPlan:
 
 # -- the planner ---------------------------------------------------------------------------------------
 def plan_rules(instruction: str, *, has_mask: bool = False, constraints: Sequence[Any] = (),
-               previous: dict[str, Any] | None = None, registry: Registry | BrickTables | None = None) -> RulesPlan:
+               previous: dict[str, Any] | None = None, registry: Registry | BrickTables | None = None,
+               image_size: tuple[int, int] | None = None) -> RulesPlan:
     """Plan `instruction` as a workflow dict (reference format), or raise PlanRefused with the reason.
-    The plan uses `registry`'s bricks (the built-in catalog's when None)."""
+    The plan uses `registry`'s bricks (the built-in catalog's when None). `image_size` (width, height), when
+    known, makes aspect-ratio outpainting exact ("extend to 16:9"); without it a 4:3 image is assumed."""
     bricks = brick_tables(registry)
     try:
-        edits, notes = parse_instruction(instruction, has_mask)
+        edits, notes = parse_instruction(instruction, has_mask, image_size)
     except TextRefused as exc:
         raise PlanRefused(exc.reason) from None
     policy = make_policy(constraints, has_mask)
@@ -70,6 +73,8 @@ def plan_rules(instruction: str, *, has_mask: bool = False, constraints: Sequenc
     missing = [p for c in policy.constraints for p in c.violations(workflow)]
     if missing:
         raise PlanRefused(f"this instruction cannot be planned to honour the feedback: {missing[0]}")
+    if image_size is None and any(e.kind == "outpaint" and aspect_of(e.text) for e in edits):
+        notes = [*notes, "the image size was not given, so the canvas ratios assume a 4:3 image"]
     reasoning = _reasoning(edits, lines, notes, policy)
     if previous is not None:
         reused, reuse_note = reuse_previous(previous, workflow, policy, bricks)

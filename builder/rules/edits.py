@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 # -- what the parser produces --------------------------------------------------------------------------
 SELECTION = "<selection>"  # the user's mask (init[mask])
@@ -36,7 +37,7 @@ class Edit:
     """One edit of an instruction.
 
     kind: remove | recolor | background | blur | style | bright | env | add | extract | outpaint |
-          replace | regenerate | pose | resize.
+          replace | regenerate | pose | resize | look (classical whole-image steps in `ops`).
     target: what it applies to — a noun phrase for RES, SELECTION, SUBJECT, PRONOUN, or None for the
             whole image. For background edits: the region to change (None = the background).
     value: the colour/material, new background, style, environment prompt, object to add,
@@ -52,6 +53,7 @@ class Edit:
     keep: str | None = None
     where: str | None = None  # add: the placement phrase for ADD-PRED
     want_mask: bool = False  # extract: also output the mask
+    ops: tuple[tuple[str, tuple[tuple[str, Any], ...]], ...] = ()  # look: (brick, inputs) steps, chained
     text: str = ""
 
     def describe(self) -> str:
@@ -66,6 +68,9 @@ class Edit:
         if self.kind == "resize":
             which = "larger" if (self.ratio or 1) > 1 else "smaller"
             return f"make {t} {which} (x{self.ratio:g})"
+        if self.kind == "look":
+            steps = ", ".join(f"{b}(" + ", ".join(f"{k}={v}" for k, v in args) + ")" for b, args in self.ops)
+            return f"adjust the whole image: {steps}" + (f", except {_show(self.keep)}" if self.keep else "")
         if self.kind == "extract":
             return f"extract {t}" + (" (cut-out and mask)" if self.want_mask else "")
         phrases = {

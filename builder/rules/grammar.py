@@ -20,7 +20,9 @@ from lego_edit.builder.rules.lexicon import (
     STYLE_TERMS,
     VERB_RES,
     WHOLE_IMAGE,
+    canonical_verb,
 )
+from lego_edit.builder.rules.looks import parse_look
 from lego_edit.builder.rules.phrases import (
     ADD_NP_STOP,
     IMAGE_PP,
@@ -37,8 +39,15 @@ from lego_edit.builder.rules.phrases import (
     unsupported_op,
     word_list,
 )
-from lego_edit.builder.rules.quantities import brightness_ratio, intensity, percent_of
-from lego_edit.builder.rules.requests import is_question, strip_polite
+from lego_edit.builder.rules.quantities import (
+    aspect_of,
+    brightness_ratio,
+    intensity,
+    outpaint_to_aspect,
+    percent_of,
+    twice_as,
+)
+from lego_edit.builder.rules.requests import as_request, is_question, strip_polite
 
 
 # -- handlers: one per leading verb group -----------------------------------------------------------
@@ -49,6 +58,7 @@ class _Ctx:
     rest: str  # the core after the leading verb
     verb: str
     has_mask: bool
+    image_size: tuple[int, int] | None = None
 
 
 def _remove(c: _Ctx) -> Edit:
@@ -166,6 +176,18 @@ _SIDES = (("left", r"\bleft\b"), ("right", r"\bright\b"), ("top", r"\btop\b|\bup
 
 def _outpaint(c: _Ctx) -> Edit:
     text = c.clause
+    aspect = aspect_of(text)
+    grow = twice_as(text)
+    if aspect is not None or grow is not None:
+        if grow is not None:
+            ratios = (round((grow[0] - 1) / 2, 4) or None, round((grow[0] - 1) / 2, 4) or None,
+                      round((grow[1] - 1) / 2, 4) or None, round((grow[1] - 1) / 2, 4) or None)
+        else:
+            assert aspect is not None
+            ratios = outpaint_to_aspect(aspect, c.image_size)
+        if not any(ratios):
+            raise TextRefused(f"'{c.clause}': the image already has that shape, so there is nothing to extend")
+        return Edit("outpaint", None, ratios=ratios, text=c.clause)
     sides = {name for name, pattern in _SIDES if re.search(pattern, text)}
     if re.search(r"\bhorizontal(?:ly)?\b|\bsideways\b|\bwider\b|\bwidth\b|\bwiden\b|\bboth sides\b|\bpanorama\b",
                  text):
@@ -597,7 +619,7 @@ def _level(c: _Ctx) -> Edit:
     raise TextRefused(f"I don't know what to {c.verb} in '{c.clause}': say e.g. 'increase the brightness'")
 
 
-_SHOULD_BE = re.compile(r"^(?P<x>.+?)\s+(?:should|must|needs? to|has to|ought to)\s+(?:be|look|become|appear)\s+"
+_SHOULD_BE = re.compile(r"^(?P<x>.+?)\s+(?:should|must|needs? to|has to|ought to|shall|will|is to|are to)\s+(?:be|look|become|appear)\s+"
                         r"(?:like\s+)?(?P<y>.+)$")
 
 
@@ -624,27 +646,33 @@ def _bare(c: _Ctx) -> Edit | None:
 
 
 # -- clause and instruction ------------------------------------------------------------------------
-def parse_clause(clause: str, has_mask: bool) -> Edit | None:
+def parse_clause(clause: str, has_mask: bool, image_size: tuple[int, int] | None = None) -> Edit | None:
     """One clause -> an Edit; None when the clause is not an edit (a description); TextRefused when it asks
     for something the planner cannot do."""
-    clause = strip_polite(clause).lower().strip(" .,!")
+    clause = canonical_verb(strip_polite(clause).lower().strip(" .,!"))
     if not clause:
         return None
     core = trim_qualifiers(clause)
+    if re.match(r"^(?:make|turn|get|reshape|change|convert)\s+(?:it|the (?:image|photo|picture|canvas))\s+(?:in)?(?:to\s+)?"
+                r"(?:a\s+)?(?:square|panorama|\d+(?:\.\d+)?\s*:\s*\d+)\b", clause):
+        return _outpaint(_Ctx(clause, core, core, "extend", has_mask, image_size))  # grow the canvas to that shape
+    look = parse_look(clause, target_named=False)
+    if look is not None:
+        return look
     for group, pattern in VERB_RES:
         m = pattern.match(core)
         if not m:
             continue
         verb = m.group(0).strip().lower()
         rest = core[m.end():].strip(" ,.")
-        c = _Ctx(clause, core, rest, verb, has_mask)
+        c = _Ctx(clause, core, rest, verb, has_mask, image_size)
         if group == "pose" and not _is_pose(core):
             continue
         if group == "level" and verb in {"raise", "lower"} and _is_pose(core):
             return _pose_prompt(c)
         handler = _HANDLERS[group]
         return handler(c)
-    c = _Ctx(clause, core, core, "", has_mask)
+    c = _Ctx(clause, core, core, "", has_mask, image_size)
     if _is_pose(core) and re.match(r"^(?:the|a|an|his|her|their)\s", core):
         return None
     return _bare(c)
@@ -691,7 +719,8 @@ def _resolve_pronouns(edits: list[Edit], has_mask: bool) -> list[Edit]:
     return resolved
 
 
-def parse_instruction(text: str, has_mask: bool = False) -> tuple[list[Edit], list[str]]:
+def parse_instruction(text: str, has_mask: bool = False,
+                      image_size: tuple[int, int] | None = None) -> tuple[list[Edit], list[str]]:
     """(edits in order, notes on what was ignored). Raises TextRefused with a readable reason."""
     text = normalize(text)
     if not text:
@@ -700,23 +729,24 @@ def parse_instruction(text: str, has_mask: bool = False) -> tuple[list[Edit], li
     edits: list[Edit] = []
     notes: list[str] = []
     questions: list[str] = []
-    refusals: list[str] = []
+    refusals: list[tuple[str, str]] = []
     vague: list[str] = []
     for sentence in sentences(text):
-        sentence = strip_polite(sentence)
+        request, asked = as_request(sentence)
+        sentence = request if asked else strip_polite(sentence)
         if not sentence:
             continue
-        if is_question(sentence):
+        if not asked and is_question(sentence):
             questions.append(sentence)
             continue
         for position, clause in enumerate(clauses(sentence.rstrip("?"))):
             try:
-                edit = parse_clause(clause, has_mask)
+                edit = parse_clause(clause, has_mask, image_size)
             except Vague as exc:
                 vague.append(exc.reason)
                 continue
             except TextRefused as exc:
-                refusals.append(exc.reason)
+                refusals.append((clause, exc.reason))
                 continue
             if edit is None:
                 notes.append(f"ignored '{clause}' (not an edit)")
@@ -725,7 +755,11 @@ def parse_instruction(text: str, has_mask: bool = False) -> tuple[list[Edit], li
             else:
                 edits.append(edit)
     if refusals:
-        raise TextRefused(refusals[0])
+        clause, reason = refusals[0]
+        if edits:  # a compound request: never drop a part silently
+            done = "; ".join(f"'{e.text}'" for e in edits)
+            raise TextRefused(f"I can plan {done}, but not '{clause}': {reason}")
+        raise TextRefused(reason)
     if not edits:
         if vague:
             raise TextRefused(vague[0])

@@ -144,3 +144,77 @@ SPLIT_VERBS = (r"remove|delete|erase|eliminate|get rid of|take out|extract|segme
                r"put|replace|swap|substitute|change|make|turn|convert|transform|adjust|alter|modify|recolou?r|"
                r"colou?r|paint|brighten|darken|lighten|increase|decrease|reduce|boost|raise|lower|lift|blur|expand|"
                r"extend|zoom|outpaint|resize|enlarge|shrink|scale|transfer|stylize|stylise")
+
+
+# -- synonyms and inflection: how people say the verbs of editing ---------------------------------------
+# Each paraphrase -> the verb the grammar knows. Phrasal verbs first (longest match wins).
+VERB_SYNONYMS: dict[str, str] = {
+    # removal
+    "obliterate": "remove", "eradicate": "remove", "expunge": "remove", "banish": "remove", "oust": "remove",
+    "purge": "remove", "exclude": "remove", "omit": "remove", "abolish": "remove", "annihilate": "remove",
+    "negate": "remove", "dissolve": "remove", "detach": "remove", "withdraw": "remove", "abandon": "remove",
+    "vanquish": "remove", "nullify": "remove", "void": "remove", "dispel": "remove", "dissipate": "remove",
+    "abrogate": "remove", "scrub": "remove", "ditch": "remove", "zap": "remove", "nuke": "remove",
+    "lose": "remove", "kill": "remove", "cancel out": "remove", "edit out": "remove", "photoshop out": "remove",
+    "wipe away": "remove", "wipe off": "remove", "strip away": "remove", "strip out": "remove", "scrub out": "remove",
+    "clean off": "remove", "clean out": "remove", "take off": "remove", "get out": "remove", "paint out": "remove",
+    "clone out": "remove", "retouch out": "remove", "airbrush out": "remove", "airbrush away": "remove",
+    "blot out": "remove", "do away with": "remove", "free the image of": "remove", "rid the image of": "remove",
+    "unmark": "remove",
+    # addition
+    "embed": "add", "incorporate": "add", "integrate": "add", "position": "add", "stick": "add", "pop in": "add",
+    "throw in": "add", "sneak in": "add", "drop in": "add", "slip in": "add", "superimpose": "add",
+    # change
+    "customize": "change", "customise": "change", "refashion": "change", "redesign": "change", "adapt": "change",
+    "rearrange": "change", "revamp": "change", "tweak": "change", "rework": "change", "morph": "change",
+    # level
+    "augment": "increase", "elevate": "increase", "heighten": "increase", "improve": "increase",
+    "polish": "increase", "up the": "increase the", "push": "increase", "pump up": "increase",
+    "dial up": "increase", "dial down": "decrease", "bring up": "increase", "bring down": "decrease",
+    "knock down": "decrease", "pull down": "decrease", "minimize": "reduce", "minimise": "reduce",
+    "cut down": "reduce", "diminish": "reduce",
+}
+_SYNONYM_RE = re.compile(r"^(?P<v>" + "|".join(sorted(map(re.escape, VERB_SYNONYMS), key=len, reverse=True)) + r")\b",
+                         re.I)
+# Verbs whose -ing / -ed / -s forms the lemmatiser restores (all verb groups, and the synonyms).
+KNOWN_VERBS = frozenset(
+    {w for _, alts in VERB_GROUPS for alt in alts.split("|") for w in [alt.split()[0]] if w.isalpha()}
+    | {v.split()[0] for v in VERB_SYNONYMS} | set("""brighten darken lighten sharpen denoise dehaze deblur unblur
+    warm cool desaturate saturate crop rotate flip mirror straighten restore colorize colourize enhance fix clean
+    clear recolor recolour expose tone vignette clarify refine amend optimize optimise purify adorn dress clad
+    clothe""".split()))
+_IRREGULAR = {"took": "take", "taken": "take", "got": "get", "gotten": "get", "made": "make", "put": "put",
+              "cut": "cut", "lit": "light", "done": "do", "did": "do", "given": "give", "gave": "give", "shown": "show"}
+
+
+def lemma(word: str) -> str:
+    """The base form of an editing verb: removing/removed/removes -> remove, cropping -> crop, tidied -> tidy.
+    Words that are not known verbs come back unchanged."""
+    w = word.lower()
+    if w in KNOWN_VERBS:
+        return w
+    if w in _IRREGULAR:
+        return _IRREGULAR[w]
+    for suffix in ("ing", "ed", "es", "s"):
+        if not w.endswith(suffix) or len(w) <= len(suffix) + 1:
+            continue
+        stem = w[: -len(suffix)]
+        for candidate in (stem, stem + "e", stem[:-1] if len(stem) > 2 and stem[-1] == stem[-2] else "",
+                          stem[:-1] + "y" if stem.endswith("i") else ""):
+            if candidate and candidate in KNOWN_VERBS:
+                return candidate
+    return w
+
+
+def canonical_verb(clause: str) -> str:
+    """The clause with its leading verb in base form and a paraphrase mapped to the verb the grammar knows:
+    "obliterating the car" -> "remove the car", "wipe out the date" -> "remove the date"."""
+    m = re.match(r"^([a-z]+)\b", clause)
+    if m:
+        base = lemma(m.group(1))
+        if base != m.group(1).lower():
+            clause = base + clause[m.end():]
+    s = _SYNONYM_RE.match(clause)
+    if s:
+        clause = VERB_SYNONYMS[s.group("v").lower()] + clause[s.end():]
+    return clause

@@ -44,3 +44,84 @@ def brightness_ratio(clause: str) -> float | None:
     return round(0.5 + sign * min(delta, 0.45), 3)
 
 
+
+
+# -- amounts for the classical bricks (amount in [-1, 1], 0 = unchanged) ---------------------------------
+_TINY = r"\b(?:a touch|a tad|a hint|a smidge|a little bit|a tiny bit|barely|ever so slightly)\b"
+
+
+def amount_of(text: str, base: float) -> float:
+    """`base` scaled by the words of degree: "a touch" 0.5x, "slightly"/"a little" 0.6x, "much"/"a lot" 1.8x,
+    "way"/"extremely" 2.4x; a percentage is taken as the amount itself. Capped at 1."""
+    pct = re.search(r"(\d+(?:\.\d+)?)\s*(?:%|percent|per cent)", text)
+    if pct:
+        return min(1.0, float(pct.group(1)) / 100.0) * (1 if base >= 0 else -1)
+    if re.search(_TINY, text, re.I):
+        k = 0.5
+    elif re.search(SLIGHT, text, re.I):
+        k = 0.6
+    elif re.search(r"\b(?:way|extremely|hugely|massively|drastically|super)\b", text, re.I):
+        k = 2.4
+    elif re.search(STRONG, text, re.I):
+        k = 1.8
+    else:
+        k = 1.0
+    value = base * k
+    return max(-1.0, min(1.0, value))
+
+
+# -- aspect ratios ----------------------------------------------------------------------------------------
+_ASPECT_WORDS = {"square": (1, 1), "panorama": (3, 1), "panoramic": (3, 1), "widescreen": (16, 9),
+                 "banner": (3, 1), "portrait": (4, 5), "landscape": (3, 2), "instagram": (1, 1), "story": (9, 16),
+                 "phone wallpaper": (9, 16), "cinematic": (21, 9)}
+
+
+def aspect_of(text: str) -> tuple[float, float] | None:
+    """The target aspect (width, height) named in `text`: "16:9", "2:1 banner", "16 by 9", "square"."""
+    m = re.search(r"\b(\d+(?:\.\d+)?)\s*(?::|x|by|/|×)\s*(\d+(?:\.\d+)?)\b(?!\s*(?:px|pixels|%))", text)
+    if m and float(m.group(1)) > 0 and float(m.group(2)) > 0 and max(float(m.group(1)), float(m.group(2))) <= 32:
+        return float(m.group(1)), float(m.group(2))
+    for word, value in _ASPECT_WORDS.items():
+        if re.search(rf"\b{word}\b", text):
+            return float(value[0]), float(value[1])
+    return None
+
+
+def aspect_name(text: str) -> str | None:
+    """The aspect as CROP takes it ("16:9", "1:1")."""
+    a = aspect_of(text)
+    return None if a is None else f"{a[0]:g}:{a[1]:g}"
+
+
+def twice_as(text: str) -> tuple[float, float] | None:
+    """"twice as wide" -> (2, 1); "half again as tall" -> (1, 1.5): growth factors of width and height."""
+    m = re.search(r"\b(twice|double|three times|triple|half again|1\.5 times|(\d+(?:\.\d+)?)\s*(?:times|x))\s+"
+                  r"(?:as\s+)?(wide|wider|tall|taller|high|higher|big|bigger|large|larger)\b", text)
+    if not m:
+        return None
+    words = {"twice": 2.0, "double": 2.0, "three times": 3.0, "triple": 3.0, "half again": 1.5, "1.5 times": 1.5}
+    k = words.get(m.group(1), float(m.group(2)) if m.group(2) else 2.0)
+    axis = m.group(3)
+    if axis.startswith("wid"):
+        return k, 1.0
+    if axis.startswith(("tall", "high")):
+        return 1.0, k
+    return k, k
+
+
+ASSUMED_SIZE = (4, 3)  # when the image size is not known: the commonest camera shape
+
+
+def outpaint_to_aspect(aspect: tuple[float, float], size: tuple[int, int] | None
+                       ) -> tuple[float | None, float | None, float | None, float | None]:
+    """CMI-PRED (left, right, top, bottom) ratios that grow an image of `size` (width, height) to `aspect`,
+    evenly on both sides of the axis that grows (a side grows by ratio x width or x height; None = unchanged)."""
+    w, h = size or ASSUMED_SIZE
+    target = aspect[0] / aspect[1]
+    if target > w / h:
+        side = round((target * h / w - 1) / 2, 4)
+        return side, side, None, None
+    if target < w / h:
+        side = round((w / target / h - 1) / 2, 4)
+        return None, None, side, side
+    return None, None, None, None

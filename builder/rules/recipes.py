@@ -406,6 +406,36 @@ def _recipes_resize(edit: Edit, policy: Policy, g: Graph, image: str) -> list[Re
     return recipes
 
 
+def _recipes_look(edit: Edit, policy: Policy, g: Graph, image: str) -> list[Recipe]:
+    """The classical steps in order, each on the previous one's image; "except X" limits them to everything
+    but X (RES -> INVERSE -> the steps with that mask). Without the bricks, the FLUX-ENV fallback if any."""
+    def chained(seg: Segmenter | None) -> Recipe:
+        def run(g: Graph, image: str) -> _Outcome:
+            mask, how = None, ""
+            if seg is not None:
+                s = seg(g, image)
+                mask, how = s.mask, f"{s.how}; "
+            current = image
+            names = []
+            for brick, args in edit.ops:
+                inputs = dict(args)
+                if mask is not None and "mask" in g.bricks.optional_inputs.get(brick, ()):
+                    inputs["mask"] = mask
+                current = step_ref(g.add(brick, image=current, **inputs), "image")
+                names.append(brick + "(" + ", ".join(f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}"
+                                                     for k, v in args) + ")")
+            return _Outcome(current, how=how + " then ".join(names))
+        return run
+
+    if edit.keep is not None:
+        recipes = [chained(_inverted(s)) for s in _segmenters(edit.keep, policy, object_edit=True)]
+    else:
+        recipes = [chained(None)]
+    if edit.value:
+        recipes += _recipes_env(edit, policy, g, image)
+    return recipes
+
+
 _RECIPES: dict[str, Callable[[Edit, Policy, Graph, str], list[Recipe]]] = {
     "remove": _recipes_remove,
     "recolor": _recipes_recolor,
@@ -421,6 +451,7 @@ _RECIPES: dict[str, Callable[[Edit, Policy, Graph, str], list[Recipe]]] = {
     "regenerate": _recipes_replace,
     "pose": _recipes_pose,
     "resize": _recipes_resize,
+    "look": _recipes_look,
 }
 
 
@@ -463,7 +494,17 @@ def choose(g: Graph, edit: Edit, image: str, results: list[str], policy: Policy)
     return best[1], best[2]
 
 
+_WHAT_BRICKS_DO = {"CONTRAST": "contrast", "SATURATION": "saturation", "TEMPERATURE": "white balance",
+                   "WHITE-BALANCE": "white balance", "EXPOSURE": "exposure", "SHADOWS-HIGHLIGHTS": "shadows/highlights",
+                   "VIGNETTE": "vignetting", "SHARPEN": "sharpening", "DENOISE": "noise reduction",
+                   "DEHAZE": "dehazing", "BLUR": "blurring", "CROP": "cropping", "ROTATE": "rotation",
+                   "FLIP": "flipping"}
+
+
 def _no_brick(edit: Edit, name: str) -> PlanRefused:
+    if name in _WHAT_BRICKS_DO:
+        return PlanRefused(f"cannot {edit.describe()}: there is no brick for {_WHAT_BRICKS_DO[name]} in this "
+                           f"catalog ({name})")
     return PlanRefused(f"cannot {edit.describe()}: every way to do it needs a brick the catalog lacks ({name})")
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+from lego_edit.builder.rules.lexicon import KNOWN_VERBS, VERB_SYNONYMS, lemma
+
 _POLITE = re.compile(
     r"^(?:(?:please|kindly|now|ok|okay|so|also|and|then|can you|could you|would you|will you|would you please|"
     r"can you please|could you please|i want you to|i'd like you to|i would like you to|i want to|i'd like to|"
@@ -28,3 +30,127 @@ def is_question(sentence: str) -> bool:
     return sentence.rstrip().endswith("?") or bool(_QUESTION_START.match(sentence))
 
 
+
+
+# -- requests phrased as questions, wishes, forum posts ------------------------------------------------
+_TAGS = re.compile(r"^\s*(?:\[[^\]]{1,24}\]|\((?:request|req|help|paid|free)\)|(?:request|req|help|paid request|"
+                   r"free request|edit request)\s*[:\-])\s*", re.I)
+_GREETING = re.compile(r"^(?:hi|hello|hey|hiya|greetings|dear \w+)(?:\s+(?:all|everyone|guys|folks|there|team))?"
+                       r"\s*[,!.]\s*", re.I)
+_WHO = r"(?:you|u|someone|somebody|anyone|anybody|one of you|you guys|y'all|a kind soul)"
+# Frames around an edit, each followed by the edit itself (an imperative).
+_ASK_FRAMES = re.compile(
+    r"^(?:(?:is it|would it be|will it be)\s+possible\s+(?:for\s+" + _WHO + r"\s+)?to|is there (?:a|any) way to|"
+    r"any (?:way|chance) (?:to|of)|(?:can|could|would|will)\s+" + _WHO + r"(?:\s+(?:please|kindly|maybe|possibly|"
+    r"help me|help))*(?:\s+(?:and\s+)?(?:help\s+(?:me\s+)?)?)?|how (?:do|can|could|would|should) (?:i|we|you|one)|"
+    r"how to|(?:do|does) (?:you|anyone|somebody|someone) know how to|(?:is|are) (?:you|anyone|someone|somebody) "
+    r"able to|i(?:'d| would) (?:love|like|appreciate) (?:it )?if (?:you|someone|somebody|anyone) (?:could|can|"
+    r"would)|it would be (?:great|nice|awesome|amazing|lovely) if (?:you|someone|somebody|anyone) (?:could|can|"
+    r"would)|i (?:was|am) wondering if (?:you|someone|somebody|anyone) (?:could|can|would)|i wonder if (?:you|"
+    r"someone|somebody|anyone) (?:could|can)|(?:please )?help me(?: to)?|i need (?:help|someone|somebody) to|"
+    r"i need help(?: with)?|looking for (?:someone|somebody|help) to|need (?:someone|somebody) to|"
+    r"(?:i(?:'m| am) )?hoping (?:someone|somebody|you) (?:can|could)|do you mind|would you mind|"
+    r"i(?:'d| would) (?:love|like) (?:you |someone )?to|i want(?: you)? to|i wanna|"
+    r"i wish (?:to|i could)|i(?:'d| would) appreciate (?:it )?if you(?: could)?|mind)\b[\s,]*", re.I)
+# Wishes without a verb: "I'd love the sky more dramatic", "I want the car gone".
+_WISH = re.compile(r"^(?:i(?:'d| would) (?:love|like|prefer)|i want|i need|we want|we need|i wish|i'd rather have|"
+                   r"i(?:'d| would) rather have)\s+(?P<x>.+)$", re.I)
+_GONE = re.compile(r"^(?P<x>.+?)\s+(?:gone|removed|erased|deleted|out of (?:the|this) (?:picture|photo|image|shot)|"
+                   r"out)$", re.I)
+# "X needs to be removed", "X is to be expunged", "X must disappear", "X gets removed", "X should go".
+_PASSIVE = re.compile(
+    r"^(?P<x>.+?)\s+(?:needs? to|has to|have to|must|should|shall|is to|are to|will|ought to|gets?|got|"
+    r"is|are|can|could)\s+(?:be\s+|get\s+)?(?P<v>[a-z]+(?:ed|en)|made|put|cut|lit|set|shown|taken|done|"
+    r"disappear|vanish|go(?: away)?|leave)\b(?P<rest>.*)$", re.I)
+_NO_MORE = re.compile(
+    r"^(?:(?:please\s+)?(?:ensure|make sure|confirm|check)\s+(?:that\s+)?(?:there(?:'s| is| are)\s+no|(?:the|this) "
+    r"(?:image|picture|photo) (?:does not|doesn't|do not|don't) (?:feature|contain|have|show|include)(?: any)?|"
+    r"the absence of|(?:there is|there's) nothing of)|no more|get (?:the\s+)?(?:image|photo|picture) "
+    r"without|(?:the )?(?:image|photo|picture) without)\s+(?P<x>.+?)(?:\s+(?:is |are )?(?:visible|left|"
+    r"anymore|any more|present|showing|remaining))?\s*$", re.I)
+_PARTICIPLES = {"disappear": "remove", "vanish": "remove", "go": "remove", "go away": "remove", "leave": "remove",
+                "made": "make", "put": "put", "cut": "cut out", "lit": "light up", "set": "set", "shown": "show",
+                "taken": "take out", "done": "do"}
+
+
+def _participle_verb(word: str) -> str:
+    w = word.lower()
+    if w in _PARTICIPLES:
+        return _PARTICIPLES[w]
+    base = lemma(w)
+    if base in VERB_SYNONYMS:
+        return VERB_SYNONYMS[base]
+    return base if base in KNOWN_VERBS else ""
+
+
+def _passive(text: str) -> str | None:
+    """"the plant is to be removed from the image" -> "remove the plant from the image"; "the carrot should be
+    dyed blue" -> "dye the carrot blue"; "the sea needs to be eradicated" -> "remove the sea"."""
+    m = _PASSIVE.match(text)
+    if not m or re.search(r"\b(?:it|this|that)\s+(?:is|was)\s+\w+ed\b", text[:12], re.I) and "be" not in text:
+        return None
+    verb = _participle_verb(m.group("v"))
+    if not verb:
+        return None
+    x, rest = m.group("x").strip(), m.group("rest").strip()
+    if re.fullmatch(r"(?:the\s+)?(?:image|picture|photo)", x, re.I):
+        return None  # "the image is blurred" describes the image
+    if verb in {"add", "put", "place", "insert"}:
+        return f"add {x} {rest}".strip()
+    if verb in {"replace", "swap", "substitute", "exchange"}:
+        return f"replace {x} {rest}".strip()
+    bare = re.sub(r"^(?:in|with)\s+", "", rest)
+    if verb in {"dye", "paint", "colour", "color", "tint", "recolour", "recolor"}:
+        return f"make {x} {bare}".strip()
+    if verb in {"turn", "change", "convert", "transform"}:
+        return f"{verb} {x} {rest}".strip()
+    if verb in {"adorn", "dress", "clad", "clothe"}:
+        return f"make {x} {bare}".strip()
+    return f"{verb} {x} {rest}".strip()
+
+
+def as_request(sentence: str) -> tuple[str, bool]:
+    """(the sentence as a plain imperative edit, whether a request frame was found).
+
+    "Could someone please get rid of the car behind her?" -> ("get rid of the car behind her", True);
+    "[Request] please take out the photobomber" -> ("take out the photobomber", True); "is it possible to fix the
+    lighting" -> ("fix the lighting", True); "I'd love the sky more dramatic" -> ("make the sky more dramatic",
+    True); "The plant is to be removed" -> ("remove the plant", True). A true question ("what is in this
+    picture?") comes back unchanged and unflagged.
+    """
+    text = sentence.strip()
+    asked = False
+    for _ in range(3):
+        before = text
+        text = _TAGS.sub("", text)
+        text = _GREETING.sub("", text)
+        if text != before:
+            asked = True
+    framed = _ASK_FRAMES.sub("", text, count=1)
+    if framed != text and framed.strip(" ?.!"):
+        text, asked = framed, True
+    wish = _WISH.match(text.rstrip(" ?!."))
+    if wish and _GONE.match(wish.group("x")):
+        return f"remove {_GONE.match(wish.group('x')).group('x')}", True  # type: ignore[union-attr]
+    text = strip_polite(text).rstrip(" ?!.")
+    text = re.sub(r"[\s,]*(?:thanks?(?: you)?(?: so much| in advance)?|thx|tia|cheers|pls|plz|please)[\s!.]*$", "",
+                  text, flags=re.I).strip()
+    no = _NO_MORE.match(text)
+    if no:
+        return f"remove {no.group('x')}", True
+    wish = _WISH.match(text)
+    if wish:
+        x = wish.group("x")
+        gone = _GONE.match(x)
+        if gone:
+            return f"remove {gone.group('x')}", True
+        if not re.match(r"(?:to|you|a|an|some|one|help)\b", x, re.I):
+            return f"make {x}", True
+    doing = re.match(r"^(?P<x>.+?)\s+(?:should|must|needs? to|has to|shall|ought to)\s+be\s+(?P<v>[a-z]+ing\b.*)$",
+                     text, re.I)
+    if doing and not re.search(r"\b(?:wearing|holding|carrying)\b", doing.group("v")):
+        return f"make {doing.group('x')} {doing.group('v')}", True  # "he should be lying down": a pose
+    passive = _passive(text)
+    if passive:
+        return passive, True
+    return text, asked

@@ -1,0 +1,198 @@
+"""Whole-image looks: tone (contrast, saturation, warmth, exposure ...), restoration (haze, noise, blur),
+weather phenomena to clear (snow, rain) and geometry (crop, rotate, flip).
+
+Scene phenomena are not objects: "clear the mist" or "get rid of the grain" never segment "mist"; they
+are a DEHAZE / DENOISE / SHARPEN step, a FLUX-ENV clear-weather step, or an honest refusal. Each look is
+an Edit of kind "look" whose `ops` are (brick, inputs) steps chained on the image; `value` is a FLUX-ENV
+prompt to fall back on when the registry lacks the brick (or the only way, for snow and rain).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from lego_edit.builder.rules.edits import Edit, TextRefused
+from lego_edit.builder.rules.quantities import amount_of
+
+_REMOVING = (r"(?:remov\w*|delet\w*|eras\w*|eliminat\w*|get(?:ting)? rid of|tak\w* out|clear\w*(?: up| out| away)?|"
+             r"clean\w*(?: up| out| off)?|cancel\w*(?: out)?|reduc\w*|minimi[sz]\w*|lift\w*|fix\w*|correct\w*|"
+             r"lessen\w*|cut\w*(?: down)?|suppress\w*|kill\w*|strip\w*(?: away)?|wip\w*(?: out| away| off)?|purif\w*|"
+             r"cleans\w*|lower\w*|decreas\w*|tone down|deal with|do something about|less|without|free of|no more|"
+             r"un\w*)")
+PHENOMENA: tuple[tuple[str, str, str], ...] = (
+    # (name, pattern, what does it)
+    ("haze", r"haz[ey]\w*|fog\w*|mist[sy]?|smog\w*|atmospheric distortion|murk\w*", "DEHAZE"),
+    ("noise", r"nois[ey]\w*|grain\w*|speckl\w*|visual disturbances?|visual disruptions?|compression artifacts?|"
+              r"jpeg artifacts?|artifacts?", "DENOISE"),
+    ("blur", r"blur\w*|soft(?:ness)?|fuzz\w*|smudg\w*|smear\w*|out[- ]of[- ]focus|unclear\w*|camera shake|"
+             r"motion blur", "SHARPEN"),
+    ("snow", r"snow(?!man|men|board|mobile)[\w-]*", "in clear weather, without snow"),
+    ("rain", r"rain(?!bow|coat|ier)\w*|drizzl\w*|precipitation|raindrops?|water elements|watery backdrop",
+     "in clear dry weather, without rain"),
+    ("reflections", r"reflections?|glare|lens flares?", ""),
+)
+_IMAGE = r"(?:the|this|my|our)?\s*(?:image|picture|photo|photograph|pic|shot|scene|visual\w*)"
+
+
+_PHENOMENA_RE = tuple((name, re.compile(rf"\b(?:{pattern})\b"), re.compile(
+    rf"\b{_REMOVING}\s+(?:[\w'-]+\s+){{0,3}}?(?:{pattern})\b|\b{_REMOVING}\s+{_IMAGE}\s+(?:of|from)\s+"
+    rf"(?:any\s+|all\s+|the\s+)?(?:{pattern})\b|\b(?:{pattern})\s+(?:removal|reduction|correction)\b"), does)
+    for name, pattern, does in PHENOMENA)
+
+
+def _phenomenon(clause: str) -> tuple[str, str] | None:
+    for name, word, removing, does in _PHENOMENA_RE:
+        if word.search(clause) and removing.search(clause):
+            return name, does
+    return None
+
+
+def _op(brick: str, **inputs: Any) -> tuple[str, tuple[tuple[str, Any], ...]]:
+    return brick, tuple(inputs.items())
+
+
+# Tone words -> ops. Each pattern is searched in the whole clause; a clause whose every content word is a tone
+# word is a look (several may chain: "warmer and more contrast").
+_TONE: tuple[tuple[str, Any], ...] = (
+    (r"\bmake (?:it|this|the (?:image|photo|picture)) pop\b|\bpop more\b|\bpunch(?:ier| it up)?\b",
+     lambda s: [_op("CONTRAST", amount=s(0.3)), _op("SATURATION", amount=s(0.3))]),
+    (r"\bdramatic\b", lambda s: [_op("CONTRAST", amount=s(0.4)), _op("SATURATION", amount=s(0.1))]),
+    (r"\bmood(?:y|ier)\b", lambda s: [_op("CONTRAST", amount=s(0.3)), _op("SATURATION", amount=-s(0.2))]),
+    (r"\b(?:less|lower|reduce\w*|decrease\w*|soften\w*|lessen\w*) (?:the )?contrast\b|\bflatter\b|\bfaded\b",
+     lambda s: [_op("CONTRAST", amount=-s(0.3))]),
+    (r"\bcontrast\w*\b|\bless flat\b", lambda s: [_op("CONTRAST", amount=s(0.3))]),
+    (r"\bdesaturat\w*|\b(?:less|lower|reduce\w*|decrease\w*) (?:the )?(?:saturation|vibrance|colou?r intensity)\b|"
+     r"\bmuted\b|\bless (?:colou?rful|vivid|saturated)\b|\bwashed[- ]out\b",
+     lambda s: [_op("SATURATION", amount=-s(0.4))]),
+    (r"\bsaturat\w*|\bvibran\w*|\bvivid\w*|\bmore colou?rful\b|\bcolou?rs? (?:pop|stand out|richer)\b|"
+     r"\bricher colou?rs?\b", lambda s: [_op("SATURATION", amount=s(0.3))]),
+    (r"\bwhite[- ]balance\b|\bcolou?r cast\b|\bneutral colou?rs?\b",
+     lambda s: [_op("WHITE-BALANCE")]),
+    (r"\bwarm (?:it |this |the (?:image|photo|picture) )?up\b|\bwarm(?:er|th)?\b(?!\s+(?:light|golden))",
+     lambda s: [_op("TEMPERATURE", amount=s(0.3))]),
+    (r"\bcool (?:it |this |the (?:image|photo|picture) )?down\b|\bcool(?:er)?\b|\bcold(?:er)?\b", lambda s: [_op("TEMPERATURE", amount=-s(0.3))]),
+    (r"\boverexpos\w*", lambda s: [_op("EXPOSURE", amount=-s(0.25))]),
+    (r"\bunderexpos\w*|\b(?:a|one|two|half a) stops?\b", lambda s: [_op("EXPOSURE", amount=s(0.25))]),
+    (r"\b(?:lift\w*|brighten\w*|open\w* up|recover\w*|raise) (?:the )?shadows?\b|\bshadows? (?:lighter|brighter)\b",
+     lambda s: [_op("SHADOWS-HIGHLIGHTS", shadows=s(0.4), highlights=0.0)]),
+    (r"\b(?:deepen\w*|darken\w*|crush\w*) (?:the )?shadows?\b",
+     lambda s: [_op("SHADOWS-HIGHLIGHTS", shadows=-s(0.4), highlights=0.0)]),
+    (r"\b(?:recover\w*|tame|tone down|reduce\w*|bring down) (?:the )?(?:blown(?:[- ]out)? )?highlights?\b|"
+     r"\bblown(?:[- ]out)? highlights?\b",
+     lambda s: [_op("SHADOWS-HIGHLIGHTS", shadows=0.0, highlights=-s(0.4))]),
+    (r"\b(?:remove|lighten|reduce) (?:the )?vignett\w*|\blighten (?:the )?corners\b",
+     lambda s: [_op("VIGNETTE", amount=-s(0.4))]),
+    (r"\bvignett\w*|\bdark(?:en|er)? (?:the )?(?:corners|edges)\b", lambda s: [_op("VIGNETTE", amount=s(0.4))]),
+    (r"\bsharpen\w*|\bsharp(?:er|ness)\b|\bcrisp(?:er|ness)?\b|\b(?:clarity|definition|acuity|focus)\b|"
+     r"\bde-?blur\w*|\bunblur\w*|\bclearer\b|\bclarif\w*|\bin focus\b", lambda s: [_op("SHARPEN", amount=s(0.5))]),
+    (r"\bde-?nois\w*", lambda s: [_op("DENOISE", amount=s(0.5))]),
+    (r"\bde-?haz\w*", lambda s: [_op("DEHAZE", amount=s(0.6))]),
+)
+_TONE_RE = tuple((re.compile(p), f) for p, f in _TONE)
+_FILLER = frozenset("""make it the this image photo picture whole overall a an bit little more much lot very
+slightly touch tad and with add increase boost raise up give look looks looking give improve enhance some
+way to be lower reduce decrease less adjust fix correct please so that it's too is be can also just somewhat
+really quite extra higher stronger strong subtle subtly of colors colours color colour tones tone feel in
+crank turn bump pump dial apply set its shot pic mood atmosphere appear seem vibe general correction""".split())
+# Whole-image words that keep their old plans (ImgEdit's "adjust"): brightness stays FLUX-BRIGHT.
+_BRIGHT = re.compile(r"\b(?:bright\w*|dark\w*|light\w*|dim\w*|lumin\w*|radian\w*|glow\w*)\b")
+
+
+def _tone(clause: str) -> list[tuple[str, tuple[tuple[str, Any], ...]]]:
+    ops: list[tuple[str, tuple[tuple[str, Any], ...]]] = []
+    rest = clause
+
+    def scale(base: float) -> float:
+        return round(amount_of(clause, base), 3)
+
+    for pattern, make in _TONE_RE:
+        if pattern.search(rest):
+            ops.extend(make(scale))
+            rest = pattern.sub(" ", rest)
+    if not ops:
+        return []
+    leftover = [w for w in re.findall(r"[a-z']+", _BRIGHT.sub(" ", rest)) if w not in _FILLER]
+    if leftover:
+        return []  # other words name something else (an object, a style): not a whole-image look
+    bright = _BRIGHT.search(clause)
+    if bright and re.search(r"\b(?:bright|dark|light|dim)\w*", bright.group(0)):
+        from lego_edit.builder.rules.quantities import brightness_ratio
+
+        ratio = brightness_ratio(clause)
+        if ratio is not None:
+            ops.insert(0, _op("FLUX-BRIGHT", ratio=ratio))
+    return ops
+
+
+_EXCEPT_HINT = re.compile(r"\b(?:except|but|apart|other than|save for|leaving|keep)")
+_EXCEPT = re.compile(r"\b(?:black[- ](?:and|&)[- ]white|b&w|b/w|gr[ae]yscale|monochrome|desaturat\w*|"
+                     r"(?:remove|drain|strip) (?:the |all )?colou?rs?)\b.*?\b(?:except(?: for)?|but(?: for| keep)?|"
+                     r"apart from|other than|save for|leaving|keep(?:ing)?)\s+(?P<x>.+?)"
+                     r"(?:\s+(?:in colou?r|colou?red|as it is|unchanged|intact))?$")
+
+
+def _geometry(clause: str) -> Edit | None:
+    from lego_edit.builder.rules.quantities import aspect_name
+
+    if re.match(r"^crop\b(?!\s+out)", clause):
+        aspect = aspect_name(clause)
+        if aspect is None:
+            raise TextRefused(f"'{clause}': say which shape to crop to, e.g. 'crop to 16:9' or 'crop it square' "
+                              "(cropping to an object is not something the bricks do)")
+        return Edit("look", None, ops=(_op("CROP", aspect=aspect),), text=clause)
+    whole = r"(?:(?:the|this|my)\s+(?:whole\s+)?(?:image|photo|picture|pic|shot)|it|everything)"
+    if re.match(rf"^(?:flip|mirror)(?:\s+{whole})?\b", clause):
+        vertical = re.search(r"\bvertical\w*|\bupside[- ]down\b|\btop to bottom\b", clause)
+        return Edit("look", None, ops=(_op("FLIP", direction="vertical" if vertical else "horizontal"),), text=clause)
+    m = re.match(rf"^(?:rotate|turn|spin)(?:\s+{whole})?(?P<how>\s+.*)?$", clause)
+    if m and (m.group("how") is None or not re.search(r"\b(?:head|arm|body|face|him|her|them|around)\b", clause)):
+        how = m.group("how") or ""
+        if not re.search(r"\d|clockwise|counter|anti|upside|left|right|sideways|quarter|half", how) and \
+                not re.match(r"^rotate\b", clause):
+            return None
+        deg = re.search(r"(-?\d+(?:\.\d+)?)\s*(?:°|deg\w*)?", how)
+        angle = float(deg.group(1)) if deg else (180.0 if re.search(r"upside|half turn|180", how) else 90.0)
+        if re.search(r"\bclockwise\b|\bto the right\b|\bright\b", how) and not re.search(r"counter|anti", how):
+            angle = -angle
+        if not deg and not re.search(r"clockwise|counter|anti|upside|left|right|sideways|quarter|half", how):
+            raise TextRefused(f"'{clause}': say by how much to rotate, e.g. 'rotate 90 degrees clockwise'")
+        return Edit("look", None, ops=(_op("ROTATE", angle=angle),), text=clause)
+    if re.match(r"^straighten\b", clause):
+        raise TextRefused(f"'{clause}': say the angle to rotate by, e.g. 'rotate 3 degrees clockwise' (the offline "
+                          "planner cannot see how crooked the horizon is)")
+    return None
+
+
+def parse_look(clause: str, target_named: bool) -> Edit | None:
+    """A whole-image look in `clause` (lower case), or None. `target_named`: the grammar found an object to
+    edit (then tone words belong to it, e.g. "make the sky warmer", and this returns None)."""
+    geo = _geometry(clause)
+    if geo is not None:
+        return geo
+    phen = _phenomenon(clause)
+    if phen is not None:
+        name, does = phen
+        if not does:
+            raise TextRefused(f"'{clause}': there is no brick that removes {name}; the offline planner can remove "
+                              "haze, noise, blur, snow and rain from the whole image, or an object you name")
+        if does in ("DEHAZE", "DENOISE", "SHARPEN"):
+            fallback = "on a clear day, without haze or fog" if does == "DEHAZE" else None
+            return Edit("look", None, value=fallback, ops=(_op(does, amount=round(amount_of(clause, 0.6), 3)),),
+                        text=clause)
+        return Edit("env", None, does, text=clause)
+    m = _EXCEPT.search(clause) if _EXCEPT_HINT.search(clause) else None
+    if m:
+        from lego_edit.builder.rules.phrases import noun_phrase
+
+        return Edit("look", None, ops=(_op("SATURATION", amount=-1.0),), keep=noun_phrase(m.group("x")), text=clause)
+    if target_named:
+        return None
+    ops = _tone(clause)
+    if ops:
+        fallback = None
+        if all(b == "TEMPERATURE" for b, _ in ops):
+            warm = dict(ops[0][1])["amount"] > 0
+            fallback = "in warm golden light" if warm else "in cool blue light"
+        return Edit("look", None, value=fallback, ops=tuple(ops), text=clause)
+    return None
