@@ -141,19 +141,19 @@ def test_feedback_becomes_prompt_text_and_is_enforced(registry, chat):
 
 def test_a_new_brick_is_in_the_prompt_and_usable_without_builder_changes(registry, chat):
     reg = Registry(list(registry))
-    vignette = Brick("VIGNETTE", "Darken the corners of the image.", (Port("image", ValueType.IMAGE),
-                     Port("strength", ValueType.FLOAT, doc="0..1")), (Port("image", ValueType.IMAGE),),
-                     constraints="Strength 0.3 is subtle.")
-    vignette.backend("numpy")(lambda ctx, image, strength: {"image": image.copy()})
-    reg.register(vignette)
-    answer = {"process": "vignette", "pipeline": [
-        {"step": 1, "model": "VIGNETTE", "input": {"image": "init[image]", "strength": 0.4}, "output": {"image": "step1[image]"}},
+    grain = Brick("FILM-GRAIN", "Add film grain to the image.", (Port("image", ValueType.IMAGE),
+                  Port("strength", ValueType.FLOAT, doc="0..1")), (Port("image", ValueType.IMAGE),),
+                  constraints="Strength 0.3 is subtle.")
+    grain.backend("numpy")(lambda ctx, image, strength: {"image": image.copy()})
+    reg.register(grain)
+    answer = {"process": "film grain", "pipeline": [
+        {"step": 1, "model": "FILM-GRAIN", "input": {"image": "init[image]", "strength": 0.4}, "output": {"image": "step1[image]"}},
         {"result": "[step1[image]]"}]}
     server = chat(json.dumps(answer))
-    plan = openai_builder(reg, server.url).plan("add a vignette", image=IMAGE)
-    assert [s.model for s in plan.workflow.steps] == ["VIGNETTE"]
+    plan = openai_builder(reg, server.url).plan("add film grain", image=IMAGE)
+    assert [s.model for s in plan.workflow.steps] == ["FILM-GRAIN"]
     system = server.requests[0]["body"]["messages"][0]["content"]
-    assert "### VIGNETTE" in system and "Darken the corners" in system and "strength (Float)" in system
+    assert "### FILM-GRAIN" in system and "Add film grain" in system and "strength (Float)" in system
 
 
 def test_missing_model_name_is_a_backend_error(registry):
