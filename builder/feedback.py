@@ -279,9 +279,7 @@ class KeepRegion(Constraint):
             return False
         by_number = {s.number: s for s in steps}
         for name in tables.mask_inputs.get(step.model, ()):
-            r = Ref.parse(step.inputs.get(name))
-            producer = by_number.get(r.step) if r is not None else None
-            if producer is not None and producer.model == COMPLEMENT:
+            if _is_complement(by_number, Ref.parse(step.inputs.get(name))):
                 return True
         return False
 
@@ -296,6 +294,22 @@ class KeepRegion(Constraint):
             uses = list(_consumers(steps, step.number))
             return not uses or any(c.model not in tables.segmenters for c, _, _ in uses)
         return False
+
+
+def _is_complement(by_number: dict[Any, _Step], ref: Ref | None) -> bool:
+    """Is `ref` an INVERSE mask of "everything but something" (its mask1 null, or itself such a mask)?
+    "mask1 minus mask2" with mask1 an object's mask is that object less a part: not a complement."""
+    seen: set[Any] = set()
+    while ref is not None and ref.step not in seen:
+        seen.add(ref.step)
+        producer = by_number.get(ref.step)
+        if producer is None or producer.model != COMPLEMENT:
+            return False
+        base = producer.inputs.get("mask1")
+        if base is None:
+            return True
+        ref = Ref.parse(base)
+    return False
 
 
 # -- parsing -----------------------------------------------------------------------------------------
@@ -383,6 +397,29 @@ def _unknown_brick(clause: str, known: Sequence[str]) -> str | None:
         if brick_name(token, known) is None and token not in {"I", "OK"}:
             return token
     return None
+
+
+def split_clauses(text: str) -> list[str]:
+    """The clauses of a feedback text (split at '.', ';', ', and', 'and keep' ...), each stripped of
+    politeness ("please", "also") and empty ones dropped."""
+    clauses = [c.strip(" ,.!'\"") for c in _CLAUSE_SPLIT.split(text or "")]
+    found = []
+    for c in clauses:
+        if not c or c.lower() in {"please", "thanks", "thank you", "and", "also"}:
+            continue
+        c = re.sub(r"^(?:please|also|and|but|then|instead)\s+", "", c, flags=re.I)
+        found.append(c)
+    return found
+
+
+def clause_constraints(clause: str, registry: Registry | BrickTables | None = None) -> list[Constraint] | None:
+    """The constraints one clause says (see parse_feedback), or None when it says none."""
+    return _clause_constraints(clause, brick_tables(registry))
+
+
+def unknown_brick(clause: str, registry: Registry | BrickTables | None = None) -> str | None:
+    """A brick-looking word in `clause` (all capitals) that is not one of `registry`'s bricks."""
+    return _unknown_brick(clause, brick_tables(registry).names)
 
 
 def parse_feedback(text: str, registry: Registry | BrickTables | None = None) -> list[Constraint]:

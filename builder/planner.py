@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -14,7 +16,16 @@ from lego_edit.bricks.workflow import Workflow, WorkflowSyntaxError, parse_json,
 
 log = logging.getLogger("lego_edit.builder")
 
-BACKENDS = ("rules", "local", "openai")
+BACKENDS = ("auto", "rules", "local", "openai")
+MODEL_BACKENDS = ("local", "openai")  # the order `auto` tries them in
+DEFAULT_OPENAI_BASE_URL = "http://127.0.0.1:11434/v1"
+PROBE_TTL_S = 30.0  # how long a reachability answer is trusted
+PROBE_TIMEOUT_S = 1.5
+CORRECTIONS = "corrections"  # Plan.backend of a previous plan changed only by plain-words corrections
+ENABLE_MODEL_HINT = ("a model Builder may be able to plan it: set builder.backend = \"auto\" with builder.openai_base_url and "
+                     "builder.openai_model (env LEGO_EDIT_OPENAI_BASE_URL, LEGO_EDIT_OPENAI_MODEL) for an "
+                     "OpenAI-compatible server such as Ollama, or builder.local_model (env LEGO_EDIT_LOCAL_MODEL) for "
+                     "a local vision-language model; see the README's Builder section")
 
 
 class PlanError(Exception):
@@ -57,7 +68,7 @@ class Plan:
 class BuilderConfig:
     """Builder settings; the daemon fills them from config.toml, the environment overrides some."""
 
-    backend: str = "rules"
+    backend: str = "auto"  # auto: a configured, reachable model Builder, else rules (see Builder.model_backend)
     max_repairs: int = 2
     include_unavailable: bool = False  # list bricks with no usable backend in the prompt
     # local (transformers)
@@ -67,7 +78,7 @@ class BuilderConfig:
     max_new_tokens: int = 1024
     image_long_side: int = 448
     # openai-compatible endpoint
-    openai_base_url: str = "http://127.0.0.1:11434/v1"
+    openai_base_url: str = DEFAULT_OPENAI_BASE_URL
     openai_model: str = ""
     openai_api_key: str = ""
     openai_timeout: float = 120.0
@@ -90,34 +101,161 @@ class Builder:
         self._models: dict[str, Any] = {}  # backend name -> loaded chat model, created on first use
 
     def plan(self, instruction: str, *, image: Any = None, mask: Any = None, feedback: Sequence[str] = (),
-             previous: Workflow | None = None, backend: str | None = None) -> Plan:
-        """A workflow that checks clean against the catalog and the feedback, or PlanError."""
+             previous: Workflow | None = None, backend: str | None = None, new_feedback: Sequence[str] | None = None,
+             previous_instruction: str | None = None) -> Plan:
+        """A workflow that checks clean against the catalog and the feedback, or PlanError.
+
+        Feedback is of two kinds (builder/corrections.py): constraints on the bricks ("don't use SOS",
+        "keep the sky unchanged"), which every plan honours, and plain-words corrections of the result
+        ("there's still a smudge", "too strong"), each a change made to the previous plan.
+        `new_feedback` is what this re-plan adds (None: all of `feedback`): the corrections among the
+        older sentences are already in `previous`. With `previous`, new corrections and neither new
+        brick constraints nor a new instruction (one that differs from `previous_instruction`), no
+        backend runs: the previous plan is corrected and checked, so its unchanged steps stay as they
+        were and the executor's cache re-runs only what changed. Otherwise the backend plans (re-using
+        `previous`) and the corrections are made to its plan."""
+        from lego_edit.builder.corrections import Exclude
+        from lego_edit.builder.feedback import KeepRegion
+
         backend = backend or self.config.backend
         if backend not in BACKENDS:
             raise PlanError(f"unknown builder backend {backend!r} (choose from {', '.join(BACKENDS)})", "bad_request")
         instruction = (instruction or "").strip()
         if not instruction:
             raise PlanError("the instruction is empty", "refused")
-        constraints = self.constraints(feedback)
+        said = self.read_feedback(feedback)
+        constraints = said.constraints
+        new = said if new_feedback is None else self.read_feedback(new_feedback)
+        # "keep her face" on a first plan is the planner's constraint only; on a re-plan it also changes masks
+        corrections = [c for c in new.corrections if previous is not None or not isinstance(c, Exclude)]
         has_mask = mask is not None and (not hasattr(mask, "any") or bool(mask.any()))
         inits = ("image", "mask") if has_mask else ("image",)
         checks = [_as_check(c) for c in constraints]
-        if backend == "rules":
-            return self._plan_rules(instruction, has_mask, constraints, checks, inits, previous)
-        return self._plan_with_model(backend, instruction, image, has_mask, constraints, checks, inits, previous)
+        new_rules = [c for c in new.constraints if not isinstance(c, KeepRegion)]
+        same_instruction = previous_instruction is None or previous_instruction.strip() == instruction
+        if previous is not None and corrections and not new_rules and same_instruction:
+            return self._correct(Plan("", previous, CORRECTIONS), corrections, inits, checks)
+        planned = self._plan_backend(backend, instruction, image, has_mask, constraints, checks, inits, previous)
+        return self._correct(planned, corrections, inits, checks) if corrections else planned
 
     def constraints(self, feedback: Sequence[str]) -> list[Any]:
-        from lego_edit.builder.feedback import parse_feedback
+        """The constraints of feedback sentences (their corrections are read, not returned)."""
+        return self.read_feedback(feedback).constraints
 
-        found: list[Any] = []
-        for text in feedback:
-            if not text or not text.strip():
-                continue
+    def read_feedback(self, feedback: Sequence[str]) -> Any:
+        """Feedback sentences as constraints and corrections (corrections.Feedback), or PlanError
+        "bad_feedback" naming the clause that is neither."""
+        from lego_edit.builder.corrections import read_feedback
+
+        try:
+            return read_feedback([t for t in feedback if t and t.strip()], self.registry)
+        except ValueError as exc:
+            raise PlanError(str(exc), "bad_feedback") from None
+
+    def _correct(self, base: Plan, corrections: Sequence[Any], inits: Sequence[str], checks: Sequence[Any]) -> Plan:
+        """`base` with the corrections made, checked like any plan."""
+        from lego_edit.builder.corrections import CorrectionError, apply_corrections
+
+        try:
+            corrected, notes = apply_corrections(base.workflow.to_dict(), corrections, self.registry)
+            workflow = Workflow.from_dict(corrected)
+        except (CorrectionError, WorkflowSyntaxError) as exc:
+            raise PlanError(str(exc), "refused") from None
+        report = self._check(workflow, inits, checks)
+        if not report.ok:
+            raise PlanError("the corrected plan does not check: " + "; ".join(map(str, report.errors)), "refused",
+                            [p.to_dict() for p in report.errors])
+        changes = "; ".join(notes)
+        if base.backend == CORRECTIONS:
+            reasoning = (f"Corrections to the previous plan: {changes}. The steps before the change are as they were, "
+                         "so their cached results are reused.")
+        else:
+            reasoning = f"{base.reasoning} Corrections: {changes}."
+        return Plan(reasoning, workflow, base.backend, base.attempts, [*base.warnings, *map(str, report.warnings)])
+
+    def _plan_backend(self, backend: str, instruction: str, image: Any, has_mask: bool, constraints: list[Any],
+                      checks: list[Any], inits: Sequence[str], previous: Workflow | None) -> Plan:
+        args = (instruction, has_mask, constraints, checks, inits, previous)
+        if backend == "auto":
+            return self._plan_auto(instruction, image, has_mask, constraints, checks, inits, previous)
+        if backend == "rules":
             try:
-                found.extend(parse_feedback(text, self.registry))
-            except ValueError as exc:
-                raise PlanError(str(exc), "bad_feedback") from None
-        return found
+                return self._plan_rules(*args)
+            except PlanError as exc:
+                if exc.code != "refused":
+                    raise
+                raise PlanError(self._rules_refusal(str(exc)), exc.code, exc.problems) from None
+        return self._plan_with_model(backend, instruction, image, has_mask, constraints, checks, inits, previous)
+
+    # -- auto: a model Builder when one is configured and answers, the rules Builder otherwise ----------
+    def configured(self, backend: str) -> tuple[bool, str]:
+        """Is model backend `backend` set up in the config (no probing)? With the reason when half is."""
+        cfg = self.config
+        if backend == "local":
+            return bool(cfg.local_model), ""
+        if cfg.openai_model:
+            return True, ""
+        if cfg.openai_base_url.rstrip("/") != DEFAULT_OPENAI_BASE_URL:
+            return False, (f"builder.openai_base_url is set ({cfg.openai_base_url}) but builder.openai_model "
+                           "(LEGO_EDIT_OPENAI_MODEL) is not: the openai Builder needs a model name")
+        return False, ""
+
+    def model_backend(self, *, fresh: bool = False) -> tuple[str | None, list[str]]:
+        """The model backend `auto` plans with — the first of local, openai that is configured and
+        answers (a probe cached for PROBE_TTL_S; `fresh` asks again) — and why each configured one,
+        or half-configured one, cannot be used."""
+        reasons: list[str] = []
+        for name in MODEL_BACKENDS:
+            ok, why = self.configured(name)
+            if ok:
+                ok, why = (True, "") if name in self._models else probe(name, self.config, fresh=fresh)
+                if ok:
+                    return name, reasons
+            if why:
+                reasons.append(why)
+        return None, reasons
+
+    def _plan_auto(self, instruction: str, image: Any, has_mask: bool, constraints: list[Any], checks: list[Any],
+                   inits: Sequence[str], previous: Workflow | None) -> Plan:
+        model, reasons = self.model_backend()
+        failed = ""
+        if model is not None:
+            try:
+                return self._plan_with_model(model, instruction, image, has_mask, constraints, checks, inits, previous)
+            except PlanError as exc:
+                failed = f"the {model} model Builder failed: {exc}"
+                log.warning("builder auto: %s; trying the rules Builder", failed)
+        try:
+            plan = self._plan_rules(instruction, has_mask, constraints, checks, inits, previous)
+        except PlanError as exc:
+            if exc.code != "refused":
+                raise
+            if model is None and reasons:  # unreachable when last asked: hand over if it answers now
+                model, reasons = self.model_backend(fresh=True)
+                if model is not None:
+                    try:
+                        return self._plan_with_model(model, instruction, image, has_mask, constraints, checks, inits,
+                                                     previous)
+                    except PlanError as again:
+                        failed = f"the {model} model Builder failed: {again}"
+            if failed:
+                message = f"{exc} ({failed})"
+            elif reasons:
+                message = f"{exc}. The model Builder could not take it over: {'; '.join(reasons)}"
+            else:
+                message = f"{exc}. {_capital(ENABLE_MODEL_HINT)}"
+            raise PlanError(message, "refused", exc.problems) from None
+        if failed:
+            plan.warnings.append(f"{failed}; the rules Builder planned this instead")
+        return plan
+
+    def _rules_refusal(self, message: str) -> str:
+        """A refusal of the `rules` backend, saying which Builder could do it and how to turn it on."""
+        ready = [name for name in MODEL_BACKENDS if self.configured(name)[0]]
+        if ready:
+            return (f"{message}. The {ready[0]} model Builder is configured and could try: choose it with "
+                    f"builder.backend = \"auto\" (or \"{ready[0]}\"), or --builder {ready[0]}")
+        return f"{message}. {_capital(ENABLE_MODEL_HINT)}"
 
     def _check(self, workflow: Workflow, inits: Sequence[str], checks: Sequence[Any]) -> CheckReport:
         return check(workflow, self.registry, inits=inits, constraints=checks)
@@ -215,3 +353,65 @@ class Builder:
 def _as_check(constraint: Any):
     """A feedback constraint as a checker constraint (it judges the workflow's JSON form)."""
     return lambda workflow: constraint.violations(workflow.to_dict())
+
+
+def _capital(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+# -- reachability of the model backends ------------------------------------------------------------------
+_probes: dict[tuple[str, str], tuple[float, bool, str]] = {}
+_probe_lock = threading.Lock()
+
+
+def probe(backend: str, config: BuilderConfig, *, fresh: bool = False) -> tuple[bool, str]:
+    """(usable, why not) for a configured model backend: for openai, does the endpoint answer HTTP at
+    all; for local, is transformers installed and the model a folder or in the hub cache. Answers are
+    kept for PROBE_TTL_S, so `auto` asks at most that often; `fresh` asks now."""
+    key = (backend, config.openai_base_url if backend == "openai" else config.local_model)
+    now = time.monotonic()
+    with _probe_lock:
+        cached = _probes.get(key)
+    if cached is not None and not fresh and now - cached[0] < PROBE_TTL_S:
+        return cached[1], cached[2]
+    ok, why = _probe_openai(config.openai_base_url) if backend == "openai" else _probe_local(config.local_model)
+    with _probe_lock:
+        _probes[key] = (time.monotonic(), ok, why)
+    return ok, why
+
+
+def _probe_openai(base_url: str) -> tuple[bool, str]:
+    import urllib.error
+    import urllib.request
+
+    url = base_url.rstrip("/") + "/models"
+    try:
+        with urllib.request.urlopen(urllib.request.Request(url, method="GET"), timeout=PROBE_TIMEOUT_S):
+            return True, ""
+    except urllib.error.HTTPError:  # it answers, if not that path: a server is there
+        return True, ""
+    except (urllib.error.URLError, TimeoutError, OSError, ValueError) as exc:
+        reason = getattr(exc, "reason", exc)
+        return False, (f"the openai model Builder at {base_url} was unreachable ({reason}): start the server or fix "
+                       "builder.openai_base_url (LEGO_EDIT_OPENAI_BASE_URL)")
+
+
+def _probe_local(model: str) -> tuple[bool, str]:
+    import importlib.util
+    from pathlib import Path
+
+    if importlib.util.find_spec("transformers") is None:
+        from lego_edit.bricks.models.extras import INSTALL_HINT
+
+        return False, f"the local model Builder ({model}) needs transformers: {INSTALL_HINT}"
+    if Path(model).expanduser().is_dir():
+        return True, ""
+    try:
+        from huggingface_hub import try_to_load_from_cache
+
+        if isinstance(try_to_load_from_cache(model, "config.json"), str):
+            return True, ""
+    except Exception:  # not a hub id, or no huggingface_hub: not usable either way
+        pass
+    return False, (f"the local model Builder's model {model!r} is neither a folder nor downloaded "
+                   "(`lego-edit models pull builder`, or set builder.local_model / LEGO_EDIT_LOCAL_MODEL)")

@@ -83,7 +83,7 @@ class LimitsSection:
 
 @dataclass
 class BuilderSection:
-    backend: str = "rules"
+    backend: str = "auto"
     max_repairs: int = 2
     local_model: str = ""
     device: str = "auto"
@@ -252,7 +252,7 @@ plans_per_client = 8
 plans_memory_mb = 256       # images kept for replan_of (all clients); older ones must be re-sent
 
 [builder]
-backend = "rules"           # rules | local | openai
+backend = "auto"            # auto (a model Builder if configured and answering, else rules) | rules | local | openai
 local_model = ""
 openai_base_url = "http://127.0.0.1:11434/v1"
 openai_model = ""

@@ -130,10 +130,13 @@ class JobRunner:
         req = job.request
         instruction = req.get("instruction") or (record.instruction if record else "")
         feedback = (list(record.feedback) if record else []) + list(req.get("feedback", []))
+        # a re-plan says which feedback is new: the older corrections are already in the previous plan
+        replan = {"new_feedback": list(req.get("feedback", [])), "previous_instruction": record.instruction} \
+            if record else {}
         with self._plan_lock:
             plan = self.builder.plan(instruction, image=inputs.get("image"), mask=inputs.get("mask"),
                                      feedback=feedback, previous=record.workflow if record else None,
-                                     backend=req.get("backend"))
+                                     backend=req.get("backend"), **replan)
         return plan, instruction, feedback
 
     def _remember(self, job: Job, workflow: Any, instruction: str, feedback: list[str], inputs: dict[str, Any],
