@@ -643,6 +643,18 @@ def read_feedback(texts: str | Iterable[str], registry: Registry | BrickTables |
 
 
 def _read_clause(clause: str, tables: BrickTables, found: Feedback, split: bool = True) -> None:
+    parts = [p for p in re.split(r"\s*,?\s+(?:and|but|also)\s+|\s*,\s+", clause) if p.strip()]
+    if split and len(parts) > 1:  # "there's still a smudge and you missed the shadow": two, if both are read
+        trial = Feedback()
+        try:
+            for part in parts:
+                _read_clause(part, tables, trial, split=False)
+        except ValueError:
+            pass
+        else:
+            found.constraints.extend(c for c in trial.constraints if c not in found.constraints)
+            found.corrections.extend(trial.corrections)
+            return
     constraints = clause_constraints(clause, tables)
     if constraints is not None:
         for c in constraints:
@@ -654,11 +666,6 @@ def _read_clause(clause: str, tables: BrickTables, found: Feedback, split: bool 
     correction = parse_correction(clause)
     if correction is not None:
         found.corrections.append(correction)
-        return
-    parts = [p for p in re.split(r"\s*,?\s+(?:and|but|also)\s+|\s*,\s+", clause) if p.strip()]
-    if split and len(parts) > 1:
-        for part in parts:
-            _read_clause(part, tables, found, split=False)
         return
     unknown = unknown_brick(clause, tables)
     if unknown:
