@@ -168,7 +168,7 @@ class LegoEditDocker(DockWidget):
         feedback = W.QGroupBox("Feedback on the last edit")
         fb = W.QHBoxLayout(feedback)
         self.feedback_edit = W.QLineEdit()
-        self.feedback_edit.setPlaceholderText("e.g. don't use RES before FASTINPAINT")
+        self.feedback_edit.setPlaceholderText("e.g. still a smudge, you missed the shadow, too strong, keep her face")
         self.feedback_edit.returnPressed.connect(self.replan)
         self.replan_button = W.QPushButton("Re-plan")
         self.replan_button.clicked.connect(self.replan)
