@@ -124,8 +124,9 @@ def _write_outputs(result, workflow, out: str, intermediates: str | None) -> dic
     if intermediates:
         folder = Path(intermediates)
         for ref, value in result.outputs.items():
-            if isinstance(value, np.ndarray):
-                path = folder / f"{_slug(ref)}-{bricks_name(workflow, Ref.parse(ref).step)}.png"
+            parsed = Ref.parse(ref)
+            if isinstance(value, np.ndarray) and parsed is not None:
+                path = folder / f"{_slug(ref)}-{bricks_name(workflow, parsed.step)}.png"
                 save(value, path)
                 saved.append(str(path))
     return {"result": written, "values": scalars, "intermediates": saved,
