@@ -180,7 +180,7 @@ class Builder:
             return self._plan_auto(instruction, image, has_mask, constraints, checks, inits, previous)
         if backend == "rules":
             try:
-                return self._plan_rules(*args)
+                return self._plan_rules(*args, image=image)
             except PlanError as exc:
                 if exc.code != "refused":
                     raise
@@ -226,7 +226,7 @@ class Builder:
                 failed = f"the {model} model Builder failed: {exc}"
                 log.warning("builder auto: %s; trying the rules Builder", failed)
         try:
-            plan = self._plan_rules(instruction, has_mask, constraints, checks, inits, previous)
+            plan = self._plan_rules(instruction, has_mask, constraints, checks, inits, previous, image=image)
         except PlanError as exc:
             if exc.code != "refused":
                 raise
@@ -261,13 +261,13 @@ class Builder:
         return check(workflow, self.registry, inits=inits, constraints=checks)
 
     def _plan_rules(self, instruction: str, has_mask: bool, constraints: list[Any], checks: list[Any],
-                    inits: Sequence[str], previous: Workflow | None) -> Plan:
+                    inits: Sequence[str], previous: Workflow | None, image: Any = None) -> Plan:
         from lego_edit.builder.rules import PlanRefused, plan_rules
 
         try:
             planned = plan_rules(instruction, has_mask=has_mask, constraints=constraints,
                                  previous=previous.to_dict() if previous is not None else None,
-                                 registry=self.registry)
+                                 registry=self.registry, image_size=_image_size(image))
         except PlanRefused as exc:
             raise PlanError(str(exc), "refused") from None
         workflow = Workflow.from_dict(planned.workflow)
@@ -353,6 +353,17 @@ class Builder:
 def _as_check(constraint: Any):
     """A feedback constraint as a checker constraint (it judges the workflow's JSON form)."""
     return lambda workflow: constraint.violations(workflow.to_dict())
+
+
+def _image_size(image: Any) -> tuple[int, int] | None:
+    """(width, height) of a PIL image or an (h, w[, c]) array, None when unknown (aspect-ratio outpainting)."""
+    size = getattr(image, "size", None)
+    if isinstance(size, tuple) and len(size) == 2 and all(isinstance(v, int) and v > 0 for v in size):
+        return size[0], size[1]
+    shape = getattr(image, "shape", None)
+    if isinstance(shape, tuple) and len(shape) >= 2 and all(isinstance(v, int) and v > 0 for v in shape[:2]):
+        return int(shape[1]), int(shape[0])
+    return None
 
 
 def _capital(text: str) -> str:

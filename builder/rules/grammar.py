@@ -309,7 +309,8 @@ def _style(c: _Ctx, target_text: str | None = None) -> Edit:
 
 
 _BRIGHT_WORDS = re.compile(
-    r"\b(?:brightness|brighten\w*|darken\w*|exposure|lighting|illuminat\w*|lighten\w*|sunnier|dim|dimmer|"
+    r"\b(?:brightness|brighten\w*|darken\w*|exposure|lighting|illuminat\w*|lighten\w*|sunnier|dim|dimmer|luminosity|"
+    r"luminance|radiance|brilliance|"
     r"(?:brighter|darker|lighter)(?!\s+(?:shade|tone|hue|colou?r|" + "|".join(sorted(COLOURS)) + r")\b))\b", re.I)
 
 
@@ -604,7 +605,7 @@ def _make_adjective(c: _Ctx, rest: str) -> Edit | None:
 
 def _level(c: _Ctx) -> Edit:
     """increase / decrease / boost / lower ...: brightness, size, or (raise/lower) a body part."""
-    if _BRIGHT_WORDS.search(c.core) or re.search(r"\blight\b", c.core):
+    if _BRIGHT_WORDS.search(c.core) or re.search(r"\blight\b|\bglow\b", c.core):
         return _bright_edit(c, _bright_region(c))
     if re.search(r"\bsize\b|\bscale\b", c.core):
         target = _size_target(c)
@@ -637,7 +638,9 @@ def _bare(c: _Ctx) -> Edit | None:
         return None
     if STYLE_TERMS.search(text) and (re.search(r"\bstyle\b", text) or len(word_list(text)) <= 5):
         return _style(c)
-    if is_env_only(text) or (env_value(text) and len(word_list(text)) <= 4 and not is_setting(text)):
+    only_day = env_value(text) == "on a sunny day" and not re.search(r"\b(?:sunny|sunshine|daytime|daylight|midday|"
+                                                                     r"noon)\b", text)
+    if is_env_only(text) or (env_value(text) and len(word_list(text)) <= 4 and not is_setting(text) and not only_day):
         return Edit("env", None, env_value(text), text=c.clause)
     if re.fullmatch(r"(?:much\s+|a bit\s+|slightly\s+|a lot\s+|more\s+)?(?:brighter|darker|lighter|dimmer)"
                     r"(?:\s+(?:please|a bit|slightly|a lot))?", text):

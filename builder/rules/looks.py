@@ -19,10 +19,12 @@ _REMOVING = (r"(?:remov\w*|delet\w*|eras\w*|eliminat\w*|get(?:ting)? rid of|tak\
              r"clean\w*(?: up| out| off)?|cancel\w*(?: out)?|reduc\w*|minimi[sz]\w*|lift\w*|fix\w*|correct\w*|"
              r"lessen\w*|cut\w*(?: down)?|suppress\w*|kill\w*|strip\w*(?: away)?|wip\w*(?: out| away| off)?|purif\w*|"
              r"cleans\w*|lower\w*|decreas\w*|tone down|deal with|do something about|less|without|free of|no more|"
-             r"un\w*)")
+             r"un\w*|amend\w*|repair\w*|address\w*|counter\w*|liberat\w*|free\w*|rid\w*|devoid|purg\w*|banish\w*|dispel\w*|"
+             r"dissipat\w*)")
 PHENOMENA: tuple[tuple[str, str, str], ...] = (
     # (name, pattern, what does it)
-    ("haze", r"haz[ey]\w*|fog\w*|mist[sy]?|smog\w*|atmospheric distortion|murk\w*", "DEHAZE"),
+    ("haze", r"haz[eiy]\w*|fog\w*|mist[sy]?|smog\w*|atmospheric distortion|murk\w*|obscur\w*|veil\w*|clouded|"
+              r"cloudiness", "DEHAZE"),
     ("noise", r"nois[ey]\w*|grain\w*|speckl\w*|visual disturbances?|visual disruptions?|compression artifacts?|"
               r"jpeg artifacts?|artifacts?", "DENOISE"),
     ("blur", r"blur\w*|soft(?:ness)?|fuzz\w*|smudg\w*|smear\w*|out[- ]of[- ]focus|unclear\w*|camera shake|"
@@ -31,6 +33,8 @@ PHENOMENA: tuple[tuple[str, str, str], ...] = (
     ("rain", r"rain(?!bow|coat|ier)\w*|drizzl\w*|precipitation|raindrops?|water elements|watery backdrop",
      "in clear dry weather, without rain"),
     ("reflections", r"reflections?|glare|lens flares?", ""),
+    ("scratches", r"scratch\w*|tears|creases|cracks|water damage", ""),
+    ("red eye", r"red[- ]eyes?", ""),
 )
 _IMAGE = r"(?:the|this|my|our)?\s*(?:image|picture|photo|photograph|pic|shot|scene|visual\w*)"
 
@@ -43,6 +47,8 @@ _PHENOMENA_RE = tuple((name, re.compile(rf"\b(?:{pattern})\b"), re.compile(
 
 def _phenomenon(clause: str) -> tuple[str, str] | None:
     for name, word, removing, does in _PHENOMENA_RE:
+        if name == "haze" and re.search(r"\b(?:shadow\w*|silhouette|presence)\b", clause):
+            continue  # "the portion obscured by the shadow": a shadow to remove, not haze
         if word.search(clause) and removing.search(clause):
             return name, does
     return None
@@ -84,24 +90,28 @@ _TONE: tuple[tuple[str, Any], ...] = (
     (r"\b(?:remove|lighten|reduce) (?:the )?vignett\w*|\blighten (?:the )?corners\b",
      lambda s: [_op("VIGNETTE", amount=-s(0.4))]),
     (r"\bvignett\w*|\bdark(?:en|er)? (?:the )?(?:corners|edges)\b", lambda s: [_op("VIGNETTE", amount=s(0.4))]),
-    (r"\bsharpen\w*|\bsharp(?:er|ness)\b|\bcrisp(?:er|ness)?\b|\b(?:clarity|definition|acuity|focus)\b|"
+    (r"\bsharpen\w*|\bsharp(?:er|ness)?\b|\bdetails? and definition\b|\bcrisp(?:er|ness)?\b|\b(?:clarity|definition|acuity|focus)\b|"
      r"\bde-?blur\w*|\bunblur\w*|\bclearer\b|\bclarif\w*|\bin focus\b", lambda s: [_op("SHARPEN", amount=s(0.5))]),
     (r"\bde-?nois\w*", lambda s: [_op("DENOISE", amount=s(0.5))]),
-    (r"\bde-?haz\w*", lambda s: [_op("DEHAZE", amount=s(0.6))]),
+    (r"\bde-?haz\w*|\bde-?fog\w*|\bde-?veil\w*|\buncloud\w*", lambda s: [_op("DEHAZE", amount=s(0.6))]),
 )
 _TONE_RE = tuple((re.compile(p), f) for p, f in _TONE)
 _FILLER = frozenset("""make it the this image photo picture whole overall a an bit little more much lot very
 slightly touch tad and with add increase boost raise up give look looks looking give improve enhance some
 way to be lower reduce decrease less adjust fix correct please so that it's too is be can also just somewhat
 really quite extra higher stronger strong subtle subtly of colors colours color colour tones tone feel in
-crank turn bump pump dial apply set its shot pic mood atmosphere appear seem vibe general correction""".split())
+crank turn bump pump dial apply set its shot pic mood atmosphere appear seem vibe general correction refine restore
+details detail visual quality overall lively livelier punchy bring out scene representation obscured content""".split())
+# "of this blurry photo", "the image's": the image named, whatever its state (left out of the tone words' leftovers).
+_IMAGE_NAMED = re.compile(r"\b(?:(?:of|in|on|for)\s+)?(?:the|this|my|our)\s+(?:[\w-]+\s+){0,2}?"
+                          r"(?:image|photo|photograph|picture|pic|shot)(?:'s)?\b")
 # Whole-image words that keep their old plans (ImgEdit's "adjust"): brightness stays FLUX-BRIGHT.
 _BRIGHT = re.compile(r"\b(?:bright\w*|dark\w*|light\w*|dim\w*|lumin\w*|radian\w*|glow\w*)\b")
 
 
 def _tone(clause: str) -> list[tuple[str, tuple[tuple[str, Any], ...]]]:
     ops: list[tuple[str, tuple[tuple[str, Any], ...]]] = []
-    rest = clause
+    rest = _IMAGE_NAMED.sub(" ", clause)
 
     def scale(base: float) -> float:
         return round(amount_of(clause, base), 3)

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import re
 
-from lego_edit.builder.rules.lexicon import KNOWN_VERBS, VERB_SYNONYMS, lemma
+from lego_edit.builder.rules.lexicon import KNOWN_VERBS, VERB_RES, VERB_SYNONYMS, canonical_verb, lemma
 
 _POLITE = re.compile(
     r"^(?:(?:please|kindly|now|ok|okay|so|also|and|then|can you|could you|would you|will you|would you please|"
     r"can you please|could you please|i want you to|i'd like you to|i would like you to|i want to|i'd like to|"
     r"i would like to|i need you to|i need to|i wish to|we need to|let's|lets|let us|help me|try to|go ahead and|"
-    r"you should|you could|you can|i want|i'd like|i need|just)\b[\s,]*)+", re.I)
+    r"you should|you could|you can|i want|i'd like|i need|just|pls|plz|maybe|perhaps|possibly)\b[\s,]*)+", re.I)
 _QUESTION_START = re.compile(
     r"^(?:what|who|whom|whose|where|when|why|how|which|tell me|describe|explain|count|caption|identify|"
     r"(?:is|are|was|were|does|do|did|has|have|can|could|would|will|should)\s+(?:you|i|we|they|he|she|it|there|"
@@ -37,12 +37,12 @@ _TAGS = re.compile(r"^\s*(?:\[[^\]]{1,24}\]|\((?:request|req|help|paid|free)\)|(
                    r"free request|edit request)\s*[:\-])\s*", re.I)
 _GREETING = re.compile(r"^(?:hi|hello|hey|hiya|greetings|dear \w+)(?:\s+(?:all|everyone|guys|folks|there|team))?"
                        r"\s*[,!.]\s*", re.I)
-_WHO = r"(?:you|u|someone|somebody|anyone|anybody|one of you|you guys|y'all|a kind soul)"
+_WHO = r"(?:you|u|someone|somebody|anyone|anybody|one of you|you guys|y'all|a kind soul|some(?:one)? here|some)"
 # Frames around an edit, each followed by the edit itself (an imperative).
 _ASK_FRAMES = re.compile(
-    r"^(?:(?:is it|would it be|will it be)\s+possible\s+(?:for\s+" + _WHO + r"\s+)?to|is there (?:a|any) way to|"
-    r"any (?:way|chance) (?:to|of)|(?:can|could|would|will)\s+" + _WHO + r"(?:\s+(?:please|kindly|maybe|possibly|"
-    r"help me|help))*(?:\s+(?:and\s+)?(?:help\s+(?:me\s+)?)?)?|how (?:do|can|could|would|should) (?:i|we|you|one)|"
+    r"^(?:(?:is it|would it be|will it be)\s+(?:at all\s+|even\s+)?possible\s+(?:for\s+" + _WHO + r"\s+)?to|is there (?:a|any) way to|"
+    r"any (?:way|chance) (?:to|of)|(?:can|could|would|will)\s+" + _WHO + r"(?:\s+(?:please|pls|plz|kindly|maybe|possibly|"
+    r"help me|help))*(?:\s+(?:and\s+)?(?:help\s+(?:me\s+)?)?)?(?:\s*be able to)?|how (?:do|can|could|would|should) (?:i|we|you|one)|"
     r"how to|(?:do|does) (?:you|anyone|somebody|someone) know how to|(?:is|are) (?:you|anyone|someone|somebody) "
     r"able to|i(?:'d| would) (?:love|like|appreciate) (?:it )?if (?:you|someone|somebody|anyone) (?:could|can|"
     r"would)|it would be (?:great|nice|awesome|amazing|lovely) if (?:you|someone|somebody|anyone) (?:could|can|"
@@ -50,11 +50,12 @@ _ASK_FRAMES = re.compile(
     r"someone|somebody|anyone) (?:could|can)|(?:please )?help me(?: to)?|i need (?:help|someone|somebody) to|"
     r"i need help(?: with)?|looking for (?:someone|somebody|help) to|need (?:someone|somebody) to|"
     r"(?:i(?:'m| am) )?hoping (?:someone|somebody|you) (?:can|could)|do you mind|would you mind|"
-    r"i(?:'d| would) (?:love|like) (?:you |someone )?to|i want(?: you)? to|i wanna|"
+    r"(?:i(?:'d| would) |would )(?:love|like) (?:you |someone |somebody |anyone )?to|i want(?: you)? to|i wanna|"
+    r"(?:i(?:'m| am|'ll| will| would be|'d be)\s+(?:happy|glad|willing)\s+to\s+(?:tip|pay)\w*\s+)?if (?:someone|somebody|anyone|you) (?:is |are )?(?:able to|could|can|would)|"
     r"i wish (?:to|i could)|i(?:'d| would) appreciate (?:it )?if you(?: could)?|mind)\b[\s,]*", re.I)
 # Wishes without a verb: "I'd love the sky more dramatic", "I want the car gone".
-_WISH = re.compile(r"^(?:i(?:'d| would) (?:love|like|prefer)|i want|i need|we want|we need|i wish|i'd rather have|"
-                   r"i(?:'d| would) rather have)\s+(?P<x>.+)$", re.I)
+_WISH = re.compile(r"^(?:i(?:'d| would)(?: just| really| also| so)? (?:love|like|prefer)|i (?:just |really |also )?want|"
+                   r"i need|we want|we need|i wish|i'd rather have|i(?:'d| would) rather have)\s+(?P<x>.+)$", re.I)
 _GONE = re.compile(r"^(?P<x>.+?)\s+(?:gone|removed|erased|deleted|out of (?:the|this) (?:picture|photo|image|shot)|"
                    r"out)$", re.I)
 # "X needs to be removed", "X is to be expunged", "X must disappear", "X gets removed", "X should go".
@@ -109,7 +110,60 @@ def _passive(text: str) -> str | None:
     return f"{verb} {x} {rest}".strip()
 
 
+_INVERTED_PASSIVE = re.compile(
+    r"^(?:(?:can|could|will|would|should|may)\s+(?!i\b|we\b|you\b)|(?:can|could|may)\s+(?:i|we)\s+(?:get|have)\s+)"
+    r"(?P<x>.+?)\s+(?:be\s+|get\s+)?(?P<v>[a-z]+(?:ed|en)|made|put|cut|lit|set|shown|taken|done)\b(?P<rest>.*)$", re.I)
+_FRONTED_PLACE = re.compile(
+    r"^(?P<pp>(?:on|in|at|to|within|inside|under|underneath|above|below|behind|beside|besides|next to|near|by|atop|"
+    r"in front of|on top of|on the (?:left|right) of|to the (?:left|right) of)\s+[^,]{2,60}?),\s*"
+    r"(?P<rest>(?:let's\s+|let us\s+|please\s+)?(?:add|place|put|insert|position|introduce|include|draw|set|"
+    r"embed|integrate|incorporate|position)\b.*)$", re.I)
+_BY_DOING = re.compile(r"^(?P<head>.+?)\s+by\s+(?P<g>[a-z]+ing)\s+(?P<rest>.+)$", re.I)
+_IMAGE_TO = re.compile(r"^(?:edit|photoshop|retouch|fix|change|alter|modify|shop|clean up|work on)\s+(?:this|the|my)\s+"
+                       r"(?:photo|image|picture|pic|shot)\s+(?:to|so as to|and)\s+(?P<rest>.+)$", re.I)
+_EDIT_OUT = re.compile(r"^(?:edit|photoshop|shop|cut|clone|paint|crop|airbrush|get)\s+(?P<x>.+?)\s+out\b(?P<rest>.*)$",
+                       re.I)
+_VANISH = re.compile(r"^make\s+(?P<x>.+?)\s+(?:disappear|vanish|go away|invisible)\b(?P<rest>.*)$", re.I)
+_CUTOUT = re.compile(r"^(?:make|create|do|give me|get)\s+(?:me\s+)?(?:a|an)\s+(?:[\w-]+\s+){0,2}?(?:cut-?out|png|"
+                     r"transparent (?:version|png|image))\s+of\s+(?P<x>.+?)(?:,.*)?$|^(?:photoshop|put|place|cut|move|"
+                     r"paste)\s+(?P<y>.+?)\s+(?:onto|on|into|to)\s+(?:a\s+)?transparent\s+(?:background|layer|"
+                     r"png)\b.*$", re.I)
+
+
+def _rewrite(text: str) -> str:
+    """Edits said around the verb: "In front of the book, add a bottle" -> "add a bottle in front of the book";
+    "enliven the image by adding a horse" -> "adding a horse"; "edit this photo to remove the quote" -> "remove the
+    quote"; "edit the vet out" -> "remove the vet"; "make my cousin disappear" -> "remove my cousin"; "make a
+    cutout of me" -> "cut out me"."""
+    m = _FRONTED_PLACE.match(text)
+    if m:
+        text = f"{m.group('rest')} {m.group('pp')}"
+    m = _IMAGE_TO.match(text)
+    if m:
+        text = m.group("rest")
+    m = _BY_DOING.match(text)
+    if m and lemma(m.group("g")) in KNOWN_VERBS and not any(p.match(canonical_verb(m.group("head").lower()))
+                                                            for _, p in VERB_RES):
+        text = f"{lemma(m.group('g'))} {m.group('rest')}"
+    m = _EDIT_OUT.match(text)
+    if m:
+        text = f"remove {m.group('x')}{m.group('rest')}"
+    m = _VANISH.match(text)
+    if m:
+        text = f"remove {m.group('x')}{m.group('rest')}"
+    m = _CUTOUT.match(text)
+    if m:
+        text = f"cut out {m.group('x') or m.group('y')}"
+    return text
+
+
 def as_request(sentence: str) -> tuple[str, bool]:
+    text, asked = _as_request(sentence)
+    rewritten = _rewrite(text)
+    return rewritten, asked or rewritten != text
+
+
+def _as_request(sentence: str) -> tuple[str, bool]:
     """(the sentence as a plain imperative edit, whether a request frame was found).
 
     "Could someone please get rid of the car behind her?" -> ("get rid of the car behind her", True);
@@ -126,6 +180,11 @@ def as_request(sentence: str) -> tuple[str, bool]:
         text = _GREETING.sub("", text)
         if text != before:
             asked = True
+    inverted = _INVERTED_PASSIVE.match(text.rstrip(" ?!."))
+    if inverted and _participle_verb(inverted.group("v")):
+        passive = _passive(f"{inverted.group('x')} must be {inverted.group('v')}{inverted.group('rest')}")
+        if passive:
+            return strip_polite(passive), True
     framed = _ASK_FRAMES.sub("", text, count=1)
     if framed != text and framed.strip(" ?.!"):
         text, asked = framed, True
@@ -144,6 +203,12 @@ def as_request(sentence: str) -> tuple[str, bool]:
         gone = _GONE.match(x)
         if gone:
             return f"remove {gone.group('x')}", True
+        to_be = re.match(r"^(?P<a>.+?)\s+to\s+(?:be|look|become|appear)\s+(?P<b>.+)$", x)
+        if to_be and not re.match(r"(?:to|you|a|an|some|one|help)\b", x, re.I):
+            return f"make {to_be.group('a')} {to_be.group('b')}", True
+        done = re.match(r"^(?P<a>.+?)\s+(?P<v>[a-z]+(?:ed|en))$", x)
+        if done and _participle_verb(done.group("v")):
+            return f"{_participle_verb(done.group('v'))} {done.group('a')}", True
         if not re.match(r"(?:to|you|a|an|some|one|help)\b", x, re.I):
             return f"make {x}", True
     doing = re.match(r"^(?P<x>.+?)\s+(?:should|must|needs? to|has to|shall|ought to)\s+be\s+(?P<v>[a-z]+ing\b.*)$",
