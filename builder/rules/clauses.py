@@ -10,7 +10,7 @@ _QUALIFIERS = re.compile(
     r"(?:,\s*|\s+)(?:while|whilst|ensuring|ensure|making sure|make sure|so that|so it|so the|leaving|maintaining|"
     r"keeping|keep|blending|blend|preserving|focusing|creating|giving|adding a|emphasi[sz]ing|to create|to make|to give|"
     r"to emphasi[sz]e|to add|to match|to blend|to enhance|to reflect|to ensure|to keep|to maintain|as if|"
-    r"in order to|but keep|without changing|without altering|and blend|and make sure|and seamlessly|seamlessly|"
+    r"in order to|for me|for us|for my \w+|if possible|if you can|but keep|without changing|without altering|and blend|and make sure|and seamlessly|seamlessly|"
     r"including|such as|as well as preserving|with the same|isolating|excluding|separating|"
     r"and isolate|to restore|and restore|restoring|then blend)\b.*$", re.I)
 _ABBREVIATIONS = re.compile(r"\b(St|Mr|Mrs|Ms|Dr|No|vs|Jr|Sr|Mt)\.\s", re.I)

@@ -16,8 +16,10 @@ from lego_edit.builder.rules.lexicon import (
     FEATURES,
     POSE_VERBS,
     PRONOUNS,
+    RCM_CORE,
     SETTING_NOUNS,
     STYLE_TERMS,
+    VAGUE_WORDS,
     VERB_RES,
     WHOLE_IMAGE,
     canonical_verb,
@@ -65,6 +67,9 @@ def _remove(c: _Ctx) -> Edit:
     rest = re.sub(r"^(?:all\s+(?:of\s+)?)?", "", c.rest)
     if re.fullmatch(r"(?:the\s+)?(?:whole\s+|entire\s+)?(?:background|backdrop)", rest.strip()):
         return Edit("extract", SUBJECT, text=c.clause)  # "remove the background" = cut the subject out
+    if re.match(r"(?:the\s+|this\s+|my\s+)?(?:whole\s+|entire\s+)?(?:image|photo|picture|pic)\b(?!\s+of\b)", rest.strip()):
+        raise TextRefused(f"'{c.clause}' would remove the whole image: name the object to remove (e.g. 'remove the "
+                          "dog')")
     if not rest.strip():
         if c.has_mask:
             return Edit("remove", SELECTION, text=c.clause)
@@ -132,6 +137,10 @@ def _replace(c: _Ctx) -> Edit:
 
 def _swap(c: _Ctx, x: str, y: str, replace_kind: str) -> Edit:
     """X becomes Y: a background change, a recolour ("with a black one"), or a generated replacement."""
+    keep = _kept_subject(c.clause, c.has_mask)
+    if re.match(r"^(?:the\s+)?(?:[\w-]+\s+){0,3}?(?:background|backdrop|surroundings|scenery)\b(?!\s+(?:of|with)\b)",
+                y.strip()) and not is_generic_background(x) and not re.match(r"^(?:a|an|some|new)\b", y.strip()):
+        return _remove(replace(c, rest=x))  # "replace the girl with the background": paint her out
     keep = _kept_subject(c.clause, c.has_mask)
     if is_generic_background(x) or (is_scene_region(x) and (is_setting(y) or keep)):
         return _background(c, x, y)
@@ -404,7 +413,8 @@ _FROM_TO = re.compile(r"^(?P<x>.+?)\s+from\s+(?P<a>.+?)\s+(?:to|into)\s+(?P<y>.+
 _X_TO_Y = re.compile(r"^(?P<x>.+?)\s+(?:to|into|in to)\s+(?P<y>.+)$")
 _LOOK = re.compile(r"^(?P<x>.+?)\s+(?P<how>look(?:s)?\s+like|look(?:s)?|appear(?:s)?(?:\s+to\s+be)?|seem(?:s)?|"
                    r"become(?:s)?|be|resemble|feel)\s+(?P<y>.+)$")
-_RESEMBLE = re.compile(r"^(?:be set in|be in|be set on|be on|look like|looks like|become|look|looks|appear|appears|"
+_RESEMBLE = re.compile(r"^(?:(?:be\s+)?(?:adorned|dressed|clad|painted|colou?red|dyed|bathed|draped|decked out|covered|"
+                       r"cloaked|tinted|washed)\s+(?:in|with)(?:\s+an?)?|be set in|be in|be set on|be on|look like|looks like|become|look|looks|appear|appears|"
                        r"seem|resemble|have|show|be)\s+(?:like\s+)?(?:more\s+)?", re.I)
 
 
@@ -425,6 +435,10 @@ def _give(c: _Ctx) -> Edit | None:
         owner = noun_phrase(x)
         part = f"{owner}'s {words[-1]}" if owner not in PRONOUNS else words[-1]
         return Edit("recolor", target_of(part, c.has_mask), " ".join(words[:-1]), text=c.clause)
+    look = re.fullmatch(r"(?P<d>.+?)\s+(?:appearance|look|hue|colou?r|tint|tone|shade|finish|coat|sheen|paint job|"
+                        r"makeover)", y)
+    if look and any(w in RCM_CORE for w in word_list(look.group("d"))):
+        return Edit("recolor", target_of(x, c.has_mask), strip_articles(look.group("d")), text=c.clause)
     if is_vague(y) or re.match(r"(?:new\s+)?(?:look|makeover|touch|boost|update)\b", y):
         raise Vague(f"'{c.clause}' does not say what to change: name a colour, object, style or setting")
     return Edit("add", SELECTION if c.has_mask else None, value=strip_articles(y),
@@ -455,6 +469,17 @@ def _change(c: _Ctx) -> Edit | None:
 
 
 def _change_x_to_y(c: _Ctx, rest: str) -> Edit | None:
+    vague = re.match(r"^(?P<x>.+?)\s+(?:look\s+|appear\s+|seem\s+|be\s+)?(?:a (?:lot|bit)\s+|much\s+|way\s+)?(?:more\s+)?"
+                     r"(?P<y>[a-z]+)(?:\s+(?:here|again|please|overall|now))?$", rest)
+    if vague and vague.group("y") in VAGUE_WORDS and not STYLE_TERMS.search(rest):
+        raise Vague(f"'{c.clause}' does not say what to change about {strip_articles(vague.group('x'))}: name a colour, "
+                    "brightness, style or setting (e.g. 'make the sky bluer')")
+    for pattern in (_FROM_TO, _X_TO_Y):
+        bm = pattern.match(rest)
+        if bm:
+            edit = _background_colour(c, bm.group("x"), bm.group("y"))
+            if edit is not None:
+                return edit
     # An explicit background: "the background colour from black to ...", "the stage background to a beach".
     m = _FROM_TO.match(rest)
     if m and re.search(r"\b(?:background|backdrop)\b", m.group("x")):
@@ -576,6 +601,9 @@ def _make_adjective(c: _Ctx, rest: str) -> Edit | None:
         if not strip_articles(x + " ").strip():
             continue  # "the" alone names nothing
         if is_descriptor(y) and not is_descriptor(x):
+            edit = _background_colour(c, x, y)
+            if edit is not None:
+                return edit
             xt = target_of(x, c.has_mask)
             if xt is None:
                 return _whole_image(c, y)
@@ -620,7 +648,8 @@ def _level(c: _Ctx) -> Edit:
     raise TextRefused(f"I don't know what to {c.verb} in '{c.clause}': say e.g. 'increase the brightness'")
 
 
-_SHOULD_BE = re.compile(r"^(?P<x>.+?)\s+(?:should|must|needs? to|has to|ought to|shall|will|is to|are to)\s+(?:be|look|become|appear)\s+"
+_SHOULD_BE = re.compile(r"^(?P<x>.+?)\s+(?:should|must|needs? to|has to|ought to|shall|will|is to|are to)\s+(?:be|look|become|appear|shine|glow|"
+                        r"gleam|glisten|sparkle|turn)\s+"
                         r"(?:like\s+)?(?P<y>.+)$")
 
 
@@ -648,6 +677,61 @@ def _bare(c: _Ctx) -> Edit | None:
     return None
 
 
+_DRESS = re.compile(r"^(?P<v>dress|clothe|clad|adorn|drape|deck(?: out)?|cloak|coat|bathe|wash|douse|splash|tint)\s+"
+                    r"(?P<x>.+?)\s+(?:in|with)\s+(?P<y>.+)$")
+_GRACE = re.compile(r"^(?P<y>.+?)\s+(?:(?:shall|should|will|must|may|can)\s+)?(?:grace|cover|coat|adorn|tint|dominate|"
+                    r"envelop|wash over|bathe|take over)s?\s+(?P<x>.+)$")
+_MOVE = re.compile(r"^(?:edit|photoshop|move|bring|shift|drag|pull|push|put|place)\s+.+?\s+(?:closer|nearer|further|"
+                   r"farther|together)\b")
+_SPACE = re.compile(r"^(?:add|put|give|leave|create|make)\s+(?:me\s+)?(?:(?:just\s+)?(?:a\s+(?:little\s+)?bit\s+of|some|"
+                    r"more|a little|extra|an?)\s+)?(?:(?:white|blank|empty|plain|extra|more|negative)\s+)?(?:space|room|"
+                    r"padding|margin|margins|border|canvas)\s+(?P<where>around|on|to|at|above|below|left|right|"
+                    r"top|bottom|on both sides|either side)\b")
+_COMPARATIVE = {"whiter": "white", "blacker": "black", "bluer": "blue", "redder": "red", "greener": "green",
+                "yellower": "yellow", "pinker": "pink", "grayer": "gray", "greyer": "grey"}
+
+
+def _paraphrase(c: _Ctx) -> Edit | None:
+    """Recolours, moves and canvas growth said without their usual verb: "dress the girl in yellow", "adorn the
+    crane with a red hue", "yellow shall grace the tree", "brown the ground's colour", "add white space around the
+    logo" (outpainting); "move my friend closer" is refused (no brick moves an object)."""
+    text = c.core
+    if _MOVE.match(text):
+        raise TextRefused(f"'{c.clause}': moving an object is not something the bricks do in one step: remove it, "
+                          "then add it where you want it")
+    if _SPACE.match(text):
+        return _outpaint(replace(c, rest=""))
+    m = _DRESS.match(text)
+    if m and is_descriptor(m.group("y")):
+        x = noun_phrase(m.group("x"))
+        clothes = m.group("v") in {"dress", "clothe", "clad"} and x not in PRONOUNS
+        target = target_of(f"{x}'s clothes" if clothes else m.group("x"), c.has_mask)
+        return Edit("recolor", target if target is not None else SUBJECT, _clean_descriptor(m.group("y")),
+                    text=c.clause)
+    m = _GRACE.match(text)
+    if m and is_descriptor(m.group("y")) and target_of(m.group("x"), c.has_mask) is not None:
+        return Edit("recolor", target_of(m.group("x"), c.has_mask), _clean_descriptor(m.group("y")), text=c.clause)
+    first, _, rest = text.partition(" ")
+    if first in COLOURS and re.match(r"(?:the|his|her|its|their|this|that|my)\s", rest):
+        x = re.sub(rf"(?:'s)?\s+(?:{ATTRIBUTE_WORDS})$", "", rest)
+        target = target_of(x, c.has_mask)
+        if target is not None:
+            return Edit("recolor", target, first, text=c.clause)  # "brown the ground's colour"
+    return None
+
+
+def _background_colour(c: _Ctx, x: str, y: str) -> Edit | None:
+    """"make the background white", "the background colour from black to white": a plain new background."""
+    if not re.fullmatch(rf"(?:the\s+|its\s+|this\s+)?(?:whole\s+|entire\s+)?(?:background|backdrop)"
+                        rf"(?:'s)?(?:\s+(?:{ATTRIBUTE_WORDS}))?", x.strip()):
+        return None
+    value = _clean_descriptor(y)
+    if not is_descriptor(value):
+        return None
+    value = " ".join(_COMPARATIVE.get(w, w) for w in value.split())
+    return _background(c, None, value if "background" in value else f"plain {value} background")
+
+
 # -- clause and instruction ------------------------------------------------------------------------
 def parse_clause(clause: str, has_mask: bool, image_size: tuple[int, int] | None = None) -> Edit | None:
     """One clause -> an Edit; None when the clause is not an edit (a description); TextRefused when it asks
@@ -662,6 +746,9 @@ def parse_clause(clause: str, has_mask: bool, image_size: tuple[int, int] | None
     look = parse_look(clause, target_named=False)
     if look is not None:
         return look
+    said = _paraphrase(_Ctx(clause, core, core, "", has_mask, image_size))
+    if said is not None:
+        return said
     for group, pattern in VERB_RES:
         m = pattern.match(core)
         if not m:

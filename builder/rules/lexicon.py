@@ -14,7 +14,8 @@ MATERIALS = frozenset("""wood wooden metal metallic steel iron glass crystal mar
 leather fabric cotton silk velvet denim wool woolen woollen knitted paper cardboard ceramic porcelain chrome ice icy
 jade fur furry bamboo wicker clay granite carbon fiber fibre plush satin suede tiled chrome-plated gilded""".split())
 PATTERNS = frozenset("polka dots dotted striped stripes checkered plaid floral tartan camouflage leopard zebra".split())
-TEXTURES = frozenset("smooth smoother glossy matte shiny rough rougher soft softer lighter darker brighter".split())
+TEXTURES = frozenset("""smooth smoother glossy matte shiny rough rougher soft softer lighter darker brighter whiter blacker
+bluer redder greener yellower pinker grayer greyer""".split())
 # Words that may sit around a colour or material without naming anything else ("a soft shade of blue").
 DESCRIPTOR_FILLERS = frozenset("""a an the of and or with in to light dark deep deeper bright pale paler vivid
 vibrant solid pastel neon muted rich warm warmer cool cooler shade shades tone tones hue color colour colors colours

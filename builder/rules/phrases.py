@@ -28,7 +28,7 @@ IMAGE_PP = re.compile(r"\s*\b(?:in|from|of|within|inside|on|off|out of)\s+(?:the
                        r"(?:image|picture|photo|photograph|scene|frame|shot|pic)\b", re.I)
 _DEPTH_PP = re.compile(r"\s*\b(?:in|at|on)\s+the\s+(?:fore|back|middle\s?)ground\b|\s*\bprominently\b", re.I)
 _POSITION = re.compile(
-    r"^\s*(?:on|in|at|to|towards?|along|near)\s+(?:the\s+)?(?:far\s+|very\s+|extreme\s+)?"
+    r"^\s*(?:on|in|at|to|towards?|along|near)\s+(?:the\s+)?(?P<far>far\s+|very\s+|extreme\s+)?"
     r"(?P<pos>(?:(?:top|bottom|upper|lower)[\s-]*)?(?:left|right|center|centre|middle)?|top|bottom|upper|lower)"
     r"(?:[\s-]+(?:side|corner|part|half|edge|area|portion|third|hand side|center|centre))?\b", re.I)
 _NP_STOP = re.compile(
@@ -42,6 +42,14 @@ _NP_STOP = re.compile(
 ADD_NP_STOP = re.compile(
     r",(?=\s*(?:and|or|but|in|on|at|with|which|who|that|where|while|near|by|from|under|over|as|so|to)\b)|\s(?:in|on|at|near|by|inside|under|over|above|below|behind|beside|next to|along|across|against|around|between|"
     r"onto|into|within|to|towards|toward|atop|among|outside|underneath|beneath|that|which|who|where)\b(?!-)", re.I)
+# A relation to another object, kept in the RES prompt: "the chair to the right of the lamp" -> "chair right of the
+# lamp", "the car behind her" -> "car behind the person".
+_RELATION = re.compile(
+    r"^\s*(?:(?:to|on|at)\s+the\s+)?(?P<side>left|right)(?:[\s-]+hand)?(?:\s+side)?\s+of\s+(?P<obj>.+)$|"
+    r"^\s*(?P<rel>behind|in front of|next to|beside|on top of|underneath|beneath|under|above|between)\s+(?P<obj2>.+)$")
+_PEOPLE_PRONOUNS = {"him": "the person", "her": "the person", "me": "the person", "you": "the person",
+                    "them": "the people", "us": "the people", "myself": "the person", "himself": "the person",
+                    "herself": "the person"}
 _POSITION_WORDS = {"upper": "top", "lower": "bottom", "centre": "center", "middle": "center", "central": "center"}
 
 
@@ -63,14 +71,40 @@ def noun_phrase(text: str) -> str:
     stop = _NP_STOP.search(t)
     if stop:
         tail = t[stop.start():]
+        related = _relation(t[:stop.start()], tail)
+        if related:
+            return related
         m = _POSITION.match(tail)
         if m and m.group("pos").strip():
             position = " ".join(_POSITION_WORDS.get(w, w) for w in re.split(r"[\s-]+", m.group("pos").strip()))
+            if m.group("far") and position in ("left", "right"):
+                position += "most"
         t = t[:stop.start()]
     t = re.sub(r"\s+(?:and|or|with|of)$", "", strip_articles(t.replace(",", " ")).strip(" ,.-"))
     if position and not any(w in t.split() for w in position.split()):
         t = f"{position} {t}"
     return t
+
+
+def _relation(head: str, tail: str) -> str | None:
+    """"chair", " to the right of the lamp" -> "chair right of the lamp"; "car", " behind her" -> "car behind the
+    person" (RES reads referring expressions). None when the tail is not such a relation."""
+    m = _RELATION.match(tail)
+    if not m:
+        return None
+    head = strip_articles(head.replace(",", " ")).strip(" ,.-")
+    obj = (m.group("obj") or m.group("obj2") or "").strip(" ,.")
+    if not head or not obj or head in PRONOUNS:
+        return None
+    if obj in _PEOPLE_PRONOUNS:
+        other = _PEOPLE_PRONOUNS[obj]
+    else:
+        np_ = noun_phrase(obj)
+        if not np_ or np_ in WHOLE_IMAGE or np_ in PRONOUNS:
+            return None
+        other = f"the {np_}"
+    how = f"{m.group('side')} of" if m.group("side") else m.group("rel")
+    return f"{head} {how} {other}"
 
 
 def target_of(text: str, has_mask: bool) -> str | None:
@@ -87,6 +121,8 @@ def target_of(text: str, has_mask: bool) -> str | None:
         return SELECTION
     if np_ in PRONOUNS or raw in PRONOUNS:
         return PRONOUN
+    if np_ in _PEOPLE_PRONOUNS:
+        return "person" if _PEOPLE_PRONOUNS[np_] == "the person" else "people"
     if re.match(r"(?:selected|masked|marked|highlighted)\b|selection\b", np_):
         raise TextRefused(f"the instruction refers to {np_!r}, but no selection (mask) was sent: select the "
                           "object first, or name it (e.g. 'remove the dog')")
