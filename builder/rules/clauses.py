@@ -9,7 +9,7 @@ from lego_edit.builder.rules.lexicon import SPLIT_VERBS
 _QUALIFIERS = re.compile(
     r"(?:,\s*|\s+)(?:while|whilst|ensuring|ensure|making sure|make sure|so that|so it|so the|leaving|maintaining|"
     r"keeping|keep|blending|blend|preserving|focusing|creating|giving|adding a|emphasi[sz]ing|to create|to make|to give|"
-    r"to emphasi[sz]e|to add|to match|to blend|to enhance|to reflect|to ensure|to keep|to maintain|as if|"
+    r"to emphasi[sz]e|to add|to match|to blend|to enhance|to reflect(?!\s+(?:a|an)\s)|to ensure|to keep|to maintain|as if|"
     r"in order to|for me|for us|for my \w+|if possible|if you can|but keep|without changing|without altering|and blend|and make sure|and seamlessly|seamlessly|"
     r"including|such as|as well as preserving|with the same|isolating|excluding|separating|"
     r"and isolate|to restore|and restore|restoring|then blend)\b.*$", re.I)
@@ -30,6 +30,8 @@ def normalize(text: str) -> str:
     text = (text or "").replace("\u2019", "'").replace("\u2018", "'").replace("\u201c", '"').replace("\u201d", '"')
     text = text.replace("\u2013", "-").replace("\u2014", " - ").replace("\u00a0", " ")
     text = re.sub(r"\s+", " ", text).strip()
+    text = re.sub(r"\b(?:backround|backgound|bakground|backgroud|backgorund|bckground)(s?)\b", r"background\1", text,
+                  flags=re.I)
     text = re.sub(r"\b(\w+(?:\s+\w+)?)(?:\s+\1\b)+", r"\1", text, flags=re.I)
     return text
 

@@ -68,6 +68,8 @@ def _remove(c: _Ctx) -> Edit:
     if re.fullmatch(r"(?:the\s+)?(?:whole\s+|entire\s+)?(?:background|backdrop)", rest.strip()):
         return Edit("extract", SUBJECT, text=c.clause)  # "remove the background" = cut the subject out
     if re.match(r"(?:the\s+|this\s+|my\s+)?(?:whole\s+|entire\s+)?(?:image|photo|picture|pic)\b(?!\s+of\b)", rest.strip()):
+        if STYLE_TERMS.search(c.clause):  # "strip the image down to its essence ... in black and white"
+            return Edit("style", SELECTION if c.has_mask else None, _style_words(c.clause), text=c.clause)
         raise TextRefused(f"'{c.clause}' would remove the whole image: name the object to remove (e.g. 'remove the "
                           "dog')")
     if not rest.strip():
@@ -304,6 +306,25 @@ def style_phrase(text: str) -> str | None:
     return None
 
 
+# Verbs of artistic expression that name no edit of their own: with a style named, the style is the edit.
+_EXPRESSIVE = re.compile(r"^(?:explore|create|craft|immerse|infuse|transport|bathe|steep|drench|envelop|channel|evoke|"
+                         r"capture|reimagine|re-imagine|present|depict|portray|showcase|express|convey|emulate|mimic|"
+                         r"embrace|celebrate|tell|evoke|unleash|embody|translate|reinterpret|envision|imagine)\b")
+
+
+def _style_words(text: str) -> str:
+    """The style named in a wordy sentence: "... the fluidity and softness of watercolor painting" -> "watercolor
+    painting"; "... with cyberpunk styling" -> "cyberpunk style"."""
+    found = list(STYLE_TERMS.finditer(text))
+    m = found[-1]
+    before = [w for w in text[: m.start()].split()[-1:] if w not in _STYLE_STOP and w not in {"of", "with", "and"}
+              and not w.endswith(("ness", "ity", "ion"))]
+    after = re.match(r"\s+(?:painting|style|styling|art|drawing|sketch|aesthetics?|illustration)\b", text[m.end():])
+    tail = after.group(0).strip() if after else ""
+    tail = "style" if tail in {"styling", "aesthetic", "aesthetics"} else tail
+    return " ".join([*before, m.group(0), *([tail] if tail else [])])
+
+
 def _style(c: _Ctx, target_text: str | None = None) -> Edit:
     style = style_phrase(c.core) or style_phrase(c.clause)
     if not style:
@@ -414,7 +435,8 @@ _X_TO_Y = re.compile(r"^(?P<x>.+?)\s+(?:to|into|in to)\s+(?P<y>.+)$")
 _LOOK = re.compile(r"^(?P<x>.+?)\s+(?P<how>look(?:s)?\s+like|look(?:s)?|appear(?:s)?(?:\s+to\s+be)?|seem(?:s)?|"
                    r"become(?:s)?|be|resemble|feel)\s+(?P<y>.+)$")
 _RESEMBLE = re.compile(r"^(?:(?:be\s+)?(?:adorned|dressed|clad|painted|colou?red|dyed|bathed|draped|decked out|covered|"
-                       r"cloaked|tinted|washed)\s+(?:in|with)(?:\s+an?)?|be set in|be in|be set on|be on|look like|looks like|become|look|looks|appear|appears|"
+                       r"cloaked|tinted|washed)\s+(?:in|with)(?:\s+an?)?|reflect|portray|depict|show(?:case)?|feature|represent|evoke|"
+                       r"display|mirror|resemble|become|be set in|be in|be set on|be on|look like|looks like|become|look|looks|appear|appears|"
                        r"seem|resemble|have|show|be)\s+(?:like\s+)?(?:more\s+)?", re.I)
 
 
@@ -610,8 +632,11 @@ def _make_adjective(c: _Ctx, rest: str) -> Edit | None:
             return Edit("recolor", xt, _clean_descriptor(y), text=c.clause)
     for i in range(1, len(words)):
         x, y = " ".join(words[:i]), " ".join(words[i:])
-        if is_env_only(y) and target_of(x, c.has_mask) in (None, PRONOUN):
-            return Edit("env", None, env_value(y), text=c.clause)
+        if is_env_only(y) and (target_of(x, c.has_mask) in (None, PRONOUN) or is_scene_region(x)):
+            return Edit("env", None, env_value(y), text=c.clause)  # "make it snowy", "make the street wet"
+        if target_of(x, c.has_mask) in (None, PRONOUN) and env_value(y) and \
+                re.fullmatch(r"(?:an?\s+)?(?:[\w-]+\s+){0,2}(?:street|streets|road|city|town|sidewalk|pavement|scene)", y):
+            return Edit("env", None, env_value(y), text=c.clause)  # "make it a rainy street": the same street, wet
         if re.fullmatch(r"(?:more\s+|a bit\s+|slightly\s+|much\s+)?(?:warmer|warm|cooler|cool|colder)", y):
             xt = target_of(x, c.has_mask)
             if xt in (None, PRONOUN):
@@ -667,6 +692,11 @@ def _bare(c: _Ctx) -> Edit | None:
         return None
     if STYLE_TERMS.search(text) and (re.search(r"\bstyle\b", text) or len(word_list(text)) <= 5):
         return _style(c)
+    if STYLE_TERMS.search(text) and (re.match(r"^[a-z]+\s+(?:the|this|my|our|a|an|its)\s+(?:[\w-]+\s+)?(?:image|photo|"
+                                             r"picture|scene|viewer|visual|composition|shot|narrative|impact|look|"
+                                             r"aesthetic|atmosphere|mood|feel)\b", text) or _EXPRESSIVE.match(text)):
+        # "immerse the image in the fluidity of watercolor painting", "craft a narrative ... in black and white"
+        return Edit("style", SELECTION if c.has_mask else None, _style_words(text), text=c.clause)
     only_day = env_value(text) == "on a sunny day" and not re.search(r"\b(?:sunny|sunshine|daytime|daylight|midday|"
                                                                      r"noon)\b", text)
     if is_env_only(text) or (env_value(text) and len(word_list(text)) <= 4 and not is_setting(text) and not only_day):
@@ -691,6 +721,12 @@ _COMPARATIVE = {"whiter": "white", "blacker": "black", "bluer": "blue", "redder"
                 "yellower": "yellow", "pinker": "pink", "grayer": "gray", "greyer": "grey"}
 
 
+_NEW_BACKGROUND = re.compile(r"^(?:create|make|give|put|add|get|use|set|have)\s+(?:me\s+|it\s+|this\s+|us\s+)?(?:an?\s+|some\s+)"
+                             r"(?P<d>(?:(?!(?:in|to|at|on|of|near|with|the|behind|by|into|from|and)\b)[\w,'-]+\s+){0,4}?)\s*"
+                             r"(?:background|backdrop)(?:\s+(?:behind|for|to|around|of|under)\s+"
+                             r"(?P<x>.+?))?(?:\s+(?:instead|please))?$")
+
+
 def _paraphrase(c: _Ctx) -> Edit | None:
     """Recolours, moves and canvas growth said without their usual verb: "dress the girl in yellow", "adorn the
     crane with a red hue", "yellow shall grace the tree", "brown the ground's colour", "add white space around the
@@ -711,6 +747,14 @@ def _paraphrase(c: _Ctx) -> Edit | None:
     m = _GRACE.match(text)
     if m and is_descriptor(m.group("y")) and target_of(m.group("x"), c.has_mask) is not None:
         return Edit("recolor", target_of(m.group("x"), c.has_mask), _clean_descriptor(m.group("y")), text=c.clause)
+    m = _NEW_BACKGROUND.match(text)
+    if m:
+        what = strip_articles(m.group("d").strip(" ,")).strip(" ,")
+        if not what or what in {"new", "different", "better", "nice", "nicer", "cool"}:
+            raise TextRefused(f"'{c.clause}': say which background you want, e.g. 'a white background' or 'a beach "
+                              "background'")
+        keep = target_of(m.group("x"), c.has_mask) if m.group("x") else None
+        return _background(c, None, f"{what.replace(',', '')} background", subject=keep if keep != PRONOUN else None)
     first, _, rest = text.partition(" ")
     if first in COLOURS and re.match(r"(?:the|his|her|its|their|this|that|my)\s", rest):
         x = re.sub(rf"(?:'s)?\s+(?:{ATTRIBUTE_WORDS})$", "", rest)

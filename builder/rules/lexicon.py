@@ -27,7 +27,8 @@ ATTRIBUTE_WORDS = r"colou?rs?|texture|material|pattern|finish|tone|shade|hue|pai
 WHOLE_IMAGE = frozenset({
     "image", "picture", "photo", "photograph", "scene", "everything", "frame", "shot", "view", "overall",
     "lighting", "whole image", "entire image", "this image", "this picture", "this photo", "whole picture",
-    "entire picture", "whole scene", "entire scene", "whole photo", "image overall", "whole thing", "all"})
+    "entire picture", "whole scene", "entire scene", "whole photo", "image overall", "whole thing", "all", "elements",
+    "composition", "contents", "content", "visuals", "overall look", "look", "aesthetic", "vibe"})
 SELECTION_WORDS = frozenset({
     "this", "that", "it", "them", "these", "those", "here", "selection", "selected object", "selected area",
     "selected region", "selected part", "selected objects", "masked area", "masked region", "masked part",
@@ -74,6 +75,7 @@ ENV_TERMS: tuple[tuple[re.Pattern[str], str], ...] = tuple((re.compile(p, re.I),
     (r"\b(?:summer|summertime)\b", "in summer"),
     (r"\b(?:fog|foggy|mist|misty|haze|hazy)\b", "in fog"),
     (r"\b(?:rain|rainy|raining|storm|stormy|thunderstorm|drizzle|drizzling)\b", "in the rain"),
+    (r"\b(?:wet|puddles?|rain-soaked|soaked|damp|waterlogged)\b", "after rain, with wet ground and puddles"),
     (r"\b(?:sunny|sunshine|daytime|daylight|midday|noon|day)\b", "on a sunny day"),
     (r"\b(?:cloudy|overcast)\b", "on an overcast day"),
 ))

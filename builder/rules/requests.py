@@ -209,6 +209,8 @@ def _as_request(sentence: str) -> tuple[str, bool]:
         done = re.match(r"^(?P<a>.+?)\s+(?P<v>[a-z]+(?:ed|en))$", x)
         if done and _participle_verb(done.group("v")):
             return f"{_participle_verb(done.group('v'))} {done.group('a')}", True
+        if re.match(r"(?:a|an|some)\s+(?:[\w,'-]+\s+){0,4}?(?:background|backdrop)$", x, re.I):
+            return f"use {x}", True  # "I would like a neat, white background"
         if not re.match(r"(?:to|you|a|an|some|one|help)\b", x, re.I):
             return f"make {x}", True
     doing = re.match(r"^(?P<x>.+?)\s+(?:should|must|needs? to|has to|shall|ought to)\s+be\s+(?P<v>[a-z]+ing\b.*)$",
