@@ -383,7 +383,7 @@ def test_docker_runs_an_edit_in_gui_krita(krita_home, photo, tmp_path):
     docker = report["docker"]
     assert docker["title"] == "Lego Edit" and docker["class"] == "LegoEditDocker"
     assert all(docker["widgets"].values()), docker["widgets"]
-    assert docker["backends"] == ["", "rules", "local", "openai"]
+    assert docker["backends"] == ["", "auto", "rules", "local", "openai"]
     assert docker["endpoint"] == endpoint
     # no daemon yet: said so, with the button; then the button started one and the docker connected
     assert report["down"]["start_visible"] and not report["down"]["edit_enabled"], report["down"]

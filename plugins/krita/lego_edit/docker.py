@@ -23,8 +23,8 @@ SETTINGS = "lego_edit"
 MAX_RECENT = 15
 BUSY_MS, IDLE_MS = 40, 400
 CONNECT_GRACE_S = 2.0  # how long "Connecting..." shows before "not running"
-BACKENDS = [("Daemon default", ""), ("Rules (offline)", "rules"), ("Local model", "local"),
-            ("OpenAI-compatible", "openai")]
+BACKENDS = [("Daemon default", ""), ("Auto (a model if reachable, else rules)", "auto"), ("Rules (offline)", "rules"),
+            ("Local model", "local"), ("OpenAI-compatible", "openai")]
 SOURCES = [("Active layer", "layer"), ("Visible image", "visible")]
 
 
