@@ -13,6 +13,12 @@ _QUALIFIERS = re.compile(
     r"in order to|for me|for us|for my \w+|if possible|if you can|but keep|without changing|without altering|and blend|and make sure|and seamlessly|seamlessly|"
     r"including|such as|as well as preserving|with the same|isolating|excluding|separating|"
     r"and isolate|to restore|and restore|restoring|then blend)\b.*$", re.I)
+_RIDERS = re.compile(r"(?:,\s*|\s+)(?:(?:i'll|i will|will|can|happy to|i can|i'm happy to)\s+(?:tip|pay|venmo|paypal)\b|"
+                     r"(?:thanks?|thank you|thx|ty|tia|cheers)\b(?!\s+(?:to|for)\b)).*$", re.I)
+# A request starting inside a sentence: "this is my grandma, can someone remove the guy behind her".
+_REQUEST_INSIDE = re.compile(r"(?:,\s*|\s+(?:but|so|and|anyway)\s*,?\s*)(?=(?:(?:can|could|would|will)\s+(?:you|u|someone|"
+                             r"somebody|anyone|anybody|some(?:one)? here)|please|pls|plz|i(?:'d| would) (?:like|love)|"
+                             r"i want|i need)\b)", re.I)
 _ABBREVIATIONS = re.compile(r"\b(St|Mr|Mrs|Ms|Dr|No|vs|Jr|Sr|Mt)\.\s", re.I)
 _SENTENCES = re.compile(r"(?<=[.!?])\s+|\n+")
 _CLAUSE_SEP = re.compile(
@@ -37,8 +43,16 @@ def normalize(text: str) -> str:
 
 
 def sentences(text: str) -> list[str]:
+    """Sentences, and the requests that start inside one ("..., can someone remove the guy"), riders ("will tip",
+    "thanks") left out."""
     protected = _ABBREVIATIONS.sub(lambda m: m.group(0).replace(". ", "\x00 "), text)
-    return [s.replace("\x00", ".").strip() for s in _SENTENCES.split(protected) if s.strip()]
+    found = []
+    for s in _SENTENCES.split(protected):
+        for part in _REQUEST_INSIDE.split(s):
+            part = _RIDERS.sub("", part.replace("\x00", ".")).strip()
+            if part:
+                found.append(part)
+    return found
 
 
 def clauses(sentence: str) -> list[str]:

@@ -414,6 +414,8 @@ def _is_pose(text: str) -> bool:
         return False
     if re.match(rf"^(?:{EXPRESSION_VERBS})\b", t):
         return True
+    if re.search(rf"\b(?:{BODY_PARTS})\s+(?:wide\s+)?(?:open|opened|closed|shut|raised|crossed)$", t):
+        return True  # "make her eyes open", "his arms crossed"
     m = re.match(rf"^(?:(?:the|a|an|this|that|his|her|their|its)\s+)?(?:[\w'-]+\s+){{0,3}}?(?P<v>{POSE_VERBS})\b"
                  rf"(?P<after>.*)$", t)
     if m and (re.search(rf"\b(?:{BODY_PARTS})\b", m.group("after")) or
@@ -707,6 +709,46 @@ def _bare(c: _Ctx) -> Edit | None:
     return None
 
 
+_SAYS = r"(?:to\s+say|to\s+read|so\s+(?:that\s+)?it\s+(?:says|reads)|say|says|read|reads|saying|reading)"
+_TEXT_EDITS = (
+    # "change the sign to say OPEN", "make the banner read 'Happy Birthday'", "make it clearly say Oliver"
+    re.compile(rf"^(?:change|edit|make|update|fix|alter|modify|set|get|have)\s+(?P<x>.+?)\s+(?:clearly\s+|instead\s+)?"
+               rf"{_SAYS}\s+(?P<t>.+)$", re.I),
+    # "change the text on the sign to OPEN", "replace the words on the mug with 'Best Dad'"
+    re.compile(r"^(?:change|edit|replace|update|swap|alter|modify|rewrite)\s+(?:the\s+)?(?:text|words?|writing|lettering|"
+               r"wording|name|caption|title|label)\s+(?:on|of|in)\s+(?P<x>.+?)\s+(?:to|with|into|for)\s+(?P<t>.+)$", re.I),
+    # "write 'SALE' on the window", "add the text 'Hello' to the wall"
+    re.compile(r"^(?:write|put|add|print|paint)\s+(?:the\s+)?(?:(?:text|words?|name|caption)\s+)?(?P<t>\"[^\"]+\"|'[^']+')"
+               r"\s+(?:on|onto|to|across|at)\s+(?P<x>.+)$", re.I),
+)
+
+
+def _text_edit(clause: str, has_mask: bool) -> Edit | None:
+    """Text written in the image: RES finds where it goes, FLUX-FILL paints the new words there; the words keep
+    their case ("change the sign to say OPEN" -> a sign that says "OPEN")."""
+    for pattern in _TEXT_EDITS:
+        m = pattern.match(clause)
+        if not m:
+            continue
+        words = m.group("t").strip(" .!?,")
+        quoted = re.fullmatch(r"\"([^\"]+)\"|'([^']+)'", words)
+        words = (quoted.group(1) or quoted.group(2)) if quoted else words
+        if not words or len(words.split()) > 8:
+            return None
+        x = m.group("x").strip()
+        target = target_of(x, has_mask) if x else None
+        if target in (None, PRONOUN, SUBJECT):
+            return Edit("replace", "text", f'text that says "{words}"', text=clause.lower())
+        if target == SELECTION:
+            return Edit("replace", SELECTION, f'text that says "{words}"', text=clause.lower())
+        if pattern is _TEXT_EDITS[1]:  # the words on the mug, not the mug
+            return Edit("replace", f"text on the {target}", f'text that says "{words}"', text=clause.lower())
+        if pattern is _TEXT_EDITS[2]:
+            return Edit("replace", target, f'{target} with the text "{words}"', text=clause.lower())
+        return Edit("replace", target, f'a {target} that says "{words}"', text=clause.lower())
+    return None
+
+
 _DRESS = re.compile(r"^(?P<v>dress|clothe|clad|adorn|drape|deck(?: out)?|cloak|coat|bathe|wash|douse|splash|tint)\s+"
                     r"(?P<x>.+?)\s+(?:in|with)\s+(?P<y>.+)$")
 _GRACE = re.compile(r"^(?P<y>.+?)\s+(?:(?:shall|should|will|must|may|can)\s+)?(?:grace|cover|coat|adorn|tint|dominate|"
@@ -732,6 +774,12 @@ def _paraphrase(c: _Ctx) -> Edit | None:
     crane with a red hue", "yellow shall grace the tree", "brown the ground's colour", "add white space around the
     logo" (outpainting); "move my friend closer" is refused (no brick moves an object)."""
     text = c.core
+    if re.match(r"^(?:(?:clean|tidy|touch|fix|spruce|sort|jazz|spice|liven|punch)\s+(?:(?:this|it|that|the (?:image|photo|"
+                r"picture|pic)|everything|things)\s+)?up|(?:fix|improve|enhance|retouch|edit|photoshop|redo)\s+(?:this|it|"
+                r"that|the (?:image|photo|picture|pic))|(?:do|make|try|add)\s+(?:something|anything|some magic|your "
+                r"magic)\b.*)$", text):
+        raise Vague(f"'{c.clause}' does not say what to change: say what to change, e.g. 'remove the person on the "
+                    "left', 'make the sky bluer' or 'in watercolour style'")
     if _MOVE.match(text):
         raise TextRefused(f"'{c.clause}': moving an object is not something the bricks do in one step: remove it, "
                           "then add it where you want it")
@@ -780,6 +828,9 @@ def _background_colour(c: _Ctx, x: str, y: str) -> Edit | None:
 def parse_clause(clause: str, has_mask: bool, image_size: tuple[int, int] | None = None) -> Edit | None:
     """One clause -> an Edit; None when the clause is not an edit (a description); TextRefused when it asks
     for something the planner cannot do."""
+    text_edit = _text_edit(strip_polite(clause).strip(" .,!"), has_mask)
+    if text_edit is not None:
+        return text_edit
     clause = canonical_verb(strip_polite(clause).lower().strip(" .,!"))
     if not clause:
         return None

@@ -44,7 +44,7 @@ _ASK_FRAMES = re.compile(
     r"any (?:way|chance) (?:to|of)|(?:can|could|would|will)\s+" + _WHO + r"(?:\s+(?:please|pls|plz|kindly|maybe|possibly|"
     r"help me|help))*(?:\s+(?:and\s+)?(?:help\s+(?:me\s+)?)?)?(?:\s*be able to)?|how (?:do|can|could|would|should) (?:i|we|you|one)|"
     r"how to|(?:do|does) (?:you|anyone|somebody|someone) know how to|(?:is|are) (?:you|anyone|someone|somebody) "
-    r"able to|i(?:'d| would) (?:love|like|appreciate) (?:it )?if (?:you|someone|somebody|anyone) (?:could|can|"
+    r"able to|(?:i(?:'d| would) |would )?(?:love|like|appreciate) (?:it )?if (?:you|someone|somebody|anyone) (?:could|can|"
     r"would)|it would be (?:great|nice|awesome|amazing|lovely) if (?:you|someone|somebody|anyone) (?:could|can|"
     r"would)|i (?:was|am) wondering if (?:you|someone|somebody|anyone) (?:could|can|would)|i wonder if (?:you|"
     r"someone|somebody|anyone) (?:could|can)|(?:please )?help me(?: to)?|i need (?:help|someone|somebody) to|"
@@ -111,8 +111,8 @@ def _passive(text: str) -> str | None:
 
 
 _INVERTED_PASSIVE = re.compile(
-    r"^(?:(?:can|could|will|would|should|may)\s+(?!i\b|we\b|you\b)|(?:can|could|may)\s+(?:i|we)\s+(?:get|have)\s+)"
-    r"(?P<x>.+?)\s+(?:be\s+|get\s+)?(?P<v>[a-z]+(?:ed|en)|made|put|cut|lit|set|shown|taken|done)\b(?P<rest>.*)$", re.I)
+    r"^(?:(?:can|could|will|would|should|may)\s+(?!i\b|we\b|you\b)(?P<x>.+?)\s+(?:be|get)\s+|"
+    r"(?:can|could|may)\s+(?:i|we)\s+(?:get|have)\s+(?P<y>.+?)\s+)(?P<v>[a-z]+(?:ed|en)|made|put|cut|lit|set|shown|taken|done)\b(?P<rest>.*)$", re.I)
 _FRONTED_PLACE = re.compile(
     r"^(?P<pp>(?:on|in|at|to|within|inside|under|underneath|above|below|behind|beside|besides|next to|near|by|atop|"
     r"in front of|on top of|on the (?:left|right) of|to the (?:left|right) of)\s+[^,]{2,60}?),\s*"
@@ -182,7 +182,8 @@ def _as_request(sentence: str) -> tuple[str, bool]:
             asked = True
     inverted = _INVERTED_PASSIVE.match(text.rstrip(" ?!."))
     if inverted and _participle_verb(inverted.group("v")):
-        passive = _passive(f"{inverted.group('x')} must be {inverted.group('v')}{inverted.group('rest')}")
+        who = inverted.group("x") or inverted.group("y")
+        passive = _passive(f"{who} must be {inverted.group('v')}{inverted.group('rest')}")
         if passive:
             return strip_polite(passive), True
     framed = _ASK_FRAMES.sub("", text, count=1)
@@ -192,7 +193,7 @@ def _as_request(sentence: str) -> tuple[str, bool]:
     if wish and _GONE.match(wish.group("x")):
         return f"remove {_GONE.match(wish.group('x')).group('x')}", True  # type: ignore[union-attr]
     text = strip_polite(text).rstrip(" ?!.")
-    text = re.sub(r"[\s,]*(?:thanks?(?: you)?(?: so much| in advance)?|thx|tia|cheers|pls|plz|please)[\s!.]*$", "",
+    text = re.sub(r"[\s,]*(?:thanks?(?: you)?(?: so much| in advance)?|thx|tia|cheers|pls|plz|please+e*)[\s!.]*$", "",
                   text, flags=re.I).strip()
     no = _NO_MORE.match(text)
     if no:
