@@ -132,3 +132,156 @@ def test_deleting_text_is_a_removal_of_the_text_region():
 def test_passive_recolour_and_wish():
     got = steps("The mug should be painted green")
     assert got[0][1]["prompt"] == "mug" and got[-1] == ("FLUX-RCM", {**got[-1][1], "prompt": "green"})
+
+
+# -- paraphrased restoration and tone (the image named in any state, verbs of improving) ---------------------
+@pytest.mark.parametrize("text, brick", [
+    ("Improve the photo's crispness and definition", "SHARPEN"),
+    ("increase the clarity of this fuzzy snapshot photo", "SHARPEN"),
+    ("Restore the sharp edges of the image", "SHARPEN"),
+    ("Free the picture from smog", "DEHAZE"),
+    ("wipe away the haziness", "DEHAZE"),
+    ("defog this shot", "DEHAZE"),
+])
+def test_restoration_paraphrases(text, brick):
+    found = models(text)
+    assert brick in found and "RES" not in found
+
+
+@pytest.mark.parametrize("text", ["Boosting the radiance", "enhance the luminance", "raise the glow"])
+def test_luminosity_words_are_brightness(text):
+    assert models(text) == ["FLUX-BRIGHT"]
+
+
+@pytest.mark.parametrize("text", ["please fix the cracks and creases in this old print",
+                                  "could you remove the red-eye"])
+def test_damage_no_brick_repairs_is_refused_not_segmented(text):
+    with pytest.raises(PlanRefused, match="no brick"):
+        plan_rules(text)
+
+
+def test_a_context_sentence_naming_a_day_is_not_an_environment_edit():
+    with pytest.raises(PlanRefused):
+        plan_rules("Our graduation day.")
+
+
+# -- request forms ----------------------------------------------------------------------------------------
+@pytest.mark.parametrize("text", [
+    "Can the trash bag on the porch be removed?",
+    "pls take out the cone",
+    "Would a kind soul be able to erase the scooter?",
+    "I'm happy to tip if someone could delete the signpost",
+    "Could some please get rid of the tripod",
+    "Could someone photoshop my ex out?",
+    "please make the stranger on the bench disappear",
+    "Tidy up the photo by erasing the wires",
+    "Would like somebody to remove the sticker",
+])
+def test_more_removal_request_forms(text):
+    assert models(text)[-1] == "FLUX-INPAINT"
+
+
+def test_a_wish_with_a_participle_or_to_be():
+    assert models("I'd just like this darkened a bit") == ["FLUX-BRIGHT"]
+    got = steps("I want the lighting on my face to be less bright")
+    assert got[0] == ("FLUX-BRIGHT", {"image": "init[image]", "ratio": got[0][1]["ratio"]}) and got[0][1]["ratio"] < 0.5
+    assert ("RES", {"image": got[1][1]["image"], "prompt": "face"}) in got
+
+
+@pytest.mark.parametrize("text, value", [
+    ("Beside the lamp, add a potted fern", "potted fern"),
+    ("On top of the fridge, let's place a radio", "radio"),
+    ("Liven up the scene by adding a flock of birds", "flock of birds"),
+])
+def test_fronted_places_and_by_doing(text, value):
+    got = steps(text)
+    assert got[0][0] == "ADD-PRED" and got[-1] == ("FLUX-FILL", {**got[-1][1], "prompt": value})
+
+
+def test_a_request_inside_a_sentence_of_context():
+    got = steps("this is my uncle at his wedding, could someone remove the woman behind him, will tip")
+    assert got[0][1]["prompt"] == "woman behind the person" and got[-1][0] == "FLUX-INPAINT"
+
+
+@pytest.mark.parametrize("text", ["do something fun with it", "can someone fix this?", "make it better",
+                                  "Could you clean this up?"])
+def test_requests_with_no_concrete_edit_say_what_to_change(text):
+    with pytest.raises(PlanRefused, match="what to change"):
+        plan_rules(text)
+
+
+# -- RES prompts keep relations to other objects ------------------------------------------------------------
+@pytest.mark.parametrize("text, prompt", [
+    ("remove the stool to the right of the piano", "stool right of the piano"),
+    ("erase the bike behind him", "bike behind the person"),
+    ("delete the man at the far right", "rightmost man"),
+    ("remove the vase next to the clock", "vase next to the clock"),
+    ("make the cup in front of the laptop red", "cup in front of the laptop"),
+])
+def test_res_prompt_keeps_spatial_relations(text, prompt):
+    assert steps(text)[0][1]["prompt"] == prompt
+
+
+# -- recolour, background and style paraphrases -----------------------------------------------------------------
+@pytest.mark.parametrize("text, target, value", [
+    ("Dress the boy in navy blue", "boy's clothes", "navy blue"),
+    ("Adorn the fence with a white hue", "fence", "white"),
+    ("Crimson shall grace the rooftop", "rooftop", "crimson"),
+    ("The petals should glow in pink", "petals", "pink"),
+    ("Let the hedge be draped in orange", "hedge", "orange"),
+    ("Give the lawn a golden appearance", "lawn", "golden"),
+    ("Grey the car's paint", "car", "grey"),
+    ("could someone make the brass into copper for me", "brass", "copper"),
+    ("Mailbox from red to blue", "mailbox", "blue"),
+])
+def test_recolour_paraphrases(text, target, value):
+    got = steps(text)
+    assert got[0][1]["prompt"] == target and got[-1][0] == "FLUX-RCM" and got[-1][1]["prompt"] == value
+
+
+@pytest.mark.parametrize("text", ["make the backdrop whiter", "change the background colour from grey to white",
+                                  "I would like a clean, white backround", "please create a plain black background "
+                                  "behind the kitten", "Modify the scenery of this photo to portray a desert",
+                                  "Rework the setting to reflect a rainforest"])
+def test_background_paraphrases(text):
+    assert "FLUX-CBG" in models(text)
+
+
+@pytest.mark.parametrize("text, style", [
+    ("Immerse the picture in the gentle washes of watercolor painting", "watercolor painting"),
+    ("Infuse the photo with the boldness of pop art", "pop art"),
+    ("Capture a timeless mood in black and white", "black and white"),
+])
+def test_style_named_after_an_expressive_verb(text, style):
+    got = steps(text)
+    assert got[-1][0] == "FLUX-STYLE" and got[-1][1]["style"] == style
+
+
+def test_replacing_an_object_with_the_background_removes_it():
+    assert models("replace the man on the right with the brick wall background")[-1] == "FLUX-INPAINT"
+
+
+def test_white_space_around_is_outpainting_and_moving_is_refused():
+    assert models("add some white space around the logo") == ["CMI-PRED", "FLUX-FILL"]
+    with pytest.raises(PlanRefused, match="moving"):
+        plan_rules("move my sister closer to me")
+
+
+@pytest.mark.parametrize("text", ["make the pavement wet", "add puddles to the road", "make it a rainy street"])
+def test_wet_streets_are_an_environment_edit(text):
+    (model, inputs), = steps(text)
+    assert model == "FLUX-ENV" and "wet" in inputs["prompt"]
+
+
+@pytest.mark.parametrize("text, prompt, words", [
+    ("change the sign to say OPEN", "sign", 'a sign that says "OPEN"'),
+    ("Make the banner read 'Welcome Home'", "banner", 'a banner that says "Welcome Home"'),
+    ("change the text on the cup to \"Best Mum\"", "text on the cup", 'text that says "Best Mum"'),
+])
+def test_text_replacement_keeps_the_case_of_the_words(text, prompt, words):
+    got = steps(text)
+    assert got[0][1]["prompt"] == prompt and got[-1] == ("FLUX-FILL", {**got[-1][1], "prompt": words})
+
+
+def test_eyes_open_is_a_pose():
+    assert models("make my brother's eyes open") == ["FLUX-POSE"]

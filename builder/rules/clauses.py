@@ -14,7 +14,7 @@ _QUALIFIERS = re.compile(
     r"including|such as|as well as preserving|with the same|isolating|excluding|separating|"
     r"and isolate|to restore|and restore|restoring|then blend)\b.*$", re.I)
 _RIDERS = re.compile(r"(?:,\s*|\s+)(?:(?:i'll|i will|will|can|happy to|i can|i'm happy to)\s+(?:tip|pay|venmo|paypal)\b|"
-                     r"(?:thanks?|thank you|thx|ty|tia|cheers)\b(?!\s+(?:to|for)\b)).*$", re.I)
+                     r"(?:thanks?|thank you|thx|ty|tia|cheers)\b(?!\s+(?:to|for)\b))[^,]{0,30}$", re.I)
 # A request starting inside a sentence: "this is my grandma, can someone remove the guy behind her".
 _REQUEST_INSIDE = re.compile(r"(?:,\s*|\s+(?:but|so|and|anyway)\s*,?\s*)(?=(?:(?:can|could|would|will)\s+(?:you|u|someone|"
                              r"somebody|anyone|anybody|some(?:one)? here)|please|pls|plz|i(?:'d| would) (?:like|love)|"

@@ -29,6 +29,7 @@ from lego_edit.builder.rules.phrases import (
     ADD_NP_STOP,
     IMAGE_PP,
     env_value,
+    head_noun,
     is_descriptor,
     is_env_only,
     is_generic_background,
@@ -350,6 +351,8 @@ def _bright_edit(c: _Ctx, region_text: str | None) -> Edit:
         ratio = 0.6  # "adjust the brightness of X": nothing says which way; brighter is the common wish
     target = None
     if region_text:
+        region_text = re.sub(r"^(?:the\s+)?(?:lighting|light|brightness|exposure|illumination)\s+(?:on|of|in)\s+", "",
+                             region_text.strip())
         region = re.sub(r"\b(?:lighting|light|brightness|exposure)\b", "", region_text).strip()
         target = target_of(region, c.has_mask) if region and strip_articles(region) not in {"", "overall"} else None
         if target == PRONOUN:
@@ -360,14 +363,14 @@ def _bright_edit(c: _Ctx, region_text: str | None) -> Edit:
 def _bright_region(c: _Ctx) -> str | None:
     """Where a brightness change applies: "the brightness of the sky" -> "sky"; "brighten the right side"."""
     m = re.search(r"\b(?:brightness|exposure|lighting|light|illumination)\s+(?:of|on|in)\s+(?P<x>.+?)"
-                  r"(?:\s+(?:to|by|so|a bit|slightly|a lot)\b.*)?$", c.core)
+                  r"(?:\s+(?:to|by|so|a bit|slightly|a lot|less|more|much|brighter|darker|lighter|dimmer)\b.*)?$", c.core)
     if m:
         return m.group("x")
     m = re.search(r"\b(?:brighten|darken|lighten|dim|illuminate|light up)\s+(?P<x>.+?)(?:\s+(?:a bit|slightly|a lot|"
                   r"by|up)\b.*)?$", c.core)
     if m:
         return m.group("x")
-    m = re.search(r"\bmake\s+(?P<x>.+?)\s+(?:look\s+|appear\s+)?(?:much\s+|a bit\s+|slightly\s+|a lot\s+|more\s+)?"
+    m = re.search(r"\bmake\s+(?P<x>.+?)\s+(?:look\s+|appear\s+)?(?:much\s+|a bit\s+|slightly\s+|a lot\s+|more\s+|less\s+)?"
                   r"(?:brighter|darker|lighter|sunnier|dimmer|bright|dark)\b", c.core)
     if m:
         return m.group("x")
@@ -634,7 +637,8 @@ def _make_adjective(c: _Ctx, rest: str) -> Edit | None:
             return Edit("recolor", xt, _clean_descriptor(y), text=c.clause)
     for i in range(1, len(words)):
         x, y = " ".join(words[:i]), " ".join(words[i:])
-        if is_env_only(y) and (target_of(x, c.has_mask) in (None, PRONOUN) or is_scene_region(x)):
+        if is_env_only(y) and (target_of(x, c.has_mask) in (None, PRONOUN) or is_scene_region(x) or
+                               head_noun(x) in {"pavement", "sidewalk", "driveway", "asphalt", "tarmac", "path", "roads"}):
             return Edit("env", None, env_value(y), text=c.clause)  # "make it snowy", "make the street wet"
         if target_of(x, c.has_mask) in (None, PRONOUN) and env_value(y) and \
                 re.fullmatch(r"(?:an?\s+)?(?:[\w-]+\s+){0,2}(?:street|streets|road|city|town|sidewalk|pavement|scene)", y):
@@ -687,13 +691,16 @@ def _bare(c: _Ctx) -> Edit | None:
     text = c.core
     m = _SHOULD_BE.match(text)
     if m:
-        y = m.group("y")
+        y = re.sub(r"^(?:in|with)\s+", "", m.group("y"))
         if is_descriptor(y) or STYLE_TERMS.search(y) or is_env_only(y) or \
                 re.fullmatch(r"(?:much\s+|a bit\s+|slightly\s+)?(?:brighter|darker)", y):
             return _x_to_y(replace(c, verb="make"), m.group("x"), y)
         return None
     if STYLE_TERMS.search(text) and (re.search(r"\bstyle\b", text) or len(word_list(text)) <= 5):
         return _style(c)
+    m = _FROM_TO.match(text)
+    if m and is_descriptor(m.group("a")) and is_descriptor(m.group("y")) and len(word_list(m.group("x"))) <= 3:
+        return _from_to(replace(c, verb="change"), m.group("x"), m.group("a"), m.group("y"))  # "grille from grey to black"
     if STYLE_TERMS.search(text) and (re.match(r"^[a-z]+\s+(?:the|this|my|our|a|an|its)\s+(?:[\w-]+\s+)?(?:image|photo|"
                                              r"picture|scene|viewer|visual|composition|shot|narrative|impact|look|"
                                              r"aesthetic|atmosphere|mood|feel)\b", text) or _EXPRESSIVE.match(text)):
@@ -790,8 +797,8 @@ def _paraphrase(c: _Ctx) -> Edit | None:
         x = noun_phrase(m.group("x"))
         clothes = m.group("v") in {"dress", "clothe", "clad"} and x not in PRONOUNS
         target = target_of(f"{x}'s clothes" if clothes else m.group("x"), c.has_mask)
-        return Edit("recolor", target if target is not None else SUBJECT, _clean_descriptor(m.group("y")),
-                    text=c.clause)
+        value = re.sub(r"\s+(?:hue|tone|shade|colou?r|tint)s?$", "", _clean_descriptor(m.group("y")))
+        return Edit("recolor", target if target is not None else SUBJECT, value, text=c.clause)
     m = _GRACE.match(text)
     if m and is_descriptor(m.group("y")) and target_of(m.group("x"), c.has_mask) is not None:
         return Edit("recolor", target_of(m.group("x"), c.has_mask), _clean_descriptor(m.group("y")), text=c.clause)

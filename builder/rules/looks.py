@@ -101,7 +101,8 @@ slightly touch tad and with add increase boost raise up give look looks looking 
 way to be lower reduce decrease less adjust fix correct please so that it's too is be can also just somewhat
 really quite extra higher stronger strong subtle subtly of colors colours color colour tones tone feel in
 crank turn bump pump dial apply set its shot pic mood atmosphere appear seem vibe general correction refine restore
-details detail visual quality overall lively livelier punchy bring out scene representation obscured content""".split())
+details detail visual quality overall lively livelier punchy bring out scene representation obscured content edges
+edge lines""".split())
 # "of this blurry photo", "the image's": the image named, whatever its state (left out of the tone words' leftovers).
 _IMAGE_NAMED = re.compile(r"\b(?:(?:of|in|on|for)\s+)?(?:the|this|my|our)\s+(?:[\w-]+\s+){0,2}?"
                           r"(?:image|photo|photograph|picture|pic|shot)(?:'s)?\b")

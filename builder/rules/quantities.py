@@ -31,7 +31,7 @@ def percent_of(text: str) -> float | None:
 
 def brightness_ratio(clause: str) -> float | None:
     """0.5 = unchanged; > 0.5 brighter, < 0.5 darker, scaled by 'slightly' / 'a lot' and percentages."""
-    darker = re.search(r"\b(?:darker|darken\w*|dim\w*|dark|decrease\w*|reduce\w*|lower\w*|less light|"
+    darker = re.search(r"\b(?:less (?:bright|light)\w*|darker|darken\w*|dim\w*|dark|decrease\w*|reduce\w*|lower\w*|less light|"
                        r"tone down|turn down|lessen|gloom\w*|moodier|underexpos\w*)\b", clause)
     brighter = re.search(r"\b(?:brighter|brighten\w*|bright|lighter|lighten\w*|light up|increase\w*|boost\w*|raise|"
                          r"more light|sunnier|illuminat\w*|turn up|bump up|crank up|enhance|overexpos\w*|amplify|"

@@ -214,6 +214,10 @@ def _as_request(sentence: str) -> tuple[str, bool]:
             return f"use {x}", True  # "I would like a neat, white background"
         if not re.match(r"(?:to|you|a|an|some|one|help)\b", x, re.I):
             return f"make {x}", True
+    to_be = re.match(r"^(?P<a>(?:the|my|his|her|this|these|those|our|their)\b.+?)\s+to\s+(?:be|look|become|appear)\s+"
+                     r"(?P<b>.+)$", text, re.I)
+    if to_be and not re.search(r"\b(?:needs?|has|have|is|are|was|were|ought|going|got|used|want|wants)$", to_be.group("a")):
+        return f"make {to_be.group('a')} {to_be.group('b')}", True  # "(I want) the lighting to be less bright"
     doing = re.match(r"^(?P<x>.+?)\s+(?:should|must|needs? to|has to|shall|ought to)\s+be\s+(?P<v>[a-z]+ing\b.*)$",
                      text, re.I)
     if doing and not re.search(r"\b(?:wearing|holding|carrying)\b", doing.group("v")):
