@@ -64,6 +64,7 @@ class DaemonSection:
     log_level: str = "INFO"
     log_file: str = ""  # "" = <log dir>/daemon.log
     curve: str = "auto"  # "auto": CURVE off loopback only; "always": on loopback too
+    job_watchdog_s: float = 1800.0  # a job running longer is logged as stuck and counted in `status` (0: off)
 
 
 @dataclass
@@ -241,6 +242,7 @@ heartbeat_timeout_s = 30.0  # a client silent this long has its jobs cancelled
 log_level = "INFO"
 log_file = ""               # default: the platform's log folder, daemon.log
 curve = "auto"              # "always": require CURVE on loopback too
+job_watchdog_s = 1800.0     # a job running longer is logged as stuck (and counted in status); 0: off
 
 [limits]
 max_pixels = 67108864       # 8192 x 8192

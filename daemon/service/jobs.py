@@ -31,6 +31,9 @@ class Job:
     cancel: threading.Event = field(default_factory=threading.Event)
     state: JobState = JobState.QUEUED
     reason: CancelReason | str = ""  # why it was cancelled; "" while it is not
+    started: float = 0.0  # time.monotonic() when a worker took it (0: not yet)
+    ended: bool = False  # its terminal reply was handed to the socket thread
+    stuck_reported: bool = False  # the watchdog already logged it
 
     @property
     def id(self) -> RequestId:
@@ -141,6 +144,10 @@ class Scheduler:
             for job in queued:
                 job.state = JobState.DONE
             return queued, list(self._running.values())
+
+    def running(self) -> list[Job]:
+        with self._cond:
+            return list(self._running.values())
 
     def counts(self) -> dict[str, Any]:
         with self._cond:

@@ -32,6 +32,7 @@ REQUEST_TYPES = ("hello", "ping", "status", "bricks", "cancel") + JOB_TYPES
 MAX_ID_LENGTH = 256
 MAX_INSTRUCTION = 4000
 MAX_FEEDBACK_ITEMS = 32
+MAX_DEPTH = 32  # nesting of JSON arrays/objects in a header: a workflow needs 5
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
@@ -163,7 +164,38 @@ def _valid_id(value: Any) -> TypeGuard[RequestId]:
         return False
     if isinstance(value, int):
         return -(2**63) <= value < 2**63
-    return isinstance(value, str) and 0 < len(value) <= MAX_ID_LENGTH
+    return isinstance(value, str) and 0 < len(value) <= MAX_ID_LENGTH and unicode_ok(value)
+
+
+def unicode_ok(text: str) -> bool:
+    """Whether `text` can be sent as UTF-8 (JSON's \\ud800 escapes decode to lone surrogates, which cannot)."""
+    if text.isascii():
+        return True
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _check_tree(header: dict[str, Any], rid: RequestId) -> None:
+    """Every string of the header is sendable Unicode, and nothing nests deeper than MAX_DEPTH (no recursion)."""
+    stack: list[tuple[Any, int]] = [(header, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if isinstance(value, str):
+            if not unicode_ok(value):
+                raise ProtocolError("bad_request", "the header holds a string that is not valid Unicode "
+                                                   "(a lone surrogate escape such as \\ud800)", rid)
+        elif isinstance(value, (dict, list)):
+            if depth > MAX_DEPTH:
+                raise ProtocolError("bad_request", f"the header nests arrays/objects deeper than {MAX_DEPTH} levels",
+                                    rid)
+            items = list(value.items()) if isinstance(value, dict) else [(None, v) for v in value]
+            for key, item in items:
+                if key is not None:
+                    stack.append((key, depth))
+                stack.append((item, depth + 1))
 
 
 def parse_header(raw: Buffer, limits: Limits) -> dict[str, Any]:
@@ -185,9 +217,13 @@ def decode(frames: Sequence[Buffer], limits: Limits) -> Request:
         raise ProtocolError("bad_request", "empty message", drop=True)
     header = parse_header(frames[0], limits)
     rid = header.get("id")
+    if isinstance(rid, str) and 0 < len(rid) <= MAX_ID_LENGTH and not unicode_ok(rid):
+        raise ProtocolError("bad_request", "the id is not valid Unicode (it holds a lone surrogate escape); "
+                                           "the reply's id is null", None)
     if not _valid_id(rid):
         raise ProtocolError("bad_request", "the header has no valid id (a string of 1-256 characters or an integer)",
                             drop=True)
+    _check_tree(header, rid)
     kind = header.get("type")
     if kind not in REQUEST_TYPES:
         raise ProtocolError("bad_request", f"unknown request type {kind!r} (known: {', '.join(REQUEST_TYPES)})", rid)
@@ -360,8 +396,27 @@ def encode_header(request_id: RequestId | None, kind: EventKind | str, fields: d
     header = {"v": VERSION, "id": request_id, "type": str(kind)}
     if fields:
         header.update(fields)
-    return json.dumps(header, ensure_ascii=False, separators=(",", ":"), allow_nan=False,
-                      default=_jsonable).encode("utf-8")
+    try:
+        return json.dumps(header, ensure_ascii=False, separators=(",", ":"), allow_nan=False,
+                          default=_jsonable).encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate somewhere: \\u escapes are plain ASCII JSON
+        return json.dumps(header, ensure_ascii=True, separators=(",", ":"), allow_nan=False,
+                          default=_jsonable).encode("ascii")
+
+
+def encode_header_safe(request_id: RequestId | None, kind: EventKind | str,
+                       fields: dict[str, Any] | None = None) -> tuple[bytes, bool]:
+    """(header bytes, encoded as asked?). Never raises: a reply that cannot be encoded becomes an
+    `internal` error for the same id (or for id null, if even the id cannot be encoded)."""
+    try:
+        return encode_header(request_id, kind, fields), True
+    except Exception:  # any failure here would otherwise kill the sending thread
+        pass
+    internal = error_fields("internal", f"the daemon could not encode its {str(kind)!r} reply; see its log")
+    try:
+        return encode_header(request_id, EventKind.ERROR, internal), False
+    except Exception:
+        return encode_header(None, EventKind.ERROR, internal), False
 
 
 def error_fields(code: str, message: str, **details: Any) -> dict[str, Any]:
@@ -376,3 +431,10 @@ def _jsonable(value: Any) -> Any:
     if callable(item):
         return item()
     return str(value)
+
+
+def log_text(value: Any, limit: int = 120) -> str:
+    """A client-supplied value as a log line may hold it: repr'd (escapes control characters and
+    lone surrogates) and truncated, so a client cannot fill or forge the log."""
+    text = repr(value)
+    return text if len(text) <= limit else f"{text[:limit]}…(+{len(text) - limit} chars)"

@@ -37,6 +37,7 @@ from lego_edit.daemon.service.protocol import (
     Request,
     RequestId,
     encode_header,
+    encode_header_safe,
     error_fields,
 )
 from lego_edit.daemon.service.runner import JobRunner
@@ -100,6 +101,7 @@ class Server:
         self._sock: zmq.Socket | None = None
         self._auth: ThreadAuthenticator | None = None
         self._workers: list[threading.Thread] = []
+        self.workers_replaced = 0
         self._control = ThreadPoolExecutor(max_workers=1, thread_name_prefix="daemon-control")
         self._thread: threading.Thread | None = None
 
@@ -129,9 +131,7 @@ class Server:
         self._sock = sock
         self.endpoint = sock.getsockopt_string(zmq.LAST_ENDPOINT)
         for n in range(self.config.daemon.workers):
-            t = threading.Thread(target=self._work, name=f"daemon-worker-{n}", daemon=True)
-            t.start()
-            self._workers.append(t)
+            self._workers.append(self._start_worker(n))
         log.info("serving %s (protocol v%d, CURVE %s, pid %d)", self.endpoint, protocol.VERSION,
                  "on" if self.curve else "off", os.getpid())
         return self.endpoint
@@ -201,6 +201,7 @@ class Server:
                 now = time.monotonic()
                 if now >= next_check:
                     self._check_heartbeats(now)
+                    self._supervise(now)
                     next_check = now + tick
                 if self._stop_requested.is_set():
                     if deadline is None:
@@ -228,7 +229,11 @@ class Server:
                 self._handle(client, [f.buffer for f in frames[1:]])
             except Exception:  # a bug in one request must not stop the service
                 log.exception("internal error handling a message")
-                self._reply(client, None, EventKind.ERROR, error_fields("internal", "internal error; see the daemon log"))
+                try:
+                    self._reply(client, None, EventKind.ERROR,
+                                error_fields("internal", "internal error; see the daemon log"))
+                except Exception:  # not even the error could be sent: logged, and the loop goes on
+                    log.exception("could not send the internal error reply")
 
     def _handle(self, client: bytes, frames: list[memoryview]) -> None:
         state = self.clients.get(client)
@@ -323,7 +328,12 @@ class Server:
     # -- replies --------------------------------------------------------------------------------
     def _reply(self, client: bytes, request_id: RequestId | None, kind: str, fields: dict[str, Any],
                buffers: Iterable[Any] = ()) -> None:
-        self._send(client, [encode_header(request_id, kind, fields), *buffers])
+        header, ok = encode_header_safe(request_id, kind, fields)
+        if not ok:
+            log.error("could not encode a %s reply to request %s; sent an internal error instead", kind,
+                      protocol.log_text(request_id))
+            buffers = ()
+        self._send(client, [header, *buffers])
 
     def _send(self, client: bytes, frames: list[Any]) -> None:
         try:
@@ -333,7 +343,15 @@ class Server:
 
     def _send_from_worker(self, job: Job, kind: str, fields: dict[str, Any], buffers: list[Any],
                           terminal: bool) -> None:
-        self._outbox.put((job, job.client, [encode_header(job.id, kind, fields), *buffers], terminal))
+        if job.ended:
+            return  # a job ends once (a worker that failed after its terminal reply sends nothing more)
+        header, ok = encode_header_safe(job.id, kind, fields)
+        if not ok:
+            log.error("could not encode the %s reply of request %s; sent an internal error instead", kind,
+                      protocol.log_text(job.id))
+            buffers, terminal = [], True
+        job.ended = terminal
+        self._outbox.put((job, job.client, [header, *buffers], terminal))
         self._wake()
 
     def _flush(self) -> None:
@@ -405,15 +423,68 @@ class Server:
         log.info("stopped")
 
     # -- workers --------------------------------------------------------------------------------
+    def _start_worker(self, n: int) -> threading.Thread:
+        t = threading.Thread(target=self._work, name=f"daemon-worker-{n}", daemon=True)
+        t.start()
+        return t
+
     def _work(self) -> None:
-        while True:
-            job = self.scheduler.next(timeout=None)
-            if job is None:
-                return
-            try:
-                self.runner(job)
-            finally:
-                self.scheduler.done(job)
+        """One worker: never ends because of a request. Whatever escapes the runner is logged, the job
+        gets an `internal` error, and the loop goes on; only something that is not an Exception
+        (SystemExit, a bug in this loop) ends the thread, and then `_supervise` starts another."""
+        name = threading.current_thread().name
+        try:
+            while True:
+                job = self.scheduler.next(timeout=None)
+                if job is None:
+                    return
+                job.started = time.monotonic()
+                try:
+                    self.runner(job)
+                except Exception:
+                    log.exception("%s: request %s (%s) failed outside the runner's handlers", name,
+                                  protocol.log_text(job.id), job.kind)
+                    self._end_internal(job)
+                except BaseException:
+                    self._end_internal(job)
+                    raise
+                finally:
+                    if not job.ended:  # the runner returned without a terminal reply: a bug, but end the job
+                        log.error("%s: request %s (%s) ended without a reply", name, protocol.log_text(job.id),
+                                  job.kind)
+                        self._end_internal(job)
+                    self.scheduler.done(job)
+        except BaseException:
+            log.critical("%s died (the supervisor starts a replacement)", name, exc_info=True)
+            raise
+
+    def _end_internal(self, job: Job) -> None:
+        try:
+            self._send_from_worker(job, EventKind.ERROR, error_fields(
+                "internal", "the daemon failed on this request; details are in its log"), [], True)
+        except Exception:
+            log.exception("could not end request %s", protocol.log_text(job.id))
+
+    def _supervise(self, now: float) -> None:
+        """Replace dead workers; log (once) a job running far longer than any should."""
+        if not self._stop_requested.is_set():
+            for n, t in enumerate(self._workers):
+                if not t.is_alive():
+                    self.workers_replaced += 1
+                    log.error("worker %s is dead; started a replacement (%d so far)", t.name, self.workers_replaced)
+                    self._workers[n] = self._start_worker(n)
+        limit = self.config.daemon.job_watchdog_s
+        if limit > 0:
+            for job in self.scheduler.running():
+                if job.started and not job.stuck_reported and now - job.started > limit:
+                    job.stuck_reported = True
+                    log.warning("request %s (%s) has been running for %.0f s (daemon.job_watchdog_s = %g): "
+                                "a brick may be stuck", protocol.log_text(job.id), job.kind, now - job.started, limit)
+
+    def stuck_jobs(self) -> int:
+        limit = self.config.daemon.job_watchdog_s
+        now = time.monotonic()
+        return sum(1 for job in self.scheduler.running() if limit > 0 and job.started and now - job.started > limit)
 
     def status(self) -> dict[str, Any]:
         counts = self.scheduler.counts()
@@ -424,6 +495,9 @@ class Server:
             "server_version": __version__, "instance": self.instance, "uptime_s": round(time.time() - self.started, 3),
             "builder": getattr(getattr(self.builder, "config", None), "backend", None),
             "device": getattr(self.executor, "device", None), "curve": self.curve,
+            "workers": {"configured": self.config.daemon.workers,
+                        "alive": sum(1 for t in self._workers if t.is_alive()), "replaced": self.workers_replaced},
+            "stuck_jobs": self.stuck_jobs(),
             "cache": {"entries": len(cache), "bytes": cache.nbytes, "hits": cache.hits, "misses": cache.misses}
             if cache is not None else None,
         }

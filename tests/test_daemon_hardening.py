@@ -1,0 +1,141 @@
+"""Hardening of the daemon against hostile or careless clients, over real loopback sockets.
+
+Each test names the defect it pins down (found by a torture test written from docs/protocol.md).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+
+import pytest
+
+from tests.daemon_util import (
+    IDENTITY,
+    STARTS,
+    Raw,
+    config,
+    image_desc,
+    noise,
+    registry_with_slow,
+    running_server,
+    slow_workflow,
+)
+
+SURROGATE_ID = b'"x\\ud800"'  # valid JSON, but no UTF-8 encoding exists for the string it decodes to
+
+
+def run_bytes(rid: bytes = SURROGATE_ID, w: int = 4, h: int = 4) -> list[bytes]:
+    return [b'{"v":1,"id":' + rid + b',"type":"run","workflow":{"process":"identity","pipeline":[{"result":'
+            b'"[init[image]]"}]},"image":{"frame":1,"width":%d,"height":%d,"format":"RGBA8"}}' % (w, h),
+            bytes(w * h * 4)]
+
+
+# -- 1. a request must never kill a worker ---------------------------------------------------------
+
+def test_lone_surrogate_ids_are_bad_requests_with_a_null_id_and_jobs_keep_running():
+    with running_server(config(daemon={"workers": 2})) as server:
+        raw = Raw(server.endpoint)
+        try:
+            for _ in range(3):  # more than there are workers
+                raw.sock.send_multipart(run_bytes())
+                header, _ = raw.recv()
+                assert header == header | {"id": None, "type": "error", "code": "bad_request"}
+                assert "surrogate" in header["message"]
+            for kind in (b"ping", b"status", b"hello", b"bricks"):
+                raw.sock.send_multipart([b'{"v":1,"id":' + SURROGATE_ID + b',"type":"' + kind + b'"}'])
+                header, _ = raw.recv()
+                assert (header["id"], header["type"], header["code"]) == (None, "error", "bad_request"), kind
+            for k in range(4):  # both workers are alive: every later job ends
+                raw.send({"id": k, "type": "run", "workflow": IDENTITY, "image": image_desc(4, 4)}, bytes(64))
+            for k in range(4):
+                assert raw.until_terminal(k)[-1][0]["type"] == "result"
+            assert server.workers_replaced == 0
+        finally:
+            raw.close()
+
+
+def test_surrogates_anywhere_in_the_header_are_refused_with_the_id():
+    with running_server(config()) as server:
+        raw = Raw(server.endpoint)
+        try:
+            raw.sock.send_multipart([b'{"v":1,"id":"c","type":"cancel","target":' + SURROGATE_ID + b'}'])
+            header, _ = raw.recv()
+            assert (header["id"], header["type"], header["code"]) == ("c", "error", "bad_request")
+            raw.sock.send_multipart([b'{"v":1,"id":"p","type":"plan","instruction":"brighten \\udc00 it"}'])
+            header, _ = raw.recv()
+            assert (header["id"], header["type"], header["code"]) == ("p", "error", "bad_request")
+            # Jobs still run on every worker.
+            for k in range(4):
+                raw.send({"id": k, "type": "run", "workflow": IDENTITY, "image": image_desc(4, 4)}, bytes(64))
+            for k in range(4):
+                assert raw.until_terminal(k)[-1][0]["type"] == "result"
+        finally:
+            raw.close()
+
+
+class _Fatal(BaseException):
+    """Not an Exception: escapes every handler and ends the worker thread."""
+
+
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnhandledThreadExceptionWarning")
+def test_a_dead_worker_is_replaced_logged_and_its_job_ended(caplog):
+    caplog.set_level(logging.INFO, logger="lego_edit.daemon")
+    with running_server(config(daemon={"workers": 1}), registry=registry_with_slow()) as server:
+        real = server.runner
+        calls = []
+
+        def runner(job):
+            calls.append(job.id)
+            if job.id == "boom":
+                raise _Fatal()
+            if job.id == "nan":  # a reply that cannot be encoded (NaN is not JSON)
+                server._send_from_worker(job, "result", {"seconds": float("nan")}, [], True)
+                return
+            real(job)
+
+        server.runner = runner
+        raw = Raw(server.endpoint)
+        try:
+            raw.send({"id": "boom", "type": "run", "workflow": IDENTITY, "image": image_desc(4, 4)}, bytes(64))
+            header = raw.until_terminal("boom")[-1][0]
+            assert header["type"] == "error" and header["code"] == "internal"
+            raw.send({"id": "nan", "type": "run", "workflow": IDENTITY, "image": image_desc(4, 4)}, bytes(64))
+            header = raw.until_terminal("nan")[-1][0]
+            assert header["type"] == "error" and header["code"] == "internal"
+            raw.send({"id": "after", "type": "run", "workflow": IDENTITY, "image": image_desc(4, 4)}, bytes(64))
+            assert raw.until_terminal("after")[-1][0]["type"] == "result"
+            assert server.workers_replaced == 1
+            raw.send({"id": "s", "type": "status"})
+            status = raw.first("s")
+            assert status["workers"] == {"configured": 1, "alive": 1, "replaced": 1}
+        finally:
+            raw.close()
+    messages = [r.getMessage() for r in caplog.records]
+    assert any("died" in m for m in messages) and any("started a replacement" in m for m in messages)
+
+
+def test_the_watchdog_reports_a_job_running_far_too_long(caplog):
+    caplog.set_level(logging.WARNING, logger="lego_edit.daemon")
+    with running_server(config(daemon={"job_watchdog_s": 0.3}), registry=registry_with_slow()) as server:
+        raw = Raw(server.endpoint)
+        try:
+            STARTS.clear()
+            raw.send({"id": "slow", "type": "run", "workflow": slow_workflow(1.5), "image": image_desc(8, 8)},
+                     noise(8, 8).tobytes())
+            time.sleep(0.8)
+            raw.send({"id": "s", "type": "status"})
+            assert raw.first("s")["stuck_jobs"] == 1
+            assert raw.until_terminal("slow")[-1][0]["type"] == "result"
+        finally:
+            raw.close()
+    assert any("running for" in r.getMessage() and "stuck" in r.getMessage() for r in caplog.records)
+
+
+@pytest.mark.parametrize("text", ["x\ud800", "a" * 500])
+def test_log_text_is_escaped_and_truncated(text):
+    from lego_edit.daemon.service.protocol import log_text
+
+    out = log_text(text)
+    assert len(out) <= 160 and "\ud800" not in out
+    out.encode("utf-8")
