@@ -31,10 +31,13 @@ from typing import TYPE_CHECKING, Any
 
 from lego_edit.bricks.refs import Ref, step_ref
 from lego_edit.builder.feedback import (
+    MAX_CLAUSE_CHARS,
     Constraint,
     KeepRegion,
     clause_constraints,
+    normalize_space,
     result_refs,
+    shorten,
     split_clauses,
     unknown_brick,
 )
@@ -587,8 +590,11 @@ _SPATIAL = (
 
 
 def parse_correction(clause: str) -> Correction | None:
-    """The correction one clause of feedback says about the result, or None."""
-    text = clause.strip().strip(" .!,'\"")
+    """The correction one clause of feedback says about the result, or None (also for a clause longer
+    than MAX_CLAUSE_CHARS: the patterns only ever see short, whitespace-normalized text)."""
+    text = normalize_space(clause[:MAX_CLAUSE_CHARS + 1]).strip().strip(" .!,'\"")
+    if len(text) > MAX_CLAUSE_CHARS:
+        return None
     text = re.sub(r"^(?:hmm+|oh|well|no|nope|sorry|ok(?:ay)?|but|and|please|also)[,\s]+", "", text, flags=re.I)
     if not text:
         return None
@@ -642,8 +648,16 @@ def read_feedback(texts: str | Iterable[str], registry: Registry | BrickTables |
     return found
 
 
+# "X and Y", "X, Y": on whitespace-normalized text (one space a run), so no pattern retries a run.
+_PARTS_SPLIT = re.compile(r" ?,? (?:and|but|also) | ?, ", re.I)
+
+
 def _read_clause(clause: str, tables: BrickTables, found: Feedback, split: bool = True) -> None:
-    parts = [p for p in re.split(r"\s*,?\s+(?:and|but|also)\s+|\s*,\s+", clause) if p.strip()]
+    if len(clause) > MAX_CLAUSE_CHARS:
+        raise ValueError(f"the clause {shorten(clause)!r} is {len(clause)} characters long, above the limit of "
+                         f"{MAX_CLAUSE_CHARS}; say one thing a sentence, e.g. {EXAMPLES}")
+    clause = normalize_space(clause)
+    parts = [p for p in _PARTS_SPLIT.split(clause) if p.strip()]
     if split and len(parts) > 1:  # "there's still a smudge and you missed the shadow": two, if both are read
         trial = Feedback()
         try:
@@ -669,8 +683,8 @@ def _read_clause(clause: str, tables: BrickTables, found: Feedback, split: bool 
         return
     unknown = unknown_brick(clause, tables)
     if unknown:
-        raise ValueError(f"{unknown!r} in {clause!r} is not a brick; the bricks are {', '.join(tables.names)}")
-    raise ValueError(f"could not turn {clause!r} into a change: say what is wrong with the result, e.g. {EXAMPLES}, "
+        raise ValueError(f"{unknown!r} in {shorten(clause)!r} is not a brick; the bricks are {', '.join(tables.names)}")
+    raise ValueError(f"could not turn {shorten(clause)!r} into a change: say what is wrong with the result, e.g. {EXAMPLES}, "
                      "or name bricks: \"don't use SOS\", \"use MASK-SEG\"")
 
 

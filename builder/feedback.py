@@ -313,20 +313,51 @@ def _is_complement(by_number: dict[Any, _Step], ref: Ref | None) -> bool:
 
 
 # -- parsing -----------------------------------------------------------------------------------------
-_CLAUSE_SPLIT = re.compile(r"\s*(?:[.;!\n]+|,\s*(?:and|but)\s+|\s+(?:and|but)\s+(?=(?:do\s*n[o']t|do not|never|"
-                           r"use|keep|avoid|preserve|leave|please|stop|no)\b)|,\s*(?=(?:do\s*n[o']t|do not|never|"
-                           r"use|keep|avoid|preserve|leave|please|stop|no)\b))\s*", re.I)
+# Bounds on the work parsing does, whatever the text (the daemon parses feedback holding its plan lock):
+# a feedback text longer than MAX_FEEDBACK_CHARS is refused, and a clause longer than MAX_CLAUSE_CHARS is
+# not matched (no instruction about bricks or regions is that long). Whitespace runs are collapsed
+# before any pattern sees the text, and every pattern below is linear in its input: brick names and
+# regions have bounded lengths, the "use the ..." prefix is possessive (never given back).
+MAX_FEEDBACK_CHARS = 4000
+MAX_CLAUSE_CHARS = 300
+_MAX_NAME = 48
+_MAX_REGION = 80
+
+_CLAUSE_SPLIT = re.compile(r"(?:[.;!\n]+|,\s?(?:and|but)\s|\s(?:and|but)\s(?=(?:do\s?n[o']t|do not|never|"
+                           r"use|keep|avoid|preserve|leave|please|stop|no)\b)|,\s?(?=(?:do\s?n[o']t|do not|never|"
+                           r"use|keep|avoid|preserve|leave|please|stop|no)\b))", re.I)
+_WHITESPACE = re.compile(r"\s+")
+
+
+def normalize_space(text: str) -> str:
+    """`text` with each run of whitespace made one character: a newline when the run has one, else a
+    space (linear: one greedy run per match)."""
+    return _WHITESPACE.sub(lambda m: "\n" if "\n" in m.group() else " ", text)
+
+
+def shorten(text: str, limit: int = 80) -> str:
+    """`text` cut to `limit` characters (with an ellipsis) for an error message."""
+    return text if len(text) <= limit else text[:limit - 1] + "…"
+
+
+def check_length(text: str) -> None:
+    """ValueError for a feedback text too long to be read."""
+    if len(text) > MAX_FEEDBACK_CHARS:
+        raise ValueError(f"the feedback is {len(text)} characters long, above the limit of {MAX_FEEDBACK_CHARS}; "
+                         "say it in a few short sentences, e.g. \"don't use SOS\" or \"keep the sky unchanged\"")
+
+
 _NEG = r"(?:do\s*n[o'’]?t|do not|never|avoid|stop|no|without|not)"
 _USE = r"(?:use|using|run|running|call|calling|apply|applying|put|putting|invoke|the)"
-_NAME = r"(?P<{}>[A-Za-z][A-Za-z0-9_ -]*?)"
+_NAME = "(?P<{}>[A-Za-z][A-Za-z0-9_ -]{{0," + str(_MAX_NAME) + "}}?)"  # .format(group) makes {{ one {
 _KEEP_TAIL = (r"(?:\s+(?:unchanged|untouched|intact|alone|as it is|as is|as it was|the same|same|as before|"
               r"unedited|unmodified|exactly)|\s+(?:the way|how) it (?:is|was))*")
-_REGION = r"(?:the\s+|my\s+|this\s+)?(?P<r>[a-z][a-z0-9' -]*?)"
+_REGION = rf"(?:the\s+|my\s+|this\s+)?(?P<r>[a-z][a-z0-9' -]{{0,{_MAX_REGION}}}?)"
 
 _PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple((kind, re.compile(p, re.I)) for kind, p in (
-    ("order", rf"^{_NEG}\s+(?:{_USE}\s+)*{_NAME.format('a')}\s+(?:before|ahead of|prior to|then|followed by|"
+    ("order", rf"^{_NEG}\s+(?:{_USE}\s+)*+{_NAME.format('a')}\s+(?:before|ahead of|prior to|then|followed by|"
               rf"to feed|into|for)\s+(?:the\s+)?{_NAME.format('b')}$"),
-    ("order_after", rf"^{_NEG}\s+(?:{_USE}\s+)*{_NAME.format('b')}\s+after\s+(?:the\s+)?{_NAME.format('a')}$"),
+    ("order_after", rf"^{_NEG}\s+(?:{_USE}\s+)*+{_NAME.format('b')}\s+after\s+(?:the\s+)?{_NAME.format('a')}$"),
     ("order_should", rf"^(?:the\s+)?{_NAME.format('a')}\s+(?:should|must)\s*(?:n[o']t|not| not)\s+(?:come|go|run|"
                      rf"be used)\s+before\s+(?:the\s+)?{_NAME.format('b')}$"),
     ("instead", rf"^(?:please\s+)?(?:use|try)\s+(?:the\s+)?{_NAME.format('a')}\s+(?:instead of|rather than|not)\s+"
@@ -338,7 +369,7 @@ _PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple((kind, re.compile(p, 
              rf"affect|recolou?r)|never (?:change|touch|alter|modify|edit))\s+{_REGION}{_KEEP_TAIL}$"),
     ("keep_should", rf"^{_REGION}\s+(?:should|must|has to|needs to)\s+(?:stay|remain|be kept|be left|"
                     rf"not (?:change|be changed|be edited|be touched))(?:\s+.*)?$"),
-    ("forbid", rf"^{_NEG}\s+(?:{_USE}\s+)*{_NAME.format('a')}(?:\s+(?:at all|please|anymore|any more|again))*$"),
+    ("forbid", rf"^{_NEG}\s+(?:{_USE}\s+)*+{_NAME.format('a')}(?:\s+(?:at all|please|anymore|any more|again))*$"),
     ("forbid_is", rf"^(?:the\s+)?{_NAME.format('a')}\s+(?:is|was)\s+(?:bad|wrong|not needed|unnecessary|"
                   rf"the problem|broken)$"),
     ("require", rf"^(?:please\s+)?(?:(?:you\s+)?(?:must|should|need to|have to)\s+)?(?:use|try|apply|add|"
@@ -364,8 +395,12 @@ def _clean_region(text: str) -> str:
 
 
 def _clause_constraints(clause: str, tables: BrickTables) -> list[Constraint] | None:
-    """Constraints of one clause; None when it matches no pattern (or names no known brick)."""
+    """Constraints of one clause; None when it matches no pattern (or names no known brick), or is
+    longer than MAX_CLAUSE_CHARS."""
     known = tables.names
+    clause = normalize_space(clause[:MAX_CLAUSE_CHARS + 1]).strip()
+    if len(clause) > MAX_CLAUSE_CHARS:
+        return None
     for kind, pattern in _PATTERNS:
         m = pattern.match(clause)
         if not m:
@@ -391,9 +426,13 @@ def _clause_constraints(clause: str, tables: BrickTables) -> list[Constraint] | 
     return None
 
 
+# A brick-looking word: possessive, so a failed word boundary at its end is not retried at every dash.
+_BRICK_WORD = re.compile(r"\b[A-Z][A-Z0-9]++(?:-[A-Z0-9]++)*+\b")
+
+
 def _unknown_brick(clause: str, known: Sequence[str]) -> str | None:
     """A brick-looking word (all capitals, maybe with a hyphen) in `clause` that is not a known brick."""
-    for token in re.findall(r"\b[A-Z][A-Z0-9]+(?:-[A-Z0-9]+)*\b", clause):
+    for token in _BRICK_WORD.findall(clause[:MAX_CLAUSE_CHARS]):
         if brick_name(token, known) is None and token not in {"I", "OK"}:
             return token
     return None
@@ -401,8 +440,10 @@ def _unknown_brick(clause: str, known: Sequence[str]) -> str | None:
 
 def split_clauses(text: str) -> list[str]:
     """The clauses of a feedback text (split at '.', ';', ', and', 'and keep' ...), each stripped of
-    politeness ("please", "also") and empty ones dropped."""
-    clauses = [c.strip(" ,.!'\"") for c in _CLAUSE_SPLIT.split(text or "")]
+    politeness ("please", "also") and empty ones dropped. Whitespace runs become one space (or one
+    newline); ValueError for a text longer than MAX_FEEDBACK_CHARS."""
+    check_length(text or "")
+    clauses = [c.strip(" ,.!'\"") for c in _CLAUSE_SPLIT.split(normalize_space(text or ""))]
     found = []
     for c in clauses:
         if not c or c.lower() in {"please", "thanks", "thank you", "and", "also"}:
@@ -434,20 +475,21 @@ def parse_feedback(text: str, registry: Registry | BrickTables | None = None) ->
     """
     tables = brick_tables(registry)
     known = tables.names
-    clauses = [c.strip(" ,.!'\"") for c in _CLAUSE_SPLIT.split(text or "")]
-    clauses = [c for c in clauses if c and c.lower() not in {"please", "thanks", "thank you", "and", "also"}]
+    clauses = split_clauses(text)
     if not clauses:
         raise ValueError("the feedback is empty: say e.g. \"don't use SOS\" or \"keep the sky unchanged\"")
     found: list[Constraint] = []
     for clause in clauses:
-        clause = re.sub(r"^(?:please|also|and|but|then|instead)\s+", "", clause, flags=re.I)
         parsed = _clause_constraints(clause, tables)
         if parsed is None:
+            if len(clause) > MAX_CLAUSE_CHARS:
+                raise ValueError(f"the clause {shorten(clause)!r} is {len(clause)} characters long, above the limit "
+                                 f"of {MAX_CLAUSE_CHARS}; say one thing a sentence")
             unknown = _unknown_brick(clause, known)
             if unknown:
-                raise ValueError(f"{unknown!r} in {clause!r} is not a brick; the bricks are {', '.join(known)}")
+                raise ValueError(f"{unknown!r} in {shorten(clause)!r} is not a brick; the bricks are {', '.join(known)}")
             raise ValueError(
-                f"could not turn {clause!r} into a constraint; say e.g. \"don't use SOS\", \"use MASK-SEG\", "
+                f"could not turn {shorten(clause)!r} into a constraint; say e.g. \"don't use SOS\", \"use MASK-SEG\", "
                 "\"don't use RES before FASTINPAINT\" or \"keep the sky unchanged\"")
         found.extend(c for c in parsed if c not in found)
     return found

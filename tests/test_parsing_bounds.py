@@ -1,0 +1,149 @@
+"""Parsing is bounded whatever the text: feedback, instructions and workflow texts of adversarial shapes
+(repeated words, runs of one character, nested brackets) are read, or refused, in linear time.
+
+The daemon parses these holding its plan lock and the GIL: a quadratic regex on a 48 KB feedback
+string froze it for 20 s. Each case here has a time bound well above the linear cost and far below
+the quadratic one.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+
+from lego_edit.builder.corrections import parse_correction, read_feedback
+from lego_edit.builder.feedback import (
+    MAX_CLAUSE_CHARS,
+    MAX_FEEDBACK_CHARS,
+    ForbidOrder,
+    clause_constraints,
+    parse_feedback,
+    split_clauses,
+)
+
+MIB = 1 << 20
+
+
+def _shapes(n: int) -> Iterator[tuple[str, str]]:
+    """(name, text of about n characters) for the shapes that made the old patterns backtrack."""
+    yield "repeated use", "don't " + "use " * (n // 4) + "x"
+    yield "repeated words", "keep the " + "sky " * (n // 4)
+    yield "repeated tail", "keep the sky" + " unchanged" * (n // 10) + " x"
+    yield "repeated before", "don't use " + "a before " * (n // 9) + "!"
+    yield "repeated and", "keep " + "a and " * (n // 6)
+    yield "repeated comma", "a, " * (n // 3)
+    yield "repeated not", "not " * (n // 4)
+    yield "missed the", "you missed " + "the " * (n // 4) + "too x"
+    yield "still there", "the " + "x " * (n // 2) + "is still q"
+    yield "letters", "a" * n
+    yield "capitals", "A" * n + "a"
+    yield "capital dashes", "A-" * (n // 2) + "a"
+    yield "spaces", "use" + " " * n + "x"
+    yield "tabs and newlines", "keep" + " \t" * (n // 4) + "\n" * (n // 2) + "x"
+    yield "dashes", "don't use " + "-" * n
+    yield "brackets", "[" * (n // 2) + "]" * (n // 2)
+    yield "braces", "{" * (n // 2) + "}" * (n // 2)
+
+
+def _timed(call: Callable[[], Any]) -> tuple[float, Any]:
+    start = time.perf_counter()
+    try:
+        result = call()
+    except ValueError as e:
+        result = e
+    return time.perf_counter() - start, result
+
+
+SHAPE_NAMES = [name for name, _ in _shapes(100)]
+
+
+@pytest.mark.parametrize("shape", SHAPE_NAMES)
+@pytest.mark.parametrize("reader", [parse_feedback, read_feedback], ids=["parse_feedback", "read_feedback"])
+def test_feedback_of_one_mebibyte_is_refused_fast(shape: str, reader: Callable[[str], Any]) -> None:
+    text = dict(_shapes(MIB))[shape]
+    assert len(text) > MAX_FEEDBACK_CHARS
+    elapsed, result = _timed(lambda: reader(text))
+    assert elapsed < 0.2, f"{shape}: {elapsed:.3f} s"
+    assert isinstance(result, ValueError)
+    assert "characters long" in str(result) and str(MAX_FEEDBACK_CHARS) in str(result)
+    assert len(str(result)) < 400  # the message does not quote the megabyte back
+
+
+@pytest.mark.parametrize("shape", SHAPE_NAMES)
+@pytest.mark.parametrize("reader", [parse_feedback, read_feedback, split_clauses],
+                         ids=["parse_feedback", "read_feedback", "split_clauses"])
+def test_feedback_just_under_the_limit_is_linear(shape: str, reader: Callable[[str], Any]) -> None:
+    text = dict(_shapes(MAX_FEEDBACK_CHARS))[shape][:MAX_FEEDBACK_CHARS]
+    elapsed, result = _timed(lambda: reader(text))
+    assert elapsed < 0.2, f"{shape}: {elapsed:.3f} s"
+    if isinstance(result, ValueError):
+        assert len(str(result)) < 600
+
+
+@pytest.mark.parametrize("shape", SHAPE_NAMES)
+def test_one_clause_of_one_mebibyte_matches_nothing_fast(shape: str) -> None:
+    text = dict(_shapes(MIB))[shape]
+    elapsed, (constraints, correction) = _timed(lambda: (clause_constraints(text), parse_correction(text)))
+    assert elapsed < 0.2, f"{shape}: {elapsed:.3f} s"
+    assert constraints is None and correction is None
+
+
+@pytest.mark.parametrize("shape", SHAPE_NAMES)
+def test_clauses_at_the_clause_limit_are_matched_in_linear_time(shape: str) -> None:
+    text = dict(_shapes(MAX_CLAUSE_CHARS))[shape][:MAX_CLAUSE_CHARS]
+    start = time.perf_counter()
+    for _ in range(20):
+        clause_constraints(text)
+        parse_correction(text)
+    elapsed = (time.perf_counter() - start) / 20
+    assert elapsed < 0.01, f"{shape}: {elapsed:.4f} s a clause"
+
+
+def test_a_long_clause_is_refused_with_a_clear_message() -> None:
+    text = "don't use " + "use " * 200 + "SOS"
+    for reader in (parse_feedback, read_feedback):
+        with pytest.raises(ValueError, match=rf"above the limit of {MAX_CLAUSE_CHARS}"):
+            reader(text)
+
+
+def test_feedback_with_odd_whitespace_still_parses() -> None:
+    assert parse_feedback("don't   use\tRES    before  FASTINPAINT") == [ForbidOrder("RES", "FASTINPAINT")]
+    said = read_feedback("there's   still a  smudge \n\n and   keep the sky")
+    assert [type(c).__name__ for c in said.corrections] == ["Residue", "Exclude"]
+
+
+# -- the rules planner ----------------------------------------------------------------------------------
+def _instructions(n: int) -> Iterator[tuple[str, str]]:
+    yield "repeated use", "don't " + "use " * (n // 4) + "x"
+    yield "repeated noun", "remove the " + "dog " * (n // 4)
+    yield "repeated request", "remove the dog and " * (n // 19)
+    yield "repeated adjective", "make it " + "very " * (n // 5) + "bright"
+    yield "repeated of", "the " + "of the " * (n // 7) + "dog"
+    yield "repeated possessive", "the dog's " * (n // 9)
+    yield "repeated comma", "a, " * (n // 3)
+    yield "letters", "a" * n
+    yield "spaces", "remove" + " " * n + "x"
+    yield "spaces and dots", "remove the dog" + " " * n + "... x"
+    yield "dashes", "remove the " + "-" * n
+    yield "digits", "brighten by " + "1" * n + "%"
+    yield "quotes", "'" * n
+    yield "parentheses", "(" * (n // 2) + ")" * (n // 2)
+    yield "brackets", "[" * (n // 2) + "]" * (n // 2)
+
+
+@pytest.mark.parametrize("shape", [name for name, _ in _instructions(100)])
+def test_rules_planner_plans_100_kb_adversarial_instructions_in_bounded_time(shape: str) -> None:
+    from lego_edit.builder.rules import plan_rules
+
+    text = dict(_instructions(100_000))[shape]
+    start = time.perf_counter()
+    try:
+        plan_rules(text)
+    except Exception as e:  # a refusal is an answer; only the time is judged here
+        assert not isinstance(e, (RecursionError, MemoryError)), e
+    elapsed = time.perf_counter() - start
+    # Linear costs here are at most ~3 s (a loaded machine); the quadratic space-run pattern this guards against took ~80 s.
+    assert elapsed < 10.0, f"{shape}: {elapsed:.2f} s"
