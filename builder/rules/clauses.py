@@ -10,7 +10,7 @@ _QUALIFIERS = re.compile(
     r"(?:,\s*|\s+)(?:while|whilst|ensuring|ensure|making sure|make sure|so that|so it|so the|leaving|maintaining|"
     r"keeping|keep|blending|blend|preserving|focusing|creating|giving|adding a|emphasi[sz]ing|to create|to make|to give|"
     r"to emphasi[sz]e|to add|to match|to blend|to enhance|to reflect(?!\s+(?:a|an)\s)|to ensure|to keep|to maintain|as if|"
-    r"in order to|for me|for us|for my \w+|if possible|if you can|but keep|without changing|without altering|and blend|and make sure|and seamlessly|seamlessly|"
+    r"in order to|or something|or anything|or whatever|or similar|of some sort|for me|for us|for my \w+|if possible|if you can|again$|back$|but keep|without changing|without altering|and blend|and make sure|and seamlessly|seamlessly|"
     r"including|such as|as well as preserving|with the same|isolating|excluding|separating|"
     r"and isolate|to restore|and restore|restoring|then blend)\b.*$", re.I)
 _RIDERS = re.compile(r"(?:,\s*|\s+)(?:(?:i'll|i will|will|can|happy to|i can|i'm happy to)\s+(?:tip|pay|venmo|paypal)\b|"
@@ -24,7 +24,7 @@ _SENTENCES = re.compile(r"(?<=[.!?])\s+|\n+")
 _CLAUSE_SEP = re.compile(
     rf"\s*;\s*|,?\s+and then\s+|,\s*then\s+|\s+then\s+(?=(?:{SPLIT_VERBS})\b)|,?\s+and also\s+|,?\s+after that,?\s+|"
     rf",?\s+afterwards,?\s+|,?\s+finally,?\s+|,\s*(?:and\s+|but\s+)?(?=(?:{SPLIT_VERBS})\b(?!\s+sure))|"
-    rf"\s+(?:and|but)\s+(?=(?:{SPLIT_VERBS})\b(?!\s+sure))",
+    rf"\s+(?:and|but)\s+(?:maybe\s+|perhaps\s+|also\s+|possibly\s+|then\s+)?(?=(?:{SPLIT_VERBS})\b(?!\s+sure))",
     re.I)
 
 
@@ -35,6 +35,7 @@ def normalize(text: str) -> str:
     ("Add Add a wooden a wooden bench" -> "Add a wooden bench": real instructions have such typos)."""
     text = (text or "").replace("\u2019", "'").replace("\u2018", "'").replace("\u201c", '"').replace("\u201d", '"')
     text = text.replace("\u2013", "-").replace("\u2014", " - ").replace("\u00a0", " ")
+    text = re.sub(r"(?<!\s)\s*\.{2,}\s*|(?<!\s)\s*\u2026\s*", ". ", text)  # (?<!\s): a space run is scanned once
     text = re.sub(r"\s+", " ", text).strip()
     text = re.sub(r"\b(?:backround|backgound|bakground|backgroud|backgorund|bckground)(s?)\b", r"background\1", text,
                   flags=re.I)

@@ -350,6 +350,10 @@ def _bright_edit(c: _Ctx, region_text: str | None) -> Edit:
     if ratio is None:
         ratio = 0.6  # "adjust the brightness of X": nothing says which way; brighter is the common wish
     target = None
+    if region_text and re.fullmatch(r"(?:up\s+)?(?:the|this|my|our|it)?\s*(?:[\w-]+\s+){0,2}?(?:image|photo|photograph|picture|"
+                                    r"pic|shot|scene)?(?:\s+up)?", region_text.strip()) and \
+            re.search(r"\b(?:image|photo|photograph|picture|pic|shot|scene)\b|^(?:up\s+)?(?:it|this)(?:\s+up)?$", region_text):
+        region_text = None  # "brighten this dark picture", "lighten up this gloomy photo": the whole image
     if region_text:
         region_text = re.sub(r"^(?:the\s+)?(?:lighting|light|brightness|exposure|illumination)\s+(?:on|of|in)\s+", "",
                              region_text.strip())
@@ -453,6 +457,9 @@ def _give(c: _Ctx) -> Edit | None:
     if not m:
         return None
     x, y = m.group("x"), m.group("y")
+    if re.fullmatch(r"(?:a bit\s+|a little\s+|some\s+|much\s+|a lot\s+)?(?:more|extra)\s+(?:light|brightness|exposure)|"
+                    r"(?:a\s+)?(?:brighter|darker)\s+look", y):
+        return _bright_edit(c, None if target_of(x, c.has_mask) in (None, PRONOUN) else x)  # "give it more light"
     if target_of(x, c.has_mask) is None:  # "give the image a warm tone"
         return _whole_image(c, y)
     if re.match(rf"(?:big\s+|slight\s+|broad\s+)?(?:{EXPRESSION_VERBS}|wink|frown|thumbs up)\b", y):
@@ -625,7 +632,8 @@ def _make_adjective(c: _Ctx, rest: str) -> Edit | None:
     words = rest.split()
     for i in range(1, len(words)):
         x, y = " ".join(words[:i]), " ".join(words[i:])
-        if not strip_articles(x + " ").strip():
+        if not strip_articles(x + " ").strip() or x.strip() in {"my", "his", "her", "their", "its", "our", "your", "this",
+                                                                "that", "these", "those", "some"}:
             continue  # "the" alone names nothing
         if is_descriptor(y) and not is_descriptor(x):
             edit = _background_colour(c, x, y)
@@ -684,11 +692,58 @@ _SHOULD_BE = re.compile(r"^(?P<x>.+?)\s+(?:should|must|needs? to|has to|ought to
                         r"(?:like\s+)?(?P<y>.+)$")
 
 
+_TOO = re.compile(r"^(?P<x>.+?)\s*(?:\s(?:is|are|looks?|seems?|was|were|got|came out|turned out|appears?)|'s|'re)\s+"
+                  r"(?:just\s+|way\s+|a bit\s+|a little(?: bit)?\s+|kinda\s+|kind of\s+|very\s+|much\s+|far\s+|"
+                  r"really\s+|so\s+|super\s+)*too\s+(?P<y>[\w -]+?)(?:\s+(?:now|here|overall))?$")
+_FIXES = (
+    (r"dark|dim|underexposed|gloomy|shadowy|black", "brighten {x}", True),
+    (r"bright|overexposed|light|washed[- ]out|blown[- ]out|harsh", "darken {x}", True),
+    (r"blurry|blurred|soft|fuzzy|out of focus|unclear|unsharp", "sharpen the image", False),
+    (r"noisy|grainy|speckled", "remove the noise", False),
+    (r"hazy|foggy|misty|murky", "remove the haze", False),
+    (r"yellow|warm|orange", "make it cooler", False),
+    (r"blue|cold|cool", "make it warmer", False),
+    (r"saturated|colou?rful|vivid|garish", "desaturate it", False),
+    (r"dull|flat|muted|grey|gray|bland", "increase the contrast", False),
+    (r"big|large|huge", "make {x} smaller", True),
+    (r"small|tiny", "make {x} bigger", True),
+)
+_RUINS = re.compile(r"^(?:(?:there(?:'s| is| are)|i hate|i don't like|i do not like)\s+)?(?P<x>(?:the|a|an|this|that|some|my|"
+                    r"his|her|their|those|these)\s[^,]+?)\s+(?:that\s+|which\s+|who\s+)?"
+                    r"(?:is\s+|are\s+)?(?:ruin(?:s|ed|ing)|spoil(?:s|ed|ing)|photobomb(?:s|ed|ing)|in the way|"
+                    r"block(?:s|ed|ing) (?:the|my) view)\b")
+
+
+def _complaint(text: str) -> str | None:
+    """A complaint says what to fix: "the photo is too dark" -> "brighten the image", "the sky is way too bright" ->
+    "darken the sky", "it's too blurry" -> "sharpen the image"; "there's a guy ruining the shot" -> "remove the
+    guy"."""
+    m = _TOO.match(text)
+    if m:
+        x = m.group("x").strip()
+        whole = target_of(x, False) in (None, PRONOUN) or bool(re.fullmatch(
+            r"(?:the|this|my|our)\s+(?:whole\s+|entire\s+)?(?:[\w-]+\s+)?(?:image|photo|picture|pic|shot|scene|lighting)", x))
+        for words, fix, local in _FIXES:
+            if re.fullmatch(rf"(?:{words})", m.group("y")):
+                if "{x}" in fix:
+                    return fix.format(x="the image" if whole else x) if (local or not whole) and not (
+                        whole and fix.startswith("make {x}")) else None
+                return fix if whole else None
+        return None
+    m = _RUINS.match(text)
+    if m and target_of(m.group("x"), False) not in (None, PRONOUN):
+        return f"remove {m.group('x')}"
+    return None
+
+
 def _bare(c: _Ctx) -> Edit | None:
     """No edit verb: "in watercolour style", "Van Gogh style", "snowy winter", "at sunset", "brighter", and
     wishes like "the sky should be purple" (only for colours, styles and weather: "the lifeguard should be
     wearing ..." in a description is not an edit)."""
     text = c.core
+    fix = _complaint(text)
+    if fix is not None:
+        return parse_clause(fix, c.has_mask, c.image_size)
     m = _SHOULD_BE.match(text)
     if m:
         y = re.sub(r"^(?:in|with)\s+", "", m.group("y"))
@@ -967,6 +1022,8 @@ def parse_instruction(text: str, has_mask: bool = False,
         raise TextRefused(f"I could not find an edit in '{text}'. The offline planner understands removing, adding, "
                           "replacing and recolouring objects, background changes, styles, brightness, weather/"
                           "season/time of day, poses, extraction and expanding the canvas — e.g. 'remove the dog'")
+    edits = [e for i, e in enumerate(edits) if i == 0 or (e.kind, e.target, e.value, e.ratio, e.ops) !=
+             (edits[i - 1].kind, edits[i - 1].target, edits[i - 1].value, edits[i - 1].ratio, edits[i - 1].ops)]
     notes.extend(f"ignored '{q}' (a question)" for q in questions)
     notes.extend(f"ignored: {v}" for v in vague)
     return _resolve_pronouns(edits, has_mask), notes

@@ -147,7 +147,8 @@ VERB_RES = tuple((group, re.compile(rf"^(?:{alts})\b\s*", re.I)) for group, alts
 SPLIT_VERBS = (r"remove|delete|erase|eliminate|get rid of|take out|extract|segment|isolate|cut out|add|insert|place|"
                r"put|replace|swap|substitute|change|make|turn|convert|transform|adjust|alter|modify|recolou?r|"
                r"colou?r|paint|brighten|darken|lighten|increase|decrease|reduce|boost|raise|lower|lift|blur|expand|"
-               r"extend|zoom|outpaint|resize|enlarge|shrink|scale|transfer|stylize|stylise")
+               r"extend|zoom|outpaint|resize|enlarge|shrink|scale|transfer|stylize|stylise|improve|enhance|fix|sharpen|"
+               r"denoise|crop|rotate|flip|swap out|clean up")
 
 
 # -- synonyms and inflection: how people say the verbs of editing ---------------------------------------

@@ -20,13 +20,14 @@ _REMOVING = (r"(?:remov\w*|delet\w*|eras\w*|eliminat\w*|get(?:ting)? rid of|tak\
              r"lessen\w*|cut\w*(?: down)?|suppress\w*|kill\w*|strip\w*(?: away)?|wip\w*(?: out| away| off)?|purif\w*|"
              r"cleans\w*|lower\w*|decreas\w*|tone down|deal with|do something about|less|without|free of|no more|"
              r"un\w*|amend\w*|repair\w*|address\w*|counter\w*|liberat\w*|free\w*|rid\w*|devoid|purg\w*|banish\w*|dispel\w*|"
-             r"dissipat\w*)")
+             r"dissipat\w*|smooth\w*(?: out)?|counteract\w*|combat\w*|overcome|lift\w*|melt\w*(?: away)?|wash\w*(?: away| out| off)?|"
+             r"scrub\w*|eras\w*)")
 PHENOMENA: tuple[tuple[str, str, str], ...] = (
     # (name, pattern, what does it)
     ("haze", r"haz[eiy]\w*|fog\w*|mist[sy]?|smog\w*|atmospheric distortion|murk\w*|obscur\w*|veil\w*|clouded|"
               r"cloudiness", "DEHAZE"),
-    ("noise", r"nois[ey]\w*|grain\w*|speckl\w*|visual disturbances?|visual disruptions?|compression artifacts?|"
-              r"jpeg artifacts?|artifacts?", "DENOISE"),
+    ("noise", r"nois[ey]\w*|grain\w*|speckl\w*|static|visual disturbances?|visual disruptions?|compression artifacts?|"
+              r"jpeg artifacts?|artifacts?|disturbances?", "DENOISE"),
     ("blur", r"blur\w*|soft(?:ness)?|fuzz\w*|smudg\w*|smear\w*|out[- ]of[- ]focus|unclear\w*|camera shake|"
              r"motion blur", "SHARPEN"),
     ("snow", r"snow(?!man|men|board|mobile)[\w-]*", "in clear weather, without snow"),
@@ -41,7 +42,9 @@ _IMAGE = r"(?:the|this|my|our)?\s*(?:image|picture|photo|photograph|pic|shot|sce
 
 _PHENOMENA_RE = tuple((name, re.compile(rf"\b(?:{pattern})\b"), re.compile(
     rf"\b{_REMOVING}\s+(?:[\w'-]+\s+){{0,3}}?(?:{pattern})\b|\b{_REMOVING}\s+{_IMAGE}\s+(?:of|from)\s+"
-    rf"(?:any\s+|all\s+|the\s+)?(?:{pattern})\b|\b(?:{pattern})\s+(?:removal|reduction|correction)\b"), does)
+    rf"(?:any\s+|all\s+|the\s+)?(?:{pattern})\b|\b(?:{pattern})\s+(?:removal|reduction|correction)\b|"
+    rf"\b(?:reveal\w*|uncover\w*|recover\w*|restor\w*|show\w*)\b.*\b(?:hidden|obscured|veiled|lost|buried|concealed|masked)\s+"
+    rf"(?:by|in|behind|under|beneath)\s+(?:the\s+)?(?:{pattern})\b"), does)
     for name, pattern, does in PHENOMENA)
 
 
@@ -91,7 +94,7 @@ _TONE: tuple[tuple[str, Any], ...] = (
      lambda s: [_op("VIGNETTE", amount=-s(0.4))]),
     (r"\bvignett\w*|\bdark(?:en|er)? (?:the )?(?:corners|edges)\b", lambda s: [_op("VIGNETTE", amount=s(0.4))]),
     (r"\bsharpen\w*|\bsharp(?:er|ness)?\b|\bdetails? and definition\b|\bcrisp(?:er|ness)?\b|\b(?:clarity|definition|acuity|focus)\b|"
-     r"\bde-?blur\w*|\bunblur\w*|\bclearer\b|\bclarif\w*|\bin focus\b", lambda s: [_op("SHARPEN", amount=s(0.5))]),
+     r"\bde-?blur\w*|\bunblur\w*|\brefocus\w*|\bclearer\b|\bclarif\w*|\bin focus\b", lambda s: [_op("SHARPEN", amount=s(0.5))]),
     (r"\bde-?nois\w*", lambda s: [_op("DENOISE", amount=s(0.5))]),
     (r"\bde-?haz\w*|\bde-?fog\w*|\bde-?veil\w*|\buncloud\w*", lambda s: [_op("DEHAZE", amount=s(0.6))]),
 )
@@ -175,6 +178,29 @@ def _geometry(clause: str) -> Edit | None:
     return None
 
 
+_LOW_LIGHT = re.compile(
+    rf"\b(?:{_REMOVING}|dispel\w*|banish\w*|chase away|pierce|brighten\w*|light up)\s+(?:the\s+|this\s+|all\s+)?"
+    rf"(?:[\w-]+\s+)?(?:darkness|gloom\w*|dimness|murky darkness|low[- ]light|shadows of (?:the )?night|underexposure)\b|"
+    r"\b(?:hidden|lost|shrouded|cloaked|veiled|buried)\s+in\s+(?:the\s+)?(?:darkness|gloom|shadows?)\b|"
+    r"\bbring (?:more )?light (?:to|into)\b|\b(?:enhance|improve|increase|boost)\w* (?:the )?visibility\b")
+
+
+# "restore this noisy photograph", "fix the details of this blurry image": the state of the image says what to do.
+_DEGRADED = re.compile(
+    r"^(?:restor\w*|fix\w*|repair\w*|enhanc\w*|improv\w*|increase|clean\w*(?: up)?|recover\w*|correct\w*|clarif\w*|"
+    r"process\w*|treat\w*|rescue|save|refine|polish\w*|retouch\w*|rehabilitat\w*|revive|rejuvenat\w*|salvage)\b"
+    r"(?:.*\b(?:of|in|from|on)\b)?\s*(?:the|this|my|an?|these)\s+(?:[\w-]+\s+)?(?P<adj>noisy|grainy|speckled|blurry|blurred|"
+    r"out-of-focus|fuzzy|smeared|smudged|unclear|unfocused|shaky|hazy|foggy|misty|smoggy|dark|dim|underexposed|"
+    r"low-light|gloomy|rainy|snowy)\s+(?:[\w-]+\s+)?(?:image|photo|photograph|picture|pic|shot|scene|snapshot|frame)s?\b")
+_STATES = ((r"noisy|grainy|speckled", "DENOISE"), (r"blurry|blurred|out-of-focus|fuzzy|smeared|smudged|unclear|"
+                                                    r"unfocused|shaky", "SHARPEN"),
+           (r"hazy|foggy|misty|smoggy", "DEHAZE"), (r"dark|dim|underexposed|low-light|gloomy", "BRIGHT"),
+           (r"rainy", "in clear dry weather, without rain"), (r"snowy", "in clear weather, without snow"))
+_QUALITY = re.compile(r"\b(?:improv\w*|enhanc\w*|increas\w*|restor\w*|boost\w*|better|rais\w*|upgrad\w*)\s+(?:the\s+)?"
+                      r"(?:(?:image|photo|picture|overall|visual)(?:'s)?\s+)?quality\b|\bquality\s+of\s+(?:the|this)\s+"
+                      r"(?:image|photo|picture)\b")
+
+
 def parse_look(clause: str, target_named: bool) -> Edit | None:
     """A whole-image look in `clause` (lower case), or None. `target_named`: the grammar found an object to
     edit (then tone words belong to it, e.g. "make the sky warmer", and this returns None)."""
@@ -192,6 +218,23 @@ def parse_look(clause: str, target_named: bool) -> Edit | None:
             return Edit("look", None, value=fallback, ops=(_op(does, amount=round(amount_of(clause, 0.6), 3)),),
                         text=clause)
         return Edit("env", None, does, text=clause)
+    degraded = _DEGRADED.search(clause)
+    if degraded:
+        state = degraded.group("adj")
+        for words, does in _STATES:
+            if re.fullmatch(words, state):
+                if does == "BRIGHT":
+                    return Edit("bright", None, ratio=0.7, text=clause)
+                if does.startswith("in "):
+                    return Edit("env", None, does, text=clause)
+                return Edit("look", None, ops=(_op(does, amount=round(amount_of(clause, 0.6), 3)),), text=clause)
+    if _QUALITY.search(clause):  # a general restoration: noise out, then detail back
+        return Edit("look", None, ops=(_op("DENOISE", amount=0.4), _op("SHARPEN", amount=0.4)), text=clause)
+    if _LOW_LIGHT.search(clause):  # low-light enhancement: the darkness is lifted, nothing is segmented
+        from lego_edit.builder.rules.quantities import brightness_ratio
+
+        ratio = brightness_ratio(re.sub(r"\b(?:dark\w*|dim\w*|low|reduc\w*|lower\w*|decreas\w*)\b", "", clause))
+        return Edit("bright", None, ratio=ratio if ratio is not None and ratio > 0.5 else 0.7, text=clause)
     m = _EXCEPT.search(clause) if _EXCEPT_HINT.search(clause) else None
     if m:
         from lego_edit.builder.rules.phrases import noun_phrase

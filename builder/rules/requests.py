@@ -14,7 +14,7 @@ _POLITE = re.compile(
 _QUESTION_START = re.compile(
     r"^(?:what|who|whom|whose|where|when|why|how|which|tell me|describe|explain|count|caption|identify|"
     r"(?:is|are|was|were|does|do|did|has|have|can|could|would|will|should)\s+(?:you|i|we|they|he|she|it|there|"
-    r"this|that|these|those)\b)", re.I)
+    r"this|that|these|those)\b)\b", re.I)
 
 
 def strip_polite(text: str) -> str:
@@ -23,9 +23,13 @@ def strip_polite(text: str) -> str:
 
 
 def is_question(sentence: str) -> bool:
-    """A question about the image rather than a request ("can you remove the dog?" is a request)."""
+    """A question about the image rather than a request ("can you remove the dog?" is a request, and so is "lighten
+    the steps?": an edit verb first)."""
     polite = re.match(r"^(?:can|could|would|will)\s+you\b|^please\b", sentence, re.I)
     if polite:
+        return False
+    lead = canonical_verb(sentence.lower())
+    if any(p.match(lead) for group, p in VERB_RES if group not in ("extract", "pose", "level")):
         return False
     return sentence.rstrip().endswith("?") or bool(_QUESTION_START.match(sentence))
 
@@ -33,15 +37,18 @@ def is_question(sentence: str) -> bool:
 
 
 # -- requests phrased as questions, wishes, forum posts ------------------------------------------------
-_TAGS = re.compile(r"^\s*(?:\[[^\]]{1,24}\]|\((?:request|req|help|paid|free)\)|(?:request|req|help|paid request|"
-                   r"free request|edit request)\s*[:\-])\s*", re.I)
+_TAGS = re.compile(r"^\s*(?:\[[^\]]{1,24}\]|\((?:request|req|help|paid|free|specific|self)\)|(?:request|req|help|paid request|"
+                   r"free request|edit request|self|specific|paid|free)\s*[:\-])\s*", re.I)
 _GREETING = re.compile(r"^(?:hi|hello|hey|hiya|greetings|dear \w+)(?:\s+(?:all|everyone|guys|folks|there|team))?"
                        r"\s*[,!.]\s*", re.I)
 _WHO = r"(?:you|u|someone|somebody|anyone|anybody|one of you|you guys|y'all|a kind soul|some(?:one)? here|some)"
 # Frames around an edit, each followed by the edit itself (an imperative).
 _ASK_FRAMES = re.compile(
     r"^(?:(?:is it|would it be|will it be)\s+(?:at all\s+|even\s+)?possible\s+(?:for\s+" + _WHO + r"\s+)?to|is there (?:a|any) way to|"
-    r"any (?:way|chance) (?:to|of)|(?:can|could|would|will)\s+" + _WHO + r"(?:\s+(?:please|pls|plz|kindly|maybe|possibly|"
+    r"any (?:way|chance) (?:to|of)|(?:someone|somebody|anyone|anybody)(?:\s+(?:please|pls|plz|kindly))+|"
+    r"(?:can|could|may) (?:i|we) (?:please )?(?:get|have) (?:someone|somebody|you|anyone) to|"
+    r"(?:can|could|may) (?:i|we) (?:please )?(?=get\b)|"
+    r"(?:can|could|would|will)\s+" + _WHO + r"(?:\s+(?:please|pls|plz|kindly|maybe|possibly|"
     r"help me|help))*(?:\s+(?:and\s+)?(?:help\s+(?:me\s+)?)?)?(?:\s*be able to)?|how (?:do|can|could|would|should) (?:i|we|you|one)|"
     r"how to|(?:do|does) (?:you|anyone|somebody|someone) know how to|(?:is|are) (?:you|anyone|someone|somebody) "
     r"able to|(?:i(?:'d| would) |would )?(?:love|like|appreciate) (?:it )?if (?:you|someone|somebody|anyone) (?:could|can|"
@@ -142,9 +149,18 @@ def _rewrite(text: str) -> str:
     if m:
         text = m.group("rest")
     m = _BY_DOING.match(text)
-    if m and lemma(m.group("g")) in KNOWN_VERBS and not any(p.match(canonical_verb(m.group("head").lower()))
-                                                            for _, p in VERB_RES):
+    if m and lemma(m.group("g")) in KNOWN_VERBS and (
+            not any(p.match(canonical_verb(m.group("head").lower())) for _, p in VERB_RES) or
+            re.match(r"^\w+\s+(?:up\s+)?(?:the|this|my)\s+(?:image|photo|picture|pic|shot)(?:\s+up)?$", m.group("head"), re.I)):
         text = f"{lemma(m.group('g'))} {m.group('rest')}"
+    text = re.sub(r"^zoom\s+(?:this|it|the (?:image|photo|picture|pic|shot))\s+out\b", "zoom out", text, flags=re.I)
+    m = re.match(r"^make\s+(?P<x>.+?)\s+(?:have|wear|hold|carry|sport)\s+(?P<y>.+)$", text, re.I)
+    if m:
+        text = f"give {m.group('x')} {m.group('y')}"  # "make him wear a hat": an addition on him
+    m = re.match(r"^(?:rid|free|clear|cleanse|purge|strip|relieve)\s+(?:the|this|my)\s+(?:whole\s+)?(?:image|photo|picture|pic|"
+                 r"scene|shot|photograph)\s+of\s+(?P<x>.+)$", text, re.I)
+    if m:
+        text = f"remove {m.group('x')}"
     m = _EDIT_OUT.match(text)
     if m:
         text = f"remove {m.group('x')}{m.group('rest')}"
