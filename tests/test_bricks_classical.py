@@ -227,7 +227,12 @@ def test_fastinpaint_plain_surroundings_score_high_textured_low():
     plain = frozen(np.full((256, 256, 4), (120, 160, 200, 255), np.uint8))
     mask = np.zeros((256, 256), np.uint8)
     cv2.circle(mask, (128, 128), 30, 255, -1)
-    easy = run(C.FASTINPAINT, image=plain, mask=frozen(mask))
+    # Filling a plain area that holds nothing changes nothing visible: refused, not a success.
+    with pytest.raises(BrickError, match="nothing visible"):
+        run(C.FASTINPAINT, image=plain, mask=frozen(mask))
+    spotted = plain.copy()
+    cv2.circle(spotted, (128, 128), 26, (30, 30, 30, 255), -1)  # a dark spot to remove
+    easy = run(C.FASTINPAINT, image=frozen(spotted), mask=frozen(mask))
     assert easy["score"] > 0.9
     assert np.abs(easy["image"].astype(int) - plain.astype(int)).max() <= 1
     noisy = frozen(to_rgba(np.random.default_rng(3).integers(0, 256, (256, 256, 3), dtype=np.uint8)))
@@ -271,7 +276,8 @@ def test_empty_or_mismatched_masks_are_errors(coffee, brick):
 
 
 def test_bright_half_is_identity_and_higher_is_brighter(coffee):
-    assert np.array_equal(run(C.FLUX_BRIGHT, image=coffee, ratio=0.5)["image"], coffee)
+    with pytest.raises(BrickError, match="nothing to change"):  # 0.5 is unchanged: refused, not a success
+        run(C.FLUX_BRIGHT, image=coffee, ratio=0.5)
     brighter = run(C.FLUX_BRIGHT, image=coffee, ratio=0.8)["image"]
     darker = run(C.FLUX_BRIGHT, image=coffee, ratio=0.2)["image"]
     assert darker[..., :3].mean() + 10 < coffee[..., :3].mean() < brighter[..., :3].mean() - 10
@@ -339,14 +345,13 @@ def test_env_grades(coffee):
     assert night[..., :3].mean() < 0.6 * rgb.mean()
     sunset = run(C.FLUX_ENV, image=coffee, prompt="make it sunset")["image"][..., :3].astype(float)
     assert (sunset[..., 0] - sunset[..., 2]).mean() > (rgb[..., 0] - rgb[..., 2]).mean()
-    winter = run(C.FLUX_ENV, image=coffee, prompt="in winter")["image"]
-    sat = lambda im: cv2.cvtColor(np.ascontiguousarray(im[..., :3]), cv2.COLOR_RGB2HSV)[..., 1].mean()  # noqa: E731
-    assert sat(winter) < 0.8 * sat(coffee)
+    with pytest.raises(BrickError, match="lego-loras"):  # a cool tint is not winter: snow needs the model
+        run(C.FLUX_ENV, image=coffee, prompt="in winter")
     fog = run(C.FLUX_ENV, image=coffee, prompt="in thick fog")["image"]
     assert fog[..., :3].std() < 0.7 * rgb.std()
-    for out in (night, winter, fog):
+    for out in (night, fog):
         assert out.shape == coffee.shape and np.array_equal(out[..., 3], coffee[..., 3])
-    with pytest.raises(BrickError, match="sunset, night, winter, fog"):
+    with pytest.raises(BrickError, match="sunset, night, fog"):
         run(C.FLUX_ENV, image=coffee, prompt="make it rain")
 
 

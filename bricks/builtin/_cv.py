@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import cv2
 import numpy as np
@@ -81,3 +82,85 @@ def check_mask(image: np.ndarray, mask: np.ndarray, brick: str, *, allow_empty: 
     check_mask_size(image, mask, brick)
     if not allow_empty and not mask.any():
         raise BrickError(f"{brick}: the mask is empty, so there is nothing to work on")
+
+
+# --- confidence before success ------------------------------------------------------------------
+
+# A pixel is visibly changed when one of its channels (RGBA, 0..255) moved by at least VISIBLE_STEP;
+# an edit is visible when at least VISIBLE_FRACTION of the pixels it was asked to change (the mask's
+# pixels >= 128, or the whole image, counting only pixels that were not fully transparent) are.
+VISIBLE_STEP = 10
+VISIBLE_FRACTION = 0.25
+SELECT_OR_MODEL = ("select it in Krita/GIMP and use the selection as the mask, or pull the segmentation model "
+                   "(run `lego-edit models pull grounded-sam`, i.e. grounding-dino + sam)")
+
+
+def visibly_changed(before: np.ndarray, after: np.ndarray) -> np.ndarray:
+    """Boolean map of the pixels whose RGB(A) moved by at least VISIBLE_STEP in some channel."""
+    diff = np.abs(after.astype(np.int16) - before.astype(np.int16))
+    return diff.max(axis=2) >= VISIBLE_STEP if diff.ndim == 3 else diff >= VISIBLE_STEP
+
+
+def verify_edit(brick: str, before: np.ndarray, after: np.ndarray, mask: np.ndarray | None = None, *,
+                outside: np.ndarray | None = None, what: str = "the edit", fix: str = "") -> None:
+    """A BrickError unless the edit is visible where it was asked for and nothing else changed.
+
+    `before` / `after` are RGBA images of one size. Inside: the mask's pixels >= 128 (the whole image
+    without a mask). Outside: `outside` (a boolean map) when given, else the mask's zero pixels; they
+    must be byte-identical.
+    """
+    keep = outside if outside is not None else (mask == 0 if mask is not None else None)
+    if keep is not None and keep.any() and not np.array_equal(after[keep], before[keep]):
+        raise BrickError(f"{brick}: {what} changed pixels outside the mask, so the result is not trusted")
+    inside = np.ones(before.shape[:2], bool) if mask is None else mask >= 128
+    if mask is not None and not inside.any():
+        inside = mask > 0
+    if before.ndim == 3 and before.shape[2] == 4 and (before[..., 3] > 0).any():
+        inside = inside & (before[..., 3] > 0)
+    fraction = float(visibly_changed(before, after)[inside].mean()) if inside.any() else 0.0
+    if fraction < VISIBLE_FRACTION:
+        where = " inside the mask" if mask is not None else ""
+        raise BrickError(f"{brick}: nothing visible would change: {what} moves only {100 * fraction:.0f}% of the "
+                         f"pixels{where} by {VISIBLE_STEP}/255 or more (at least {100 * VISIBLE_FRACTION:.0f}% "
+                         f"must){'; ' + fix if fix else ''}")
+
+
+# --- evidence of a person -----------------------------------------------------------------------
+
+_SKIMAGE_FACES: Any = None  # scikit-image's Cascade once loaded, False when unavailable
+
+
+def faces(rgb: np.ndarray) -> list[tuple[int, int, int, int]] | None:
+    """Frontal faces as (x, y, w, h), largest first; None when no face detector is available.
+
+    OpenCV's bundled Haar cascade (cv2.data, OpenCV 4 wheels) when present, else scikit-image's LBP
+    frontal-face cascade (when scikit-image is installed). Nothing is downloaded.
+    """
+    gray = cv2.cvtColor(np.ascontiguousarray(rgb[..., :3]), cv2.COLOR_RGB2GRAY)
+    side = max(24, min(gray.shape) // 16)
+    folder = getattr(getattr(cv2, "data", None), "haarcascades", None)
+    if folder:
+        import os
+
+        path = os.path.join(folder, "haarcascade_frontalface_default.xml")
+        if os.path.exists(path):
+            cascade = cv2.CascadeClassifier(path)
+            if not cascade.empty():
+                found = cascade.detectMultiScale(cv2.equalizeHist(gray), 1.1, 5, minSize=(side, side))
+                return sorted(((int(x), int(y), int(w), int(h)) for x, y, w, h in found), key=lambda f: -f[2] * f[3])
+    global _SKIMAGE_FACES
+    if _SKIMAGE_FACES is None:
+        try:
+            from skimage import data
+            from skimage.feature import Cascade
+        except ImportError:
+            _SKIMAGE_FACES = False
+        else:
+            _SKIMAGE_FACES = Cascade(data.lbp_frontal_face_cascade_filename())
+    if _SKIMAGE_FACES is False:
+        return None
+    found = _SKIMAGE_FACES.detect_multi_scale(
+        img=rgb[..., :3], scale_factor=1.2, step_ratio=1, min_size=(side, side),
+        max_size=(min(gray.shape), min(gray.shape)))
+    return sorted(((int(f["c"]), int(f["r"]), int(f["width"]), int(f["height"])) for f in found),
+                  key=lambda f: -f[2] * f[3])

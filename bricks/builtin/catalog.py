@@ -26,8 +26,10 @@ RES = BrickSpec(
     "Segment the object or region the prompt names; also returns a cut-out preview of it.",
     (Port("image", IMAGE), Port("prompt", STR, doc="short noun phrase naming the object, e.g. 'dog', 'red car', 'sky'")),
     (Port("mask", MASK), Port("image", IMAGE, doc="the object cut out on a transparent background")),
-    "The prompt names one object or region, not an action. Offline it understands colours ('red object'), "
-    "positions ('left person') and broad regions (sky, background, foreground).",
+    "The prompt names one object or region, not an action. Offline every word must be checkable by rules: a colour "
+    "or position with a generic noun ('red object', 'the thing on the left'), a round noun with a colour "
+    "('red ball': checked for roundness), or a region (sky, ground, background, foreground) it detects only when "
+    "clear; a specific noun ('box', 'tower', 'cup') is refused: use the user's selection or the model.",
     role=BrickRole.SEGMENT,
 )
 SOS = BrickSpec(
@@ -35,7 +37,8 @@ SOS = BrickSpec(
     "Segment the most salient (main) object of the image.",
     (Port("image", IMAGE),),
     (Port("mask", MASK), Port("image", IMAGE, doc="the object cut out on a transparent background")),
-    "Use when the instruction refers to 'the subject' or 'the main object' without naming it.",
+    "Use when the instruction refers to 'the subject' or 'the main object' without naming it. Offline it keeps a "
+    "detected face and the body below it whole, and refuses a subject it cannot tell from the background.",
     role=BrickRole.SEGMENT,
 )
 MASK_SEG = BrickSpec(
@@ -159,7 +162,8 @@ FLUX_ENV = BrickSpec(
     "Change weather, season or time of day.",
     (Port("image", IMAGE), Port("prompt", STR, doc="e.g. 'at sunset', 'at night', 'in winter', 'in fog'")),
     (Port("image", IMAGE),),
-    "Offline this is colour grading: sunset, night, winter, fog.",
+    "Offline this is colour grading of the whole image: sunset, night, fog, warm, cool; snow, autumn leaves and "
+    "rain need the model.",
     role=BrickRole.EDIT,
     family="env",
 )
@@ -176,6 +180,7 @@ FLUX_BRIGHT = BrickSpec(
     "Change the brightness of the image.",
     (Port("image", IMAGE), Port("ratio", FLOAT, doc="0..1; 0.5 = unchanged, higher is brighter")),
     (Port("image", IMAGE),),
+    "Whole image. A ratio of 0.5, or one too close to it to change anything visibly, is refused.",
     role=BrickRole.EDIT,
     family="bright",
 )

@@ -75,13 +75,16 @@ def brightness(ctx: BrickContext, image: np.ndarray, ratio: float) -> dict:
     if not 0.0 <= ratio <= 1.0:
         raise BrickError(f"FLUX-BRIGHT ratio must be between 0 and 1 (0.5 = unchanged), got {ratio}")
     if ratio == 0.5:
-        return {"image": image.copy()}
+        raise BrickError("FLUX-BRIGHT: nothing to change: ratio 0.5 leaves the brightness as it is "
+                         "(use more than 0.5 to brighten, less to darken)")
     gamma = 2.0 ** ((0.5 - ratio) * 2.0)
     rgb, alpha = split_alpha(image)
     lab = cv2.cvtColor(rgb, cv2.COLOR_RGB2LAB)
     lut = np.clip(np.rint(255.0 * (np.arange(256) / 255.0) ** gamma), 0, 255).astype(np.uint8)
     lab[..., 0] = cv2.LUT(lab[..., 0], lut)
-    return {"image": with_alpha(cv2.cvtColor(lab, cv2.COLOR_LAB2RGB), alpha)}
+    out = with_alpha(cv2.cvtColor(lab, cv2.COLOR_LAB2RGB), alpha)
+    _cv.verify_edit("FLUX-BRIGHT", image, out, what=f"ratio {ratio:g}", fix="move the ratio further from 0.5")
+    return {"image": out}
 
 
 # --- FLUX-RCM -----------------------------------------------------------------------------------
@@ -114,6 +117,8 @@ def recolour(ctx: BrickContext, image: np.ndarray, mask: np.ndarray, prompt: str
     crop, weight = np.ascontiguousarray(image[y0:y1, x0:x1, :3]), mask[y0:y1, x0:x1]
     out = image.copy()
     out[y0:y1, x0:x1, :3] = blend(crop, _recolour(crop, weight, colours[0][1]), weight)
+    _cv.verify_edit("FLUX-RCM", image, out, mask, what=f"recolouring to {colours[0][0]}",
+                    fix="the masked object may already be that colour")
     return {"image": out}
 
 
@@ -157,7 +162,9 @@ def change_background(ctx: BrickContext, image: np.ndarray, mask: np.ndarray, pr
     rgb, alpha = split_alpha(image)
     if tokens & {"transparent", "remove", "removed", "none", "no"} and not colours:
         keep = 255 - mask.astype(np.uint16)
-        return {"image": with_alpha(rgb, ((alpha.astype(np.uint16) * keep + 127) // 255).astype(np.uint8))}
+        out = with_alpha(rgb, ((alpha.astype(np.uint16) * keep + 127) // 255).astype(np.uint8))
+        _cv.verify_edit("FLUX-CBG", image, out, mask, what="making the background transparent")
+        return {"image": out}
     if "gradient" in tokens and len(colours) == 2:
         horizontal = "horizontal" in tokens or "left" in tokens or "right" in tokens
         new = _gradient(rgb.shape, colours[0][1], colours[1][1], horizontal)
@@ -170,7 +177,10 @@ def change_background(ctx: BrickContext, image: np.ndarray, mask: np.ndarray, pr
     else:
         raise BrickError(f"FLUX-CBG offline cannot tell what background '{prompt}' means: give one colour, "
                          "'blurred', '<colour> to <colour> gradient' or 'transparent'")
-    return {"image": with_alpha(blend(rgb, new, mask), alpha)}
+    out = with_alpha(blend(rgb, new, mask), alpha)
+    _cv.verify_edit("FLUX-CBG", image, out, mask, what=f"a background of '{prompt}'",
+                    fix="the background may already look like that")
+    return {"image": out}
 
 
 # --- FLUX-ENV -----------------------------------------------------------------------------------
@@ -178,20 +188,6 @@ def change_background(ctx: BrickContext, image: np.ndarray, mask: np.ndarray, pr
 
 def _luma(rgb: np.ndarray) -> np.ndarray:
     return (rgb @ np.array([0.299, 0.587, 0.114], np.float32))[..., None]
-
-
-def _autumn(rgb: np.ndarray) -> np.ndarray:
-    hsv = cv2.cvtColor(rgb, cv2.COLOR_RGB2HSV)  # float input: H in 0..360
-    hue = hsv[..., 0]
-    greenness = np.clip(1 - np.abs(hue - 105) / 55, 0, 1) * np.clip(hsv[..., 1] * 4, 0, 1)
-    hsv[..., 0] = hue + (30 - hue) * greenness
-    hsv[..., 1] = np.clip(hsv[..., 1] * (1 + 0.25 * greenness), 0, 1)
-    return cv2.cvtColor(hsv, cv2.COLOR_HSV2RGB) * np.array([1.04, 1.0, 0.94], np.float32)
-
-
-def _winter(rgb: np.ndarray) -> np.ndarray:
-    desaturated = rgb + (_luma(rgb) - rgb) * 0.45
-    return (1 - (1 - desaturated) * 0.85) * np.array([0.93, 0.98, 1.07], np.float32)
 
 
 def _fog(rgb: np.ndarray) -> np.ndarray:
@@ -213,27 +209,45 @@ def _night(rgb: np.ndarray) -> np.ndarray:
     return (dark + (_luma(dark) - dark) * 0.6) * np.array([0.75, 0.88, 1.2], np.float32)
 
 
-# In the order they are applied: season first, then the air, then the light.
+def _warm(rgb: np.ndarray) -> np.ndarray:
+    return rgb * np.array([1.12, 1.0, 0.78], np.float32) + np.array([0.04, 0.015, 0.0], np.float32)
+
+
+def _cool(rgb: np.ndarray) -> np.ndarray:
+    return rgb * np.array([0.80, 0.96, 1.12], np.float32) + np.array([0.0, 0.01, 0.04], np.float32)
+
+
+# In the order they are applied: the air first, then the light. Grading cannot draw snow, leaves or
+# rain (a cool tint is not winter, an orange shift is not autumn): those words need the model.
 _GRADES = (
-    ("autumn", {"autumn", "autumnal", "fall"}, _autumn),
-    ("winter", {"winter", "wintry", "snow", "snowy", "snowing", "frost", "frosty", "icy"}, _winter),
     ("fog", {"fog", "foggy", "mist", "misty", "haze", "hazy"}, _fog),
     ("sunset", {"sunset", "sunrise", "dusk", "dawn", "golden", "evening"}, _sunset),
     ("night", {"night", "nighttime", "midnight", "nocturnal"}, _night),
+    ("warm", {"warm", "warmer", "warmth"}, _warm),
+    ("cool", {"cool", "cooler", "cold", "colder", "chilly"}, _cool),
 )
+_NEEDS_CONTENT = {"autumn", "autumnal", "fall", "leaves", "foliage", "winter", "wintry", "snow", "snowy", "snowing",
+                  "snowfall", "frost", "frosty", "icy", "ice", "rain", "rainy", "raining", "rainfall", "storm",
+                  "stormy", "thunderstorm", "lightning", "spring", "summer", "blossom", "flowers", "puddles",
+                  "clouds", "cloudy", "overcast", "sunny", "sunshine", "rainbow"}
+OFFLINE_ENV = "sunset, night, fog, warm and cool light"
 
 
 def environment(ctx: BrickContext, image: np.ndarray, prompt: str) -> dict:
     """Colour grading chosen by keywords; several may combine ('a foggy winter night')."""
     tokens = set(_cv.words(prompt))
     chosen = [(name, fn) for name, keys, fn in _GRADES if tokens & keys]
-    if not chosen:
-        raise BrickError(f"'{prompt}' needs the FLUX.1-Fill environment model (run `lego-edit models pull "
-                         "lego-loras`); offline FLUX-ENV grades colours for sunset, night, winter, fog and autumn")
+    content = sorted(tokens & _NEEDS_CONTENT)
+    if content or not chosen:
+        what = f" ({', '.join(content)} must be painted, not graded)" if content else ""
+        raise BrickError(f"'{prompt}' needs the FLUX.1-Fill environment model{what} (run `lego-edit models pull "
+                         f"lego-loras`); offline FLUX-ENV grades colours only: {OFFLINE_ENV}")
     rgb, alpha = split_alpha(image)
     out = rgb.astype(np.float32) / 255.0
     for i, (name, fn) in enumerate(chosen):
         ctx.raise_if_cancelled()
         ctx.progress(i / len(chosen), f"grading: {name}")
         out = np.clip(fn(out), 0, 1)
-    return {"image": with_alpha(np.rint(out * 255).astype(np.uint8), alpha)}
+    result = with_alpha(np.rint(out * 255).astype(np.uint8), alpha)
+    _cv.verify_edit("FLUX-ENV", image, result, what=f"the {' + '.join(n for n, _ in chosen)} grade")
+    return {"image": result}

@@ -100,5 +100,10 @@ def fast_inpaint(ctx: BrickContext, image: np.ndarray, mask: np.ndarray) -> dict
     weight = np.maximum(feather, hole_c)
     out = image.copy()
     out[y0:y1, x0:x1, :3] = blend(crop, filled, weight)
+    # Beyond the feathered rim nothing may change; inside the mask the removal must show.
+    reach = np.zeros(mask.shape, np.uint8)
+    reach[y0:y1, x0:x1] = np.where(weight > 0, 255, 0)
+    _cv.verify_edit("FASTINPAINT", image, out, mask, outside=reach == 0, what="the fill",
+                    fix="the masked area already looks like its surroundings")
     ctx.progress(1.0, "done")
     return {"image": out, "score": score}

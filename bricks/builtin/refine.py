@@ -12,6 +12,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from lego_edit.bricks.builtin import _cv
 from lego_edit.bricks.imageops import same_size
 from lego_edit.bricks.registry import BrickContext, BrickError
 from lego_edit.bricks.values import blend
@@ -64,4 +65,7 @@ def grain_match(ctx: BrickContext, image: np.ndarray, mask: np.ndarray, preimage
     outside[crop] = ~(cv2.dilate(region, np.ones((9, 9), np.uint8)) > 0)
     edited[outside] = image[outside]
     edited[..., 3] = image[..., 3]
+    # The removal itself is FASTINPAINT's; what must show is that the hole no longer holds the original.
+    _cv.verify_edit("FLUX-INPAINT", image, edited, mask, outside=outside, what="the refined fill",
+                    fix="the pre-inpainted image does not differ from the original inside the mask")
     return {"image": edited}

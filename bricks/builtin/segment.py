@@ -18,6 +18,8 @@ from lego_edit.bricks.values import split_alpha
 
 WORK_SIDE = 320  # long side at which saliency and GrabCut run
 GRABCUT_ITERATIONS = 3
+STABLE_IOU = 0.6  # SOS: masks from two saliency seeds must overlap this much
+MAX_SUBJECT_SHARE = 0.75  # SOS: a "subject" covering more of the image is the scene, not a subject
 NEEDS_MODEL = "needs the text-prompted segmentation model (run `lego-edit models pull grounded-sam`)"
 
 # --- salient objects ----------------------------------------------------------------------------
@@ -75,28 +77,6 @@ def _grabcut(ctx: BrickContext, small: np.ndarray, init: np.ndarray, start: floa
     return np.where((labels == cv2.GC_FGD) | (labels == cv2.GC_PR_FGD), 255, 0).astype(np.uint8)
 
 
-def _salient_objects(ctx: BrickContext, rgb: np.ndarray) -> tuple[np.ndarray, float]:
-    """0/255 mask of the salient objects at working resolution, and the scale used."""
-    scale = _cv.scale_for(rgb.shape, WORK_SIDE)
-    small = _cv.resize_to(rgb, scale)
-    h, w = small.shape[:2]
-    ctx.progress(0.05, "finding salient objects")
-    sal8 = np.clip(_saliency(small) * 255, 0, 255).astype(np.uint8)
-    _, seed = cv2.threshold(sal8, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
-    labels = np.full((h, w), cv2.GC_PR_BGD, np.uint8)
-    labels[seed > 0] = cv2.GC_PR_FGD
-    k = max(3, round(0.03 * max(h, w)))
-    labels[cv2.erode(seed, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * k + 1, 2 * k + 1))) > 0] = cv2.GC_FGD
-    b = max(2, round(0.02 * min(h, w)))
-    band = np.zeros((h, w), bool)
-    band[:b], band[-b:], band[:, :b], band[:, -b:] = True, True, True, True
-    labels[band & (seed == 0)] = cv2.GC_BGD
-    found = _grabcut(ctx, small, labels, 0.2, 0.9)
-    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (5, 5))
-    found = cv2.morphologyEx(found, cv2.MORPH_OPEN, kernel)
-    return found, scale
-
-
 def _keep(binary: np.ndarray, *, min_fraction: float, relative: float) -> list[np.ndarray]:
     """Components of at least `min_fraction` of the image and `relative` times the largest, holes filled."""
     parts = _cv.components(binary, min_area=max(1, int(min_fraction * binary.size)))
@@ -114,12 +94,115 @@ def _full_size(mask: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
     return _cv.smooth_edges(_cv.upscale_mask(mask, shape), 1.0)
 
 
+def _seed_labels(sal8: np.ndarray, threshold: float) -> np.ndarray:
+    h, w = sal8.shape
+    seed = np.where(sal8 >= threshold, 255, 0).astype(np.uint8)
+    labels = np.full((h, w), cv2.GC_PR_BGD, np.uint8)
+    labels[seed > 0] = cv2.GC_PR_FGD
+    k = max(3, round(0.03 * max(h, w)))
+    labels[cv2.erode(seed, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * k + 1, 2 * k + 1))) > 0] = cv2.GC_FGD
+    b = max(2, round(0.02 * min(h, w)))
+    band = np.zeros((h, w), bool)
+    band[:b], band[-b:], band[:, :b], band[:, -b:] = True, True, True, True
+    labels[band & (seed == 0)] = cv2.GC_BGD
+    return labels
+
+
+def _open(found: np.ndarray) -> np.ndarray:
+    return cv2.morphologyEx(found, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (5, 5)))
+
+
+def _salient_objects(ctx: BrickContext, rgb: np.ndarray, *, check: bool = False) -> tuple[np.ndarray, float]:
+    """0/255 mask of the salient objects at working resolution, and the scale used.
+
+    With `check`, the result must be stable: GrabCut from a looser saliency seed must give nearly the
+    same mask (IoU >= STABLE_IOU), or the subject is not clear enough to trust.
+    """
+    scale = _cv.scale_for(rgb.shape, WORK_SIDE)
+    small = _cv.resize_to(rgb, scale)
+    ctx.progress(0.05, "finding salient objects")
+    sal8 = np.clip(_saliency(small) * 255, 0, 255).astype(np.uint8)
+    otsu, _ = cv2.threshold(sal8, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    found = _open(_grabcut(ctx, small, _seed_labels(sal8, max(1.0, otsu)), 0.2, 0.55 if check else 0.9))
+    if check:
+        looser = _open(_grabcut(ctx, small, _seed_labels(sal8, max(1.0, 0.7 * otsu)), 0.55, 0.9))
+        agreement = _iou(found, looser)
+        if agreement < STABLE_IOU:
+            raise BrickError(f"the main subject is not clear enough to segment offline (two saliency seeds "
+                             f"agree on only {100 * agreement:.0f}% of it); {_cv.SELECT_OR_MODEL}")
+    return found, scale
+
+
+def _iou(a: np.ndarray, b: np.ndarray) -> float:
+    x, y = a > 127, b > 127
+    return float((x & y).sum() / max(1, (x | y).sum()))
+
+
+def _box_coverage(mask: np.ndarray, box: tuple[int, int, int, int]) -> float:
+    x, y, w, h = box
+    part = mask[max(0, y):y + h, max(0, x):x + w]
+    return float((part > 127).mean()) if part.size else 0.0
+
+
+def _person(ctx: BrickContext, small: np.ndarray, face: tuple[int, int, int, int]) -> np.ndarray:
+    """GrabCut seeded with the face (certain), the head around it and a body box below it (probable)."""
+    h, w = small.shape[:2]
+    x, y, fw, fh = face
+    labels = np.full((h, w), cv2.GC_PR_BGD, np.uint8)
+    b = max(2, round(0.02 * min(h, w)))
+    labels[:b], labels[:, :b], labels[:, -b:] = cv2.GC_BGD, cv2.GC_BGD, cv2.GC_BGD
+
+    def box(x0: float, y0: float, x1: float, y1: float, value: int) -> None:
+        labels[max(0, round(y0)):max(0, round(y1)), max(0, round(x0)):max(0, round(x1))] = value
+
+    box(x - 1.3 * fw, y + 0.9 * fh, x + 2.3 * fw, h, cv2.GC_PR_FGD)  # shoulders and body, down to the edge
+    box(x - 0.3 * fw, y - 0.5 * fh, x + 1.3 * fw, y + 1.1 * fh, cv2.GC_PR_FGD)  # hair, ears, chin
+    box(x + 0.15 * fw, y + 0.1 * fh, x + 0.85 * fw, y + 0.95 * fh, cv2.GC_FGD)  # the face itself
+    box(x + 0.3 * fw, y + 0.95 * fh, x + 0.7 * fw, min(h, y + 2.0 * fh), cv2.GC_FGD)  # neck and chest
+    found = _open(_grabcut(ctx, small, labels, 0.2, 0.9))
+    found[max(0, y):y + fh, max(0, x):x + fw] = 255  # a detected face is the subject, all of it
+    parts = [m for m, _, _ in _cv.components(found) if _box_coverage(m, face) > 0.5]
+    return _cv.fill_holes(parts[0]) if parts else found
+
+
 def _main_object(ctx: BrickContext, rgb: np.ndarray) -> np.ndarray:
-    found, _ = _salient_objects(ctx, rgb)
-    kept = _keep(found, min_fraction=0.003, relative=0.3)
-    if not kept:
-        raise BrickError("found no salient object in the image")
-    return _full_size(_union(kept), rgb.shape)
+    """The main subject, only when the evidence is clear: a person from a detected face (the whole face
+    and the body below it), else a stable salient object that does not fill the frame."""
+    scale = _cv.scale_for(rgb.shape, WORK_SIDE)
+    small = _cv.resize_to(rgb, scale)
+    found_faces = _cv.faces(small) or []
+    if found_faces:
+        ctx.progress(0.05, "found a face: segmenting the person")
+        subject = _person(ctx, small, found_faces[0])
+        fx, fy, fw, fh = found_faces[0]
+        below = int(np.count_nonzero(subject[min(subject.shape[0], fy + fh):] > 127))
+        if below < fw * fh:
+            raise BrickError("found a face but could not tell the person's body from the background; "
+                             + _cv.SELECT_OR_MODEL)
+    else:
+        found, _ = _salient_objects(ctx, rgb, check=True)
+        kept = _keep(found, min_fraction=0.003, relative=0.3)
+        if not kept:
+            raise BrickError("found no salient object in the image; " + _cv.SELECT_OR_MODEL)
+        subject = _union(kept)
+    for face in found_faces:  # a mask edge through any face would cut a person in two
+        if 0.1 < _box_coverage(subject, face) < 0.9:
+            raise BrickError("the subject mask would cut through a face; " + _cv.SELECT_OR_MODEL)
+    share = float((subject > 127).mean())
+    if share > MAX_SUBJECT_SHARE or _borders_touched_much(subject) >= 3:
+        raise BrickError(f"the salient region covers {100 * share:.0f}% of the image and most of its edges, so it "
+                         "is not one subject; " + _cv.SELECT_OR_MODEL)
+    full = _full_size(subject, rgb.shape)
+    if found_faces:  # the detected face, all of it, at full resolution (no rim lost to rescaling)
+        bx, by, bw, bh = (v / scale for v in found_faces[0])
+        full[max(0, int(by)):int(np.ceil(by + bh)) + 1, max(0, int(bx)):int(np.ceil(bx + bw)) + 1] = 255
+    return full
+
+
+def _borders_touched_much(mask: np.ndarray, fraction: float = 0.3) -> int:
+    """How many image edges the mask runs along for at least `fraction` of their length."""
+    edges = (mask[0], mask[-1], mask[:, 0], mask[:, -1])
+    return sum(int((e > 127).mean() >= fraction) for e in edges)
 
 
 def salient_object(ctx: BrickContext, image: np.ndarray) -> dict:
@@ -217,8 +300,13 @@ def _borders_touched(mask: np.ndarray) -> int:
     return int(mask[0].any()) + int(mask[-1].any()) + int(mask[:, 0].any()) + int(mask[:, -1].any())
 
 
-def _by_colour(rgb: np.ndarray, colour: str, position: str | None, plural: bool) -> np.ndarray:
-    """The largest region of the colour; an object, so regions running along two image edges come last."""
+def _by_colour(rgb: np.ndarray, colour: str, position: str | None, plural: bool, round_: bool) -> np.ndarray:
+    """The region of the colour; an object, so regions running along two image edges come last.
+
+    One region must stand out: a singular prompt without a position is refused when a second region
+    of the colour is at least AMBIGUOUS times the largest; a round noun (ball, circle ...) must be
+    round (ROUND_MIN).
+    """
     found = _colour_mask(rgb, colour)
     parts = _cv.components(found, min_area=max(16, int(0.0005 * found.size)))
     if not parts:
@@ -230,13 +318,22 @@ def _by_colour(rgb: np.ndarray, colour: str, position: str | None, plural: bool)
     elif plural:
         chosen = parts
     else:
+        if len(parts) > 1 and parts[1][1] >= AMBIGUOUS * parts[0][1]:
+            raise BrickError(f"there are {len(parts)} {colour} regions of similar size, so 'the {colour} one' is "
+                             f"unclear: name its position (left, right, top ...) or {_cv.SELECT_OR_MODEL}")
         chosen = parts[:1]
+    if round_:
+        for m, _, _ in chosen:
+            roundness = _roundness(_cv.fill_holes(m))
+            if roundness < ROUND_MIN:
+                raise BrickError(f"the {colour} region is not round (it fills {100 * roundness:.0f}% of its enclosing circle, a "
+                                 f"ball or circle {100 * ROUND_MIN:.0f}%), so it may not be what was named; {_cv.SELECT_OR_MODEL}")
     return _cv.smooth_edges(_union([_cv.fill_holes(m) for m, _, _ in chosen]), 1.0)
 
 
 def _by_position(ctx: BrickContext, rgb: np.ndarray, position: str) -> np.ndarray:
     """The salient object furthest in the named direction; with a single object, it must lie there."""
-    found, scale = _salient_objects(ctx, rgb)
+    found, scale = _salient_objects(ctx, rgb, check=True)
     parts = _cv.components(found, min_area=max(1, int(0.003 * found.size)))
     parts = [p for p in parts if p[1] >= 0.05 * parts[0][1]] if parts else []
     if len(parts) >= 2:
@@ -255,11 +352,18 @@ def _by_position(ctx: BrickContext, rgb: np.ndarray, position: str) -> np.ndarra
     return out
 
 
-def _sky(rgb: np.ndarray) -> np.ndarray:
-    """Smooth blue (or bright neutral / cool, overcast) pixels along the top edge.
+SKY_TOP_SPAN = 0.6  # the sky must run along this fraction of the top edge
+SKY_BOTTOM_MAX = 0.25  # ... and cover at most this fraction of the bottom thirtieth (else it is a wall or backdrop)
+SKY_COLOURED_MIN = 0.3  # ... and at least this fraction of it must be blue or bright (not only dark smooth)
 
-    Warm light walls look like an overcast sky to a pixel rule, so bright pixels count only when
-    neutral or cool; the sky must also span a quarter of the top edge.
+
+def _sky(rgb: np.ndarray) -> np.ndarray:
+    """Smooth blue (or bright neutral / cool, overcast) pixels connected to the top edge.
+
+    Honest only when it looks like a sky: it spans most of the top edge (SKY_TOP_SPAN), stays off the
+    bottom of the image (a bright wall or paper reaching the bottom is not sky), is smooth, and
+    covers 5% of the image at least. Warm light walls look like an overcast sky to a pixel rule, so
+    bright pixels count only when neutral or cool.
     """
     scale = _cv.scale_for(rgb.shape, WORK_SIDE * 2)
     small = cv2.GaussianBlur(_cv.resize_to(rgb, scale), (0, 0), 1.5)
@@ -273,35 +377,83 @@ def _sky(rgb: np.ndarray) -> np.ndarray:
     smooth = cv2.GaussianBlur(gradient, (0, 0), 2) < 40
     candidate = np.where((blueish | bright) & smooth, 255, 0).astype(np.uint8)
     candidate = cv2.morphologyEx(candidate, cv2.MORPH_OPEN, np.ones((3, 3), np.uint8))
-    top = max(1, round(0.03 * candidate.shape[0]))
+    h, w = candidate.shape
+    top = max(1, round(0.03 * h))
     parts = [m for m, area, _ in _cv.components(candidate, min_area=int(0.01 * candidate.size)) if m[:top].any()]
-    if not parts or np.count_nonzero(_union(parts)[:top].any(axis=0)) < 0.25 * candidate.shape[1]:
-        raise BrickError("found no sky: no smooth blue or bright neutral region spans the top of the image")
+    span = np.count_nonzero(_union(parts)[:top].any(axis=0)) / w if parts else 0.0
+    if span < SKY_TOP_SPAN:
+        raise BrickError(f"found no sky: no smooth blue or bright neutral region spans the top of the image "
+                         f"({100 * span:.0f}% of it, {100 * SKY_TOP_SPAN:.0f}% needed); {_cv.SELECT_OR_MODEL}")
     sky = _cv.fill_holes(_union(parts), max_hole=int(0.002 * candidate.size))
+    low = float((sky[-max(1, h // 30):] > 0).mean())
+    if low > SKY_BOTTOM_MAX or (sky > 0).mean() < 0.05:
+        raise BrickError("found no sky: the smooth bright region at the top also fills the bottom of the image "
+                         f"(a wall, paper or backdrop, not a sky); {_cv.SELECT_OR_MODEL}")
     return _full_size(sky, rgb.shape)
 
 
+GROUND_SEPARATION = 15.0  # mean Delta-E between the ground and what lies just above it
+
+
 def _ground(ctx: BrickContext, rgb: np.ndarray) -> np.ndarray:
-    """Pixels coloured like the bottom edge and connected to it, minus the salient objects."""
+    """Pixels coloured like the bottom edge and connected to it, minus the salient objects.
+
+    Only a clearly separate bottom region counts: it spans most of the bottom edge, stays in the
+    lower part (nothing in the top fifth, its bulk below 40% of the height), and differs from the
+    band just above it by GROUND_SEPARATION; otherwise it is refused.
+    """
     objects, scale = _salient_objects(ctx, rgb)
     small = cv2.GaussianBlur(_cv.resize_to(rgb, scale), (0, 0), 2)
-    lab = cv2.cvtColor(small, cv2.COLOR_RGB2LAB).astype(np.float32)
-    h = lab.shape[0]
+    lab = cv2.cvtColor(small.astype(np.float32) / 255.0, cv2.COLOR_RGB2LAB)
+    h, w = lab.shape[:2]
     band = np.ascontiguousarray(lab[-max(2, round(0.05 * h)):].reshape(-1, 3))
     cv2.setRNGSeed(0)
     _, _, centres = cv2.kmeans(band, 3, None, (cv2.TERM_CRITERIA_EPS + cv2.TERM_CRITERIA_MAX_ITER, 10, 1.0), 1,
                                cv2.KMEANS_PP_CENTERS)
-    near = np.min([np.linalg.norm(lab - c, axis=2) for c in centres], axis=0) < 18
+    near = np.min([np.linalg.norm(lab - c, axis=2) for c in centres], axis=0) < 12
     candidate = np.where(near & (objects == 0), 255, 0).astype(np.uint8)
     candidate = cv2.morphologyEx(candidate, cv2.MORPH_OPEN, np.ones((3, 3), np.uint8))
     parts = [m for m, _, _ in _cv.components(candidate, min_area=int(0.01 * candidate.size)) if m[-2:].any()]
-    if not parts or np.count_nonzero(_union(parts)) < 0.03 * candidate.size:
-        raise BrickError("found no ground: no large region like the bottom edge of the image")
-    return _full_size(_cv.fill_holes(_union(parts), max_hole=int(0.002 * candidate.size)), rgb.shape)
+    refuse = BrickError("found no clearly separate ground at the bottom of the image; " + _cv.SELECT_OR_MODEL)
+    if not parts:
+        raise refuse
+    ground = _cv.fill_holes(_union(parts), max_hole=int(0.002 * candidate.size)) > 0
+    rows = np.nonzero(ground.any(axis=1))[0]
+    if (ground.sum() < 0.05 * ground.size or ground[-2:].any(axis=0).mean() < 0.6 or ground[: h // 5].any()
+            or np.mean(np.nonzero(ground)[0] > 0.4 * h) < 0.85):
+        raise refuse
+    # what lies just above the ground's upper edge must look different from the ground
+    above = np.zeros_like(ground)
+    gap = max(3, round(0.04 * h))
+    above[:-gap] = ground[gap:]
+    above &= ~ground & ~(objects > 0)
+    if rows.size == 0 or not above.any():
+        raise refuse
+    separation = float(np.linalg.norm(lab[ground].mean(axis=0) - lab[above].mean(axis=0)))
+    if separation < GROUND_SEPARATION:
+        raise refuse
+    return _full_size(np.where(ground, 255, 0).astype(np.uint8), rgb.shape)
 
 
-def _parse(prompt: str) -> tuple[str | None, str | None, str | None, bool, list[str]]:
-    """(colour, position, region, plural, unknown words) of a RES prompt."""
+# Shape nouns the rules can verify on the chosen colour region: a round region (circularity >= ROUND_MIN).
+_ROUND = {"ball", "balls", "circle", "circles", "disk", "disks", "disc", "discs", "sphere", "spheres", "dot", "dots",
+          "round", "circular", "orb"}
+ROUND_MIN = 0.75  # area / area of the smallest enclosing circle (a disk ~1, a square 0.64, a 2:1 ellipse 0.5)
+AMBIGUOUS = 0.5  # a second region of the colour this large (relative to the largest) makes "the <colour> one" unclear
+
+
+def _roundness(mask: np.ndarray) -> float:
+    contours, _ = cv2.findContours(np.where(mask > 127, 255, 0).astype(np.uint8), cv2.RETR_EXTERNAL,
+                                   cv2.CHAIN_APPROX_NONE)
+    if not contours:
+        return 0.0
+    c = max(contours, key=cv2.contourArea)
+    _, radius = cv2.minEnclosingCircle(c)
+    return float(np.count_nonzero(mask > 127) / max(np.pi * (radius + 0.5) ** 2, 1.0))
+
+
+def _parse(prompt: str) -> tuple[str | None, str | None, str | None, bool, list[str], bool]:
+    """(colour, position, region, plural, unknown words, round noun) of a RES prompt."""
     tokens = [t[:-2] if t.endswith("'s") else t for t in _cv.words(prompt)]
     colour = position = region = None
     unknown = []
@@ -313,18 +465,31 @@ def _parse(prompt: str) -> tuple[str | None, str | None, str | None, bool, list[
             position = _POSITIONS[t]
         elif t in _REGIONS and region is None:
             region = _REGIONS[t]
-        elif t not in _FILLER and family is None and t not in _POSITIONS and t not in _REGIONS:
+        elif t not in _FILLER and t not in _ROUND and family is None and t not in _POSITIONS and t not in _REGIONS:
             unknown.append(t)  # (a second colour, position or region is ignored, not unknown)
-    plural = any(t in _PLURAL for t in tokens) or (bool(unknown) and unknown[-1].endswith("s")
-                                                   and not unknown[-1].endswith(("ss", "us", "is")))
-    return colour, position, region, plural, unknown
+    round_ = any(t in _ROUND for t in tokens)
+    plural = any(t in _PLURAL or t in {"balls", "circles", "disks", "discs", "spheres", "dots"} for t in tokens)
+    return colour, position, region, plural, unknown, round_
 
 
 def segment_by_rules(ctx: BrickContext, image: np.ndarray, prompt: str) -> dict:
-    """Colour, position and broad-region prompts; anything else needs the text-prompted model."""
-    colour, position, region, plural, unknown = _parse(prompt)
+    """Colour, position and broad-region prompts with generic nouns; anything else needs the model.
+
+    Every content word must be one the rules can check: a colour, a position, a region (sky,
+    background, foreground, ground), a generic noun (object, thing, area, part ...) or a round noun
+    (ball, circle, disk: checked for roundness). A specific noun ("box", "tower", "person") is
+    refused: the rules cannot tell a box from a bike of the same colour.
+    """
+    colour, position, region, plural, unknown, round_ = _parse(prompt)
     rgb, _ = split_alpha(image)
-    if region and not unknown:
+    if unknown:
+        what = " ".join(unknown)
+        raise BrickError(f"segmenting '{prompt}' {NEEDS_MODEL}: offline rules cannot tell what '{what}' is; "
+                         f"{_cv.SELECT_OR_MODEL}. Offline, RES understands colours ('red object', 'red ball'), "
+                         "positions ('the object on the left') and sky / background / foreground / ground")
+    if round_ and not colour:
+        raise BrickError(f"segmenting '{prompt}' offline needs a colour ('the red ball'); {_cv.SELECT_OR_MODEL}")
+    if region and not colour:
         if region == "sky":
             mask = _sky(rgb)
         elif region == "ground":
@@ -333,15 +498,13 @@ def segment_by_rules(ctx: BrickContext, image: np.ndarray, prompt: str) -> dict:
             objects = _main_object(ctx, rgb)
             mask = objects if region == "foreground" else (255 - objects)
     elif colour:
-        mask = _by_colour(rgb, colour, position, plural)
-    elif position and "half" in _cv.words(prompt) and not unknown:
+        mask = _by_colour(rgb, colour, position, plural, round_)
+    elif position and "half" in _cv.words(prompt):
         mask = _half_plane(rgb.shape, position)
     elif position:
         mask = _by_position(ctx, rgb, position)
     else:
-        what = " ".join(unknown) or prompt
-        raise BrickError(f"segmenting '{what}' {NEEDS_MODEL}; offline, RES understands colours ('red object'), "
-                         "positions ('left person') and sky / background / foreground / ground")
+        raise BrickError(f"segmenting '{prompt}' {NEEDS_MODEL}; {_cv.SELECT_OR_MODEL}")
     if not mask.any():
         raise BrickError(f"RES found nothing for '{prompt}'")
     ctx.progress(1.0, "done")

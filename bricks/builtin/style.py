@@ -117,5 +117,8 @@ def stylize(ctx: BrickContext, image: np.ndarray, prompt: str, style: str, mask:
     ctx.raise_if_cancelled()
     out = rgb  # split_alpha gave a copy
     out[y0:y1, x0:x1] = styled if mask is None else blend(crop, styled, mask[y0:y1, x0:x1])
+    result = with_alpha(out, alpha)
+    _cv.verify_edit("FLUX-STYLE", image, result, mask, what=f"the {name} style",
+                    fix="the image may already look like that")
     ctx.progress(1.0, "done")
-    return {"image": with_alpha(out, alpha)}
+    return {"image": result}
