@@ -11,12 +11,14 @@ from lego_edit.builder.rules.lexicon import (
     ATTRIBUTE_WORDS,
     BODY_PARTS,
     COLOURS,
+    ENV_FILLERS,
     EXPRESSION_ADJ,
     EXPRESSION_VERBS,
     FEATURES,
     POSE_VERBS,
     PRONOUNS,
     RCM_CORE,
+    SCENE_NOUNS,
     SETTING_NOUNS,
     STYLE_TERMS,
     VAGUE_WORDS,
@@ -444,7 +446,7 @@ _X_TO_Y = re.compile(r"^(?P<x>.+?)\s+(?:to|into|in to)\s+(?P<y>.+)$")
 _LOOK = re.compile(r"^(?P<x>.+?)\s+(?P<how>look(?:s)?\s+like|look(?:s)?|appear(?:s)?(?:\s+to\s+be)?|seem(?:s)?|"
                    r"become(?:s)?|be|resemble|feel)\s+(?P<y>.+)$")
 _RESEMBLE = re.compile(r"^(?:(?:be\s+)?(?:adorned|dressed|clad|painted|colou?red|dyed|bathed|draped|decked out|covered|"
-                       r"cloaked|tinted|washed)\s+(?:in|with)(?:\s+an?)?|reflect|portray|depict|show(?:case)?|feature|represent|evoke|"
+                       r"cloaked|tinted|washed)(?:\s+(?:in|with))?(?:\s+an?)?|reflect|portray|depict|show(?:case)?|feature|represent|evoke|"
                        r"display|mirror|resemble|become|be set in|be in|be set on|be on|look like|looks like|become|look|looks|appear|appears|"
                        r"seem|resemble|have|show|be)\s+(?:like\s+)?(?:more\s+)?", re.I)
 
@@ -528,7 +530,8 @@ def _change_x_to_y(c: _Ctx, rest: str) -> Edit | None:
             return Edit("recolor", target_of(am.group("x"), c.has_mask), _clean_descriptor(am.group("y")),
                         text=c.clause)
     y = _y_of(rest) or ""
-    if STYLE_TERMS.search(rest) and not is_descriptor(y) and not (y and is_setting(y)):
+    if STYLE_TERMS.search(rest) and not is_descriptor(y) and not is_descriptor(_RESEMBLE.sub("", y)) and \
+            not (y and is_setting(y)):
         return _style(c, _style_target(rest))
     if _BRIGHT_WORDS.search(c.core) or re.search(r"\bmake\b.*\b(?:brighter|darker|bright|dark)$", c.core):
         return _bright_edit(c, _bright_region(c))
@@ -749,7 +752,8 @@ def _bare(c: _Ctx) -> Edit | None:
         y = re.sub(r"^(?:in|with)\s+", "", m.group("y"))
         if is_descriptor(y) or STYLE_TERMS.search(y) or is_env_only(y) or \
                 re.fullmatch(r"(?:much\s+|a bit\s+|slightly\s+)?(?:brighter|darker)", y):
-            return _x_to_y(replace(c, verb="make"), m.group("x"), y)
+            x = re.sub(rf"(?:'s)?\s+(?:{ATTRIBUTE_WORDS})$", "", m.group("x"))  # "the roof's colour shall be black"
+            return _x_to_y(replace(c, verb="make"), x, y)
         return None
     if STYLE_TERMS.search(text) and (re.search(r"\bstyle\b", text) or len(word_list(text)) <= 5):
         return _style(c)
@@ -763,7 +767,10 @@ def _bare(c: _Ctx) -> Edit | None:
         return Edit("style", SELECTION if c.has_mask else None, _style_words(text), text=c.clause)
     only_day = env_value(text) == "on a sunny day" and not re.search(r"\b(?:sunny|sunshine|daytime|daylight|midday|"
                                                                      r"noon)\b", text)
-    if is_env_only(text) or (env_value(text) and len(word_list(text)) <= 4 and not is_setting(text) and not only_day):
+    first = (word_list(text) or [""])[0]
+    starts_well = bool(env_value(first)) or first in ENV_FILLERS or first in {"snowy", "rainy", "foggy", "sunny"}
+    if is_env_only(text) or (env_value(text) and len(word_list(text)) <= 4 and not is_setting(text) and not only_day
+                             and starts_well):
         return Edit("env", None, env_value(text), text=c.clause)
     if re.fullmatch(r"(?:much\s+|a bit\s+|slightly\s+|a lot\s+|more\s+)?(?:brighter|darker|lighter|dimmer)"
                     r"(?:\s+(?:please|a bit|slightly|a lot))?", text):
@@ -825,6 +832,10 @@ _COMPARATIVE = {"whiter": "white", "blacker": "black", "bluer": "blue", "redder"
                 "yellower": "yellow", "pinker": "pink", "grayer": "gray", "greyer": "grey"}
 
 
+_SETTING_TO = re.compile(
+    r"^[a-z]+(?:\s+(?:adjustments|changes)\s+to)?\s+(?:the\s+|its\s+)?(?:background|backdrop|setting|environment|"
+    r"surroundings|scenery|scene|elements|ambiance|ambience|atmosphere|location|place)\s+(?:(?:of|in)\s+)?(?:(?:this|the)\s+)?"
+    r"(?:image|photo|photograph|picture|pic|shot)?\s*to\s+[a-z]+\s+(?P<y>(?:an?|the|some)\s+.+)$")
 _NEW_BACKGROUND = re.compile(r"^(?:create|make|give|put|add|get|use|set|have)\s+(?:me\s+|it\s+|this\s+|us\s+)?(?:an?\s+|some\s+)"
                              r"(?P<d>(?:(?!(?:in|to|at|on|of|near|with|the|behind|by|into|from|and)\b)[\w,'-]+\s+){0,4}?)\s*"
                              r"(?:background|backdrop)(?:\s+(?:behind|for|to|around|of|under)\s+"
@@ -857,6 +868,13 @@ def _paraphrase(c: _Ctx) -> Edit | None:
     m = _GRACE.match(text)
     if m and is_descriptor(m.group("y")) and target_of(m.group("x"), c.has_mask) is not None:
         return Edit("recolor", target_of(m.group("x"), c.has_mask), _clean_descriptor(m.group("y")), text=c.clause)
+    m = re.match(r"^clear\s+(?:away\s+|out\s+|off\s+)?(?P<x>(?:the|this|that|all|any|those|these)\s+.+)$", text)
+    if m and head_noun(m.group("x")) not in SCENE_NOUNS | {"image", "photo", "picture", "view"}:
+        return _remove(replace(c, rest=m.group("x"), verb="remove"))  # "clear the shadow from the ground"
+    m = _SETTING_TO.match(c.clause)
+    if m and (is_setting(m.group("y")) or env_value(m.group("y"))):
+        return _background(c, None, strip_articles(m.group("y")))  # "adapt the surroundings of this picture to convey a
+        # jungle scene"
     m = _NEW_BACKGROUND.match(text)
     if m:
         what = strip_articles(m.group("d").strip(" ,")).strip(" ,")

@@ -21,7 +21,7 @@ _REMOVING = (r"(?:remov\w*|delet\w*|eras\w*|eliminat\w*|get(?:ting)? rid of|tak\
              r"cleans\w*|lower\w*|decreas\w*|tone down|deal with|do something about|less|without|free of|no more|"
              r"un\w*|amend\w*|repair\w*|address\w*|counter\w*|liberat\w*|free\w*|rid\w*|devoid|purg\w*|banish\w*|dispel\w*|"
              r"dissipat\w*|smooth\w*(?: out)?|counteract\w*|combat\w*|overcome|lift\w*|melt\w*(?: away)?|wash\w*(?: away| out| off)?|"
-             r"scrub\w*|eras\w*)")
+             r"scrub\w*|eras\w*|dismiss\w*|expel\w*|evict\w*|excis\w*|vanish\w*|exil\w*|sweep\w*(?: away)?)")
 PHENOMENA: tuple[tuple[str, str, str], ...] = (
     # (name, pattern, what does it)
     ("haze", r"haz[eiy]\w*|fog\w*|mist[sy]?|smog\w*|atmospheric distortion|murk\w*|obscur\w*|veil\w*|clouded|"
@@ -30,8 +30,9 @@ PHENOMENA: tuple[tuple[str, str, str], ...] = (
               r"jpeg artifacts?|artifacts?|disturbances?", "DENOISE"),
     ("blur", r"blur\w*|soft(?:ness)?|fuzz\w*|smudg\w*|smear\w*|out[- ]of[- ]focus|unclear\w*|camera shake|"
              r"motion blur", "SHARPEN"),
-    ("snow", r"snow(?!man|men|board|mobile)[\w-]*", "in clear weather, without snow"),
-    ("rain", r"rain(?!bow|coat|ier)\w*|drizzl\w*|precipitation|raindrops?|water elements|watery backdrop",
+    ("snow", r"snow(?!man|men|board|mobile)[\w-]*|frost\w*|icy|ice(?![- ]?cream)", "in clear weather, without snow"),
+    ("clouds", r"cloudy|cloudiness|overcast", "on a clear sunny day"),
+    ("rain", r"rain(?!bow|coat|ier)\w*|drizzl\w*|precipitation|raindrops?|water ?drops|droplets|water elements|watery backdrop|wet weather",
      "in clear dry weather, without rain"),
     ("reflections", r"reflections?|glare|lens flares?", ""),
     ("scratches", r"scratch\w*|tears|creases|cracks|water damage", ""),
@@ -105,7 +106,7 @@ way to be lower reduce decrease less adjust fix correct please so that it's too 
 really quite extra higher stronger strong subtle subtly of colors colours color colour tones tone feel in
 crank turn bump pump dial apply set its shot pic mood atmosphere appear seem vibe general correction refine restore
 details detail visual quality overall lively livelier punchy bring out scene representation obscured content edges
-edge lines""".split())
+edge lines up fine""".split())
 # "of this blurry photo", "the image's": the image named, whatever its state (left out of the tone words' leftovers).
 _IMAGE_NAMED = re.compile(r"\b(?:(?:of|in|on|for)\s+)?(?:the|this|my|our)\s+(?:[\w-]+\s+){0,2}?"
                           r"(?:image|photo|photograph|picture|pic|shot)(?:'s)?\b")
@@ -230,7 +231,7 @@ def parse_look(clause: str, target_named: bool) -> Edit | None:
                 return Edit("look", None, ops=(_op(does, amount=round(amount_of(clause, 0.6), 3)),), text=clause)
     if _QUALITY.search(clause):  # a general restoration: noise out, then detail back
         return Edit("look", None, ops=(_op("DENOISE", amount=0.4), _op("SHARPEN", amount=0.4)), text=clause)
-    if _LOW_LIGHT.search(clause):  # low-light enhancement: the darkness is lifted, nothing is segmented
+    if _LOW_LIGHT.search(clause) and not re.search(r"\b(?:shadow\w*|silhouette|cast|outline)\b", clause):  # low-light enhancement: the darkness is lifted, nothing is segmented
         from lego_edit.builder.rules.quantities import brightness_ratio
 
         ratio = brightness_ratio(re.sub(r"\b(?:dark\w*|dim\w*|low|reduc\w*|lower\w*|decreas\w*)\b", "", clause))

@@ -24,7 +24,7 @@ from lego_edit.builder.rules.lexicon import (
 
 _ARTICLES = re.compile(r"^(?:(?:the|a|an|this|that|these|those|some|any|his|her|their|its|my|your|our|one of the|"
                        r"all the|all|both|each|every|more|a few|several|a couple of|a pair of)\s+)+", re.I)
-IMAGE_PP = re.compile(r"\s*\b(?:in|from|of|within|inside|on|off|out of)\s+(?:the|this|my)\s+(?:whole\s+|entire\s+)?"
+IMAGE_PP = re.compile(r"\s*\b(?:in|into|onto|to|from|of|within|inside|on|off|out of)\s+(?:the|this|my)\s+(?:whole\s+|entire\s+)?"
                        r"(?:image|picture|photo|photograph|scene|frame|shot|pic)\b", re.I)
 _DEPTH_PP = re.compile(r"\s*\b(?:in|at|on)\s+the\s+(?:fore|back|middle\s?)ground\b|\s*\bprominently\b", re.I)
 _POSITION = re.compile(
@@ -38,7 +38,8 @@ _NP_STOP = re.compile(
     r"placed|floating|flying|hanging|suspended|running|swimming|grazing|visible|present|seated|positioned|"
     r"surrounding|attached|riding|playing|carrying|covered|made|who|that|which|whose|where|held|resting|shown|"
     r"displayed|labeled|labelled|marked|containing|showing|featuring|stands|sits|is|are|dressed|cruising|"
-    r"traveling|travelling|moving|looking|facing|focusing|depicted|printed|set|currently|being|crossing)\b(?!-)", re.I)
+    r"traveling|travelling|moving|looking|facing|focusing|depicted|printed|set|currently|being|crossing|caused|created|cast|"
+    r"formed|produced|overlaying|overshadowing|obscuring|covering)\b(?!-)", re.I)
 ADD_NP_STOP = re.compile(
     r",(?=\s*(?:and|or|but|in|on|at|with|which|who|that|where|while|near|by|from|under|over|as|so|to)\b)|\s(?:in|on|at|near|by|inside|under|over|above|below|behind|beside|next to|along|across|against|around|between|"
     r"onto|into|within|to|towards|toward|atop|among|outside|underneath|beneath|that|which|who|where)\b(?!-)", re.I)

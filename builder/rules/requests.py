@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from lego_edit.builder.rules.lexicon import KNOWN_VERBS, VERB_RES, VERB_SYNONYMS, canonical_verb, lemma
+from lego_edit.builder.rules.lexicon import KNOWN_VERBS, STYLE_TERMS, VERB_RES, VERB_SYNONYMS, canonical_verb, lemma
 
 _POLITE = re.compile(
     r"^(?:(?:please|kindly|now|ok|okay|so|also|and|then|can you|could you|would you|will you|would you please|"
@@ -73,9 +73,16 @@ _PASSIVE = re.compile(
 _NO_MORE = re.compile(
     r"^(?:(?:please\s+)?(?:ensure|make sure|confirm|check)\s+(?:that\s+)?(?:there(?:'s| is| are)\s+no|(?:the|this) "
     r"(?:image|picture|photo) (?:does not|doesn't|do not|don't) (?:feature|contain|have|show|include)(?: any)?|"
+    r"(?:the|this) (?:image|picture|photo) (?:has|contains|shows|includes|features) no|"
     r"the absence of|(?:there is|there's) nothing of)|no more|get (?:the\s+)?(?:image|photo|picture) "
     r"without|(?:the )?(?:image|photo|picture) without)\s+(?P<x>.+?)(?:\s+(?:is |are )?(?:visible|left|"
     r"anymore|any more|present|showing|remaining))?\s*$", re.I)
+_NO_X_APPEARS = re.compile(r"^(?:(?:please\s+)?(?:ensure|make sure|see to it)\s+(?:that\s+)?)?no\s+(?P<x>.+?)\s+(?:appears?|is|are|"
+                           r"remains?|shows?|can be seen|is visible|are visible)\b.*$", re.I)
+_HAS_X = re.compile(r"^(?:(?:please\s+)?(?:ensure|make sure|see to it)\s+(?:that\s+)?(?:the|this)\s+(?:image|picture|photo|scene)\s+"
+                    r"(?:has|contains|shows|includes|features|displays)|let there be|there should be|there must be|"
+                    r"(?:the|this) (?:image|picture|photo|scene) (?:should|must|needs to) (?:have|contain|show|include|"
+                    r"feature))\s+(?P<x>(?!no\b).+)$", re.I)
 _PARTICIPLES = {"disappear": "remove", "vanish": "remove", "go": "remove", "go away": "remove", "leave": "remove",
                 "made": "make", "put": "put", "cut": "cut out", "lit": "light up", "set": "set", "shown": "show",
                 "taken": "take out", "done": "do"}
@@ -128,7 +135,7 @@ _FRONTED_PLACE = re.compile(
 _BY_DOING = re.compile(r"^(?P<head>.+?)\s+by\s+(?P<g>[a-z]+ing)\s+(?P<rest>.+)$", re.I)
 _IMAGE_TO = re.compile(r"^(?:edit|photoshop|retouch|fix|change|alter|modify|shop|clean up|work on)\s+(?:this|the|my)\s+"
                        r"(?:photo|image|picture|pic|shot)\s+(?:to|so as to|and)\s+(?P<rest>.+)$", re.I)
-_EDIT_OUT = re.compile(r"^(?:edit|photoshop|shop|cut|clone|paint|crop|airbrush|get)\s+(?P<x>.+?)\s+out\b(?P<rest>.*)$",
+_EDIT_OUT = re.compile(r"^(?:edit|photoshop|shop|cut|clone|paint|crop|airbrush|get|take|leave|keep)\s+(?P<x>.+?)\s+out\b(?P<rest>.*)$",
                        re.I)
 _VANISH = re.compile(r"^make\s+(?P<x>.+?)\s+(?:disappear|vanish|go away|invisible)\b(?P<rest>.*)$", re.I)
 _CUTOUT = re.compile(r"^(?:make|create|do|give me|get)\s+(?:me\s+)?(?:a|an)\s+(?:[\w-]+\s+){0,2}?(?:cut-?out|png|"
@@ -157,6 +164,20 @@ def _rewrite(text: str) -> str:
     m = re.match(r"^make\s+(?P<x>.+?)\s+(?:have|wear|hold|carry|sport)\s+(?P<y>.+)$", text, re.I)
     if m:
         text = f"give {m.group('x')} {m.group('y')}"  # "make him wear a hat": an addition on him
+    m = re.match(r"^(?:populate|adorn|infuse|supplement|augment|enrich|furnish|decorate|fill|embellish|complement|"
+                 r"grace|equip|increase|enhance|liven up|enliven|bless)\s+(?:the|this|my)\s+(?:whole\s+)?(?:image|photo|"
+                 r"picture|pic|scene|shot|photograph|composition)\s+with\s+(?P<x>.+)$", text, re.I)
+    if m and not STYLE_TERMS.search(m.group("x")) and not re.match(
+            r"(?:more\s+|some\s+|a\s+(?:bit|touch)\s+of\s+)?(?:light|brightness|warmth|colou?r|life|contrast|energy|"
+            r"vibrancy|drama|mood|atmosphere|the\s+\w+ness)\b", m.group("x"), re.I):
+        text = f"add {m.group('x')}"  # "populate the image with four children"
+    m = re.match(r"^(?:bring|get|welcome)\s+(?P<x>(?:an?|some|two|three|four|five|six|\d+)\s+.+?)\s+(?:into|to|in)\s+"
+                 r"(?:the|this)\s+(?:image|photo|picture|pic|scene|shot|photograph)\b(?P<rest>.*)$", text, re.I)
+    if m:
+        text = f"add {m.group('x')}{m.group('rest')}"
+    m = re.match(r"^(?:set|stand|lay|hang|seat|rest|perch)\s+(?P<x>(?:an?|some|two|three|four|\d+)\s+.+)$", text, re.I)
+    if m:
+        text = f"add {m.group('x')}"  # "set a teapot on the table"
     m = re.match(r"^(?:rid|free|clear|cleanse|purge|strip|relieve)\s+(?:the|this|my)\s+(?:whole\s+)?(?:image|photo|picture|pic|"
                  r"scene|shot|photograph)\s+of\s+(?P<x>.+)$", text, re.I)
     if m:
@@ -214,6 +235,12 @@ def _as_request(sentence: str) -> tuple[str, bool]:
     no = _NO_MORE.match(text)
     if no:
         return f"remove {no.group('x')}", True
+    no = _NO_X_APPEARS.match(text)
+    if no:
+        return f"remove {no.group('x')}", True
+    has = _HAS_X.match(text)
+    if has:
+        return f"add {has.group('x')}", True
     wish = _WISH.match(text)
     if wish:
         x = wish.group("x")
