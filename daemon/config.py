@@ -76,6 +76,7 @@ class LimitsSection:
     max_queued_per_client: int = 4  # queued + running; more gets `busy`
     plans_per_client: int = 8  # remembered for replan_of
     plans_memory_mb: int = 256  # pixels kept for replan_of, all clients together
+    outbox_mb: int = 64  # per client: progress/layer events waiting for a slow reader; older ones are dropped
 
     def protocol_limits(self) -> Limits:
         return Limits(max_pixels=self.max_pixels, max_header_bytes=self.max_header_bytes,
@@ -252,6 +253,7 @@ max_frame_bytes = 0         # 0: 4 * max_pixels + 1 MiB; larger frames drop the 
 max_queued_per_client = 4
 plans_per_client = 8
 plans_memory_mb = 256       # images kept for replan_of (all clients); older ones must be re-sent
+outbox_mb = 64              # per client: progress/layer events waiting unread; past it the oldest are dropped
 
 [builder]
 backend = "auto"            # auto (a model Builder if configured and answering, else rules) | rules | local | openai

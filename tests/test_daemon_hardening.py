@@ -139,3 +139,75 @@ def test_log_text_is_escaped_and_truncated(text):
     out = log_text(text)
     assert len(out) <= 160 and "\ud800" not in out
     out.encode("utf-8")
+
+
+# -- 4. a slow reader: bounded outbox, terminal replies never lost -----------------------------------
+
+def chain_workflow(steps: int) -> dict:
+    pipeline = [{"step": n, "model": "SLOW", "input": {"image": "init[image]" if n == 1 else f"step{n - 1}[image]",
+                                                        "seconds": 0.0}, "output": {"image": f"step{n}[image]"}}
+                for n in range(1, steps + 1)]
+    return {"process": "chain", "pipeline": [*pipeline, {"result": f"[step{steps}[image]]"}]}
+
+
+def slow_reader(endpoint: str) -> Raw:
+    import zmq
+
+    raw = Raw.__new__(Raw)
+    raw.sock = zmq.Context.instance().socket(zmq.DEALER)
+    raw.sock.setsockopt(zmq.LINGER, 0)
+    raw.sock.setsockopt(zmq.RCVHWM, 1)
+    raw.sock.setsockopt(zmq.RCVBUF, 16384)  # keep the kernel from absorbing the backlog
+    raw.sock.connect(endpoint)
+    raw.plans = set()
+    return raw
+
+
+def test_a_client_that_does_not_read_gets_its_result_and_the_outbox_stays_bounded():
+    steps, side = 24, 300  # 23 intermediate layers of 360 kB: about 8 MB for a 1 MB outbox
+    cfg = config(limits={"outbox_mb": 1})
+    with running_server(cfg, registry=registry_with_slow()) as server:
+        raw = slow_reader(server.endpoint)
+        try:
+            raw.send({"id": "r", "type": "run", "workflow": chain_workflow(steps), "image": image_desc(side, side)},
+                     noise(side, side).tobytes())
+            deadline = time.monotonic() + 20
+            while server.scheduler.counts()["running"] == 0 and time.monotonic() < deadline:
+                time.sleep(0.01)
+            while not server.scheduler.idle() and time.monotonic() < deadline:
+                time.sleep(0.05)
+            time.sleep(0.5)  # the job is over; the client still reads nothing
+            (state,) = server.clients.values()
+            assert state.outbox.peak_bytes <= 1 << 20
+            assert state.outbox.waiting_terminals == 1  # the result waits, it is not dropped
+            events = raw.until_terminal("r", timeout=20)
+        finally:
+            raw.close()
+    result = events[-1][0]
+    assert result["type"] == "result" and len(events[-1][1]) == 1
+    layers = [h for h, _ in events if h["type"] == "layer"]
+    assert result["dropped"]["layer"] >= 1
+    assert len(layers) + result["dropped"]["layer"] == steps - 1  # every layer is either delivered or counted
+
+
+def test_outbox_policy_coalesces_progress_drops_oldest_and_keeps_terminals():
+    from lego_edit.daemon.service.outbox import ClientOutbox, Message
+
+    box = ClientOutbox(max_bytes=100, max_control=2)
+    box.push(Message([b"a"], "accepted", 1))
+    for k in range(5):  # one step's running progress: a single waiting message, the newest
+        box.push(Message([b"p%d" % k], "progress", 1, coalesce=(1, 1)))
+    box.push(Message([b"L" * 60], "layer", 1))
+    box.push(Message([b"M" * 60], "layer", 1))  # over 100 bytes: the oldest droppable (the progress) goes first
+    box.push(Message([b'{"v":1,"id":1,"type":"result"}', b"R" * 1000], "result", 1, terminal=True))
+    for k in range(3):
+        box.push(Message([b"pong%d" % k], "pong", "p", control=True))
+    sent: list[list] = []
+    assert box.pump(lambda frames: sent.append(frames) or True)
+    heads = [bytes(f[0])[:5] for f in sent]
+    assert heads == [b"a", b"M" * 5, b'{"v":', b"pong1", b"pong2"]
+    assert b'"dropped":{"progress":1,"layer":1}' in bytes(sent[2][0]) and len(sent[2][1]) == 1000
+    assert box.waiting_terminals == 0 and box.droppable_bytes == 0 and not box.pending()
+    # A full ZeroMQ queue keeps the message waiting, in order.
+    box.push(Message([b"x"], "accepted", 2))
+    assert not box.pump(lambda frames: False) and box.pending()

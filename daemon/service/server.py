@@ -27,6 +27,7 @@ from lego_edit.daemon.config import Config
 from lego_edit.daemon.keys import AllowList, allowed, is_local, load_pair
 from lego_edit.daemon.service import protocol
 from lego_edit.daemon.service.jobs import Job, QueueFull, Scheduler
+from lego_edit.daemon.service.outbox import ClientOutbox, Message
 from lego_edit.daemon.service.plans import PlanStore
 from lego_edit.daemon.service.protocol import (
     AckState,
@@ -36,6 +37,7 @@ from lego_edit.daemon.service.protocol import (
     ProtocolError,
     Request,
     RequestId,
+    StepState,
     encode_header,
     encode_header_safe,
     error_fields,
@@ -49,6 +51,8 @@ log = logging.getLogger("lego_edit.daemon")
 
 __version__ = "0.1.0"
 SHUTDOWN_GRACE_S = 3.0
+SEND_HWM = 8  # messages ZeroMQ queues for one client; the rest wait in its ClientOutbox (outbox.py)
+UNREACHABLE_GRACE_S = 5.0  # a client whose connection is gone this long (no reconnect) has its jobs cancelled
 
 
 class StartError(RuntimeError):
@@ -58,7 +62,10 @@ class StartError(RuntimeError):
 @dataclass
 class ClientState:
     last_seen: float
+    outbox: ClientOutbox
+    route: bytes = b""  # the ZeroMQ routing id replies go to
     jobs: dict[RequestId, Job] = field(default_factory=dict)
+    unreachable_since: float | None = None  # ZeroMQ said the peer is gone (it may reconnect)
 
 
 class Server:
@@ -114,6 +121,8 @@ class Server:
         sock = self.ctx.socket(zmq.ROUTER)
         sock.setsockopt(zmq.MAXMSGSIZE, self.limits.frame_bytes)  # bigger frames drop the peer, unread
         sock.setsockopt(zmq.ROUTER_HANDOVER, 1)  # a client that reconnects with its id takes its replies over
+        sock.setsockopt(zmq.ROUTER_MANDATORY, 1)  # a full queue or a gone peer is an error, not a silent drop
+        sock.setsockopt(zmq.SNDHWM, SEND_HWM)
         sock.setsockopt(zmq.LINGER, 1000)
         if self.curve:
             self._setup_curve(sock, endpoint)
@@ -189,15 +198,17 @@ class Server:
         tick = min(0.1, self.config.daemon.heartbeat_timeout_s / 4)
         next_check = time.monotonic() + tick
         deadline: float | None = None
+        blocked = False
         self.ready.set()
         try:
             while True:
-                ready = dict(poller.poll(int(tick * 1000)))
+                ready = dict(poller.poll(5 if blocked else int(tick * 1000)))
                 if ready.get(self._sock):
                     self._receive_some()
                 if ready.get(self._wake_r.fileno()):
                     self._drain_wake()
                 self._flush()
+                blocked = self._pump()
                 now = time.monotonic()
                 if now >= next_check:
                     self._check_heartbeats(now)
@@ -207,7 +218,7 @@ class Server:
                     if deadline is None:
                         deadline = now + SHUTDOWN_GRACE_S
                         self._begin_shutdown()
-                    if (self.scheduler.idle() and self._outbox.empty()) or now > deadline:
+                    if (self.scheduler.idle() and self._outbox.empty() and not blocked) or now > deadline:
                         break
         finally:
             self._finish_shutdown()
@@ -238,8 +249,10 @@ class Server:
     def _handle(self, client: bytes, frames: list[memoryview]) -> None:
         state = self.clients.get(client)
         if state is None:
-            state = self.clients[client] = ClientState(last_seen=time.monotonic())
+            state = self.clients[client] = ClientState(last_seen=time.monotonic(), route=client,
+                                                       outbox=self._new_outbox())
         state.last_seen = time.monotonic()
+        state.unreachable_since = None
         try:
             request = protocol.decode(frames, self.limits)
         except ProtocolError as exc:
@@ -286,7 +299,8 @@ class Server:
             except Exception as exc:
                 log.exception("catalog failed")
                 kind, fields = EventKind.ERROR, error_fields("internal", f"the catalog failed: {exc}")
-            self._outbox.put((None, client, [encode_header(request.id, kind, fields)], True))
+            header, _ = encode_header_safe(request.id, kind, fields)
+            self._outbox.put((None, client, Message([header], str(kind), request.id, control=True)))
             self._wake()
 
         self._control.submit(catalog)
@@ -300,7 +314,8 @@ class Server:
             found = AckState.QUEUED
             job.reason = CancelReason.CLIENT
             del state.jobs[target]
-            self._reply(client, target, EventKind.CANCELLED, {"reason": CancelReason.CLIENT})
+            self._reply(client, target, EventKind.CANCELLED, {"reason": CancelReason.CLIENT}, stream=True,
+                        terminal=True)
         else:
             found = AckState.RUNNING
             job.cancel_with(CancelReason.CLIENT)
@@ -309,6 +324,11 @@ class Server:
     def _submit(self, client: bytes, state: ClientState, request: Request) -> None:
         if self._stop_requested.is_set():
             self._reply(client, request.id, EventKind.ERROR, error_fields("busy", "the daemon is shutting down"))
+            return
+        if state.outbox.waiting_terminals >= self.config.limits.max_queued_per_client:
+            self._reply(client, request.id, EventKind.ERROR, error_fields(
+                "busy", f"{state.outbox.waiting_terminals} of your finished requests' replies are still waiting "
+                        f"for you to read them"))
             return
         if request.id in state.jobs:
             self._reply(client, request.id, EventKind.ERROR, error_fields(
@@ -323,23 +343,66 @@ class Server:
         state.jobs[request.id] = job
         counts = self.scheduler.counts()
         self._reply(client, request.id, EventKind.ACCEPTED, {"position": ahead, "queued": counts["queued"],
-                                                     "running": counts["running"]})
+                                                     "running": counts["running"]}, stream=True)
 
     # -- replies --------------------------------------------------------------------------------
+    def _new_outbox(self) -> ClientOutbox:
+        return ClientOutbox(max_bytes=max(self.config.limits.outbox_mb, 0) << 20)
+
     def _reply(self, client: bytes, request_id: RequestId | None, kind: str, fields: dict[str, Any],
-               buffers: Iterable[Any] = ()) -> None:
+               buffers: Iterable[Any] = (), *, stream: bool = False, terminal: bool = False) -> None:
+        """Queue a reply in the client's outbox: `stream` for a job's events (in order with its
+        worker's), otherwise a control reply (sent ahead of job events)."""
         header, ok = encode_header_safe(request_id, kind, fields)
         if not ok:
             log.error("could not encode a %s reply to request %s; sent an internal error instead", kind,
                       protocol.log_text(request_id))
             buffers = ()
-        self._send(client, [header, *buffers])
+        state = self.clients.get(client)
+        if state is not None:
+            state.outbox.push(Message([header, *buffers], str(kind), request_id, terminal=terminal,
+                                      control=not stream))
 
-    def _send(self, client: bytes, frames: list[Any]) -> None:
-        try:
-            self._router().send_multipart([client, *frames], copy=False)
-        except zmq.ZMQError as exc:  # e.g. the peer's queue is full: its reply is lost, nobody else's
-            log.warning("could not send to %s: %s", client.hex(), exc)
+    def _pump(self) -> bool:
+        """Hand every outbox to ZeroMQ as far as its queues take; True if some client's are full."""
+        blocked = False
+        now = time.monotonic()
+        for client, state in list(self.clients.items()):
+            if not state.outbox.pending():
+                continue
+            gone = False
+
+            def send(frames: list[Any], route: bytes = state.route, tag: str = self._tag(client)) -> bool:
+                nonlocal gone
+                try:
+                    self._router().send_multipart([route, *frames], zmq.NOBLOCK, copy=False)
+                    return True
+                except zmq.Again:
+                    return False
+                except zmq.ZMQError as exc:
+                    if exc.errno == zmq.EHOSTUNREACH:
+                        gone = True
+                        return False
+                    log.warning("could not send to client %s: %s", tag, exc)
+                    return True  # that message is lost, not the ones after it
+
+            if state.outbox.pump(send):
+                state.unreachable_since = None
+                continue
+            if gone:
+                if state.unreachable_since is None:
+                    state.unreachable_since = now
+                elif now - state.unreachable_since > UNREACHABLE_GRACE_S:
+                    self._forget_client(client, state, f"disconnected for {now - state.unreachable_since:.1f} s")
+                continue  # retried every loop; not "blocked" (that polls fast, and holds up shutdown)
+            blocked = True
+        return blocked
+
+    def _tag(self, client: bytes) -> str:
+        """How the log names a client: not its routing id (that would let a reader impersonate it)."""
+        import hashlib
+
+        return hashlib.blake2s(client, digest_size=4, key=self.instance.encode()[:32]).hexdigest()
 
     def _send_from_worker(self, job: Job, kind: str, fields: dict[str, Any], buffers: list[Any],
                           terminal: bool) -> None:
@@ -349,24 +412,29 @@ class Server:
         if not ok:
             log.error("could not encode the %s reply of request %s; sent an internal error instead", kind,
                       protocol.log_text(job.id))
-            buffers, terminal = [], True
+            buffers, terminal, kind = [], True, EventKind.ERROR
         job.ended = terminal
-        self._outbox.put((job, job.client, [header, *buffers], terminal))
+        coalesce = (job.id, fields.get("step")) if kind == EventKind.PROGRESS and \
+            fields.get("state") == StepState.RUNNING else None
+        self._outbox.put((job, job.client, Message([header, *buffers], str(kind), job.id, terminal=terminal,
+                                                   coalesce=coalesce)))
         self._wake()
 
     def _flush(self) -> None:
         while True:
             try:
-                job, client, frames, terminal = self._outbox.get_nowait()
+                job, client, message = self._outbox.get_nowait()
             except queue.Empty:
                 return
+            state = self.clients.get(client)
+            if state is None:
+                continue  # the client vanished
             if job is not None:
-                state, job_id = self.clients.get(client), job.id
-                if state is None or state.jobs.get(job_id) is not job:
-                    continue  # the client vanished, or the job already ended (cancelled while queued)
-                if terminal:
-                    del state.jobs[job_id]
-            self._send(client, frames)
+                if state.jobs.get(job.id) is not job:
+                    continue  # the job already ended (cancelled while queued)
+                if message.terminal:
+                    del state.jobs[job.id]
+            state.outbox.push(message)
 
     def _drain_wake(self) -> None:
         try:
@@ -381,13 +449,17 @@ class Server:
         for client, state in list(self.clients.items()):
             if now - state.last_seen <= timeout:
                 continue
-            self.scheduler.drop_client(client)
-            for job in state.jobs.values():
-                job.cancel_with(CancelReason.VANISHED)
-            if state.jobs:
-                log.info("client %s silent for %.1f s: cancelled %d job(s)", client.hex(), now - state.last_seen,
-                         len(state.jobs))
-            del self.clients[client]
+            self._forget_client(client, state, f"silent for {now - state.last_seen:.1f} s")
+
+    def _forget_client(self, client: bytes, state: ClientState, why: str) -> None:
+        """A client that has gone: its queued jobs dropped, its running one cancelled, nothing more sent."""
+        self.scheduler.drop_client(client)
+        for job in state.jobs.values():
+            job.cancel_with(CancelReason.VANISHED)
+        if state.jobs:
+            log.info("client %s %s: cancelled %d job(s)", self._tag(client), why, len(state.jobs))
+        state.outbox.clear()
+        self.clients.pop(client, None)
 
     # -- shutdown -------------------------------------------------------------------------------
     def _begin_shutdown(self) -> None:
@@ -396,7 +468,8 @@ class Server:
             job.cancel_with(CancelReason.SHUTDOWN)
             state = self.clients.get(job.client)
             if state is not None and state.jobs.pop(job.id, None) is job:
-                self._reply(job.client, job.id, EventKind.CANCELLED, {"reason": CancelReason.SHUTDOWN})
+                self._reply(job.client, job.id, EventKind.CANCELLED, {"reason": CancelReason.SHUTDOWN},
+                            stream=True, terminal=True)
         for job in running:
             job.cancel_with(CancelReason.SHUTDOWN)
         log.info("shutting down: %d queued and %d running job(s) cancelled", len(queued), len(running))
@@ -405,8 +478,12 @@ class Server:
         self._flush()
         for client, state in self.clients.items():  # bricks that ignored the cancel: tell their clients anyway
             for job in list(state.jobs.values()):
-                self._reply(client, job.id, EventKind.CANCELLED, {"reason": CancelReason.SHUTDOWN})
+                self._reply(client, job.id, EventKind.CANCELLED, {"reason": CancelReason.SHUTDOWN},
+                            stream=True, terminal=True)
             state.jobs.clear()
+        end = time.monotonic() + 1.0
+        while self._pump() and time.monotonic() < end:  # what ZeroMQ's queues could not take yet
+            time.sleep(0.005)
         self.scheduler.close()
         self._control.shutdown(wait=False, cancel_futures=True)
         if self._sock is not None:
