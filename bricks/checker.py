@@ -136,7 +136,8 @@ def check(
     for index, step in enumerate(workflow.steps):
         n = step.number
         if not isinstance(n, int) or isinstance(n, bool):
-            err(Problem(ProblemCode.BAD_STEP_NUMBER, f"step number {n!r} is not an integer", step=n if n is not None else f"#{index + 1}", field="step"))
+            said = repr(n) if len(repr(n)) <= 60 else repr(n)[:59] + "\u2026"
+            err(Problem(ProblemCode.BAD_STEP_NUMBER, f"step number {said} is not an integer", step=n if n is not None else f"#{index + 1}", field="step"))
         elif n in numbers:
             err(Problem(ProblemCode.DUPLICATE_STEP, f"step number {n} is used twice", step=n, field="step"))
         else:
@@ -258,21 +259,26 @@ def _check_cycles(workflow: Workflow, err: Callable[[Problem], None]) -> None:
     state: dict[int, int] = {}  # 1 = on the stack, 2 = done
     on_cycle: set[int] = set()
 
-    def visit(node: int, stack: list[int]) -> None:
-        state[node] = 1
-        stack.append(node)
-        for dep in deps.get(node, ()):
-            if dep not in deps or dep == node:
+    # Depth-first, with an explicit stack: a chain of thousands of steps must not hit the recursion limit.
+    for root in deps:
+        if root in state:
+            continue
+        state[root] = 1
+        path = [root]
+        todo = [iter(sorted(deps.get(root, ())))]
+        while todo:
+            dep = next(todo[-1], None)
+            if dep is None:
+                todo.pop()
+                state[path.pop()] = 2
+                continue
+            if dep not in deps or dep == path[-1]:
                 continue
             if state.get(dep) == 1:
-                on_cycle.update(stack[stack.index(dep):])
+                on_cycle.update(path[path.index(dep):])
             elif state.get(dep) is None:
-                visit(dep, stack)
-        stack.pop()
-        state[node] = 2
-
-    for node in deps:
-        if node not in state:
-            visit(node, [])
+                state[dep] = 1
+                path.append(dep)
+                todo.append(iter(sorted(deps.get(dep, ()))))
     for node in sorted(on_cycle):
         err(Problem(ProblemCode.CYCLE, f"step {node} is part of a dependency cycle", step=node, field="input"))

@@ -21,6 +21,16 @@ _FENCE_RE = re.compile(r"```(?:json)?", re.I)
 _FULLWIDTH = {"，": ",", "：": ":", "“": '"', "”": '"', "｛": "{", "｝": "}", "［": "[", "］": "]"}
 
 
+# Bounds on the work parsing a workflow text costs (the daemon parses texts from clients and models):
+# longer texts are refused, nesting deeper than any workflow has is refused before a parser recurses,
+# and the tolerant reader (json_repair, superlinear on some malformed shapes) only sees small, shallow
+# texts; everything else here is one linear pass.
+MAX_WORKFLOW_CHARS = 256 * 1024
+MAX_NESTING = 64
+MAX_REPAIR_CHARS = 12 * 1024
+MAX_REPAIR_NESTING = 8
+
+
 class WorkflowSyntaxError(ValueError):
     """The text holds no workflow at all (no JSON object, or not the workflow shape)."""
 
@@ -91,7 +101,8 @@ class Workflow:
 
     def dependencies(self) -> dict[Any, set[Any]]:
         """Step number -> the step numbers it reads from (the graph's edges)."""
-        return {s.number: {r.step for _, r in s.refs() if r.step is not None} for s in self.steps}
+        return {s.number: {r.step for _, r in s.refs() if r.step is not None} for s in self.steps
+                if _hashable(s.number)}
 
     def to_dict(self) -> dict[str, Any]:
         pipeline: list[dict[str, Any]] = [s.to_dict() for s in self.steps]
@@ -100,6 +111,14 @@ class Workflow:
 
     def to_json(self, indent: int | None = 2) -> str:
         return json.dumps(self.to_dict(), ensure_ascii=False, indent=indent)
+
+
+def _hashable(value: Any) -> bool:
+    try:
+        hash(value)
+    except TypeError:
+        return False
+    return True
 
 
 def _int_or_raw(value: Any) -> Any:
@@ -150,7 +169,16 @@ def _parse_result(raw: Any) -> list[Ref]:
 
 def _outside_strings(text: str) -> str:
     """Map full-width punctuation to ASCII where it is JSON syntax, leaving string contents alone."""
+    return _scan(text)[0]
+
+
+def _scan(text: str) -> tuple[str, int, list[str]]:
+    """One pass: (the text with full-width punctuation mapped outside strings, the deepest nesting of
+    brackets, the closers still open at the end, innermost last). A string left open counts as closed
+    by a quote (the first entry of the list)."""
     out, in_string, escaped = [], False, False
+    depth, deepest, stack = 0, 0, []
+    closers = {"{": "}", "[": "]"}
     for ch in text:
         if in_string:
             out.append(ch)
@@ -164,8 +192,33 @@ def _outside_strings(text: str) -> str:
         ch = _FULLWIDTH.get(ch, ch)
         if ch == '"':
             in_string = True
+        elif ch in closers:
+            stack.append(closers[ch])
+            depth += 1
+            deepest = max(deepest, depth)
+        elif ch in "}]" and stack:
+            stack.pop()
+            depth -= 1
         out.append(ch)
-    return "".join(out)
+    return "".join(out), deepest, (['"'] if in_string else []) + stack
+
+
+_TRAILING_COMMA = re.compile(r",(\s*[}\]])")
+
+
+def _repair_small(body: str, open_closers: list[str]) -> Any:
+    """The usual model slips, fixed in linear time: trailing commas, brackets (and a string) left open
+    at the end. The value, or None when that is not enough."""
+    fixed = body.rstrip()
+    if open_closers and open_closers[0] == '"':
+        fixed += '"'
+        open_closers = open_closers[1:]
+    fixed = (fixed.rstrip().rstrip(",") + "".join(reversed(open_closers)))
+    fixed = _TRAILING_COMMA.sub(r"\1", fixed)  # commas inside strings are rare enough to accept the risk
+    try:
+        return json.loads(fixed)
+    except (json.JSONDecodeError, RecursionError):
+        return None
 
 
 def split_reasoning(text: str) -> tuple[str, str]:
@@ -183,16 +236,33 @@ def split_reasoning(text: str) -> tuple[str, str]:
 
 
 def parse_json(text: str) -> Any:
-    """The JSON value of the workflow text, repairing the usual model mistakes."""
+    """The JSON value of the workflow text, repairing the usual model mistakes. WorkflowSyntaxError for
+    a text longer than MAX_WORKFLOW_CHARS or nested deeper than MAX_NESTING, before any parsing."""
+    if len(text) > MAX_WORKFLOW_CHARS:
+        raise WorkflowSyntaxError(f"the workflow text is {len(text)} characters long, above the limit of "
+                                  f"{MAX_WORKFLOW_CHARS} ({MAX_WORKFLOW_CHARS // 1024} KiB)")
     _, body = split_reasoning(text)
-    body = _outside_strings(body)
+    body, deepest, open_closers = _scan(body)
+    if deepest > MAX_NESTING:
+        raise WorkflowSyntaxError(f"the workflow text nests brackets {deepest} levels deep, above the limit of "
+                                  f"{MAX_NESTING}")
     try:
         return json.loads(body)
     except json.JSONDecodeError:
         pass
+    value = _repair_small(body, open_closers)
+    if isinstance(value, dict) and value:
+        return value
+    if len(body) > MAX_REPAIR_CHARS or deepest > MAX_REPAIR_NESTING:
+        raise WorkflowSyntaxError(f"the text is not valid JSON, and at {len(body)} characters and {deepest} levels "
+                                  f"of nesting it is beyond the tolerant reader (at most {MAX_REPAIR_CHARS} characters, "
+                                  f"{MAX_REPAIR_NESTING} levels)")
     import json_repair  # tolerant reader: trailing/missing commas, unclosed brackets
 
-    value = json_repair.loads(body)
+    try:
+        value = json_repair.loads(body)
+    except (ValueError, RecursionError) as e:
+        raise WorkflowSyntaxError("the text is not a readable JSON workflow") from e
     if not isinstance(value, dict) or not value:
         raise WorkflowSyntaxError("the text is not a readable JSON workflow")
     return value

@@ -147,3 +147,102 @@ def test_rules_planner_plans_100_kb_adversarial_instructions_in_bounded_time(sha
     elapsed = time.perf_counter() - start
     # Linear costs here are at most ~3 s (a loaded machine); the quadratic space-run pattern this guards against took ~80 s.
     assert elapsed < 10.0, f"{shape}: {elapsed:.2f} s"
+
+
+# -- workflow texts -------------------------------------------------------------------------------------
+def _step(n: Any, model: str = "BBOX", source: str = "init[mask]") -> dict[str, Any]:
+    return {"step": n, "model": model, "input": {"mask": source}, "output": {"mask": f"step{n}[mask]"}}
+
+
+def _adversarial_workflows() -> Iterator[tuple[str, str, str]]:
+    """(name, text, what the WorkflowSyntaxError says)."""
+    from lego_edit.bricks.workflow import MAX_WORKFLOW_CHARS
+
+    yield "200 KB of {", "{" * 200_000, "levels deep"
+    yield "20 KB of {", "{" * 20_000, "levels deep"
+    yield "1 MiB of {", "{" * MIB, "characters long"
+    yield "just over the size limit", '{"pipeline": []}' + " " * MAX_WORKFLOW_CHARS, "characters long"
+    yield "deep arrays", '{"pipeline": ' + "[" * 60_000 + "]" * 60_000 + "}", "levels deep"
+    yield "deep objects", '{"pipeline": [' + '{"a":' * 40_000 + "1" + "}" * 40_000 + "]}", "levels deep"
+    yield "deep and unclosed", '{"pipeline": ' + "[" * 100_000, "levels deep"
+    yield "shallow unreadable", '{"a":' + "[{" * 5 + "x," * 100_000, "tolerant reader"
+    yield "colons", "{" + ":" * 200_000 + "}", "tolerant reader"
+
+
+@pytest.mark.parametrize("case", [name for name, _, _ in _adversarial_workflows()])
+def test_adversarial_workflow_texts_are_refused_fast(case: str) -> None:
+    from lego_edit.bricks.workflow import WorkflowSyntaxError, parse_workflow
+
+    _, text, said = next(c for c in _adversarial_workflows() if c[0] == case)
+    start = time.perf_counter()
+    with pytest.raises(WorkflowSyntaxError, match=said) as caught:
+        parse_workflow(text)
+    assert time.perf_counter() - start < 0.5, f"{case}: {time.perf_counter() - start:.2f} s"
+    assert len(str(caught.value)) < 300
+
+
+@pytest.mark.parametrize("shape", ["x,", '"a" "b" ', "[{", "{", ":", '\\"'])
+def test_the_tolerant_reader_is_bounded_at_its_limits(shape: str) -> None:
+    """The worst malformed text json_repair is still given (MAX_REPAIR_CHARS, MAX_REPAIR_NESTING) and
+    a little over: both answer quickly."""
+    from lego_edit.bricks.workflow import MAX_REPAIR_CHARS, MAX_REPAIR_NESTING, WorkflowSyntaxError, parse_workflow
+
+    head = '{"pipeline": [' + "{" * (MAX_REPAIR_NESTING - 2)
+    for size in (MAX_REPAIR_CHARS, MAX_REPAIR_CHARS + 100):
+        text = (head + shape * size)[:size]
+        start = time.perf_counter()
+        try:
+            parse_workflow(text)
+        except WorkflowSyntaxError:
+            pass
+        elapsed = time.perf_counter() - start
+        assert elapsed < 2.0, f"{shape!r} at {size}: {elapsed:.2f} s"
+
+
+def test_usual_model_slips_are_still_repaired() -> None:
+    from lego_edit.bricks.workflow import parse_workflow
+
+    good = {"process": "p", "pipeline": [_step(1), {"result": "[step1[mask]]"}]}
+    import json
+    text = json.dumps(good)
+    for slipped in (text[:-2], text[:-1], text.replace("}]", "},]"), "<think>x</think>```json\n" + text + "\n```",
+                    text.replace(",", "\uff0c").replace('"process"\uff0c', '"process",')):
+        wf = parse_workflow(slipped)
+        assert [s.model for s in wf.steps] == ["BBOX"] and [str(r) for r in wf.result] == ["step1[mask]"]
+
+
+@pytest.mark.parametrize("number", [[1], {"a": 1}, [[1, 2], {"b": [3]}], list(range(10_000))])
+def test_a_step_number_that_is_a_list_or_object_is_a_checker_problem(number: Any) -> None:
+    import json
+
+    from lego_edit.bricks.checker import ProblemCode, check
+    from lego_edit.bricks.registry import default_registry
+    from lego_edit.bricks.workflow import parse_workflow
+
+    text = json.dumps({"pipeline": [_step(number), _step(2, source="step1[mask]"), {"result": "[step2[mask]]"}]})
+    report = check(parse_workflow(text), default_registry())
+    bad = [p for p in report.problems if p.code == ProblemCode.BAD_STEP_NUMBER]
+    assert len(bad) == 1 and len(bad[0].message) < 200
+    assert bad[0].to_dict()["step"] is None
+    json.dumps([p.to_dict() for p in report.problems])  # the daemon's invalid_workflow.problems
+
+
+def test_a_long_chain_and_a_long_cycle_are_checked_without_recursion() -> None:
+    import json
+
+    from lego_edit.bricks.checker import ProblemCode, check
+    from lego_edit.bricks.registry import default_registry
+    from lego_edit.bricks.workflow import parse_workflow
+
+    n = 1500
+    # Listed last step first, so a recursive walk would go n frames deep.
+    chain = [_step(i, source=f"step{i - 1}[mask]" if i > 1 else "init[mask]") for i in range(n, 0, -1)]
+    text = json.dumps({"pipeline": [*chain, {"result": f"[step{n}[mask]]"}]}, separators=(",", ":"))
+    start = time.perf_counter()
+    report = check(parse_workflow(text), default_registry())
+    assert ProblemCode.CYCLE not in {p.code for p in report.problems}
+    cycle = [_step(i, source=f"step{i % n + 1}[mask]") for i in range(n, 0, -1)]
+    text = json.dumps({"pipeline": [*cycle, {"result": "[step1[mask]]"}]}, separators=(",", ":"))
+    report = check(parse_workflow(text), default_registry())
+    assert {p.step for p in report.problems if p.code == ProblemCode.CYCLE} == set(range(1, n + 1))
+    assert time.perf_counter() - start < 5.0
