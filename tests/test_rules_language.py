@@ -285,3 +285,131 @@ def test_text_replacement_keeps_the_case_of_the_words(text, prompt, words):
 
 def test_eyes_open_is_a_pose():
     assert models("make my brother's eyes open") == ["FLUX-POSE"]
+
+
+# -- restoration and weather templates ---------------------------------------------------------------------
+@pytest.mark.parametrize("text, brick", [
+    ("Restore this grainy photograph", "DENOISE"),
+    ("Fix the details of this smudged picture", "SHARPEN"),
+    ("Refocus the photo", "SHARPEN"),
+    ("Cleanse the photo of visual disturbances", "DENOISE"),
+    ("Reveal the hills hidden behind the mist", "DEHAZE"),
+    ("Purge the static", "DENOISE"),
+])
+def test_more_restoration_forms(text, brick):
+    assert brick in models(text) and "RES" not in models(text)
+
+
+@pytest.mark.parametrize("text", ["Chase away the gloom", "Lift the darkness from this photo", "Bring more light to this "
+                                  "dim shot", "Brighten this gloomy photo", "give it more light"])
+def test_low_light_is_lifted_for_the_whole_image(text):
+    assert models(text) == ["FLUX-BRIGHT"]
+
+
+def test_a_shadow_is_still_removed_as_an_object():
+    assert models("Dispel the darkness cast by the shadow on the wall")[-1] == "FLUX-INPAINT"
+
+
+@pytest.mark.parametrize("text, prompt", [
+    ("Melt away the frost", "without snow"), ("Banish the cloudy weather", "clear sunny day"),
+    ("Wipe the water drops off", "without rain"), ("Dismiss the drizzle", "without rain"),
+])
+def test_weather_to_clear(text, prompt):
+    (model, inputs), = steps(text)
+    assert model == "FLUX-ENV" and prompt in inputs["prompt"]
+
+
+def test_an_unknown_verb_with_a_weather_word_adds_no_weather():
+    with pytest.raises(PlanRefused):
+        plan_rules("Quell the blizzard")
+
+
+def test_image_quality_is_a_general_restoration():
+    assert models("Please improve the photo quality") == ["DENOISE", "SHARPEN"]
+
+
+@pytest.mark.parametrize("text, fix", [
+    ("The photo is way too dark", ["FLUX-BRIGHT"]),
+    ("it's a bit too grainy", ["DENOISE"]),
+    ("This shot came out too blurry", ["SHARPEN"]),
+    ("the picture looks too yellow", ["TEMPERATURE"]),
+])
+def test_complaints_say_what_to_fix(text, fix):
+    assert models(text) == fix
+
+
+def test_a_complaint_about_an_object_fixes_that_object():
+    got = steps("the lamp is too bright")
+    assert got[0][0] == "FLUX-BRIGHT" and got[0][1]["ratio"] < 0.5 and ("RES", {"image": got[1][1]["image"],
+                                                                                "prompt": "lamp"}) in got
+
+
+@pytest.mark.parametrize("text, prompt", [
+    ("there's a jogger ruining the shot", "jogger"),
+    ("the bin in the way", "bin"),
+    ("Hey all! Need the scaffolding gone", "scaffolding"),
+])
+def test_what_spoils_the_photo_is_removed(text, prompt):
+    got = steps(text)
+    assert got[0][1]["prompt"] == prompt and got[-1][0] == "FLUX-INPAINT"
+
+
+@pytest.mark.parametrize("text, value", [
+    ("Populate the picture with three ducks", "three ducks"),
+    ("Bring a kitten into the photo", "kitten"),
+    ("Set a candle on the cake", "candle"),
+    ("Make sure the picture contains a hot air balloon", "hot air balloon"),
+    ("Let there be a kite in the sky", "kite"),
+])
+def test_more_addition_forms(text, value):
+    assert steps(text)[-1] == ("FLUX-FILL", {**steps(text)[-1][1], "prompt": value})
+
+
+@pytest.mark.parametrize("text, prompt", [
+    ("See to it that no pigeons appear in the photo", "pigeons"),
+    ("make sure the photo has no cones", "cones"),
+    ("Take the bucket out of the picture", "bucket"),
+    ("Clear the shadow from the pavement", "shadow"),
+])
+def test_more_removal_forms(text, prompt):
+    got = steps(text)
+    assert got[0][1]["prompt"] == prompt and got[-1][0] == "FLUX-INPAINT"
+
+
+def test_clearing_the_sky_is_not_removing_it():
+    assert "FLUX-INPAINT" not in (models("clear the sky") if _plans("clear the sky") else [])
+
+
+def _plans(text: str) -> bool:
+    try:
+        plan_rules(text)
+    except PlanRefused:
+        return False
+    return True
+
+
+@pytest.mark.parametrize("text", [
+    "Revamp the backdrop of this photo to depict a volcano landscape",
+    "Tailor the scenery in this picture to suggest an autumn forest",
+    "Rework the surroundings to match a harbour backdrop",
+])
+def test_setting_to_a_new_place_is_a_background_change(text):
+    assert "FLUX-CBG" in models(text)
+
+
+@pytest.mark.parametrize("text, says", [
+    ("Could someone swap our faces?", "faces"),
+    ("Can someone put me into this photo of the concert?", "photo of them"),
+    ("please merge these two pictures", "second image"),
+    ("Can someone make me look slimmer", "reshaping"),
+    ("can someone duplicate my cat", "copying"),
+    ("could you vectorize the logo", "vectors"),
+])
+def test_what_needs_more_than_words_is_refused_with_the_reason(text, says):
+    with pytest.raises(PlanRefused, match=says):
+        plan_rules(text)
+
+
+def test_context_after_a_comma_stays_out_of_the_res_prompt():
+    got = steps("remove the man in the background, my sister wants this for her wedding album")
+    assert got[0][1]["prompt"] == "man"

@@ -904,6 +904,30 @@ def _background_colour(c: _Ctx, x: str, y: str) -> Edit | None:
     return _background(c, None, value if "background" in value else f"plain {value} background")
 
 
+_PEOPLE = (r"(?:me|myself|us|ourselves|my\s+(?:late\s+|deceased\s+|dead\s+|little\s+|baby\s+)?(?:\w+\s+)?(?:father|mother|dad|mom|"
+           r"mum|grandma|grandpa|grandmother|grandfather|nana|brother|sister|son|daughter|husband|wife|boyfriend|"
+           r"girlfriend|fiance|fiancee|friend|uncle|aunt|cousin|baby|partner|ex|pet|dog|cat))")
+# What no brick can do from words alone: a second photo, a face swap, reshaping a body, copies of a person, vectors.
+_IMPOSSIBLE = tuple((re.compile(p, re.I), why) for p, why in (
+    (r"\b(?:combine|merge|composite|stitch|blend|mix)\b.*\b(?:photos|images|pictures|pics|shots|these|both|two|2)\b|"
+     r"\b(?:these|those|the)\s+(?:2|two|both|three|3)\s+(?:photos|images|pictures|pics|shots)\b|\bfrom (?:another|the other|a "
+     r"different|my other|this other) (?:photo|picture|image|pic|shot)\b|\b(?:second|2nd|other) (?:photo|picture|image|pic)\b",
+     "it needs a second image, and the offline planner edits one image from words: a model backend (local or openai) "
+     "or an editor can combine photos"),
+    (r"\bface[- ]?swap|\bswap\s+(?:our|their|the|his|her|my)\s+faces?\b|\bswitch\s+(?:our|their)\s+faces\b",
+     "swapping faces needs both faces as images; no brick does that from words"),
+    (rf"\b(?:add|put|insert|photoshop|place|include|paste|edit)\s+{_PEOPLE}\s+(?:in|into|to|onto|on|next to|beside|with)\b",
+     "adding a particular person needs a photo of them; the bricks can only paint new things described in words"),
+    (r"\bmake\s+(?:me|us|myself)\s+(?:look\s+)?(?:a\s+(?:bit|little|lot)\s+)?(?:thinner|slimmer|skinnier|fatter|taller|shorter|"
+     r"younger|older|more muscular|like)\b|\b(?:thinner|slimmer|skinnier)\s+(?:face|waist|arms|legs|body)\b",
+     "reshaping or re-imagining a person is not something the bricks do from words"),
+    (r"\b(?:clone|duplicate|multiply|copy)\s+(?:me|him|her|them|us|my|the|this|that)\b(?!\s+(?:out|stamp))",
+     "copying an object to another place is not something the bricks do in one step"),
+    (r"\bvectori[sz]\w*|\bsvg\b|\banimat(?:e|ion|ed)\b|\bgif\b|\bvideo\b(?![- ]?games?)|\b3d model\b",
+     "vectors, animations and videos are not images the bricks make"),
+))
+
+
 # -- clause and instruction ------------------------------------------------------------------------
 def parse_clause(clause: str, has_mask: bool, image_size: tuple[int, int] | None = None) -> Edit | None:
     """One clause -> an Edit; None when the clause is not an edit (a description); TextRefused when it asks
@@ -1003,6 +1027,10 @@ def parse_instruction(text: str, has_mask: bool = False,
             continue
         if not asked and is_question(sentence):
             questions.append(sentence)
+            continue
+        impossible = next((why for pattern, why in _IMPOSSIBLE if pattern.search(sentence)), None)
+        if impossible:
+            refusals.append((sentence, impossible))
             continue
         for position, clause in enumerate(clauses(sentence.rstrip("?"))):
             try:

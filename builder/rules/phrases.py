@@ -32,7 +32,8 @@ _POSITION = re.compile(
     r"(?P<pos>(?:(?:top|bottom|upper|lower)[\s-]*)?(?:left|right|center|centre|middle)?|top|bottom|upper|lower)"
     r"(?:[\s-]+(?:side|corner|part|half|edge|area|portion|third|hand side|center|centre))?\b", re.I)
 _NP_STOP = re.compile(
-    r",(?=\s*(?:and|or|but|in|on|at|with|which|who|that|where|while|near|by|from|under|over|as|so|to)\b)|\s(?:in|on|at|from|near|by|with|inside|under|over|above|below|behind|beside|next to|along|across|against|"
+    r",(?=\s*(?:and|or|but|in|on|at|with|which|who|that|where|while|near|by|from|under|over|as|so|to|my|our|i|we|it|"
+    r"it's|this|she|he|they|because|since|please|thanks?|thank)\b)|\s(?:in|on|at|from|near|by|with|inside|under|over|above|below|behind|beside|next to|along|across|against|"
     r"around|between|onto|into|within|to|towards|toward|off|out of|during|among|outside|underneath|beneath|atop|"
     r"wearing|sitting|standing|holding|perched|lying|leaning|driving|walking|parked|located|situated|worn|bending|"
     r"placed|floating|flying|hanging|suspended|running|swimming|grazing|visible|present|seated|positioned|"

@@ -62,7 +62,7 @@ _ASK_FRAMES = re.compile(
     r"i wish (?:to|i could)|i(?:'d| would) appreciate (?:it )?if you(?: could)?|mind)\b[\s,]*", re.I)
 # Wishes without a verb: "I'd love the sky more dramatic", "I want the car gone".
 _WISH = re.compile(r"^(?:i(?:'d| would)(?: just| really| also| so)? (?:love|like|prefer)|i (?:just |really |also )?want|"
-                   r"i need|we want|we need|i wish|i'd rather have|i(?:'d| would) rather have)\s+(?P<x>.+)$", re.I)
+                   r"(?:i )?(?:really |just )?need|(?:i )?want|we want|we need|i wish|i'd rather have|i(?:'d| would) rather have)\s+(?P<x>.+)$", re.I)
 _GONE = re.compile(r"^(?P<x>.+?)\s+(?:gone|removed|erased|deleted|out of (?:the|this) (?:picture|photo|image|shot)|"
                    r"out)$", re.I)
 # "X needs to be removed", "X is to be expunged", "X must disappear", "X gets removed", "X should go".
@@ -108,6 +108,8 @@ def _passive(text: str) -> str | None:
     if not verb:
         return None
     x, rest = m.group("x").strip(), m.group("rest").strip()
+    if any(p.match(canonical_verb(x.lower())) for _, p in VERB_RES):
+        return None  # "remove the man who is positioned ...": an imperative already
     if re.fullmatch(r"(?:the\s+)?(?:image|picture|photo)", x, re.I):
         return None  # "the image is blurred" describes the image
     if verb in {"add", "put", "place", "insert"}:
