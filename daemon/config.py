@@ -76,6 +76,7 @@ class LimitsSection:
     max_queued_per_client: int = 4  # queued + running; more gets `busy`
     plans_per_client: int = 8  # remembered for replan_of
     plans_memory_mb: int = 256  # pixels kept for replan_of, all clients together
+    decode_memory_mb: int = 2048  # PNG decodes of all jobs together, at their peak; a bigger one is too_large
     outbox_mb: int = 64  # per client: progress/layer events waiting for a slow reader; older ones are dropped
 
     def protocol_limits(self) -> Limits:
@@ -253,6 +254,7 @@ max_frame_bytes = 0         # 0: 4 * max_pixels + 1 MiB; larger frames drop the 
 max_queued_per_client = 4
 plans_per_client = 8
 plans_memory_mb = 256       # images kept for replan_of (all clients); older ones must be re-sent
+decode_memory_mb = 2048     # PNG decoding, all jobs together (peak bytes, estimated from each PNG's header)
 outbox_mb = 64              # per client: progress/layer events waiting unread; past it the oldest are dropped
 
 [builder]

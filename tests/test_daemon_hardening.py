@@ -211,3 +211,107 @@ def test_outbox_policy_coalesces_progress_drops_oldest_and_keeps_terminals():
     # A full ZeroMQ queue keeps the message waiting, in order.
     box.push(Message([b"x"], "accepted", 2))
     assert not box.pump(lambda frames: False) and box.pending()
+
+
+# -- 3. decode memory bounded, results within the daemon's own limits ---------------------------------
+
+def png_bytes(array) -> bytes:
+    import io
+
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.fromarray(array).save(buf, format="PNG")
+    return buf.getvalue()
+
+
+def _broken_pngs() -> dict[str, bytes]:
+    good = png_bytes(noise(20, 20))
+    idat = good.index(b"IDAT")
+    return {"truncated IDAT": good[:idat + 60], "bad IHDR checksum": good[:29] + b"\0\0\0\0" + good[33:]}
+
+
+@pytest.mark.parametrize("name", list(_broken_pngs()))
+def test_a_png_with_a_broken_chunk_is_a_bad_request(name):
+    broken = _broken_pngs()[name]
+    with running_server(config()) as server:
+        raw = Raw(server.endpoint)
+        try:
+            raw.send({"id": "b", "type": "run", "workflow": IDENTITY, "reply_format": "RGBA8",
+                      "image": {"frame": 1, "format": "PNG"}}, broken)
+            header = raw.until_terminal("b")[-1][0]
+            assert header["type"] == "error" and header["code"] == "bad_request", header
+            assert "PNG" in header["message"]
+            assert raw.ping_ok()
+        finally:
+            raw.close()
+
+
+def test_png_decoding_is_bounded_by_the_decode_budget():
+    with running_server(config(limits={"decode_memory_mb": 1})) as server:
+        raw = Raw(server.endpoint)
+        try:  # 400 x 400: about 1.9 MB at its decoding peak, over a 1 MiB budget; refused before decoding
+            raw.send({"id": "big", "type": "run", "workflow": IDENTITY, "reply_format": "RGBA8",
+                      "image": {"frame": 1, "format": "PNG"}}, png_bytes(noise(400, 400)))
+            header = raw.until_terminal("big")[-1][0]
+            assert header == header | {"type": "error", "code": "too_large"}
+            assert "decode_memory_mb" in header["message"]
+            raw.send({"id": "small", "type": "run", "workflow": IDENTITY, "reply_format": "RGBA8",
+                      "image": {"frame": 1, "format": "PNG"}}, png_bytes(noise(100, 100)))
+            assert raw.until_terminal("small")[-1][0]["type"] == "result"
+            assert server.decode_budget.held == 0
+        finally:
+            raw.close()
+
+
+def test_the_decode_budget_makes_decodes_wait_their_turn():
+    import threading
+
+    from lego_edit.daemon.service.pixels import DecodeBudget
+
+    budget = DecodeBudget(100)
+    order = []
+
+    def second():
+        with budget.hold(50, "image"):
+            order.append(("b", budget.held))
+
+    with budget.hold(80, "image"):
+        t = threading.Thread(target=second)
+        t.start()
+        time.sleep(0.2)
+        order.append(("a", budget.held))  # b waits while a holds 80 of 100
+    t.join(2)
+    assert order == [("a", 80), ("b", 50)] and budget.held == 0
+
+
+def _grow(ctx, image):
+    import numpy as np
+
+    return {"image": np.ascontiguousarray(np.repeat(np.repeat(image, 2, axis=0), 2, axis=1))}
+
+
+def test_an_oversize_result_is_too_large_naming_its_step():
+    from lego_edit.bricks.registry import Brick, Port
+    from lego_edit.bricks.values import ValueType
+
+    grow = Brick("GROW", "test brick: doubles the image's size", (Port("image", ValueType.IMAGE),),
+                 (Port("image", ValueType.IMAGE),))
+    grow.backend("test")(_grow)
+    registry = registry_with_slow()
+    registry.register(grow)
+    workflow = {"process": "grow", "pipeline": [
+        {"step": 1, "model": "GROW", "input": {"image": "init[image]"}, "output": {"image": "step1[image]"}},
+        {"step": 2, "model": "GROW", "input": {"image": "step1[image]"}, "output": {"image": "step2[image]"}},
+        {"result": "[step2[image]]"}]}
+    with running_server(config(limits={"max_pixels": 100 * 100}), registry=registry) as server:
+        raw = Raw(server.endpoint)
+        try:  # 40x40 -> 80x80 (a layer, within the limit) -> 160x160: over 10 000 pixels
+            raw.send({"id": "g", "type": "run", "workflow": workflow, "image": image_desc(40, 40)},
+                     noise(40, 40).tobytes())
+            events = raw.until_terminal("g")
+            header = events[-1][0]
+            assert header == header | {"type": "error", "code": "too_large", "step": 2, "brick": "GROW"}, header
+            assert [h["image"]["width"] for h, _ in events if h["type"] == "layer"] == [80]
+        finally:
+            raw.close()

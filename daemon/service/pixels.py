@@ -8,12 +8,16 @@ without copying); an unchanged PNG goes back as the very bytes the client sent.
 
 from __future__ import annotations
 
+import io
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from lego_edit.daemon.service.protocol import WireImage
+from lego_edit.daemon.service.protocol import ProtocolError, WireImage
 
 
 def _bgra_swap(array: np.ndarray) -> np.ndarray:
@@ -23,13 +27,73 @@ def _bgra_swap(array: np.ndarray) -> np.ndarray:
     return cv2.cvtColor(np.ascontiguousarray(array), cv2.COLOR_BGRA2RGBA)
 
 
-def to_array(wire: WireImage) -> np.ndarray:
-    """An RGBA Image (role image) or a Mask (role mask), read-only where it is a view on the frame."""
+class DecodeBudget:
+    """A semaphore on bytes: PNG decodes of all jobs together hold at most `capacity` bytes at their peak."""
+
+    def __init__(self, capacity: int) -> None:
+        self.capacity, self.held = capacity, 0
+        self._cond = threading.Condition()
+
+    @contextmanager
+    def hold(self, nbytes: int, role: str, cancel: threading.Event | None = None) -> Iterator[None]:
+        if nbytes > self.capacity:
+            raise ProtocolError("too_large", f"{role}: decoding this PNG needs about {nbytes >> 20} MiB; the daemon "
+                                             f"allows {self.capacity >> 20} MiB (limits.decode_memory_mb)")
+        with self._cond:
+            while self.held + nbytes > self.capacity:
+                if cancel is not None and cancel.is_set():
+                    from lego_edit.bricks.executor import RunCancelled
+
+                    raise RunCancelled()
+                self._cond.wait(0.1)
+            self.held += nbytes
+        try:
+            yield
+        finally:
+            with self._cond:
+                self.held -= nbytes
+                self._cond.notify_all()
+
+
+def png_decode_bytes(data: bytes, role: str, width: int, height: int, max_pixels: int | None) -> int:
+    """The peak bytes decoding `data` may take, read from its header only (Pillow opens lazily)."""
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        img = Image.open(io.BytesIO(data))
+        w, h = img.size
+        mode = img.mode
+        raw = str(img.tile[0][3]) if img.tile else ""
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError, IndexError, TypeError) as exc:
+        raise ProtocolError("bad_request", f"{role}: the PNG cannot be read ({type(exc).__name__})") from None
+    if (w, h) != (width, height):
+        raise ProtocolError("bad_request", f"{role}: the PNG is {w}x{h}, its header said {width}x{height}")
+    if max_pixels and w * h > max_pixels:
+        raise ProtocolError("too_large", f"{role}: {w}x{h} is {w * h} pixels; the limit is {max_pixels}")
+    deep = ";16" in raw or mode.startswith("I") or mode == "F"
+    # the decoded file (8 bytes a pixel when 16-bit), its 8-bit RGBA and a conversion's temporary
+    return w * h * ((8 + 4 + 8) if deep else (4 + 4 + 4))
+
+
+def to_array(wire: WireImage, *, budget: DecodeBudget | None = None, max_pixels: int | None = None,
+             cancel: threading.Event | None = None) -> np.ndarray:
+    """An RGBA Image (role image) or a Mask (role mask), read-only where it is a view on the frame.
+
+    Never writes into the received frame (the sender may still own it: the in-process Server is
+    handed buffers zero-copy), so BGRA8 is swapped into a new array."""
     if wire.format == "PNG":
         from lego_edit.bricks.imageio import load_image, load_mask
 
         data = bytes(wire.data)  # the one copy imageio would make anyway (bytes() of bytes is the same object)
-        array = load_mask(data) if wire.role == "mask" else load_image(data)
+        need = png_decode_bytes(data, wire.role, wire.width, wire.height, max_pixels)
+        with budget.hold(need, wire.role, cancel) if budget is not None else nullcontext():
+            try:
+                array = load_mask(data) if wire.role == "mask" else load_image(data)
+            except MemoryError:
+                raise
+            except Exception as exc:  # a broken chunk, a truncated stream: the client's file, not a daemon bug
+                raise ProtocolError("bad_request", f"{wire.role}: the PNG cannot be decoded: "
+                                                   f"{type(exc).__name__}: {str(exc)[:200]}") from None
         if array.shape[:2] != (wire.height, wire.width):  # EXIF rotation can turn the picture
             raise ValueError(f"{wire.role}: the PNG decodes to {array.shape[1]}x{array.shape[0]}, "
                              f"not {wire.width}x{wire.height}")

@@ -19,7 +19,7 @@ from lego_edit.bricks.refs import Ref, step_ref
 from lego_edit.daemon.service import pixels
 from lego_edit.daemon.service.jobs import Job
 from lego_edit.daemon.service.plans import PlanRecord, PlanStore
-from lego_edit.daemon.service.protocol import CancelReason, EventKind, ProtocolError, StepState, error_fields
+from lego_edit.daemon.service.protocol import CancelReason, EventKind, Limits, ProtocolError, StepState, error_fields
 from lego_edit.plugins.client.session import layer_name  # the names both hosts give layers, so the daemon's agree
 
 log = logging.getLogger("lego_edit.daemon")
@@ -31,8 +31,11 @@ PROGRESS_INTERVAL_S = 0.05  # at most this often per step: a brick may report ev
 
 
 class JobRunner:
-    def __init__(self, registry: Any, builder: Any, executor: Any, plans: PlanStore, send: Send) -> None:
+    def __init__(self, registry: Any, builder: Any, executor: Any, plans: PlanStore, send: Send,
+                 limits: Limits | None = None, decode_budget: pixels.DecodeBudget | None = None) -> None:
         self.registry, self.builder, self.executor, self.plans, self.send = registry, builder, executor, plans, send
+        self.limits = limits or Limits()
+        self.decode_budget = decode_budget
         self._plan_lock = threading.Lock()  # a Builder backend may hold one model: plan one request at a time
 
     # -- entry point ----------------------------------------------------------------------------
@@ -102,6 +105,23 @@ class JobRunner:
         self._execute(job, plan.workflow, inputs)
 
     # -- pieces ---------------------------------------------------------------------------------
+    def fits(self, value: Any) -> bool:
+        """Whether an image (an array: its pixels) or an encoded frame (its bytes) is within the limits."""
+        if isinstance(value, np.ndarray) and value.ndim in (2, 3) and value.dtype == np.uint8 \
+                and value.shape[-1:] != (0,):
+            if value.shape[0] * value.shape[1] > self.limits.max_pixels:
+                return False
+        nbytes = getattr(value, "nbytes", None)
+        size = int(nbytes) if nbytes is not None else len(value)
+        return size <= self.limits.frame_bytes
+
+    def _check_size(self, value: Any, step: int | None, brick: str | None, ref: str) -> None:
+        if not self.fits(value):
+            what = "x".join(map(str, value.shape[:2][::-1])) + " pixels" if isinstance(value, np.ndarray) \
+                else f"{getattr(value, 'nbytes', None) or len(value)} bytes"
+            raise ProtocolError("too_large", f"the result {ref} is {what}: over the daemon's limits "
+                                             f"(max_pixels {self.limits.max_pixels}, max_frame_bytes "
+                                             f"{self.limits.frame_bytes})", step=step, brick=brick)
     def _previous(self, job: Job) -> PlanRecord | None:
         target = job.request.get("replan_of")
         if target is None:
@@ -121,8 +141,9 @@ class JobRunner:
                                                        f"kept (memory limit): send it again with this request", job.id)
                 return dict(record.inputs)
             return {"image": None, "mask": None, "_format": "RGBA8"}
-        image = pixels.to_array(wires["image"])
-        mask = pixels.to_array(wires["mask"]) if "mask" in wires else None
+        decode = {"budget": self.decode_budget, "max_pixels": self.limits.max_pixels, "cancel": job.cancel}
+        image = pixels.to_array(wires["image"], **decode)
+        mask = pixels.to_array(wires["mask"], **decode) if "mask" in wires else None
         passthrough = pixels.Passthrough.of(wires["image"], image)
         return {"image": image, "mask": mask, "_format": wires["image"].format, "_passthrough": passthrough}
 
@@ -160,7 +181,11 @@ class JobRunner:
         bricks = {s.number: s.model for s in workflow.steps}
         for ref, value in result.result:
             if isinstance(value, np.ndarray):
+                parsed = Ref.parse(ref)
+                step = parsed.step if parsed else None
+                self._check_size(value, step, bricks.get(step), ref)
                 desc, buffer = pixels.encode(value, reply_format, passthrough)
+                self._check_size(buffer, step, bricks.get(step), ref)
                 buffers.append(buffer)
                 desc["frame"] = len(buffers)
                 parsed = Ref.parse(ref)
@@ -208,7 +233,14 @@ class _Relay:
             if not isinstance(event.value, np.ndarray):
                 self.values.setdefault(event.step, {})[ref] = _scalar(event.value)
             elif ref not in self.results and self.stream_layers:
+                if not self.runner.fits(event.value):
+                    log.warning("layer %s of step %s is %s: over the daemon's limits, not sent", ref, event.step,
+                                "x".join(map(str, event.value.shape)))
+                    return
                 desc, buffer = pixels.encode(event.value, self.reply_format)
+                if not self.runner.fits(buffer):
+                    log.warning("layer %s of step %s encodes to over max_frame_bytes, not sent", ref, event.step)
+                    return
                 desc["frame"] = 1
                 kind = "mask" if event.value.ndim == 2 else "image"
                 name = layer_name(ref, step=event.step, brick=event.brick, kind=kind).label

@@ -28,6 +28,7 @@ from lego_edit.daemon.keys import AllowList, allowed, is_local, load_pair
 from lego_edit.daemon.service import protocol
 from lego_edit.daemon.service.jobs import Job, QueueFull, Scheduler
 from lego_edit.daemon.service.outbox import ClientOutbox, Message
+from lego_edit.daemon.service.pixels import DecodeBudget
 from lego_edit.daemon.service.plans import PlanStore
 from lego_edit.daemon.service.protocol import (
     AckState,
@@ -93,7 +94,9 @@ class Server:
         self.ctx = context or zmq.Context()
         self.scheduler = Scheduler(self.config.limits.max_queued_per_client)
         self.plans = PlanStore(self.config.limits.plans_per_client, max(self.config.limits.plans_memory_mb, 0) << 20)
-        self.runner = JobRunner(registry, builder, executor, self.plans, self._send_from_worker)
+        self.decode_budget = DecodeBudget(max(self.config.limits.decode_memory_mb, 1) << 20)
+        self.runner = JobRunner(registry, builder, executor, self.plans, self._send_from_worker, self.limits,
+                                self.decode_budget)
         self.clients: dict[bytes, ClientState] = {}
         self.endpoint: str | None = None
         self.curve = False
