@@ -413,3 +413,31 @@ def test_what_needs_more_than_words_is_refused_with_the_reason(text, says):
 def test_context_after_a_comma_stays_out_of_the_res_prompt():
     got = steps("remove the man in the background, my sister wants this for her wedding album")
     assert got[0][1]["prompt"] == "man"
+
+
+def test_two_objects_each_keep_their_position():
+    assert steps("remove the boy on the left and the woman in the middle")[0][1]["prompt"] == \
+        "left boy and center woman"
+
+
+def test_removing_everything_but_one_thing_is_refused_with_advice():
+    with pytest.raises(PlanRefused, match="name what to remove"):
+        plan_rules("please remove everybody except my son")
+
+
+def test_instead_of_the_old_colour():
+    assert steps("make the scarf green instead of grey")[-1][1]["prompt"] == "green"
+
+
+def test_fixing_the_lighting_on_a_part_is_a_local_brightness_edit():
+    got = steps("could someone fix the lighting on his face")
+    assert got[0][0] == "FLUX-BRIGHT" and ("RES", {"image": got[1][1]["image"], "prompt": "face"}) in got
+
+
+def test_putting_someone_on_a_plain_background_keeps_them():
+    got = steps("cut him out and put him on a grey background")
+    assert got[-1] == ("FLUX-CBG", {**got[-1][1], "prompt": "grey background"}) and "INVERSE" in [m for m, _ in got]
+
+
+def test_square_this_is_outpainting():
+    assert models("make this a square picture") == ["CMI-PRED", "FLUX-FILL"]

@@ -70,6 +70,9 @@ def _remove(c: _Ctx) -> Edit:
     rest = re.sub(r"^(?:all\s+(?:of\s+)?)?", "", c.rest)
     if re.fullmatch(r"(?:the\s+)?(?:whole\s+|entire\s+)?(?:background|backdrop)", rest.strip()):
         return Edit("extract", SUBJECT, text=c.clause)  # "remove the background" = cut the subject out
+    if re.search(r"\b(?:except|but|other than|apart from|save)\s+(?:for\s+)?(?:me|us|him|her|them|the|my|this|that)\b", rest):
+        raise TextRefused(f"'{c.clause}': removing everything but one thing is not one brick's job: name what to remove "
+                          "(e.g. 'remove the people behind me'), or say 'change the background to ..., keeping me'")
     if re.match(r"(?:the\s+|this\s+|my\s+)?(?:whole\s+|entire\s+)?(?:image|photo|picture|pic)\b(?!\s+of\b)", rest.strip()):
         if STYLE_TERMS.search(c.clause):  # "strip the image down to its essence ... in black and white"
             return Edit("style", SELECTION if c.has_mask else None, _style_words(c.clause), text=c.clause)
@@ -871,6 +874,14 @@ def _paraphrase(c: _Ctx) -> Edit | None:
     m = re.match(r"^clear\s+(?:away\s+|out\s+|off\s+)?(?P<x>(?:the|this|that|all|any|those|these)\s+.+)$", text)
     if m and head_noun(m.group("x")) not in SCENE_NOUNS | {"image", "photo", "picture", "view"}:
         return _remove(replace(c, rest=m.group("x"), verb="remove"))  # "clear the shadow from the ground"
+    if re.match(r"^(?:fix|correct|balance|even out|adjust|repair)\s+(?:the\s+)?(?:lighting|light|brightness|exposure)\b", text):
+        return _bright_edit(c, _bright_region(c) or re.sub(r"^\w+(?:\s+out)?\s+", "", text))
+    m = re.match(r"^(?:put|place|set|move)\s+(?P<x>.+?)\s+(?:on|onto|in front of|against)\s+(?:an?\s+)?(?P<d>(?:[\w,-]+\s+){0,3}?)"
+                 r"(?:background|backdrop)$", text)
+    if m:
+        keep = target_of(m.group("x"), c.has_mask)
+        what = m.group("d").strip(" ,") or "plain"
+        return _background(c, None, f"{what} background", subject=keep if keep not in (None, PRONOUN) else SUBJECT)
     m = _SETTING_TO.match(c.clause)
     if m and (is_setting(m.group("y")) or env_value(m.group("y"))):
         return _background(c, None, strip_articles(m.group("y")))  # "adapt the surroundings of this picture to convey a
@@ -916,7 +927,8 @@ _IMPOSSIBLE = tuple((re.compile(p, re.I), why) for p, why in (
      "or an editor can combine photos"),
     (r"\bface[- ]?swap|\bswap\s+(?:our|their|the|his|her|my)\s+faces?\b|\bswitch\s+(?:our|their)\s+faces\b",
      "swapping faces needs both faces as images; no brick does that from words"),
-    (rf"\b(?:add|put|insert|photoshop|place|include|paste|edit)\s+{_PEOPLE}\s+(?:in|into|to|onto|on|next to|beside|with)\b",
+    (rf"\b(?:add|put|insert|photoshop|place|include|paste|edit)\s+{_PEOPLE}\s+(?:in|into|to|onto|on|next to|beside|with)\b"
+     r"(?!\s+(?:an?|the)\s+(?:[\w,-]+\s+){0,3}?(?:background|backdrop)\b)",
      "adding a particular person needs a photo of them; the bricks can only paint new things described in words"),
     (r"\bmake\s+(?:me|us|myself)\s+(?:look\s+)?(?:a\s+(?:bit|little|lot)\s+)?(?:thinner|slimmer|skinnier|fatter|taller|shorter|"
      r"younger|older|more muscular|like)\b|\b(?:thinner|slimmer|skinnier)\s+(?:face|waist|arms|legs|body)\b",
@@ -939,7 +951,7 @@ def parse_clause(clause: str, has_mask: bool, image_size: tuple[int, int] | None
     if not clause:
         return None
     core = trim_qualifiers(clause)
-    if re.match(r"^(?:make|turn|get|reshape|change|convert)\s+(?:it|the (?:image|photo|picture|canvas))\s+(?:in)?(?:to\s+)?"
+    if re.match(r"^(?:make|turn|get|reshape|change|convert)\s+(?:it|this|the (?:image|photo|picture|canvas))\s+(?:in)?(?:to\s+)?"
                 r"(?:a\s+)?(?:square|panorama|\d+(?:\.\d+)?\s*:\s*\d+)\b", clause):
         return _outpaint(_Ctx(clause, core, core, "extend", has_mask, image_size))  # grow the canvas to that shape
     look = parse_look(clause, target_named=False)

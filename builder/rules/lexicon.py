@@ -87,13 +87,13 @@ full""".split())
 VAGUE_WORDS = frozenset("""better nicer prettier good great beautiful pop awesome cool perfect professional
 realistic improved nice amazing stunning fixed fix improve enhance enhanced seamless seamlessly natural naturally
 consistent coherent blended interesting appealing attractive cleaner clean polished pleasant""".split())
+# What no brick of the built-in catalog does (the classical tone, restore and geometry bricks do the rest; a
+# catalog without them is answered by the recipes, naming the missing brick).
 UNSUPPORTED = (
-    (r"\bcontrast\b", "contrast"), (r"\bsaturat\w*\b|\bvibranc\w*\b", "saturation"),
-    (r"\bsharp(?:en|er|ness)\b", "sharpening"), (r"\brotat\w*\b", "rotation"), (r"\bflip\w*\b|\bmirror\b", "flipping"),
-    (r"\bcrop\b(?!\s+out)", "cropping"), (r"\bupscal\w*\b|\bresolution\b|\bsuper-?resolution\b", "upscaling"),
-    (r"\bdenois\w*\b|\bnoise\b|\bgrain\b", "noise reduction"), (r"\bvignett\w*\b", "vignetting"),
-    (r"\bwhite balance\b|\bcolou?r temperature\b", "white balance"), (r"\bzoom in\b", "zooming in (cropping)"),
+    (r"\bupscal\w*|\bresolution\b|\bsuper-?resolution\b|\bpixel count\b|\bmegapixels?\b", "upscaling"),
+    (r"\bzoom in\b", "zooming in (cropping to an object)"),
     (r"\bred[- ]eye\b", "red-eye removal"),
+    (r"\bcoloriz\w*|\bcolouriz\w*", "colourising a black-and-white photo"),
 )
 
 SLIGHT = r"\b(?:slightly|a (?:little )?bit|a little|a touch|somewhat|subtly|a tad|mildly|gently|a hint)\b"

@@ -33,7 +33,7 @@ _POSITION = re.compile(
     r"(?:[\s-]+(?:side|corner|part|half|edge|area|portion|third|hand side|center|centre))?\b", re.I)
 _NP_STOP = re.compile(
     r",(?=\s*(?:and|or|but|in|on|at|with|which|who|that|where|while|near|by|from|under|over|as|so|to|my|our|i|we|it|"
-    r"it's|this|she|he|they|because|since|please|thanks?|thank)\b)|\s(?:in|on|at|from|near|by|with|inside|under|over|above|below|behind|beside|next to|along|across|against|"
+    r"it's|its|this|she|he|they|because|since|please|thanks?|thank)\b)|\s(?:in|on|at|from|near|by|with|inside|under|over|above|below|behind|beside|next to|along|across|against|"
     r"around|between|onto|into|within|to|towards|toward|off|out of|during|among|outside|underneath|beneath|atop|"
     r"wearing|sitting|standing|holding|perched|lying|leaning|driving|walking|parked|located|situated|worn|bending|"
     r"placed|floating|flying|hanging|suspended|running|swimming|grazing|visible|present|seated|positioned|"
@@ -62,6 +62,15 @@ def strip_articles(text: str) -> str:
 
 
 def noun_phrase(text: str) -> str:
+    """Several objects joined by "and the ..." each keep their own position: "the guy on the right and the lady in the
+    middle" -> "right guy and center lady"."""
+    parts = re.split(r"\s+and\s+(?=(?:the|that|this|those|these|his|her|my|their|a|an)\s)", text.strip(), flags=re.I)
+    if len(parts) > 1:
+        return " and ".join(p for p in (_noun_phrase(part) for part in parts) if p)
+    return _noun_phrase(text)
+
+
+def _noun_phrase(text: str) -> str:
     """The short noun phrase RES needs: "the red trolley (marked "77") in the foreground" -> "red trolley";
     "the person on the left side of the image" -> "left person" (the offline RES reads positions)."""
     t = re.sub(r"\([^)]*\)|\"[^\"]*\"|'[^' ]+'(?=\s|$)", " ", text.lower())
