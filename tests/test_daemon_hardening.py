@@ -315,3 +315,40 @@ def test_an_oversize_result_is_too_large_naming_its_step():
             assert [h["image"]["width"] for h, _ in events if h["type"] == "layer"] == [80]
         finally:
             raw.close()
+
+
+# -- 7. the daemon never writes into a received buffer ------------------------------------------------
+
+def test_an_in_process_bgra_frame_sent_zero_copy_is_not_modified():
+    import zmq
+
+    from tests.daemon_util import make_server
+
+    ctx = zmq.Context()
+    server = make_server(config(), context=ctx)
+    server.start("inproc://lego-edit-zero-copy")
+    sock = ctx.socket(zmq.DEALER)
+    try:
+        sock.connect("inproc://lego-edit-zero-copy")
+        image = noise(16, 16)
+        data = image[..., [2, 1, 0, 3]].tobytes()  # immutable bytes, sent without copying
+        before = bytes(bytearray(data))
+        import json
+
+        for rid, fmt in (("same", "BGRA8"), ("rgba", "RGBA8")):
+            header = {"v": 1, "id": rid, "type": "run", "workflow": IDENTITY, "reply_format": fmt,
+                      "image": image_desc(16, 16, "BGRA8")}
+            sock.send_multipart([json.dumps(header).encode(), data], copy=False)
+            while True:
+                assert sock.poll(10000)
+                frames = sock.recv_multipart()
+                reply = json.loads(frames[0])
+                if reply["type"] in ("result", "error", "cancelled"):
+                    break
+            assert reply["type"] == "result", reply
+            assert data == before  # the sender's buffer is untouched
+            assert frames[1] == (before if fmt == "BGRA8" else image.tobytes())
+    finally:
+        sock.close(0)
+        server.stop()
+        ctx.term()

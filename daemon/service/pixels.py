@@ -1,8 +1,8 @@
 """Pixels between the wire and the bricks: views on received frames, one swap for BGRA, PNG only when asked.
 
 Raw RGBA8 and GRAY8 frames become numpy views on libzmq's buffer (no copy); a BGRA8 frame is
-swapped to RGBA in place (no new buffer: fresh 33 MB allocations cost more in page faults than the
-swap itself); PNG is decoded with Pillow. Outgoing raw layers are the arrays themselves (sent
+swapped to RGBA into a new array (never in place: in embedded use the frame may be the sender's own
+buffer, even an immutable `bytes`); PNG is decoded with Pillow. Outgoing raw layers are the arrays themselves (sent
 without copying); an unchanged PNG goes back as the very bytes the client sent.
 """
 
@@ -102,11 +102,8 @@ def to_array(wire: WireImage, *, budget: DecodeBudget | None = None, max_pixels:
         return np.frombuffer(wire.data, np.uint8).reshape(wire.height, wire.width)
     view = np.frombuffer(wire.data, np.uint8).reshape(wire.height, wire.width, 4)
     if wire.format == "BGRA8":
-        if view.flags.writeable:  # the received frame is ours: swap in place rather than fill a new buffer
-            import cv2
-
-            return cv2.cvtColor(view, cv2.COLOR_BGRA2RGBA, dst=view)
-        return _bgra_swap(view)
+        return _bgra_swap(view)  # into a new array: the frame may be the sender's own memory (zero-copy inproc)
+    view.flags.writeable = False
     return view
 
 
@@ -120,9 +117,8 @@ class Passthrough:
 
     @classmethod
     def of(cls, wire: WireImage, array: np.ndarray) -> Passthrough | None:
-        """Only where the frame still holds the picture as sent (a BGRA frame swapped in place does not)."""
-        if wire.format == "RGBA8" or (wire.format == "BGRA8" and np.shares_memory(array, np.frombuffer(wire.data,
-                                                                                                        np.uint8))):
+        """For BGRA8 and PNG frames (an RGBA8 image is its frame already); the frame is never written to."""
+        if wire.format == "RGBA8":
             return None
         return cls(array, wire.format, wire.data)
 
