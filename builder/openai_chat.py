@@ -10,6 +10,19 @@ from typing import Any
 from lego_edit.builder.chat import ChatModelError, Message, data_url
 
 
+class _RefuseRedirects(urllib.request.HTTPRedirectHandler):
+    """No redirect is followed: urllib would resend the request, Authorization header (the API key)
+    included, to wherever the Location points, another host too. The 3xx answer surfaces as an
+    HTTPError instead, and complete() says where it pointed."""
+
+    def redirect_request(self, req: urllib.request.Request, fp: Any, code: int, msg: str, headers: Any,
+                         newurl: str) -> None:
+        return None
+
+
+_OPENER = urllib.request.build_opener(_RefuseRedirects)
+
+
 class OpenAIChat:
     name = "openai"
 
@@ -42,9 +55,14 @@ class OpenAIChat:
             headers["Authorization"] = f"Bearer {self.api_key}"
         request = urllib.request.Request(self.url, data=body, headers=headers, method="POST")
         try:
-            with urllib.request.urlopen(request, timeout=self.timeout) as response:
+            with _OPENER.open(request, timeout=self.timeout) as response:
                 answer = json.loads(response.read().decode("utf-8"))
         except urllib.error.HTTPError as exc:
+            if 300 <= exc.code < 400:
+                where = (exc.headers.get("Location") if exc.headers is not None else None) or "elsewhere"
+                raise ChatModelError(f"{self.url} answered HTTP {exc.code}, a redirect to {where[:200]}; redirects are "
+                                     "not followed (the API key would be sent along): set the builder's openai URL "
+                                     "to the address that answers") from None
             detail = exc.read().decode("utf-8", "replace")[:300]
             raise ChatModelError(f"{self.url} answered HTTP {exc.code}: {detail}") from None
         except (urllib.error.URLError, TimeoutError, OSError) as exc:
