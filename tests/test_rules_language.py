@@ -441,3 +441,22 @@ def test_putting_someone_on_a_plain_background_keeps_them():
 
 def test_square_this_is_outpainting():
     assert models("make this a square picture") == ["CMI-PRED", "FLUX-FILL"]
+
+
+def test_a_colour_cast_is_white_balance():
+    assert models("get rid of this yellow cast") == ["WHITE-BALANCE"]
+    assert models("Remove the shadow cast on the floor")[-1] == "FLUX-INPAINT"
+
+
+def test_one_edit_or_another_is_refused():
+    with pytest.raises(PlanRefused, match="say which one"):
+        plan_rules("remove the sign or make it blue")
+
+
+def test_a_flash_ruined_brightness_is_darkened():
+    (model, inputs), = steps("please correct the exposure in this photo, the flash blew it out")
+    assert model == "FLUX-BRIGHT" and inputs["ratio"] < 0.5
+
+
+def test_a_quoted_verb_and_a_doubt_around_it():
+    assert models('is this photo possible to "unblur" if that is possible?') == ["SHARPEN"]

@@ -20,6 +20,7 @@ from lego_edit.builder.rules.lexicon import (
     RCM_CORE,
     SCENE_NOUNS,
     SETTING_NOUNS,
+    SPLIT_VERBS,
     STYLE_TERMS,
     VAGUE_WORDS,
     VERB_RES,
@@ -355,6 +356,7 @@ def _bright_edit(c: _Ctx, region_text: str | None) -> Edit:
     if ratio is None:
         ratio = 0.6  # "adjust the brightness of X": nothing says which way; brighter is the common wish
     target = None
+    region_text = region_text.split(",")[0] if region_text else region_text
     if region_text and re.fullmatch(r"(?:up\s+)?(?:the|this|my|our|it)?\s*(?:[\w-]+\s+){0,2}?(?:image|photo|photograph|picture|"
                                     r"pic|shot|scene)?(?:\s+up)?", region_text.strip()) and \
             re.search(r"\b(?:image|photo|photograph|picture|pic|shot|scene)\b|^(?:up\s+)?(?:it|this)(?:\s+up)?$", region_text):
@@ -875,7 +877,10 @@ def _paraphrase(c: _Ctx) -> Edit | None:
     if m and head_noun(m.group("x")) not in SCENE_NOUNS | {"image", "photo", "picture", "view"}:
         return _remove(replace(c, rest=m.group("x"), verb="remove"))  # "clear the shadow from the ground"
     if re.match(r"^(?:fix|correct|balance|even out|adjust|repair)\s+(?:the\s+)?(?:lighting|light|brightness|exposure)\b", text):
-        return _bright_edit(c, _bright_region(c) or re.sub(r"^\w+(?:\s+out)?\s+", "", text))
+        edit = _bright_edit(c, _bright_region(c) or re.sub(r"^\w+(?:\s+out)?\s+", "", text))
+        if re.search(r"\b(?:flash|overexpos\w*|too bright|blown|washed out)\b", c.clause):
+            edit = replace(edit, ratio=0.35)  # "correct the brightness, the flash ruined it": darker
+        return edit
     m = re.match(r"^(?:put|place|set|move)\s+(?P<x>.+?)\s+(?:on|onto|in front of|against)\s+(?:an?\s+)?(?P<d>(?:[\w,-]+\s+){0,3}?)"
                  r"(?:background|backdrop)$", text)
     if m:
@@ -1043,6 +1048,11 @@ def parse_instruction(text: str, has_mask: bool = False,
         impossible = next((why for pattern, why in _IMPOSSIBLE if pattern.search(sentence)), None)
         if impossible:
             refusals.append((sentence, impossible))
+            continue
+        either = re.search(rf"\b(?:{SPLIT_VERBS})\b.*?\s+or\s+(?:just\s+|maybe\s+|else\s+)?(?=(?:{SPLIT_VERBS})\b)",
+                           sentence, re.I)
+        if either:
+            refusals.append((sentence, f"'{sentence}' asks for one edit or another: say which one you want"))
             continue
         for position, clause in enumerate(clauses(sentence.rstrip("?"))):
             try:

@@ -34,6 +34,7 @@ PHENOMENA: tuple[tuple[str, str, str], ...] = (
     ("clouds", r"cloudy|cloudiness|overcast", "on a clear sunny day"),
     ("rain", r"rain(?!bow|coat|ier)\w*|drizzl\w*|precipitation|raindrops?|water ?drops|droplets|water elements|watery backdrop|wet weather",
      "in clear dry weather, without rain"),
+    ("colour cast", r"(?:colou?r|green|yellow|blue|orange|red|magenta|purple|pink|warm|cold)?\s*(?:cast|tint)", "WHITE-BALANCE"),
     ("reflections", r"reflections?|glare|lens flares?", ""),
     ("scratches", r"scratch\w*|tears|creases|cracks|water damage", ""),
     ("red eye", r"red[- ]eyes?", ""),
@@ -51,6 +52,8 @@ _PHENOMENA_RE = tuple((name, re.compile(rf"\b(?:{pattern})\b"), re.compile(
 
 def _phenomenon(clause: str) -> tuple[str, str] | None:
     for name, word, removing, does in _PHENOMENA_RE:
+        if name == "colour cast" and re.search(r"\b(?:shadow\w*|spell|cast (?:on|over|by))\b", clause):
+            continue  # "the shadow cast on the wall" is an object
         if name == "haze" and re.search(r"\b(?:shadow\w*|silhouette|presence)\b", clause):
             continue  # "the portion obscured by the shadow": a shadow to remove, not haze
         if word.search(clause) and removing.search(clause):
@@ -214,6 +217,8 @@ def parse_look(clause: str, target_named: bool) -> Edit | None:
         if not does:
             raise TextRefused(f"'{clause}': there is no brick that removes {name}; the offline planner can remove "
                               "haze, noise, blur, snow and rain from the whole image, or an object you name")
+        if does == "WHITE-BALANCE":
+            return Edit("look", None, ops=(_op("WHITE-BALANCE"),), text=clause)
         if does in ("DEHAZE", "DENOISE", "SHARPEN"):
             fallback = "on a clear day, without haze or fog" if does == "DEHAZE" else None
             return Edit("look", None, value=fallback, ops=(_op(does, amount=round(amount_of(clause, 0.6), 3)),),

@@ -45,7 +45,8 @@ _WHO = r"(?:you|u|someone|somebody|anyone|anybody|one of you|you guys|y'all|a ki
 # Frames around an edit, each followed by the edit itself (an imperative).
 _ASK_FRAMES = re.compile(
     r"^(?:(?:is it|would it be|will it be)\s+(?:at all\s+|even\s+)?possible\s+(?:for\s+" + _WHO + r"\s+)?to|is there (?:a|any) way to|"
-    r"any (?:way|chance) (?:to|of)|(?:someone|somebody|anyone|anybody)(?:\s+(?:please|pls|plz|kindly))+|"
+    r"any (?:way|chance) (?:to|of)|is (?:this|the|my) (?:image|photo|picture|pic) (?:at all )?possible to|"
+    r"(?:someone|somebody|anyone|anybody)(?:\s+(?:please|pls|plz|kindly))+|"
     r"(?:can|could|may) (?:i|we) (?:please )?(?:get|have) (?:someone|somebody|you|anyone) to|"
     r"(?:can|could|may) (?:i|we) (?:please )?(?=get\b)|"
     r"(?:can|could|would|will)\s+" + _WHO + r"(?:\s+(?:please|pls|plz|kindly|maybe|possibly|"
@@ -204,6 +205,9 @@ def as_request(sentence: str) -> tuple[str, bool]:
 
 
 def _as_request(sentence: str) -> tuple[str, bool]:
+    sentence = re.sub(r'"([a-z][a-z-]*)"', r"\1", sentence)  # a quoted lower-case word: 'possible to "deblur"'
+    sentence = re.sub(r"[\s,]+if (?:such a thing|that|this|it) (?:exists|is possible|can be done|makes sense)\b.*$", "",
+                      sentence, flags=re.I)
     """(the sentence as a plain imperative edit, whether a request frame was found).
 
     "Could someone please get rid of the car behind her?" -> ("get rid of the car behind her", True);
