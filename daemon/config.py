@@ -64,6 +64,7 @@ class DaemonSection:
     log_level: str = "INFO"
     log_file: str = ""  # "" = <log dir>/daemon.log
     curve: str = "auto"  # "auto": CURVE off loopback only; "always": on loopback too
+    pid_file: str = ""  # "" = <runtime dir>/daemon-<port>.pid (what `lego-edit stop` checks before signalling)
     job_watchdog_s: float = 1800.0  # a job running longer is logged as stuck and counted in `status` (0: off)
 
 
@@ -128,6 +129,14 @@ class Config:
     @property
     def log_path(self) -> Path:
         return Path(self.daemon.log_file).expanduser() if self.daemon.log_file else log_dir() / "daemon.log"
+
+    def pid_path(self, endpoint: str) -> Path:
+        """The pid file of the daemon serving `endpoint` (bound or connect form: keyed by tcp port or ipc path)."""
+        if self.daemon.pid_file:
+            return Path(self.daemon.pid_file).expanduser()
+        from platformdirs import user_runtime_dir
+
+        return Path(user_runtime_dir(APP, appauthor=False)) / f"daemon-{pid_key(endpoint)}.pid"
 
     def configure_models(self):
         """Set the process-wide model manager from [models]: the catalog's availability reads it."""
@@ -227,6 +236,16 @@ def _validate(cfg: Config, path: Path) -> None:
         raise ConfigError(f"{path}: daemon.workers and daemon.heartbeat_timeout_s must be positive")
     if lim.max_pixels < 1 or lim.max_header_bytes < 256 or lim.max_frames < 1 or lim.max_queued_per_client < 1:
         raise ConfigError(f"{path}: [limits] values must be positive (max_header_bytes at least 256)")
+
+
+def pid_key(endpoint: str) -> str:
+    import hashlib
+    import re
+
+    match = re.match(r"^tcp://.*:(\d+)$", endpoint)
+    if match:
+        return f"tcp-{match.group(1)}"
+    return "x-" + hashlib.sha256(endpoint.encode()).hexdigest()[:12]
 
 
 def client_endpoint(cfg: Config | None = None, argument: str | None = None) -> str:

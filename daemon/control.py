@@ -70,6 +70,7 @@ def stop_daemon(cfg: Any, endpoint: str, timeout: float = 15.0) -> int:
         raise CliError(f"the daemon at {endpoint} runs on another machine (pid {pid} there); stop it there")
     if not isinstance(pid, int) or pid <= 0:
         raise CliError("the daemon did not say its pid")
+    verify_daemon_pid(cfg, endpoint, pid, status.get("instance"))
     try:
         os.kill(pid, signal.SIGTERM)
     except ProcessLookupError:
@@ -83,6 +84,45 @@ def stop_daemon(cfg: Any, endpoint: str, timeout: float = 15.0) -> int:
             return pid
         time.sleep(0.05)
     raise CliError(f"the daemon (pid {pid}) did not exit within {timeout:.0f} s")
+
+
+def process_start(pid: int) -> str | None:
+    """The start time of `pid` (clock ticks since boot, /proc/PID/stat field 22), or None where unknown."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as fh:
+            return fh.read().rsplit(")", 1)[1].split()[19]
+    except (OSError, IndexError):
+        return None
+
+
+def _daemon_cmdline(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as fh:
+            args = [a.decode("utf-8", "replace") for a in fh.read().split(b"\0") if a]
+    except OSError:
+        return False
+    named = any("lego-edit" in a or "lego_edit" in a for a in args)
+    return named and "serve" in args
+
+
+def verify_daemon_pid(cfg: Any, endpoint: str, pid: int, instance: Any) -> None:
+    """Refuse (CliError, one line) unless `pid` is the daemon this machine started for `endpoint`: its pid
+    file names that pid, that instance and that process start time, or the process runs `lego-edit serve`."""
+    import json
+
+    path = cfg.pid_path(endpoint)
+    try:
+        record = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        record = None
+    if isinstance(record, dict) and record.get("pid") == pid and record.get("instance") == instance:
+        start = process_start(pid)
+        if start is None or start == record.get("start"):
+            return
+    if _daemon_cmdline(pid):
+        return
+    raise CliError(f"refusing to signal pid {pid}: the endpoint {endpoint} claims it, but neither the pid file "
+                   f"{path} nor the process's command line shows it is a lego-edit daemon")
 
 
 def _alive(pid: int) -> bool:

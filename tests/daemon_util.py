@@ -69,6 +69,7 @@ def config(tmp: Path | None = None, *, daemon: dict[str, Any] | None = None, lim
     if tmp is not None:
         cfg.path = tmp / "config.toml"
         cfg.daemon.log_file = str(tmp / "daemon.log")
+        cfg.daemon.pid_file = str(tmp / "daemon.pid")
     return cfg
 
 

@@ -352,3 +352,75 @@ def test_an_in_process_bgra_frame_sent_zero_copy_is_not_modified():
         sock.close(0)
         server.stop()
         ctx.term()
+
+
+# -- 5. `lego-edit stop` signals only the daemon it started -------------------------------------------
+
+def _fake_daemon(pid: int):
+    """A ROUTER that answers like a daemon but claims someone else's pid."""
+    import json
+    import threading
+
+    import zmq
+
+    ctx = zmq.Context.instance()
+    sock = ctx.socket(zmq.ROUTER)
+    sock.setsockopt(zmq.LINGER, 0)
+    port = sock.bind_to_random_port("tcp://127.0.0.1")
+    stop = threading.Event()
+
+    def serve():
+        while not stop.is_set():
+            if not sock.poll(50):
+                continue
+            route, head, *_ = sock.recv_multipart()
+            req = json.loads(head)
+            kind = {"hello": "hello", "status": "status"}.get(req.get("type"), "pong")
+            fields = {"version": 1, "versions": [1], "server": "lego-edit", "heartbeat_s": 30.0, "curve": False,
+                      "instance": "fake", "limits": {}} if kind == "hello" else \
+                {"pid": pid, "instance": "fake", "state": "idle"}
+            sock.send_multipart([route, json.dumps({"v": 1, "id": req.get("id"), "type": kind, **fields}).encode()])
+        sock.close(0)
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    return f"tcp://127.0.0.1:{port}", lambda: (stop.set(), thread.join(2))
+
+
+def test_stop_refuses_to_signal_a_pid_that_is_not_its_daemon(tmp_path):
+    import subprocess
+    import sys
+
+    from lego_edit.daemon.cli.errors import CliError
+    from lego_edit.daemon.control import stop_daemon
+
+    victim = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    endpoint, close = _fake_daemon(victim.pid)
+    try:
+        cfg = config(tmp_path)
+        with pytest.raises(CliError, match="refusing to signal pid") as info:
+            stop_daemon(cfg, endpoint, timeout=2)
+        assert "\n" not in str(info.value)
+        time.sleep(0.2)
+        assert victim.poll() is None  # still running: never signalled
+    finally:
+        close()
+        victim.kill()
+        victim.wait()
+
+
+def test_the_daemon_writes_a_private_pid_file_with_its_start_time(tmp_path):
+    import json
+    import os
+
+    from lego_edit.daemon.control import process_start, verify_daemon_pid
+
+    cfg = config(tmp_path)
+    with running_server(cfg) as server:
+        path = tmp_path / "daemon.pid"
+        record = json.loads(path.read_text())
+        assert record == record | {"pid": os.getpid(), "instance": server.instance,
+                                   "start": process_start(os.getpid())}
+        assert path.stat().st_mode & 0o777 == 0o600
+        verify_daemon_pid(cfg, server.endpoint, os.getpid(), server.instance)  # accepted: no exception
+    assert not path.exists()  # removed on shutdown

@@ -19,6 +19,7 @@ import uuid
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import zmq
@@ -144,9 +145,44 @@ class Server:
         self.endpoint = sock.getsockopt_string(zmq.LAST_ENDPOINT)
         for n in range(self.config.daemon.workers):
             self._workers.append(self._start_worker(n))
+        self._write_pid_file()
         log.info("serving %s (protocol v%d, CURVE %s, pid %d)", self.endpoint, protocol.VERSION,
                  "on" if self.curve else "off", os.getpid())
         return self.endpoint
+
+    def _write_pid_file(self) -> None:
+        """pid, process start time and instance, for `lego-edit stop` to check before it signals (0600)."""
+        if self.config.path is None and not self.config.daemon.pid_file:
+            return  # an embedded server with no configuration of its own: nothing to stop from outside
+        import json
+
+        from lego_edit.daemon.control import process_start
+
+        path = self.config.pid_path(self.endpoint or "")
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_name(path.name + f".{os.getpid()}.tmp")
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                json.dump({"pid": os.getpid(), "start": process_start(os.getpid()), "instance": self.instance,
+                           "endpoint": self.endpoint}, fh)
+            os.replace(tmp, path)
+            self._pid_path: Path | None = path
+        except OSError as exc:
+            log.warning("could not write the pid file %s: %s (`lego-edit stop` then checks the command line)",
+                        path, exc)
+
+    def _remove_pid_file(self) -> None:
+        path = getattr(self, "_pid_path", None)
+        if path is None:
+            return
+        try:
+            import json
+
+            if json.loads(path.read_text(encoding="utf-8")).get("instance") == self.instance:
+                path.unlink()
+        except (OSError, ValueError, AttributeError):
+            pass
 
     def _setup_curve(self, sock: zmq.Socket, endpoint: str) -> None:
         folder = self.config.keys_dir
@@ -500,6 +536,7 @@ class Server:
             self.executor.close()
         if self._own_context:
             self.ctx.term()
+        self._remove_pid_file()
         log.info("stopped")
 
     # -- workers --------------------------------------------------------------------------------
