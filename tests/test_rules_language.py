@@ -460,3 +460,22 @@ def test_a_flash_ruined_brightness_is_darkened():
 
 def test_a_quoted_verb_and_a_doubt_around_it():
     assert models('is this photo possible to "unblur" if that is possible?') == ["SHARPEN"]
+
+
+@pytest.mark.parametrize("text, darker", [
+    ("Maximizing the luminosity", False), ("Strengthening the light levels", False), ("Perfecting the illumination",
+                                                                                     False),
+    ("Tempering the brightness", True), ("Subdue the glow", True),
+])
+def test_any_verb_with_a_brightness_noun_is_a_brightness_edit(text, darker):
+    (model, inputs), = steps(text)
+    assert model == "FLUX-BRIGHT" and (inputs["ratio"] < 0.5) == darker
+
+
+@pytest.mark.parametrize("text", ["Bolster the clarity", "Perfect the image's crispness", "Upgrading the visual acuity"])
+def test_any_verb_with_a_sharpness_noun_sharpens(text):
+    assert models(text) == ["SHARPEN"]
+
+
+def test_removing_a_light_is_not_a_brightness_edit():
+    assert "FLUX-BRIGHT" not in models("remove the light")

@@ -837,6 +837,16 @@ _COMPARATIVE = {"whiter": "white", "blacker": "black", "bluer": "blue", "redder"
                 "yellower": "yellow", "pinker": "pink", "grayer": "gray", "greyer": "grey"}
 
 
+# "<any verb> the brightness / luminosity / clarity ...": the noun says the edit, the verb only says which way.
+_BRIGHT_NOUNS = ("brightness", "luminosity", "luminance", "radiance", "glow", "illumination", "light", "lighting",
+                 "exposure", "brilliance", "lightness")
+_SHARP_NOUNS = ("sharpness", "clarity", "crispness", "definition", "focus", "acuity", "details", "detail", "sharp details")
+_QUALITY_NOUN = re.compile(
+    r"(?P<v>[a-z]+(?:\s+(?:up|down))?)\s+(?:the\s+|this\s+)?(?:overall\s+|general\s+|(?:image|photo|picture|scene)(?:'s)?\s+)?"
+    r"(?:visual\s+)?(?P<n>" + "|".join(_BRIGHT_NOUNS + _SHARP_NOUNS) + r")(?:\s+(?:levels?|quotient|intensity|conditions|"
+    r"quality))?(?:\s+(?:of|in)\s+(?:the|this)\s+(?:image|photo|picture|scene|shot))?")
+_LOWERING = r"(?:reduc|lower|decreas|dim|diminish|soften|tone|damp|weaken|cut|mute|tam|subdu|darken|lessen|minimi|curb|" \
+            r"restrain|temper|moderat)"
 _SETTING_TO = re.compile(
     r"^[a-z]+(?:\s+(?:adjustments|changes)\s+to)?\s+(?:the\s+|its\s+)?(?:background|backdrop|setting|environment|"
     r"surroundings|scenery|scene|elements|ambiance|ambience|atmosphere|location|place)\s+(?:(?:of|in)\s+)?(?:(?:this|the)\s+)?"
@@ -887,6 +897,17 @@ def _paraphrase(c: _Ctx) -> Edit | None:
         keep = target_of(m.group("x"), c.has_mask)
         what = m.group("d").strip(" ,") or "plain"
         return _background(c, None, f"{what} background", subject=keep if keep not in (None, PRONOUN) else SUBJECT)
+    m = _QUALITY_NOUN.fullmatch(text)
+    if m and not any(p.match(text) for g, p in VERB_RES if g in ("remove", "extract", "add", "replace")):
+        lower = re.match(_LOWERING, m.group("v"))
+        if m.group("n") in _SHARP_NOUNS:
+            if lower:
+                return None
+            return Edit("look", None, ops=(("SHARPEN", (("amount", 0.5),)),), text=c.clause)
+        ratio = brightness_ratio(c.clause)
+        if ratio is None or (ratio < 0.5) != bool(lower):
+            ratio = 0.35 if lower else 0.65
+        return Edit("bright", None, ratio=ratio, text=c.clause)  # "maximizing the luminosity", "optimizing the light"
     m = _SETTING_TO.match(c.clause)
     if m and (is_setting(m.group("y")) or env_value(m.group("y"))):
         return _background(c, None, strip_articles(m.group("y")))  # "adapt the surroundings of this picture to convey a
