@@ -424,3 +424,56 @@ def test_the_daemon_writes_a_private_pid_file_with_its_start_time(tmp_path):
         assert path.stat().st_mode & 0o777 == 0o600
         verify_daemon_pid(cfg, server.endpoint, os.getpid(), server.instance)  # accepted: no exception
     assert not path.exists()  # removed on shutdown
+
+
+# -- 8. under CURVE a session belongs to the client's key, not to its routing id ----------------------
+
+def test_another_key_reusing_a_routing_id_gets_nothing_of_the_victims_session(tmp_path, caplog):
+    import zmq
+
+    from lego_edit.daemon import keys
+
+    caplog.set_level(logging.INFO, logger="lego_edit.daemon")
+    cfg = config(tmp_path, daemon={"curve": "always"})
+    server_pair, _, _ = keys.ensure_keys(cfg.keys_dir)
+    victim_pair, thief_pair = keys.new_pair(), keys.new_pair()
+    keys.allow(cfg.keys_dir, victim_pair.public, "victim")
+    keys.allow(cfg.keys_dir, thief_pair.public, "thief")
+    route = b"krita-1234"
+
+    def connect(pair):
+        raw = Raw.__new__(Raw)
+        raw.sock = zmq.Context.instance().socket(zmq.DEALER)
+        raw.sock.setsockopt(zmq.LINGER, 0)
+        raw.sock.setsockopt(zmq.ROUTING_ID, route)
+        raw.sock.curve_serverkey = server_pair.public.encode()
+        raw.sock.curve_publickey = pair.public.encode()
+        raw.sock.curve_secretkey = pair.secret.encode()
+        raw.sock.connect(server.endpoint)
+        raw.plans = set()
+        return raw
+
+    with running_server(cfg) as server:
+        victim = connect(victim_pair)
+        victim.send({"id": "a", "type": "edit", "instruction": "make it brighter", "image": image_desc(8, 8)},
+                    noise(8, 8).tobytes())
+        assert victim.until_terminal("a")[-1][0]["type"] == "result"
+        # While the victim is connected, a second connection with its routing id is ignored.
+        thief = connect(thief_pair)
+        thief.send({"id": "t", "type": "ping"})
+        with pytest.raises(TimeoutError):
+            thief.recv(timeout=0.5)
+        assert victim.ping_ok()
+        victim.close()
+        thief.close()
+        time.sleep(0.3)
+        # After it left, the same routing id with another key is a new session: no replan of the victim's image.
+        thief = connect(thief_pair)
+        thief.send({"id": "steal", "type": "edit", "replan_of": "a", "feedback": "use MASK-SEG"})
+        header = thief.until_terminal("steal")[-1][0]
+        assert header["type"] == "error" and header["code"] == "bad_request" and "replan_of" in header["message"]
+        thief.send({"id": "c", "type": "cancel", "target": "a"})
+        assert thief.first("c")["state"] == "unknown"
+        thief.close()
+    logged = " ".join(r.getMessage() for r in caplog.records)
+    assert route.hex() not in logged and "krita-1234" not in logged

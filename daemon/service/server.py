@@ -113,6 +113,7 @@ class Server:
         self._auth: ThreadAuthenticator | None = None
         self._workers: list[threading.Thread] = []
         self.workers_replaced = 0
+        self._route_owner: dict[bytes, bytes] = {}  # under CURVE: routing id -> the session (key) last seen on it
         self._control = ThreadPoolExecutor(max_workers=1, thread_name_prefix="daemon-control")
         self._thread: threading.Thread | None = None
 
@@ -124,7 +125,9 @@ class Server:
         self.curve = self.config.daemon.curve == "always" or not is_local(endpoint)
         sock = self.ctx.socket(zmq.ROUTER)
         sock.setsockopt(zmq.MAXMSGSIZE, self.limits.frame_bytes)  # bigger frames drop the peer, unread
-        sock.setsockopt(zmq.ROUTER_HANDOVER, 1)  # a client that reconnects with its id takes its replies over
+        # a client that reconnects with its id takes its replies over; not under CURVE, where another
+        # allowed key could claim a victim's id (a duplicate id is then ignored while the first lives)
+        sock.setsockopt(zmq.ROUTER_HANDOVER, 0 if self.curve else 1)
         sock.setsockopt(zmq.ROUTER_MANDATORY, 1)  # a full queue or a gone peer is an error, not a silent drop
         sock.setsockopt(zmq.SNDHWM, SEND_HWM)
         sock.setsockopt(zmq.LINGER, 1000)
@@ -274,9 +277,19 @@ class Server:
                 frames = self._router().recv_multipart(zmq.NOBLOCK, copy=False)
             except zmq.Again:
                 return
-            client = frames[0].bytes
+            route = client = frames[0].bytes
+            if self.curve:  # a session belongs to the client's CURVE key (ZAP User-Id), not to its routing id
+                try:
+                    user = frames[min(1, len(frames) - 1)].get("User-Id") or ""
+                except (zmq.ZMQError, KeyError):
+                    user = ""
+                client = b"key:" + str(user).encode("utf-8", "replace") + b"\0" + route
+                owner = self._route_owner.get(route)
+                if owner is not None and owner != client and owner in self.clients:
+                    self._forget_client(owner, self.clients[owner], "replaced by another key on its routing id")
+                self._route_owner[route] = client
             try:
-                self._handle(client, [f.buffer for f in frames[1:]])
+                self._handle(client, [f.buffer for f in frames[1:]], route)
             except Exception:  # a bug in one request must not stop the service
                 log.exception("internal error handling a message")
                 try:
@@ -285,10 +298,10 @@ class Server:
                 except Exception:  # not even the error could be sent: logged, and the loop goes on
                     log.exception("could not send the internal error reply")
 
-    def _handle(self, client: bytes, frames: list[memoryview]) -> None:
+    def _handle(self, client: bytes, frames: list[memoryview], route: bytes | None = None) -> None:
         state = self.clients.get(client)
         if state is None:
-            state = self.clients[client] = ClientState(last_seen=time.monotonic(), route=client,
+            state = self.clients[client] = ClientState(last_seen=time.monotonic(), route=route or client,
                                                        outbox=self._new_outbox())
         state.last_seen = time.monotonic()
         state.unreachable_since = None
@@ -296,12 +309,13 @@ class Server:
             request = protocol.decode(frames, self.limits)
         except ProtocolError as exc:
             if exc.drop:
-                log.warning("dropped a message from client %s: %s", client.hex(), exc.message)
+                log.warning("dropped a message from client %s: %s", self._tag(client), protocol.log_text(exc.message))
             else:
-                log.info("refused a request from %s: %s %s", client.hex(), exc.code, exc.message)
+                log.info("refused a request from client %s: %s %s", self._tag(client), exc.code,
+                         protocol.log_text(exc.message, 200))
                 self._reply(client, exc.request_id, EventKind.ERROR, error_fields(exc.code, exc.message, **exc.details))
             return
-        log.debug("request %r %s from %s", request.id, request.type, client.hex())
+        log.debug("request %s %s from client %s", protocol.log_text(request.id), request.type, self._tag(client))
         handler = getattr(self, f"_on_{request.type}", None)
         if handler is not None:
             handler(client, state, request)
@@ -499,6 +513,8 @@ class Server:
             log.info("client %s %s: cancelled %d job(s)", self._tag(client), why, len(state.jobs))
         state.outbox.clear()
         self.clients.pop(client, None)
+        if self._route_owner.get(state.route) == client:
+            del self._route_owner[state.route]
 
     # -- shutdown -------------------------------------------------------------------------------
     def _begin_shutdown(self) -> None:
