@@ -479,3 +479,18 @@ def test_any_verb_with_a_sharpness_noun_sharpens(text):
 
 def test_removing_a_light_is_not_a_brightness_edit():
     assert "FLUX-BRIGHT" not in models("remove the light")
+
+
+@pytest.mark.parametrize("text, brick", [
+    ("Get rid of the out-of-focus look", "SHARPEN"), ("Sharpen the fuzzy outlines", "SHARPEN"),
+    ("Bring back the crisp edges", "SHARPEN"), ("Recover the colours muted by the fog", "DEHAZE"),
+    ("Lessen the clutter created by the grain", "DENOISE"), ("Filter out the speckles", "DENOISE"),
+])
+def test_restoration_said_around_the_problem(text, brick):
+    assert models(text) == [brick]
+
+
+@pytest.mark.parametrize("text", ["Take away the drizzly mood", "Rid the street of the rainstorm"])
+def test_rain_to_clear_said_around_it(text):
+    (model, inputs), = steps(text)
+    assert model == "FLUX-ENV" and "without rain" in inputs["prompt"]

@@ -21,7 +21,7 @@ _REMOVING = (r"(?:remov\w*|delet\w*|eras\w*|eliminat\w*|get(?:ting)? rid of|tak\
              r"cleans\w*|lower\w*|decreas\w*|tone down|deal with|do something about|less|without|free of|no more|"
              r"un\w*|amend\w*|repair\w*|address\w*|counter\w*|liberat\w*|free\w*|rid\w*|devoid|purg\w*|banish\w*|dispel\w*|"
              r"dissipat\w*|smooth\w*(?: out)?|counteract\w*|combat\w*|overcome|lift\w*|melt\w*(?: away)?|wash\w*(?: away| out| off)?|"
-             r"scrub\w*|eras\w*|dismiss\w*|expel\w*|evict\w*|excis\w*|vanish\w*|exil\w*|sweep\w*(?: away)?)")
+             r"scrub\w*|eras\w*|filter\w*(?: out)?|tak\w* (?:out|away|off)|undo\w*|dismiss\w*|expel\w*|evict\w*|excis\w*|vanish\w*|exil\w*|sweep\w*(?: away)?)")
 PHENOMENA: tuple[tuple[str, str, str], ...] = (
     # (name, pattern, what does it)
     ("haze", r"haz[eiy]\w*|fog\w*|mist[sy]?|smog\w*|atmospheric distortion|murk\w*|obscur\w*|veil\w*|clouded|"
@@ -32,7 +32,7 @@ PHENOMENA: tuple[tuple[str, str, str], ...] = (
              r"motion blur", "SHARPEN"),
     ("snow", r"snow(?!man|men|board|mobile)[\w-]*|frost\w*|icy|ice(?![- ]?cream)", "in clear weather, without snow"),
     ("clouds", r"cloudy|cloudiness|overcast", "on a clear sunny day"),
-    ("rain", r"rain(?!bow|coat|ier)\w*|drizzl\w*|precipitation|raindrops?|water ?drops|droplets|water elements|watery backdrop|wet weather",
+    ("rain", r"rain(?!bow|coat|ier)\w*|drizzl\w*|precipitation|raindrops?|water ?drops|droplets|downpour|rainstorm|showers|water elements|watery backdrop|wet weather",
      "in clear dry weather, without rain"),
     ("colour cast", r"(?:colou?r|green|yellow|blue|orange|red|magenta|purple|pink|warm|cold)?\s*(?:cast|tint)", "WHITE-BALANCE"),
     ("reflections", r"reflections?|glare|lens flares?", ""),
@@ -45,8 +45,10 @@ _IMAGE = r"(?:the|this|my|our)?\s*(?:image|picture|photo|photograph|pic|shot|sce
 _PHENOMENA_RE = tuple((name, re.compile(rf"\b(?:{pattern})\b"), re.compile(
     rf"\b{_REMOVING}\s+(?:[\w'-]+\s+){{0,3}}?(?:{pattern})\b|\b{_REMOVING}\s+{_IMAGE}\s+(?:of|from)\s+"
     rf"(?:any\s+|all\s+|the\s+)?(?:{pattern})\b|\b(?:{pattern})\s+(?:removal|reduction|correction)\b|"
-    rf"\b(?:reveal\w*|uncover\w*|recover\w*|restor\w*|show\w*)\b.*\b(?:hidden|obscured|veiled|lost|buried|concealed|masked)\s+"
-    rf"(?:by|in|behind|under|beneath)\s+(?:the\s+)?(?:{pattern})\b"), does)
+    rf"\b(?:reveal\w*|uncover\w*|recover\w*|restor\w*|show\w*|bring\w* back)\b.*\b(?:hidden|obscured|veiled|lost|buried|"
+    rf"concealed|masked|dulled|dimmed|muted|faded|washed out|softened|blurred|spoiled|ruined)\s+"
+    rf"(?:by|in|behind|under|beneath)\s+(?:the\s+)?(?:{pattern})\b|"
+    rf"\b{_REMOVING}\b.*\b(?:caused|created|introduced|produced|left)\s+by\s+(?:the\s+)?(?:{pattern})\b"), does)
     for name, pattern, does in PHENOMENA)
 
 
@@ -109,7 +111,7 @@ way to be lower reduce decrease less adjust fix correct please so that it's too 
 really quite extra higher stronger strong subtle subtly of colors colours color colour tones tone feel in
 crank turn bump pump dial apply set its shot pic mood atmosphere appear seem vibe general correction refine restore
 details detail visual quality overall lively livelier punchy bring out scene representation obscured content edges
-edge lines up fine""".split())
+edge lines up fine contours outlines features hazy blurry blurred fuzzy unclear bring back recover""".split())
 # "of this blurry photo", "the image's": the image named, whatever its state (left out of the tone words' leftovers).
 _IMAGE_NAMED = re.compile(r"\b(?:(?:of|in|on|for)\s+)?(?:the|this|my|our)\s+(?:[\w-]+\s+){0,2}?"
                           r"(?:image|photo|photograph|picture|pic|shot)(?:'s)?\b")

@@ -138,7 +138,8 @@ _FRONTED_PLACE = re.compile(
 _BY_DOING = re.compile(r"^(?P<head>.+?)\s+by\s+(?P<g>[a-z]+ing)\s+(?P<rest>.+)$", re.I)
 _IMAGE_TO = re.compile(r"^(?:edit|photoshop|retouch|fix|change|alter|modify|shop|clean up|work on)\s+(?:this|the|my)\s+"
                        r"(?:photo|image|picture|pic|shot)\s+(?:to|so as to|and)\s+(?P<rest>.+)$", re.I)
-_EDIT_OUT = re.compile(r"^(?:edit|photoshop|shop|clone|paint|crop|airbrush|get|take|leave|keep)\s+(?P<x>.+?)\s+out\b(?P<rest>.*)$",
+_EDIT_OUT = re.compile(r"^(?:edit|photoshop|shop|clone|paint|crop|airbrush|get|take|leave|keep)\s+(?!rid\b)(?P<x>.+?)\s+out\b(?![-\w])"
+                       r"(?P<rest>.*)$",
                        re.I)
 _VANISH = re.compile(r"^make\s+(?P<x>.+?)\s+(?:disappear|vanish|go away|invisible)\b(?P<rest>.*)$", re.I)
 _CUTOUT = re.compile(r"^(?:make|create|do|give me|get)\s+(?:me\s+)?(?:a|an)\s+(?:[\w-]+\s+){0,2}?(?:cut-?out|png|"
@@ -181,8 +182,8 @@ def _rewrite(text: str) -> str:
     m = re.match(r"^(?:set|stand|lay|hang|seat|rest|perch)\s+(?P<x>(?:an?|some|two|three|four|\d+)\s+.+)$", text, re.I)
     if m:
         text = f"add {m.group('x')}"  # "set a teapot on the table"
-    m = re.match(r"^(?:rid|free|clear|cleanse|purge|strip|relieve)\s+(?:the|this|my)\s+(?:whole\s+)?(?:image|photo|picture|pic|"
-                 r"scene|shot|photograph)\s+of\s+(?P<x>.+)$", text, re.I)
+    m = re.match(r"^(?:rid|free|clear|cleanse|purge|strip|relieve)\s+(?:the|this|my|our)\s+(?:[\w-]+\s+){0,2}?[\w-]+\s+of\s+"
+                 r"(?!(?:its|their|the)\s+(?:colou?rs?|hue)\b)(?P<x>.+)$", text, re.I)
     if m:
         text = f"remove {m.group('x')}"
     text = re.sub(r"^cut\s+(?P<x>(?!out\b).+?)\s+out\b", r"cut out \g<x>", text, flags=re.I)  # "cut me out": a cut-out
