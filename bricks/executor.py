@@ -19,9 +19,19 @@ import numpy as np
 from lego_edit.bricks.cache import StepCache, content_key, step_key
 from lego_edit.bricks.checker import InvalidWorkflow, check
 from lego_edit.bricks.imageops import mask_size_problem
-from lego_edit.bricks.registry import Brick, BrickContext, BrickError, BrickUnavailable, Cancelled, Registry
+from lego_edit.bricks.registry import (
+    Brick,
+    BrickContext,
+    BrickError,
+    BrickUnavailable,
+    Cancelled,
+    Registry,
+    check_pixels,
+)
 from lego_edit.bricks.values import ValueType, conforms, type_of
 from lego_edit.bricks.workflow import Ref, Step, Workflow
+
+DEFAULT_MAX_PIXELS = 8192 * 8192  # the daemon config's limits.max_pixels default (bricks/imageio.py says the same)
 
 log = logging.getLogger("lego_edit.executor")
 
@@ -86,8 +96,12 @@ def check_inputs(inputs: Mapping[str, Any]) -> dict[str, Any]:
 
 class Executor:
     def __init__(self, registry: Registry, *, cache: StepCache | None = None, max_workers: int = 4,
-                 backend_prefs: Mapping[str, str] | None = None, models: Any = None, device: str = "cpu") -> None:
+                 backend_prefs: Mapping[str, str] | None = None, models: Any = None, device: str = "cpu",
+                 max_pixels: int | None = DEFAULT_MAX_PIXELS) -> None:
         self.registry = registry
+        # The most pixels an image or mask a step makes may have: given to every brick (BrickContext.
+        # max_pixels, checked before a brick grows an image) and checked on every output. None: no limit.
+        self.max_pixels = max_pixels
         self.cache = cache if cache is not None else StepCache()
         self.backend_prefs = dict(backend_prefs or {})
         self.models = models
@@ -224,7 +238,8 @@ class _Run:
             self.emit(Event("progress", step=n, brick=brick.name, fraction=float(fraction), message=message))
 
         ctx = BrickContext(progress=progress, cancelled=self._stopping, models=self.ex.models,
-                           device=self.ex.device, log=logging.getLogger(f"lego_edit.brick.{brick.name}"))
+                           device=self.ex.device, log=logging.getLogger(f"lego_edit.brick.{brick.name}"),
+                           max_pixels=self.ex.max_pixels)
         start = time.perf_counter()
         try:
             if backend.exclusive:
@@ -261,6 +276,11 @@ class _Run:
                     raise StepFailed(step.number, brick.name, f"output {port.name!r}: {exc}") from exc
                 if actual is not port.type:
                     raise StepFailed(step.number, brick.name, f"output {port.name!r} is a {actual}, not a {port.type}")
+                if isinstance(value, np.ndarray) and value.ndim >= 2:  # a brick that did not check before growing
+                    try:
+                        check_pixels(value.shape[1], value.shape[0], self.ex.max_pixels, f"output {port.name!r}")
+                    except BrickError as exc:
+                        raise StepFailed(step.number, brick.name, str(exc)) from None
             checked[port.name] = _frozen(value)
         return checked
 

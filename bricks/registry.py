@@ -213,6 +213,14 @@ def _no_progress(fraction: float, message: str = "") -> None:
     return None
 
 
+def check_pixels(width: int, height: int, limit: int | None, what: str) -> None:
+    """BrickError("<what> would be W×H = N pixels, above the limit of M (limits.max_pixels)") when a
+    result of that size is over `limit` (None: no limit)."""
+    if limit is not None and width * height > limit:
+        raise BrickError(f"{what} would be {width}\u00d7{height} = {width * height} pixels, above the limit of "
+                         f"{limit} (limits.max_pixels)")
+
+
 @dataclass
 class BrickContext:
     """What a running brick may use: progress reporting, cancellation, models, device, log."""
@@ -222,10 +230,17 @@ class BrickContext:
     models: Any = None
     device: str = "cpu"
     log: logging.Logger = log
+    # The most pixels an image or mask a brick makes may have (the daemon's limits.max_pixels, which
+    # bounds inputs too); None: no limit. Bricks that grow an image check it before allocating.
+    max_pixels: int | None = None
 
     def raise_if_cancelled(self) -> None:
         if self.cancelled():
             raise Cancelled()
+
+    def check_pixels(self, width: int, height: int, what: str) -> None:
+        """BrickError unless a `width` x `height` result fits `max_pixels`; call it before allocating."""
+        check_pixels(width, height, self.max_pixels, what)
 
 
 class Registry:

@@ -152,7 +152,8 @@ class Config:
         manager = self.configure_models()
         ex = self.executor
         return Executor(registry, cache=StepCache(max(ex.cache_mb, 0) << 20), max_workers=ex.max_workers,
-                        backend_prefs=ex.backends, models=manager, device=manager.settings.device)
+                        backend_prefs=ex.backends, models=manager, device=manager.settings.device,
+                        max_pixels=self.limits.max_pixels)
 
     def builder_config(self):
         from lego_edit.builder import BuilderConfig

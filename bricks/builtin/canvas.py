@@ -17,7 +17,7 @@ import cv2
 import numpy as np
 
 from lego_edit.bricks.builtin import _cv, vocab
-from lego_edit.bricks.imageops import canvas_ratio, expand_canvas
+from lego_edit.bricks.imageops import canvas_ratio, check_canvas, expand_canvas
 from lego_edit.bricks.registry import BrickContext
 
 
@@ -68,8 +68,9 @@ def caption_and_expand(ctx: BrickContext, image: np.ndarray, left_ratio=None, ri
                        top_ratio=None, bottom_ratio=None) -> dict:
     for value, side in ((left_ratio, "left"), (right_ratio, "right"), (top_ratio, "top"), (bottom_ratio, "bottom")):
         canvas_ratio(value, side)
+    check_canvas(image.shape, left_ratio, right_ratio, top_ratio, bottom_ratio, ctx.max_pixels)
     caption = rough_caption(image)
-    expanded = expand_canvas(image, left_ratio, right_ratio, top_ratio, bottom_ratio)
+    expanded = expand_canvas(image, left_ratio, right_ratio, top_ratio, bottom_ratio, max_pixels=ctx.max_pixels)
     if expanded is None:
         return {"caption": caption, "image": None, "mask": None}
     return {"caption": caption, "image": expanded[0], "mask": expanded[1]}

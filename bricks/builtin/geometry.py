@@ -78,6 +78,7 @@ def rotate(ctx: BrickContext, image: np.ndarray, angle: float) -> dict:
     rad = math.radians(turn)
     cos, sin = abs(math.cos(rad)), abs(math.sin(rad))
     new_w, new_h = math.ceil(w * cos + h * sin - 1e-6), math.ceil(w * sin + h * cos - 1e-6)
+    ctx.check_pixels(new_w, new_h, f"ROTATE by {degrees:g} degrees: the expanded canvas")
     matrix = cv2.getRotationMatrix2D(((w - 1) / 2.0, (h - 1) / 2.0), turn, 1.0)
     matrix[0, 2] += (new_w - w) / 2.0
     matrix[1, 2] += (new_h - h) / 2.0

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from lego_edit.bricks.imageops import canvas_ratio, expand_canvas
+from lego_edit.bricks.imageops import canvas_ratio, check_canvas, expand_canvas
 from lego_edit.bricks.models import manager_for
 from lego_edit.bricks.models.imaging import rgb_pil
 from lego_edit.bricks.models.loading import model_device, model_key, transformers_loader
@@ -34,11 +34,12 @@ def caption_and_expand(ctx: BrickContext, image: np.ndarray, left_ratio: float |
                        bottom_ratio: float | None = None) -> dict:
     ratios = [canvas_ratio(v, s) for v, s in ((left_ratio, "left"), (right_ratio, "right"), (top_ratio, "top"),
                                         (bottom_ratio, "bottom"))]
+    check_canvas(image.shape, ratios[0], ratios[1], ratios[2], ratios[3], ctx.max_pixels)  # before the captioner loads
     ctx.progress(0.1, "captioning")
     text = caption(ctx, image)
     if not text:
         raise BrickError("CMI-PRED: the captioner returned an empty caption")
-    expanded = expand_canvas(image, *ratios)
+    expanded = expand_canvas(image, *ratios, max_pixels=ctx.max_pixels)
     if expanded is None:
         return {"caption": text, "image": None, "mask": None}
     return {"caption": text, "image": expanded[0], "mask": expanded[1]}
