@@ -148,7 +148,8 @@ class ClientOutbox:
             message.frames = []
             if message.terminal:
                 self.waiting_terminals -= 1
-                self.dropped.pop(message.request_id, None)
+                if message.request_id is not None:
+                    self.dropped.pop(message.request_id, None)
         self._prune()
         return True
 
@@ -158,6 +159,8 @@ class ClientOutbox:
                 queue.popleft()
 
     def _with_drop_counts(self, message: Message) -> list[Any]:
+        if message.request_id is None:
+            return message.frames
         counts = {k: v for k, v in self.dropped.get(message.request_id, {}).items() if k in DROPPABLE}
         if not counts:
             return message.frames

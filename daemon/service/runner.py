@@ -141,9 +141,10 @@ class JobRunner:
                                                        f"kept (memory limit): send it again with this request", job.id)
                 return dict(record.inputs)
             return {"image": None, "mask": None, "_format": "RGBA8"}
-        decode = {"budget": self.decode_budget, "max_pixels": self.limits.max_pixels, "cancel": job.cancel}
-        image = pixels.to_array(wires["image"], **decode)
-        mask = pixels.to_array(wires["mask"], **decode) if "mask" in wires else None
+        budget, most = self.decode_budget, self.limits.max_pixels
+        image = pixels.to_array(wires["image"], budget=budget, max_pixels=most, cancel=job.cancel)
+        mask = pixels.to_array(wires["mask"], budget=budget, max_pixels=most, cancel=job.cancel) \
+            if "mask" in wires else None
         passthrough = pixels.Passthrough.of(wires["image"], image)
         return {"image": image, "mask": mask, "_format": wires["image"].format, "_passthrough": passthrough}
 

@@ -483,10 +483,11 @@ class Server:
             if state is None:
                 continue  # the client vanished
             if job is not None:
-                if state.jobs.get(job.id) is not job:
+                job_id = job.id
+                if state.jobs.get(job_id) is not job:
                     continue  # the job already ended (cancelled while queued)
                 if message.terminal:
-                    del state.jobs[job.id]
+                    del state.jobs[job_id]
             state.outbox.push(message)
 
     def _drain_wake(self) -> None:
