@@ -494,3 +494,26 @@ def test_restoration_said_around_the_problem(text, brick):
 def test_rain_to_clear_said_around_it(text):
     (model, inputs), = steps(text)
     assert model == "FLUX-ENV" and "without rain" in inputs["prompt"]
+
+
+@pytest.mark.parametrize("text, target, value", [
+    ("Let the van be coated in silver", "van", "silver"),
+    ("Bestow a lilac hue upon the swan", "swan", "lilac"),
+    ("Imbue the clouds with a pink tint", "clouds", "pink"),
+    ("Shade the curtains in beige", "curtains", "beige"),
+    ("Have the gate painted black", "gate", "black"),
+    ("A red colour should cover the barn", "barn", "red"),
+    ("Let gold envelop the dome", "dome", "gold"),
+    ("Render the mug in teal", "mug", "teal"),
+])
+def test_more_recolour_forms(text, target, value):
+    got = steps(text)
+    assert got[0][1]["prompt"] == target and got[-1] == ("FLUX-RCM", {**got[-1][1], "prompt": value})
+
+
+@pytest.mark.parametrize("text, prompt", [("Dispose of the watermark", "watermark"),
+                                          ("Get the logo off this photo", "logo"),
+                                          ("Scrub away the caption", "caption")])
+def test_more_watermark_removal_forms(text, prompt):
+    got = steps(text)
+    assert got[0][1]["prompt"] == prompt and got[-1][0] == "FLUX-INPAINT"

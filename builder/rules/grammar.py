@@ -15,6 +15,7 @@ from lego_edit.builder.rules.lexicon import (
     EXPRESSION_ADJ,
     EXPRESSION_VERBS,
     FEATURES,
+    MATERIALS,
     POSE_VERBS,
     PRONOUNS,
     RCM_CORE,
@@ -450,7 +451,8 @@ _FROM_TO = re.compile(r"^(?P<x>.+?)\s+from\s+(?P<a>.+?)\s+(?:to|into)\s+(?P<y>.+
 _X_TO_Y = re.compile(r"^(?P<x>.+?)\s+(?:to|into|in to)\s+(?P<y>.+)$")
 _LOOK = re.compile(r"^(?P<x>.+?)\s+(?P<how>look(?:s)?\s+like|look(?:s)?|appear(?:s)?(?:\s+to\s+be)?|seem(?:s)?|"
                    r"become(?:s)?|be|resemble|feel)\s+(?P<y>.+)$")
-_RESEMBLE = re.compile(r"^(?:(?:be\s+)?(?:adorned|dressed|clad|painted|colou?red|dyed|bathed|draped|decked out|covered|"
+_RESEMBLE = re.compile(r"^(?:(?:be\s+)?(?:adorned|dressed|clad|painted|colou?red|dyed|bathed|draped|decked out|covered|coated|"
+                       r"swathed|shaded|wrapped|splashed|drenched|glazed|sprayed|rendered|dipped|shrouded|"
                        r"cloaked|tinted|washed)(?:\s+(?:in|with))?(?:\s+an?)?|reflect|portray|depict|show(?:case)?|feature|represent|evoke|"
                        r"display|mirror|resemble|become|be set in|be in|be set on|be on|look like|looks like|become|look|looks|appear|appears|"
                        r"seem|resemble|have|show|be)\s+(?:like\s+)?(?:more\s+)?", re.I)
@@ -459,7 +461,9 @@ _RESEMBLE = re.compile(r"^(?:(?:be\s+)?(?:adorned|dressed|clad|painted|colou?red
 def _give(c: _Ctx) -> Edit | None:
     """"give the cat blue eyes" (a recolour of a part), "give him a smile" (a pose), "give the dog a hat" (an
     addition)."""
-    m = re.match(r"^(?P<x>(?:the\s+|a\s+|his\s+|her\s+|their\s+)?(?:[\w'-]+\s+){0,2}?[\w'-]+)\s+"
+    m = re.match(r"^(?P<x>(?:the\s+|his\s+|her\s+|their\s+|its\s+|my\s+)?(?:[\w'-]+\s+){0,2}?[\w'-]+)\s+(?:an?|some)\s+"
+                 r"(?P<y>.+)$", c.rest) or \
+        re.match(r"^(?P<x>(?:the\s+|a\s+|his\s+|her\s+|their\s+)?(?:[\w'-]+\s+){0,2}?[\w'-]+)\s+"
                  r"(?:an?\s+|some\s+)?(?P<y>.+)$", c.rest)
     if not m:
         return None
@@ -565,8 +569,12 @@ def _style_target(rest: str) -> str | None:
 
 
 def _clean_descriptor(y: str) -> str:
+    """"in a deep blue hue, while ..." -> "deep blue"."""
     y = re.split(r",\s*(?:while|keeping|ensuring)|\s+(?:while|keeping|ensuring)\b", y)[0]
-    return strip_articles(y).strip(" ,.")
+    y = re.sub(r"^(?:in|with|to|into)\s+", "", y.strip())
+    y = strip_articles(y).strip(" ,.")
+    stripped = re.sub(r"\s+(?:hue|tint|shade|colou?r|tone)s?$", "", y)
+    return stripped if any(w in COLOURS or w in MATERIALS for w in word_list(stripped)) else y
 
 
 def _from_to(c: _Ctx, x: str, a: str, b: str) -> Edit:
@@ -823,10 +831,12 @@ def _text_edit(clause: str, has_mask: bool) -> Edit | None:
     return None
 
 
-_DRESS = re.compile(r"^(?P<v>dress|clothe|clad|adorn|drape|deck(?: out)?|cloak|coat|bathe|wash|douse|splash|tint)\s+"
+_DRESS = re.compile(r"^(?P<v>dress|clothe|clad|adorn|drape|deck(?: out)?|cloak|coat|bathe|wash|douse|splash|tint|shade|swathe|"
+                    r"wrap|drench|glaze|spray|cover|paint|colou?r|render|dip|shroud|envelop|robe|fill)\s+"
                     r"(?P<x>.+?)\s+(?:in|with)\s+(?P<y>.+)$")
-_GRACE = re.compile(r"^(?P<y>.+?)\s+(?:(?:shall|should|will|must|may|can)\s+)?(?:grace|cover|coat|adorn|tint|dominate|"
-                    r"envelop|wash over|bathe|take over)s?\s+(?P<x>.+)$")
+_GRACE = re.compile(r"^(?:let\s+)?(?P<y>.+?)\s+(?:(?:shall|should|will|must|may|can)\s+)?(?:grace|cover|coat|adorn|tint|"
+                    r"dominate|envelop|wash over|bathe|take over|fill|paint|drench|swathe|spread (?:over|across))s?\s+"
+                    r"(?P<x>.+)$")
 _MOVE = re.compile(r"^(?:edit|photoshop|move|bring|shift|drag|pull|push|put|place)\s+.+?\s+(?:closer|nearer|further|"
                    r"farther|together)\b")
 _SPACE = re.compile(r"^(?:add|put|give|leave|create|make)\s+(?:me\s+)?(?:(?:just\s+)?(?:a\s+(?:little\s+)?bit\s+of|some|"

@@ -165,7 +165,7 @@ def _rewrite(text: str) -> str:
             re.match(r"^\w+\s+(?:up\s+)?(?:the|this|my)\s+(?:image|photo|picture|pic|shot)(?:\s+up)?$", m.group("head"), re.I)):
         text = f"{lemma(m.group('g'))} {m.group('rest')}"
     text = re.sub(r"^zoom\s+(?:this|it|the (?:image|photo|picture|pic|shot))\s+out\b", "zoom out", text, flags=re.I)
-    m = re.match(r"^make\s+(?P<x>.+?)\s+(?:have|wear|hold|carry|sport)\s+(?P<y>.+)$", text, re.I)
+    m = re.match(r"^(?:make|let|have)\s+(?P<x>.+?)\s+(?:have|wear|hold|carry|sport)\s+(?P<y>.+)$", text, re.I)
     if m:
         text = f"give {m.group('x')} {m.group('y')}"  # "make him wear a hat": an addition on him
     m = re.match(r"^(?:populate|adorn|infuse|supplement|augment|enrich|furnish|decorate|fill|embellish|complement|"
@@ -187,6 +187,23 @@ def _rewrite(text: str) -> str:
     if m:
         text = f"remove {m.group('x')}"
     text = re.sub(r"^cut\s+(?P<x>(?!out\b).+?)\s+out\b", r"cut out \g<x>", text, flags=re.I)  # "cut me out": a cut-out
+    m = re.match(r"^(?:bestow|confer|cast|lay|put|place|apply)\s+(?P<y>(?:an?|some)\s+.+?)\s+(?:up)?on(?:to)?\s+(?P<x>(?:the|this|"
+                 r"his|her|their|its|my)\s+.+)$", text, re.I)
+    if m and re.search(r"\b(?:hue|tint|shade|colou?r|tone|texture|finish|look|glow|sheen|coat)\b", m.group("y"), re.I):
+        text = f"give {m.group('x')} {m.group('y')}"  # "bestow a pink hue upon the flamingo"
+    m = re.match(r"^(?:imbue|infuse|endow|suffuse|saturate|fill)\s+(?P<x>(?:the|this|his|her|their|its|my)\s+.+?)\s+with\s+"
+                 r"(?P<y>(?:an?|some)\s+.+)$", text, re.I)
+    if m and re.search(r"\b(?:hue|tint|shade|colou?r|tone|texture|finish|glow|sheen)\b", m.group("y"), re.I):
+        text = f"give {m.group('x')} {m.group('y')}"  # "imbue the sky with an orange tint"
+    m = re.match(r"^(?:have|get)\s+(?P<x>(?:the|this|my|his|her|their|a|an)\s.+?)\s+(?P<v>[a-z]+(?:ed|en))\b(?P<rest>.*)$", text, re.I)
+    if m and _participle_verb(m.group("v")):
+        passive = _passive(f"{m.group('x')} must be {m.group('v')}{m.group('rest')}")
+        text = passive or text  # "have the door painted black"
+    m = re.match(r"^(?:get|take|wipe|clean|scrub|peel|strip)\s+(?P<x>(?:the|this|that|these|those|my|his|her|all)\s.+?)\s+"
+                 r"(?:off|away)\b(?P<rest>.*)$", text, re.I)
+    if m:
+        rest = re.sub(r"^\s+(?=(?:the|this|my|his|her)\b)", " from ", m.group("rest"))
+        text = f"remove {m.group('x')}{rest}"  # "get the watermark off this photo"
     m = _EDIT_OUT.match(text)
     if m:
         text = f"remove {m.group('x')}{m.group('rest')}"
