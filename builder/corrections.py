@@ -101,7 +101,7 @@ class _Plan:
         for entry in workflow["pipeline"]:
             if isinstance(entry, dict) and isinstance(entry.get("model"), str):
                 if not isinstance(entry.get("step"), int) or isinstance(entry.get("step"), bool):
-                    raise CorrectionError(f"the previous plan has a step numbered {entry.get('step')!r}; "
+                    raise CorrectionError(f"the previous plan has a step numbered {shorten(repr(entry.get('step')), 40)}; "
                                           "a correction needs numbered steps")
                 step = copy.deepcopy(entry)
                 step["input"] = step.get("input") if isinstance(step.get("input"), dict) else {}

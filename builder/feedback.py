@@ -61,8 +61,19 @@ def steps_of(workflow: dict[str, Any]) -> list[_Step]:
         if isinstance(entry, dict) and isinstance(entry.get("model"), str):
             raw_inputs = entry.get("input")
             inputs = raw_inputs if isinstance(raw_inputs, dict) else {}
-            found.append(_Step(entry.get("step"), entry["model"].strip(), inputs))
+            found.append(_Step(_step_number(entry.get("step")), entry["model"].strip(), inputs))
     return found
+
+
+def _step_number(value: Any) -> Any:
+    """A step number as the constraints key steps by: a list or object (a malformed step, which the
+    checker reports) stands in as a short text, so it can be a dict key and a message part."""
+    try:
+        hash(value)
+    except TypeError:
+        text = repr(value)
+        return text if len(text) <= 40 else text[:39] + "\u2026"
+    return value
 
 
 def result_refs(workflow: dict[str, Any]) -> list[Ref]:

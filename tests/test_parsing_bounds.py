@@ -246,3 +246,27 @@ def test_a_long_chain_and_a_long_cycle_are_checked_without_recursion() -> None:
     report = check(parse_workflow(text), default_registry())
     assert {p.step for p in report.problems if p.code == ProblemCode.CYCLE} == set(range(1, n + 1))
     assert time.perf_counter() - start < 5.0
+
+
+@pytest.mark.parametrize("number", [[1], {"a": 2}, list(range(10_000))])
+def test_a_malformed_step_number_is_no_crash_for_feedback_constraints(number: Any) -> None:
+    import json
+
+    from lego_edit.bricks.checker import ProblemCode, check
+    from lego_edit.bricks.registry import default_registry
+    from lego_edit.bricks.workflow import parse_workflow
+    from lego_edit.builder.corrections import CorrectionError, Residue
+    from lego_edit.builder.feedback import ForbidBrick, KeepRegion
+
+    res = {"step": number, "model": "RES", "input": {"image": "init[image]", "prompt": "sky"},
+           "output": {"mask": "step1[mask]"}}
+    fill = {"step": 2, "model": "FASTINPAINT", "input": {"image": "init[image]", "mask": "step1[mask]"},
+            "output": {"image": "step2[image]"}}
+    data = {"pipeline": [res, fill, {"result": "[step2[image]]"}]}
+    constraints = [ForbidOrder("RES", "FASTINPAINT"), KeepRegion("sky"), ForbidBrick("RES")]
+    report = check(parse_workflow(json.dumps(data)), default_registry(), constraints=constraints)
+    assert ProblemCode.BAD_STEP_NUMBER in {p.code for p in report.problems}
+    assert all(len(p.message) < 300 for p in report.problems)
+    with pytest.raises(CorrectionError, match="a correction needs numbered steps") as caught:
+        Residue().apply(data)
+    assert len(str(caught.value)) < 200
