@@ -517,3 +517,37 @@ def test_more_recolour_forms(text, target, value):
 def test_more_watermark_removal_forms(text, prompt):
     got = steps(text)
     assert got[0][1]["prompt"] == prompt and got[-1][0] == "FLUX-INPAINT"
+
+
+def test_it_and_them_refer_to_what_the_context_said_is_there():
+    got = steps("We love this one from the park, but there's a bunch of pigeons near us. Could someone remove them?")
+    assert got[0][1]["prompt"] == "pigeons" and got[-1][0] == "FLUX-INPAINT"
+
+
+@pytest.mark.parametrize("text", [
+    "Anyone able to erase the bin by the door?",
+    "Possible to delete the wires above the house?",
+    "Would really appreciate if someone could take out the cone",
+    "Could you guys please remove the sticker",
+    "Any help removing the tag on his collar would be great",
+    "Need someone to tidy up the background, remove the buckets",
+    "Could I please get this photo edited so the man in the doorway is gone?",
+    "can someone remove the logo lol",
+])
+def test_forum_request_forms(text):
+    assert models(text)[-1] == "FLUX-INPAINT"
+
+
+def test_bg_is_background_and_a_wish_with_a_participle():
+    assert "FLUX-CBG" in models("make bg grey pls")
+    assert models("i want the background blurred")[-1] == "FLUX-CBG"
+
+
+def test_less_yellow_is_cooler():
+    (model, inputs), = steps("could you make this less yellow")
+    assert model == "TEMPERATURE" and inputs["amount"] < 0
+
+
+def test_a_vague_new_background_asks_which():
+    with pytest.raises(PlanRefused, match="which background"):
+        plan_rules("swap the background for something nicer")

@@ -15,7 +15,9 @@ _QUALIFIERS = re.compile(
     r"including|such as|as well as preserving|with the same|isolating|excluding|separating|"
     r"and isolate|to restore|and restore|restoring|then blend)\b.*$", re.I)
 _RIDERS = re.compile(r"(?:,\s*|\s+)(?:(?:i'll|i will|will|can|happy to|i can|i'm happy to)\s+(?:tip|pay|venmo|paypal)\b|"
-                     r"(?:thanks?|thank you|thx|ty|tia|cheers)\b(?!\s+(?:to|for)\b))[^,]{0,30}$", re.I)
+                     r"(?:thanks?|thank you|thx|ty|tia|cheers)\b(?!\s+(?:to|for)\b)|(?:would be|is|it'd be)\s+(?:so\s+|really\s+|much\s+)?"
+                     r"(?:great|awesome|amazing|appreciated|nice|lovely|helpful)|(?:lol|haha+|lmao|xd|:\)|please and thank you)\b)"
+                     r"[^,]{0,30}$", re.I)
 # A request starting inside a sentence: "this is my grandma, can someone remove the guy behind her".
 _REQUEST_INSIDE = re.compile(r"(?:,\s*|\s+(?:but|so|and|anyway)\s*,?\s*)(?=(?:(?:can|could|would|will)\s+(?:you|u|someone|"
                              r"somebody|anyone|anybody|some(?:one)? here)|please|pls|plz|i(?:'d| would) (?:like|love)|"
@@ -38,6 +40,7 @@ def normalize(text: str) -> str:
     text = text.replace("\u2013", "-").replace("\u2014", " - ").replace("\u00a0", " ")
     text = re.sub(r"(?<!\s)\s*\.{2,}\s*|(?<!\s)\s*\u2026\s*", ". ", text)  # (?<!\s): a space run is scanned once
     text = re.sub(r"\s+", " ", text).strip()
+    text = re.sub(r"\bbg\b", "background", text, flags=re.I)
     text = re.sub(r"\b(?:backround|backgound|bakground|backgroud|backgorund|bckground)(s?)\b", r"background\1", text,
                   flags=re.I)
     text = re.sub(r"\b(\w+(?:\s+\w+)?)(?:\s+\1\b)+", r"\1", text, flags=re.I)

@@ -251,6 +251,9 @@ def _background(c: _Ctx, x: str | None, y: str, subject: str | None = None) -> E
     ("the beach", "the wallpaper in the background") -> that region; otherwise the background.
     """
     value = _replacement(y) if not re.search(r"\bblur", y) else "blurred"
+    if re.match(r"(?:something|anything)\b", value) and not is_setting(value) and not env_value(value):
+        raise TextRefused(f"'{c.clause}': say which background you want, e.g. 'a plain grey background' or 'a city "
+                          "street'")
     value = re.sub(r"^(?:be\s+)?(?:set\s+)?(?:in|on|at)\s+", "", value)
     keep = subject or _kept_subject(c.clause, c.has_mask)
     region = None
@@ -873,7 +876,7 @@ def _paraphrase(c: _Ctx) -> Edit | None:
     logo" (outpainting); "move my friend closer" is refused (no brick moves an object)."""
     text = c.core
     if re.match(r"^(?:(?:clean|tidy|touch|fix|spruce|sort|jazz|spice|liven|punch)\s+(?:(?:this|it|that|the (?:image|photo|"
-                r"picture|pic)|everything|things)\s+)?up|(?:fix|improve|enhance|retouch|edit|photoshop|redo)\s+(?:this|it|"
+                r"picture|pic)|everything|things)\s+)?up|(?:clean|tidy)\s+up\s+(?:the\s+)?(?:background|image|photo|picture|scene|shot)|(?:fix|improve|enhance|retouch|edit|photoshop|redo)\s+(?:this|it|"
                 r"that|the (?:image|photo|picture|pic))|(?:do|make|try|add)\s+(?:something|anything|some magic|your "
                 r"magic)\b.*)$", text):
         raise Vague(f"'{c.clause}' does not say what to change: say what to change, e.g. 'remove the person on the "
@@ -951,6 +954,9 @@ def _background_colour(c: _Ctx, x: str, y: str) -> Edit | None:
     return _background(c, None, value if "background" in value else f"plain {value} background")
 
 
+_THERE_IS = re.compile(r"\bthere(?:'s| is| are|'re)\s+(?:a\s+(?:bunch|lot|couple|group|pair|few)\s+of\s+|an?\s+|some\s+|"
+                       r"two\s+|three\s+|this\s+|that\s+|these\s+|those\s+|lots of\s+)(?P<x>[\w' -]+?)(?=\s+(?:in|on|at|"
+                       r"behind|near|next|that|which|who|standing|sitting|walking|over|under|right)\b|[,.!?]|$)", re.I)
 _PEOPLE = (r"(?:me|myself|us|ourselves|my\s+(?:late\s+|deceased\s+|dead\s+|little\s+|baby\s+)?(?:\w+\s+)?(?:father|mother|dad|mom|"
            r"mum|grandma|grandpa|grandmother|grandfather|nana|brother|sister|son|daughter|husband|wife|boyfriend|"
            r"girlfriend|fiance|fiancee|friend|uncle|aunt|cousin|baby|partner|ex|pet|dog|cat))")
@@ -1031,10 +1037,11 @@ _HANDLERS = {
 }
 
 
-def _resolve_pronouns(edits: list[Edit], has_mask: bool) -> list[Edit]:
-    """"extract the dog and make it red": "it" is the dog. With a selection, "it" is the selection."""
+def _resolve_pronouns(edits: list[Edit], has_mask: bool, mentioned: str | None = None) -> list[Edit]:
+    """"extract the dog and make it red": "it" is the dog. With a selection, "it" is the selection; before any
+    edit, what a sentence of context said is there ("there's a leash in the way, can someone remove it?")."""
     resolved: list[Edit] = []
-    last_named: str | None = None
+    last_named: str | None = mentioned
     for edit in edits:
         if PRONOUN in (edit.target, edit.keep):
             if has_mask:
@@ -1066,16 +1073,21 @@ def parse_instruction(text: str, has_mask: bool = False,
     edits: list[Edit] = []
     notes: list[str] = []
     questions: list[str] = []
+    mentioned: str | None = None
     refusals: list[tuple[str, str]] = []
     vague: list[str] = []
     for sentence in sentences(text):
         request, asked = as_request(sentence)
-        sentence = request if asked else strip_polite(sentence)
+        if not asked and is_question(strip_polite(sentence)):
+            questions.append(strip_polite(sentence))
+            continue
+        sentence = request
         if not sentence:
             continue
-        if not asked and is_question(sentence):
-            questions.append(sentence)
-            continue
+        there = _THERE_IS.search(sentence)
+        if there and not edits:
+            mentioned = target_of(there.group("x"), has_mask)  # "there's a bunch of people behind us. remove them"
+            mentioned = mentioned if mentioned not in (None, PRONOUN, SELECTION, SUBJECT) else None
         impossible = next((why for pattern, why in _IMPOSSIBLE if pattern.search(sentence)), None)
         if impossible:
             refusals.append((sentence, impossible))
@@ -1096,7 +1108,7 @@ def parse_instruction(text: str, has_mask: bool = False,
                 continue
             if edit is None:
                 notes.append(f"ignored '{clause}' (not an edit)")
-                if position == 0:
+                if position == 0 and not asked:
                     break  # a sentence that does not start with an edit is a description: skip it whole
             else:
                 edits.append(edit)
@@ -1125,4 +1137,4 @@ def parse_instruction(text: str, has_mask: bool = False,
              (edits[i - 1].kind, edits[i - 1].target, edits[i - 1].value, edits[i - 1].ratio, edits[i - 1].ops)]
     notes.extend(f"ignored '{q}' (a question)" for q in questions)
     notes.extend(f"ignored: {v}" for v in vague)
-    return _resolve_pronouns(edits, has_mask), notes
+    return _resolve_pronouns(edits, has_mask, mentioned), notes

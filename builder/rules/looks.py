@@ -82,6 +82,9 @@ _TONE: tuple[tuple[str, Any], ...] = (
      lambda s: [_op("SATURATION", amount=-s(0.4))]),
     (r"\bsaturat\w*|\bvibran\w*|\bvivid\w*|\bmore colou?rful\b|\bcolou?rs? (?:pop|stand out|richer)\b|"
      r"\bricher colou?rs?\b", lambda s: [_op("SATURATION", amount=s(0.3))]),
+    (r"\bless (?:yellow|yellowish|orange|warm)\b", lambda s: [_op("TEMPERATURE", amount=-s(0.3))]),
+    (r"\bless (?:blue|bluish|cold|cool)\b", lambda s: [_op("TEMPERATURE", amount=s(0.3))]),
+    (r"\bless (?:green|greenish|magenta|pink|purple)\b", lambda s: [_op("WHITE-BALANCE")]),
     (r"\bwhite[- ]balance\b|\bcolou?r cast\b|\bneutral colou?rs?\b",
      lambda s: [_op("WHITE-BALANCE")]),
     (r"\bwarm (?:it |this |the (?:image|photo|picture) )?up\b|\bwarm(?:er|th)?\b(?!\s+(?:light|golden))",

@@ -41,11 +41,15 @@ _TAGS = re.compile(r"^\s*(?:\[[^\]]{1,24}\]|\((?:request|req|help|paid|free|spec
                    r"free request|edit request|self|specific|paid|free)\s*[:\-])\s*", re.I)
 _GREETING = re.compile(r"^(?:hi|hello|hey|hiya|greetings|dear \w+)(?:\s+(?:all|everyone|guys|folks|there|team))?"
                        r"\s*[,!.]\s*", re.I)
-_WHO = r"(?:you|u|someone|somebody|anyone|anybody|one of you|you guys|y'all|a kind soul|some(?:one)? here|some)"
+_WHO = r"(?:you guys|you all|y'all|you|u|someone|somebody|anyone|anybody|one of you|a kind soul|some(?:one)? here|some)"
 # Frames around an edit, each followed by the edit itself (an imperative).
 _ASK_FRAMES = re.compile(
     r"^(?:(?:is it|would it be|will it be)\s+(?:at all\s+|even\s+)?possible\s+(?:for\s+" + _WHO + r"\s+)?to|is there (?:a|any) way to|"
-    r"any (?:way|chance) (?:to|of)|is (?:this|the|my) (?:image|photo|picture|pic) (?:at all )?possible to|"
+    r"any (?:way|chance) (?:to|of)|any chance (?:someone|somebody|anyone|you) (?:could|can|would)|"
+    r"(?:is\s+)?(?:anyone|anybody|someone|somebody)\s+(?:here\s+)?(?:able|willing|up)\s+to|(?:is\s+it\s+)?possible\s+to|"
+    r"(?:i\s+)?would\s+(?:really\s+|greatly\s+|so\s+)?appreciate\s+(?:it\s+)?if\s+" + _WHO + r"\s+(?:could|can|would)|"
+    r"(?:i\s+)?need\s+(?:someone|somebody|help|a hand)\s+to|(?:any\s+)?help\s+(?:with\s+)?(?=[a-z]+ing\b)|"
+    r"is (?:this|the|my) (?:image|photo|picture|pic) (?:at all )?possible to|"
     r"(?:someone|somebody|anyone|anybody)(?:\s+(?:please|pls|plz|kindly))+|"
     r"(?:can|could|may) (?:i|we) (?:please )?(?:get|have) (?:someone|somebody|you|anyone) to|"
     r"(?:can|could|may) (?:i|we) (?:please )?(?=get\b)|"
@@ -204,6 +208,13 @@ def _rewrite(text: str) -> str:
     if m:
         rest = re.sub(r"^\s+(?=(?:the|this|my|his|her)\b)", " from ", m.group("rest"))
         text = f"remove {m.group('x')}{rest}"  # "get the watermark off this photo"
+    m = re.search(r"\bso\s+(?:that\s+)?(?P<x>(?:the|that|this|my|his|her|those|these)\s.+?)\s+(?:is|are)\s+(?:gone|removed|not "
+                  r"(?:there|visible)|out of (?:the )?(?:picture|photo|shot|frame))\b", text, re.I)
+    if m:
+        text = f"remove {m.group('x')}"  # "edit this photo so the guy in the back is gone"
+    m = re.match(r"^(?P<a>(?:the|my|this|that|his|her|these|those|our)\s.+?)\s+(?P<v>[a-z]+(?:ed|en))$", text, re.I)
+    if m and _participle_verb(m.group("v")) and m.group("v").lower() not in {"seen", "taken", "been", "given"}:
+        text = f"{_participle_verb(m.group('v'))} {m.group('a')}"  # "(I want) the background blurred"
     m = _EDIT_OUT.match(text)
     if m:
         text = f"remove {m.group('x')}{m.group('rest')}"
