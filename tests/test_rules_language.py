@@ -551,3 +551,19 @@ def test_less_yellow_is_cooler():
 def test_a_vague_new_background_asks_which():
     with pytest.raises(PlanRefused, match="which background"):
         plan_rules("swap the background for something nicer")
+
+
+@pytest.mark.parametrize("text", ["Can I get a new background for this photo? Was thinking of a misty forest, or a lake.",
+                                  "Could someone give me a new background? Maybe a city skyline"])
+def test_the_new_background_named_in_the_next_sentence(text):
+    assert "FLUX-CBG" in models(text)
+
+
+def test_better_lighting_says_what_to_change_instead_of_guessing():
+    with pytest.raises(PlanRefused, match="what to change"):
+        plan_rules("could someone make the lighting nicer in this photo?")
+
+
+def test_a_slash_between_two_edits_keeps_both():
+    assert models("brighten the lamp / remove the cable")[-1] == "FLUX-INPAINT"
+    assert "FLUX-BRIGHT" in models("brighten the lamp / remove the cable")

@@ -25,7 +25,7 @@ _REQUEST_INSIDE = re.compile(r"(?:,\s*|\s+(?:but|so|and|anyway)\s*,?\s*)(?=(?:(?
 _ABBREVIATIONS = re.compile(r"\b(St|Mr|Mrs|Ms|Dr|No|vs|Jr|Sr|Mt)\.\s", re.I)
 _SENTENCES = re.compile(r"(?<=[.!?])\s+|\n+")
 _CLAUSE_SEP = re.compile(
-    rf"\s*;\s*|,?\s+and then\s+|,\s*then\s+|\s+then\s+(?=(?:{SPLIT_VERBS})\b)|,?\s+and also\s+|,?\s+after that,?\s+|"
+    rf"\s*;\s*|\s+/\s+(?=(?:{SPLIT_VERBS})\b)|,?\s+and then\s+|,\s*then\s+|\s+then\s+(?=(?:{SPLIT_VERBS})\b)|,?\s+and also\s+|,?\s+after that,?\s+|"
     rf",?\s+afterwards,?\s+|,?\s+finally,?\s+|,\s*(?:and\s+|but\s+)?(?=(?:{SPLIT_VERBS})\b(?!\s+sure))|"
     rf"\s+(?:and|but)\s+(?:maybe\s+|perhaps\s+|also\s+|possibly\s+|then\s+)?(?=(?:{SPLIT_VERBS})\b(?!\s+sure))",
     re.I)

@@ -518,7 +518,7 @@ def _change(c: _Ctx) -> Edit | None:
 
 def _change_x_to_y(c: _Ctx, rest: str) -> Edit | None:
     vague = re.match(r"^(?P<x>.+?)\s+(?:look\s+|appear\s+|seem\s+|be\s+)?(?:a (?:lot|bit)\s+|much\s+|way\s+)?(?:more\s+)?"
-                     r"(?P<y>[a-z]+)(?:\s+(?:here|again|please|overall|now))?$", rest)
+                     r"(?P<y>[a-z]+)(?:\s+(?:here|again|please|overall|now))?$", IMAGE_PP.sub("", rest).strip())
     if vague and vague.group("y") in VAGUE_WORDS and not STYLE_TERMS.search(rest):
         raise Vague(f"'{c.clause}' does not say what to change about {strip_articles(vague.group('x'))}: name a colour, "
                     "brightness, style or setting (e.g. 'make the sky bluer')")
@@ -954,6 +954,9 @@ def _background_colour(c: _Ctx, x: str, y: str) -> Edit | None:
     return _background(c, None, value if "background" in value else f"plain {value} background")
 
 
+_DETAILS = re.compile(r"^(?:i\s+)?(?:was|am|'m|were)?\s*(?:thinking|hoping|picturing|imagining)\s+(?:of|about)\s+(?:something like\s+)?"
+                      r"(?P<y>(?:an?\s+|some\s+)?[\w' -]+?)(?:,|\s+or\b|$)|^(?:maybe|perhaps|ideally|preferably|something like)\s+"
+                      r"(?P<z>(?:an?\s+|some\s+)?[\w' -]+?)(?:,|\s+or\b|$)|^(?P<w>(?:an?|some)\s+[\w' -]+?)(?:,|\s+or\b|$)", re.I)
 _THERE_IS = re.compile(r"\bthere(?:'s| is| are|'re)\s+(?:a\s+(?:bunch|lot|couple|group|pair|few)\s+of\s+|an?\s+|some\s+|"
                        r"two\s+|three\s+|this\s+|that\s+|these\s+|those\s+|lots of\s+)(?P<x>[\w' -]+?)(?=\s+(?:in|on|at|"
                        r"behind|near|next|that|which|who|standing|sitting|walking|over|under|right)\b|[,.!?]|$)", re.I)
@@ -1088,6 +1091,12 @@ def parse_instruction(text: str, has_mask: bool = False,
         if there and not edits:
             mentioned = target_of(there.group("x"), has_mask)  # "there's a bunch of people behind us. remove them"
             mentioned = mentioned if mentioned not in (None, PRONOUN, SELECTION, SUBJECT) else None
+        details = _DETAILS.match(sentence)
+        wanted = (details.group("y") or details.group("z") or details.group("w")) if details else None
+        if wanted and refusals and "which background" in refusals[-1][1] and is_setting(wanted):
+            refusals.pop()  # "Could I get a new background? Was thinking of a snowy road, ..."
+            edits.append(Edit("background", None, strip_articles(wanted), text=sentence.lower()))
+            continue
         impossible = next((why for pattern, why in _IMPOSSIBLE if pattern.search(sentence)), None)
         if impossible:
             refusals.append((sentence, impossible))
