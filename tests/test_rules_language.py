@@ -567,3 +567,19 @@ def test_better_lighting_says_what_to_change_instead_of_guessing():
 def test_a_slash_between_two_edits_keeps_both():
     assert models("brighten the lamp / remove the cable")[-1] == "FLUX-INPAINT"
     assert "FLUX-BRIGHT" in models("brighten the lamp / remove the cable")
+
+
+@pytest.mark.parametrize("text, old, new", [
+    ("Trade the kettle for a teapot", "kettle", "teapot"),
+    ("Put a goat in place of the sheep", "sheep", "goat"),
+    ("Let a penguin take the place of the duck", "duck", "penguin"),
+    ("Instead of the candle, show a lantern", "candle", "lantern"),
+])
+def test_replacement_said_around_the_place(text, old, new):
+    got = steps(text)
+    assert got[0][1]["prompt"] == old and got[-1] == ("FLUX-FILL", {**got[-1][1], "prompt": new})
+
+
+@pytest.mark.parametrize("text", ["Make the picture look hand-drawn", "Add a retro filter", "apply a sepia effect"])
+def test_filters_and_looks_are_styles(text):
+    assert models(text)[-1] == "FLUX-STYLE"

@@ -110,6 +110,11 @@ def _add(c: _Ctx) -> Edit:
     if "background" in rest and obj_words and (obj_words[-1] in SETTING_NOUNS or env_value(obj)):
         value = re.sub(r"\s*\bin the background\b", "", rest)
         return Edit("background", None, strip_articles(value), text=c.clause)
+    look = re.fullmatch(r"(?P<s>.+?)\s+(?:filter|effect|look|aesthetic|vibe|finish|tone|feel)", obj)
+    if look and (STYLE_TERMS.search(look.group("s")) or re.search(r"\b(?:vintage|retro|old-fashioned|antique|film|analog|"
+                                                                   r"cinematic|dreamy|futuristic|warm|cool|cold)\b",
+                                                                   look.group("s"))):
+        return _whole_image(c, look.group("s"))  # "add a vintage filter": a look, not an object
     where = strip_articles(rest)
     where = re.sub(r"\s+(?:here|there)$", "", where)
     return Edit("add", SELECTION if c.has_mask else None, value=obj, where=where, text=c.clause)
@@ -436,7 +441,7 @@ def _is_pose(text: str) -> bool:
         return True  # "make her eyes open", "his arms crossed"
     m = re.match(rf"^(?:(?:the|a|an|this|that|his|her|their|its)\s+)?(?:[\w'-]+\s+){{0,3}}?(?P<v>{POSE_VERBS})\b"
                  rf"(?P<after>.*)$", t)
-    if m and (re.search(rf"\b(?:{BODY_PARTS})\b", m.group("after")) or
+    if m and (re.search(rf"\b(?:{BODY_PARTS})\b(?!-)", m.group("after")) or
               re.match(rf"(?:{EXPRESSION_VERBS})\b", m.group("v") + m.group("after"))):
         return True
     if re.match(rf"^(?:raise|lift|lower|tilt|turn|rotate|bend|cross|fold|open|close|shake|stretch|wave|put|hold)\s+"
@@ -921,6 +926,18 @@ def _paraphrase(c: _Ctx) -> Edit | None:
         if ratio is None or (ratio < 0.5) != bool(lower):
             ratio = 0.35 if lower else 0.65
         return Edit("bright", None, ratio=ratio, text=c.clause)  # "maximizing the luminosity", "optimizing the light"
+    m = re.match(r"^(?:switch|trade|change|exchange)\s+(?P<x>(?:the|this|that|his|her|their|my)\s(?:(?!\s(?:to|into|from)\s).)+?)"
+                 r"\s+(?:for|with)\s+"
+                 r"(?P<y>(?:an?|some|the|two|three)\s.+)$", text)
+    if m:
+        return _swap(c, m.group("x"), m.group("y"), replace_kind="replace")  # "trade the lamp for a vase"
+    m = re.match(r"^(?:put|place|add|insert|show|draw|have|use)\s+(?P<y>.+?)\s+(?:in (?:the )?place of|instead of|where)\s+"
+                 r"(?P<x>(?:the|that|this|his|her|their|my)\s.+?)(?:\s+(?:is|was|stands?|used to be))?$", text) or \
+        re.match(r"^(?:let\s+)?(?P<y>(?:an?|some|two|three)\s.+?)\s+(?:should\s+|will\s+)?takes?\s+(?:over\s+)?the place of\s+"
+                 r"(?P<x>.+)$", text) or \
+        re.match(r"^instead of\s+(?P<x>[^,]+),\s*(?:show|put|add|have|place|use|draw|let there be)\s+(?P<y>.+)$", text)
+    if m:
+        return _swap(c, m.group("x"), m.group("y"), replace_kind="replace")  # "put a horse in place of the cow"
     m = _SETTING_TO.match(c.clause)
     if m and (is_setting(m.group("y")) or env_value(m.group("y"))):
         return _background(c, None, strip_articles(m.group("y")))  # "adapt the surroundings of this picture to convey a
