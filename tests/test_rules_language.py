@@ -583,3 +583,12 @@ def test_replacement_said_around_the_place(text, old, new):
 @pytest.mark.parametrize("text", ["Make the picture look hand-drawn", "Add a retro filter", "apply a sepia effect"])
 def test_filters_and_looks_are_styles(text):
     assert models(text)[-1] == "FLUX-STYLE"
+
+
+def test_fixing_the_colours_is_white_balance_and_is_kept_in_a_compound():
+    assert models("please remove the bin and correct the colours") [-1] == "WHITE-BALANCE"
+
+
+def test_an_edit_verb_clause_not_understood_is_named_not_dropped():
+    with pytest.raises(PlanRefused, match="remove the kite"):
+        plan_rules("remove the kite and make the clouds sing")

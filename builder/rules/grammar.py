@@ -1132,6 +1132,10 @@ def parse_instruction(text: str, has_mask: bool = False,
             except TextRefused as exc:
                 refusals.append((clause, exc.reason))
                 continue
+            if edit is None and position > 0 and any(p.match(canonical_verb(clause.lower())) for g, p in VERB_RES
+                                                     if g not in ("extract", "pose")):
+                refusals.append((clause, f"I don't understand what '{clause}' should change"))  # never drop a part
+                continue
             if edit is None:
                 notes.append(f"ignored '{clause}' (not an edit)")
                 if position == 0 and not asked:

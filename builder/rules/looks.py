@@ -85,6 +85,8 @@ _TONE: tuple[tuple[str, Any], ...] = (
     (r"\bless (?:yellow|yellowish|orange|warm)\b", lambda s: [_op("TEMPERATURE", amount=-s(0.3))]),
     (r"\bless (?:blue|bluish|cold|cool)\b", lambda s: [_op("TEMPERATURE", amount=s(0.3))]),
     (r"\bless (?:green|greenish|magenta|pink|purple)\b", lambda s: [_op("WHITE-BALANCE")]),
+    (r"\b(?:fix|correct|balance|normali[sz]e|neutrali[sz]e|even out|true up)\w* (?:the |my |its )?(?:colou?r(?:s|ing|ation)?|"
+     r"tones?|white balance)\b", lambda s: [_op("WHITE-BALANCE")]),
     (r"\bwhite[- ]balance\b|\bcolou?r cast\b|\bneutral colou?rs?\b",
      lambda s: [_op("WHITE-BALANCE")]),
     (r"\bwarm (?:it |this |the (?:image|photo|picture) )?up\b|\bwarm(?:er|th)?\b(?!\s+(?:light|golden))",
