@@ -592,3 +592,17 @@ def test_fixing_the_colours_is_white_balance_and_is_kept_in_a_compound():
 def test_an_edit_verb_clause_not_understood_is_named_not_dropped():
     with pytest.raises(PlanRefused, match="remove the kite"):
         plan_rules("remove the kite and make the clouds sing")
+
+
+def test_remove_background_from_image_is_a_cut_out():
+    assert models("how to remove background from image") == ["SOS"]
+
+
+def test_colourising_is_refused_not_styled():
+    with pytest.raises(PlanRefused, match="colouris"):
+        plan_rules("colorize this black and white portrait")
+
+
+def test_a_removal_that_names_no_object_is_refused_not_planned_on_nothing():
+    with pytest.raises(PlanRefused, match="whole image"):
+        plan_rules("remove everything")

@@ -69,13 +69,14 @@ class _Ctx:
 
 
 def _remove(c: _Ctx) -> Edit:
-    rest = re.sub(r"^(?:all\s+(?:of\s+)?)?", "", c.rest)
+    rest = re.sub(r"^(?:all\s+(?:of\s+)?)?", "", IMAGE_PP.sub("", c.rest).strip())
     if re.fullmatch(r"(?:the\s+)?(?:whole\s+|entire\s+)?(?:background|backdrop)", rest.strip()):
         return Edit("extract", SUBJECT, text=c.clause)  # "remove the background" = cut the subject out
     if re.search(r"\b(?:except|but|other than|apart from|save)\s+(?:for\s+)?(?:me|us|him|her|them|the|my|this|that)\b", rest):
         raise TextRefused(f"'{c.clause}': removing everything but one thing is not one brick's job: name what to remove "
                           "(e.g. 'remove the people behind me'), or say 'change the background to ..., keeping me'")
-    if re.match(r"(?:the\s+|this\s+|my\s+)?(?:whole\s+|entire\s+)?(?:image|photo|picture|pic)\b(?!\s+of\b)", rest.strip()):
+    if re.match(r"(?:the\s+|this\s+|my\s+)?(?:whole\s+|entire\s+)?(?:image|photo|picture|pic)(?=\s*$|\s+(?:down|away|up|out|by|"
+                r"to|and|,)\b)", rest.strip()):
         if STYLE_TERMS.search(c.clause):  # "strip the image down to its essence ... in black and white"
             return Edit("style", SELECTION if c.has_mask else None, _style_words(c.clause), text=c.clause)
         raise TextRefused(f"'{c.clause}' would remove the whole image: name the object to remove (e.g. 'remove the "
@@ -85,7 +86,11 @@ def _remove(c: _Ctx) -> Edit:
             return Edit("remove", SELECTION, text=c.clause)
         raise TextRefused("the instruction says to remove something but not what: name it ('remove the dog') or "
                           "select it first")
-    return Edit("remove", target_of(rest, c.has_mask), text=c.clause)
+    target = target_of(rest, c.has_mask)
+    if target is None:
+        raise TextRefused(f"'{c.clause}' names the whole image, not an object to remove: say which object (e.g. 'remove "
+                          "the frame on the wall')")
+    return Edit("remove", target, text=c.clause)
 
 
 def _add(c: _Ctx) -> Edit:
@@ -869,7 +874,7 @@ _SETTING_TO = re.compile(
     r"^[a-z]+(?:\s+(?:adjustments|changes)\s+to)?\s+(?:the\s+|its\s+)?(?:background|backdrop|setting|environment|"
     r"surroundings|scenery|scene|elements|ambiance|ambience|atmosphere|location|place)\s+(?:(?:of|in)\s+)?(?:(?:this|the)\s+)?"
     r"(?:image|photo|photograph|picture|pic|shot)?\s*to\s+[a-z]+\s+(?P<y>(?:an?|the|some)\s+.+)$")
-_NEW_BACKGROUND = re.compile(r"^(?:create|make|give|put|add|get|use|set|have)\s+(?:me\s+|it\s+|this\s+|us\s+)?(?:an?\s+|some\s+)"
+_NEW_BACKGROUND = re.compile(r"^(?:create|generate|make|give|put|add|get|use|set|have)\s+(?:me\s+|it\s+|this\s+|us\s+)?(?:an?\s+|some\s+)"
                              r"(?P<d>(?:(?!(?:in|to|at|on|of|near|with|the|behind|by|into|from|and)\b)[\w,'-]+\s+){0,4}?)\s*"
                              r"(?:background|backdrop)(?:\s+(?:behind|for|to|around|of|under)\s+"
                              r"(?P<x>.+?))?(?:\s+(?:instead|please))?$")
@@ -997,6 +1002,8 @@ _IMPOSSIBLE = tuple((re.compile(p, re.I), why) for p, why in (
      "reshaping or re-imagining a person is not something the bricks do from words"),
     (r"\b(?:clone|duplicate|multiply|copy)\s+(?:me|him|her|them|us|my|the|this|that)\b(?!\s+(?:out|stamp))",
      "copying an object to another place is not something the bricks do in one step"),
+    (r"\bcolou?ri[sz]\w*", "there is no brick for colourising a black-and-white photo yet: a recolour needs a colour for a "
+     "named object (e.g. 'make the dress red')"),
     (r"\bvectori[sz]\w*|\bsvg\b|\banimat(?:e|ion|ed)\b|\bgif\b|\bvideo\b(?![- ]?games?)|\b3d model\b",
      "vectors, animations and videos are not images the bricks make"),
 ))

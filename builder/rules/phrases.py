@@ -24,7 +24,7 @@ from lego_edit.builder.rules.lexicon import (
 
 _ARTICLES = re.compile(r"^(?:(?:the|a|an|this|that|these|those|some|any|his|her|their|its|my|your|our|one of the|"
                        r"all the|all|both|each|every|more|a few|several|a couple of|a pair of)\s+)+", re.I)
-IMAGE_PP = re.compile(r"\s*\b(?:in|into|onto|to|from|of|within|inside|on|off|out of)\s+(?:the|this|my)\s+(?:whole\s+|entire\s+)?"
+IMAGE_PP = re.compile(r"\s*\b(?:in|into|onto|to|from|of|within|inside|on|off|out of)\s+(?:(?:the|this|my|an?)\s+)?(?:whole\s+|entire\s+)?"
                        r"(?:image|picture|photo|photograph|scene|frame|shot|pic)\b", re.I)
 _DEPTH_PP = re.compile(r"\s*\b(?:in|at|on)\s+the\s+(?:fore|back|middle\s?)ground\b|\s*\bprominently\b", re.I)
 _POSITION = re.compile(
