@@ -606,3 +606,32 @@ def test_colourising_is_refused_not_styled():
 def test_a_removal_that_names_no_object_is_refused_not_planned_on_nothing():
     with pytest.raises(PlanRefused, match="whole image"):
         plan_rules("remove everything")
+
+
+@pytest.mark.parametrize("text, brick", [
+    ("The colours are washed out, could you make them pop?", "SATURATION"),
+    ("The sky is blown out, can someone bring it back?", "SHADOWS-HIGHLIGHTS"),
+    ("could someone make the shadows softer", "SHADOWS-HIGHLIGHTS"),
+    ("Can someone even out the lighting?", "SHADOWS-HIGHLIGHTS"),
+    ("make the reds more vibrant", "SATURATION"),
+    ("My photo is blurry, help", "SHARPEN"),
+])
+def test_tone_complaints_and_requests(text, brick):
+    assert brick in models(text) and "RES" not in models(text)
+
+
+def test_a_plain_description_of_the_sky_is_no_edit():
+    with pytest.raises(PlanRefused):
+        plan_rules("the sky is blue")
+
+
+def test_softening_a_shadow_never_removes_an_object():
+    try:
+        found = models("soften the shadow under the bench")
+    except PlanRefused:
+        return
+    assert "FLUX-INPAINT" not in found and "FASTINPAINT" not in found
+
+
+def test_whiten_is_a_recolour():
+    assert steps("could you whiten his teeth")[-1][1]["prompt"] == "white"

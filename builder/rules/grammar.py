@@ -391,8 +391,8 @@ def _bright_region(c: _Ctx) -> str | None:
                   r"(?:\s+(?:to|by|so|a bit|slightly|a lot|less|more|much|brighter|darker|lighter|dimmer)\b.*)?$", c.core)
     if m:
         return m.group("x")
-    m = re.search(r"\b(?:brighten|darken|lighten|dim|illuminate|light up)\s+(?P<x>.+?)(?:\s+(?:a bit|slightly|a lot|"
-                  r"by|up)\b.*)?$", c.core)
+    m = re.search(r"\b(?:brighten|darken|lighten|dim|illuminate|light up)\s+(?:up\s+)?(?P<x>.+?)(?:\s+(?:a bit|slightly|a lot|"
+                  r"a little|a touch|a tad|somewhat|by|up)\b.*)?$", c.core)
     if m:
         return m.group("x")
     m = re.search(r"\bmake\s+(?P<x>.+?)\s+(?:look\s+|appear\s+)?(?:much\s+|a bit\s+|slightly\s+|a lot\s+|more\s+|less\s+)?"
@@ -743,6 +743,22 @@ _RUINS = re.compile(r"^(?:(?:there(?:'s| is| are)|i hate|i don't like|i do not l
                     r"block(?:s|ed|ing) (?:the|my) view)\b")
 
 
+# "the photo is blurry", "the colours are washed out", "the sky is blown out": a defect of the image, said plainly.
+_DEFECT = re.compile(r"^(?:the|this|my|our)\s+(?:whole\s+)?(?:image|photo|picture|pic|shot|colou?rs|lighting|exposure|sky|"
+                     r"highlights)\s+(?:is|are|looks?|seems?|came out|got|'s)\s+(?:a bit\s+|very\s+|really\s+|so\s+|kinda\s+|"
+                     r"all\s+|completely\s+)?(?P<y>[\w -]+?)(?:\s+(?:now|here|overall))?$")
+_DEFECT_FIXES = (
+    (r"blurry|blurred|out of focus|fuzzy|soft|unsharp", "sharpen the image"),
+    (r"grainy|noisy", "remove the noise"),
+    (r"hazy|foggy|murky", "remove the haze"),
+    (r"washed[- ]out|faded|dull|flat|muted", "make the colours more vivid"),
+    (r"blown[- ]out|overexposed|too bright", "recover the highlights"),
+    (r"underexposed|dark|too dark|dim|gloomy", "brighten the image"),
+    (r"yellow|yellowish|orange", "make it cooler"),
+    (r"blue|bluish", "make it warmer"),
+)
+
+
 def _complaint(text: str) -> str | None:
     """A complaint says what to fix: "the photo is too dark" -> "brighten the image", "the sky is way too bright" ->
     "darken the sky", "it's too blurry" -> "sharpen the image"; "there's a guy ruining the shot" -> "remove the
@@ -759,6 +775,13 @@ def _complaint(text: str) -> str | None:
                         whole and fix.startswith("make {x}")) else None
                 return fix if whole else None
         return None
+    m = _DEFECT.match(text)
+    if m:
+        for words, fix in _DEFECT_FIXES:
+            if re.fullmatch(words, m.group("y")):
+                if re.search(r"\b(?:sky|highlights)\b", text.split(" ")[1]) and "highlights" not in fix:
+                    return None  # "the sky is blue" describes the sky
+                return fix
     m = _RUINS.match(text)
     if m and target_of(m.group("x"), False) not in (None, PRONOUN):
         return f"remove {m.group('x')}"
@@ -955,6 +978,10 @@ def _paraphrase(c: _Ctx) -> Edit | None:
                               "background'")
         keep = target_of(m.group("x"), c.has_mask) if m.group("x") else None
         return _background(c, None, f"{what.replace(',', '')} background", subject=keep if keep != PRONOUN else None)
+    m = re.match(r"^(?P<v>whiten|blacken|redden|yellow|gild)\s+(?P<x>.+)$", text)
+    if m and target_of(m.group("x"), c.has_mask) not in (None, PRONOUN):
+        colour = {"whiten": "white", "blacken": "black", "redden": "red", "yellow": "yellow", "gild": "gold"}[m.group("v")]
+        return Edit("recolor", target_of(m.group("x"), c.has_mask), colour, text=c.clause)  # "whiten my teeth"
     first, _, rest = text.partition(" ")
     if first in COLOURS and re.match(r"(?:the|his|her|its|their|this|that|my)\s", rest):
         x = re.sub(rf"(?:'s)?\s+(?:{ATTRIBUTE_WORDS})$", "", rest)

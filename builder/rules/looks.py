@@ -70,7 +70,7 @@ def _op(brick: str, **inputs: Any) -> tuple[str, tuple[tuple[str, Any], ...]]:
 # Tone words -> ops. Each pattern is searched in the whole clause; a clause whose every content word is a tone
 # word is a look (several may chain: "warmer and more contrast").
 _TONE: tuple[tuple[str, Any], ...] = (
-    (r"\bmake (?:it|this|the (?:image|photo|picture)) pop\b|\bpop more\b|\bpunch(?:ier| it up)?\b",
+    (r"\bmake (?:it|this|them|the (?:image|photo|picture|colou?rs)) pop\b|\bpop more\b|\bpunch(?:ier| it up)?\b",
      lambda s: [_op("CONTRAST", amount=s(0.3)), _op("SATURATION", amount=s(0.3))]),
     (r"\bdramatic\b", lambda s: [_op("CONTRAST", amount=s(0.4)), _op("SATURATION", amount=s(0.1))]),
     (r"\bmood(?:y|ier)\b", lambda s: [_op("CONTRAST", amount=s(0.3)), _op("SATURATION", amount=-s(0.2))]),
@@ -96,6 +96,10 @@ _TONE: tuple[tuple[str, Any], ...] = (
     (r"\bunderexpos\w*|\b(?:a|one|two|half a) stops?\b", lambda s: [_op("EXPOSURE", amount=s(0.25))]),
     (r"\b(?:lift\w*|brighten\w*|open\w* up|recover\w*|raise) (?:the )?shadows?\b|\bshadows? (?:lighter|brighter)\b",
      lambda s: [_op("SHADOWS-HIGHLIGHTS", shadows=s(0.4), highlights=0.0)]),
+    (r"\b(?:less harsh|softer|gentler) shadows?\b|\bshadows? (?:less harsh|softer|gentler)\b|\bsoften\w* (?:the )?(?:harsh )?"
+     r"shadows?\b|\b(?:even\w*(?: out)?|balanc\w*) (?:the )?(?:lighting|light|exposure)\b|\b(?:lighting|light|exposure) "
+     r"(?:more )?(?:even|evener|balanced)\b",
+     lambda s: [_op("SHADOWS-HIGHLIGHTS", shadows=s(0.3), highlights=-s(0.3))]),
     (r"\b(?:deepen\w*|darken\w*|crush\w*) (?:the )?shadows?\b",
      lambda s: [_op("SHADOWS-HIGHLIGHTS", shadows=-s(0.4), highlights=0.0)]),
     (r"\b(?:recover\w*|tame|tone down|reduce\w*|bring down) (?:the )?(?:blown(?:[- ]out)? )?highlights?\b|"
@@ -116,7 +120,7 @@ way to be lower reduce decrease less adjust fix correct please so that it's too 
 really quite extra higher stronger strong subtle subtly of colors colours color colour tones tone feel in
 crank turn bump pump dial apply set its shot pic mood atmosphere appear seem vibe general correction refine restore
 details detail visual quality overall lively livelier punchy bring out scene representation obscured content edges
-edge lines up fine contours outlines features hazy blurry blurred fuzzy unclear bring back recover""".split())
+edge lines up fine greens reds blues yellows oranges purples pinks whites contours outlines features hazy blurry blurred fuzzy unclear bring back recover""".split())
 # "of this blurry photo", "the image's": the image named, whatever its state (left out of the tone words' leftovers).
 _IMAGE_NAMED = re.compile(r"\b(?:(?:of|in|on|for)\s+)?(?:the|this|my|our)\s+(?:[\w-]+\s+){0,2}?"
                           r"(?:image|photo|photograph|picture|pic|shot)(?:'s)?\b")
