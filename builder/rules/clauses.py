@@ -55,6 +55,8 @@ def sentences(text: str) -> list[str]:
     for s in _SENTENCES.split(protected):
         for part in _REQUEST_INSIDE.split(s):
             part = _RIDERS.sub("", part.replace("\x00", ".")).strip()
+            part = re.sub(r",\s*(?:please\s+|pls\s+)?(?:help|anyone|someone|pretty please)(?:\s+(?:me|please|pls|anyone|us))?"
+                          r"[!.?\s]*$", "", part, flags=re.I).strip()
             if part:
                 found.append(part)
     return found
