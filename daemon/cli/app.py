@@ -1,8 +1,10 @@
-"""The `lego-edit` parser and entry point: every failure a user can meet ends as one line on stderr."""
+"""The `lego-edit` parser and entry point: every failure a user can meet ends as one line on stderr
+(and, for a command given --json, as {"error": {"code", "message"}} on stdout)."""
 
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import sys
 from collections.abc import Sequence
@@ -32,18 +34,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     except CliError as exc:
         if args.debug:
             raise
-        print(f"lego-edit: error: {exc}", file=sys.stderr)
-        return 1
+        return _fail(args, getattr(exc, "code", None) or "error", str(exc))
     except KeyboardInterrupt:
-        print("lego-edit: interrupted", file=sys.stderr)
-        return 130
+        return _fail(args, "interrupted", "interrupted", status=130, prefix="lego-edit: ")
     except ImportError as exc:  # an optional package (torch, huggingface_hub...) this command needs
         if args.debug:
             raise
-        print(f"lego-edit: error: {missing_package(exc)}", file=sys.stderr)
-        return 1
+        return _fail(args, "missing_package", str(missing_package(exc)))
     except Exception as exc:  # anything unexpected: one line, the traceback only with --debug
         if args.debug:
             raise
-        print(f"lego-edit: error: {type(exc).__name__}: {exc} (run with --debug for details)", file=sys.stderr)
-        return 1
+        return _fail(args, "internal", f"{type(exc).__name__}: {exc} (run with --debug for details)")
+
+
+def _fail(args: argparse.Namespace, code: str, message: str, *, status: int = 1,
+          prefix: str = "lego-edit: error: ") -> int:
+    """One line on stderr; with --json also {"error": {"code", "message"}} on stdout."""
+    if getattr(args, "json", False):
+        print(json.dumps({"error": {"code": code, "message": message}}, ensure_ascii=False), flush=True)
+    print(f"{prefix}{message}", file=sys.stderr)
+    return status

@@ -17,6 +17,14 @@ from lego_edit.daemon.cli.common import add_config, load_config
 from lego_edit.daemon.cli.errors import CliError
 
 
+class CodedError(CliError):
+    """A CliError with a one-word code, which `--json` prints as {"error": {"code", "message"}}."""
+
+    def __init__(self, message: str, code: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
 def _registry(config=None):
     """The brick registry, with the model manager set up from the config's [models] (availability reads it)."""
     from lego_edit.bricks import default_registry
@@ -36,27 +44,53 @@ def _read_workflow(path: str):
     try:
         text = Path(path).read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise CliError(f"{path}: no such file") from None
+        raise CodedError(f"{path}: no such file", "no_such_file") from None
     except (OSError, UnicodeDecodeError) as exc:
-        raise CliError(f"{path}: cannot read the workflow ({exc})") from None
+        raise CodedError(f"{path}: cannot read the workflow ({exc})", "bad_workflow") from None
     try:
         return parse_workflow(text)
     except WorkflowSyntaxError as exc:
-        raise CliError(f"{path}: {exc}") from None
+        raise CodedError(f"{path}: {exc}", "bad_workflow") from None
 
 
-def _read_inputs(image_path: str, mask_path: str | None) -> dict[str, Any]:
-    from lego_edit.bricks.imageio import ImageReadError, load_image, load_mask
+def _max_pixels(config) -> int:
+    return int(config.limits.max_pixels)
+
+
+def _read_inputs(image_path: str, mask_path: str | None, max_pixels: int | None = None,
+                 ) -> tuple[dict[str, Any], Any]:
+    """({"image", "mask"}, the image's FormatProfile); images over `max_pixels` are refused from their header."""
+    from lego_edit.bricks.imageio import DEFAULT_MAX_PIXELS, ImageReadError, ImageTooLarge, read_image
+
+    limit = DEFAULT_MAX_PIXELS if max_pixels is None else max_pixels
+    try:
+        image, profile = read_image(image_path, max_pixels=limit)
+        mask = _read_mask(mask_path, limit) if mask_path else None
+    except ImageTooLarge as exc:
+        raise CodedError(f"{exc}: raise max_pixels in the [limits] section of config.toml (limits.max_pixels; "
+                         "`lego-edit config` shows the file, --config FILE picks another)", exc.code) from None
+    except ImageReadError as exc:
+        raise CodedError(str(exc), exc.code) from None
+    if mask is not None and mask.shape != image.shape[:2]:
+        raise CodedError(f"{mask_path} is {mask.shape[1]}x{mask.shape[0]} but {image_path} is "
+                         f"{image.shape[1]}x{image.shape[0]}: the mask must match the image", "mask_size")
+    return {"image": image, "mask": mask}, profile
+
+
+def _read_mask(path: str, limit: int):
+    from lego_edit.bricks.imageio import load_mask
+
+    return load_mask(path, max_pixels=limit)
+
+
+def _check_output(out: str) -> str:
+    """The format `-o OUT` asks for, checked before any work: one line naming the supported ones otherwise."""
+    from lego_edit.bricks.imageio import ImageWriteError, output_format
 
     try:
-        image = load_image(image_path)
-        mask = load_mask(mask_path) if mask_path else None
-    except ImageReadError as exc:
-        raise CliError(str(exc)) from None
-    if mask is not None and mask.shape != image.shape[:2]:
-        raise CliError(f"{mask_path} is {mask.shape[1]}x{mask.shape[0]} but {image_path} is "
-                       f"{image.shape[1]}x{image.shape[0]}: the mask must match the image")
-    return {"image": image, "mask": mask}
+        return output_format(out)
+    except ImageWriteError as exc:
+        raise CodedError(str(exc), exc.code) from None
 
 
 class _Progress:
@@ -93,19 +127,22 @@ def _execute(config, workflow, inputs: dict[str, Any], *, quiet: bool = False):
     try:
         return executor.run(workflow, inputs, on_event=progress)
     except InvalidWorkflow as exc:
-        raise CliError(str(exc)) from None
+        raise CodedError(str(exc), "invalid_workflow") from None
     except StepFailed as exc:
-        raise CliError(str(exc)) from None
+        raise CodedError(str(exc), "step_failed") from None
     finally:
         progress.close()
         executor.close()
 
 
-def _write_outputs(result, workflow, out: str, intermediates: str | None) -> dict[str, Any]:
-    """Save the final image to `out`, other result items beside it, intermediates into a folder."""
+def _write_outputs(result, workflow, out: str, intermediates: str | None, profile=None,
+                   original=None) -> dict[str, Any]:
+    """Save the final image to `out` (in its extension's format, following the input's `profile`; pixels equal
+    to `original`, the working copy of the input, keep the source's 16-bit values), other result items beside
+    it (PNG), intermediates into a folder (PNG)."""
     import numpy as np
 
-    from lego_edit.bricks.imageio import save
+    from lego_edit.bricks.imageio import ImageWriteError, save, write_image
     from lego_edit.bricks.refs import Ref
 
     out_path = Path(out)
@@ -116,9 +153,18 @@ def _write_outputs(result, workflow, out: str, intermediates: str | None) -> dic
     main_ref = (images or arrays)[-1][0]
     written = []
     for ref, value in arrays:
-        path = out_path if ref == main_ref else out_path.with_name(f"{out_path.stem}.{_slug(ref)}.png")
-        save(value, path)
-        written.append({"ref": ref, "path": str(path), "kind": "image" if value.ndim == 3 else "mask"})
+        item = {"ref": ref, "kind": "image" if value.ndim == 3 else "mask"}
+        if ref == main_ref:
+            try:
+                done = write_image(value, out_path, profile, original)
+            except ImageWriteError as exc:
+                raise CodedError(str(exc), exc.code) from None
+            item.update(path=str(out_path), **done.to_dict())
+        else:
+            path = out_path.with_name(f"{out_path.stem}.{_slug(ref)}.png")
+            save(value, path)
+            item["path"] = str(path)
+        written.append(item)
     scalars = {ref: v for ref, v in result.result if not isinstance(v, np.ndarray)}
     saved = []
     if intermediates:
@@ -146,10 +192,12 @@ def _slug(ref: str) -> str:
 # -- commands -----------------------------------------------------------------------------------
 
 def cmd_run(args: argparse.Namespace) -> int:
+    _check_output(args.output)
+    config = _config(args)
     workflow = _read_workflow(args.workflow)
-    inputs = _read_inputs(args.image, args.mask)
-    result = _execute(_config(args), workflow, inputs, quiet=args.json)
-    summary = _write_outputs(result, workflow, args.output, args.save_intermediates)
+    inputs, profile = _read_inputs(args.image, args.mask, _max_pixels(config))
+    result = _execute(config, workflow, inputs, quiet=args.json)
+    summary = _write_outputs(result, workflow, args.output, args.save_intermediates, profile, inputs["image"])
     _report(summary, args.json)
     return 0
 
@@ -160,6 +208,8 @@ def _report(summary: dict[str, Any], as_json: bool) -> None:
         return
     for item in summary["result"]:
         print(f"wrote {item['path']} ({item['ref']})")
+        for note in item.get("notes", []):
+            print(f"  note: {note}")
     for ref, value in summary["values"].items():
         print(f"{ref} = {value}")
     if summary["intermediates"]:
@@ -214,7 +264,7 @@ def _plan(builder, image, mask, instruction: str, feedback: Sequence[str]):
     try:
         return builder.plan(instruction, image=image, mask=mask, feedback=list(feedback or []))
     except PlanError as exc:
-        raise CliError(f"cannot plan {instruction!r}: {exc}") from None
+        raise CodedError(f"cannot plan {instruction!r}: {exc}", "plan_refused") from None
 
 
 def _plan_json(plan) -> dict[str, Any]:
@@ -228,8 +278,9 @@ def cmd_plan(args: argparse.Namespace) -> int:
         return _plan_batch(args)
     if not (args.image and args.instruction):
         raise CliError("plan needs IMAGE and INSTRUCTION (or --batch FILE.jsonl)")
-    inputs = _read_inputs(args.image, args.mask)
-    plan = _plan(_builder(_config(args), args.builder), inputs["image"], inputs["mask"], args.instruction,
+    config = _config(args)
+    inputs, _ = _read_inputs(args.image, args.mask, _max_pixels(config))
+    plan = _plan(_builder(config, args.builder), inputs["image"], inputs["mask"], args.instruction,
                  args.feedback)
     if args.json:
         print(json.dumps(_plan_json(plan), ensure_ascii=False))
@@ -243,7 +294,8 @@ def _plan_batch(args: argparse.Namespace) -> int:
     """One JSON line out per line in; a refused or broken line is reported on its own line."""
     from lego_edit.builder import PlanError
 
-    builder = _builder(_config(args), args.builder)
+    config = _config(args)
+    builder = _builder(config, args.builder)
     try:
         lines = Path(args.batch).read_text(encoding="utf-8").splitlines()
     except OSError as exc:
@@ -262,8 +314,8 @@ def _plan_batch(args: argparse.Namespace) -> int:
             inputs = {"image": None, "mask": None}
             if image_path:
                 mask_path = item.get("mask")
-                inputs = _read_inputs(str(base / image_path),
-                                      str(base / mask_path) if mask_path else None)
+                inputs, _ = _read_inputs(str(base / image_path), str(base / mask_path) if mask_path else None,
+                                         _max_pixels(config))
             feedback = item.get("feedback") or []
             feedback = [feedback] if isinstance(feedback, str) else feedback
             plan = builder.plan(str(item.get("instruction", "")), image=inputs["image"], mask=inputs["mask"],
@@ -276,40 +328,52 @@ def _plan_batch(args: argparse.Namespace) -> int:
 
 
 def cmd_edit(args: argparse.Namespace) -> int:
+    _check_output(args.output)
     config = _config(args)
-    inputs = _read_inputs(args.image, args.mask)
+    inputs, profile = _read_inputs(args.image, args.mask, _max_pixels(config))
     plan = _plan(_builder(config, args.builder), inputs["image"], inputs["mask"], args.instruction, args.feedback)
     if args.show_plan:
         print(f"reasoning: {plan.reasoning}", file=sys.stderr)
         print(plan.workflow.to_json(), file=sys.stderr)
     result = _execute(config, plan.workflow, inputs, quiet=args.json)
-    summary = _write_outputs(result, plan.workflow, args.output, args.save_intermediates)
+    summary = _write_outputs(result, plan.workflow, args.output, args.save_intermediates, profile, inputs["image"])
     summary["plan"] = _plan_json(plan)
     _report(summary, args.json)
     return 0
 
 
 def cmd_sample(args: argparse.Namespace) -> int:
-    """A demo photo: scikit-image's coffee cup (a real photo) with a red ball painted on it."""
-    try:
-        from lego_edit.bricks.samples import red_ball_photo
-    except ImportError as exc:
-        raise CliError(f"the sample photo needs scikit-image (pip install 'lego-edit[dev]'): {exc}") from None
-    from lego_edit.bricks.imageio import save
+    """A demo photo: scikit-image's rocket photo (a real photo, its aspect ratio kept) with a red ball painted on it."""
+    _check_output(args.output)
+    if args.size < 16:
+        raise CodedError(f"--size {args.size}: the long side must be at least 16 pixels", "bad_argument")
+    from lego_edit.bricks.imageio import ImageWriteError, write_image
+    from lego_edit.bricks.samples import red_ball_sample
 
-    image, _ = red_ball_photo(args.size)
-    save(image, args.output)
-    print(f"wrote {args.output} ({args.size}x{args.size}): try  lego-edit edit {args.output} \"remove the red ball\" -o edited.png")
+    try:
+        image, _ = red_ball_sample(args.size)
+    except ImportError as exc:
+        raise CodedError(f"the sample photo needs scikit-image (pip install 'lego-edit[dev]'): {exc}",
+                         "missing_package") from None
+    try:
+        write_image(image, args.output)
+    except ImageWriteError as exc:
+        raise CodedError(str(exc), exc.code) from None
+    height, width = image.shape[:2]
+    print(f"wrote {args.output} ({width}x{height}): try  lego-edit edit {args.output} \"remove the red ball\" -o edited.png")
     return 0
 
 
 # -- parser -------------------------------------------------------------------------------------
 
+OUTPUT_HELP = ("where to write the result: .png, .jpg/.jpeg, .webp or .tif/.tiff (it keeps the input's mode and, "
+               "in PNG and TIFF, its bit depth)")
+
 def register(sub: Any) -> None:
     p = sub.add_parser("run", help="run a workflow file on an image")
     p.add_argument("workflow")
     p.add_argument("image")
-    p.add_argument("-o", "--output", required=True, help="where to write the final image (PNG)")
+    p.add_argument("-o", "--output", required=True, help=OUTPUT_HELP)
     p.add_argument("--mask", help="a mask file (init[mask]); same size as the image")
     p.add_argument("--save-intermediates", metavar="DIR", help="write every intermediate image and mask here")
     p.add_argument("--json", action="store_true", help="print a JSON summary")
@@ -342,7 +406,7 @@ def register(sub: Any) -> None:
     p = sub.add_parser("edit", help="plan an instruction and run it on an image")
     p.add_argument("image")
     p.add_argument("instruction")
-    p.add_argument("-o", "--output", required=True, help="where to write the edited image (PNG)")
+    p.add_argument("-o", "--output", required=True, help=OUTPUT_HELP)
     p.add_argument("--mask", help="the user's mask (init[mask])")
     p.add_argument("--feedback", action="append", default=[], metavar="TEXT", help="a correction; repeatable")
     p.add_argument("--builder", choices=builders)
@@ -354,5 +418,5 @@ def register(sub: Any) -> None:
 
     p = sub.add_parser("sample", help="write a demo photo (needs scikit-image)")
     p.add_argument("output", nargs="?", default="sample.png")
-    p.add_argument("--size", type=int, default=1024)
+    p.add_argument("--size", type=int, default=1024, help="the long side in pixels (the photo keeps its shape)")
     p.set_defaults(func=cmd_sample)
