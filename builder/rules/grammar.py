@@ -1152,8 +1152,9 @@ def parse_instruction(text: str, has_mask: bool = False,
         if impossible:
             refusals.append((sentence, impossible))
             continue
-        either = re.search(rf"\b(?:{SPLIT_VERBS})\b.*?\s+or\s+(?:just\s+|maybe\s+|else\s+)?(?=(?:{SPLIT_VERBS})\b)",
-                           sentence, re.I)
+        # From the first edit verb only (atomic): retrying at every later verb was quadratic in long texts.
+        either = re.search(rf"^(?>.*?\b(?:{SPLIT_VERBS})\b).*?\s+or\s+(?:just\s+|maybe\s+|else\s+)?"
+                           rf"(?=(?:{SPLIT_VERBS})\b)", sentence, re.I)
         if either:
             refusals.append((sentence, f"'{sentence}' asks for one edit or another: say which one you want"))
             continue
