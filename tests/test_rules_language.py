@@ -635,3 +635,16 @@ def test_softening_a_shadow_never_removes_an_object():
 
 def test_whiten_is_a_recolour():
     assert steps("could you whiten his teeth")[-1][1]["prompt"] == "white"
+
+
+def test_an_edit_said_twice_is_done_once():
+    assert models("there's a cable in the way, can someone remove it?") == ["RES", "FASTINPAINT", "FLUX-INPAINT"]
+
+
+def test_it_after_context_keeps_the_honest_refusal_for_reflections():
+    with pytest.raises(PlanRefused, match="reflections"):
+        plan_rules("There's a reflection on the glass, is it possible to remove it?")
+
+
+def test_a_wish_after_a_comma():
+    assert models("The colours are fine, I just want the bin removed")[-1] == "FLUX-INPAINT"

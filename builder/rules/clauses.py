@@ -20,8 +20,9 @@ _RIDERS = re.compile(r"(?:,\s*|\s+)(?:(?:i'll|i will|will|can|happy to|i can|i'm
                      r"[^,]{0,30}$", re.I)
 # A request starting inside a sentence: "this is my grandma, can someone remove the guy behind her".
 _REQUEST_INSIDE = re.compile(r"(?:,\s*|\s+(?:but|so|and|anyway)\s*,?\s*)(?=(?:(?:can|could|would|will)\s+(?:you|u|someone|"
-                             r"somebody|anyone|anybody|some(?:one)? here)|please|pls|plz|i(?:'d| would) (?:like|love)|"
-                             r"i want|i need)\b)", re.I)
+                             r"somebody|anyone|anybody|some(?:one)? here)|please|pls|plz|i(?:'d| would) (?:just |really )?"
+                             r"(?:like|love)|i (?:just |really |only )?(?:want|need)|(?:is|would) it (?:be )?(?:at all )?possible|"
+                             r"is there (?:a|any) way|any chance)\b)", re.I)
 _ABBREVIATIONS = re.compile(r"\b(St|Mr|Mrs|Ms|Dr|No|vs|Jr|Sr|Mt)\.\s", re.I)
 _SENTENCES = re.compile(r"(?<=[.!?])\s+|\n+")
 _CLAUSE_SEP = re.compile(

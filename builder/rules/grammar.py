@@ -1159,6 +1159,9 @@ def parse_instruction(text: str, has_mask: bool = False,
             refusals.append((sentence, f"'{sentence}' asks for one edit or another: say which one you want"))
             continue
         for position, clause in enumerate(clauses(sentence.rstrip("?"))):
+            if mentioned and not edits and not has_mask and re.search(r"\b(?:it|them)\b", clause) and \
+                    any(g == "remove" and p.match(canonical_verb(strip_polite(clause).lower())) for g, p in VERB_RES):
+                clause = re.sub(r"\b(?:it|them)\b", f"the {mentioned}", clause, count=1)  # "..., remove it": the thing named
             try:
                 edit = parse_clause(clause, has_mask, image_size)
             except Vague as exc:
@@ -1198,8 +1201,8 @@ def parse_instruction(text: str, has_mask: bool = False,
         raise TextRefused(f"I could not find an edit in '{text}'. The offline planner understands removing, adding, "
                           "replacing and recolouring objects, background changes, styles, brightness, weather/"
                           "season/time of day, poses, extraction and expanding the canvas — e.g. 'remove the dog'")
-    edits = [e for i, e in enumerate(edits) if i == 0 or (e.kind, e.target, e.value, e.ratio, e.ops) !=
-             (edits[i - 1].kind, edits[i - 1].target, edits[i - 1].value, edits[i - 1].ratio, edits[i - 1].ops)]
     notes.extend(f"ignored '{q}' (a question)" for q in questions)
     notes.extend(f"ignored: {v}" for v in vague)
-    return _resolve_pronouns(edits, has_mask, mentioned), notes
+    edits = _resolve_pronouns(edits, has_mask, mentioned)
+    same = [(e.kind, e.target, e.value, e.ratio, e.ops) for e in edits]
+    return [e for i, e in enumerate(edits) if i == 0 or same[i] != same[i - 1]], notes  # said twice, done once

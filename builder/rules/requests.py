@@ -212,8 +212,9 @@ def _rewrite(text: str) -> str:
                   r"(?:there|visible)|out of (?:the )?(?:picture|photo|shot|frame))\b", text, re.I)
     if m:
         text = f"remove {m.group('x')}"  # "edit this photo so the guy in the back is gone"
-    m = re.match(r"^(?P<a>(?:the|my|this|that|his|her|these|those|our)\s.+?)\s+(?P<v>[a-z]+(?:ed|en))$", text, re.I)
-    if m and _participle_verb(m.group("v")) and m.group("v").lower() not in {"seen", "taken", "been", "given"}:
+    m = re.match(r"^(?P<a>(?:the|my|this|that|his|her|these|those|our)\s[^,]+?)\s+(?P<v>[a-z]+(?:ed|en))$", text, re.I)
+    if m and _participle_verb(m.group("v")) and m.group("v").lower() not in {"seen", "taken", "been", "given"} and \
+            not re.search(r"\b(?:is|are|was|were|want|wants|need|needs|like|have|has)\b", m.group("a"), re.I):
         text = f"{_participle_verb(m.group('v'))} {m.group('a')}"  # "(I want) the background blurred"
     m = _EDIT_OUT.match(text)
     if m:
