@@ -189,7 +189,12 @@ def _read_deep_with_cv2(img, source: str | Path | bytes, name: str) -> np.ndarra
         data = np.frombuffer(bytes(source), np.uint8)
     else:
         data = np.fromfile(str(source), np.uint8)
-    array = cv2.imdecode(data, cv2.IMREAD_UNCHANGED)
+    logging = cv2.utils.logging
+    previous = logging.setLogLevel(logging.LOG_LEVEL_ERROR)  # libtiff's warnings (e.g. on RGBA without ExtraSamples)
+    try:
+        array = cv2.imdecode(data, cv2.IMREAD_UNCHANGED)
+    finally:
+        logging.setLogLevel(previous)
     if array is None or array.dtype != np.uint16:
         raise ImageReadError(f"{name} is not a readable image (16-bit data OpenCV cannot decode)")
     if array.ndim == 2:

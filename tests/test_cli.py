@@ -225,3 +225,22 @@ def test_plan_and_edit_read_lego_edit_config(tmp_path, photo):
         assert done.returncode == 1 and str(config) in done.stderr and len(done.stderr.strip().splitlines()) == 1
     finally:
         server.close()
+
+
+def test_run_follows_the_input_and_answers_json_errors(tmp_path, photo):
+    from PIL import Image
+
+    path, image, _ = photo
+    Image.fromarray(np.ascontiguousarray(image[:256, :256, :3])).save(tmp_path / "rgb.png")
+    wf = tmp_path / "bright.json"
+    wf.write_text(json.dumps({"process": "brighten", "pipeline": [
+        {"step": 1, "model": "FLUX-BRIGHT", "input": {"image": "init[image]", "ratio": 0.7},
+         "output": {"image": "step1[image]"}}, {"result": "[step1[image]]"}]}))
+    done = cli("run", wf, tmp_path / "rgb.png", "-o", tmp_path / "out.tif", "--json")
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["result"][0]["mode"] == "RGB"
+    assert Image.open(tmp_path / "out.tif").mode == "RGB"  # RGB in, RGB out: no alpha added
+    done = cli("run", wf, tmp_path / "missing.png", "-o", tmp_path / "o.png", "--json")
+    assert done.returncode == 1 and json.loads(done.stdout) == {
+        "error": {"code": "no_such_file", "message": f"{tmp_path / 'missing.png'}: no such file"}}
+    assert len(done.stderr.strip().splitlines()) == 1

@@ -317,3 +317,19 @@ def test_sample_keeps_the_photos_aspect_ratio(tmp_path):
     done = cli("sample", tmp_path / "sample.jpg", "--size", 300)
     assert done.returncode == 0, done.stderr
     assert Image.open(tmp_path / "sample.jpg").size == (300, 200)
+
+
+def test_16bit_tiff_keeps_unchanged_pixels(tmp_path):
+    rgba = noisy16(np.random.default_rng(2).integers(0, 256, (32, 48, 4), np.uint8))
+    write16(tmp_path / "in.tif", rgba)
+    image, profile = read_image(tmp_path / "in.tif")
+    assert (profile.mode, profile.bit_depth, profile.has_alpha) == ("RGBA", 16, True)
+    edited = image.copy()
+    edited[:8, :8, :3] = 255 - edited[:8, :8, :3]
+    done = write_image(edited, tmp_path / "out.tif", profile, image)
+    assert (done.format, done.mode, done.bit_depth) == ("TIFF", "RGBA", 16)
+    result = read16(tmp_path / "out.tif")
+    assert np.array_equal(result[8:], rgba[8:]) and np.array_equal(result[:, 8:], rgba[:, 8:])
+    assert np.array_equal(result[:8, :8, :3], (255 - image[:8, :8, :3]).astype(np.uint16) * 257)
+    again, profile2 = read_image(tmp_path / "out.tif")  # and it reads back the same, quietly
+    assert profile2.bit_depth == 16 and np.array_equal(again, edited)
