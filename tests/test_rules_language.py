@@ -648,3 +648,8 @@ def test_it_after_context_keeps_the_honest_refusal_for_reflections():
 
 def test_a_wish_after_a_comma():
     assert models("The colours are fine, I just want the bin removed")[-1] == "FLUX-INPAINT"
+
+
+def test_a_colour_change_without_a_colour_recolours_to_a_different_one():
+    got = steps("change the scarf colour")
+    assert got[0][1]["prompt"] == "scarf" and got[-1] == ("FLUX-RCM", {**got[-1][1], "prompt": "a different colour"})

@@ -982,6 +982,13 @@ def _paraphrase(c: _Ctx) -> Edit | None:
     if m and target_of(m.group("x"), c.has_mask) not in (None, PRONOUN):
         colour = {"whiten": "white", "blacken": "black", "redden": "red", "yellow": "yellow", "gild": "gold"}[m.group("v")]
         return Edit("recolor", target_of(m.group("x"), c.has_mask), colour, text=c.clause)  # "whiten my teeth"
+    m = re.match(rf"^(?:change|alter|switch|modify|recolou?r|update)\s+(?:the\s+)?(?:colou?rs?\s+of\s+(?P<y>.+)|(?P<x>.+?)(?:'s)?\s+"
+                 rf"(?:{ATTRIBUTE_WORDS}))$", text)
+    if m and not re.search(r"\s(?:to|into|from|with|for|in)\s", m.group(0)) and \
+            not is_generic_background(m.group("x") or m.group("y")) and \
+            target_of(m.group("x") or m.group("y"), c.has_mask) not in (None, PRONOUN):
+        # "change hair color": no colour named, so a different one (the reasoning says so)
+        return Edit("recolor", target_of(m.group("x") or m.group("y"), c.has_mask), "a different colour", text=c.clause)
     first, _, rest = text.partition(" ")
     if first in COLOURS and re.match(r"(?:the|his|her|its|their|this|that|my)\s", rest):
         x = re.sub(rf"(?:'s)?\s+(?:{ATTRIBUTE_WORDS})$", "", rest)
