@@ -653,3 +653,23 @@ def test_a_wish_after_a_comma():
 def test_a_colour_change_without_a_colour_recolours_to_a_different_one():
     got = steps("change the scarf colour")
     assert got[0][1]["prompt"] == "scarf" and got[-1] == ("FLUX-RCM", {**got[-1][1], "prompt": "a different colour"})
+
+
+@pytest.mark.parametrize("text, prompt", [
+    ("Ensure the photo is free of wires", "wires"),
+    ("The lorry should no longer be visible", "lorry"),
+    ("The picture shouldn't contain the ladder", "ladder"),
+    ("I don't want the bin in the photo", "bin"),
+    ("Make it so there is no scaffolding", "scaffolding"),
+    ("Without the tripod, please", "tripod"),
+    ("Leave out the kite", "kite"),
+    ("Cut the pole from the picture", "pole"),
+])
+def test_removal_said_as_what_should_not_be_there(text, prompt):
+    got = steps(text)
+    assert got[0][1]["prompt"] == prompt and got[-1][0] == "FLUX-INPAINT"
+
+
+def test_not_wanting_a_look_is_no_removal():
+    with pytest.raises(PlanRefused):
+        plan_rules("I don't want it to look fake")

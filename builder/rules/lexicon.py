@@ -166,7 +166,7 @@ VERB_SYNONYMS: dict[str, str] = {
     "clean off": "remove", "clean out": "remove", "take off": "remove", "get out": "remove", "paint out": "remove",
     "clone out": "remove", "retouch out": "remove", "airbrush out": "remove", "airbrush away": "remove",
     "blot out": "remove", "do away with": "remove", "free the image of": "remove", "rid the image of": "remove",
-    "unmark": "remove", "dispose of": "remove", "scrub away": "remove", "scrub off": "remove", "wash away": "remove",
+    "unmark": "remove", "dispose of": "remove", "leave out": "remove", "cut away": "remove", "scrub away": "remove", "scrub off": "remove", "wash away": "remove",
     "wash off": "remove", "clean away": "remove", "brush away": "remove", "brush out": "remove", "sweep out": "remove",
     "grant": "give", "lend": "give", "endow": "give", "impart": "give", "provide": "give", "award": "give",
     "excise": "remove", "expel": "remove", "evict": "remove", "dismiss": "remove", "vanish": "remove",

@@ -84,6 +84,16 @@ _NO_MORE = re.compile(
     r"anymore|any more|present|showing|remaining))?\s*$", re.I)
 _NO_X_APPEARS = re.compile(r"^(?:(?:please\s+)?(?:ensure|make sure|see to it)\s+(?:that\s+)?)?no\s+(?P<x>.+?)\s+(?:appears?|is|are|"
                            r"remains?|shows?|can be seen|is visible|are visible)\b.*$", re.I)
+# "ensure the image is free of birds", "the car should no longer be visible", "the photo shouldn't contain the dog",
+# "I don't want the sign in the picture", "make it so there is no car", "without the bus, please".
+_FREE_OF = re.compile(
+    r"^(?:(?:please\s+)?(?:ensure|make sure|see to it)\s+(?:that\s+)?(?:the|this)\s+(?:image|picture|photo|scene)\s+(?:is|be|"
+    r"becomes?)\s+(?:free|clear|devoid|rid)\s+of|(?:the|this)\s+(?:image|picture|photo|scene)\s+(?:should|must|needs to|has to)\s+"
+    r"be\s+(?:free|clear|devoid|rid)\s+of|(?:the|this)\s+(?:image|picture|photo|scene)\s+(?:should(?:n't| not)|must(?:n't| not)|"
+    r"(?:does|do)(?:n't| not) need to)\s+(?:contain|have|show|include|feature)|i\s+(?:don't|do not)\s+want|"
+    r"make it so (?:that )?there(?:'s| is| are) no|without)\s+(?P<x>.+?)(?:\s+(?:in|on)\s+(?:the|this|my)\s+(?:image|picture|"
+    r"photo|shot|scene|pic))?(?:,?\s*please)?$|^(?P<y>(?:the|that|this|those|these|my|his|her)\s.+?)\s+(?:should|must|needs? to)\s+"
+    r"(?:no longer|not|never)\s+be\s+(?:visible|seen|there|present|in (?:the )?(?:picture|photo|image|shot))$", re.I)
 _HAS_X = re.compile(r"^(?:(?:please\s+)?(?:ensure|make sure|see to it)\s+(?:that\s+)?(?:the|this)\s+(?:image|picture|photo|scene)\s+"
                     r"(?:has|contains|shows|includes|features|displays)|let there be|there should be|there must be|"
                     r"(?:the|this) (?:image|picture|photo|scene) (?:should|must|needs to) (?:have|contain|show|include|"
@@ -142,7 +152,7 @@ _FRONTED_PLACE = re.compile(
 _BY_DOING = re.compile(r"^(?P<head>.+?)\s+by\s+(?P<g>[a-z]+ing)\s+(?P<rest>.+)$", re.I)
 _IMAGE_TO = re.compile(r"^(?:edit|photoshop|retouch|fix|change|alter|modify|shop|clean up|work on)\s+(?:this|the|my)\s+"
                        r"(?:photo|image|picture|pic|shot)\s+(?:to|so as to|and)\s+(?P<rest>.+)$", re.I)
-_EDIT_OUT = re.compile(r"^(?:edit|photoshop|shop|clone|paint|crop|airbrush|get|take|leave|keep)\s+(?!rid\b)(?P<x>.+?)\s+out\b(?![-\w])"
+_EDIT_OUT = re.compile(r"^(?:edit|photoshop|shop|clone|paint|crop|airbrush|get|take|leave|keep|cut)\s+(?!out\b)(?!rid\b)(?P<x>.+?)\s+out\b(?![-\w])"
                        r"(?P<rest>.*)$",
                        re.I)
 _VANISH = re.compile(r"^make\s+(?P<x>.+?)\s+(?:disappear|vanish|go away|invisible)\b(?P<rest>.*)$", re.I)
@@ -216,6 +226,10 @@ def _rewrite(text: str) -> str:
     if m and _participle_verb(m.group("v")) and m.group("v").lower() not in {"seen", "taken", "been", "given"} and \
             not re.search(r"\b(?:is|are|was|were|want|wants|need|needs|like|have|has)\b", m.group("a"), re.I):
         text = f"{_participle_verb(m.group('v'))} {m.group('a')}"  # "(I want) the background blurred"
+    m = re.match(r"^cut\s+(?!out\b)(?P<x>.+?)\s+(?:from|off|out of)\s+(?:the|this|my)\s+(?:image|picture|photo|shot|scene|pic)\b",
+                 text, re.I)
+    if m:
+        text = f"remove {m.group('x')}"  # "cut the tree from the picture"
     m = _EDIT_OUT.match(text)
     if m:
         text = f"remove {m.group('x')}{m.group('rest')}"
@@ -275,6 +289,10 @@ def _as_request(sentence: str) -> tuple[str, bool]:
     no = _NO_X_APPEARS.match(text)
     if no:
         return f"remove {no.group('x')}", True
+    free = _FREE_OF.match(text)
+    if free and not re.search(r"\bto\s+(?:look|be|seem|appear|get|have)\b|^(?:it|this|that|them)\b",
+                              free.group("x") or free.group("y"), re.I):
+        return f"remove {free.group('x') or free.group('y')}", True
     has = _HAS_X.match(text)
     if has:
         return f"add {has.group('x')}", True
