@@ -85,7 +85,7 @@ def _name(source: str | Path | bytes) -> str:
     return "the data" if isinstance(source, (bytes, bytearray, memoryview)) else str(source)
 
 
-def _pillow():
+def pillow():
     from PIL import Image
 
     # Our own limit (checked on the header in `_open`) replaces Pillow's bomb check, which would warn
@@ -96,7 +96,7 @@ def _pillow():
 
 def _open(source: str | Path | bytes, max_pixels: int | None = DEFAULT_MAX_PIXELS):
     """The Pillow image, header read and size checked, pixels not yet decoded."""
-    Image = _pillow()
+    Image = pillow()
     from PIL import UnidentifiedImageError
 
     name = _name(source)

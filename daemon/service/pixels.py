@@ -57,10 +57,12 @@ class DecodeBudget:
 
 def png_decode_bytes(data: bytes, role: str, width: int, height: int, max_pixels: int | None) -> int:
     """The peak bytes decoding `data` may take, read from its header only (Pillow opens lazily)."""
-    from PIL import Image, UnidentifiedImageError
+    from PIL import UnidentifiedImageError
+
+    from lego_edit.bricks.imageio import pillow
 
     try:
-        img = Image.open(io.BytesIO(data))
+        img = pillow().open(io.BytesIO(data))  # Pillow's bomb check off: the limit is ours, checked below
         w, h = img.size
         mode = img.mode
         raw = str(img.tile[0][3]) if img.tile else ""
@@ -88,7 +90,8 @@ def to_array(wire: WireImage, *, budget: DecodeBudget | None = None, max_pixels:
         need = png_decode_bytes(data, wire.role, wire.width, wire.height, max_pixels)
         with budget.hold(need, wire.role, cancel) if budget is not None else nullcontext():
             try:
-                array = load_mask(data) if wire.role == "mask" else load_image(data)
+                load = load_mask if wire.role == "mask" else load_image
+                array = load(data, max_pixels=max_pixels)
             except MemoryError:
                 raise
             except Exception as exc:  # a broken chunk, a truncated stream: the client's file, not a daemon bug
