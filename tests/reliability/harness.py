@@ -193,7 +193,7 @@ def one_step(model: str, **inputs: Any) -> dict[str, Any]:
 FLIP = one_step("FLIP", direction="horizontal")
 
 
-def denoise(seconds_hint: str = "") -> dict[str, Any]:
+def denoise() -> dict[str, Any]:
     """DENOISE at full strength: a real, slow (seconds at 1024 x 1024), progressing, cancellable brick."""
     return one_step("DENOISE", amount=1.0)
 
@@ -251,7 +251,7 @@ WINDOW = 3  # jobs a load client keeps in flight (limits.max_queued_per_client i
 
 def drive(endpoint: str, plan: dict[int, list[tuple[Any, np.ndarray]]], instruction: str = "make it brighter",
           timeout: float = 120.0, window: int = WINDOW, sockets: dict[int, zmq.Socket] | None = None,
-          ) -> dict[int, dict[Any, dict[str, Any]]]:
+          workflow: dict[str, Any] | None = None) -> dict[int, dict[Any, dict[str, Any]]]:
     """plan: client number -> [(request id, image)]. Each client is its own DEALER, sends its edits with
     at most `window` in flight, all clients at once from one poll loop. Returns, per client, per id:
     {"replies": [types], "end": terminal header, "blob": checksum of the result's image, "plan": workflow}."""
@@ -277,8 +277,10 @@ def drive(endpoint: str, plan: dict[int, list[tuple[Any, np.ndarray]]], instruct
         while todo[client] and inflight[client] < window:
             rid, img = todo[client].pop(0)
             h, w = img.shape[:2]
-            socks[client].send_multipart([json.dumps({"v": 1, "id": rid, "type": "edit", "instruction": instruction,
-                                                      "image": image_desc(w, h)}).encode(), img.tobytes()])
+            job = {"type": "edit", "instruction": instruction} if workflow is None else {"type": "run",
+                                                                                        "workflow": workflow}
+            socks[client].send_multipart([json.dumps({"v": 1, "id": rid, **job, "image": image_desc(w, h)}).encode(),
+                                          img.tobytes()])
             inflight[client] += 1
             seen[client][rid] = {"replies": []}
 
