@@ -287,7 +287,7 @@ def test_api_reports_refusals_a_missing_daemon_and_cancellation(krita_home, daem
                       {"instruction": "remove the red ball",
                        "kwargs": {"endpoint": f"tcp://127.0.0.1:{free_port()}", "connect_timeout": 1.0}},
                       # an edit no other test runs: the daemon's step cache cannot finish it before the cancel
-                      {"instruction": "make it look like winter", "cancel_at_once": True}]}
+                      {"instruction": "remove the noise from the photo", "cancel_at_once": True}]}
     report = run_kritarunner(krita_home, spec, tmp_path / "out")
     refused, missing, cancelled = report["edits"]
     assert refused["error"]["code"] in ("plan_refused", "invalid_workflow"), refused
