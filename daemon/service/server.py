@@ -387,6 +387,13 @@ class Server:
             self._reply(client, request.id, EventKind.ERROR, error_fields(
                 "bad_request", f"id {request.id!r} is already in use by one of your unfinished requests"))
             return
+        target = request.get("replan_of")
+        if target is not None and target not in state.jobs and self.plans.get(client, target) is None:
+            # refused before it is accepted: a refused request is never `accepted`
+            self._reply(client, request.id, EventKind.ERROR, error_fields(
+                "bad_request", f"replan_of: no earlier request {protocol.log_text(target)} of yours is remembered "
+                               "(the daemon keeps each client's last few)"))
+            return
         job = Job(client, request)
         try:
             ahead = self.scheduler.submit(job)
@@ -467,6 +474,8 @@ class Server:
                       protocol.log_text(job.id))
             buffers, terminal, kind = [], True, EventKind.ERROR
         job.ended = terminal
+        if terminal:  # free its place before the client can read the reply and send the next request
+            self.scheduler.done(job)
         coalesce = (job.id, fields.get("step")) if kind == EventKind.PROGRESS and \
             fields.get("state") == StepState.RUNNING else None
         self._outbox.put((job, job.client, Message([header, *buffers], str(kind), job.id, terminal=terminal,

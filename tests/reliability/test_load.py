@@ -10,7 +10,6 @@ import time
 from typing import Any
 
 import numpy as np
-import pytest
 
 from tests.daemon_util import Raw
 from tests.reliability.harness import ROOT, Pinger, checksum, drive, health, image, percentile, summary
@@ -94,8 +93,6 @@ def test_a_soak_of_300_edits_reaches_a_memory_plateau(daemon):
     health(daemon)
 
 
-@pytest.mark.xfail(strict=True, reason="a job still counts against max_queued_per_client after its `result` is "
-                   "sent: a client refilling its window of 4 on each result gets a spurious busy")
 def test_a_client_keeping_the_full_window_in_flight_never_gets_busy(daemon):
     """limits.max_queued_per_client (4) counts jobs queued or running: a client that sends its next job
     the moment one of its 4 ends (its `result` arrived) is within the limit and must not get `busy`.

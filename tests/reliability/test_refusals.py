@@ -8,7 +8,6 @@ import subprocess
 import sys
 import threading
 
-import pytest
 import zmq
 
 from tests.daemon_util import Raw
@@ -16,8 +15,6 @@ from tests.net import free_port
 from tests.reliability.harness import ROOT, Daemon, edit, health, image
 
 
-@pytest.mark.xfail(strict=True, reason="an unknown replan_of is checked on the worker: the request is "
-                   "`accepted`, then refused with bad_request")
 def test_an_unknown_replan_of_is_refused_without_being_accepted(daemon):
     raw = Raw(daemon.endpoint)
     try:
