@@ -3,41 +3,19 @@
 from __future__ import annotations
 
 import time
-from types import SimpleNamespace
 
 import cv2
 import numpy as np
 import pytest
 from skimage import data
 
-from lego_edit.bricks import BrickContext, BrickError, default_registry
-from lego_edit.bricks.builtin import catalog
-from lego_edit.bricks.registry import BrickSpec, Cancelled
+from lego_edit.bricks import BrickContext, BrickError
+from lego_edit.bricks.registry import Cancelled
 from lego_edit.bricks.values import to_rgba
-
-# The built bricks under the catalog's names: C.RES is the registry's RES, with its backends.
-C = SimpleNamespace(**{attr: default_registry().get(spec.name) for attr, spec in vars(catalog).items()
-                       if isinstance(spec, BrickSpec)})
-CTX = BrickContext()
+from tests.brick_helpers import C, frozen, iou
+from tests.brick_helpers import run_classical as run
 
 DISK_CENTRE, DISK_RADIUS = (560, 240), 110
-
-
-def run(brick, **inputs):
-    backend = brick.active_backend()
-    assert backend is not None and backend.kind == "classical", brick.unavailable_message()
-    return backend.fn(CTX, **inputs)
-
-
-def frozen(array: np.ndarray) -> np.ndarray:
-    array = np.ascontiguousarray(array)
-    array.flags.writeable = False
-    return array
-
-
-def iou(mask: np.ndarray, truth: np.ndarray) -> float:
-    a, b = mask > 127, truth > 127
-    return float((a & b).sum() / max(1, (a | b).sum()))
 
 
 def hue_of(rgb: np.ndarray) -> np.ndarray:

@@ -7,40 +7,19 @@ the cases the rules cannot verify must be refusals whose message names the selec
 
 from __future__ import annotations
 
-from types import SimpleNamespace
-
 import cv2
 import numpy as np
 import pytest
 from skimage import data
 
-from lego_edit.bricks import BrickContext, BrickError, default_registry
-from lego_edit.bricks.builtin import _cv, catalog
-from lego_edit.bricks.registry import BrickSpec
+from lego_edit.bricks import BrickError
+from lego_edit.bricks.builtin import _cv
 from lego_edit.bricks.samples import red_ball_photo
 from lego_edit.bricks.values import to_rgba
+from tests.brick_helpers import C, frozen, iou
+from tests.brick_helpers import run_classical as run
 
-C = SimpleNamespace(**{attr: default_registry().get(spec.name) for attr, spec in vars(catalog).items()
-                       if isinstance(spec, BrickSpec)})
-CTX = BrickContext()
 SELECT_OR_MODEL = r"selection.*grounded-sam|grounded-sam.*selection"
-
-
-def run(brick, **inputs):
-    backend = brick.active_backend()
-    assert backend is not None and backend.kind == "classical", brick.unavailable_message()
-    return backend.fn(CTX, **inputs)
-
-
-def frozen(array: np.ndarray) -> np.ndarray:
-    array = np.ascontiguousarray(array)
-    array.flags.writeable = False
-    return array
-
-
-def iou(a: np.ndarray, b: np.ndarray) -> float:
-    x, y = a > 127 if a.dtype != bool else a, b > 127 if b.dtype != bool else b
-    return float((x & y).sum() / max(1, (x | y).sum()))
 
 
 def changed(before: np.ndarray, after: np.ndarray) -> np.ndarray:

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from lego_edit.bricks import BrickError
-from tests.bricks_new_util import frozen, photo, run, with_soft_alpha
+from tests.brick_helpers import frozen, photo, run, with_soft_alpha
 
 
 @pytest.fixture(scope="module")

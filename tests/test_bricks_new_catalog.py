@@ -16,7 +16,7 @@ from lego_edit.bricks.executor import Executor, StepFailed
 from lego_edit.bricks.registry import BrickRole
 from lego_edit.bricks.valuetype import ValueType
 from lego_edit.bricks.workflow import Workflow
-from tests.bricks_new_util import box_mask, photo, run
+from tests.brick_helpers import box_mask, photo, run
 
 IMG, M, S, F = ValueType.IMAGE, ValueType.MASK, ValueType.STR, ValueType.FLOAT
 

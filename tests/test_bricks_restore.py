@@ -9,7 +9,7 @@ import pytest
 from lego_edit.bricks import BrickContext, BrickError
 from lego_edit.bricks.builtin import restore
 from lego_edit.bricks.registry import Cancelled
-from tests.bricks_new_util import box_mask, frozen, laplacian_var, photo, psnr, run
+from tests.brick_helpers import box_mask, frozen, laplacian_var, photo, psnr, run
 
 
 @pytest.fixture(scope="module")

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from lego_edit.bricks import BrickError
-from tests.bricks_new_util import box_mask, frozen, lightness, photo, run, with_soft_alpha
+from tests.brick_helpers import box_mask, frozen, lightness, photo, run, with_soft_alpha
 
 
 def chroma(image: np.ndarray) -> np.ndarray:

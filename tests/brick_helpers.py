@@ -1,29 +1,48 @@
-"""Helpers for the tone / restore / geometry brick tests: real photos from skimage.data, pixel measures."""
+"""Helpers for the brick tests: running a classical backend, real photos from skimage.data, pixel measures."""
 
 from __future__ import annotations
+
+from types import SimpleNamespace
 
 import cv2
 import numpy as np
 from skimage import data
 
-from lego_edit.bricks import BrickContext, default_registry
+from lego_edit.bricks import Brick, BrickContext, default_registry
+from lego_edit.bricks.builtin import catalog
+from lego_edit.bricks.registry import BrickSpec
 from lego_edit.bricks.values import to_rgba
 
 CTX = BrickContext()
+
+# The built bricks under the catalog's names: C.RES is the registry's RES, with its backends.
+C = SimpleNamespace(**{attr: default_registry().get(spec.name) for attr, spec in vars(catalog).items()
+                       if isinstance(spec, BrickSpec)})
+
+
+def run_classical(brick: Brick, **inputs):
+    """The brick's active backend, which must be its classical one (no model weights here)."""
+    backend = brick.active_backend()
+    assert backend is not None and backend.kind == "classical", brick.unavailable_message()
+    return backend.fn(CTX, **inputs)
 
 
 def run(name: str, **inputs):
     brick = default_registry().get(name)
     assert brick is not None, f"{name} is not registered"
-    backend = brick.active_backend()
-    assert backend is not None and backend.kind == "classical", brick.unavailable_message()
-    return backend.fn(CTX, **inputs)
+    return run_classical(brick, **inputs)
 
 
 def frozen(array: np.ndarray) -> np.ndarray:
     array = np.ascontiguousarray(array)
     array.flags.writeable = False
     return array
+
+
+def iou(a: np.ndarray, b: np.ndarray) -> float:
+    """Intersection over union of two masks (uint8 0..255 or bool)."""
+    x, y = a > 127 if a.dtype != bool else a, b > 127 if b.dtype != bool else b
+    return float((x & y).sum() / max(1, (x | y).sum()))
 
 
 def photo(name: str) -> np.ndarray:
