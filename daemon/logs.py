@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import logging.handlers
+import os
 from pathlib import Path
 
 FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -17,6 +18,15 @@ def level_of(name: str) -> int:
     return level
 
 
+class _PrivateRotatingFileHandler(logging.handlers.RotatingFileHandler):
+    """The log quotes client text and paths: readable by its owner only, rotated files too."""
+
+    def _open(self):
+        stream = super()._open()
+        os.chmod(self.baseFilename, 0o600)
+        return stream
+
+
 def setup(level: str, path: Path, *, max_bytes: int = 5 << 20, backups: int = 3) -> Path:
     """Send the daemon's records to `path` (rotated at `max_bytes`) and stderr, at `level`."""
     root = logging.getLogger()
@@ -26,7 +36,7 @@ def setup(level: str, path: Path, *, max_bytes: int = 5 << 20, backups: int = 3)
             root.removeHandler(handler)
             handler.close()
     path.parent.mkdir(parents=True, exist_ok=True)
-    handler = logging.handlers.RotatingFileHandler(path, maxBytes=max_bytes, backupCount=backups, encoding="utf-8")
+    handler = _PrivateRotatingFileHandler(path, maxBytes=max_bytes, backupCount=backups, encoding="utf-8")
     handler.set_name(_HANDLER_NAME)
     handler.setFormatter(logging.Formatter(FORMAT))
     root.addHandler(handler)

@@ -81,8 +81,10 @@ def test_serve_is_ready_fast_without_heavy_imports_and_stops_on_status_stop(env,
     imported = {line.split("|")[-1].strip().split(".")[0] for line in imports.splitlines() if "import time:" in line}
     assert not imported & set(HEAVY), imported & set(HEAVY)
     assert "numpy" in imported  # sanity: the import log was read
-    log = (tmp_path / "state" / "lego-edit" / "log" / "daemon.log").read_text()
+    log_path = tmp_path / "state" / "lego-edit" / "log" / "daemon.log"
+    log = log_path.read_text()
     assert f"serving {endpoint}" in log and "stopped" in log
+    assert log_path.stat().st_mode & 0o777 == 0o600, "the log quotes client text: the owner's only"
 
     gone = cli(env, "status", "--endpoint", endpoint, "--timeout", "0.3")
     assert gone.returncode == 1 and "no daemon is answering" in gone.stderr
@@ -173,6 +175,7 @@ def test_config_command_and_bad_config_files(env, tmp_path):
     shown = cli(env, "config", "--init")
     path = tmp_path / "config" / "lego-edit" / "config.toml"
     assert shown.returncode == 0 and f"wrote {path}" in shown.stdout and path.exists()
+    assert path.stat().st_mode & 0o777 == 0o600, "config.toml may hold an API key: the owner's only"
     bad = tmp_path / "bad.toml"
     bad.write_text("[daemon]\nworkers = 'many'\n")
     result = cli(env, "serve", "--config", str(bad))

@@ -113,6 +113,7 @@ def test_png_size_comes_from_its_header():
      [b"\0" * 4], "bad_request"),
     ({"v": 1, "id": "x", "type": "run", "workflow": {}}, [b""] * 5, "bad_request"),  # over max_frames
     ({"v": True, "id": "x", "type": "ping"}, [], "unsupported_version"),
+    ({"v": 1.0, "id": "x", "type": "ping"}, [], "unsupported_version"),  # the version is an integer
     ({"v": 1, "id": "x", "type": "plan", "instruction": " "}, [], "bad_request"),
     ({"v": 1, "id": "x", "type": "plan", "instruction": "a" * 4001}, [], "bad_request"),
     ({"v": 1, "id": "x", "type": "edit", "instruction": "a", "feedback": [1]}, [], "bad_request"),

@@ -119,6 +119,19 @@ def test_pixels_kept_for_replans_are_bounded():
         raw.close()
 
 
+def test_no_pixels_are_kept_for_replans_with_a_zero_budget():
+    with running_server(config(limits={"plans_memory_mb": 0})) as server:
+        raw = Raw(server.endpoint)
+        raw.send({"id": "A", "type": "edit", "instruction": "make it brighter", "image": image_desc(64, 64)},
+                 noise(64, 64, 1).tobytes())
+        assert raw.until_terminal("A")[-1][0]["type"] == "result"
+        assert server.plans.held_bytes == 0, "plans_memory_mb = 0 keeps no image, not even the newest"
+        raw.send({"id": "again-A", "type": "edit", "replan_of": "A", "feedback": "use MASK-SEG"})
+        header = raw.until_terminal("again-A")[-1][0]
+        assert header["code"] == "bad_request" and "no longer kept" in header["message"]
+        raw.close()
+
+
 def test_unplannable_instruction_is_plan_refused(raw):
     raw.send({"id": "r", "type": "plan", "instruction": "qwzx vlorp"})
     header = raw.until_terminal("r")[-1][0]

@@ -187,7 +187,9 @@ def cmd_config(args: argparse.Namespace) -> int:
             print(f"{path} exists; not overwritten")
         else:
             path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(EXAMPLE, encoding="utf-8")
+            # it may come to hold an API key: the owner's only
+            with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w", encoding="utf-8") as fh:
+                fh.write(EXAMPLE)
             print(f"wrote {path}")
     print(f"config: {path}{'' if path.exists() else ' (not present: defaults in use)'}")
     print(f"log:    {cfg.log_path}")

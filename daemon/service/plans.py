@@ -57,7 +57,7 @@ class PlanStore:
                 old_client, old_plans = self._plans.popitem(last=False)
                 for old_id in old_plans:
                     self._forget(old_client, old_id)
-            while self._held_bytes > self.max_bytes and len(self._held) > 1:
+            while self._held_bytes > self.max_bytes and self._held:  # 0 bytes: no images kept at all
                 (old_client, old_id), _ = next(iter(self._held.items()))
                 self._plans[old_client][old_id].inputs = {}
                 self._forget(old_client, old_id)

@@ -229,7 +229,7 @@ def decode(frames: Sequence[Buffer], limits: Limits) -> Request:
         raise ProtocolError("bad_request", f"unknown request type {kind!r} (known: {', '.join(REQUEST_TYPES)})", rid)
     if kind != "hello":  # hello is how a client finds out which versions exist
         version = header.get("v")
-        if isinstance(version, bool) or version not in SUPPORTED_VERSIONS:
+        if type(version) is not int or version not in SUPPORTED_VERSIONS:  # an integer: 1.0 and True are not 1
             raise ProtocolError("unsupported_version", f"protocol version {version!r} is not supported",
                                 rid, supported=list(SUPPORTED_VERSIONS))
     blobs = frames[1:]
