@@ -33,3 +33,19 @@ def red_disk_photo(size: int = 1024, centre=None, radius=None):
     from lego_edit.bricks.samples import red_ball_photo
 
     return red_ball_photo(size, centre, radius)
+
+
+@pytest.fixture
+def chat():
+    """chat(*answers) starts a loopback OpenAI-compatible server that gives those answers in turn."""
+    from tests.chat_server import ChatServer
+
+    servers = []
+
+    def start(*answers):
+        servers.append(ChatServer(answers))
+        return servers[-1]
+
+    yield start
+    for s in servers:
+        s.close()

@@ -11,7 +11,6 @@ import pytest
 from lego_edit.builder import Builder, BuilderConfig, PlanError, planner
 from lego_edit.daemon.cli.app import build_parser
 from lego_edit.daemon.config import BuilderSection
-from tests.chat_server import ChatServer
 
 # Something the rules Builder refuses; the model answers it with a plan.
 UNRULY = "qwzx vlorp the frobnicator"
@@ -25,19 +24,6 @@ def fresh_probes():
     planner._probes.clear()
     yield
     planner._probes.clear()
-
-
-@pytest.fixture
-def chat():
-    servers = []
-
-    def start(*answers):
-        servers.append(ChatServer(answers))
-        return servers[-1]
-
-    yield start
-    for s in servers:
-        s.close()
 
 
 def auto(registry, **kw):

@@ -14,7 +14,6 @@ from lego_edit.bricks.values import ValueType
 from lego_edit.bricks.workflow import Workflow
 from lego_edit.builder import Builder, BuilderConfig, PlanError
 from lego_edit.builder.prompt import NO_JSON, NOT_A_WORKFLOW, REPAIR_HINTS
-from tests.chat_server import ChatServer
 
 GOOD = {"process": "brighten", "pipeline": [
     {"step": 1, "model": "FLUX-BRIGHT", "input": {"image": "init[image]", "ratio": 0.7}, "output": {"image": "step1[image]"}},
@@ -22,19 +21,6 @@ GOOD = {"process": "brighten", "pipeline": [
 BROKEN = {"process": "brighten", "pipeline": [
     {"step": 1, "model": "FLUX-BRIGHT", "input": {"image": "init[mask]"}, "output": {"image": "step1[image]"}},
     {"result": "[step2[image]]"}]}
-
-
-@pytest.fixture
-def chat():
-    servers = []
-
-    def start(*answers):
-        servers.append(ChatServer(answers))
-        return servers[-1]
-
-    yield start
-    for s in servers:
-        s.close()
 
 
 def openai_builder(registry, url, **kw):
