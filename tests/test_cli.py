@@ -171,60 +171,52 @@ def test_edit_plans_and_runs_with_feedback(tmp_path, photo):
     assert np.abs(edited[truth > 0][:, 0].astype(int) - image[truth > 0][:, 0]).mean() > 50  # the red is gone
 
 
-def test_plan_and_edit_read_the_daemons_config(tmp_path, photo):
-    from tests.chat_server import ChatServer
-
-    path, _, _ = photo
+@pytest.fixture
+def model_config(tmp_path, chat):
+    """A config.toml whose Builder is a loopback model that answers "brighten (ratio 0.8)" twice."""
     answer = {"process": "brighten", "pipeline": [
         {"step": 1, "model": "FLUX-BRIGHT", "input": {"image": "init[image]", "ratio": 0.8},
          "output": {"image": "step1[image]"}}, {"result": "[step1[image]]"}]}
-    server = ChatServer([json.dumps(answer)] * 2)
-    try:
-        config = tmp_path / "config.toml"
-        config.write_text(f'[builder]\nbackend = "openai"\nopenai_base_url = "{server.url}"\nopenai_model = "m"\n')
-        done = cli("plan", path, "make it a lot brighter", "--config", config, "--json")
-        assert done.returncode == 0, done.stderr
-        assert json.loads(done.stdout)["workflow"]["pipeline"][0]["input"]["ratio"] == 0.8
-        assert len(server.requests) == 1  # the configured builder answered, not the rules planner
-        bad = tmp_path / "bad.toml"
-        bad.write_text("[builder]\nbackend = 3\n")
-        done = cli("edit", path, "make it brighter", "-o", tmp_path / "o.png", "--config", bad)
-        assert done.returncode == 1 and "bad.toml" in done.stderr and len(done.stderr.strip().splitlines()) == 1
-    finally:
-        server.close()
+    server = chat(*[json.dumps(answer)] * 2)
+    config = tmp_path / "config.toml"
+    config.write_text(f'[builder]\nbackend = "openai"\nopenai_base_url = "{server.url}"\nopenai_model = "m"\n')
+    return config, server
 
 
-def test_plan_and_edit_read_lego_edit_config(tmp_path, photo):
+def test_plan_and_edit_read_the_daemons_config(tmp_path, photo, model_config):
+    path, _, _ = photo
+    config, server = model_config
+    done = cli("plan", path, "make it a lot brighter", "--config", config, "--json")
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["workflow"]["pipeline"][0]["input"]["ratio"] == 0.8
+    assert len(server.requests) == 1  # the configured builder answered, not the rules planner
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[builder]\nbackend = 3\n")
+    done = cli("edit", path, "make it brighter", "-o", tmp_path / "o.png", "--config", bad)
+    assert done.returncode == 1 and "bad.toml" in done.stderr and len(done.stderr.strip().splitlines()) == 1
+
+
+def test_plan_and_edit_read_lego_edit_config(tmp_path, photo, model_config):
     """$LEGO_EDIT_CONFIG is --config for plan and edit too."""
     import os
 
-    from tests.chat_server import ChatServer
-
     path, _, _ = photo
-    answer = {"process": "brighten", "pipeline": [
-        {"step": 1, "model": "FLUX-BRIGHT", "input": {"image": "init[image]", "ratio": 0.8},
-         "output": {"image": "step1[image]"}}, {"result": "[step1[image]]"}]}
-    server = ChatServer([json.dumps(answer)] * 2)
-    try:
-        config = tmp_path / "config.toml"
-        config.write_text(f'[builder]\nbackend = "openai"\nopenai_base_url = "{server.url}"\nopenai_model = "m"\n')
-        env = dict(os.environ, LEGO_EDIT_CONFIG=str(config))
-        done = subprocess.run([sys.executable, "-m", "lego_edit.daemon.cli", "plan", str(path), "make it brighter",
-                               "--json"], capture_output=True, text=True, env=env, timeout=120)
-        assert done.returncode == 0, done.stderr
-        assert json.loads(done.stdout)["workflow"]["pipeline"][0]["input"]["ratio"] == 0.8
-        assert len(server.requests) == 1
-        done = subprocess.run([sys.executable, "-m", "lego_edit.daemon.cli", "edit", str(path), "make it brighter",
-                               "-o", str(tmp_path / "o.png"), "--json"], capture_output=True, text=True, env=env,
-                              timeout=120)
-        assert done.returncode == 0, done.stderr
-        assert len(server.requests) == 2 and (tmp_path / "o.png").exists()
-        config.write_text("[builder]\nbackend = 3\n")
-        done = subprocess.run([sys.executable, "-m", "lego_edit.daemon.cli", "edit", str(path), "x", "-o",
-                               str(tmp_path / "p.png")], capture_output=True, text=True, env=env, timeout=120)
-        assert done.returncode == 1 and str(config) in done.stderr and len(done.stderr.strip().splitlines()) == 1
-    finally:
-        server.close()
+    config, server = model_config
+    env = dict(os.environ, LEGO_EDIT_CONFIG=str(config))
+    done = subprocess.run([sys.executable, "-m", "lego_edit.daemon.cli", "plan", str(path), "make it brighter",
+                           "--json"], capture_output=True, text=True, env=env, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["workflow"]["pipeline"][0]["input"]["ratio"] == 0.8
+    assert len(server.requests) == 1
+    done = subprocess.run([sys.executable, "-m", "lego_edit.daemon.cli", "edit", str(path), "make it brighter",
+                           "-o", str(tmp_path / "o.png"), "--json"], capture_output=True, text=True, env=env,
+                          timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert len(server.requests) == 2 and (tmp_path / "o.png").exists()
+    config.write_text("[builder]\nbackend = 3\n")
+    done = subprocess.run([sys.executable, "-m", "lego_edit.daemon.cli", "edit", str(path), "x", "-o",
+                           str(tmp_path / "p.png")], capture_output=True, text=True, env=env, timeout=120)
+    assert done.returncode == 1 and str(config) in done.stderr and len(done.stderr.strip().splitlines()) == 1
 
 
 def test_run_follows_the_input_and_answers_json_errors(tmp_path, photo):
