@@ -1,0 +1,1 @@
+"""Training the Builder: datasets, supervised fine-tuning, and reinforcement learning with and without ground truth."""
