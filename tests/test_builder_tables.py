@@ -43,12 +43,12 @@ def test_builtin_roles_give_the_feedback_vocabulary():
     tone = {"CONTRAST", "SATURATION", "TEMPERATURE", "WHITE-BALANCE", "EXPOSURE", "SHADOWS-HIGHLIGHTS", "VIGNETTE"}
     restore, geometry = {"SHARPEN", "DENOISE", "DEHAZE", "BLUR"}, {"CROP", "ROTATE", "FLIP"}
     assert tables.editing == {"FASTINPAINT", "FLUX-INPAINT", "FLUX-FILL", "FLUX-RCM", "FLUX-CBG", "FLUX-STYLE",
-                              "FLUX-ENV", "FLUX-POSE", "FLUX-BRIGHT", "COMPOSE", "RESIZE", "INVERSE",
+                              "FLUX-ENV", "FLUX-POSE", "FLUX-BRIGHT", "EDIT", "COMPOSE", "RESIZE", "INVERSE",
                               *tone, *restore, *geometry}
     assert tables.families == {"FASTINPAINT": "remove", "FLUX-INPAINT": "remove", "FLUX-FILL": "fill",
                                "ADD-PRED": "fill", "FLUX-RCM": "recolor", "FLUX-CBG": "background",
                                "FLUX-STYLE": "style", "FLUX-ENV": "env", "FLUX-POSE": "pose",
-                               "FLUX-BRIGHT": "bright", "RESIZE": "resize",
+                               "FLUX-BRIGHT": "bright", "EDIT": "edit", "RESIZE": "resize",
                                **dict.fromkeys(tone, "tone"), **dict.fromkeys(restore, "restore"),
                                **dict.fromkeys(geometry, "geometry")}
     assert tables.optional_inputs["RESIZE"] == {"mask", "image"} and tables.optional_inputs["FASTINPAINT"] == set()

@@ -185,6 +185,17 @@ FLUX_BRIGHT = BrickSpec(
     family="bright",
 )
 
+EDIT = BrickSpec(
+    "EDIT",
+    "Apply any edit the instruction describes, with an instruction-editing model, inside the mask if one is given.",
+    (Port("image", IMAGE), Port("prompt", STR, doc="the edit in plain words, e.g. 'make the cat wear a red scarf'"),
+     Port("mask", MASK, optional=True, doc="limits the edit to this region; pixels outside stay exactly as they were")),
+    (Port("image", IMAGE),),
+    "For edits no specialised brick covers. Needs an editing engine (FLUX.2 klein, Qwen-Image-Edit, FLUX.1 "
+    "Kontext); it has no offline version. Prefer the specialised bricks when one fits.",
+    role=BrickRole.EDIT,
+    family="edit",
+)
 
 # --- Adjustments, restoration and geometry (classical backends only) ---
 
@@ -346,7 +357,7 @@ GROW_MASK = BrickSpec(
 )
 
 ALL = (RES, SOS, MASK_SEG, ADD_PRED, CMI_PRED, BBOX, INVERSE, COMPOSE, RESIZE, FASTINPAINT, FLUX_INPAINT,
-       FLUX_FILL, FLUX_RCM, FLUX_CBG, FLUX_STYLE, FLUX_ENV, FLUX_POSE, FLUX_BRIGHT,
+       FLUX_FILL, FLUX_RCM, FLUX_CBG, FLUX_STYLE, FLUX_ENV, FLUX_POSE, FLUX_BRIGHT, EDIT,
        CONTRAST, SATURATION, TEMPERATURE, WHITE_BALANCE, EXPOSURE, SHADOWS_HIGHLIGHTS, VIGNETTE,
        SHARPEN, DENOISE, DEHAZE, BLUR, CROP, ROTATE, FLIP, GROW_MASK)
 
