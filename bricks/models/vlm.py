@@ -29,24 +29,73 @@ Box = tuple[float, float, float, float]
 IMAGE_PLACEHOLDER = "<|image_pad|>"
 
 
+def chat_turns(messages: list[dict[str, str]], *, with_image: bool) -> list[dict[str, Any]]:
+    """The messages ([{"role", "content": str}]) in the chat template's form: with an image, the first
+    user turn holds an image slot before its text, as the processor expects."""
+    chat: list[dict[str, Any]] = []
+    attached = not with_image
+    for m in messages:
+        if m["role"] == "user" and not attached:
+            chat.append({"role": "user", "content": [{"type": "image"}, {"type": "text", "text": m["content"]}]})
+            attached = True
+        else:
+            chat.append({"role": m["role"], "content": m["content"]})
+    return chat
+
+
+def chat_text(processor: Any, messages: list[dict[str, str]], *, with_image: bool) -> str:
+    """The exact text the processor tokenises for `messages` (chat template applied, generation prompt
+    added, one unexpanded image placeholder when `with_image`). `processor` is an AutoProcessor, a
+    tokenizer or a VisionChat: the processor's chat template (chat_template.json / .jinja) is used,
+    else the tokenizer's."""
+    tokenizer = getattr(processor, "tokenizer", None) or processor
+    template = getattr(processor, "chat_template", None) or getattr(tokenizer, "chat_template", None)
+    if isinstance(template, dict):
+        template = template.get("default")
+    if not template:
+        raise ValueError("the model has no chat template (neither chat_template.json nor the tokenizer's)")
+    return tokenizer.apply_chat_template(chat_turns(messages, with_image=with_image), chat_template=template,
+                                         add_generation_prompt=True, tokenize=False)
+
+
+def processor_chat_template(folder: str | Path) -> str | None:
+    """The chat template saved beside a processor (chat_template.jinja, or chat_template.json's
+    "chat_template"), which the tokenizer does not load; None when there is none."""
+    import json
+
+    folder = Path(folder)
+    jinja = folder / "chat_template.jinja"
+    if jinja.is_file():
+        return jinja.read_text(encoding="utf-8")
+    saved = folder / "chat_template.json"
+    if saved.is_file():
+        template = json.loads(saved.read_text(encoding="utf-8")).get("chat_template")
+        return template if isinstance(template, str) and template else None
+    return None
+
+
 @dataclass
 class VisionChat:
-    """A Qwen2-VL-family model, its tokenizer and its image processor (the manager measures `model`)."""
+    """A Qwen2-VL-family model, its tokenizer and its image processor (the manager measures `model`).
+    `chat_template` is the processor's template when the checkpoint has one (it wins over the
+    tokenizer's, as with AutoProcessor)."""
 
     tokenizer: Any
     images: Any
     model: Any
+    chat_template: str | None = None
 
     @classmethod
     def load(cls, folder: str | Path, *, dtype: Any, model_class: str = "AutoModelForImageTextToText",
              **model_kwargs: Any) -> VisionChat:
+        """Load from a local folder (never downloads)."""
         import transformers
 
         tokenizer = transformers.AutoTokenizer.from_pretrained(folder, local_files_only=True)
         images = transformers.AutoImageProcessor.from_pretrained(folder, local_files_only=True, backend="pil")
         model = getattr(transformers, model_class).from_pretrained(folder, local_files_only=True, dtype=dtype,
                                                                    **model_kwargs)
-        return cls(tokenizer, images, model.eval())
+        return cls(tokenizer, images, model.eval(), processor_chat_template(folder))
 
     def answer(self, messages: list[dict[str, str]], image: Any = None, *, max_new_tokens: int = 256
                ) -> tuple[str, tuple[int, int] | None]:
@@ -54,15 +103,7 @@ class VisionChat:
         user message. Also returns the (width, height) the model saw the image at."""
         import torch
 
-        chat: list[dict[str, Any]] = []
-        attached = image is None
-        for m in messages:
-            if m["role"] == "user" and not attached:
-                chat.append({"role": "user", "content": [{"type": "image"}, {"type": "text", "text": m["content"]}]})
-                attached = True
-            else:
-                chat.append({"role": m["role"], "content": m["content"]})
-        text = self.tokenizer.apply_chat_template(chat, add_generation_prompt=True, tokenize=False)
+        text = chat_text(self, messages, with_image=image is not None)
         device = model_device(self.model)
         extra: dict[str, Any] = {}
         shown = None
@@ -79,6 +120,7 @@ class VisionChat:
         with torch.inference_mode():
             out = self.model.generate(**encoded, **extra, max_new_tokens=max_new_tokens, do_sample=False)
         return self.tokenizer.decode(out[0, encoded["input_ids"].shape[1]:], skip_special_tokens=True), shown
+
 
 QUESTION = ("I want to add {object} to this image. Where should it go so that it looks natural? "
             "Answer with its bounding box as JSON: {{\"bbox_2d\": [x1, y1, x2, y2]}}.")
