@@ -53,34 +53,20 @@ def _read_workflow(path: str):
         raise CodedError(f"{path}: {exc}", "bad_workflow") from None
 
 
-def _max_pixels(config) -> int:
-    return int(config.limits.max_pixels)
+def _editor(config, builder: str | None = None):
+    from lego_edit.batch.editor import Editor
+
+    return Editor(config, builder)
 
 
-def _read_inputs(image_path: str, mask_path: str | None, max_pixels: int | None = None,
-                 ) -> tuple[dict[str, Any], Any]:
-    """({"image", "mask"}, the image's FormatProfile); images over `max_pixels` are refused from their header."""
-    from lego_edit.bricks.imageio import DEFAULT_MAX_PIXELS, ImageReadError, ImageTooLarge, read_image
+def _read_inputs(editor, image_path: str, mask_path: str | None):
+    """(the image as a Source, the mask or None), read under the config's limits.max_pixels."""
+    from lego_edit.batch.editor import EditFailure
 
-    limit = DEFAULT_MAX_PIXELS if max_pixels is None else max_pixels
     try:
-        image, profile = read_image(image_path, max_pixels=limit)
-        mask = _read_mask(mask_path, limit) if mask_path else None
-    except ImageTooLarge as exc:
-        raise CodedError(f"{exc}: raise max_pixels in the [limits] section of config.toml (limits.max_pixels; "
-                         "`lego-edit config` shows the file, --config FILE picks another)", exc.code) from None
-    except ImageReadError as exc:
+        return editor.read(image_path, mask_path)
+    except EditFailure as exc:
         raise CodedError(str(exc), exc.code) from None
-    if mask is not None and mask.shape != image.shape[:2]:
-        raise CodedError(f"{mask_path} is {mask.shape[1]}x{mask.shape[0]} but {image_path} is "
-                         f"{image.shape[1]}x{image.shape[0]}: the mask must match the image", "mask_size")
-    return {"image": image, "mask": mask}, profile
-
-
-def _read_mask(path: str, limit: int):
-    from lego_edit.bricks.imageio import load_mask
-
-    return load_mask(path, max_pixels=limit)
 
 
 def _check_output(out: str) -> str:
@@ -118,75 +104,34 @@ class _Progress:
             self.bar.close()
 
 
-def _execute(config, workflow, inputs: dict[str, Any], *, quiet: bool = False):
-    from lego_edit.bricks.checker import InvalidWorkflow
-    from lego_edit.bricks.executor import StepFailed
-
-    executor = config.make_executor(_registry(config))
-    progress = _Progress(len(workflow.steps), enabled=not quiet)
+def _run(editor, source, mask, workflow, *, quiet: bool = False):
+    """The outcome of running `workflow` (a Plan or a Workflow), with a progress bar on a terminal; CodedError
+    for a failure (an unexpected one re-raised as it was, for `--debug`)."""
+    progress = _Progress(len(_workflow_of(workflow).steps), enabled=not quiet)
     try:
-        return executor.run(workflow, inputs, on_event=progress)
-    except InvalidWorkflow as exc:
-        raise CodedError(str(exc), "invalid_workflow") from None
-    except StepFailed as exc:
-        raise CodedError(str(exc), "step_failed") from None
+        outcome = editor.edit(source, "", mask, workflow=workflow, on_event=progress)
     finally:
         progress.close()
-        executor.close()
+    if outcome.code == "internal" and outcome.error is not None:
+        raise outcome.error
+    if not outcome.ok:
+        raise CodedError(outcome.message, outcome.code or "error")
+    return outcome
 
 
-def _write_outputs(result, workflow, out: str, intermediates: str | None, profile=None,
-                   original=None) -> dict[str, Any]:
-    """Save the final image to `out` (in its extension's format, following the input's `profile`; pixels equal
-    to `original`, the working copy of the input, keep the source's 16-bit values), other result items beside
-    it (PNG), intermediates into a folder (PNG)."""
-    import numpy as np
-
-    from lego_edit.bricks.imageio import ImageWriteError, save, write_image
-    from lego_edit.bricks.refs import Ref
-
-    out_path = Path(out)
-    arrays = [(ref, v) for ref, v in result.result if isinstance(v, np.ndarray)]
-    if not arrays:
-        raise CliError("the workflow's result holds no image or mask to write")
-    images = [item for item in arrays if item[1].ndim == 3]
-    main_ref = (images or arrays)[-1][0]
-    written = []
-    for ref, value in arrays:
-        item = {"ref": ref, "kind": "image" if value.ndim == 3 else "mask"}
-        if ref == main_ref:
-            try:
-                done = write_image(value, out_path, profile, original)
-            except ImageWriteError as exc:
-                raise CodedError(str(exc), exc.code) from None
-            item.update(path=str(out_path), **done.to_dict())
-        else:
-            path = out_path.with_name(f"{out_path.stem}.{_slug(ref)}.png")
-            save(value, path)
-            item["path"] = str(path)
-        written.append(item)
-    scalars = {ref: v for ref, v in result.result if not isinstance(v, np.ndarray)}
-    saved = []
-    if intermediates:
-        folder = Path(intermediates)
-        for ref, value in result.outputs.items():
-            parsed = Ref.parse(ref)
-            if isinstance(value, np.ndarray) and parsed is not None:
-                path = folder / f"{_slug(ref)}-{bricks_name(workflow, parsed.step)}.png"
-                save(value, path)
-                saved.append(str(path))
-    return {"result": written, "values": scalars, "intermediates": saved,
-            "steps": [{"step": n, "brick": bricks_name(workflow, n), "seconds": round(result.seconds[n], 4),
-                       "cached": n in result.cached} for n in sorted(result.seconds)]}
+def _workflow_of(plan):
+    return getattr(plan, "workflow", plan)
 
 
-def bricks_name(workflow, number: int | None) -> str:
-    step = workflow.step(number) if number is not None else None
-    return step.model if step else "?"
+def _write_outputs(outcome, out: str, intermediates: str | None) -> dict[str, Any]:
+    """The final image to `out` (its extension's format, following the input), other result items beside it,
+    intermediates into a folder: exactly what batch items get (lego_edit.batch.editor.write_outcome)."""
+    from lego_edit.batch.editor import EditFailure, write_outcome
 
-
-def _slug(ref: str) -> str:
-    return ref.replace("[", "-").replace("]", "")
+    try:
+        return write_outcome(outcome, out, intermediates)
+    except EditFailure as exc:
+        raise CodedError(str(exc), exc.code) from None
 
 
 # -- commands -----------------------------------------------------------------------------------
@@ -195,9 +140,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     _check_output(args.output)
     config = _config(args)
     workflow = _read_workflow(args.workflow)
-    inputs, profile = _read_inputs(args.image, args.mask, _max_pixels(config))
-    result = _execute(config, workflow, inputs, quiet=args.json)
-    summary = _write_outputs(result, workflow, args.output, args.save_intermediates, profile, inputs["image"])
+    with _editor(config) as editor:
+        source, mask = _read_inputs(editor, args.image, args.mask)
+        outcome = _run(editor, source, mask, workflow, quiet=args.json)
+    summary = _write_outputs(outcome, args.output, args.save_intermediates)
     _report(summary, args.json)
     return 0
 
@@ -249,15 +195,6 @@ def cmd_bricks(args: argparse.Namespace) -> int:
     return 0
 
 
-def _builder(config, name: str | None):
-    from lego_edit.builder import Builder
-
-    settings = config.builder_config()
-    if name:
-        settings.backend = name
-    return Builder(_registry(config), settings)
-
-
 def _plan(builder, image, mask, instruction: str, feedback: Sequence[str]):
     from lego_edit.builder import PlanError
 
@@ -279,9 +216,9 @@ def cmd_plan(args: argparse.Namespace) -> int:
     if not (args.image and args.instruction):
         raise CliError("plan needs IMAGE and INSTRUCTION (or --batch FILE.jsonl)")
     config = _config(args)
-    inputs, _ = _read_inputs(args.image, args.mask, _max_pixels(config))
-    plan = _plan(_builder(config, args.builder), inputs["image"], inputs["mask"], args.instruction,
-                 args.feedback)
+    with _editor(config, args.builder) as editor:
+        source, mask = _read_inputs(editor, args.image, args.mask)
+        plan = _plan(editor.builder, source.image, mask, args.instruction, args.feedback)
     if args.json:
         print(json.dumps(_plan_json(plan), ensure_ascii=False))
     else:
@@ -295,7 +232,8 @@ def _plan_batch(args: argparse.Namespace) -> int:
     from lego_edit.builder import PlanError
 
     config = _config(args)
-    builder = _builder(config, args.builder)
+    editor = _editor(config, args.builder)
+    builder = editor.builder
     try:
         lines = Path(args.batch).read_text(encoding="utf-8").splitlines()
     except OSError as exc:
@@ -311,11 +249,12 @@ def _plan_batch(args: argparse.Namespace) -> int:
                 raise ValueError("each line must be a JSON object")
             item_id = item.get("id", number)
             image_path = item.get("image")
-            inputs = {"image": None, "mask": None}
+            inputs: dict[str, Any] = {"image": None, "mask": None}
             if image_path:
                 mask_path = item.get("mask")
-                inputs, _ = _read_inputs(str(base / image_path), str(base / mask_path) if mask_path else None,
-                                         _max_pixels(config))
+                source, mask = _read_inputs(editor, str(base / image_path),
+                                            str(base / mask_path) if mask_path else None)
+                inputs = {"image": source.image, "mask": mask}
             feedback = item.get("feedback") or []
             feedback = [feedback] if isinstance(feedback, str) else feedback
             plan = builder.plan(str(item.get("instruction", "")), image=inputs["image"], mask=inputs["mask"],
@@ -328,16 +267,23 @@ def _plan_batch(args: argparse.Namespace) -> int:
 
 
 def cmd_edit(args: argparse.Namespace) -> int:
+    """Plan and run one edit: the Editor every batch item goes through (lego_edit.batch.editor)."""
+    from lego_edit.batch.editor import EditFailure
+
     _check_output(args.output)
     config = _config(args)
-    inputs, profile = _read_inputs(args.image, args.mask, _max_pixels(config))
-    plan = _plan(_builder(config, args.builder), inputs["image"], inputs["mask"], args.instruction, args.feedback)
-    if args.show_plan:
-        print(f"reasoning: {plan.reasoning}", file=sys.stderr)
-        print(plan.workflow.to_json(), file=sys.stderr)
-    result = _execute(config, plan.workflow, inputs, quiet=args.json)
-    summary = _write_outputs(result, plan.workflow, args.output, args.save_intermediates, profile, inputs["image"])
-    summary["plan"] = _plan_json(plan)
+    with _editor(config, args.builder) as editor:
+        source, mask = _read_inputs(editor, args.image, args.mask)
+        try:
+            plan = editor.plan(source, args.instruction, mask, args.feedback)
+        except EditFailure as exc:
+            raise CodedError(str(exc), exc.code) from None
+        if args.show_plan:
+            print(f"reasoning: {plan.reasoning}", file=sys.stderr)
+            print(plan.workflow.to_json(), file=sys.stderr)
+        outcome = _run(editor, source, mask, plan, quiet=args.json)
+    summary = _write_outputs(outcome, args.output, args.save_intermediates)
+    summary["plan"] = outcome.plan
     _report(summary, args.json)
     return 0
 
