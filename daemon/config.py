@@ -66,6 +66,7 @@ class DaemonSection:
     curve: str = "auto"  # "auto": CURVE off loopback only; "always": on loopback too
     pid_file: str = ""  # "" = <runtime dir>/daemon-<port>.pid (what `lego-edit stop` checks before signalling)
     job_watchdog_s: float = 1800.0  # a job running longer is logged as stuck and counted in `status` (0: off)
+    executor: str = ""  # "": edits run in the daemon; "ray://HOST:PORT" or "auto": on that Ray cluster's actors
 
 
 @dataclass
@@ -265,6 +266,7 @@ log_level = "INFO"
 log_file = ""               # default: the platform's log folder, daemon.log
 curve = "auto"              # "always": require CURVE on loopback too
 job_watchdog_s = 1800.0     # a job running longer is logged as stuck (and counted in status); 0: off
+executor = ""               # "ray://HOST:10001" (or "auto": a local Ray): edits run on Ray actors (pip install 'lego-edit[ray]')
 
 [limits]
 max_pixels = 67108864       # 8192 x 8192
