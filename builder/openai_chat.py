@@ -8,6 +8,7 @@ import urllib.request
 from typing import Any
 
 from lego_edit.builder.chat import ChatModelError, Message, data_url
+from lego_edit.builder.profiles import DEFAULT_MAX_NEW_TOKENS, Profile, resolve_profile
 
 
 class _RefuseRedirects(urllib.request.HTTPRedirectHandler):
@@ -27,20 +28,21 @@ class OpenAIChat:
     name = "openai"
 
     def __init__(self, base_url: str, model: str, *, api_key: str = "", timeout: float = 120.0,
-                 image_long_side: int = 448, max_tokens: int = 1024) -> None:
+                 max_tokens: int = DEFAULT_MAX_NEW_TOKENS, profile: Profile | str = "auto") -> None:
         if not model:
             raise ChatModelError("no model name for the openai builder: set builder.openai_model in config.toml "
                                  "or LEGO_EDIT_OPENAI_MODEL")
         self.url = base_url.rstrip("/") + "/chat/completions"
         self.model, self.api_key, self.timeout = model, api_key, timeout
-        self.image_long_side, self.max_tokens = image_long_side, max_tokens
+        self.profile = resolve_profile(profile, model) if isinstance(profile, str) else profile
+        self.max_tokens = max_tokens
 
     def _payload(self, messages: list[Message], image: Any | None) -> dict[str, Any]:
         out: list[dict[str, Any]] = []
         attached = image is None
         for m in messages:
             if m["role"] == "user" and not attached:
-                content = [{"type": "image_url", "image_url": {"url": data_url(image, self.image_long_side)}},
+                content = [{"type": "image_url", "image_url": {"url": data_url(image, self.profile)}},
                            {"type": "text", "text": m["content"]}]
                 out.append({"role": "user", "content": content})
                 attached = True

@@ -74,9 +74,10 @@ class BuilderConfig:
     # local (transformers)
     local_model: str = ""  # a folder or a hub id already in the cache (downloads only via `models pull`)
     device: str = "auto"
-    dtype: str = "auto"
-    max_new_tokens: int = 1024
-    image_long_side: int = 448
+    dtype: str = "auto"  # auto: the profile's on a GPU (fp16 for the released checkpoint), float32 on a CPU
+    max_new_tokens: int = 4096
+    # how the model is talked to (builder/profiles.py): auto = reference for the released checkpoint
+    profile: str = "auto"
     # openai-compatible endpoint
     openai_base_url: str = DEFAULT_OPENAI_BASE_URL
     openai_model: str = ""
@@ -277,42 +278,53 @@ class Builder:
                             "refused", [p.to_dict() for p in report.errors])
         return Plan(planned.reasoning, workflow, "rules", 1, [str(w) for w in report.warnings])
 
+    def profile(self, backend: str):
+        """The profile (builder/profiles.py) model backend `backend` is talked to with."""
+        from lego_edit.builder.profiles import resolve_profile
+
+        cfg = self.config
+        try:
+            return resolve_profile(cfg.profile, cfg.local_model if backend == "local" else cfg.openai_model)
+        except ValueError as exc:
+            raise PlanError(str(exc), "bad_request") from None
+
     def chat_model(self, backend: str):
         """The model behind `backend`, created on first use (a local model loads only then)."""
         if backend not in self._models:
             cfg = self.config
+            profile = self.profile(backend)
             if backend == "openai":
                 from lego_edit.builder.openai_chat import OpenAIChat
 
                 self._models[backend] = OpenAIChat(cfg.openai_base_url, cfg.openai_model, api_key=cfg.openai_api_key,
-                                                   timeout=cfg.openai_timeout, image_long_side=cfg.image_long_side,
-                                                   max_tokens=cfg.max_new_tokens)
+                                                   timeout=cfg.openai_timeout, max_tokens=cfg.max_new_tokens,
+                                                   profile=profile)
             else:
                 from lego_edit.builder.local_vlm import LocalVLM
 
                 self._models[backend] = LocalVLM(cfg.local_model, device=cfg.device, dtype=cfg.dtype,
-                                                 max_new_tokens=cfg.max_new_tokens, image_long_side=cfg.image_long_side)
+                                                 max_new_tokens=cfg.max_new_tokens, profile=profile)
         return self._models[backend]
 
-    def system_prompt(self) -> str:
-        from lego_edit.builder.examples import worked_examples
-        from lego_edit.builder.prompt import system_prompt
+    def messages(self, backend: str, instruction: str, *, has_mask: bool, constraints: Sequence[Any] = (),
+                 previous: Workflow | None = None) -> list[dict]:
+        """The first messages model backend `backend` receives, rendered through its profile."""
+        from lego_edit.builder.profiles import render_chat
 
-        return system_prompt(self.registry, include_unavailable=self.config.include_unavailable,
-                             examples=worked_examples())
+        return render_chat(self.registry, instruction, has_mask=has_mask, constraints=constraints,
+                           profile=self.profile(backend).name, previous=previous,
+                           include_unavailable=self.config.include_unavailable)
 
     def _plan_with_model(self, backend: str, instruction: str, image: Any, has_mask: bool, constraints: list[Any],
                          checks: list[Any], inits: Sequence[str], previous: Workflow | None) -> Plan:
         from lego_edit.builder.chat import ChatModelError
-        from lego_edit.builder.prompt import repair_prompt, user_prompt
+        from lego_edit.builder.prompt import repair_prompt
 
         try:
             model = self.chat_model(backend)
         except ChatModelError as exc:
             raise PlanError(str(exc), "backend_error") from None
-        messages = [{"role": "system", "content": self.system_prompt()},
-                    {"role": "user", "content": user_prompt(instruction, has_mask=has_mask, constraints=constraints,
-                                                            previous=previous)}]
+        messages = self.messages(backend, instruction, has_mask=has_mask, constraints=constraints, previous=previous)
         errors: list[Any] = []
         attempts = 1 + max(0, self.config.max_repairs)
         for attempt in range(1, attempts + 1):
@@ -409,20 +421,14 @@ def _probe_openai(base_url: str) -> tuple[bool, str]:
 
 def _probe_local(model: str) -> tuple[bool, str]:
     import importlib.util
-    from pathlib import Path
 
     if importlib.util.find_spec("transformers") is None:
         from lego_edit.bricks.models.extras import INSTALL_HINT
 
         return False, f"the local model Builder ({model}) needs transformers: {INSTALL_HINT}"
-    if Path(model).expanduser().is_dir():
-        return True, ""
-    try:
-        from huggingface_hub import try_to_load_from_cache
+    from lego_edit.builder.local_vlm import model_folder
 
-        if isinstance(try_to_load_from_cache(model, "config.json"), str):
-            return True, ""
-    except Exception:  # not a hub id, or no huggingface_hub: not usable either way
-        pass
-    return False, (f"the local model Builder's model {model!r} is neither a folder nor downloaded "
+    if model_folder(model) is not None:
+        return True, ""
+    return False, (f"the local model Builder's model {model!r} is neither a folder holding config.json nor downloaded "
                    "(`lego-edit models pull builder`, or set builder.local_model / LEGO_EDIT_LOCAL_MODEL)")

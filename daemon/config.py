@@ -95,6 +95,8 @@ class BuilderSection:
     openai_base_url: str = "http://127.0.0.1:11434/v1"
     openai_model: str = ""
     openai_api_key: str = ""
+    profile: str = "auto"  # auto (reference for the released Lego-Edit checkpoint, else catalog) | reference | catalog
+    max_new_tokens: int = 4096
 
 
 @dataclass
@@ -162,7 +164,8 @@ class Config:
         b = self.builder
         return BuilderConfig.from_env(backend=b.backend, max_repairs=b.max_repairs, local_model=b.local_model,
                                       device=b.device, openai_base_url=b.openai_base_url,
-                                      openai_model=b.openai_model, openai_api_key=b.openai_api_key)
+                                      openai_model=b.openai_model, openai_api_key=b.openai_api_key,
+                                      profile=b.profile, max_new_tokens=b.max_new_tokens)
 
 
 _SECTIONS = {"daemon": DaemonSection, "limits": LimitsSection, "builder": BuilderSection,
