@@ -260,6 +260,22 @@ def open_domain_rows(results: list[tuple[dict[str, Any], Outcome]]) -> dict[str,
     return table
 
 
+def type_rows(results: list[tuple[dict[str, Any], Outcome]]) -> dict[str, dict[str, dict[str, float]]]:
+    """Per edit type, per split: count, right kind and wrong plan shares (numbers only, no sentences)."""
+    rows: dict[str, dict[str, dict[str, float]]] = {}
+    for edit_type in OPEN_DOMAIN_TYPES:
+        rows[edit_type] = {}
+        for split in ("dev", "heldout"):
+            group = [o for r, o in results if r["type"] == edit_type and r["split"] == split]
+            n = len(group)
+            rows[edit_type][split] = {
+                "count": n,
+                "right_kind": sum(o.right_kind for o in group) / n if n else 0.0,
+                "wrong_plan": sum(o.status == "plan" and not o.right_kind for o in group) / n if n else 0.0,
+            }
+    return rows
+
+
 def print_open_domain() -> None:
     if not OPEN_DOMAIN.exists():
         print(f"\n(no open-domain set at {OPEN_DOMAIN})")
@@ -273,10 +289,20 @@ def print_open_domain() -> None:
     for name, row in table.items():
         print(f"{name:<30} {int(row['count']):>5} {row['valid']:>10.1%} {row['refused']:>8.1%} "
               f"{row['right_kind']:>10.1%} {row['wrong_plan']:>10.1%}")
+    print("\nRight kind (wrong plans) per edit type and split: aggregates only, to see which kinds do not generalise")
+    by_type = type_rows(results)
+    print(f"{'type':<11} " + " ".join(f"{split + ' n':>11} {split:>9} {'wrong':>6}" for split in ("dev", "heldout")))
+    for edit_type, cells in by_type.items():
+        print(f"{edit_type:<11} " + " ".join(
+            f"{int(c['count']):>11} {c['right_kind']:>9.1%} {c['wrong_plan']:>6.1%}" if c["count"] else f"{0:>11} {'-':>9} {'-':>6}"
+            for c in (cells["dev"], cells["heldout"])))
     targets = [("right kind, dev", table["split dev"]["right_kind"], ">=", OPEN_RIGHT_KIND),
                ("right kind, heldout", table["split heldout"]["right_kind"], ">=", OPEN_RIGHT_KIND),
                ("right kind, user requests", table["user requests"]["right_kind"], ">=", OPEN_USER_RIGHT_KIND),
-               ("wrong plans, all", table["all"]["wrong_plan"], "<=", OPEN_MAX_WRONG)]
+               ("wrong plans, all", table["all"]["wrong_plan"], "<=", OPEN_MAX_WRONG),
+               ("wrong plans, dev", table["split dev"]["wrong_plan"], "<=", OPEN_MAX_WRONG),
+               ("wrong plans, heldout", table["split heldout"]["wrong_plan"], "<=", OPEN_MAX_WRONG),
+               ("wrong plans, user requests", table["user requests"]["wrong_plan"], "<=", OPEN_MAX_WRONG)]
     print("\nTargets on the open-domain set (informational)")
     for name, value, op, goal in targets:
         met = value >= goal if op == ">=" else value <= goal

@@ -26,7 +26,7 @@ _REQUEST_INSIDE = re.compile(r"(?:,\s*|\s+(?:but|so|and|anyway)\s*,?\s*)(?=(?:(?
 _ABBREVIATIONS = re.compile(r"\b(St|Mr|Mrs|Ms|Dr|No|vs|Jr|Sr|Mt)\.\s", re.I)
 _SENTENCES = re.compile(r"(?<=[.!?])\s+|\n+")
 _CLAUSE_SEP = re.compile(
-    rf"\s*;\s*|\s+/\s+(?=(?:{SPLIT_VERBS})\b)|,?\s+and then\s+|,\s*then\s+|\s+then\s+(?=(?:{SPLIT_VERBS})\b)|,?\s+and also\s+|,?\s+after that,?\s+|"
+    rf"\s*;\s*|\s*/\s*(?=(?:{SPLIT_VERBS})\b)|,?\s+and then\s+|,\s*then\s+|\s+then\s+(?=(?:{SPLIT_VERBS})\b)|,?\s+and also\s+|,?\s+after that,?\s+|"
     rf",?\s+afterwards,?\s+|,?\s+finally,?\s+|,\s*(?:and\s+|but\s+)?(?=(?:{SPLIT_VERBS})\b(?!\s+sure))|"
     rf"\s+(?:and|but)\s+(?:maybe\s+|perhaps\s+|also\s+|possibly\s+|then\s+)?(?=(?:{SPLIT_VERBS})\b(?!\s+sure))",
     re.I)
@@ -45,6 +45,13 @@ def normalize(text: str) -> str:
     text = re.sub(r"\b(?:backround|backgound|bakground|backgroud|backgorund|bckground)(s?)\b", r"background\1", text,
                   flags=re.I)
     text = re.sub(r"\b(\w+(?:\s+\w+)?)(?:\s+\1\b)+", r"\1", text, flags=re.I)
+    # "not so blurry", "not as dark", "not look blurry": less of it
+    text = re.sub(r"\b(?:look\s+)?not\s+(?:look\s+)?(?:so|too|as|that|very)?\s*(?=(?:blurry|blurred|dark|bright|grainy|noisy|"
+                  r"hazy|fuzzy|saturated|yellow|orange|red|green|blue|washed[- ]out|harsh|flat|dull|soft|shiny)\b)",
+                  "look less ", text, flags=re.I)
+    # "all white", "completely black": the colour itself
+    text = re.sub(r"\b(?:all|completely|entirely|totally|fully|pure|solid)\s+(?=(?:white|black|gr[ae]y|blue|green|red|pink|"
+                  r"yellow|transparent)\b)", "", text, flags=re.I)
     return text
 
 

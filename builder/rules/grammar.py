@@ -15,6 +15,7 @@ from lego_edit.builder.rules.lexicon import (
     EXPRESSION_ADJ,
     EXPRESSION_VERBS,
     FEATURES,
+    KNOWN_VERBS,
     MATERIALS,
     POSE_VERBS,
     PRONOUNS,
@@ -27,6 +28,7 @@ from lego_edit.builder.rules.lexicon import (
     VERB_RES,
     WHOLE_IMAGE,
     canonical_verb,
+    lemma,
 )
 from lego_edit.builder.rules.looks import parse_look
 from lego_edit.builder.rules.phrases import (
@@ -54,7 +56,7 @@ from lego_edit.builder.rules.quantities import (
     percent_of,
     twice_as,
 )
-from lego_edit.builder.rules.requests import as_request, is_question, strip_polite
+from lego_edit.builder.rules.requests import as_request, embedded_request, is_question, strip_polite
 
 
 # -- handlers: one per leading verb group -----------------------------------------------------------
@@ -68,10 +70,20 @@ class _Ctx:
     image_size: tuple[int, int] | None = None
 
 
+_BACKGROUND_GONE = re.compile(r"^(?:the\s+|this\s+|that\s+|my\s+)?(?:whole\s+|entire\s+)?(?:(?:white|black|gr[ae]y|blue|green|pink|"
+                              r"red|yellow|plain|busy|current|original|existing|ugly|old|messy|dark)\s+)?(?:background|backdrop)s?"
+                              r"\b(?P<tail>.*)$")
+
+
 def _remove(c: _Ctx) -> Edit:
     rest = re.sub(r"^(?:all\s+(?:of\s+)?)?", "", IMAGE_PP.sub("", c.rest).strip())
-    if re.fullmatch(r"(?:the\s+)?(?:whole\s+|entire\s+)?(?:background|backdrop)", rest.strip()):
-        return Edit("extract", SUBJECT, text=c.clause)  # "remove the background" = cut the subject out
+    bg = _BACKGROUND_GONE.match(rest.strip())
+    if bg and not re.search(r"\b(?:replac\w*|with an?\s+(?!transparent)\w+|to an?\b|change\w*)\b", bg.group("tail")):
+        # "remove the (white) background (so it's only the logo)" = cut the subject out
+        keep = re.search(r"\b(?:leaving|leave|keep(?:ing)?|so\s+(?:that\s+)?(?:it'?s|its|there'?s)|except)\s+(?:only\s+|just\s+)?"
+                         r"(?P<x>[^,(]+)", bg.group("tail"))
+        kept = target_of(keep.group("x"), c.has_mask) if keep else None
+        return Edit("extract", kept if kept not in (None, PRONOUN) else SUBJECT, text=c.clause)
     if re.search(r"\b(?:except|but|other than|apart from|save)\s+(?:for\s+)?(?:me|us|him|her|them|the|my|this|that)\b", rest):
         raise TextRefused(f"'{c.clause}': removing everything but one thing is not one brick's job: name what to remove "
                           "(e.g. 'remove the people behind me'), or say 'change the background to ..., keeping me'")
@@ -1140,8 +1152,11 @@ def parse_instruction(text: str, has_mask: bool = False,
     for sentence in sentences(text):
         request, asked = as_request(sentence)
         if not asked and is_question(strip_polite(sentence)):
-            questions.append(strip_polite(sentence))
-            continue
+            inside = embedded_request(sentence.rstrip("?"))  # "is there any hope of brightening this photo?"
+            if inside is None:
+                questions.append(strip_polite(sentence))
+                continue
+            request, asked = as_request(inside)[0], True
         sentence = request
         if not sentence:
             continue
@@ -1171,14 +1186,19 @@ def parse_instruction(text: str, has_mask: bool = False,
                 clause = re.sub(r"\b(?:it|them)\b", f"the {mentioned}", clause, count=1)  # "..., remove it": the thing named
             try:
                 edit = parse_clause(clause, has_mask, image_size)
+                inside = embedded_request(clause) if edit is None else None
+                if inside is not None:  # "would be so grateful if someone could remove ...", "request to remove ..."
+                    edit = parse_clause(as_request(inside)[0], has_mask, image_size)
             except Vague as exc:
                 vague.append(exc.reason)
                 continue
             except TextRefused as exc:
                 refusals.append((clause, exc.reason))
                 continue
-            if edit is None and position > 0 and any(p.match(canonical_verb(clause.lower())) for g, p in VERB_RES
-                                                     if g not in ("extract", "pose")):
+            lead = re.match(r"[a-z]+", canonical_verb(strip_polite(clause).lower()))
+            if edit is None and position > 0 and (any(p.match(canonical_verb(clause.lower())) for g, p in VERB_RES
+                                                      if g not in ("extract", "pose")) or
+                                                  (lead is not None and lemma(lead.group(0)) in KNOWN_VERBS)):
                 refusals.append((clause, f"I don't understand what '{clause}' should change"))  # never drop a part
                 continue
             if edit is None:

@@ -10,7 +10,9 @@ _POLITE = re.compile(
     r"^(?:(?:please|kindly|now|ok|okay|so|also|and|then|can you|could you|would you|will you|would you please|"
     r"can you please|could you please|i want you to|i'd like you to|i would like you to|i want to|i'd like to|"
     r"i would like to|i need you to|i need to|i wish to|we need to|let's|lets|let us|help me|try to|go ahead and|"
-    r"you should|you could|you can|i want|i'd like|i need|just|pls|plz|maybe|perhaps|possibly)\b[\s,]*)+", re.I)
+    r"you should|you could|you can|i want|i'd like|i need|just|pls|plz|maybe|perhaps|possibly|completely|totally|"
+    r"entirely|fully|simply|carefully|somehow|generally|digitally|professionally|seamlessly|if possible|"
+    r"if at all possible|if you can|(?:can|could) we|\([^)]{0,20}\))(?![\w'])[\s,]*)+", re.I)
 _QUESTION_START = re.compile(
     r"^(?:what|who|whom|whose|where|when|why|how|which|tell me|describe|explain|count|caption|identify|"
     r"(?:is|are|was|were|does|do|did|has|have|can|could|would|will|should)\s+(?:you|i|we|they|he|she|it|there|"
@@ -37,6 +39,33 @@ def is_question(sentence: str) -> bool:
 
 
 # -- requests phrased as questions, wishes, forum posts ------------------------------------------------
+# A request inside a longer sentence: "(I) would be so grateful if someone could remove ...", "Request to remove
+# ...", "I need this photo edited to fix ...", "is there any hope of brightening ...", "(Please!) remove ...".
+_EMBEDDED = re.compile(
+    r"(?:^|[\s,(])(?:if|whether)\s+(?:someone|somebody|anyone|anybody|you|u|one of you|you guys)\s+(?:could|can|would|will|"
+    r"is able to|are able to|might)\s+(?:(?:please|pls|possibly|maybe|kindly|help(?: me)?|try to|attempt to)\s+)*|"
+    r"(?:^|[\s,(])(?:request(?:ing)?|attempt(?:ing)?|try(?:ing)?|hoping|want(?:ed)?|wanting|need(?:ed)?|able|help|edited|"
+    r"photoshopped|looking|trying|wish|like|love)\s+(?:(?:someone|somebody|anyone|you)\s+)?to\s+(?:(?:please|try to|help)\s+)*|"
+    r"(?:^|[\s,(])(?:any\s+hope|chance|possibility|way)\s+of\s+|^\s*to\s+|"
+    r"(?:^|[\s,(\-])(?:can|could|would|will)\s+(?:someone|somebody|anyone|anybody|you|u|one of you|you guys|we|i)\s+"
+    r"(?:(?:please|pls|possibly|maybe|kindly|help(?: me)?|try to|attempt to|just)\s+)*|"
+    r"(?:^|\s)(?:realistic|feasible|doable|possible|hard|easy)\s+(?:for\s+\w+\s+)?to\s+|"
+    r"(?:^|[\s,(])help(?:\s+me)?\s+with\s+(?=[a-z]+ing\b)|"
+    r"^\s*\([^)]{0,20}\)\s*|^\s*if\s+(?:at\s+all\s+)?(?:possible|you\s+can|you\s+could)\s*,?\s*|"
+    r"(?:^|[\s,])(?:please|pls|plz|kindly)\s+", re.I)
+
+
+def embedded_request(text: str) -> str | None:
+    """The edit asked for inside `text` (from the first request marker followed by an editing verb), or None."""
+    for m in _EMBEDDED.finditer(text):
+        tail = text[m.end():].strip(" ,")
+        word = re.match(r"[a-z]+", tail, re.I)
+        if word and tail != text.strip() and (lemma(word.group(0)) in KNOWN_VERBS or
+                                              canonical_verb(tail.lower()) != tail.lower()):
+            return tail
+    return None
+
+
 _TAGS = re.compile(r"^\s*(?:\[[^\]]{1,24}\]|\((?:request|req|help|paid|free|specific|self)\)|(?:request|req|help|paid request|"
                    r"free request|edit request|self|specific|paid|free)\s*[:\-])\s*", re.I)
 _GREETING = re.compile(r"^(?:hi|hello|hey|hiya|greetings|dear \w+)(?:\s+(?:all|everyone|guys|folks|there|team))?"
