@@ -124,9 +124,9 @@ class Editor:
             else:
                 mask_array = load_mask(mask, max_pixels=self.max_pixels)
         except ImageTooLarge as exc:
-            raise EditFailure(f"{exc}: {TOO_LARGE_HINT}", exc.code) from None
+            raise EditFailure(f"{_named(str(exc), image, name)}: {TOO_LARGE_HINT}", exc.code) from None
         except ImageReadError as exc:
-            raise EditFailure(str(exc), exc.code) from None
+            raise EditFailure(_named(str(exc), image, name), exc.code) from None
         if mask_array is not None and mask_array.shape != source.image.shape[:2]:
             mask_name = str(mask) if isinstance(mask, (str, Path)) else "the mask"
             raise EditFailure(f"{mask_name} is {mask_array.shape[1]}x{mask_array.shape[0]} but {source.name} is "
@@ -236,6 +236,13 @@ class Editor:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _named(message: str, image: Any, name: str | None) -> str:
+    """An imageio message about bytes ("the data ...") names the file they came from."""
+    if name and isinstance(image, (bytes, bytearray, memoryview)) and message.startswith("the data"):
+        return name + message[len("the data"):]
+    return message
 
 
 def _as_plan(workflow: Any):
