@@ -4,11 +4,13 @@ Usage from the batch command line:
     import sys; sys.argv = ["gimp_batch", "/path/job.json"]; exec(open("/path/gimp_batch.py").read())
 
 The job file names the photo, the daemon endpoints and an output folder. This script calls the
-`plug-in-lego-edit` procedure non-interactively in a few situations, saves XCFs, exports layers and
-channels to PNG from inside GIMP, and writes report.json describing everything the host test checks.
+`plug-in-lego-edit` procedure as a script would (non-interactively) in a few situations, saves XCFs,
+exports layers and channels to PNG from inside GIMP, and writes report.json describing everything
+the host test checks. (The dialog is driven in the GUI by tests/gimp_dialog_batch.py.)
 Any exception propagates, so the batch exits 64 and the test shows the traceback.
 """
 
+import base64
 import json
 import os
 import sys
@@ -116,32 +118,38 @@ def run(image, drawable, **args):
     return status.value_nick, message, round(seconds, 3), group
 
 
+def history_blob(image):
+    """The image's history parasite, base64 (the host test decodes it), or None."""
+    parasite = image.get_parasite("lego-edit-history")
+    return base64.b64encode(bytes(parasite.get_data())).decode("ascii") if parasite is not None else None
+
+
 def snapshot(image):
     return {"layers": len(image.get_layers()), "channels": len(image.get_channels()),
             "dirty": image.is_dirty(), "undo_enabled": image.undo_is_enabled()}
 
 
-def success_case(name, image, source, export_channels=True, **args):
+def success_case(name, image, layer, export_channels=True, **args):
     """Run, then record everything about the result; saves name.xcf and re-reads it."""
-    case = {"before": snapshot(image), "source_has_alpha_before": source.has_alpha()}
+    case = {"before": snapshot(image), "source_has_alpha_before": layer.has_alpha()}
     image.clean_all()
     case["dirty_after_clean"] = image.is_dirty()
     channels_before = {c.get_id() for c in image.get_channels()}
     phase(f"{name}: before run")
-    status, message, seconds, group = run(image, source, **args)
+    status, message, seconds, group = run(image, layer, **args)
     phase(f"{name}: after run")
     case.update(status=status, message=message, seconds=seconds, after=snapshot(image),
-                source_has_alpha_after=source.has_alpha(), image=describe(image))
+                source_has_alpha_after=layer.has_alpha(), image=describe(image))
     if status != "success":
         report["cases"][name] = case
         return case
     case["returned_group"] = group.get_name() if group is not None else None
     # Export the source, every layer of the group and the new channels, from inside GIMP.
-    export_layer(source, os.path.join(OUT, f"{name}-source.png"))
+    export_layer(layer, os.path.join(OUT, f"{name}-source.png"))
     exported = []
-    for index, layer in enumerate(group.get_children()):
+    for index, child in enumerate(group.get_children()):
         path = os.path.join(OUT, f"{name}-layer{index}.png")
-        export_layer(layer, path)
+        export_layer(child, path)
         exported.append(os.path.basename(path))
     case["layer_files"] = exported
     new_channels = [c for c in image.get_channels() if c.get_id() not in channels_before]
@@ -156,6 +164,7 @@ def success_case(name, image, source, export_channels=True, **args):
     assert Gimp.file_save(Gimp.RunMode.NONINTERACTIVE, image, gfile(xcf), None), xcf
     reloaded = load(xcf)
     case["xcf"] = describe(reloaded)
+    case["history"], case["xcf_history"] = history_blob(image), history_blob(reloaded)
     reloaded.delete()
     phase(f"{name}: xcf saved and reloaded")
     report["cases"][name] = case
@@ -171,7 +180,7 @@ def select_rect(image, rect):
 image = load(job["photo"])
 source = image.get_layers()[0]
 select_rect(image, job["selection"])
-success_case("main", image, source, instruction=job["instruction"], endpoint=job["endpoint"])
+success_case("main", image, source, instruction=job["instruction"], endpoint=job["endpoint"], source="layer")
 
 # B: a layer larger than the canvas with a negative offset (canvas cut to 800x700, layer moved left).
 image = load(job["photo_rgba"])
@@ -179,7 +188,7 @@ image.resize(800, 700, -100, 0)
 source = image.get_layers()[0]
 x, y, w, h = job["selection"]
 select_rect(image, [x - 100, y, w, h])
-success_case("offset", image, source, instruction=job["instruction"], endpoint=job["endpoint"])
+success_case("offset", image, source, instruction=job["instruction"], endpoint=job["endpoint"], source="layer")
 
 # C: a layer smaller than the image, placed at an offset, without the selection and without masks.
 image = load(job["photo"])
@@ -195,14 +204,15 @@ buffer.set(Gegl.Rectangle.new(0, 0, sw, sh), "R'G'B'A u8", pixels)
 buffer.flush()
 select_rect(image, job["selection"])  # present but not used
 success_case("small", image, small, instruction=job["instruction"], endpoint=job["endpoint"],
-             use_selection=False, show_masks=False)
+             use_selection=False, show_masks=False, source="layer")
 
 # G: a grayscale image (results become grey layers with alpha), an edit that needs no mask.
 image = load(job["photo"])
 image.convert_grayscale()
 source = image.get_layers()[0]
 image.select_rectangle(Gimp.ChannelOps.REPLACE, 10, 10, 50, 50)
-success_case("gray", image, source, instruction="make it brighter", endpoint=job["endpoint"], use_selection=False)
+success_case("gray", image, source, instruction="make it brighter", endpoint=job["endpoint"], use_selection=False,
+             source="layer")
 report["cases"]["gray"]["base_type"] = image.get_base_type().value_nick
 report["cases"]["gray"]["result_type"] = image.get_layers()[0].get_children()[0].type().value_nick
 
@@ -224,17 +234,22 @@ report["cases"]["refused"] = {"status": status, "message": message, "seconds": s
 status, message, seconds, _ = run(image, source, instruction="  ", endpoint=job["dead_endpoint"])
 report["cases"]["empty"] = {"status": status, "message": message, "seconds": seconds}
 
-# H: an interactive run: the test types the instruction into the procedure dialog (Xvfb + xdotool) and
-# presses Enter; the endpoint field stays empty, so the plug-in uses $LEGO_EDIT_ENDPOINT.
-if job.get("dialog"):
-    image = load(job["photo"])
-    source = image.get_layers()[0]
-    select_rect(image, job["selection"])
-    image.clean_all()
-    status, message, seconds, group = run(image, source, run_mode=Gimp.RunMode.INTERACTIVE)
-    report["cases"]["dialog"] = {"status": status, "message": message, "seconds": seconds,
-                                 "image": describe(image), "returned_group": group.get_name() if group else None}
-    phase("dialog: after run")
+# V: the visible image (the default source) of a photo under a half-transparent layer, then a second edit
+# with the first result selected: both groups at the top level of the image, the second above the first.
+image = load(job["photo"])
+base = image.get_layers()[0]
+veil = Gimp.Layer.new(image, "veil", 200, 200, Gimp.ImageType.RGBA_IMAGE, 50.0, Gimp.LayerMode.NORMAL)
+image.insert_layer(veil, None, 0)
+veil.set_offsets(0, 700)
+veil.fill(Gimp.FillType.WHITE)
+select_rect(image, job["selection"])
+chain = success_case("visible", image, veil, instruction=job["instruction"], endpoint=job["endpoint"])
+first = image.get_layers()[0]
+inner = first.get_children()[0] if first.is_group_layer() else first
+status, message, seconds, group = run(image, inner, instruction="make it brighter", endpoint=job["endpoint"],
+                                      source="layer", use_selection=False)
+report["cases"]["chain"] = {"status": status, "message": message, "seconds": seconds, "image": describe(image),
+                            "history": history_blob(image)}
 
 phase("end")
 with open(os.path.join(OUT, "report.json"), "w") as fh:
