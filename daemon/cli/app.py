@@ -13,7 +13,8 @@ from lego_edit.daemon.cli.errors import CliError, missing_package
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from lego_edit.daemon.cli import batch, edit, evaluate, install, models, serve  # light: their heavy imports sit in the commands
+    # light: their heavy imports sit in the commands
+    from lego_edit.daemon.cli import batch, edit, evaluate, install, models, serve
 
     parser = argparse.ArgumentParser(prog="lego-edit", description="Instruction-based image editing with bricks.")
     parser.add_argument("--debug", action="store_true", help="show tracebacks")
