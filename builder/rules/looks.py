@@ -70,7 +70,7 @@ def _op(brick: str, **inputs: Any) -> tuple[str, tuple[tuple[str, Any], ...]]:
 # Tone words -> ops. Each pattern is searched in the whole clause; a clause whose every content word is a tone
 # word is a look (several may chain: "warmer and more contrast").
 _TONE: tuple[tuple[str, Any], ...] = (
-    (r"\bmake (?:it|this|them|the (?:image|photo|picture|colou?rs)) pop\b|\bpop more\b|\bpunch(?:ier| it up)?\b",
+    (r"\bpop(?:s|ping)?(?: out)?(?: more| a bit(?: more)?)?\b|\bpunch(?:ier| it up)?\b",
      lambda s: [_op("CONTRAST", amount=s(0.3)), _op("SATURATION", amount=s(0.3))]),
     (r"\bdramatic\b", lambda s: [_op("CONTRAST", amount=s(0.4)), _op("SATURATION", amount=s(0.1))]),
     (r"\bmood(?:y|ier)\b", lambda s: [_op("CONTRAST", amount=s(0.3)), _op("SATURATION", amount=-s(0.2))]),
@@ -108,9 +108,10 @@ _TONE: tuple[tuple[str, Any], ...] = (
     (r"\b(?:remove|lighten|reduce) (?:the )?vignett\w*|\blighten (?:the )?corners\b",
      lambda s: [_op("VIGNETTE", amount=-s(0.4))]),
     (r"\bvignett\w*|\bdark(?:en|er)? (?:the )?(?:corners|edges)\b", lambda s: [_op("VIGNETTE", amount=s(0.4))]),
-    (r"\bsharpen\w*|\bsharp(?:er|ness)?\b|\bdetails? and definition\b|\bcrisp(?:er|ness)?\b|\b(?:clarity|definition|acuity|focus)\b|"
+    (r"\bsharpen\w*|\bsharp(?:er|ness)?\b|\bdetails? and definition\b|\bcrisp(?:er|ness)?\b|\b(?:clarity|definition|acuity|(?<!out of )focus)\b|"
      r"\bde-?blur\w*|\bunblur\w*|\brefocus\w*|\bclearer\b|\bclarif\w*|\bin focus\b", lambda s: [_op("SHARPEN", amount=s(0.5))]),
     (r"\bde-?nois\w*", lambda s: [_op("DENOISE", amount=s(0.5))]),
+    (r"\bcolou?r[- ]correct\w*|\bcolou?r correction\b", lambda s: [_op("WHITE-BALANCE")]),
     (r"\bde-?haz\w*|\bde-?fog\w*|\bde-?veil\w*|\buncloud\w*", lambda s: [_op("DEHAZE", amount=s(0.6))]),
 )
 _TONE_RE = tuple((re.compile(p), f) for p, f in _TONE)
@@ -123,12 +124,19 @@ details detail visual quality overall lively livelier punchy bring out scene rep
 edge lines up fine greens reds blues yellows oranges purples pinks whites contours outlines features hazy blurry blurred fuzzy unclear bring back recover""".split())
 # "of this blurry photo", "the image's": the image named, whatever its state (left out of the tone words' leftovers).
 _IMAGE_NAMED = re.compile(r"\b(?:(?:of|in|on|for)\s+)?(?:the|this|my|our)\s+(?:[\w-]+\s+){0,2}?"
-                          r"(?:image|photo|photograph|picture|pic|shot)(?:'s)?\b")
+                          r"(?:image|photo|photograph|picture|pic|shot|selfie)(?:'s)?\b(?:\s+(?:of|from|with|taken)\s.*$)?")
+_FILLER_ONLY = frozenset("high effect effects issues problems them everything".split())
 # Whole-image words that keep their old plans (ImgEdit's "adjust"): brightness stays FLUX-BRIGHT.
 _BRIGHT = re.compile(r"\b(?:bright\w*|dark\w*|light\w*|dim\w*|lumin\w*|radian\w*|glow\w*)\b")
 
 
 def _tone(clause: str) -> list[tuple[str, tuple[tuple[str, Any], ...]]]:
+    return _tone_parts(clause)[0]
+
+
+def _tone_parts(clause: str) -> tuple[list[tuple[str, tuple[tuple[str, Any], ...]]], str | None]:
+    """(the tone ops, None) for a whole-image look; ([], what is left) when other words remain (an object,
+    perhaps: "make the sky more vivid" leaves "the sky"); ([], None) when no tone word is there."""
     ops: list[tuple[str, tuple[tuple[str, Any], ...]]] = []
     rest = _IMAGE_NAMED.sub(" ", clause)
 
@@ -140,10 +148,10 @@ def _tone(clause: str) -> list[tuple[str, tuple[tuple[str, Any], ...]]]:
             ops.extend(make(scale))
             rest = pattern.sub(" ", rest)
     if not ops:
-        return []
-    leftover = [w for w in re.findall(r"[a-z']+", _BRIGHT.sub(" ", rest)) if w not in _FILLER]
+        return [], None
+    leftover = [w for w in re.findall(r"[a-z']+", _BRIGHT.sub(" ", rest)) if w not in _FILLER and w not in _FILLER_ONLY]
     if leftover:
-        return []  # other words name something else (an object, a style): not a whole-image look
+        return [], rest  # other words name something else (an object, a style): not a whole-image look
     bright = _BRIGHT.search(clause)
     if bright and re.search(r"\b(?:bright|dark|light|dim)\w*", bright.group(0)):
         from lego_edit.builder.rules.quantities import brightness_ratio
@@ -151,7 +159,43 @@ def _tone(clause: str) -> list[tuple[str, tuple[tuple[str, Any], ...]]]:
         ratio = brightness_ratio(clause)
         if ratio is not None:
             ops.insert(0, _op("FLUX-BRIGHT", ratio=ratio))
-    return ops
+    return ops, None
+
+
+_LOCAL_STOP = frozenset("""make it the this a an bit little more much lot very slightly touch tad and with add increase boost
+raise up give look looks looking improve enhance some way to be lower reduce decrease less adjust fix please so that
+too is be can also just somewhat really quite extra higher of in on crank turn bump pump dial apply set its out stand
+stands while than""".split())
+
+
+def _local_tone(clause: str, rest: str) -> Edit | None:
+    """"make the sky more vivid", "increase the contrast of the grass", "make the milky way pop": tone steps on one
+    object. What is left once the tone words are gone must be a short noun phrase."""
+    from lego_edit.builder.rules.phrases import target_of
+
+    if re.match(r"(?:remov|extract|delet|eras|add|replac|cut|segment|isolat|select|put|plac|insert|swap|get rid|take)\w*\b",
+                clause):
+        return None  # another edit's verb leads: the tone word describes its object ("remove the colourful hat")
+    words = re.findall(r"[a-z'-]+", rest)
+    content = [i for i, w in enumerate(words) if w not in _LOCAL_STOP and w not in _FILLER and w not in _FILLER_ONLY]
+    if not content or _BRIGHT.search(clause) and not re.search(r"\bbright(?:en)? (?:the )?colou?rs?\b", clause):
+        return None
+    ops = [op for pattern, make in _TONE_RE if pattern.search(clause)
+           for op in make(lambda base: round(amount_of(clause, base), 3))]
+    if content[0] == 0 and re.match(r"[a-z]+\s+(?:the|this|my|its|some|more|up)\b", clause):
+        content = content[1:]  # a leading verb the lexicon does not know ("bolster the clarity")
+        if not content and ops:
+            return Edit("look", None, ops=tuple(ops), text=clause)
+    if not content or words[content[0] - 1] not in {"the", "this", "that", "my", "his", "her", "their", "our", "of",
+                                                    "on", "in", "make", "these", "those", "all"}:
+        return None
+    phrase = " ".join(words[content[0]:content[-1] + 1])
+    if len(phrase.split()) > 5 or re.search(r"\b(?:style|look|like|into|as|effect|filter|version)\b", phrase):
+        return None
+    target = target_of(phrase, False)
+    if not ops or target is None or target.startswith("<"):
+        return None
+    return Edit("look", target, ops=tuple(ops), text=clause)
 
 
 _EXCEPT_HINT = re.compile(r"\b(?:except|but|apart|other than|save for|leaving|keep)")
@@ -259,7 +303,9 @@ def parse_look(clause: str, target_named: bool) -> Edit | None:
         return Edit("look", None, ops=(_op("SATURATION", amount=-1.0),), keep=noun_phrase(m.group("x")), text=clause)
     if target_named:
         return None
-    ops = _tone(clause)
+    ops, rest = _tone_parts(clause)
+    if not ops and rest is not None:
+        return _local_tone(clause, rest)
     if ops:
         fallback = None
         if all(b == "TEMPERATURE" for b, _ in ops):

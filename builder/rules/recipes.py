@@ -429,6 +429,21 @@ def _recipes_look(edit: Edit, policy: Policy, g: Graph, image: str) -> list[Reci
 
     if edit.keep is not None:
         recipes = [chained(_inverted(s)) for s in _segmenters(edit.keep, policy, object_edit=True)]
+    elif edit.target is not None:
+        # "make the sky more vivid": the steps on a copy, the object found in it, COMPOSE lays that part over the
+        # image (as a local brightness change does), so it works for steps without a mask input too.
+        probe = g.copy()
+        probe_image = chained(None)(probe, image).image
+        recipes = []
+        for seg in _with_cutout(_segmenters(edit.target, policy, object_edit=True), probe, probe_image):
+            def local(g: Graph, image: str, seg: Segmenter = seg) -> _Outcome:
+                done = chained(None)(g, image)
+                s = seg(g, done.image)
+                n = g.add("COMPOSE", mask1=None, mask2=None, image1=image, image2=s.cutout)
+                return _Outcome(step_ref(n, "image"), how=f"{done.how} on a copy, {s.how} in it, COMPOSE lays that part "
+                                                          "over the image")
+            recipes.append(local)
+        return recipes
     else:
         recipes = [chained(None)]
     if edit.value:
