@@ -18,7 +18,9 @@ IMAGE, MASK, STR, FLOAT = ValueType.IMAGE, ValueType.MASK, ValueType.STR, ValueT
 
 
 def _ratio(side: str) -> Port:
-    return Port(f"{side}_ratio", FLOAT, optional=True, doc=f"fraction of the width/height to add on the {side}")
+    size = "width" if side in ("left", "right") else "height"
+    return Port(f"{side}_ratio", FLOAT, optional=True,
+                doc=f"1.0 = the {side} stays as it is; the {side} grows by {size} x (ratio - 1)")
 
 
 RES = BrickSpec(
@@ -63,9 +65,12 @@ CMI_PRED = BrickSpec(
     "Caption the image; with ratios, also expand the canvas and give the mask of the new area for outpainting.",
     (Port("image", IMAGE), _ratio("left"), _ratio("right"), _ratio("top"), _ratio("bottom")),
     (Port("caption", STR), Port("image", IMAGE, optional=True), Port("mask", MASK, optional=True)),
-    "Ratios are fractions of the current width (left/right) or height (top/bottom); null means none. "
-    "Image and mask outputs are null when no ratio is given. Offline the caption is only a rough description "
-    "of brightness and dominant colours, not of the content.",
+    "Give all four ratios or none (null for all four: caption only, image and mask outputs null). A side grows "
+    "by width x (ratio - 1) (left/right) or height x (ratio - 1) (top/bottom), so 1.0 leaves it unchanged; four "
+    "equal ratios r enlarge the whole picture r times (2.0 = twice as large). The grown canvas is resized to a "
+    "long side of 1024 px; pass its image and mask together to FLUX-FILL, with the image before the expansion "
+    "as preimage. Offline the caption is only a rough description of brightness and dominant colours, not of "
+    "the content.",
     role=BrickRole.PREDICT,
 )
 BBOX = BrickSpec(
@@ -95,10 +100,12 @@ COMPOSE = BrickSpec(
 )
 RESIZE = BrickSpec(
     "RESIZE",
-    "Scale the valid (non-empty) part of a mask or image about its centre.",
+    "Scale the valid (non-empty) part of a mask or image, keeping it on its bottom edge and centred horizontally.",
     (Port("mask", MASK, optional=True), Port("image", IMAGE, optional=True), Port("ratio", FLOAT, doc="scale factor, e.g. 1.5")),
     (Port("mask", MASK, optional=True), Port("image", IMAGE, optional=True)),
-    "Give a mask or an image. The canvas size stays the same.",
+    "Give a mask or an image (its valid part: the opaque pixels). The bounding box of the largest region is "
+    "scaled and stands where it stood (an object stays on the ground); the rest becomes empty and the canvas "
+    "size stays the same.",
     role=BrickRole.MASK,
     family="resize",
 )
@@ -124,17 +131,22 @@ FLUX_INPAINT = BrickSpec(
 FLUX_FILL = BrickSpec(
     "FLUX-FILL",
     "Generate what the prompt describes inside the mask; also used for outpainting.",
-    (Port("image", IMAGE), Port("mask", MASK), Port("prompt", STR), Port("preimage", IMAGE, optional=True)),
+    (Port("image", IMAGE), Port("mask", MASK), Port("prompt", STR),
+     Port("preimage", IMAGE, optional=True, doc="the image before CMI-PRED's expansion when outpainting, or a "
+                                                "reference image the prompt describes; null = none")),
     (Port("image", IMAGE),),
+    "With CMI-PRED's mask, its image must be CMI-PRED's image too.",
     role=BrickRole.EDIT,
     family="fill",
 )
 FLUX_RCM = BrickSpec(
     "FLUX-RCM",
     "Change the colour or material of the masked object.",
-    (Port("image", IMAGE), Port("mask", MASK), Port("prompt", STR, doc="the new colour or material, e.g. 'red', 'wooden'")),
+    (Port("image", IMAGE), Port("mask", MASK, optional=True, doc="the object; null = the whole image"),
+     Port("prompt", STR, doc="the new colour or material, e.g. 'red', 'wooden'")),
     (Port("image", IMAGE),),
-    "Offline only colours are understood; shading is kept.",
+    "Segment the object first and pass its mask; without one the whole image changes. Offline only colours are "
+    "understood; shading is kept.",
     role=BrickRole.EDIT,
     family="recolor",
 )
@@ -151,9 +163,12 @@ FLUX_STYLE = BrickSpec(
     "FLUX-STYLE",
     "Render the whole image, or the masked part, in a style.",
     (Port("image", IMAGE), Port("mask", MASK, optional=True), Port("prompt", STR, doc="what the image shows (a caption)"),
-     Port("style", STR, doc="e.g. 'watercolor style', 'pencil sketch'")),
+     Port("style", STR, doc="e.g. 'watercolor style', 'anime style'; a name without 'style' gets it added, 'ink' "
+                           "means Chinese ink, and the model falls back to anime style when it is empty")),
     (Port("image", IMAGE),),
-    "Offline: pencil sketch, colour pencil, watercolour, cartoon, oil painting, black and white, sepia.",
+    "The prompt is the caption of CMI-PRED (ratios null); the model puts it before 'convert the image into <style> "
+    "style'. No mask: the whole image. Offline: pencil sketch, colour pencil, watercolour, cartoon, oil painting, "
+    "black and white, sepia.",
     role=BrickRole.EDIT,
     family="style",
 )
@@ -178,9 +193,11 @@ FLUX_POSE = BrickSpec(
 FLUX_BRIGHT = BrickSpec(
     "FLUX-BRIGHT",
     "Change the brightness of the image.",
-    (Port("image", IMAGE), Port("ratio", FLOAT, doc="0..1; 0.5 = unchanged, higher is brighter")),
+    (Port("image", IMAGE), Port("ratio", FLOAT, doc="0 = black, 0.5 = unchanged, 1 = twice as bright; above 1 "
+                                                    "counts as 1")),
     (Port("image", IMAGE),),
-    "Whole image. A ratio of 0.5, or one too close to it to change anything visibly, is refused.",
+    "Whole image: the colours are scaled by 2 x ratio. A ratio of 0.5, or one too close to it to change anything "
+    "visibly, is refused.",
     role=BrickRole.EDIT,
     family="bright",
 )

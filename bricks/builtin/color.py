@@ -1,4 +1,4 @@
-"""Classical colour edits: FLUX-BRIGHT (L* gamma), FLUX-RCM (LAB recolour), FLUX-CBG (colour / blur /
+"""Classical colour edits: FLUX-BRIGHT (the reference's brightness factor), FLUX-RCM (LAB recolour), FLUX-CBG (colour / blur /
 gradient / transparent background), FLUX-ENV (colour grading).
 
 These change colours only; they cannot paint new content. A prompt asking for more than a named
@@ -70,20 +70,25 @@ def find_colours(text: str, allowed: Set[str] = frozenset()) -> tuple[list[tuple
 
 
 def brightness(ctx: BrickContext, image: np.ndarray, ratio: float) -> dict:
-    """Gamma on CIELAB lightness (colours keep their hue): 0.5 is the identity, 1.0 gamma 1/2, 0.0 gamma 2."""
-    ratio = float(ratio)
-    if not 0.0 <= ratio <= 1.0:
-        raise BrickError(f"FLUX-BRIGHT ratio must be between 0 and 1 (0.5 = unchanged), got {ratio}")
-    if ratio == 0.5:
+    """As the reference: the ratio is clamped to 0..1 (the released Builder writes 1.5 for "much
+    brighter", the same as 1.0) and the RGB is scaled by 2 x ratio (Pillow's ImageEnhance.Brightness):
+    0.5 is the identity, 1.0 doubles it, 0 is black. Alpha is kept."""
+    from PIL import Image, ImageEnhance
+
+    try:
+        value = float(ratio)
+    except (TypeError, ValueError):
+        raise BrickError(f"FLUX-BRIGHT ratio must be a number (0.5 = unchanged), got {ratio!r}") from None
+    if not np.isfinite(value) or value < 0:
+        raise BrickError(f"FLUX-BRIGHT ratio must be 0 or more (0.5 = unchanged, above 1 counts as 1), got {ratio}")
+    value = min(1.0, value)
+    if value == 0.5:
         raise BrickError("FLUX-BRIGHT: nothing to change: ratio 0.5 leaves the brightness as it is "
                          "(use more than 0.5 to brighten, less to darken)")
-    gamma = 2.0 ** ((0.5 - ratio) * 2.0)
     rgb, alpha = split_alpha(image)
-    lab = cv2.cvtColor(rgb, cv2.COLOR_RGB2LAB)
-    lut = np.clip(np.rint(255.0 * (np.arange(256) / 255.0) ** gamma), 0, 255).astype(np.uint8)
-    lab[..., 0] = cv2.LUT(lab[..., 0], lut)
-    out = with_alpha(cv2.cvtColor(lab, cv2.COLOR_LAB2RGB), alpha)
-    _cv.verify_edit("FLUX-BRIGHT", image, out, what=f"ratio {ratio:g}", fix="move the ratio further from 0.5")
+    enhanced = ImageEnhance.Brightness(Image.fromarray(np.ascontiguousarray(rgb))).enhance(2.0 * value)
+    out = with_alpha(np.asarray(enhanced), alpha)
+    _cv.verify_edit("FLUX-BRIGHT", image, out, what=f"ratio {value:g}", fix="move the ratio further from 0.5")
     return {"image": out}
 
 
@@ -107,7 +112,10 @@ def _recolour(rgb: np.ndarray, weight: np.ndarray, target: np.ndarray) -> np.nda
     return np.clip(np.rint(cv2.cvtColor(out, cv2.COLOR_LAB2RGB) * 255), 0, 255).astype(np.uint8)
 
 
-def recolour(ctx: BrickContext, image: np.ndarray, mask: np.ndarray, prompt: str) -> dict:
+def recolour(ctx: BrickContext, image: np.ndarray, prompt: str, mask: np.ndarray | None = None) -> dict:
+    """No mask: the whole image, as the reference falls back to."""
+    if mask is None:
+        mask = np.full(image.shape[:2], 255, np.uint8)
     _cv.check_mask(image, mask, "FLUX-RCM")
     colours, unknown = find_colours(prompt)
     if unknown or len(colours) != 1:

@@ -66,15 +66,23 @@ def compose(ctx: BrickContext, mask1=None, mask2=None, image1=None, image2=None)
     return {"image": out, "mask": None}
 
 
-def _scale_about_centre(array: np.ndarray, valid: np.ndarray, ratio: float) -> np.ndarray:
-    h, w = array.shape[:2]
-    ys, xs = np.nonzero(valid)
-    if not len(ys):
-        return array.copy()
-    cx, cy = (xs.min() + xs.max()) / 2.0, (ys.min() + ys.max()) / 2.0
-    matrix = np.array([[ratio, 0, cx * (1 - ratio)], [0, ratio, cy * (1 - ratio)]], np.float32)
-    interp = cv2.INTER_LINEAR if ratio < 1 else cv2.INTER_CUBIC
-    return cv2.warpAffine(array, matrix, (w, h), flags=interp, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+def _scale_on_base(array: np.ndarray, valid: np.ndarray, ratio: float, interpolation: int) -> np.ndarray:
+    """The reference's RESIZE: the bounding box of the largest valid region is scaled by `ratio`, kept
+    standing on its bottom edge and centred horizontally on it; everything else becomes empty. A box
+    that grows past the image is cut at the border (its top-left corner clamped into the image)."""
+    contours, _ = cv2.findContours(valid.astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    if not contours:
+        raise BrickError("RESIZE: the input is empty, so there is nothing to resize")
+    x, y, w, h = cv2.boundingRect(max(contours, key=cv2.contourArea))
+    new_w, new_h = int(w * ratio), int(h * ratio)
+    if new_w < 1 or new_h < 1:
+        raise BrickError(f"RESIZE: ratio {ratio:g} shrinks the {w}x{h} region to nothing")
+    scaled = cv2.resize(np.ascontiguousarray(array[y:y + h, x:x + w]), (new_w, new_h), interpolation=interpolation)
+    out = np.zeros_like(array)
+    left, top = max(0, x + (w - new_w) // 2), max(0, y + h - new_h)
+    right, bottom = min(left + new_w, array.shape[1]), min(top + new_h, array.shape[0])
+    out[top:bottom, left:right] = scaled[:bottom - top, :right - left]
+    return out
 
 
 def resize(ctx: BrickContext, ratio: float, mask=None, image=None) -> dict:
@@ -84,8 +92,9 @@ def resize(ctx: BrickContext, ratio: float, mask=None, image=None) -> dict:
     if not 0.01 <= ratio <= 100:
         raise BrickError(f"RESIZE ratio {ratio} is out of range (0.01 to 100)")
     if mask is not None:
-        return {"mask": _scale_about_centre(mask, mask > 0, ratio), "image": None}
-    return {"image": _scale_about_centre(image, image[..., 3] > 0, ratio), "mask": None}
+        return {"mask": _scale_on_base(mask, mask > 127, ratio, cv2.INTER_NEAREST), "image": None}
+    interpolation = cv2.INTER_AREA if ratio < 1 else cv2.INTER_LINEAR
+    return {"image": _scale_on_base(image, image[..., 3] > 1, ratio, interpolation), "mask": None}
 
 
 def _grow_radius(pixels: float, shape: tuple[int, ...]) -> float:
