@@ -14,13 +14,13 @@ from lego_edit.daemon.cli.errors import CliError, missing_package
 
 def build_parser() -> argparse.ArgumentParser:
     # light: their heavy imports sit in the commands
-    from lego_edit.daemon.cli import batch, edit, evaluate, install, models, serve
+    from lego_edit.daemon.cli import batch, edit, evaluate, install, models, serve, train
 
     parser = argparse.ArgumentParser(prog="lego-edit", description="Instruction-based image editing with bricks.")
     parser.add_argument("--debug", action="store_true", help="show tracebacks")
     parser.add_argument("--log-level", default="WARNING", help="DEBUG, INFO, WARNING or ERROR")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for module in (edit, batch, evaluate, serve, models, install):
+    for module in (edit, batch, evaluate, serve, models, install, train):
         module.register(sub)
     return parser
 
