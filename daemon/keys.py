@@ -140,15 +140,23 @@ class AllowList:
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
-        self._stamp: float | None = None
-        self._keys: set[str] = set()
+        self._stamp: tuple[int, int, int] | None = None
+        self._keys: frozenset[str] = frozenset()
+
+    def keys(self) -> frozenset[str]:
+        """The allowed keys now (the file is re-read only when its modification time changes)."""
+        path = self.folder / ALLOW_LIST
+        try:
+            st = path.stat()
+            stamp: tuple[int, int, int] | None = (st.st_mtime_ns, st.st_size, st.st_ino)
+        except OSError:
+            stamp = None
+        if stamp != self._stamp:
+            self._keys, self._stamp = frozenset(allowed(self.folder)), stamp
+        return self._keys
 
     def callback(self, domain: str, key: bytes) -> bool:
-        path = self.folder / ALLOW_LIST
-        stamp = path.stat().st_mtime_ns if path.exists() else None
-        if stamp != self._stamp:
-            self._keys, self._stamp = set(allowed(self.folder)), stamp
-        ok = key.decode("ascii", "replace") in self._keys
+        ok = key.decode("ascii", "replace") in self.keys()
         if not ok:
             log.warning("refused a CURVE client with an unknown key %s", key.decode("ascii", "replace"))
         return ok

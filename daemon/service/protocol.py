@@ -24,7 +24,7 @@ CHANNELS = {"RGBA8": 4, "BGRA8": 4, "GRAY8": 1}
 
 ERROR_CODES = (
     "bad_request", "unsupported_version", "too_large", "invalid_workflow", "plan_refused",
-    "brick_unavailable", "brick_failed", "busy", "internal",
+    "brick_unavailable", "brick_failed", "busy", "unauthorized", "internal",
 )
 JOB_TYPES = ("plan", "run", "edit")
 REQUEST_TYPES = ("hello", "ping", "status", "bricks", "cancel") + JOB_TYPES
@@ -32,6 +32,7 @@ REQUEST_TYPES = ("hello", "ping", "status", "bricks", "cancel") + JOB_TYPES
 MAX_ID_LENGTH = 256
 MAX_INSTRUCTION = 4000
 MAX_FEEDBACK_ITEMS = 32
+MAX_FEEDBACK_CHARS = 2000  # per item: a correction is a sentence or two
 MAX_DEPTH = 32  # nesting of JSON arrays/objects in a header: a workflow needs 5
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -159,7 +160,7 @@ class Request:
 
 # -- decoding -----------------------------------------------------------------------------------
 
-def _valid_id(value: Any) -> TypeGuard[RequestId]:
+def valid_id(value: Any) -> TypeGuard[RequestId]:
     if isinstance(value, bool):
         return False
     if isinstance(value, int):
@@ -220,7 +221,7 @@ def decode(frames: Sequence[Buffer], limits: Limits) -> Request:
     if isinstance(rid, str) and 0 < len(rid) <= MAX_ID_LENGTH and not unicode_ok(rid):
         raise ProtocolError("bad_request", "the id is not valid Unicode (it holds a lone surrogate escape); "
                                            "the reply's id is null", None)
-    if not _valid_id(rid):
+    if not valid_id(rid):
         raise ProtocolError("bad_request", "the header has no valid id (a string of 1-256 characters or an integer)",
                             drop=True)
     _check_tree(header, rid)
@@ -330,7 +331,7 @@ def _check_hello(request: Request) -> None:
 
 
 def _check_cancel(request: Request) -> None:
-    if not _valid_id(request.get("target")):
+    if not valid_id(request.get("target")):
         raise _bad(request, "cancel: target must be the id of an earlier request")
 
 
@@ -345,7 +346,7 @@ def _check_reply_format(request: Request) -> None:
 
 def _check_planning(request: Request) -> None:
     replan_of = request.get("replan_of")
-    if replan_of is not None and not _valid_id(replan_of):
+    if replan_of is not None and not valid_id(replan_of):
         raise _bad(request, "replan_of must be the id of an earlier plan, run or edit")
     instruction = request.get("instruction")
     if instruction is None and replan_of is None:
@@ -360,6 +361,8 @@ def _check_planning(request: Request) -> None:
     if not isinstance(feedback, list) or not all(isinstance(f, str) for f in feedback) \
             or len(feedback) > MAX_FEEDBACK_ITEMS:
         raise _bad(request, f"feedback must be a string or a list of at most {MAX_FEEDBACK_ITEMS} strings")
+    if any(len(f) > MAX_FEEDBACK_CHARS for f in feedback):
+        raise _bad(request, f"each feedback item must be at most {MAX_FEEDBACK_CHARS} characters")
     request.header["feedback"] = [f for f in feedback if f.strip()]
     backend = request.get("backend")
     if backend is not None and not isinstance(backend, str):

@@ -68,6 +68,10 @@ class ClientState:
     route: bytes = b""  # the ZeroMQ routing id replies go to
     jobs: dict[RequestId, Job] = field(default_factory=dict)
     unreachable_since: float | None = None  # ZeroMQ said the peer is gone (it may reconnect)
+    # A session said hello or had a job accepted; any other client (`lego-edit status`, a probe) is
+    # forgotten as soon as its answers are sent, so one-off requests leave nothing behind.
+    session: bool = False
+    pending_control: int = 0  # answers being prepared off the socket thread (`bricks`)
 
 
 class Server:
@@ -80,6 +84,8 @@ class Server:
                  executor: Any = None, context: zmq.Context | None = None) -> None:
         self.config = config or Config()
         self.limits = self.config.limits.protocol_limits()
+        self.clients: dict[bytes, ClientState] = {}
+        self.clients_alive: set[bytes] = set()  # sessions, readable from worker threads (the plan store's fairness)
         if registry is None:
             from lego_edit.bricks import default_registry
 
@@ -94,11 +100,11 @@ class Server:
         self._own_context = context is None
         self.ctx = context or zmq.Context()
         self.scheduler = Scheduler(self.config.limits.max_queued_per_client)
-        self.plans = PlanStore(self.config.limits.plans_per_client, max(self.config.limits.plans_memory_mb, 0) << 20)
+        self.plans = PlanStore(self.config.limits.plans_per_client, max(self.config.limits.plans_memory_mb, 0) << 20,
+                               is_live=self.clients_alive.__contains__)
         self.decode_budget = DecodeBudget(max(self.config.limits.decode_memory_mb, 1) << 20)
         self.runner = JobRunner(registry, builder, executor, self.plans, self._send_from_worker, self.limits,
                                 self.decode_budget)
-        self.clients: dict[bytes, ClientState] = {}
         self.endpoint: str | None = None
         self.curve = False
         self.started = time.time()
@@ -114,6 +120,8 @@ class Server:
         self._workers: list[threading.Thread] = []
         self.workers_replaced = 0
         self._route_owner: dict[bytes, bytes] = {}  # under CURVE: routing id -> the session (key) last seen on it
+        self._allow_list: AllowList | None = None  # under CURVE: the allowed client keys, re-read when changed
+        self._allowed_keys: frozenset[str] = frozenset()
         self._control = ThreadPoolExecutor(max_workers=1, thread_name_prefix="daemon-control")
         self._thread: threading.Thread | None = None
 
@@ -204,7 +212,9 @@ class Server:
 
         self._auth = ThreadAuthenticator(self.ctx, log=logging.getLogger("lego_edit.auth"))
         self._auth.start()
-        self._auth.configure_curve_callback("*", AllowList(folder))
+        self._allow_list = AllowList(folder)
+        self._allowed_keys = self._allow_list.keys()
+        self._auth.configure_curve_callback("*", self._allow_list)
         sock.curve_secretkey = pair.secret.encode("ascii")
         sock.curve_publickey = pair.public.encode("ascii")
         sock.curve_server = True
@@ -254,6 +264,7 @@ class Server:
                 now = time.monotonic()
                 if now >= next_check:
                     self._check_heartbeats(now)
+                    self._check_revocations()
                     self._supervise(now)
                     next_check = now + tick
                 if self._stop_requested.is_set():
@@ -283,6 +294,11 @@ class Server:
                     user = frames[min(1, len(frames) - 1)].get("User-Id") or ""
                 except (zmq.ZMQError, KeyError):
                     user = ""
+                if str(user) not in self._allowed_keys and not self._still_allowed(str(user)):
+                    # authenticated when it connected, revoked since: ZeroMQ cannot close one peer of a
+                    # ROUTER, so the daemon refuses everything that connection sends
+                    self._refuse_revoked(route, frames)
+                    continue
                 client = b"key:" + str(user).encode("utf-8", "replace") + b"\0" + route
                 owner = self._route_owner.get(route)
                 if owner is not None and owner != client and owner in self.clients:
@@ -297,6 +313,38 @@ class Server:
                                 error_fields("internal", "internal error; see the daemon log"))
                 except Exception:  # not even the error could be sent: logged, and the loop goes on
                     log.exception("could not send the internal error reply")
+
+    def _refuse_revoked(self, route: bytes, frames: list[Any]) -> None:
+        try:
+            rid = protocol.parse_header(frames[1].buffer, self.limits).get("id") if len(frames) > 1 else None
+        except (ProtocolError, IndexError):
+            rid = None
+        header, _ = encode_header_safe(rid if protocol.valid_id(rid) else None, EventKind.ERROR, error_fields(
+            "unauthorized", "this client's CURVE key is no longer on the daemon's allow-list"))
+        try:
+            self._router().send_multipart([route, header], zmq.NOBLOCK)
+        except zmq.ZMQError:
+            pass
+
+    def _still_allowed(self, key: str) -> bool:
+        """A key allowed since the last check (the ZAP handler let it connect) is taken at once."""
+        if self._allow_list is None:
+            return False
+        self._check_revocations()
+        return key in self._allowed_keys
+
+    def _check_revocations(self) -> None:
+        """Under CURVE: a key taken off the allow-list loses its sessions at once (jobs cancelled)."""
+        if self._allow_list is None:
+            return
+        keys = self._allow_list.keys()
+        if keys == self._allowed_keys:
+            return
+        self._allowed_keys = keys
+        for client, state in list(self.clients.items()):
+            key = client[4:].split(b"\0", 1)[0].decode("utf-8", "replace")
+            if key not in keys:
+                self._forget_client(client, state, "had its CURVE key revoked")
 
     def _handle(self, client: bytes, frames: list[memoryview], route: bytes | None = None) -> None:
         state = self.clients.get(client)
@@ -323,6 +371,7 @@ class Server:
             self._submit(client, state, request)
 
     def _on_hello(self, client: bytes, state: ClientState, request: Request) -> None:
+        self._become_session(client, state)
         offered = request.get("versions", [request.get("v", protocol.VERSION)])
         version = protocol.negotiate(offered)
         if version is None:
@@ -356,6 +405,7 @@ class Server:
             self._outbox.put((None, client, Message([header], str(kind), request.id, control=True)))
             self._wake()
 
+        state.pending_control += 1
         self._control.submit(catalog)
 
     def _on_cancel(self, client: bytes, state: ClientState, request: Request) -> None:
@@ -394,6 +444,8 @@ class Server:
                 "bad_request", f"replan_of: no earlier request {protocol.log_text(target)} of yours is remembered "
                                "(the daemon keeps each client's last few)"))
             return
+        if request.type == "run" and not self._workflow_ok(client, request):
+            return
         job = Job(client, request)
         try:
             ahead = self.scheduler.submit(job)
@@ -401,9 +453,35 @@ class Server:
             self._reply(client, request.id, EventKind.ERROR, error_fields("busy", str(exc)))
             return
         state.jobs[request.id] = job
+        self._become_session(client, state)
         counts = self.scheduler.counts()
         self._reply(client, request.id, EventKind.ACCEPTED, {"position": ahead, "queued": counts["queued"],
                                                      "running": counts["running"]}, stream=True)
+
+    def _workflow_ok(self, client: bytes, request: Request) -> bool:
+        """A `run` workflow is checked against the catalog before it is accepted (a refused request is
+        never `accepted`); the worker checks it again against the decoded inputs."""
+        from lego_edit.bricks.checker import check
+        from lego_edit.bricks.workflow import Workflow, WorkflowSyntaxError, parse_workflow
+
+        raw = request.get("workflow")
+        try:
+            workflow = parse_workflow(raw) if isinstance(raw, str) else Workflow.from_dict(raw)
+        except (WorkflowSyntaxError, ValueError, TypeError, KeyError) as exc:
+            self._reply(client, request.id, EventKind.ERROR, error_fields(
+                "invalid_workflow", f"the workflow cannot be read: {exc}"))
+            return False
+        inits = ["image", *(["mask"] if "mask" in request.images else [])]
+        report = check(workflow, self.registry, inits=inits)
+        if not report.ok:
+            self._reply(client, request.id, EventKind.ERROR, error_fields(
+                "invalid_workflow", str(report), problems=[p.to_dict() for p in report.problems]))
+            return False
+        return True
+
+    def _become_session(self, client: bytes, state: ClientState) -> None:
+        state.session = True
+        self.clients_alive.add(client)
 
     # -- replies --------------------------------------------------------------------------------
     def _new_outbox(self) -> ClientOutbox:
@@ -448,6 +526,7 @@ class Server:
 
             if state.outbox.pump(send):
                 state.unreachable_since = None
+                self._drop_if_one_off(client, state)
                 continue
             if gone:
                 if state.unreachable_since is None:
@@ -457,6 +536,12 @@ class Server:
                 continue  # retried every loop; not "blocked" (that polls fast, and holds up shutdown)
             blocked = True
         return blocked
+
+    def _drop_if_one_off(self, client: bytes, state: ClientState) -> None:
+        if not state.session and not state.jobs and not state.pending_control and not state.outbox.pending():
+            self.clients.pop(client, None)
+            if self._route_owner.get(state.route) == client:
+                del self._route_owner[state.route]
 
     def _tag(self, client: bytes) -> str:
         """How the log names a client: not its routing id (that would let a reader impersonate it)."""
@@ -491,7 +576,9 @@ class Server:
             state = self.clients.get(client)
             if state is None:
                 continue  # the client vanished
-            if job is not None:
+            if job is None:
+                state.pending_control = max(0, state.pending_control - 1)
+            else:
                 job_id = job.id
                 if state.jobs.get(job_id) is not job:
                     continue  # the job already ended (cancelled while queued)
@@ -523,6 +610,7 @@ class Server:
             log.info("client %s %s: cancelled %d job(s)", self._tag(client), why, len(state.jobs))
         state.outbox.clear()
         self.clients.pop(client, None)
+        self.clients_alive.discard(client)
         if self._route_owner.get(state.route) == client:
             del self._route_owner[state.route]
 
@@ -634,7 +722,7 @@ class Server:
         cache = getattr(self.executor, "cache", None)
         return {
             "state": DaemonState.BUSY if counts["running"] or counts["queued"] else DaemonState.IDLE,
-            "jobs": counts, "clients": len(self.clients), "pid": os.getpid(), "endpoint": self.endpoint,
+            "jobs": counts, "clients": sum(1 for s in self.clients.values() if s.session), "pid": os.getpid(), "endpoint": self.endpoint,
             "server_version": __version__, "instance": self.instance, "uptime_s": round(time.time() - self.started, 3),
             "builder": getattr(getattr(self.builder, "config", None), "backend", None),
             "device": getattr(self.executor, "device", None), "curve": self.curve,
