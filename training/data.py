@@ -341,7 +341,9 @@ def assign_splits(records: Iterable[Record], heldout_percent: float) -> list[Rec
 
 def relative_to(records: Iterable[Record], folder: Path) -> list[Record]:
     """Paths made relative to the dataset's folder where they lie inside it (a portable dataset)."""
-    out = list(records)
+    import dataclasses
+
+    out = [dataclasses.replace(r, feedback=list(r.feedback)) for r in records]
     folder = folder.resolve()
     for record in out:
         for attr in ("image", "mask"):
