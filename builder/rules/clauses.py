@@ -45,6 +45,14 @@ def normalize(text: str) -> str:
     text = re.sub(r"\b(?:backround|backgound|bakground|backgroud|backgorund|bckground)(s?)\b", r"background\1", text,
                   flags=re.I)
     text = re.sub(r"\b(\w+(?:\s+\w+)?)(?:\s+\1\b)+", r"\1", text, flags=re.I)
+    text = re.sub(r"\b(over|under)[- ](expos\w*)", r"\1\2", text, flags=re.I)  # "over-exposure"
+    # "make this a clear photo": the photo's state asked for
+    text = re.sub(r"\b(?:make|get|turn|convert|transform)\s+(it|this|(?:the|this|my)\s+(?:[\w-]+\s+)?(?:photo|picture|image|pic))\s+"
+                  r"(?:into\s+)?an?\s+(clear(?:er)?|sharp(?:er)?|bright(?:er)?|crisp(?:er)?|brighter|better quality|"
+                  r"noise-free|clean(?:er)?)\s+(?:photo|picture|image|pic|shot|version|one)\b",
+                  r"make \1 \2", text, flags=re.I)
+    # "noise-free", "blur free": free of it
+    text = re.sub(r"\b(noise|grain|blur|haze|fog|rain|snow|glare|watermark)[- ]free\b", r"free of \1", text, flags=re.I)
     # "not so blurry", "not as dark", "not look blurry": less of it
     text = re.sub(r"\b(?:look\s+)?not\s+(?:look\s+)?(?:so|too|as|that|very)?\s*(?=(?:blurry|blurred|dark|bright|grainy|noisy|"
                   r"hazy|fuzzy|saturated|yellow|orange|red|green|blue|washed[- ]out|harsh|flat|dull|soft|shiny)\b)",

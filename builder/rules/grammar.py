@@ -756,12 +756,20 @@ _RUINS = re.compile(r"^(?:(?:there(?:'s| is| are)|i hate|i don't like|i do not l
 
 
 # "the photo is blurry", "the colours are washed out", "the sky is blown out": a defect of the image, said plainly.
-_DEFECT = re.compile(r"^(?:the|this|my|our)\s+(?:whole\s+)?(?:image|photo|picture|pic|shot|colou?rs|lighting|exposure|sky|"
-                     r"highlights)\s+(?:is|are|looks?|seems?|came out|got|'s)\s+(?:a bit\s+|very\s+|really\s+|so\s+|kinda\s+|"
-                     r"all\s+|completely\s+)?(?P<y>[\w -]+?)(?:\s+(?:now|here|overall))?$")
+_DEFECT = re.compile(r"^(?:(?:the|this|my|our)\s+(?:whole\s+)?(?:[\w-]+\s+){0,2}?(?:image|photo|picture|pic|shot|photograph|selfie|"
+                     r"colou?rs|lighting|exposure|sky|highlights)|it|this|everything)\s*(?:is|are|was|were|looks?|seems?|came out|"
+                     r"turned out|got|'s)\s+(?:a bit\s+|a little\s+|very\s+|really\s+|so\s+|kinda\s+|kind of\s+|quite\s+|super\s+|"
+                     r"all\s+|completely\s+|slightly\s+|pretty\s+)?(?P<y>[\w -]+?)(?:\s+(?:now|here|overall))?$")
+# "slightly blurry wedding photo": the defect as a noun phrase (a forum post's title).
+_DEFECT_NP = re.compile(r"^(?:an?\s+|my\s+|this\s+|the\s+|our\s+)?(?:(?:very|really|slightly|super|kinda|a bit|a little|quite)\s+)?"
+                        r"(?P<y>blurry|blurred|noisy|grainy|hazy|foggy|underexposed|overexposed|washed[- ]out|faded|"
+                        r"out of focus|out-of-focus)\s+(?:[\w'-]+\s+){0,3}?(?:photo|picture|image|pic|shot|selfie|photograph|"
+                        r"portrait)s?$")
+# A defect said after a story: "..., but the picture was blurry", "It's overwhelmed with noise".
+_DEFECT_INSIDE = re.compile(r"\b(?:but|and|so|because|since|unfortunately|however|though)\b,?\s+(?P<d>(?:it|the|this|my)\b[^,;]*)$")
 _DEFECT_FIXES = (
-    (r"blurry|blurred|out of focus|fuzzy|soft|unsharp", "sharpen the image"),
-    (r"grainy|noisy", "remove the noise"),
+    (r"blurry|blurred|out of focus|out-of-focus|fuzzy|soft|unsharp", "sharpen the image"),
+    (r"grainy|noisy|(?:overwhelmed|full|covered|riddled) with (?:noise|grain)", "remove the noise"),
     (r"hazy|foggy|murky", "remove the haze"),
     (r"washed[- ]out|faded|dull|flat|muted", "make the colours more vivid"),
     (r"blown[- ]out|overexposed|too bright", "recover the highlights"),
@@ -787,11 +795,11 @@ def _complaint(text: str) -> str | None:
                         whole and fix.startswith("make {x}")) else None
                 return fix if whole else None
         return None
-    m = _DEFECT.match(text)
+    m = _DEFECT.match(text) or _DEFECT_NP.match(text)
     if m:
         for words, fix in _DEFECT_FIXES:
             if re.fullmatch(words, m.group("y")):
-                if re.search(r"\b(?:sky|highlights)\b", text.split(" ")[1]) and "highlights" not in fix:
+                if re.search(r"\b(?:sky|highlights)\b", (text.split(" ") + [""])[1]) and "highlights" not in fix:
                     return None  # "the sky is blue" describes the sky
                 return fix
     m = _RUINS.match(text)
@@ -1136,6 +1144,19 @@ def _resolve_pronouns(edits: list[Edit], has_mask: bool, mentioned: str | None =
     return resolved
 
 
+def _asks_for_look(sentence: str) -> bool:
+    """A question that is only a look or starts with an editing verb ("High contrast effect?", "Less blurry?",
+    "Clean up and make colors pop?") asks for that edit."""
+    text = canonical_verb(strip_polite(sentence).lower().rstrip(" ?!."))
+    lead = re.match(r"[a-z]+", text)
+    if lead and lemma(lead.group(0)) in KNOWN_VERBS and lead.group(0) not in {"is", "are", "can", "could", "do", "does"}:
+        return not re.match(r"(?:make|get|have|let|change)\s+(?:it|this)?\s*$", text)
+    try:
+        return parse_look(text, target_named=False) is not None
+    except TextRefused:
+        return True
+
+
 def parse_instruction(text: str, has_mask: bool = False,
                       image_size: tuple[int, int] | None = None) -> tuple[list[Edit], list[str]]:
     """(edits in order, notes on what was ignored). Raises TextRefused with a readable reason."""
@@ -1153,6 +1174,8 @@ def parse_instruction(text: str, has_mask: bool = False,
         request, asked = as_request(sentence)
         if not asked and is_question(strip_polite(sentence)):
             inside = embedded_request(sentence.rstrip("?"))  # "is there any hope of brightening this photo?"
+            if inside is None and _asks_for_look(sentence):
+                inside = strip_polite(sentence).rstrip(" ?")  # "High contrast effect?", "Less blurry?"
             if inside is None:
                 questions.append(strip_polite(sentence))
                 continue
@@ -1189,6 +1212,10 @@ def parse_instruction(text: str, has_mask: bool = False,
                 inside = embedded_request(clause) if edit is None else None
                 if inside is not None:  # "would be so grateful if someone could remove ...", "request to remove ..."
                     edit = parse_clause(as_request(inside)[0], has_mask, image_size)
+                defect = _DEFECT_INSIDE.search(clause.lower()) if edit is None else None
+                fix = _complaint(defect.group("d").strip(" .!")) if defect else None
+                if fix is not None:  # "I met him but the picture was blurry"
+                    edit = parse_clause(fix, has_mask, image_size)
             except Vague as exc:
                 vague.append(exc.reason)
                 continue

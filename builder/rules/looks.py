@@ -52,7 +52,22 @@ _PHENOMENA_RE = tuple((name, re.compile(rf"\b(?:{pattern})\b"), re.compile(
     for name, pattern, does in PHENOMENA)
 
 
+# Any verb before a phenomenon noun with nothing else named asks to clear it ("resolve the blur in this image",
+# "tidy up the noise of this photo"), unless the verb brings it in ("add fog", "simulate rain").
+_ANY_VERB_NOUN = re.compile(r"^(?!(?:add|make|turn|create|put|give|introduce|apply|simulate|generate|render|bring|show|"
+                            r"keep|leave|increase|boost|intensify|enhance|emphasi[sz]e|mimic|include|insert|place|draw|paint)\b)"
+                            r"[a-z]+(?:\s+(?:up|out|away|off))?\s+(?:the\s+|this\s+|that\s+|all\s+|any\s+|some\s+)?"
+                            r"(?P<n>noise|grain|graininess|blur|blurriness|haze|haziness|fog|mist|smog|softness|fuzziness|"
+                            r"speckles|artifacts|rain|snow)\b(?:\s+(?:present\s+)?(?:in|of|on|from|within|across)\s+"
+                            + _IMAGE + r")?\s*$")
+
+
 def _phenomenon(clause: str) -> tuple[str, str] | None:
+    m = _ANY_VERB_NOUN.match(clause)
+    if m:
+        for name, word, _removing, does in _PHENOMENA_RE:
+            if word.fullmatch(m.group("n")):
+                return name, does
     for name, word, removing, does in _PHENOMENA_RE:
         if name == "colour cast" and re.search(r"\b(?:shadow\w*|spell|cast (?:on|over|by))\b", clause):
             continue  # "the shadow cast on the wall" is an object
@@ -109,7 +124,7 @@ _TONE: tuple[tuple[str, Any], ...] = (
      lambda s: [_op("VIGNETTE", amount=-s(0.4))]),
     (r"\bvignett\w*|\bdark(?:en|er)? (?:the )?(?:corners|edges)\b", lambda s: [_op("VIGNETTE", amount=s(0.4))]),
     (r"\bsharpen\w*|\bsharp(?:er|ness)?\b|\bdetails? and definition\b|\bcrisp(?:er|ness)?\b|\b(?:clarity|definition|acuity|(?<!out of )focus)\b|"
-     r"\bde-?blur\w*|\bunblur\w*|\brefocus\w*|\bclearer\b|\bclarif\w*|\bin focus\b", lambda s: [_op("SHARPEN", amount=s(0.5))]),
+     r"\bde-?blur\w*|\bunblur\w*|\brefocus\w*|\bclearer\b|\bclarif\w*|\bin(?:to)? focus\b", lambda s: [_op("SHARPEN", amount=s(0.5))]),
     (r"\bde-?nois\w*", lambda s: [_op("DENOISE", amount=s(0.5))]),
     (r"\bcolou?r[- ]correct\w*|\bcolou?r correction\b", lambda s: [_op("WHITE-BALANCE")]),
     (r"\bde-?haz\w*|\bde-?fog\w*|\bde-?veil\w*|\buncloud\w*", lambda s: [_op("DEHAZE", amount=s(0.6))]),
@@ -247,7 +262,9 @@ _LOW_LIGHT = re.compile(
 # "restore this noisy photograph", "fix the details of this blurry image": the state of the image says what to do.
 _DEGRADED = re.compile(
     r"^(?:restor\w*|fix\w*|repair\w*|enhanc\w*|improv\w*|increase|clean\w*(?: up)?|recover\w*|correct\w*|clarif\w*|"
-    r"process\w*|treat\w*|rescue|save|refine|polish\w*|retouch\w*|rehabilitat\w*|revive|rejuvenat\w*|salvage)\b"
+    r"process\w*|treat\w*|rescue|save|refine|polish\w*|retouch\w*|rehabilitat\w*|revive|rejuvenat\w*|salvage|rectif\w*|"
+    r"remed\w*|resolv\w*|tid\w*(?: up)?|touch\w* up|sort\w* out|deal with|handl\w*|address\w*|mend\w*|perfect\w*|"
+    r"upgrad\w*|optimi[sz]\w*|sharpen\w*|work on|edit|photoshop)\b"
     r"(?:.*\b(?:of|in|from|on)\b)?\s*(?:the|this|my|an?|these)\s+(?:[\w-]+\s+)?(?P<adj>noisy|grainy|speckled|blurry|blurred|"
     r"out-of-focus|fuzzy|smeared|smudged|unclear|unfocused|shaky|hazy|foggy|misty|smoggy|dark|dim|underexposed|"
     r"low-light|gloomy|rainy|snowy)\s+(?:[\w-]+\s+)?(?:image|photo|photograph|picture|pic|shot|scene|snapshot|frame)s?\b")

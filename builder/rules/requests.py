@@ -45,7 +45,9 @@ _EMBEDDED = re.compile(
     r"(?:^|[\s,(])(?:if|whether)\s+(?:someone|somebody|anyone|anybody|you|u|one of you|you guys)\s+(?:could|can|would|will|"
     r"is able to|are able to|might)\s+(?:(?:please|pls|possibly|maybe|kindly|help(?: me)?|try to|attempt to)\s+)*|"
     r"(?:^|[\s,(])(?:request(?:ing)?|attempt(?:ing)?|try(?:ing)?|hoping|want(?:ed)?|wanting|need(?:ed)?|able|help|edited|"
-    r"photoshopped|looking|trying|wish|like|love)\s+(?:(?:someone|somebody|anyone|you)\s+)?to\s+(?:(?:please|try to|help)\s+)*|"
+    r"photoshopped|looking|trying|wish|like|love|edit|photoshop|retouch|shop)\s+(?:(?:someone|somebody|anyone|you|it|this|"
+    r"the (?:photo|picture|image|pic))\s+)?to\s+(?:(?:please|try to|help)\s+)*|"
+    r"(?:^|[\s,(])(?:would|do|does)\s+(?:anyone|anybody|someone|somebody|you)\s+mind\s+(?=[a-z]+ing\b)|"
     r"(?:^|[\s,(])(?:any\s+hope|chance|possibility|way)\s+of\s+|^\s*to\s+|"
     r"(?:^|[\s,(\-])(?:can|could|would|will)\s+(?:someone|somebody|anyone|anybody|you|u|one of you|you guys|we|i)\s+"
     r"(?:(?:please|pls|possibly|maybe|kindly|help(?: me)?|try to|attempt to|just)\s+)*|"
@@ -225,7 +227,7 @@ def _rewrite(text: str) -> str:
     m = re.match(r"^(?:set|stand|lay|hang|seat|rest|perch)\s+(?P<x>(?:an?|some|two|three|four|\d+)\s+.+)$", text, re.I)
     if m:
         text = f"add {m.group('x')}"  # "set a teapot on the table"
-    m = re.match(r"^(?:rid|free|clear|cleanse|purge|strip|relieve)\s+(?:the|this|my|our)\s+(?:[\w-]+\s+){0,2}?[\w-]+\s+of\s+"
+    m = re.match(r"^(?:rid|free|clear|cleanse|purge|strip|relieve)\s+(?:the|this|my|our)\s+(?:[\w-]+\s+){0,2}?[\w-]+(?<!\bout)\s+of\s+"
                  r"(?!(?:its|their|the)\s+(?:colou?rs?|hue)\b)(?P<x>.+)$", text, re.I)
     if m:
         text = f"remove {m.group('x')}"
@@ -297,7 +299,7 @@ def _as_request(sentence: str) -> tuple[str, bool]:
         text = _GREETING.sub("", text)
         if text != before:
             asked = True
-    inverted = _INVERTED_PASSIVE.match(text.rstrip(" ?!."))
+    inverted = _INVERTED_PASSIVE.match(re.sub(r"^(?:please|pls|plz|so|and)\s+", "", text.rstrip(" ?!."), flags=re.I))
     if inverted and _participle_verb(inverted.group("v")):
         who = inverted.group("x") or inverted.group("y")
         passive = _passive(f"{who} must be {inverted.group('v')}{inverted.group('rest')}")
