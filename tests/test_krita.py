@@ -216,7 +216,7 @@ def test_api_removes_the_ball_into_a_new_group(removal, photo):
     assert tree[-1]["name"] == "Background" and tree[-1]["depth"] == 0
     images = [n for n in edit["nodes"] if n["visible"]]
     assert len(images) == 1, edit["nodes"]
-    assert images[0]["name"].startswith("Result: ")
+    assert images[0]["name"] == "result"
     result = load_raw(out, images[0])
     truth = photo["truth"]
     rgb = bgra_to_rgb(result)
@@ -240,15 +240,17 @@ def test_api_leaves_the_source_byte_identical(removal, photo):
     assert (bgra[..., [2, 1, 0, 3]] == photo["image"]).all(), "Krita's pixelData is BGRA for 8-bit RGBA"
 
 
-def test_api_adds_masks_named_by_step_and_brick(removal, photo):
+def test_api_names_layers_in_plain_words(removal, photo):
+    """"mask: red ball" and "result": what the layers hold, never the bricks that made them."""
     out, report = removal
     edit = report["edits"][0]
-    masks = [n for n in edit["nodes"] if not n["visible"] and "mask" in n["name"]]
+    masks = [n for n in edit["nodes"] if not n["visible"] and n["name"].startswith("mask")]
     assert masks, edit["nodes"]
-    for node in masks:
-        assert node["name"].startswith("step "), node["name"]
+    assert masks[0]["name"] == "mask: red ball", [n["name"] for n in edit["nodes"]]
     plan_bricks = {s["model"] for s in edit["plan"]["pipeline"] if "model" in s}
-    assert any(any(b in n["name"] for b in plan_bricks) for n in masks)
+    assert plan_bricks, edit["plan"]
+    for node in edit["nodes"]:
+        assert not any(brick in node["name"] for brick in plan_bricks), node["name"]
     best = max(iou(load_raw(out, n)[..., 1] > 127, photo["truth"]) for n in masks)
     assert best >= 0.7, f"best mask IoU {best:.2f}"
     assert report.get("saved") is True and (out / "result.kra").stat().st_size > 0

@@ -16,6 +16,7 @@ without Krita or GIMP.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import Enum
@@ -58,6 +59,37 @@ class Failure:
 
     def __str__(self) -> str:
         return self.sentence
+
+    @property
+    def selection_subject(self) -> str | None:
+        """What to ask the user to select, when the daemon could not find it alone (no segmentation model)
+        and said a selection would do; None for every other failure."""
+        return selection_subject(self.message)
+
+    @property
+    def selection_sentence(self) -> str | None:
+        """"Select the red box on the canvas ..., then press Edit again": instead of a refusal, what to do."""
+        subject = self.selection_subject
+        if subject is None:
+            return None
+        return (f"Lego Edit cannot find \u201c{subject}\u201d by itself here (no segmentation model is installed). "
+                "Select it on the canvas with any selection tool, then press Edit again: the selection becomes "
+                "the mask.")
+
+
+_SELECT_HINT = re.compile(r"\bselect (it|the [^;,.]+) in (krita|gimp|krita/gimp)\b|use the (user's )?selection as the mask",
+                          re.IGNORECASE)
+_SUBJECT = re.compile(r"(?:segmenting|find(?:ing)?|locat(?:e|ing)) [\u2018'\u201c\"]([^'\u2019\u201d\"]{1,80})[\u2019'\u201d\"]",
+                      re.IGNORECASE)
+
+
+def selection_subject(message: str) -> str | None:
+    """The object named in a refusal that asks for a selection ("segmenting 'red box' needs ...; select it
+    in Krita/GIMP and use the selection as the mask ...") -> "red box"; "the object" when it names none."""
+    if not message or not _SELECT_HINT.search(message):
+        return None
+    found = _SUBJECT.search(message)
+    return " ".join(found.group(1).split()) if found else "the object"
 
 
 @dataclass(frozen=True)
@@ -231,6 +263,7 @@ class EditSession:
         self.position = 0
         self.values: dict[str, Any] = {}
         self.seconds: float | None = None
+        self.progress_header: dict[str, Any] | None = None  # the last `progress`: which step runs now
         self._status = "Starting\u2026"
         self._done: dict[int, float] = {}  # step -> its own fraction
         self._fraction = 0.0
@@ -310,6 +343,7 @@ class EditSession:
         self._set(Phase.RUNNING, f"Plan: {chain}" if chain else "Planned: nothing to run")
 
     def _on_progress(self, header: Mapping[str, Any]) -> None:
+        self.progress_header = dict(header)
         steps, step = header.get("steps"), header.get("step")
         if not self.steps and isinstance(steps, int) and steps > 0:  # a `run`: no plan counted them
             self.steps = steps

@@ -5,17 +5,26 @@
     nodes.group                      # the new group layer "Lego Edit: remove the red ball"
     edit(doc, None, feedback="keep the shadow", replan_of=nodes.request_id)   # re-plan it
 
-`EditJob` is one edit: it reads the source pixels (and the selection as the mask) when it starts,
-follows the daemon's replies (`handle(event)`), and when the result arrives adds a group above the
-source with the result layer(s) and the masks as hidden layers. The source is only ever read.
-The docker drives a job from a QTimer; `edit()` drives one in a loop and returns its nodes.
+`EditJob` is one edit: it reads the source pixels (and the selection as the mask), follows the
+daemon's replies (`handle(event)`), and when the result arrives builds a group with the result
+layer(s) and the masks as hidden layers. The source is only ever read.
+
+One undo step: every layer is written into a scratch document first, and the finished group is
+copied into the edited document with a single `addChildNode`, so Krita records one "Add Layer"
+command and one Ctrl+Z takes the whole edit back (adding each layer to a group already in the
+document, or even to a detached group, records one command per layer). Renaming, locking and
+showing the group later record nothing, which is how a preview becomes the applied result.
+
+Reading and writing go strip by strip (`work(budget_s)`), so the docker spreads a large canvas
+over timer ticks; `edit()` runs the same steps straight through and returns the nodes.
 """
 
 from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable, Iterable
+import zlib
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from . import pixels
@@ -30,13 +39,16 @@ try:
         LegoError,
         configured_endpoint,
         curve_keys,
+        edit_history,
         error_sentence,
+        plain_words,
         read_config,
         resolve_endpoint,
     )
+    from .lego_edit_client.workspace import Placement
 except ImportError as _exc:  # a plain checkout (the installer vendors plugins/client here), or no pyzmq
     Client = EditSession = ImageData = LegoError = curve_keys = read_config = None  # type: ignore[assignment,misc]
-    error_sentence = None  # type: ignore[assignment]
+    error_sentence = edit_history = plain_words = Placement = None  # type: ignore[assignment]
     HOST_ERROR, GROUP_PREFIX = "host_error", "Lego Edit: "
     _CLIENT_IMPORT_ERROR: Exception | None = _exc
 
@@ -49,6 +61,8 @@ else:
     _CLIENT_IMPORT_ERROR = None
 
 RUNNING, DONE, FAILED, CANCELLED = "running", "done", "failed", "cancelled"
+PREVIEW_PREFIX = "Lego Edit preview: "
+CLOSED = "closed"  # a local code: the document was closed before the edit ended
 
 
 class LegoEditError(Exception):
@@ -56,7 +70,7 @@ class LegoEditError(Exception):
 
     `code` is the daemon's error code (bad_request, plan_refused, brick_failed, ...) or a local one:
     "no_client", "bad_keys", "not_running", "disconnected", "timeout", "cancelled", "unsupported", "no_layer",
-    "host_error". Errors of the daemon's and the connection's read as the client's EditSession words them.
+    "host_error", "closed". Errors of the daemon's and the connection's read as the client's EditSession words them.
     """
 
     def __init__(self, code: str, message: str, *, step: int | None = None, brick: str | None = None) -> None:
@@ -101,17 +115,32 @@ def make_client(endpoint: str | None = None, **kwargs: Any):
     return Client(endpoint, **kwargs)
 
 
+def document_is_open(doc) -> bool:
+    """Whether `doc` is still one of Krita's open documents (a closed one must not be touched)."""
+    if doc is None:
+        return False
+    try:
+        from krita import Krita
+
+        return any(open_doc == doc for open_doc in Krita.instance().documents())
+    except Exception:
+        return False
+
+
 class EditJob:
-    """One edit on one document. Create it, `start(client)`, feed it every event of its request id.
+    """One edit on one document. Create it, `start(client)`, feed it every event of its request id,
+    and call `work()` until `busy` is False (the docker: from its timer, a few milliseconds a tick).
 
     What to show (status, fraction, the error sentence, the names) is the client's EditSession; this
-    class adds the Krita side: reading the source, keeping the intermediate pixels, building the group.
+    class adds the Krita side: reading the source, keeping the intermediate layers, building the group.
+    With `preview=True` the group is added as a locked preview; `apply()` makes it the result, `discard()`
+    removes it.
     """
 
     def __init__(self, doc, instruction: str | None, *, visible_image: bool = False, use_selection: bool = True,
                  show_masks: bool = True, backend: str | None = None, feedback: Iterable[str] | str = (),
-                 replan: EditJob | None = None, replan_of: Any = None, node=None,
-                 on_update: Callable[[EditJob], None] | None = None) -> None:
+                 replan: EditJob | None = None, replan_of: Any = None, node=None, placement: str = "above",
+                 preview: bool = False, on_update: Callable[[EditJob], None] | None = None) -> None:
         require_client()
         if isinstance(feedback, str):
             feedback = [feedback]
@@ -127,13 +156,25 @@ class EditJob:
         self.replan = replan
         self.replan_of = replan.request_id if replan is not None else replan_of
         self.node = node
+        self.placement = Placement(placement) if Placement is not None else placement
+        self.preview = preview
         self.on_update = on_update
         self.request_id: Any = None
-        self.intermediates: list[tuple[Any, bytes]] = []  # (client Layer, BGRA8 bytes)
+        self.intermediates: list[Any] = []  # client Layers (views on the received frames)
         self.created = EditResult()
         self.source: pixels.Source | None = None
+        self.sent_mask = False
         self.started_at = time.monotonic()
+        self.finished_at: float | None = None
+        self.digest: int | None = None  # crc32 of the visible result's pixels (tells a variation from a repeat)
+        self.thumbnail = b""  # a small PNG of the result, for the history
+        self.applied = False
+        self.active_before: Any = None  # the layer active when the edit started (the docker restores it)
+        self.variation_of: int | None = None  # the digest of the preview this edit is a variation of
         self._error: LegoEditError | None = None
+        self._task: Iterator[None] | None = None
+        self._after: Callable[[Any], None] | None = None
+        self._result_event: Any = None
         # all the feedback the daemon now plans with (it adds a re-plan's feedback to the earlier one's)
         self.all_feedback = (list(replan.all_feedback) if replan is not None else []) + self.feedback
         if self.instruction is None and self.replan is not None:
@@ -154,7 +195,22 @@ class EditJob:
 
     @property
     def status(self) -> str:
+        """The status in plain words ("Finding red ball (1/3)\u2026"); the brick names are in `details`."""
+        if self._task is not None and self.request_id is None:
+            return "Reading the image\u2026"
+        if self._result_event is not None and not self.done:
+            return "Adding the result\u2026"
+        if plain_words is not None:
+            return plain_words.status_line(self.session, self.session.progress_header)
         return self.session.status
+
+    @property
+    def details(self) -> str:
+        """The plan with its bricks and the daemon's own words: for a details view or a tooltip."""
+        lines = [self.session.plan.text] if self.session.plan is not None else []
+        if self.session.failure is not None and self.session.failure.message:
+            lines.append(f"{self.session.failure.code}: {self.session.failure.message}")
+        return "\n".join(lines)
 
     @property
     def fraction(self) -> float:
@@ -173,18 +229,74 @@ class EditJob:
         return self.session.values
 
     @property
+    def busy(self) -> bool:
+        """Work is left for `work()`: reading the source, or writing the result."""
+        return self._task is not None
+
+    @property
     def error(self) -> LegoEditError | None:
         failure = self.session.failure
         if failure is not None and self._error is None:
             self._error = LegoEditError(failure.code, failure.sentence, step=failure.step, brick=failure.brick)
         return self._error
 
+    @property
+    def group(self):
+        return self.created.group
+
+    # -- incremental work -------------------------------------------------------------------------
+    def work(self, budget_s: float | None = None) -> bool:
+        """Do the pending reading or writing for up to `budget_s` seconds (None: all of it); True if more is left."""
+        deadline = None if budget_s is None else time.monotonic() + budget_s
+        while self._task is not None:
+            try:
+                next(self._task)
+            except StopIteration as finished:
+                after, self._task, self._after = self._after, None, None
+                if after is not None:
+                    after(finished.value)
+                break
+            except Exception as exc:  # a Krita call refused (or the document went away): one sentence, no traceback
+                self._task = self._after = None
+                self._failed_on_host(exc)
+                break
+            if deadline is not None and time.monotonic() >= deadline:
+                break
+        return self._task is not None
+
+    def _failed_on_host(self, exc: Exception) -> None:
+        if not document_is_open(self.doc):
+            self.fail_locally(CLOSED, "the document was closed")
+        elif isinstance(exc, pixels.UnsupportedColorSpace):
+            self.fail_locally("unsupported", str(exc))
+        else:
+            self.fail_locally(HOST_ERROR, f"adding the layers failed: {type(exc).__name__}: {exc}")
+
+    def read_later(self) -> None:
+        """Read the source over the next `work()` calls (the docker); `start()` then sends it at once."""
+        if self.source is None and self.replan_of is None and self._task is None:
+            try:
+                self._task = pixels.read_source_in_strips(self.doc, visible_image=self.visible_image,
+                                                          use_selection=self.use_selection, node=self.node)
+            except pixels.UnsupportedColorSpace as exc:
+                raise LegoEditError("unsupported", str(exc)) from None
+            except LookupError as exc:
+                raise LegoEditError("no_layer", str(exc)) from None
+            self._after = self._read
+
+    def _read(self, source: pixels.Source) -> None:
+        self.source = source
+
+    @property
+    def ready(self) -> bool:
+        """The pixels are read (or none are needed): `start()` sends without blocking."""
+        return self._task is None and (self.source is not None or self.replan_of is not None)
+
     # -- sending ----------------------------------------------------------------------------------
     def start(self, client) -> Any:
-        """Read the pixels (main thread) and send the request; returns the request id."""
+        """Send the request (reading the pixels first when `read_later` has not); returns the request id."""
         require_client()
         self.session.endpoint, self.session.connected = client.endpoint, client.connected
-        fields: dict[str, Any] = {"reply_format": "BGRA8", "layers": bool(self.show_masks)}
         if self.replan is not None and self.replan.source is not None:
             # the daemon kept the image and mask of the edit being re-planned: send nothing again
             self.source = self.replan.source
@@ -193,21 +305,20 @@ class EditJob:
             self.source = _source_without_pixels(self.doc, None if self.visible_image else self.node)
             image = mask = None
         else:
-            try:
-                self.source = pixels.read_source(self.doc, visible_image=self.visible_image,
-                                                 use_selection=self.use_selection, node=self.node)
-            except pixels.UnsupportedColorSpace as exc:
-                raise LegoEditError("unsupported", str(exc)) from None
-            except LookupError as exc:
-                raise LegoEditError("no_layer", str(exc)) from None
+            if self.source is None:
+                self.read_later()
+                self.work(None)
+                if self.done:  # the reading failed: its sentence is the job's
+                    raise self.error or LegoEditError(HOST_ERROR, "the image could not be read")
             src = self.source
             image = ImageData.bgra(src.bgra, src.width, src.height)
             mask = ImageData.gray(src.mask, src.width, src.height) if src.mask is not None else None
+            self.sent_mask = mask is not None
         try:
             self.request_id = client.send_edit(self.instruction if self.replan_of is None else None, image, mask,
                                                feedback=self.feedback, replan_of=self.replan_of,
-                                               reply_format=fields["reply_format"], backend=self.backend,
-                                               layers=fields["layers"])
+                                               reply_format="BGRA8", backend=self.backend,
+                                               layers=bool(self.show_masks))
         except LegoError as exc:
             raise LegoEditError(exc.code, error_sentence(exc.code, exc.message, instruction=self.instruction,
                                                          endpoint=client.endpoint,
@@ -224,86 +335,235 @@ class EditJob:
     # -- receiving --------------------------------------------------------------------------------
     def handle(self, event) -> None:
         """One event of this job's request (the caller routes by `event.id`)."""
-        if self.done:
+        if self.done or self._result_event is not None:
             return
         if event.type == "layer" and self.show_masks:
-            for layer in event.layers:
-                self.intermediates.append((layer, self._bgra(layer)))
+            self.intermediates.extend(event.layers)
         elif event.type == "plan":
             self.created.plan = event.header
         elif event.type == "result":
-            try:  # the layers first: the edit is done once they are in the document
-                self._build(event.layers)
-            except Exception as exc:  # a Krita call refused: say so in the docker, never a traceback
-                self.fail_locally(HOST_ERROR, f"adding the layers failed: {type(exc).__name__}: {exc}")
-                return
-            self.created.values = event.get("values") or {}
+            # the layers first: the edit is done once they are in the document
+            self._result_event = event
+            self._task = self._build(event.layers)
+            self._after = self._built
+            self._changed()
+            return
         if self.session.feed(event) or self.done:
             self._changed()
 
+    def _built(self, _value: Any) -> None:
+        event, self._result_event = self._result_event, None
+        self.created.values = event.get("values") or {}
+        self.session.feed(event)
+        self.finished_at = time.monotonic()
+        self._changed()
+
     def fail_locally(self, code: str, message: str) -> None:
         if not self.done:
+            self._task = self._after = None
+            self._result_event = None
             self.session.fail(code, message)
             self._changed()
 
     def _changed(self) -> None:
         if self.done:
-            self.intermediates = []  # frames and pixels no longer needed: the layers hold them now
+            self.intermediates = []  # frames no longer needed: the layers hold the pixels now
         if self.on_update is not None:
             self.on_update(self)
 
-    def _bgra(self, layer) -> bytes:
-        return pixels.wire_to_bgra8(layer.tobytes(), layer.format, layer.width * layer.height)
-
     # -- results ----------------------------------------------------------------------------------
-    def _build(self, result_layers: list) -> None:
-        src = self.source
-        doc = self.doc
+    def _names(self, results: list) -> list[tuple[Any, str, bool]]:
+        """(layer, name, visible), bottom to top: intermediates, result masks, result images (the last visible)."""
+        images = [layer for layer in results if layer.kind != "mask"]
+        main = images[-1] if images else None
+        plan = self.session.plan
+        taken: list[str] = []
+
+        def name(layer, result_index: int | None = None) -> str:
+            if layer.kind == "mask":
+                label = plain_words.mask_label(plan, layer.step, taken)
+            elif result_index is not None:
+                label = plain_words.result_label(result_index, len(images))
+            else:
+                label = f"step {layer.step}: {plain_words.doing(self.session.layer_name(layer).brick).lower()}" \
+                    if layer.step is not None else "image"
+            taken.append(label)
+            return label
+
+        ordered = [(layer, name(layer), False) for layer in self.intermediates]
+        ordered += [(layer, name(layer), main is None and layer is results[-1]) for layer in results
+                    if layer.kind == "mask"]
+        ordered += [(layer, name(layer, i), layer is main) for i, layer in enumerate(images)]
+        return ordered
+
+    def _build(self, result_layers: list) -> Iterator[None]:
+        """Write every layer into a scratch document strip by strip, then add the group in one step."""
+        from krita import Krita
+
+        src, doc = self.source, self.doc
         if src is None:
             raise RuntimeError("no source")
-        results = [(layer, self._bgra(layer)) for layer in result_layers]
-        for layer, _ in results + self.intermediates:
+        for layer in list(result_layers) + self.intermediates:
             if (layer.width, layer.height) != (src.width, src.height):
                 raise ValueError(f"{layer.name} is {layer.width}x{layer.height}, the source {src.width}x{src.height}")
-        images = [r for r in results if r[0].kind != "mask"]
-        main = images[-1][0] if images else None
-
-        group = doc.createGroupLayer(self.session.group_name)
-        parent, above = _placement(doc, src.node)
-        parent.addChildNode(group, above)
-        group.setVisible(True)
-        # bottom to top: intermediates (hidden), result masks (hidden), result images (only the last visible)
-        ordered = [(layer, data, False) for layer, data in self.intermediates]
-        ordered += [(layer, data, main is None and layer is results[-1][0])
-                    for layer, data in results if layer.kind == "mask"]
-        ordered += [(layer, data, layer is main) for layer, data in images]
-        children = []
-        previous = None
-        for layer, data, visible in ordered:
-            node = pixels.write_layer(doc, group, self.session.layer_name(layer).stacked, data, src.x, src.y,
-                                      src.width, src.height, visible=visible, above=previous)
-            previous = node
-            children.append(node)
+            if layer.format not in ("BGRA8", "RGBA8", "GRAY8"):
+                raise ValueError(f"the daemon answered in format {layer.format!r}; the plugin asks for BGRA8")
+        ordered = self._names(list(result_layers))
+        width, height = src.width, src.height
+        name = (PREVIEW_PREFIX + self.session.group_name[len(GROUP_PREFIX):]) if self.preview \
+            else self.session.group_name
+        scratch = Krita.instance().createDocument(width, height, "Lego Edit scratch", doc.colorModel(),
+                                                  doc.colorDepth(), doc.colorProfile(), doc.resolution())
+        try:
+            group = scratch.createGroupLayer(name)
+            scratch.rootNode().addChildNode(group, None)
+            previous = None
+            bands = pixels.strips(width, height, 8 if doc.colorDepth() == "U16" else 4)
+            for layer, label, visible in ordered:
+                node = scratch.createNode(label, "paintlayer")
+                group.addChildNode(node, previous)
+                previous = node
+                data = layer.data
+                digest = 0
+                for y, rows in bands:
+                    pixels.write_strip(node, data, layer.format, width, y, rows)
+                    if visible:
+                        digest = zlib.crc32(data[4 * width * y:4 * width * (y + rows)], digest)
+                    yield
+                node.setVisible(visible)
+                if visible:
+                    self.digest = digest
+                    self.thumbnail = _thumbnail(data, layer.format, width, height)
+            if self.preview:
+                group.setLocked(True)
+            copy = group.duplicate()
+        finally:
+            scratch.close()
+        yield
+        if not document_is_open(doc):
+            raise LookupError("the document was closed")
+        parent, above = place(doc, src.node, self.placement)
+        before = {n.uniqueId() for n in parent.childNodes()}
+        parent.addChildNode(copy, above)  # the one command on the undo stack
+        added = next((n for n in parent.childNodes() if n.uniqueId() not in before), None)
+        if added is None:
+            raise RuntimeError("Krita did not add the result group")
         doc.refreshProjection()  # the source itself is never touched: no pixel, visibility or opacity change
-        self.created[:] = [group] + list(reversed(children))
-        self.created.group = group
+        self.created[:] = [added] + list(reversed(added.childNodes()))
+        self.created.group = added
+
+    # -- preview ------------------------------------------------------------------------------------
+    @property
+    def previewing(self) -> bool:
+        return self.preview and not self.applied and self.created.group is not None and self.done \
+            and self.state == DONE
+
+    def group_present(self) -> bool:
+        """Whether the result group is still in the document (an undo or the user may have removed it)."""
+        group = self.created.group
+        if group is None or not document_is_open(self.doc):
+            return False
+        try:
+            wanted = group.uniqueId()
+            return _find(self.doc.rootNode(), wanted) is not None
+        except Exception:
+            return False
+
+    def apply(self) -> bool:
+        """The preview becomes the result: renamed and unlocked (neither is an undo step; the add was the one)."""
+        if not self.previewing or not self.group_present():
+            return False
+        group = self.created.group
+        group.setName(self.session.group_name)
+        group.setLocked(False)
+        self.applied = True
+        return True
+
+    def discard(self) -> bool:
+        """Remove the preview; the document is as it was before the edit."""
+        if not self.previewing:
+            return False
+        self.applied = True  # resolved: no longer a preview
+        if not self.group_present():
+            return False
+        self.created.group.remove()
+        self.doc.refreshProjection()
+        return True
 
 
-def _placement(doc, node):
-    """(parent, above): the group goes above the source layer and above the Lego Edit groups already
-    stacked on it (the newest result shows), or on top of the image for the visible-image source."""
+def _find(node, unique_id):
+    for child in node.childNodes():
+        if child.uniqueId() == unique_id:
+            return child
+        if child.type() == "grouplayer":
+            found = _find(child, unique_id)
+            if found is not None:
+                return found
+    return None
+
+
+def _thumbnail(data, fmt: str, width: int, height: int, size: int = 64) -> bytes:
+    """A small RGBA PNG of a reply layer (nearest pixel), for the history list."""
+    if edit_history is None or width <= 0 or height <= 0:
+        return b""
+    scale = max(width, height) / size if max(width, height) > size else 1.0
+    tw, th = max(1, round(width / scale)), max(1, round(height / scale))
+    channels = 1 if fmt == "GRAY8" else 4
+    small = bytearray()
+    for ty in range(th):
+        row = min(int(ty * scale), height - 1) * width
+        for tx in range(tw):
+            at = (row + min(int(tx * scale), width - 1)) * channels
+            if channels == 1:
+                small += bytes((data[at], data[at], data[at], 255))
+            elif fmt == "BGRA8":
+                small += bytes((data[at + 2], data[at + 1], data[at], data[at + 3]))
+            else:
+                small += bytes(data[at:at + 4])
+    return edit_history.thumbnail_png(bytes(small), tw, th, size)
+
+
+def _parents(node):
+    """`node`'s parents up to (not including) the image's root."""
+    parent = node.parentNode()
+    while parent is not None and parent.type() and parent.parentNode() is not None \
+            and parent.parentNode().type():
+        yield parent
+        parent = parent.parentNode()
+
+
+def _index(kids: list, node) -> int | None:
+    wanted = node.uniqueId()
+    return next((i for i, child in enumerate(kids) if child.uniqueId() == wanted), None)
+
+
+def place(doc, node, placement: Any = "above"):
+    """(parent, above) for a new result group: never inside an earlier result group.
+
+    - above: just above the source, and above the Lego Edit groups already stacked on it (the newest shows);
+      a source inside an earlier result group counts as that group;
+    - top, or no source layer (the visible image): on top of the image;
+    - group: inside the source's group (a group source: at its top).
+    """
     root = doc.rootNode()
-    if node is not None:
-        parent = node.parentNode()
-        kids = list(parent.childNodes()) if parent is not None else []  # bottom to top
-        index = next((i for i, child in enumerate(kids) if child == node), None)
-        if index is not None:
-            while index + 1 < len(kids) and kids[index + 1].type() == "grouplayer" \
-                    and kids[index + 1].name().startswith(GROUP_PREFIX):
-                index += 1
-            return parent, kids[index]
-    kids = root.childNodes()
-    return root, kids[-1] if kids else None
+    mode = getattr(placement, "value", placement)
+    if node is None or mode == "top":
+        kids = list(root.childNodes())
+        return root, kids[-1] if kids else None
+    results = [parent for parent in _parents(node) if pixels.is_result_group(parent)]
+    anchor = results[-1] if results else node
+    if mode == "group" and anchor.type() == "grouplayer" and not pixels.is_result_group(anchor):
+        kids = list(anchor.childNodes())
+        return anchor, kids[-1] if kids else None
+    parent = anchor.parentNode()
+    kids = list(parent.childNodes()) if parent is not None else []  # bottom to top
+    index = _index(kids, anchor)
+    if index is None:
+        kids = list(root.childNodes())
+        return root, kids[-1] if kids else None
+    while index + 1 < len(kids) and pixels.is_result_group(kids[index + 1]):
+        index += 1
+    return parent, kids[index]
 
 
 def _source_without_pixels(doc, node) -> pixels.Source:
@@ -347,6 +607,9 @@ def drive(job: EditJob, client, timeout: float | None = 120.0, *, pump_qt: bool 
 
     deadline = None if timeout is None else time.monotonic() + timeout
     while not job.done:
+        if job.busy:
+            job.work(None)
+            continue
         if deadline is not None and time.monotonic() > deadline:
             client.cancel(job.request_id)
             job.fail_locally("timeout", f"no result within {timeout} s; the job was cancelled")
@@ -364,13 +627,15 @@ def drive(job: EditJob, client, timeout: float | None = 120.0, *, pump_qt: bool 
 def edit(doc, instruction: str | None, *, endpoint: str | None = None, use_selection: bool = True,
          timeout: float | None = 120, source: str = "layer", node=None, show_masks: bool = True,
          backend: str | None = None, feedback: Iterable[str] | str = (), replan_of: Any = None,
-         connect_timeout: float = 5.0) -> EditResult:
+         connect_timeout: float = 5.0, placement: str = "above") -> EditResult:
     """Edit `doc` with `instruction`, blocking until the daemon answers; returns the created nodes.
 
     The source is `node`, else the document's active layer, else (no active node, as under
-    kritarunner) the topmost visible paint layer; `source="visible"` edits the visible image instead.
-    The selection is the mask when `use_selection`. Results land in a new group above the source:
-    the result paint layer(s) and the masks (hidden, named by step and brick). With `replan_of` (an
+    kritarunner) the topmost visible paint layer; an active group is read as it is composited;
+    `source="visible"` edits the visible image instead. The selection is the mask when
+    `use_selection`. Results land in a new group (`placement`: "above" the source, on "top" of the
+    image, or inside the source's "group"), added as one undo step: the result paint layer(s) and the
+    masks (hidden, named by what they hold: "mask: red ball"). With `replan_of` (an
     earlier result's `request_id`) and `feedback`, the daemon re-plans that edit on the same pixels.
     Raises LegoEditError with a readable message when the daemon refuses or fails.
     """
@@ -381,5 +646,6 @@ def edit(doc, instruction: str | None, *, endpoint: str | None = None, use_selec
     client = client_for(endpoint)
     wait_connected(client, connect_timeout)
     job = EditJob(doc, instruction, visible_image=source == "visible", use_selection=use_selection,
-                  show_masks=show_masks, backend=backend, feedback=feedback, replan_of=replan_of, node=node)
+                  show_masks=show_masks, backend=backend, feedback=feedback, replan_of=replan_of, node=node,
+                  placement=placement)
     return run_job(job, client, timeout)

@@ -6,6 +6,9 @@ slicing, which runs at C speed: a 4K layer converts in a few milliseconds.
 
 Colour spaces that cannot be converted that way (float, CMYK, Lab, ...) raise UnsupportedColorSpace
 with a sentence for the user that says what to do.
+
+Large canvases are read and written in strips of whole tile rows (`strips`), so the docker can
+spread a 4500 x 4500 layer over several timer ticks instead of freezing Krita for a second.
 """
 
 from __future__ import annotations
@@ -118,9 +121,30 @@ class Source:
     y: int
     width: int
     height: int
-    bgra: bytes
+    bgra: bytes | bytearray
     mask: bytes | None  # GRAY8 of the same rectangle, or None
     label: str
+
+
+STRIP_BYTES = 4 << 20  # about this many bytes a strip: a few milliseconds of Krita's readBytes / writeBytes
+TILE = 64  # Krita's tile side: strips of whole tile rows touch each tile once
+
+
+def strips(width: int, height: int, bytes_per_pixel: int = 4, budget: int = STRIP_BYTES) -> list[tuple[int, int]]:
+    """(y, rows) bands covering the canvas top to bottom, each about `budget` bytes, in whole tile rows."""
+    rows = max(TILE, (budget // max(width * bytes_per_pixel, 1)) // TILE * TILE)
+    return [(y, min(rows, height - y)) for y in range(0, height, rows)]
+
+
+def is_result_group(node) -> bool:
+    """A group made by Lego Edit (applied or still a preview)."""
+    try:
+        return node.type() == "grouplayer" and node.name().startswith(RESULT_PREFIXES)
+    except Exception:
+        return False
+
+
+RESULT_PREFIXES = ("Lego Edit: ", "Lego Edit preview: ")
 
 
 def topmost_paint_layer(doc):
@@ -139,10 +163,10 @@ def topmost_paint_layer(doc):
 
 
 def source_node(doc):
-    """The document's active layer if it is a paint layer; otherwise (under kritarunner there is no
-    active node at all) the topmost visible paint layer."""
+    """The document's active layer if it is a paint or group layer (a group is read as it is composited);
+    otherwise (under kritarunner there is no active node at all) the topmost visible paint layer."""
     node = doc.activeNode()
-    if node is not None and node.type() == "paintlayer":
+    if node is not None and node.type() in ("paintlayer", "grouplayer"):
         return node
     return topmost_paint_layer(doc)
 
@@ -165,33 +189,47 @@ def has_selection(doc) -> bool:
 
 def read_source(doc, *, visible_image: bool = False, use_selection: bool = True, node=None) -> Source:
     """The pixels to edit: a layer (`node`, or `source_node(doc)`) or the projection, over the canvas."""
+    reading = read_source_in_strips(doc, visible_image=visible_image, use_selection=use_selection, node=node)
+    while True:
+        try:
+            next(reading)
+        except StopIteration as done:
+            return done.value
+
+
+def read_source_in_strips(doc, *, visible_image: bool = False, use_selection: bool = True, node=None):
+    """`read_source` one strip at a time: a generator that yields after each strip and returns the Source.
+
+    Colour-space problems and a missing layer are raised before the first strip is read."""
     width, height = doc.width(), doc.height()
-    pixels = width * height
     if visible_image:
         doc.refreshProjection()
         doc.waitForDone()
-        model, depth = doc.colorModel(), doc.colorDepth()
-        raw = doc.pixelData(0, 0, width, height)
-        bgra = to_bgra8(raw, model, depth, pixels, "the image")
+        model, depth, what = doc.colorModel(), doc.colorDepth(), "the image"
+        read = doc.pixelData
         node, label = None, "visible image"
     else:
         node = node or source_node(doc)
         if node is None:
             raise LookupError("the document has no paint layer to edit")
-        raw = node.pixelData(0, 0, width, height)
-        bgra = to_bgra8(raw, node.colorModel(), node.colorDepth(), pixels, f"layer '{node.name()}'")
+        model, depth, what = node.colorModel(), node.colorDepth(), f"layer '{node.name()}'"
+        # a group has no pixels of its own: what it shows is its projection
+        read = node.projectionPixelData if node.type() == "grouplayer" else node.pixelData
         label = node.name()
+    check_space(model, depth, what)
+    bgra = bytearray(4 * width * height)
+    for y, rows in strips(width, height, 8 if depth == "U16" else 4):
+        bgra[4 * width * y:4 * width * (y + rows)] = to_bgra8(read(0, y, width, rows), model, depth, width * rows, what)
+        yield
     mask = selection_mask(doc, 0, 0, width, height) if use_selection else None
     return Source(node=node, x=0, y=0, width=width, height=height, bgra=bgra, mask=mask, label=label)
 
 
 # -- writing results ----------------------------------------------------------------------------
 
-def write_layer(doc, parent, name: str, bgra: bytes, x: int, y: int, width: int, height: int, *,
-                visible: bool = True, above=None):
-    """A new paint layer in `parent` holding BGRA8 pixels; returns it."""
-    node = doc.createNode(name, "paintlayer")
-    parent.addChildNode(node, above)
-    node.setPixelData(from_bgra8(bgra, node.colorModel(), node.colorDepth(), width * height), x, y, width, height)
-    node.setVisible(visible)
-    return node
+def write_strip(node, data, fmt: str, width: int, y: int, rows: int) -> None:
+    """Rows y..y+rows of a reply layer (`data`: the whole layer's bytes or a view of them, in `fmt`)."""
+    channels = 1 if fmt == "GRAY8" else 4
+    band = data[channels * width * y:channels * width * (y + rows)]
+    bgra = wire_to_bgra8(band, fmt, width * rows)
+    node.setPixelData(from_bgra8(bgra, node.colorModel(), node.colorDepth(), width * rows), 0, y, width, rows)
