@@ -28,7 +28,8 @@ _SENTENCES = re.compile(r"(?<=[.!?])\s+|\n+")
 _CLAUSE_SEP = re.compile(
     rf"\s*;\s*|\s*/\s*(?=(?:{SPLIT_VERBS})\b)|,?\s+and then\s+|,\s*then\s+|\s+then\s+(?=(?:{SPLIT_VERBS})\b)|,?\s+and also\s+|,?\s+after that,?\s+|"
     rf",?\s+afterwards,?\s+|,?\s+finally,?\s+|,\s*(?:and\s+|but\s+)?(?=(?:{SPLIT_VERBS})\b(?!\s+sure))|"
-    rf"\s+(?:and|but)\s+(?:maybe\s+|perhaps\s+|also\s+|possibly\s+|then\s+)?(?=(?:{SPLIT_VERBS})\b(?!\s+sure))",
+    rf"\s+(?:and|but)\s+(?:(?:maybe|perhaps|also|possibly|then|generally|just|slightly|please|if possible|overall|"
+    rf"a bit|lightly|gently|really|somehow)\s+)*(?=(?:{SPLIT_VERBS})\b(?!\s+sure))",
     re.I)
 
 

@@ -72,7 +72,8 @@ class _Ctx:
 
 _BACKGROUND_GONE = re.compile(r"^(?:the\s+|this\s+|that\s+|my\s+)?(?:whole\s+|entire\s+)?(?:(?:white|black|gr[ae]y|blue|green|pink|"
                               r"red|yellow|plain|busy|current|original|existing|ugly|old|messy|dark)\s+)?(?:background|backdrop)s?"
-                              r"\b(?P<tail>.*)$")
+                              r"(?P<tail>(?:\s+(?:so|with|leaving|leave|keep|keeping|except|and|of|from|in|on|behind|around|to|for|"
+                              r"completely|entirely|altogether|please|only|but)\b.*|\s*[(,.!?].*)?)$")
 
 
 def _remove(c: _Ctx) -> Edit:
@@ -802,6 +803,10 @@ def _complaint(text: str) -> str | None:
                 if re.search(r"\b(?:sky|highlights)\b", (text.split(" ") + [""])[1]) and "highlights" not in fix:
                     return None  # "the sky is blue" describes the sky
                 return fix
+    by = re.search(r"\b(?:ruin(?:ed)?|spoil(?:ed|t)?|photobomb(?:ed)?|block(?:ed)?)\s+by\s+(?P<y>(?:the|a|an|my|his|her|some|this|that|"
+                   r"those|these)\s[^,]+)$", text)
+    if by:
+        return f"remove {by.group('y')}"  # "the moment is ruined by my ex": the ex is what to remove
     m = _RUINS.match(text)
     if m and target_of(m.group("x"), False) not in (None, PRONOUN):
         return f"remove {m.group('x')}"

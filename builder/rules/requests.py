@@ -232,6 +232,7 @@ def _rewrite(text: str) -> str:
     if m:
         text = f"remove {m.group('x')}"
     text = re.sub(r"^cut\s+(?P<x>(?!out\b).+?)\s+out\b", r"cut out \g<x>", text, flags=re.I)  # "cut me out": a cut-out
+    text = re.sub(r"^(?:get|have)\s+(?P<x>(?!out\b).+?)\s+cut\s*out\b", r"cut out \g<x>", text, flags=re.I)  # "get me cut out"
     m = re.match(r"^(?:bestow|confer|cast|lay|put|place|apply)\s+(?P<y>(?:an?|some)\s+.+?)\s+(?:up)?on(?:to)?\s+(?P<x>(?:the|this|"
                  r"his|her|their|its|my)\s+.+)$", text, re.I)
     if m and re.search(r"\b(?:hue|tint|shade|colou?r|tone|texture|finish|look|glow|sheen|coat)\b", m.group("y"), re.I):
