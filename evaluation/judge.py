@@ -188,6 +188,20 @@ def _rgb(image: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(image[..., :3].astype(np.uint8))
 
 
+def png_data_url(image: np.ndarray, long_side: int) -> str:
+    """The picture as the judge sees it: RGB, at most `long_side` pixels on the long side, as a PNG data URL."""
+    import base64
+    import io
+
+    from PIL import Image
+
+    picture = Image.fromarray(_rgb(image))
+    picture.thumbnail((long_side, long_side), Image.Resampling.LANCZOS)
+    buf = io.BytesIO()
+    picture.save(buf, format="PNG")
+    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
+
+
 def side_by_side(images: Sequence[np.ndarray], height: int = 448, gap: int = 16) -> np.ndarray:
     """The pictures at one height, left to right, with white bars between: for a model that takes one image."""
     import cv2
@@ -251,11 +265,9 @@ class OpenAIVision:
 
         class _Pictures(OpenAIChat):
             def _payload(self, messages: list[dict[str, str]], image: Any | None) -> dict[str, Any]:
-                from lego_edit.builder.chat import data_url
-
                 body = super()._payload(messages, None)
                 parts: list[dict[str, Any]] = [{"type": "text", "text": messages[-1]["content"]}]
-                parts += [{"type": "image_url", "image_url": {"url": data_url(_rgb(p), long_side)}}
+                parts += [{"type": "image_url", "image_url": {"url": png_data_url(p, long_side)}}
                           for p in image or ()]
                 body["messages"][-1] = {"role": "user", "content": parts}
                 return body

@@ -102,6 +102,13 @@ class _Item:
                  cancel: threading.Event) -> None:
         self.editor, self.write, self.out, self.options, self.cancel = editor, write, out, options, cancel
 
+    def _source(self, item: Item) -> np.ndarray | None:
+        """The item's image when the outcome does not carry it (a refused plan); None when it cannot be read."""
+        try:
+            return self.editor.read(item.image)[0].image
+        except Exception:  # the outcome already says why the image could not be used
+            return None
+
     def __call__(self, index: int, item: Item, slug: str) -> dict[str, Any] | None:
         record: dict[str, Any] = {"index": index, "slug": slug, **item.to_dict(), "finished": False}
         folder = self.out / ITEMS / slug
@@ -114,7 +121,7 @@ class _Item:
         planned_or_refused = plan is not None or outcome.status == "refused"
         record["right_kind"] = plan_verdict(item.type, plan["workflow"] if plan else None) if planned_or_refused \
             else None
-        source = outcome.source.image if outcome.source is not None else None
+        source = outcome.source.image if outcome.source is not None else self._source(item)
         result_image = None
         record["files"] = {}
         if outcome.ok:

@@ -1,7 +1,8 @@
 """The numbers of a run: its records aggregated by edit type, by source, and over all items.
 
 Every rate is a share of the group's items; a mean is over the items that have the number (a region score
-needs a truth mask, a judge score a parsed answer) and says how many those were. Judge parse failures and
+needs a truth mask; a judge score a verdict that parsed whole, so GEdit's SC, PQ and overall are means over
+the same items). Judge parse failures and
 judge errors are counted, never dropped.
 """
 
