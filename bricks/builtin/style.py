@@ -91,12 +91,30 @@ def _choose(text: str):
     return None
 
 
+# Words a style description may hold besides the style itself ('a watercolor painting style'); any other
+# word ('flag' in 'flag black and white') names something the filter would not confine itself to.
+_STYLE_WORDS = frozenset("""
+    pencil pencils sketch sketched sketching charcoal graphite crayon crayons colour color colored coloured colourful
+    colorful watercolor watercolour watercolors watercolours aquarelle water cartoon cartoonish comic comics anime manga
+    cel toon oil impasto black and white b w grayscale greyscale monochrome monochromatic noir contrast dramatic high
+    sepia vintage retro antique sepiatone old photo photograph photography picture image film classic
+    style styled stylized stylised look looking like a an the in of as into to with painting paint painted painterly
+    drawing drawn draw art artwork artistic effect filter filtered tone toned toning version render rendered rendering
+    make made turn convert it this that whole entire please
+""".split())
+
+
 def stylize(ctx: BrickContext, image: np.ndarray, prompt: str, style: str, mask: np.ndarray | None = None) -> dict:
     # `prompt` is the caption of the image; only when no style is given is it searched for one.
     chosen = _choose(style) if (style or "").strip() else _choose(prompt)
     if chosen is None:
         raise BrickError(f"the style '{style or prompt}' needs the FLUX.1-Fill style model (run `lego-edit models "
                          f"pull lego-loras`); offline styles: {SUPPORTED}")
+    extra = [w for w in _cv.words(style) if w not in _STYLE_WORDS]
+    if extra and mask is None:
+        raise BrickError(f"the style '{style}' names '{' '.join(extra)}', which a whole-image filter cannot keep "
+                         "itself to: select that part in Krita or GIMP (the selection becomes the mask), or pull "
+                         "the segmentation model (`lego-edit models pull grounded-sam`)")
     name, fn, slow = chosen
     if mask is not None:
         _cv.check_mask(image, mask, "FLUX-STYLE")
