@@ -333,16 +333,19 @@ class Builder:
             except ChatModelError as exc:
                 raise PlanError(str(exc), "backend_error") from None
             log.debug("builder %s attempt %d answered: %s", backend, attempt, answer)
-            workflow, reasoning, errors = self._read_answer(answer, inits, checks)
+            workflow, reasoning, errors = self._read_answer(answer, inits, checks, profile=self.profile(backend).name)
             if workflow is not None:
                 return Plan(reasoning, workflow, backend, attempt, [])
             messages += [{"role": "assistant", "content": answer}, {"role": "user", "content": repair_prompt(errors)}]
         raise PlanError(f"no valid workflow after {attempts} attempts; last problems: " + "; ".join(map(str, errors)),
                         "invalid_workflow", [p.to_dict() for p in errors])
 
-    def _read_answer(self, answer: str, inits: Sequence[str], checks: list[Any]) -> tuple[Workflow | None, str, list[Any]]:
+    def _read_answer(self, answer: str, inits: Sequence[str], checks: list[Any], *, profile: str = "catalog"
+                     ) -> tuple[Workflow | None, str, list[Any]]:
         """(workflow, reasoning, []) for a good answer, (None, reasoning, problems) otherwise; each problem
-        is a checker Problem or an AnswerProblem, with its code."""
+        is a checker Problem or an AnswerProblem, with its code. The reference profile's answers get the
+        reference's own fix-ups first (profiles.reference_fixups)."""
+        from lego_edit.builder.profiles import reference_fixups
         from lego_edit.builder.prompt import NO_JSON, NOT_A_WORKFLOW
 
         try:
@@ -352,6 +355,8 @@ class Builder:
             return None, "", [AnswerProblem(NO_JSON, f"no workflow JSON found ({exc})")]
         if isinstance(data, dict) and "refuse" in data and "pipeline" not in data:
             raise PlanError(f"the builder refused: {data['refuse']}", "refused")
+        if profile == "reference":
+            data = reference_fixups(data)
         try:
             workflow = Workflow.from_dict(data)
         except WorkflowSyntaxError as exc:

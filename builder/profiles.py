@@ -199,6 +199,22 @@ def render_chat(registry: Registry, instruction: str, *, has_mask: bool, constra
     return [{"role": "user", "content": "\n\n".join([text, *_extras(constraints, previous)])}]
 
 
+def reference_fixups(data: Any) -> Any:
+    """What the reference does to the released Builder's answer before running it: an ADD-PRED whose
+    mask is step1[mask] is given no mask unless the plan removes something with FLUX-INPAINT (the
+    checkpoint tends to confine an addition to the segmentation of step 1 by habit)."""
+    if not isinstance(data, dict) or not isinstance(data.get("pipeline"), list):
+        return data
+    steps = [s for s in data["pipeline"] if isinstance(s, dict)]
+    if any(s.get("model") == "FLUX-INPAINT" for s in steps):
+        return data
+    for step in steps:
+        inputs = step.get("input")
+        if step.get("model") == "ADD-PRED" and isinstance(inputs, dict) and inputs.get("mask") == "step1[mask]":
+            inputs["mask"] = None
+    return data
+
+
 def builder_image(image: Any, profile: Profile | str):
     """The user's image as the Builder sees it (RGB PIL): reference — long side exactly 448 px, the
     short side truncated as the reference computes it; catalog — shrunk to at most 448 px."""

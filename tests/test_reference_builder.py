@@ -161,3 +161,27 @@ def test_reference_workflows_run_offline_where_their_bricks_can(registry):
         assert canvas.shape == (704, 1024, 4) and mask.shape == (704, 1024)  # 600x400 -> 1200x800 -> 1024x683 -> 704
     finally:
         executor.close()
+
+
+def test_the_references_answer_fixups_apply_to_the_reference_profile_only(registry, chat):
+    def answer(extra: list) -> str:
+        return json.dumps({"process": "add a hat", "pipeline": [
+            {"step": 1, "model": "RES", "input": {"image": "init[image]", "prompt": "red object"},
+             "output": {"mask": "step1[mask]", "image": "step1[image]"}},
+            {"step": 2, "model": "ADD-PRED", "input": {"image": "init[image]", "prompt": "hat", "mask": "step1[mask]"},
+             "output": {"mask": "step2[mask]"}},
+            {"step": 3, "model": "FLUX-FILL", "input": {"image": "init[image]", "mask": "step2[mask]",
+                                                        "prompt": "hat", "preimage": None},
+             "output": {"image": "step3[image]"}}, *extra, {"result": "[step3[image]]"}]})
+
+    server = chat(answer([]), answer([]))
+    for profile, mask in (("reference", None), ("catalog", "step1[mask]")):
+        builder = Builder(registry, BuilderConfig(backend="openai", openai_base_url=server.url, openai_model="m",
+                                                  profile=profile))
+        plan = builder.plan("add a hat on the red object", image=np.zeros((64, 64, 4), np.uint8))
+        add = plan.workflow.to_dict()["pipeline"][1]
+        assert add["model"] == "ADD-PRED" and add["input"].get("mask") == mask, profile
+    from lego_edit.builder.profiles import reference_fixups
+
+    kept = reference_fixups(json.loads(answer([{"step": 4, "model": "FLUX-INPAINT", "input": {}, "output": {}}])))
+    assert kept["pipeline"][1]["input"]["mask"] == "step1[mask]"  # a plan that removes keeps it, as the reference
