@@ -111,35 +111,37 @@ class LocalPool:
         attempts: dict[str, int] = {}
         inflight: dict[Future[ItemResult], dict[str, Any]] = {}
         window = 2 * self.workers  # queued in the pool at once: a dead worker costs at most these a retry
-        try:
-            while pending or inflight:
-                if self._pool is None:
-                    self._pool = self._new_pool()
-                while pending and len(inflight) < window:
-                    item = pending.popleft()
-                    attempts[item["id"]] = attempts.get(item["id"], 0) + 1
-                    inflight[self._pool.submit(_work, item)] = item
-                done, _ = wait(list(inflight), return_when=FIRST_COMPLETED)
-                broken = False
-                for future in done:
-                    item = inflight.pop(future)
-                    try:
+        while pending or inflight:
+            if self._pool is None:
+                self._pool = self._new_pool()
+            while pending and len(inflight) < window:
+                item = pending.popleft()
+                attempts[item["id"]] = attempts.get(item["id"], 0) + 1
+                inflight[self._pool.submit(_work, item)] = item
+            done, _ = wait(list(inflight), return_when=FIRST_COMPLETED)
+            broken = False
+            for future in done:
+                item = inflight.pop(future)
+                try:
+                    result = future.result()
+                except BrokenProcessPool:
+                    broken = True
+                    yield from LocalPool._retry(item, attempts, pending)
+                    continue
+                except Exception as exc:  # e.g. a result that cannot be pickled: recorded, the batch goes on
+                    yield failure(item, "internal", f"{type(exc).__name__}: {exc}")
+                    continue
+                yield _counted(result, attempts)
+            if broken:  # every other item in flight died with the pool: finished ones are kept
+                wait(list(inflight))
+                for future, item in list(inflight.items()):
+                    if future.exception() is None:
                         yield _counted(future.result(), attempts)
-                    except BrokenProcessPool:
-                        broken = True
+                    else:
                         yield from LocalPool._retry(item, attempts, pending)
-                if broken:  # every other item in flight died with the pool: finished ones are kept
-                    wait(list(inflight))
-                    for future, item in list(inflight.items()):
-                        if future.exception() is None:
-                            yield _counted(future.result(), attempts)
-                        else:
-                            yield from LocalPool._retry(item, attempts, pending)
-                    inflight.clear()
-                    self._pool.shutdown(wait=False, cancel_futures=True)
-                    self._pool = None
-        finally:
-            self.close()
+                inflight.clear()
+                self._pool.shutdown(wait=False, cancel_futures=True)
+                self._pool = None
 
     @staticmethod
     def _retry(item: dict[str, Any], attempts: dict[str, int], pending: deque) -> Iterator[ItemResult]:

@@ -127,7 +127,8 @@ def make_pool(config: Any, options: BatchOptions, count: int) -> tuple[Any, list
 
 def run_batch(config: Any, collected: Collected, options: BatchOptions, *, pool: Any = None,
               on_record: Callable[[dict[str, Any]], None] | None = None) -> BatchSummary:
-    """Run every item not already done; `on_record` sees each manifest line as it is written."""
+    """Run every item not already done, on `pool` (kept open) or on the one the options ask for (closed at the
+    end); `on_record` sees each manifest line as it is written."""
     outdir = options.outdir
     outdir.mkdir(parents=True, exist_ok=True)
     manifest = outdir / MANIFEST
@@ -146,6 +147,7 @@ def run_batch(config: Any, collected: Collected, options: BatchOptions, *, pool:
     bad = [i for i in todo if i.error]
     runnable = [i for i in todo if not i.error]
     bar = _Bar(len(todo), options.progress)
+    own_pool = pool is None  # a pool handed in stays open (warm) for its owner
     with manifest.open("a", encoding="utf-8") as out:
         def finish(result: ItemResult) -> None:
             line = result.record
@@ -173,7 +175,7 @@ def run_batch(config: Any, collected: Collected, options: BatchOptions, *, pool:
                     finish(result)
         finally:
             bar.close()
-            if pool is not None:
+            if own_pool and pool is not None:
                 pool.close()
             summary.seconds = time.perf_counter() - started
     return summary

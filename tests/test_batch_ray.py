@@ -61,3 +61,42 @@ def test_a_killed_actor_is_restarted_and_its_items_retried(cluster, photos, tmp_
     workers = [r["worker"] for r in lines if r["status"] == "done"]
     assert killed[0] not in workers[len(workers) // 2:]  # the dead process did no more
     assert len(set(workers)) == 3  # two actors, one of them restarted in a new process
+
+
+def test_daemon_edit_jobs_run_on_ray_actors(cluster):
+    """`[daemon] executor = "auto"`: an edit sent to a real daemon runs on a Ray actor, streams the same events and
+    returns the same pixels as the daemon's own executor; a failing step keeps its error code."""
+    from lego_edit.bricks import default_registry
+    from lego_edit.bricks.executor import Executor
+    from lego_edit.bricks.workflow import Workflow
+    from lego_edit.daemon.service.runner import job_executor
+    from tests.daemon_util import Raw, config, image_desc, red_disk, running_server
+
+    cfg = config(daemon={"executor": "auto"})
+    registry = default_registry()
+    executor = job_executor(cfg, registry)
+    assert type(executor).__name__ == "RayExecutor"
+    image = red_disk(160)
+    with running_server(cfg, registry=registry, executor=executor) as server:
+        raw = Raw(server.endpoint)
+        try:
+            raw.send({"id": "e1", "type": "edit", "instruction": "remove the red object",
+                      "image": image_desc(160, 160)}, image.tobytes())
+            events = raw.until_terminal("e1", timeout=60)
+            raw.send({"id": "e2", "type": "run", "image": image_desc(160, 160), "workflow": {
+                "process": "x", "pipeline": [{"step": 1, "model": "RES", "input": {"image": "init[image]",
+                                                                                  "prompt": "the dog"}},
+                                             {"result": "[step1[mask]]"}]}}, image.tobytes())
+            failed = raw.until_terminal("e2", timeout=60)[-1][0]
+            assert len(executor._actors) == 2  # made on the first job: one per CPU of the cluster
+        finally:
+            raw.close()
+    types = [h["type"] for h, _ in events]
+    assert types[:2] == ["accepted", "plan"] and types[-1] == "result" and "progress" in types and "layer" in types
+    header, blobs = events[-1]
+    workflow = Workflow.from_dict(events[1][0]["workflow"])
+    local = Executor(registry).run(workflow, {"image": image, "mask": None})
+    final = dict(local.result)[header["layers"][-1]["ref"]]
+    assert bytes(blobs[header["layers"][-1]["image"]["frame"] - 1]) == final.tobytes()
+    assert failed["type"] == "error" and failed["code"] == "brick_failed" and failed["step"] == 1, failed
+    assert executor._actors == []  # the daemon's stop let them go

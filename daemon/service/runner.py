@@ -30,6 +30,18 @@ Send = Callable[[Job, EventKind, dict[str, Any], list[Any], bool], None]
 PROGRESS_INTERVAL_S = 0.05  # at most this often per step: a brick may report every few milliseconds
 
 
+def job_executor(config: Any, registry: Any) -> Any:
+    """The executor the daemon's jobs run on: this process's own, or with `[daemon] executor = "ray://HOST:PORT"`
+    (or "auto") a RayExecutor, whose workflows run on that Ray cluster's actors (lego_edit.batch.ray_executor)
+    with the same events, results and errors; Ray is imported at the first job, not here."""
+    address = getattr(config.daemon, "executor", "")
+    if address:
+        from lego_edit.batch.ray_executor import RayExecutor
+
+        return RayExecutor(config, registry, address)
+    return config.make_executor(registry)
+
+
 class JobRunner:
     def __init__(self, registry: Any, builder: Any, executor: Any, plans: PlanStore, send: Send,
                  limits: Limits | None = None, decode_budget: pixels.DecodeBudget | None = None) -> None:
