@@ -53,12 +53,13 @@ def plan_rules(instruction: str, *, has_mask: bool = False, constraints: Sequenc
     """Plan `instruction` as a workflow dict (reference format), or raise PlanRefused with the reason.
     The plan uses `registry`'s bricks (the built-in catalog's when None). `image_size` (width, height), when
     known, makes aspect-ratio outpainting exact ("extend to 16:9"); without it a 4:3 image is assumed."""
-    bricks = brick_tables(registry)
+    general, hint, runnable = _general_edit(registry)
+    bricks = runnable if runnable is not None else brick_tables(registry)
     try:
-        edits, notes = parse_instruction(instruction, has_mask, image_size)
+        edits, notes = parse_instruction(instruction, has_mask, image_size, general_edit=general, edit_hint=hint)
     except TextRefused as exc:
         raise PlanRefused(exc.reason) from None
-    policy = make_policy(constraints, has_mask)
+    policy = make_policy(constraints, has_mask, general_edit=general)
     g = Graph(bricks)
     image = INIT_IMAGE
     results: list[str] = []
@@ -85,6 +86,39 @@ def plan_rules(instruction: str, *, has_mask: bool = False, constraints: Sequenc
             reasoning += " " + reuse_note
         workflow = reused
     return RulesPlan(reasoning, workflow)
+
+
+EDIT_FIX = "lego-edit models pull flux2-klein-4b"  # what makes the general EDIT brick run, when its backend says nothing
+_RUNNABLE: dict[tuple[int, frozenset[str]], BrickTables] = {}
+
+
+def _general_edit(registry: Registry | BrickTables | None) -> tuple[bool, str | None, BrickTables | None]:
+    """(the EDIT brick can run, what would make it run when it cannot, the runnable bricks' tables or None for all).
+
+    Only a live registry says what can run; with the catalog's declarations alone (no registry) EDIT counts as not
+    running, as it has no offline version. Where EDIT runs, bricks that cannot run here are left out of the
+    tables, so an edit whose only brick is unavailable (e.g. FLUX-POSE without its model) goes to EDIT."""
+    get = getattr(registry, "get", None)
+    brick = get("EDIT") if callable(get) else None
+    if brick is None and (registry is None or "EDIT" in brick_tables(registry).names):
+        return False, f"the general EDIT brick could do it once an editing engine is installed: {EDIT_FIX}", None
+    if brick is None:
+        return False, ("the general EDIT brick could do it with an editing engine: it needs a catalog with EDIT and "
+                       f"{EDIT_FIX}"), None
+    if brick.active_backend() is None:
+        fix = next((b.fix for b in brick.backends if b.fix), "") or EDIT_FIX
+        return False, f"the general EDIT brick could do it once an editing engine is installed: {fix}", None
+    bricks = list(registry)  # type: ignore[arg-type]
+    off = frozenset(b.name for b in bricks if b.active_backend() is None)
+    if not off:
+        return True, None, None
+    key = (id(registry), off)
+    tables = _RUNNABLE.get(key)
+    if tables is None:
+        if len(_RUNNABLE) > 32:
+            _RUNNABLE.clear()
+        tables = _RUNNABLE[key] = BrickTables.of(b for b in bricks if b.name not in off)
+    return True, None, tables
 
 
 def _reasoning(edits: Sequence[Edit], lines: Sequence[str], notes: Sequence[str], policy: Policy) -> str:

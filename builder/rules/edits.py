@@ -28,6 +28,17 @@ class TextRefused(ValueError):
         self.reason = reason
 
 
+class NoBrick(TextRefused):
+    """A clear edit that no specialised brick covers ("remove the reflections", "make him bald"): the general
+    EDIT brick can do it when an editing engine runs it. `target` is the object it is about (None: the whole
+    image), `prompt` the edit in the user's words."""
+
+    def __init__(self, reason: str, prompt: str, target: str | None = None) -> None:
+        super().__init__(reason)
+        self.prompt = prompt
+        self.target = target
+
+
 class Vague(TextRefused):
     """A clause that asks for no concrete change ("make it better", "make it more seamless")."""
 
@@ -37,7 +48,8 @@ class Edit:
     """One edit of an instruction.
 
     kind: remove | recolor | background | blur | style | bright | env | add | extract | outpaint |
-          replace | regenerate | pose | resize | look (classical whole-image steps in `ops`).
+          replace | regenerate | pose | resize | look (classical whole-image steps in `ops`) |
+          edit (the general EDIT brick, `value` its prompt).
     target: what it applies to — a noun phrase for RES, SELECTION, SUBJECT, PRONOUN, or None for the
             whole image. For background edits: the region to change (None = the background).
     value: the colour/material, new background, style, environment prompt, object to add,
@@ -54,6 +66,7 @@ class Edit:
     where: str | None = None  # add: the placement phrase for ADD-PRED
     want_mask: bool = False  # extract: also output the mask
     ops: tuple[tuple[str, tuple[tuple[str, Any], ...]], ...] = ()  # look: (brick, inputs) steps, chained
+    instead_of: str | None = None  # edit: the specialised brick that would do it but cannot run here
     text: str = ""
 
     def describe(self) -> str:
@@ -78,6 +91,7 @@ class Edit:
             "style": f"render {t} in {v}", "env": f"set the scene {v}", "add": f"add {v}",
             "outpaint": "expand the canvas: " + _sides(self.ratios), "replace": f"replace {t} with {v}",
             "regenerate": f"redraw {t} as {v}", "pose": f"change the pose: {v}",
+            "edit": f"edit {t} as asked: '{v}'",
         }
         return phrases.get(self.kind, self.kind)
 

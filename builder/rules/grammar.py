@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass, replace
 
 from lego_edit.builder.rules.clauses import clauses, normalize, sentences, trim_qualifiers
-from lego_edit.builder.rules.edits import PRONOUN, SELECTION, SUBJECT, Edit, TextRefused, Vague
+from lego_edit.builder.rules.edits import PRONOUN, SELECTION, SUBJECT, Edit, NoBrick, TextRefused, Vague
 from lego_edit.builder.rules.lexicon import (
     ATTRIBUTE_WORDS,
     BODY_PARTS,
@@ -665,8 +665,8 @@ def _whole_image(c: _Ctx, y: str, pronoun: bool = False) -> Edit:
     if is_vague(y):
         raise Vague(f"'{c.clause}' does not say what to change: say which edit you want, e.g. 'make it brighter', "
                      "'remove the person' or 'in watercolour style'")
-    raise TextRefused(f"I don't know how to make the whole image '{y}': the offline planner knows styles, weather, "
-                      "seasons, time of day, brightness and backgrounds")
+    raise NoBrick(f"I don't know how to make the whole image '{y}': the offline planner knows styles, weather, "
+                  "seasons, time of day, brightness and backgrounds", c.clause)
 
 
 def _make_adjective(c: _Ctx, rest: str) -> Edit | None:
@@ -708,8 +708,17 @@ def _make_adjective(c: _Ctx, rest: str) -> Edit | None:
     target = words[0] if len(words) == 1 else None
     if target and target_of(target, c.has_mask) in (None, PRONOUN):
         return _whole_image(c, rest)
-    raise TextRefused(f"I don't understand what '{c.clause}' should change: try e.g. 'make the car red', "
-                      "'change the background to a beach' or 'make it night'")
+    raise NoBrick(f"I don't understand what '{c.clause}' should change: try e.g. 'make the car red', "
+                  "'change the background to a beach' or 'make it night'", c.clause, _first_object(words, c.has_mask))
+
+
+def _first_object(words: list[str], has_mask: bool) -> str | None:
+    """The object a clause names first ("him bald" -> the person), for an edit no specialised brick makes."""
+    for i in range(1, min(len(words), 6)):
+        target = target_of(" ".join(words[:i]), has_mask)
+        if target not in (None, PRONOUN) and not is_descriptor(" ".join(words[:i])):
+            return target
+    return None
 
 
 def _level(c: _Ctx) -> Edit:
@@ -1058,7 +1067,7 @@ _IMPOSSIBLE = tuple((re.compile(p, re.I), why) for p, why in (
      "adding a particular person needs a photo of them; the bricks can only paint new things described in words"),
     (r"\bmake\s+(?:me|us|myself)\s+(?:look\s+)?(?:a\s+(?:bit|little|lot)\s+)?(?:thinner|slimmer|skinnier|fatter|taller|shorter|"
      r"younger|older|more muscular|like)\b|\b(?:thinner|slimmer|skinnier)\s+(?:face|waist|arms|legs|body)\b",
-     "reshaping or re-imagining a person is not something the bricks do from words"),
+     "reshaping or re-imagining a person is not something the specialised bricks do from words"),
     (r"\b(?:clone|duplicate|multiply|copy)\s+(?:me|him|her|them|us|my|the|this|that)\b(?!\s+(?:out|stamp))",
      "copying an object to another place is not something the bricks do in one step"),
     (r"\bcolou?ri[sz]\w*", "there is no brick for colourising a black-and-white photo yet: a recolour needs a colour for a "
@@ -1162,9 +1171,17 @@ def _asks_for_look(sentence: str) -> bool:
         return True
 
 
+# What the _IMPOSSIBLE table refuses that the general EDIT brick can do (reshape a person, colourise).
+_EDIT_CAN = re.compile(r"\bmake\s+(?:me|us|myself)\s+(?:look\s+)?(?:a\s+(?:bit|little|lot)\s+)?(?:thinner|slimmer|skinnier|"
+                       r"fatter|taller|shorter|younger|older|more muscular)\b|\bcolou?ri[sz]\w*", re.I)
+
+
 def parse_instruction(text: str, has_mask: bool = False,
-                      image_size: tuple[int, int] | None = None) -> tuple[list[Edit], list[str]]:
-    """(edits in order, notes on what was ignored). Raises TextRefused with a readable reason."""
+                      image_size: tuple[int, int] | None = None, *, general_edit: bool = False,
+                      edit_hint: str | None = None) -> tuple[list[Edit], list[str]]:
+    """(edits in order, notes on what was ignored). Raises TextRefused with a readable reason.
+    `general_edit`: the EDIT brick can run, so a clear edit that no specialised brick covers becomes an "edit"
+    Edit instead of a refusal; otherwise such a refusal ends with `edit_hint` (what would make it work)."""
     text = normalize(text)
     if not text:
         raise TextRefused("the instruction is empty: say what to change, e.g. 'remove the dog' or 'make the sky "
@@ -1199,6 +1216,11 @@ def parse_instruction(text: str, has_mask: bool = False,
             edits.append(Edit("background", None, strip_articles(wanted), text=sentence.lower()))
             continue
         impossible = next((why for pattern, why in _IMPOSSIBLE if pattern.search(sentence)), None)
+        if impossible and _EDIT_CAN.search(sentence):
+            if not general_edit:
+                refusals.append((sentence, f"{impossible} ({edit_hint})" if edit_hint else impossible))
+                continue
+            impossible = None  # the clause loop hands it to EDIT
         if impossible:
             refusals.append((sentence, impossible))
             continue
@@ -1213,6 +1235,8 @@ def parse_instruction(text: str, has_mask: bool = False,
                     any(g == "remove" and p.match(canonical_verb(strip_polite(clause).lower())) for g, p in VERB_RES):
                 clause = re.sub(r"\b(?:it|them)\b", f"the {mentioned}", clause, count=1)  # "..., remove it": the thing named
             try:
+                if general_edit and _EDIT_CAN.search(clause):
+                    raise NoBrick("", clause, _first_object(clause.lower().split()[1:], has_mask))
                 edit = parse_clause(clause, has_mask, image_size)
                 inside = embedded_request(clause) if edit is None else None
                 if inside is not None:  # "would be so grateful if someone could remove ...", "request to remove ..."
@@ -1223,6 +1247,12 @@ def parse_instruction(text: str, has_mask: bool = False,
                     edit = parse_clause(fix, has_mask, image_size)
             except Vague as exc:
                 vague.append(exc.reason)
+                continue
+            except NoBrick as exc:
+                if general_edit:  # no specialised brick: the general EDIT brick does it
+                    edits.append(Edit("edit", exc.target, exc.prompt, text=clause.lower()))
+                else:
+                    refusals.append((clause, f"{exc.reason} ({edit_hint})" if edit_hint else exc.reason))
                 continue
             except TextRefused as exc:
                 refusals.append((clause, exc.reason))

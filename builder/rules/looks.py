@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from lego_edit.builder.rules.edits import Edit, TextRefused
+from lego_edit.builder.rules.edits import Edit, NoBrick, TextRefused
 from lego_edit.builder.rules.quantities import amount_of
 
 _REMOVING = (r"(?:remov\w*|delet\w*|eras\w*|eliminat\w*|get(?:ting)? rid of|tak\w* out|clear\w*(?: up| out| away)?|"
@@ -287,8 +287,8 @@ def parse_look(clause: str, target_named: bool) -> Edit | None:
     if phen is not None:
         name, does = phen
         if not does:
-            raise TextRefused(f"'{clause}': there is no brick that removes {name}; the offline planner can remove "
-                              "haze, noise, blur, snow and rain from the whole image, or an object you name")
+            raise NoBrick(f"'{clause}': there is no brick that removes {name}; the offline planner can remove "
+                          "haze, noise, blur, snow and rain from the whole image, or an object you name", clause)
         if does == "WHITE-BALANCE":
             return Edit("look", None, ops=(_op("WHITE-BALANCE"),), text=clause)
         if does in ("DEHAZE", "DENOISE", "SHARPEN"):

@@ -104,6 +104,7 @@ class Policy:
     wanted: frozenset[str] = frozenset()  # "don't use A before B": B is still wanted, only not after A
     res_restricted: bool = False  # RES forbidden outright or before something: SOS may stand in for it
     keep: tuple[KeepRegion, ...] = ()
+    general_edit: bool = False  # the EDIT brick runs here: what no specialised brick (or only an unavailable one) does goes to it
 
     def local_violations(self, workflow: dict[str, Any]) -> list[str]:
         """Violations that a single edit can cause (all but 'use brick X', which the whole plan answers)."""
@@ -451,6 +452,30 @@ def _recipes_look(edit: Edit, policy: Policy, g: Graph, image: str) -> list[Reci
     return recipes
 
 
+def _recipes_edit(edit: Edit, policy: Policy, g: Graph, image: str) -> list[Recipe]:
+    """The general EDIT brick with the user's words: limited to the object's mask when one is named and a
+    segmenter finds it, else on the whole image."""
+    prompt = edit.value or edit.text
+    why = f"{edit.instead_of} cannot run here" if edit.instead_of else "no specialised brick does this"
+
+    def whole(g: Graph, image: str) -> _Outcome:
+        n = g.add("EDIT", image=image, prompt=prompt, mask=None)
+        return _Outcome(step_ref(n, "image"), how=f"{why}, so EDIT (the general instruction-editing model) edits "
+                                                  "the whole image")
+
+    if edit.target is None:
+        return [whole]
+    recipes: list[Recipe] = []
+    for seg in _segmenters(edit.target, policy, object_edit=False):
+        def local(g: Graph, image: str, seg: Segmenter = seg) -> _Outcome:
+            s = seg(g, image)
+            n = g.add("EDIT", image=image, prompt=prompt, mask=s.mask)
+            return _Outcome(step_ref(n, "image"), how=f"{why}, so {s.how} and EDIT (the general instruction-editing "
+                                                      "model) edits inside that mask")
+        recipes.append(local)
+    return [*recipes, whole]
+
+
 _RECIPES: dict[str, Callable[[Edit, Policy, Graph, str], list[Recipe]]] = {
     "remove": _recipes_remove,
     "recolor": _recipes_recolor,
@@ -467,6 +492,7 @@ _RECIPES: dict[str, Callable[[Edit, Policy, Graph, str], list[Recipe]]] = {
     "pose": _recipes_pose,
     "resize": _recipes_resize,
     "look": _recipes_look,
+    "edit": _recipes_edit,
 }
 
 
@@ -479,6 +505,9 @@ def choose(g: Graph, edit: Edit, image: str, results: list[str], policy: Policy)
     try:
         recipes = _RECIPES[edit.kind](edit, policy, g, image)
     except _MissingBrick as exc:
+        if policy.general_edit and edit.kind != "edit" and "EDIT" in g.bricks.names:  # e.g. FLUX-POSE not available here
+            return choose(g, Edit("edit", edit.target, edit.text or edit.describe(), text=edit.text,
+                                  instead_of=exc.name), image, results, policy)
         raise _no_brick(edit, exc.name) from None
     if not recipes:
         raise PlanRefused(f"cannot {edit.describe()}: the constraints leave no way to get a cut-out of it")
@@ -504,6 +533,9 @@ def choose(g: Graph, edit: Edit, image: str, results: list[str], policy: Policy)
             best = (key, trial, out)
     if best is None:
         if first_problem is None and missing is not None:
+            if policy.general_edit and edit.kind != "edit" and "EDIT" in g.bricks.names:
+                return choose(g, Edit("edit", edit.target, edit.text or edit.describe(), text=edit.text,
+                                      instead_of=missing), image, results, policy)
             raise _no_brick(edit, missing)
         raise PlanRefused(f"cannot {edit.describe()} without breaking the feedback: {first_problem}")
     return best[1], best[2]
@@ -523,7 +555,7 @@ def _no_brick(edit: Edit, name: str) -> PlanRefused:
     return PlanRefused(f"cannot {edit.describe()}: every way to do it needs a brick the catalog lacks ({name})")
 
 
-def make_policy(constraints: Sequence[Any], has_mask: bool) -> Policy:
+def make_policy(constraints: Sequence[Any], has_mask: bool, general_edit: bool = False) -> Policy:
     for c in constraints:
         if not callable(getattr(c, "violations", None)):
             raise TypeError(f"a constraint must have violations(workflow_dict), got {type(c).__name__}")
@@ -535,5 +567,6 @@ def make_policy(constraints: Sequence[Any], has_mask: bool) -> Policy:
         res_restricted=any(isinstance(c, ForbidBrick) and c.name == "RES" or isinstance(c, ForbidOrder)
                            and c.first == "RES" for c in constraints),
         keep=tuple(c for c in constraints if isinstance(c, KeepRegion)),
+        general_edit=general_edit,
     )
 
