@@ -56,8 +56,8 @@ def edit_item(editor: Editor, item: dict[str, Any], image: bytes | None = None, 
         return failure(item, exc.code, str(exc), worker=worker, seconds=round(time.perf_counter() - started, 4))
     outcome = editor.edit(source, item["instruction"], mask_array, item.get("feedback") or ())
     timings = {"plan_s": round(outcome.plan_s, 4), "edit_s": round(outcome.edit_s, 4)}
-    common = {"plan": outcome.plan, "backend": outcome.backend, "plan_shared": outcome.plan_shared, **timings,
-              "worker": worker}
+    common: dict[str, Any] = {"plan": outcome.plan, "backend": outcome.backend, "plan_shared": outcome.plan_shared,
+                              **timings, "worker": worker}
     if not outcome.ok:
         return failure(item, outcome.code or "error", outcome.message, **common,
                        seconds=round(time.perf_counter() - started, 4))
