@@ -108,3 +108,23 @@ def test_offline_catalog_refusal_says_how_to_enable_edit():
     with pytest.raises(PlanRefused) as refused:
         plan_rules("colorize this old photo")
     assert "EDIT" in refused.value.reason and "lego-edit models pull" in refused.value.reason
+
+
+@pytest.mark.parametrize("text, step, says", [
+    ("make it night", "FLUX-ENV", "ENV grades the colours"),
+    ("in watercolour style", "FLUX-STYLE", "STYLE applies an OpenCV filter"),
+    ("remove the dog", "FLUX-INPAINT", "no diffusion refinement"),
+])
+def test_steps_on_their_classical_backend_are_not_called_flux_in_the_reasoning(with_edit, text, step, says):
+    plan = plan_rules(text, registry=with_edit)
+    assert step in [m for m, _ in _steps(plan)]  # the brick keeps its name in the workflow
+    assert "FLUX" not in plan.reasoning and "FLUX" not in plan.workflow["process"]
+    assert says in plan.reasoning
+
+
+def test_a_step_on_a_model_backend_keeps_its_name(with_edit):
+    registry = _registry(_engine())
+    env = registry.get("FLUX-ENV")
+    env.backends.insert(0, Backend(name="test-model", fn=lambda ctx, **kw: {}, kind="model"))
+    plan = plan_rules("make it night", registry=registry)
+    assert "FLUX-ENV" in plan.reasoning and "Offline here" not in plan.reasoning

@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 from lego_edit.builder.rules.edits import SELECTION, Edit, PlanRefused, TextRefused
 from lego_edit.builder.rules.grammar import parse_instruction
+from lego_edit.builder.rules.honesty import honest_reasoning
 from lego_edit.builder.rules.quantities import aspect_of
 from lego_edit.builder.rules.recipes import INIT_IMAGE, Graph, Policy, choose, make_policy
 from lego_edit.builder.rules.reuse import reuse_previous, well_formed
@@ -85,7 +86,7 @@ def plan_rules(instruction: str, *, has_mask: bool = False, constraints: Sequenc
         else:
             reasoning += " " + reuse_note
         workflow = reused
-    return RulesPlan(reasoning, workflow)
+    return RulesPlan(honest_reasoning(reasoning, workflow, registry), workflow)
 
 
 EDIT_FIX = "lego-edit models pull flux2-klein-4b"  # what makes the general EDIT brick run, when its backend says nothing
