@@ -9,12 +9,12 @@ computes from, re-runs only what changed.
 
 | the user says | what changes |
 |---|---|
-| "there's still a smudge", "still visible", "traces left", "ghosting" | `Residue`: the removal's mask is grown (GROW-MASK before the inpaint; a second time, more); without GROW-MASK, RESIZE (or MASK-SEG) stands in; a FASTINPAINT-only removal gets FLUX-INPAINT after it |
-| "you missed the handle", "forgot its shadow", "the reflection is still there" | `MissedPart`: RES("<object>'s handle" / "shadow of <object>") COMPOSEd into the edit's mask |
+| "there's still a smudge", "still visible", "traces left", "ghosting", "the edges are visible" | `Residue`: the removal's mask is grown (GROW-MASK before the inpaint; a second time, more); without GROW-MASK, RESIZE (or MASK-SEG) stands in; a FASTINPAINT-only removal gets FLUX-INPAINT after it |
+| "you missed the handle", "forgot its shadow", "the reflection is still there", "remove the shadow too", "what about the shadow?", "also the handle" | `MissedPart`: RES("<object>'s handle" / "shadow of <object>") COMPOSEd into the edit's mask |
 | "too strong", "overdone", "tone it down" / "not enough", "stronger", "more" | `Strength`: every strength literal (amount, shadows, highlights, FLUX-BRIGHT's and RESIZE's ratio) moves halfway toward neutral / half again away from it |
-| "only the left one", "just the one on the right" | `Spatial`: the relation is put in front of the object's RES prompt ("left red ball") |
+| "only the left one", "just the one on the right", "the left dog only", "the right one, not the left" | `Spatial`: the relation is put in front of the object's RES prompt ("left red ball") |
 | "keep her face", "don't touch the sky" (a KeepRegion constraint too) | `Exclude`: RES(region) is taken away from each edit's mask with INVERSE (a whole-image edit with a mask port gets "everything but the region") |
-| "wrong object", "not that one" | `WrongObject`: refused, asking the user to select the object and use the selection |
+| "wrong object", "not that one", "not the right one", "the other guy" | `WrongObject`: refused, asking the user to select the object and use the selection |
 
 Everything is a pure function of plain dicts; what is known of the bricks comes from the registry
 (builder/tables.py). A correction that cannot apply to a plan raises `CorrectionError` with a
@@ -556,10 +556,16 @@ _REL = "|".join(sorted(_SPATIAL_WORDS, key=len, reverse=True))
 _WRONG = re.compile(r"\b(?:(?:the\s+)?wrong\s+(?:one|object|thing|item|person|part|\w+)|not\s+(?:that|this)\s+one|"
                     r"(?:that|it)(?:'|’)?s\s+not\s+(?:the\s+)?(?:right\s+)?(?:one|it|what i meant)|"
                     r"(?:that|it)\s+is\s+not\s+(?:the\s+)?(?:right\s+)?(?:one|it)|not\s+what\s+i\s+meant|"
-                    r"(?:the\s+)?other\s+one|a\s+different\s+one)\b", re.I)
+                    r"(?:the\s+)?other\s+(?:one|guy|person|man|woman|girl|boy|dog|cat|car)|a\s+different\s+one|"
+                    r"not\s+the\s+right\s+(?:one|object|thing|person|item)|(?:that|it)(?:'s|\s+is)\s+not\s+the\s+right\s+\w+)\b",
+                    re.I)
 _MISSED = re.compile(r"^(?:you\s+|it\s+)?(?:missed|forgot(?:\s+about)?|left\s+out|skipped|did\s*n[o'’]?t\s+"
                      r"(?:get|catch|include|remove|take(?:\s+out)?)|also\s+(?:remove|get|include|take(?:\s+out)?|"
-                     r"erase))\s+(?P<part>.+?)(?:\s+(?:too|as well|also|either))?$", re.I)
+                     r"erase)|(?:you\s+|we\s+)?(?:also\s+)?(?:need|have|ought)\s+to\s+(?:also\s+)?(?:remove|get|include|"
+                     r"take\s+out|erase)|what\s+about)\s+(?P<part>.+?)(?:\s+(?:too|as well|also|either))?\??$", re.I)
+# "remove the shadow too", "also its reflection", "and the handle": a part that belongs with the edit.
+_MISSED_TOO = re.compile(r"^(?:(?:please\s+)?(?:remove|get|erase|take\s+out|include)\s+(?P<a>.+?)\s+(?:too|as\s+well)|"
+                         r"(?:also|and|plus)\s+(?P<b>(?:the|its|his|her|their)\s+.+?)(?:\s+(?:too|as\s+well))?)$", re.I)
 _PART_LEFT = re.compile(rf"^(?:there'?s\s+|there\s+is\s+)?(?:{_PRONOUNS}\s+)?(?P<part>[a-z' -]+?)\s+(?:is|are)\s+"
                         r"still\s+(?:there|visible|here|showing|left)$", re.I)
 _RESIDUE = re.compile(
@@ -568,24 +574,28 @@ _RESIDUE = re.compile(
     r"remains?|faintly)|can\s+still\s+(?:see|tell|make)|not\s+(?:fully|completely|entirely|quite|all)\s+(?:gone|"
     r"removed)|(?:is|are)n'?t\s+(?:fully|completely|entirely|all)\s+gone|did\s*n[o'’]?t\s+(?:fully|completely)\s+"
     r"remove|half\s+(?:gone|removed)|blurry\s+(?:patch|spot|area)|(?:dark|light|grey|gray)\s+(?:patch|spot|mark|"
-    r"area))\b", re.I)
+    r"area)|edges?\s+(?:are|is)\s+(?:still\s+)?(?:visible|obvious|showing|noticeable)|visible\s+(?:edges?|seams?)|seams?)\b",
+    re.I)
 _RAISE_FIRST = re.compile(r"\bnot\s+(?:\w+\s+)?(?:enough|strong\s+enough|visible\s+enough)\b|\btoo\s+(?:weak|subtle|"
                           r"little|faint|mild|light(?:ly)?)\b", re.I)
 _LOWER = re.compile(r"\b(?:too\s+(?:strong|much|intense|heavy|harsh|extreme|obvious|far|big|large)|over\s*done|"
                     r"overcooked|exaggerated|tone\s+(?:it|that|this)\s+down|dial\s+(?:it\s+|that\s+)?(?:back|down)|"
                     r"(?:a\s+(?:bit|little|lot|touch)|much|way|slightly)\s+less|not\s+so\s+(?:much|strong)|softer|"
                     r"subtler|more\s+subtle|weaker|milder|less\s+(?:strong|intense|of\s+it|please)|"
-                    r"reduce\s+(?:it|that|the\s+effect))\b|^less$", re.I)
+                    r"reduce\s+(?:it|that|the\s+effect)|half\s+as\s+(?:strong|much|intense))\b|^less$", re.I)
 _RAISE = re.compile(r"\b(?:stronger|(?:a\s+(?:bit|little|lot|touch)|much|way|even|slightly)\s+more|more\s+(?:please|"
                     r"of\s+it|intense|strongly)|(?:barely|hardly)\s+(?:visible|noticeable|changed|any\s+different)|"
                     r"intensify|push\s+it(?:\s+further)?|boost\s+(?:it|that|the\s+effect)|crank\s+it\s+up|"
-                    r"turn\s+it\s+up|increase\s+(?:it|that|the\s+effect))\b|^more$", re.I)
+                    r"turn\s+it\s+up|increase\s+(?:it|that|the\s+effect)|(?:do|make)\s+it\s+more|twice\s+as\s+(?:strong|much))\b|"
+                    r"^more$", re.I)
 _SPATIAL = (
     re.compile(rf"^(?:no,?\s+)?(?:i\s+meant\s+|i\s+mean\s+)?(?:only|just)?\s*(?:the\s+)?(?P<rel>{_REL})\s+(?:one|ones)"
                rf"(?:\s+(?:only|please))?$", re.I),
     re.compile(rf"^(?:no,?\s+)?(?:i\s+meant\s+)?(?:only|just)\s+(?:the\s+)?(?P<rel>{_REL})(?:\s+(?:only|please))?$", re.I),
     re.compile(rf"^(?:no,?\s+)?(?:i\s+meant\s+)?(?:only|just)?\s*the\s+one\s+(?:on|at|in|to)\s+the\s+(?P<rel>{_REL})"
                rf"(?:\s+(?:side|only|please))?$", re.I),
+    # "the left dog only", "just the right car"
+    re.compile(rf"^(?:no,?\s+)?(?:i\s+meant\s+)?(?:(?:only|just)\s+)?the\s+(?P<rel>{_REL})\s+[a-z]+(?:\s+only)?$", re.I),
 )
 
 
@@ -595,6 +605,9 @@ def parse_correction(clause: str) -> Correction | None:
     text = normalize_space(clause[:MAX_CLAUSE_CHARS + 1]).strip().strip(" .!,'\"")
     if len(text) > MAX_CLAUSE_CHARS:
         return None
+    too = _MISSED_TOO.match(re.sub(r"^(?:hmm+|oh|well|no|nope|sorry|ok(?:ay)?|but)[,\s]+", "", text, flags=re.I))
+    if too:
+        return MissedPart(_clean_part(too.group("a") or too.group("b")), text=clause)
     text = re.sub(r"^(?:hmm+|oh|well|no|nope|sorry|ok(?:ay)?|but|and|please|also)[,\s]+", "", text, flags=re.I)
     if not text:
         return None
@@ -606,6 +619,9 @@ def parse_correction(clause: str) -> Correction | None:
     m = _PART_LEFT.match(text)
     if m and _clean_part(m.group("part")).split()[-1:] and _clean_part(m.group("part")).split()[-1] in _ATTACHED:
         return MissedPart(_clean_part(m.group("part")), text=clause)
+    bare = re.match(r"^(?:the|its|his|her|their)\s+(?P<part>[a-z' -]+)$", text, re.I)
+    if bare and bare.group("part").split()[-1].lower() in _ATTACHED:  # "(also) the shadow"
+        return MissedPart(_clean_part(bare.group("part")), text=clause)
     if _RESIDUE.search(text):
         return Residue(text=clause)
     if _RAISE_FIRST.search(text):
@@ -614,6 +630,7 @@ def parse_correction(clause: str) -> Correction | None:
         return Strength(-1, text=clause)
     if _RAISE.search(text):
         return Strength(+1, text=clause)
+    text = re.sub(rf",?\s+(?:and\s+)?not\s+the\s+(?:{_REL})(?:\s+(?:one|ones|\w+))?$", "", text, flags=re.I)  # "..., not the left"
     for pattern in _SPATIAL:
         m = pattern.match(text)
         if m:

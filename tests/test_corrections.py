@@ -92,6 +92,18 @@ BRIGHT_AND_CONTRAST = {"process": "brighter, more contrast", "pipeline": [
     ("the wrong object", WrongObject()),
     ("not that one", WrongObject()),
     ("you removed the wrong thing", WrongObject()),
+    # more of how people say them
+    ("the edges are visible", Residue()),
+    ("you also need to remove its shadow", MissedPart("shadow")),
+    ("remove the shadow too", MissedPart("shadow")),
+    ("what about the shadow?", MissedPart("shadow")),
+    ("also the handle", MissedPart("handle")),
+    ("half as strong", Strength(-1)),
+    ("do it more", Strength(+1)),
+    ("the left dog only", Spatial("left")),
+    ("the right one, not the left", Spatial("right")),
+    ("that is not the right object", WrongObject()),
+    ("not him, the other guy", WrongObject()),
 ])
 def test_parse_correction(text, expected):
     assert parse_correction(text) == expected
