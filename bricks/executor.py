@@ -25,6 +25,7 @@ from lego_edit.bricks.registry import (
     BrickError,
     BrickUnavailable,
     Cancelled,
+    NeedsSelection,
     Registry,
     check_pixels,
 )
@@ -63,8 +64,12 @@ class RunResult:
 
 
 class StepFailed(Exception):
-    def __init__(self, step: int, brick: str, cause: str, unavailable: bool = False) -> None:
+    """`needs_selection`: the step could not tell which part of the image was meant (a selection would)."""
+
+    def __init__(self, step: int, brick: str, cause: str, unavailable: bool = False,
+                 needs_selection: bool = False) -> None:
         self.step, self.brick, self.cause, self.unavailable = step, brick, cause, unavailable
+        self.needs_selection = needs_selection
         super().__init__(f"step {step} ({brick}) failed: {cause}")
 
 
@@ -253,7 +258,7 @@ class _Run:
         except BrickUnavailable as exc:
             raise StepFailed(n, brick.name, str(exc), unavailable=True) from exc
         except BrickError as exc:
-            raise StepFailed(n, brick.name, str(exc)) from exc
+            raise StepFailed(n, brick.name, str(exc), needs_selection=isinstance(exc, NeedsSelection)) from exc
         except Exception as exc:
             log.exception("step %s (%s) raised", n, brick.name)
             raise StepFailed(n, brick.name, f"{type(exc).__name__}: {exc}") from exc

@@ -32,6 +32,11 @@ class BrickUnavailable(BrickError):
     """No backend of the brick can run here; the message says what fixes it."""
 
 
+class NeedsSelection(BrickError):
+    """The brick cannot tell offline which part of the image is meant; the user's selection (given as
+    the mask) or the segmentation model would. Front ends ask for a selection instead of guessing."""
+
+
 class Cancelled(Exception):
     """Raised inside a brick (via `ctx.raise_if_cancelled`) when its job was cancelled."""
 

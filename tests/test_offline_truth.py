@@ -96,3 +96,37 @@ def test_every_offline_success_is_right_and_the_rest_are_refusals(case, scenes, 
     assert iou >= 0.5, f"{case['instruction']!r}: the change overlaps {case['truth']!r} with IoU {iou:.2f}"
     assert outside <= 0.001 * changed.size, f"{case['instruction']!r}: {outside} pixels changed beyond the " \
                                             f"{case['truth']!r} mask and its feather"
+
+
+def test_an_object_the_rules_cannot_find_asks_for_a_selection_and_the_selection_works(scenes, tmp_path):
+    """Selections first: offline, 'remove the horse' is refused as needing a selection (not guessed), and
+    the same edit with the user's selection as the mask removes exactly the horse."""
+    from PIL import Image
+
+    from lego_edit.bricks import default_registry
+    from lego_edit.bricks.executor import Executor, StepFailed
+    from lego_edit.bricks.workflow import Workflow
+
+    built, config = scenes
+    path, photo, truths = built["grass_horse"]
+    rgba = np.dstack([photo, np.full(photo.shape[:2], 255, np.uint8)])
+    segment = Workflow.from_dict({"process": "find the horse", "pipeline": [
+        {"step": 1, "model": "RES", "input": {"image": "init[image]", "prompt": "horse"},
+         "output": {"mask": "step1[mask]", "image": "step1[image]"}}, {"result": "[step1[mask]]"}]})
+    executor = Executor(default_registry())
+    try:
+        with pytest.raises(StepFailed) as failed:
+            executor.run(segment, {"image": rgba})
+    finally:
+        executor.close()
+    assert failed.value.needs_selection and "select" in failed.value.cause
+    selection = tmp_path / "selection.png"
+    Image.fromarray(truths["horse"]).save(selection)
+    out = tmp_path / "out.png"
+    from lego_edit.daemon.cli import main
+
+    with contextlib.redirect_stdout(io.StringIO()):
+        assert main(["edit", str(path), "remove this", "--mask", str(selection), "-o", str(out),
+                     "--config", str(config)]) == 0
+    changed = _changed(photo, np.asarray(Image.open(out).convert("RGB")))
+    assert _iou(changed, truths["horse"] > 0) >= 0.5

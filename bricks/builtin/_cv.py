@@ -91,8 +91,8 @@ def check_mask(image: np.ndarray, mask: np.ndarray, brick: str, *, allow_empty: 
 # pixels >= 128, or the whole image, counting only pixels that were not fully transparent) are.
 VISIBLE_STEP = 10
 VISIBLE_FRACTION = 0.25
-SELECT_OR_MODEL = ("select it in Krita/GIMP and use the selection as the mask, or pull the segmentation model "
-                   "(run `lego-edit models pull grounded-sam`, i.e. grounding-dino + sam)")
+SELECT_OR_MODEL = ("select it (in Krita or GIMP the selection becomes the mask; on the command line, --mask FILE), "
+                   "or pull the segmentation model (`lego-edit models pull grounded-sam`)")
 
 
 def visibly_changed(before: np.ndarray, after: np.ndarray) -> np.ndarray:

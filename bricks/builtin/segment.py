@@ -13,14 +13,13 @@ import numpy as np
 
 from lego_edit.bricks import imageops
 from lego_edit.bricks.builtin import _cv, vocab
-from lego_edit.bricks.registry import BrickContext, BrickError
+from lego_edit.bricks.registry import BrickContext, BrickError, NeedsSelection
 from lego_edit.bricks.values import split_alpha
 
 WORK_SIDE = 320  # long side at which saliency and GrabCut run
 GRABCUT_ITERATIONS = 3
 STABLE_IOU = 0.6  # SOS: masks from two saliency seeds must overlap this much
 MAX_SUBJECT_SHARE = 0.75  # SOS: a "subject" covering more of the image is the scene, not a subject
-NEEDS_MODEL = "needs the text-prompted segmentation model (run `lego-edit models pull grounded-sam`)"
 
 # --- salient objects ----------------------------------------------------------------------------
 
@@ -128,7 +127,7 @@ def _salient_objects(ctx: BrickContext, rgb: np.ndarray, *, check: bool = False)
         looser = _open(_grabcut(ctx, small, _seed_labels(sal8, max(1.0, 0.7 * otsu)), 0.55, 0.9))
         agreement = _iou(found, looser)
         if agreement < STABLE_IOU:
-            raise BrickError(f"the main subject is not clear enough to segment offline (two saliency seeds "
+            raise NeedsSelection(f"the main subject is not clear enough to segment offline (two saliency seeds "
                              f"agree on only {100 * agreement:.0f}% of it); {_cv.SELECT_OR_MODEL}")
     return found, scale
 
@@ -177,20 +176,20 @@ def _main_object(ctx: BrickContext, rgb: np.ndarray) -> np.ndarray:
         fx, fy, fw, fh = found_faces[0]
         below = int(np.count_nonzero(subject[min(subject.shape[0], fy + fh):] > 127))
         if below < fw * fh:
-            raise BrickError("found a face but could not tell the person's body from the background; "
+            raise NeedsSelection("found a face but could not tell the person's body from the background; "
                              + _cv.SELECT_OR_MODEL)
     else:
         found, _ = _salient_objects(ctx, rgb, check=True)
         kept = _keep(found, min_fraction=0.003, relative=0.3)
         if not kept:
-            raise BrickError("found no salient object in the image; " + _cv.SELECT_OR_MODEL)
+            raise NeedsSelection("found no salient object in the image; " + _cv.SELECT_OR_MODEL)
         subject = _union(kept)
     for face in found_faces:  # a mask edge through any face would cut a person in two
         if 0.1 < _box_coverage(subject, face) < 0.9:
-            raise BrickError("the subject mask would cut through a face; " + _cv.SELECT_OR_MODEL)
+            raise NeedsSelection("the subject mask would cut through a face; " + _cv.SELECT_OR_MODEL)
     share = float((subject > 127).mean())
     if share > MAX_SUBJECT_SHARE or _borders_touched_much(subject) >= 3:
-        raise BrickError(f"the salient region covers {100 * share:.0f}% of the image and most of its edges, so it "
+        raise NeedsSelection(f"the salient region covers {100 * share:.0f}% of the image and most of its edges, so it "
                          "is not one subject; " + _cv.SELECT_OR_MODEL)
     full = _full_size(subject, rgb.shape)
     if found_faces:  # the detected face, all of it, at full resolution (no rim lost to rescaling)
@@ -319,14 +318,14 @@ def _by_colour(rgb: np.ndarray, colour: str, position: str | None, plural: bool,
         chosen = parts
     else:
         if len(parts) > 1 and parts[1][1] >= AMBIGUOUS * parts[0][1]:
-            raise BrickError(f"there are {len(parts)} {colour} regions of similar size, so 'the {colour} one' is "
+            raise NeedsSelection(f"there are {len(parts)} {colour} regions of similar size, so 'the {colour} one' is "
                              f"unclear: name its position (left, right, top ...) or {_cv.SELECT_OR_MODEL}")
         chosen = parts[:1]
     if round_:
         for m, _, _ in chosen:
             roundness = _roundness(_cv.fill_holes(m))
             if roundness < ROUND_MIN:
-                raise BrickError(f"the {colour} region is not round (it fills {100 * roundness:.0f}% of its enclosing circle, a "
+                raise NeedsSelection(f"the {colour} region is not round (it fills {100 * roundness:.0f}% of its enclosing circle, a "
                                  f"ball or circle {100 * ROUND_MIN:.0f}%), so it may not be what was named; {_cv.SELECT_OR_MODEL}")
     return _cv.smooth_edges(_union([_cv.fill_holes(m) for m, _, _ in chosen]), 1.0)
 
@@ -382,12 +381,12 @@ def _sky(rgb: np.ndarray) -> np.ndarray:
     parts = [m for m, area, _ in _cv.components(candidate, min_area=int(0.01 * candidate.size)) if m[:top].any()]
     span = np.count_nonzero(_union(parts)[:top].any(axis=0)) / w if parts else 0.0
     if span < SKY_TOP_SPAN:
-        raise BrickError(f"found no sky: no smooth blue or bright neutral region spans the top of the image "
+        raise NeedsSelection(f"found no sky: no smooth blue or bright neutral region spans the top of the image "
                          f"({100 * span:.0f}% of it, {100 * SKY_TOP_SPAN:.0f}% needed); {_cv.SELECT_OR_MODEL}")
     sky = _cv.fill_holes(_union(parts), max_hole=int(0.002 * candidate.size))
     low = float((sky[-max(1, h // 30):] > 0).mean())
     if low > SKY_BOTTOM_MAX or (sky > 0).mean() < 0.05:
-        raise BrickError("found no sky: the smooth bright region at the top also fills the bottom of the image "
+        raise NeedsSelection("found no sky: the smooth bright region at the top also fills the bottom of the image "
                          f"(a wall, paper or backdrop, not a sky); {_cv.SELECT_OR_MODEL}")
     return _full_size(sky, rgb.shape)
 
@@ -414,7 +413,7 @@ def _ground(ctx: BrickContext, rgb: np.ndarray) -> np.ndarray:
     candidate = np.where(near & (objects == 0), 255, 0).astype(np.uint8)
     candidate = cv2.morphologyEx(candidate, cv2.MORPH_OPEN, np.ones((3, 3), np.uint8))
     parts = [m for m, _, _ in _cv.components(candidate, min_area=int(0.01 * candidate.size)) if m[-2:].any()]
-    refuse = BrickError("found no clearly separate ground at the bottom of the image; " + _cv.SELECT_OR_MODEL)
+    refuse = NeedsSelection("found no clearly separate ground at the bottom of the image; " + _cv.SELECT_OR_MODEL)
     if not parts:
         raise refuse
     ground = _cv.fill_holes(_union(parts), max_hole=int(0.002 * candidate.size)) > 0
@@ -484,11 +483,10 @@ def segment_by_rules(ctx: BrickContext, image: np.ndarray, prompt: str) -> dict:
     rgb, _ = split_alpha(image)
     if unknown:
         what = " ".join(unknown)
-        raise BrickError(f"segmenting '{prompt}' {NEEDS_MODEL}: offline rules cannot tell what '{what}' is; "
-                         f"{_cv.SELECT_OR_MODEL}. Offline, RES understands colours ('red object', 'red ball'), "
+        raise NeedsSelection(f"segmenting '{prompt}': offline rules cannot tell what '{what}' is; {_cv.SELECT_OR_MODEL}. Offline, RES understands colours ('red object', 'red ball'), "
                          "positions ('the object on the left') and sky / background / foreground / ground")
     if round_ and not colour:
-        raise BrickError(f"segmenting '{prompt}' offline needs a colour ('the red ball'); {_cv.SELECT_OR_MODEL}")
+        raise NeedsSelection(f"segmenting '{prompt}' offline needs a colour ('the red ball'); {_cv.SELECT_OR_MODEL}")
     if region and not colour:
         if region == "sky":
             mask = _sky(rgb)
@@ -504,7 +502,8 @@ def segment_by_rules(ctx: BrickContext, image: np.ndarray, prompt: str) -> dict:
     elif position:
         mask = _by_position(ctx, rgb, position)
     else:
-        raise BrickError(f"segmenting '{prompt}' {NEEDS_MODEL}; {_cv.SELECT_OR_MODEL}")
+        raise NeedsSelection(f"segmenting '{prompt}' offline needs a colour, a position or a region in it; "
+                             f"{_cv.SELECT_OR_MODEL}")
     if not mask.any():
         raise BrickError(f"RES found nothing for '{prompt}'")
     ctx.progress(1.0, "done")
@@ -527,8 +526,8 @@ def place_in_mask(ctx: BrickContext, image: np.ndarray, prompt: str, mask: np.nd
     would be a fake answer, so it refuses.
     """
     if mask is None:
-        raise BrickError("predicting where to add an object without a selection needs the Builder VLM "
-                         "(run `lego-edit models pull builder`); offline, select the area to add it in")
+        raise NeedsSelection("predicting where to add an object without a selection needs the Builder VLM "
+                             "(run `lego-edit models pull builder`); offline, select the area to add it in")
     _cv.check_mask(image, mask, "ADD-PRED")
     region = np.where(mask >= 128 if (mask >= 128).any() else mask > 0, 255, 0).astype(np.uint8)
     gray = cv2.cvtColor(np.ascontiguousarray(image[..., :3]), cv2.COLOR_RGB2GRAY).astype(np.float32)
