@@ -1,7 +1,9 @@
-"""Worked examples for the model backends' prompt, written by the rules planner.
+"""Worked examples for the model backends' prompts.
 
-Generating them (rather than keeping JSON by hand) keeps every example valid against the live
-catalog; the prompt shows only those whose bricks are listed.
+The catalog profile's are written by the rules planner, which keeps every example valid against
+the live catalog. The reference profile's follow the four patterns the released Builder was
+trained on (tests check them against the catalog). Each prompt shows only those whose bricks it
+lists.
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 Every registered brick — built-in or third-party — is described from its declaration (purpose,
 typed inputs and outputs, constraints, examples), so a new brick is in the prompt the moment it is
-registered. The layout follows the reference Lego-Edit Builder: tool list, format, rules, examples.
+registered. This is the `catalog` profile's prompt (builder/profiles.py has the reference's layout too).
 """
 
 from __future__ import annotations
@@ -98,7 +98,7 @@ NOT_A_WORKFLOW = "not_a_workflow"  # JSON, but not the workflow shape
 REPAIR_HINTS: dict[str, str] = {
     ProblemCode.BAD_STEP_NUMBER: "Number the steps 1, 2, 3 ... with integers.",
     ProblemCode.DUPLICATE_STEP: "Give every step its own number.",
-    ProblemCode.UNKNOWN_BRICK: "Use only the tools listed under Tools, spelled exactly as there.",
+    ProblemCode.UNKNOWN_BRICK: "Use only the tools the prompt lists, spelled exactly as there.",
     ProblemCode.UNKNOWN_OUTPUT: "Declare only the outputs the tool lists.",
     ProblemCode.BAD_OUTPUT: 'Write each output as "key": "stepN[key]", with the step\'s own number and key.',
     ProblemCode.UNKNOWN_INPUT: "Give only the inputs the tool lists.",
