@@ -276,7 +276,7 @@ class Frozen:
     def __enter__(self):
         self.clean = not self.image.is_dirty()
         self.image.undo_freeze()
-        return self.image
+        return self
 
     def __exit__(self, *exc):
         self.image.undo_thaw()

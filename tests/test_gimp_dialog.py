@@ -1,0 +1,276 @@
+"""The GIMP 3 dialog, used as a painter would: real GIMP GUI under Xvfb, driven with xdotool.
+
+One GIMP session (tests/gimp_dialog_batch.py) opens the photo in an image window and runs the
+plug-in interactively against a real daemon on the host. Meanwhile this test, through the keyboard:
+starts a slow edit and presses Cancel edit (the daemon must report 0 running within 2 s), edits,
+waits for the preview, Discards it, edits again and Applies, makes a second edit and Applies it,
+and closes the dialog. Then two Ctrl+Z in the image window: the first must restore the state after
+the first edit exactly, the second the original image exactly (pixels and layer tree). The .xcf saved
+in between keeps both edits in its history.
+
+Screenshots (artifacts): $LEGO_EDIT_ARTIFACTS/gimp (default /tmp/lego-edit-artifacts/gimp):
+gimp-dialog-connected.png, gimp-dialog-preview.png, gimp-dialog-history.png.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import shutil
+import signal
+import subprocess
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from tests.net import free_port
+from tests.test_gimp import INSTRUCTION, REPO, ROOT, SELECTION, inside, install_plugin, start_daemon, truth, user_env
+from tests.xvfb_screen import screenshot
+
+ARTIFACTS = Path(os.environ.get("LEGO_EDIT_ARTIFACTS", "/tmp/lego-edit-artifacts")) / "gimp"
+SLOW = "remove the noise from the photo"  # a denoise in bands: cancellable between them
+GIMP_TIMEOUT_S = 240
+
+pytestmark = [
+    pytest.mark.gimp,
+    pytest.mark.skipif(not (ROOT / "usr/bin/gimp-3.0").exists(), reason=f"no GIMP 3 chroot at {ROOT}"),
+    pytest.mark.skipif(not (ROOT / "usr/bin/xdotool").exists(), reason="no xdotool in the chroot"),
+    pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() != 0, reason="chroot needs root"),
+]
+
+
+def start_xvfb(fbdir: Path):
+    read, write = os.pipe()
+    proc = subprocess.Popen(["chroot", str(ROOT), "Xvfb", "-displayfd", str(write), "-nolisten", "tcp", "-screen", "0",
+                             "1280x1024x24", "-fbdir", inside(fbdir)], pass_fds=(write,), stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    os.close(write)
+    with os.fdopen(read) as pipe:
+        number = pipe.readline().strip()
+    assert number.isdigit(), "Xvfb did not start"
+    return proc, f":{number}"
+
+
+class Driver:
+    """xdotool in the chroot, on one display; every step is logged for the failure message."""
+
+    def __init__(self, display: str, fbdir: Path):
+        self.display, self.fbdir, self.log = display, fbdir, []
+
+    def xdo(self, *args: str, timeout: float = 60) -> str:
+        cmd = ["chroot", str(ROOT), "env", "-i", "PATH=/usr/bin:/bin", f"DISPLAY={self.display}", "timeout",
+               str(int(timeout)), "xdotool", *args]
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout + 10)
+        self.log.append(f"xdotool {' '.join(args)} -> {proc.returncode} {proc.stdout.strip()} {proc.stderr.strip()}")
+        if proc.returncode != 0:
+            raise AssertionError("\n".join(self.log))
+        return proc.stdout.strip()
+
+    def window(self, title: str, timeout: float = 60) -> str:
+        """The id of the visible window whose whole title is `title` (waits for it)."""
+        pattern = "^" + title.replace("(", "\\(").replace(")", "\\)") + "$"
+        return self.xdo("search", "--sync", "--onlyvisible", "--name", pattern, timeout=timeout).split()[0]
+
+    def keys(self, window: str, *keys: str) -> None:
+        self.xdo("windowfocus", "--sync", window, "key", "--clearmodifiers", "--delay", "30", *keys)
+
+    def type(self, window: str, text: str) -> None:
+        self.xdo("windowfocus", "--sync", window, "type", "--delay", "5", text)
+
+    def shot(self, name: str) -> Path:
+        return screenshot(self.fbdir, ARTIFACTS / name)
+
+
+def wait_for(path: Path, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while not path.exists():
+        assert time.monotonic() < deadline, f"{path.name} did not appear"
+        time.sleep(0.1)
+
+
+def jobs(client) -> dict:
+    return client.status(timeout=2.0)["jobs"]
+
+
+def drive(driver: Driver, endpoint: str, out: Path, result: dict) -> None:
+    """Everything a user does, in order; `result` gets the measurements (or the failure)."""
+    from lego_edit.plugins.client import Client
+
+    try:
+        with Client(endpoint) as client:
+            dialog = driver.window("Lego Edit", timeout=90)
+            time.sleep(1.0)  # the connection line: the first hello answered
+            result["shot_connected"] = str(driver.shot("gimp-dialog-connected.png"))
+
+            # 1. a slow edit, cancelled: the daemon's job ends within 2 s
+            driver.type(dialog, SLOW)
+            driver.keys(dialog, "Return")
+            driver.window("Lego Edit (working)", timeout=10)
+            deadline = time.monotonic() + 20
+            while jobs(client)["running"] == 0:
+                assert time.monotonic() < deadline, "the slow edit never ran"
+                time.sleep(0.05)
+            driver.keys(dialog, "alt+c")
+            start = time.monotonic()
+            while jobs(client)["running"] or jobs(client)["queued"]:
+                assert time.monotonic() - start < 10, "the daemon kept running the cancelled job"
+                time.sleep(0.05)
+            result["cancel_s"] = time.monotonic() - start
+            driver.window("Lego Edit", timeout=10)
+
+            # 2. edit, preview, discard
+            driver.keys(dialog, "alt+i", "ctrl+a")
+            driver.type(dialog, INSTRUCTION)
+            driver.keys(dialog, "alt+e")
+            driver.window("Lego Edit (preview)", timeout=60)
+            time.sleep(0.5)
+            result["shot_preview"] = str(driver.shot("gimp-dialog-preview.png"))
+            driver.keys(dialog, "alt+d")
+            driver.window("Lego Edit", timeout=10)
+
+            # 3. edit again and apply; 4. a second edit, applied
+            for instruction in (None, "make it brighter"):
+                if instruction:
+                    driver.keys(dialog, "alt+i", "ctrl+a")
+                    driver.type(dialog, instruction)
+                driver.keys(dialog, "alt+e")
+                driver.window("Lego Edit (preview)", timeout=60)
+                driver.keys(dialog, "alt+a")
+                driver.window("Lego Edit", timeout=10)
+            time.sleep(0.5)
+            result["shot_history"] = str(driver.shot("gimp-dialog-history.png"))
+            driver.keys(dialog, "alt+l")
+
+        # 5. two undos in the image window
+        for step in ("undo1", "undo2"):
+            wait_for(out / f"{step}.ready", 60)
+            # the image window's title names the image's size (GIMP's welcome window may be up too)
+            canvas = next(w for w in driver.xdo("search", "--onlyvisible", "--name", "GIMP$").split()
+                          if "1024x1024" in driver.xdo("getwindowname", w))
+            driver.keys(canvas, "ctrl+z")
+            time.sleep(1.0)
+            (out / f"{step}.done").touch()
+        result["ok"] = True
+    except Exception as exc:  # reported by the test, with the xdotool log
+        result["error"] = f"{type(exc).__name__}: {exc}"
+        for step in ("undo1", "undo2"):  # let the batch end instead of waiting for its timeout
+            (out / f"{step}.done").touch()
+
+
+@pytest.fixture(scope="module")
+def dialog_run():
+    (ROOT / "tmp").mkdir(exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix="lego-edit-dialog-", dir=ROOT / "tmp"))
+    home, out, fbdir = work / "home", work / "out", work / "fb"
+    for folder in (home, out, fbdir):
+        folder.mkdir()
+    daemon = xvfb = None
+    try:
+        install_plugin(home)
+        gimprc = home / ".config/GIMP/3.0/gimprc"
+        gimprc.write_text("(show-welcome-dialog no)\n(check-updates no)\n(restore-session no)\n")
+        rgba, _ = truth()
+        Image.fromarray(rgba[..., :3]).save(work / "photo.png")
+        shutil.copy(REPO / "tests" / "gimp_dialog_batch.py", work / "batch.py")
+        endpoint = f"tcp://127.0.0.1:{free_port()}"
+        (work / "job.json").write_text(json.dumps({"photo": inside(work / "photo.png"), "out": inside(out),
+                                                   "selection": SELECTION}))
+        daemon = start_daemon(endpoint, work)
+        xvfb, display = start_xvfb(fbdir)
+        driver = Driver(display, fbdir)
+        result: dict = {}
+        thread = threading.Thread(target=drive, args=(driver, endpoint, out, result), daemon=True)
+        thread.start()
+        code = (f"import sys; sys.argv = ['batch', {inside(work / 'job.json')!r}]; "
+                f"exec(open({inside(work / 'batch.py')!r}).read())")
+        env = user_env(home)
+        gimp_log = open(work / "gimp.log", "wb")
+        proc = subprocess.Popen(["chroot", str(ROOT), "env", "-i", "PATH=/usr/bin:/bin", f"HOME={inside(home)}",
+                                 "LANG=C.UTF-8", f"DISPLAY={display}", f"LEGO_EDIT_ENDPOINT={endpoint}",
+                                 "gimp-3.0", "-d", "-f", "-s", "--batch-interpreter=python-fu-eval", "-b", code,
+                                 "--quit"], stdout=gimp_log, stderr=subprocess.STDOUT, start_new_session=True, env=env)
+        deadline = time.monotonic() + GIMP_TIMEOUT_S
+        while proc.poll() is None and time.monotonic() < deadline and "error" not in result:
+            time.sleep(0.2)
+        if proc.poll() is None and "error" in result:
+            time.sleep(2)  # the driver failed: GIMP would wait for it forever
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+        gimp_log.close()
+        output = (work / "gimp.log").read_text(errors="replace")
+        thread.join(30)
+        log = (f"GIMP exit {proc.returncode}\n--- output\n{output[-6000:]}\n--- driver\n{result}\n"
+               + "\n".join(driver.log[-30:]))
+        assert result.get("ok"), log
+        assert (out / "report.json").exists(), log
+        report = json.loads((out / "report.json").read_text())
+        yield report, result, log
+    finally:
+        if xvfb is not None:
+            xvfb.terminate()
+            xvfb.wait(10)
+        if daemon is not None:
+            daemon.terminate()
+            try:
+                daemon.wait(10)
+            except subprocess.TimeoutExpired:
+                daemon.kill()
+        if not os.environ.get("LEGO_EDIT_KEEP_GIMP_RUN"):
+            shutil.rmtree(work, ignore_errors=True)
+
+
+def history(state):
+    from lego_edit.plugins.client.edit_history import decode
+
+    return decode(base64.b64decode(state["history"])) if state["history"] else []
+
+
+def names(layers):
+    return [layer["name"] for layer in layers]
+
+
+def test_cancel_stops_the_daemon_job_within_2_s(dialog_run):
+    _, result, _ = dialog_run
+    assert result["cancel_s"] < 2.0
+
+
+def test_discard_and_apply_each_edit_as_one_undo_step(dialog_run):
+    report, _, log = dialog_run
+    states = report["states"]
+    before, closed = states["before"], states["closed"]
+    assert report["status"] == "success", log
+    # the discarded preview left nothing; both applied edits are top-level groups, never nested
+    assert names(closed["layers"]) == ["Lego Edit: make it brighter", f"Lego Edit: {INSTRUCTION}", "Background"]
+    # GIMP keeps layer names unique in an image: the second "result" is "result #1"
+    assert [names(group["children"]) for group in closed["layers"][:2]] == [["result #1"], ["result"]]
+    assert closed["layers"][2] == before["layers"][0]  # the source layer's pixels untouched
+    assert [name for name, _ in closed["channels"]] == ["mask: red ball"]
+    # one Ctrl+Z removes the second edit exactly, the next one the first: the image as it was
+    undo1, undo2 = states["undo1"], states["undo2"]
+    assert names(undo1["layers"]) == [f"Lego Edit: {INSTRUCTION}", "Background"]
+    assert undo1["layers"] == closed["layers"][1:] and undo1["channels"] == closed["channels"]
+    assert [e.instruction for e in history(undo1)] == [INSTRUCTION]
+    assert undo2 == before
+
+
+def test_history_lists_both_edits_after_save_and_reopen(dialog_run):
+    report, _, _ = dialog_run
+    entries = history(report["states"]["reloaded"])
+    assert [e.instruction for e in entries] == [INSTRUCTION, "make it brighter"]
+    assert all(e.thumbnail.startswith(b"\x89PNG") and e.plan for e in entries)
+    assert entries[0].time <= entries[1].time
+
+
+def test_screenshots_of_the_dialog(dialog_run):
+    _, result, _ = dialog_run
+    for key in ("shot_connected", "shot_preview", "shot_history"):
+        shot = Image.open(result[key])
+        assert shot.size == (1280, 1024)
+        assert len(set(shot.convert("L").resize((64, 64)).tobytes())) > 8  # something is drawn there
+    print(f"\nGIMP dialog screenshots: {ARTIFACTS}")
