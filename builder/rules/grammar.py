@@ -114,6 +114,17 @@ def _add(c: _Ctx) -> Edit:
     obj_words = word_list(obj)
     if re.match(r"(?:more\s+)?(?:light|brightness|exposure)\b", obj):
         return _bright_edit(c, None)
+    tone = re.fullmatch(r"(?:(?:more|some|extra|a\s+(?:bit|touch|little|lot)\s+(?:of\s+)?(?:more\s+)?)\s*)?(?P<n>colou?rs?|life|"
+                        r"vibrance|vividness|drama|punch|pop|depth|mood)", obj)
+    if tone:  # "add more colour", "add some drama (to the sky)": a look, not an object
+        on = re.match(r"(?:.*?)\s+(?:to|in|on|into)\s+(?P<x>.+)$", c.rest)
+        x = on.group("x") if on and target_of(on.group("x"), c.has_mask) not in (None, PRONOUN) else "it"
+        said = {"drama": f"make {x} more dramatic", "punch": f"make {x} pop", "pop": f"make {x} pop",
+                "depth": f"increase the contrast of {x}", "mood": f"make {x} moodier"}.get(tone.group("n"),
+                                                                                          f"make {x} more vivid")
+        look = parse_look(said, target_named=False)
+        if look is not None:
+            return replace(look, text=c.clause)
     env_head = obj_words[-1] if obj_words else ""
     if env_head and is_env_only(obj) and env_head not in {"day"}:
         return Edit("env", None, env_value(obj), text=c.clause)
