@@ -194,15 +194,15 @@ def render_chat(registry: Registry, instruction: str, *, has_mask: bool, constra
         return [{"role": "system", "content": system},
                 {"role": "user", "content": user_prompt(instruction, has_mask=has_mask, constraints=constraints,
                                                         previous=previous)}]
-    text = reference_prompt(registry, include_unavailable=include_unavailable).replace(
-        INSTRUCTION_SLOT, reference_instruction(instruction, has_mask=has_mask))
+    head, _, tail = reference_prompt(registry, include_unavailable=include_unavailable).rpartition(INSTRUCTION_SLOT)
+    text = head + reference_instruction(instruction, has_mask=has_mask) + tail  # the closing sentence's slot only
     return [{"role": "user", "content": "\n\n".join([text, *_extras(constraints, previous)])}]
 
 
 def reference_fixups(data: Any) -> Any:
-    """What the reference does to the released Builder's answer before running it: an ADD-PRED whose
-    mask is step1[mask] is given no mask unless the plan removes something with FLUX-INPAINT (the
-    checkpoint tends to confine an addition to the segmentation of step 1 by habit)."""
+    """What the reference's demo does to the released Builder's answer before running it: an ADD-PRED
+    whose mask is step1[mask] is given no mask (free placement) unless the plan also removes
+    something with FLUX-INPAINT. Changes `data` in place and returns it."""
     if not isinstance(data, dict) or not isinstance(data.get("pipeline"), list):
         return data
     steps = [s for s in data["pipeline"] if isinstance(s, dict)]
