@@ -311,7 +311,8 @@ class LocalVision:
         from lego_edit.bricks.models import default_manager
 
         manager = default_manager()
-        picture = Image.fromarray(side_by_side(images, height=min(448, self.settings.image_long_side)))
+        height = min(448, self.settings.image_long_side, max(int(np.asarray(i).shape[0]) for i in images))
+        picture = Image.fromarray(side_by_side(images, height=height))  # never enlarged
         key = f"judge@{self.settings.local_model or 'vlm'}"
         with manager.use(key, self._load) as chat:
             answer, _ = chat.answer([{"role": "user", "content": prompts.side_by_side_note(len(images)) + prompt}],

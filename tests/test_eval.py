@@ -371,3 +371,24 @@ def test_the_report_opens_in_chromium_with_its_table_and_gallery(run, tmp_path):
         finally:
             browser.close()
     assert shot.stat().st_size > 10_000 and kept.is_file()
+
+
+# -- the local VLM as the judge ----------------------------------------------------------------------------
+
+@pytest.mark.models
+def test_the_local_judge_runs_a_real_qwen_vl_and_counts_its_nonsense_as_a_parse_failure(tmp_path):
+    from lego_edit.bricks.models import configure
+    from lego_edit.evaluation.judge import JudgeConfig, make_judge
+    from tests.tiny_models import qwen_vl
+
+    folder = qwen_vl(tmp_path / "tiny-qwen2.5-vl")
+    manager = configure({"device": "cpu"})
+    judge = make_judge("local", JudgeConfig(local_model=str(folder), max_tokens=12))
+    source = load_image(DATA / "eval" / "rocket_ball.png")
+    verdict = judge.judge("remove the red ball", source, source, protocol="imgedit", edit_type="remove")
+    assert verdict.protocol == "imgedit" and verdict.parse_failed and verdict.overall is None
+    assert isinstance(verdict.raw, str) and verdict.scores == {}  # random weights: no criterion line in the answer
+    assert [e.key for e in manager.loaded()] == [f"judge@{folder}"]
+    again = judge.judge("remove the red ball", source, source)  # GEdit: two questions, the model loaded once
+    assert again.protocol == "gedit" and again.parse_failed and len(manager.loaded()) == 1
+    manager.close()
