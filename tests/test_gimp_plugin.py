@@ -1,6 +1,8 @@
-"""The GIMP plug-in's GIMP-free parts, on the test Python (no GIMP needed; see test_gimp.py for real GIMP 3).
+"""The GIMP plug-in's GIMP-free parts, on the test Python (no GIMP needed; see test_gimp.py and
+test_gimp_dialog.py for real GIMP 3).
 
-The plug-in file keeps everything that needs no `gi` above `_main()`, so it can be imported here.
+The plug-in's files import `gi` only inside functions (lego-edit.py, gimp_layers.py) or only when the
+dialog opens (edit_dialog.py), so the first two can be imported here.
 """
 
 from __future__ import annotations
@@ -14,10 +16,12 @@ from types import SimpleNamespace
 
 import pytest
 
-from lego_edit.plugins.client.session import EditSession, error_sentence, group_name
+from lego_edit.plugins.client.session import error_sentence, group_name
 
-PLUGIN = Path(__file__).resolve().parents[1] / "plugins" / "gimp" / "lego-edit" / "lego-edit.py"
-ALLOWED_IMPORTS = {"__future__", "os", "sys", "traceback", "gi", "gi.repository", "lego_edit_client"}
+FOLDER = Path(__file__).resolve().parents[1] / "plugins" / "gimp" / "lego-edit"
+PLUGIN = FOLDER / "lego-edit.py"
+ALLOWED_IMPORTS = {"__future__", "os", "sys", "time", "traceback", "gi", "gi.repository", "lego_edit_client",
+                   "gimp_layers", "edit_dialog"}
 
 
 @pytest.fixture(scope="module")
@@ -37,15 +41,21 @@ def test_entry_file_is_an_executable_script():
     assert 'if __name__ == "__main__":\n    _main()' in text
 
 
+@pytest.fixture(scope="module")
+def layers(plugin):
+    return sys.modules["gimp_layers"]
+
+
 def test_imports_only_stdlib_gi_and_the_client():
-    tree = ast.parse(PLUGIN.read_text(encoding="utf-8"))
-    found = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            found.update(alias.name for alias in node.names)
-        elif isinstance(node, ast.ImportFrom):
-            found.add(node.module)
-    assert found <= ALLOWED_IMPORTS, found - ALLOWED_IMPORTS
+    for path in FOLDER.glob("*.py"):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        found = set()
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                found.update(alias.name for alias in node.names)
+            elif isinstance(node, ast.ImportFrom):
+                found.add(node.module)
+        assert found <= ALLOWED_IMPORTS, (path.name, found - ALLOWED_IMPORTS)
 
 
 def test_registration_constants(plugin):
@@ -53,7 +63,7 @@ def test_registration_constants(plugin):
     assert plugin.MENU_PATH == "<Image>/Filters/AI"
     assert plugin.MENU_LABEL.replace("_", "") == "Lego Edit\u2026"
     text = PLUGIN.read_text(encoding="utf-8")
-    for argument in ('"instruction"', '"endpoint"', '"use-selection"', '"show-masks"'):
+    for argument in ('"instruction"', '"endpoint"', '"source"', '"builder"', '"use-selection"', '"show-masks"'):
         assert argument in text
 
 
@@ -102,7 +112,8 @@ def test_group_name():
     assert len(long) == len("Lego Edit: ") + 80 and long.endswith("\u2026")
 
 
-def test_intersect_and_crop(plugin):
+def test_intersect_and_crop(layers):
+    plugin = layers
     assert plugin.intersect(-100, 0, 1024, 1024, 800, 700) == (0, 0, 800, 700)
     assert plugin.intersect(300, 20, 100, 50, 1024, 1024) == (300, 20, 100, 50)
     assert plugin.intersect(900, 0, 200, 10, 1000, 10) == (900, 0, 100, 10)
@@ -119,39 +130,24 @@ def event(kind, **header):
     return SimpleNamespace(type=kind, header=header)
 
 
-class FakeGimp:
-    """What show_progress calls on Gimp, recorded."""
-
-    def __init__(self):
-        self.text, self.fraction = None, None
-
-    def progress_set_text(self, text):
-        self.text = text
-
-    def progress_update(self, fraction):
-        self.fraction = fraction
+def test_source_and_builder_are_checked(layers):
+    assert layers.normalise_source("") == "visible" and layers.normalise_source(" Layer ") == "layer"
+    with pytest.raises(layers.PluginError, match="visible.*layer"):
+        layers.normalise_source("canvas")
+    assert layers.normalise_builder("") is None and layers.normalise_builder("rules") == "rules"
+    with pytest.raises(layers.PluginError, match="auto, rules, local or openai"):
+        layers.normalise_builder("gpt")
 
 
-def test_progress(plugin, monkeypatch):
-    """GIMP's progress bar shows the session's status and fraction."""
-    gimp = FakeGimp()
-    monkeypatch.setattr(plugin, "Gimp", gimp)
-    session = EditSession("remove it")
+def test_result_parts_keep_each_mask_once(layers):
+    def layer(ref, kind):
+        return SimpleNamespace(ref=ref, kind=kind)
 
-    def update(kind, **header):
-        changed = session.feed(event(kind, **header))
-        if changed:
-            plugin.show_progress(session)
-        return (gimp.fraction, gimp.text) if changed else (None, None)
-
-    assert update("accepted", position=0)[0] == 0.0
-    assert "2 ahead" in update("accepted", position=2)[1]
-    assert update("plan", steps=4)[0] == 0.0
-    fraction, text = update("progress", step=1, steps=4, brick="RES", fraction=1.0, message="")
-    assert fraction == 0.25 and text == "Lego Edit: Step 1/4 \u00b7 RES"
-    fraction, text = update("progress", step=2, steps=4, brick="FASTINPAINT", fraction=0.5, message="inpainting")
-    assert fraction == pytest.approx(0.375) and text.endswith("FASTINPAINT \u2014 inpainting")
-    assert update("layer") == (None, None)
+    result = [layer("step2[image]", "image"), layer("step1[mask]", "mask")]
+    intermediates = [layer("step1[mask]", "mask"), layer("step3[mask]", "mask"), layer("step2[image]", "image")]
+    images, masks = layers.result_parts(result, intermediates, True)
+    assert [x.ref for x in images] == ["step2[image]"] and [x.ref for x in masks] == ["step1[mask]", "step3[mask]"]
+    assert [x.ref for x in layers.result_parts(result, intermediates, False)[1]] == ["step1[mask]"]
 
 
 def test_error_messages():
@@ -178,17 +174,21 @@ def test_the_plugin_keeps_no_copy_of_the_session_logic():
     nested = [inner.name for outer in ast.walk(tree) if isinstance(outer, ast.FunctionDef)
               for inner in ast.walk(outer) if isinstance(inner, ast.FunctionDef) and inner is not outer]
     assert set(nested) <= {"on_event", "do_query_procedures", "do_set_i18n", "do_create_procedure"}, nested
+    dialog = (FOLDER / "edit_dialog.py").read_text(encoding="utf-8")
+    assert "EditSession(" in dialog and "status_line(" in dialog and "def error_sentence" not in dialog
     assert "queue_position" not in PLUGIN.read_text(encoding="utf-8")
 
 
 def test_missing_client_or_pyzmq_is_a_readable_error(plugin, tmp_path, monkeypatch):
+    from gimp_layers import PluginError
+
     fake = tmp_path / "lego_edit_client"
     fake.mkdir()
     (fake / "__init__.py").write_text("raise ModuleNotFoundError(\"No module named 'zmq'\", name='zmq')\n")
     monkeypatch.syspath_prepend(str(tmp_path))
     monkeypatch.delitem(sys.modules, "lego_edit_client", raising=False)
-    with pytest.raises(plugin.PluginError, match="pyzmq is missing from GIMP's Python.*lego-edit install --gimp"):
+    with pytest.raises(PluginError, match="pyzmq is missing from GIMP's Python.*lego-edit install --gimp"):
         plugin.import_client()
     monkeypatch.setitem(sys.modules, "lego_edit_client", None)
-    with pytest.raises(plugin.PluginError, match="the Lego Edit client is missing"):
+    with pytest.raises(PluginError, match="the Lego Edit client is missing"):
         plugin.import_client()
