@@ -15,6 +15,7 @@ rendered with it is exactly what inference sends.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -200,18 +201,31 @@ def render_chat(registry: Registry, instruction: str, *, has_mask: bool, constra
 
 
 def reference_fixups(data: Any) -> Any:
-    """What the reference's demo does to the released Builder's answer before running it: an ADD-PRED
-    whose mask is step1[mask] is given no mask (free placement) unless the plan also removes
-    something with FLUX-INPAINT. Changes `data` in place and returns it."""
+    """The released Builder's answer made runnable the way its prompt meant it, before it is checked.
+
+    As the reference's demo does: an ADD-PRED whose mask is step1[mask] is given no mask (free
+    placement) unless the plan also removes something with FLUX-INPAINT. Beyond it, two habits of
+    the reference's first worked example, which the checkpoint saw in every prompt: CMI-PRED with
+    one "ratio" (all four sides that ratio), and an output declared under another key than its
+    reference names ("mask": "step2[image]" is the image). Changes `data` in place and returns it."""
     if not isinstance(data, dict) or not isinstance(data.get("pipeline"), list):
         return data
     steps = [s for s in data["pipeline"] if isinstance(s, dict)]
-    if any(s.get("model") == "FLUX-INPAINT" for s in steps):
-        return data
+    removes = any(s.get("model") == "FLUX-INPAINT" for s in steps)
     for step in steps:
-        inputs = step.get("input")
-        if step.get("model") == "ADD-PRED" and isinstance(inputs, dict) and inputs.get("mask") == "step1[mask]":
-            inputs["mask"] = None
+        inputs, outputs = step.get("input"), step.get("output")
+        if isinstance(inputs, dict):
+            if step.get("model") == "ADD-PRED" and not removes and inputs.get("mask") == "step1[mask]":
+                inputs["mask"] = None
+            sides = ("left_ratio", "right_ratio", "top_ratio", "bottom_ratio")
+            if step.get("model") == "CMI-PRED" and "ratio" in inputs and not any(k in inputs for k in sides):
+                value = inputs.pop("ratio")
+                inputs.update(dict.fromkeys(sides, value))
+        if isinstance(outputs, dict):
+            for key, ref in list(outputs.items()):
+                match = re.fullmatch(rf"step{step.get('step')}\[([\w-]+)\]", ref) if isinstance(ref, str) else None
+                if match and match.group(1) != key and match.group(1) not in outputs:
+                    outputs[match.group(1)] = outputs.pop(key)
     return data
 
 

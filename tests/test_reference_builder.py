@@ -18,7 +18,7 @@ from PIL import Image
 
 from lego_edit.bricks.checker import check
 from lego_edit.bricks.workflow import Workflow
-from lego_edit.builder import Builder, BuilderConfig
+from lego_edit.builder import Builder, BuilderConfig, PlanError
 from lego_edit.builder.examples import reference_examples
 from lego_edit.builder.profiles import (
     INSTRUCTION_SLOT,
@@ -185,3 +185,25 @@ def test_the_references_answer_fixups_apply_to_the_reference_profile_only(regist
 
     kept = reference_fixups(json.loads(answer([{"step": 4, "model": "FLUX-INPAINT", "input": {}, "output": {}}])))
     assert kept["pipeline"][1]["input"]["mask"] == "step1[mask]"  # a plan that removes keeps it, as the reference
+
+
+def test_the_first_worked_examples_habits_are_read_as_meant(registry, chat):
+    """One CMI-PRED "ratio" (as the reference prompt's first example writes it) is all four sides, and an
+    output declared under another key than its reference names is that reference's output."""
+    answer = {"process": "expand twice", "pipeline": [
+        {"step": 1, "model": "FLUX-BRIGHT", "input": {"image": "init[image]", "ratio": 0.8},
+         "output": {"mask": "step1[image]"}},
+        {"step": 2, "model": "CMI-PRED", "input": {"image": "step1[image]", "ratio": 2.0},
+         "output": {"caption": "step2[caption]", "image": "step2[image]", "mask": "step2[mask]"}},
+        {"result": "[step2[image]]"}]}
+    server = chat(json.dumps(answer), json.dumps(answer))
+    reference = Builder(registry, BuilderConfig(backend="openai", openai_base_url=server.url, openai_model="m",
+                                                profile="reference", max_repairs=0))
+    plan = reference.plan("brighten it, then make it twice as large", image=np.zeros((64, 96, 4), np.uint8))
+    bright, cmi = plan.workflow.to_dict()["pipeline"][:2]
+    assert bright["output"] == {"image": "step1[image]"}
+    assert [cmi["input"][f"{s}_ratio"] for s in ("left", "right", "top", "bottom")] == [2.0] * 4
+    catalog = Builder(registry, BuilderConfig(backend="openai", openai_base_url=server.url, openai_model="m",
+                                              profile="catalog", max_repairs=0))
+    with pytest.raises(PlanError, match="no valid workflow"):  # other models get no such leniency
+        catalog.plan("brighten it, then make it twice as large", image=np.zeros((64, 96, 4), np.uint8))
