@@ -682,6 +682,11 @@ def _whole_image(c: _Ctx, y: str, pronoun: bool = False) -> Edit:
 
 def _make_adjective(c: _Ctx, rest: str) -> Edit | None:
     """"make the car red", "make it snowy", "make the sky warmer", "turn the table wooden"."""
+    clear = re.fullmatch(r"(?P<x>.+?)\s+(?:transparent|see-through|a png|into a png)", rest)
+    if clear:  # "make the background transparent", "make this man transparent": a cut-out
+        x = clear.group("x")
+        kept = None if is_generic_background(strip_articles(x)) else target_of(x, c.has_mask)
+        return Edit("extract", SUBJECT if kept in (None, PRONOUN) else kept, text=c.clause)
     words = rest.split()
     for i in range(1, len(words)):
         x, y = " ".join(words[:i]), " ".join(words[i:])
@@ -1098,6 +1103,10 @@ def parse_clause(clause: str, has_mask: bool, image_size: tuple[int, int] | None
     clause = canonical_verb(strip_polite(clause).lower().strip(" .,!"))
     if not clause:
         return None
+    if re.fullmatch(r"(?:edit|photoshop|work on|do (?:your|some) (?:thing|magic)(?: on)?|touch up|retouch|shop)\s*(?:(?:this|the|my|it)"
+                    r"(?:\s+(?:[\w-]+\s+)?(?:photo|picture|image|pic|shot))?(?:\s+(?:of|from)\s.*)?)?(?:\s+up)?", clause):
+        raise Vague(f"'{clause}' does not say what to change: say which edit you want, e.g. 'make it brighter', "
+                    "'remove the person' or 'in watercolour style'")
     core = trim_qualifiers(clause)
     if re.match(r"^(?:make|turn|get|reshape|change|convert)\s+(?:it|this|the (?:image|photo|picture|canvas))\s+(?:in)?(?:to\s+)?"
                 r"(?:a\s+)?(?:square|panorama|\d+(?:\.\d+)?\s*:\s*\d+)\b", clause):
@@ -1149,6 +1158,15 @@ def _resolve_pronouns(edits: list[Edit], has_mask: bool, mentioned: str | None =
     resolved: list[Edit] = []
     last_named: str | None = mentioned
     for edit in edits:
+        if edit.kind in ("replace", "regenerate") and edit.target == PRONOUN and resolved and \
+                resolved[-1].kind == "extract" and re.search(r"\bbackground\b", resolved[-1].text) and \
+                re.search(r"\b(?:background|backdrop)\b", edit.value or ""):
+            # "remove the background and replace it with a white one": one background change
+            new = re.sub(r"\s*\b(?:background|backdrop)\b", "", edit.value or "").strip() or "white"
+            kept = resolved.pop()
+            resolved.append(Edit("background", None, new, keep=None if kept.target == SUBJECT else kept.target,
+                                 text=f"{kept.text}, {edit.text}"))
+            continue
         if PRONOUN in (edit.target, edit.keep):
             if has_mask:
                 referent = SELECTION
@@ -1276,7 +1294,8 @@ def parse_instruction(text: str, has_mask: bool = False,
                 continue
             if edit is None:
                 notes.append(f"ignored '{clause}' (not an edit)")
-                if position == 0 and not asked:
+                if position == 0 and not asked and not re.search(r"\b(?:maybe|please|just|also|can you|could you)\s+(?:"
+                                                                    + SPLIT_VERBS + r")\b", sentence, re.I):
                     break  # a sentence that does not start with an edit is a description: skip it whole
             else:
                 edits.append(edit)

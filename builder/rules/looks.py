@@ -57,9 +57,9 @@ _PHENOMENA_RE = tuple((name, re.compile(rf"\b(?:{pattern})\b"), re.compile(
 _ANY_VERB_NOUN = re.compile(r"^(?!(?:add|make|turn|create|put|give|introduce|apply|simulate|generate|render|bring|show|"
                             r"keep|leave|increase|boost|intensify|enhance|emphasi[sz]e|mimic|include|insert|place|draw|paint)\b)"
                             r"[a-z]+(?:\s+(?:up|out|away|off))?\s+(?:the\s+|this\s+|that\s+|all\s+|any\s+|some\s+)?"
-                            r"(?P<n>noise|grain|graininess|blur|blurriness|haze|haziness|fog|mist|smog|softness|fuzziness|"
+                            r"(?P<n>(?:motion\s+|camera\s+)?blur|noise|grain|graininess|blurriness|haze|haziness|fog|mist|smog|softness|fuzziness|"
                             r"speckles|artifacts|rain|snow)\b(?:\s+(?:present\s+)?(?:in|of|on|from|within|across)\s+"
-                            + _IMAGE + r")?\s*$")
+                            + _IMAGE + r"(?:\s+(?:of|from|with|taken)\s.*)?)?\s*$")
 
 
 def _phenomenon(clause: str) -> tuple[str, str] | None:
@@ -109,7 +109,8 @@ _TONE: tuple[tuple[str, Any], ...] = (
     (r"\bcool (?:it |this |the (?:image|photo|picture) )?down\b|\bcool(?:er)?\b|\bcold(?:er)?\b", lambda s: [_op("TEMPERATURE", amount=-s(0.3))]),
     (r"\boverexpos\w*", lambda s: [_op("EXPOSURE", amount=-s(0.25))]),
     (r"\bunderexpos\w*|\b(?:a|one|two|half a) stops?\b", lambda s: [_op("EXPOSURE", amount=s(0.25))]),
-    (r"\b(?:lift\w*|brighten\w*|open\w* up|recover\w*|raise) (?:the )?shadows?\b|\bshadows? (?:lighter|brighter)\b",
+    (r"\b(?:lift\w*|brighten\w*|lighten\w*|open\w* up|recover\w*|raise) (?:up )?(?:the )?(?:shadows?|dark(?:er)? (?:parts|areas|spots|bits|"
+     r"regions|side))\b|\bshadows? (?:lighter|brighter)\b",
      lambda s: [_op("SHADOWS-HIGHLIGHTS", shadows=s(0.4), highlights=0.0)]),
     (r"\b(?:less harsh|softer|gentler) shadows?\b|\bshadows? (?:less harsh|softer|gentler)\b|\bsoften\w* (?:the )?(?:harsh )?"
      r"shadows?\b|\b(?:even\w*(?: out)?|balanc\w*) (?:the )?(?:lighting|light|exposure)\b|\b(?:lighting|light|exposure) "
@@ -168,6 +169,9 @@ def _tone_parts(clause: str) -> tuple[list[tuple[str, tuple[tuple[str, Any], ...
     if leftover:
         return [], rest  # other words name something else (an object, a style): not a whole-image look
     bright = _BRIGHT.search(clause)
+    if any(b == "SHADOWS-HIGHLIGHTS" for b, _ in ops) and re.search(r"\b(?:shadows?|dark(?:er)? (?:parts|areas|spots|bits|regions|"
+                                                                    r"side))\b", clause) and " and " not in clause:
+        bright = None  # "brighten the dark parts" lifts the shadows, not the whole image
     if bright and re.search(r"\b(?:bright|dark|light|dim)\w*", bright.group(0)):
         from lego_edit.builder.rules.quantities import brightness_ratio
 

@@ -49,6 +49,8 @@ _EMBEDDED = re.compile(
     r"the (?:photo|picture|image|pic))\s+)?to\s+(?:(?:please|try to|help)\s+)*|"
     r"(?:^|[\s,(])(?:would|do|does)\s+(?:anyone|anybody|someone|somebody|you)\s+mind\s+(?=[a-z]+ing\b)|"
     r"(?:^|[\s,(])(?:any\s+hope|chance|possibility|way)\s+of\s+|^\s*to\s+|"
+    r"(?:^|[\s,(])(?:hoping|looking|asking|wishing)\s+for\s+(?:an?\s+)?(?:simple\s+|quick\s+|little\s+|small\s+)?"
+    r"(?=(?:crop|cut-?out|retouch|touch-?up|recolou?r|edit)\b)|"
     r"(?:^|[\s,(\-])(?:can|could|would|will)\s+(?:someone|somebody|anyone|anybody|you|u|one of you|you guys|we|i)\s+"
     r"(?:(?:please|pls|possibly|maybe|kindly|help(?: me)?|try to|attempt to|just)\s+)*|"
     r"(?:^|\s)(?:realistic|feasible|doable|possible|hard|easy)\s+(?:for\s+\w+\s+)?to\s+|"
