@@ -43,20 +43,25 @@ class Collected:
     shared_instruction: bool  # one instruction for every item (a folder, or a JSONL that says the same)
 
 
-def collect(source: str | Path, instruction: str | None = None, feedback: list[str] | None = None) -> Collected:
+def collect(source: str | Path, instruction: str | None = None, feedback: list[str] | None = None, *,
+            exclude: str | Path | None = None) -> Collected:
+    """The items of a folder or a JSONL file; a folder's images under `exclude` (the output folder, when it is
+    inside the input one) are not inputs."""
     path = Path(source)
     if path.is_dir():
         if not instruction or not instruction.strip():
             raise BatchInputError(f"{path} is a folder: give the instruction for its images with --instruction TEXT")
-        return _folder(path, instruction, list(feedback or []))
+        return _folder(path, instruction, list(feedback or []), Path(exclude).resolve() if exclude else None)
     if not path.exists():
         raise BatchInputError(f"{path}: no such file or folder")
     return _jsonl(path, instruction, list(feedback or []))
 
 
-def _folder(folder: Path, instruction: str, feedback: list[str]) -> Collected:
+def _folder(folder: Path, instruction: str, feedback: list[str], exclude: Path | None) -> Collected:
     items, skipped = [], []
     for file in sorted(p for p in folder.rglob("*") if p.is_file()):
+        if exclude is not None and exclude in file.resolve().parents:
+            continue
         rel = file.relative_to(folder)
         if any(part.startswith(".") for part in rel.parts):
             continue

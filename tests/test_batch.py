@@ -202,3 +202,15 @@ def test_bad_input_is_one_line(tmp_path, capsys):
     assert main(["batch", str(tmp_path / "missing.jsonl"), "-o", str(tmp_path / "o")]) == 1
     err = capsys.readouterr().err.splitlines()
     assert len(err) == 1 and "missing.jsonl: no such file" in err[0]
+
+
+def test_an_output_folder_inside_the_input_folder_is_not_input(tmp_path):
+    from PIL import Image
+
+    from lego_edit.batch.items import collect
+
+    for name in ("a.png", "sub/b.jpg", "edited/a.png", ".hidden/c.png"):
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        Image.new("RGB", (8, 8)).save(tmp_path / name)
+    found = collect(tmp_path, INSTRUCTION, exclude=tmp_path / "edited")
+    assert [(i.id, i.output) for i in found.items] == [("a.png", "a.png"), ("sub/b.jpg", "sub/b.jpg")]

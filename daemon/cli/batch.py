@@ -19,11 +19,11 @@ def cmd_batch(args: argparse.Namespace) -> int:
     if args.workers is not None and args.workers < 1:
         raise CodedError(f"--workers {args.workers}: give at least 1", "bad_argument")
     config = load_config(args)
+    outdir = Path(args.output)
     try:
-        collected = collect(args.input, args.instruction, args.feedback)
+        collected = collect(args.input, args.instruction, args.feedback, exclude=outdir)
     except BatchInputError as exc:
         raise CodedError(str(exc), "bad_input") from None
-    outdir = Path(args.output)
     if outdir.exists() and not outdir.is_dir():
         raise CodedError(f"{outdir} is a file: -o names the output folder", "bad_argument")
     if Path(args.input).is_dir() and outdir.resolve() == Path(args.input).resolve():
