@@ -231,22 +231,25 @@ class JudgeConfig:
 
     @classmethod
     def resolve(cls, config: Any = None) -> JudgeConfig:
-        """A JudgeConfig from one, from the daemon's Config (its [builder] openai and [models] settings), or from
-        nothing; LEGO_EDIT_JUDGE_BASE_URL / _MODEL / _API_KEY / _LOCAL_MODEL override."""
-        if isinstance(config, JudgeConfig):
-            out = JudgeConfig(**asdict(config))
-        else:
-            builder = getattr(config, "builder", None)
-            out = cls(base_url=getattr(builder, "openai_base_url", "") or "",
-                      model=getattr(builder, "openai_model", "") or "",
-                      api_key=getattr(builder, "openai_api_key", "") or "",
-                      models=dict(getattr(config, "models", None) or {}))
+        """A complete JudgeConfig. Each field: as set in `config` when that is a JudgeConfig, else
+        LEGO_EDIT_JUDGE_BASE_URL / _MODEL / _API_KEY / _LOCAL_MODEL, else the Builder's openai settings
+        (LEGO_EDIT_OPENAI_*, then [builder] of `config` when it is the daemon's Config), else the default."""
         env = os.environ
-        out.base_url = env.get("LEGO_EDIT_JUDGE_BASE_URL") or out.base_url or env.get(
-            "LEGO_EDIT_OPENAI_BASE_URL", "http://127.0.0.1:11434/v1")
-        out.model = env.get("LEGO_EDIT_JUDGE_MODEL") or out.model or env.get("LEGO_EDIT_OPENAI_MODEL", "")
-        out.api_key = env.get("LEGO_EDIT_JUDGE_API_KEY") or out.api_key or env.get("LEGO_EDIT_OPENAI_API_KEY", "")
-        out.local_model = env.get("LEGO_EDIT_JUDGE_LOCAL_MODEL") or out.local_model
+        if isinstance(config, JudgeConfig):
+            out, builder = JudgeConfig(**asdict(config)), None
+        else:
+            out = cls(models=dict(getattr(config, "models", None) or {}))
+            builder = getattr(config, "builder", None)
+
+        def pick(current: str, judge_env: str, builder_env: str | None, builder_field: str | None) -> str:
+            return (current or env.get(judge_env) or (env.get(builder_env) if builder_env else None)
+                    or (getattr(builder, builder_field, "") if builder_field else "") or "")
+
+        out.base_url = pick(out.base_url, "LEGO_EDIT_JUDGE_BASE_URL", "LEGO_EDIT_OPENAI_BASE_URL",
+                            "openai_base_url") or "http://127.0.0.1:11434/v1"
+        out.model = pick(out.model, "LEGO_EDIT_JUDGE_MODEL", "LEGO_EDIT_OPENAI_MODEL", "openai_model")
+        out.api_key = pick(out.api_key, "LEGO_EDIT_JUDGE_API_KEY", "LEGO_EDIT_OPENAI_API_KEY", "openai_api_key")
+        out.local_model = pick(out.local_model, "LEGO_EDIT_JUDGE_LOCAL_MODEL", None, None)
         return out
 
 

@@ -140,12 +140,16 @@ class _Item:
             record["region"] = scores.to_dict() if scores else {"comparable": False}
         record["judge"], record["judge_error"], record["judged_unchanged"] = {}, None, False
         judge_s = 0.0
+        if self.cancel.is_set():
+            return None
         if self.options.judge is not None and source is not None:
             shown = result_image if result_image is not None and result_image.ndim == 3 else source
             record["judged_unchanged"] = shown is source  # refused or failed: the user is left with the source
             started = time.perf_counter()
             try:
                 for protocol in self.options.protocols:
+                    if self.cancel.is_set():
+                        return None
                     verdict = self.options.judge.judge(item.instruction, source, shown, protocol=protocol,
                                                        edit_type=item.type)
                     record["judge"][protocol] = verdict.to_dict()

@@ -378,6 +378,7 @@ def test_the_report_opens_in_chromium_with_its_table_and_gallery(run, tmp_path):
 @pytest.mark.models
 def test_the_local_judge_runs_a_real_qwen_vl_and_counts_its_nonsense_as_a_parse_failure(tmp_path):
     from lego_edit.bricks.models import configure
+    from lego_edit.evaluation.cost import ModelLoads
     from lego_edit.evaluation.judge import JudgeConfig, make_judge
     from tests.tiny_models import qwen_vl
 
@@ -385,10 +386,31 @@ def test_the_local_judge_runs_a_real_qwen_vl_and_counts_its_nonsense_as_a_parse_
     manager = configure({"device": "cpu"})
     judge = make_judge("local", JudgeConfig(local_model=str(folder), max_tokens=12))
     source = load_image(DATA / "eval" / "rocket_ball.png")
-    verdict = judge.judge("remove the red ball", source, source, protocol="imgedit", edit_type="remove")
+    with ModelLoads() as loads:
+        verdict = judge.judge("remove the red ball", source, source, protocol="imgedit", edit_type="remove")
+    assert [key for key, _ in loads.loads] == [f"judge@{folder}"] and loads.seconds > 0  # the load time is counted
     assert verdict.protocol == "imgedit" and verdict.parse_failed and verdict.overall is None
     assert isinstance(verdict.raw, str) and verdict.scores == {}  # random weights: no criterion line in the answer
     assert [e.key for e in manager.loaded()] == [f"judge@{folder}"]
     again = judge.judge("remove the red ball", source, source)  # GEdit: two questions, the model loaded once
     assert again.protocol == "gedit" and again.parse_failed and len(manager.loaded()) == 1
     manager.close()
+
+
+def test_the_judge_settings_come_from_the_flags_then_the_environment_then_the_builder(monkeypatch):
+    from lego_edit.daemon.config import BuilderSection, Config
+    from lego_edit.evaluation.judge import JudgeConfig
+
+    for key in [k for k in os.environ if k.startswith("LEGO_EDIT_")]:
+        monkeypatch.delenv(key)
+    config = Config(builder=BuilderSection(openai_base_url="http://builder:1/v1", openai_model="builder-m",
+                                           openai_api_key="builder-key"))
+    assert (JudgeConfig.resolve(config).base_url, JudgeConfig.resolve(config).model) == ("http://builder:1/v1",
+                                                                                        "builder-m")
+    monkeypatch.setenv("LEGO_EDIT_OPENAI_MODEL", "openai-env-m")
+    assert JudgeConfig.resolve(config).model == "openai-env-m"  # the Builder's own variable beats its config
+    monkeypatch.setenv("LEGO_EDIT_JUDGE_MODEL", "judge-env-m")
+    monkeypatch.setenv("LEGO_EDIT_JUDGE_API_KEY", "judge-key")
+    resolved = JudgeConfig.resolve(config)
+    assert (resolved.model, resolved.api_key, resolved.base_url) == ("judge-env-m", "judge-key", "http://builder:1/v1")
+    assert JudgeConfig.resolve(JudgeConfig(model="flag-m")).model == "flag-m"  # what the command line says wins
