@@ -139,6 +139,17 @@ def _add(c: _Ctx) -> Edit:
     if "background" in rest and obj_words and (obj_words[-1] in SETTING_NOUNS or env_value(obj)):
         value = re.sub(r"\s*\bin the background\b", "", rest)
         return Edit("background", None, strip_articles(value), text=c.clause)
+    behind = re.search(r"\s+(?:behind\s+(?P<who>us|me|them|him|her|the\s+(?:people|person|subject|couple|family|kids|dog|cat))|"
+                       r"in\s+the\s+back|as\s+(?:the|a)\s+(?:backdrop|background|setting))\b", rest)
+    if behind and obj_words and obj_words[-1] in SETTING_NOUNS:  # "add a beach behind us": a new background
+        keep = target_of(behind.group("who"), c.has_mask) if behind.group("who") else None
+        return Edit("background", None, strip_articles(obj), keep=keep if keep not in (None, PRONOUN) else None,
+                    text=c.clause)
+    if re.fullmatch(r"(?:an?\s+|some\s+)?(?:soft\s+|dreamy\s+|subtle\s+|magical\s+)?(?:glow|bloom|sparkle|shine|sheen|"
+                    r"lens\s+flare|light\s+leaks?)", obj):
+        on = re.search(r"\s+(?:to|on|in)\s+(?P<x>.+)$", rest)
+        raise NoBrick(f"'{c.clause}': no specialised brick adds a glow, sparkle or flare", c.clause,
+                      target_of(on.group("x"), c.has_mask) if on else None)
     look = re.fullmatch(r"(?P<s>.+?)\s+(?:filter|effect|look|aesthetic|vibe|finish|tone|feel)", obj)
     if look and (STYLE_TERMS.search(look.group("s")) or re.search(r"\b(?:vintage|retro|old-fashioned|antique|film|analog|"
                                                                    r"cinematic|dreamy|futuristic|warm|cool|cold)\b",
