@@ -32,10 +32,13 @@ _editor: Any = None  # the worker process's Editor, made once by _start
 _masks = False
 
 
-def _start(config: Any, builder: str | None, masks: bool) -> None:
+def _start(config: Any, builder: str | None, masks: bool, threads: int) -> None:
     global _editor, _masks
+    import cv2
+
     from lego_edit.batch.editor import Editor
 
+    cv2.setNumThreads(threads)  # the workers share the cores: OpenCV's own threads would only oversubscribe them
     _editor = Editor(config, builder, share_plans=True)
     _masks = masks
 
@@ -103,7 +106,8 @@ class LocalPool:
 
     def _new_pool(self) -> ProcessPoolExecutor:
         return ProcessPoolExecutor(self.workers, mp_context=_context(), initializer=_start,
-                                   initargs=(self.config, self.builder, self.masks))
+                                   initargs=(self.config, self.builder, self.masks,
+                                             max(1, (os.cpu_count() or 1) // self.workers)))
 
     def results(self, items: Iterable[BatchItem]) -> Iterator[ItemResult]:
         """Each item's result as it finishes (any order)."""

@@ -60,8 +60,12 @@ def connect(address: str) -> Any:
 class _EditActor:
     """One warm Editor in a Ray worker process."""
 
-    def __init__(self, config: Any, builder: str | None, masks: bool) -> None:
+    def __init__(self, config: Any, builder: str | None, masks: bool, threads: int = CPUS_PER_ACTOR) -> None:
+        import cv2
+
         from lego_edit.batch.editor import Editor
+
+        cv2.setNumThreads(threads)  # the CPUs Ray gave this actor, not all the node's
 
         self.editor = Editor(config, builder, share_plans=True)
         self.masks = masks
@@ -105,7 +109,8 @@ class RayPool:
                                                                                f" ({cpus} CPUs in the cluster)")
         actor = ray.remote(max_restarts=MAX_RESTARTS, max_task_retries=MAX_TASK_RETRIES, **resources)(_EditActor)
         self.workers = max(1, count)
-        self.actors = [actor.remote(config, builder, masks) for _ in range(self.workers)]
+        threads = int(resources["num_cpus"])
+        self.actors = [actor.remote(config, builder, masks, threads) for _ in range(self.workers)]
 
     def results(self, items: Iterable[BatchItem]) -> Iterator[ItemResult]:
         ray = self.ray
