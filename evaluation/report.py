@@ -290,12 +290,19 @@ def compare(run_a: str | Path, run_b: str | Path) -> dict[str, Any]:
     b = {r["id"]: r for r in load_records(run_b)}
     shared = [i for i in a if i in b]
     items = [{"id": i, "type": a[i].get("type"), "instruction": a[i].get("instruction"),
+              "instruction_b": b[i].get("instruction"),
               "verdict_a": a[i].get("verdict"), "verdict_b": b[i].get("verdict"),
               "overall_a": _overall(a[i]), "overall_b": _overall(b[i])} for i in shared]
     return {"a": str(run_a), "b": str(run_b), "items": items,
             "changed": [x for x in items if x["verdict_a"] != x["verdict_b"]],
             "only_a": [i for i in a if i not in b], "only_b": [i for i in b if i not in a],
             "summary_a": summarise([a[i] for i in shared]), "summary_b": summarise([b[i] for i in shared])}
+
+
+def _instructions(item: dict[str, Any]) -> str:
+    """The item's instruction, or both when the two runs asked differently."""
+    a, b = item.get("instruction") or "", item.get("instruction_b") or ""
+    return a if a == b else f"{a} → {b}"
 
 
 def write_compare(run_a: str | Path, run_b: str | Path, out: str | Path) -> Path:
@@ -320,13 +327,14 @@ def write_compare(run_a: str | Path, run_b: str | Path, out: str | Path) -> Path
         cells = "".join(f'<td data-key="{k}-a">{escape(show(ra.get(k), how))}</td>'
                         f'<td data-key="{k}-b">{escape(show(rb.get(k), how))}</td>' for k, how in keys)
         rows.append(f'<tr data-group="{escape(group)}"><td>{escape(group)}</td>{cells}</tr>')
-    head = "".join(f'<th colspan="2">{escape(k)}</th>' for k, _ in keys)
+    header = {k: h for k, h, _ in COLUMNS}
+    head = "".join(f'<th colspan="2">{escape(header.get(k, k))}</th>' for k, _ in keys)
     sub = "".join(f"<th>{escape(name_a)}</th><th>{escape(name_b)}</th>" for _ in keys)
     table = (f'<table id="compare-summary"><thead><tr><th rowspan="2">type</th>{head}</tr><tr>{sub}</tr></thead>'
              f'<tbody>{"".join(rows)}</tbody></table>')
     changed_rows = "".join(
         f'<tr class="changed" data-id="{escape(str(x["id"]))}"><td>{escape(str(x["id"]))}</td>'
-        f'<td>{escape(x["type"] or "")}</td><td style="text-align:left">{escape(x["instruction"] or "")}</td>'
+        f'<td>{escape(x["type"] or "")}</td><td style="text-align:left">{escape(_instructions(x))}</td>'
         f'<td>{escape(str(x["verdict_a"]))}</td><td>{escape(str(x["verdict_b"]))}</td>'
         f'<td>{escape(show(x["overall_a"], "num"))}</td><td>{escape(show(x["overall_b"], "num"))}</td></tr>'
         for x in data["changed"])
