@@ -50,11 +50,16 @@ def model_folder(model: str) -> Path | None:
     repo, sub = "/".join(parts[:2]), "/".join(parts[2:])
     try:
         from huggingface_hub import try_to_load_from_cache
+
+        from lego_edit.bricks.models.locate import hub_cache_dir
+        from lego_edit.bricks.models.settings import ModelSettings
     except ImportError:
         return None
+    cache = hub_cache_dir(ModelSettings())  # the environment's hub cache, read now
     for candidate in ((sub,) if sub else SUBFOLDERS):
         try:
-            found = try_to_load_from_cache(repo, f"{candidate}/config.json" if candidate else "config.json")
+            found = try_to_load_from_cache(repo, f"{candidate}/config.json" if candidate else "config.json",
+                                           cache_dir=cache)
         except Exception:  # not a valid repo id: not in the cache either
             return None
         if isinstance(found, str):
