@@ -673,3 +673,86 @@ def test_removal_said_as_what_should_not_be_there(text, prompt):
 def test_not_wanting_a_look_is_no_removal():
     with pytest.raises(PlanRefused):
         plan_rules("I don't want it to look fake")
+
+
+# -- requests inside longer sentences, local tone, defects said as statements -------------------------------
+@pytest.mark.parametrize("text, first, last", [
+    ("I would be so grateful if someone could please remove the kite", "RES", "FLUX-INPAINT"),
+    ("Request to remove the lamp post from this shot", "RES", "FLUX-INPAINT"),
+    ("(Please!) Remove the bucket behind her", "RES", "FLUX-INPAINT"),
+    ("If possible lighten and make it a little sharper", "FLUX-BRIGHT", "SHARPEN"),
+    ("Is there any hope of brightening this photo up?", "FLUX-BRIGHT", "FLUX-BRIGHT"),
+    ("I need this photo edited to fix the over-exposure", "EXPOSURE", "EXPOSURE"),
+    ("Would anyone mind removing the sign?", "RES", "FLUX-INPAINT"),
+    ("Can someone edit to make it darker", "FLUX-BRIGHT", "FLUX-BRIGHT"),
+])
+def test_a_request_inside_a_longer_sentence(text, first, last):
+    got = models(text)
+    assert got[0] == first and got[-1] == last
+
+
+@pytest.mark.parametrize("text, prompt, brick", [
+    ("make the sky more vivid", "sky", "SATURATION"),
+    ("increase the contrast of the grass", "grass", "CONTRAST"),
+    ("Can you make this night sky pop?", "night sky", "CONTRAST"),
+    ("add more colour to the flowers", "flowers", "SATURATION"),
+])
+def test_tone_on_one_object_is_laid_over_the_image_through_its_mask(text, prompt, brick):
+    got = steps(text)
+    assert got[0][0] == brick
+    res = next(i for m, i in got if m == "RES")
+    assert res["prompt"] == prompt and got[-1][0] == "COMPOSE"
+
+
+@pytest.mark.parametrize("text, brick", [
+    ("I got to meet him last night but the picture was blurry", "SHARPEN"),
+    ("Took this with my phone, but it's overwhelmed with noise. Can someone fix it?", "DENOISE"),
+    ("slightly blurry wedding photo", "SHARPEN"),
+    ("Less blurry?", "SHARPEN"),
+    ("High contrast effect?", "CONTRAST"),
+    ("Resolve the blur in this image", "SHARPEN"),
+    ("Make this photo noise-free", "DENOISE"),
+    ("Can someone please make this picture not so blurry?", "SHARPEN"),
+    ("Sharpen this picture of my son at his christening", "SHARPEN"),
+    ("Can you color correct this?", "WHITE-BALANCE"),
+    ("brighten the dark parts", "SHADOWS-HIGHLIGHTS"),
+    ("give it an HDR look", "SHADOWS-HIGHLIGHTS"),
+])
+def test_image_defects_and_looks_said_plainly(text, brick):
+    got = models(text)
+    assert brick in got and "RES" not in got and "FLUX-FILL" not in got
+
+
+@pytest.mark.parametrize("text, target", [
+    ("Could someone please remove the white background from this picture?", "<subject>"),
+    ("Can someone make the background transparent", "<subject>"),
+    ("make this man transparent", "man"),
+    ("Could I please get myself cut out of this picture", "person"),
+])
+def test_removing_a_background_or_making_it_transparent_is_a_cut_out(text, target):
+    got = steps(text)
+    assert got[0][0] in ("SOS", "RES") and all(m not in ("FASTINPAINT", "FLUX-INPAINT") for m, _ in got)
+    if target != "<subject>":
+        assert got[0][1]["prompt"] == target
+
+
+def test_a_background_removed_and_replaced_is_one_background_change():
+    got = models("Can someone remove the background of this picture of me and replace it with a white background?")
+    assert got[-1] == "FLUX-CBG" and "FASTINPAINT" not in got
+
+
+@pytest.mark.parametrize("text", [
+    "Please lighten and sharpen my dog",  # the shared object goes to both verbs, or the part is refused
+    "get rid of the dirt on the sail and generally brighten the sail",
+])
+def test_no_part_of_a_compound_is_dropped(text):
+    try:
+        got = models(text)
+    except PlanRefused as refused:
+        assert "but not" in refused.reason
+    else:
+        assert len({m for m in got if m not in ("RES", "COMPOSE")}) >= 2
+
+
+def test_a_part_ruined_by_someone_removes_that_someone():
+    assert steps("the moment is slightly ruined by my ex")[0][1]["prompt"] == "ex"

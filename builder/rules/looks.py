@@ -208,7 +208,7 @@ def _local_tone(clause: str, rest: str) -> Edit | None:
         content = content[1:]  # a leading verb the lexicon does not know ("bolster the clarity")
         if not content and ops:
             return Edit("look", None, ops=tuple(ops), text=clause)
-    if not content or words[content[0] - 1] not in {"the", "this", "that", "my", "his", "her", "their", "our", "of",
+    if not content or content[0] == 0 or words[content[0] - 1] not in {"the", "this", "that", "my", "his", "her", "their", "our", "of",
                                                     "on", "in", "make", "these", "those", "all"}:
         return None
     phrase = " ".join(words[content[0]:content[-1] + 1])
