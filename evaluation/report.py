@@ -180,8 +180,14 @@ def _table(table_id: str, first: str, rows: Sequence[tuple[str, dict[str, Any]]]
             f'<tbody>{"".join(body)}</tbody></table>')
 
 
-def _facts(run: dict[str, Any]) -> str:
-    facts = [("suite", f"{run.get('suite')} ({run.get('suite_kind')})"), ("builder", run.get("builder")),
+def _facts(run: dict[str, Any], records: Sequence[dict[str, Any]] = ()) -> str:
+    planned: dict[str, int] = {}
+    for r in records:
+        if r.get("backend"):
+            planned[r["backend"]] = planned.get(r["backend"], 0) + 1
+    who = ", ".join(f"{k} ×{v}" for k, v in sorted(planned.items()))
+    facts = [("suite", f"{run.get('suite')} ({run.get('suite_kind')})"),
+             ("builder", f"{run.get('builder')}" + (f" (planned by {who})" if who else "")),
              ("judge", run.get("judge_model") or run.get("judge") or "none"),
              ("protocols", ", ".join(run.get("protocols") or []) or "–"),
              ("items", f"{run.get('finished_items', '?')} of {run.get('items', '?')} finished"
@@ -259,7 +265,7 @@ def write_report(folder: str | Path, records: Sequence[dict[str, Any]] | None = 
     options_v = "".join(f'<option value="{escape(v)}">{escape(v)}</option>' for v in verdicts)
     cards = "".join(_card(r, _figures(r, folder, images)) for r in records)
     title = f"Lego Edit evaluation: {run.get('suite', folder.name)}"
-    body = (f"<h1>{escape(title)}</h1>{_facts(run)}"
+    body = (f"<h1>{escape(title)}</h1>{_facts(run, records)}"
             f'<h2>Summary by type</h2>{_table("summary", "type", [*summary["by_type"].items(), ("all", summary["all"])])}'
             f'<h2>By source</h2>{_table("by-source", "source", list(summary["by_source"].items()))}'
             f"<h2>Charts</h2>{_charts(summary)}"

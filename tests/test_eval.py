@@ -414,3 +414,20 @@ def test_the_judge_settings_come_from_the_flags_then_the_environment_then_the_bu
     resolved = JudgeConfig.resolve(config)
     assert (resolved.model, resolved.api_key, resolved.base_url) == ("judge-env-m", "judge-key", "http://builder:1/v1")
     assert JudgeConfig.resolve(JudgeConfig(model="flag-m")).model == "flag-m"  # what the command line says wins
+
+
+def test_region_scores_measure_the_change_against_the_truth():
+    source = np.zeros((40, 50, 4), np.uint8)
+    source[..., 3] = 255
+    truth = np.zeros((40, 50), np.uint8)
+    truth[10:20, 10:20] = 255  # 100 pixels
+    result = source.copy()
+    result[10:20, 10:15, 0] = 200  # half the truth changed
+    result[30, 40, 1] = 50  # one pixel outside, by 50 levels
+    result[35, 45, 3] = 0  # one pixel outside made transparent
+    result[0, 0, 2] = 8  # at the threshold: not a change
+    scores = region_scores(source, result, truth)
+    assert scores.iou == pytest.approx(50 / (100 + 2))
+    assert scores.outside_max == 255 and scores.outside_mean == pytest.approx((50 + 255 + 8) / (2000 - 100))
+    assert scores.alpha_kept == pytest.approx(1 - 1 / 1900) and scores.changed_fraction == pytest.approx(52 / 2000)
+    assert region_scores(source, result[:, :40], truth) is None  # another size: nothing to compare pixel by pixel
