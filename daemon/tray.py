@@ -3,19 +3,30 @@
 The icon is a small Lego brick drawn with Pillow, coloured by state: grey stopped, green idle,
 amber busy, red error. The state comes from the daemon's own `status` reply, polled every few
 seconds, so the icon also reflects a daemon started elsewhere (a terminal, autostart).
+
+A menu needs pystray's AppIndicator or GTK backend, which need PyGObject. pip cannot install that
+into a virtual environment without a compiler, but the desktop's own Python usually has it
+(python3-gi): `use_system_gi()` loads the system's `gi` package when it was built for this Python, so
+a pip-installed tray has its menu too. Where only the plain X backend is left (no menus there), a
+click on the icon opens a small control window (tray_window.py) with the same actions.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import logging
 import os
+import shlex
 import subprocess
 import sys
+import sysconfig
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
+
+from lego_edit.daemon.tray_window import ControlWindow, tk_available
 
 log = logging.getLogger("lego_edit.tray")
 
@@ -23,8 +34,85 @@ STATES = ("stopped", "idle", "busy", "error")
 COLOURS = {"stopped": (128, 128, 128), "idle": (46, 160, 67), "busy": (230, 160, 20), "error": (210, 40, 40)}
 
 
+SYSTEM_SITE_DIRS = ("/usr/lib/python3/dist-packages", f"/usr/lib/python3.{sys.version_info.minor}/site-packages",
+                    f"/usr/lib64/python3.{sys.version_info.minor}/site-packages",
+                    f"/usr/local/lib/python3.{sys.version_info.minor}/dist-packages")
+
+
 class TrayUnavailable(RuntimeError):
     """pystray is missing, or there is no tray to put an icon in."""
+
+
+def use_system_gi(dirs: Iterable[str] = SYSTEM_SITE_DIRS) -> str | None:
+    """Make `import gi` work: this Python's own gi, else the system's if its binary module fits this Python.
+
+    Only the `gi` package is taken from the system folder (not the folder itself on sys.path), so no
+    other system package can shadow the environment's own. Returns gi's folder, or None."""
+    try:
+        import gi
+
+        return os.path.dirname(gi.__file__ or "")
+    except ImportError:
+        pass
+    suffix = sysconfig.get_config_var("EXT_SUFFIX") or ".so"
+    for folder in dirs:
+        package = Path(folder) / "gi"
+        if not (package / "__init__.py").is_file() or not (package / f"_gi{suffix}").is_file():
+            continue
+        spec = importlib.util.spec_from_file_location("gi", package / "__init__.py",
+                                                      submodule_search_locations=[str(package)])
+        if spec is None or spec.loader is None:
+            continue
+        module = importlib.util.module_from_spec(spec)
+        sys.modules["gi"] = module
+        try:
+            spec.loader.exec_module(module)
+        except Exception as exc:  # built for another Python after all: leave it
+            del sys.modules["gi"]
+            log.info("the system's gi at %s does not load here: %s", package, exc)
+            continue
+        log.info("using the system's PyGObject from %s for the tray menu", package)
+        return str(package)
+    return None
+
+
+def _typelib(namespace: str, version: str) -> bool:
+    try:
+        import gi
+
+        gi.require_version(namespace, version)
+        return True
+    except (ImportError, ValueError):
+        return False
+
+
+def status_notifier_host() -> bool:
+    """Whether the session bus has a StatusNotifier watcher (GNOME with AppIndicator, KDE, most panels)."""
+    if not os.environ.get("DBUS_SESSION_BUS_ADDRESS"):
+        return False  # asking would start a bus (dbus-launch) just to hear there is none
+    try:
+        from gi.repository import Gio, GLib
+
+        bus = Gio.bus_get_sync(Gio.BusType.SESSION, None)
+        reply = bus.call_sync("org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus", "NameHasOwner",
+                              GLib.Variant("(s)", ("org.kde.StatusNotifierWatcher",)), GLib.VariantType("(b)"),
+                              Gio.DBusCallFlags.NONE, 1000, None)
+        return bool(reply.unpack()[0])
+    except Exception:  # no gi, no session bus
+        return False
+
+
+def choose_backend() -> str:
+    """pystray's backend for this Linux desktop: AppIndicator where a StatusNotifier host listens, else GTK
+    (an XEmbed tray, with a menu), else the plain X one (no menu: a click opens the control window)."""
+    if use_system_gi() is None or not os.environ.get("DBUS_SESSION_BUS_ADDRESS"):
+        return "xorg"  # pystray's GTK and AppIndicator backends need gi and a session bus
+    indicator = _typelib("AyatanaAppIndicator3", "0.1") or _typelib("AppIndicator3", "0.1")
+    if indicator and _typelib("Gtk", "3.0") and status_notifier_host():
+        return "appindicator"
+    if _typelib("Gtk", "3.0"):
+        return "gtk"
+    return "xorg"
 
 
 def draw_icon(state: str, size: int = 64):
@@ -53,9 +141,15 @@ def draw_icon(state: str, size: int = 64):
     return img
 
 
+OPEN_COMMAND_ENV = "LEGO_EDIT_OPEN_COMMAND"  # a program to show the log and the config folder with
+
+
 def open_path(path: Path) -> None:
-    """Show a file or folder with the desktop's default program."""
-    if sys.platform == "win32":
+    """Show a file or folder with $LEGO_EDIT_OPEN_COMMAND, else the desktop's default program."""
+    command = os.environ.get(OPEN_COMMAND_ENV)
+    if command:
+        subprocess.Popen([*shlex.split(command), str(path)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    elif sys.platform == "win32":
         os.startfile(str(path))  # noqa: S606 - the user's own file
     elif sys.platform == "darwin":
         subprocess.Popen(["open", str(path)])
@@ -114,6 +208,8 @@ class TrayApp:
 
     def __init__(self, control: DaemonControl, *, icon_factory: Callable[..., Any] | None = None,
                  opener: Callable[[Path], None] = open_path, interval: float = 2.0) -> None:
+        if sys.platform.startswith("linux") and not os.environ.get("PYSTRAY_BACKEND"):
+            os.environ["PYSTRAY_BACKEND"] = choose_backend()
         import pystray
 
         self.pystray = pystray
@@ -124,8 +220,18 @@ class TrayApp:
         self.detail = "not running"
         self.last_status: dict[str, Any] | None = None
         self._stop = threading.Event()
+        self.window = ControlWindow(self)
         factory = icon_factory or pystray.Icon
-        self.icon = factory("lego-edit", draw_icon(self.state), "Lego Edit: stopped", menu=self.menu())
+        try:
+            self.icon = factory("lego-edit", draw_icon(self.state), "Lego Edit: stopped", menu=self.menu())
+        except Exception as exc:
+            if icon_factory is not None or os.environ.get("PYSTRAY_BACKEND") not in ("gtk", "appindicator"):
+                raise
+            # a GTK backend that cannot start here (no session bus, say): the plain X icon and its window
+            log.warning("the %s tray backend failed (%s); using the plain X one", os.environ["PYSTRAY_BACKEND"], exc)
+            from pystray import _xorg  # type: ignore[attr-defined]
+
+            self.icon = _xorg.Icon("lego-edit", draw_icon(self.state), "Lego Edit: stopped", menu=self.menu())
 
     # -- state ----------------------------------------------------------------------------------
     def refresh(self) -> str:
@@ -164,6 +270,8 @@ class TrayApp:
     def menu(self):
         Item, Menu = self.pystray.MenuItem, self.pystray.Menu
         return Menu(
+            # the default item: a click on the icon. Backends without menus (plain X) have only this.
+            Item("Controls\u2026", self.on_controls, default=True),
             Item(lambda item: f"Daemon: {self.detail}", None, enabled=False),
             Menu.SEPARATOR,
             Item("Start daemon", self.on_start, enabled=lambda item: not self.running()),
@@ -174,6 +282,19 @@ class TrayApp:
             Menu.SEPARATOR,
             Item("Quit", self.on_quit),
         )
+
+    @property
+    def has_menu(self) -> bool:
+        return bool(getattr(self.icon, "HAS_MENU", False))
+
+    def on_controls(self, icon: Any = None, item: Any = None) -> None:
+        """The control window (state, Start/Stop, log, config); the status as a message where Tk is missing."""
+        if tk_available():
+            self.window.show()
+            if self.window.error is None:
+                return
+            log.warning("no control window: %s", self.window.error)
+        self.on_status()
 
     def on_start(self, icon: Any = None, item: Any = None) -> None:
         try:
@@ -217,16 +338,23 @@ class TrayApp:
         path = self.control.cfg.log_path
         path.parent.mkdir(parents=True, exist_ok=True)
         path.touch(exist_ok=True)
-        self.opener(path)
+        self._open(path)
 
     def on_open_config(self, icon: Any = None, item: Any = None) -> None:
         folder = self.control.cfg.dir
         folder.mkdir(parents=True, exist_ok=True)
-        self.opener(folder)
+        self._open(folder)
+
+    def _open(self, path: Path) -> None:
+        try:
+            self.opener(path)
+        except OSError as exc:  # no xdg-open, say
+            self._show(self.state, f"cannot open {path}: {exc}")
 
     def on_quit(self, icon: Any = None, item: Any = None) -> None:
         """Quit the tray; a daemon the tray started keeps running (plugins may be using it)."""
         self._stop.set()
+        self.window.close()
         self.icon.stop()
 
     # -- loop -----------------------------------------------------------------------------------
@@ -240,6 +368,8 @@ class TrayApp:
             self._stop.wait(self.interval)
 
     def run(self) -> None:
+        log.info("tray backend %s (%s)", type(self.icon).__module__,
+                 "with a menu" if self.has_menu else "no menu: a click opens the control window")
         self.icon.run(setup=self._poll)
 
 

@@ -45,7 +45,7 @@ def test_tray_follows_a_running_daemon_and_its_menu(tmp_path):
         assert app.state == "stopped"
         assert app.refresh() == "idle" and app.icon.title == "Lego Edit: idle"
         menu = items(app)
-        assert list(menu)[0] == "Daemon: idle"
+        assert list(menu)[:2] == ["Controls\u2026", "Daemon: idle"] and menu["Controls\u2026"].default
         assert not menu["Start daemon"].enabled and menu["Stop daemon"].enabled
         menu["Show status"](app.icon)  # the dummy backend cannot notify: the text goes to the tooltip
         assert app.icon.title.startswith(f"Lego Edit: idle at {server.endpoint} (pid {os.getpid()})")
