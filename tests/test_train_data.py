@@ -124,3 +124,23 @@ def test_cli_train_data(images, tmp_path, capsys):
     assert "is not a folder" in capsys.readouterr().err
     assert main(["train", "data", "--images", str(images[0].parent), "-o", str(out)]) == 1
     assert "name at least one source" in capsys.readouterr().err
+
+
+def test_cli_train_stage_refuses_a_bad_config_in_one_line(tmp_path, capsys):
+    from lego_edit.daemon.cli.app import main
+
+    toml = tmp_path / "train.toml"
+    toml.write_text('[model]\nbase = "no-such-folder"\n[data]\ntrain = "x.jsonl"\n')
+    assert main(["train", "sft", "--config", str(toml)]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "model.base" in err and "never downloads" in err
+    toml.write_text('[train]\nmax_step = 3\n')
+    assert main(["train", "grpo", "--config", str(toml)]) == 1
+    assert "unknown key train.max_step" in capsys.readouterr().err
+    toml.write_text('[train]\nmax_steps = "many"\n')
+    assert main(["train", "grpo-critic", "--config", str(toml)]) == 1
+    assert "train.max_steps must be int" in capsys.readouterr().err
+    (tmp_path / "base").mkdir()
+    toml.write_text('[model]\nbase = "base"\n[data]\ntrain = "missing.jsonl"\n')
+    assert main(["train", "sft", "--config", str(toml)]) == 1
+    assert "missing.jsonl does not exist" in capsys.readouterr().err

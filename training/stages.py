@@ -145,12 +145,13 @@ def _common_args(cfg: TrainConfig, device: str) -> dict[str, Any]:
 
     run = cfg.train
     _, dtype = _device_dtype(cfg)
-    return dict(output_dir=run.output, max_steps=run.max_steps, per_device_train_batch_size=run.batch_size,
+    extra = {"gradient_checkpointing": True} if cfg.model.gradient_checkpointing else {}
+    return dict(**extra, output_dir=run.output, max_steps=run.max_steps, per_device_train_batch_size=run.batch_size,
                 gradient_accumulation_steps=run.grad_accum, learning_rate=run.learning_rate,
                 logging_steps=run.logging_steps, save_steps=run.save_steps, save_total_limit=run.save_total_limit,
                 seed=run.seed, report_to=[], disable_tqdm=not run.progress, use_cpu=device == "cpu",
                 bf16=dtype == torch.bfloat16, remove_unused_columns=False, dataloader_num_workers=0,
-                gradient_checkpointing=cfg.model.gradient_checkpointing, save_only_model=False)
+                save_only_model=False)
 
 
 def _resume_point(cfg: TrainConfig) -> str | None:
