@@ -105,7 +105,8 @@ def show(value: Any, how: str) -> str:
 
 
 def text_table(summary: dict[str, Any], columns: Sequence[str] = ("count", "valid", "refused", "failed", "right_kind", "iou",
-                                                                  "gedit_overall", "imgedit", "parse_failures")) -> str:
+                                                                  "gedit_overall", "imgedit", "parse_failures",
+                                                                  "judge_errors")) -> str:
     """The by-type table as plain text (the CLI prints it)."""
     spec = {key: (header, how) for key, header, how in COLUMNS}
     headers = ["type", *[spec[c][0] for c in columns]]

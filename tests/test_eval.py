@@ -259,7 +259,7 @@ def test_compare_shows_the_items_whose_verdict_changed(run, env, tmp_path):
         x["image"] = str(DATA / "eval" / x["image"])
     suite_b.write_text("".join(json.dumps(x) + "\n" for x in picked))
     out_b = tmp_path / "b"
-    assert cli(env, "eval", suite_b, "-o", out_b, "--builder", "rules").returncode == 0
+    assert cli(env, "eval", suite_b, "-o", out_b, "--builder", "rules", "--workers", "2").returncode == 0  # two Editors
     done = cli(env, "eval", "compare", out_a, out_b, "-o", tmp_path / "cmp")
     assert done.returncode == 0, done.stderr
     assert "3 items in both runs, 2 changed their verdict" in done.stdout
