@@ -105,7 +105,7 @@ def status_notifier_host() -> bool:
 def choose_backend() -> str:
     """pystray's backend for this Linux desktop: AppIndicator where a StatusNotifier host listens, else GTK
     (an XEmbed tray, with a menu), else the plain X one (no menu: a click opens the control window)."""
-    if use_system_gi() is None or not os.environ.get("DBUS_SESSION_BUS_ADDRESS"):
+    if not os.environ.get("DBUS_SESSION_BUS_ADDRESS") or use_system_gi() is None:
         return "xorg"  # pystray's GTK and AppIndicator backends need gi and a session bus
     indicator = _typelib("AyatanaAppIndicator3", "0.1") or _typelib("AppIndicator3", "0.1")
     if indicator and _typelib("Gtk", "3.0") and status_notifier_host():
@@ -232,6 +232,7 @@ class TrayApp:
             from pystray import _xorg  # type: ignore[attr-defined]
 
             self.icon = _xorg.Icon("lego-edit", draw_icon(self.state), "Lego Edit: stopped", menu=self.menu())
+        self._listen_for_clicks()
 
     # -- state ----------------------------------------------------------------------------------
     def refresh(self) -> str:
@@ -251,6 +252,19 @@ class TrayApp:
             state, detail = "stopped", "not running"
         self._show(state, detail)
         return state
+
+    def _listen_for_clicks(self) -> None:
+        """pystray's plain X icon dispatches button presses but never asks X for them (0.19): ask here."""
+        window = getattr(self.icon, "_window", None)
+        if type(self.icon).__module__ != "pystray._xorg" or window is None:
+            return
+        try:
+            from Xlib import X
+
+            window.change_attributes(event_mask=X.ExposureMask | X.StructureNotifyMask | X.ButtonPressMask)
+            self.icon._display.flush()
+        except Exception as exc:  # another pystray: its own event mask stands
+            log.warning("cannot listen for clicks on the tray icon: %s", exc)
 
     def _show(self, state: str, detail: str) -> None:
         changed = state != self.state
