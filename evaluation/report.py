@@ -202,13 +202,20 @@ def _facts(run: dict[str, Any], records: Sequence[dict[str, Any]] = ()) -> str:
 
 # -- gallery ------------------------------------------------------------------------------------------
 
+HEADLINE = {"gedit": ("sc", "pq", "overall"), "imgedit": ("mean",)}
+SCALE = {"gedit": "0–10", "imgedit": "1–5"}
+
+
 def _judge_html(record: dict[str, Any]) -> str:
     parts = []
     if record.get("judge_error"):
         parts.append(f'<p class="small">judge error: {escape(record["judge_error"])}</p>')
     for protocol, verdict in (record.get("judge") or {}).items():
-        scores = ", ".join(f"{escape(k)} {v:g}" for k, v in (verdict.get("scores") or {}).items())
-        state = "parse failed" if verdict.get("parse_failed") else f"overall {verdict.get('overall', 0):.2f}"
+        values = dict(verdict.get("scores") or {})
+        head = [] if verdict.get("parse_failed") else [k for k in HEADLINE.get(protocol, ()) if k in values]
+        scores = ", ".join(f"{escape(k.replace('_', ' '))} {values[k]:.3g}" for k in values if k not in head)
+        state = ("parse failed" if verdict.get("parse_failed") else
+                 ", ".join(f"{k} {values[k]:.2f}" for k in head) + f" ({SCALE.get(protocol, '')})")
         parts.append(f'<p class="judge" data-protocol="{escape(protocol)}"><b>{escape(protocol)}</b>: '
                      f'{escape(state)}{"; " + scores if scores else ""}'
                      + (" <span class=small>(judged on the unchanged source)</span>"
