@@ -231,7 +231,8 @@ def _card(record: dict[str, Any], figures: list[tuple[str, str]], extra_class: s
     region = record.get("region") or {}
     region_text = (f"IoU {region['iou']:.2f}, change outside mean {region['outside_mean']:.1f} / max "
                    f"{region['outside_max']:.0f}, alpha kept {100 * region['alpha_kept']:.1f}%"
-                   if "iou" in region else "region: sizes differ" if region else "")
+                   if "iou" in region else f"region: {region['error']}" if "error" in region
+                   else "region: the result's size differs from the source's" if region else "")
     cost = record.get("cost") or {}
     plan = record.get("plan") or {}
     imgs = "".join(f'<figure><img src="{escape(src)}" alt="{escape(cap)}" loading="lazy">'

@@ -135,9 +135,13 @@ class _Item:
             result_image = outcome.image
         record["region"] = None
         if item.truth_mask and source is not None and result_image is not None:
-            truth = _read_mask(item.truth_mask, self.editor.max_pixels)
-            scores = region_scores(source, result_image, truth)
-            record["region"] = scores.to_dict() if scores else {"comparable": False}
+            try:
+                truth = _read_mask(item.truth_mask, self.editor.max_pixels)
+            except Exception as exc:  # a missing or broken truth file: said in the record, the item still counts
+                record["region"] = {"error": f"truth mask {item.truth_mask}: {exc}"}
+            else:
+                scores = region_scores(source, result_image, truth)
+                record["region"] = scores.to_dict() if scores else {"comparable": False}
         record["judge"], record["judge_error"], record["judged_unchanged"] = {}, None, False
         judge_s = 0.0
         if self.cancel.is_set():
