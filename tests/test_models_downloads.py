@@ -90,7 +90,7 @@ def test_list_shows_every_model_and_model_backend(hf, capsys):
     assert flux["gated"] and not flux["commercial"] and "Non-Commercial" in flux["licence"]
     bricks = {b["name"]: b for b in data["bricks"]}
     assert set(bricks) == {"RES", "SOS", "MASK-SEG", "ADD-PRED", "CMI-PRED", "FASTINPAINT", "FLUX-INPAINT",
-                           "FLUX-FILL", "FLUX-RCM", "FLUX-CBG", "FLUX-STYLE", "FLUX-ENV", "FLUX-POSE"}
+                           "FLUX-FILL", "FLUX-RCM", "FLUX-CBG", "FLUX-STYLE", "FLUX-ENV", "FLUX-POSE", "EDIT"}
     lama = bricks["FASTINPAINT"]["backends"][0]
     assert lama["name"] == "lama" and not lama["available"] and lama["fix"] == "lego-edit models pull lama"
     code, out, _ = cli(capsys, "list")
@@ -153,7 +153,7 @@ def test_pull_offline_and_errors_are_clear(hf, capsys, monkeypatch, tmp_path):
     code, out, _ = cli(capsys, "pull", "lama")  # already here: offline is no obstacle
     assert code == 0 and "lama: ready" in out
     code, _, err = cli(capsys, "pull", "--preset", "low-vram")
-    assert code == 1 and "could not pull clipseg, sam, sd-inpaint, captioner" in err
+    assert code == 1 and "could not pull clipseg, sam, flux2-klein-4b, sd-inpaint, captioner" in err
     code, _, err = cli(capsys, "pull", "no-such-model")
     assert code == 1 and "unknown model 'no-such-model'" in err
     code, _, err = cli(capsys, "pull")

@@ -301,3 +301,126 @@ def build_all(root: Path, names: tuple[str, ...] | None = None) -> dict[str, str
         elif name not in paths:
             paths[name] = str(BUILDERS[name](root / name))
     return paths
+
+
+# -- editing engines (FLUX.2 klein, Qwen-Image-Edit, FLUX.1 Kontext) ------------------------------
+
+def qwen_tokenizer():
+    """A byte-level Qwen2 tokenizer with the Qwen chat specials and a chat template, built in memory."""
+    from transformers import Qwen2TokenizerFast
+    from transformers.convert_slow_tokenizer import bytes_to_unicode
+
+    vocab = {c: i for i, c in enumerate(bytes_to_unicode().values())}
+    vocab["<|endoftext|>"] = len(vocab)
+    tok = Qwen2TokenizerFast(vocab=vocab, merges=[], unk_token=None, eos_token="<|im_end|>", pad_token="<|endoftext|>")
+    tok.add_special_tokens({"additional_special_tokens": QWEN_SPECIALS})
+    tok.chat_template = QWEN_TEMPLATE
+    return tok
+
+
+def flux2_klein(folder: Path) -> Path:
+    """FLUX.2 klein: a 1+1-layer transformer, a 3-layer Qwen3 text encoder (hidden 16; the pipeline stacks
+    three of its layers: 48 wide) and a one-block VAE (scale factor 1, 1 latent channel -> 4 packed)."""
+    from diffusers import (
+        AutoencoderKLFlux2,
+        FlowMatchEulerDiscreteScheduler,
+        Flux2KleinPipeline,
+        Flux2Transformer2DModel,
+    )
+    from transformers import Qwen3Config, Qwen3ForCausalLM
+
+    tok = qwen_tokenizer()
+    _seed()
+    transformer = Flux2Transformer2DModel(patch_size=1, in_channels=4, num_layers=1, num_single_layers=1,
+                                          attention_head_dim=16, num_attention_heads=2, joint_attention_dim=48,
+                                          timestep_guidance_channels=256, axes_dims_rope=[4, 4, 4, 4],
+                                          guidance_embeds=False)
+    text_encoder = Qwen3ForCausalLM(Qwen3Config(intermediate_size=16, hidden_size=16, num_hidden_layers=3,
+                                                num_attention_heads=2, num_key_value_heads=2, head_dim=8,
+                                                vocab_size=len(tok), max_position_embeddings=1024))
+    vae = AutoencoderKLFlux2(sample_size=32, in_channels=3, out_channels=3, down_block_types=("DownEncoderBlock2D",),
+                             up_block_types=("UpDecoderBlock2D",), block_out_channels=(4,), layers_per_block=1,
+                             latent_channels=1, norm_num_groups=1, use_quant_conv=False, use_post_quant_conv=False)
+    Flux2KleinPipeline(scheduler=FlowMatchEulerDiscreteScheduler(), vae=vae, text_encoder=text_encoder, tokenizer=tok,
+                       transformer=transformer, is_distilled=True).save_pretrained(folder)
+    return folder
+
+
+def qwen_image_edit(folder: Path, plus: bool = False) -> Path:
+    """Qwen-Image-Edit(-Plus): a 1-layer MMDiT, a 1-layer Qwen2.5-VL (hidden 16) with its processor, and a
+    5-level VAE (scale factor 16: the pipeline always encodes the image at about 1024², kept cheap)."""
+    from diffusers import (
+        AutoencoderKLQwenImage,
+        FlowMatchEulerDiscreteScheduler,
+        QwenImageEditPipeline,
+        QwenImageEditPlusPipeline,
+        QwenImageTransformer2DModel,
+    )
+    from transformers import Qwen2_5_VLConfig, Qwen2_5_VLForConditionalGeneration
+    from transformers.models.qwen2_vl import Qwen2VLImageProcessorPil
+
+    from lego_edit.bricks.models.engines.runtime import qwen_processor_class
+
+    tok = qwen_tokenizer()
+    ids = {s: tok.convert_tokens_to_ids(s) for s in QWEN_SPECIALS}
+    _seed()
+    transformer = QwenImageTransformer2DModel(patch_size=2, in_channels=16, out_channels=4, num_layers=1,
+                                              attention_head_dim=16, num_attention_heads=2, joint_attention_dim=16,
+                                              guidance_embeds=False, axes_dims_rope=(8, 4, 4))
+    vae = AutoencoderKLQwenImage(base_dim=4, z_dim=4, dim_mult=[1, 1, 1, 1, 1], num_res_blocks=1,
+                                 temperal_downsample=[False] * 4, latents_mean=[0.0] * 4, latents_std=[1.0] * 4)
+    config = Qwen2_5_VLConfig(
+        text_config=dict(vocab_size=len(tok), hidden_size=16, intermediate_size=16, num_hidden_layers=1,
+                         num_attention_heads=2, num_key_value_heads=1, max_position_embeddings=8192,
+                         rope_scaling={"type": "mrope", "mrope_section": [1, 1, 2]}),
+        vision_config=dict(depth=1, hidden_size=16, intermediate_size=16, num_heads=2, out_hidden_size=16,
+                           patch_size=14, spatial_merge_size=2, temporal_patch_size=2, fullatt_block_indexes=[0],
+                           window_size=56),
+        image_token_id=ids["<|image_pad|>"], video_token_id=ids["<|video_pad|>"],
+        vision_start_token_id=ids["<|vision_start|>"], vision_end_token_id=ids["<|vision_end|>"],
+        eos_token_id=ids["<|im_end|>"], pad_token_id=tok.pad_token_id)
+    text_encoder = Qwen2_5_VLForConditionalGeneration(config)
+    processor = qwen_processor_class()(image_processor=Qwen2VLImageProcessorPil(min_pixels=28 * 28 * 4,
+                                                                                max_pixels=28 * 28 * 16), tokenizer=tok)
+    cls = QwenImageEditPlusPipeline if plus else QwenImageEditPipeline
+    cls(scheduler=FlowMatchEulerDiscreteScheduler(), vae=vae, text_encoder=text_encoder, tokenizer=tok,
+        processor=processor, transformer=transformer).save_pretrained(folder)
+    index = folder / "model_index.json"  # the hub repository names transformers' own processor class
+    data = json.loads(index.read_text())
+    data["processor"] = ["transformers", "Qwen2VLProcessor"]
+    index.write_text(json.dumps(data, indent=2))
+    return folder
+
+
+def flux_kontext(folder: Path) -> Path:
+    """FLUX.1 Kontext: the tiny FLUX.1 layout (CLIP + T5 + a 1+1-layer transformer, 2 latent channels)."""
+    from diffusers import AutoencoderKL, FlowMatchEulerDiscreteScheduler, FluxKontextPipeline, FluxTransformer2DModel
+    from transformers import CLIPTextConfig, CLIPTextModel, T5Config, T5EncoderModel
+
+    _seed()
+    tokenizer, tokenizer_2 = clip_tokenizer(), t5_tokenizer()
+    transformer = FluxTransformer2DModel(patch_size=1, in_channels=8, out_channels=8, num_layers=1,
+                                         num_single_layers=1, attention_head_dim=16, num_attention_heads=2,
+                                         joint_attention_dim=32, pooled_projection_dim=32, axes_dims_rope=[4, 4, 8])
+    text_encoder = CLIPTextModel(CLIPTextConfig(
+        bos_token_id=0, eos_token_id=1, pad_token_id=1, hidden_size=32, intermediate_size=37, num_attention_heads=4,
+        num_hidden_layers=1, vocab_size=len(tokenizer), projection_dim=32))
+    text_encoder_2 = T5EncoderModel(T5Config(vocab_size=len(tokenizer_2), d_model=32, d_kv=8, d_ff=37, num_layers=1,
+                                             num_heads=4, decoder_start_token_id=0))
+    vae = AutoencoderKL(sample_size=32, in_channels=3, out_channels=3, block_out_channels=(4,), layers_per_block=1,
+                        latent_channels=2, norm_num_groups=1, use_quant_conv=False, use_post_quant_conv=False,
+                        shift_factor=0.0609, scaling_factor=1.5035)
+    FluxKontextPipeline(scheduler=FlowMatchEulerDiscreteScheduler(), text_encoder=text_encoder,
+                        text_encoder_2=text_encoder_2, tokenizer=tokenizer, tokenizer_2=tokenizer_2,
+                        transformer=transformer, vae=vae).save_pretrained(folder)
+    return folder
+
+
+ENGINE_BUILDERS = {"flux2-klein-4b": flux2_klein, "flux2-klein-9b": flux2_klein, "qwen-image-edit": qwen_image_edit,
+                   "qwen-image-edit-plus": lambda folder: qwen_image_edit(folder, plus=True),
+                   "flux-kontext": flux_kontext}
+
+
+def build_engines(root: Path, names: tuple[str, ...] | None = None) -> dict[str, str]:
+    """Tiny checkpoints of the editing engines' models under `root`; the `paths` table for ModelSettings."""
+    return {name: str(ENGINE_BUILDERS[name](root / name)) for name in names or tuple(ENGINE_BUILDERS)}

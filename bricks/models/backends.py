@@ -127,6 +127,51 @@ SPECS: tuple[ModelBackendSpec, ...] = (
 )
 
 
+# The bricks that run on the editing engines, and each one's function in engines/bricks.py.
+ENGINE_BRICKS: dict[str, str] = {"EDIT": "edit", "FLUX-RCM": "recolour", "FLUX-STYLE": "style",
+                                 "FLUX-ENV": "environment", "FLUX-POSE": "pose", "FLUX-FILL": "fill",
+                                 "FLUX-INPAINT": "inpaint", "FLUX-CBG": "change_background"}
+
+
+def _engine_check(settings_of: Callable[[], ModelSettings]) -> Callable[[], str | None]:
+    """Available when an editing engine is chosen: one named in `[models] engine`, or under auto an
+    instruction engine (with only FLUX.1 Fill or SD present, their own backends run, LoRAs included)."""
+
+    def check() -> str | None:
+        from lego_edit.bricks.models.engines.choose import choose
+
+        packages = missing_packages(DIFFUSERS)
+        if packages:
+            return f"needs the Python package(s) {', '.join(packages)} ({INSTALL_HINT})"
+        settings = settings_of()
+        choice = choose(settings, instruct_only=settings.engine == "auto")
+        if choice.engine is None:
+            return choice.reason + ("" if settings.engine != "auto" else
+                                    " (fix: lego-edit models pull flux2-klein-4b)")
+        device = settings.device
+        if device == "cpu" or (device == "auto" and not gpu_likely()):
+            if not settings.option(choice.engine.model, "allow_cpu", False):
+                return (f"the {choice.engine.name} engine needs a GPU; set [models.options.{choice.engine.model}] "
+                        "allow_cpu = true to run it anyway")
+        return None
+
+    return check
+
+
+def engine_backend(brick: str, settings: ModelSettings | None = None) -> Backend:
+    """The backend that runs `brick` on the chosen editing engine (see `backend` for `settings`)."""
+    if settings is None:
+        settings_of: Callable[[], ModelSettings] = current_settings
+    else:
+        def settings_of() -> ModelSettings:
+            return settings
+    spec = ModelBackendSpec(brick, "engine", f"engines.bricks:{ENGINE_BRICKS[brick]}", (), DIFFUSERS)
+    return Backend(name="engine", fn=_runner(spec), kind="model", check=_engine_check(settings_of),
+                   fix="lego-edit models pull flux2-klein-4b", exclusive=True,
+                   notes="the [models] engine (FLUX.2 klein, Qwen-Image-Edit, Kontext, ...), composited "
+                         "through the mask", stamp=settings_of)
+
+
 def backend(spec: ModelBackendSpec, settings: ModelSettings | None = None) -> Backend:
     """A new Backend for `spec`. Its availability check reads `settings`, or with None the
     process-wide settings in force when it runs (a `configure` makes it look again)."""
@@ -140,5 +185,7 @@ def backend(spec: ModelBackendSpec, settings: ModelSettings | None = None) -> Ba
 
 
 def model_backends(brick: str, settings: ModelSettings | None = None) -> list[Backend]:
-    """The model backends of one brick, most preferred first (see `backend` for `settings`)."""
-    return [backend(s, settings) for s in SPECS if s.brick == brick]
+    """The model backends of one brick, most preferred first (see `backend` for `settings`): the
+    editing engine first where the brick has one, then the fixed checkpoints."""
+    engine = [engine_backend(brick, settings)] if brick in ENGINE_BRICKS else []
+    return [*engine, *(backend(s, settings) for s in SPECS if s.brick == brick)]

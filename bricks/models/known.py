@@ -29,6 +29,8 @@ class ModelSpec:
     commercial: bool = True
     revision: str | None = None  # None: the repository's default branch
     bricks: tuple[str, ...] = ()
+    wired: bool = True  # False: listed (the reference uses it) but no backend loads it yet
+
 
     @property
     def hub_page(self) -> str:
@@ -36,6 +38,24 @@ class ModelSpec:
 
 
 PROCESSOR = ("preprocessor_config.json", "processor_config.json")  # transformers 5 saves the latter
+
+
+BFL_DEV = ("FLUX.1 [dev] Non-Commercial License",
+           "https://huggingface.co/black-forest-labs/FLUX.1-dev/blob/main/LICENSE.md")
+EDIT_BRICKS = ("EDIT", "FLUX-RCM", "FLUX-STYLE", "FLUX-ENV", "FLUX-POSE", "FLUX-FILL", "FLUX-INPAINT", "FLUX-CBG")
+
+
+def _diffusers_files(*components: str) -> Required:
+    """What makes a diffusers snapshot present: its index and each component's config and weights."""
+    files: list[str | tuple[str, ...]] = ["model_index.json", "scheduler/scheduler_config.json"]
+    for c in components:
+        weights = "model" if c.startswith("text_encoder") else "diffusion_pytorch_model"
+        files += [f"{c}/config.json", (f"{c}/{weights}.safetensors.index.json", f"{c}/{weights}.safetensors")]
+    return tuple(files)
+
+
+def _diffusers_patterns(*folders: str) -> tuple[str, ...]:
+    return ("model_index.json", "scheduler/*", *(f"{f}/*" for f in folders))
 
 
 def _transformers_files(*extra: str | tuple[str, ...]) -> Required:
@@ -96,6 +116,51 @@ SPECS: tuple[ModelSpec, ...] = (
               _transformers_files(PROCESSOR, "tokenizer_config.json"),
               allow_patterns=("*.json", "*.txt", "*.safetensors", "merges.txt", "vocab.json"), commercial=False,
               bricks=("ADD-PRED",)),
+    ModelSpec("flux2-klein-4b", "black-forest-labs/FLUX.2-klein-4B",
+              "FLUX.2 [klein] 4B: instruction editing in 4 steps (Qwen3 4B text encoder)", *APACHE, 16.0,
+              (*_diffusers_files("transformer", "text_encoder", "vae"), "tokenizer/tokenizer_config.json"),
+              allow_patterns=_diffusers_patterns("transformer", "text_encoder", "tokenizer", "vae"), bricks=EDIT_BRICKS),
+    ModelSpec("flux2-klein-9b", "black-forest-labs/FLUX.2-klein-9B",
+              "FLUX.2 [klein] 9B: instruction editing in 4 steps (Qwen3 8B text encoder)",
+              "FLUX [dev] Non-Commercial License (FLUX.2 klein 9B)",
+              "https://huggingface.co/black-forest-labs/FLUX.2-klein-9B/blob/main/LICENSE.md", 35.0,
+              (*_diffusers_files("transformer", "text_encoder", "vae"), "tokenizer/tokenizer_config.json"),
+              allow_patterns=_diffusers_patterns("transformer", "text_encoder", "tokenizer", "vae"), gated=True,
+              commercial=False, bricks=EDIT_BRICKS),
+    ModelSpec("qwen-image-edit", "Qwen/Qwen-Image-Edit", "Qwen-Image-Edit: 20B instruction editing (Qwen2.5-VL 7B)",
+              *APACHE, 58.0,
+              (*_diffusers_files("transformer", "text_encoder", "vae"), "tokenizer/tokenizer_config.json",
+               ("processor/preprocessor_config.json", "processor/processor_config.json")),
+              allow_patterns=_diffusers_patterns("transformer", "text_encoder", "tokenizer", "processor", "vae"),
+              bricks=EDIT_BRICKS),
+    ModelSpec("qwen-image-edit-plus", "Qwen/Qwen-Image-Edit-2509",
+              "Qwen-Image-Edit-2509 (Plus): 20B instruction editing, several input images", *APACHE, 58.0,
+              (*_diffusers_files("transformer", "text_encoder", "vae"), "tokenizer/tokenizer_config.json",
+               ("processor/preprocessor_config.json", "processor/processor_config.json")),
+              allow_patterns=_diffusers_patterns("transformer", "text_encoder", "tokenizer", "processor", "vae"),
+              bricks=EDIT_BRICKS),
+    ModelSpec("flux-kontext", "black-forest-labs/FLUX.1-Kontext-dev", "FLUX.1 Kontext [dev]: 12B instruction editing",
+              *BFL_DEV, 34.0,
+              (*_diffusers_files("transformer", "text_encoder", "text_encoder_2", "vae"),
+               "tokenizer/tokenizer_config.json", "tokenizer_2/tokenizer_config.json"),
+              allow_patterns=_diffusers_patterns("transformer", "text_encoder", "text_encoder_2", "tokenizer",
+                                                 "tokenizer_2", "vae"),
+              gated=True, commercial=False, bricks=EDIT_BRICKS),
+    # The reference implementation's own models, published beside the Builder (not loaded by a backend yet).
+    ModelSpec("evf-sam", "xiaomi-research/lego-edit", "EVF-SAM (EfficientViT-SAM) text-prompted segmentation, "
+              "the reference's RES (CVRES/)", *CC_BY_NC, 0.9, ("CVRES/config.json",), allow_patterns=("CVRES/*",),
+              commercial=False, bricks=("RES",), wired=False),
+    ModelSpec("mibg-matting", "xiaomi-research/lego-edit", "ONNX background matting, the reference's SOS and "
+              "MASK-SEG (CVSOS/20240410_mibg.onnx, onnxruntime)", *CC_BY_NC, 0.2, ("CVSOS/20240410_mibg.onnx",),
+              allow_patterns=("CVSOS/*",), commercial=False, bricks=("SOS", "MASK-SEG"), wired=False),
+    ModelSpec("mimo-lora", "xiaomi-research/lego-edit", "the Builder's mimo_lora adapter: the reference's ADD-PRED "
+              "box predictor and CMI-PRED captioner (mimo_lora/)", *CC_BY_NC, 0.3,
+              ("mimo_lora/adapter_config.json",), allow_patterns=("mimo_lora/*",), commercial=False,
+              bricks=("ADD-PRED", "CMI-PRED"), wired=False),
+    ModelSpec("flux-canny", "black-forest-labs/FLUX.1-Canny-dev", "FLUX.1 Canny [dev]: the reference's FLUX-CBG "
+              "(edge-conditioned background)", *BFL_DEV, 34.0, ("flux1-canny-dev.safetensors",),
+              allow_patterns=("flux1-canny-dev.safetensors",), gated=True, commercial=False, bricks=("FLUX-CBG",),
+              wired=False),
     ModelSpec("builder", "xiaomi-research/lego-edit", "the released Lego-Edit Builder (for the Builder's `local` backend)",
               *CC_BY_NC, 16.0, ("Builder/config.json",), allow_patterns=("Builder/*",), commercial=False),
 )
@@ -104,10 +169,12 @@ KNOWN: dict[str, ModelSpec] = {s.name: s for s in SPECS}
 
 BUNDLES: dict[str, tuple[str, ...]] = {"grounded-sam": ("grounding-dino", "sam")}
 
+# Download presets, by card: low-vram fits a 12 GB card (FLUX.2 klein 4B in 4-bit with offload), standard a
+# 24 GB one (klein 4B in bf16, FLUX.1 Fill + LoRAs in 8-bit with offload); full is every wired model.
 PRESETS: dict[str, tuple[str, ...]] = {
-    "low-vram": ("clipseg", "sam", "lama", "sd-inpaint", "captioner"),
-    "standard": ("grounding-dino", "sam", "lama", "flux-fill", "lego-loras", "captioner"),
-    "full": tuple(s.name for s in SPECS),
+    "low-vram": ("clipseg", "sam", "lama", "flux2-klein-4b", "sd-inpaint", "captioner"),
+    "standard": ("grounding-dino", "sam", "lama", "flux2-klein-4b", "flux-fill", "lego-loras", "captioner"),
+    "full": tuple(s.name for s in SPECS if s.wired),
 }
 
 # Lego-Edit LoRA per task (file names of the released checkpoint, as the reference demo loads them).

@@ -74,6 +74,11 @@ def _is_pipeline(obj: Any) -> bool:
     return hasattr(obj, "enable_model_cpu_offload") and isinstance(getattr(obj, "components", None), dict)
 
 
+def offload_mode(model: Any, default: str) -> str:
+    """A pipeline's own offload mode (an editing engine loaded with a VRAM preset), else the settings'."""
+    return str(getattr(model, "_lego_offload", default))
+
+
 def _is_quantized(module: Any) -> bool:
     return bool(getattr(module, "is_quantized", False) or getattr(module, "hf_quantizer", None) is not None
                 or getattr(module, "is_loaded_in_4bit", False) or getattr(module, "is_loaded_in_8bit", False))
@@ -141,19 +146,21 @@ class ModelManager:
     def _footprint(self, model: Any, total: int) -> int:
         if not _is_pipeline(model) or self.device == "cpu":
             return total
-        if self.settings.offload == "sequential":
+        mode = offload_mode(model, self.settings.offload)
+        if mode == "sequential":
             return 0
-        if self.settings.offload == "model":
+        if mode == "model":
             return max((module_bytes(m) for m in _modules(model)), default=0)
         return total
 
     def _place(self, model: Any) -> str:
         device = self.device
         if _is_pipeline(model):
-            if device != "cpu" and self.settings.offload == "model":
+            mode = offload_mode(model, self.settings.offload)
+            if device != "cpu" and mode == "model":
                 model.enable_model_cpu_offload(device=device)
                 return f"{device}, model offload"
-            if device != "cpu" and self.settings.offload == "sequential":
+            if device != "cpu" and mode == "sequential":
                 model.enable_sequential_cpu_offload(device=device)
                 return f"{device}, sequential offload"
             model.to(device)

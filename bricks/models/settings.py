@@ -55,6 +55,12 @@ class ModelSettings:
     cache_dir: huggingface_hub cache to use; None is the hub's own (HF_HOME / HF_HUB_CACHE).
     paths: model name -> local folder or hub id, replacing the default repository.
     options: model name -> tuning for its backends (steps, thresholds, resolution ...).
+    engine: the editing engine of the model bricks ("auto", or a name in engines/catalog.py).
+    licence: "any", or "permissive" to leave out non-commercial weights (auto never picks them,
+        and naming one as the engine is refused).
+    vram_preset: how an editing engine is loaded on a GPU: "auto" (from the card's free memory),
+        "full", "standard" or "low-vram" (engines/catalog.py); an explicit offload or quantization
+        other than "none" wins over the preset.
     """
 
     device: str = "auto"
@@ -66,6 +72,9 @@ class ModelSettings:
     cache_dir: str | None = None
     paths: dict[str, str] = field(default_factory=dict)
     options: dict[str, dict[str, Any]] = field(default_factory=dict)
+    engine: str = "auto"
+    licence: str = "any"
+    vram_preset: str = "auto"
 
     def __post_init__(self) -> None:
         self.cache_dir = self.cache_dir or None  # config.toml writes "" for "the default"
@@ -83,6 +92,15 @@ class ModelSettings:
                 raise SettingsError(f"models.dtype: {d!r} is not one of {', '.join(DTYPES)}")
         if not isinstance(self.device, str) or not re.fullmatch(r"auto|cpu|mps|cuda(:\d+)?", self.device):
             raise SettingsError(f"models.device: {self.device!r} is not auto, cpu, mps, cuda or cuda:N")
+        from lego_edit.bricks.models.engines.catalog import ENGINE_CHOICES, LICENCE_CHOICES, VRAM_PRESETS
+
+        if self.engine not in ENGINE_CHOICES:
+            raise SettingsError(f"models.engine: {self.engine!r} is not one of {', '.join(ENGINE_CHOICES)}")
+        if self.licence not in LICENCE_CHOICES:
+            raise SettingsError(f"models.licence: {self.licence!r} is not one of {', '.join(LICENCE_CHOICES)}")
+        if self.vram_preset not in ("auto", *VRAM_PRESETS):
+            raise SettingsError(f"models.vram_preset: {self.vram_preset!r} is not one of auto, "
+                                f"{', '.join(VRAM_PRESETS)}")
         if self.idle_unload_seconds < 0:
             raise SettingsError("models.idle_unload_seconds must not be negative")
         from lego_edit.bricks.models.known import KNOWN

@@ -1,0 +1,205 @@
+"""The model bricks on every editing engine, on the CPU, with tiny random checkpoints built from configs
+(tests/tiny_models.py): real diffusers pipelines (FLUX.2 klein, Qwen-Image-Edit(-Plus), FLUX.1 Kontext,
+FLUX.1 Fill, SD inpainting) loaded local_files_only through the model manager and the registry."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+pytest.importorskip("torch")
+pytest.importorskip("diffusers")
+pytest.importorskip("transformers")
+
+pytestmark = pytest.mark.models
+
+FAST = ("flux2-klein-4b", "flux1-kontext", "flux1-fill", "sd-inpaint")  # 64² per call: every brick on these
+ENGINE_MODEL = {"flux2-klein-4b": "flux2-klein-4b", "flux1-kontext": "flux-kontext", "flux1-fill": "flux-fill",
+                "sd-inpaint": "sd-inpaint", "qwen-image-edit": "qwen-image-edit",
+                "qwen-image-edit-plus": "qwen-image-edit-plus", "flux2-klein-9b": "flux2-klein-9b"}
+TINY = {"allow_cpu": True, "steps": 1, "resolution": 64, "seed": 0}  # one step per call in the matrix
+
+
+@pytest.fixture(scope="module")
+def paths(tmp_path_factory):
+    import torch
+
+    from tests import tiny_models as tiny
+
+    torch.set_num_threads(2)
+    root = tmp_path_factory.mktemp("tiny-engines")
+    out = tiny.build_engines(root, ("flux2-klein-4b", "qwen-image-edit", "qwen-image-edit-plus", "flux-kontext"))
+    out.update(tiny.build_all(root, ("flux-fill", "sd-inpaint")))
+    return out
+
+
+def configure(paths, engine: str, **extra):
+    from lego_edit.bricks.models import configure as configure_models
+
+    settings = {"device": "cpu", "paths": paths, "options": {m: dict(TINY) for m in paths},
+                "idle_unload_seconds": 0, "engine": engine}
+    return configure_models({**settings, **extra})
+
+
+@pytest.fixture()
+def registry_for(paths):
+    from lego_edit.bricks.builtin import builtin_bricks
+    from lego_edit.bricks.models import configure as configure_models
+    from lego_edit.bricks.registry import Registry
+
+    def make(engine: str, **extra):
+        manager = configure(paths, engine, **extra)
+        return Registry(builtin_bricks()), manager
+
+    yield make
+    configure_models({})
+
+
+@pytest.fixture(scope="module")
+def photo():
+    from skimage import data
+
+    rgb = cv2.resize(data.astronaut(), (80, 64), interpolation=cv2.INTER_AREA)
+    alpha = np.full(rgb.shape[:2], 255, np.uint8)
+    alpha[:, :8] = 128  # a half-transparent strip: the alpha channel must come back as it was
+    return np.dstack([rgb, alpha])
+
+
+@pytest.fixture(scope="module")
+def box():
+    mask = np.zeros((64, 80), np.uint8)
+    mask[16:44, 28:60] = 255
+    return mask
+
+
+class Recorder:
+    def __init__(self, cancel_after: int | None = None) -> None:
+        self.events: list[tuple[float, str]] = []
+        self.cancel_after = cancel_after
+
+    def progress(self, fraction: float, message: str = "") -> None:
+        self.events.append((fraction, message))
+
+    def steps(self) -> list[str]:
+        return [m for _, m in self.events if m.startswith("denoising")]
+
+    def cancelled(self) -> bool:
+        return self.cancel_after is not None and len(self.steps()) >= self.cancel_after
+
+
+def run(registry, manager, brick: str, recorder: Recorder | None = None, **inputs):
+    from lego_edit.bricks.registry import BrickContext
+
+    recorder = recorder or Recorder()
+    chosen = registry.get(brick).active_backend()
+    assert chosen is not None and chosen.name == "engine", (brick, chosen and chosen.name)
+    ctx = BrickContext(progress=recorder.progress, cancelled=recorder.cancelled, models=manager)
+    return chosen.fn(ctx, **inputs)["image"], recorder
+
+
+def beyond_feather(mask: np.ndarray, reach: int) -> np.ndarray:
+    """Pixels farther than `reach` from the mask: the composite must leave their bytes alone."""
+    return cv2.dilate(mask, np.ones((2 * reach + 1, 2 * reach + 1), np.uint8)) == 0
+
+
+def cases(photo, box):
+    pre = photo.copy()
+    pre[box > 0, :3] = 128  # a flat grey "LaMa" fill
+    return (
+        ("FLUX-RCM", {"prompt": "red", "mask": box}, box, 17 * 80 // 768 + 1),
+        ("FLUX-STYLE", {"prompt": "a person", "style": "watercolor", "mask": None}, None, 0),
+        ("FLUX-ENV", {"prompt": "at night"}, None, 0),
+        ("FLUX-POSE", {"prompt": "arms raised"}, None, 0),
+        ("FLUX-FILL", {"prompt": "a red car", "mask": box}, box, 0),
+        ("FLUX-INPAINT", {"mask": box, "preimage": pre, "score": 0.5}, box, 2),
+        ("FLUX-CBG", {"prompt": "a beach", "mask": 255 - box}, 255 - box, 0),
+        ("EDIT", {"prompt": "make the cat wear a red scarf", "mask": box}, box, 0),
+    )
+
+
+def check_output(photo, out, mask, grow: int) -> None:
+    assert out.shape == photo.shape and out.dtype == np.uint8
+    if mask is None:  # a global edit: the size and the alpha channel are the input's
+        assert np.array_equal(out[..., 3], photo[..., 3])
+        assert not np.array_equal(out[..., :3], photo[..., :3])
+        return
+    far = beyond_feather(mask, grow + 3 * 1 + 1)  # feather sigma 1 px at this size
+    assert far.any() and np.array_equal(out[far], photo[far])
+    assert not np.array_equal(out[mask > 0, :3], photo[mask > 0, :3])
+
+
+@pytest.mark.parametrize("engine", FAST)
+def test_every_brick_on_the_engine(registry_for, photo, box, engine):
+    registry, manager = registry_for(engine)
+    for brick, inputs, mask, grow in cases(photo, box):
+        out, recorder = run(registry, manager, brick, image=photo, **inputs)
+        check_output(photo, out, mask, grow)
+        assert recorder.steps() == ["denoising 1/1"], (brick, recorder.steps())
+        assert [f for f, _ in recorder.events] == sorted(f for f, _ in recorder.events)
+
+
+def test_qwen_engines_global_and_masked(registry_for, photo, box):
+    """The brick layer is the same for every engine; each Qwen call encodes and decodes at about 1024²
+    (the pipelines resize to their native area), so Qwen gets one global and one masked brick."""
+    by_brick = {c[0]: c for c in cases(photo, box)}
+    for engine, brick in (("qwen-image-edit-plus", "FLUX-ENV"), ("qwen-image-edit", "EDIT")):
+        registry, manager = registry_for(engine)
+        _, inputs, mask, grow = by_brick[brick]
+        out, recorder = run(registry, manager, brick, image=photo, **inputs)
+        check_output(photo, out, mask, grow)
+        assert recorder.steps() == ["denoising 1/1"]
+
+
+@pytest.mark.parametrize("engine", ("flux2-klein-4b", "flux1-kontext"))
+def test_progress_per_step_and_cancel_mid_denoise(paths, registry_for, photo, box, engine):
+    from lego_edit.bricks.registry import Cancelled
+
+    options = {m: {**TINY, "steps": 3} for m in paths}
+    registry, manager = registry_for(engine, options=options)
+    recorder = Recorder()
+    run(registry, manager, "EDIT", recorder, image=photo, prompt="make it red", mask=box)
+    assert recorder.steps() == ["denoising 1/3", "denoising 2/3", "denoising 3/3"]
+    recorder = Recorder(cancel_after=1)
+    with pytest.raises(Cancelled):
+        run(registry, manager, "EDIT", recorder, image=photo, prompt="make it red", mask=box)
+    assert recorder.steps() == ["denoising 1/3"]
+
+
+def test_switching_engines_evicts_within_the_budget(paths, photo, box):
+    from lego_edit.bricks.models.engines.bricks import Region
+    from lego_edit.bricks.models.engines.bricks import run as run_brick
+    from lego_edit.bricks.models.engines.catalog import ENGINES
+    from lego_edit.bricks.models.manager import module_bytes
+    from lego_edit.bricks.registry import BrickContext
+
+    # measure the two engines, then give a budget that holds either but not both
+    manager = configure(paths, "flux2-klein-4b")
+    ctx = BrickContext(models=manager)
+    run_brick(ctx, "EDIT", photo, "make it red", Region(box), spec=ENGINES["flux2-klein-4b"])
+    klein = manager.used_bytes()
+    run_brick(ctx, "EDIT", photo, "make it red", Region(box), spec=ENGINES["flux1-kontext"])
+    kontext = manager.used_bytes() - klein
+    assert klein > 0 and kontext > 0 and len(manager.loaded()) == 2
+    budget = max(klein, kontext) + min(klein, kontext) // 2
+    manager = configure(paths, "flux2-klein-4b", vram_budget=budget)
+    ctx = BrickContext(models=manager)
+    for name in ("flux2-klein-4b", "flux1-kontext", "flux2-klein-4b"):
+        run_brick(ctx, "EDIT", photo, "make it red", Region(box), spec=ENGINES[name])
+        loaded = manager.loaded()
+        assert [e.key.split("/")[0] for e in loaded] == [ENGINE_MODEL[name]]
+        assert manager.used_bytes() <= budget and module_bytes(loaded[0].model) == manager.used_bytes()
+
+
+def test_permissive_licence_and_unknown_engine(paths):
+    from lego_edit.bricks.models import SettingsError
+    from lego_edit.bricks.models.engines.choose import choose
+
+    manager = configure(paths, "flux1-kontext", licence="permissive")
+    choice = choose(manager.settings, gpu=None)
+    assert choice.engine is None and "non-commercial" in choice.reason
+    manager = configure(paths, "auto", licence="permissive")
+    assert choose(manager.settings, gpu=None, instruct_only=True).engine.name in ("flux2-klein-4b", "qwen-image-edit",
+                                                                                "qwen-image-edit-plus")
+    with pytest.raises(SettingsError, match="models.engine"):
+        configure(paths, "flux3")
