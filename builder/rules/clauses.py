@@ -52,6 +52,10 @@ def normalize(text: str) -> str:
                   r"(?:into\s+)?an?\s+(clear(?:er)?|sharp(?:er)?|bright(?:er)?|crisp(?:er)?|brighter|better quality|"
                   r"noise-free|clean(?:er)?)\s+(?:photo|picture|image|pic|shot|version|one)\b",
                   r"make \1 \2", text, flags=re.I)
+    # "the noise present in this picture": the place is the image, the participle says nothing more
+    text = re.sub(r"\b(?:present|visible|seen|found|shown|captured|appearing|existing)\s+(?=(?:in|within|on|throughout|across)\s+"
+                  r"(?:the|this|my|an?)\s+(?:whole\s+|entire\s+)?(?:image|picture|photo|photograph|pic|shot|scene|frame)\b)", "",
+                  text, flags=re.I)
     # "noise-free", "blur free": free of it
     text = re.sub(r"\b(noise|grain|blur|haze|fog|rain|snow|glare|watermark)[- ]free\b", r"free of \1", text, flags=re.I)
     # "not so blurry", "not as dark", "not look blurry": less of it

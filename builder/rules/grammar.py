@@ -947,7 +947,8 @@ _COMPARATIVE = {"whiter": "white", "blacker": "black", "bluer": "blue", "redder"
 # "<any verb> the brightness / luminosity / clarity ...": the noun says the edit, the verb only says which way.
 _BRIGHT_NOUNS = ("brightness", "luminosity", "luminance", "radiance", "glow", "illumination", "light", "lighting",
                  "exposure", "brilliance", "lightness")
-_SHARP_NOUNS = ("sharpness", "clarity", "crispness", "definition", "focus", "acuity", "details", "detail", "sharp details")
+_SHARP_NOUNS = ("sharpness", "clarity", "crispness", "definition", "focus", "acuity", "details", "detail", "sharp details",
+                "edges", "texture details", "fine details", "fine lines", "outlines", "textures")
 _QUALITY_NOUN = re.compile(
     r"(?P<v>[a-z]+(?:\s+(?:up|down))?)\s+(?:the\s+|this\s+)?(?:overall\s+|general\s+|(?:image|photo|picture|scene)(?:'s)?\s+)?"
     r"(?:visual\s+)?(?P<n>" + "|".join(_BRIGHT_NOUNS + _SHARP_NOUNS) + r")(?:\s+(?:levels?|quotient|intensity|conditions|"

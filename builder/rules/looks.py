@@ -21,14 +21,15 @@ _REMOVING = (r"(?:remov\w*|delet\w*|eras\w*|eliminat\w*|get(?:ting)? rid of|tak\
              r"cleans\w*|lower\w*|decreas\w*|tone down|deal with|do something about|less|without|free of|no more|"
              r"un\w*|amend\w*|repair\w*|address\w*|counter\w*|liberat\w*|free\w*|rid\w*|devoid|purg\w*|banish\w*|dispel\w*|"
              r"dissipat\w*|smooth\w*(?: out)?|counteract\w*|combat\w*|overcome|lift\w*|melt\w*(?: away)?|wash\w*(?: away| out| off)?|"
-             r"scrub\w*|eras\w*|filter\w*(?: out)?|tak\w* (?:out|away|off)|undo\w*|dismiss\w*|expel\w*|evict\w*|excis\w*|vanish\w*|exil\w*|sweep\w*(?: away)?)")
+             r"scrub\w*|eras\w*|filter\w*(?: out)?|tak\w* (?:out|away|off)|undo\w*|tak\w* care of|sort\w* out|tid\w*(?: up)?|"
+             r"rectif\w*|revers\w*|mitigat\w*|alleviat\w*|attenuat\w*|subdu\w*|neutrali[sz]\w*|resolv\w*|tackl\w*|treat\w*|dismiss\w*|expel\w*|evict\w*|excis\w*|vanish\w*|exil\w*|sweep\w*(?: away)?)")
 PHENOMENA: tuple[tuple[str, str, str], ...] = (
     # (name, pattern, what does it)
     ("haze", r"haz[eiy]\w*|fog\w*|mist[sy]?|smog\w*|atmospheric distortion|murk\w*|obscur\w*|veil\w*|clouded|"
               r"cloudiness", "DEHAZE"),
     ("noise", r"nois[ey]\w*|grain\w*|speckl\w*|static|visual disturbances?|visual disruptions?|compression artifacts?|"
               r"jpeg artifacts?|artifacts?|disturbances?", "DENOISE"),
-    ("blur", r"blur\w*|soft(?:ness)?|fuzz\w*|smudg\w*|smear\w*|out[- ]of[- ]focus|unclear\w*|camera shake|"
+    ("blur", r"blur\w*|soft(?:ness)?|fuzz\w*|smudg\w*|smear\w*|out[- ]of[- ]focus|unclear\w*|camera shake|lack of focus|"
              r"motion blur", "SHARPEN"),
     ("snow", r"snow(?!man|men|board|mobile)[\w-]*|frost\w*|icy|ice(?![- ]?cream)", "in clear weather, without snow"),
     ("clouds", r"cloudy|cloudiness|overcast", "on a clear sunny day"),
@@ -56,8 +57,10 @@ _PHENOMENA_RE = tuple((name, re.compile(rf"\b(?:{pattern})\b"), re.compile(
 # "tidy up the noise of this photo"), unless the verb brings it in ("add fog", "simulate rain").
 _ANY_VERB_NOUN = re.compile(r"^(?!(?:add|make|turn|create|put|give|introduce|apply|simulate|generate|render|bring|show|"
                             r"keep|leave|increase|boost|intensify|enhance|emphasi[sz]e|mimic|include|insert|place|draw|paint)\b)"
-                            r"[a-z]+(?:\s+(?:up|out|away|off))?\s+(?:the\s+|this\s+|that\s+|all\s+|any\s+|some\s+)?"
-                            r"(?P<n>(?:motion\s+|camera\s+)?blur|noise|grain|graininess|blurriness|haze|haziness|fog|mist|smog|softness|fuzziness|"
+                            r"[a-z]+(?:\s+(?:up|out|away|off|care\s+of|down\s+on|with|of))?\s+"
+                            r"(?:the\s+|this\s+|that\s+|all\s+|any\s+|some\s+)?(?:overall\s+|visible\s+|annoying\s+|excess\s+|"
+                            r"heavy\s+)?(?P<n>(?:motion\s+|camera\s+)?blur|noise|grain|graininess|blurriness|smudginess|"
+                            r"lack\s+of\s+(?:focus|sharpness|clarity)|haze|haziness|fog|mist|smog|softness|fuzziness|"
                             r"speckles|artifacts|rain|snow)\b(?:\s+(?:present\s+)?(?:in|of|on|from|within|across)\s+"
                             + _IMAGE + r"(?:\s+(?:of|from|with|taken)\s.*)?)?\s*$")
 
@@ -66,7 +69,7 @@ def _phenomenon(clause: str) -> tuple[str, str] | None:
     m = _ANY_VERB_NOUN.match(clause)
     if m:
         for name, word, _removing, does in _PHENOMENA_RE:
-            if word.fullmatch(m.group("n")):
+            if word.fullmatch(m.group("n")) or name == "blur" and m.group("n").startswith("lack"):
                 return name, does
     for name, word, removing, does in _PHENOMENA_RE:
         if name == "colour cast" and re.search(r"\b(?:shadow\w*|spell|cast (?:on|over|by))\b", clause):
@@ -128,7 +131,9 @@ _TONE: tuple[tuple[str, Any], ...] = (
      lambda s: [_op("VIGNETTE", amount=-s(0.4))]),
     (r"\bvignett\w*|\bdark(?:en|er)? (?:the )?(?:corners|edges)\b", lambda s: [_op("VIGNETTE", amount=s(0.4))]),
     (r"\bsharpen\w*|\bsharp(?:er|ness)?\b|\bdetails? and definition\b|\bcrisp(?:er|ness)?\b|\b(?:clarity|definition|acuity|(?<!out of )focus)\b|"
-     r"\bde-?blur\w*|\bunblur\w*|\brefocus\w*|\bclearer\b|\bclarif\w*|\bin(?:to)? focus\b", lambda s: [_op("SHARPEN", amount=s(0.5))]),
+     r"\bde-?blur\w*|\bunblur\w*|\brefocus\w*|\bclearer\b|\bclarif\w*|\bin(?:to)? focus\b|"
+     r"\b(?:enhanc|bring\w* (?:out|back)|accentuat|emphasi[sz]|strengthen|defin|crisp|restor|recover|refin|improv|boost|sharpen)\w*"
+     r"\s+(?:the\s+)?(?:edges|fine lines|outlines)\b", lambda s: [_op("SHARPEN", amount=s(0.5))]),
     (r"\bde-?nois\w*", lambda s: [_op("DENOISE", amount=s(0.5))]),
     (r"\bcolou?r[- ]correct\w*|\bcolou?r correction\b", lambda s: [_op("WHITE-BALANCE")]),
     (r"\bde-?haz\w*|\bde-?fog\w*|\bde-?veil\w*|\buncloud\w*", lambda s: [_op("DEHAZE", amount=s(0.6))]),
@@ -144,7 +149,7 @@ edge lines up fine greens reds blues yellows oranges purples pinks whites contou
 # "of this blurry photo", "the image's": the image named, whatever its state (left out of the tone words' leftovers).
 _IMAGE_NAMED = re.compile(r"\b(?:(?:of|in|on|for)\s+)?(?:the|this|my|our)\s+(?:[\w-]+\s+){0,2}?"
                           r"(?:image|photo|photograph|picture|pic|shot|selfie)(?:'s)?\b(?:\s+(?:of|from|with|taken)\s.*$)?")
-_FILLER_ONLY = frozenset("high effect effects issues problems them everything".split())
+_FILLER_ONLY = frozenset("high effect effects issues problems them everything texture textures fine".split())
 # Whole-image words that keep their old plans (ImgEdit's "adjust"): brightness stays FLUX-BRIGHT.
 _BRIGHT = re.compile(r"\b(?:bright\w*|dark\w*|light\w*|dim\w*|lumin\w*|radian\w*|glow\w*)\b")
 
@@ -187,7 +192,7 @@ def _tone_parts(clause: str) -> tuple[list[tuple[str, tuple[tuple[str, Any], ...
 _LOCAL_STOP = frozenset("""make it the this a an bit little more much lot very slightly touch tad and with add increase boost
 raise up give look looks looking improve enhance some way to be lower reduce decrease less adjust fix please so that
 too is be can also just somewhat really quite extra higher of in on crank turn bump pump dial apply set its out stand
-stands while than""".split())
+stands while than from at for by into onto within across throughout""".split())
 
 
 def _local_tone(clause: str, rest: str) -> Edit | None:
@@ -200,10 +205,12 @@ def _local_tone(clause: str, rest: str) -> Edit | None:
         return None  # another edit's verb leads: the tone word describes its object ("remove the colourful hat")
     words = re.findall(r"[a-z'-]+", rest)
     content = [i for i, w in enumerate(words) if w not in _LOCAL_STOP and w not in _FILLER and w not in _FILLER_ONLY]
-    if not content or _BRIGHT.search(clause) and not re.search(r"\bbright(?:en)? (?:the )?colou?rs?\b", clause):
+    if _BRIGHT.search(clause) and not re.search(r"\bbright(?:en)? (?:the )?colou?rs?\b", clause):
         return None
     ops = [op for pattern, make in _TONE_RE if pattern.search(clause)
            for op in make(lambda base: round(amount_of(clause, base), 3))]
+    if not content:  # only small words were left ("sharpen the crispness from this photograph"): the whole image
+        return Edit("look", None, ops=tuple(ops), text=clause) if ops else None
     if content[0] == 0 and re.match(r"[a-z]+\s+(?:the|this|my|its|some|more|up)\b", clause):
         content = content[1:]  # a leading verb the lexicon does not know ("bolster the clarity")
         if not content and ops:

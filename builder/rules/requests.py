@@ -231,7 +231,8 @@ def _rewrite(text: str) -> str:
     if m:
         text = f"add {m.group('x')}"  # "set a teapot on the table"
     m = re.match(r"^(?:rid|free|clear|cleanse|purge|strip|relieve)\s+(?:the|this|my|our)\s+(?:[\w-]+\s+){0,2}?[\w-]+(?<!\bout)\s+of\s+"
-                 r"(?!(?:its|their|the)\s+(?:colou?rs?|hue)\b)(?P<x>.+)$", text, re.I)
+                 r"(?!(?:its|their|the)\s+(?:colou?rs?|hue)\b)(?!(?:the|this|my|our)\s+(?:image|photo|picture|pic|shot|photograph)\b)"
+                 r"(?P<x>.+)$", text, re.I)
     if m:
         text = f"remove {m.group('x')}"
     text = re.sub(r"^cut\s+(?P<x>(?!out\b).+?)\s+out\b", r"cut out \g<x>", text, flags=re.I)  # "cut me out": a cut-out
