@@ -260,8 +260,9 @@ def test_bright_half_is_identity_and_higher_is_brighter(coffee):
     darker = run(C.FLUX_BRIGHT, image=coffee, ratio=0.2)["image"]
     assert darker[..., :3].mean() + 10 < coffee[..., :3].mean() < brighter[..., :3].mean() - 10
     assert np.array_equal(brighter[..., 3], coffee[..., 3])
-    with pytest.raises(BrickError):
-        run(C.FLUX_BRIGHT, image=coffee, ratio=1.5)
+    # Above 1 counts as 1, as in the reference (its Builder writes 1.5): twice as bright, not an error.
+    assert np.array_equal(run(C.FLUX_BRIGHT, image=coffee, ratio=1.5)["image"],
+                          run(C.FLUX_BRIGHT, image=coffee, ratio=1.0)["image"])
 
 
 def test_rcm_makes_the_object_blue_and_keeps_its_shading(coffee):
@@ -371,13 +372,25 @@ def test_cmi_pred_caption_and_canvas(coffee):
     out = run(C.CMI_PRED, image=coffee, left_ratio=None, right_ratio=None, top_ratio=None, bottom_ratio=None)
     assert out["image"] is None and out["mask"] is None
     assert out["caption"] == "a wide image with mostly orange tones"  # rough, but deterministic and true
-    h, w = coffee.shape[:2]
-    grown = run(C.CMI_PRED, image=coffee, left_ratio=0.25, right_ratio=None, top_ratio=0.1, bottom_ratio=0)
+    # Reference ratios on the 600 x 400 photo: 1.0 leaves a side as it is; left 1.25 adds 150 px, top 1.1 adds
+    # 40 px: 750 x 440, then resized to a long side of 1024 (the short side a multiple of 64): 1024 x 576.
+    grown = run(C.CMI_PRED, image=coffee, left_ratio=1.25, right_ratio=1.0, top_ratio=1.1, bottom_ratio=1.0)
     img, mask = grown["image"], grown["mask"]
-    top, left = round(0.1 * h), round(0.25 * w)
-    assert img.shape == (h + top, w + left, 4) and mask.shape == img.shape[:2]
-    assert np.array_equal(img[top:, left:], coffee)
-    assert (mask[top:, left:] == 0).all() and (mask[:top] == 255).all() and (mask[:, :left] == 255).all()
-    assert (img[mask == 255, 3] == 0).all()
-    with pytest.raises(BrickError):
-        run(C.CMI_PRED, image=coffee, left_ratio=-0.5)
+    assert img.shape == (576, 1024, 4) and mask.shape == img.shape[:2]
+    kept = mask == 0
+    ys, xs = np.nonzero(kept)
+    assert xs.min() == pytest.approx(150 * 1024 / 750, abs=2) and xs.max() == 1023
+    assert ys.min() == pytest.approx(40 * 576 / 440, abs=2) and ys.max() == 575
+    assert (img[mask == 255, 3] == 0).all() and (img[kept, 3] == 255).all()
+    inner = img[ys.min():, xs.min():, :3]
+    back = cv2.resize(np.ascontiguousarray(coffee[..., :3]), (inner.shape[1], inner.shape[0]),
+                      interpolation=cv2.INTER_AREA)
+    assert np.abs(inner.astype(int) - back.astype(int)).mean() < 3  # the photo itself, scaled into place
+    # Four equal ratios r make the picture r times as large (each side 0.5 r + 0.5), then 1024 on the long side.
+    double = run(C.CMI_PRED, image=coffee, left_ratio=2.0, right_ratio=2.0, top_ratio=2.0, bottom_ratio=2.0)
+    assert double["image"].shape == (704, 1024, 4)
+    assert (double["mask"] == 0).mean() == pytest.approx(0.25, abs=0.02)
+    with pytest.raises(BrickError, match="all four ratios or none"):
+        run(C.CMI_PRED, image=coffee, left_ratio=1.5)
+    with pytest.raises(BrickError, match="between 1"):
+        run(C.CMI_PRED, image=coffee, left_ratio=0.5, right_ratio=1.0, top_ratio=1.0, bottom_ratio=1.0)

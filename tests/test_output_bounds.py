@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from lego_edit.bricks.executor import DEFAULT_MAX_PIXELS, Executor, StepFailed
+from lego_edit.bricks.executor import Executor, StepFailed
 from lego_edit.bricks.registry import BrickContext, BrickError, default_registry
 from lego_edit.bricks.workflow import parse_workflow
 
@@ -50,34 +50,29 @@ def _run(workflow: Any, executor: Executor, image: np.ndarray) -> tuple[BaseExce
         executor.close()
 
 
-def test_two_chained_cmi_pred_steps_fail_fast_before_allocating() -> None:
+def test_chained_cmi_pred_steps_stay_within_1024_square_without_the_grown_canvas() -> None:
+    """The canvas is resized to a long side of 1024 as the reference does, and the grown canvas is never
+    allocated: two steps at the largest ratio (5 on every side) from 1000 x 1000 end at 1024 x 1024."""
     image = _image()
-    # Step 1: 1000 -> 3000 on each side (9 Mpx, within the default limit); step 2: 3000 -> 27000 (729 Mpx).
-    failed, seconds, peak = _run(_two_expansions(1.0, 4.0), Executor(default_registry()), image)
-    assert getattr(failed, "step", None) == 2
-    assert (f"CMI-PRED: the expanded canvas would be 27000\u00d727000 = 729000000 pixels, above the limit of "
-            f"{DEFAULT_MAX_PIXELS} (limits.max_pixels)") in str(failed)
-    assert seconds < 10.0
-    assert peak < 400 << 20, f"peak {peak >> 20} MiB"  # step 1's 9 Mpx and its copies; step 2 would be 2.9 GB
+    executor = Executor(default_registry())
+    tracemalloc.start()
+    start = time.perf_counter()
+    try:
+        result = executor.run(_two_expansions(5.0, 5.0), {"image": image})
+        seconds, peak = time.perf_counter() - start, tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+        executor.close()
+    ((ref, final),) = result.result
+    assert ref == "step2[image]" and final.shape == (1024, 1024, 4)
+    assert seconds < 5.0 and peak < 100 << 20, (seconds, peak >> 20)  # a 5x grown canvas would be 1.6 GB
 
 
-def test_one_cmi_pred_step_over_the_configured_limit_fails_before_the_canvas() -> None:
-    failed, seconds, peak = _run(_two_expansions(4.0, 4.0), Executor(default_registry(), max_pixels=2_000_000),
+def test_cmi_pred_over_a_configured_limit_below_its_canvas_fails_at_its_step() -> None:
+    failed, seconds, peak = _run(_two_expansions(2.0, 2.0), Executor(default_registry(), max_pixels=500_000),
                                  _image())
-    assert getattr(failed, "step", None) == 1
-    assert "would be 9000\u00d79000 = 81000000 pixels, above the limit of 2000000 (limits.max_pixels)" in str(failed)
+    assert getattr(failed, "step", None) == 1 and "above the limit of 500000" in str(failed)
     assert seconds < 5.0 and peak < 100 << 20, (seconds, peak >> 20)
-
-
-def test_cmi_pred_within_the_limit_still_expands() -> None:
-    from lego_edit.bricks.builtin.canvas import caption_and_expand
-
-    out = caption_and_expand(BrickContext(max_pixels=30 * 12), np.full((10, 20, 4), 200, np.uint8), left_ratio=0.5,
-                             bottom_ratio=0.2)
-    assert out["image"].shape == (12, 30, 4)
-    with pytest.raises(BrickError, match=r"30\u00d712 = 360 pixels, above the limit of 359"):
-        caption_and_expand(BrickContext(max_pixels=359), np.full((10, 20, 4), 200, np.uint8), left_ratio=0.5,
-                           bottom_ratio=0.2)
 
 
 def test_the_model_cmi_pred_checks_before_the_captioner_loads() -> None:
