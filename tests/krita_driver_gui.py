@@ -2,11 +2,10 @@
 
 tests/test_krita_gui.py installs this file as pykrita/lego_edit_testdriver/__init__.py in a
 temporary HOME, next to the real plugin, and starts `xvfb-run krita --nosplash` with
-LEGO_EDIT_TEST_SPEC naming a JSON spec. Once the main window exists it opens the photo, finds
-the docker, checks its widgets, presses "Start daemon" (no daemon runs at the endpoint yet), runs an
-edit and a re-plan through the docker's own buttons while a 10 ms timer measures that the UI keeps
-ticking, grabs a screenshot, writes report.json and quits through the file_quit action.
-Everything is driven from timers: nothing here blocks Krita's event loop either.
+LEGO_EDIT_TEST_SPEC naming a JSON spec. Once the main window exists it runs `scenario()`, a
+generator that presses the docker's own buttons (and keys) as a user would and yields between
+steps, so Krita's event loop keeps running; a 10 ms timer measures that it keeps ticking. What it
+saw goes into report.json (and screenshots beside it); then Krita quits through file_quit.
 """
 
 from __future__ import annotations
@@ -15,22 +14,31 @@ import json
 import os
 import time
 import traceback
+import zlib
 
 from krita import Krita, QTimer  # the krita module re-exports the Qt binding Krita runs on
 
 SPEC = os.environ.get("LEGO_EDIT_TEST_SPEC")
 WIDGETS = ["instruction_edit", "recent_combo", "edit_button", "cancel_button", "progress", "status_label",
            "connection_label", "start_button", "selection_check", "source_combo", "masks_check", "backend_combo",
-           "endpoint_edit", "feedback_edit", "replan_button"]
+           "endpoint_edit", "feedback_edit", "replan_button", "apply_button", "discard_button", "variation_button",
+           "queue_list", "history_list", "placement_combo", "stop_button"]
 
 
 def _tree(node, depth=0):
     rows = []
     for child in reversed(list(node.childNodes())):
-        rows.append({"name": child.name(), "type": child.type(), "visible": child.visible(), "depth": depth})
+        rows.append({"name": child.name(), "type": child.type(), "visible": child.visible(), "depth": depth,
+                     "locked": child.locked()})
         if child.type() == "grouplayer":
             rows.extend(_tree(child, depth + 1))
     return rows
+
+
+def _qt():
+    from lego_edit.qt_compat import QtCore, QtGui, QtWidgets
+
+    return QtCore, QtGui, QtWidgets
 
 
 class Driver:
@@ -40,198 +48,340 @@ class Driver:
         self.out = self.spec["out"]
         self.report: dict = {"steps": [], "ok": False}
         self.started = time.monotonic()
-        self.deadline = self.started + self.spec.get("timeout", 100)
-        self.state = self.wait_window
-        self.state_since = time.monotonic()
-        self.ticks = 0
+        self.deadline = self.started + self.spec.get("timeout", 150)
+        self.finished = False
+        self.window = None
+        self.docker = None
         self.last_tick = time.monotonic()
         self.max_gap = 0.0
-        self.job_ticks = None
-        self.docker = None
-        self.doc = None
-        self.finished = False
-        # the heartbeat: if anything blocked the event loop, the gap between two ticks shows it
-        self.beat = QTimer()
+        self.beat = QTimer()  # the heartbeat: if anything blocked the event loop, the gap between ticks shows it
         self.beat.timeout.connect(self.on_beat)
         self.beat.start(10)
+        self.script = self.scenario()
         self.timer = QTimer()
         self.timer.timeout.connect(self.step)
-        self.timer.start(100)
+        self.timer.start(50)
 
     def log(self, text: str) -> None:
         self.report["steps"].append(f"{time.monotonic() - self.started:6.2f}s {text}")
+        with open(os.path.join(self.out, "progress.json"), "w", encoding="utf-8") as fh:  # where it got to
+            json.dump(self.report, fh, indent=1, default=str)
 
     def on_beat(self) -> None:
         now = time.monotonic()
-        if self.job_ticks is not None:
-            self.max_gap = max(self.max_gap, now - self.last_tick)
-            self.job_ticks += 1
+        self.max_gap = max(self.max_gap, now - self.last_tick)
         self.last_tick = now
-
-    def goto(self, state) -> None:
-        self.log(f"-> {state.__name__}")
-        self.state = state
-        self.state_since = time.monotonic()
 
     def step(self) -> None:
         if self.finished:
             return
         try:
             if time.monotonic() > self.deadline:
-                raise TimeoutError(f"timed out in {self.state.__name__}")
-            self.state()
+                raise TimeoutError(f"timed out; last step: {self.report['steps'][-1:]}")
+            next(self.script)
+        except StopIteration:
+            self.report["ok"] = True
+            self.finish()
         except Exception:
             self.report["traceback"] = traceback.format_exc()
             self.finish()
 
-    # -- states -------------------------------------------------------------------------------------
-    def wait_window(self) -> None:
-        window = Krita.instance().activeWindow()
-        if window is None or window.qwindow() is None or not window.qwindow().isVisible():
-            return
-        self.window = window
-        self.doc = Krita.instance().openDocument(self.spec["photo"])
-        window.addView(self.doc)
-        Krita.instance().setActiveDocument(self.doc)
-        self.log("photo opened")
-        self.goto(self.find_docker)
+    # -- helpers --------------------------------------------------------------------------------------
+    def wait(self, condition, what: str, timeout: float = 60.0):
+        self.log(f"waiting: {what}")
+        limit = time.monotonic() + timeout
+        while not condition():
+            if time.monotonic() > limit:
+                raise TimeoutError(f"waited {timeout} s for {what}")
+            yield
 
-    def find_docker(self) -> None:
-        docks = [d for d in Krita.instance().dockers() if d.objectName() == "lego_edit_docker"]
-        if not docks:
-            if time.monotonic() - self.state_since > 10:
-                self.report["dockers"] = [d.objectName() for d in Krita.instance().dockers()]
-                raise LookupError("no Lego Edit docker")
-            return
-        docker = self.docker = docks[0]
+    def pause(self, seconds: float):
+        until = time.monotonic() + seconds
+        while time.monotonic() < until:
+            yield
+
+    def snapshot(self, doc) -> dict:
+        doc.refreshProjection()
+        doc.waitForDone()
+        data = bytes(doc.pixelData(0, 0, doc.width(), doc.height()))
+        return {"tree": _tree(doc.rootNode()), "crc": zlib.crc32(data), "bytes": len(data)}
+
+    def undo_rows(self):
+        from lego_edit.qt_compat import QtWidgets
+
+        docks = [d for d in Krita.instance().dockers() if d.objectName() == "History"]
+        views = docks[0].findChildren(QtWidgets.QListView) if docks else []
+        return views[0].model().rowCount() if views else None
+
+    def open_photo(self, path=None):
+        doc = Krita.instance().openDocument(path or self.spec["photo"])
+        self.window.addView(doc)
+        Krita.instance().setActiveDocument(doc)
+        return doc
+
+    def show(self, doc):
+        for view in self.window.views():
+            if view.document() == doc:
+                self.window.showView(view)
+                view.setVisible()
+        Krita.instance().setActiveDocument(doc)
+
+    def key(self, widget, key, ctrl=False):
+        """A key press and release as the focused widget gets them. Krita's application-wide input filter
+        takes synthetic key events sent through the application, so they go to the widget's own event()."""
+        QtCore, QtGui, _ = _qt()
+        mods = QtCore.Qt.KeyboardModifier.ControlModifier if ctrl else QtCore.Qt.KeyboardModifier.NoModifier
+        widget.setFocus()
+        for kind in (QtCore.QEvent.Type.KeyPress, QtCore.QEvent.Type.KeyRelease):
+            widget.event(QtGui.QKeyEvent(kind, key, mods))
+
+    def edit(self, text):
+        docker = self.docker
+        docker.instruction_edit.setPlainText(text)
+        docker.edit_button.click()
+        return docker.job
+
+    def wait_job(self, job, what, timeout=60.0):
+        yield from self.wait(lambda: job.done, what, timeout)
+
+    def dialogs(self):
+        _, _, QtWidgets = _qt()
+        return [w.windowTitle() or type(w).__name__ for w in QtWidgets.QApplication.topLevelWidgets()
+                if w.isVisible() and isinstance(w, (QtWidgets.QMessageBox, QtWidgets.QDialog))]
+
+    def screenshot(self, widget, name: str) -> None:
+        try:
+            widget.grab().save(os.path.join(self.out, name))
+            self.report.setdefault("screenshots", []).append(name)
+        except Exception as exc:
+            self.log(f"screenshot failed: {exc}")
+
+    def job_report(self, job):
+        return {"state": job.state, "status": job.status, "error": str(job.error) if job.error else None,
+                "code": job.session.failure.code if job.session.failure else None,
+                "created": [n.name() for n in job.created], "position": job.session.position,
+                "finished_at": job.finished_at, "fraction": job.fraction}
+
+    # -- the scenario -----------------------------------------------------------------------------------
+    def scenario(self):
+        app = Krita.instance()
+        yield from self.wait(lambda: app.activeWindow() is not None and app.activeWindow().qwindow() is not None
+                             and app.activeWindow().qwindow().isVisible(), "the main window", 60)
+        self.window = app.activeWindow()
+        self.window.qwindow().showMaximized()  # Krita's default layout on the whole (virtual) screen
+        doc = self.open_photo()
+        yield from self.wait(lambda: any(d.objectName() == "lego_edit_docker" for d in app.dockers()), "the docker", 20)
+        docker = self.docker = next(d for d in app.dockers() if d.objectName() == "lego_edit_docker")
         docker.show()
         docker.raise_()
-        self.report["docker"] = {"title": docker.windowTitle(), "class": type(docker).__name__,
-                                 "widgets": {name: hasattr(docker, name) for name in WIDGETS},
-                                 "backends": [docker.backend_combo.itemData(i)
-                                              for i in range(docker.backend_combo.count())],
-                                 "sources": [docker.source_combo.itemText(i)
-                                             for i in range(docker.source_combo.count())],
-                                 "endpoint": docker.endpoint()}
-        self.goto(self.wait_down)
-
-    def wait_down(self) -> None:
-        docker = self.docker
-        if docker._connection != "down":
-            return
-        self.report["down"] = {"label": docker.connection_label.text(),
+        yield from self.pause(0.5)
+        self.report["docker"] = {
+            "title": docker.windowTitle(), "class": type(docker).__name__,
+            "widgets": {name: hasattr(docker, name) for name in WIDGETS},
+            "backends": [docker.backend_combo.itemData(i) for i in range(docker.backend_combo.count())],
+            "sources": [docker.source_combo.itemData(i) for i in range(docker.source_combo.count())],
+            "placements": [docker.placement_combo.itemData(i) for i in range(docker.placement_combo.count())],
+            "endpoint": docker.endpoint(), "address_field": docker.endpoint_edit.text(),
+            "minimum_height": docker.minimumSizeHint().height(), "minimum_height_set": docker.minimumHeight(),
+            "height": docker.height(), "floating": docker.isFloating(),
+            "feedback_hint": docker.feedback_edit.placeholderText()}
+        yield from self.wait(lambda: docker._connection == "down", "the docker to see no daemon", 20)
+        self.report["down"] = {"label": docker.connection_label.full_text,
                                "start_visible": docker.start_button.isVisible(),
                                "edit_enabled": docker.edit_button.isEnabled()}
+        # a bad address is refused in words, and the old endpoint stays
+        endpoint = docker.endpoint()
+        docker.endpoint_edit.setText("localhost:99999")
+        docker._endpoint_changed()
+        self.report["bad_address"] = {"note": docker.endpoint_note.full_text, "endpoint": docker.endpoint()}
+        docker.endpoint_edit.setText(endpoint[len("tcp://"):])
+        docker._endpoint_changed()
         docker.start_button.click()
         proc = docker.daemon_process
         self.report["daemon_pid"] = proc.pid if proc is not None else None
         with open(os.path.join(self.out, "daemon.pid"), "w") as fh:  # for the test's clean-up, whatever happens
             fh.write(str(proc.pid if proc is not None else ""))
-        self.report["start_status"] = docker.status_label.text()
-        self.goto(self.wait_connected)
-
-    def wait_connected(self) -> None:
-        docker = self.docker
-        if docker._connection != "connected":
-            return
-        self.report["connected"] = {"label": docker.connection_label.text(),
+        yield from self.wait(lambda: docker._connection == "connected", "the started daemon", 40)
+        self.report["connected"] = {"label": docker.connection_label.full_text,
                                     "start_visible": docker.start_button.isVisible(),
-                                    "edit_enabled": docker.edit_button.isEnabled()}
+                                    "edit_enabled": docker.edit_button.isEnabled(),
+                                    "limit": docker.workspace.limit}
         self.report["selection_checked_without_selection"] = docker.selection_check.isChecked()
-        docker.instruction_edit.setPlainText(self.spec["instruction"])
-        # first an edit cancelled at once: Edit then Cancel, as fast as a user cannot
-        docker.edit_button.click()
+        before = self.snapshot(doc)
+        self.report["before"] = before
+
+        # 1. Edit, then Cancel at once: nothing added, the progress bar back at 0
+        job = self.edit(self.spec["instruction"])
         self.report["cancel_enabled_while_running"] = docker.cancel_button.isEnabled()
         docker.cancel_button.click()
-        self.goto(self.wait_cancelled)
+        yield from self.wait_job(job, "the cancel")
+        yield from self.pause(0.2)
+        self.report["cancelled"] = dict(self.job_report(job), progress=docker.progress.value(),
+                                        layers=len(list(doc.rootNode().childNodes())),
+                                        message=docker.status_label.full_text)
 
-    def wait_cancelled(self) -> None:
-        docker = self.docker
-        if docker.job is None or not docker.job.done:
-            return
-        self.report["cancelled"] = {"state": docker.job.state, "status": docker.status_label.text(),
-                                    "layers": len(list(self.doc.rootNode().childNodes()))}
-        self.job_ticks, self.max_gap, self.last_tick = 0, 0.0, time.monotonic()
-        self.docker_ticks = docker.ticks
-        docker.edit_button.click()
-        self.job = docker.job
-        self.progress_seen = set()
-        self.report["edit_started"] = self.job is not None
-        self.log(f"edit clicked: {docker.status_label.text()}")
-        self.goto(self.wait_edit)
+        # 2. a refusal and a named object without a model: neither is kept in Recent
+        job = self.edit("qwertyuiop zxcvb")
+        yield from self.wait_job(job, "the refusal")
+        yield from self.pause(0.1)
+        self.report["refused"] = dict(self.job_report(job), message=docker.status_label.full_text)
+        job = self.edit("remove the blue cup")
+        yield from self.wait_job(job, "the selection request")
+        yield from self.pause(0.1)
+        self.report["select_first"] = dict(self.job_report(job), message=docker.status_label.full_text,
+                                           error_style=docker.status_label.styleSheet())
 
-    def _watch(self, key: str, next_state) -> None:
-        docker = self.docker
-        self.progress_seen.add(docker.progress.value())
-        self.report.setdefault(f"{key}_statuses", [])
-        status = docker.status_label.text()
-        if not self.report[f"{key}_statuses"] or self.report[f"{key}_statuses"][-1] != status:
-            self.report[f"{key}_statuses"].append(status)
-        job = docker.job
-        if job is None or not job.done:
-            return
-        self.report[key] = {"state": job.state, "status": status, "error": str(job.error) if job.error else None,
-                            "created": [n.name() for n in job.created], "progress": docker.progress.value(),
-                            "progress_seen": sorted(self.progress_seen), "ui_ticks": self.job_ticks,
-                            "max_gap_s": round(self.max_gap, 3), "seconds": round(time.monotonic() - self.state_since, 3),
-                            "docker_ticks": docker.ticks - self.docker_ticks,
-                            "buttons": {"edit": docker.edit_button.isEnabled(),
-                                        "cancel": docker.cancel_button.isEnabled(),
-                                        "replan": docker.replan_button.isEnabled()}}
-        if job.state == "done":
-            result = job.created[1]
-            data = bytes(result.pixelData(0, 0, self.doc.width(), self.doc.height()))
-            name = f"{key}_result.raw"
-            with open(os.path.join(self.out, name), "wb") as fh:
-                fh.write(data)
-            self.report[key]["result_file"] = name
-        self.job_ticks = None
-        next_state()
+        # 3. preview, then Discard: the document as it was
+        rows0 = self.undo_rows()
+        self.max_gap = 0.0
+        ticks0 = docker.ticks
+        job = self.edit(self.spec["instruction"])
+        yield from self.wait_job(job, "the first preview", 60)
+        yield from self.pause(0.2)
+        self.report["preview"] = dict(self.job_report(job), tree=_tree(doc.rootNode()),
+                                      buttons=docker.preview_row.isVisible(), max_gap_s=round(self.max_gap, 3),
+                                      docker_ticks=docker.ticks - ticks0, progress=docker.progress.value(),
+                                      timings={k: round(v, 3) for k, v in job.timings.items()})
+        result = job.created[1]
+        with open(os.path.join(self.out, "preview_result.raw"), "wb") as fh:
+            fh.write(bytes(result.pixelData(0, 0, doc.width(), doc.height())))
+        docker.discard_button.click()
+        yield from self.pause(0.3)
+        self.report["discarded"] = dict(self.snapshot(doc), buttons=docker.preview_row.isVisible())
 
-    def wait_edit(self) -> None:
-        self._watch("edit", self.after_edit)
+        # 4. the edit again, Apply, one Ctrl+Z: exactly as before
+        job = self.edit(self.spec["instruction"])
+        yield from self.wait_job(job, "the second preview", 60)
+        rows1 = self.undo_rows()
+        docker.apply_button.click()
+        yield from self.pause(0.3)
+        rows2 = self.undo_rows()
+        applied = self.snapshot(doc)
+        self.report["applied"] = dict(self.job_report(job), tree=applied["tree"], crc=applied["crc"],
+                                      undo_rows=[rows0, rows1, rows2], history=docker.history_list.count(),
+                                      recent=[docker.recent_combo.itemData(i)
+                                              for i in range(docker.recent_combo.count())],
+                                      active=doc.activeNode().name() if doc.activeNode() else None)
+        self.screenshot(docker, "docker.png")
+        self.screenshot(self.window.qwindow(), "window.png")
+        self.show(doc)
+        app.action("edit_undo").trigger()
+        yield from self.pause(0.5)
+        self.report["undone"] = self.snapshot(doc)
+        app.action("edit_redo").trigger()
+        yield from self.pause(0.5)
+        self.report["redone"] = self.snapshot(doc)
 
-    def after_edit(self) -> None:
-        docker = self.docker
-        self.report["recent"] = [docker.recent_combo.itemData(i) for i in range(docker.recent_combo.count())]
-        self.screenshot("docker.png")
+        # 5. the queue: a second edit while the first runs; both finish, in order; Apply both
+        first = self.edit("make the image brighter")
+        self.report["edit_enabled_while_running"] = docker.edit_button.isEnabled()
+        second = self.edit("make the image darker")
+        yield
+        self.report["queue_shown"] = {"rows": docker.queue_list.count(), "label": docker.queue_label.full_text}
+        # a job in the queue can be cancelled from its own row
+        third = self.edit("make the image warmer")
+        yield
+        rows = docker.queue_list.count()
+        docker.cancel_job(third)
+        yield from self.wait(lambda: first.done and second.done and third.done, "the queued edits", 90)
+        self.report["queue"] = {"first": self.job_report(first), "second": self.job_report(second),
+                                "third": self.job_report(third), "rows_with_three": rows,
+                                "previews": len(docker.workspace.state(doc).previews)}
+        docker.apply_button.click()
+        yield from self.pause(0.2)
+        docker.apply_button.click()
+        yield from self.pause(0.2)
+        self.report["after_queue"] = {"tree": _tree(doc.rootNode()), "history": docker.history_list.count()}
+
+        # 6. Ctrl+Enter runs an edit; Enter in the feedback box does not re-plan
+        QtCore = _qt()[0]
+        docker.feedback_edit.setText("too strong")
+        count = len(docker.workspace.state(doc).jobs)
+        self.key(docker.feedback_edit, QtCore.Qt.Key.Key_Return)
+        self.report["enter_in_feedback_started"] = len(docker.workspace.state(doc).jobs) != count
+        docker.feedback_edit.clear()
+        docker.instruction_edit.setPlainText("make the image brighter")
+        newest = docker.job
+        self.key(docker.instruction_edit, QtCore.Qt.Key.Key_Return, ctrl=True)
+        self.report["ctrl_enter_started"] = docker.job is not newest
+        yield from self.wait_job(docker.job, "the Ctrl+Enter edit", 60)
+        docker.discard_button.click()
+
+        # 7. save with its history, reopen: the history is back
+        kra = os.path.join(self.out, "edited.kra")
+        doc.setBatchmode(True)
+        self.report["saved"] = bool(doc.saveAs(kra))
+        doc.setBatchmode(False)
+        import shutil
+
+        copy = os.path.join(self.out, "reopened.kra")  # another file: the saved one is still open here
+        shutil.copy(kra, copy)
+        reopened = self.open_photo(copy)
+        yield from self.pause(0.5)
+        docker.canvasChanged(None)
+        yield
+        items = [docker.history_list.item(i) for i in range(docker.history_list.count())]
+        self.report["reopened"] = {"history": [item.text() for item in items],
+                                   "icons": [not item.icon().isNull() for item in items],
+                                   "tree": _tree(reopened.rootNode())}
+
+        # 8. two documents: an edit in another, then Re-plan back on the first edits the first
+        other = self.open_photo()
+        yield from self.pause(0.3)
+        job = self.edit(self.spec["instruction"])
+        yield from self.wait_job(job, "the edit in the other document", 60)
+        docker.apply_button.click()
+        other_tree = _tree(other.rootNode())
+        self.show(reopened)
+        yield from self.pause(0.3)
+        docker.canvasChanged(None)
+        self.report["switched_status"] = docker.status_label.full_text
+        self.show(doc)
+        yield from self.pause(0.3)
+        docker.canvasChanged(None)
         docker.feedback_edit.setText(self.spec["feedback"])
-        self.job_ticks, self.max_gap, self.last_tick = 0, 0.0, time.monotonic()
-        self.docker_ticks = docker.ticks
-        self.progress_seen = set()
+        self.report["replan_of"] = docker.workspace.state(doc).last.instruction
         docker.replan_button.click()
-        self.log(f"re-plan clicked: {docker.status_label.text()}")
-        self.goto(self.wait_replan)
+        job = docker.job
+        yield from self.wait_job(job, "the re-plan", 60)
+        docker.apply_button.click()
+        yield from self.pause(0.2)
+        self.report["replan"] = dict(self.job_report(job), doc_is_first=job.doc == doc,
+                                     tree=_tree(doc.rootNode()), other_unchanged=_tree(other.rootNode()) == other_tree)
 
-    def wait_replan(self) -> None:
-        self._watch("replan", self.done)
+        # 9. close a document while its edit runs: cancelled quietly, the daemon's job ends
+        victim = self.open_photo()
+        victim.scaleImage(2048, 2048, 72, 72, "Bicubic")  # big enough that the daemon is still at it
+        victim.waitForDone()
+        yield from self.pause(0.3)
+        job = self.edit("remove the noise from the photo")
+        yield from self.wait(lambda: job.request_id is not None, "the edit to be sent", 20)
+        victim.setModified(False)  # no "save changes?" dialog: the close itself is what is tested
+        victim.close()
+        yield from self.pause(1.5)
+        self.report["closed"] = dict(self.job_report(job), dialogs=self.dialogs(),
+                                     docker_status=docker.status_label.full_text)
+        self.report["daemon_jobs_after_close"] = self.daemon_jobs()
+        self.report["tree"] = _tree(doc.rootNode())
 
-    def done(self) -> None:
-        self.report["tree"] = _tree(self.doc.rootNode())
-        self.report["ok"] = True
-        self.finish()
+    def daemon_jobs(self):
+        try:
+            from lego_edit.lego_edit_client import Client
+
+            with Client(self.docker.endpoint(), keepalive=False) as client:
+                return client.status(timeout=3.0).get("jobs")
+        except Exception as exc:
+            return f"{type(exc).__name__}: {exc}"
 
     # -- the end ------------------------------------------------------------------------------------
-    def screenshot(self, name: str) -> None:
-        try:
-            self.window.qwindow().grab().save(os.path.join(self.out, name))
-            self.report.setdefault("screenshots", []).append(name)
-        except Exception as exc:
-            self.log(f"screenshot failed: {exc}")
-
     def finish(self) -> None:
         if self.finished:
             return
         self.finished = True
         self.timer.stop()
         self.beat.stop()
-        if self.doc is not None and "tree" not in self.report:
-            try:
-                self.report["tree"] = _tree(self.doc.rootNode())
-            except Exception:
-                pass
         with open(os.path.join(self.out, "report.json"), "w", encoding="utf-8") as fh:
-            json.dump(self.report, fh, indent=1)
+            json.dump(self.report, fh, indent=1, default=str)
         for doc in Krita.instance().documents():
             doc.setModified(False)  # no "save changes?" dialog on the way out
         QTimer.singleShot(200, lambda: Krita.instance().action("file_quit").trigger())

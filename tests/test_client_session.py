@@ -424,3 +424,98 @@ def test_no_daemon_at_the_endpoint():
         except Exception as exc:  # LegoError "timeout": nothing answers
             failure = session.fail(exc.code, exc.message)
     assert failure.sentence.startswith(f"Lego Edit: no daemon answers at {endpoint}")
+
+
+# -- asking for a selection instead of guessing --------------------------------------------------------
+
+# the daemon's own words when RES has no segmentation model and the noun is beyond its rules
+NO_MODEL = ("step 1 (RES) failed: segmenting 'red box' needs the text-prompted segmentation model (run `lego-edit "
+            "models pull grounded-sam`): offline rules cannot tell what 'box' is; select it in Krita/GIMP and use the "
+            "selection as the mask, or pull the segmentation model (run `lego-edit models pull grounded-sam`, i.e. "
+            "grounding-dino + sam).")
+
+
+def test_a_refusal_that_asks_for_a_selection_names_the_object():
+    session = EditSession("make the red box green")
+    session.feed(_h("error", code="brick_failed", message=NO_MODEL, step=1, brick="RES"))
+    failure = session.failure
+    assert failure.selection_subject == "red box"
+    sentence = failure.selection_sentence
+    assert sentence.startswith("Lego Edit cannot find \u201cred box\u201d by itself here")
+    assert "Select it on the canvas" in sentence and "RES" not in sentence and "pull" not in sentence
+    other = EditSession("x")
+    other.feed(_h("error", code="brick_failed", message="the inpainting left a visible seam", step=2))
+    assert other.failure.selection_subject is None and other.failure.selection_sentence is None
+    newer = EditSession("remove the blue cup")  # the daemon's wording changes; the request stays recognisable
+    newer.feed(_h("error", code="brick_failed", step=1, brick="RES", message=(
+        "segmenting 'blue cup': offline rules cannot tell what 'cup' is; select it (in Krita or GIMP the selection "
+        "becomes the mask; on the command line, --mask FILE), or pull the segmentation model")))
+    assert newer.failure.selection_subject == "blue cup"
+    bare = EditSession("x")
+    bare.feed(_h("error", code="brick_failed", message="found no salient object in the image; select it in "
+                                                       "Krita/GIMP and use the selection as the mask"))
+    assert bare.failure.selection_subject == "the object"
+
+
+def test_the_last_progress_is_kept_for_plain_words():
+    session = EditSession("remove the red object")
+    feed_all(session, RECORDED[:9])
+    assert session.progress_header["step"] == 2 and session.progress_header["brick"] == "FASTINPAINT"
+    from lego_edit.plugins.client import plain_words
+
+    assert plain_words.status_line(session, session.progress_header) == "Removing (2/3)\u2026"
+
+
+# -- many edits over many documents -------------------------------------------------------------------
+
+class FakeJob:
+    """The two things the workspace reads of a host's job."""
+
+    def __init__(self, request_id):
+        self.request_id, self.done = request_id, False
+
+
+class Doc:
+    """A host document wrapper: a new wrapper for the same document compares equal, as Krita's do."""
+
+    def __init__(self, key):
+        self.key = key
+
+    def __eq__(self, other):
+        return isinstance(other, Doc) and other.key == self.key
+
+    __hash__ = None
+
+
+def test_the_workspace_keeps_each_documents_edits_apart():
+    from lego_edit.plugins.client.workspace import Placement, Workspace
+
+    space = Workspace()
+    a, b = Doc("a"), Doc("b")
+    first, second, third = FakeJob("r1"), FakeJob("r2"), FakeJob("r3")
+    space.add(a, first)
+    space.add(Doc("a"), second)  # another wrapper of the same document
+    space.add(b, third)
+    assert space.state(Doc("a")).running == [first, second] and space.state(b).running == [third]
+    assert space.running == [first, second, third] and space.job("r2") is second and space.job("nope") is None
+    space.limit = 3
+    assert not space.can_submit and space.queue_text() == "3 edits running or waiting (the daemon takes 3 at a time)"
+    first.done = True
+    space.finished(first, preview=True, replannable=True)
+    second.done = True
+    space.finished(second, preview=True, replannable=True)
+    state = space.state(a)
+    assert space.can_submit and state.preview is first and state.last is second, "previews oldest first"
+    space.resolved(first)
+    assert state.preview is second
+    assert space.forget(space.state(b)) == [third], "a closed document hands back its running jobs to cancel"
+    assert space.find(b) is None and space.queue_text() == ""
+    assert [p.value for p in Placement] == ["above", "top", "group"] and Placement("top").label == "On top of the image"
+
+
+def test_the_daemons_queue_limit_comes_with_its_hello(server):
+    with Client(server.endpoint) as client:
+        deadline = time.monotonic() + 10
+        while not client.server and time.monotonic() < deadline:
+            client.poll(0.05)
+    assert client.server["limits"]["max_queued_per_client"] == server.config.limits.max_queued_per_client

@@ -77,8 +77,7 @@ class Failure:
                 "the mask.")
 
 
-_SELECT_HINT = re.compile(r"\bselect (it|the [^;,.]+) in (krita|gimp|krita/gimp)\b|use the (user's )?selection as the mask",
-                          re.IGNORECASE)
+_SELECT_HINT = re.compile(r"\bselect (it|them|the\b)", re.IGNORECASE)
 _SUBJECT = re.compile(r"(?:segmenting|find(?:ing)?|locat(?:e|ing)) [\u2018'\u201c\"]([^'\u2019\u201d\"]{1,80})[\u2019'\u201d\"]",
                       re.IGNORECASE)
 
@@ -86,7 +85,7 @@ _SUBJECT = re.compile(r"(?:segmenting|find(?:ing)?|locat(?:e|ing)) [\u2018'\u201
 def selection_subject(message: str) -> str | None:
     """The object named in a refusal that asks for a selection ("segmenting 'red box' needs ...; select it
     in Krita/GIMP and use the selection as the mask ...") -> "red box"; "the object" when it names none."""
-    if not message or not _SELECT_HINT.search(message):
+    if not message or not _SELECT_HINT.search(message) or "selection" not in message.lower():
         return None
     found = _SUBJECT.search(message)
     return " ".join(found.group(1).split()) if found else "the object"

@@ -9,8 +9,9 @@
 daemon's replies (`handle(event)`), and when the result arrives builds a group with the result
 layer(s) and the masks as hidden layers. The source is only ever read.
 
-One undo step: every layer is written into a scratch document first, and the finished group is
-copied into the edited document with a single `addChildNode`, so Krita records one "Add Layer"
+One undo step: every layer is written into a hidden scratch document first (one per colour space,
+kept for the session), and the finished group is copied into the edited document with a single
+`addChildNode`, so Krita records one "Add Layer"
 command and one Ctrl+Z takes the whole edit back (adding each layer to a group already in the
 document, or even to a detached group, records one command per layer). Renaming, locking and
 showing the group later record nothing, which is how a preview becomes the applied result.
@@ -171,6 +172,7 @@ class EditJob:
         self.applied = False
         self.active_before: Any = None  # the layer active when the edit started (the docker restores it)
         self.variation_of: int | None = None  # the digest of the preview this edit is a variation of
+        self.timings: dict[str, float] = {}  # seconds of the longest Krita calls while adding the result
         self._error: LegoEditError | None = None
         self._task: Iterator[None] | None = None
         self._after: Callable[[Any], None] | None = None
@@ -384,9 +386,12 @@ class EditJob:
                 label = plain_words.mask_label(plan, layer.step, taken)
             elif result_index is not None:
                 label = plain_words.result_label(result_index, len(images))
+            elif layer.step is not None:  # "after step 1 (finding red ball)"
+                doing = plain_words.doing(self.session.layer_name(layer).brick).lower()
+                subject = plain_words.step_subject(plan, layer.step) if doing == "finding" else None
+                label = f"after step {layer.step} ({doing}{' ' + subject if subject else ''})"
             else:
-                label = f"step {layer.step}: {plain_words.doing(self.session.layer_name(layer).brick).lower()}" \
-                    if layer.step is not None else "image"
+                label = "image"
             taken.append(label)
             return label
 
@@ -398,7 +403,6 @@ class EditJob:
 
     def _build(self, result_layers: list) -> Iterator[None]:
         """Write every layer into a scratch document strip by strip, then add the group in one step."""
-        from krita import Krita
 
         src, doc = self.source, self.doc
         if src is None:
@@ -412,11 +416,12 @@ class EditJob:
         width, height = src.width, src.height
         name = (PREVIEW_PREFIX + self.session.group_name[len(GROUP_PREFIX):]) if self.preview \
             else self.session.group_name
-        scratch = Krita.instance().createDocument(width, height, "Lego Edit scratch", doc.colorModel(),
-                                                  doc.colorDepth(), doc.colorProfile(), doc.resolution())
+        clock = time.perf_counter()
+        scratch = scratch_document(doc.colorModel(), doc.colorDepth(), doc.colorProfile())
+        self.timings["scratch document"] = time.perf_counter() - clock
+        group = scratch.createGroupLayer(name)
+        scratch.rootNode().addChildNode(group, None)
         try:
-            group = scratch.createGroupLayer(name)
-            scratch.rootNode().addChildNode(group, None)
             previous = None
             bands = pixels.strips(width, height, 8 if doc.colorDepth() == "U16" else 4)
             for layer, label, visible in ordered:
@@ -436,19 +441,24 @@ class EditJob:
                     self.thumbnail = _thumbnail(data, layer.format, width, height)
             if self.preview:
                 group.setLocked(True)
-            copy = group.duplicate()
+            clock = time.perf_counter()
+            copy = group.duplicate()  # tiles are shared copy-on-write: no second copy of the pixels
+            self.timings["copy"] = time.perf_counter() - clock
         finally:
-            scratch.close()
+            group.remove()
+            scratch.setModified(False)  # never a "save changes?" question about it
         yield
         if not document_is_open(doc):
             raise LookupError("the document was closed")
         parent, above = place(doc, src.node, self.placement)
         before = {n.uniqueId() for n in parent.childNodes()}
+        clock = time.perf_counter()
         parent.addChildNode(copy, above)  # the one command on the undo stack
+        self.timings["add"] = time.perf_counter() - clock
         added = next((n for n in parent.childNodes() if n.uniqueId() not in before), None)
         if added is None:
             raise RuntimeError("Krita did not add the result group")
-        doc.refreshProjection()  # the source itself is never touched: no pixel, visibility or opacity change
+        # Krita recomposes what the new group covers by itself, off the UI thread; the source is never touched
         self.created[:] = [added] + list(reversed(added.childNodes()))
         self.created.group = added
 
@@ -487,8 +497,39 @@ class EditJob:
         if not self.group_present():
             return False
         self.created.group.remove()
-        self.doc.refreshProjection()
         return True
+
+
+_scratch: dict[tuple, Any] = {}
+
+
+def scratch_document(model: str, depth: str, profile: str):
+    """The hidden document results are assembled in, one per colour space, kept for the session.
+
+    Creating and closing a Krita document costs a few hundred milliseconds of UI thread each, far too
+    long for every edit, so it is made once (`warm_scratch` when a document is first shown). It is
+    1 x 1 pixels: paint layers hold pixels beyond the canvas, and only the layers are copied out."""
+    from krita import Krita
+
+    key = (model, depth, profile)
+    doc = _scratch.get(key)
+    if doc is None or not document_is_open(doc):
+        doc = _scratch[key] = Krita.instance().createDocument(1, 1, "Lego Edit scratch", model, depth, profile, 72.0)
+        doc.setModified(False)
+    return doc
+
+
+def warm_scratch(doc) -> None:
+    """Make the scratch document for `doc`'s colour space now (an idle moment), not during an edit."""
+    try:
+        if doc is not None and (doc.colorModel(), doc.colorDepth(), doc.colorProfile()) not in _scratch:
+            scratch_document(doc.colorModel(), doc.colorDepth(), doc.colorProfile())
+    except Exception:
+        pass
+
+
+def is_scratch(doc) -> bool:
+    return any(doc == scratch for scratch in _scratch.values())
 
 
 def _find(node, unique_id):

@@ -438,6 +438,9 @@ class LegoEditDocker(DockWidget):
     def canvasChanged(self, canvas) -> None:  # noqa: N802 (Krita's name)
         self._sync_selection()
         self._refresh()
+        doc = self._doc()
+        if doc is not None:  # the scratch document the results are assembled in, made now rather than mid-edit
+            QTimer.singleShot(200, lambda: api.warm_scratch(doc))
 
     def _sync_selection(self) -> None:
         """"Use the selection" follows whether a selection exists; the user may still change it between."""

@@ -12,7 +12,8 @@ _SUBMIT_KEYS = (Qt.Key.Key_Return, Qt.Key.Key_Enter)
 
 
 def _is_submit(event) -> bool:
-    return event.key() in _SUBMIT_KEYS and bool(event.modifiers() & Qt.KeyboardModifier.ControlModifier)
+    control = Qt.KeyboardModifier.ControlModifier
+    return event.key() in _SUBMIT_KEYS and (event.modifiers() & control) == control
 
 
 class ElidedLabel(QtWidgets.QLabel):
