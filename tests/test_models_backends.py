@@ -276,3 +276,39 @@ def test_add_pred_asks_the_vlm(registry, manager, photo, box_mask):
         run_backend(registry, manager, "ADD-PRED", "qwen-vl", image=photo, prompt="a hat", mask=box_mask)
     assert "answer:" in str(info.value)
     assert any(m.key.startswith("vlm") for m in manager.loaded())  # held by the manager for the next call
+
+
+def test_reference_semantics_of_fill_style_and_recolour(registry, manager, photo, box_mask):
+    """FLUX-FILL takes the pre-expansion image as preimage (resized to the canvas); FLUX-STYLE with no style
+    is anime style and puts the caption before the instruction; FLUX-RCM without a mask redraws the whole
+    image; FLUX.1 Fill samples 20 steps at guidance 30 (the reference's FILL / INPAINT settings)."""
+    import cv2
+
+    from lego_edit.bricks.imageops import expand_canvas
+    from lego_edit.bricks.models.diffusion import FLUX, _engine
+    from lego_edit.bricks.models.edits import diptych_prompt
+    from lego_edit.bricks.models.engines.templates import style_name
+    from lego_edit.bricks.models.settings import ModelSettings
+
+    canvas, new = expand_canvas(photo, 0.25, None, None, None)
+    assert canvas.shape != photo.shape
+    wide = run_backend(registry, manager, "FLUX-FILL", "flux-fill", image=canvas, mask=new, prompt="the sea",
+                       preimage=photo)
+    assert wide["image"].shape == canvas.shape and (wide["image"][..., 3][new > 0] == 255).all()
+    far = cv2.dilate(new, np.ones((25, 25), np.uint8)) == 0
+    assert np.array_equal(wide["image"][far], canvas[far])
+
+    assert style_name(None) == style_name("") == "anime style"
+    assert style_name("ink") == "Chinese ink style" and style_name("watercolor style") == "watercolor style"
+    assert diptych_prompt("Convert the image into anime style.", "a man in a space suit") == (
+        "A diptych with two side-by-side images of the same scene. a man in a space suit. On the right, the scene "
+        "is exactly the same as on the left but Convert the image into anime style.")
+    styled = run_backend(registry, manager, "FLUX-STYLE", "flux-fill+lego-style", image=photo, prompt="a person",
+                         style=None, mask=None)["image"]
+    assert styled.shape == photo.shape and not np.array_equal(styled, photo)
+    whole = run_backend(registry, manager, "FLUX-RCM", "flux-fill+lego-rcm", image=photo, prompt="red", mask=None)
+    assert whole["image"].shape == photo.shape and np.array_equal(whole["image"][..., 3], photo[..., 3])
+    assert not np.array_equal(whole["image"][:8, :8, :3], photo[:8, :8, :3])  # the corners are redrawn too
+    eng = _engine(manager, FLUX, None)
+    default = _engine(type(manager)(ModelSettings()), FLUX, None)
+    assert (default.steps, default.guidance) == (20, 30.0) and eng.steps == 2  # overridable in config

@@ -80,7 +80,7 @@ class Engine:
 def _engine(manager: ModelManager, name: str, pipe: Any) -> Engine:
     settings = manager.settings
     if name == FLUX:
-        return Engine(FLUX, pipe, int(settings.option(FLUX, "resolution", 1024)), int(settings.option(FLUX, "steps", 28)),
+        return Engine(FLUX, pipe, int(settings.option(FLUX, "resolution", 1024)), int(settings.option(FLUX, "steps", 20)),
                       float(settings.option(FLUX, "guidance", 30.0)), str(settings.option(FLUX, "removal_prompt", "")))
     xl = "XL" in type(pipe).__name__
     return Engine(SD, pipe, int(settings.option(SD, "resolution", 1024 if xl else 512)), int(settings.option(SD, "steps", 30)),

@@ -91,9 +91,13 @@ def _engine_name(backend: str) -> str:
 
 def fill(ctx: BrickContext, image: np.ndarray, mask: np.ndarray, prompt: str, preimage: np.ndarray | None = None,
          *, backend: str = FLUX) -> dict:
+    from lego_edit.bricks.models.engines.bricks import fit_preimage
+
     _check("FLUX-FILL", image, mask)
-    if preimage is not None and preimage.shape != image.shape:
-        raise BrickError("FLUX-FILL: the preimage must have the image's size")
+    if preimage is not None:  # the reference's outpainting passes the image from before the expansion
+        preimage = fit_preimage(preimage, image)
+        if preimage.shape[-1] != image.shape[-1]:
+            raise BrickError("FLUX-FILL: the preimage must be an RGBA image like the image")
     with engine(ctx, _engine_name(backend)) as eng:
         if eng.name == FLUX:
             set_lora(ctx, eng, None)
@@ -140,9 +144,15 @@ def change_background(ctx: BrickContext, image: np.ndarray, mask: np.ndarray, pr
 
 # -- in-context (diptych) edits -------------------------------------------------------------------
 
+def diptych_prompt(instruction: str, caption: str = "") -> str:
+    """The ICEdit prompt the task LoRAs were trained on; a caption goes before "On the right", as the
+    reference writes FLUX-STYLE's."""
+    return DIPTYCH + (f"{caption}. " if caption else "") + RIGHT + instruction
+
+
 def _diptych(ctx: BrickContext, eng: Engine, image: np.ndarray, *, instruction: str, right_mask: np.ndarray | None,
              left: np.ndarray | None = None, plain: bool = False, steps: int | None = None,
-             guidance: float | None = None) -> np.ndarray:
+             guidance: float | None = None, caption: str = "") -> np.ndarray:
     """Run the diptych and return the right half at the image's size (RGB)."""
     settings = manager_for(ctx).settings
     h, w = image.shape[:2]
@@ -157,7 +167,7 @@ def _diptych(ctx: BrickContext, eng: Engine, image: np.ndarray, *, instruction: 
         mask[:, half_w:] = 255
     else:
         mask[:, half_w:] = binary(cv2.resize(right_mask, (half_w, half_h), interpolation=cv2.INTER_LINEAR), 0)
-    prompt = instruction if plain else DIPTYCH + RIGHT + instruction
+    prompt = instruction if plain else diptych_prompt(instruction, caption)
     out = generate(ctx, eng, canvas, mask, prompt,
                    steps=steps or int(settings.option(FLUX, "edit_steps", 25)),
                    guidance=guidance if guidance is not None else float(settings.option(FLUX, "edit_guidance", 50.0)),
@@ -166,7 +176,7 @@ def _diptych(ctx: BrickContext, eng: Engine, image: np.ndarray, *, instruction: 
 
 
 def _ic_edit(ctx: BrickContext, brick: str, task: str, image: np.ndarray, instruction: str,
-             mask: np.ndarray | None = None, mask_grow_at_768: int = 0) -> dict:
+             mask: np.ndarray | None = None, mask_grow_at_768: int = 0, caption: str = "") -> dict:
     _check(brick, image, mask)
     if not instruction.strip():
         raise BrickError(f"{brick} needs a prompt")
@@ -175,7 +185,7 @@ def _ic_edit(ctx: BrickContext, brick: str, task: str, image: np.ndarray, instru
         right_mask = dilate(binary(mask), max(0, round(mask_grow_at_768 * max(image.shape[:2]) / 768)))
     with engine(ctx, FLUX) as eng:
         set_lora(ctx, eng, task)
-        out = _diptych(ctx, eng, image, instruction=instruction, right_mask=right_mask)
+        out = _diptych(ctx, eng, image, instruction=instruction, right_mask=right_mask, caption=caption)
     full = (0, 0, image.shape[1], image.shape[0])
     if right_mask is None:
         return {"image": paste(image, out, np.full(image.shape[:2], 255, np.uint8), full)}
@@ -186,10 +196,11 @@ def _sentence(prompt: str) -> str:
     return " ".join(prompt.split()).rstrip(".")
 
 
-def recolour(ctx: BrickContext, image: np.ndarray, mask: np.ndarray, prompt: str) -> dict:
-    text = _sentence(prompt)
-    instruction = text if len(text.split()) >= 3 else f"the object is {text}"
-    return _ic_edit(ctx, "FLUX-RCM", "rcm", image, instruction + ".", mask, mask_grow_at_768=17)
+def recolour(ctx: BrickContext, image: np.ndarray, prompt: str, mask: np.ndarray | None = None) -> dict:
+    """Without a mask the whole right half is redrawn, as the reference does."""
+    from lego_edit.bricks.models.engines.templates import recolour_instruction
+
+    return _ic_edit(ctx, "FLUX-RCM", "rcm", image, recolour_instruction(prompt) + ".", mask, mask_grow_at_768=17)
 
 
 def environment(ctx: BrickContext, image: np.ndarray, prompt: str) -> dict:
@@ -200,17 +211,15 @@ def pose(ctx: BrickContext, image: np.ndarray, prompt: str) -> dict:
     return _ic_edit(ctx, "FLUX-POSE", "pose", image, _sentence(prompt) + ".")
 
 
-def style(ctx: BrickContext, image: np.ndarray, prompt: str, style: str, mask: np.ndarray | None = None) -> dict:
-    name = _sentence(style or "")
-    if not name:
-        raise BrickError("FLUX-STYLE needs a style")
-    if "style" not in name.lower():
-        name += " style"
+def style(ctx: BrickContext, image: np.ndarray, prompt: str = "", style: str | None = None,
+          mask: np.ndarray | None = None) -> dict:
+    """The reference's prompt: the diptych sentence, the caption, then "On the right ... but Convert the
+    image into <style>." (a missing style is anime style, `ink` is Chinese ink)."""
+    from lego_edit.bricks.models.engines.templates import style_name
+
     caption = _sentence(prompt or "")
-    instruction = f"converted into {name}."
-    if caption:  # the reference puts the caption before the instruction, describing the scene
-        instruction = f"converted into {name}. The scene: {caption}."
-    return _ic_edit(ctx, "FLUX-STYLE", "style", image, instruction, mask)
+    instruction = f"Convert the image into {style_name(style)}."
+    return _ic_edit(ctx, "FLUX-STYLE", "style", image, instruction, mask, caption=caption)
 
 
 def fill_sd(ctx: BrickContext, image, mask, prompt, preimage=None) -> dict:
