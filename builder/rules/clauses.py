@@ -35,6 +35,30 @@ _CLAUSE_SEP = re.compile(
 
 
 # -- text clean-up -----------------------------------------------------------------------------------
+# Rewordings that make a phrase plain, each tried only when its cue word is in the text (a cheap test first:
+# these run on every instruction).
+_REWORDINGS: tuple[tuple[tuple[str, ...], re.Pattern[str], str], ...] = (
+    (("expos",), re.compile(r"\b(over|under)[- ](expos\w*)", re.I), r"\1\2"),  # "over-exposure"
+    # "make this a clear photo": the photo's state asked for
+    (("clear", "sharp", "bright", "crisp", "quality", "clean"), re.compile(r"\b(?:make|get|turn|convert|transform)\s+(it|this|(?:the|this|my)\s+(?:[\w-]+\s+)?(?:photo|picture|image|"
+                      r"pic))\s+(?:into\s+)?an?\s+(clear(?:er)?|sharp(?:er)?|bright(?:er)?|crisp(?:er)?|brighter|better quality|"
+                      r"noise-free|clean(?:er)?)\s+(?:photo|picture|image|pic|shot|version|one)\b", re.I), r"make \1 \2"),
+    # "the noise present in this picture": the place is the image, the participle says nothing more
+    (("present", "visible", "seen", "found", "shown", "captured", "appearing", "existing"), re.compile(r"\b(?:present|visible|seen|found|shown|captured|appearing|existing)\s+(?=(?:in|within|on|throughout|"
+                      r"across)\s+(?:the|this|my|an?)\s+(?:whole\s+|entire\s+)?(?:image|picture|photo|photograph|pic|shot|scene|"
+                      r"frame)\b)", re.I), ""),
+    # "noise-free", "blur free": free of it
+    (("free",), re.compile(r"\b(noise|grain|blur|haze|fog|rain|snow|glare|watermark)[- ]free\b", re.I), r"free of \1"),
+    # "not so blurry", "not as dark", "not look blurry": less of it
+    (("not",), re.compile(r"\b(?:look\s+)?not\s+(?:look\s+)?(?:so|too|as|that|very)?\s*(?=(?:blurry|blurred|dark|bright|grainy|"
+                       r"noisy|hazy|fuzzy|saturated|yellow|orange|red|green|blue|washed[- ]out|harsh|flat|dull|soft|shiny)\b)",
+                       re.I), "look less "),
+)
+# "all white", "completely black": the colour itself
+_INTENSIFIED = re.compile(r"\b(?:all|completely|entirely|totally|fully|pure|solid)\s+(?=(?:white|black|gr[ae]y|blue|green|red|"
+                          r"pink|yellow|transparent)\b)", re.I)
+
+
 def normalize(text: str) -> str:
     """One line of plain ASCII-ish text: typographic quotes and dashes folded, repeated words collapsed
     ("Add Add a wooden a wooden bench" -> "Add a wooden bench": real instructions have such typos)."""
@@ -46,25 +70,12 @@ def normalize(text: str) -> str:
     text = re.sub(r"\b(?:backround|backgound|bakground|backgroud|backgorund|bckground)(s?)\b", r"background\1", text,
                   flags=re.I)
     text = re.sub(r"\b(\w+(?:\s+\w+)?)(?:\s+\1\b)+", r"\1", text, flags=re.I)
-    text = re.sub(r"\b(over|under)[- ](expos\w*)", r"\1\2", text, flags=re.I)  # "over-exposure"
-    # "make this a clear photo": the photo's state asked for
-    text = re.sub(r"\b(?:make|get|turn|convert|transform)\s+(it|this|(?:the|this|my)\s+(?:[\w-]+\s+)?(?:photo|picture|image|pic))\s+"
-                  r"(?:into\s+)?an?\s+(clear(?:er)?|sharp(?:er)?|bright(?:er)?|crisp(?:er)?|brighter|better quality|"
-                  r"noise-free|clean(?:er)?)\s+(?:photo|picture|image|pic|shot|version|one)\b",
-                  r"make \1 \2", text, flags=re.I)
-    # "the noise present in this picture": the place is the image, the participle says nothing more
-    text = re.sub(r"\b(?:present|visible|seen|found|shown|captured|appearing|existing)\s+(?=(?:in|within|on|throughout|across)\s+"
-                  r"(?:the|this|my|an?)\s+(?:whole\s+|entire\s+)?(?:image|picture|photo|photograph|pic|shot|scene|frame)\b)", "",
-                  text, flags=re.I)
-    # "noise-free", "blur free": free of it
-    text = re.sub(r"\b(noise|grain|blur|haze|fog|rain|snow|glare|watermark)[- ]free\b", r"free of \1", text, flags=re.I)
-    # "not so blurry", "not as dark", "not look blurry": less of it
-    text = re.sub(r"\b(?:look\s+)?not\s+(?:look\s+)?(?:so|too|as|that|very)?\s*(?=(?:blurry|blurred|dark|bright|grainy|noisy|"
-                  r"hazy|fuzzy|saturated|yellow|orange|red|green|blue|washed[- ]out|harsh|flat|dull|soft|shiny)\b)",
-                  "look less ", text, flags=re.I)
-    # "all white", "completely black": the colour itself
-    text = re.sub(r"\b(?:all|completely|entirely|totally|fully|pure|solid)\s+(?=(?:white|black|gr[ae]y|blue|green|red|pink|"
-                  r"yellow|transparent)\b)", "", text, flags=re.I)
+    low = text.lower()
+    for needles, pattern, repl in _REWORDINGS:
+        if any(n in low for n in needles):
+            text = pattern.sub(repl, text)
+    if any(w in low for w in ("all ", "completely ", "entirely ", "totally ", "fully ", "pure ", "solid ")):
+        text = _INTENSIFIED.sub("", text)
     return text
 
 
