@@ -28,7 +28,8 @@ def test_names_in_plain_words():
     plan = PlanSummary.from_header(PLAN)
     assert plain_words.mask_label(plan, 1) == "mask: red ball"
     assert plain_words.mask_label(plan, 1, taken={"mask: red ball"}) == "mask: red ball (2)"
-    assert plain_words.mask_label(plan, 2) == "mask" and plain_words.mask_label(None, None) == "mask"
+    assert plain_words.mask_label(plan, 2) == "mask: red ball"  # the step works on step 1's mask
+    assert plain_words.mask_label(plan, 7) == "mask" and plain_words.mask_label(None, None) == "mask"
     assert plain_words.result_label(0, 1) == "result" and plain_words.result_label(1, 2) == "result 2"
     long = "remove " + "the very small red ball on the left " * 5
     title = plain_words.group_title(long, ["keep the shadow"])

@@ -3,8 +3,8 @@
 One GIMP session (tests/gimp_dialog_batch.py) opens the photo in an image window and runs the
 plug-in interactively against a real daemon on the host. Meanwhile this test, through the keyboard:
 starts a slow edit and presses Cancel edit (the daemon must report 0 running within 2 s), edits,
-waits for the preview, Discards it, edits again and Applies, makes a second edit and Applies it,
-and closes the dialog. Then two Ctrl+Z in the image window: the first must restore the state after
+waits for the preview, Discards it, types feedback and Re-plans, Applies that, makes a second edit
+and Applies it, and closes the dialog. Then two Ctrl+Z in the image window: the first must restore the state after
 the first edit exactly, the second the original image exactly (pixels and layer tree). The .xcf saved
 in between keeps both edits in its history.
 
@@ -33,6 +33,8 @@ from tests.test_gimp import INSTRUCTION, REPO, ROOT, SELECTION, inside, install_
 from tests.xvfb_screen import screenshot
 
 ARTIFACTS = Path(os.environ.get("LEGO_EDIT_ARTIFACTS", "/tmp/lego-edit-artifacts")) / "gimp"
+FEEDBACK = "there's still a smudge"  # a correction the offline planner understands
+FIRST = f"Lego Edit: {INSTRUCTION} ({FEEDBACK})"
 SLOW = "remove the noise from the photo"  # a denoise in bands: cancellable between them
 GIMP_TIMEOUT_S = 240
 
@@ -133,15 +135,19 @@ def drive(driver: Driver, endpoint: str, out: Path, result: dict) -> None:
             driver.keys(dialog, "alt+d")
             driver.window("Lego Edit", timeout=10)
 
-            # 3. edit again and apply; 4. a second edit, applied
-            for instruction in (None, "make it brighter"):
-                if instruction:
-                    driver.keys(dialog, "alt+i", "ctrl+a")
-                    driver.type(dialog, instruction)
-                driver.keys(dialog, "alt+e")
-                driver.window("Lego Edit (preview)", timeout=60)
-                driver.keys(dialog, "alt+a")
-                driver.window("Lego Edit", timeout=10)
+            # 3. feedback on the discarded edit, Re-plan, apply; 4. a second edit, applied
+            driver.keys(dialog, "alt+f")
+            driver.type(dialog, FEEDBACK)
+            driver.keys(dialog, "alt+r")
+            driver.window("Lego Edit (preview)", timeout=60)
+            driver.keys(dialog, "alt+a")
+            driver.window("Lego Edit", timeout=10)
+            driver.keys(dialog, "alt+i", "ctrl+a")
+            driver.type(dialog, "make it brighter")
+            driver.keys(dialog, "alt+e")
+            driver.window("Lego Edit (preview)", timeout=60)
+            driver.keys(dialog, "alt+a")
+            driver.window("Lego Edit", timeout=10)
             time.sleep(0.5)
             result["shot_history"] = str(driver.shot("gimp-dialog-history.png"))
             driver.keys(dialog, "alt+l")
@@ -246,16 +252,17 @@ def test_discard_and_apply_each_edit_as_one_undo_step(dialog_run):
     before, closed = states["before"], states["closed"]
     assert report["status"] == "success", log
     # the discarded preview left nothing; both applied edits are top-level groups, never nested
-    assert names(closed["layers"]) == ["Lego Edit: make it brighter", f"Lego Edit: {INSTRUCTION}", "Background"]
+    assert names(closed["layers"]) == ["Lego Edit: make it brighter", FIRST, "Background"]
     # GIMP keeps layer names unique in an image: the second "result" is "result #1"
     assert [names(group["children"]) for group in closed["layers"][:2]] == [["result #1"], ["result"]]
     assert closed["layers"][2] == before["layers"][0]  # the source layer's pixels untouched
-    assert [name for name, _ in closed["channels"]] == ["mask: red ball"]
+    # the re-plan grew the mask: both masks are about the red ball
+    assert sorted(name for name, _ in closed["channels"]) == ["mask: red ball", "mask: red ball (2)"]
     # one Ctrl+Z removes the second edit exactly, the next one the first: the image as it was
     undo1, undo2 = states["undo1"], states["undo2"]
-    assert names(undo1["layers"]) == [f"Lego Edit: {INSTRUCTION}", "Background"]
+    assert names(undo1["layers"]) == [FIRST, "Background"]
     assert undo1["layers"] == closed["layers"][1:] and undo1["channels"] == closed["channels"]
-    assert [e.instruction for e in history(undo1)] == [INSTRUCTION]
+    assert [(e.instruction, e.feedback) for e in history(undo1)] == [(INSTRUCTION, (FEEDBACK,))]
     assert undo2 == before
 
 

@@ -34,9 +34,10 @@ def doing(brick: str | None) -> str:
     return _DOING.get(str(brick or "").upper(), "Working")
 
 
-def step_subject(plan: PlanSummary | None, step: int | None) -> str | None:
-    """The thing a step is about, from its text input ("red ball" for RES(prompt='red ball'))."""
-    if plan is None or step is None:
+def step_subject(plan: PlanSummary | None, step: int | None, _seen: frozenset[int] = frozenset()) -> str | None:
+    """The thing a step is about: its text input ("red ball" for RES(prompt='red ball')), else that of the
+    step whose mask it works on (a GROW-MASK of that mask is about the red ball too)."""
+    if plan is None or step is None or step in _seen:
         return None
     for entry in plan.steps:
         if entry.number == step:
@@ -44,6 +45,11 @@ def step_subject(plan: PlanSummary | None, step: int | None) -> str | None:
                 value = entry.inputs.get(key)
                 if isinstance(value, str) and value.strip() and not value.endswith("]"):
                     return " ".join(value.split())
+            for value in entry.inputs.values():
+                if isinstance(value, str) and value.startswith("step") and value.endswith("[mask]"):
+                    number = value[4:value.index("[")]
+                    if number.isdigit():
+                        return step_subject(plan, int(number), _seen | {step})
     return None
 
 

@@ -34,8 +34,9 @@ CANCEL_WAIT_S = 5.0  # how long Close waits for the daemon's `cancelled`
 TITLE = "Lego Edit"
 HINT = ("For example: \u201cremove the red ball\u201d, \u201cmake the sky bluer\u201d, \u201cturn the car red\u201d, "
         "\u201cmake it look like a watercolour painting\u201d, \u201cbrighten the shadows\u201d.")
-FEEDBACK_HINT = ("Not quite right? Say what to change, in plain words: \u201ckeep the shadow\u201d, "
-                 "\u201conly the ball on the left\u201d, \u201cless strong\u201d, \u201cmore blue\u201d, then Re-plan.")
+FEEDBACK_HINT = ("Not quite right? Say what is wrong, in plain words: \u201cthere\u2019s still a smudge\u201d, "
+                 "\u201cyou missed the shadow\u201d, \u201conly the left one\u201d, \u201ckeep her face\u201d, "
+                 "then Re-plan.")
 BUILDERS = (("", "The daemon's choice"), ("auto", "Automatic (best available)"), ("rules", "Rules (offline, instant)"),
             ("local", "Local vision-language model"), ("openai", "OpenAI-compatible model"))
 
