@@ -190,7 +190,7 @@ def _prepare(cfg: TrainConfig) -> _Metrics:
 
 # -- stage 1 -------------------------------------------------------------------------------------------
 
-def run_sft(cfg: TrainConfig, *, registry: Any = None) -> TrainResult:
+def run_sft(cfg: TrainConfig, *, registry: Any = None, callbacks: tuple = ()) -> TrainResult:
     import datasets
     from trl import SFTConfig, SFTTrainer
 
@@ -204,7 +204,7 @@ def run_sft(cfg: TrainConfig, *, registry: Any = None) -> TrainResult:
     args = SFTConfig(**_common_args(cfg, device), dataset_kwargs={"skip_prepare_dataset": True})
     collator = SFTCollator(processor, registry, cfg.model.profile, cfg.train.max_length or None)
     trainer = SFTTrainer(model=model, args=args, train_dataset=dataset, data_collator=collator,
-                         processing_class=processor, callbacks=[metrics.callback()])
+                         processing_class=processor, callbacks=[metrics.callback(), *callbacks])
     trainer.train(resume_from_checkpoint=_resume_point(cfg))
     return _finish("sft", cfg, trainer, processor, metrics, registry)
 
@@ -223,7 +223,7 @@ def grpo_rows(records: list[Record], registry: Any, profile: str) -> list[dict[s
 
 
 def _grpo(stage: str, cfg: TrainConfig, registry: Any, records: list[Record], reward_funcs: list[Any],
-          weights: list[float], metrics: _Metrics) -> TrainResult:
+          weights: list[float], metrics: _Metrics, callbacks: tuple = ()) -> TrainResult:
     import datasets
     from trl import GRPOConfig, GRPOTrainer
 
@@ -236,22 +236,23 @@ def _grpo(stage: str, cfg: TrainConfig, registry: Any, records: list[Record], re
     args = GRPOConfig(**common, num_generations=g.num_generations, max_completion_length=g.max_completion_length,
                       temperature=g.temperature, beta=g.beta, reward_weights=weights, log_completions=False)
     trainer = GRPOTrainer(model=model, reward_funcs=reward_funcs, args=args, train_dataset=dataset,
-                          processing_class=processor, callbacks=[metrics.callback()])
+                          processing_class=processor, callbacks=[metrics.callback(), *callbacks])
     trainer.train(resume_from_checkpoint=_resume_point(cfg))
     return _finish(stage, cfg, trainer, processor, metrics, registry)
 
 
-def run_grpo(cfg: TrainConfig, *, registry: Any = None) -> TrainResult:
+def run_grpo(cfg: TrainConfig, *, registry: Any = None, callbacks: tuple = ()) -> TrainResult:
     from lego_edit.training.rewards import trl_reward_functions
 
     metrics = _prepare(cfg)
     registry = registry_for(cfg, registry)
     records = records_for(cfg, need_target=True)
     return _grpo("grpo", cfg, registry, records, trl_reward_functions(registry, cfg.rewards),
-                 cfg.rewards.component_weights(), metrics)
+                 cfg.rewards.component_weights(), metrics, callbacks)
 
 
-def run_grpo_critic(cfg: TrainConfig, *, registry: Any = None, judge: Any = None) -> TrainResult:
+def run_grpo_critic(cfg: TrainConfig, *, registry: Any = None, judge: Any = None,
+                    callbacks: tuple = ()) -> TrainResult:
     """Stage 3; `judge` (an evaluation.judge.Judge) defaults to the one [critic] configures."""
     from lego_edit.training.critic import CriticReward, make_critic_judge
 
@@ -260,7 +261,7 @@ def run_grpo_critic(cfg: TrainConfig, *, registry: Any = None, judge: Any = None
     records = records_for(cfg, need_target=False)
     critic = CriticReward(registry, judge if judge is not None else make_critic_judge(cfg.critic), cfg.critic)
     return _grpo("grpo-critic", cfg, registry, records, critic.functions(), [cfg.critic.valid, cfg.critic.critic],
-                 metrics)
+                 metrics, callbacks)
 
 
 def run(stage: str, cfg: TrainConfig, **kwargs: Any) -> TrainResult:
