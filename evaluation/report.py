@@ -273,9 +273,11 @@ def write_report(folder: str | Path, records: Sequence[dict[str, Any]] | None = 
     options_v = "".join(f'<option value="{escape(v)}">{escape(v)}</option>' for v in verdicts)
     cards = "".join(_card(r, _figures(r, folder, images)) for r in records)
     title = f"Lego Edit evaluation: {run.get('suite', folder.name)}"
+    subsets = (f'<h2>GEdit-Bench subsets</h2>{_table("subsets", "subset", list(summary["subsets"].items()))}'
+               if "subsets" in summary else "")
     body = (f"<h1>{escape(title)}</h1>{_facts(run, records)}"
             f'<h2>Summary by type</h2>{_table("summary", "type", [*summary["by_type"].items(), ("all", summary["all"])])}'
-            f'<h2>By source</h2>{_table("by-source", "source", list(summary["by_source"].items()))}'
+            f'<h2>By source</h2>{_table("by-source", "source", list(summary["by_source"].items()))}{subsets}'
             f"<h2>Charts</h2>{_charts(summary)}"
             f'<h2>Gallery</h2><div class="filters"><label>type <select id="filter-type"><option value="">all</option>'
             f'{options_t}</select></label><label>verdict <select id="filter-verdict"><option value="">all</option>'

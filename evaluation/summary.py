@@ -80,15 +80,21 @@ def row(records: Sequence[dict[str, Any]]) -> dict[str, Any]:
 
 
 def summarise(records: Sequence[dict[str, Any]]) -> dict[str, Any]:
-    """{"by_type": {type: row}, "by_source": {source: row}, "all": row}; items without a type are "untyped"."""
+    """{"by_type": {type: row}, "by_source": {source: row}, "all": row} (and "subsets", full and intersection, for
+    GEdit-Bench items); items without a type are "untyped"."""
     by_type: dict[str, list[dict[str, Any]]] = {}
     by_source: dict[str, list[dict[str, Any]]] = {}
     for r in records:
         by_type.setdefault(r.get("type") or "untyped", []).append(r)
         by_source.setdefault(r.get("source") or "-", []).append(r)
-    return {"by_type": {k: row(v) for k, v in sorted(by_type.items())},
-            "by_source": {k: row(v) for k, v in sorted(by_source.items())},
-            "all": row(records)}
+    out = {"by_type": {k: row(v) for k, v in sorted(by_type.items())},
+           "by_source": {k: row(v) for k, v in sorted(by_source.items())},
+           "all": row(records)}
+    flagged = [r for r in records if "intersection_exist" in (r.get("meta") or {})]
+    if flagged:  # GEdit-Bench reports its full set and the subset whose items exist in every compared method
+        out["subsets"] = {"full": row(flagged),
+                          "intersection": row([r for r in flagged if r["meta"]["intersection_exist"] == "True"])}
+    return out
 
 
 def show(value: Any, how: str) -> str:

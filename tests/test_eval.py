@@ -296,7 +296,7 @@ def test_an_imgedit_folder_is_read_in_its_published_layout(tmp_path):
         load_suite(folder)
 
 
-def test_a_gedit_folder_is_read_from_its_parquet_files(tmp_path):
+def test_a_gedit_folder_is_read_from_its_parquet_files(tmp_path, env):
     pa = pytest.importorskip("pyarrow")
     pq = pytest.importorskip("pyarrow.parquet")
     from lego_edit.evaluation.suites import load_suite
@@ -305,7 +305,7 @@ def test_a_gedit_folder_is_read_from_its_parquet_files(tmp_path):
     rows = {"key": ["k1", "k2", "k3"], "task_type": ["subject-remove", "color_alter", "subject-remove"],
             "instruction": ["remove the cup", "把杯子变成蓝色", "make the cup blue"],
             "instruction_language": ["en", "cn", "en"],
-            "input_image": [{"bytes": png, "path": "a.png"}] * 3, "Intersection_exist": [True, False, True]}
+            "input_image": [{"bytes": png, "path": "a.png"}] * 3, "Intersection_exist": [True, False, False]}
     (tmp_path / "gedit" / "data").mkdir(parents=True)
     pq.write_table(pa.table(rows), tmp_path / "gedit" / "data" / "train-00000.parquet")
     suite = load_suite(tmp_path / "gedit", cache_dir=tmp_path / "cache")
@@ -314,6 +314,12 @@ def test_a_gedit_folder_is_read_from_its_parquet_files(tmp_path):
                                                                 ("subject-remove/en/k3", "remove", "subject-remove")]
     assert np.array_equal(load_image(suite.items[0].image), load_image(DATA / "eval" / "coffee.png"))
     assert len(load_suite(tmp_path / "gedit", cache_dir=tmp_path / "cache", language="all").items) == 3
+    done = cli(env, "eval", tmp_path / "gedit", "-o", tmp_path / "run", "--builder", "rules", "--json")
+    assert done.returncode == 0, done.stderr
+    subsets = json.loads(done.stdout)["summary"]["subsets"]
+    assert (subsets["full"]["count"], subsets["intersection"]["count"]) == (2, 1)
+    assert (tmp_path / "run" / "suite_images" / "subject-remove" / "en" / "k1.png").is_file()
+    assert 'id="subsets"' in (tmp_path / "run" / "report.html").read_text()
 
 
 # -- the report in a real browser ------------------------------------------------------------------------
