@@ -35,8 +35,8 @@ INSTALL_HINT = "this needs Ray: pip install 'lego-edit[ray]'"
 def ray_module():
     try:
         import ray
-    except ImportError as exc:
-        raise ImportError(f"{INSTALL_HINT} ({exc})", name="ray") from None
+    except ImportError:
+        raise ImportError(INSTALL_HINT, name="ray") from None
     return ray
 
 
@@ -53,7 +53,12 @@ def connect(address: str) -> Any:
         except (ConnectionError, RuntimeError, ValueError):
             ray.init(**options)
     else:
-        ray.init(address=address, log_to_driver=False)
+        try:
+            ray.init(address=address, log_to_driver=False)
+        except ValueError as exc:
+            if "ray[client]" in str(exc):  # a ray:// address needs the client's extra packages (grpcio)
+                raise ImportError(f"{address} needs Ray's client: pip install 'ray[client]'", name="ray") from None
+            raise
     return ray
 
 

@@ -75,9 +75,13 @@ def pooled(config, pool, items, outdir: Path, warm: Path) -> tuple[float, list[d
     return time.perf_counter() - start, summary.records
 
 
+def work(records: list[dict]) -> float:
+    """Mean seconds a worker spent on one item (read, plan, run, encode)."""
+    return sum(float(r.get("seconds") or 0) for r in records) / len(records)
+
+
 def overhead(wall: float, workers: int, records: list[dict]) -> float:
-    work = sum(float(r.get("seconds") or 0) for r in records) / len(records)
-    return wall * workers / len(records) - work
+    return wall * workers / len(records) - work(records)
 
 
 def main() -> int:
@@ -108,8 +112,10 @@ def main() -> int:
         ok = True
         speedup = t_serial / t_pool
         ok &= speedup >= 1.7
-        rows.append(("serial loop (one warm Editor)", f"{n / t_serial:.2f} img/s", "baseline", ""))
-        rows.append((f"local pool, {args.workers} workers", f"{n / t_pool:.2f} img/s = {speedup:.2f}x serial",
+        rows.append(("serial loop (one warm Editor)", f"{n / t_serial:.2f} img/s; {work(r_serial) * 1e3:.0f} ms work/img",
+                     "baseline", ""))
+        rows.append((f"local pool, {args.workers} workers",
+                     f"{n / t_pool:.2f} img/s = {speedup:.2f}x serial; {work(r_pool) * 1e3:.0f} ms work/img",
                      ">= 1.7x", verdict(speedup >= 1.7)))
         o_pool = overhead(t_pool, args.workers, r_pool)
         rows.append(("local pool overhead per item", f"{o_pool * 1e3:.1f} ms", "", ""))
@@ -129,7 +135,8 @@ def main() -> int:
                 ray.shutdown()
             o_ray = overhead(t_ray, args.workers, r_ray)
             rows.append((f"Ray, {args.workers} actors (local instance)",
-                         f"{n / t_ray:.2f} img/s = {t_serial / t_ray:.2f}x serial", "", ""))
+                         f"{n / t_ray:.2f} img/s = {t_serial / t_ray:.2f}x serial; {work(r_ray) * 1e3:.0f} ms work/img",
+                         "", ""))
             rows.append(("Ray overhead per item", f"{o_ray * 1e3:.1f} ms", "", ""))
             extra = o_ray - o_pool
             ok &= extra < 0.05

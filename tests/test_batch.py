@@ -214,3 +214,17 @@ def test_an_output_folder_inside_the_input_folder_is_not_input(tmp_path):
         Image.new("RGB", (8, 8)).save(tmp_path / name)
     found = collect(tmp_path, INSTRUCTION, exclude=tmp_path / "edited")
     assert [(i.id, i.output) for i in found.items] == [("a.png", "a.png"), ("sub/b.jpg", "sub/b.jpg")]
+
+
+def test_ray_without_ray_installed_says_what_to_install(tmp_path, capsys):
+    import importlib.util
+
+    from PIL import Image
+
+    if importlib.util.find_spec("ray") is not None:
+        pytest.skip("Ray is installed here: tests/test_batch_ray.py runs it")
+    Image.new("RGB", (8, 8)).save(tmp_path / "a.png")
+    assert main(["batch", str(tmp_path), "-o", str(tmp_path / "out"), "--instruction", INSTRUCTION,
+                 "--ray", "auto"]) == 1
+    err = capsys.readouterr().err.splitlines()
+    assert err == ["lego-edit: error: --ray: this needs Ray: pip install 'lego-edit[ray]'"]

@@ -37,6 +37,12 @@ def cmd_batch(args: argparse.Namespace) -> int:
         print(f"lego-edit: interrupted after {len(done)} item(s); the manifest keeps them: run again with "
               f"--resume to do the rest", file=sys.stderr)
         return 130
+    except ImportError as exc:
+        if getattr(exc, "name", None) != "ray":
+            raise
+        raise CodedError(f"--ray: {exc}", "missing_package") from None
+    except ConnectionError as exc:
+        raise CodedError(f"--ray {args.ray}: cannot reach the Ray cluster ({exc})", "ray_unreachable") from None
     print(summary_table(summary, outdir / MANIFEST))
     return 0 if summary.ok else 1
 
