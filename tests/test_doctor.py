@@ -147,3 +147,14 @@ def test_an_uninstalled_host_that_is_present_fails(tmp_path: Path):
     assert not installed and checks[0].status == FAIL and checks[0].fix == "lego-edit install --gimp"
     checks, installed = check_target(target, env, "1.0", present=None)
     assert not installed and checks[0].status == WARN and "install GIMP 3" in checks[0].fix
+
+
+def test_doctor_names_the_engine_auto_would_use(tmp_path: Path):
+    pytest.importorskip("huggingface_hub")
+    env = home_env(tmp_path / "home")
+    proc = cli(env, "doctor", "--skip-gpu", "--timeout", "0.3")
+    lines = _lines(proc)
+    engine = lines["engine"]
+    assert "engine (auto):" in engine and "card:" in engine
+    assert "with every engine downloaded, auto would take" in engine  # nothing is downloaded in a fresh home
+    assert engine.startswith(WARN) and "fix: lego-edit models pull flux2-klein-4b" in engine

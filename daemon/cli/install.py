@@ -240,7 +240,12 @@ def check_models(state: dict[str, Any]):
         settings = ModelSettings.from_mapping(cfg.models if cfg is not None else {})
     except (SettingsError, OSError, ValueError) as exc:
         return Check("models", FAIL, f"the [models] settings cannot be used: {exc}", "correct config.toml [models]")
-    rows = status_rows(settings)
+    return [_models_check(settings, status_rows(settings)), _engine_check(settings)]
+
+
+def _models_check(settings: Any, rows: list[Any]):
+    from lego_edit.installer.doctor import OK, WARN, Check
+
     present = [r.name for r in rows if r.status == "present"]
     broken = [f"{r.name} ({r.status})" for r in rows if r.status not in ("present", "missing")]
     if broken:
@@ -251,6 +256,20 @@ def check_models(state: dict[str, Any]):
                      "offline backends", "lego-edit models pull --preset low-vram  (or standard / full)")
     return Check("models", OK, f"{len(present)} of {len(rows)} present ({', '.join(present)}); "
                  "lego-edit models list shows the rest")
+
+
+def _engine_check(settings: Any):
+    """The editing engine and VRAM preset the model bricks use on this machine, and why."""
+    from lego_edit.bricks.models.engines.choose import auto_summary, choose, detect_gpu
+    from lego_edit.installer.doctor import OK, WARN, Check
+
+    gpu = detect_gpu()
+    lines = auto_summary(settings, gpu)
+    chosen = choose(settings, gpu=gpu, instruct_only=settings.engine == "auto")
+    if chosen.engine is None:
+        return Check("engine", WARN, "; ".join(lines), "lego-edit models pull flux2-klein-4b  (Apache-2.0, fits 12 GB "
+                     "in the low-vram preset); lego-edit models list shows every engine")
+    return Check("engine", OK, "; ".join(lines))
 
 
 def _ping(endpoint: str, timeout: float, header: dict[str, Any]) -> dict[str, Any] | None:

@@ -67,8 +67,15 @@ def cmd_list(args: argparse.Namespace) -> int:
     settings = _settings(args)
     rows = status_rows(settings)
     bricks = [b for b in default_registry().catalog() if any(x["kind"] == "model" for x in b["backends"])]
+    from lego_edit.bricks.models.engines.choose import auto_summary, detect_gpu, engine_rows
+    from lego_edit.bricks.models.known import KNOWN
+
+    engines = engine_rows(settings)
+    gpu = detect_gpu()
+    summary = auto_summary(settings, gpu)
     if args.json:
-        print(json.dumps({"models": [asdict(r) for r in rows], "bricks": [
+        print(json.dumps({"models": [{**asdict(r), "wired": KNOWN[r.name].wired} for r in rows],
+                          "engines": engines, "engine_choice": summary, "bricks": [
             {"name": b["name"], "active_backend": b["active_backend"],
              "backends": [x for x in b["backends"] if x["kind"] == "model"]} for b in bricks]}, indent=2))
         return 0
@@ -78,6 +85,18 @@ def cmd_list(args: argparse.Namespace) -> int:
         print(f"  {r.name:<{width}}  {r.status:<10} {_gb(r.size_gb):>8}  {r.source}")
         gated = "; gated: accept the licence on the hub first" if r.gated else ""
         print(f"  {'':<{width}}  licence: {r.licence}{gated}")
+        if not KNOWN[r.name].wired:
+            print(f"  {'':<{width}}  not yet wired: the reference uses it; no backend here loads it")
+    print("\nEditing engines ([models] engine; VRAM at 1024² per preset, estimated)")
+    width = max(len(e["name"]) for e in engines)
+    for e in engines:
+        vram = ", ".join(f"{p} {gb:.0f} GB" for p, gb in e["vram_gb"].items())
+        state = "downloaded" if e["downloaded"] else "missing"
+        excluded = "" if e["allowed"] else "  (excluded: licence = permissive)"
+        print(f"  {e['name']:<{width}}  {state:<10} {_gb(e['size_gb']):>8}  {e['licence']}{excluded}")
+        print(f"  {'':<{width}}  VRAM: {vram}")
+    for line in summary:
+        print(f"  {line}")
     print("\nBricks")
     width = max(len(b["name"]) for b in bricks)
     for b in bricks:
@@ -92,6 +111,17 @@ def cmd_list(args: argparse.Namespace) -> int:
         if b["active_backend"] and all(x["name"] != b["active_backend"] for x in b["backends"] if x["kind"] == "model"):
             print(f"  {b['name']:<{width}}  {'(runs: ' + b['active_backend'] + ')':<22}")
     return 0
+
+
+def _model_folder(folder: Any, patterns: tuple[str, ...] | None) -> Any:
+    """Where the model itself is: a checkpoint kept in one folder of its repository (the Builder in
+    `Builder/`) is that folder of the snapshot, not its root."""
+    from pathlib import Path
+
+    heads = {p.split("/", 1)[0] for p in patterns or () if "/" in p}
+    if len(heads) == 1 and all("/" in p for p in patterns or ()):
+        return Path(folder) / heads.pop()
+    return folder
 
 
 def cmd_pull(args: argparse.Namespace) -> int:
@@ -111,7 +141,7 @@ def cmd_pull(args: argparse.Namespace) -> int:
             print(f"note: {name} is under the {spec.licence}: not for commercial use", file=sys.stderr)
         try:
             folder = pull(name, settings, progress=not args.quiet)
-            print(f"{name}: ready in {folder}")
+            print(f"{name}: ready in {_model_folder(folder, spec.allow_patterns)}")
             recheck_default()
         except DownloadError as exc:
             print(f"{name}: {exc}", file=sys.stderr)

@@ -147,8 +147,41 @@ def choose(settings: ModelSettings, *, gpu: Gpu | None | bool = True,
 
 def recommend(settings: ModelSettings, gpu: Gpu | None) -> Choice:
     """What auto would pick if every engine were downloaded (for `doctor` before any pull)."""
-    return choose(settings, gpu=gpu, present=lambda e: True)
+    return choose(settings, gpu=gpu, present=lambda e: True, instruct_only=settings.engine == "auto")
 
 
 def describe_presets(engine: EngineSpec) -> str:
     return ", ".join(f"{p} {engine.vram_gb[p]:.0f} GB" for p in VRAM_PRESETS)
+
+
+def engine_rows(settings: ModelSettings, present: Callable[[EngineSpec], bool] | None = None) -> list[dict]:
+    """One row per engine for `models list` and `doctor`: size, licence, VRAM per preset, downloaded."""
+    from lego_edit.bricks.models.known import KNOWN
+
+    is_here = present or _present(settings)
+    rows = []
+    for e in by_rank():
+        spec = KNOWN[e.model]
+        rows.append({"name": e.name, "model": e.model, "kind": e.kind.value, "size_gb": spec.size_gb,
+                     "licence": spec.licence, "commercial": spec.commercial, "what": e.what,
+                     "vram_gb": dict(e.vram_gb), "downloaded": bool(is_here(e)),
+                     "allowed": licence_allows(settings, e)})
+    return rows
+
+
+def auto_summary(settings: ModelSettings, gpu: Gpu | None) -> list[str]:
+    """Lines saying which engine and VRAM preset the bricks use on this machine, and why."""
+    card = (f"{gpu.name}, {gpu.free_gb:.1f} of {gpu.total_gb:.1f} GB free" if gpu else "no NVIDIA GPU found")
+    lines = [f"card: {card}"]
+    if gpu is not None:
+        lines.append(f"VRAM preset for this card: {preset_for_card(gpu.free_gb)} "
+                     f"({VRAM_PRESETS[preset_for_card(gpu.free_gb)].what})"
+                     + (f"; configured: {settings.vram_preset}" if settings.vram_preset != "auto" else ""))
+    now = choose(settings, gpu=gpu, instruct_only=settings.engine == "auto")
+    lines.append(f"engine ({settings.engine}): {now.line}")
+    if now.engine is None or settings.engine == "auto":
+        best = recommend(settings, gpu)
+        if best.engine is not None and best.engine != now.engine:
+            lines.append(f"with every engine downloaded, auto would take {best.line} "
+                         f"(lego-edit models pull {best.engine.model})")
+    return lines
