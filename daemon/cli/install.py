@@ -223,7 +223,7 @@ def check_models(state: dict[str, Any]):
     import importlib.util
 
     from lego_edit.bricks.models.extras import INSTALL_HINT as fix_install
-    from lego_edit.installer.doctor import FAIL, OK, WARN, Check
+    from lego_edit.installer.doctor import FAIL, WARN, Check
     if importlib.util.find_spec("lego_edit.bricks.models") is None:
         return Check("models", WARN, "the model backends are not installed: bricks use their offline backends",
                      fix_install)
