@@ -717,6 +717,8 @@ def test_tone_on_one_object_is_laid_over_the_image_through_its_mask(text, prompt
     ("Can you color correct this?", "WHITE-BALANCE"),
     ("brighten the dark parts", "SHADOWS-HIGHLIGHTS"),
     ("give it an HDR look", "SHADOWS-HIGHLIGHTS"),
+    ("Make this photo black and white please", "SATURATION"),
+    ("remove the clouds", "FLUX-ENV"),
 ])
 def test_image_defects_and_looks_said_plainly(text, brick):
     got = models(text)

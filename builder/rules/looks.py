@@ -32,7 +32,7 @@ PHENOMENA: tuple[tuple[str, str, str], ...] = (
     ("blur", r"blur\w*|soft(?:ness)?|fuzz\w*|smudg\w*|smear\w*|out[- ]of[- ]focus|unclear\w*|camera shake|lack of focus|"
              r"motion blur", "SHARPEN"),
     ("snow", r"snow(?!man|men|board|mobile)[\w-]*|frost\w*|icy|ice(?![- ]?cream)", "in clear weather, without snow"),
-    ("clouds", r"cloudy|cloudiness|overcast", "on a clear sunny day"),
+    ("clouds", r"cloudy|cloudiness|overcast|clouds", "on a clear sunny day"),
     ("rain", r"rain(?!bow|coat|ier)\w*|drizzl\w*|precipitation|raindrops?|water ?drops|droplets|downpour|rainstorm|showers|water elements|watery backdrop|wet weather",
      "in clear dry weather, without rain"),
     ("colour cast", r"(?:colou?r|green|yellow|blue|orange|red|magenta|purple|pink|warm|cold)?\s*(?:cast|tint)", "WHITE-BALANCE"),
@@ -291,6 +291,11 @@ _QUALITY = re.compile(r"\b(?:improv\w*|enhanc\w*|increas\w*|restor\w*|boost\w*|b
                       r"(?:image|photo|picture)\b")
 
 
+_PLAIN_BW = re.compile(r"^(?:make|turn|convert|change|put|set|switch)\s+(?:it|this|everything|(?:the|this|my|our)\s+(?:whole\s+)?(?:image|photo|"
+                       r"picture|pic|shot|colou?rs?))?\s*(?:(?:in(?:to)?|to)\s+)?(?:an?\s+)?(?:black[- ](?:and|&)[- ]white|b&w|b/w|"
+                       r"gr[ae]y\s?scale|monochrome)(?:\s+(?:photo|image|picture|version|one))?$")
+
+
 def parse_look(clause: str, target_named: bool) -> Edit | None:
     """A whole-image look in `clause` (lower case), or None. `target_named`: the grammar found an object to
     edit (then tone words belong to it, e.g. "make the sky warmer", and this returns None)."""
@@ -327,6 +332,8 @@ def parse_look(clause: str, target_named: bool) -> Edit | None:
 
         ratio = brightness_ratio(re.sub(r"\b(?:dark\w*|dim\w*|low|reduc\w*|lower\w*|decreas\w*)\b", "", clause))
         return Edit("bright", None, ratio=ratio if ratio is not None and ratio > 0.5 else 0.7, text=clause)
+    if _PLAIN_BW.match(clause):  # "make it black and white": a desaturation, not a style
+        return Edit("look", None, ops=(_op("SATURATION", amount=-1.0),), text=clause)
     m = _EXCEPT.search(clause) if _EXCEPT_HINT.search(clause) else None
     if m:
         from lego_edit.builder.rules.phrases import noun_phrase
