@@ -126,15 +126,20 @@ class _Item:
         record["files"] = {}
         if outcome.ok:
             folder.mkdir(parents=True, exist_ok=True)
-            summary = self.write(outcome, folder / "result.png", folder / "steps")
-            rel = lambda p: os.path.relpath(p, self.out)  # noqa: E731
-            record["files"] = {"result": [dict(r, path=rel(r["path"])) for r in summary["result"]],
-                               "steps": [rel(p) for p in summary["intermediates"]]}
-            record["values"] = {k: v for k, v in summary["values"].items() if isinstance(v, (int, float, str, bool))}
-            record["steps"] = summary["steps"]
-            result_image = outcome.image
+            try:
+                summary = self.write(outcome, folder / "result.png", folder / "steps")
+            except Exception as exc:  # EditFailure (its code) or the disk: the item failed, the run goes on
+                record.update(status="failed", code=getattr(exc, "code", "internal"), message=str(exc))
+            else:
+                rel = lambda p: os.path.relpath(p, self.out)  # noqa: E731
+                record["files"] = {"result": [dict(r, path=rel(r["path"])) for r in summary["result"]],
+                                   "steps": [rel(p) for p in summary["intermediates"]]}
+                record["values"] = {k: v for k, v in summary["values"].items()
+                                    if isinstance(v, (int, float, str, bool))}
+                record["steps"] = summary["steps"]
+                result_image = outcome.image
         record["region"] = None
-        if item.truth_mask and source is not None and result_image is not None:
+        if item.truth_mask and source is not None and result_image is not None and result_image.ndim == 3:
             try:
                 truth = _read_mask(item.truth_mask, self.editor.max_pixels)
             except Exception as exc:  # a missing or broken truth file: said in the record, the item still counts
@@ -168,6 +173,12 @@ class _Item:
         return record
 
 
+def _same(record: dict[str, Any], item: Item) -> bool:
+    """Was the record made for this item as the suite now says it (same image, instruction, masks, type)?"""
+    return all(record.get(k) == v for k, v in item.to_dict().items() if k in ("image", "instruction", "mask",
+                                                                              "truth_mask", "type"))
+
+
 def _editor_api() -> tuple[Callable[..., Any], Callable[..., dict[str, Any]]]:
     from lego_edit.batch import editor
 
@@ -196,7 +207,9 @@ def run_suite(suite: Suite, out: str | Path, config: Any, options: RunOptions,
     make_editor = editor_factory or (lambda: Editor(config, options.builder))
     slugs = suite.slugs()
     chosen = list(enumerate(suite.items))[: options.limit] if options.limit else list(enumerate(suite.items))
-    done = {r["id"]: r for r in load_records(out)} if options.resume else {}
+    asked = {item.id: item for _, item in chosen}
+    done = {r["id"]: r for r in load_records(out) if r["id"] in asked and _same(r, asked[r["id"]])} \
+        if options.resume else {}
     todo = [(i, item) for i, item in chosen if item.id not in done]
     run: dict[str, Any] = {"suite": suite.name, "suite_kind": suite.kind, "builder": options.builder or "config",
                            "judge": getattr(options.judge, "name", None) if options.judge else None,

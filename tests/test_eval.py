@@ -141,6 +141,26 @@ def test_resume_skips_finished_items_and_a_second_run_is_refused(run, env):
     assert again.stderr.count("\n") == 1 and "--resume" in again.stderr
 
 
+
+def test_resume_redoes_an_item_the_suite_now_describes_differently(run, env, tmp_path):
+    out = tmp_path / "copy"
+    shutil.copytree(run[0], out)
+    lines = [json.loads(x) for x in SUITE.read_text().splitlines()]
+    for x in lines:
+        for key in ("image", "mask", "truth_mask"):
+            if key in x:
+                x[key] = str(DATA / "eval" / x[key])
+        if x["id"] == "coffee-contrast":
+            x["instruction"] = "what is this?"
+    suite = tmp_path / "suite.jsonl"
+    suite.write_text("".join(json.dumps(x) + "\n" for x in lines))
+    done = cli(env, "eval", suite, "-o", out, "--builder", "rules", "--resume", "--json")
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["skipped"] == 7
+    records = records_of(out)
+    assert records["coffee-contrast"]["verdict"] == "refused" and len(records) == 8
+
+
 def test_bad_suites_get_one_line(env, tmp_path):
     bad = tmp_path / "bad.jsonl"
     bad.write_text('{"id": "a", "image": "x.png", "instruction": "remove it"}\n{"id": "b"}\n')
