@@ -106,6 +106,7 @@ def drive(driver: Driver, endpoint: str, out: Path, result: dict) -> None:
     try:
         with Client(endpoint) as client:
             dialog = driver.window("Lego Edit", timeout=90)
+            driver.xdo("windowmove", dialog, "700", "0")  # no window manager: off the image window's canvas
             time.sleep(1.0)  # the connection line: the first hello answered
             result["shot_connected"] = str(driver.shot("gimp-dialog-connected.png"))
 
@@ -272,6 +273,21 @@ def test_history_lists_both_edits_after_save_and_reopen(dialog_run):
     assert [e.instruction for e in entries] == [INSTRUCTION, "make it brighter"]
     assert all(e.thumbnail.startswith(b"\x89PNG") and e.plan for e in entries)
     assert entries[0].time <= entries[1].time
+
+
+def red_pixels(path: str) -> int:
+    """Clearly red pixels where GIMP's canvas shows the ball (the selection, at GIMP's 66.7 % fit zoom)."""
+    import numpy as np
+
+    rgb = np.asarray(Image.open(path).convert("RGB"))[100:310, 330:540].astype(int)
+    r, g, b = rgb[..., 0], rgb[..., 1], rgb[..., 2]
+    return int(((r > 120) & (r - np.maximum(g, b) > 60)).sum())
+
+
+def test_the_preview_is_on_the_canvas(dialog_run):
+    _, result, _ = dialog_run
+    assert red_pixels(result["shot_connected"]) > 2000  # the ball, before the edit
+    assert red_pixels(result["shot_preview"]) < 100  # the previewed result: no ball
 
 
 def test_screenshots_of_the_dialog(dialog_run):
