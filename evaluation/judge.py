@@ -92,6 +92,8 @@ def parse_gedit_part(answer: str) -> tuple[list[float] | None, str]:
             values = re.findall(_NUMBER, found.group(1))
         why = re.search(r"\"?reasoning\"?\s*:\s*\"([^\"]*)", answer)
         reasoning = why.group(1) if why else ""
+    if isinstance(values, str):  # "score": "8, 9"
+        values = re.findall(_NUMBER, values)
     if not isinstance(values, list) or len(values) != 2:
         return None, reasoning
     try:

@@ -457,3 +457,33 @@ def test_region_scores_measure_the_change_against_the_truth():
     assert scores.outside_max == 255 and scores.outside_mean == pytest.approx((50 + 255 + 8) / (2000 - 100))
     assert scores.alpha_kept == pytest.approx(1 - 1 / 1900) and scores.changed_fraction == pytest.approx(52 / 2000)
     assert region_scores(source, result[:, :40], truth) is None  # another size: nothing to compare pixel by pixel
+
+
+@pytest.mark.parametrize(("answer", "pair"), [
+    ('{"score": [8, 9], "reasoning": "r"}', [8, 9]),
+    ('Sure!\n```json\n{"score": [3, 10], "reasoning": "r"}\n```', [3, 10]),
+    ('{"score": "6, 7", "reasoning": "r"}', [6, 7]),
+    ('"score": [5, 4], "reasoning": "cut off', [5, 4]),  # broken JSON, the pair still readable
+    ('{"score": [8], "reasoning": "r"}', None),  # one score where two are asked
+    ('{"score": [11, 3]}', None),  # off the 0-10 scale
+    ("I would rate it highly.", None),
+])
+def test_gedit_answers_are_read_or_failed(answer, pair):
+    from lego_edit.evaluation.judge import parse_gedit_part
+
+    assert parse_gedit_part(answer)[0] == pair
+
+
+@pytest.mark.parametrize(("answer", "mean"), [
+    ("Brief reasoning: fine\nPrompt Compliance: 4\nVisual Naturalness: 5\nDetail Integrity: 3", 4),
+    ("**Prompt Compliance**: 2\n**Visual Naturalness**: 2\n**Detail Integrity**: 5", 3),
+    ("Brief reasoning: x\nCompliance: 1\nNaturalness: 1\nIntegrity: 4", 2),  # other names: read in order
+    ("Prompt Compliance: 4\nVisual Naturalness: 5", None),  # a criterion missing
+    ("Prompt Compliance: 0\nVisual Naturalness: 5\nDetail Integrity: 5", None),  # off the 1-5 scale
+])
+def test_imgedit_answers_are_read_or_failed(answer, mean):
+    from lego_edit.evaluation.judge import imgedit_verdict
+
+    verdict = imgedit_verdict(answer, "remove")
+    assert verdict.parse_failed is (mean is None) and verdict.scores.get("mean") == mean
+    assert verdict.raw == answer
