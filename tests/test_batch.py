@@ -3,11 +3,15 @@ interrupted run resumed; every output byte for byte what `lego-edit edit` writes
 
 from __future__ import annotations
 
+import atexit
+import functools
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -80,11 +84,18 @@ def check_batch(outdir: Path, references: dict[str, bytes], *, broken: bool = Tr
     return lines
 
 
-@pytest.fixture(scope="module")
-def photos(tmp_path_factory):
-    root = tmp_path_factory.mktemp("batch")
+@functools.cache
+def shared_photos() -> tuple[Path, list[Path], dict[str, bytes]]:
+    """The photo folder and its single-edit references, made once per test session (the Ray tests use them too)."""
+    root = Path(tempfile.mkdtemp(prefix="lego-edit-batch-test-"))
+    atexit.register(shutil.rmtree, root, True)
     paths = write_photos(root / "in")
     return root / "in", paths, reference_edits(paths, root / "single")
+
+
+@pytest.fixture
+def photos():
+    return shared_photos()
 
 
 def test_folder_batch_matches_single_edits_and_reports_the_corrupt_file(photos, tmp_path, capsys):

@@ -9,7 +9,7 @@ import signal
 import pytest
 
 from lego_edit.daemon.cli.app import main
-from tests.test_batch import INSTRUCTION, check_batch, reference_edits, write_photos
+from tests.test_batch import INSTRUCTION, check_batch, shared_photos
 
 pytestmark = pytest.mark.ray
 
@@ -23,11 +23,9 @@ def cluster():
     ray.shutdown()
 
 
-@pytest.fixture(scope="module")
-def photos(tmp_path_factory):
-    root = tmp_path_factory.mktemp("ray-batch")
-    paths = write_photos(root / "in")
-    return root / "in", paths, reference_edits(paths, root / "single")
+@pytest.fixture
+def photos():
+    return shared_photos()
 
 
 def test_folder_batch_on_ray_matches_single_edits(cluster, photos, tmp_path, capsys):
