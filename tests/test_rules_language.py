@@ -758,3 +758,21 @@ def test_no_part_of_a_compound_is_dropped(text):
 
 def test_a_part_ruined_by_someone_removes_that_someone():
     assert steps("the moment is slightly ruined by my ex")[0][1]["prompt"] == "ex"
+
+
+@pytest.mark.parametrize("text, brick", [
+    ("My photo came out really dark, any help appreciated", "FLUX-BRIGHT"),
+    ("The lighting is harsh, can someone soften it?", "SHADOWS-HIGHLIGHTS"),
+    ("the colors are off, can someone fix them", "WHITE-BALANCE"),
+    ("would love it if the car was red", "FLUX-RCM"),
+])
+def test_more_ways_of_asking(text, brick):
+    assert brick in models(text)
+
+
+def test_the_same_brightness_said_twice_is_one_step():
+    assert models("Can someone brighten this up a bit? It's way too dark.") == ["FLUX-BRIGHT"]
+
+
+def test_a_background_example_after_something_nicer_is_the_background():
+    assert steps("need the background changed to something nicer, maybe a beach")[-1][1]["prompt"] == "beach"

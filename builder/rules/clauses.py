@@ -15,6 +15,7 @@ _QUALIFIERS = re.compile(
     r"including|such as|as well as preserving|with the same|isolating|excluding|separating|"
     r"and isolate|to restore|and restore|restoring|then blend)\b.*$", re.I)
 _RIDERS = re.compile(r"(?:,\s*|\s+)(?:(?:i'll|i will|will|can|happy to|i can|i'm happy to)\s+(?:tip|pay|venmo|paypal)\b|"
+                     r"(?:any\s+)?help\s+(?:is\s+|would be\s+)?(?:much\s+|greatly\s+|really\s+)?appreciated\b|"
                      r"(?:thanks?|thank you|thx|ty|tia|cheers)\b(?!\s+(?:to|for)\b)|(?:would be|is|it'd be)\s+(?:so\s+|really\s+|much\s+)?"
                      r"(?:great|awesome|amazing|appreciated|nice|lovely|helpful)|(?:lol|haha+|lmao|xd|:\)|please and thank you)\b)"
                      r"[^,]{0,30}$", re.I)

@@ -295,6 +295,9 @@ def _background(c: _Ctx, x: str | None, y: str, subject: str | None = None) -> E
     Mask choice (made in rules.py): a kept subject -> everything but it; a named scene region
     ("the beach", "the wallpaper in the background") -> that region; otherwise the background.
     """
+    # "something nicer, maybe a beach": the example is the background asked for
+    y = re.sub(r"^(?:something|anything)(?:\s+(?:nicer|better|else|different|cooler|prettier|pretty|nice|cool))?,?\s*"
+               r"(?:maybe|perhaps|like|such as|e\.?g\.?|say)\s+", "", y)
     value = _replacement(y) if not re.search(r"\bblur", y) else "blurred"
     if re.match(r"(?:something|anything)\b", value) and not is_setting(value) and not env_value(value):
         raise TextRefused(f"'{c.clause}': say which background you want, e.g. 'a plain grey background' or 'a city "
@@ -811,6 +814,7 @@ _DEFECT_FIXES = (
     (r"washed[- ]out|faded|dull|flat|muted", "make the colours more vivid"),
     (r"blown[- ]out|overexposed|too bright", "recover the highlights"),
     (r"underexposed|dark|too dark|dim|gloomy", "brighten the image"),
+    (r"harsh|too harsh|contrasty", "soften the harsh shadows"),
     (r"yellow|yellowish|orange", "make it cooler"),
     (r"blue|bluish", "make it warmer"),
 )
@@ -832,6 +836,10 @@ def _complaint(text: str) -> str | None:
                         whole and fix.startswith("make {x}")) else None
                 return fix if whole else None
         return None
+    off = re.match(r"^(?:the|my|these|those)\s+(?P<s>colou?rs|tones?|white balance|lighting|exposure|levels)\s+(?:are|is|look|looks|seem|"
+                   r"seems)\s+(?:a bit\s+|really\s+|all\s+|kinda\s+)?(?:off|wrong|weird|strange|bad|terrible|awful)$", text)
+    if off:  # "the colours are off": a colour correction; "the lighting is off": even it out
+        return "fix the colours" if re.match(r"colou?rs|tones?|white", off.group("s")) else "even out the lighting"
     m = _DEFECT.match(text) or _DEFECT_NP.match(text)
     if m:
         for words, fix in _DEFECT_FIXES:
@@ -1199,6 +1207,24 @@ def _resolve_pronouns(edits: list[Edit], has_mask: bool, mentioned: str | None =
     return resolved
 
 
+def _one_brightness_per_target(edits: list[Edit]) -> list[Edit]:
+    """"Brighten this up a bit? It's way too dark.": the same brightness change said twice is done once, the
+    stronger of the two."""
+    kept: list[Edit] = []
+    for e in edits:
+        before = kept[-1] if kept else None
+        if before is not None and e.kind == before.kind == "bright" and e.target == before.target and \
+                (e.ratio or 0.5) > 0.5 and (before.ratio or 0.5) > 0.5 or before is not None and \
+                e.kind == before.kind == "bright" and e.target == before.target and (e.ratio or 0.5) < 0.5 and \
+                (before.ratio or 0.5) < 0.5:
+            assert before is not None
+            if abs((e.ratio or 0.5) - 0.5) > abs((before.ratio or 0.5) - 0.5):
+                kept[-1] = e
+            continue
+        kept.append(e)
+    return kept
+
+
 def _asks_for_look(sentence: str) -> bool:
     """A question that is only a look or starts with an editing verb ("High contrast effect?", "Less blurry?",
     "Clean up and make colors pop?") asks for that edit."""
@@ -1335,5 +1361,6 @@ def parse_instruction(text: str, has_mask: bool = False,
     notes.extend(f"ignored '{q}' (a question)" for q in questions)
     notes.extend(f"ignored: {v}" for v in vague)
     edits = _resolve_pronouns(edits, has_mask, mentioned)
+    edits = _one_brightness_per_target(edits)
     same = [(e.kind, e.target, e.value, e.ratio, e.ops) for e in edits]
     return [e for i, e in enumerate(edits) if i == 0 or same[i] != same[i - 1]], notes  # said twice, done once

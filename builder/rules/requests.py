@@ -310,6 +310,10 @@ def _as_request(sentence: str) -> tuple[str, bool]:
         passive = _passive(f"{who} must be {inverted.group('v')}{inverted.group('rest')}")
         if passive:
             return strip_polite(passive), True
+    was = re.match(r"^(?:i(?:'d| would)\s+|would\s+)?(?:really\s+|just\s+)?(?:love|like|prefer)\s+(?:it\s+)?if\s+(?P<x>(?:the|my|his|her|"
+                   r"their|this|that|these|those|our)\s.+?)\s+(?:was|were|looked|could be)\s+(?P<y>.+?)[\s?!.]*$", text, re.I)
+    if was:  # "would love it if the car was red"
+        return f"make {was.group('x')} {was.group('y')}", True
     framed = _ASK_FRAMES.sub("", text, count=1)
     if framed != text and framed.strip(" ?.!"):
         text, asked = framed, True
