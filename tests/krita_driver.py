@@ -86,6 +86,14 @@ def _run(spec, out, report):
         doc.waitForDone()
         report["doc"]["converted"] = [doc.colorModel(), doc.colorDepth()]
     source = doc.rootNode().childNodes()[0]
+    user_group = None
+    if spec.get("user_group"):  # a group of the user's holding a copy of the photo, on top
+        user_group = doc.createGroupLayer("Sketch group")
+        doc.rootNode().addChildNode(user_group, None)
+        inner = source.duplicate()
+        inner.setName("inner")
+        user_group.addChildNode(inner, None)
+        doc.waitForDone()
     report["source_before"] = _dump(source, doc, os.path.join(out, "source_before.raw"))
     previous = None
     for index, item in enumerate(spec["edits"]):
@@ -101,6 +109,10 @@ def _run(spec, out, report):
         kwargs.setdefault("endpoint", spec.get("endpoint"))
         if item.get("replan_previous") and previous is not None:
             kwargs["replan_of"] = previous
+        if kwargs.get("node") == "user_group":
+            kwargs["node"] = user_group
+        elif kwargs.get("node") == "previous_result":  # a layer inside the previous edit's result group
+            kwargs["node"] = next(n for n in previous if n.type() == "paintlayer" and n.visible())
         start = time.monotonic()
         try:
             if item.get("cancel_at_once"):  # the docker's Cancel, as early as it can come

@@ -323,3 +323,22 @@ def test_api_converts_16_bit_layers(krita_home, daemon, photo, tmp_path):
     bright = next(n for n in brighter["nodes"] if n["visible"])
     light = np.frombuffer((tmp_path / "out" / bright["file"]).read_bytes(), "<u2").reshape(SIZE, SIZE, 4)
     assert (light[..., :3] >> 8).mean() > (raw[..., :3] >> 8).mean() + 10
+
+
+def test_api_places_results_next_to_the_source_never_inside_earlier_results(krita_home, daemon, photo, tmp_path):
+    """A group as the source is read as shown and the result goes above it; a source inside an earlier result
+    group puts the new group above that group; placement "group" goes inside the source's group."""
+    spec = {"photo": photo["path"], "endpoint": daemon.endpoint, "user_group": True,
+            "edits": [{"instruction": "remove the red ball", "kwargs": {"node": "user_group"}},
+                      {"instruction": "make the image brighter", "kwargs": {"node": "previous_result"}},
+                      {"instruction": "make the image darker", "kwargs": {"node": "user_group",
+                                                                          "placement": "group"}}]}
+    report = run_kritarunner(krita_home, spec, tmp_path / "out")
+    assert all("error" not in edit for edit in report["edits"]), report["edits"]
+    rows = [(row["name"], row["depth"]) for row in report["tree"] if row["type"] == "grouplayer" or row["depth"] == 0]
+    assert rows == [("Lego Edit: make the image brighter", 0), ("Lego Edit: remove the red ball", 0),
+                    ("Sketch group", 0), ("Lego Edit: make the image darker", 1), ("Background", 0)], rows
+    first = report["edits"][0]
+    result = next(n for n in first["nodes"] if n["visible"])
+    rgb = bgra_to_rgb(load_raw(tmp_path / "out", result))
+    assert strongly_red(rgb)[photo["truth"]].mean() < 0.02, "the group's pixels (as shown) were edited"

@@ -9,12 +9,12 @@
 daemon's replies (`handle(event)`), and when the result arrives builds a group with the result
 layer(s) and the masks as hidden layers. The source is only ever read.
 
-One undo step: every layer is written into a hidden scratch document first (one per colour space,
-kept for the session), and the finished group is copied into the edited document with a single
-`addChildNode`, so Krita records one "Add Layer"
-command and one Ctrl+Z takes the whole edit back (adding each layer to a group already in the
-document, or even to a detached group, records one command per layer). Renaming, locking and
-showing the group later record nothing, which is how a preview becomes the applied result.
+One undo step: the group and its (still empty) layers are assembled in a hidden scratch document
+(one per colour space, kept for the session) and copied into the edited document with a single
+`addChildNode`, so Krita records one "Add Layer" command and one Ctrl+Z takes the whole edit back
+(adding each layer to a group already in the document, or even to a detached group, records one
+command per layer). The pixels are written afterwards with `setPixelData`, and renaming, locking
+and showing the group record nothing either, which is how a preview becomes the applied result.
 
 Reading and writing go strip by strip (`work(budget_s)`), so the docker spreads a large canvas
 over timer ticks; `edit()` runs the same steps straight through and returns the nodes.
@@ -251,6 +251,8 @@ class EditJob:
         """Do the pending reading or writing for up to `budget_s` seconds (None: all of it); True if more is left."""
         deadline = None if budget_s is None else time.monotonic() + budget_s
         while self._task is not None:
+            kind = "reading" if self.request_id is None else "writing"
+            clock = time.perf_counter()
             try:
                 next(self._task)
             except StopIteration as finished:
@@ -262,6 +264,10 @@ class EditJob:
                 self._task = self._after = None
                 self._failed_on_host(exc)
                 break
+            finally:
+                spent = time.perf_counter() - clock
+                if spent > self.timings.get(f"longest {kind} step", 0.0):
+                    self.timings[f"longest {kind} step"] = spent
             if deadline is not None and time.monotonic() >= deadline:
                 break
         return self._task is not None
@@ -402,8 +408,12 @@ class EditJob:
         return ordered
 
     def _build(self, result_layers: list) -> Iterator[None]:
-        """Write every layer into a scratch document strip by strip, then add the group in one step."""
+        """Add the group (its layers still empty) in one step, then write the pixels into it strip by strip.
 
+        The empty group is assembled in the scratch document and copied in with one `addChildNode`:
+        one command on the undo stack, and a cheap one (adding layers full of pixels makes Krita work
+        on them for a long time on the UI thread). `setPixelData` records nothing on the undo stack,
+        so the pixels written afterwards come and go with that one command."""
         src, doc = self.source, self.doc
         if src is None:
             raise RuntimeError("no source")
@@ -423,31 +433,16 @@ class EditJob:
         scratch.rootNode().addChildNode(group, None)
         try:
             previous = None
-            bands = pixels.strips(width, height, 8 if doc.colorDepth() == "U16" else 4)
-            for layer, label, visible in ordered:
+            for _layer, label, visible in ordered:  # bottom to top
                 node = scratch.createNode(label, "paintlayer")
                 group.addChildNode(node, previous)
-                previous = node
-                data = layer.data
-                digest = 0
-                for y, rows in bands:
-                    pixels.write_strip(node, data, layer.format, width, y, rows)
-                    if visible:
-                        digest = zlib.crc32(data[4 * width * y:4 * width * (y + rows)], digest)
-                    yield
                 node.setVisible(visible)
-                if visible:
-                    self.digest = digest
-                    self.thumbnail = _thumbnail(data, layer.format, width, height)
-            if self.preview:
-                group.setLocked(True)
-            clock = time.perf_counter()
-            copy = group.duplicate()  # tiles are shared copy-on-write: no second copy of the pixels
-            self.timings["copy"] = time.perf_counter() - clock
+                previous = node
+            group.setLocked(True)  # nobody paints into it while it fills (and while it is a preview)
+            copy = group.duplicate()
         finally:
             group.remove()
             scratch.setModified(False)  # never a "save changes?" question about it
-        yield
         if not document_is_open(doc):
             raise LookupError("the document was closed")
         parent, above = place(doc, src.node, self.placement)
@@ -458,9 +453,40 @@ class EditJob:
         added = next((n for n in parent.childNodes() if n.uniqueId() not in before), None)
         if added is None:
             raise RuntimeError("Krita did not add the result group")
-        # Krita recomposes what the new group covers by itself, off the UI thread; the source is never touched
-        self.created[:] = [added] + list(reversed(added.childNodes()))
+        nodes = list(added.childNodes())  # bottom to top, as `ordered`
+        if len(nodes) != len(ordered):
+            raise RuntimeError("Krita added a different number of layers")
+        self.created[:] = [added] + list(reversed(nodes))
         self.created.group = added
+        yield
+        try:
+            bands = pixels.strips(width, height, 8 if doc.colorDepth() == "U16" else 4)
+            for node, (layer, _label, visible) in zip(nodes, ordered, strict=True):
+                data = layer.data
+                digest = 0
+                for y, rows in bands:
+                    if not document_is_open(doc):
+                        raise LookupError("the document was closed")
+                    pixels.write_strip(node, data, layer.format, width, y, rows)
+                    if visible:
+                        digest = zlib.crc32(data[4 * width * y:4 * width * (y + rows)], digest)
+                    yield
+                if visible:
+                    self.digest = digest
+                    clock = time.perf_counter()
+                    self.thumbnail = _thumbnail(data, layer.format, width, height)
+                    self.timings["thumbnail"] = time.perf_counter() - clock
+                    # setPixelData marks nothing for recomposition; a no-op change of a property does, off the UI thread
+                    node.setBlendingMode(node.blendingMode())
+        except BaseException:
+            if document_is_open(doc):  # a half-written group is no result: take it away again
+                try:
+                    added.remove()
+                except Exception:
+                    pass
+            raise
+        if not self.preview:
+            added.setLocked(False)
 
     # -- preview ------------------------------------------------------------------------------------
     @property
