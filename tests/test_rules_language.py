@@ -776,3 +776,19 @@ def test_the_same_brightness_said_twice_is_one_step():
 
 def test_a_background_example_after_something_nicer_is_the_background():
     assert steps("need the background changed to something nicer, maybe a beach")[-1][1]["prompt"] == "beach"
+
+
+@pytest.mark.parametrize("text, last", [
+    ("Give the bus a fresh coat of yellow", "FLUX-RCM"),
+    ("Modify the bicycle so that it appears black", "FLUX-RCM"),
+    ("Adjust the color palette of the shirt to orange", "FLUX-RCM"),
+    ("Bring a small boat into the lake", "FLUX-FILL"),
+    ("Situate a lamp beside the bed", "FLUX-FILL"),
+    ("Apply a pop art treatment to the photo", "FLUX-STYLE"),
+    ("Transport the subject to a snowy mountain setting", "FLUX-CBG"),
+])
+def test_paraphrased_object_edits(text, last):
+    got = steps(text)
+    assert got[-1][0] == last
+    if last == "FLUX-RCM":
+        assert got[0][1]["prompt"] in ("bus", "bicycle", "shirt")

@@ -130,7 +130,7 @@ def _add(c: _Ctx) -> Edit:
         return Edit("env", None, env_value(obj), text=c.clause)
     if c.verb in {"place", "put"} and re.match(r"(?:the|this|that|his|her|their|its)\b", rest):
         # "place the pineapple on a sandy beach": the object stays, its setting changes.
-        m = re.match(r"(?P<x>.+?)\s+(?:on|in|at|into|onto|by|near)\s+(?P<y>.+)$", rest)
+        m = re.match(r"(?P<x>.+?)\s+(?:on|in|at|into|onto|by|near|to|against|amid|among)\s+(?P<y>.+)$", rest)
         if m and is_setting(m.group("y")):
             return Edit("background", None, strip_articles(m.group("y")), keep=target_of(m.group("x"), c.has_mask),
                         text=c.clause)

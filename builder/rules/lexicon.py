@@ -22,7 +22,8 @@ vibrant solid pastel neon muted rich warm warmer cool cooler shade shades tone t
 gradient mix more less slightly very hint tint royal sky baby hot dusty bold faded strong subtle saturated pure
 finish surface texture appearance look pattern textured fluffy glowing sheen like one ones dots""".split())
 RCM_CORE = COLOURS | MATERIALS | PATTERNS | TEXTURES
-ATTRIBUTE_WORDS = r"colou?rs?|texture|material|pattern|finish|tone|shade|hue|paint|paintwork|coating|fabric colou?r"
+ATTRIBUTE_WORDS = (r"colou?r palette|colou?r scheme|colou?ring|colou?ration|colou?rs?|texture|material|pattern|finish|tone|"
+                   r"shade|hue|paint|paintwork|coating|fabric colou?r")
 
 WHOLE_IMAGE = frozenset({
     "image", "picture", "photo", "photograph", "scene", "everything", "frame", "shot", "view", "overall",
@@ -173,6 +174,7 @@ VERB_SYNONYMS: dict[str, str] = {
     "exile": "remove", "extinguish": "remove", "uproot": "remove", "sweep away": "remove",
     # addition
     "embed": "add", "incorporate": "add", "integrate": "add", "position": "add", "stick": "add", "pop in": "add",
+    "situate": "place", "station": "place", "nestle": "place",
     "throw in": "add", "sneak in": "add", "drop in": "add", "slip in": "add", "superimpose": "add",
     # change
     "customize": "change", "customise": "change", "refashion": "change", "redesign": "change", "adapt": "change",

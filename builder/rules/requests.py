@@ -227,6 +227,26 @@ def _rewrite(text: str) -> str:
                  r"(?:the|this)\s+(?:image|photo|picture|pic|scene|shot|photograph)\b(?P<rest>.*)$", text, re.I)
     if m:
         text = f"add {m.group('x')}{m.group('rest')}"
+    m = re.match(r"^(?:modify|change|alter|adjust|edit|transform|tweak)\s+(?P<x>(?:the|this|that|my|his|her|their)\s.+?)\s+so\s+"
+                 r"(?:that\s+)?(?:it|they|he|she)\s+(?:appears?|looks?|is|are|becomes?|seems?)\s+(?P<y>.+)$", text, re.I)
+    if m:
+        text = f"make {m.group('x')} {m.group('y')}"  # "modify the bicycle so that it appears black"
+    m = re.match(r"^give\s+(?P<x>(?:the|this|that|my|his|her|their)\s.+?)\s+an?\s+(?:fresh\s+|new\s+|quick\s+)?(?:coat|layer|lick)\s+"
+                 r"of\s+(?:paint\s+in\s+|(?P<c2>[a-z]+)\s+paint|)(?P<c>[a-z -]*)$", text, re.I)
+    if m and (m.group("c") or m.group("c2")):
+        text = f"make {m.group('x')} {(m.group('c2') or m.group('c')).strip()}"  # "give the bus a fresh coat of yellow"
+    m = re.match(r"^apply\s+(?:an?\s+)?(?P<s>.+?)\s+(?:treatment|filter|effect|look|finish|aesthetic)\s+(?:to|on)\s+"
+                 r"(?P<x>(?:the|this|my|it)\b.*)$", text, re.I)
+    if m and STYLE_TERMS.search(m.group("s")):  # "apply a pop art treatment to the photo"
+        whole = re.fullmatch(r"(?:it|(?:the|this|my)\s+(?:whole\s+)?(?:photo|image|picture|pic|shot))", m.group("x"), re.I)
+        text = f"in {m.group('s')} style" if whole else f"render {m.group('x')} in {m.group('s')} style"
+    m = re.match(r"^(?:transport|teleport|relocate|move)\s+(?P<x>me|us|him|her|them|the\s+(?:subject|person|people|man|woman|"
+                 r"couple|family|dog|cat|kids?|children|car))\s+(?:to|into)\s+(?P<y>.+)$", text, re.I)
+    if m:
+        text = f"place {m.group('x')} in {m.group('y')}"  # "transport the subject to a snowy mountain setting"
+    m = re.match(r"^(?:bring|situate|station|plant|nestle)\s+(?P<x>(?:an?|some|two|three|four|\d+)\s+.+)$", text, re.I)
+    if m:
+        text = f"add {m.group('x')}"  # "bring a small boat into the lake"
     m = re.match(r"^(?:set|stand|lay|hang|seat|rest|perch)\s+(?P<x>(?:an?|some|two|three|four|\d+)\s+.+)$", text, re.I)
     if m:
         text = f"add {m.group('x')}"  # "set a teapot on the table"
