@@ -129,7 +129,7 @@ def snapshot(image):
             "dirty": image.is_dirty(), "undo_enabled": image.undo_is_enabled()}
 
 
-def success_case(name, image, layer, export_channels=True, **args):
+def success_case(name, image, layer, export_channels=True, xcf=True, **args):
     """Run, then record everything about the result; saves name.xcf and re-reads it."""
     case = {"before": snapshot(image), "source_has_alpha_before": layer.has_alpha()}
     image.clean_all()
@@ -160,13 +160,15 @@ def success_case(name, image, layer, export_channels=True, **args):
             export_channel(channel, path)
             case["channel_files"][channel.get_name()] = os.path.basename(path)
     phase(f"{name}: exported")
-    xcf = os.path.join(OUT, f"{name}.xcf")
-    assert Gimp.file_save(Gimp.RunMode.NONINTERACTIVE, image, gfile(xcf), None), xcf
-    reloaded = load(xcf)
-    case["xcf"] = describe(reloaded)
-    case["history"], case["xcf_history"] = history_blob(image), history_blob(reloaded)
-    reloaded.delete()
-    phase(f"{name}: xcf saved and reloaded")
+    case["history"] = history_blob(image)
+    if xcf:
+        path = os.path.join(OUT, f"{name}.xcf")
+        assert Gimp.file_save(Gimp.RunMode.NONINTERACTIVE, image, gfile(path), None), path
+        reloaded = load(path)
+        case["xcf"] = describe(reloaded)
+        case["xcf_history"] = history_blob(reloaded)
+        reloaded.delete()
+        phase(f"{name}: xcf saved and reloaded")
     report["cases"][name] = case
     return case
 
@@ -188,7 +190,7 @@ image.resize(800, 700, -100, 0)
 source = image.get_layers()[0]
 x, y, w, h = job["selection"]
 select_rect(image, [x - 100, y, w, h])
-success_case("offset", image, source, instruction=job["instruction"], endpoint=job["endpoint"], source="layer")
+success_case("offset", image, source, xcf=False, instruction=job["instruction"], endpoint=job["endpoint"], source="layer")
 
 # C: a layer smaller than the image, placed at an offset, without the selection and without masks.
 image = load(job["photo"])
@@ -203,7 +205,7 @@ buffer = small.get_buffer()
 buffer.set(Gegl.Rectangle.new(0, 0, sw, sh), "R'G'B'A u8", pixels)
 buffer.flush()
 select_rect(image, job["selection"])  # present but not used
-success_case("small", image, small, instruction=job["instruction"], endpoint=job["endpoint"],
+success_case("small", image, small, xcf=False, instruction=job["instruction"], endpoint=job["endpoint"],
              use_selection=False, show_masks=False, source="layer")
 
 # G: a grayscale image (results become grey layers with alpha), an edit that needs no mask.
@@ -211,7 +213,7 @@ image = load(job["photo"])
 image.convert_grayscale()
 source = image.get_layers()[0]
 image.select_rectangle(Gimp.ChannelOps.REPLACE, 10, 10, 50, 50)
-success_case("gray", image, source, instruction="make it brighter", endpoint=job["endpoint"], use_selection=False,
+success_case("gray", image, source, xcf=False, instruction="make it brighter", endpoint=job["endpoint"], use_selection=False,
              source="layer")
 report["cases"]["gray"]["base_type"] = image.get_base_type().value_nick
 report["cases"]["gray"]["result_type"] = image.get_layers()[0].get_children()[0].type().value_nick
@@ -243,7 +245,8 @@ image.insert_layer(veil, None, 0)
 veil.set_offsets(0, 700)
 veil.fill(Gimp.FillType.WHITE)
 select_rect(image, job["selection"])
-chain = success_case("visible", image, veil, instruction=job["instruction"], endpoint=job["endpoint"])
+chain = success_case("visible", image, veil, export_channels=False, xcf=False, instruction=job["instruction"],
+                     endpoint=job["endpoint"])
 first = image.get_layers()[0]
 inner = first.get_children()[0] if first.is_group_layer() else first
 status, message, seconds, group = run(image, inner, instruction="make it brighter", endpoint=job["endpoint"],
