@@ -283,7 +283,7 @@ def from_history(path: str | Path, registry: Any = None) -> tuple[list[Record], 
         if data.get("accepted") is False:
             counts["undone"] += 1
             continue
-        plan = data.get("plan") if isinstance(data.get("plan"), dict) else {}
+        plan: dict[str, Any] = data["plan"] if isinstance(data.get("plan"), dict) else {}
         workflow = data.get("workflow", plan.get("workflow"))
         instruction, image = data.get("instruction"), data.get("image")
         if not isinstance(instruction, str) or not isinstance(image, str) or not isinstance(workflow, dict):

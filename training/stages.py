@@ -51,7 +51,7 @@ def registry_for(cfg: TrainConfig, registry: Any = None):
     unknown = [n for n in cfg.data.bricks if registry.get(n) is None]
     if unknown:
         raise ConfigError(f"data.bricks names unknown bricks: {', '.join(unknown)}")
-    return Registry([registry.get(n) for n in cfg.data.bricks])
+    return Registry([b for b in map(registry.get, cfg.data.bricks) if b is not None])
 
 
 def records_for(cfg: TrainConfig, *, need_target: bool) -> list[Record]:

@@ -58,7 +58,7 @@ def _registry(bricks: str):
     unknown = [n for n in names if full.get(n) is None]
     if unknown:
         raise CliError(f"unknown bricks: {', '.join(unknown)} (`lego-edit bricks` lists them)")
-    return Registry([full.get(n) for n in names])
+    return Registry([b for b in map(full.get, names) if b is not None])
 
 
 def cmd_data(args: argparse.Namespace) -> int:
