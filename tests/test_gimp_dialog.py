@@ -8,8 +8,12 @@ and Applies it, and closes the dialog. Then two Ctrl+Z in the image window: the 
 the first edit exactly, the second the original image exactly (pixels and layer tree). The .xcf saved
 in between keeps both edits in its history.
 
+Before all that, no daemon runs: the dialog says so, and its Start daemon runs `lego-edit serve`
+(a stand-in in the chroot's ~/.local/bin records the call; the test then starts the real daemon on
+the host) and the dialog connects by itself.
+
 Screenshots (artifacts): $LEGO_EDIT_ARTIFACTS/gimp (default /tmp/lego-edit-artifacts/gimp):
-gimp-dialog-connected.png, gimp-dialog-preview.png, gimp-dialog-history.png.
+gimp-dialog-no-daemon.png, gimp-dialog-connected.png, gimp-dialog-preview.png, gimp-dialog-history.png.
 """
 
 from __future__ import annotations
@@ -99,15 +103,29 @@ def jobs(client) -> dict:
     return client.status(timeout=2.0)["jobs"]
 
 
-def drive(driver: Driver, endpoint: str, out: Path, result: dict) -> None:
+def drive(driver: Driver, endpoint: str, work: Path, result: dict) -> None:
     """Everything a user does, in order; `result` gets the measurements (or the failure)."""
     from lego_edit.plugins.client import Client
 
+    out = work / "out"
+    result["endpoint"] = endpoint
     try:
+        # 0. no daemon yet: the dialog says so and its Start daemon runs `lego-edit serve` (the chroot's
+        # stand-in records the call; the test starts the real daemon on the host, where lego-edit lives)
+        dialog = driver.window("Lego Edit", timeout=90)
+        driver.xdo("windowmove", dialog, "700", "0")  # no window manager: off the image window's canvas
+        time.sleep(2.5)  # past the dialog's grace for the first hello
+        result["shot_no_daemon"] = str(driver.shot("gimp-dialog-no-daemon.png"))
+        driver.keys(dialog, "alt+s")
+        wait_for(work / "start-request", 10)
+        result["start_argv"] = (work / "start-request").read_text().split()
+        result["daemon"] = start_daemon(endpoint, work)
         with Client(endpoint) as client:
-            dialog = driver.window("Lego Edit", timeout=90)
-            driver.xdo("windowmove", dialog, "700", "0")  # no window manager: off the image window's canvas
-            time.sleep(1.0)  # the connection line: the first hello answered
+            deadline = time.monotonic() + 15
+            while client.status(timeout=2.0)["clients"] < 2:  # this test's client and the dialog's
+                assert time.monotonic() < deadline, "the dialog never connected to the started daemon"
+                time.sleep(0.2)
+            time.sleep(0.5)
             result["shot_connected"] = str(driver.shot("gimp-dialog-connected.png"))
 
             # 1. a slow edit, cancelled: the daemon's job ends within 2 s
@@ -187,11 +205,14 @@ def dialog_run():
         endpoint = f"tcp://127.0.0.1:{free_port()}"
         (work / "job.json").write_text(json.dumps({"photo": inside(work / "photo.png"), "out": inside(out),
                                                    "selection": SELECTION}))
-        daemon = start_daemon(endpoint, work)
+        stand_in = home / ".local/bin/lego-edit"  # what Start daemon finds in ~/.local/bin
+        stand_in.parent.mkdir(parents=True)
+        stand_in.write_text(f'#!/bin/sh\necho "$@" > {inside(work / "start-request")}\n')
+        stand_in.chmod(0o755)
         xvfb, display = start_xvfb(fbdir)
         driver = Driver(display, fbdir)
         result: dict = {}
-        thread = threading.Thread(target=drive, args=(driver, endpoint, out, result), daemon=True)
+        thread = threading.Thread(target=drive, args=(driver, endpoint, work, result), daemon=True)
         thread.start()
         code = (f"import sys; sys.argv = ['batch', {inside(work / 'job.json')!r}]; "
                 f"exec(open({inside(work / 'batch.py')!r}).read())")
@@ -212,6 +233,7 @@ def dialog_run():
         gimp_log.close()
         output = (work / "gimp.log").read_text(errors="replace")
         thread.join(30)
+        daemon = result.get("daemon")
         log = (f"GIMP exit {proc.returncode}\n--- output\n{output[-6000:]}\n--- driver\n{result}\n"
                + "\n".join(driver.log[-30:]))
         assert result.get("ok"), log
@@ -240,6 +262,12 @@ def history(state):
 
 def names(layers):
     return [layer["name"] for layer in layers]
+
+
+def test_start_daemon_runs_lego_edit_serve_and_the_dialog_connects(dialog_run):
+    _, result, _ = dialog_run
+    assert result["start_argv"][:1] == ["serve"]
+    assert result["start_argv"][1:] in ([], ["--endpoint", result["endpoint"]])
 
 
 def test_cancel_stops_the_daemon_job_within_2_s(dialog_run):
@@ -292,7 +320,7 @@ def test_the_preview_is_on_the_canvas(dialog_run):
 
 def test_screenshots_of_the_dialog(dialog_run):
     _, result, _ = dialog_run
-    for key in ("shot_connected", "shot_preview", "shot_history"):
+    for key in ("shot_no_daemon", "shot_connected", "shot_preview", "shot_history"):
         shot = Image.open(result[key])
         assert shot.size == (1280, 1024)
         assert len(set(shot.convert("L").resize((64, 64)).tobytes())) > 8  # something is drawn there
