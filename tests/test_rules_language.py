@@ -792,3 +792,17 @@ def test_paraphrased_object_edits(text, last):
     assert got[-1][0] == last
     if last == "FLUX-RCM":
         assert got[0][1]["prompt"] in ("bus", "bicycle", "shirt")
+
+
+@pytest.mark.parametrize("text, first, last", [
+    ("Erase any trace of the bicycle", "RES", "FLUX-INPAINT"),
+    ("The scene would be better without the fence", "RES", "FLUX-INPAINT"),
+    ("Put me on a beach", "RES", "FLUX-CBG"),
+    ("Make it look like we are in space", "RES", "FLUX-CBG"),
+    ("I want a white background instead", "SOS", "FLUX-CBG"),
+    ("Background: sunset beach", "SOS", "FLUX-CBG"),
+    ("Make the backdrop a plain grey", "SOS", "FLUX-CBG"),
+])
+def test_removals_and_backgrounds_said_in_other_words(text, first, last):
+    got = models(text)
+    assert got[0] == first and got[-1] == last

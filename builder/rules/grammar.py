@@ -78,6 +78,8 @@ _BACKGROUND_GONE = re.compile(r"^(?:the\s+|this\s+|that\s+|my\s+)?(?:whole\s+|en
 
 def _remove(c: _Ctx) -> Edit:
     rest = re.sub(r"^(?:all\s+(?:of\s+)?)?", "", IMAGE_PP.sub("", c.rest).strip())
+    rest = re.sub(r"^(?:any|all|every|each)?\s*(?:the\s+)?(?:presence|traces?|signs?|existence|evidence|remnants?|hints?)\s+of\s+",
+                  "", rest)  # "erase any trace of the bicycle"
     bg = _BACKGROUND_GONE.match(rest.strip())
     if bg and not re.search(r"\b(?:replac\w*|with an?\s+(?!transparent)\w+|to an?\b|change\w*)\b", bg.group("tail")):
         # "remove the (white) background (so it's only the logo)" = cut the subject out
@@ -128,9 +130,12 @@ def _add(c: _Ctx) -> Edit:
     env_head = obj_words[-1] if obj_words else ""
     if env_head and is_env_only(obj) and env_head not in {"day"}:
         return Edit("env", None, env_value(obj), text=c.clause)
-    if c.verb in {"place", "put"} and re.match(r"(?:the|this|that|his|her|their|its)\b", rest):
+    if c.verb in {"place", "put"} and re.match(r"(?:the|this|that|his|her|their|its|me|us)\b", rest):
         # "place the pineapple on a sandy beach": the object stays, its setting changes.
         m = re.match(r"(?P<x>.+?)\s+(?:on|in|at|into|onto|by|near|to|against|amid|among)\s+(?P<y>.+)$", rest)
+        if m and re.search(r"\btransparent\b", m.group("y")):  # "put him on a transparent background": a cut-out
+            kept = target_of(m.group("x"), c.has_mask)
+            return Edit("extract", kept if kept not in (None, PRONOUN) else SUBJECT, text=c.clause)
         if m and is_setting(m.group("y")):
             return Edit("background", None, strip_articles(m.group("y")), keep=target_of(m.group("x"), c.has_mask),
                         text=c.clause)
@@ -298,6 +303,7 @@ def _background(c: _Ctx, x: str | None, y: str, subject: str | None = None) -> E
     # "something nicer, maybe a beach": the example is the background asked for
     y = re.sub(r"^(?:something|anything)(?:\s+(?:nicer|better|else|different|cooler|prettier|pretty|nice|cool))?,?\s*"
                r"(?:maybe|perhaps|like|such as|e\.?g\.?|say)\s+", "", y)
+    y = re.sub(r"^(?:an?\s+)?(?:new\s+|different\s+)?(?:background|backdrop|setting)\s+(?:of|with|showing|featuring)\s+", "", y)
     value = _replacement(y) if not re.search(r"\bblur", y) else "blurred"
     if re.match(r"(?:something|anything)\b", value) and not is_setting(value) and not env_value(value):
         raise TextRefused(f"'{c.clause}': say which background you want, e.g. 'a plain grey background' or 'a city "
@@ -305,6 +311,10 @@ def _background(c: _Ctx, x: str | None, y: str, subject: str | None = None) -> E
     value = re.sub(r"^(?:be\s+)?(?:set\s+)?(?:in|on|at)\s+", "", value)
     keep = subject or _kept_subject(c.clause, c.has_mask)
     region = None
+    behind = re.match(r"^(?:what'?s|what is|everything|all|whatever is)\s+(?:behind|around|surrounding)\s+(?P<k>.+)$",
+                      (x or "").lower().strip())
+    if behind:  # "change what's behind the car to a racetrack": everything but the car
+        keep, x = target_of(behind.group("k"), c.has_mask), None
     if x is not None:
         xl = x.lower().strip()
         located = re.match(r"^(?P<r>.+?)\s+(?:in|at)\s+the\s+(?:background|distance|back)$", xl)
@@ -696,6 +706,8 @@ def _whole_image(c: _Ctx, y: str, pronoun: bool = False) -> Edit:
 
 def _make_adjective(c: _Ctx, rest: str) -> Edit | None:
     """"make the car red", "make it snowy", "make the sky warmer", "turn the table wooden"."""
+    rest = re.sub(rf"\s+an?\s+(?:(?:plain|solid|simple)\s+)?(?=(?:(?:light|dark|pale|deep|bright|soft)\s+)?(?:{'|'.join(sorted(COLOURS))})$)",
+                  " ", rest)  # "make the backdrop a plain grey"
     clear = re.fullmatch(r"(?P<x>.+?)\s+(?:transparent|see-through|a png|into a png)", rest)
     if clear:  # "make the background transparent", "make this man transparent": a cut-out
         x = clear.group("x")
@@ -1283,6 +1295,10 @@ def parse_instruction(text: str, has_mask: bool = False,
             edits.append(Edit("background", None, strip_articles(wanted), text=sentence.lower()))
             continue
         impossible = next((why for pattern, why in _IMPOSSIBLE if pattern.search(sentence)), None)
+        placed = re.match(r"^(?:put|place|photoshop)\s+(?:me|us|him|her|them)\s+(?:on|in|at|into|onto)\s+(?P<y>.+?)[.!?]*$",
+                          sentence, re.I)
+        if impossible and placed and is_setting(strip_articles(placed.group("y").lower())):
+            impossible = None  # "put me on a beach": the people stay, the setting changes
         if impossible and _EDIT_CAN.search(sentence):
             if not general_edit:
                 refusals.append((sentence, f"{impossible} ({edit_hint})" if edit_hint else impossible))

@@ -341,8 +341,22 @@ def _as_request(sentence: str) -> tuple[str, bool]:
     if wish and _GONE.match(wish.group("x")):
         return f"remove {_GONE.match(wish.group('x')).group('x')}", True  # type: ignore[union-attr]
     text = strip_polite(text).rstrip(" ?!.")
-    text = re.sub(r"[\s,]*(?:thanks?(?: you)?(?: so much| in advance)?|thx|tia|cheers|pls|plz|please+e*)[\s!.]*$", "",
+    text = re.sub(r"[\s,]*(?:thanks?(?: you)?(?: so much| in advance)?|thx|tia|cheers|pls|plz|please+e*|instead)[\s!.]*$", "",
                   text, flags=re.I).strip()
+    if asked_for_background := re.match(r"^(?:an?|some)\s+(?:[\w,'-]+\s+){0,4}?(?:background|backdrop)$", text, re.I):
+        return f"use {asked_for_background.group(0)}", True  # "(I want) a white background (instead)"
+    said = re.match(r"^(?:new\s+)?(?:background|backdrop)\s*[:\-]\s*(?P<y>.+)$", text, re.I)
+    if said:  # "Background: sunset beach"
+        return f"change the background to {said.group('y')}", True
+    better = re.match(r"^(?:the|this|it)\s+(?:\w+\s+)?(?:would|will)\s+(?:be|look)\s+(?:so\s+|much\s+|way\s+)?(?:better|nicer|"
+                      r"cleaner)\s+without\s+(?P<x>.+)$", text, re.I)
+    if better:  # "the scene would be better without the fence"
+        return f"remove {better.group('x')}", True
+    like = re.match(r"^make\s+it\s+(?:look\s+)?(?:like|as if|as though)\s+(?P<w>we|i|they|he|she)\s+(?:are|am|is|were|was)\s+"
+                    r"(?P<p>in|on|at)\s+(?P<y>.+)$", text, re.I)
+    if like:  # "make it look like we are in space"
+        who = {"we": "us", "i": "me", "they": "them", "he": "him", "she": "her"}[like.group("w").lower()]
+        return f"put {who} {like.group('p')} {like.group('y')}", True
     no = _NO_MORE.match(text)
     if no:
         return f"remove {no.group('x')}", True
