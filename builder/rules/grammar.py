@@ -124,9 +124,9 @@ def _add(c: _Ctx) -> Edit:
         said = {"drama": f"make {x} more dramatic", "punch": f"make {x} pop", "pop": f"make {x} pop",
                 "depth": f"increase the contrast of {x}", "mood": f"make {x} moodier"}.get(tone.group("n"),
                                                                                           f"make {x} more vivid")
-        look = parse_look(said, target_named=False)
-        if look is not None:
-            return replace(look, text=c.clause)
+        as_look = parse_look(said, target_named=False)
+        if as_look is not None:
+            return replace(as_look, text=c.clause)
     env_head = obj_words[-1] if obj_words else ""
     if env_head and is_env_only(obj) and env_head not in {"day"}:
         return Edit("env", None, env_value(obj), text=c.clause)
