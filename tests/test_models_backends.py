@@ -161,9 +161,10 @@ def test_cmi_pred_caption_and_canvas_match_the_offline_rule(registry, manager, p
     from lego_edit.bricks.builtin.canvas import caption_and_expand as offline
     from lego_edit.bricks.registry import BrickContext
 
-    out = run_backend(registry, manager, "CMI-PRED", "blip", image=photo, left_ratio=0.5, top_ratio=0.25)
+    ratios = {"left_ratio": 1.5, "right_ratio": 1.0, "top_ratio": 1.25, "bottom_ratio": 1.0}
+    out = run_backend(registry, manager, "CMI-PRED", "blip", image=photo, **ratios)
     assert isinstance(out["caption"], str) and out["caption"]
-    ref = offline(BrickContext(), image=photo, left_ratio=0.5, top_ratio=0.25)
+    ref = offline(BrickContext(), image=photo, **ratios)
     assert np.array_equal(out["image"], ref["image"]) and np.array_equal(out["mask"], ref["mask"])
     plain = run_backend(registry, manager, "CMI-PRED", "blip", image=photo)
     assert plain["image"] is None and plain["mask"] is None
@@ -312,3 +313,20 @@ def test_reference_semantics_of_fill_style_and_recolour(registry, manager, photo
     eng = _engine(manager, FLUX, None)
     default = _engine(type(manager)(ModelSettings()), FLUX, None)
     assert (default.steps, default.guidance) == (20, 30.0) and eng.steps == 2  # overridable in config
+
+
+def test_fill_steps_are_overridable_per_brick(registry, tiny_paths, photo, box_mask):
+    from lego_edit.bricks.models import configure
+
+    options = {**OPTIONS, "flux-fill": {**OPTIONS["flux-fill"], "fill_steps": 3}}
+    mgr = configure({"device": "cpu", "paths": tiny_paths, "options": options, "idle_unload_seconds": 0})
+    try:
+        recorder = Recorder()
+        run_backend(registry, mgr, "FLUX-FILL", "flux-fill", recorder, image=photo, mask=box_mask, prompt="a car")
+        assert [m for _, m in recorder.events if "/" in m] == ["denoising 1/3", "denoising 2/3", "denoising 3/3"]
+        recorder = Recorder()
+        background = 255 - box_mask
+        run_backend(registry, mgr, "FLUX-CBG", "flux-fill", recorder, image=photo, mask=background, prompt="a beach")
+        assert [m for _, m in recorder.events if "/" in m] == ["denoising 1/2", "denoising 2/2"]  # CBG keeps `steps`
+    finally:
+        configure({})

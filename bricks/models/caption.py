@@ -1,11 +1,12 @@
-"""CMI-PRED with a captioner: BLIP (transformers) writes the caption; the outpainting canvas follows
-the same rule as the offline backend (bricks/imageops.py expand_canvas). The Builder's VLM could caption too; BLIP is 1 GB and fast."""
+"""CMI-PRED with a captioner: BLIP (transformers) writes the caption; the outpainting canvas is the offline
+backend's (the reference's ratios, bricks/builtin/canvas.py). The Builder's VLM could caption too; BLIP is
+1 GB and fast."""
 
 from __future__ import annotations
 
 import numpy as np
 
-from lego_edit.bricks.imageops import canvas_ratio, check_canvas, expand_canvas
+from lego_edit.bricks.builtin.canvas import canvas_ratios, outpaint_canvas
 from lego_edit.bricks.models import manager_for
 from lego_edit.bricks.models.imaging import rgb_pil
 from lego_edit.bricks.models.loading import model_device, model_key, transformers_loader
@@ -32,14 +33,12 @@ def caption(ctx: BrickContext, image: np.ndarray) -> str:
 def caption_and_expand(ctx: BrickContext, image: np.ndarray, left_ratio: float | None = None,
                        right_ratio: float | None = None, top_ratio: float | None = None,
                        bottom_ratio: float | None = None) -> dict:
-    ratios = [canvas_ratio(v, s) for v, s in ((left_ratio, "left"), (right_ratio, "right"), (top_ratio, "top"),
-                                        (bottom_ratio, "bottom"))]
-    check_canvas(image.shape, ratios[0], ratios[1], ratios[2], ratios[3], ctx.max_pixels)  # before the captioner loads
+    ratios = canvas_ratios(left_ratio, right_ratio, top_ratio, bottom_ratio)  # checked before the captioner loads
     ctx.progress(0.1, "captioning")
     text = caption(ctx, image)
     if not text:
         raise BrickError("CMI-PRED: the captioner returned an empty caption")
-    expanded = expand_canvas(image, *ratios, max_pixels=ctx.max_pixels)
-    if expanded is None:
+    if ratios is None:
         return {"caption": text, "image": None, "mask": None}
-    return {"caption": text, "image": expanded[0], "mask": expanded[1]}
+    canvas, mask = outpaint_canvas(image, ratios)
+    return {"caption": text, "image": canvas, "mask": mask}

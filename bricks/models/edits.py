@@ -49,8 +49,9 @@ def _radius(shape: tuple[int, ...], at_1024: int) -> int:
 
 def region_edit(ctx: BrickContext, eng: Engine, image: np.ndarray, mask: np.ndarray, prompt: str, *,
                 start: np.ndarray | None = None, strength: float = 1.0, grow: float = 1.0,
-                opaque: bool = False, label: str = "denoising") -> np.ndarray:
-    """Regenerate the masked part of `image` (from `start`'s pixels when given, e.g. a pre-inpaint)."""
+                opaque: bool = False, label: str = "denoising", task: str = "") -> np.ndarray:
+    """Regenerate the masked part of `image` (from `start`'s pixels when given, e.g. a pre-inpaint).
+    `task` ("fill", "inpaint", "cbg") reads `<task>_steps` / `<task>_guidance` from the engine's options."""
     box = context_box(mask, grow=grow, min_side=min(eng.resolution // 2, max(image.shape[:2])))
     x0, y0, x1, y1 = box
     source = image if start is None else start
@@ -58,7 +59,11 @@ def region_edit(ctx: BrickContext, eng: Engine, image: np.ndarray, mask: np.ndar
     crop_mask = mask[y0:y1, x0:x1]
     size = working_size(rgb.shape[1], rgb.shape[0], eng.resolution, eng.multiple)
     work_mask = binary(cv2.resize(crop_mask, size, interpolation=cv2.INTER_LINEAR), 0)
-    out = generate(ctx, eng, resize_rgb(rgb, size), work_mask, prompt, strength=strength, label=label)
+    settings = manager_for(ctx).settings
+    steps = settings.option(eng.name, f"{task}_steps", None) if task else None
+    guidance = settings.option(eng.name, f"{task}_guidance", None) if task else None
+    out = generate(ctx, eng, resize_rgb(rgb, size), work_mask, prompt, strength=strength, label=label,
+                   steps=None if steps is None else int(steps), guidance=None if guidance is None else float(guidance))
     out = resize_rgb(out, (rgb.shape[1], rgb.shape[0]))
     weight = np.maximum(feather(crop_mask, _radius(image.shape, 4)), crop_mask)
     return paste(image, out, weight, box, opaque=opaque)
@@ -108,8 +113,9 @@ def fill(ctx: BrickContext, image: np.ndarray, mask: np.ndarray, prompt: str, pr
                                    (0, 0, image.shape[1], image.shape[0]), opaque=True)}
         if preimage is not None and not _is_cutout(preimage):  # an opaque pre-inpaint: start from it, keep some of its layout
             strength = float(manager_for(ctx).settings.option(eng.name, "preimage_strength", 0.95))
-            return {"image": region_edit(ctx, eng, image, mask, prompt, start=preimage, strength=strength, opaque=True)}
-        return {"image": region_edit(ctx, eng, image, mask, prompt, opaque=True)}
+            return {"image": region_edit(ctx, eng, image, mask, prompt, start=preimage, strength=strength, opaque=True,
+                                             task="fill")}
+        return {"image": region_edit(ctx, eng, image, mask, prompt, opaque=True, task="fill")}
 
 
 def score_to_strength(score: float) -> float:
@@ -128,7 +134,8 @@ def inpaint(ctx: BrickContext, image: np.ndarray, mask: np.ndarray, preimage: np
         if eng.name == FLUX:
             settings = manager_for(ctx).settings
             set_lora(ctx, eng, "inpaint" if lora_available(settings, "inpaint") else None)
-        out = region_edit(ctx, eng, image, hole, eng.removal_prompt, start=preimage, strength=score_to_strength(score))
+        out = region_edit(ctx, eng, image, hole, eng.removal_prompt, start=preimage, strength=score_to_strength(score),
+                          task="inpaint")
     return {"image": out}
 
 
@@ -138,7 +145,7 @@ def change_background(ctx: BrickContext, image: np.ndarray, mask: np.ndarray, pr
     with engine(ctx, _engine_name(backend)) as eng:
         if eng.name == FLUX:
             set_lora(ctx, eng, None)
-        out = region_edit(ctx, eng, image, binary(mask), prompt, grow=4.0, opaque=True)
+        out = region_edit(ctx, eng, image, binary(mask), prompt, grow=4.0, opaque=True, task="cbg")
     return {"image": out}
 
 
