@@ -229,7 +229,7 @@ class TrayApp:
                 raise
             # a GTK backend that cannot start here (no session bus, say): the plain X icon and its window
             log.warning("the %s tray backend failed (%s); using the plain X one", os.environ["PYSTRAY_BACKEND"], exc)
-            from pystray import _xorg  # type: ignore[attr-defined]
+            from pystray import _xorg
 
             self.icon = _xorg.Icon("lego-edit", draw_icon(self.state), "Lego Edit: stopped", menu=self.menu())
         self._listen_for_clicks()

@@ -90,9 +90,13 @@ class ControlWindow:
         actions = {"start": ("Start daemon", self.app.on_start), "stop": ("Stop daemon", self.app.on_stop),
                    "log": ("Open log", self.app.on_open_log), "config": ("Open config", self.app.on_open_config)}
         buttons = {}
+
+        def command(action: Callable[[], Any]) -> Callable[[], None]:
+            return lambda: self.run_action(action)
+
         for name, (text, action) in actions.items():
             x, y, w, h = BUTTONS[name]
-            buttons[name] = tk.Button(root, text=text, command=lambda action=action: self.run_action(action))
+            buttons[name] = tk.Button(root, text=text, command=command(action))
             buttons[name].place(x=x, y=y, width=w, height=h)
         x, y, w, h = CLOSE
         tk.Button(root, text="Close", command=root.destroy).place(x=x, y=y, width=w, height=h)

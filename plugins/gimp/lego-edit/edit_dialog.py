@@ -23,9 +23,10 @@ import gi
 gi.require_version("Gimp", "3.0")
 gi.require_version("GimpUi", "3.0")
 gi.require_version("Gtk", "3.0")
+gi.require_version("Gdk", "3.0")
 gi.require_version("GdkPixbuf", "2.0")
 import gimp_layers  # noqa: E402 (beside this file)
-from gi.repository import GdkPixbuf, GimpUi, GLib, Gtk  # noqa: E402
+from gi.repository import Gdk, GdkPixbuf, GimpUi, GLib, Gtk  # noqa: E402
 from gimp_layers import PluginError  # noqa: E402
 
 POLL_MS = 40
@@ -99,6 +100,7 @@ class EditDialog:
         self.window = Gtk.Window(title=TITLE)
         self.window.set_default_size(520, -1)
         self.window.connect("delete-event", lambda *_: self.close() or True)
+        self.window.connect("key-press-event", self._key)
         box = Gtk.Box(orientation=Gtk.Orientation.VERTICAL, spacing=6, margin=12)
         self.window.add(box)
 
@@ -206,6 +208,13 @@ class EditDialog:
         for widget in (self.close_button, self.apply_button, self.discard_button):
             buttons.pack_end(widget, False, False, 0)
         box.pack_end(buttons, False, False, 0)
+
+    def _key(self, window, event):
+        """Ctrl+Enter anywhere: Re-plan from the feedback box, else Edit (Enter alone does it in the two boxes)."""
+        if event.keyval in (Gdk.KEY_Return, Gdk.KEY_KP_Enter) and event.state & Gdk.ModifierType.CONTROL_MASK:
+            self.replan() if self.feedback_entry.has_focus() else self.start_edit()
+            return True
+        return False
 
     # -- running --------------------------------------------------------------------------------
     def run(self):
