@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from lego_edit.bricks.builtin.canvas import canvas_ratios, outpaint_canvas
+from lego_edit.bricks.builtin.canvas import canvas_borders, canvas_ratios, canvas_size, outpaint_canvas
 from lego_edit.bricks.models import manager_for
 from lego_edit.bricks.models.imaging import rgb_pil
 from lego_edit.bricks.models.loading import model_device, model_key, transformers_loader
@@ -34,6 +34,10 @@ def caption_and_expand(ctx: BrickContext, image: np.ndarray, left_ratio: float |
                        right_ratio: float | None = None, top_ratio: float | None = None,
                        bottom_ratio: float | None = None) -> dict:
     ratios = canvas_ratios(left_ratio, right_ratio, top_ratio, bottom_ratio)  # checked before the captioner loads
+    if ratios is not None:
+        left, right, top, bottom = canvas_borders(image.shape, ratios)
+        ctx.check_pixels(*canvas_size(image.shape[1] + left + right, image.shape[0] + top + bottom),
+                         "CMI-PRED: the expanded canvas")
     ctx.progress(0.1, "captioning")
     text = caption(ctx, image)
     if not text:
