@@ -173,6 +173,7 @@ class EditJob:
         self.active_before: Any = None  # the layer active when the edit started (the docker restores it)
         self.variation_of: int | None = None  # the digest of the preview this edit is a variation of
         self.timings: dict[str, float] = {}  # seconds of the longest Krita calls while adding the result
+        self.step_kind = "reading"  # what `work()` is doing: reading, adding the group, writing
         self._error: LegoEditError | None = None
         self._task: Iterator[None] | None = None
         self._after: Callable[[Any], None] | None = None
@@ -251,7 +252,7 @@ class EditJob:
         """Do the pending reading or writing for up to `budget_s` seconds (None: all of it); True if more is left."""
         deadline = None if budget_s is None else time.monotonic() + budget_s
         while self._task is not None:
-            kind = "reading" if self.request_id is None else "writing"
+            kind = self.step_kind
             clock = time.perf_counter()
             try:
                 next(self._task)
@@ -283,6 +284,7 @@ class EditJob:
     def read_later(self) -> None:
         """Read the source over the next `work()` calls (the docker); `start()` then sends it at once."""
         if self.source is None and self.replan_of is None and self._task is None:
+            self.step_kind = "reading"
             try:
                 self._task = pixels.read_source_in_strips(self.doc, visible_image=self.visible_image,
                                                           use_selection=self.use_selection, node=self.node)
@@ -426,23 +428,15 @@ class EditJob:
         width, height = src.width, src.height
         name = (PREVIEW_PREFIX + self.session.group_name[len(GROUP_PREFIX):]) if self.preview \
             else self.session.group_name
+        self.step_kind = "adding the group"
         clock = time.perf_counter()
-        scratch = scratch_document(doc.colorModel(), doc.colorDepth(), doc.colorProfile())
-        self.timings["scratch document"] = time.perf_counter() - clock
-        group = scratch.createGroupLayer(name)
-        scratch.rootNode().addChildNode(group, None)
-        try:
-            previous = None
-            for _layer, label, visible in ordered:  # bottom to top
-                node = scratch.createNode(label, "paintlayer")
-                group.addChildNode(node, previous)
-                node.setVisible(visible)
-                previous = node
-            group.setLocked(True)  # nobody paints into it while it fills (and while it is a preview)
-            copy = group.duplicate()
-        finally:
-            group.remove()
-            scratch.setModified(False)  # never a "save changes?" question about it
+        copy = scratch_template(doc, len(ordered)).duplicate()
+        self.timings["copying the empty group"] = time.perf_counter() - clock
+        copy.setName(name)
+        copy.setVisible(False)  # shown once its pixels are in
+        for node, (_layer, label, visible) in zip(copy.childNodes(), ordered, strict=True):  # bottom to top
+            node.setName(label)
+            node.setVisible(visible)
         if not document_is_open(doc):
             raise LookupError("the document was closed")
         parent, above = place(doc, src.node, self.placement)
@@ -458,6 +452,7 @@ class EditJob:
             raise RuntimeError("Krita added a different number of layers")
         self.created[:] = [added] + list(reversed(nodes))
         self.created.group = added
+        self.step_kind = "writing"
         yield
         try:
             bands = pixels.strips(width, height, 8 if doc.colorDepth() == "U16" else 4)
@@ -476,8 +471,6 @@ class EditJob:
                     clock = time.perf_counter()
                     self.thumbnail = _thumbnail(data, layer.format, width, height)
                     self.timings["thumbnail"] = time.perf_counter() - clock
-                    # setPixelData marks nothing for recomposition; a no-op change of a property does, off the UI thread
-                    node.setBlendingMode(node.blendingMode())
         except BaseException:
             if document_is_open(doc):  # a half-written group is no result: take it away again
                 try:
@@ -485,6 +478,9 @@ class EditJob:
                 except Exception:
                     pass
             raise
+        # setPixelData marks nothing for recomposition; showing the group (hidden while it filled) does, off the
+        # UI thread, and records nothing on the undo stack (a blending-mode change would)
+        added.setVisible(True)
         if not self.preview:
             added.setLocked(False)
 
@@ -545,11 +541,35 @@ def scratch_document(model: str, depth: str, profile: str):
     return doc
 
 
-def warm_scratch(doc) -> None:
-    """Make the scratch document for `doc`'s colour space now (an idle moment), not during an edit."""
+_templates: dict[tuple, Any] = {}
+
+
+def scratch_template(doc, count: int):
+    """An empty group of `count` empty paint layers in the scratch document for `doc`'s colour space,
+    made once: an edit copies it (instant) instead of adding 1 + `count` nodes, each of which makes
+    Krita wait for its update threads."""
+    key = (doc.colorModel(), doc.colorDepth(), doc.colorProfile(), count)
+    scratch = scratch_document(*key[:3])
+    template = _templates.get(key)
+    if template is None or template.parentNode() is None or not document_is_open(scratch):
+        template = scratch.createGroupLayer(f"template {count}")
+        scratch.rootNode().addChildNode(template, None)
+        previous = None
+        for index in range(count):
+            node = scratch.createNode(f"layer {index + 1}", "paintlayer")
+            template.addChildNode(node, previous)
+            previous = node
+        template.setLocked(True)  # nobody paints into a copy while it fills (and while it is a preview)
+        scratch.setModified(False)  # never a "save changes?" question about it
+        _templates[key] = template
+    return template
+
+
+def warm_scratch(doc, counts: Iterable[int] = (1, 2, 3, 4)) -> None:
+    """Make the scratch document and the usual empty groups for `doc` now (an idle moment), not mid-edit."""
     try:
-        if doc is not None and (doc.colorModel(), doc.colorDepth(), doc.colorProfile()) not in _scratch:
-            scratch_document(doc.colorModel(), doc.colorDepth(), doc.colorProfile())
+        for count in counts:
+            scratch_template(doc, count)
     except Exception:
         pass
 

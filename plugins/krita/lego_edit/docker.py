@@ -440,7 +440,7 @@ class LegoEditDocker(DockWidget):
         self._refresh()
         doc = self._doc()
         if doc is not None:  # the scratch document the results are assembled in, made now rather than mid-edit
-            QTimer.singleShot(200, lambda: api.warm_scratch(doc))
+            QTimer.singleShot(300, lambda: api.warm_scratch(doc))
 
     def _sync_selection(self) -> None:
         """"Use the selection" follows whether a selection exists; the user may still change it between."""

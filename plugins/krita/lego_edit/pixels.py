@@ -203,8 +203,7 @@ def read_source_in_strips(doc, *, visible_image: bool = False, use_selection: bo
     Colour-space problems and a missing layer are raised before the first strip is read."""
     width, height = doc.width(), doc.height()
     if visible_image:
-        doc.refreshProjection()
-        doc.waitForDone()
+        doc.waitForDone()  # pending updates in; a full refreshProjection() would recompose the whole image
         model, depth, what = doc.colorModel(), doc.colorDepth(), "the image"
         read = doc.pixelData
         node, label = None, "visible image"
