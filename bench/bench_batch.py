@@ -4,7 +4,8 @@
 Builder and the classical TEMPERATURE brick): the serial loop is one warm Editor doing exactly what a
 worker does per item (read, plan, run, encode the output) plus the driver's file write; the local pool and
 the Ray pool (a local Ray instance) run the same items through `run_batch`. Every pool is started and
-warmed on a few other items first, so the numbers are the steady state, not process start-up.
+warmed on a few other items first, so the numbers are the steady state, not process start-up; the three
+take turns on rounds of ROUND images, so load from other work on a shared machine hits them alike.
 
 Overhead per item = wall time x workers / items - the mean time a worker spent on an item: what dispatch,
 transfer and the driver's writing cost each item beyond the work itself. The Ray row is that of the
@@ -21,6 +22,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -28,6 +30,7 @@ from bench._table import print_table, verdict  # noqa: E402
 
 INSTRUCTION = "make it warmer"
 WARMUP = 4  # items per worker run before timing
+ROUND = 20  # images per method per round
 
 
 def make_images(folder: Path, count: int, size: int) -> None:
@@ -46,33 +49,49 @@ def make_images(folder: Path, count: int, size: int) -> None:
             .save(folder / f"img{i:03d}.png", compress_level=1)
 
 
-def serial(config, items, outdir: Path) -> tuple[float, list[dict]]:
-    from lego_edit.batch.editor import Editor
-    from lego_edit.batch.runner import write_file
-    from lego_edit.batch.work import edit_item
+class Serial:
+    """The baseline: one warm Editor in this process doing what a worker does per item, plus the file write."""
 
-    with Editor(config, share_plans=True) as editor:
-        for item in items[:WARMUP]:
-            edit_item(editor, item.to_dict())
+    def __init__(self, config, items) -> None:
+        from lego_edit.batch.editor import Editor
+        from lego_edit.batch.work import edit_item
+
+        self.editor = Editor(config, share_plans=True)
+        for item in items:
+            edit_item(self.editor, item.to_dict())
+
+    def run(self, items, outdir: Path) -> list[dict]:
+        from lego_edit.batch.runner import write_file
+        from lego_edit.batch.work import edit_item
+
         records = []
-        start = time.perf_counter()
-        for item in items[WARMUP:]:
-            result = edit_item(editor, item.to_dict())
+        for item in items:
+            result = edit_item(self.editor, item.to_dict())
             for relative, data in result.files:
                 write_file(outdir, relative, data)
             records.append(result.record)
-        return time.perf_counter() - start, records
+        return records
+
+    def close(self) -> None:
+        self.editor.close()
 
 
-def pooled(config, pool, items, outdir: Path, warm: Path) -> tuple[float, list[dict]]:
-    from lego_edit.batch.items import Collected
-    from lego_edit.batch.runner import BatchOptions, run_batch
+class Pooled:
+    """A warm pool (local or Ray) driven by run_batch, as `lego-edit batch` drives it."""
 
-    run_batch(config, Collected(items[:WARMUP * pool.workers], [], True), BatchOptions(warm, progress=False),
-              pool=pool)
-    start = time.perf_counter()
-    summary = run_batch(config, Collected(items[WARMUP:], [], True), BatchOptions(outdir, progress=False), pool=pool)
-    return time.perf_counter() - start, summary.records
+    def __init__(self, config, pool, items, warm: Path) -> None:
+        self.config, self.pool = config, pool
+        self.run(items, warm)
+
+    def run(self, items, outdir: Path) -> list[dict]:
+        from lego_edit.batch.items import Collected
+        from lego_edit.batch.runner import BatchOptions, run_batch
+
+        return run_batch(self.config, Collected(list(items), [], True), BatchOptions(outdir, progress=False),
+                         pool=self.pool).records
+
+    def close(self) -> None:
+        self.pool.close()
 
 
 def work(records: list[dict]) -> float:
@@ -99,15 +118,38 @@ def main() -> int:
     config = load()
     root = Path(tempfile.mkdtemp(prefix="bench-batch-"))
     try:
-        make_images(root / "in", args.count + WARMUP, args.size)
+        warm = WARMUP * args.workers  # warm-up images, none of them timed (a worker's step cache would hit)
+        make_images(root / "in", args.count + warm, args.size)
         items = collect(root / "in", INSTRUCTION).items
-        n = len(items) - WARMUP
-        t_serial, r_serial = serial(config, items, root / "serial")
-        pool = LocalPool(config, None, args.workers)
+        timed = items[warm:]
+        n = len(timed)
+        methods: dict[str, Any] = {"serial": Serial(config, items[:WARMUP])}
+        methods["pool"] = Pooled(config, LocalPool(config, None, args.workers), items[:warm], root / "warm-pool")
+        if not args.no_ray:
+            import ray
+
+            from lego_edit.batch.ray_pool import RayPool
+
+            ray.init(num_cpus=args.workers, include_dashboard=False, log_to_driver=False)
+            methods["ray"] = Pooled(config, RayPool(config, None, "auto", args.workers), items[:warm],
+                                    root / "warm-ray")
+        seconds = dict.fromkeys(methods, 0.0)
+        records: dict[str, list[dict]] = {name: [] for name in methods}
         try:
-            t_pool, r_pool = pooled(config, pool, items, root / "pool", root / "warm-pool")
+            # rounds of ROUND images, each method in turn: load from other work on the machine hits all of them alike
+            for start in range(0, n, ROUND):
+                chunk = timed[start:start + ROUND]
+                for name, method in methods.items():
+                    began = time.perf_counter()
+                    records[name] += method.run(chunk, root / name)
+                    seconds[name] += time.perf_counter() - began
         finally:
-            pool.close()
+            for method in methods.values():
+                method.close()
+            if "ray" in methods:
+                ray.shutdown()
+        t_serial, r_serial = seconds["serial"], records["serial"]
+        t_pool, r_pool = seconds["pool"], records["pool"]
         rows = []
         ok = True
         speedup = t_serial / t_pool
@@ -119,20 +161,8 @@ def main() -> int:
                      ">= 1.7x", verdict(speedup >= 1.7)))
         o_pool = overhead(t_pool, args.workers, r_pool)
         rows.append(("local pool overhead per item", f"{o_pool * 1e3:.1f} ms", "", ""))
-        if not args.no_ray:
-            import ray
-
-            from lego_edit.batch.ray_pool import RayPool
-
-            ray.init(num_cpus=args.workers, include_dashboard=False, log_to_driver=False)
-            try:
-                rpool = RayPool(config, None, "auto", args.workers)
-                try:
-                    t_ray, r_ray = pooled(config, rpool, items, root / "ray", root / "warm-ray")
-                finally:
-                    rpool.close()
-            finally:
-                ray.shutdown()
+        if "ray" in methods:
+            t_ray, r_ray = seconds["ray"], records["ray"]
             o_ray = overhead(t_ray, args.workers, r_ray)
             rows.append((f"Ray, {args.workers} actors (local instance)",
                          f"{n / t_ray:.2f} img/s = {t_serial / t_ray:.2f}x serial; {work(r_ray) * 1e3:.0f} ms work/img",
