@@ -264,3 +264,106 @@ def test_mimo_backends_run_the_real_model(mimo_root, configure_paths):
     only = caption_and_expand(ctx, image)
     assert only["caption"]
     assert only["image"] is None and only["mask"] is None
+
+
+# -- FLUX.1 Canny (FLUX-CBG) ----------------------------------------------------------------------
+
+def tiny_flux_canny(folder):
+    """A random FluxControlInpaintPipeline: VAE with 2 latent channels and scale factor 1, so the
+    transformer takes packed latents 8 + packed control 8 = 16 channels."""
+    import torch
+    from diffusers import (
+        AutoencoderKL,
+        FlowMatchEulerDiscreteScheduler,
+        FluxControlInpaintPipeline,
+        FluxTransformer2DModel,
+    )
+    from transformers import CLIPTextConfig, CLIPTextModel, T5Config, T5EncoderModel
+
+    from tests.tiny_models import clip_tokenizer, t5_tokenizer
+
+    torch.manual_seed(0)
+    tokenizer, tokenizer_2 = clip_tokenizer(), t5_tokenizer()
+    transformer = FluxTransformer2DModel(patch_size=1, in_channels=16, out_channels=8, num_layers=1,
+                                         num_single_layers=1, attention_head_dim=16, num_attention_heads=2,
+                                         joint_attention_dim=32, pooled_projection_dim=32, axes_dims_rope=[4, 4, 8])
+    text_encoder = CLIPTextModel(CLIPTextConfig(
+        bos_token_id=0, eos_token_id=1, pad_token_id=1, hidden_size=32, intermediate_size=37, num_attention_heads=4,
+        num_hidden_layers=1, vocab_size=len(tokenizer), projection_dim=32))
+    text_encoder_2 = T5EncoderModel(T5Config(vocab_size=len(tokenizer_2), d_model=32, d_kv=8, d_ff=37, num_layers=1,
+                                             num_heads=4, decoder_start_token_id=0))
+    vae = AutoencoderKL(sample_size=32, in_channels=3, out_channels=3, block_out_channels=(4,), layers_per_block=1,
+                        latent_channels=2, norm_num_groups=1, use_quant_conv=False, use_post_quant_conv=False,
+                        shift_factor=0.0609, scaling_factor=1.5035)
+    FluxControlInpaintPipeline(scheduler=FlowMatchEulerDiscreteScheduler(), text_encoder=text_encoder,
+                               text_encoder_2=text_encoder_2, tokenizer=tokenizer, tokenizer_2=tokenizer_2,
+                               transformer=transformer, vae=vae).save_pretrained(folder)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def canny_paths(tmp_path_factory, matting_root):
+    pytest.importorskip("diffusers")
+    from tests.tiny_models import lama
+
+    root = tmp_path_factory.mktemp("canny")
+    return {"flux-canny": tiny_flux_canny(root / "flux-canny"), "lama": lama(root / "lama"),
+            "mibg-matting": matting_root}
+
+
+def test_canny_cbg_keeps_the_foreground_bytes(canny_paths, configure_paths, reference_known):
+    from lego_edit.bricks.models.canny_cbg import change_background
+
+    options = {"flux-canny": {"allow_cpu": True, "steps": [1, 1, 2], "resolution": 16, "seed": 0}}
+    manager = configure_paths(canny_paths, options)
+    assert spec_backend("FLUX-CBG", "flux-canny").unavailable_reason() is None
+    rng = np.random.default_rng(0)
+    image = np.dstack([rng.integers(0, 256, (40, 56, 3), dtype=np.uint8), np.full((40, 56), 255, np.uint8)])
+    image[:, :, 3][:5] = 90  # a translucent strip: the alpha comes back unchanged
+    background = np.full((40, 56), 255, np.uint8)
+    background[10:30, 16:36] = 0  # the foreground
+    events = []
+    from lego_edit.bricks.registry import BrickContext
+
+    ctx = BrickContext(progress=lambda f, m="": events.append(m), cancelled=lambda: False, models=manager)
+    out = change_background(ctx, image, background, "a sunny beach")["image"]
+    assert out.shape == image.shape and out.dtype == np.uint8
+    assert np.array_equal(out[..., 3], image[..., 3])
+    assert np.array_equal(out[10:30, 16:36], image[10:30, 16:36])  # the foreground: the same bytes
+    assert not np.array_equal(out[..., :3][background > 0], image[..., :3][background > 0])
+    assert {m.split()[1] for m in events if m.startswith("pass")} == {"1/3", "2/3", "3/3"}
+
+
+def test_canny_cbg_control_and_refusals(canny_paths, configure_paths, reference_known):
+    from lego_edit.bricks.models.canny_cbg import control_image, grown_past
+    from lego_edit.bricks.registry import BrickError
+
+    rgb = np.zeros((40, 40, 3), np.uint8)
+    rgb[10:30, 10:30] = 200
+    rgb[0:5, 0:40] = 255  # a bright band in the background
+    foreground = np.zeros((40, 40), np.uint8)
+    foreground[10:30, 10:30] = 255
+    first = control_image(rgb, foreground, foreground, first=True)
+    assert first[..., 0].any() and not first[:8].any()  # only the foreground's edges
+    later = control_image(rgb, foreground, foreground, first=False)
+    assert later[:8].any()  # then the picture's own edges outside it too
+    assert set(np.unique(first)) <= {0, 255}
+    bigger = np.zeros_like(foreground)
+    bigger[8:32, 8:32] = 255
+    assert not grown_past(foreground, foreground) and grown_past(foreground, bigger) is False
+    much = np.zeros_like(foreground)
+    much[9:31, 9:31] = 255  # IoU 400/484 < 0.85: not the same subject
+    assert not grown_past(foreground, much)
+
+    from lego_edit.bricks.models.canny_cbg import change_background
+
+    ctx = ctx_for(configure_paths(canny_paths, {"flux-canny": {"allow_cpu": True}}))
+    image = np.dstack([rgb, np.full((40, 40), 255, np.uint8)])
+    with pytest.raises(BrickError, match="no foreground"):
+        change_background(ctx, image, np.full((40, 40), 255, np.uint8), "a beach")
+    with pytest.raises(BrickError, match="needs a prompt"):
+        change_background(ctx, image, 255 - foreground, "  ")
+    with pytest.raises(BrickError, match="the mask is 4x4"):
+        change_background(ctx, image, np.zeros((4, 4), np.uint8), "a beach")
+    configure_paths({k: v for k, v in canny_paths.items() if k != "flux-canny"})
+    assert "flux-canny" in (spec_backend("FLUX-CBG", "flux-canny").unavailable_reason() or "")
