@@ -354,6 +354,7 @@ class EditJob:
         elif event.type == "result":
             # the layers first: the edit is done once they are in the document
             self._result_event = event
+            self.step_kind = "adding the group"
             self._task = self._build(event.layers)
             self._after = self._built
             self._changed()

@@ -126,7 +126,7 @@ class Source:
     label: str
 
 
-STRIP_BYTES = 4 << 20  # about this many bytes a strip: a few milliseconds of Krita's readBytes / writeBytes
+STRIP_BYTES = 1 << 20  # about this many bytes a strip: a few milliseconds of Krita's readBytes / writeBytes
 TILE = 64  # Krita's tile side: strips of whole tile rows touch each tile once
 
 
