@@ -19,6 +19,10 @@ from typing import Any
 
 from lego_edit.training.data import Record
 
+# Whether the model inputs carry mm_token_type_ids: as bricks.models.vlm.VisionChat.answer does (it
+# does not, so neither does training; both must change together).
+MROPE_TOKEN_TYPES = False
+
 
 def target_text(record: Record) -> str:
     """The answer the Builder should give for `record` (it must have a workflow or a refusal)."""
@@ -60,7 +64,12 @@ def _processor_class():
     from transformers.processing_utils import ProcessorMixin
 
     class BuilderProcessor(Qwen2_5_VLProcessor):
-        """Qwen2.5-VL's processor without the video processor: tokenizer + PIL image processor."""
+        """Qwen2.5-VL's processor without the video processor: tokenizer + PIL image processor.
+        It returns `mm_token_type_ids` only when VisionChat sends them at inference: with them the
+        model computes 3-D (M-RoPE) positions for the image tokens, without them plain ones, and a
+        model trained with one kind of positions answers garbage under the other."""
+
+        return_mm_token_type_ids = MROPE_TOKEN_TYPES
 
         def __init__(self, image_processor=None, tokenizer=None, chat_template=None, **kwargs):
             self.image_token = getattr(tokenizer, "image_token", None) or "<|image_pad|>"
@@ -117,6 +126,8 @@ class SFTCollator:
         for key in ("pixel_values", "image_grid_thw"):
             if key in prompt:
                 out[key] = prompt[key]
+        if "mm_token_type_ids" in prompt:
+            out["mm_token_type_ids"] = torch.cat([prompt["mm_token_type_ids"][0], torch.zeros(len(answer), dtype=torch.long)])
         return out
 
     def __call__(self, rows: list[dict[str, Any]]) -> dict[str, Any]:
@@ -136,6 +147,8 @@ class SFTCollator:
         for key in ("pixel_values", "image_grid_thw"):
             if all(key in e for e in encoded):
                 batch[key] = torch.cat([e[key] for e in encoded])
+        if all("mm_token_type_ids" in e for e in encoded):
+            batch["mm_token_type_ids"] = padded("mm_token_type_ids", 0)
         return batch
 
 
