@@ -344,7 +344,7 @@ class TrayApp:
         text = self.status_text()
         try:
             self.icon.notify(text, "Lego Edit")
-        except NotImplementedError:
+        except Exception:  # no notifications here (the dummy backend, a session without a notification daemon)
             self.icon.title = f"Lego Edit: {text}"
         return text
 
@@ -369,7 +369,10 @@ class TrayApp:
         """Quit the tray; a daemon the tray started keeps running (plugins may be using it)."""
         self._stop.set()
         self.window.close()
-        self.icon.stop()
+        try:
+            self.icon.stop()
+        except Exception as exc:  # pystray's GTK backend hides its notification over D-Bus, which may be absent
+            log.info("the tray icon stopped with: %s", exc)
 
     # -- loop -----------------------------------------------------------------------------------
     def _poll(self, icon: Any) -> None:
@@ -384,7 +387,13 @@ class TrayApp:
     def run(self) -> None:
         log.info("tray backend %s (%s)", type(self.icon).__module__,
                  "with a menu" if self.has_menu else "no menu: a click opens the control window")
-        self.icon.run(setup=self._poll)
+        try:
+            self.icon.run(setup=self._poll)
+        except Exception as exc:
+            if not self._stop.is_set():
+                raise
+            # quitting: pystray's GTK backend withdraws its notification over D-Bus, which may not be there
+            log.info("the tray icon stopped with: %s", exc)
 
 
 def run_tray(cfg: Any, endpoint: str, config_file: str | None = None) -> int:

@@ -87,7 +87,10 @@ def desktop(tmp_path):
                              "--transparent", "false", "--SetDockType", "false"], env={**os.environ, "DISPLAY": display},
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        yield Desktop(display, fbdir)
+        desktop = Desktop(display, fbdir)
+        desktop.find("^panel$")  # trayer is up and owns the tray before any icon looks for one
+        time.sleep(0.5)
+        yield desktop
     finally:
         for proc in (tray, xvfb):
             proc.terminate()
@@ -160,19 +163,23 @@ def test_autostart_tray_has_a_menu_with_the_controls(tmp_path, desktop):
             time.sleep(1.0)  # the last menu has closed and the tray has shown its new state
             desktop.click(*centre, button=3)
             x, y, _, _ = desktop.find("^lego-edit$", min_height=150)
-            time.sleep(0.3)
+            time.sleep(0.5)
             if shot:
                 desktop.shot(shot)
-            desktop.click(x + 60, y + MENU_ITEMS[item])
+            desktop.xdo("mousemove", str(x + 60), str(y + MENU_ITEMS[item]))  # hover first, as a hand does
+            time.sleep(0.3)
+            desktop.xdo("click", "1")
 
         choose("start", "tray-menu.png")
         until(lambda: daemon_state(endpoint) == "idle", 30, "Start daemon did not start it")
+        desktop.find("^Lego Edit: idle$", timeout=30)  # the tray has seen it too (its menu offers Stop now)
         choose("stop")
         until(lambda: daemon_state(endpoint) is None, 30, "Stop daemon did not stop it")
+        desktop.find("^Lego Edit: not running$", timeout=30)
         choose("log")
         until(lambda: record.exists() and str(log) in record.read_text(), 10, "Open log opened nothing")
         choose("quit")
-        proc.wait(15)
+        assert proc.wait(15) == 0, (tmp_path / "tray.log").read_text()
     finally:
         stop(proc, endpoint)
 
