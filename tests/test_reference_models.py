@@ -258,6 +258,8 @@ def test_mimo_backends_run_the_real_model(mimo_root, configure_paths):
     image = scene(width=96, height=64)
     with pytest.raises(BrickError, match="ADD-PRED: the box predictor gave no"):  # random weights: no box
         add_pred(ctx, image, "a dog")
+    assert [e.key for e in manager.loaded()] == [f"mimo-lora/builder@{mimo_root}@{mimo_root}"]
+    assert manager.used_bytes() > 0  # the manager found the Builder + adapter inside to measure and place
     out = caption_and_expand(ctx, scene(width=768, height=512), 2.0, 2.0, 2.0, 2.0)
     assert isinstance(out["caption"], str) and out["caption"] and "\n" not in out["caption"]
     assert out["image"].shape == (704, 1024, 4) and out["mask"].shape == (704, 1024)
@@ -332,6 +334,25 @@ def test_canny_cbg_keeps_the_foreground_bytes(canny_paths, configure_paths, refe
     assert np.array_equal(out[10:30, 16:36], image[10:30, 16:36])  # the foreground: the same bytes
     assert not np.array_equal(out[..., :3][background > 0], image[..., :3][background > 0])
     assert {m.split()[1] for m in events if m.startswith("pass")} == {"1/3", "2/3", "3/3"}
+
+
+def test_canny_cbg_asks_the_builder_for_the_new_scene(mimo_root, configure_paths):
+    """With the Builder and mimo_lora here, the prompt gets their description of the new picture."""
+    from lego_edit.bricks.models import mimo
+    from lego_edit.bricks.models.canny_cbg import DESCRIBE, describe
+
+    rgb = np.full((40, 60, 3), 120, np.uint8)
+    foreground = np.zeros((40, 60), np.uint8)
+    foreground[10:30, 20:40] = 255
+    assert describe(ctx_for(configure_paths({})), rgb, foreground, "a beach") == ""
+    manager = configure_paths({"builder": mimo_root, "mimo-lora": mimo_root}, {"mimo-lora": {"max_new_tokens": 3}})
+    said = describe(ctx_for(manager), rgb, foreground, "a beach")
+    only = np.dstack([rgb * (foreground[..., None] > 0), np.full((40, 60), 255, np.uint8)]).astype(np.uint8)
+    picture = mimo.shown_image(only, 768)
+    assert picture.size == (768, 512)
+    direct = mimo.ask(ctx_for(manager), [{"role": "user", "content": DESCRIBE.format(scene="a beach")}], picture)
+    assert said == mimo.final_answer(direct).replace("\n", "")
+    assert DESCRIBE.format(scene="a beach") == "a beach, give a description of the image after changing the background"
 
 
 def test_canny_cbg_control_and_refusals(canny_paths, configure_paths, reference_known):

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import ast
 import re
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -141,15 +142,16 @@ def box_to_mask(answer: str, prompt: str, image_size: tuple[int, int], user_mask
     return _rectangle((width, height), placed)
 
 
+@dataclass
 class MimoChat:
-    """The Builder with the mimo_lora adapter, behind bricks.models.vlm.VisionChat."""
+    """The Builder with the mimo_lora adapter, behind bricks.models.vlm.VisionChat (a dataclass, so
+    the manager finds the model inside to measure and place it)."""
 
-    def __init__(self, chat: Any, adapter: Path) -> None:
-        self.chat = chat
-        self.adapter = adapter
+    chat: Any
+    adapter: Path
 
     @property
-    def model(self) -> Any:  # what the manager measures and places
+    def model(self) -> Any:
         return self.chat.model
 
     def answer(self, messages: list[dict[str, str]], image: Image.Image, max_new_tokens: int) -> str:
