@@ -65,6 +65,27 @@ def _stop_pid(path: Path) -> None:
             pass
 
 
+def _alive_after(path: Path, seconds: float) -> bool:
+    """Whether the process in the pid file still runs `seconds` after Krita quit."""
+    import time
+
+    text = path.read_text().strip() if path.exists() else ""
+    if not text.isdigit():
+        return False
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            os.waitpid(int(text), os.WNOHANG)  # not our child: raises; a zombie of ours would be reaped
+        except ChildProcessError:
+            pass
+        try:
+            os.kill(int(text), 0)
+        except ProcessLookupError:
+            return False
+        time.sleep(0.1)
+    return True
+
+
 @pytest.fixture(scope="module")
 def photo(tmp_path_factory):
     from PIL import Image
@@ -100,6 +121,7 @@ def gui(tmp_path_factory, photo):
         output, _ = proc.communicate()
         pytest.fail("GUI Krita did not quit: " + output.decode(errors="replace")[-3000:])
     finally:
+        daemon_left = _alive_after(out / "daemon.pid", 5.0)
         _stop_pid(out / "daemon.pid")
     log = output.decode(errors="replace")
     (out / "krita.log").write_text(log)
@@ -111,7 +133,7 @@ def gui(tmp_path_factory, photo):
         shutil.copy(out / name, ARTIFACTS / f"krita-{name}")
     assert report["ok"], json.dumps({k: v for k, v in report.items() if k != "steps"}, indent=1)[-5000:] \
         + "\n".join(report["steps"][-8:])
-    return {"report": report, "out": out, "log": log, "endpoint": endpoint}
+    return {"report": report, "out": out, "log": log, "endpoint": endpoint, "daemon_left": daemon_left}
 
 
 def test_the_docker_starts_the_daemon_and_fits_the_default_layout(gui):
@@ -136,6 +158,7 @@ def test_the_docker_starts_the_daemon_and_fits_the_default_layout(gui):
     assert (ARTIFACTS / "krita-docker.png").stat().st_size > 0 and (ARTIFACTS / "krita-window.png").exists()
     print(f"screenshots: {ARTIFACTS / 'krita-docker.png'} {ARTIFACTS / 'krita-window.png'}")
     assert (gui["out"] / "lego-edit-serve.log").exists(), "the daemon the docker started logs in Krita's temp folder"
+    assert gui["daemon_left"] is False, "the daemon the docker started stops when Krita quits"
 
 
 def test_cancel_refusal_and_a_request_for_a_selection(gui):
@@ -199,6 +222,9 @@ def test_a_queued_edit_runs_after_the_first(gui):
                          "Lego Edit: remove the red ball"], names
     assert report["after_queue"]["history"] == 3
     assert report["ctrl_enter_started"] is True and report["enter_in_feedback_started"] is False
+    variation = report["variation"]
+    assert variation["state"] == "done" and variation["previews"] == 1, variation
+    assert variation["message"].startswith("The same result again"), "offline bricks give one answer: said so"
 
 
 def test_the_history_survives_save_and_reopen(gui):

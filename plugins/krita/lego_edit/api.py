@@ -23,6 +23,7 @@ over timer ticks; `edit()` runs the same steps straight through and returns the 
 from __future__ import annotations
 
 import os
+import re
 import time
 import zlib
 from collections.abc import Callable, Iterable, Iterator
@@ -203,6 +204,12 @@ class EditJob:
             return "Reading the image\u2026"
         if self._result_event is not None and not self.done:
             return "Adding the result\u2026"
+        failure = self.session.failure
+        if failure is not None and error_sentence is not None and failure.code != "cancelled":
+            # the sentence without the step and brick (they are in `details`)
+            message = re.sub(r"^step \d+ \([A-Z0-9-]+\) failed: ", "", failure.message)
+            return error_sentence(failure.code, message, instruction=self.instruction,
+                                  endpoint=self.session.endpoint, connected=self.session.connected)
         if plain_words is not None:
             return plain_words.status_line(self.session, self.session.progress_header)
         return self.session.status
