@@ -351,7 +351,7 @@ def test_canny_cbg_asks_the_builder_for_the_new_scene(mimo_root, configure_paths
     picture = mimo.shown_image(only, 768)
     assert picture.size == (768, 512)
     direct = mimo.ask(ctx_for(manager), [{"role": "user", "content": DESCRIBE.format(scene="a beach")}], picture)
-    assert said == mimo.final_answer(direct).replace("\n", "")
+    assert said and said == mimo.final_answer(direct).replace("\n", "")
     assert DESCRIBE.format(scene="a beach") == "a beach, give a description of the image after changing the background"
 
 
