@@ -9,8 +9,10 @@ keeps its images in OpenCV's BGR order and feeds them to the network as they are
 was run on BGR: the RGB here is reversed before it goes in. Transparent pixels are shown to the
 network as white, as to every other segmenter here.
 
-MASK-SEG segments the bounding box of the rough mask (the whole image when the rough mask is empty,
-as in the reference) and pastes the result into an empty full-size mask: nothing outside the box.
+MASK-SEG segments the bounding box of the rough mask (of its pixels above 127, so a soft-edged
+selection counts; the reference takes those at exactly 255), or the whole image when the rough mask
+is empty, as in the reference, and pastes the result into an empty full-size mask: nothing outside
+the box is ever masked.
 """
 
 from __future__ import annotations
