@@ -140,7 +140,7 @@ def main(argv: list[str] | None = None) -> int:
 
             registry = small_registry()
             model = tiny_builder(root / "model", registry)
-            instructions = ["make it brighter", "flip the image horizontally", "mirror the photo", "make it darker"]
+            instructions = ["make it brighter", "flip the image horizontally"]
         else:
             from lego_edit.bricks import default_registry
 
@@ -159,7 +159,7 @@ def main(argv: list[str] | None = None) -> int:
                 "data": {"train": str(root / "sft.jsonl"), "bricks": registry.names()},
                 "train": {"max_steps": args.steps, "learning_rate": 1e-4, "progress": False, "save_steps": 1000,
                           "resume": False},
-                "grpo": {"num_generations": 2 if args.tiny else 4, "max_completion_length": 16 if args.tiny else 256}}
+                "grpo": {"num_generations": 2 if args.tiny else 4, "max_completion_length": 8 if args.tiny else 256}}
         figures = {}
         for stage, extra in (("sft", {}), ("grpo", {}), ("grpo-critic", {"data": {"train": str(root / "open.jsonl")}})):
             cfg_dict = json.loads(json.dumps(base))
