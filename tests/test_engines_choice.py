@@ -92,8 +92,9 @@ def test_models_list_shows_engines_and_the_reference_models(tmp_path: Path, monk
     assert engines["qwen-image-edit"]["commercial"] and not engines["flux2-klein-9b"]["commercial"]
     assert engines["flux2-klein-4b"]["vram_gb"]["low-vram"] <= 12
     models = {m["name"]: m for m in data["models"]}
-    for name in ("evf-sam", "mibg-matting", "mimo-lora", "flux-canny"):
-        assert not models[name]["wired"]
+    assert not models["evf-sam"]["wired"]  # the reference's RES: custom code, listed with its files and licence
+    for name in ("mibg-matting", "mimo-lora", "flux-canny"):
+        assert models[name]["wired"] and not models[name]["commercial"]
     assert any(line.startswith("engine (auto):") for line in data["engine_choice"])
     assert main(["models", "list"]) == 0
     out = capsys.readouterr().out

@@ -186,6 +186,8 @@ def backend(spec: ModelBackendSpec, settings: ModelSettings | None = None) -> Ba
 
 def model_backends(brick: str, settings: ModelSettings | None = None) -> list[Backend]:
     """The model backends of one brick, most preferred first (see `backend` for `settings`): the
-    editing engine first where the brick has one, then the fixed checkpoints."""
+    editing engine where the brick has one, the reference's own models, then the substitutes."""
+    from lego_edit.bricks.models.reference_backends import REFERENCE_BACKENDS  # it imports this module
+
     engine = [engine_backend(brick, settings)] if brick in ENGINE_BRICKS else []
-    return [*engine, *(backend(s, settings) for s in SPECS if s.brick == brick)]
+    return [*engine, *(backend(s, settings) for s in (*REFERENCE_BACKENDS, *SPECS) if s.brick == brick)]

@@ -146,20 +146,27 @@ SPECS: tuple[ModelSpec, ...] = (
               allow_patterns=_diffusers_patterns("transformer", "text_encoder", "text_encoder_2", "tokenizer",
                                                  "tokenizer_2", "vae"),
               gated=True, commercial=False, bricks=EDIT_BRICKS),
-    # The reference implementation's own models, published beside the Builder (not loaded by a backend yet).
-    ModelSpec("evf-sam", "xiaomi-research/lego-edit", "EVF-SAM (EfficientViT-SAM) text-prompted segmentation, "
-              "the reference's RES (CVRES/)", *CC_BY_NC, 0.9, ("CVRES/config.json",), allow_patterns=("CVRES/*",),
-              commercial=False, bricks=("RES",), wired=False),
-    ModelSpec("mibg-matting", "xiaomi-research/lego-edit", "ONNX background matting, the reference's SOS and "
-              "MASK-SEG (CVSOS/20240410_mibg.onnx, onnxruntime)", *CC_BY_NC, 0.2, ("CVSOS/20240410_mibg.onnx",),
-              allow_patterns=("CVSOS/*",), commercial=False, bricks=("SOS", "MASK-SEG"), wired=False),
-    ModelSpec("mimo-lora", "xiaomi-research/lego-edit", "the Builder's mimo_lora adapter: the reference's ADD-PRED "
-              "box predictor and CMI-PRED captioner (mimo_lora/)", *CC_BY_NC, 0.3,
-              ("mimo_lora/adapter_config.json",), allow_patterns=("mimo_lora/*",), commercial=False,
-              bricks=("ADD-PRED", "CMI-PRED"), wired=False),
-    ModelSpec("flux-canny", "black-forest-labs/FLUX.1-Canny-dev", "FLUX.1 Canny [dev]: the reference's FLUX-CBG "
-              "(edge-conditioned background)", *BFL_DEV, 34.0, ("flux1-canny-dev.safetensors",),
-              allow_patterns=("flux1-canny-dev.safetensors",), gated=True, commercial=False, bricks=("FLUX-CBG",),
+    # The reference implementation's own models (their backends: reference_backends.py). All but FLUX.1
+    # Canny are in xiaomi-research/lego-edit; EVF-SAM is custom code no library here builds: not loaded.
+    ModelSpec("mibg-matting", "xiaomi-research/lego-edit",
+              "the reference's background-matting network (ONNX, onnxruntime): SOS and MASK-SEG", *CC_BY_NC, 0.2,
+              ("CVSOS/20240410_mibg.onnx",), allow_patterns=("CVSOS/*",), commercial=False,
+              bricks=("SOS", "MASK-SEG", "FLUX-CBG")),
+    ModelSpec("mimo-lora", "xiaomi-research/lego-edit",
+              "the Builder's mimo_lora adapter (PEFT; needs `builder`): ADD-PRED's box predictor and CMI-PRED's "
+              "captioner", *CC_BY_NC, 0.3, ("mimo_lora/adapter_config.json", "mimo_lora/adapter_model.safetensors"),
+              allow_patterns=("mimo_lora/*",), commercial=False, bricks=("ADD-PRED", "CMI-PRED")),
+    ModelSpec("flux-canny", "black-forest-labs/FLUX.1-Canny-dev",
+              "FLUX.1 Canny [dev] (diffusers layout): the reference's FLUX-CBG, edges of the foreground kept",
+              *BFL_DEV, 34.0,
+              (*_diffusers_files("transformer", "text_encoder", "text_encoder_2", "vae"),
+               "tokenizer/tokenizer_config.json", "tokenizer_2/tokenizer_config.json"),
+              allow_patterns=_diffusers_patterns("transformer", "text_encoder", "text_encoder_2", "tokenizer",
+                                                 "tokenizer_2", "vae"),
+              gated=True, commercial=False, bricks=("FLUX-CBG",)),
+    ModelSpec("evf-sam", "xiaomi-research/lego-edit",
+              "EVF-SAM (EfficientViT-SAM + BEiT-3), the reference's RES (CVRES/): custom code, not loaded here",
+              *CC_BY_NC, 0.9, ("CVRES/config.json",), allow_patterns=("CVRES/*",), commercial=False, bricks=("RES",),
               wired=False),
     ModelSpec("builder", "xiaomi-research/lego-edit", "the released Lego-Edit Builder (for the Builder's `local` backend)",
               *CC_BY_NC, 16.0, ("Builder/config.json",), allow_patterns=("Builder/*",), commercial=False),
