@@ -2,7 +2,8 @@
 
 One GIMP session (tests/gimp_dialog_batch.py) opens the photo in an image window and runs the
 plug-in interactively against a real daemon on the host. Meanwhile this test, through the keyboard:
-starts a slow edit and presses Cancel edit (the daemon must report 0 running within 2 s), edits,
+starts a slow edit and presses Cancel edit (the daemon must report 0 running within 2 s), sends an
+instruction the planner refuses (its sentence shows in the dialog, which stays open), edits,
 waits for the preview, Discards it, types feedback and Re-plans, Applies that, makes a second edit
 and Applies it, and closes the dialog. Then two Ctrl+Z in the image window: the first must restore the state after
 the first edit exactly, the second the original image exactly (pixels and layer tree). The .xcf saved
@@ -13,7 +14,8 @@ Before all that, no daemon runs: the dialog says so, and its Start daemon runs `
 the host) and the dialog connects by itself.
 
 Screenshots (artifacts): $LEGO_EDIT_ARTIFACTS/gimp (default /tmp/lego-edit-artifacts/gimp):
-gimp-dialog-no-daemon.png, gimp-dialog-connected.png, gimp-dialog-preview.png, gimp-dialog-history.png.
+gimp-dialog-no-daemon.png, gimp-dialog-connected.png, gimp-dialog-refused.png, gimp-dialog-preview.png,
+gimp-dialog-history.png.
 """
 
 from __future__ import annotations
@@ -143,6 +145,14 @@ def drive(driver: Driver, endpoint: str, work: Path, result: dict) -> None:
                 time.sleep(0.05)
             result["cancel_s"] = time.monotonic() - start
             driver.window("Lego Edit", timeout=10)
+
+            # 1b. an instruction the planner refuses: its sentence in the dialog, which stays open
+            driver.keys(dialog, "alt+i", "ctrl+a")
+            driver.type(dialog, "flibber the wobble")
+            driver.keys(dialog, "alt+e")
+            time.sleep(1.5)  # a refusal is answered in milliseconds: no "(working)" to wait for
+            driver.window("Lego Edit", timeout=30)
+            result["shot_refused"] = str(driver.shot("gimp-dialog-refused.png"))
 
             # 2. edit, preview, discard
             driver.keys(dialog, "alt+i", "ctrl+a")
@@ -320,7 +330,7 @@ def test_the_preview_is_on_the_canvas(dialog_run):
 
 def test_screenshots_of_the_dialog(dialog_run):
     _, result, _ = dialog_run
-    for key in ("shot_no_daemon", "shot_connected", "shot_preview", "shot_history"):
+    for key in ("shot_no_daemon", "shot_connected", "shot_refused", "shot_preview", "shot_history"):
         shot = Image.open(result[key])
         assert shot.size == (1280, 1024)
         assert len(set(shot.convert("L").resize((64, 64)).tobytes())) > 8  # something is drawn there

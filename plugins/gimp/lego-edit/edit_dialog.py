@@ -511,8 +511,9 @@ class EditDialog:
             self.bar.set_fraction(1.0)
             self.bar.set_text(session.status)
         else:
-            self.bar.set_fraction(0.0)
-            self.bar.set_text(session.status if session is not None and session.done else "")
+            self.bar.set_fraction(0.0)  # failed or cancelled: the sentence is in the message below
+            cancelled = session is not None and session.phase.value == "cancelled"
+            self.bar.set_text("Cancelled" if cancelled else "")
         title = f"{TITLE} (working)" if running else f"{TITLE} (preview)" if self.preview is not None else TITLE
         if self.window.get_title() != title:
             self.window.set_title(title)
