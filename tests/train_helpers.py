@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-BRICKS = ("FLUX-BRIGHT", "CONTRAST", "FLIP")
+BRICKS = ("FLUX-BRIGHT", "FLIP")
 INSTRUCTIONS = ("make it brighter", "flip the image horizontally", "increase the contrast", "make it darker",
                 "mirror the photo", "add more contrast", "what is in this picture?")
 
@@ -43,8 +43,11 @@ def corpus(registry) -> list[str]:
     return texts
 
 
-def tiny_builder(folder: Path, registry, *, vocab: int = 1500) -> Path:
-    """A random 2-layer Qwen2.5-VL (64 wide) with a BPE tokenizer trained on the prompt of `registry`."""
+def tiny_builder(folder: Path, registry, *, vocab: int = 1500, init_range: float = 0.2) -> Path:
+    """A random 2-layer Qwen2.5-VL (64 wide) with a BPE tokenizer trained on the prompt of `registry`.
+    Its weights are drawn wider than a real checkpoint's (`init_range`) so its logits are not all
+    near zero: a LoRA, which cannot touch the output layer, can then make an answer likely in a few
+    dozen steps."""
     import torch
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
     from transformers import Qwen2_5_VLConfig, Qwen2_5_VLForConditionalGeneration, Qwen2TokenizerFast
@@ -66,7 +69,8 @@ def tiny_builder(folder: Path, registry, *, vocab: int = 1500) -> Path:
         text_config=dict(vocab_size=len(tok), hidden_size=64, intermediate_size=128, num_hidden_layers=2,
                          num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=8192,
                          rope_scaling={"type": "mrope", "mrope_section": [4, 2, 2]},
-                         eos_token_id=ids["<|im_end|>"], pad_token_id=tok.pad_token_id, bos_token_id=None),
+                         eos_token_id=ids["<|im_end|>"], pad_token_id=tok.pad_token_id, bos_token_id=None,
+                         initializer_range=init_range),
         vision_config=dict(depth=1, hidden_size=32, intermediate_size=64, num_heads=2, out_hidden_size=64,
                            patch_size=14, spatial_merge_size=2, temporal_patch_size=2, fullatt_block_indexes=[0],
                            window_size=56),
