@@ -137,6 +137,7 @@ def cmd_stage(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(summary))
     else:
-        print(f"{result.stage}: {result.steps} steps; LoRA in {result.lora} (set builder.local_lora to it"
-              + (f", or builder.local_model = {result.merged}" if result.merged else "") + f"); metrics in {result.metrics}")
+        use = (f"builder.local_model = {result.merged} plans with it" if result.merged else
+               "train.merge = true also writes a checkpoint folder for builder.local_model")
+        print(f"{result.stage}: {result.steps} steps; LoRA in {result.lora} ({use}); metrics in {result.metrics}")
     return 0
