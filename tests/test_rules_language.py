@@ -702,6 +702,7 @@ def test_tone_on_one_object_is_laid_over_the_image_through_its_mask(text, prompt
     assert got[0][0] == brick
     res = next(i for m, i in got if m == "RES")
     assert res["prompt"] == prompt and got[-1][0] == "COMPOSE"
+    assert plan_rules(text).workflow["process"].startswith(f"adjust the {prompt}:")
 
 
 @pytest.mark.parametrize("text, brick", [

@@ -83,7 +83,8 @@ class Edit:
             return f"make {t} {which} (x{self.ratio:g})"
         if self.kind == "look":
             steps = ", ".join(f"{b}(" + ", ".join(f"{k}={v}" for k, v in args) + ")" for b, args in self.ops)
-            return f"adjust the whole image: {steps}" + (f", except {_show(self.keep)}" if self.keep else "")
+            where = "the whole image" if self.target is None else _show(self.target)
+            return f"adjust {where}: {steps}" + (f", except {_show(self.keep)}" if self.keep else "")
         if self.kind == "extract":
             return f"extract {t}" + (" (cut-out and mask)" if self.want_mask else "")
         phrases = {
