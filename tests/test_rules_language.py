@@ -807,3 +807,16 @@ def test_paraphrased_object_edits(text, last):
 def test_removals_and_backgrounds_said_in_other_words(text, first, last):
     got = models(text)
     assert got[0] == first and got[-1] == last
+
+
+@pytest.mark.parametrize("text, brick", [
+    ("Can someone enhance the colors?", "SATURATION"),
+    ("lower the highlights", "SHADOWS-HIGHLIGHTS"),
+    ("tone down the saturation", "SATURATION"),
+    ("Can someone make it less red?", "WHITE-BALANCE"),
+    ("Make the picture look less dull", "CONTRAST"),
+    ("make the colors more natural", "WHITE-BALANCE"),
+])
+def test_tone_words_people_use(text, brick):
+    got = models(text)
+    assert brick in got and "RES" not in got

@@ -98,14 +98,19 @@ _TONE: tuple[tuple[str, Any], ...] = (
     (r"\b(?:less|lower|reduce\w*|decrease\w*|soften\w*|lessen\w*) (?:the )?contrast\b|\bflatter\b|\bfaded\b",
      lambda s: [_op("CONTRAST", amount=-s(0.3))]),
     (r"\bcontrast\w*\b|\bless flat\b", lambda s: [_op("CONTRAST", amount=s(0.3))]),
-    (r"\bdesaturat\w*|\b(?:less|lower|reduce\w*|decrease\w*) (?:the )?(?:saturation|vibrance|colou?r intensity)\b|"
+    (r"\b(?:less|more) (?:dull|flat|lifeless|drab)\b(?<!more dull)(?<!more flat)|\bmore (?:alive|lively)\b|\b(?:some|more) life\b",
+     lambda s: [_op("CONTRAST", amount=s(0.2)), _op("SATURATION", amount=s(0.2))]),
+    (r"\bdesaturat\w*|\b(?:less|lower\w*|reduce\w*|decrease\w*|tone down|dial down|turn down|bring down|cut|mute) (?:the )?"
+     r"(?:saturation|vibrance|colou?r intensity)\b|"
      r"\bmuted\b|\bless (?:colou?rful|vivid|saturated)\b|\bwashed[- ]out\b",
      lambda s: [_op("SATURATION", amount=-s(0.4))]),
     (r"\bsaturat\w*|\bvibran\w*|\bvivid\w*|\bmore colou?rful\b|\bcolou?rs? (?:pop|stand out|richer)\b|"
-     r"\bricher colou?rs?\b", lambda s: [_op("SATURATION", amount=s(0.3))]),
+     r"\bricher colou?rs?\b|\b(?:enhanc|boost|improv|intensif|enrich|deepen|amplif|heighten|strengthen|bring\w* out)\w*\s+(?:the\s+)?"
+     r"colou?rs?\b", lambda s: [_op("SATURATION", amount=s(0.3))]),
     (r"\bless (?:yellow|yellowish|orange|warm)\b", lambda s: [_op("TEMPERATURE", amount=-s(0.3))]),
     (r"\bless (?:blue|bluish|cold|cool)\b", lambda s: [_op("TEMPERATURE", amount=s(0.3))]),
-    (r"\bless (?:green|greenish|magenta|pink|purple)\b", lambda s: [_op("WHITE-BALANCE")]),
+    (r"\bless (?:green|greenish|magenta|pink|purple|red|reddish)\b|\bmore natural colou?rs?\b|\bcolou?rs? (?:look )?more natural\b|"
+     r"\bnatural(?:-looking)? colou?rs?\b", lambda s: [_op("WHITE-BALANCE")]),
     (r"\b(?:fix|correct|balance|normali[sz]e|neutrali[sz]e|even out|true up)\w* (?:the |my |its )?(?:colou?r(?:s|ing|ation)?|"
      r"tones?|white balance)\b", lambda s: [_op("WHITE-BALANCE")]),
     (r"\bwhite[- ]balance\b|\bcolou?r cast\b|\bneutral colou?rs?\b",
@@ -124,7 +129,8 @@ _TONE: tuple[tuple[str, Any], ...] = (
      lambda s: [_op("SHADOWS-HIGHLIGHTS", shadows=s(0.3), highlights=-s(0.3))]),
     (r"\b(?:deepen\w*|darken\w*|crush\w*) (?:the )?shadows?\b",
      lambda s: [_op("SHADOWS-HIGHLIGHTS", shadows=-s(0.4), highlights=0.0)]),
-    (r"\b(?:recover\w*|tame|tone down|reduce\w*|bring down) (?:the )?(?:blown(?:[- ]out)? )?highlights?\b|"
+    (r"\b(?:recover\w*|tame|tone down|reduce\w*|bring down|lower\w*|darken\w*|soften\w*|dim\w*|dial down) (?:the )?"
+     r"(?:blown(?:[- ]out)? )?highlights?\b|"
      r"\bblown(?:[- ]out)? highlights?\b",
      lambda s: [_op("SHADOWS-HIGHLIGHTS", shadows=0.0, highlights=-s(0.4))]),
     (r"\b(?:remove|lighten|reduce) (?:the )?vignett\w*|\blighten (?:the )?corners\b",
@@ -222,6 +228,8 @@ def _local_tone(clause: str, rest: str) -> Edit | None:
     if len(phrase.split()) > 5 or re.search(r"\b(?:style|look|like|into|as|effect|filter|version)\b", phrase):
         return None
     target = target_of(phrase, False)
+    if all(b == "WHITE-BALANCE" for b, _ in ops):
+        return None  # a colour cast is corrected on the whole image; "make the car less red" is a recolour
     if not ops or target is None or target.startswith("<"):
         return None
     return Edit("look", target, ops=tuple(ops), text=clause)
