@@ -71,7 +71,7 @@ class LocalVLM:
     name = "local"
 
     def __init__(self, model: str, *, device: str = "auto", dtype: str = "auto",
-                 max_new_tokens: int = DEFAULT_MAX_NEW_TOKENS, profile: Profile | str = "auto") -> None:
+                 max_new_tokens: int = DEFAULT_MAX_NEW_TOKENS, profile: Profile | str = "auto", lora: str = "") -> None:
         if not model:
             raise ChatModelError("no local builder model configured: set builder.local_model in config.toml "
                                  "(a folder, or a hub id fetched with `lego-edit models pull builder`)")
@@ -80,6 +80,7 @@ class LocalVLM:
         self.model_id, self.device_name, self.dtype_name = model, device, dtype
         self.profile = resolve_profile(profile, model) if isinstance(profile, str) else profile
         self.max_new_tokens = max_new_tokens
+        self.lora = lora  # a trained adapter folder, merged into the weights at load
         self.device = ""  # where it loaded, once it has
         self._chat: Any = None
         self._lock = threading.Lock()
@@ -97,7 +98,7 @@ class LocalVLM:
                 try:
                     import torch
 
-                    from lego_edit.bricks.models.vlm import VisionChat
+                    from lego_edit.bricks.models.vlm import VisionChat, attach_lora
                 except ImportError as exc:
                     raise ChatModelError(f"the local builder needs the models extra ({exc.name} is missing): {INSTALL_HINT}") from None
                 folder = model_folder(self.model_id)
@@ -114,6 +115,14 @@ class LocalVLM:
                 except (OSError, ValueError) as exc:
                     raise ChatModelError(f"cannot load the builder model {self.model_id!r} from {folder} ({exc}); "
                                          "download it with `lego-edit models pull builder` or set a local folder") from None
+                if self.lora:
+                    try:
+                        attach_lora(chat, self.lora)
+                    except ImportError as exc:
+                        raise ChatModelError(f"builder.local_lora needs peft ({exc.name} is missing): "
+                                             "pip install 'lego-edit[train]'") from None
+                    except ValueError as exc:
+                        raise ChatModelError(str(exc)) from None
                 chat.model.to(device)
                 log.info("loaded builder model %s from %s on %s (%s, profile %s)", self.model_id, folder, device, dtype,
                          self.profile.name)

@@ -78,6 +78,7 @@ class BuilderConfig:
     max_new_tokens: int = 4096
     # how the model is talked to (builder/profiles.py): auto = reference for the released checkpoint
     profile: str = "auto"
+    local_lora: str = ""  # a LoRA folder merged into the local model when it loads (env LEGO_EDIT_LOCAL_LORA)
     # openai-compatible endpoint
     openai_base_url: str = DEFAULT_OPENAI_BASE_URL
     openai_model: str = ""
@@ -92,6 +93,7 @@ class BuilderConfig:
         cfg.openai_model = env.get("LEGO_EDIT_OPENAI_MODEL", cfg.openai_model)
         cfg.openai_api_key = env.get("LEGO_EDIT_OPENAI_API_KEY", env.get("OPENAI_API_KEY", cfg.openai_api_key))
         cfg.local_model = env.get("LEGO_EDIT_LOCAL_MODEL", cfg.local_model)
+        cfg.local_lora = env.get("LEGO_EDIT_LOCAL_LORA", cfg.local_lora)
         return cfg
 
 
@@ -303,7 +305,8 @@ class Builder:
                 from lego_edit.builder.local_vlm import LocalVLM
 
                 self._models[backend] = LocalVLM(cfg.local_model, device=cfg.device, dtype=cfg.dtype,
-                                                 max_new_tokens=cfg.max_new_tokens, profile=profile)
+                                                 max_new_tokens=cfg.max_new_tokens, profile=profile,
+                                                 lora=cfg.local_lora)
         return self._models[backend]
 
     def messages(self, backend: str, instruction: str, *, has_mask: bool, constraints: Sequence[Any] = (),

@@ -97,6 +97,7 @@ class BuilderSection:
     openai_api_key: str = ""
     profile: str = "auto"  # auto (reference for the released Lego-Edit checkpoint, else catalog) | reference | catalog
     max_new_tokens: int = 4096
+    local_lora: str = ""  # a LoRA folder (`lego-edit train`) merged into builder.local_model when it loads
 
 
 @dataclass
@@ -165,7 +166,7 @@ class Config:
         return BuilderConfig.from_env(backend=b.backend, max_repairs=b.max_repairs, local_model=b.local_model,
                                       device=b.device, openai_base_url=b.openai_base_url,
                                       openai_model=b.openai_model, openai_api_key=b.openai_api_key,
-                                      profile=b.profile, max_new_tokens=b.max_new_tokens)
+                                      profile=b.profile, max_new_tokens=b.max_new_tokens, local_lora=b.local_lora)
 
 
 _SECTIONS = {"daemon": DaemonSection, "limits": LimitsSection, "builder": BuilderSection,

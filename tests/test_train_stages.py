@@ -47,13 +47,14 @@ def config(world, name: str, **tables):
     return TrainConfig.from_dict(base)
 
 
-def local_answer(world, model_folder: Path, image_path: str) -> str:
-    """What the Builder's `local` backend answers for INSTRUCTION with `model_folder` (one attempt)."""
+def local_answer(world, model_folder: Path, image_path: str, lora: str = "") -> str:
+    """What the Builder's `local` backend answers for INSTRUCTION with `model_folder` (and `builder.local_lora`
+    = `lora`), one attempt."""
     from lego_edit.bricks.imageio import load_image
     from lego_edit.builder import Builder, BuilderConfig
 
     builder = Builder(world["registry"], BuilderConfig(backend="local", local_model=str(model_folder), device="cpu",
-                                                       max_new_tokens=140, profile="catalog"))
+                                                       max_new_tokens=140, profile="catalog", local_lora=lora))
     messages = builder.messages("local", INSTRUCTION, has_mask=False)
     return builder.chat_model("local").complete(messages, load_image(image_path))
 
@@ -88,6 +89,9 @@ def test_training_renders_exactly_what_the_local_builder_sends(world, monkeypatc
     assert batch["input_ids"][0, :prompt_len].tolist() == seen["input_ids"][0].tolist()
     assert torch.equal(batch["pixel_values"], seen["pixel_values"])
     assert torch.equal(batch["image_grid_thw"], seen["image_grid_thw"])
+    # the image tokens marked the same way, so both sides give them the same 3-D (M-RoPE) positions
+    assert batch["mm_token_type_ids"][0, :prompt_len].tolist() == seen["mm_token_type_ids"][0].tolist()
+    assert int(seen["mm_token_type_ids"].sum()) > 0
 
 
 def test_sft_teaches_the_tiny_builder_a_workflow_and_resumes(world):
@@ -115,6 +119,8 @@ def test_sft_teaches_the_tiny_builder_a_workflow_and_resumes(world):
     assert answer.workflow is not None, after
     assert "FLUX-BRIGHT" in [step.get("model") for step in answer.workflow["pipeline"]], after
     assert components(after, truth, world["registry"])["format"] == 1.0
+    with_lora = local_answer(world, world["model"], record.image, lora=str(done.lora))  # builder.local_lora
+    assert read_answer(with_lora).workflow == answer.workflow, with_lora
     info = json.loads((done.lora / "lego_edit_training.json").read_text())
     assert info["stage"] == "sft" and info["bricks"] == world["registry"].names()
 

@@ -19,9 +19,9 @@ from typing import Any
 
 from lego_edit.training.data import Record
 
-# Whether the model inputs carry mm_token_type_ids: as bricks.models.vlm.VisionChat.answer does (it
-# does not, so neither does training; both must change together).
-MROPE_TOKEN_TYPES = False
+# Whether the model inputs carry mm_token_type_ids: as bricks.models.vlm.VisionChat.answer does (it does,
+# so Qwen2.5-VL gives the image tokens their 3-D positions as in pretraining; both must change together).
+MROPE_TOKEN_TYPES = True
 
 
 def target_text(record: Record) -> str:

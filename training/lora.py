@@ -33,16 +33,15 @@ def lora_info(folder: str | Path) -> dict[str, Any]:
 
 def attach_lora(chat: Any, folder: str | Path, *, merge: bool = True) -> Any:
     """`chat` (a VisionChat) with the LoRA in `folder` on its model, merged into the weights by default
-    (as fast as the base model at inference); returns `chat`."""
-    from peft import PeftModel
+    (as fast as the base model at inference); returns `chat`. The local Builder does the same with
+    `builder.local_lora` (bricks.models.vlm.attach_lora)."""
+    from lego_edit.bricks.models.vlm import attach_lora as attach
 
     lora_info(folder)
     try:
-        model = PeftModel.from_pretrained(chat.model, str(Path(folder).expanduser()), is_trainable=False)
-    except (ValueError, RuntimeError, KeyError) as exc:
-        raise LoraError(f"the LoRA in {folder} does not fit this model ({exc})") from None
-    chat.model = (model.merge_and_unload() if merge else model).eval()
-    return chat
+        return attach(chat, folder, merge=merge)
+    except ValueError as exc:
+        raise LoraError(str(exc)) from None
 
 
 def merge_into_folder(lora: str | Path, out: str | Path, *, base: str | Path | None = None, dtype: Any = None) -> Path:

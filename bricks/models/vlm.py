@@ -117,10 +117,29 @@ class VisionChat:
             extra = {"pixel_values": vision["pixel_values"].to(device, self.model.dtype),
                      "image_grid_thw": grid.to(device)}
         encoded = self.tokenizer([text], return_tensors="pt").to(device)
+        if image is not None:  # Qwen2.5-VL places image tokens in 3-D (M-RoPE) only when told which they are
+            image_id = self.tokenizer.convert_tokens_to_ids(IMAGE_PLACEHOLDER)
+            encoded["mm_token_type_ids"] = (encoded["input_ids"] == image_id).long()
         with torch.inference_mode():
             out = self.model.generate(**encoded, **extra, max_new_tokens=max_new_tokens, do_sample=False)
         return self.tokenizer.decode(out[0, encoded["input_ids"].shape[1]:], skip_special_tokens=True), shown
 
+
+
+def attach_lora(chat: VisionChat, folder: str | Path, *, merge: bool = True) -> VisionChat:
+    """`chat` with the PEFT LoRA in `folder` on its model — merged into the weights by default, so it runs
+    as fast as the base model. ValueError (with what is wrong) for a folder that is not a LoRA for it."""
+    from peft import PeftModel
+
+    path = Path(folder).expanduser()
+    if not (path / "adapter_config.json").is_file():
+        raise ValueError(f"{folder} holds no adapter_config.json: not a LoRA folder (train one with `lego-edit train`)")
+    try:
+        model = PeftModel.from_pretrained(chat.model, str(path), is_trainable=False)
+    except (ValueError, RuntimeError, KeyError) as exc:
+        raise ValueError(f"the LoRA in {folder} does not fit this model ({exc})") from None
+    chat.model = (model.merge_and_unload() if merge else model).eval()
+    return chat
 
 QUESTION = ("I want to add {object} to this image. Where should it go so that it looks natural? "
             "Answer with its bounding box as JSON: {{\"bbox_2d\": [x1, y1, x2, y2]}}.")
