@@ -168,7 +168,7 @@ class Driver:
         yield from self.wait(lambda: app.activeWindow() is not None and app.activeWindow().qwindow() is not None
                              and app.activeWindow().qwindow().isVisible(), "the main window", 60)
         self.window = app.activeWindow()
-        self.window.qwindow().showMaximized()  # Krita's default layout on the whole (virtual) screen
+        self.window.qwindow().setGeometry(0, 0, 1400, 900)  # Krita's default layout on the whole screen (no WM)
         doc = self.open_photo()
         yield from self.wait(lambda: any(d.objectName() == "lego_edit_docker" for d in app.dockers()), "the docker", 20)
         docker = self.docker = next(d for d in app.dockers() if d.objectName() == "lego_edit_docker")
@@ -238,10 +238,13 @@ class Driver:
         job = self.edit(self.spec["instruction"])
         yield from self.wait_job(job, "the first preview", 60)
         yield from self.pause(0.2)
+        doc.waitForDone()  # no refreshProjection here: what the canvas shows must already hold the preview
+        shown_crc = zlib.crc32(bytes(doc.pixelData(0, 0, doc.width(), doc.height())))
         self.report["preview"] = dict(self.job_report(job), tree=_tree(doc.rootNode()),
                                       buttons=docker.preview_row.isVisible(), max_gap_s=round(self.max_gap, 3),
                                       docker_ticks=docker.ticks - ticks0, progress=docker.progress.value(),
-                                      timings={k: round(v, 3) for k, v in job.timings.items()})
+                                      timings={k: round(v, 3) for k, v in job.timings.items()},
+                                      shown_crc=shown_crc)
         result = job.created[1]
         with open(os.path.join(self.out, "preview_result.raw"), "wb") as fh:
             fh.write(bytes(result.pixelData(0, 0, doc.width(), doc.height())))
@@ -262,6 +265,7 @@ class Driver:
                                       recent=[docker.recent_combo.itemData(i)
                                               for i in range(docker.recent_combo.count())],
                                       active=doc.activeNode().name() if doc.activeNode() else None)
+        yield from self.pause(0.5)  # the canvas repaints what the projection now holds
         self.screenshot(docker, "docker.png")
         self.screenshot(self.window.qwindow(), "window.png")
         self.show(doc)
@@ -370,7 +374,13 @@ class Driver:
         yield from self.pause(1.5)
         self.report["closed"] = dict(self.job_report(job), dialogs=self.dialogs(),
                                      docker_status=docker.status_label.full_text)
-        self.report["daemon_jobs_after_close"] = self.daemon_jobs()
+        closed_at = time.monotonic()
+        jobs = self.daemon_jobs()
+        while isinstance(jobs, dict) and jobs.get("running") and time.monotonic() - closed_at < 15:
+            yield from self.pause(0.5)  # the daemon's bricks notice a cancel between their own slices of work
+            jobs = self.daemon_jobs()
+        self.report["daemon_jobs_after_close"] = jobs
+        self.report["daemon_idle_after_close_s"] = round(time.monotonic() - closed_at + 1.5, 2)
         self.report["tree"] = _tree(doc.rootNode())
 
     def daemon_jobs(self):

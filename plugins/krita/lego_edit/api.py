@@ -486,11 +486,16 @@ class EditJob:
                 except Exception:
                     pass
             raise
-        # setPixelData marks nothing for recomposition; showing the group (hidden while it filled) does, off the
-        # UI thread, and records nothing on the undo stack (a blending-mode change would)
         added.setVisible(True)
         if not self.preview:
             added.setLocked(False)
+        # setPixelData and setVisible mark nothing for recomposition (and a no-op property change such as the
+        # blending mode would be an undo step): the projection is refreshed once, now the pixels are in
+        self.step_kind = "showing the result"
+        yield
+        clock = time.perf_counter()
+        doc.refreshProjection()
+        self.timings["refreshProjection"] = time.perf_counter() - clock
 
     # -- preview ------------------------------------------------------------------------------------
     @property

@@ -10,6 +10,7 @@ in the tooltip), and everything but the edit itself folds away, inside a scroll 
 
 from __future__ import annotations
 
+import atexit
 import json
 import os
 import subprocess
@@ -80,6 +81,13 @@ class LegoEditDocker(DockWidget):
         app = QtWidgets.QApplication.instance()
         if app is not None:
             app.aboutToQuit.connect(self._quitting)
+        try:  # Krita says it is closing before Qt's aboutToQuit (which may come after plugins are gone)
+            notifier = Krita.instance().notifier()
+            notifier.setActive(True)
+            notifier.applicationClosing.connect(self._quitting)
+        except Exception:
+            pass
+        atexit.register(self._quitting)
         self._refresh()
 
     # -- UI ---------------------------------------------------------------------------------------
@@ -625,6 +633,7 @@ class LegoEditDocker(DockWidget):
                 self.daemon_process.wait(3)
             except subprocess.TimeoutExpired:
                 self.daemon_process.kill()
+                self.daemon_process.wait(1)
 
     # -- edits ------------------------------------------------------------------------------------
     def _options(self) -> dict:
