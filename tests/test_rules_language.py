@@ -787,12 +787,14 @@ def test_a_background_example_after_something_nicer_is_the_background():
     ("Situate a lamp beside the bed", "FLUX-FILL"),
     ("Apply a pop art treatment to the photo", "FLUX-STYLE"),
     ("Transport the subject to a snowy mountain setting", "FLUX-CBG"),
+    ("Swap the hue of the balloon for teal", "FLUX-RCM"),
+    ("Let the apple take on a golden hue", "FLUX-RCM"),
 ])
 def test_paraphrased_object_edits(text, last):
     got = steps(text)
     assert got[-1][0] == last
     if last == "FLUX-RCM":
-        assert got[0][1]["prompt"] in ("bus", "bicycle", "shirt")
+        assert got[0][1]["prompt"] in ("bus", "bicycle", "shirt", "balloon", "apple")
 
 
 @pytest.mark.parametrize("text, first, last", [

@@ -948,7 +948,7 @@ def _text_edit(clause: str, has_mask: bool) -> Edit | None:
     return None
 
 
-_DRESS = re.compile(r"^(?P<v>dress|clothe|clad|adorn|drape|deck(?: out)?|cloak|coat|bathe|wash|douse|splash|tint|shade|swathe|"
+_DRESS = re.compile(r"^(?P<v>dress|clothe|clad|adorn|drape|deck(?: out)?|cloak|coat|cover|bathe|wash|douse|splash|tint|shade|swathe|"
                     r"wrap|drench|glaze|spray|cover|paint|colou?r|render|dip|shroud|envelop|robe|fill)\s+"
                     r"(?P<x>.+?)\s+(?:in|with)\s+(?P<y>.+)$")
 _GRACE = re.compile(r"^(?:let\s+)?(?P<y>.+?)\s+(?:(?:shall|should|will|must|may|can)\s+)?(?:grace|cover|coat|adorn|tint|"

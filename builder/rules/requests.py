@@ -244,6 +244,14 @@ def _rewrite(text: str) -> str:
                  r"couple|family|dog|cat|kids?|children|car))\s+(?:to|into)\s+(?P<y>.+)$", text, re.I)
     if m:
         text = f"place {m.group('x')} in {m.group('y')}"  # "transport the subject to a snowy mountain setting"
+    m = re.match(r"^(?:swap|replace|exchange|switch|change)\s+(?:the\s+)?(?:colou?r|hue|shade|tone|tint)\s+of\s+(?P<x>.+?)\s+"
+                 r"(?:for|with)\s+(?:an?\s+)?(?P<y>.+)$", text, re.I)
+    if m:
+        text = f"make {m.group('x')} {m.group('y')}"  # "swap the hue of the balloon for teal"
+    m = re.match(r"^(?:let|have|make)\s+(?P<x>(?:the|this|that|my|his|her|their)\s.+?)\s+(?:take on|adopt|acquire|assume|gain)\s+"
+                 r"(?P<y>an?\s+.+?\b(?:hue|colou?r|tint|shade|tone|glow))$", text, re.I)
+    if m:
+        text = f"give {m.group('x')} {m.group('y')}"  # "let the apple take on a golden hue"
     m = re.match(r"^(?:bring|situate|station|plant|nestle)\s+(?P<x>(?:an?|some|two|three|four|\d+)\s+.+)$", text, re.I)
     if m:
         text = f"add {m.group('x')}"  # "bring a small boat into the lake"
