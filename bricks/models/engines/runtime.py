@@ -62,7 +62,8 @@ def _qwen_processor(folder: Path):
 
 def loading_preset(manager: ModelManager, spec: EngineSpec) -> tuple[str, str]:
     """(quantization, offload) for loading `spec`: explicit settings win; else, on a GPU, the VRAM preset
-    (configured or chosen from the card's free memory); on a CPU nothing."""
+    (configured or chosen from the card's free memory; a chosen one without bitsandbytes installed keeps
+    its offload and loads in bf16); on a CPU nothing."""
     settings = manager.settings
     if settings.quantization != "none" or settings.offload != "none" or manager.device == "cpu":
         return settings.quantization, settings.offload
@@ -75,6 +76,9 @@ def loading_preset(manager: ModelManager, spec: EngineSpec) -> tuple[str, str]:
         free = torch.cuda.mem_get_info()[0] / 1024**3 if manager.device.startswith("cuda") else 0.0
         name = spec.fits(free) or preset_for_card(free)
     preset = VRAM_PRESETS[name]
+    if preset.quantization.startswith("bnb") and importlib.util.find_spec("bitsandbytes") is None:
+        if settings.vram_preset == "auto":  # chosen for the card, not asked for: offload alone, in bf16
+            return "none", preset.offload
     return preset.quantization, preset.offload
 
 
