@@ -110,3 +110,22 @@ def test_builder_pull_names_its_folder():
     assert _model_folder(root, KNOWN["builder"].allow_patterns) == root / "Builder"
     assert _model_folder(root, KNOWN["flux-fill"].allow_patterns) == root
     assert _model_folder(root, None) == root
+
+
+def test_loading_preset_follows_the_settings():
+    """What an engine is loaded with: explicit quantization/offload win, a named VRAM preset applies on a
+    GPU, nothing on the CPU."""
+    from types import SimpleNamespace
+
+    pytest.importorskip("numpy")
+    from lego_edit.bricks.models.engines.runtime import loading_preset
+
+    klein = ENGINES["flux2-klein-4b"]
+    gpu = SimpleNamespace(device="cuda", settings=ModelSettings(vram_preset="low-vram"))
+    assert loading_preset(gpu, klein) == ("bnb-4bit", "model")
+    assert loading_preset(SimpleNamespace(device="cuda", settings=ModelSettings(vram_preset="full")), klein) == \
+        ("none", "none")
+    explicit = SimpleNamespace(device="cuda", settings=ModelSettings(vram_preset="low-vram", offload="sequential"))
+    assert loading_preset(explicit, klein) == ("none", "sequential")
+    assert loading_preset(SimpleNamespace(device="cpu", settings=ModelSettings(vram_preset="low-vram")), klein) == \
+        ("none", "none")
