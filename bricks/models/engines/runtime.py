@@ -238,6 +238,8 @@ def open_engine(manager: ModelManager, spec: EngineSpec):
         else:
             key, load = model_key(settings, spec.model, "engine"), loader(spec)
         with manager.use(key, load) as pipe:
+            if pipe.__dict__.get("_lego_loras"):  # a Lego-Edit task LoRA left on by a diptych edit
+                pipe.disable_lora()
             opt = settings.options.get(spec.model, {})
             yield Engine(spec, pipe, int(opt.get("resolution", spec.resolution)), int(opt.get("steps", spec.steps)),
                          float(opt.get("guidance", spec.guidance)))
