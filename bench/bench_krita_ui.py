@@ -249,7 +249,8 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     baseline = max(report["baseline_read_ms"], report["baseline_write_ms"])
     docker = report["docker_ms"]
-    ours = max((ms for phase, ms in report["phases"].items() if phase != "adding the group"), default=0.0)
+    krita_calls = ("adding the group", "showing the result")  # one addChildNode, one refreshProjection
+    ours = max((ms for phase, ms in report["phases"].items() if phase not in krita_calls), default=0.0)
     size = f"{args.size}\u00b2"
     rows = [(f"baseline: one pixelData read of {size}", f"{report['baseline_read_ms']:.0f} ms", "-", "-"),
             (f"baseline: one setPixelData write of {size}", f"{report['baseline_write_ms']:.0f} ms", "-", "-"),
@@ -260,7 +261,7 @@ def main(argv: list[str] | None = None) -> int:
              for phase, ms in report["phases"].items()]
     rows.append(("docker: longest freeze, whole edit", f"{docker:.0f} ms ({docker / max(baseline, 1e-9):.2f}x baseline)",
                  f"< {BUDGET_MS:.0f} ms", verdict(docker < BUDGET_MS)))
-    rows.append(("docker: longest freeze but Krita's one add", f"{ours:.0f} ms", f"< {BUDGET_MS:.0f} ms",
+    rows.append(("docker: longest freeze outside Krita's add and refresh", f"{ours:.0f} ms", f"< {BUDGET_MS:.0f} ms",
                  verdict(ours < BUDGET_MS)))
     rows.append(("edit wall time (daemon included)", f"{report['edit_seconds']:.1f} s", "-", "-"))
     rows += [(f"  Krita call: {name}", f"{ms:.0f} ms", "-", "-") for name, ms in report.get("timings_ms", {}).items()]
