@@ -50,7 +50,7 @@ GROW = "GROW-MASK"
 GROW_FIRST = 0.02  # a fraction of the long side (GROW-MASK's convention for |pixels| < 1): 2 %
 GROW_FACTOR = 1.5  # each further "still a smudge" grows by half again
 GROW_MAX = 0.15
-RESIZE_FIRST, RESIZE_MAX = 1.15, 2.0  # the RESIZE stand-in for GROW-MASK: scale the mask about its centre
+RESIZE_FIRST, RESIZE_MAX = 1.15, 2.0  # the RESIZE stand-in for GROW-MASK: scale the mask, its bottom edge kept
 
 # Strength literals: (brick or None for any brick, port) -> (neutral, lowest, highest).
 STRENGTH: dict[tuple[str | None, str], tuple[float, float, float]] = {
@@ -316,7 +316,7 @@ def _grow(plan: _Plan, mask: str, targets: Sequence[tuple[dict[str, Any], str]])
         how = f"GROW-MASK (step {n}) grows the mask by {_size(GROW_FIRST)} before the removal"
     elif "RESIZE" in plan.tables:
         n = plan.insert(first, "RESIZE", {"mask": mask, "image": None, "ratio": RESIZE_FIRST})
-        how = f"RESIZE (step {n}) scales the mask up by {RESIZE_FIRST} about its centre before the removal"
+        how = f"RESIZE (step {n}) scales the mask up by {RESIZE_FIRST} (its bottom edge kept) before the removal"
     elif "MASK-SEG" in plan.tables:
         n = plan.insert(first, "MASK-SEG", {"image": first["input"].get("image", "init[image]"), "mask": mask})
         how = f"MASK-SEG (step {n}) refines the mask before the removal"
@@ -431,7 +431,8 @@ class Strength(Correction):
                     continue
                 neutral, low, high = spec
                 factor = LOWER if self.direction < 0 else RAISE
-                new = round(min(max(neutral + (number - neutral) * factor, low), high), 3)
+                start = min(max(number, low), high)  # FLUX-BRIGHT 1.5 acts as 1.0: move from what it does
+                new = round(min(max(neutral + (start - neutral) * factor, low), high), 3)
                 if new == number:
                     continue
                 s["input"][name] = new

@@ -185,6 +185,9 @@ def test_strength_moves_literals_toward_or_away_from_neutral(registry):
     darker = copy.deepcopy(BRIGHT_AND_CONTRAST)
     darker["pipeline"][0]["input"]["ratio"] = 0.2  # a darkening: "too strong" brings it back toward 0.5
     assert steps(Strength(-1).apply(darker, registry)[0])[0][2]["ratio"] == 0.35
+    released = copy.deepcopy(BRIGHT_AND_CONTRAST)
+    released["pipeline"][0]["input"]["ratio"] = 1.5  # the released Builder's 1.5 brightens as 1.0 does
+    assert steps(Strength(-1).apply(released, registry)[0])[0][2]["ratio"] == 0.75  # visibly weaker, not 1.0
 
 
 def test_strength_without_a_literal_is_refused(remove_ball, registry):

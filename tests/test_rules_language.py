@@ -99,18 +99,27 @@ def test_geometry(text, step):
 
 
 def test_outpaint_to_an_aspect_ratio_uses_the_image_size():
+    from lego_edit.bricks.builtin.canvas import canvas_borders, canvas_ratios
+
+    def grown(cmi, size):
+        ratios = canvas_ratios(*(cmi[f"{side}_ratio"] for side in ("left", "right", "top", "bottom")))
+        left, right, top, bottom = canvas_borders((size[1], size[0]), ratios)
+        return size[0] + left + right, size[1] + top + bottom
+
     (_, cmi), _ = steps("extend the picture to 16:9", image_size=(1200, 900))
-    assert cmi["left_ratio"] == cmi["right_ratio"] == pytest.approx((16 / 9 * 900 / 1200 - 1) / 2, abs=1e-3)
-    assert "top_ratio" not in cmi and "bottom_ratio" not in cmi
+    assert cmi["left_ratio"] == cmi["right_ratio"] == pytest.approx(1 + (16 / 9 * 900 / 1200 - 1) / 2, abs=1e-3)
+    assert cmi["top_ratio"] == cmi["bottom_ratio"] == 1.0
+    assert grown(cmi, (1200, 900)) == (1600, 900)  # 16:9 once the brick has grown it
     (_, square), _ = steps("make it square", image_size=(1600, 900))
-    assert square["top_ratio"] == square["bottom_ratio"] == pytest.approx((1600 / 900 - 1) / 2, abs=1e-3)
+    assert square["top_ratio"] == square["bottom_ratio"] == pytest.approx(1 + (1600 / 900 - 1) / 2, abs=1e-3)
+    assert abs(grown(square, (1600, 900))[1] - 1600) <= 2
     (_, banner), _ = steps("expand it into a 2:1 banner", image_size=(1000, 1000))
-    assert banner["left_ratio"] == banner["right_ratio"] == 0.5
+    assert banner["left_ratio"] == banner["right_ratio"] == 1.5 and grown(banner, (1000, 1000)) == (2000, 1000)
 
 
 def test_outpaint_twice_as_wide():
     (_, cmi), _ = steps("extend it so it is twice as wide")
-    assert cmi["left_ratio"] == cmi["right_ratio"] == 0.5 and "top_ratio" not in cmi
+    assert cmi["left_ratio"] == cmi["right_ratio"] == 1.5 and cmi["top_ratio"] == cmi["bottom_ratio"] == 1.0
 
 
 def test_an_expression_is_a_pose_edit():

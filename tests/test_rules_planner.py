@@ -271,12 +271,14 @@ def test_remove_the_background_cuts_the_subject_out(registry):
     assert models(wf) == ["SOS"] and result(wf) == "[step1[image]]"
 
 
+# CMI-PRED's ratios are the reference's: 1.0 leaves a side as it is, and four equal ratios r become 0.5 r + 0.5
+# each in the brick, so adding 12.5 % on every side is written 1.25.
 @pytest.mark.parametrize("instruction, ratios", [
-    ("expand the image to the left by 30%", (0.3, None, None, None)),
-    ("zoom out", (0.125, 0.125, 0.125, 0.125)),
-    ("extend the canvas", (0.125, 0.125, 0.125, 0.125)),
-    ("make the image wider", (0.125, 0.125, None, None)),
-    ("outpaint the top by 25 percent", (None, None, 0.25, None)),
+    ("expand the image to the left by 30%", (1.3, 1.0, 1.0, 1.0)),
+    ("zoom out", (1.25, 1.25, 1.25, 1.25)),
+    ("extend the canvas", (1.25, 1.25, 1.25, 1.25)),
+    ("make the image wider", (1.125, 1.125, 1.0, 1.0)),
+    ("outpaint the top by 25 percent", (1.0, 1.0, 1.25, 1.0)),
 ])
 def test_outpainting(registry, instruction, ratios):
     wf = plan(instruction, registry)

@@ -359,8 +359,20 @@ def _recipes_extract(edit: Edit, policy: Policy, g: Graph, image: str) -> list[R
     return recipes
 
 
+def _canvas_ratios(fractions: tuple[float | None, ...] | None) -> tuple[float | None, ...]:
+    """CMI-PRED's ratios (the reference's: 1.0 = a side unchanged; all four or none) for the fractions of
+    the width / height to add on each side. The brick turns four equal ratios r into 0.5 r + 0.5 each (r
+    times as large overall), so four equal sides are written as 1 + 2 f to add f on each."""
+    if not fractions or all(f is None for f in fractions):
+        return (None, None, None, None)
+    ratios = [round(1.0 + (f or 0.0), 4) for f in fractions]
+    if len(set(ratios)) == 1 and ratios[0] != 1.0:
+        ratios = [round(2 * ratios[0] - 1, 4)] * 4
+    return tuple(ratios)
+
+
 def _recipes_outpaint(edit: Edit, policy: Policy, g: Graph, image: str) -> list[Recipe]:
-    left, right, top, bottom = edit.ratios or (None, None, None, None)
+    left, right, top, bottom = _canvas_ratios(edit.ratios)
 
     def expand(g: Graph, image: str) -> _Outcome:
         n = g.add("CMI-PRED", image=image, left_ratio=left, right_ratio=right, top_ratio=top, bottom_ratio=bottom)
