@@ -6,12 +6,9 @@ the same as the bricks').
 
 from __future__ import annotations
 
-import cv2
 import numpy as np
 
-from lego_edit.bricks.registry import BrickError, check_pixels
-
-MAX_RATIO = 4.0  # CMI-PRED: the most a side may grow, as a fraction of the width / height
+from lego_edit.bricks.registry import BrickError
 
 
 def wxh(array: np.ndarray) -> str:
@@ -64,46 +61,3 @@ def cutout(image: np.ndarray, mask: np.ndarray) -> np.ndarray:
     return out
 
 
-def canvas_ratio(value: float | None, side: str) -> float:
-    """A CMI-PRED `<side>_ratio` checked (0 .. MAX_RATIO); None is 0."""
-    if value is None:
-        return 0.0
-    value = float(value)
-    if not 0.0 <= value <= MAX_RATIO:
-        raise BrickError(f"CMI-PRED {side}_ratio must be between 0 and {MAX_RATIO:g}, got {value}")
-    return value
-
-
-def canvas_borders(shape: tuple[int, ...], left: float | None, right: float | None, top: float | None,
-                   bottom: float | None) -> tuple[int, int, int, int]:
-    """(left, right, top, bottom) pixels CMI-PRED adds to an image of `shape` (ratios checked)."""
-    h, w = shape[:2]
-    lft, rgt, tp, btm = (round(canvas_ratio(r, side) * size) for r, side, size in
-                         ((left, "left", w), (right, "right", w), (top, "top", h), (bottom, "bottom", h)))
-    return lft, rgt, tp, btm
-
-
-def check_canvas(shape: tuple[int, ...], left: float | None, right: float | None, top: float | None,
-                 bottom: float | None, max_pixels: int | None) -> None:
-    """BrickError when the expanded canvas would be over `max_pixels` (before anything is allocated)."""
-    lft, rgt, tp, btm = canvas_borders(shape, left, right, top, bottom)
-    h, w = shape[:2]
-    check_pixels(w + lft + rgt, h + tp + btm, max_pixels, "CMI-PRED: the expanded canvas")
-
-
-def expand_canvas(image: np.ndarray, left: float | None, right: float | None, top: float | None,
-                  bottom: float | None, *, max_pixels: int | None = None) -> tuple[np.ndarray, np.ndarray] | None:
-    """The outpainting canvas of CMI-PRED: each side grows by ratio x width (left/right) or x height
-    (top/bottom); new pixels are transparent (alpha 0; their RGB repeats the nearest edge, a neutral
-    start for an outpainter); the mask is 255 exactly on the new area. None: no side grows. BrickError
-    before allocating when the canvas would have more than `max_pixels` pixels."""
-    h, w = image.shape[:2]
-    lft, rgt, tp, btm = canvas_borders(image.shape, left, right, top, bottom)
-    if not (lft or rgt or tp or btm):
-        return None
-    check_pixels(w + lft + rgt, h + tp + btm, max_pixels, "CMI-PRED: the expanded canvas")
-    rgb = cv2.copyMakeBorder(np.ascontiguousarray(image[..., :3]), tp, btm, lft, rgt, cv2.BORDER_REPLICATE)
-    alpha = cv2.copyMakeBorder(np.ascontiguousarray(image[..., 3]), tp, btm, lft, rgt, cv2.BORDER_CONSTANT, value=0)
-    mask = np.full(alpha.shape, 255, np.uint8)
-    mask[tp:tp + h, lft:lft + w] = 0
-    return np.dstack([rgb, alpha]), mask

@@ -40,14 +40,16 @@ def test_one_mask_size_check_one_box_order():
 
 
 def test_both_cmi_pred_backends_expand_the_canvas_by_one_rule():
-    from lego_edit.bricks.builtin.canvas import caption_and_expand
+    from lego_edit.bricks.builtin import canvas
+    from lego_edit.bricks.models import caption
     from lego_edit.bricks.registry import BrickContext
 
+    assert caption.outpaint_canvas is canvas.outpaint_canvas and caption.canvas_ratios is canvas.canvas_ratios
     image = np.full((10, 20, 4), 200, np.uint8)
-    out = caption_and_expand(BrickContext(), image, left_ratio=0.5, bottom_ratio=0.2)
-    canvas, mask = imageops.expand_canvas(image, 0.5, None, None, 0.2)
-    assert np.array_equal(out["image"], canvas) and np.array_equal(out["mask"], mask)
-    assert canvas.shape == (12, 30, 4) and (mask > 0).sum() == 12 * 30 - 10 * 20
-    assert imageops.expand_canvas(image, None, 0, None, None) is None
-    with pytest.raises(BrickError, match="top_ratio must be between 0 and 4"):
-        caption_and_expand(BrickContext(), image, top_ratio=5)
+    out = canvas.caption_and_expand(BrickContext(), image, left_ratio=1.5, right_ratio=1.0, top_ratio=1.0,
+                                    bottom_ratio=1.2)
+    grown, mask = canvas.outpaint_canvas(image, (1.5, 1.0, 1.0, 1.2))
+    assert np.array_equal(out["image"], grown) and np.array_equal(out["mask"], mask)
+    assert grown.shape[1] == 1024 and grown.shape[0] % 64 == 0  # 30 x 12 grown, then 1024 on the long side
+    with pytest.raises(BrickError, match="top_ratio must be between 1"):
+        canvas.caption_and_expand(BrickContext(), image, left_ratio=1, right_ratio=1, top_ratio=6, bottom_ratio=1)

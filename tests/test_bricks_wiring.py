@@ -25,16 +25,22 @@ def test_the_catalog_declares_frozen_specs_without_backends():
 
 
 def test_builtin_bricks_are_new_objects_model_backends_first_then_classical():
+    from lego_edit.bricks.models.backends import ENGINE_BRICKS
+    from lego_edit.bricks.models.reference_backends import REFERENCE_BACKENDS
+
+    MODEL = (*REFERENCE_BACKENDS, *SPECS)
     first, second = builtin_bricks(), builtin_bricks()
     assert [b.name for b in first] == [spec.name for spec in ALL]
     for a, b in zip(first, second, strict=True):
         assert a is not b and a.backends is not b.backends
         assert a.spec == BY_NAME[a.name]
-        expected = [s.name for s in SPECS if s.brick == a.name] + [s.name for s in CLASSICAL if s.brick == a.name]
+        # the editing engine first, then the reference's own models, then the substitutes, then classical
+        expected = ((["engine"] if a.name in ENGINE_BRICKS else []) + [s.name for s in MODEL if s.brick == a.name]
+                    + [s.name for s in CLASSICAL if s.brick == a.name])
         assert [x.name for x in a.backends] == expected
         kinds = [x.kind for x in a.backends]
         assert kinds == sorted(kinds, key=lambda k: k != "model")  # every model backend before any classical one
-    assert sum(len(b.backends) for b in first) == len(SPECS) + len(CLASSICAL)
+    assert sum(len(b.backends) for b in first) == len(ENGINE_BRICKS) + len(MODEL) + len(CLASSICAL)
 
 
 @pytest.mark.skipif(importlib.util.find_spec("torch") is None, reason="the LaMa backend needs torch installed")

@@ -25,6 +25,19 @@ OPTIONS = {
 }
 
 
+def wider_canvas(photo, fraction: float):
+    """An outpainting canvas: `fraction` of the width added on the left, transparent, and its mask (255 there).
+    The fill bricks take any canvas; CMI-PRED's own (resized to 1024) would only make these tests slower."""
+    import cv2
+
+    left = round(fraction * photo.shape[1])
+    rgb = cv2.copyMakeBorder(np.ascontiguousarray(photo[..., :3]), 0, 0, left, 0, cv2.BORDER_REPLICATE)
+    alpha = cv2.copyMakeBorder(np.ascontiguousarray(photo[..., 3]), 0, 0, left, 0, cv2.BORDER_CONSTANT, value=0)
+    mask = np.full(alpha.shape, 255, np.uint8)
+    mask[:, left:] = 0
+    return np.dstack([rgb, alpha]), mask
+
+
 @pytest.fixture(scope="module")
 def tiny_paths(tmp_path_factory):
     import torch
@@ -190,9 +203,7 @@ def test_flux_fill_modes(registry, manager, photo, box_mask):
                          preimage=cutout(photo, obj))
     assert outside_unchanged(photo, placed["image"], box_mask)
     # outpainting on a CMI-PRED canvas: generated pixels become opaque
-    from lego_edit.bricks.imageops import expand_canvas
-
-    canvas, new = expand_canvas(photo, 0.25, None, None, None)
+    canvas, new = wider_canvas(photo, 0.25)
     wide = run_backend(registry, manager, "FLUX-FILL", "flux-fill", image=canvas, mask=new, prompt="the sea")
     assert (wide["image"][..., 3][new > 0] == 255).all()
 
@@ -285,13 +296,12 @@ def test_reference_semantics_of_fill_style_and_recolour(registry, manager, photo
     image; FLUX.1 Fill samples 20 steps at guidance 30 (the reference's FILL / INPAINT settings)."""
     import cv2
 
-    from lego_edit.bricks.imageops import expand_canvas
     from lego_edit.bricks.models.diffusion import FLUX, _engine
     from lego_edit.bricks.models.edits import diptych_prompt
     from lego_edit.bricks.models.engines.templates import style_name
     from lego_edit.bricks.models.settings import ModelSettings
 
-    canvas, new = expand_canvas(photo, 0.25, None, None, None)
+    canvas, new = wider_canvas(photo, 0.25)
     assert canvas.shape != photo.shape
     wide = run_backend(registry, manager, "FLUX-FILL", "flux-fill", image=canvas, mask=new, prompt="the sea",
                        preimage=photo)

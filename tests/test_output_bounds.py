@@ -1,8 +1,8 @@
 """`max_pixels` bounds what bricks make, not only what comes in: a brick that grows an image (CMI-PRED's
 canvas, ROTATE's expanded canvas) checks the result's size against the limit before it allocates.
 
-One CMI-PRED step turned a 1000 x 1000 request into 9000 x 9000 (81 Mpx); two chained ones asked for
-a 19.7 GB allocation.
+One CMI-PRED step once turned a 1000 x 1000 request into 9000 x 9000 (81 Mpx), and two chained ones
+asked for a 19.7 GB allocation; its canvas now ends at a long side of 1024, as the reference's does.
 """
 
 from __future__ import annotations
@@ -78,7 +78,7 @@ def test_cmi_pred_over_a_configured_limit_below_its_canvas_fails_at_its_step() -
 def test_the_model_cmi_pred_checks_before_the_captioner_loads() -> None:
     from lego_edit.bricks.models.caption import caption_and_expand
 
-    with pytest.raises(BrickError, match=r"9000\u00d79000 = 81000000 pixels, above the limit of 1000000"):
+    with pytest.raises(BrickError, match=r"1024\u00d71024 = 1048576 pixels, above the limit of 1000000"):
         caption_and_expand(BrickContext(max_pixels=1_000_000), _image(), left_ratio=4, right_ratio=4, top_ratio=4,
                            bottom_ratio=4)
 
