@@ -48,7 +48,8 @@ class _JobActor:
                                            on_event=lambda e: events.put(("event", e)), cancel=cancel)
                 events.put(("done", result))
             except StepFailed as exc:
-                events.put(("error", "step_failed", (exc.step, exc.brick, exc.cause, exc.unavailable)))
+                events.put(("error", "step_failed", (exc.step, exc.brick, exc.cause, exc.unavailable,
+                                                  exc.needs_selection, exc.subject)))
             except RunCancelled:
                 events.put(("error", "cancelled", ()))
             except InvalidWorkflow as exc:

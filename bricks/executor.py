@@ -67,9 +67,9 @@ class StepFailed(Exception):
     """`needs_selection`: the step could not tell which part of the image was meant (a selection would)."""
 
     def __init__(self, step: int, brick: str, cause: str, unavailable: bool = False,
-                 needs_selection: bool = False) -> None:
+                 needs_selection: bool = False, subject: str | None = None) -> None:
         self.step, self.brick, self.cause, self.unavailable = step, brick, cause, unavailable
-        self.needs_selection = needs_selection
+        self.needs_selection, self.subject = needs_selection, subject
         super().__init__(f"step {step} ({brick}) failed: {cause}")
 
 
@@ -258,7 +258,8 @@ class _Run:
         except BrickUnavailable as exc:
             raise StepFailed(n, brick.name, str(exc), unavailable=True) from exc
         except BrickError as exc:
-            raise StepFailed(n, brick.name, str(exc), needs_selection=isinstance(exc, NeedsSelection)) from exc
+            raise StepFailed(n, brick.name, str(exc), needs_selection=isinstance(exc, NeedsSelection),
+                             subject=getattr(exc, "subject", None)) from exc
         except Exception as exc:
             log.exception("step %s (%s) raised", n, brick.name)
             raise StepFailed(n, brick.name, f"{type(exc).__name__}: {exc}") from exc

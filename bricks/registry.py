@@ -34,7 +34,12 @@ class BrickUnavailable(BrickError):
 
 class NeedsSelection(BrickError):
     """The brick cannot tell offline which part of the image is meant; the user's selection (given as
-    the mask) or the segmentation model would. Front ends ask for a selection instead of guessing."""
+    the mask) or the segmentation model would. Front ends ask for a selection instead of guessing;
+    `subject` is what to select, when the brick was told ('red box')."""
+
+    def __init__(self, message: str, subject: str | None = None) -> None:
+        super().__init__(message)
+        self.subject = subject
 
 
 class Cancelled(Exception):

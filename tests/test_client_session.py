@@ -455,6 +455,11 @@ def test_a_refusal_that_asks_for_a_selection_names_the_object():
     bare.feed(_h("error", code="brick_failed", message="found no salient object in the image; select it in "
                                                        "Krita/GIMP and use the selection as the mask"))
     assert bare.failure.selection_subject == "the object"
+    # The daemon says it in fields too (`needs`, `subject`): no wording needed at all.
+    told = EditSession("make the vase gold")
+    told.feed(_h("error", code="brick_failed", message="anything", step=1, brick="RES", needs="selection",
+                 subject="vase"))
+    assert (told.failure.needs, told.failure.selection_subject) == ("selection", "vase")
 
 
 def test_the_last_progress_is_kept_for_plain_words():

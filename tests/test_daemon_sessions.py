@@ -201,3 +201,24 @@ def test_revoking_a_key_cancels_its_jobs_and_refuses_its_open_connection(tmp_pat
         finally:
             user.close()
             watcher.close()
+
+
+# -- a step that needs the user's selection says so in fields ------------------------------------------
+
+def test_an_object_offline_rules_cannot_find_is_answered_with_needs_selection():
+    from tests.daemon_util import red_disk
+
+    image = red_disk(96)
+    with running_server(config()) as server:
+        raw = Raw(server.endpoint)
+        try:
+            raw.send({"id": "cat", "type": "edit", "instruction": "remove the cat", "backend": "rules",
+                      "image": image_desc(96, 96)}, image.tobytes())
+            end = raw.until_terminal("cat")[-1][0]
+            assert (end["type"], end["code"], end["brick"]) == ("error", "brick_failed", "RES"), end
+            assert (end["needs"], end["subject"]) == ("selection", "cat")
+            raw.send({"id": "ball", "type": "edit", "instruction": "make the red ball blue", "backend": "rules",
+                      "image": image_desc(96, 96)}, image.tobytes())
+            assert "needs" not in raw.until_terminal("ball")[-1][0]  # found by the rules: no request to select
+        finally:
+            raw.close()

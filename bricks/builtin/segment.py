@@ -472,6 +472,16 @@ def _parse(prompt: str) -> tuple[str | None, str | None, str | None, bool, list[
 
 
 def segment_by_rules(ctx: BrickContext, image: np.ndarray, prompt: str) -> dict:
+    """RES offline; a refusal that asks for a selection says what to select (the prompt)."""
+    try:
+        return _segment_by_rules(ctx, image, prompt)
+    except NeedsSelection as exc:
+        if exc.subject is None:
+            exc.subject = " ".join(str(prompt).split()) or None
+        raise
+
+
+def _segment_by_rules(ctx: BrickContext, image: np.ndarray, prompt: str) -> dict:
     """Colour, position and broad-region prompts with generic nouns; anything else needs the model.
 
     Every content word must be one the rules can check: a colour, a position, a region (sky,
@@ -483,8 +493,9 @@ def segment_by_rules(ctx: BrickContext, image: np.ndarray, prompt: str) -> dict:
     rgb, _ = split_alpha(image)
     if unknown:
         what = " ".join(unknown)
-        raise NeedsSelection(f"segmenting '{prompt}': offline rules cannot tell what '{what}' is; {_cv.SELECT_OR_MODEL}. Offline, RES understands colours ('red object', 'red ball'), "
-                         "positions ('the object on the left') and sky / background / foreground / ground")
+        raise NeedsSelection(f"segmenting '{prompt}': offline rules cannot tell what '{what}' is; {_cv.SELECT_OR_MODEL}. "
+                             "Offline, RES understands colours ('red object', 'red ball'), positions ('the object on "
+                             "the left') and sky / background / foreground / ground")
     if round_ and not colour:
         raise NeedsSelection(f"segmenting '{prompt}' offline needs a colour ('the red ball'); {_cv.SELECT_OR_MODEL}")
     if region and not colour:

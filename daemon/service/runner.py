@@ -77,7 +77,8 @@ class JobRunner:
             self._error(job, "invalid_workflow", f"the workflow cannot be read: {exc}")
         except StepFailed as exc:
             code = "brick_unavailable" if exc.unavailable else "brick_failed"
-            self._error(job, code, exc.cause, step=exc.step, brick=exc.brick)
+            needs = {"needs": "selection", "subject": exc.subject} if getattr(exc, "needs_selection", False) else {}
+            self._error(job, code, exc.cause, step=exc.step, brick=exc.brick, **needs)
         except ValueError as exc:  # inputs the executor refuses (e.g. a PNG that decodes to another size)
             self._error(job, "bad_request", str(exc))
         except Exception as exc:

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import Enum
 from typing import Any
 
@@ -56,6 +56,8 @@ class Failure:
     sentence: str
     step: int | None = None
     brick: str | None = None
+    needs: str | None = None  # "selection": the daemon could not tell which part was meant; a selection would
+    subject: str | None = None  # what to select, when the daemon knows
 
     def __str__(self) -> str:
         return self.sentence
@@ -64,6 +66,8 @@ class Failure:
     def selection_subject(self) -> str | None:
         """What to ask the user to select, when the daemon could not find it alone (no segmentation model)
         and said a selection would do; None for every other failure."""
+        if self.needs == "selection":
+            return self.subject or selection_subject(self.message) or "the object"
         return selection_subject(self.message)
 
     @property
@@ -382,6 +386,9 @@ class EditSession:
         step, brick = header.get("step"), header.get("brick")
         self.fail(str(header.get("code") or "internal"), str(header.get("message") or ""),
                   step=step if isinstance(step, int) else None, brick=brick if isinstance(brick, str) else None)
+        needs, subject = header.get("needs"), header.get("subject")
+        if self.failure is not None and isinstance(needs, str):
+            self.failure = replace(self.failure, needs=needs, subject=subject if isinstance(subject, str) else None)
 
     def _on_cancelled(self, header: Mapping[str, Any]) -> None:
         reason = header.get("reason") or "client"
