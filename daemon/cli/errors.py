@@ -15,7 +15,7 @@ class CliError(Exception):
 EXTRAS = {
     "torch": "models", "torchvision": "models", "diffusers": "models", "transformers": "models",
     "accelerate": "models", "safetensors": "models", "huggingface_hub": "models", "peft": "models",
-    "pystray": "tray", "skimage": "dev",
+    "pystray": "tray", "skimage": "dev", "ray": "ray", "trl": "train", "datasets": "train", "onnxruntime": "onnx",
 }
 
 

@@ -44,7 +44,7 @@ from lego_edit.daemon.service.protocol import (
     encode_header_safe,
     error_fields,
 )
-from lego_edit.daemon.service.runner import JobRunner
+from lego_edit.daemon.service.runner import JobRunner, job_executor
 
 if TYPE_CHECKING:
     from zmq.auth.thread import ThreadAuthenticator
@@ -95,7 +95,7 @@ class Server:
 
             builder = Builder(registry, self.config.builder_config())
         if executor is None:
-            executor = self.config.make_executor(registry)
+            executor = job_executor(self.config, registry)  # this process's own, or a Ray cluster's
         self.registry, self.builder, self.executor = registry, builder, executor
         self._own_context = context is None
         self.ctx = context or zmq.Context()
