@@ -642,3 +642,17 @@ def test_any_text_gets_a_clean_plan_or_a_clean_refusal(registry, words, has_mask
     report = check(Workflow.from_dict(planned.workflow), registry, inits=("image", "mask") if has_mask else ("image",))
     assert report.ok, f"{text!r}: {report.summary()}"
     assert not well_formed(planned.workflow, has_mask)
+
+
+@pytest.mark.parametrize("instruction, obj, style", [
+    ("make the red ball black and white", "red ball", "black and white"),
+    ("make the sky watercolor style", "sky", "watercolor style"),
+    ("turn the dog into a pencil sketch", "dog", "pencil sketch"),
+])
+def test_a_style_on_a_named_object_is_confined_to_it(registry, instruction, obj, style):
+    """The object named before the style words is segmented and the style keeps to its mask: never a
+    whole-image style called 'red ball black and white'."""
+    wf = plan(instruction, registry)
+    res, styled = step_of(wf, "RES"), step_of(wf, "FLUX-STYLE")
+    assert res["input"]["prompt"] == obj and styled["input"]["style"] == style
+    assert styled["input"]["mask"] == f"step{res['step']}[mask]"

@@ -402,6 +402,12 @@ def _style(c: _Ctx, target_text: str | None = None) -> Edit:
     target = target_of(target_text, c.has_mask) if target_text else None
     if target in (PRONOUN,):
         target = None
+    if target is not None and target_text:  # "red ball black and white": the object is not part of the style
+        named = strip_articles(target_text).strip().lower()
+        at = style.lower().find(named)
+        if at >= 0 and len(style) > len(named):
+            style = " ".join((style[:at] + style[at + len(named):]).split())
+            style = re.sub(r"^(?:make|turn|render|change|convert|transform|paint|draw)\s+", "", style, flags=re.I)
     if target is None and c.has_mask:
         target = SELECTION  # a selection limits the style to it
     return Edit("style", target, style, text=c.clause)
@@ -625,8 +631,14 @@ def _y_of(rest: str) -> str | None:
 
 
 def _style_target(rest: str) -> str | None:
+    """What a style is asked for: "the dog look like a sketch" -> "the dog"; "the red ball black and white"
+    -> "the red ball" (the object named before the style words)."""
     m = re.match(r"^(?P<x>.+?)\s+(?:look(?:s)?\s+like|into|to|in|as|appear|be)\b", rest)
-    return m.group("x") if m else None
+    if m:
+        return m.group("x")
+    found = STYLE_TERMS.search(rest)
+    x = rest[:found.start()].strip(" ,") if found else ""
+    return x if x and strip_articles(x + " ").strip() else None
 
 
 def _clean_descriptor(y: str) -> str:
