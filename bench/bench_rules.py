@@ -1,8 +1,9 @@
 """The offline rules planner on the 737 ImgEdit-Bench instructions: coverage and speed.
 
 For each edit type: how many instructions get a plan that checks clean, how many are refused
-cleanly (PlanRefused), and how many plans are "the right kind" for the type (RIGHT_KIND below —
-the one definition, shared with tests/test_rules_planner.py). Then the median and p95 planning time.
+cleanly (PlanRefused), and how many plans are "the right kind" for the type (RIGHT_KIND in
+lego_edit.evaluation.plan_kinds — the one definition, shared with `lego-edit eval` and the tests).
+Then the median and p95 planning time.
 
 A second section runs the planner, judged the same way, over the open-domain development set
 (tests/data/instructions/open_domain.jsonl: instructions from other public benchmarks and real user requests,
@@ -29,17 +30,16 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench._table import print_table, verdict  # noqa: E402
-from lego_edit.bricks.refs import Ref  # noqa: E402
-from lego_edit.builder.feedback import result_refs, steps_of  # noqa: E402
 from lego_edit.builder.rules import PlanRefused, plan_rules  # noqa: E402
-from lego_edit.builder.tables import brick_tables  # noqa: E402
+from lego_edit.evaluation.plan_kinds import (  # noqa: E402  (the one definition, shared with lego-edit eval)
+    EDIT_TYPES,
+    OPEN_DOMAIN_TYPES,
+    refusal_is_right,
+    right_kind,
+)
 
 BENCHMARK = Path(__file__).resolve().parents[1] / "tests" / "data" / "benchmarks" / "imgedit_basic_edit.json"
-EDIT_TYPES = ("add", "remove", "replace", "adjust", "style", "background", "extract", "action", "compose")
 OPEN_DOMAIN = BENCHMARK.parents[1] / "instructions" / "open_domain.jsonl"
-# The types of the open-domain set: ImgEdit's, plus what users ask for beyond them. "geometry" is crop/rotate;
-# "other" is what no brick can do (a clean refusal is the right answer).
-OPEN_DOMAIN_TYPES = (*EDIT_TYPES, "tone", "env", "outpaint", "text", "geometry", "restore", "other")
 HELDOUT_PERCENT = 30
 
 # Budgets: the floors the planner must not fall below (it aims well above them).
@@ -48,97 +48,6 @@ MIN_RIGHT_KIND = 0.70
 # What the open-domain set should reach: right kind overall and on real user requests; wrong plans at most.
 OPEN_RIGHT_KIND, OPEN_USER_RIGHT_KIND, OPEN_MAX_WRONG = 0.85, 0.70, 0.05
 MAX_MEDIAN_MS = 5.0
-
-
-# -- what "the right kind of plan" means for each ImgEdit edit type ----------------------------------
-def _models(workflow: dict[str, Any]) -> set[str]:
-    return {s.model for s in steps_of(workflow)}
-
-
-def _uses(*bricks: str) -> Callable[[dict[str, Any]], bool]:
-    return lambda workflow: bool(_models(workflow) & set(bricks))
-
-
-def _local_style(workflow: dict[str, Any]) -> bool:
-    return any(s.model == "FLUX-STYLE" and s.inputs.get("mask") is not None for s in steps_of(workflow))
-
-
-def _adjust(workflow: dict[str, Any]) -> bool:
-    return _uses("FLUX-RCM", "FLUX-BRIGHT", "FLUX-ENV")(workflow) or _local_style(workflow)
-
-
-def _cutout_result(workflow: dict[str, Any]) -> bool:
-    """A RES or SOS cut-out (their `image` output) is among the results."""
-    producers = {s.number: s.model for s in steps_of(workflow)}
-    return any(r.step is not None and r.key == "image" and producers.get(r.step) in ("RES", "SOS")
-               for r in result_refs(workflow))
-
-
-def _chained(workflow: dict[str, Any]) -> bool:
-    """Several edits, one after the other: at least two different edit families (remove, recolour,
-    background, brightness ...: the catalog's `family` of each brick), the later ones working on an
-    edited image."""
-    family_of = brick_tables().families
-    families = {family_of[s.model] for s in steps_of(workflow) if s.model in family_of}
-    edited = any(Ref.parse(v) not in (None, Ref(None, "image")) for s in steps_of(workflow)
-                 if s.model in family_of for k, v in s.inputs.items() if k in ("image", "image1"))
-    return len(families) >= 2 and edited
-
-
-def _families(workflow: dict[str, Any]) -> set[str]:
-    family_of = brick_tables().families
-    return {family_of[s.model] for s in steps_of(workflow) if s.model in family_of}
-
-
-# The brick families that do each of the open-domain types (a family not in the catalog yet counts once a brick
-# of it is added). Where no brick of any of them exists, a clean refusal is the right kind of answer.
-TYPE_FAMILIES: dict[str, tuple[str, ...]] = {
-    "tone": ("bright", "tone"),
-    "env": ("env",),
-    "text": ("text", "remove", "fill"),  # text is painted out (remove) or repainted (fill) until a text brick exists
-    "geometry": ("geometry", "crop", "rotate"),
-    "restore": ("restore",),
-}
-
-
-def _in_families(*families: str) -> Callable[[dict[str, Any]], bool]:
-    return lambda workflow: bool(_families(workflow) & set(families))
-
-
-def _outpaint(workflow: dict[str, Any]) -> bool:
-    """CMI-PRED widens the canvas (a ratio given) and FLUX-FILL paints the new area."""
-    widened = any(s.model == "CMI-PRED" and any(s.inputs.get(k) for k in
-                                                ("left_ratio", "right_ratio", "top_ratio", "bottom_ratio"))
-                  for s in steps_of(workflow))
-    return widened and "FLUX-FILL" in _models(workflow)
-
-
-RIGHT_KIND: dict[str, Callable[[dict[str, Any]], bool]] = {
-    "add": _uses("ADD-PRED", "FLUX-FILL"),
-    "remove": _uses("FASTINPAINT", "FLUX-INPAINT"),
-    "replace": _uses("FLUX-FILL"),
-    "adjust": _adjust,
-    "style": _uses("FLUX-STYLE"),
-    "background": _uses("FLUX-CBG"),
-    "extract": _cutout_result,
-    "action": _uses("FLUX-POSE"),
-    "compose": _chained,
-    **{t: _in_families(*fams) for t, fams in TYPE_FAMILIES.items()},
-    "outpaint": _outpaint,
-    "other": lambda workflow: False,  # no brick can do it: any plan is the wrong kind
-}
-
-
-def right_kind(edit_type: str, workflow: dict[str, Any]) -> bool:
-    return RIGHT_KIND[edit_type](workflow)
-
-
-def refusal_is_right(edit_type: str) -> bool:
-    """A clean refusal is the right answer for "other", and for a type no brick in the catalog can do yet."""
-    if edit_type == "other":
-        return True
-    families = TYPE_FAMILIES.get(edit_type)
-    return families is not None and not set(families) & set(brick_tables().families.values())
 
 
 # -- running the benchmark ---------------------------------------------------------------------------

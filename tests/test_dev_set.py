@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from bench.bench_rules import BENCHMARK, OPEN_DOMAIN, OPEN_DOMAIN_TYPES, RIGHT_KIND, load_benchmark, normalise, split_of
+from bench.bench_rules import BENCHMARK, OPEN_DOMAIN, load_benchmark, normalise, split_of
+from lego_edit.evaluation.plan_kinds import OPEN_DOMAIN_TYPES, RIGHT_KIND
 
 SOURCES_MD = OPEN_DOMAIN.parent / "SOURCES.md"
 FIELDS = {"id", "instruction", "type", "source", "split", "user_request"}
