@@ -274,32 +274,12 @@ def tiny_flux_canny(folder):
     """A random FluxControlInpaintPipeline: VAE with 2 latent channels and scale factor 1, so the
     transformer takes packed latents 8 + packed control 8 = 16 channels."""
     import torch
-    from diffusers import (
-        AutoencoderKL,
-        FlowMatchEulerDiscreteScheduler,
-        FluxControlInpaintPipeline,
-        FluxTransformer2DModel,
-    )
-    from transformers import CLIPTextConfig, CLIPTextModel, T5Config, T5EncoderModel
+    from diffusers import FluxControlInpaintPipeline
 
-    from tests.tiny_models import clip_tokenizer, t5_tokenizer
+    from tests.tiny_models import flux1_pipeline
 
     torch.manual_seed(0)
-    tokenizer, tokenizer_2 = clip_tokenizer(), t5_tokenizer()
-    transformer = FluxTransformer2DModel(patch_size=1, in_channels=16, out_channels=8, num_layers=1,
-                                         num_single_layers=1, attention_head_dim=16, num_attention_heads=2,
-                                         joint_attention_dim=32, pooled_projection_dim=32, axes_dims_rope=[4, 4, 8])
-    text_encoder = CLIPTextModel(CLIPTextConfig(
-        bos_token_id=0, eos_token_id=1, pad_token_id=1, hidden_size=32, intermediate_size=37, num_attention_heads=4,
-        num_hidden_layers=1, vocab_size=len(tokenizer), projection_dim=32))
-    text_encoder_2 = T5EncoderModel(T5Config(vocab_size=len(tokenizer_2), d_model=32, d_kv=8, d_ff=37, num_layers=1,
-                                             num_heads=4, decoder_start_token_id=0))
-    vae = AutoencoderKL(sample_size=32, in_channels=3, out_channels=3, block_out_channels=(4,), layers_per_block=1,
-                        latent_channels=2, norm_num_groups=1, use_quant_conv=False, use_post_quant_conv=False,
-                        shift_factor=0.0609, scaling_factor=1.5035)
-    FluxControlInpaintPipeline(scheduler=FlowMatchEulerDiscreteScheduler(), text_encoder=text_encoder,
-                               text_encoder_2=text_encoder_2, tokenizer=tokenizer, tokenizer_2=tokenizer_2,
-                               transformer=transformer, vae=vae).save_pretrained(folder)
+    flux1_pipeline(FluxControlInpaintPipeline, 16).save_pretrained(folder)
     return folder
 
 

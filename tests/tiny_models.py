@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 WORDS = ("a photo of the an and with on in is but same as left right scene diptych two side by images exactly "
          "dog cat red blue green sky sea beach tree car person main object subject white background at night "
@@ -209,14 +210,14 @@ def lama(folder: Path) -> Path:
 
 # -- diffusers pipelines --------------------------------------------------------------------------
 
-def flux_fill(folder: Path) -> Path:
-    from diffusers import AutoencoderKL, FlowMatchEulerDiscreteScheduler, FluxFillPipeline, FluxTransformer2DModel
+def flux1_pipeline(pipeline_class: Any, in_channels: int) -> Any:
+    """A tiny FLUX.1-layout pipeline of `pipeline_class`: CLIP + T5 + a 1+1-layer transformer taking
+    `in_channels` packed channels, and a one-block VAE with 2 latent channels (scale factor 1)."""
+    from diffusers import AutoencoderKL, FlowMatchEulerDiscreteScheduler, FluxTransformer2DModel
     from transformers import CLIPTextConfig, CLIPTextModel, T5Config, T5EncoderModel
 
-    _seed()
     tokenizer, tokenizer_2 = clip_tokenizer(), t5_tokenizer()
-    # latent_channels=2, one VAE block (scale factor 1): packed latents 8 + masked image 8 + mask 4 = 20
-    transformer = FluxTransformer2DModel(patch_size=1, in_channels=20, out_channels=8, num_layers=1,
+    transformer = FluxTransformer2DModel(patch_size=1, in_channels=in_channels, out_channels=8, num_layers=1,
                                          num_single_layers=1, attention_head_dim=16, num_attention_heads=2,
                                          joint_attention_dim=32, pooled_projection_dim=32, axes_dims_rope=[4, 4, 8])
     text_encoder = CLIPTextModel(CLIPTextConfig(
@@ -227,9 +228,17 @@ def flux_fill(folder: Path) -> Path:
     vae = AutoencoderKL(sample_size=32, in_channels=3, out_channels=3, block_out_channels=(4,), layers_per_block=1,
                         latent_channels=2, norm_num_groups=1, use_quant_conv=False, use_post_quant_conv=False,
                         shift_factor=0.0609, scaling_factor=1.5035)
-    pipe = FluxFillPipeline(scheduler=FlowMatchEulerDiscreteScheduler(), text_encoder=text_encoder,
-                            text_encoder_2=text_encoder_2, tokenizer=tokenizer, tokenizer_2=tokenizer_2,
-                            transformer=transformer, vae=vae)
+    return pipeline_class(scheduler=FlowMatchEulerDiscreteScheduler(), text_encoder=text_encoder,
+                          text_encoder_2=text_encoder_2, tokenizer=tokenizer, tokenizer_2=tokenizer_2,
+                          transformer=transformer, vae=vae)
+
+
+def flux_fill(folder: Path) -> Path:
+    from diffusers import FluxFillPipeline
+
+    _seed()
+    # latent_channels=2, one VAE block (scale factor 1): packed latents 8 + masked image 8 + mask 4 = 20
+    pipe = flux1_pipeline(FluxFillPipeline, 20)
     pipe.save_pretrained(folder)
     return folder
 
@@ -394,25 +403,10 @@ def qwen_image_edit(folder: Path, plus: bool = False) -> Path:
 
 def flux_kontext(folder: Path) -> Path:
     """FLUX.1 Kontext: the tiny FLUX.1 layout (CLIP + T5 + a 1+1-layer transformer, 2 latent channels)."""
-    from diffusers import AutoencoderKL, FlowMatchEulerDiscreteScheduler, FluxKontextPipeline, FluxTransformer2DModel
-    from transformers import CLIPTextConfig, CLIPTextModel, T5Config, T5EncoderModel
+    from diffusers import FluxKontextPipeline
 
     _seed()
-    tokenizer, tokenizer_2 = clip_tokenizer(), t5_tokenizer()
-    transformer = FluxTransformer2DModel(patch_size=1, in_channels=8, out_channels=8, num_layers=1,
-                                         num_single_layers=1, attention_head_dim=16, num_attention_heads=2,
-                                         joint_attention_dim=32, pooled_projection_dim=32, axes_dims_rope=[4, 4, 8])
-    text_encoder = CLIPTextModel(CLIPTextConfig(
-        bos_token_id=0, eos_token_id=1, pad_token_id=1, hidden_size=32, intermediate_size=37, num_attention_heads=4,
-        num_hidden_layers=1, vocab_size=len(tokenizer), projection_dim=32))
-    text_encoder_2 = T5EncoderModel(T5Config(vocab_size=len(tokenizer_2), d_model=32, d_kv=8, d_ff=37, num_layers=1,
-                                             num_heads=4, decoder_start_token_id=0))
-    vae = AutoencoderKL(sample_size=32, in_channels=3, out_channels=3, block_out_channels=(4,), layers_per_block=1,
-                        latent_channels=2, norm_num_groups=1, use_quant_conv=False, use_post_quant_conv=False,
-                        shift_factor=0.0609, scaling_factor=1.5035)
-    FluxKontextPipeline(scheduler=FlowMatchEulerDiscreteScheduler(), text_encoder=text_encoder,
-                        text_encoder_2=text_encoder_2, tokenizer=tokenizer, tokenizer_2=tokenizer_2,
-                        transformer=transformer, vae=vae).save_pretrained(folder)
+    flux1_pipeline(FluxKontextPipeline, 8).save_pretrained(folder)
     return folder
 
 
