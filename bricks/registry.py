@@ -243,6 +243,9 @@ class BrickContext:
     # The most pixels an image or mask a brick makes may have (the daemon's limits.max_pixels, which
     # bounds inputs too); None: no limit. Bricks that grow an image check it before allocating.
     max_pixels: int | None = None
+    # The seed for this step's random draws (the executor derives it from the job's seed and the step
+    # id, so steps differ and a job is reproducible); None: the backend's configured seed.
+    seed: int | None = None
 
     def raise_if_cancelled(self) -> None:
         if self.cancelled():
