@@ -81,7 +81,10 @@ class Backend:
     `check()` returns None when the backend can run, else the reason it cannot; `fix` is the
     command that makes it available. `exclusive` backends (GPU models) run one at a time. The
     answer of `check()` is kept for a few seconds, and forgotten at once when `stamp()` (e.g. the
-    model settings in force) changes.
+    model settings in force) changes. `stochastic` backends draw random numbers (a diffusion
+    sampler), so their output depends on `BrickContext.seed`: the executor gives them a seed and
+    keys their cached outputs by it; every other backend gets no seed and is cached by its inputs
+    alone (another seed could not change what it makes).
     """
 
     name: str
@@ -91,6 +94,7 @@ class Backend:
     fix: str = ""
     exclusive: bool = False
     notes: str = ""
+    stochastic: bool = False
     stamp: Callable[[], object] = field(default=_no_stamp, repr=False, compare=False)
     _checked: tuple[float, object, str | None] | None = field(default=None, repr=False, compare=False)
 
@@ -194,7 +198,7 @@ class Brick:
         for b in self.backends:
             reason = b.unavailable_reason()
             backends.append({"name": b.name, "kind": b.kind, "available": reason is None,
-                             "reason": reason, "fix": b.fix if reason else ""})
+                             "reason": reason, "fix": b.fix if reason else "", "stochastic": b.stochastic})
         active = self.active_backend()
         return {
             "name": self.name,
@@ -206,6 +210,7 @@ class Brick:
             "family": self.family,
             "available": active is not None,
             "active_backend": active.name if active else None,
+            "stochastic": bool(active and active.stochastic),
             "backends": backends,
         }
 
