@@ -39,6 +39,9 @@ class ModelBackendSpec:
     files: dict[str, tuple[str, ...]] = field(default_factory=dict)  # model -> the files this backend needs
     needs_gpu: bool = False
     notes: str = ""
+    # Samples noise (a diffusion pipeline): what it makes depends on the seed. Segmentation, LaMa, the
+    # matting network and greedy-decoded captions and boxes give one answer for one input.
+    stochastic: bool = False
 
     @property
     def fix(self) -> str:
@@ -90,7 +93,7 @@ def _runner(spec: ModelBackendSpec) -> Callable[..., dict[str, Any]]:
 
 def _flux_edit(brick: str, task: str, function: str) -> ModelBackendSpec:
     return ModelBackendSpec(brick, f"flux-fill+lego-{task}", f"edits:{function}", ("flux-fill", "lego-loras"), LORA,
-                            {"lego-loras": (LORA_FILES[task],)}, needs_gpu=True,
+                            {"lego-loras": (LORA_FILES[task],)}, needs_gpu=True, stochastic=True,
                             notes=f"FLUX.1 Fill + Lego-Edit {task} LoRA, in-context diptych (ICEdit)")
 
 
@@ -109,17 +112,17 @@ SPECS: tuple[ModelBackendSpec, ...] = (
                      notes="BLIP caption, exact canvas expansion"),
     ModelBackendSpec("FASTINPAINT", "lama", "lama:inpaint", ("lama",), ("torch",), notes="LaMa (TorchScript)"),
     ModelBackendSpec("FLUX-INPAINT", "flux-fill", "edits:inpaint", ("flux-fill",), DIFFUSERS, needs_gpu=True,
-                     notes="FLUX.1 Fill refining the pre-inpaint"),
+                     stochastic=True, notes="FLUX.1 Fill refining the pre-inpaint"),
     ModelBackendSpec("FLUX-INPAINT", "sd-inpaint", "edits:inpaint_sd", ("sd-inpaint",), DIFFUSERS,
-                     notes="Stable Diffusion inpainting refining the pre-inpaint"),
+                     stochastic=True, notes="Stable Diffusion inpainting refining the pre-inpaint"),
     ModelBackendSpec("FLUX-FILL", "flux-fill", "edits:fill", ("flux-fill",), DIFFUSERS, needs_gpu=True,
-                     notes="FLUX.1 Fill"),
+                     stochastic=True, notes="FLUX.1 Fill"),
     ModelBackendSpec("FLUX-FILL", "sd-inpaint", "edits:fill_sd", ("sd-inpaint",), DIFFUSERS,
-                     notes="Stable Diffusion inpainting"),
+                     stochastic=True, notes="Stable Diffusion inpainting"),
     ModelBackendSpec("FLUX-CBG", "flux-fill", "edits:change_background", ("flux-fill",), DIFFUSERS, needs_gpu=True,
-                     notes="FLUX.1 Fill on the background mask"),
+                     stochastic=True, notes="FLUX.1 Fill on the background mask"),
     ModelBackendSpec("FLUX-CBG", "sd-inpaint", "edits:change_background_sd", ("sd-inpaint",), DIFFUSERS,
-                     notes="Stable Diffusion inpainting on the background mask"),
+                     stochastic=True, notes="Stable Diffusion inpainting on the background mask"),
     _flux_edit("FLUX-RCM", "rcm", "recolour"),
     _flux_edit("FLUX-STYLE", "style", "style"),
     _flux_edit("FLUX-ENV", "env", "environment"),
@@ -167,7 +170,7 @@ def engine_backend(brick: str, settings: ModelSettings | None = None) -> Backend
             return settings
     spec = ModelBackendSpec(brick, "engine", f"engines.bricks:{ENGINE_BRICKS[brick]}", (), DIFFUSERS)
     return Backend(name="engine", fn=_runner(spec), kind="model", check=_engine_check(settings_of),
-                   fix="lego-edit models pull flux2-klein-4b", exclusive=True,
+                   fix="lego-edit models pull flux2-klein-4b", exclusive=True, stochastic=True,
                    notes="the [models] engine (FLUX.2 klein, Qwen-Image-Edit, Kontext, ...), composited "
                          "through the mask", stamp=settings_of)
 
@@ -181,7 +184,7 @@ def backend(spec: ModelBackendSpec, settings: ModelSettings | None = None) -> Ba
         def settings_of() -> ModelSettings:
             return settings
     return Backend(name=spec.name, fn=_runner(spec), kind="model", check=_check(spec, settings_of), fix=spec.fix,
-                   exclusive=True, notes=spec.notes, stamp=settings_of)
+                   exclusive=True, notes=spec.notes, stochastic=spec.stochastic, stamp=settings_of)
 
 
 def model_backends(brick: str, settings: ModelSettings | None = None) -> list[Backend]:

@@ -34,7 +34,7 @@ from lego_edit.bricks.models.imaging import binary, working_size
 from lego_edit.bricks.models.loading import model_folder, model_key
 from lego_edit.bricks.models.locate import missing_reason
 from lego_edit.bricks.models.manager import ModelManager
-from lego_edit.bricks.models.runtime import diffusers_quantization, step_callback, torch_generator
+from lego_edit.bricks.models.runtime import diffusers_quantization, sampling_seed, step_callback, torch_generator
 from lego_edit.bricks.registry import BrickContext, BrickError, BrickUnavailable
 
 NAME = "flux-canny"
@@ -181,7 +181,7 @@ def change_background(ctx: BrickContext, image: np.ndarray, mask: np.ndarray, pr
     steps += [steps[-1]] * (PASSES - len(steps))
     guidance = float(settings.option(NAME, "guidance", GUIDANCE))
     denoise = float(settings.option(NAME, "denoise", DENOISE))
-    seed = settings.option(NAME, "seed", None)
+    seed = sampling_seed(ctx, settings, NAME)
     current = original
     with manager.use(model_key(settings, NAME), load_canny) as pipe:
         multiple = int(getattr(pipe, "vae_scale_factor", 8)) * 2

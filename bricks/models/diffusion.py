@@ -20,7 +20,7 @@ from lego_edit.bricks.models.known import LORA_FILES
 from lego_edit.bricks.models.loading import model_folder, model_key
 from lego_edit.bricks.models.locate import local_file, source
 from lego_edit.bricks.models.manager import ModelManager
-from lego_edit.bricks.models.runtime import diffusers_quantization, step_callback, torch_generator
+from lego_edit.bricks.models.runtime import diffusers_quantization, sampling_seed, step_callback, torch_generator
 from lego_edit.bricks.registry import BrickContext, BrickUnavailable
 
 FLUX = "flux-fill"
@@ -135,7 +135,7 @@ def generate(ctx: BrickContext, eng: Engine, rgb: np.ndarray, mask: np.ndarray, 
     h, w = rgb.shape[:2]
     steps = int(steps or eng.steps)
     settings = manager_for(ctx).settings
-    seed = settings.option(eng.name, "seed", None)
+    seed = sampling_seed(ctx, settings, eng.name)
     ctx.raise_if_cancelled()
     kwargs: dict[str, Any] = {}
     if eng.name == SD:

@@ -64,7 +64,7 @@ REFERENCE_BACKENDS: tuple[ModelBackendSpec, ...] = (
                      (*TRANSFORMERS, "peft"), {"builder": BUILDER_FILES, "mimo-lora": LORA_FILES},
                      notes="the Builder with its mimo_lora adapter captions (448 px), the reference's canvas"),
     ModelBackendSpec("FLUX-CBG", "flux-canny", "canny_cbg:change_background", ("flux-canny", "mibg-matting", "lama"),
-                     (*DIFFUSERS, "onnxruntime"), {"mibg-matting": (ONNX_FILE,)}, needs_gpu=True,
+                     (*DIFFUSERS, "onnxruntime"), {"mibg-matting": (ONNX_FILE,)}, needs_gpu=True, stochastic=True,
                      notes="FLUX.1 Canny on the foreground's edges, three passes, each cleaned (matting + LaMa) "
                            "with the original foreground put back"),
 )

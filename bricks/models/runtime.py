@@ -115,6 +115,15 @@ def step_callback(ctx: BrickContext, steps: int, *, start: float = 0.0, end: flo
     return callback
 
 
+def sampling_seed(ctx: BrickContext, settings: ModelSettings, model: str) -> int | None:
+    """The seed a sampler uses: the step's own (`ctx.seed`, from the job's seed) when the executor gave
+    one, else `[models.options.MODEL] seed`; None: unseeded, a new draw each time."""
+    seed = ctx.seed
+    if seed is None:
+        seed = settings.option(model, "seed", None)
+    return None if seed is None else int(seed)
+
+
 def torch_generator(seed: int | None):
     import torch
 
