@@ -2,7 +2,9 @@
 
 A step's key hashes its brick, backend, literal inputs and the keys of the values it reads; an
 input image is keyed by its content. Re-running a workflow after the last step changed finds every
-earlier step's key unchanged and reuses its outputs.
+earlier step's key unchanged and reuses its outputs. A stochastic step's key also holds its seed,
+so a variation (same workflow, new seed) re-runs the seeded steps and what reads them, and reuses
+the rest.
 """
 
 from __future__ import annotations
@@ -27,9 +29,24 @@ def content_key(value: Any) -> str:
     return h.hexdigest()
 
 
-def step_key(brick: str, backend: str, literals: dict[str, Any], input_keys: dict[str, str]) -> str:
-    payload = json.dumps([brick, backend, literals, input_keys], sort_keys=True, default=str)
+def step_key(brick: str, backend: str, literals: dict[str, Any], input_keys: dict[str, str],
+             seed: int | None = None) -> str:
+    """`seed`: a stochastic step's seed (None for every other step, whose key is the same whatever the seed)."""
+    parts: list[Any] = [brick, backend, literals, input_keys]
+    if seed is not None:
+        parts.append({"seed": seed})
+    payload = json.dumps(parts, sort_keys=True, default=str)
     return hashlib.blake2b(payload.encode(), digest_size=16).hexdigest()
+
+
+SEED_LIMIT = 2**63  # seeds are 0 <= seed < 2**63: a signed 64-bit integer, what torch and JSON clients hold
+
+
+def step_seed(job_seed: int, step: int) -> int:
+    """The seed of step `step` in a job seeded `job_seed`: a stable hash of both, so the steps of one job
+    draw different noise and the same job seed gives the same seeds again, in any process."""
+    digest = hashlib.blake2b(f"{job_seed}:{step}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big") % SEED_LIMIT
 
 
 def _size(outputs: dict[str, Any]) -> int:

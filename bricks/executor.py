@@ -2,6 +2,9 @@
 
 The caller's thread schedules; bricks run in a thread pool (numpy and OpenCV release the GIL).
 Backends marked `exclusive` (GPU models) take one process-wide lock, so they run one at a time.
+A run may be given a seed: each step on a `stochastic` backend gets its own seed derived from it
+(`cache.step_seed`), in its BrickContext and in its cache key; the other steps get none, so their
+cached outputs serve every seed.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from lego_edit.bricks.cache import StepCache, content_key, step_key
+from lego_edit.bricks.cache import SEED_LIMIT, StepCache, content_key, step_key, step_seed
 from lego_edit.bricks.checker import InvalidWorkflow, check
 from lego_edit.bricks.imageops import mask_size_problem
 from lego_edit.bricks.registry import (
@@ -41,7 +44,8 @@ EXCLUSIVE_LOCK = threading.Lock()
 
 @dataclass
 class Event:
-    """`step_started`, `progress`, `step_finished` (seconds, cached) or `output` (key, value)."""
+    """`step_started` (seed: the step's own, for a stochastic step of a seeded run), `progress`,
+    `step_finished` (seconds, cached) or `output` (key, value)."""
 
     kind: str
     step: int | None = None
@@ -52,6 +56,7 @@ class Event:
     cached: bool = False
     key: str | None = None
     value: Any = None
+    seed: int | None = None
 
 
 @dataclass
@@ -61,6 +66,14 @@ class RunResult:
     seconds: dict[int, float] = field(default_factory=dict)
     executed: list[int] = field(default_factory=list)
     cached: list[int] = field(default_factory=list)
+    seed: int | None = None  # the run's seed, as given
+    stochastic: list[int] = field(default_factory=list)  # steps whose backend draws random numbers
+    seeds: dict[int, int] = field(default_factory=dict)  # stochastic step -> its seed (a seeded run only)
+
+    @property
+    def variation(self) -> bool:
+        """Whether another seed could give other pixels: some step ran on a stochastic backend."""
+        return bool(self.stochastic)
 
 
 class StepFailed(Exception):
@@ -117,7 +130,11 @@ class Executor:
         self._pool.shutdown(wait=False, cancel_futures=True)
 
     def run(self, workflow: Workflow, inputs: Mapping[str, Any], *, on_event: Callable[[Event], None] | None = None,
-            cancel: threading.Event | None = None) -> RunResult:
+            cancel: threading.Event | None = None, seed: int | None = None) -> RunResult:
+        """`seed` (0 <= seed < 2**63): the stochastic steps' seeds derive from it; None: each backend's
+        configured seed, and their cached outputs are reused as for any step."""
+        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < SEED_LIMIT):
+            raise ValueError(f"seed must be an integer from 0 to 2**63 - 1, not {seed!r}")
         inputs = check_inputs(inputs)
         present = [k for k, v in inputs.items() if v is not None]
         report = check(workflow, self.registry, inits=present)
@@ -128,22 +145,23 @@ class Executor:
             assert brick is not None  # check() passed: every step's brick is registered
             if brick.active_backend(self.backend_prefs.get(brick.name)) is None:
                 raise StepFailed(step.number, brick.name, brick.unavailable_message(), unavailable=True)
-        return _Run(self, workflow, inputs, on_event, cancel or threading.Event()).execute()
+        return _Run(self, workflow, inputs, on_event, cancel or threading.Event(), seed).execute()
 
 
 class _Run:
     """State of one execution; lives only for the duration of `Executor.run`."""
 
     def __init__(self, executor: Executor, workflow: Workflow, inputs: dict[str, Any],
-                 on_event: Callable[[Event], None] | None, cancel: threading.Event) -> None:
-        self.ex, self.wf, self.cancel = executor, workflow, cancel
+                 on_event: Callable[[Event], None] | None, cancel: threading.Event, seed: int | None) -> None:
+        self.ex, self.wf, self.cancel, self.seed = executor, workflow, cancel, seed
         self.values: dict[Ref, Any] = {Ref(None, k): v for k, v in inputs.items()}
         self.keys: dict[Ref, str] = {}
         self.inputs = inputs
         self._emit_lock = threading.Lock()
         self._on_event = on_event
-        self.result = RunResult(outputs={}, result=[])
+        self.result = RunResult(outputs={}, result=[], seed=seed)
         self._abort = threading.Event()  # set when a step fails: its running siblings stop early
+        self.stochastic: set[int] = set()
 
     def emit(self, event: Event) -> None:
         if self._on_event is not None:
@@ -164,18 +182,20 @@ class _Run:
                 dependents[d].append(n)
         ready = [n for n, deps in waiting.items() if not deps]
         running: dict[Future, tuple[int, str]] = {}
+        step_seeds: dict[int, int | None] = {}
         failure: BaseException | None = None
 
         while ready or running:
             while ready and failure is None and not self.cancel.is_set():
                 step = steps[ready.pop(0)]
-                brick, backend, key = self._prepare(step)
+                brick, backend, key, seed = self._prepare(step)
+                step_seeds[step.number] = seed
                 cached = self.ex.cache.get(key)
                 if cached is not None:
                     self._finish(step, brick.name, key, cached, seconds=0.0, was_cached=True)
                     ready.extend(self._release(step.number, waiting, dependents))
                 else:
-                    running[self.ex._pool.submit(self._call, step, brick, backend)] = (step.number, key)
+                    running[self.ex._pool.submit(self._call, step, brick, backend, seed)] = (step.number, key)
             if not running:
                 break
             done, _ = wait(list(running), timeout=0.05, return_when=FIRST_COMPLETED)
@@ -196,6 +216,8 @@ class _Run:
         if failure is not None:
             raise failure
         self.result.result = [(str(r), self.values.get(r)) for r in self.wf.result]
+        self.result.stochastic = sorted(self.stochastic)
+        self.result.seeds = {n: s for n, s in sorted(step_seeds.items()) if s is not None}
         return self.result
 
     def _stopping(self) -> bool:
@@ -216,7 +238,12 @@ class _Run:
         backend_name = backend.name if backend else "-"
         literals = {k: v for k, v in step.literals().items()}
         input_keys = {name: self.key_of(ref) for name, ref in step.refs()}
-        return brick, backend, step_key(brick.name, backend_name, literals, input_keys)
+        seed = None
+        if backend is not None and backend.stochastic:
+            self.stochastic.add(step.number)
+            if self.seed is not None:
+                seed = step_seed(self.seed, step.number)
+        return brick, backend, step_key(brick.name, backend_name, literals, input_keys, seed), seed
 
     def _arguments(self, step: Step, brick: Brick) -> dict[str, Any]:
         args: dict[str, Any] = {}
@@ -232,19 +259,19 @@ class _Run:
             args[port.name] = value
         return args
 
-    def _call(self, step: Step, brick: Brick, backend) -> tuple[dict[str, Any], float]:
+    def _call(self, step: Step, brick: Brick, backend, seed: int | None) -> tuple[dict[str, Any], float]:
         n = step.number
         if backend is None:
             raise StepFailed(n, brick.name, brick.unavailable_message(), unavailable=True)
         args = self._arguments(step, brick)
-        self.emit(Event("step_started", step=n, brick=brick.name, message=backend.name))
+        self.emit(Event("step_started", step=n, brick=brick.name, message=backend.name, seed=seed))
 
         def progress(fraction: float, message: str = "") -> None:
             self.emit(Event("progress", step=n, brick=brick.name, fraction=float(fraction), message=message))
 
         ctx = BrickContext(progress=progress, cancelled=self._stopping, models=self.ex.models,
                            device=self.ex.device, log=logging.getLogger(f"lego_edit.brick.{brick.name}"),
-                           max_pixels=self.ex.max_pixels)
+                           max_pixels=self.ex.max_pixels, seed=seed)
         start = time.perf_counter()
         try:
             if backend.exclusive:
