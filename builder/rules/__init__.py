@@ -6,7 +6,7 @@ questions, gibberish, vague wishes, operations no brick does — it refuses with
 message a user can read.
 
 How it works:
-1. the language layer (grammar.py and the modules it uses) turns the text into a list of `Edit`s (kind, target, value ...).
+1. the language layer (instruction.py and the modules it uses) turns the text into a list of `Edit`s (kind, target, value ...).
 2. Each edit has a few *recipes* — ways to do it with bricks, best first (e.g. a removal:
    RES -> FASTINPAINT -> FLUX-INPAINT; or SOS instead of RES; or FASTINPAINT alone). Without
    feedback the first recipe is taken. With feedback constraints (builder/feedback.py) each recipe
@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from lego_edit.builder.rules.edits import SELECTION, Edit, PlanRefused, TextRefused
-from lego_edit.builder.rules.grammar import parse_instruction
+from lego_edit.builder.rules.instruction import parse_instruction
 from lego_edit.builder.rules.honesty import honest_reasoning
 from lego_edit.builder.rules.quantities import aspect_of
 from lego_edit.builder.rules.recipes import INIT_IMAGE, Graph, Policy, choose, make_policy

@@ -107,3 +107,14 @@ def _sides(ratios) -> str:
     names = ("left", "right", "top", "bottom")
     return ", ".join(f"{n} by {r * 100:g}%" for n, r in zip(names, ratios or (), strict=False) if r)
 
+
+@dataclass(frozen=True)
+class Ctx:
+    """A clause as the verb handlers see it."""
+
+    clause: str  # the whole clause, lower case (riders included: "to make it lighter")
+    core: str  # the clause without riders
+    rest: str  # the core after the leading verb
+    verb: str
+    has_mask: bool
+    image_size: tuple[int, int] | None = None

@@ -1,0 +1,315 @@
+"""Attribute changes: "change X to Y", "give X a Y look", "make X adjective", "raise / lower X" turn into recolours,
+backgrounds, styles, brightness or size edits."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+
+from lego_edit.builder.rules.edits import PRONOUN, SELECTION, SUBJECT, Ctx, Edit, NoBrick, TextRefused, Vague
+from lego_edit.builder.rules.lexicon import (
+    ATTRIBUTE_WORDS,
+    BODY_PARTS,
+    COLOURS,
+    EXPRESSION_VERBS,
+    FEATURES,
+    PRONOUNS,
+    RCM_CORE,
+    STYLE_TERMS,
+    VAGUE_WORDS,
+)
+from lego_edit.builder.rules.phrases import (
+    IMAGE_PP,
+    env_value,
+    head_noun,
+    is_descriptor,
+    is_env_only,
+    is_generic_background,
+    is_scene_region,
+    is_setting,
+    is_vague,
+    noun_phrase,
+    strip_articles,
+    target_of,
+    unsupported_op,
+    word_list,
+)
+from lego_edit.builder.rules.scenes import (
+    background_colour_edit,
+    background_edit,
+    clean_descriptor,
+    replacement_for,
+    style_edit,
+    style_target,
+    whole_image_edit,
+)
+from lego_edit.builder.rules.verbs import (
+    BRIGHT_WORDS,
+    blur_edit,
+    bright_edit,
+    bright_region,
+    is_pose,
+    outpaint_edit,
+    pose_edit,
+    resize_edit,
+    size_target,
+)
+
+_ATTR_OF = re.compile(rf"^(?:the\s+)?(?:[\w-]+\s+)?(?:{ATTRIBUTE_WORDS})\s+of\s+(?P<x>.+?)\s+(?:from\s+.+?\s+)?"
+                      rf"(?:to|into)\s+(?P<y>.+)$")
+
+
+
+_ATTR_POSS = re.compile(rf"^(?P<x>.+?)(?:'s)?\s+(?:{ATTRIBUTE_WORDS})\s+(?:from\s+.+?\s+)?"
+                        rf"(?:to|into)\s+(?P<y>.+)$")
+
+
+
+FROM_TO = re.compile(r"^(?P<x>.+?)\s+from\s+(?P<a>.+?)\s+(?:to|into)\s+(?P<y>.+)$")
+
+
+
+_X_TO_Y = re.compile(r"^(?P<x>.+?)\s+(?:to|into|in to)\s+(?P<y>.+)$")
+
+
+
+_LOOK = re.compile(r"^(?P<x>.+?)\s+(?P<how>look(?:s)?\s+like|look(?:s)?|appear(?:s)?(?:\s+to\s+be)?|seem(?:s)?|"
+                   r"become(?:s)?|be|resemble|feel)\s+(?P<y>.+)$")
+
+
+
+_RESEMBLE = re.compile(r"^(?:(?:be\s+)?(?:adorned|dressed|clad|painted|colou?red|dyed|bathed|draped|decked out|covered|coated|"
+                       r"swathed|shaded|wrapped|splashed|drenched|glazed|sprayed|rendered|dipped|shrouded|"
+                       r"cloaked|tinted|washed)(?:\s+(?:in|with))?(?:\s+an?)?|reflect|portray|depict|show(?:case)?|feature|represent|evoke|"
+                       r"display|mirror|resemble|become|be set in|be in|be set on|be on|look like|looks like|become|look|looks|appear|appears|"
+                       r"seem|resemble|have|show|be)\s+(?:like\s+)?(?:more\s+)?", re.I)
+
+
+
+def _give(c: Ctx) -> Edit | None:
+    """"give the cat blue eyes" (a recolour of a part), "give him a smile" (a pose), "give the dog a hat" (an
+    addition)."""
+    m = re.match(r"^(?P<x>(?:the\s+|his\s+|her\s+|their\s+|its\s+|my\s+)?(?:[\w'-]+\s+){0,2}?[\w'-]+)\s+(?:an?|some)\s+"
+                 r"(?P<y>.+)$", c.rest) or \
+        re.match(r"^(?P<x>(?:the\s+|a\s+|his\s+|her\s+|their\s+)?(?:[\w'-]+\s+){0,2}?[\w'-]+)\s+"
+                 r"(?:an?\s+|some\s+)?(?P<y>.+)$", c.rest)
+    if not m:
+        return None
+    x, y = m.group("x"), m.group("y")
+    if re.fullmatch(r"(?:a bit\s+|a little\s+|some\s+|much\s+|a lot\s+)?(?:more|extra)\s+(?:light|brightness|exposure)|"
+                    r"(?:a\s+)?(?:brighter|darker)\s+look", y):
+        return bright_edit(c, None if target_of(x, c.has_mask) in (None, PRONOUN) else x)  # "give it more light"
+    if target_of(x, c.has_mask) is None:  # "give the image a warm tone"
+        return whole_image_edit(c, y)
+    if re.match(rf"(?:big\s+|slight\s+|broad\s+)?(?:{EXPRESSION_VERBS}|wink|frown|thumbs up)\b", y):
+        return pose_edit(c)
+    words = y.split()
+    if len(words) >= 2 and is_descriptor(" ".join(words[:-1])) and re.fullmatch(rf"{BODY_PARTS}|{FEATURES}", words[-1]):
+        owner = noun_phrase(x)
+        part = f"{owner}'s {words[-1]}" if owner not in PRONOUNS else words[-1]
+        return Edit("recolor", target_of(part, c.has_mask), " ".join(words[:-1]), text=c.clause)
+    look = re.fullmatch(r"(?P<d>.+?)\s+(?:appearance|look|hue|colou?r|tint|tone|shade|finish|coat|sheen|paint job|"
+                        r"makeover)", y)
+    if look and any(w in RCM_CORE for w in word_list(look.group("d"))):
+        return Edit("recolor", target_of(x, c.has_mask), strip_articles(look.group("d")), text=c.clause)
+    if is_vague(y) or re.match(r"(?:new\s+)?(?:look|makeover|touch|boost|update)\b", y):
+        raise Vague(f"'{c.clause}' does not say what to change: name a colour, object, style or setting")
+    return Edit("add", SELECTION if c.has_mask else None, value=strip_articles(y),
+                where=f"{strip_articles(y)} on {noun_phrase(x)}", text=c.clause)
+
+
+
+def change_edit(c: Ctx) -> Edit | None:
+    """change / make / turn / convert / adjust ...: the verb says little, the words after it say what."""
+    rest, core = c.rest, c.core
+    if c.verb == "give" and not re.search(r"\b(?:colou?r|look|style|texture|finish)\b", rest):
+        edit = _give(c)
+        if edit is not None:
+            return edit
+    if c.verb in {"recolor", "recolour", "color", "colour", "paint", "dye", "tint"}:
+        m = re.match(r"^(?P<x>.+?)\s+(?:to\s+|in\s+|into\s+)?(?P<y>(?:[\w-]+\s*){1,5})$", rest)
+        if m and is_descriptor(m.group("y")):
+            return Edit("recolor", target_of(m.group("x"), c.has_mask), strip_articles(m.group("y")), text=c.clause)
+    if is_pose(rest) or (c.verb == "turn" and re.match(rf"^(?:{BODY_PARTS}|around)\b", strip_articles(rest))):
+        return pose_edit(c)
+    if re.search(r"\b(?:size|bigger|larger|smaller|tinier|huge|enlarge)\b", core) and \
+            not re.search(r"\b(?:image|canvas|picture|photo)\s+(?:bigger|larger|wider|taller)\b", core):
+        target = size_target(c)
+        if target:
+            return resize_edit(c, target)
+    if re.search(r"\b(?:wider|taller)\b", core):
+        return outpaint_edit(c)
+    return _change_x_to_y(c, rest)
+
+
+
+def _change_x_to_y(c: Ctx, rest: str) -> Edit | None:
+    vague = re.match(r"^(?P<x>.+?)\s+(?:look\s+|appear\s+|seem\s+|be\s+)?(?:a (?:lot|bit)\s+|much\s+|way\s+)?(?:more\s+)?"
+                     r"(?P<y>[a-z]+)(?:\s+(?:here|again|please|overall|now))?$", IMAGE_PP.sub("", rest).strip())
+    if vague and vague.group("y") in VAGUE_WORDS and not STYLE_TERMS.search(rest):
+        raise Vague(f"'{c.clause}' does not say what to change about {strip_articles(vague.group('x'))}: name a colour, "
+                    "brightness, style or setting (e.g. 'make the sky bluer')")
+    for pattern in (FROM_TO, _X_TO_Y):
+        bm = pattern.match(rest)
+        if bm:
+            edit = background_colour_edit(c, bm.group("x"), bm.group("y"))
+            if edit is not None:
+                return edit
+    # An explicit background: "the background colour from black to ...", "the stage background to a beach".
+    m = FROM_TO.match(rest)
+    if m and re.search(r"\b(?:background|backdrop)\b", m.group("x")):
+        return from_to_edit(c, m.group("x"), m.group("a"), m.group("y"))
+    xm = _X_TO_Y.match(rest)
+    if xm and re.search(r"\b(?:background|backdrop)\b", xm.group("x")) and not STYLE_TERMS.search(xm.group("y")):
+        return background_edit(c, xm.group("x"), xm.group("y"))
+    # "the colour of the car to red", "the car's colour to red", "the wall colour to beige"
+    for pattern in (_ATTR_OF, _ATTR_POSS):
+        am = pattern.match(rest)
+        if am:
+            return Edit("recolor", target_of(am.group("x"), c.has_mask), clean_descriptor(am.group("y")),
+                        text=c.clause)
+    y = _y_of(rest) or ""
+    if STYLE_TERMS.search(rest) and not is_descriptor(y) and not is_descriptor(_RESEMBLE.sub("", y)) and \
+            not (y and is_setting(y)):
+        return style_edit(c, style_target(rest))
+    if BRIGHT_WORDS.search(c.core) or re.search(r"\bmake\b.*\b(?:brighter|darker|bright|dark)$", c.core):
+        return bright_edit(c, bright_region(c))
+    if m:  # "X from A to B"
+        return from_to_edit(c, m.group("x"), m.group("a"), m.group("y"))
+    xm = _X_TO_Y.match(rest)
+    if xm:
+        return x_to_y_edit(c, xm.group("x"), xm.group("y"))
+    lm = _LOOK.match(rest)
+    if lm:
+        return x_to_y_edit(c, lm.group("x"), lm.group("y"), looks=True)
+    return _make_adjective(c, rest)
+
+
+
+def _y_of(rest: str) -> str | None:
+    for pattern in (FROM_TO, _X_TO_Y, _LOOK):
+        m = pattern.match(rest)
+        if m:
+            return m.group("y")
+    return None
+
+
+
+def from_to_edit(c: Ctx, x: str, a: str, b: str) -> Edit:
+    """"X from A to B": a season/time change, or X stays and its setting changes."""
+    if is_env_only(b) and (is_env_only(a) or is_scene_region(x) or target_of(x, c.has_mask) is None):
+        return Edit("env", None, env_value(b), text=c.clause)
+    if is_descriptor(b) and not is_setting(b):
+        return Edit("recolor", target_of(x, c.has_mask), clean_descriptor(b), text=c.clause)
+    xt = target_of(x, c.has_mask)
+    if xt is None:
+        return background_edit(c, None, b)
+    if is_generic_background(noun_phrase(x)) or is_scene_region(x):
+        return background_edit(c, x, b)
+    return background_edit(c, None, b, subject=xt)  # "the tent from the forest to the beach": keep the tent
+
+
+
+def x_to_y_edit(c: Ctx, x: str, y: str, looks: bool = False) -> Edit:
+    y = _RESEMBLE.sub("", y.strip())
+    xt = target_of(x, c.has_mask)
+    whole = xt is None or strip_articles(x) in {"season", "weather", "time of day", "time", "sky and weather",
+                                                "mood", "atmosphere", "lighting"}
+    if whole or xt == PRONOUN and not c.has_mask:
+        return whole_image_edit(c, y, pronoun=xt == PRONOUN)
+    if is_env_only(y) and (is_env_only(x) or is_scene_region(x)):  # "turn day into night"
+        return Edit("env", None, env_value(y), text=c.clause)
+    if is_descriptor(y):
+        return Edit("recolor", xt, clean_descriptor(y), text=c.clause)
+    if is_generic_background(x) or (is_setting(y) and not is_descriptor(y)):
+        if is_scene_region(x) or is_generic_background(x):
+            return background_edit(c, x, y)
+        return background_edit(c, None, y, subject=xt)
+    if is_scene_region(x) and not is_vague(y):
+        return background_edit(c, x, y)
+    if re.search(r"\bblur", y):
+        return Edit("blur", xt, "blurred", text=c.clause)
+    if is_vague(y):
+        raise Vague(f"'{c.clause}' does not say what to change ('{y}'): name a colour, object, style or setting")
+    if looks or c.verb in {"adjust", "modify", "alter", "make", "edit", "update"}:
+        return Edit("regenerate", xt, f"{strip_articles(x)}, {replacement_for(y)}", text=c.clause)
+    return Edit("replace", xt, replacement_for(y), text=c.clause)
+
+
+
+def _make_adjective(c: Ctx, rest: str) -> Edit | None:
+    """"make the car red", "make it snowy", "make the sky warmer", "turn the table wooden"."""
+    rest = re.sub(rf"\s+an?\s+(?:(?:plain|solid|simple)\s+)?(?=(?:(?:light|dark|pale|deep|bright|soft)\s+)?(?:{'|'.join(sorted(COLOURS))})$)",
+                  " ", rest)  # "make the backdrop a plain grey"
+    clear = re.fullmatch(r"(?P<x>.+?)\s+(?:transparent|see-through|a png|into a png)", rest)
+    if clear:  # "make the background transparent", "make this man transparent": a cut-out
+        x = clear.group("x")
+        kept = None if is_generic_background(strip_articles(x)) else target_of(x, c.has_mask)
+        return Edit("extract", SUBJECT if kept in (None, PRONOUN) else kept, text=c.clause)
+    words = rest.split()
+    for i in range(1, len(words)):
+        x, y = " ".join(words[:i]), " ".join(words[i:])
+        if not strip_articles(x + " ").strip() or x.strip() in {"my", "his", "her", "their", "its", "our", "your", "this",
+                                                                "that", "these", "those", "some"}:
+            continue  # "the" alone names nothing
+        if is_descriptor(y) and not is_descriptor(x):
+            edit = background_colour_edit(c, x, y)
+            if edit is not None:
+                return edit
+            xt = target_of(x, c.has_mask)
+            if xt is None:
+                return whole_image_edit(c, y)
+            return Edit("recolor", xt, clean_descriptor(y), text=c.clause)
+    for i in range(1, len(words)):
+        x, y = " ".join(words[:i]), " ".join(words[i:])
+        if is_env_only(y) and (target_of(x, c.has_mask) in (None, PRONOUN) or is_scene_region(x) or
+                               head_noun(x) in {"pavement", "sidewalk", "driveway", "asphalt", "tarmac", "path", "roads"}):
+            return Edit("env", None, env_value(y), text=c.clause)  # "make it snowy", "make the street wet"
+        if target_of(x, c.has_mask) in (None, PRONOUN) and env_value(y) and \
+                re.fullmatch(r"(?:an?\s+)?(?:[\w-]+\s+){0,2}(?:street|streets|road|city|town|sidewalk|pavement|scene)", y):
+            return Edit("env", None, env_value(y), text=c.clause)  # "make it a rainy street": the same street, wet
+        if re.fullmatch(r"(?:more\s+|a bit\s+|slightly\s+|much\s+)?(?:warmer|warm|cooler|cool|colder)", y):
+            xt = target_of(x, c.has_mask)
+            if xt in (None, PRONOUN):
+                return whole_image_edit(c, y)
+            return Edit("recolor", xt, "warmer tones" if "warm" in y else "cooler tones", text=c.clause)
+        if re.fullmatch(r"(?:more\s+|a bit\s+)?(?:blurry|blurred|out of focus)", y):
+            return blur_edit(replace(c, rest=x))
+    if not words:
+        return None
+    if is_vague(rest) or is_vague(" ".join(words[-1:])):
+        raise Vague(f"'{c.clause}' does not say what to change: say which edit you want, e.g. 'make it brighter', "
+                     "'remove the person' or 'in watercolour style'")
+    target = words[0] if len(words) == 1 else None
+    if target and target_of(target, c.has_mask) in (None, PRONOUN):
+        return whole_image_edit(c, rest)
+    raise NoBrick(f"I don't understand what '{c.clause}' should change: try e.g. 'make the car red', "
+                  "'change the background to a beach' or 'make it night'", c.clause, first_object(words, c.has_mask))
+
+
+
+def first_object(words: list[str], has_mask: bool) -> str | None:
+    """The object a clause names first ("him bald" -> the person), for an edit no specialised brick makes."""
+    for i in range(1, min(len(words), 6)):
+        target = target_of(" ".join(words[:i]), has_mask)
+        if target not in (None, PRONOUN) and not is_descriptor(" ".join(words[:i])):
+            return target
+    return None
+
+
+
+def level_edit(c: Ctx) -> Edit:
+    """increase / decrease / boost / lower ...: brightness, size, or (raise/lower) a body part."""
+    if BRIGHT_WORDS.search(c.core) or re.search(r"\blight\b|\bglow\b", c.core):
+        return bright_edit(c, bright_region(c))
+    if re.search(r"\bsize\b|\bscale\b", c.core):
+        target = size_target(c)
+        if target:
+            return resize_edit(c, target)
+    if is_pose(c.core):
+        return pose_edit(c)
+    what = unsupported_op(c.core)
+    if what:
+        raise TextRefused(f"there is no brick for {what} yet; the offline planner can change brightness, colours, "
+                          "backgrounds, styles, weather and poses")
+    raise TextRefused(f"I don't know what to {c.verb} in '{c.clause}': say e.g. 'increase the brightness'")

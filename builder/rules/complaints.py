@@ -1,0 +1,117 @@
+"""Complaints and defects said plainly ("the photo is too dark", "blurry wedding photo", "there's a guy
+ruining the shot") turned into the edit that fixes them."""
+
+from __future__ import annotations
+
+import re
+
+from lego_edit.builder.rules.edits import PRONOUN
+from lego_edit.builder.rules.phrases import (
+    target_of,
+)
+
+SHOULD_BE = re.compile(r"^(?P<x>.+?)\s+(?:should|must|needs? to|has to|ought to|shall|will|is to|are to)\s+(?:be|look|become|appear|shine|glow|"
+                        r"gleam|glisten|sparkle|turn)\s+"
+                        r"(?:like\s+)?(?P<y>.+)$")
+
+
+
+_TOO = re.compile(r"^(?P<x>.+?)\s*(?:\s(?:is|are|looks?|seems?|was|were|got|came out|turned out|appears?)|'s|'re)\s+"
+                  r"(?:just\s+|way\s+|a bit\s+|a little(?: bit)?\s+|kinda\s+|kind of\s+|very\s+|much\s+|far\s+|"
+                  r"really\s+|so\s+|super\s+)*too\s+(?P<y>[\w -]+?)(?:\s+(?:now|here|overall))?$")
+
+
+
+_FIXES = (
+    (r"dark|dim|underexposed|gloomy|shadowy|black", "brighten {x}", True),
+    (r"bright|overexposed|light|washed[- ]out|blown[- ]out|harsh", "darken {x}", True),
+    (r"blurry|blurred|soft|fuzzy|out of focus|unclear|unsharp", "sharpen the image", False),
+    (r"noisy|grainy|speckled", "remove the noise", False),
+    (r"hazy|foggy|misty|murky", "remove the haze", False),
+    (r"yellow|warm|orange", "make it cooler", False),
+    (r"blue|cold|cool", "make it warmer", False),
+    (r"saturated|colou?rful|vivid|garish", "desaturate it", False),
+    (r"dull|flat|muted|grey|gray|bland", "increase the contrast", False),
+    (r"big|large|huge", "make {x} smaller", True),
+    (r"small|tiny", "make {x} bigger", True),
+)
+
+
+
+_RUINS = re.compile(r"^(?:(?:there(?:'s| is| are)|i hate|i don't like|i do not like)\s+)?(?P<x>(?:the|a|an|this|that|some|my|"
+                    r"his|her|their|those|these)\s[^,]+?)\s+(?:that\s+|which\s+|who\s+)?"
+                    r"(?:is\s+|are\s+)?(?:ruin(?:s|ed|ing)|spoil(?:s|ed|ing)|photobomb(?:s|ed|ing)|in the way|"
+                    r"block(?:s|ed|ing) (?:the|my) view)\b")
+
+
+
+# "the photo is blurry", "the colours are washed out", "the sky is blown out": a defect of the image, said plainly.
+_DEFECT = re.compile(r"^(?:(?:the|this|my|our)\s+(?:whole\s+)?(?:[\w-]+\s+){0,2}?(?:image|photo|picture|pic|shot|photograph|selfie|"
+                     r"colou?rs|lighting|exposure|sky|highlights)|it|this|everything)\s*(?:is|are|was|were|looks?|seems?|came out|"
+                     r"turned out|got|'s)\s+(?:a bit\s+|a little\s+|very\s+|really\s+|so\s+|kinda\s+|kind of\s+|quite\s+|super\s+|"
+                     r"all\s+|completely\s+|slightly\s+|pretty\s+)?(?P<y>[\w -]+?)(?:\s+(?:now|here|overall))?$")
+
+
+
+# "slightly blurry wedding photo": the defect as a noun phrase (a forum post's title).
+_DEFECT_NP = re.compile(r"^(?:an?\s+|my\s+|this\s+|the\s+|our\s+)?(?:(?:very|really|slightly|super|kinda|a bit|a little|quite)\s+)?"
+                        r"(?P<y>blurry|blurred|noisy|grainy|hazy|foggy|underexposed|overexposed|washed[- ]out|faded|"
+                        r"out of focus|out-of-focus)\s+(?:[\w'-]+\s+){0,3}?(?:photo|picture|image|pic|shot|selfie|photograph|"
+                        r"portrait)s?$")
+
+
+
+# A defect said after a story: "..., but the picture was blurry", "It's overwhelmed with noise".
+DEFECT_INSIDE = re.compile(r"\b(?:but|and|so|because|since|unfortunately|however|though)\b,?\s+(?P<d>(?:it|the|this|my)\b[^,;]*)$")
+
+
+
+_DEFECT_FIXES = (
+    (r"blurry|blurred|out of focus|out-of-focus|fuzzy|soft|unsharp", "sharpen the image"),
+    (r"grainy|noisy|(?:overwhelmed|full|covered|riddled) with (?:noise|grain)", "remove the noise"),
+    (r"hazy|foggy|murky", "remove the haze"),
+    (r"washed[- ]out|faded|dull|flat|muted", "make the colours more vivid"),
+    (r"blown[- ]out|overexposed|too bright", "recover the highlights"),
+    (r"underexposed|dark|too dark|dim|gloomy", "brighten the image"),
+    (r"harsh|too harsh|contrasty", "soften the harsh shadows"),
+    (r"yellow|yellowish|orange", "make it cooler"),
+    (r"blue|bluish", "make it warmer"),
+)
+
+
+
+def complaint_fix(text: str) -> str | None:
+    """A complaint says what to fix: "the photo is too dark" -> "brighten the image", "the sky is way too bright" ->
+    "darken the sky", "it's too blurry" -> "sharpen the image"; "there's a guy ruining the shot" -> "remove the
+    guy"."""
+    m = _TOO.match(text)
+    if m:
+        x = m.group("x").strip()
+        whole = target_of(x, False) in (None, PRONOUN) or bool(re.fullmatch(
+            r"(?:the|this|my|our)\s+(?:whole\s+|entire\s+)?(?:[\w-]+\s+)?(?:image|photo|picture|pic|shot|scene|lighting)", x))
+        for words, fix, local in _FIXES:
+            if re.fullmatch(rf"(?:{words})", m.group("y")):
+                if "{x}" in fix:
+                    return fix.format(x="the image" if whole else x) if (local or not whole) and not (
+                        whole and fix.startswith("make {x}")) else None
+                return fix if whole else None
+        return None
+    off = re.match(r"^(?:the|my|these|those)\s+(?P<s>colou?rs|tones?|white balance|lighting|exposure|levels)\s+(?:are|is|look|looks|seem|"
+                   r"seems)\s+(?:a bit\s+|really\s+|all\s+|kinda\s+)?(?:off|wrong|weird|strange|bad|terrible|awful)$", text)
+    if off:  # "the colours are off": a colour correction; "the lighting is off": even it out
+        return "fix the colours" if re.match(r"colou?rs|tones?|white", off.group("s")) else "even out the lighting"
+    m = _DEFECT.match(text) or _DEFECT_NP.match(text)
+    if m:
+        for words, fix in _DEFECT_FIXES:
+            if re.fullmatch(words, m.group("y")):
+                if re.search(r"\b(?:sky|highlights)\b", (text.split(" ") + [""])[1]) and "highlights" not in fix:
+                    return None  # "the sky is blue" describes the sky
+                return fix
+    by = re.search(r"\b(?:ruin(?:ed)?|spoil(?:ed|t)?|photobomb(?:ed)?|block(?:ed)?)\s+by\s+(?P<y>(?:the|a|an|my|his|her|some|this|that|"
+                   r"those|these)\s[^,]+)$", text)
+    if by:
+        return f"remove {by.group('y')}"  # "the moment is ruined by my ex": the ex is what to remove
+    m = _RUINS.match(text)
+    if m and target_of(m.group("x"), False) not in (None, PRONOUN):
+        return f"remove {m.group('x')}"
+    return None

@@ -1,0 +1,41 @@
+"""What no brick can do from words alone (a second photo, a face swap, reshaping a person, copies, vectors), and
+what of that the general EDIT brick can do."""
+
+from __future__ import annotations
+
+import re
+
+_PEOPLE = (r"(?:me|myself|us|ourselves|my\s+(?:late\s+|deceased\s+|dead\s+|little\s+|baby\s+)?(?:\w+\s+)?(?:father|mother|dad|mom|"
+           r"mum|grandma|grandpa|grandmother|grandfather|nana|brother|sister|son|daughter|husband|wife|boyfriend|"
+           r"girlfriend|fiance|fiancee|friend|uncle|aunt|cousin|baby|partner|ex|pet|dog|cat))")
+
+
+
+# What no brick can do from words alone: a second photo, a face swap, reshaping a body, copies of a person, vectors.
+IMPOSSIBLE = tuple((re.compile(p, re.I), why) for p, why in (
+    (r"\b(?:combine|merge|composite|stitch|blend|mix)\b.*\b(?:photos|images|pictures|pics|shots|these|both|two|2)\b|"
+     r"\b(?:these|those|the)\s+(?:2|two|both|three|3)\s+(?:photos|images|pictures|pics|shots)\b|\bfrom (?:another|the other|a "
+     r"different|my other|this other) (?:photo|picture|image|pic|shot)\b|\b(?:second|2nd|other) (?:photo|picture|image|pic)\b",
+     "it needs a second image, and the offline planner edits one image from words: a model backend (local or openai) "
+     "or an editor can combine photos"),
+    (r"\bface[- ]?swap|\bswap\s+(?:our|their|the|his|her|my)\s+faces?\b|\bswitch\s+(?:our|their)\s+faces\b",
+     "swapping faces needs both faces as images; no brick does that from words"),
+    (rf"\b(?:add|put|insert|photoshop|place|include|paste|edit)\s+{_PEOPLE}\s+(?:in|into|to|onto|on|next to|beside|with)\b"
+     r"(?!\s+(?:an?|the)\s+(?:[\w,-]+\s+){0,3}?(?:background|backdrop)\b)",
+     "adding a particular person needs a photo of them; the bricks can only paint new things described in words"),
+    (r"\bmake\s+(?:me|us|myself)\s+(?:look\s+)?(?:a\s+(?:bit|little|lot)\s+)?(?:thinner|slimmer|skinnier|fatter|taller|shorter|"
+     r"younger|older|more muscular|like)\b|\b(?:thinner|slimmer|skinnier)\s+(?:face|waist|arms|legs|body)\b",
+     "reshaping or re-imagining a person is not something the specialised bricks do from words"),
+    (r"\b(?:clone|duplicate|multiply|copy)\s+(?:me|him|her|them|us|my|the|this|that)\b(?!\s+(?:out|stamp))",
+     "copying an object to another place is not something the bricks do in one step"),
+    (r"\bcolou?ri[sz]\w*", "there is no brick for colourising a black-and-white photo yet: a recolour needs a colour for a "
+     "named object (e.g. 'make the dress red')"),
+    (r"\bvectori[sz]\w*|\bsvg\b|\banimat(?:e|ion|ed)\b|\bgif\b|\bvideo\b(?![- ]?games?)|\b3d model\b",
+     "vectors, animations and videos are not images the bricks make"),
+))
+
+
+
+# What the _IMPOSSIBLE table refuses that the general EDIT brick can do (reshape a person, colourise).
+EDIT_CAN = re.compile(r"\bmake\s+(?:me|us|myself)\s+(?:look\s+)?(?:a\s+(?:bit|little|lot)\s+)?(?:thinner|slimmer|skinnier|"
+                       r"fatter|taller|shorter|younger|older|more muscular)\b|\bcolou?ri[sz]\w*", re.I)

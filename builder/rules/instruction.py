@@ -1,0 +1,236 @@
+"""An instruction -> its edits in order: sentences and clauses, questions and context sentences, refusals that
+name the part that cannot be done, and pronouns resolved against what was named before."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+
+from lego_edit.builder.rules.changes import first_object
+from lego_edit.builder.rules.clauses import clauses, normalize, sentences
+from lego_edit.builder.rules.complaints import DEFECT_INSIDE, complaint_fix
+from lego_edit.builder.rules.edits import PRONOUN, SELECTION, SUBJECT, Edit, NoBrick, TextRefused, Vague
+from lego_edit.builder.rules.grammar import parse_clause
+from lego_edit.builder.rules.impossible import EDIT_CAN, IMPOSSIBLE
+from lego_edit.builder.rules.lexicon import (
+    KNOWN_VERBS,
+    SPLIT_VERBS,
+    VERB_RES,
+    canonical_verb,
+    lemma,
+)
+from lego_edit.builder.rules.looks import parse_look
+from lego_edit.builder.rules.phrases import (
+    is_setting,
+    strip_articles,
+    target_of,
+    unsupported_op,
+)
+from lego_edit.builder.rules.requests import as_request, embedded_request, is_question, strip_polite
+
+_DETAILS = re.compile(r"^(?:i\s+)?(?:was|am|'m|were)?\s*(?:thinking|hoping|picturing|imagining)\s+(?:of|about)\s+(?:something like\s+)?"
+                      r"(?P<y>(?:an?\s+|some\s+)?[\w' -]+?)(?:,|\s+or\b|$)|^(?:maybe|perhaps|ideally|preferably|something like)\s+"
+                      r"(?P<z>(?:an?\s+|some\s+)?[\w' -]+?)(?:,|\s+or\b|$)|^(?P<w>(?:an?|some)\s+[\w' -]+?)(?:,|\s+or\b|$)", re.I)
+
+
+
+_THERE_IS = re.compile(r"\bthere(?:'s| is| are|'re)\s+(?:a\s+(?:bunch|lot|couple|group|pair|few)\s+of\s+|an?\s+|some\s+|"
+                       r"two\s+|three\s+|this\s+|that\s+|these\s+|those\s+|lots of\s+)(?P<x>[\w' -]+?)(?=\s+(?:in|on|at|"
+                       r"behind|near|next|that|which|who|standing|sitting|walking|over|under|right)\b|[,.!?]|$)", re.I)
+
+
+
+def _resolve_pronouns(edits: list[Edit], has_mask: bool, mentioned: str | None = None) -> list[Edit]:
+    """"extract the dog and make it red": "it" is the dog. With a selection, "it" is the selection; before any
+    edit, what a sentence of context said is there ("there's a leash in the way, can someone remove it?")."""
+    resolved: list[Edit] = []
+    last_named: str | None = mentioned
+    for edit in edits:
+        if edit.kind in ("replace", "regenerate") and edit.target == PRONOUN and resolved and \
+                resolved[-1].kind == "extract" and re.search(r"\bbackground\b", resolved[-1].text) and \
+                re.search(r"\b(?:background|backdrop)\b", edit.value or ""):
+            # "remove the background and replace it with a white one": one background change
+            new = re.sub(r"\s*\b(?:background|backdrop)\b", "", edit.value or "").strip() or "white"
+            kept = resolved.pop()
+            resolved.append(Edit("background", None, new, keep=None if kept.target == SUBJECT else kept.target,
+                                 text=f"{kept.text}, {edit.text}"))
+            continue
+        if PRONOUN in (edit.target, edit.keep):
+            if has_mask:
+                referent = SELECTION
+            elif last_named:
+                referent = last_named
+            else:
+                raise TextRefused(f"'{edit.text}' does not say which object 'it' is: name it (e.g. 'make the car "
+                                  "red') or select it first")
+            if edit.target == PRONOUN:
+                edit = replace(edit, target=referent)
+            if edit.keep == PRONOUN:
+                edit = replace(edit, keep=referent)
+        if edit.target not in (None, SELECTION, SUBJECT, PRONOUN) and edit.kind != "background":
+            last_named = edit.target
+        elif edit.kind == "add" and edit.value:
+            last_named = edit.value  # "add a cat and make it black"
+        resolved.append(edit)
+    return resolved
+
+
+
+def _one_brightness_per_target(edits: list[Edit]) -> list[Edit]:
+    """"Brighten this up a bit? It's way too dark.": the same brightness change said twice is done once, the
+    stronger of the two."""
+    kept: list[Edit] = []
+    for e in edits:
+        before = kept[-1] if kept else None
+        if before is not None and e.kind == before.kind == "bright" and e.target == before.target and \
+                (e.ratio or 0.5) > 0.5 and (before.ratio or 0.5) > 0.5 or before is not None and \
+                e.kind == before.kind == "bright" and e.target == before.target and (e.ratio or 0.5) < 0.5 and \
+                (before.ratio or 0.5) < 0.5:
+            assert before is not None
+            if abs((e.ratio or 0.5) - 0.5) > abs((before.ratio or 0.5) - 0.5):
+                kept[-1] = e
+            continue
+        kept.append(e)
+    return kept
+
+
+
+def _asks_for_look(sentence: str) -> bool:
+    """A question that is only a look or starts with an editing verb ("High contrast effect?", "Less blurry?",
+    "Clean up and make colors pop?") asks for that edit."""
+    text = canonical_verb(strip_polite(sentence).lower().rstrip(" ?!."))
+    lead = re.match(r"[a-z]+", text)
+    if lead and lemma(lead.group(0)) in KNOWN_VERBS and lead.group(0) not in {"is", "are", "can", "could", "do", "does"}:
+        return not re.match(r"(?:make|get|have|let|change)\s+(?:it|this)?\s*$", text)
+    try:
+        return parse_look(text, target_named=False) is not None
+    except TextRefused:
+        return True
+
+
+
+def parse_instruction(text: str, has_mask: bool = False,
+                      image_size: tuple[int, int] | None = None, *, general_edit: bool = False,
+                      edit_hint: str | None = None) -> tuple[list[Edit], list[str]]:
+    """(edits in order, notes on what was ignored). Raises TextRefused with a readable reason.
+    `general_edit`: the EDIT brick can run, so a clear edit that no specialised brick covers becomes an "edit"
+    Edit instead of a refusal; otherwise such a refusal ends with `edit_hint` (what would make it work)."""
+    text = normalize(text)
+    if not text:
+        raise TextRefused("the instruction is empty: say what to change, e.g. 'remove the dog' or 'make the sky "
+                          "orange'")
+    edits: list[Edit] = []
+    notes: list[str] = []
+    questions: list[str] = []
+    mentioned: str | None = None
+    refusals: list[tuple[str, str]] = []
+    vague: list[str] = []
+    for sentence in sentences(text):
+        request, asked = as_request(sentence)
+        if not asked and is_question(strip_polite(sentence)):
+            inside = embedded_request(sentence.rstrip("?"))  # "is there any hope of brightening this photo?"
+            if inside is None and _asks_for_look(sentence):
+                inside = strip_polite(sentence).rstrip(" ?")  # "High contrast effect?", "Less blurry?"
+            if inside is None:
+                questions.append(strip_polite(sentence))
+                continue
+            request, asked = as_request(inside)[0], True
+        sentence = request
+        if not sentence:
+            continue
+        there = _THERE_IS.search(sentence)
+        if there and not edits:
+            mentioned = target_of(there.group("x"), has_mask)  # "there's a bunch of people behind us. remove them"
+            mentioned = mentioned if mentioned not in (None, PRONOUN, SELECTION, SUBJECT) else None
+        details = _DETAILS.match(sentence)
+        wanted = (details.group("y") or details.group("z") or details.group("w")) if details else None
+        if wanted and refusals and "which background" in refusals[-1][1] and is_setting(wanted):
+            refusals.pop()  # "Could I get a new background? Was thinking of a snowy road, ..."
+            edits.append(Edit("background", None, strip_articles(wanted), text=sentence.lower()))
+            continue
+        impossible = next((why for pattern, why in IMPOSSIBLE if pattern.search(sentence)), None)
+        placed = re.match(r"^(?:put|place|photoshop)\s+(?:me|us|him|her|them)\s+(?:on|in|at|into|onto)\s+(?P<y>.+?)[.!?]*$",
+                          sentence, re.I)
+        if impossible and placed and is_setting(strip_articles(placed.group("y").lower())):
+            impossible = None  # "put me on a beach": the people stay, the setting changes
+        if impossible and EDIT_CAN.search(sentence):
+            if not general_edit:
+                refusals.append((sentence, f"{impossible} ({edit_hint})" if edit_hint else impossible))
+                continue
+            impossible = None  # the clause loop hands it to EDIT
+        if impossible:
+            refusals.append((sentence, impossible))
+            continue
+        # From the first edit verb only (atomic): retrying at every later verb was quadratic in long texts.
+        either = re.search(rf"^(?>.*?\b(?:{SPLIT_VERBS})\b).*?\s+or\s+(?:just\s+|maybe\s+|else\s+)?"
+                           rf"(?=(?:{SPLIT_VERBS})\b)", sentence, re.I)
+        if either:
+            refusals.append((sentence, f"'{sentence}' asks for one edit or another: say which one you want"))
+            continue
+        for position, clause in enumerate(clauses(sentence.rstrip("?"))):
+            if mentioned and not edits and not has_mask and re.search(r"\b(?:it|them)\b", clause) and \
+                    any(g == "remove" and p.match(canonical_verb(strip_polite(clause).lower())) for g, p in VERB_RES):
+                clause = re.sub(r"\b(?:it|them)\b", f"the {mentioned}", clause, count=1)  # "..., remove it": the thing named
+            try:
+                if general_edit and EDIT_CAN.search(clause):
+                    raise NoBrick("", clause, first_object(clause.lower().split()[1:], has_mask))
+                edit = parse_clause(clause, has_mask, image_size)
+                inside = embedded_request(clause) if edit is None else None
+                if inside is not None:  # "would be so grateful if someone could remove ...", "request to remove ..."
+                    edit = parse_clause(as_request(inside)[0], has_mask, image_size)
+                defect = DEFECT_INSIDE.search(clause.lower()) if edit is None else None
+                fix = complaint_fix(defect.group("d").strip(" .!")) if defect else None
+                if fix is not None:  # "I met him but the picture was blurry"
+                    edit = parse_clause(fix, has_mask, image_size)
+            except Vague as exc:
+                vague.append(exc.reason)
+                continue
+            except NoBrick as exc:
+                if general_edit:  # no specialised brick: the general EDIT brick does it
+                    edits.append(Edit("edit", exc.target, exc.prompt, text=clause.lower()))
+                else:
+                    refusals.append((clause, f"{exc.reason} ({edit_hint})" if edit_hint else exc.reason))
+                continue
+            except TextRefused as exc:
+                refusals.append((clause, exc.reason))
+                continue
+            lead = re.match(r"[a-z]+", canonical_verb(strip_polite(clause).lower()))
+            if edit is None and position > 0 and (any(p.match(canonical_verb(clause.lower())) for g, p in VERB_RES
+                                                      if g not in ("extract", "pose")) or
+                                                  (lead is not None and lemma(lead.group(0)) in KNOWN_VERBS)):
+                refusals.append((clause, f"I don't understand what '{clause}' should change"))  # never drop a part
+                continue
+            if edit is None:
+                notes.append(f"ignored '{clause}' (not an edit)")
+                if position == 0 and not asked and not re.search(r"\b(?:maybe|please|just|also|can you|could you)\s+(?:"
+                                                                    + SPLIT_VERBS + r")\b", sentence, re.I):
+                    break  # a sentence that does not start with an edit is a description: skip it whole
+            else:
+                edits.append(edit)
+    if refusals:
+        clause, reason = refusals[0]
+        if edits:  # a compound request: never drop a part silently
+            done = "; ".join(f"'{e.text}'" for e in edits)
+            raise TextRefused(f"I can plan {done}, but not '{clause}': {reason}")
+        raise TextRefused(reason)
+    if not edits:
+        if vague:
+            raise TextRefused(vague[0])
+        if questions:
+            raise TextRefused(f"'{questions[0]}' is a question, not an edit: the offline planner only plans edits "
+                              "(e.g. 'remove the dog'); a model backend (local or openai) can answer questions "
+                              "about the image")
+        unsupported = unsupported_op(text)
+        if unsupported:
+            raise TextRefused(f"there is no brick for {unsupported} yet; the offline planner can remove, add, "
+                              "replace, recolour, change backgrounds, styles, brightness, weather and poses, "
+                              "extract objects and expand the canvas")
+        raise TextRefused(f"I could not find an edit in '{text}'. The offline planner understands removing, adding, "
+                          "replacing and recolouring objects, background changes, styles, brightness, weather/"
+                          "season/time of day, poses, extraction and expanding the canvas — e.g. 'remove the dog'")
+    notes.extend(f"ignored '{q}' (a question)" for q in questions)
+    notes.extend(f"ignored: {v}" for v in vague)
+    edits = _resolve_pronouns(edits, has_mask, mentioned)
+    edits = _one_brightness_per_target(edits)
+    same = [(e.kind, e.target, e.value, e.ratio, e.ops) for e in edits]
+    return [e for i, e in enumerate(edits) if i == 0 or same[i] != same[i - 1]], notes  # said twice, done once

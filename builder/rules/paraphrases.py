@@ -1,0 +1,186 @@
+"""Paraphrased requests whose verb says little and whose structure says the edit: "dress X in Y", "let Y grace X",
+"<any verb> the brightness", "give it a new snowy background", "add space around it"."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+
+from lego_edit.builder.rules.edits import PRONOUN, SUBJECT, Ctx, Edit, TextRefused, Vague
+from lego_edit.builder.rules.lexicon import (
+    ATTRIBUTE_WORDS,
+    COLOURS,
+    PRONOUNS,
+    SCENE_NOUNS,
+    VERB_RES,
+)
+from lego_edit.builder.rules.phrases import (
+    env_value,
+    head_noun,
+    is_descriptor,
+    is_generic_background,
+    is_setting,
+    noun_phrase,
+    strip_articles,
+    target_of,
+)
+from lego_edit.builder.rules.quantities import (
+    brightness_ratio,
+)
+from lego_edit.builder.rules.scenes import background_edit, clean_descriptor
+from lego_edit.builder.rules.verbs import bright_edit, bright_region, outpaint_edit, remove_edit, swap_edit
+
+_DRESS = re.compile(r"^(?P<v>dress|clothe|clad|adorn|drape|deck(?: out)?|cloak|coat|cover|bathe|wash|douse|splash|tint|shade|swathe|"
+                    r"wrap|drench|glaze|spray|cover|paint|colou?r|render|dip|shroud|envelop|robe|fill)\s+"
+                    r"(?P<x>.+?)\s+(?:in|with)\s+(?P<y>.+)$")
+
+
+
+_GRACE = re.compile(r"^(?:let\s+)?(?P<y>.+?)\s+(?:(?:shall|should|will|must|may|can)\s+)?(?:grace|cover|coat|adorn|tint|"
+                    r"dominate|envelop|wash over|bathe|take over|fill|paint|drench|swathe|spread (?:over|across))s?\s+"
+                    r"(?P<x>.+)$")
+
+
+
+_MOVE = re.compile(r"^(?:edit|photoshop|move|bring|shift|drag|pull|push|put|place)\s+.+?\s+(?:closer|nearer|further|"
+                   r"farther|together)\b")
+
+
+
+_SPACE = re.compile(r"^(?:add|put|give|leave|create|make)\s+(?:me\s+)?(?:(?:just\s+)?(?:a\s+(?:little\s+)?bit\s+of|some|"
+                    r"more|a little|extra|an?)\s+)?(?:(?:white|blank|empty|plain|extra|more|negative)\s+)?(?:space|room|"
+                    r"padding|margin|margins|border|canvas)\s+(?P<where>around|on|to|at|above|below|left|right|"
+                    r"top|bottom|on both sides|either side)\b")
+
+
+
+# "<any verb> the brightness / luminosity / clarity ...": the noun says the edit, the verb only says which way.
+_BRIGHT_NOUNS = ("brightness", "luminosity", "luminance", "radiance", "glow", "illumination", "light", "lighting",
+                 "exposure", "brilliance", "lightness")
+
+
+
+_SHARP_NOUNS = ("sharpness", "clarity", "crispness", "definition", "focus", "acuity", "details", "detail", "sharp details",
+                "edges", "texture details", "fine details", "fine lines", "outlines", "textures")
+
+
+
+_QUALITY_NOUN = re.compile(
+    r"(?P<v>[a-z]+(?:\s+(?:up|down))?)\s+(?:the\s+|this\s+)?(?:overall\s+|general\s+|(?:image|photo|picture|scene)(?:'s)?\s+)?"
+    r"(?:visual\s+)?(?P<n>" + "|".join(_BRIGHT_NOUNS + _SHARP_NOUNS) + r")(?:\s+(?:levels?|quotient|intensity|conditions|"
+    r"quality))?(?:\s+(?:of|in)\s+(?:the|this)\s+(?:image|photo|picture|scene|shot))?")
+
+
+
+_LOWERING = r"(?:reduc|lower|decreas|dim|diminish|soften|tone|damp|weaken|cut|mute|tam|subdu|darken|lessen|minimi|curb|" \
+            r"restrain|temper|moderat)"
+
+
+
+_SETTING_TO = re.compile(
+    r"^[a-z]+(?:\s+(?:adjustments|changes)\s+to)?\s+(?:the\s+|its\s+)?(?:background|backdrop|setting|environment|"
+    r"surroundings|scenery|scene|elements|ambiance|ambience|atmosphere|location|place)\s+(?:(?:of|in)\s+)?(?:(?:this|the)\s+)?"
+    r"(?:image|photo|photograph|picture|pic|shot)?\s*to\s+[a-z]+\s+(?P<y>(?:an?|the|some)\s+.+)$")
+
+
+
+_NEW_BACKGROUND = re.compile(r"^(?:create|generate|make|give|put|add|get|use|set|have)\s+(?:me\s+|it\s+|this\s+|us\s+)?(?:an?\s+|some\s+)"
+                             r"(?P<d>(?:(?!(?:in|to|at|on|of|near|with|the|behind|by|into|from|and)\b)[\w,'-]+\s+){0,4}?)\s*"
+                             r"(?:background|backdrop)(?:\s+(?:behind|for|to|around|of|under)\s+"
+                             r"(?P<x>.+?))?(?:\s+(?:instead|please))?$")
+
+
+
+def paraphrase_edit(c: Ctx) -> Edit | None:
+    """Recolours, moves and canvas growth said without their usual verb: "dress the girl in yellow", "adorn the
+    crane with a red hue", "yellow shall grace the tree", "brown the ground's colour", "add white space around the
+    logo" (outpainting); "move my friend closer" is refused (no brick moves an object)."""
+    text = c.core
+    if re.match(r"^(?:(?:clean|tidy|touch|fix|spruce|sort|jazz|spice|liven|punch)\s+(?:(?:this|it|that|the (?:image|photo|"
+                r"picture|pic)|everything|things)\s+)?up|(?:clean|tidy)\s+up\s+(?:the\s+)?(?:background|image|photo|picture|scene|shot)|(?:fix|improve|enhance|retouch|edit|photoshop|redo)\s+(?:this|it|"
+                r"that|the (?:image|photo|picture|pic))|(?:do|make|try|add)\s+(?:something|anything|some magic|your "
+                r"magic)\b.*)$", text):
+        raise Vague(f"'{c.clause}' does not say what to change: say what to change, e.g. 'remove the person on the "
+                    "left', 'make the sky bluer' or 'in watercolour style'")
+    if _MOVE.match(text):
+        raise TextRefused(f"'{c.clause}': moving an object is not something the bricks do in one step: remove it, "
+                          "then add it where you want it")
+    if _SPACE.match(text):
+        return outpaint_edit(replace(c, rest=""))
+    m = _DRESS.match(text)
+    if m and is_descriptor(m.group("y")):
+        x = noun_phrase(m.group("x"))
+        clothes = m.group("v") in {"dress", "clothe", "clad"} and x not in PRONOUNS
+        target = target_of(f"{x}'s clothes" if clothes else m.group("x"), c.has_mask)
+        value = re.sub(r"\s+(?:hue|tone|shade|colou?r|tint)s?$", "", clean_descriptor(m.group("y")))
+        return Edit("recolor", target if target is not None else SUBJECT, value, text=c.clause)
+    m = _GRACE.match(text)
+    if m and is_descriptor(m.group("y")) and target_of(m.group("x"), c.has_mask) is not None:
+        return Edit("recolor", target_of(m.group("x"), c.has_mask), clean_descriptor(m.group("y")), text=c.clause)
+    m = re.match(r"^clear\s+(?:away\s+|out\s+|off\s+)?(?P<x>(?:the|this|that|all|any|those|these)\s+.+)$", text)
+    if m and head_noun(m.group("x")) not in SCENE_NOUNS | {"image", "photo", "picture", "view"}:
+        return remove_edit(replace(c, rest=m.group("x"), verb="remove"))  # "clear the shadow from the ground"
+    if re.match(r"^(?:fix|correct|balance|even out|adjust|repair)\s+(?:the\s+)?(?:lighting|light|brightness|exposure)\b", text):
+        edit = bright_edit(c, bright_region(c) or re.sub(r"^\w+(?:\s+out)?\s+", "", text))
+        if re.search(r"\b(?:flash|overexpos\w*|too bright|blown|washed out)\b", c.clause):
+            edit = replace(edit, ratio=0.35)  # "correct the brightness, the flash ruined it": darker
+        return edit
+    m = re.match(r"^(?:put|place|set|move)\s+(?P<x>.+?)\s+(?:on|onto|in front of|against)\s+(?:an?\s+)?(?P<d>(?:[\w,-]+\s+){0,3}?)"
+                 r"(?:background|backdrop)$", text)
+    if m:
+        keep = target_of(m.group("x"), c.has_mask)
+        what = m.group("d").strip(" ,") or "plain"
+        return background_edit(c, None, f"{what} background", subject=keep if keep not in (None, PRONOUN) else SUBJECT)
+    m = _QUALITY_NOUN.fullmatch(text)
+    if m and not any(p.match(text) for g, p in VERB_RES if g in ("remove", "extract", "add", "replace")):
+        lower = re.match(_LOWERING, m.group("v"))
+        if m.group("n") in _SHARP_NOUNS:
+            if lower:
+                return None
+            return Edit("look", None, ops=(("SHARPEN", (("amount", 0.5),)),), text=c.clause)
+        ratio = brightness_ratio(c.clause)
+        if ratio is None or (ratio < 0.5) != bool(lower):
+            ratio = 0.35 if lower else 0.65
+        return Edit("bright", None, ratio=ratio, text=c.clause)  # "maximizing the luminosity", "optimizing the light"
+    m = re.match(r"^(?:switch|trade|change|exchange)\s+(?P<x>(?:the|this|that|his|her|their|my)\s(?:(?!\s(?:to|into|from)\s).)+?)"
+                 r"\s+(?:for|with)\s+"
+                 r"(?P<y>(?:an?|some|the|two|three)\s.+)$", text)
+    if m:
+        return swap_edit(c, m.group("x"), m.group("y"), replace_kind="replace")  # "trade the lamp for a vase"
+    m = re.match(r"^(?:put|place|add|insert|show|draw|have|use)\s+(?P<y>.+?)\s+(?:in (?:the )?place of|instead of|where)\s+"
+                 r"(?P<x>(?:the|that|this|his|her|their|my)\s.+?)(?:\s+(?:is|was|stands?|used to be))?$", text) or \
+        re.match(r"^(?:let\s+)?(?P<y>(?:an?|some|two|three)\s.+?)\s+(?:should\s+|will\s+)?takes?\s+(?:over\s+)?the place of\s+"
+                 r"(?P<x>.+)$", text) or \
+        re.match(r"^instead of\s+(?P<x>[^,]+),\s*(?:show|put|add|have|place|use|draw|let there be)\s+(?P<y>.+)$", text)
+    if m:
+        return swap_edit(c, m.group("x"), m.group("y"), replace_kind="replace")  # "put a horse in place of the cow"
+    m = _SETTING_TO.match(c.clause)
+    if m and (is_setting(m.group("y")) or env_value(m.group("y"))):
+        return background_edit(c, None, strip_articles(m.group("y")))  # "adapt the surroundings of this picture to convey a
+        # jungle scene"
+    m = _NEW_BACKGROUND.match(text)
+    if m:
+        what = strip_articles(m.group("d").strip(" ,")).strip(" ,")
+        if not what or what in {"new", "different", "better", "nice", "nicer", "cool"}:
+            raise TextRefused(f"'{c.clause}': say which background you want, e.g. 'a white background' or 'a beach "
+                              "background'")
+        keep = target_of(m.group("x"), c.has_mask) if m.group("x") else None
+        return background_edit(c, None, f"{what.replace(',', '')} background", subject=keep if keep != PRONOUN else None)
+    m = re.match(r"^(?P<v>whiten|blacken|redden|yellow|gild)\s+(?P<x>.+)$", text)
+    if m and target_of(m.group("x"), c.has_mask) not in (None, PRONOUN):
+        colour = {"whiten": "white", "blacken": "black", "redden": "red", "yellow": "yellow", "gild": "gold"}[m.group("v")]
+        return Edit("recolor", target_of(m.group("x"), c.has_mask), colour, text=c.clause)  # "whiten my teeth"
+    m = re.match(rf"^(?:change|alter|switch|modify|recolou?r|update)\s+(?:the\s+)?(?:colou?rs?\s+of\s+(?P<y>.+)|(?P<x>.+?)(?:'s)?\s+"
+                 rf"(?:{ATTRIBUTE_WORDS}))$", text)
+    if m and not re.search(r"\s(?:to|into|from|with|for|in)\s", m.group(0)) and \
+            not is_generic_background(m.group("x") or m.group("y")) and \
+            target_of(m.group("x") or m.group("y"), c.has_mask) not in (None, PRONOUN):
+        # "change hair color": no colour named, so a different one (the reasoning says so)
+        return Edit("recolor", target_of(m.group("x") or m.group("y"), c.has_mask), "a different colour", text=c.clause)
+    first, _, rest = text.partition(" ")
+    if first in COLOURS and re.match(r"(?:the|his|her|its|their|this|that|my)\s", rest):
+        x = re.sub(rf"(?:'s)?\s+(?:{ATTRIBUTE_WORDS})$", "", rest)
+        target = target_of(x, c.has_mask)
+        if target is not None:
+            return Edit("recolor", target, first, text=c.clause)  # "brown the ground's colour"
+    return None

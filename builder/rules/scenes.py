@@ -1,0 +1,234 @@
+"""Whole-image and background edits: a new background (keeping the subject), a style, a look or colour for the
+whole picture, and the cleaned-up descriptors they take."""
+
+from __future__ import annotations
+
+import re
+
+from lego_edit.builder.rules.edits import PRONOUN, SELECTION, Ctx, Edit, NoBrick, TextRefused, Vague
+from lego_edit.builder.rules.lexicon import (
+    ATTRIBUTE_WORDS,
+    COLOURS,
+    MATERIALS,
+    STYLE_TERMS,
+    WHOLE_IMAGE,
+)
+from lego_edit.builder.rules.phrases import (
+    IMAGE_PP,
+    env_value,
+    is_descriptor,
+    is_env_only,
+    is_generic_background,
+    is_setting,
+    is_vague,
+    strip_articles,
+    target_of,
+    word_list,
+)
+from lego_edit.builder.rules.quantities import (
+    brightness_ratio,
+)
+
+
+def replacement_for(text: str) -> str:
+    """The new object: "a lion standing majestically in the same forest setting, under ..." -> "lion standing
+    majestically"."""
+    y = re.split(r",(?=\s*(?:under|over|surrounded|with|as|while|and|which|that|in|on|near|placed|so|to|blending|"
+                 r"matching|keeping|ensuring|maintaining|where|set|located)\b)|\s+(?:in the same|keeping|while|that|"
+                 r"which|so that|instead)\b", text, maxsplit=1)[0]
+    return strip_articles(IMAGE_PP.sub("", y).replace(",", "")).strip(" ,.")
+
+
+
+def kept_subject(clause: str, has_mask: bool) -> str | None:
+    """The subject a background edit should keep: "... while keeping the bicycle in the foreground"."""
+    m = re.search(r"\bkeep(?:ing|s)?\s+(?:the\s+)?(?P<s>[\w' -]+?)(?:\s+(?:in the foreground|intact|visible|"
+                  r"unchanged|the same|in place|as is|sharp|in focus|untouched)\b|\s*$)", clause) or \
+        re.search(r"\bmaking\s+(?:the\s+)?(?P<s>[\w' -]+?)\s+(?:more\s+)?(?:prominent|stand out|pop|the focus|"
+                  r"in focus|sharp)\b", clause)
+    if not m:
+        return None
+    target = target_of(m.group("s"), has_mask)
+    return target if target not in (None, PRONOUN) else None
+
+
+
+def background_edit(c: Ctx, x: str | None, y: str, subject: str | None = None) -> Edit:
+    """A background edit: change region `x` (None / a generic word = the background) to `y`.
+
+    Mask choice (made in rules.py): a kept subject -> everything but it; a named scene region
+    ("the beach", "the wallpaper in the background") -> that region; otherwise the background.
+    """
+    # "something nicer, maybe a beach": the example is the background asked for
+    y = re.sub(r"^(?:something|anything)(?:\s+(?:nicer|better|else|different|cooler|prettier|pretty|nice|cool))?,?\s*"
+               r"(?:maybe|perhaps|like|such as|e\.?g\.?|say)\s+", "", y)
+    y = re.sub(r"^(?:an?\s+)?(?:new\s+|different\s+)?(?:background|backdrop|setting)\s+(?:of|with|showing|featuring)\s+", "", y)
+    value = replacement_for(y) if not re.search(r"\bblur", y) else "blurred"
+    if re.match(r"(?:something|anything)\b", value) and not is_setting(value) and not env_value(value):
+        raise TextRefused(f"'{c.clause}': say which background you want, e.g. 'a plain grey background' or 'a city "
+                          "street'")
+    value = re.sub(r"^(?:be\s+)?(?:set\s+)?(?:in|on|at)\s+", "", value)
+    keep = subject or kept_subject(c.clause, c.has_mask)
+    region = None
+    behind = re.match(r"^(?:what'?s|what is|everything|all|whatever is)\s+(?:behind|around|surrounding)\s+(?P<k>.+)$",
+                      (x or "").lower().strip())
+    if behind:  # "change what's behind the car to a racetrack": everything but the car
+        keep, x = target_of(behind.group("k"), c.has_mask), None
+    if x is not None:
+        xl = x.lower().strip()
+        located = re.match(r"^(?P<r>.+?)\s+(?:in|at)\s+the\s+(?:background|distance|back)$", xl)
+        if located and not is_generic_background(located.group("r")):  # "the wallpaper in the background"
+            region = target_of(located.group("r"), c.has_mask)
+        elif is_generic_background(xl):  # "the environment around the house": everything but the house
+            around = re.search(r"\b(?:around|surrounding|behind|of|for)\s+(?:the\s+)?(?P<s>[\w' -]+)$", xl)
+            if around and keep is None and strip_articles(around.group("s")) not in WHOLE_IMAGE:
+                keep = target_of(around.group("s"), c.has_mask)
+        else:
+            region = target_of(xl, c.has_mask)
+        if keep is not None:
+            region = None
+    if region is None and keep is None and c.has_mask:
+        region = SELECTION  # a selection says which part to change
+    return Edit("background", region, value, keep=keep, text=c.clause)
+
+
+
+_STYLE_STOP = frozenset("""it the a an make turn into to look like in as image photo picture this convert render
+transfer change cartoonify cartoonize""".split())
+
+
+
+def style_phrase(text: str) -> str | None:
+    """The style named in `text`: "into a traditional ukiyo-e woodblock-print style" -> "traditional ukiyo-e
+    woodblock-print style"; "look like a pencil sketch" -> "pencil sketch"; "in the style of Van Gogh" ->
+    "Van Gogh style"."""
+    t = text.lower().strip(" .")
+    m = re.search(r"\bin the style of\s+(?P<s>.+)$", t)
+    if m:
+        return f"{strip_articles(m.group('s'))} style"
+    m = re.search(r"\b(?:into|to|in|as|with|like)\s+(?:an?\s+|the\s+)?(?P<s>[\w ,'/&-]*?\bstyle)\b", t) or \
+        re.search(r"^(?P<s>[\w ,'/&-]*?\bstyle)\b", t)
+    if m and m.group("s").strip() != "style":
+        return strip_articles(m.group("s").strip(" ,"))
+    m = re.search(r"\b(?:cartoonify|cartoonize|animefy|sketchify)\b", t)
+    if m:
+        return {"cartoonify": "cartoon", "cartoonize": "cartoon", "animefy": "anime", "sketchify": "pencil sketch"}[
+            m.group(0)]
+    m = re.search(r"\b(?:look(?:s)?\s+like|into|as|to|in)\s+(?P<s>.+)$", t)
+    if m and STYLE_TERMS.search(m.group("s")):
+        s = strip_articles(m.group("s"))
+        s = re.sub(r"\s+(?:painting|drawing)\s+of\s+.*$", r" \g<0>", s).strip()
+        return s
+    m = STYLE_TERMS.search(t)
+    if m:
+        before = [w for w in t[: m.start()].split()[-2:] if w not in _STYLE_STOP]
+        return " ".join([*before, m.group(0)])
+    return None
+
+
+
+# Verbs of artistic expression that name no edit of their own: with a style named, the style is the edit.
+EXPRESSIVE = re.compile(r"^(?:explore|create|craft|immerse|infuse|transport|bathe|steep|drench|envelop|channel|evoke|"
+                         r"capture|reimagine|re-imagine|present|depict|portray|showcase|express|convey|emulate|mimic|"
+                         r"embrace|celebrate|tell|evoke|unleash|embody|translate|reinterpret|envision|imagine)\b")
+
+
+
+def style_words(text: str) -> str:
+    """The style named in a wordy sentence: "... the fluidity and softness of watercolor painting" -> "watercolor
+    painting"; "... with cyberpunk styling" -> "cyberpunk style"."""
+    found = list(STYLE_TERMS.finditer(text))
+    m = found[-1]
+    before = [w for w in text[: m.start()].split()[-1:] if w not in _STYLE_STOP and w not in {"of", "with", "and"}
+              and not w.endswith(("ness", "ity", "ion"))]
+    after = re.match(r"\s+(?:painting|style|styling|art|drawing|sketch|aesthetics?|illustration)\b", text[m.end():])
+    tail = after.group(0).strip() if after else ""
+    tail = "style" if tail in {"styling", "aesthetic", "aesthetics"} else tail
+    return " ".join([*before, m.group(0), *([tail] if tail else [])])
+
+
+
+def style_edit(c: Ctx, target_text: str | None = None) -> Edit:
+    style = style_phrase(c.core) or style_phrase(c.clause)
+    if not style:
+        raise TextRefused(f"'{c.clause}' names no style I know: say e.g. 'in watercolour style' or 'make it look like "
+                          "a pencil sketch'")
+    target = target_of(target_text, c.has_mask) if target_text else None
+    if target in (PRONOUN,):
+        target = None
+    if target is not None and target_text:  # "red ball black and white": the object is not part of the style
+        named = strip_articles(target_text).strip().lower()
+        at = style.lower().find(named)
+        if at >= 0 and len(style) > len(named):
+            style = " ".join((style[:at] + style[at + len(named):]).split())
+            style = re.sub(r"^(?:make|turn|render|change|convert|transform|paint|draw)\s+", "", style, flags=re.I)
+    if target is None and c.has_mask:
+        target = SELECTION  # a selection limits the style to it
+    return Edit("style", target, style, text=c.clause)
+
+
+
+def style_target(rest: str) -> str | None:
+    """What a style is asked for: "the dog look like a sketch" -> "the dog"; "the red ball black and white"
+    -> "the red ball" (the object named before the style words)."""
+    m = re.match(r"^(?P<x>.+?)\s+(?:look(?:s)?\s+like|into|to|in|as|appear|be)\b", rest)
+    if m:
+        return m.group("x")
+    found = STYLE_TERMS.search(rest)
+    x = rest[:found.start()].strip(" ,") if found else ""
+    return x if x and strip_articles(x + " ").strip() else None
+
+
+
+def clean_descriptor(y: str) -> str:
+    """"in a deep blue hue, while ..." -> "deep blue"."""
+    y = re.split(r",\s*(?:while|keeping|ensuring)|\s+(?:while|keeping|ensuring)\b", y)[0]
+    y = re.sub(r"^(?:in|with|to|into)\s+", "", y.strip())
+    y = strip_articles(y).strip(" ,.")
+    stripped = re.sub(r"\s+(?:hue|tint|shade|colou?r|tone)s?$", "", y)
+    return stripped if any(w in COLOURS or w in MATERIALS for w in word_list(stripped)) else y
+
+
+
+def whole_image_edit(c: Ctx, y: str, pronoun: bool = False) -> Edit:
+    """"make it / the image / the scene <y>": a style, an environment, brightness or a new background."""
+    if STYLE_TERMS.search(y):
+        return style_edit(c)
+    if re.search(r"\b(?:vintage|retro|old-fashioned|antique|old|film|analog|cinematic|dreamy|futuristic)\b", y):
+        return Edit("style", SELECTION if c.has_mask else None, f"{clean_descriptor(y)} style", text=c.clause)
+    if env_value(y) and (is_env_only(y) or not is_setting(y)):
+        return Edit("env", None, env_value(y), text=c.clause)
+    ratio = brightness_ratio(y)
+    if ratio is not None and re.search(r"\b(?:brighter|darker|bright|dark|lighter|dimmer|sunnier)\b", y):
+        return Edit("bright", None, ratio=ratio, text=c.clause)
+    if re.search(r"\bwarm(?:er)?\b", y):
+        return Edit("env", None, "in warm golden light", text=c.clause)
+    if re.search(r"\bcool(?:er)?\b|\bcold(?:er)?\b", y):
+        return Edit("env", None, "in cool blue light", text=c.clause)
+    if is_setting(y):
+        return background_edit(c, None, y)
+    if pronoun and is_descriptor(y):
+        return Edit("recolor", PRONOUN, clean_descriptor(y), text=c.clause)
+    if is_vague(y):
+        raise Vague(f"'{c.clause}' does not say what to change: say which edit you want, e.g. 'make it brighter', "
+                     "'remove the person' or 'in watercolour style'")
+    raise NoBrick(f"I don't know how to make the whole image '{y}': the offline planner knows styles, weather, "
+                  "seasons, time of day, brightness and backgrounds", c.clause)
+
+
+
+_COMPARATIVE = {"whiter": "white", "blacker": "black", "bluer": "blue", "redder": "red", "greener": "green",
+                "yellower": "yellow", "pinker": "pink", "grayer": "gray", "greyer": "grey"}
+
+
+
+def background_colour_edit(c: Ctx, x: str, y: str) -> Edit | None:
+    """"make the background white", "the background colour from black to white": a plain new background."""
+    if not re.fullmatch(rf"(?:the\s+|its\s+|this\s+)?(?:whole\s+|entire\s+)?(?:background|backdrop)"
+                        rf"(?:'s)?(?:\s+(?:{ATTRIBUTE_WORDS}))?", x.strip()):
+        return None
+    value = clean_descriptor(y)
+    if not is_descriptor(value):
+        return None
+    value = " ".join(_COMPARATIVE.get(w, w) for w in value.split())
+    return background_edit(c, None, value if "background" in value else f"plain {value} background")

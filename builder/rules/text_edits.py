@@ -1,0 +1,53 @@
+"""Text written in the image: "change the sign to say OPEN", "write 'SALE' on the window"."""
+
+from __future__ import annotations
+
+import re
+
+from lego_edit.builder.rules.edits import PRONOUN, SELECTION, SUBJECT, Edit
+from lego_edit.builder.rules.phrases import (
+    target_of,
+)
+
+_SAYS = r"(?:to\s+say|to\s+read|so\s+(?:that\s+)?it\s+(?:says|reads)|say|says|read|reads|saying|reading)"
+
+
+
+_TEXT_EDITS = (
+    # "change the sign to say OPEN", "make the banner read 'Happy Birthday'", "make it clearly say Oliver"
+    re.compile(rf"^(?:change|edit|make|update|fix|alter|modify|set|get|have)\s+(?P<x>.+?)\s+(?:clearly\s+|instead\s+)?"
+               rf"{_SAYS}\s+(?P<t>.+)$", re.I),
+    # "change the text on the sign to OPEN", "replace the words on the mug with 'Best Dad'"
+    re.compile(r"^(?:change|edit|replace|update|swap|alter|modify|rewrite)\s+(?:the\s+)?(?:text|words?|writing|lettering|"
+               r"wording|name|caption|title|label)\s+(?:on|of|in)\s+(?P<x>.+?)\s+(?:to|with|into|for)\s+(?P<t>.+)$", re.I),
+    # "write 'SALE' on the window", "add the text 'Hello' to the wall"
+    re.compile(r"^(?:write|put|add|print|paint)\s+(?:the\s+)?(?:(?:text|words?|name|caption)\s+)?(?P<t>\"[^\"]+\"|'[^']+')"
+               r"\s+(?:on|onto|to|across|at)\s+(?P<x>.+)$", re.I),
+)
+
+
+
+def text_in_image_edit(clause: str, has_mask: bool) -> Edit | None:
+    """Text written in the image: RES finds where it goes, FLUX-FILL paints the new words there; the words keep
+    their case ("change the sign to say OPEN" -> a sign that says "OPEN")."""
+    for pattern in _TEXT_EDITS:
+        m = pattern.match(clause)
+        if not m:
+            continue
+        words = m.group("t").strip(" .!?,")
+        quoted = re.fullmatch(r"\"([^\"]+)\"|'([^']+)'", words)
+        words = (quoted.group(1) or quoted.group(2)) if quoted else words
+        if not words or len(words.split()) > 8:
+            return None
+        x = m.group("x").strip()
+        target = target_of(x, has_mask) if x else None
+        if target in (None, PRONOUN, SUBJECT):
+            return Edit("replace", "text", f'text that says "{words}"', text=clause.lower())
+        if target == SELECTION:
+            return Edit("replace", SELECTION, f'text that says "{words}"', text=clause.lower())
+        if pattern is _TEXT_EDITS[1]:  # the words on the mug, not the mug
+            return Edit("replace", f"text on the {target}", f'text that says "{words}"', text=clause.lower())
+        if pattern is _TEXT_EDITS[2]:
+            return Edit("replace", target, f'{target} with the text "{words}"', text=clause.lower())
+        return Edit("replace", target, f'a {target} that says "{words}"', text=clause.lower())
+    return None

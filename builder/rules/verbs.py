@@ -1,0 +1,366 @@
+"""One handler per object verb: remove, add, replace / swap, extract, outpaint, blur, brightness, resize, pose."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+
+from lego_edit.builder.rules.edits import PRONOUN, SELECTION, SUBJECT, Ctx, Edit, NoBrick, TextRefused
+from lego_edit.builder.rules.lexicon import (
+    BODY_PARTS,
+    COLOURS,
+    EXPRESSION_ADJ,
+    EXPRESSION_VERBS,
+    POSE_VERBS,
+    SETTING_NOUNS,
+    STYLE_TERMS,
+)
+from lego_edit.builder.rules.looks import parse_look
+from lego_edit.builder.rules.phrases import (
+    ADD_NP_STOP,
+    IMAGE_PP,
+    env_value,
+    is_descriptor,
+    is_env_only,
+    is_generic_background,
+    is_scene_region,
+    is_setting,
+    strip_articles,
+    target_of,
+    word_list,
+)
+from lego_edit.builder.rules.quantities import (
+    aspect_of,
+    brightness_ratio,
+    intensity,
+    outpaint_to_aspect,
+    percent_of,
+    twice_as,
+)
+from lego_edit.builder.rules.scenes import background_edit, kept_subject, replacement_for, style_words, whole_image_edit
+
+_BACKGROUND_GONE = re.compile(r"^(?:the\s+|this\s+|that\s+|my\s+)?(?:whole\s+|entire\s+)?(?:(?:white|black|gr[ae]y|blue|green|pink|"
+                              r"red|yellow|plain|busy|current|original|existing|ugly|old|messy|dark)\s+)?(?:background|backdrop)s?"
+                              r"(?P<tail>(?:\s+(?:so|with|leaving|leave|keep|keeping|except|and|of|from|in|on|behind|around|to|for|"
+                              r"completely|entirely|altogether|please|only|but)\b.*|\s*[(,.!?].*)?)$")
+
+
+
+def remove_edit(c: Ctx) -> Edit:
+    rest = re.sub(r"^(?:all\s+(?:of\s+)?)?", "", IMAGE_PP.sub("", c.rest).strip())
+    rest = re.sub(r"^(?:any|all|every|each)?\s*(?:the\s+)?(?:presence|traces?|signs?|existence|evidence|remnants?|hints?)\s+of\s+",
+                  "", rest)  # "erase any trace of the bicycle"
+    bg = _BACKGROUND_GONE.match(rest.strip())
+    if bg and not re.search(r"\b(?:replac\w*|with an?\s+(?!transparent)\w+|to an?\b|change\w*)\b", bg.group("tail")):
+        # "remove the (white) background (so it's only the logo)" = cut the subject out
+        keep = re.search(r"\b(?:leaving|leave|keep(?:ing)?|so\s+(?:that\s+)?(?:it'?s|its|there'?s)|except)\s+(?:only\s+|just\s+)?"
+                         r"(?P<x>[^,(]+)", bg.group("tail"))
+        kept = target_of(keep.group("x"), c.has_mask) if keep else None
+        return Edit("extract", kept if kept not in (None, PRONOUN) else SUBJECT, text=c.clause)
+    if re.search(r"\b(?:except|but|other than|apart from|save)\s+(?:for\s+)?(?:me|us|him|her|them|the|my|this|that)\b", rest):
+        raise TextRefused(f"'{c.clause}': removing everything but one thing is not one brick's job: name what to remove "
+                          "(e.g. 'remove the people behind me'), or say 'change the background to ..., keeping me'")
+    if re.match(r"(?:the\s+|this\s+|my\s+)?(?:whole\s+|entire\s+)?(?:image|photo|picture|pic)(?=\s*$|\s+(?:down|away|up|out|by|"
+                r"to|and|,)\b)", rest.strip()):
+        if STYLE_TERMS.search(c.clause):  # "strip the image down to its essence ... in black and white"
+            return Edit("style", SELECTION if c.has_mask else None, style_words(c.clause), text=c.clause)
+        raise TextRefused(f"'{c.clause}' would remove the whole image: name the object to remove (e.g. 'remove the "
+                          "dog')")
+    if not rest.strip():
+        if c.has_mask:
+            return Edit("remove", SELECTION, text=c.clause)
+        raise TextRefused("the instruction says to remove something but not what: name it ('remove the dog') or "
+                          "select it first")
+    target = target_of(rest, c.has_mask)
+    if target is None:
+        raise TextRefused(f"'{c.clause}' names the whole image, not an object to remove: say which object (e.g. 'remove "
+                          "the frame on the wall')")
+    return Edit("remove", target, text=c.clause)
+
+
+
+def add_edit(c: Ctx) -> Edit:
+    rest = IMAGE_PP.sub("", c.rest).strip(" ,.")
+    if not rest:
+        raise TextRefused("the instruction says to add something but not what: say e.g. 'add a cat on the sofa'")
+    obj = strip_articles(ADD_NP_STOP.split(rest, maxsplit=1)[0]).strip(" ,.")
+    obj_words = word_list(obj)
+    if re.match(r"(?:more\s+)?(?:light|brightness|exposure)\b", obj):
+        return bright_edit(c, None)
+    tone = re.fullmatch(r"(?:(?:more|some|extra|a\s+(?:bit|touch|little|lot)\s+(?:of\s+)?(?:more\s+)?)\s*)?(?P<n>colou?rs?|life|"
+                        r"vibrance|vividness|drama|punch|pop|depth|mood)", obj)
+    if tone:  # "add more colour", "add some drama (to the sky)": a look, not an object
+        on = re.match(r"(?:.*?)\s+(?:to|in|on|into)\s+(?P<x>.+)$", c.rest)
+        x = on.group("x") if on and target_of(on.group("x"), c.has_mask) not in (None, PRONOUN) else "it"
+        said = {"drama": f"make {x} more dramatic", "punch": f"make {x} pop", "pop": f"make {x} pop",
+                "depth": f"increase the contrast of {x}", "mood": f"make {x} moodier"}.get(tone.group("n"),
+                                                                                          f"make {x} more vivid")
+        as_look = parse_look(said, target_named=False)
+        if as_look is not None:
+            return replace(as_look, text=c.clause)
+    env_head = obj_words[-1] if obj_words else ""
+    if env_head and is_env_only(obj) and env_head not in {"day"}:
+        return Edit("env", None, env_value(obj), text=c.clause)
+    if c.verb in {"place", "put"} and re.match(r"(?:the|this|that|his|her|their|its|me|us)\b", rest):
+        # "place the pineapple on a sandy beach": the object stays, its setting changes.
+        m = re.match(r"(?P<x>.+?)\s+(?:on|in|at|into|onto|by|near|to|against|amid|among)\s+(?P<y>.+)$", rest)
+        if m and re.search(r"\btransparent\b", m.group("y")):  # "put him on a transparent background": a cut-out
+            kept = target_of(m.group("x"), c.has_mask)
+            return Edit("extract", kept if kept not in (None, PRONOUN) else SUBJECT, text=c.clause)
+        if m and is_setting(m.group("y")):
+            return Edit("background", None, strip_articles(m.group("y")), keep=target_of(m.group("x"), c.has_mask),
+                        text=c.clause)
+        raise TextRefused("moving an object is not something the bricks do in one step: remove it, then add it "
+                          "where you want it (e.g. 'remove the cat, then add a cat on the sofa')")
+    if "background" in rest and obj_words and (obj_words[-1] in SETTING_NOUNS or env_value(obj)):
+        value = re.sub(r"\s*\bin the background\b", "", rest)
+        return Edit("background", None, strip_articles(value), text=c.clause)
+    behind = re.search(r"\s+(?:behind\s+(?P<who>us|me|them|him|her|the\s+(?:people|person|subject|couple|family|kids|dog|cat))|"
+                       r"in\s+the\s+back|as\s+(?:the|a)\s+(?:backdrop|background|setting))\b", rest)
+    if behind and obj_words and obj_words[-1] in SETTING_NOUNS:  # "add a beach behind us": a new background
+        keep = target_of(behind.group("who"), c.has_mask) if behind.group("who") else None
+        return Edit("background", None, strip_articles(obj), keep=keep if keep not in (None, PRONOUN) else None,
+                    text=c.clause)
+    if re.fullmatch(r"(?:an?\s+|some\s+)?(?:soft\s+|dreamy\s+|subtle\s+|magical\s+)?(?:glow|bloom|sparkle|shine|sheen|"
+                    r"lens\s+flare|light\s+leaks?)", obj):
+        on = re.search(r"\s+(?:to|on|in)\s+(?P<x>.+)$", rest)
+        raise NoBrick(f"'{c.clause}': no specialised brick adds a glow, sparkle or flare", c.clause,
+                      target_of(on.group("x"), c.has_mask) if on else None)
+    look = re.fullmatch(r"(?P<s>.+?)\s+(?:filter|effect|look|aesthetic|vibe|finish|tone|feel)", obj)
+    if look and (STYLE_TERMS.search(look.group("s")) or re.search(r"\b(?:vintage|retro|old-fashioned|antique|film|analog|"
+                                                                   r"cinematic|dreamy|futuristic|warm|cool|cold)\b",
+                                                                   look.group("s"))):
+        return whole_image_edit(c, look.group("s"))  # "add a vintage filter": a look, not an object
+    where = strip_articles(rest)
+    where = re.sub(r"\s+(?:here|there)$", "", where)
+    return Edit("add", SELECTION if c.has_mask else None, value=obj, where=where, text=c.clause)
+
+
+
+_REPLACE_PATTERNS = (
+    re.compile(r"^(?P<x>.+?)\s+with\s+(?P<y>.+)$"),
+    re.compile(r"^(?P<x>.+?)\s+(?:by|for)\s+(?P<y>.+)$"),
+    re.compile(r"^(?P<x>.+?)\s+(?:to|into|and put|and use)\s+(?P<y>.+)$"),
+)
+
+
+
+def replace_edit(c: Ctx) -> Edit:
+    rest = c.rest
+    if c.verb == "substitute" and re.search(r"\sfor\s", rest) and not re.search(r"\swith\s", rest):
+        y, x = re.split(r"\s+for\s+", rest, maxsplit=1)  # "substitute Y for X"
+    else:
+        m = next((m for m in (p.match(rest) for p in _REPLACE_PATTERNS) if m), None)
+        if not m:
+            raise TextRefused(f"'{c.clause}' does not say what to put in place: say e.g. 'replace the dog with a cat'")
+        x, y = m.group("x"), m.group("y")
+    if c.verb == "fill" and strip_articles(x) in {"hole", "gap", "empty space", "space"}:
+        x = "selection" if c.has_mask else x
+    return swap_edit(c, x, y, replace_kind="replace")
+
+
+
+def swap_edit(c: Ctx, x: str, y: str, replace_kind: str) -> Edit:
+    """X becomes Y: a background change, a recolour ("with a black one"), or a generated replacement."""
+    keep = kept_subject(c.clause, c.has_mask)
+    if re.match(r"^(?:the\s+)?(?:[\w-]+\s+){0,3}?(?:background|backdrop|surroundings|scenery)\b(?!\s+(?:of|with)\b)",
+                y.strip()) and not is_generic_background(x) and not re.match(r"^(?:a|an|some|new)\b", y.strip()):
+        return remove_edit(replace(c, rest=x))  # "replace the girl with the background": paint her out
+    keep = kept_subject(c.clause, c.has_mask)
+    if is_generic_background(x) or (is_scene_region(x) and (is_setting(y) or keep)):
+        return background_edit(c, x, y)
+    one = re.fullmatch(r"(?:a|an|the)?\s*(?P<d>.+?)\s+(?:one|ones)", y.strip(" ,."))
+    if one and is_descriptor(one.group("d")):
+        return Edit("recolor", target_of(x, c.has_mask), strip_articles(one.group("d")), text=c.clause)
+    target = target_of(x, c.has_mask)
+    if target is None:
+        raise TextRefused(f"'{c.clause}' would replace the whole image; name the object to replace "
+                          "(e.g. 'replace the dog with a cat') or ask for a style or a background")
+    return Edit(replace_kind, target, replacement_for(y), text=c.clause)
+
+
+
+def extract_edit(c: Ctx) -> Edit | None:
+    rest = c.rest
+    if c.verb in {"output", "show me", "show", "give me", "return", "export"}:
+        m = re.match(r"^(?:me\s+)?(?:the\s+|a\s+)?(?:(?P<what>segmentation|mask|cut-?out|outline|silhouette|"
+                     r"matte)s?\s+(?:of|for)\s+(?P<x>.+)|(?P<y>.+?)(?:'s?)?\s+(?P<what2>segmentation|mask|"
+                     r"cut-?out|outline|silhouette|matte)s?)$", rest)
+        if not m:
+            return None  # "show me ..." that is not about a segmentation: not an edit
+        x = m.group("x") or m.group("y")
+        want_mask = "mask" in (m.group("what") or m.group("what2") or "")
+        return Edit("extract", _extract_target(x, c), want_mask=want_mask, text=c.clause)
+    if c.verb in {"select", "mask"} and not rest:
+        return None
+    want_mask = c.verb in {"segment", "mask", "mask out", "matte"} or bool(re.search(r"\bmasks?\b", c.clause))
+    rest = re.sub(r"\s+(?:as|into|to)\s+(?:a\s+)?(?:new\s+)?(?:layer|mask|cut-?out|png|file).*$", "", rest)
+    return Edit("extract", _extract_target(rest, c), want_mask=want_mask, text=c.clause)
+
+
+
+def _extract_target(text: str, c: Ctx) -> str:
+    target = target_of(text, c.has_mask)
+    if target is None:
+        return SELECTION if c.has_mask else SUBJECT
+    return target
+
+
+
+_SIDES = (("left", r"\bleft\b"), ("right", r"\bright\b"), ("top", r"\btop\b|\bup(?:wards?)?\b|\babove\b"),
+          ("bottom", r"\bbottom\b|\bdown(?:wards?)?\b|\bbelow\b"))
+
+
+
+def outpaint_edit(c: Ctx) -> Edit:
+    text = c.clause
+    aspect = aspect_of(text)
+    grow = twice_as(text)
+    if aspect is not None or grow is not None:
+        if grow is not None:
+            ratios = (round((grow[0] - 1) / 2, 4) or None, round((grow[0] - 1) / 2, 4) or None,
+                      round((grow[1] - 1) / 2, 4) or None, round((grow[1] - 1) / 2, 4) or None)
+        else:
+            assert aspect is not None
+            ratios = outpaint_to_aspect(aspect, c.image_size)
+        if not any(ratios):
+            raise TextRefused(f"'{c.clause}': the image already has that shape, so there is nothing to extend")
+        return Edit("outpaint", None, ratios=ratios, text=c.clause)
+    sides = {name for name, pattern in _SIDES if re.search(pattern, text)}
+    if re.search(r"\bhorizontal(?:ly)?\b|\bsideways\b|\bwider\b|\bwidth\b|\bwiden\b|\bboth sides\b|\bpanorama\b",
+                 text):
+        sides |= {"left", "right"}
+    if re.search(r"\bvertical(?:ly)?\b|\btaller\b|\bheight\b", text):
+        sides |= {"top", "bottom"}
+    if not sides:
+        what = strip_articles(re.sub(r"\b(?:by|to)\b.*$", "", c.rest)).strip()
+        if what and what not in {"image", "canvas", "picture", "photo", "frame", "view", "scene", "borders",
+                                 "edges", "it", "background", "shot", "field of view", "all sides", "everything"}:
+            raise TextRefused(f"I can expand the canvas (outpainting) but not stretch '{what}': say e.g. "
+                              "'expand the image to the left by 30%' or 'zoom out'")
+        sides = {"left", "right", "top", "bottom"}
+    amount = percent_of(text) or 0.25
+
+    def share(side: str, axis: tuple[str, str]) -> float | None:
+        """`side`'s part of the expansion: `amount` split between the chosen sides of its axis."""
+        chosen = [s for s in axis if s in sides]
+        return round(amount / len(chosen), 3) if side in chosen else None
+
+    across, up_down = ("left", "right"), ("top", "bottom")
+    ratios = (share("left", across), share("right", across), share("top", up_down), share("bottom", up_down))
+    return Edit("outpaint", None, ratios=ratios, text=c.clause)
+
+
+
+def blur_edit(c: Ctx) -> Edit:
+    x = re.sub(r"\s+(?:out|a bit|slightly|more|a lot)\b.*$", "", c.rest)
+    target = target_of(x, c.has_mask) if x.strip() else None
+    if target is None and not is_generic_background(x):
+        raise TextRefused("no brick blurs the whole image; 'blur the background' or 'blur the face' work")
+    if is_generic_background(x) or target is None:
+        return background_edit(c, None, "blurred")
+    return Edit("blur", target, "blurred", text=c.clause)
+
+
+
+BRIGHT_WORDS = re.compile(
+    r"\b(?:brightness|brighten\w*|darken\w*|exposure|lighting|illuminat\w*|lighten\w*|sunnier|dim|dimmer|luminosity|"
+    r"luminance|radiance|brilliance|"
+    r"(?:brighter|darker|lighter)(?!\s+(?:shade|tone|hue|colou?r|" + "|".join(sorted(COLOURS)) + r")\b))\b", re.I)
+
+
+
+def bright_edit(c: Ctx, region_text: str | None) -> Edit:
+    ratio = brightness_ratio(c.clause)
+    if ratio is None:
+        ratio = 0.6  # "adjust the brightness of X": nothing says which way; brighter is the common wish
+    target = None
+    region_text = region_text.split(",")[0] if region_text else region_text
+    if region_text and re.fullmatch(r"(?:up\s+)?(?:the|this|my|our|it)?\s*(?:[\w-]+\s+){0,2}?(?:image|photo|photograph|picture|"
+                                    r"pic|shot|scene)?(?:\s+up)?", region_text.strip()) and \
+            re.search(r"\b(?:image|photo|photograph|picture|pic|shot|scene)\b|^(?:up\s+)?(?:it|this)(?:\s+up)?$", region_text):
+        region_text = None  # "brighten this dark picture", "lighten up this gloomy photo": the whole image
+    if region_text:
+        region_text = re.sub(r"^(?:the\s+)?(?:lighting|light|brightness|exposure|illumination)\s+(?:on|of|in)\s+", "",
+                             region_text.strip())
+        region = re.sub(r"\b(?:lighting|light|brightness|exposure)\b", "", region_text).strip()
+        target = target_of(region, c.has_mask) if region and strip_articles(region) not in {"", "overall"} else None
+        if target == PRONOUN:
+            target = None
+    return Edit("bright", target, ratio=ratio, text=c.clause)
+
+
+
+def bright_region(c: Ctx) -> str | None:
+    """Where a brightness change applies: "the brightness of the sky" -> "sky"; "brighten the right side"."""
+    m = re.search(r"\b(?:brightness|exposure|lighting|light|illumination)\s+(?:of|on|in)\s+(?P<x>.+?)"
+                  r"(?:\s+(?:to|by|so|a bit|slightly|a lot|less|more|much|brighter|darker|lighter|dimmer)\b.*)?$", c.core)
+    if m:
+        return m.group("x")
+    m = re.search(r"\b(?:brighten|darken|lighten|dim|illuminate|light up)\s+(?:up\s+)?(?P<x>.+?)(?:\s+(?:a bit|slightly|a lot|"
+                  r"a little|a touch|a tad|somewhat|by|up)\b.*)?$", c.core)
+    if m:
+        return m.group("x")
+    m = re.search(r"\bmake\s+(?P<x>.+?)\s+(?:look\s+|appear\s+)?(?:much\s+|a bit\s+|slightly\s+|a lot\s+|more\s+|less\s+)?"
+                  r"(?:brighter|darker|lighter|sunnier|dimmer|bright|dark)\b", c.core)
+    if m:
+        return m.group("x")
+    return None
+
+
+
+def resize_edit(c: Ctx, target_text: str) -> Edit:
+    t = c.clause
+    smaller = re.search(r"\b(?:smaller|shrink\w*|reduce\w*|decrease\w*|tinier|scale down|minif\w*|less big)\b", t)
+    base = 0.7 if smaller else 1.3
+    percent = percent_of(t)
+    if percent is not None:
+        ratio = (1 - min(percent, 0.9)) if smaller else (1 + percent)
+    elif re.search(r"\b(?:twice|double)\b", t) and not smaller:
+        ratio = 2.0
+    elif re.search(r"\bhalf\b", t) and smaller:
+        ratio = 0.5
+    else:
+        k = intensity(t)
+        ratio = 1 + (base - 1) * k
+    target = target_of(target_text, c.has_mask)
+    if target is None:
+        raise TextRefused("resizing the whole image is not an edit the bricks do; to show more around it, say "
+                          "'zoom out' or 'expand the canvas'")
+    return Edit("resize", target, ratio=round(max(0.2, min(ratio, 3.0)), 3), text=c.clause)
+
+
+
+def size_target(c: Ctx) -> str | None:
+    m = re.search(r"\bsize\s+of\s+(?P<x>.+?)(?:\s+(?:to|by|so)\b.*)?$", c.core) or \
+        re.search(r"^(?:make|resize|enlarge|shrink|scale(?: up| down)?|grow|magnify)\s+(?P<x>.+?)(?:\s+(?:to be|to|"
+                  r"by|look|appear|a bit|slightly|much|a lot|larger|bigger|smaller|tinier|up|down|twice|half)\b.*)?$",
+                  c.core)
+    return m.group("x") if m else None
+
+
+
+def pose_edit(c: Ctx) -> Edit:
+    return Edit("pose", None, c.core.strip(" ."), text=c.clause)
+
+
+
+def is_pose(text: str) -> bool:
+    """'raise the person's left arm', 'make him smile', 'the dog sit', 'turn his head to the right'."""
+    t = text.lower()
+    if re.search(r"\b(?:brightness|exposure|lighting|light|contrast|saturation|size|volume|temperature)\b", t):
+        return False
+    if re.match(rf"^(?:{EXPRESSION_VERBS})\b", t):
+        return True
+    if re.search(rf"\b(?:{BODY_PARTS})\s+(?:wide\s+)?(?:open|opened|closed|shut|raised|crossed)$", t):
+        return True  # "make her eyes open", "his arms crossed"
+    m = re.match(rf"^(?:(?:the|a|an|this|that|his|her|their|its)\s+)?(?:[\w'-]+\s+){{0,3}}?(?P<v>{POSE_VERBS})\b"
+                 rf"(?P<after>.*)$", t)
+    if m and (re.search(rf"\b(?:{BODY_PARTS})\b(?!-)", m.group("after")) or
+              re.match(rf"(?:{EXPRESSION_VERBS})\b", m.group("v") + m.group("after"))):
+        return True
+    if re.match(rf"^(?:raise|lift|lower|tilt|turn|rotate|bend|cross|fold|open|close|shake|stretch|wave|put|hold)\s+"
+                rf"(?:up\s+|down\s+)?(?:the\s+|his\s+|her\s+|their\s+|its\s+)?(?:[\w'-]+\s+){{0,3}}(?:{BODY_PARTS})\b",
+                t):
+        return True
+    return bool(re.search(rf"\b(?:look|looks|appear)\s+(?:more\s+|very\s+|a bit\s+)?(?:{EXPRESSION_ADJ})\b", t))
