@@ -18,13 +18,16 @@ from lego_edit.daemon.service.protocol import RequestId
 
 @dataclass
 class PlanRecord:
-    """What `replan_of` needs: the instruction, the feedback so far, the workflow and its inputs."""
+    """What `replan_of` and `variation_of` need: the instruction, the feedback so far, the workflow and its
+    inputs, the Builder's reasoning, and the seed it ran with (None: it did not run)."""
 
     instruction: str
     feedback: list[str]
     workflow: Any
     inputs: dict[str, Any]
     reply_format: str
+    reasoning: str = ""
+    seed: int | None = None
 
 
 class PlanStore:

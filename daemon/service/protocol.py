@@ -34,6 +34,7 @@ MAX_INSTRUCTION = 4000
 MAX_FEEDBACK_ITEMS = 32
 MAX_FEEDBACK_CHARS = 2000  # per item: a correction is a sentence or two
 MAX_DEPTH = 32  # nesting of JSON arrays/objects in a header: a workflow needs 5
+SEED_LIMIT = 2**63  # a job's seed is 0 <= seed < 2**63 (a signed 64-bit integer; the executor's limit too)
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
@@ -251,7 +252,8 @@ def decode(frames: Sequence[Buffer], limits: Limits) -> Request:
     if image and mask and (image.width, image.height) != (mask.width, mask.height):
         raise ProtocolError("bad_request", f"the mask is {mask.width}x{mask.height} but the image is "
                                            f"{image.width}x{image.height}", rid)
-    if kind in ("run", "edit") and image is None and not (kind == "edit" and header.get("replan_of") is not None):
+    reuses = header.get("replan_of") is not None or header.get("variation_of") is not None
+    if kind in ("run", "edit") and image is None and not (kind == "edit" and reuses):
         raise ProtocolError("bad_request", f"a {kind} request needs an image", rid)
     if kind == "plan" and mask is not None and image is None:
         raise ProtocolError("bad_request", "a mask needs the image it belongs to", rid)
@@ -369,16 +371,38 @@ def _check_planning(request: Request) -> None:
         raise _bad(request, "backend must be a string (a Builder backend name) or null")
 
 
+def _check_seed(request: Request) -> None:
+    seed = request.get("seed")
+    if seed is not None and (type(seed) is not int or not 0 <= seed < SEED_LIMIT):  # 1.0 and true are not seeds
+        raise _bad(request, f"seed must be an integer from 0 to 2**63 - 1, not {log_text(seed, 40)}")
+
+
 def _check_run(request: Request) -> None:
     workflow = request.get("workflow")
     if not isinstance(workflow, (dict, str)):
         raise _bad(request, "run: workflow must be a workflow object (or its JSON text)")
     _check_reply_format(request)
+    _check_seed(request)
+
+
+def _check_variation(request: Request) -> None:
+    """`variation_of` runs an earlier request's workflow again as it was, with a new seed: nothing to plan."""
+    if not valid_id(request.get("variation_of")):
+        raise _bad(request, "variation_of must be the id of an earlier run or edit")
+    changes = [name for name in ("replan_of", "instruction", "feedback", "backend") if request.get(name)]
+    if changes:
+        raise _bad(request, f"variation_of runs the earlier workflow as it was, so it takes no {changes[0]} "
+                            "(to change the plan, send replan_of with feedback)")
+    request.header["feedback"] = []
 
 
 def _check_edit(request: Request) -> None:
-    _check_planning(request)
+    if request.get("variation_of") is not None:
+        _check_variation(request)
+    else:
+        _check_planning(request)
     _check_reply_format(request)
+    _check_seed(request)
 
 
 _FIELD_CHECKS = {

@@ -6,8 +6,10 @@ the encoded frames to the socket thread.
 
 from __future__ import annotations
 
+import inspect
 import logging
 import math
+import secrets
 import threading
 import time
 from collections.abc import Callable
@@ -19,7 +21,15 @@ from lego_edit.bricks.refs import Ref, step_ref
 from lego_edit.daemon.service import pixels
 from lego_edit.daemon.service.jobs import Job
 from lego_edit.daemon.service.plans import PlanRecord, PlanStore
-from lego_edit.daemon.service.protocol import CancelReason, EventKind, Limits, ProtocolError, StepState, error_fields
+from lego_edit.daemon.service.protocol import (
+    SEED_LIMIT,
+    CancelReason,
+    EventKind,
+    Limits,
+    ProtocolError,
+    StepState,
+    error_fields,
+)
 from lego_edit.plugins.client.session import layer_name  # the names both hosts give layers, so the daemon's agree
 
 log = logging.getLogger("lego_edit.daemon")
@@ -49,6 +59,10 @@ class JobRunner:
         self.limits = limits or Limits()
         self.decode_budget = decode_budget
         self._plan_lock = threading.Lock()  # a Builder backend may hold one model: plan one request at a time
+        try:  # an executor that takes no seed (an older Ray actor pool) runs unseeded, and the result says so
+            self._seeded = "seed" in inspect.signature(executor.run).parameters
+        except (TypeError, ValueError):
+            self._seeded = False
 
     # -- entry point ----------------------------------------------------------------------------
     def __call__(self, job: Job) -> None:
@@ -93,7 +107,7 @@ class JobRunner:
         record = self._previous(job)
         inputs = self._inputs(job, record)
         plan, instruction, feedback = self._plan(job, inputs, record)
-        self._remember(job, plan.workflow, instruction, feedback, inputs, record)
+        self._remember(job, plan.workflow, instruction, feedback, inputs, record, reasoning=plan.reasoning)
         self.send(job, EventKind.PLAN, _plan_fields(plan), [], True)
 
     def _run_job(self, job: Job) -> None:
@@ -102,20 +116,59 @@ class JobRunner:
         raw = job.request.get("workflow")
         workflow = parse_workflow(raw) if isinstance(raw, str) else Workflow.from_dict(raw)
         inputs = self._inputs(job, None)
-        self._remember(job, workflow, workflow.process, [], inputs, None)
-        self._execute(job, workflow, inputs)
+        seed = self._seed(job, None)
+        self._remember(job, workflow, workflow.process, [], inputs, None, seed=seed)
+        self._execute(job, workflow, inputs, seed)
 
     def _edit_job(self, job: Job) -> None:
         from lego_edit.bricks.executor import RunCancelled
 
+        if job.request.get("variation_of") is not None:
+            self._variation_job(job)
+            return
         record = self._previous(job)
         inputs = self._inputs(job, record)
         plan, instruction, feedback = self._plan(job, inputs, record)
-        self._remember(job, plan.workflow, instruction, feedback, inputs, record)
-        self.send(job, EventKind.PLAN, _plan_fields(plan), [], False)
+        seed = self._seed(job, record)
+        self._remember(job, plan.workflow, instruction, feedback, inputs, record, reasoning=plan.reasoning, seed=seed)
+        self.send(job, EventKind.PLAN, {**_plan_fields(plan), "seed": seed}, [], False)
         if job.cancel.is_set():
             raise RunCancelled()
-        self._execute(job, plan.workflow, inputs)
+        self._execute(job, plan.workflow, inputs, seed)
+
+    def _variation_job(self, job: Job) -> None:
+        """The earlier request's workflow and inputs again, unplanned, with a new seed: the step cache
+        serves every step that does not depend on the seed, so only the stochastic ones (and what reads
+        them) run."""
+        from lego_edit.bricks.executor import RunCancelled
+
+        record = self._previous(job, "variation_of")
+        assert record is not None  # the request names variation_of: _previous refuses an unknown one
+        inputs = self._inputs(job, record, "variation_of")
+        seed = self._seed(job, record, variation=True)
+        self._remember(job, record.workflow, record.instruction, list(record.feedback), inputs, record,
+                       reasoning=record.reasoning, seed=seed)
+        fields = {"reasoning": record.reasoning, "workflow": record.workflow.to_dict(), "backend": "variation",
+                  "attempts": 0, "warnings": [], "steps": len(record.workflow.steps), "seed": seed,
+                  "variation_of": job.request.get("variation_of")}
+        self.send(job, EventKind.PLAN, fields, [], False)
+        if job.cancel.is_set():
+            raise RunCancelled()
+        self._execute(job, record.workflow, inputs, seed)
+
+    def _seed(self, job: Job, record: PlanRecord | None, *, variation: bool = False) -> int:
+        """The job's seed: the one asked for; else a re-plan keeps its request's (the steps it did not change
+        stay cached, and a seeded step's pixels stay as they were); else a new random one, for a variation
+        never the seed it varies."""
+        asked = job.request.get("seed")
+        if asked is not None:
+            return int(asked)
+        if record is not None and record.seed is not None and not variation:
+            return record.seed
+        while True:
+            seed = secrets.randbelow(SEED_LIMIT)
+            if record is None or seed != record.seed:
+                return seed
 
     # -- pieces ---------------------------------------------------------------------------------
     def fits(self, value: Any) -> bool:
@@ -135,22 +188,22 @@ class JobRunner:
             raise ProtocolError("too_large", f"the result {ref} is {what}: over the daemon's limits "
                                              f"(max_pixels {self.limits.max_pixels}, max_frame_bytes "
                                              f"{self.limits.frame_bytes})", step=step, brick=brick)
-    def _previous(self, job: Job) -> PlanRecord | None:
-        target = job.request.get("replan_of")
+    def _previous(self, job: Job, field: str = "replan_of") -> PlanRecord | None:
+        target = job.request.get(field)
         if target is None:
             return None
         record = self.plans.get(job.client, target)
         if record is None:
-            raise ProtocolError("bad_request", f"replan_of: no earlier request {target!r} of yours is remembered "
+            raise ProtocolError("bad_request", f"{field}: no earlier request {target!r} of yours is remembered "
                                                f"(the daemon keeps each client's last few)", job.id)
         return record
 
-    def _inputs(self, job: Job, record: PlanRecord | None) -> dict[str, Any]:
+    def _inputs(self, job: Job, record: PlanRecord | None, field: str = "replan_of") -> dict[str, Any]:
         wires = job.request.images
         if "image" not in wires:
             if record is not None:
                 if not record.inputs:
-                    raise ProtocolError("bad_request", f"the image of {job.request.get('replan_of')!r} is no longer "
+                    raise ProtocolError("bad_request", f"the image of {job.request.get(field)!r} is no longer "
                                                        f"kept (memory limit): send it again with this request", job.id)
                 return dict(record.inputs)
             return {"image": None, "mask": None, "_format": "RGBA8"}
@@ -175,21 +228,22 @@ class JobRunner:
         return plan, instruction, feedback
 
     def _remember(self, job: Job, workflow: Any, instruction: str, feedback: list[str], inputs: dict[str, Any],
-                  record: PlanRecord | None) -> None:
+                  record: PlanRecord | None, *, reasoning: str = "", seed: int | None = None) -> None:
         fmt = job.request.get("reply_format") or (record.reply_format if record and "image" not in
                                                   job.request.images else inputs.get("_format", "RGBA8"))
         kept = {k: v for k, v in inputs.items() if k != "_passthrough"}
-        self.plans.put(job.client, job.id, PlanRecord(instruction, feedback, workflow, kept, fmt))
+        self.plans.put(job.client, job.id, PlanRecord(instruction, feedback, workflow, kept, fmt, reasoning, seed))
 
-    def _execute(self, job: Job, workflow: Any, inputs: dict[str, Any]) -> None:
+    def _execute(self, job: Job, workflow: Any, inputs: dict[str, Any], seed: int) -> None:
         req = job.request
         record = self.plans.get(job.client, job.id)
         reply_format = req.get("reply_format") or (record.reply_format if record else "RGBA8")
         passthrough = inputs.get("_passthrough")
         relay = _Relay(self, job, workflow, reply_format, stream_layers=req.get("layers", True))
         start = time.perf_counter()
+        seeded = {"seed": seed} if self._seeded else {}
         result = self.executor.run(workflow, {"image": inputs.get("image"), "mask": inputs.get("mask")},
-                                   on_event=relay, cancel=job.cancel)
+                                   on_event=relay, cancel=job.cancel, **seeded)
         seconds = time.perf_counter() - start
         layers, buffers, values = [], [], {}
         bricks = {s.number: s.model for s in workflow.steps}
@@ -210,11 +264,15 @@ class JobRunner:
                                "kind": kind, "ref": ref, "step": step, "brick": brick, "image": desc})
             else:
                 values[ref] = _scalar(value)
+        stochastic = sorted(getattr(result, "stochastic", []))
+        seeds = getattr(result, "seeds", {})
         steps = [{"step": n, "brick": bricks.get(n), "seconds": round(result.seconds[n], 6),
-                  "cached": n in result.cached} for n in sorted(result.seconds)]
+                  "cached": n in result.cached, "stochastic": n in stochastic,
+                  **({"seed": seeds[n]} if n in seeds else {})} for n in sorted(result.seconds)]
         self.send(job, EventKind.RESULT, {"layers": layers, "values": values, "steps": steps,
                                   "executed": sorted(result.executed), "cached": sorted(result.cached),
-                                  "seconds": round(seconds, 6)}, buffers, True)
+                                  "seconds": round(seconds, 6), "seed": seed if self._seeded else None,
+                                  "stochastic": stochastic, "variation": bool(stochastic)}, buffers, True)
 
 
 class _Relay:
@@ -234,7 +292,9 @@ class _Relay:
         base = {"step": event.step, "steps": self.steps, "brick": event.brick}
         if event.kind == "step_started":
             self.started.add(event.step)
-            self._send(EventKind.PROGRESS, {**base, "state": StepState.STARTED, "fraction": 0.0, "message": event.message})
+            seed = getattr(event, "seed", None)
+            self._send(EventKind.PROGRESS, {**base, "state": StepState.STARTED, "fraction": 0.0, "message": event.message,
+                                            **({"seed": seed} if seed is not None else {})})
         elif event.kind == "progress":
             now = time.monotonic()
             if event.fraction < 1.0 and now - self.last_progress.get(event.step, 0.0) < PROGRESS_INTERVAL_S:

@@ -437,13 +437,14 @@ class Server:
             self._reply(client, request.id, EventKind.ERROR, error_fields(
                 "bad_request", f"id {request.id!r} is already in use by one of your unfinished requests"))
             return
-        target = request.get("replan_of")
-        if target is not None and target not in state.jobs and self.plans.get(client, target) is None:
-            # refused before it is accepted: a refused request is never `accepted`
-            self._reply(client, request.id, EventKind.ERROR, error_fields(
-                "bad_request", f"replan_of: no earlier request {protocol.log_text(target)} of yours is remembered "
-                               "(the daemon keeps each client's last few)"))
-            return
+        for name in ("replan_of", "variation_of"):
+            target = request.get(name)
+            if target is not None and target not in state.jobs and self.plans.get(client, target) is None:
+                # refused before it is accepted: a refused request is never `accepted`
+                self._reply(client, request.id, EventKind.ERROR, error_fields(
+                    "bad_request", f"{name}: no earlier request {protocol.log_text(target)} of yours is remembered "
+                                   "(the daemon keeps each client's last few)"))
+                return
         if request.type == "run" and not self._workflow_ok(client, request):
             return
         job = Job(client, request)
