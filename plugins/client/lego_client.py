@@ -12,6 +12,11 @@ Two ways to use it:
 - Blocking, for scripts: `edit(...)` waits for the result and returns its layers; `on_event` sees
   each progress/layer event on the way.
 
+Every `run` / `edit` has a seed (`seed=`, or one the daemon draws; `Result.seed` says which), so a
+result can be made again. `variation(result.request_id)` runs the same workflow with a new seed:
+the daemon re-runs only its stochastic steps; `Result.variation` is False when it has none (offline
+classical bricks), so another seed could not change a pixel.
+
 Pixels are bytes: `ImageData.bgra(data, w, h)` for Krita's `pixelData`, `ImageData.rgba(...)` for
 GIMP's "R'G'B'A u8", `ImageData.gray(...)` for a selection mask. Results come back as `Layer`s in
 the `reply_format` asked for (by default the format the image was sent in).
@@ -166,7 +171,8 @@ class Event:
 
 @dataclass
 class Result:
-    """What `edit` / `run` return: the final layers, scalar results, the plan and the intermediates."""
+    """What `edit` / `run` return: the final layers, scalar results, the plan and the intermediates,
+    and the seed the job ran with (None from a daemon that could not apply one)."""
 
     layers: list[Layer]
     values: dict[str, Any]
@@ -176,6 +182,10 @@ class Result:
     executed: list[int]
     cached: list[int]
     events: list[Event]
+    request_id: RequestId | None = None
+    seed: int | None = None
+    stochastic: list[int] = field(default_factory=list)  # the steps whose result depends on the seed
+    variation: bool | None = None  # whether another seed could change the result (None: not said)
 
 
 @dataclass
@@ -332,21 +342,38 @@ class Client:
         return self.send("plan", _planning(instruction, feedback, replan_of, backend), {"image": image, "mask": mask})
 
     def send_run(self, workflow: dict[str, Any] | str, image: ImageData, mask: ImageData | None = None, *,
-                 reply_format: str | None = None, layers: bool = True) -> RequestId:
+                 reply_format: str | None = None, layers: bool = True, seed: int | None = None) -> RequestId:
         fields: dict[str, Any] = {"workflow": workflow, "layers": layers}
         if reply_format:
             fields["reply_format"] = reply_format
+        if seed is not None:
+            fields["seed"] = seed
         return self.send("run", fields, {"image": image, "mask": mask})
 
     def send_edit(self, instruction: str | None, image: ImageData | None = None, mask: ImageData | None = None, *,
                   feedback: Iterable[str] = (), replan_of: RequestId | None = None, reply_format: str | None = None,
-                  backend: str | None = None, layers: bool = True) -> RequestId:
+                  backend: str | None = None, layers: bool = True, seed: int | None = None) -> RequestId:
         """Plan and run an edit. With `replan_of` (an earlier plan/run/edit id) the image may be left out:
-        the daemon re-plans with the feedback and re-runs only the steps that changed."""
+        the daemon re-plans with the feedback and re-runs only the steps that changed (keeping that
+        request's seed unless `seed` is given). `seed`: None lets the daemon draw one."""
         fields = _planning(instruction, feedback, replan_of, backend)
         fields["layers"] = layers
         if reply_format:
             fields["reply_format"] = reply_format
+        if seed is not None:
+            fields["seed"] = seed
+        return self.send("edit", fields, {"image": image, "mask": mask})
+
+    def send_variation(self, of: RequestId, image: ImageData | None = None, mask: ImageData | None = None, *,
+                       seed: int | None = None, reply_format: str | None = None, layers: bool = True) -> RequestId:
+        """Next variation: request `of`'s workflow again, unplanned, on its kept image (or `image`, when the
+        daemon no longer holds it) with a new seed (`seed`, or one the daemon draws that differs from
+        `of`'s). Only the stochastic steps and what reads them run again; the rest come from the cache."""
+        fields: dict[str, Any] = {"variation_of": of, "layers": layers}
+        if reply_format:
+            fields["reply_format"] = reply_format
+        if seed is not None:
+            fields["seed"] = seed
         return self.send("edit", fields, {"image": image, "mask": mask})
 
     def cancel(self, target: RequestId) -> RequestId:
@@ -503,17 +530,25 @@ class Client:
 
     def edit(self, instruction: str | None, image: ImageData | None = None, mask: ImageData | None = None, *,
              feedback: Iterable[str] = (), replan_of: RequestId | None = None, reply_format: str | None = None,
-             backend: str | None = None, on_event: Callable[[Event], None] | None = None,
+             backend: str | None = None, seed: int | None = None, on_event: Callable[[Event], None] | None = None,
              timeout: float | None = None) -> Result:
-        """Plan and run; returns the final layers (raises LegoError on `error` or `cancelled`)."""
+        """Plan and run; returns the final layers and the seed used (raises LegoError on `error` or `cancelled`)."""
         request_id = self.send_edit(instruction, image, mask, feedback=feedback, replan_of=replan_of,
-                                    reply_format=reply_format, backend=backend)
+                                    reply_format=reply_format, backend=backend, seed=seed)
         return self._collect(request_id, on_event, timeout)
 
     def run(self, workflow: dict[str, Any] | str, image: ImageData, mask: ImageData | None = None, *,
-            reply_format: str | None = None, on_event: Callable[[Event], None] | None = None,
+            reply_format: str | None = None, seed: int | None = None, on_event: Callable[[Event], None] | None = None,
             timeout: float | None = None) -> Result:
-        request_id = self.send_run(workflow, image, mask, reply_format=reply_format)
+        request_id = self.send_run(workflow, image, mask, reply_format=reply_format, seed=seed)
+        return self._collect(request_id, on_event, timeout)
+
+    def variation(self, of: RequestId, image: ImageData | None = None, mask: ImageData | None = None, *,
+                  seed: int | None = None, reply_format: str | None = None,
+                  on_event: Callable[[Event], None] | None = None, timeout: float | None = None) -> Result:
+        """`send_variation` and wait: the same workflow as request `of`, a new seed. Check `Result.variation`:
+        False means no step depends on the seed, so the pixels are the same as `of`'s."""
+        request_id = self.send_variation(of, image, mask, seed=seed, reply_format=reply_format)
         return self._collect(request_id, on_event, timeout)
 
     def _collect(self, request_id: RequestId, on_event: Callable[[Event], None] | None,
@@ -526,9 +561,13 @@ class Client:
         last = events[-1].raise_for_error()
         plan = next((e.header for e in events if e.type == "plan"), None)
         intermediates = [layer for e in events if e.type == "layer" for layer in e.layers]
+        seed, variation = last.get("seed"), last.get("variation")
         return Result(layers=last.layers, values=last.get("values", {}), plan=plan, intermediates=intermediates,
                       steps=last.get("steps", []), executed=last.get("executed", []), cached=last.get("cached", []),
-                      events=events)
+                      events=events, request_id=request_id,
+                      seed=seed if isinstance(seed, int) and not isinstance(seed, bool) else None,
+                      stochastic=list(last.get("stochastic") or []),
+                      variation=variation if isinstance(variation, bool) else None)
 
 
 def _planning(instruction: str | None, feedback: Iterable[str], replan_of: RequestId | None,

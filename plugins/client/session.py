@@ -12,6 +12,10 @@ without Krita or GIMP.
     for event in client.poll():
         if event.id == session.request_id and session.feed(event):
             show(session.status, session.fraction)
+
+Next variation: `session.can_vary` False means the finished edit had no step that depends on the seed
+(`variation_sentence` says so to the user; nothing needs sending); else
+`again = EditSession.next_variation(session)` and `again.sent(client.send_variation(session.request_id))`.
 """
 
 from __future__ import annotations
@@ -243,15 +247,21 @@ def error_sentence(code: str, message: str = "", *, step: int | None = None, bri
     return f"Lego Edit could not do {what}{where}" + (f": {message}" if message else ".")
 
 
+NO_VARIATION = ("No variation: every step of this edit ran on a deterministic brick (the offline ones are), so "
+                "another seed gives the same pixels. Write feedback (\u201ctoo strong\u201d, \u201cyou missed the "
+                "handle\u201d) to change the result.")
+
+
 class EditSession:
-    """The state of one edit, fed its events in order; read `status`, `fraction`, `failure`, `plan`.
+    """The state of one edit, fed its events in order; read `status`, `fraction`, `failure`, `plan`,
+    and `seed` / `variation` (the seed it ran with; whether another seed could change its result).
 
     Events after the last one (result, error, cancelled) are ignored, as are unknown types and
     fields (the protocol lets later daemons add them).
     """
 
     def __init__(self, instruction: str | None, *, feedback: Iterable[str] = (), endpoint: str | None = None,
-                 connected: bool = False, plans: bool = True) -> None:
+                 connected: bool = False, plans: bool = True, variation_of: Any = None) -> None:
         self.instruction = " ".join(instruction.split()) if instruction else None
         self.feedback = [" ".join(f.split()) for f in feedback if f and f.strip()]
         self.endpoint = endpoint
@@ -267,6 +277,10 @@ class EditSession:
         self.values: dict[str, Any] = {}
         self.seconds: float | None = None
         self.progress_header: dict[str, Any] | None = None  # the last `progress`: which step runs now
+        self.variation_of = variation_of  # the request this edit is a variation of (same workflow, new seed)
+        self.seed: int | None = None  # the job's seed, once the daemon said it (plan or result)
+        self.variation: bool | None = None  # from the result: False when no step depends on the seed
+        self.stochastic_steps: tuple[int, ...] = ()  # the steps whose result depends on the seed
         self._status = "Starting\u2026"
         self._done: dict[int, float] = {}  # step -> its own fraction
         self._fraction = 0.0
@@ -288,6 +302,29 @@ class EditSession:
     @property
     def group_name(self) -> str:
         return group_name(self.instruction, self.feedback)
+
+    @property
+    def can_vary(self) -> bool:
+        """Whether "next variation" could give other pixels: not when the result said no step depends on
+        the seed (then show `variation_sentence` instead of running it again). True before a result."""
+        return self.variation is not False
+
+    @property
+    def variation_sentence(self) -> str | None:
+        """What to tell the user when another seed cannot change this edit; None when it can (or is unknown)."""
+        return NO_VARIATION if self.variation is False else None
+
+    @property
+    def seed_text(self) -> str:
+        """"seed 1234567" for the details, once the daemon said it; "" before."""
+        return f"seed {self.seed}" if self.seed is not None else ""
+
+    @classmethod
+    def next_variation(cls, previous: EditSession) -> EditSession:
+        """A new session for the variation of `previous` (its instruction and feedback, its request as
+        `variation_of`): send it with `client.send_variation(previous.request_id)`."""
+        return cls(previous.instruction, feedback=previous.feedback, endpoint=previous.endpoint,
+                   connected=previous.connected, variation_of=previous.request_id)
 
     def layer_name(self, layer: Any) -> LayerName:
         """Names for a layer the client received (a `Layer`, or a layer descriptor from a header)."""
@@ -338,6 +375,7 @@ class EditSession:
             self._set(Phase.RUNNING, "Running\u2026")
 
     def _on_plan(self, header: Mapping[str, Any]) -> None:
+        self._read_seed(header)
         self.plan_header = dict(header)
         self.plan = PlanSummary.from_header(header)
         steps = header.get("steps")
@@ -379,8 +417,21 @@ class EditSession:
         self.values = dict(values) if isinstance(values, Mapping) else {}
         seconds = header.get("seconds")
         self.seconds = float(seconds) if isinstance(seconds, (int, float)) else None
+        self._read_seed(header)
+        variation, stochastic = header.get("variation"), header.get("stochastic")
+        self.variation = variation if isinstance(variation, bool) else None
+        self.stochastic_steps = tuple(n for n in stochastic if isinstance(n, int)) if isinstance(stochastic, list) \
+            else ()
         self._fraction = 1.0
-        self._set(Phase.DONE, f"Done in {self.seconds:.1f} s" if self.seconds is not None else "Done")
+        done = f"Done in {self.seconds:.1f} s" if self.seconds is not None else "Done"
+        if self.variation_of is not None and self.variation is False:
+            done = self.variation_sentence or done  # a variation that cannot differ: say so, not "done"
+        self._set(Phase.DONE, done)
+
+    def _read_seed(self, header: Mapping[str, Any]) -> None:
+        seed = header.get("seed")
+        if isinstance(seed, int) and not isinstance(seed, bool):
+            self.seed = seed
 
     def _on_error(self, header: Mapping[str, Any]) -> None:
         step, brick = header.get("step"), header.get("brick")
