@@ -20,8 +20,8 @@ from lego_edit.plugins.client.session import error_sentence, group_name
 
 FOLDER = Path(__file__).resolve().parents[1] / "plugins" / "gimp" / "lego-edit"
 PLUGIN = FOLDER / "lego-edit.py"
-ALLOWED_IMPORTS = {"__future__", "os", "sys", "time", "traceback", "gi", "gi.repository", "lego_edit_client",
-                   "gimp_layers", "edit_dialog"}
+ALLOWED_IMPORTS = {"__future__", "json", "os", "sys", "time", "traceback", "gi", "gi.repository", "lego_edit_client",
+                   "lego_edit_client.workspace", "gimp_layers", "edit_dialog"}
 
 
 @pytest.fixture(scope="module")

@@ -14,7 +14,7 @@ Standard library only.
 from __future__ import annotations
 
 import operator
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
@@ -131,6 +131,12 @@ class Workspace:
         """Its preview was applied or discarded."""
         for state in self.states:
             state.previews = [p for p in state.previews if p is not job]
+
+    def heard(self, hello: Mapping[str, Any] | None) -> None:
+        """Take the per-client limit from the daemon's hello reply (`limits.max_queued_per_client`)."""
+        limits = hello.get("limits") if isinstance(hello, Mapping) else None
+        limit = limits.get("max_queued_per_client") if isinstance(limits, Mapping) else None
+        self.limit = limit if isinstance(limit, int) and not isinstance(limit, bool) and limit > 0 else None
 
     @property
     def can_submit(self) -> bool:

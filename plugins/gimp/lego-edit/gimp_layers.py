@@ -6,23 +6,31 @@ gi modules for the rest.
 
 - Source: the layer (its own pixels and offsets), or the visible image (every visible layer as
   shown, image-sized at 0, 0).
-- Placement: the result group goes above the source layer, but never inside an earlier result
-  group (a source inside one puts the new group above that group); for the visible image it goes
-  on top of the image.
+- Placement (the user's choice, `PLACEMENTS`): just above the source layer (above earlier results
+  stacked on it), on top of the image, or at the top of the source's own group; never inside an
+  earlier result group (a source inside one counts as that group). The visible image's result
+  always goes on top: it is the whole picture, so anything above it would be shown twice.
 - A preview is the same group added with the undo stack frozen, so removing it (Discard, or
   before Apply adds it for real) leaves no trace; Apply adds it inside one undo group.
 - History: the image parasite `lego-edit-history` (persistent, undoable) holds the applied edits
   (lego_edit_client.edit_history); a result group carries the parasite `lego-edit-result`.
+- The dialog's choices (placement, source, Builder, ...) are remembered in GIMP's global parasite
+  `lego-edit-dialog` (persistent: kept across GIMP sessions), whether or not anything was applied;
+  GIMP's own last-values store keeps a procedure's arguments only after a successful run.
 """
 
 from __future__ import annotations
 
+import json
+
 HISTORY_PARASITE = "lego-edit-history"
 RESULT_PARASITE = "lego-edit-result"
+CHOICES_PARASITE = "lego-edit-dialog"
 RGBA_FORMAT = "R'G'B'A u8"  # Babl formats: what the daemon gets and sends (RGBA8) and masks (GRAY8)
 MASK_FORMAT = "Y u8"
 SOURCES = ("visible", "layer")  # the visible image (all layers), or the selected layer alone
 BUILDERS = ("", "auto", "rules", "local", "openai")  # "": the daemon's configured Builder
+PLACEMENTS = ("above", "top", "group")  # the values of lego_edit_client.workspace.Placement
 
 
 class PluginError(Exception):
@@ -95,6 +103,35 @@ def normalise_builder(value):
     return value or None
 
 
+def normalise_placement(value):
+    value = (value or "above").strip().lower()
+    if value not in PLACEMENTS:
+        raise PluginError("Lego Edit: placement must be \u201cabove\u201d (above the source layer), \u201ctop\u201d (on "
+                          f"top of the image) or \u201cgroup\u201d (inside the source's group), not {value!r}.")
+    return value
+
+
+CHOICE_KEYS = {"placement": str, "source": str, "builder": str, "address": str, "use_selection": bool,
+               "show_masks": bool}
+
+
+def encode_choices(choices):
+    """The dialog's choices as the bytes of a parasite (only the known keys, of the right type)."""
+    kept = {key: value for key, value in choices.items() if isinstance(value, CHOICE_KEYS.get(key, ()))}
+    return json.dumps(kept, sort_keys=True).encode("utf-8")
+
+
+def decode_choices(blob):
+    """The remembered choices; {} for none or for a blob this version cannot read (never raises)."""
+    try:
+        data = json.loads(bytes(blob or b"").decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        return {}
+    if not isinstance(data, dict):
+        return {}
+    return {key: value for key, value in data.items() if isinstance(value, CHOICE_KEYS.get(key, ()))}
+
+
 class Picture:
     """What is sent: RGBA pixels, their size, where they sit on the canvas, and the selection under them."""
 
@@ -161,9 +198,13 @@ def is_result_group(item):
     return item is not None and item.is_group_layer() and item.get_parasite(RESULT_PARASITE) is not None
 
 
-def placement(image, drawable, source):
-    """(parent, position) for the new group: above the source, outside every earlier result group."""
-    if source == "visible" or drawable is None:
+def placement(image, drawable, source, mode="above"):
+    """(parent, position) for the new group (position 0 is the top), outside every earlier result group.
+
+    above: just above the source and above the result groups already stacked on it (the newest shows);
+    top, or the visible image: on top of the image; group: at the top of the source's group (a group
+    source: at its own top)."""
+    if source == "visible" or drawable is None or mode == "top":
         return None, 0
     anchor = drawable
     item = drawable
@@ -171,7 +212,26 @@ def placement(image, drawable, source):
         if is_result_group(item):
             anchor = item  # the outermost result group holding the source
         item = item.get_parent()
-    return anchor.get_parent(), image.get_item_position(anchor)
+    parent = anchor.get_parent()
+    if mode == "group":
+        if anchor.is_group_layer() and not is_result_group(anchor):
+            return anchor, 0
+        return parent, 0
+    siblings = parent.get_children() if parent is not None else image.get_layers()  # top first
+    position = image.get_item_position(anchor)
+    while position > 0 and is_result_group(siblings[position - 1]):
+        position -= 1
+    return parent, position
+
+
+def remembered_choices():
+    """The dialog's choices as last left (GIMP's global parasite), or {}."""
+    parasite = Gimp.get_parasite(CHOICES_PARASITE)
+    return decode_choices(bytes(parasite.get_data())) if parasite is not None else {}
+
+
+def remember_choices(choices):
+    Gimp.attach_parasite(Gimp.Parasite.new(CHOICES_PARASITE, Gimp.PARASITE_PERSISTENT, list(encode_choices(choices))))
 
 
 def write_pixels(drawable, data, x, y, w, h, fmt):
@@ -305,11 +365,11 @@ def history_entry(outcome, group_name):
                                      feedback=tuple(session.feedback), layer=group_name, thumbnail=thumb)
 
 
-def apply_outcome(image, drawable, source, outcome, show_masks):
+def apply_outcome(image, drawable, source, outcome, show_masks, mode="above"):
     """Add the edit for real: group, channels and history entry, one undo step. Returns the group (or None)."""
     from lego_edit_client import edit_history, plain_words
 
-    parent, position = placement(image, drawable, source)
+    parent, position = placement(image, drawable, source, mode)
     with UndoGroup(image):
         added = add_outcome(image, parent, position, outcome, show_masks, plain_words)
         name = added.group.get_name() if added.group is not None else ""
@@ -320,11 +380,11 @@ def apply_outcome(image, drawable, source, outcome, show_masks):
     return added.group
 
 
-def show_preview(image, drawable, source, outcome, show_masks):
+def show_preview(image, drawable, source, outcome, show_masks, mode="above"):
     """The result on the canvas with no undo step; returns the `Added` to remove (`remove_preview`)."""
     from lego_edit_client import plain_words
 
-    parent, position = placement(image, drawable, source)
+    parent, position = placement(image, drawable, source, mode)
     with Frozen(image) as frozen:
         added = add_outcome(image, parent, position, outcome, show_masks, plain_words)
     added.clean = frozen.clean

@@ -6,9 +6,10 @@ instruction to the Lego Edit daemon, and brings the result back as a layer group
 workflow made as channels. Nothing already in the image is modified.
 
 Interactively a dialog stays open (edit_dialog.py): it says whether the daemon answers (and can
-start it), shows progress in plain words, cancels for real (the daemon stops the job), shows the
-finished result on the canvas to Apply (one undo step) or Discard (no trace), takes feedback to
-re-plan, and lists this image's earlier edits (kept in the .xcf).
+start it), queues edits while others run (each with its own cancel, which the daemon honours),
+shows progress in plain words, shows each finished result on the canvas to Apply (one undo step)
+or Discard (no trace), takes feedback to re-plan, and lists this image's earlier edits (kept in
+the .xcf).
 
 Procedure `plug-in-lego-edit` (one drawable), arguments:
   instruction    what to do ("remove the red ball")
@@ -18,6 +19,9 @@ Procedure `plug-in-lego-edit` (one drawable), arguments:
   builder        the Builder that plans: "" (the daemon's own), "auto", "rules", "local", "openai"
   use-selection  send the selection as the mask (default true)
   show-masks     add the masks the workflow made as channels (default true)
+  placement      where the result group goes: "above" the source layer (default), on "top" of the
+                 image, or inside the source's "group"; never inside an earlier result group (the
+                 visible image's result always goes on top)
 Return value: `group`, the layer group holding the result. A script's call applies the result at once
 (one undo step) and fails with the error's sentence as its message.
 
@@ -131,6 +135,7 @@ def scripted(image, drawable, config):
         raise CallingError("Lego Edit: type an instruction, e.g. \u201cremove the red ball\u201d.")
     source = gimp_layers.normalise_source(config.get_property("source"))
     backend = gimp_layers.normalise_builder(config.get_property("builder"))
+    mode = gimp_layers.normalise_placement(config.get_property("placement"))
     client_module = import_client()
     daemon_config = client_module.read_config()
     endpoint = client_module.resolve_endpoint(config.get_property("endpoint"), config=daemon_config)
@@ -140,7 +145,8 @@ def scripted(image, drawable, config):
         picture = gimp_layers.read_picture(image, drawable, source, bool(config.get_property("use-selection")))
         outcome = run_edit(client_module, endpoint, daemon_config, session, picture, backend)
         Gimp.progress_set_text("Lego Edit: adding the result\u2026")
-        return gimp_layers.apply_outcome(image, drawable, source, outcome, bool(config.get_property("show-masks")))
+        return gimp_layers.apply_outcome(image, drawable, source, outcome, bool(config.get_property("show-masks")),
+                                         mode)
     finally:
         Gimp.progress_end()
 
@@ -204,6 +210,10 @@ def create_procedure(plugin, name):
     procedure.add_boolean_argument("show-masks", "Add the _workflow's masks as channels",
                                    "Add the masks the workflow made as channels, named after what they cover",
                                    True, flags)
+    procedure.add_string_argument("placement", "_Placement",
+                                  "Where the result goes: \u201cabove\u201d the source layer, on \u201ctop\u201d of the "
+                                  "image, or inside the source's \u201cgroup\u201d (the visible image's result: on top)",
+                                  "above", flags)
     procedure.add_group_layer_return_value("group", "Group", "The layer group holding the result (none "
                                            "when the workflow gave only masks)", True, flags)
     return procedure
