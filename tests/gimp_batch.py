@@ -254,6 +254,49 @@ status, message, seconds, group = run(image, inner, instruction="make it brighte
 report["cases"]["chain"] = {"status": status, "message": message, "seconds": seconds, "image": describe(image),
                             "history": history_blob(image)}
 
+# P: each placement in a layer tree with a group (small image: the tree is what is checked, and speed).
+# Background, then "Group" holding "cover" above "inner"; every edit reads "inner" (or a result) alone.
+image = load(job["photo"])
+image.scale(160, 160)
+background = image.get_layers()[0]
+folder = Gimp.GroupLayer.new(image, "Group")
+image.insert_layer(folder, None, 0)
+inner = Gimp.Layer.new_from_drawable(background, image)
+inner.set_name("inner")
+image.insert_layer(inner, folder, 0)
+cover = Gimp.Layer.new(image, "cover", 40, 40, Gimp.ImageType.RGBA_IMAGE, 100.0, Gimp.LayerMode.NORMAL)
+image.insert_layer(cover, folder, 0)
+placed = {}
+for name, drawable, args in (("above", inner, {"placement": "above"}), ("above_again", inner, {"placement": "above"}),
+                             ("top", inner, {"placement": "top"}), ("group", inner, {"placement": "group"}),
+                             ("visible_above", inner, {"placement": "above", "source": "visible"})):
+    args.setdefault("source", "layer")
+    status, message, seconds, group = run(image, drawable, instruction="make it brighter", endpoint=job["endpoint"],
+                                          use_selection=False, show_masks=False, **args)
+    placed[name] = {"status": status, "message": message, "id": group.get_id() if group is not None else None}
+# a source inside a result group, placed "group": next to that result group, never inside it
+nested_source = Gimp.Item.get_by_id(placed["above"]["id"]).get_children()[0]
+status, message, seconds, group = run(image, nested_source, instruction="make it brighter", endpoint=job["endpoint"],
+                                      use_selection=False, show_masks=False, source="layer", placement="group")
+placed["from_result"] = {"status": status, "message": message, "id": group.get_id() if group is not None else None}
+status, message, seconds, _ = run(image, inner, instruction="make it brighter", endpoint=job["dead_endpoint"],
+                                  placement="sideways")
+placed["bad_placement"] = {"status": status, "message": message}
+report["cases"]["placement"] = {"runs": placed, "image": describe(image),
+                                "ids": {"Group": folder.get_id(), "inner": inner.get_id(), "cover": cover.get_id(),
+                                        "Background": background.get_id()}}
+
+# R: the dialog's remembered choices, through the plug-in's own functions, in GIMP's global parasites.
+sys.path.insert(0, job["plugin_dir"])
+import gimp_layers  # noqa: E402 (the installed plug-in's module)
+
+gimp_layers.load_gi()
+gimp_layers.remember_choices({"placement": "group", "source": "layer", "builder": "rules", "show_masks": False,
+                              "unknown": 1})
+parasite = Gimp.get_parasite(gimp_layers.CHOICES_PARASITE)
+report["cases"]["remembered"] = {"choices": gimp_layers.remembered_choices(),
+                                 "persistent": bool(parasite.get_flags() & Gimp.PARASITE_PERSISTENT)}
+
 phase("end")
 with open(os.path.join(OUT, "report.json"), "w") as fh:
     json.dump(report, fh, indent=1)

@@ -156,7 +156,8 @@ def gimp_run():
         endpoint = f"tcp://127.0.0.1:{free_port()}"
         job = {"endpoint": endpoint, "dead_endpoint": f"tcp://127.0.0.1:{free_port()}",
                "photo": inside(work / "photo.png"), "photo_rgba": inside(work / "photo_rgba.png"),
-               "out": inside(out), "instruction": INSTRUCTION, "selection": SELECTION, "small_rect": SMALL_RECT}
+               "out": inside(out), "instruction": INSTRUCTION, "selection": SELECTION, "small_rect": SMALL_RECT,
+               "plugin_dir": inside(home / ".config/GIMP/3.0/plug-ins/lego-edit")}
         (work / "job.json").write_text(json.dumps(job))
         daemon = start_daemon(endpoint, work)
         code = (f"import sys; sys.argv = ['gimp_batch', {inside(work / 'job.json')!r}]; "
@@ -180,6 +181,8 @@ def gimp_run():
         assert report_path.exists(), log
         report = json.loads(report_path.read_text())
         report["gimp_seconds"] = seconds
+        parasiterc = home / ".config/GIMP/3.0/parasiterc"  # GIMP's global persistent parasites, written at quit
+        report["parasiterc"] = parasiterc.read_text(errors="replace") if parasiterc.exists() else ""
         yield report, out, stdout + stderr
     finally:
         if daemon is not None:
@@ -393,6 +396,54 @@ def test_visible_image_and_successive_edits_never_nest(gimp_run):
     assert [e.instruction for e in history(chain["history"])] == [INSTRUCTION, "make it brighter"]
 
 
+def layer_tree(layers) -> list:
+    """[(id, [children...]) ...] top first: the structure alone."""
+    return [(layer["id"], layer_tree(layer["children"])) if layer["group"] else layer["id"] for layer in layers]
+
+
+def test_each_placement_puts_the_result_where_chosen(gimp_run):
+    """above: just above the source, over the results already stacked on it; top: on top of the image;
+    group: at the top of the source's group; the visible image: on top whatever the choice; a source
+    inside a result group, placed in its group: beside that result group, never inside it."""
+    report, _, _ = gimp_run
+    data = report["cases"]["placement"]
+    runs, ids = data["runs"], data["ids"]
+    for name in ("above", "above_again", "top", "group", "visible_above", "from_result"):
+        assert runs[name]["status"] == "success", (name, runs[name])
+    result = {name: run["id"] for name, run in runs.items() if "id" in run}
+    tree = layer_tree(data["image"]["layers"])
+    groups = {item[0]: item[1] for item in tree if isinstance(item, tuple)}
+    assert [item[0] if isinstance(item, tuple) else item for item in tree] == [
+        result["visible_above"], result["top"], ids["Group"], ids["Background"]]
+    inside_group = [item[0] if isinstance(item, tuple) else item for item in groups[ids["Group"]]]
+    assert inside_group == [result["from_result"], result["group"], ids["cover"], result["above_again"],
+                            result["above"], ids["inner"]]
+    for name in ("above", "above_again", "top", "group", "visible_above", "from_result"):
+        nested = [child for child in find(tree, result[name]) if isinstance(child, tuple)]
+        assert nested == [], (name, nested)  # a result group holds its result layers only
+    bad = runs["bad_placement"]
+    assert bad["status"] == "execution-error" and "placement must be" in bad["message"] and "sideways" in bad["message"]
+
+
+def find(tree, wanted):
+    for item in tree:
+        if isinstance(item, tuple):
+            if item[0] == wanted:
+                return item[1]
+            found = find(item[1], wanted)
+            if found is not None:
+                return found
+    return None
+
+
+def test_the_dialog_choices_are_kept_in_gimp_across_sessions(gimp_run):
+    report, _, _ = gimp_run
+    data = report["cases"]["remembered"]
+    assert data["choices"] == {"placement": "group", "source": "layer", "builder": "rules", "show_masks": False}
+    assert data["persistent"]
+    assert '"lego-edit-dialog"' in report["parasiterc"] and "placement" in report["parasiterc"]
+
+
 def test_no_daemon_is_an_execution_error(gimp_run):
     report, _, log = gimp_run
     data = report["cases"]["no_daemon"]
@@ -423,5 +474,5 @@ def test_empty_instruction_is_a_calling_error(gimp_run):
 def test_timing(gimp_run):
     report, _, _ = gimp_run
     print(f"\nGIMP {report['gimp_version']}: whole batch {report['gimp_seconds']:.1f} s; procedure calls: "
-          + ", ".join(f"{name} {c['seconds']:.2f} s" for name, c in report["cases"].items()))
+          + ", ".join(f"{name} {c['seconds']:.2f} s" for name, c in report["cases"].items() if "seconds" in c))
     assert report["gimp_seconds"] < 120

@@ -118,7 +118,7 @@ class EditDialog:
         except Exception:  # an unreadable store is no reason to refuse the dialog
             self.choices = {}
         self._build()
-        self._connect(self.choices.get("address", self.config.get_property("endpoint") or ""))
+        self._connect(self.config.get_property("endpoint") or "")
         self._fill_history()
 
     # -- layout ---------------------------------------------------------------------------------
@@ -382,7 +382,7 @@ class EditDialog:
                             ("show-masks", self.show_masks.get_active()), ("endpoint", address),
                             ("placement", placement)):
             self.config.set_property(name, value)  # GIMP keeps these after a run that applied something
-        self.choices = {"source": source, "builder": builder, "placement": placement, "address": address,
+        self.choices = {"source": source, "builder": builder, "placement": placement,
                         "use_selection": self.use_selection.get_active(), "show_masks": self.show_masks.get_active()}
         try:
             gimp_layers.remember_choices(self.choices)

@@ -111,8 +111,7 @@ def normalise_placement(value):
     return value
 
 
-CHOICE_KEYS = {"placement": str, "source": str, "builder": str, "address": str, "use_selection": bool,
-               "show_masks": bool}
+CHOICE_KEYS = {"placement": str, "source": str, "builder": str, "use_selection": bool, "show_masks": bool}
 
 
 def encode_choices(choices):
