@@ -119,10 +119,28 @@ def test_png_size_comes_from_its_header():
     ({"v": 1, "id": "x", "type": "edit", "instruction": "a", "feedback": [1]}, [], "bad_request"),
     ({"v": 1, "id": "x", "type": "edit", "instruction": "a", "replan_of": "r", "layers": "yes"}, [], "bad_request"),
     ({"v": 1, "id": "x", "type": "hello", "versions": "1"}, [], "bad_request"),
+    ({"v": 1, "id": "x", "type": "edit", "replan_of": "r", "seed": -1}, [], "bad_request"),
+    ({"v": 1, "id": "x", "type": "edit", "replan_of": "r", "seed": 2**63}, [], "bad_request"),
+    ({"v": 1, "id": "x", "type": "edit", "replan_of": "r", "seed": 3.0}, [], "bad_request"),  # an integer only
+    ({"v": 1, "id": "x", "type": "edit", "variation_of": "r", "seed": False}, [], "bad_request"),
+    ({"v": 1, "id": "x", "type": "edit", "variation_of": True}, [], "bad_request"),
+    ({"v": 1, "id": "x", "type": "edit", "variation_of": "r", "instruction": "make it blue"}, [], "bad_request"),
+    ({"v": 1, "id": "x", "type": "edit", "variation_of": "r", "replan_of": "r"}, [], "bad_request"),
+    ({"v": 1, "id": "x", "type": "edit", "variation_of": "r", "feedback": "too strong"}, [], "bad_request"),
 ])
 def test_refusals(header, blobs, code):
     error = refuse(frames(header, *blobs), code)
     assert error.request_id == "x" if header.get("id") == "x" else True
+
+
+def test_seeds_and_variations_that_decode():
+    seeded = decode(frames({**run_header(), "seed": 2**63 - 1}, b"\0" * 32), LIMITS)
+    assert seeded.get("seed") == 2**63 - 1
+    again = decode(frames({"v": 1, "id": "x", "type": "edit", "variation_of": "k-7", "seed": 0}), LIMITS)
+    assert again.images == {} and again.get("variation_of") == "k-7" and again.get("feedback") == []
+    with_image = decode(frames({"v": 1, "id": "x", "type": "edit", "variation_of": 3,
+                                "image": {"frame": 1, "width": 4, "height": 2, "format": "RGBA8"}}, b"\0" * 32), LIMITS)
+    assert with_image.images["image"].width == 4
 
 
 @pytest.mark.parametrize("raw", [b"", b"\xff", b"{", b"[]", b'"x"', b"1e999999"])

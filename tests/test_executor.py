@@ -114,6 +114,43 @@ def test_rerun_after_last_step_change_reuses_the_rest(reg):
     assert third.executed == [1, 2, 3]
 
 
+def _dice(ctx, image):
+    CALLS.append(("DICE", ctx.seed))
+    out = image.copy()
+    out[..., 0] = np.random.default_rng(ctx.seed).integers(0, 256, out.shape[:2])
+    return {"image": out}
+
+
+def test_a_seed_reaches_only_the_stochastic_steps_and_their_cache_keys(reg):
+    from lego_edit.bricks.cache import step_seed
+
+    dice = Brick("DICE", "test brick: random red", (Port("image", IMAGE),), (Port("image", IMAGE),))
+    dice.backend("test", stochastic=True)(_dice)
+    reg.register(dice)
+    wf = chain(("ADD", {"amount": 1}), ("DICE", {}), ("ADD", {"amount": 2}))
+    ex = Executor(reg)
+    events = []
+    first = ex.run(wf, {"image": image()}, seed=99, on_event=events.append)
+    assert CALLS == [("ADD", 1.0), ("DICE", step_seed(99, 2)), ("ADD", 2.0)]
+    assert first.seed == 99 and first.stochastic == [2] and first.seeds == {2: step_seed(99, 2)} and first.variation
+    assert [e.seed for e in events if e.kind == "step_started"] == [None, step_seed(99, 2), None]
+    assert step_seed(99, 2) != step_seed(99, 3) and step_seed(99, 2) != step_seed(100, 2)
+    CALLS.clear()
+    other = ex.run(wf, {"image": image()}, seed=100)
+    assert other.cached == [1] and other.executed == [2, 3] and CALLS[0] == ("DICE", step_seed(100, 2))
+    assert not np.array_equal(other.result[0][1], first.result[0][1])
+    same = ex.run(wf, {"image": image()}, seed=99)
+    assert same.cached == [1, 2, 3] and np.array_equal(same.result[0][1], first.result[0][1])
+    CALLS.clear()
+    plain = ex.run(wf, {"image": image()})  # no seed: the backend's own (None here), cached as any step
+    assert plain.seed is None and plain.seeds == {} and CALLS[0] == ("DICE", None) and plain.cached == [1]
+    classical = ex.run(chain(("ADD", {"amount": 1})), {"image": image()}, seed=5)
+    assert classical.stochastic == [] and not classical.variation and classical.cached == [1]
+    for bad in (-1, 2**63, 1.5, True):
+        with pytest.raises(ValueError, match="seed"):
+            ex.run(wf, {"image": image()}, seed=bad)
+
+
 def test_failure_names_step_brick_and_cause(reg):
     with pytest.raises(StepFailed) as info:
         Executor(reg).run(chain(("ADD", {"amount": 1}), ("FAIL", {"why": "no dog in this picture"})), {"image": image()})

@@ -182,6 +182,28 @@ def test_documented_errors(doc):
     assert header["type"] == "pong" and "instance" in header
 
 
+def test_seed_and_next_variation(doc):
+    """§4 `seed` and `variation_of`, §5 `result`'s seed / stochastic / variation: offline, no variation."""
+    pixels = bytes([160, 60, 40, 255]) * 12
+    desc = {"frame": 1, "width": 4, "height": 3, "format": "RGBA8"}
+    doc.send({"id": "s1", "type": "edit", "instruction": "make it brighter", "image": desc, "seed": 31337}, pixels)
+    replies = doc.job("s1")
+    first, (result, blobs) = replies[1][0], replies[-1]
+    assert first["seed"] == 31337 and result["seed"] == 31337
+    assert result["stochastic"] == [] and result["variation"] is False
+    assert all(step["stochastic"] is False for step in result["steps"])
+    doc.send({"id": "s2", "type": "edit", "variation_of": "s1"})
+    replies = doc.job("s2")
+    plan, (again, again_blobs) = replies[1][0], replies[-1]
+    assert plan["backend"] == "variation" and plan["variation_of"] == "s1" and plan["workflow"] == first["workflow"]
+    assert again["seed"] != 31337 and again["variation"] is False and again["executed"] == []
+    assert again_blobs == blobs  # the same pixels: offline bricks give one answer
+    doc.send({"id": "s3", "type": "run", "workflow": {"process": "identity", "pipeline": [{"result": "[init[image]]"}]},
+              "image": desc, "seed": 2**63}, pixels)
+    header, _ = doc.receive()
+    assert header["id"] == "s3" and header["type"] == "error" and header["code"] == "bad_request"
+
+
 def test_the_minimal_client_in_the_document_runs(endpoint):
     code = re.search(r"## 12\. A minimal client.*?```python\n(.*?)```", DOC.read_text(), re.S).group(1)
     code = code.replace("tcp://127.0.0.1:5588", endpoint)

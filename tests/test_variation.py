@@ -139,6 +139,15 @@ def test_an_offline_plan_reports_no_variation(client):
     assert result["seed"] != session.seed and again.status == NO_VARIATION
 
 
+def test_a_replan_keeps_its_edits_seed_unless_given_one(client):
+    first = client.edit("make it brighter", image(), seed=42, timeout=30)
+    assert first.plan is not None and first.plan["seed"] == 42 and first.seed == 42
+    kept = client.edit(None, feedback="too strong", replan_of=first.request_id, timeout=30)
+    assert kept.plan is not None and kept.plan["seed"] == 42 and kept.seed == 42
+    given = client.edit(None, feedback="too strong", replan_of=first.request_id, seed=43, timeout=30)
+    assert given.seed == 43
+
+
 @pytest.mark.parametrize("seed", [-1, 2**63, 1.5, True, "7", [7]])
 def test_a_bad_seed_is_refused_and_the_daemon_keeps_serving(server, seed):
     raw = Raw(server.endpoint)
