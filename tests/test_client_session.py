@@ -162,6 +162,38 @@ def test_a_recorded_edit_status_texts_and_fraction():
     assert not session.feed(_h("error", code="internal", message="late")) and session.phase is Phase.DONE
 
 
+def test_the_seed_and_whether_a_variation_can_differ():
+    """An older daemon says nothing of seeds: unknown, and a variation may still be tried."""
+    old = EditSession("remove the red object", endpoint=EP)
+    old.sent("k-7")
+    feed_all(old, RECORDED)
+    assert old.seed is None and old.variation is None and old.can_vary and old.variation_sentence is None
+    assert old.seed_text == ""
+
+    seeded = [dict(h, seed=77) if h["type"] == "plan" else h for h in RECORDED[:-1]]
+    seeded.append(dict(RECORDED[-1], seed=77, stochastic=[3], variation=True))
+    session = EditSession("remove the red object", endpoint=EP)
+    session.sent("k-7")
+    feed_all(session, seeded[:2])
+    assert session.seed == 77 and session.variation is None  # the plan says the seed; the result the rest
+    feed_all(session, seeded[2:])
+    assert session.stochastic_steps == (3,) and session.can_vary and session.seed_text == "seed 77"
+    assert session.status == "Done in 0.2 s"
+
+    offline = [dict(RECORDED[-1], seed=78, stochastic=[], variation=False)]
+    first = EditSession("remove the red object", feedback=["keep the shadow"], endpoint=EP)
+    first.sent("k-7")
+    feed_all(first, RECORDED[:-1] + offline)
+    assert first.variation is False and not first.can_vary and first.status == "Done in 0.2 s"
+    again = EditSession.next_variation(first)
+    assert (again.instruction, again.feedback, again.variation_of) == ("remove the red object", ["keep the shadow"],
+                                                                      "k-7")
+    again.sent("k-8")
+    feed_all(again, [dict(h, id="k-8") for h in RECORDED[:-1] + offline])
+    assert again.phase is Phase.DONE and again.status == again.variation_sentence
+    assert again.status.startswith("No variation:") and "deterministic" in again.status
+
+
 def test_layer_events_do_not_change_the_status():
     session = EditSession("x")
     feed_all(session, RECORDED[:4])
