@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -12,7 +13,7 @@ from bench.bench_rules import BENCHMARK, OPEN_DOMAIN, load_benchmark, normalise,
 from lego_edit.evaluation.plan_kinds import OPEN_DOMAIN_TYPES, RIGHT_KIND
 
 SOURCES_MD = OPEN_DOMAIN.parent / "SOURCES.md"
-FIELDS = {"id", "instruction", "type", "source", "split", "user_request"}
+FIELDS = {"id", "instruction", "type", "source", "split", "user_request", "where"}
 
 
 @pytest.fixture(scope="module")
@@ -22,10 +23,11 @@ def records() -> list[dict]:
 
 
 def test_every_line_parses_with_the_fields(records):
-    assert len(records) >= 360
+    assert len(records) >= 1000
     for r in records:
         assert FIELDS <= set(r), r
         assert isinstance(r["instruction"], str) and r["instruction"].strip(), r
+        assert isinstance(r["where"], str) and r["where"].strip(), r
         assert isinstance(r["user_request"], bool), r
     assert len({r["id"] for r in records}) == len(records)
 
@@ -39,6 +41,27 @@ def test_sources_are_listed_in_sources_md(records):
     listed = set(re.findall(r"^## `([^`]+)`", SOURCES_MD.read_text(encoding="utf-8"), flags=re.M))
     assert {r["source"] for r in records} <= listed
     assert len({r["source"] for r in records}) >= 5
+
+
+def _sections() -> dict[str, str]:
+    """Each source's section of SOURCES.md, by its name."""
+    parts = re.split(r"^## ", SOURCES_MD.read_text(encoding="utf-8"), flags=re.M)
+    return {m.group(1): part for part in parts if (m := re.match(r"`([^`]+)`", part))}
+
+
+def test_each_source_section_states_its_count(records):
+    """The first bold number of a source's section is how many lines it has, so the licence notes stay in step."""
+    counts = Counter(r["source"] for r in records)
+    for source, text in _sections().items():
+        stated = re.search(r"\*\*(\d+)\*\*", text)
+        assert stated and int(stated.group(1)) == counts[source], (source, counts[source])
+
+
+def test_user_requests_keep_where_they_came_from(records):
+    """A real user request names the page, issue or file it was quoted from; issues and pages by their URL."""
+    for r in records:
+        if r["user_request"] and r["source"] in {"github-issues", "github-issues-edits", "web-pages", "forum-pages"}:
+            assert r["where"].startswith(("https://", "http://")), r
 
 
 def test_split_is_the_hash_rule(records):
