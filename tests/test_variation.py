@@ -177,6 +177,12 @@ def test_variation_of_refusals(server, client):
     rid = client.send("edit", {"variation_of": first.request_id, "feedback": ["too strong"]})
     last = client.wait(rid, timeout=10)[-1]
     assert last.type == "error" and last.get("code") == "bad_request" and "feedback" in last.get("message")
+    planned = client.plan("make it brighter", timeout=30)  # planned without an image: a variation needs one
+    with pytest.raises(LegoError) as imageless:
+        client.variation(planned.id, timeout=10)
+    assert imageless.value.code == "bad_request" and "image" in imageless.value.message
+    from_plan = client.variation(planned.id, image(), seed=3, timeout=30)  # the image sent with the variation
+    assert from_plan.seed == 3 and from_plan.variation is False and from_plan.layers
     assert client.ping()["type"] == "pong"
 
 

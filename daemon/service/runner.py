@@ -145,6 +145,9 @@ class JobRunner:
         record = self._previous(job, "variation_of")
         assert record is not None  # the request names variation_of: _previous refuses an unknown one
         inputs = self._inputs(job, record, "variation_of")
+        if inputs.get("image") is None:
+            raise ProtocolError("bad_request", f"variation_of: {job.request.get('variation_of')!r} was planned without "
+                                               "an image: send the image with this request", job.id)
         seed = self._seed(job, record, variation=True)
         self._remember(job, record.workflow, record.instruction, list(record.feedback), inputs, record,
                        reasoning=record.reasoning, seed=seed)
