@@ -27,8 +27,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from lego_edit.builder.rules.edits import SELECTION, Edit, PlanRefused, TextRefused
-from lego_edit.builder.rules.instruction import parse_instruction
 from lego_edit.builder.rules.honesty import honest_reasoning
+from lego_edit.builder.rules.instruction import parse_instruction
 from lego_edit.builder.rules.quantities import aspect_of
 from lego_edit.builder.rules.recipes import INIT_IMAGE, Graph, Policy, choose, make_policy
 from lego_edit.builder.rules.reuse import reuse_previous, well_formed

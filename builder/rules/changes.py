@@ -13,6 +13,7 @@ from lego_edit.builder.rules.lexicon import (
     COLOURS,
     EXPRESSION_VERBS,
     FEATURES,
+    GENERIC_BACKGROUND,
     PRONOUNS,
     RCM_CORE,
     STYLE_TERMS,
@@ -144,6 +145,9 @@ def change_edit(c: Ctx) -> Edit | None:
 
 
 def _change_x_to_y(c: Ctx, rest: str) -> Edit | None:
+    if re.match(r"(?:after|before|when|while|during|upon|once|if)\b", rest):
+        raise TextRefused(f"'{c.clause}' describes what happens over time, not an edit of this image: say what should "
+                          "look different (e.g. 'make the water pink')")
     vague = re.match(r"^(?P<x>.+?)\s+(?:look\s+|appear\s+|seem\s+|be\s+)?(?:a (?:lot|bit)\s+|much\s+|way\s+)?(?:more\s+)?"
                      r"(?P<y>[a-z]+)(?:\s+(?:here|again|please|overall|now))?$", IMAGE_PP.sub("", rest).strip())
     if vague and vague.group("y") in VAGUE_WORDS and not STYLE_TERMS.search(rest):
@@ -212,6 +216,9 @@ def from_to_edit(c: Ctx, x: str, a: str, b: str) -> Edit:
 
 def x_to_y_edit(c: Ctx, x: str, y: str, looks: bool = False) -> Edit:
     y = _RESEMBLE.sub("", y.strip())
+    if re.fullmatch(rf"(?:the\s+|this\s+|my\s+|our\s+)?(?:whole\s+|entire\s+)?(?:{GENERIC_BACKGROUND})", x.strip()) and \
+            re.match(r"(?:an?|some)\s", y) and is_setting(y) and not STYLE_TERMS.search(y):
+        return background_edit(c, None, strip_articles(y))
     xt = target_of(x, c.has_mask)
     whole = xt is None or strip_articles(x) in {"season", "weather", "time of day", "time", "sky and weather",
                                                 "mood", "atmosphere", "lighting"}
@@ -241,6 +248,10 @@ def _make_adjective(c: Ctx, rest: str) -> Edit | None:
     """"make the car red", "make it snowy", "make the sky warmer", "turn the table wooden"."""
     rest = re.sub(rf"\s+an?\s+(?:(?:plain|solid|simple)\s+)?(?=(?:(?:light|dark|pale|deep|bright|soft)\s+)?(?:{'|'.join(sorted(COLOURS))})$)",
                   " ", rest)  # "make the backdrop a plain grey"
+    scene = re.fullmatch(rf"(?:the\s+|this\s+|my\s+|our\s+)?(?:whole\s+|entire\s+)?(?:{GENERIC_BACKGROUND})\s+(?P<y>(?:an?|some)\s.+)",
+                         rest)
+    if scene and is_setting(scene.group("y")) and not STYLE_TERMS.search(scene.group("y")):
+        return background_edit(c, None, strip_articles(scene.group("y")))  # "make the background a city at night"
     clear = re.fullmatch(r"(?P<x>.+?)\s+(?:transparent|see-through|a png|into a png)", rest)
     if clear:  # "make the background transparent", "make this man transparent": a cut-out
         x = clear.group("x")

@@ -95,9 +95,39 @@ def sentences(text: str) -> list[str]:
     return found
 
 
+# Imperatives run together without "and" or punctuation ("remove the person change the surfboard to a speedboat
+# change the background to beach"): a new clause starts at an editing verb followed by its object's determiner,
+# unless the word before ties the verb to what precedes ("to", "me", "can", "and" ...).
+_RUN_ON = re.compile(
+    r"\s+(?<!\bto\s)(?<!\bme\s)(?<!\bus\s)(?<!\byou\s)(?<!\bi\s)(?<!\bwe\s)(?<!\bcan\s)(?<!\bcould\s)(?<!\bwould\s)"
+    r"(?<!\bwill\s)(?<!\bshould\s)(?<!\bmust\s)(?<!\bplease\s)(?<!\band\s)(?<!\bor\s)(?<!\bnot\s)(?<!\bhelp\s)"
+    r"(?<!\bjust\s)(?<!\balso\s)(?<!\bthen\s)(?<!\blet's\s)(?<!\blets\s)(?<!\bdon't\s)(?<!\bnever\s)(?<!\bwho\s)"
+    r"(?<!\bthat\s)(?<!\bwhich\s)(?<!\bto\s)(?<!\bi'd\s)(?<!\bneed\s)(?<!\bwant\s)(?<!\btry\s)"
+    r"(?=(?:remove|delete|erase|add|change|replace|swap|insert|recolou?r|paint|put|place|make|turn|extract)\s+"
+    r"(?:the|a|an|some|his|her|its|their|all|two|three|several)\b)", re.I)
+_IMPERATIVE_LEAD = re.compile(rf"^(?:{SPLIT_VERBS})\b", re.I)
+
+
+# "..., while sharpening the image", "as well as removing the dust": a second edit said as a gerund (riders such as
+# "while keeping the face" stay with their clause and are trimmed later).
+_WHILE_DOING = re.compile(r",?\s+(?:while|whilst|as well as|and also|plus)\s+(?=(?!keep|maintain|preserv|retain|leav|ensur|"
+                          r"blend|avoid|mak\w* sure|stay|respect|match|look)[a-z]+ing\s+(?:the|this|my|it|up|out|some|any|all)\b)",
+                          re.I)
+
+
 def clauses(sentence: str) -> list[str]:
-    parts = _CLAUSE_SEP.split(sentence)
-    return [p.strip(" ,.!") for p in parts if p and p.strip(" ,.!")]
+    parts = [q for part in _CLAUSE_SEP.split(sentence) if part for q in _WHILE_DOING.split(part)]
+    found = []
+    for p in parts:
+        if p and _IMPERATIVE_LEAD.match(p.strip(" ,.!")) and " " in p:
+            pieces = _RUN_ON.split(p)
+            if len(pieces) > 1 and re.match(r"\s*(?:make|let|have|get|help)\b", pieces[0], re.I) and \
+                    re.match(r"(?:make|turn|put|place)\b", pieces[1], re.I):
+                pieces = [p]  # "make the person turn his head": a causative, one clause
+            found.extend(pieces)
+        elif p:
+            found.append(p)
+    return [p.strip(" ,.!") for p in found if p.strip(" ,.!")]
 
 
 def trim_qualifiers(clause: str) -> str:

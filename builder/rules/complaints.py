@@ -96,8 +96,10 @@ def complaint_fix(text: str) -> str | None:
                         whole and fix.startswith("make {x}")) else None
                 return fix if whole else None
         return None
-    off = re.match(r"^(?:the|my|these|those)\s+(?P<s>colou?rs|tones?|white balance|lighting|exposure|levels)\s+(?:are|is|look|looks|seem|"
-                   r"seems)\s+(?:a bit\s+|really\s+|all\s+|kinda\s+)?(?:off|wrong|weird|strange|bad|terrible|awful)$", text)
+    off = re.match(r"^(?:(?:the|my|these|those)\s+)?(?P<s>colou?rs|tones?|white balance|lighting|exposure|levels)\s+(?:are|is|look|"
+                   r"looks|seem|seems)\s+(?:a bit\s+|really\s+|all\s+|kinda\s+|way\s+|totally\s+|completely\s+)?(?:off|wrong|"
+                   r"weird|strange|bad|terrible|awful)(?:\s+(?:in|on|with|for)\s+(?:the|this|my|our)\s+[^,]*?)?"
+                   r"(?:\s+(?:due to|because|since)\b.*)?$", text)
     if off:  # "the colours are off": a colour correction; "the lighting is off": even it out
         return "fix the colours" if re.match(r"colou?rs|tones?|white", off.group("s")) else "even out the lighting"
     m = _DEFECT.match(text) or _DEFECT_NP.match(text)

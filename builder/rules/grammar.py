@@ -30,6 +30,7 @@ from lego_edit.builder.rules.quantities import (
     brightness_ratio,
 )
 from lego_edit.builder.rules.requests import strip_polite
+from lego_edit.builder.rules.rewrites import plain_clause
 from lego_edit.builder.rules.scenes import EXPRESSIVE, style_edit, style_phrase, style_target, style_words
 from lego_edit.builder.rules.text_edits import text_in_image_edit
 from lego_edit.builder.rules.verbs import (
@@ -97,6 +98,9 @@ def parse_clause(clause: str, has_mask: bool, image_size: tuple[int, int] | None
     clause = canonical_verb(strip_polite(clause).lower().strip(" .,!"))
     if not clause:
         return None
+    plain = plain_clause(clause)
+    if plain != clause:
+        clause = canonical_verb(plain)
     if re.fullmatch(r"(?:edit|photoshop|work on|do (?:your|some) (?:thing|magic)(?: on)?|touch up|retouch|shop)\s*(?:(?:this|the|my|it)"
                     r"(?:\s+(?:[\w-]+\s+)?(?:photo|picture|image|pic|shot))?(?:\s+(?:of|from)\s.*)?)?(?:\s+up)?", clause):
         raise Vague(f"'{clause}' does not say what to change: say which edit you want, e.g. 'make it brighter', "

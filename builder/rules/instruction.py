@@ -21,12 +21,14 @@ from lego_edit.builder.rules.lexicon import (
 )
 from lego_edit.builder.rules.looks import parse_look
 from lego_edit.builder.rules.phrases import (
+    is_descriptor,
     is_setting,
     strip_articles,
     target_of,
     unsupported_op,
 )
 from lego_edit.builder.rules.requests import as_request, embedded_request, is_question, strip_polite
+from lego_edit.builder.rules.rewrites import split_coordinated
 
 _DETAILS = re.compile(r"^(?:i\s+)?(?:was|am|'m|were)?\s*(?:thinking|hoping|picturing|imagining)\s+(?:of|about)\s+(?:something like\s+)?"
                       r"(?P<y>(?:an?\s+|some\s+)?[\w' -]+?)(?:,|\s+or\b|$)|^(?:maybe|perhaps|ideally|preferably|something like)\s+"
@@ -74,6 +76,20 @@ def _resolve_pronouns(edits: list[Edit], has_mask: bool, mentioned: str | None =
         resolved.append(edit)
     return resolved
 
+
+
+def _restyle_of_same_object(edit: Edit) -> Edit:
+    """"change the balloon on the top to a white balloon", "turn the glass table into a wooden table": the new object
+    is the old one in another colour or material, so it is recoloured (FLUX-RCM keeps its shape), not repainted."""
+    if edit.kind != "replace" or not edit.value or not edit.target or edit.target.startswith("<"):
+        return edit
+    words = edit.value.lower().replace(",", " ").split()
+    target_words = set(re.findall(r"[a-z'-]+", edit.target.lower()))
+    for i in range(1, len(words)):
+        prefix, rest = " ".join(words[:i]), words[i:]
+        if is_descriptor(prefix) and all(w in target_words for w in rest) and rest[-1] in target_words:
+            return replace(edit, kind="recolor", value=prefix)
+    return edit
 
 
 def _one_brightness_per_target(edits: list[Edit]) -> list[Edit]:
@@ -151,7 +167,8 @@ def parse_instruction(text: str, has_mask: bool = False,
         impossible = next((why for pattern, why in IMPOSSIBLE if pattern.search(sentence)), None)
         placed = re.match(r"^(?:put|place|photoshop)\s+(?:me|us|him|her|them)\s+(?:on|in|at|into|onto)\s+(?P<y>.+?)[.!?]*$",
                           sentence, re.I)
-        if impossible and placed and is_setting(strip_articles(placed.group("y").lower())):
+        in_front = re.match(r"^(?:put|place|photoshop)\s+(?:me|us|him|her|them)\s+in front of\s+(?:an?|the|some)\s", sentence, re.I)
+        if impossible and (in_front or placed and is_setting(strip_articles(placed.group("y").lower()))):
             impossible = None  # "put me on a beach": the people stay, the setting changes
         if impossible and EDIT_CAN.search(sentence):
             if not general_edit:
@@ -167,7 +184,8 @@ def parse_instruction(text: str, has_mask: bool = False,
         if either:
             refusals.append((sentence, f"'{sentence}' asks for one edit or another: say which one you want"))
             continue
-        for position, clause in enumerate(clauses(sentence.rstrip("?"))):
+        parts = [part for whole in clauses(sentence.rstrip("?")) for part in split_coordinated(whole)]
+        for position, clause in enumerate(parts):
             if mentioned and not edits and not has_mask and re.search(r"\b(?:it|them)\b", clause) and \
                     any(g == "remove" and p.match(canonical_verb(strip_polite(clause).lower())) for g, p in VERB_RES):
                 clause = re.sub(r"\b(?:it|them)\b", f"the {mentioned}", clause, count=1)  # "..., remove it": the thing named
@@ -231,6 +249,7 @@ def parse_instruction(text: str, has_mask: bool = False,
     notes.extend(f"ignored '{q}' (a question)" for q in questions)
     notes.extend(f"ignored: {v}" for v in vague)
     edits = _resolve_pronouns(edits, has_mask, mentioned)
+    edits = [_restyle_of_same_object(e) for e in edits]
     edits = _one_brightness_per_target(edits)
     same = [(e.kind, e.target, e.value, e.ratio, e.ops) for e in edits]
     return [e for i, e in enumerate(edits) if i == 0 or same[i] != same[i - 1]], notes  # said twice, done once

@@ -151,7 +151,8 @@ way to be lower reduce decrease less adjust fix correct please so that it's too 
 really quite extra higher stronger strong subtle subtly of colors colours color colour tones tone feel in
 crank turn bump pump dial apply set its shot pic mood atmosphere appear seem vibe general correction refine restore
 details detail visual quality overall lively livelier punchy bring out scene representation obscured content edges
-edge lines up fine greens reds blues yellows oranges purples pinks whites contours outlines features hazy blurry blurred fuzzy unclear bring back recover""".split())
+edge lines up fine greens reds blues yellows oranges purples pinks whites contours outlines features hazy blurry blurred fuzzy unclear bring back recover
+by about around roughly approximately percent per cent stops stop notch notches level levels""".split())
 # "of this blurry photo", "the image's": the image named, whatever its state (left out of the tone words' leftovers).
 _IMAGE_NAMED = re.compile(r"\b(?:(?:of|in|on|for)\s+)?(?:the|this|my|our)\s+(?:[\w-]+\s+){0,2}?"
                           r"(?:image|photo|photograph|picture|pic|shot|selfie)(?:'s)?\b(?:\s+(?:of|from|with|taken)\s.*$)?")
@@ -256,16 +257,22 @@ def _geometry(clause: str) -> Edit | None:
         vertical = re.search(r"\bvertical\w*|\bupside[- ]down\b|\btop to bottom\b", clause)
         return Edit("look", None, ops=(_op("FLIP", direction="vertical" if vertical else "horizontal"),), text=clause)
     m = re.match(rf"^(?:rotate|turn|spin)(?:\s+{whole})?(?P<how>\s+.*)?$", clause)
+    if m and not re.match(r"^rotate\b", clause) and m.group("how") is not None and not re.match(
+            r"\s+(?:by\b|through\b|\d|clockwise|counter|anti|upside|sideways|a quarter|half|ninety|to the (?:left|right)\b|"
+            r"(?:left|right)\b)", m.group("how")):
+        m = None  # "turn the car on the left into a bus", "turn up the brightness": an object or a phrasal verb, not a rotation
+    if m and re.search(r"\s(?:into|to be|to look)\s", clause):
+        m = None
     if m and (m.group("how") is None or not re.search(r"\b(?:head|arm|body|face|him|her|them|around)\b", clause)):
         how = m.group("how") or ""
-        if not re.search(r"\d|clockwise|counter|anti|upside|left|right|sideways|quarter|half", how) and \
+        if not re.search(r"\d|\b(?:clockwise|counter|anti|upside|left|right|sideways|quarter|half)\b", how) and \
                 not re.match(r"^rotate\b", clause):
             return None
         deg = re.search(r"(-?\d+(?:\.\d+)?)\s*(?:°|deg\w*)?", how)
         angle = float(deg.group(1)) if deg else (180.0 if re.search(r"upside|half turn|180", how) else 90.0)
         if re.search(r"\bclockwise\b|\bto the right\b|\bright\b", how) and not re.search(r"counter|anti", how):
             angle = -angle
-        if not deg and not re.search(r"clockwise|counter|anti|upside|left|right|sideways|quarter|half", how):
+        if not deg and not re.search(r"\b(?:clockwise|counter|anti|upside|left|right|sideways|quarter|half)", how):
             raise TextRefused(f"'{clause}': say by how much to rotate, e.g. 'rotate 90 degrees clockwise'")
         return Edit("look", None, ops=(_op("ROTATE", angle=angle),), text=clause)
     if re.match(r"^straighten\b", clause):

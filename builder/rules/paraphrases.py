@@ -111,7 +111,9 @@ def paraphrase_edit(c: Ctx) -> Edit | None:
     if m and is_descriptor(m.group("y")):
         x = noun_phrase(m.group("x"))
         clothes = m.group("v") in {"dress", "clothe", "clad"} and x not in PRONOUNS
-        target = target_of(f"{x}'s clothes" if clothes else m.group("x"), c.has_mask)
+        owner = "person" if x in {"him", "her", "me", "myself", "you"} else "people" if x in {"us", "them"} else x
+        owned = f"{owner}' clothes" if owner.endswith("s") else f"{owner}'s clothes"
+        target = target_of(owned if clothes else m.group("x"), c.has_mask)
         value = re.sub(r"\s+(?:hue|tone|shade|colou?r|tint)s?$", "", clean_descriptor(m.group("y")))
         return Edit("recolor", target if target is not None else SUBJECT, value, text=c.clause)
     m = _GRACE.match(text)

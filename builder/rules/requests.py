@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from lego_edit.builder.rules.lexicon import KNOWN_VERBS, STYLE_TERMS, VERB_RES, VERB_SYNONYMS, canonical_verb, lemma
+from lego_edit.builder.rules.phrases import is_descriptor
 
 _POLITE = re.compile(
     r"^(?:(?:please|kindly|now|ok|okay|so|also|and|then|can you|could you|would you|will you|would you please|"
@@ -213,8 +214,10 @@ def _rewrite(text: str) -> str:
             re.match(r"^\w+\s+(?:up\s+)?(?:the|this|my)\s+(?:image|photo|picture|pic|shot)(?:\s+up)?$", m.group("head"), re.I)):
         text = f"{lemma(m.group('g'))} {m.group('rest')}"
     text = re.sub(r"^zoom\s+(?:this|it|the (?:image|photo|picture|pic|shot))\s+out\b", "zoom out", text, flags=re.I)
-    m = re.match(r"^(?:make|let|have)\s+(?P<x>.+?)\s+(?:have|wear|hold|carry|sport)\s+(?P<y>.+)$", text, re.I)
-    if m:
+    m = re.match(r"^(?:make|let|have)\s+(?P<x>.+?)\s+(?P<v>have|wear|hold|carry|sport)\s+(?P<y>.+)$", text, re.I)
+    if m and m.group("v").lower() == "wear" and is_descriptor(re.sub(r"^all\s+", "", m.group("y"))):
+        text = f"dress {m.group('x')} in {m.group('y')}"  # "make him wear red": his clothes recoloured
+    elif m:
         text = f"give {m.group('x')} {m.group('y')}"  # "make him wear a hat": an addition on him
     m = re.match(r"^(?:populate|adorn|infuse|supplement|augment|enrich|furnish|decorate|fill|embellish|complement|"
                  r"grace|equip|increase|enhance|liven up|enliven|bless)\s+(?:the|this|my)\s+(?:whole\s+)?(?:image|photo|"
@@ -392,6 +395,10 @@ def _as_request(sentence: str) -> tuple[str, bool]:
             return f"{_participle_verb(done.group('v'))} {done.group('a')}", True
         if re.match(r"(?:a|an|some)\s+(?:[\w,'-]+\s+){0,4}?(?:background|backdrop)$", x, re.I):
             return f"use {x}", True  # "I would like a neat, white background"
+        were = re.match(r"^(?P<a>(?:it|this|everything|(?:the|my|his|her|this|these|those|our|their)\s.+?))\s+(?:were|was|looked|"
+                        r"would be|could be)\s+(?P<b>.+)$", x, re.I)
+        if were:  # "I wish the colours were more vibrant"
+            return f"make {were.group('a')} {were.group('b')}", True
         if not re.match(r"(?:to|you|a|an|some|one|help)\b", x, re.I):
             return f"make {x}", True
     to_be = re.match(r"^(?P<a>(?:the|my|his|her|this|these|those|our|their)\b.+?)\s+to\s+(?:be|look|become|appear)\s+"

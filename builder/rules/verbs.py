@@ -50,6 +50,11 @@ def remove_edit(c: Ctx) -> Edit:
     rest = re.sub(r"^(?:all\s+(?:of\s+)?)?", "", IMAGE_PP.sub("", c.rest).strip())
     rest = re.sub(r"^(?:any|all|every|each)?\s*(?:the\s+)?(?:presence|traces?|signs?|existence|evidence|remnants?|hints?)\s+of\s+",
                   "", rest)  # "erase any trace of the bicycle"
+    cut = re.fullmatch(r"(?P<x>me|us|him|her|them|myself|ourselves|the (?:subject|logo|product))\s+(?:out\s+)?(?:from|off|out of)\s+(?:the|its|her|his|their|this|my)\s+(?:whole\s+)?"
+                       r"(?:background|backdrop)s?", rest.strip())
+    if cut:  # "remove her from the background": the person stays, cut out
+        kept = target_of(cut.group("x"), c.has_mask)
+        return Edit("extract", kept if kept not in (None, PRONOUN) else SUBJECT, text=c.clause)
     bg = _BACKGROUND_GONE.match(rest.strip())
     if bg and not re.search(r"\b(?:replac\w*|with an?\s+(?!transparent)\w+|to an?\b|change\w*)\b", bg.group("tail")):
         # "remove the (white) background (so it's only the logo)" = cut the subject out

@@ -1,0 +1,161 @@
+"""Plain forms of request phrasings that the verb handlers do not read directly.
+
+Each rewrite turns one *structure* into the imperative the grammar knows, whatever the words in it:
+a try / have-a-go frame around a gerund ("have a go at boosting the contrast" -> "boosting the contrast"), a
+need or wish with a comparative ("this image needs to be much warmer" -> "make this image much warmer"), a tone
+noun given or added ("add more contrast", "give it more colour" -> "increase the contrast", "boost the colours"),
+colour channels ("pull up the greens" -> "increase the saturation"), a scene put behind someone ("put a sunset
+behind me" -> a new background), and verbless forum titles ("background to white"). `split_coordinated` splits
+one clause that asks for two edits without a second verb ("make the lines sharper and the background lighter",
+"raise the brightness and sharpness"). Every rewrite is tried only when its cue word is in the clause.
+"""
+
+from __future__ import annotations
+
+import re
+
+from lego_edit.builder.rules.edits import TextRefused
+from lego_edit.builder.rules.lexicon import COLOURS, KNOWN_VERBS, canonical_verb, lemma
+from lego_edit.builder.rules.requests import strip_polite
+
+_DEGREE = r"(?:much|a lot|lots|a bit|a little(?: bit)?|slightly|way|far|somewhat|even|a touch|a tad|a few shades|really|so|very)"
+# Comparatives that say an edit on their own ("lighter", "warmer"); "more X" / "less X" are read for any X.
+_COMPARATIVES = ("lighter|brighter|darker|dimmer|warmer|cooler|colder|sharper|clearer|crisper|richer|deeper|softer|"
+                 "smoother|punchier|moodier|sunnier|bluer|greener|redder|yellower|pinker|whiter|blacker|greyer|grayer|"
+                 "bigger|smaller|larger|cleaner")
+_COMPARATIVE = rf"(?:{_DEGREE}\s+)*(?:(?:more|less)\s+[a-z][a-z-]*|(?:{_COMPARATIVES}))"
+
+# "try increasing", "have a go at boosting", "attempt to lighten", "help me with removing"
+_TRY = re.compile(r"^(?:try(?:ing)?(?:\s+to)?|attempt(?:ing)?(?:\s+to)?|hav(?:e|ing)\s+a\s+(?:go|shot|stab|crack)\s+at|"
+                  r"tak(?:e|ing)\s+a\s+(?:shot|stab|crack)\s+at|giv(?:e|ing)\s+(?:it\s+)?a\s+(?:go|shot|try)\s+(?:at\s+)?|"
+                  r"start\s+(?:off\s+)?by|begin\s+by|focus\s+on|help\s+(?:me\s+|us\s+)?with|see about|look into)\s+"
+                  r"(?P<v>[a-z]+)\b")
+# "the photo needs to be much lighter", "I wish it were warmer", "the sky could be a bit bluer"
+_NEED = re.compile(rf"^(?P<x>it|this|everything|(?:the|this|my|our|his|her|their|these|those)\s+"
+                   rf"[\w' -]+?)\s+(?:really\s+|just\s+|kind of\s+)?(?:needs?\s+to|has\s+to|have\s+to|should|must|ought\s+to|"
+                   rf"could|would|is\s+to|are\s+to)\s+(?:be\s+|look\s+|get\s+|appear\s+|"
+                   rf"seem\s+|become\s+)?(?P<y>{_COMPARATIVE})(?P<tail>\s*\(.*|\s+(?:but|while|and still|without)\b.*)?$")
+_TONE_NOUN = (r"contrast|saturation|colou?r saturation|vibrance|vibrancy|vividness|warmth|sharpness|clarity|definition|"
+              r"crispness|brightness|exposure|colou?rs?|colou?ring")
+_ADD_TONE = re.compile(
+    rf"^(?:add|give|bring|put|inject|introduce|apply)\s+(?:(?:it|this|that|(?:the|this|my)\s+(?:whole\s+)?(?:image|photo|"
+    rf"picture|pic|shot|scene))\s+)?(?:(?:a bit|a little(?: bit)?|a touch|a hint|a lot|lots|some|more|extra|much more|"
+    rf"bit|little|slightly)\s+(?:of\s+)?)*(?P<n>{_TONE_NOUN})\b(?P<tail>.*)$")
+_TONE_TAIL = re.compile(r"\s+(?:between\s+.+|(?:to|in|on|for|into)\s+(?:the|this|my)\s+(?:whole\s+)?(?:image|photo|picture|pic|"
+                        r"shot|scene)s?)$")
+_ADD_COLOUR = re.compile(r"^(?:add|give|put|inject|introduce|apply)\s+(?:(?:it|this|(?:the|this|my)\s+(?:whole\s+)?(?:image|photo|"
+                         r"picture|pic|shot|scene))\s+)?(?:(?:a bit|a little(?: bit)?|a touch|a hint|some|more|extra|bit)\s+"
+                         r"(?:of\s+)?)*(?:an?\s+)?(?P<c>[a-z]+(?:ish)?)(?:\s+(?:tint|tone|hue|cast|glow|colou?r|feel))?"
+                         r"(?:\s+(?:to|in|on|into)\s+(?:it|this|(?:the|this|my)\s+(?:whole\s+)?(?:image|photo|picture|pic|"
+                         r"shot|scene)))?$")
+_WARM = frozenset("yellow yellowish orange orangey gold golden amber warm warmer warmth sunny".split())
+_COOL = frozenset("blue bluish cool cooler cold teal".split())
+_CHANNELS = r"greens|blues|reds|yellows|oranges|purples|pinks|magentas|cyans"
+_RAISE = (r"boost|pull up|bring out|bring up|enhance|increase|intensify|pump up|punch up|push|strengthen|deepen|enrich|"
+          r"saturate|amplify|heighten|emphasi[sz]e|accentuate|make more of")
+_LOWER = r"tone down|reduce|mute|lower|desaturate|calm down|dial down|turn down|soften|tame|pull down|bring down|lessen"
+_CHANNEL = re.compile(rf"^(?P<v>{_RAISE}|{_LOWER}|take out|remove|get rid of)\s+(?:the\s+|all\s+the\s+|some\s+of\s+the\s+)?"
+                      rf"(?P<c>{_CHANNELS})(?:\s+(?:in|of|on)\s+(?P<x>.+))?$")
+_BEHIND = re.compile(r"^(?:put|add|place|have|give me|insert)\s+(?P<y>(?:an?|some|the)\s+.+?)\s+behind\s+(?:me|us|him|her|them|"
+                     r"my\s+\w+|the\s+(?:person|people|subject|couple|kids?|child|dog|cat|family|group|bride|groom|car))$")
+_IN_FRONT = re.compile(r"^(?:put|place|photoshop|move|stand|show)\s+(?:me|us|him|her|them|my\s+\w+)\s+in front of\s+"
+                       r"(?P<y>(?:an?|the|some)\s+.+)$")
+_TITLE = re.compile(r"^(?:the\s+|new\s+|different\s+|a new\s+)?(?:background|backdrop)(?:\s+please)?\s*(?:\s(?:to|into|->|=>)\s|[:=]\s*|"
+                    r"->\s*|,\s+)(?P<y>.+?)(?:\s+please)?$")
+_BOTH = re.compile(r"\bboth\s+(?=(?:the\s+)?[\w' -]+?\s+and\b)")
+
+
+def _gerund_lead(text: str) -> bool:
+    """The text starts with a known editing verb (any form)."""
+    word = re.match(r"[a-z]+", text)
+    return word is not None and lemma(word.group(0)) in KNOWN_VERBS
+
+
+def plain_clause(clause: str) -> str:
+    """`clause` (lower case, politeness stripped) in a plainer form the handlers read, or unchanged. Raises
+    TextRefused for a colour added to the whole image that is neither warm nor cool (no brick tints a photo
+    green: say what should turn green)."""
+    text = clause
+    if "both" in text:
+        text = _BOTH.sub("", text)
+    m = _TRY.match(text)
+    if m and _gerund_lead(text[m.start("v"):]):
+        text = text[m.start("v"):]
+    if re.search(r"\b(?:needs?|has|have|should|must|ought|could|would|is to|are to)\b", text):
+        m = _NEED.match(text)
+        if m:
+            return f"make {m.group('x')} {m.group('y')}"
+    if re.match(r"(?:add|give|bring|put|inject|introduce|apply)\b", text):
+        m = _ADD_TONE.match(text)
+        if m and not re.match(r"\s+(?:of|to)\s+(?!the\s+(?:whole\s+)?(?:image|photo|picture|pic|shot|scene))", m.group("tail")):
+            noun = m.group("n")
+            tail = _TONE_TAIL.sub("", m.group("tail"))
+            if tail.strip():
+                return text  # more words follow ("add colour to the walls"): not the whole image's tone
+            if re.fullmatch(r"colou?rs?|colou?ring", noun):
+                return "boost the colours"
+            return f"increase the {noun}"
+        m = _ADD_COLOUR.match(text)
+        if m and m.group("c").removesuffix("ish") in COLOURS | _WARM | _COOL:
+            colour = m.group("c")
+            if colour in _WARM or colour.removesuffix("ish") in _WARM:
+                return "make it warmer"
+            if colour in _COOL or colour.removesuffix("ish") in _COOL:
+                return "make it cooler"
+            raise TextRefused(f"'{clause}': no brick tints the whole photo {colour.removesuffix('ish')}; say what should "
+                              f"turn {colour.removesuffix('ish')} (e.g. 'make the sky {colour.removesuffix('ish')}') or "
+                              "name the object to add")
+    if any(c in text for c in ("greens", "blues", "reds", "yellows", "oranges", "purples", "pinks", "magentas", "cyans")):
+        m = _CHANNEL.match(text)
+        if m:
+            where = f" of {m.group('x')}" if m.group("x") else ""
+            if re.fullmatch(_RAISE, m.group("v")):
+                return f"increase the saturation{where}"
+            if m.group("x"):
+                return f"reduce the saturation{where}"
+            return f"make it less {m.group('c')[:-1]}"
+    if "behind" in text:
+        m = _BEHIND.match(text)
+        if m:
+            return f"change the background to {m.group('y')}"
+    if "in front of" in text:
+        m = _IN_FRONT.match(text)
+        if m:
+            return f"change the background to {m.group('y')}"
+    if "background" in text or "backdrop" in text:
+        m = _TITLE.match(text)
+        if m:
+            return f"change the background to {m.group('y')}"
+    return text
+
+
+# "make the lines sharper and the background lighter": one verb, two objects each with its own comparative.
+_GAPPED = re.compile(rf"^(?P<v>make|get|turn|render)\s+(?P<x>(?:the|this|my|his|her|its|their|our)\s+[\w' -]+?|it)\s+"
+                     rf"(?P<a>{_COMPARATIVE})\s*(?:,\s*|\s+)and\s+(?P<y>(?:the\s+|my\s+|his\s+|her\s+|its\s+|their\s+|our\s+)?"
+                     rf"[\w' -]+?)\s+(?P<b>{_COMPARATIVE})$")
+# "raise the brightness and sharpness", "boost the contrast and the saturation of the photo"
+_TONE_PAIR = re.compile(rf"^(?P<v>[a-z]+(?:\s+(?:up|down))?)\s+(?:the\s+)?(?:(?:amount|level|levels)\s+of\s+(?:the\s+)?)?"
+                        rf"(?P<n1>{_TONE_NOUN}|shadows|highlights)\s*(?:,\s*|\s+)(?:and|&|as well as|plus)\s+(?:the\s+)?"
+                        rf"(?P<n2>{_TONE_NOUN}|shadows|highlights)(?P<tail>(?:\s+(?:of|in|on)\s+.+)?)$")
+# "brighten the image a lot and highlight the flower": a second verb the clause splitter does not split at
+_AND_VERB = re.compile(r"^(?P<a>.+?)\s+and\s+(?P<b>(?P<v>[a-z]+)\s+(?:up\s+|down\s+|out\s+)?(?:the|this|my|his|her|its|their|"
+                       r"some|more|a)\b.+)$")
+
+
+def split_coordinated(clause: str) -> list[str]:
+    """One clause that asks for two edits without repeating the verb -> two clauses; otherwise [clause]."""
+    low = canonical_verb(strip_polite(clause).lower().strip(" .,!"))
+    if " and " not in low and " & " not in low and " plus " not in low and " as well as " not in low:
+        return [clause]
+    m = _GAPPED.match(low)
+    if m and m.group("y") not in ("it", "this"):
+        return [f"{m.group('v')} {m.group('x')} {m.group('a')}", f"{m.group('v')} {m.group('y')} {m.group('b')}"]
+    m = _TONE_PAIR.match(low)
+    if m and lemma(m.group("v").split()[0]) in KNOWN_VERBS:
+        tail = m.group("tail")
+        return [f"{m.group('v')} the {m.group('n1')}{tail}", f"{m.group('v')} the {m.group('n2')}{tail}"]
+    m = _AND_VERB.match(low)
+    if m and m.group("v") in KNOWN_VERBS and _gerund_lead(m.group("a")) and \
+            not re.match(r"(?:make|turn|get|keep|leave|let)\b", m.group("v")):
+        return [m.group("a"), m.group("b")]
+    return [clause]
