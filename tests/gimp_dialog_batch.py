@@ -1,10 +1,11 @@
 """Runs INSIDE the GIMP 3 GUI (gimp-3.0 under Xvfb, --batch-interpreter=python-fu-eval) for tests/test_gimp_dialog.py.
 
 Opens the photo in an image window, records the image, then calls `plug-in-lego-edit` interactively:
-the test drives the dialog with xdotool meanwhile (cancel, preview, discard, apply twice). When the
-dialog is closed it records the image again, saves and reloads an XCF (its history), then hands over
-to the test for two Ctrl+Z in the image window (flag files in the output folder), recording the
-image after each. Writes report.json.
+the test drives the dialog with xdotool meanwhile (cancel, preview, discard, a queue, three applied
+edits). When the dialog is closed it records the image again, exports the result layers to PNG,
+reads the dialog's remembered choices, saves and reloads an XCF (its history), then hands over to
+the test for four Ctrl+Z in the image window (flag files in the output folder), recording the image
+after each. Writes report.json.
 """
 
 import base64
@@ -53,6 +54,35 @@ def state(image):
             "history": base64.b64encode(bytes(parasite.get_data())).decode("ascii") if parasite else None}
 
 
+def save_png(image, path):
+    procedure = Gimp.get_pdb().lookup_procedure("file-png-export")
+    config = procedure.create_config()
+    config.set_property("run-mode", Gimp.RunMode.NONINTERACTIVE)
+    config.set_property("image", image)
+    config.set_property("file", Gio.File.new_for_path(path))
+    config.set_property("compression", 1)
+    config.set_property("include-thumbnail", False)
+    assert procedure.run(config).index(0) == Gimp.PDBStatusType.SUCCESS, Gimp.get_pdb().get_last_error()
+
+
+def export_results(image):
+    """Each top-level group's top layer (its final image) to resultN.png; {group name: file}."""
+    files = {}
+    for index, group in enumerate(image.get_layers()):
+        if not group.is_group_layer():
+            continue
+        layer = group.get_children()[0]
+        copy_image = Gimp.Image.new(layer.get_width(), layer.get_height(), Gimp.ImageBaseType.RGB)
+        copy = Gimp.Layer.new_from_drawable(layer, copy_image)
+        copy_image.insert_layer(copy, None, 0)
+        copy.set_offsets(0, 0)
+        path = os.path.join(OUT, f"result{index}.png")
+        save_png(copy_image, path)
+        copy_image.delete()
+        files[group.get_name()] = os.path.basename(path)
+    return files
+
+
 def handover(name, timeout=60.0):
     """Tell the test we are ready for `name`, then wait until it says it is done (GIMP's UI keeps running)."""
     open(os.path.join(OUT, f"{name}.ready"), "w").close()
@@ -80,6 +110,9 @@ config.set_core_object_array("drawables", [source])
 values = procedure.run(config)
 report["status"] = values.index(0).value_nick
 report["states"]["closed"] = state(image)
+report["results"] = export_results(image)
+choices = Gimp.get_parasite("lego-edit-dialog")
+report["choices"] = bytes(choices.get_data()).decode("utf-8") if choices is not None else None
 
 xcf = os.path.join(OUT, "edited.xcf")
 Gimp.file_save(Gimp.RunMode.NONINTERACTIVE, image, Gio.File.new_for_path(xcf), None)
@@ -87,10 +120,9 @@ reloaded = Gimp.file_load(Gimp.RunMode.NONINTERACTIVE, Gio.File.new_for_path(xcf
 report["states"]["reloaded"] = state(reloaded)
 reloaded.delete()
 
-handover("undo1")
-report["states"]["undo1"] = state(image)
-handover("undo2")
-report["states"]["undo2"] = state(image)
+for step in ("undo1", "undo2", "undo3", "undo4"):
+    handover(step)
+    report["states"][step] = state(image)
 
 with open(os.path.join(OUT, "report.json"), "w") as fh:
     json.dump(report, fh, indent=1)

@@ -2,12 +2,15 @@
 
 One GIMP session (tests/gimp_dialog_batch.py) opens the photo in an image window and runs the
 plug-in interactively against a real daemon on the host. Meanwhile this test, through the keyboard:
-starts a slow edit and presses Cancel edit (the daemon must report 0 running within 2 s), sends an
-instruction the planner refuses (its sentence shows in the dialog, which stays open), edits,
-waits for the preview, Discards it, types feedback and Re-plans, Applies that, makes a second edit
-and Applies it, and closes the dialog. Then two Ctrl+Z in the image window: the first must restore the state after
-the first edit exactly, the second the original image exactly (pixels and layer tree). The .xcf saved
-in between keeps both edits in its history.
+presses Edit with no daemon (the dialog says so at once, no GIMP error box), starts a slow edit
+and presses Cancel edit (the daemon must report 0 running within 2 s), sends an instruction the
+planner refuses (its sentence shows in the dialog, which stays open), edits, waits for the preview,
+Discards it, types feedback and Re-plans, Applies that; then queues: a slow edit, a second and a
+third sent while it runs, the third cancelled from the queue (Alt+3) while it waits; the first two
+land in turn and are Applied; then it closes the dialog. Then four Ctrl+Z in the image window: each
+of the first three takes back exactly one applied edit (pixels and layer tree), the fourth changes
+nothing (the discard, the cancels and the refusal left no undo step). The .xcf saved in between
+keeps the three edits in its history.
 
 Before all that, no daemon runs: the dialog says so, and its Start daemon runs `lego-edit serve`
 (a stand-in in the chroot's ~/.local/bin records the call; the test then starts the real daemon on
@@ -15,7 +18,7 @@ the host) and the dialog connects by itself.
 
 Screenshots (artifacts): $LEGO_EDIT_ARTIFACTS/gimp (default /tmp/lego-edit-artifacts/gimp):
 gimp-dialog-no-daemon.png, gimp-dialog-connected.png, gimp-dialog-refused.png, gimp-dialog-preview.png,
-gimp-dialog-history.png.
+gimp-dialog-queue.png, gimp-dialog-history.png.
 """
 
 from __future__ import annotations
@@ -31,18 +34,35 @@ import threading
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 from PIL import Image
 
 from tests.net import free_port
-from tests.test_gimp import INSTRUCTION, REPO, ROOT, SELECTION, inside, install_plugin, start_daemon, truth, user_env
+from tests.test_gimp import (
+    INSTRUCTION,
+    REPO,
+    ROOT,
+    SELECTION,
+    inside,
+    install_plugin,
+    red_fraction,
+    start_daemon,
+    truth,
+    user_env,
+)
 from tests.xvfb_screen import screenshot
 
 ARTIFACTS = Path(os.environ.get("LEGO_EDIT_ARTIFACTS", "/tmp/lego-edit-artifacts")) / "gimp"
 FEEDBACK = "there's still a smudge"  # a correction the offline planner understands
 FIRST = f"Lego Edit: {INSTRUCTION} ({FEEDBACK})"
 SLOW = "remove the noise from the photo"  # a denoise in bands: cancellable between them
+QUEUED = "make it brighter"
+SLOW_GROUP, QUEUED_GROUP = f"Lego Edit: {SLOW}", f"Lego Edit: {QUEUED}"  # sent while SLOW runs: waits, then runs and lands
+DROPPED = INSTRUCTION  # sent third and cancelled while it waits: leaves nothing (it would add mask channels)
+MESSAGE_BOX = ("GIMP Message", "Error", "Execution error", "Warning")  # what GIMP titles an error box
 GIMP_TIMEOUT_S = 240
+UNDOS = ("undo1", "undo2", "undo3", "undo4")
 
 pytestmark = [
     pytest.mark.gimp,
@@ -90,6 +110,13 @@ class Driver:
     def type(self, window: str, text: str) -> None:
         self.xdo("windowfocus", "--sync", window, "type", "--delay", "5", text)
 
+    def titles(self) -> list[str]:
+        """The titles of every visible window (no xdotool error when there is none)."""
+        cmd = ["chroot", str(ROOT), "env", "-i", "PATH=/usr/bin:/bin", f"DISPLAY={self.display}", "xdotool", "search",
+               "--onlyvisible", "--name", "."]
+        ids = subprocess.run(cmd, capture_output=True, text=True, timeout=30).stdout.split()
+        return [self.xdo("getwindowname", window) for window in ids]
+
     def shot(self, name: str) -> Path:
         return screenshot(self.fbdir, ARTIFACTS / name)
 
@@ -112,16 +139,21 @@ def drive(driver: Driver, endpoint: str, work: Path, result: dict) -> None:
     out = work / "out"
     result["endpoint"] = endpoint
     try:
-        # 0. no daemon yet: the dialog says so and its Start daemon runs `lego-edit serve` (the chroot's
-        # stand-in records the call; the test starts the real daemon on the host, where lego-edit lives)
+        # 0. no daemon yet: Edit says so at once in the dialog (no GIMP error box); its Start daemon runs
+        # `lego-edit serve` (the chroot's stand-in records the call; the test starts the real daemon on the
+        # host, where lego-edit lives)
         dialog = driver.window("Lego Edit", timeout=90)
         driver.xdo("windowmove", dialog, "700", "0")  # no window manager: off the image window's canvas
         time.sleep(2.5)  # past the dialog's grace for the first hello
+        driver.type(dialog, INSTRUCTION)
+        driver.keys(dialog, "Return")
+        time.sleep(0.5)
+        result["titles_no_daemon"] = driver.titles()
         result["shot_no_daemon"] = str(driver.shot("gimp-dialog-no-daemon.png"))
         driver.keys(dialog, "alt+s")
         wait_for(work / "start-request", 10)
         result["start_argv"] = (work / "start-request").read_text().split()
-        result["daemon"] = start_daemon(endpoint, work)
+        result["daemon"] = start_daemon(endpoint, work, nice=10)  # GIMP and the keys first, as on a desktop
         with Client(endpoint) as client:
             deadline = time.monotonic() + 15
             while client.status(timeout=2.0)["clients"] < 2:  # this test's client and the dialog's
@@ -131,6 +163,7 @@ def drive(driver: Driver, endpoint: str, work: Path, result: dict) -> None:
             result["shot_connected"] = str(driver.shot("gimp-dialog-connected.png"))
 
             # 1. a slow edit, cancelled: the daemon's job ends within 2 s
+            driver.keys(dialog, "alt+i", "ctrl+a")
             driver.type(dialog, SLOW)
             driver.keys(dialog, "Return")
             driver.window("Lego Edit (working)", timeout=10)
@@ -152,6 +185,7 @@ def drive(driver: Driver, endpoint: str, work: Path, result: dict) -> None:
             driver.keys(dialog, "alt+e")
             time.sleep(1.5)  # a refusal is answered in milliseconds: no "(working)" to wait for
             driver.window("Lego Edit", timeout=30)
+            result["titles_refused"] = driver.titles()
             result["shot_refused"] = str(driver.shot("gimp-dialog-refused.png"))
 
             # 2. edit, preview, discard
@@ -164,25 +198,51 @@ def drive(driver: Driver, endpoint: str, work: Path, result: dict) -> None:
             driver.keys(dialog, "alt+d")
             driver.window("Lego Edit", timeout=10)
 
-            # 3. feedback on the discarded edit, Re-plan, apply; 4. a second edit, applied
+            # 3. feedback on the discarded edit, Re-plan, apply
             driver.keys(dialog, "alt+f")
             driver.type(dialog, FEEDBACK)
             driver.keys(dialog, "alt+r")
             driver.window("Lego Edit (preview)", timeout=60)
             driver.keys(dialog, "alt+a")
             driver.window("Lego Edit", timeout=10)
+
+            # 4. a queue: SLOW runs, QUEUED and DROPPED wait behind it; DROPPED is cancelled from the queue
             driver.keys(dialog, "alt+i", "ctrl+a")
-            driver.type(dialog, "make it brighter")
+            driver.type(dialog, SLOW)
             driver.keys(dialog, "alt+e")
-            driver.window("Lego Edit (preview)", timeout=60)
+            deadline = time.monotonic() + 20
+            while jobs(client)["running"] == 0:
+                assert time.monotonic() < deadline, "the slow edit never ran"
+                time.sleep(0.05)
+            for instruction in (QUEUED, DROPPED):
+                driver.keys(dialog, "alt+i", "ctrl+a")
+                driver.type(dialog, instruction)
+                time.sleep(0.5)  # the denoise keeps both cores busy: let GIMP catch up with the keys
+                driver.keys(dialog, "alt+e")
+            deadline = time.monotonic() + 10
+            while (seen := jobs(client))["queued"] < 2:
+                assert time.monotonic() < deadline and seen["running"], f"the edits never queued: {seen}"
+                time.sleep(0.05)
+            result["shot_queue"] = str(driver.shot("gimp-dialog-queue.png"))
+            start = time.monotonic()
+            driver.keys(dialog, "alt+3")
+            while (seen := jobs(client))["queued"] > 1:
+                assert time.monotonic() - start < 10, f"the daemon kept the cancelled queued edit: {seen}"
+                time.sleep(0.05)
+            result["cancel_queued_s"] = time.monotonic() - start
+            result["still_running_after_queued_cancel"] = seen["running"]
+            driver.window("Lego Edit (preview 1 of 2)", timeout=60)  # SLOW shown, QUEUED finished behind it
+            driver.keys(dialog, "alt+a")
+            driver.window("Lego Edit (preview)", timeout=10)  # QUEUED's turn
             driver.keys(dialog, "alt+a")
             driver.window("Lego Edit", timeout=10)
             time.sleep(0.5)
             result["shot_history"] = str(driver.shot("gimp-dialog-history.png"))
+            result["final_jobs"] = jobs(client)
             driver.keys(dialog, "alt+l")
 
-        # 5. two undos in the image window
-        for step in ("undo1", "undo2"):
+        # 5. four undos in the image window
+        for step in UNDOS:
             wait_for(out / f"{step}.ready", 60)
             # the image window's title names the image's size (GIMP's welcome window may be up too)
             canvas = next(w for w in driver.xdo("search", "--onlyvisible", "--name", "GIMP$").split()
@@ -193,7 +253,7 @@ def drive(driver: Driver, endpoint: str, work: Path, result: dict) -> None:
         result["ok"] = True
     except Exception as exc:  # reported by the test, with the xdotool log
         result["error"] = f"{type(exc).__name__}: {exc}"
-        for step in ("undo1", "undo2"):  # let the batch end instead of waiting for its timeout
+        for step in UNDOS:  # let the batch end instead of waiting for its timeout
             (out / f"{step}.done").touch()
 
 
@@ -249,6 +309,7 @@ def dialog_run():
         assert result.get("ok"), log
         assert (out / "report.json").exists(), log
         report = json.loads((out / "report.json").read_text())
+        result["out"] = out
         yield report, result, log
     finally:
         if xvfb is not None:
@@ -290,27 +351,74 @@ def test_discard_and_apply_each_edit_as_one_undo_step(dialog_run):
     states = report["states"]
     before, closed = states["before"], states["closed"]
     assert report["status"] == "success", log
-    # the discarded preview left nothing; both applied edits are top-level groups, never nested
-    assert names(closed["layers"]) == ["Lego Edit: make it brighter", FIRST, "Background"]
+    # the discarded preview and the cancelled edits left nothing; the applied edits are top-level groups
+    assert names(closed["layers"]) == [QUEUED_GROUP, SLOW_GROUP, FIRST, "Background"]
     # GIMP keeps layer names unique in an image: the second "result" is "result #1"
-    assert [names(group["children"]) for group in closed["layers"][:2]] == [["result #1"], ["result"]]
-    assert closed["layers"][2] == before["layers"][0]  # the source layer's pixels untouched
-    # the re-plan grew the mask: both masks are about the red ball
+    assert [names(group["children"]) for group in closed["layers"][:3]] == [["result #2"], ["result #1"], ["result"]]
+    assert closed["layers"][3] == before["layers"][0]  # the source layer's pixels untouched
+    # the re-plan grew the mask: both masks are about the red ball (the cancelled DROPPED added none)
     assert sorted(name for name, _ in closed["channels"]) == ["mask: red ball", "mask: red ball (2)"]
-    # one Ctrl+Z removes the second edit exactly, the next one the first: the image as it was
-    undo1, undo2 = states["undo1"], states["undo2"]
-    assert names(undo1["layers"]) == [FIRST, "Background"]
+    # each Ctrl+Z takes back exactly the newest applied edit, pixels and layer tree: then the image as it was
+    undo1, undo2, undo3, undo4 = (states[step] for step in UNDOS)
     assert undo1["layers"] == closed["layers"][1:] and undo1["channels"] == closed["channels"]
-    assert [(e.instruction, e.feedback) for e in history(undo1)] == [(INSTRUCTION, (FEEDBACK,))]
-    assert undo2 == before
+    assert undo2["layers"] == closed["layers"][2:] and undo2["channels"] == closed["channels"]
+    assert [(e.instruction, e.feedback) for e in history(undo1)] == [(INSTRUCTION, (FEEDBACK,)), (SLOW, ())]
+    assert [(e.instruction, e.feedback) for e in history(undo2)] == [(INSTRUCTION, (FEEDBACK,))]
+    assert undo3 == before
+    # a fourth Ctrl+Z finds nothing of Lego Edit's to undo: the discard, the cancels, the refusal and the
+    # previews left no undo step (an undo of a discarded preview's removal would bring it back)
+    assert undo4 == before
 
 
-def test_history_lists_both_edits_after_save_and_reopen(dialog_run):
+def test_history_lists_the_edits_after_save_and_reopen(dialog_run):
     report, _, _ = dialog_run
     entries = history(report["states"]["reloaded"])
-    assert [e.instruction for e in entries] == [INSTRUCTION, "make it brighter"]
+    assert [e.instruction for e in entries] == [INSTRUCTION, SLOW, QUEUED]
     assert all(e.thumbnail.startswith(b"\x89PNG") and e.plan for e in entries)
-    assert entries[0].time <= entries[1].time
+    assert entries[0].time <= entries[1].time <= entries[2].time
+
+
+def result_pixels(report, result, group: str) -> np.ndarray:
+    return np.asarray(Image.open(result["out"] / report["results"][group]).convert("RGB")).astype(int)
+
+
+def test_a_queued_edit_runs_after_the_first_and_both_land(dialog_run):
+    """SLOW and QUEUED were sent on the visible image with the first edit applied (the ball gone): both
+    results keep it gone; SLOW's is smoother than what it read, QUEUED's brighter; DROPPED, cancelled
+    while it waited, never ran."""
+    report, result, _ = dialog_run
+    assert result["cancel_queued_s"] < 2.0
+    assert result["still_running_after_queued_cancel"] == 1  # SLOW still ran: DROPPED was cancelled waiting
+    assert result["final_jobs"]["running"] == 0 and result["final_jobs"]["queued"] == 0
+    _, mask = truth()
+    first = result_pixels(report, result, FIRST)
+    slow = result_pixels(report, result, SLOW_GROUP)
+    queued = result_pixels(report, result, QUEUED_GROUP)
+    for pixels in (first, slow, queued):
+        assert red_fraction(pixels.astype(np.uint8), mask > 127) < 0.02
+
+    def roughness(rgb):
+        return float(np.abs(np.diff(rgb, axis=1)).mean())
+
+    assert roughness(slow) < 0.95 * roughness(first)  # the denoise smooths what it read (about 8 % here)
+    assert queued.mean() > first.mean() + 5
+    assert not np.array_equal(slow, first) and not np.array_equal(queued, first)
+
+
+def test_no_gimp_error_box_for_bad_input_or_a_daemon_that_is_down(dialog_run):
+    report, result, log = dialog_run
+    for key in ("titles_no_daemon", "titles_refused"):
+        boxes = [title for title in result[key] if any(word in title for word in MESSAGE_BOX)]
+        assert boxes == [], (key, result[key])
+        assert "Lego Edit" in result[key]  # the dialog itself stayed open
+    assert "Execution error" not in log and "Traceback" not in log
+
+
+def test_the_dialog_remembers_its_choices(dialog_run):
+    report, _, _ = dialog_run
+    choices = json.loads(report["choices"])
+    assert choices == {"placement": "above", "source": "visible", "builder": "", "use_selection": True,
+                       "show_masks": True}
 
 
 def red_pixels(path: str) -> int:
@@ -330,7 +438,7 @@ def test_the_preview_is_on_the_canvas(dialog_run):
 
 def test_screenshots_of_the_dialog(dialog_run):
     _, result, _ = dialog_run
-    for key in ("shot_no_daemon", "shot_connected", "shot_refused", "shot_preview", "shot_history"):
+    for key in ("shot_no_daemon", "shot_connected", "shot_refused", "shot_preview", "shot_queue", "shot_history"):
         shot = Image.open(result[key])
         assert shot.size == (1280, 1024)
         assert len(set(shot.convert("L").resize((64, 64)).tobytes())) > 8  # something is drawn there
