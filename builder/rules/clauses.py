@@ -98,13 +98,10 @@ def sentences(text: str) -> list[str]:
 # Imperatives run together without "and" or punctuation ("remove the person change the surfboard to a speedboat
 # change the background to beach"): a new clause starts at an editing verb followed by its object's determiner,
 # unless the word before ties the verb to what precedes ("to", "me", "can", "and" ...).
-_RUN_ON = re.compile(
-    r"\s+(?<!\bto\s)(?<!\bme\s)(?<!\bus\s)(?<!\byou\s)(?<!\bi\s)(?<!\bwe\s)(?<!\bcan\s)(?<!\bcould\s)(?<!\bwould\s)"
-    r"(?<!\bwill\s)(?<!\bshould\s)(?<!\bmust\s)(?<!\bplease\s)(?<!\band\s)(?<!\bor\s)(?<!\bnot\s)(?<!\bhelp\s)"
-    r"(?<!\bjust\s)(?<!\balso\s)(?<!\bthen\s)(?<!\blet's\s)(?<!\blets\s)(?<!\bdon't\s)(?<!\bnever\s)(?<!\bwho\s)"
-    r"(?<!\bthat\s)(?<!\bwhich\s)(?<!\bto\s)(?<!\bi'd\s)(?<!\bneed\s)(?<!\bwant\s)(?<!\btry\s)"
-    r"(?=(?:remove|delete|erase|add|change|replace|swap|insert|recolou?r|paint|put|place|make|turn|extract)\s+"
-    r"(?:the|a|an|some|his|her|its|their|all|two|three|several)\b)", re.I)
+_RUN_ON = re.compile(r"\s+(?=(?:remove|delete|erase|add|change|replace|swap|insert|recolou?r|paint|put|place|make|turn|"
+                     r"extract)\s+(?:the|a|an|some|his|her|its|their|all|two|three|several)\b)", re.I)
+_TIES = frozenset("""to me us you i we can could would will should must please and or not help just also then let's lets
+don't never who that which i'd need want try""".split())
 _IMPERATIVE_LEAD = re.compile(rf"^(?:{SPLIT_VERBS})\b", re.I)
 
 
@@ -115,12 +112,24 @@ _WHILE_DOING = re.compile(r",?\s+(?:while|whilst|as well as|and also|plus)\s+(?=
                           re.I)
 
 
+def _run_on(part: str) -> list[str]:
+    """`part` split where a new imperative starts without a separator (not after a word that ties it to what precedes)."""
+    pieces, start = [], 0
+    for m in _RUN_ON.finditer(part):
+        before = part[start:m.start()].rsplit(None, 1)
+        if len(before) == 2 and before[1].lower() not in _TIES:
+            pieces.append(part[start:m.start()])
+            start = m.end()
+    pieces.append(part[start:])
+    return pieces
+
+
 def clauses(sentence: str) -> list[str]:
     parts = [q for part in _CLAUSE_SEP.split(sentence) if part for q in _WHILE_DOING.split(part)]
     found = []
     for p in parts:
         if p and _IMPERATIVE_LEAD.match(p.strip(" ,.!")) and " " in p:
-            pieces = _RUN_ON.split(p)
+            pieces = _run_on(p)
             if len(pieces) > 1 and re.match(r"\s*(?:make|let|have|get|help)\b", pieces[0], re.I) and \
                     re.match(r"(?:make|turn|put|place)\b", pieces[1], re.I):
                 pieces = [p]  # "make the person turn his head": a causative, one clause

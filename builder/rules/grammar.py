@@ -9,7 +9,7 @@ from dataclasses import replace
 from lego_edit.builder.rules.changes import FROM_TO, change_edit, from_to_edit, level_edit, x_to_y_edit
 from lego_edit.builder.rules.clauses import trim_qualifiers
 from lego_edit.builder.rules.complaints import SHOULD_BE, complaint_fix
-from lego_edit.builder.rules.edits import SELECTION, Ctx, Edit, Vague
+from lego_edit.builder.rules.edits import SELECTION, Ctx, Edit, TextRefused, Vague
 from lego_edit.builder.rules.lexicon import (
     ATTRIBUTE_WORDS,
     ENV_FILLERS,
@@ -34,6 +34,7 @@ from lego_edit.builder.rules.rewrites import plain_clause
 from lego_edit.builder.rules.scenes import EXPRESSIVE, style_edit, style_phrase, style_target, style_words
 from lego_edit.builder.rules.text_edits import text_in_image_edit
 from lego_edit.builder.rules.verbs import (
+    FeatureRequest,
     add_edit,
     blur_edit,
     bright_edit,
@@ -127,7 +128,13 @@ def parse_clause(clause: str, has_mask: bool, image_size: tuple[int, int] | None
         if group == "level" and verb in {"raise", "lower"} and is_pose(core):
             return pose_edit(c)
         handler = _HANDLERS[group]
-        return handler(c)
+        try:
+            return handler(c)
+        except FeatureRequest as exc:
+            inner = parse_clause(exc.inner, has_mask, image_size) if exc.inner else None
+            if inner is None:
+                raise TextRefused(f"'{clause}': {exc.reason}") from None
+            return inner
     c = Ctx(clause, core, core, "", has_mask, image_size)
     if is_pose(core) and re.match(r"^(?:the|a|an|his|her|their)\s", core):
         return None

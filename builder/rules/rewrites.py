@@ -30,6 +30,8 @@ _TRY = re.compile(r"^(?:try(?:ing)?(?:\s+to)?|attempt(?:ing)?(?:\s+to)?|hav(?:e|
                   r"tak(?:e|ing)\s+a\s+(?:shot|stab|crack)\s+at|giv(?:e|ing)\s+(?:it\s+)?a\s+(?:go|shot|try)\s+(?:at\s+)?|"
                   r"start\s+(?:off\s+)?by|begin\s+by|focus\s+on|help\s+(?:me\s+|us\s+)?with|see about|look into)\s+"
                   r"(?P<v>[a-z]+)\b")
+_TRY_LEADS = ("try", "attempt", "hav", "tak", "giv", "start", "begin", "focus", "help", "see ", "look")
+_NEED_CUES = (" need", " has to", " have to", " should ", " must ", " ought ", " could ", " would ", " is to ", " are to ")
 # "the photo needs to be much lighter", "I wish it were warmer", "the sky could be a bit bluer"
 _NEED = re.compile(rf"^(?P<x>it|this|everything|(?:the|this|my|our|his|her|their|these|those)\s+"
                    rf"[\w' -]+?)\s+(?:really\s+|just\s+|kind of\s+)?(?:needs?\s+to|has\s+to|have\s+to|should|must|ought\s+to|"
@@ -78,14 +80,14 @@ def plain_clause(clause: str) -> str:
     text = clause
     if "both" in text:
         text = _BOTH.sub("", text)
-    m = _TRY.match(text)
+    m = _TRY.match(text) if text.startswith(_TRY_LEADS) else None
     if m and _gerund_lead(text[m.start("v"):]):
         text = text[m.start("v"):]
-    if re.search(r"\b(?:needs?|has|have|should|must|ought|could|would|is to|are to)\b", text):
+    if any(w in text for w in _NEED_CUES):
         m = _NEED.match(text)
         if m:
             return f"make {m.group('x')} {m.group('y')}"
-    if re.match(r"(?:add|give|bring|put|inject|introduce|apply)\b", text):
+    if text.startswith(("add", "give", "bring", "put", "inject", "introduce", "apply")):
         m = _ADD_TONE.match(text)
         if m and not re.match(r"\s+(?:of|to)\s+(?!the\s+(?:whole\s+)?(?:image|photo|picture|pic|shot|scene))", m.group("tail")):
             noun = m.group("n")
@@ -144,9 +146,10 @@ _AND_VERB = re.compile(r"^(?P<a>.+?)\s+and\s+(?P<b>(?P<v>[a-z]+)\s+(?:up\s+|down
 
 def split_coordinated(clause: str) -> list[str]:
     """One clause that asks for two edits without repeating the verb -> two clauses; otherwise [clause]."""
-    low = canonical_verb(strip_polite(clause).lower().strip(" .,!"))
+    low = clause.lower()
     if " and " not in low and " & " not in low and " plus " not in low and " as well as " not in low:
         return [clause]
+    low = canonical_verb(strip_polite(low).strip(" .,!"))
     m = _GAPPED.match(low)
     if m and m.group("y") not in ("it", "this"):
         return [f"{m.group('v')} {m.group('x')} {m.group('a')}", f"{m.group('v')} {m.group('y')} {m.group('b')}"]

@@ -11,9 +11,11 @@ from lego_edit.builder.rules.lexicon import (
     COLOURS,
     EXPRESSION_ADJ,
     EXPRESSION_VERBS,
+    KNOWN_VERBS,
     POSE_VERBS,
     SETTING_NOUNS,
     STYLE_TERMS,
+    lemma,
 )
 from lego_edit.builder.rules.looks import parse_look
 from lego_edit.builder.rules.phrases import (
@@ -84,6 +86,23 @@ def remove_edit(c: Ctx) -> Edit:
 
 
 
+_CLOTHES = (r"\b(?:suit|dress|shirt|t-shirt|hat|cap|costume|outfit|uniform|jacket|coat|tuxedo|gown|clothes|sweater|hoodie|"
+            r"glasses|sunglasses|wig|mask|scarf|skirt|jeans|shoes|boots)\b")
+# "add support to ...", "add an option for ...": a feature of the app asked for; the verb after it is the edit, if any.
+_FEATURE = re.compile(r"^(?:an?\s+|the\s+|some\s+)?(?:(?:new|simple|quick|easy|built-in|one-click)\s+)?(?:[\w-]+\s+)?"
+                      r"(?:support|functionality|feature|option|setting|mode|ability|capability|possibility|shortcut)s?\b"
+                      r"(?:\s+(?:to|for|that|which|so)\s+(?P<v>.+))?$")
+
+
+class FeatureRequest(TextRefused):
+    """An app feature asked for ("add support to change the brightness"); `inner` is the edit it names, if any."""
+
+    def __init__(self, inner: str | None) -> None:
+        super().__init__("this asks for a feature of the app, not an edit of this image: say the edit itself (e.g. "
+                         "'change the brightness')")
+        self.inner = inner
+
+
 def add_edit(c: Ctx) -> Edit:
     rest = IMAGE_PP.sub("", c.rest).strip(" ,.")
     if not rest:
@@ -92,6 +111,12 @@ def add_edit(c: Ctx) -> Edit:
     obj_words = word_list(obj)
     if re.match(r"(?:more\s+)?(?:light|brightness|exposure)\b", obj):
         return bright_edit(c, None)
+    whole_rest = c.clause[len(c.verb):].strip() if c.clause.startswith(c.verb) else c.rest  # riders kept: "to change ..."
+    feature = _FEATURE.match(re.sub(r"\s*\(.*$", "", whole_rest))
+    if feature and (feature.group("v") is None or re.match(r"[a-z]+", feature.group("v")) and
+                    lemma(re.match(r"[a-z]+", feature.group("v")).group(0)) in KNOWN_VERBS):  # type: ignore[union-attr]
+        # "add support to change the brightness", "add an option for blurring faces": the app, not the image
+        raise FeatureRequest(feature.group("v"))
     tone = re.fullmatch(r"(?:(?:more|some|extra|a\s+(?:bit|touch|little|lot)\s+(?:of\s+)?(?:more\s+)?)\s*)?(?P<n>colou?rs?|life|"
                         r"vibrance|vividness|drama|punch|pop|depth|mood)", obj)
     if tone:  # "add more colour", "add some drama (to the sky)": a look, not an object
@@ -106,7 +131,8 @@ def add_edit(c: Ctx) -> Edit:
     env_head = obj_words[-1] if obj_words else ""
     if env_head and is_env_only(obj) and env_head not in {"day"}:
         return Edit("env", None, env_value(obj), text=c.clause)
-    if c.verb in {"place", "put"} and re.match(r"(?:the|this|that|his|her|their|its|me|us)\b", rest):
+    if c.verb in {"place", "put"} and (re.match(r"(?:the|this|that|his|her|their|its|me|us)\b", rest) or
+                                       re.match(r"(?:them|him)\s+(?:on|in|at|into|onto)\s", rest)):
         # "place the pineapple on a sandy beach": the object stays, its setting changes.
         m = re.match(r"(?P<x>.+?)\s+(?:on|in|at|into|onto|by|near|to|against|amid|among)\s+(?P<y>.+)$", rest)
         if m and re.search(r"\btransparent\b", m.group("y")):  # "put him on a transparent background": a cut-out
@@ -115,6 +141,12 @@ def add_edit(c: Ctx) -> Edit:
         if m and is_setting(m.group("y")):
             return Edit("background", None, strip_articles(m.group("y")), keep=target_of(m.group("x"), c.has_mask),
                         text=c.clause)
+        if m and re.fullmatch(r"me|us|him|her|them", m.group("x")) and re.search(_CLOTHES, m.group("y")):
+            raise NoBrick(f"'{c.clause}': no specialised brick dresses someone in new clothes", c.clause,
+                          target_of(m.group("x"), c.has_mask))
+        if m and re.fullmatch(r"me|us|him|her|them", m.group("x")) and re.match(r"(?:an?|the|some)\s", m.group("y")):
+            # "put them in the Upside Down": the people stay, the place around them is new
+            return Edit("background", None, strip_articles(m.group("y")), keep=SUBJECT, text=c.clause)
         raise TextRefused("moving an object is not something the bricks do in one step: remove it, then add it "
                           "where you want it (e.g. 'remove the cat, then add a cat on the sofa')")
     if "background" in rest and obj_words and (obj_words[-1] in SETTING_NOUNS or env_value(obj)):
