@@ -274,11 +274,13 @@ for name, drawable, args in (("above", inner, {"placement": "above"}), ("above_a
     status, message, seconds, group = run(image, drawable, instruction="make it brighter", endpoint=job["endpoint"],
                                           use_selection=False, show_masks=False, **args)
     placed[name] = {"status": status, "message": message, "id": group.get_id() if group is not None else None}
-# a source inside a result group, placed "group": next to that result group, never inside it
+# a source inside a result group: "above" goes above that result group; "group" (asked for) inside it
 nested_source = Gimp.Item.get_by_id(placed["above"]["id"]).get_children()[0]
-status, message, seconds, group = run(image, nested_source, instruction="make it brighter", endpoint=job["endpoint"],
-                                      use_selection=False, show_masks=False, source="layer", placement="group")
-placed["from_result"] = {"status": status, "message": message, "id": group.get_id() if group is not None else None}
+for name, mode in (("from_result", "above"), ("into_result", "group")):
+    status, message, seconds, group = run(image, nested_source, instruction="make it brighter",
+                                          endpoint=job["endpoint"], use_selection=False, show_masks=False,
+                                          source="layer", placement=mode)
+    placed[name] = {"status": status, "message": message, "id": group.get_id() if group is not None else None}
 status, message, seconds, _ = run(image, inner, instruction="make it brighter", endpoint=job["dead_endpoint"],
                                   placement="sideways")
 placed["bad_placement"] = {"status": status, "message": message}

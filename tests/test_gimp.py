@@ -404,26 +404,40 @@ def layer_tree(layers) -> list:
 
 def test_each_placement_puts_the_result_where_chosen(gimp_run):
     """above: just above the source, over the results already stacked on it; top: on top of the image;
-    group: at the top of the source's group; the visible image: on top whatever the choice; a source
-    inside a result group, placed in its group: beside that result group, never inside it."""
+    group: at the top of the source's group; the visible image: on top whatever the choice. A source
+    inside a result group: "above" goes above that whole group, never into it; only "group", asked
+    for, puts the new result inside it."""
     report, _, _ = gimp_run
     data = report["cases"]["placement"]
     runs, ids = data["runs"], data["ids"]
-    for name in ("above", "above_again", "top", "group", "visible_above", "from_result"):
+    for name in ("above", "above_again", "top", "group", "visible_above", "from_result", "into_result"):
         assert runs[name]["status"] == "success", (name, runs[name])
     result = {name: run["id"] for name, run in runs.items() if "id" in run}
     tree = layer_tree(data["image"]["layers"])
-    groups = {item[0]: item[1] for item in tree if isinstance(item, tuple)}
-    assert [item[0] if isinstance(item, tuple) else item for item in tree] == [
-        result["visible_above"], result["top"], ids["Group"], ids["Background"]]
-    inside_group = [item[0] if isinstance(item, tuple) else item for item in groups[ids["Group"]]]
-    assert inside_group == [result["from_result"], result["group"], ids["cover"], result["above_again"],
-                            result["above"], ids["inner"]]
-    for name in ("above", "above_again", "top", "group", "visible_above", "from_result"):
+    ids_of = lambda items: [item[0] if isinstance(item, tuple) else item for item in items]  # noqa: E731
+    assert ids_of(tree) == [result["visible_above"], result["top"], ids["Group"], ids["Background"]]
+    assert ids_of(find(tree, ids["Group"])) == [result["group"], ids["cover"], result["from_result"],
+                                                result["above_again"], result["above"], ids["inner"]]
+    assert ids_of(find(tree, result["above"])) == [result["into_result"], find_child(data, result["above"])]
+    for name in ("above_again", "top", "group", "visible_above", "from_result", "into_result"):
         nested = [child for child in find(tree, result[name]) if isinstance(child, tuple)]
         assert nested == [], (name, nested)  # a result group holds its result layers only
     bad = runs["bad_placement"]
     assert bad["status"] == "execution-error" and "placement must be" in bad["message"] and "sideways" in bad["message"]
+
+
+def find_child(data, group_id):
+    """The id of the result layer (the one non-group child) of a result group."""
+    def walk(layers):
+        for layer in layers:
+            if layer["id"] == group_id:
+                return next(child["id"] for child in layer["children"] if not child["group"])
+            if layer["group"]:
+                found = walk(layer["children"])
+                if found is not None:
+                    return found
+        return None
+    return walk(data["image"]["layers"])
 
 
 def find(tree, wanted):

@@ -7,9 +7,10 @@ gi modules for the rest.
 - Source: the layer (its own pixels and offsets), or the visible image (every visible layer as
   shown, image-sized at 0, 0).
 - Placement (the user's choice, `PLACEMENTS`): just above the source layer (above earlier results
-  stacked on it), on top of the image, or at the top of the source's own group; never inside an
-  earlier result group (a source inside one counts as that group). The visible image's result
-  always goes on top: it is the whole picture, so anything above it would be shown twice.
+  stacked on it; a source inside a result group counts as that group), on top of the image, or at
+  the top of the source's own group (the one way into an earlier result group: asking for the
+  group of a layer inside one). The visible image's result always goes on top: it is the whole
+  picture, so anything above it would be shown twice.
 - A preview is the same group added with the undo stack frozen, so removing it (Discard, or
   before Apply adds it for real) leaves no trace; Apply adds it inside one undo group.
 - History: the image parasite `lego-edit-history` (persistent, undoable) holds the applied edits
@@ -198,13 +199,18 @@ def is_result_group(item):
 
 
 def placement(image, drawable, source, mode="above"):
-    """(parent, position) for the new group (position 0 is the top), outside every earlier result group.
+    """(parent, position) for the new group (position 0 is the top).
 
-    above: just above the source and above the result groups already stacked on it (the newest shows);
-    top, or the visible image: on top of the image; group: at the top of the source's group (a group
-    source: at its own top)."""
+    above: just above the source and above the result groups already stacked on it (the newest shows),
+    outside every earlier result group (a source inside one counts as that group); top, or the visible
+    image: on top of the image; group: at the top of the source's own group (a group source: at its
+    own top), which is inside an earlier result group only when the source is in one: as asked."""
     if source == "visible" or drawable is None or mode == "top":
         return None, 0
+    if mode == "group":
+        if drawable.is_group_layer() and not is_result_group(drawable):
+            return drawable, 0
+        return drawable.get_parent(), 0
     anchor = drawable
     item = drawable
     while item is not None:
@@ -212,10 +218,6 @@ def placement(image, drawable, source, mode="above"):
             anchor = item  # the outermost result group holding the source
         item = item.get_parent()
     parent = anchor.get_parent()
-    if mode == "group":
-        if anchor.is_group_layer() and not is_result_group(anchor):
-            return anchor, 0
-        return parent, 0
     siblings = parent.get_children() if parent is not None else image.get_layers()  # top first
     position = image.get_item_position(anchor)
     while position > 0 and is_result_group(siblings[position - 1]):
