@@ -80,13 +80,16 @@ def test_other_colour_spaces_are_explained(px, model, depth):
 
 
 @pytest.mark.parametrize("width,height,bpp", [(4500, 4500, 4), (3840, 2160, 8), (37, 53, 4), (1, 1, 4)])
-def test_strips_cover_the_canvas_in_whole_tile_rows(px, width, height, bpp):
-    """Large layers are read and written a strip at a time: together the strips are the canvas, once each."""
+def test_strips_cover_the_canvas_in_short_bands(px, width, height, bpp):
+    """Large layers are read and written a strip at a time: together the strips are the canvas, once each,
+    and each is at most half a megabyte (a 4500-pixel-wide tile row would be over one)."""
     bands = px.strips(width, height, bpp)
     assert bands[0][0] == 0 and sum(rows for _, rows in bands) == height
     assert all(y == previous_y + previous_rows for (previous_y, previous_rows), (y, _) in zip(bands[:-1], bands[1:], strict=True))
-    assert all(rows % px.TILE == 0 for _, rows in bands[:-1]), "whole tile rows, so each tile is touched once"
-    assert all(width * rows * bpp <= max(px.STRIP_BYTES, width * px.TILE * bpp) for _, rows in bands)
+    assert all(rows % px.BAND == 0 for _, rows in bands[:-1]), "whole quarters of a tile row"
+    assert all(width * rows * bpp <= max(px.STRIP_BYTES, width * px.BAND * bpp) for _, rows in bands)
+    if (width, bpp) == (4500, 4):
+        assert all(rows == px.BAND for _, rows in bands[:-1]) and len(bands) == -(-height // px.BAND)
 
 
 class _Node:

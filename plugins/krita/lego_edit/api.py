@@ -9,12 +9,14 @@
 daemon's replies (`handle(event)`), and when the result arrives builds a group with the result
 layer(s) and the masks as hidden layers. The source is only ever read.
 
-One undo step: the group and its (still empty) layers are assembled in a hidden scratch document
-(one per colour space, kept for the session) and copied into the edited document with a single
-`addChildNode`, so Krita records one "Add Layer" command and one Ctrl+Z takes the whole edit back
-(adding each layer to a group already in the document, or even to a detached group, records one
-command per layer). The pixels are written afterwards with `setPixelData`, and renaming, locking
-and showing the group record nothing either, which is how a preview becomes the applied result.
+One undo step: the group and its layers are a copy of an empty group assembled in a hidden scratch
+document (one per colour space, kept for the session); the pixels are written into that detached
+copy with `setPixelData` (which records nothing and recomposes nothing), and the filled group goes
+into the edited document with a single `addChildNode`, so Krita records one "Add Layer" command,
+recomposes the image once, and one Ctrl+Z takes the whole edit back (adding each layer to a group
+already in the document, or even to a detached group, records one command per layer). Renaming and
+unlocking record nothing, which is how a preview becomes the applied result; Discard undoes the add
+(undo.py).
 
 Reading and writing go strip by strip (`work(budget_s)`), so the docker spreads a large canvas
 over timer ticks; `edit()` runs the same steps straight through and returns the nodes.
@@ -29,7 +31,7 @@ import zlib
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
-from . import pixels
+from . import pixels, undo
 
 try:
     from .lego_edit_client import (
@@ -174,7 +176,9 @@ class EditJob:
         self.active_before: Any = None  # the layer active when the edit started (the docker restores it)
         self.variation_of: int | None = None  # the digest of the preview this edit is a variation of
         self.timings: dict[str, float] = {}  # seconds of the longest Krita calls while adding the result
-        self.step_kind = "reading"  # what `work()` is doing: reading, adding the group, writing
+        self.step_kind = "reading"  # what `work()` is doing: reading, writing, adding the group
+        self.discarded_by_undo = False  # Discard took the preview back with Krita's Undo (else: removed it)
+        self.undo_mark: Any = None  # the undo stack just before the group was added (Discard undoes that add)
         self._error: LegoEditError | None = None
         self._task: Iterator[None] | None = None
         self._after: Callable[[Any], None] | None = None
@@ -294,7 +298,8 @@ class EditJob:
             self.step_kind = "reading"
             try:
                 self._task = pixels.read_source_in_strips(self.doc, visible_image=self.visible_image,
-                                                          use_selection=self.use_selection, node=self.node)
+                                                          use_selection=self.use_selection, node=self.node,
+                                                          timings=self.timings)
             except pixels.UnsupportedColorSpace as exc:
                 raise LegoEditError("unsupported", str(exc)) from None
             except LookupError as exc:
@@ -418,12 +423,13 @@ class EditJob:
         return ordered
 
     def _build(self, result_layers: list) -> Iterator[None]:
-        """Add the group (its layers still empty) in one step, then write the pixels into it strip by strip.
+        """Write the pixels into a detached copy of an empty group strip by strip, then add it in one step.
 
-        The empty group is assembled in the scratch document and copied in with one `addChildNode`:
-        one command on the undo stack, and a cheap one (adding layers full of pixels makes Krita work
-        on them for a long time on the UI thread). `setPixelData` records nothing on the undo stack,
-        so the pixels written afterwards come and go with that one command."""
+        The group is a copy of an empty template assembled in the scratch document, so it is outside
+        every image while it fills: `setPixelData` there costs only the copy of the bytes, and nothing
+        is recomposed yet. One `addChildNode` then puts it in the document: one command on the undo
+        stack, and Krita's own recomposition for that add (which libkis waits for) is the only one, so
+        the canvas shows the result without a second, whole-image `refreshProjection`."""
         src, doc = self.source, self.doc
         if src is None:
             raise RuntimeError("no source")
@@ -436,66 +442,53 @@ class EditJob:
         width, height = src.width, src.height
         name = (PREVIEW_PREFIX + self.session.group_name[len(GROUP_PREFIX):]) if self.preview \
             else self.session.group_name
-        self.step_kind = "adding the group"
+        self.step_kind = "writing"
         clock = time.perf_counter()
         copy = scratch_template(doc, len(ordered)).duplicate()
         self.timings["copying the empty group"] = time.perf_counter() - clock
         copy.setName(name)
-        copy.setVisible(False)  # shown once its pixels are in
-        for node, (_layer, label, visible) in zip(copy.childNodes(), ordered, strict=True):  # bottom to top
+        nodes = list(copy.childNodes())  # bottom to top, as `ordered`
+        for node, (_layer, label, visible) in zip(nodes, ordered, strict=True):
             node.setName(label)
             node.setVisible(visible)
+        yield
+        bands = pixels.strips(width, height, 8 if doc.colorDepth() == "U16" else 4)
+        for node, (layer, _label, visible) in zip(nodes, ordered, strict=True):
+            data = layer.data
+            digest = 0
+            for y, rows in bands:
+                if not document_is_open(doc):
+                    raise LookupError("the document was closed")
+                pixels.write_strip(node, data, layer.format, width, y, rows)
+                if visible:
+                    digest = zlib.crc32(data[4 * width * y:4 * width * (y + rows)], digest)
+                yield
+            if visible:
+                self.digest = digest
+                clock = time.perf_counter()
+                self.thumbnail = _thumbnail(data, layer.format, width, height)
+                self.timings["thumbnail"] = time.perf_counter() - clock
+                yield
+        if not self.preview:
+            copy.setLocked(False)
         if not document_is_open(doc):
             raise LookupError("the document was closed")
+        self.step_kind = "adding the group"
+        yield
         parent, above = place(doc, src.node, self.placement)
         before = {n.uniqueId() for n in parent.childNodes()}
+        self.undo_mark = undo.current(doc)
         clock = time.perf_counter()
-        parent.addChildNode(copy, above)  # the one command on the undo stack
+        parent.addChildNode(copy, above)  # the one command on the undo stack, and the one recomposition
         self.timings["add"] = time.perf_counter() - clock
         added = next((n for n in parent.childNodes() if n.uniqueId() not in before), None)
         if added is None:
             raise RuntimeError("Krita did not add the result group")
-        nodes = list(added.childNodes())  # bottom to top, as `ordered`
-        if len(nodes) != len(ordered):
+        children = list(added.childNodes())
+        if len(children) != len(ordered):
             raise RuntimeError("Krita added a different number of layers")
-        self.created[:] = [added] + list(reversed(nodes))
+        self.created[:] = [added] + list(reversed(children))
         self.created.group = added
-        self.step_kind = "writing"
-        yield
-        try:
-            bands = pixels.strips(width, height, 8 if doc.colorDepth() == "U16" else 4)
-            for node, (layer, _label, visible) in zip(nodes, ordered, strict=True):
-                data = layer.data
-                digest = 0
-                for y, rows in bands:
-                    if not document_is_open(doc):
-                        raise LookupError("the document was closed")
-                    pixels.write_strip(node, data, layer.format, width, y, rows)
-                    if visible:
-                        digest = zlib.crc32(data[4 * width * y:4 * width * (y + rows)], digest)
-                    yield
-                if visible:
-                    self.digest = digest
-                    clock = time.perf_counter()
-                    self.thumbnail = _thumbnail(data, layer.format, width, height)
-                    self.timings["thumbnail"] = time.perf_counter() - clock
-        except BaseException:
-            if document_is_open(doc):  # a half-written group is no result: take it away again
-                try:
-                    added.remove()
-                except Exception:
-                    pass
-            raise
-        added.setVisible(True)
-        if not self.preview:
-            added.setLocked(False)
-        # setPixelData and setVisible mark nothing for recomposition (and a no-op property change such as the
-        # blending mode would be an undo step): the projection is refreshed once, now the pixels are in
-        self.step_kind = "showing the result"
-        yield
-        clock = time.perf_counter()
-        doc.refreshProjection()
-        self.timings["refreshProjection"] = time.perf_counter() - clock
 
     # -- preview ------------------------------------------------------------------------------------
     @property
@@ -525,13 +518,19 @@ class EditJob:
         return True
 
     def discard(self) -> bool:
-        """Remove the preview; the document is as it was before the edit."""
+        """Take the preview away; the document, and its undo stack, are as they were before the edit.
+
+        While the preview's add is the newest command, Krita's Undo takes it back (no command of its
+        own, and no wait). After anything else was done in the document since, undoing would undo
+        that, so the group is removed instead, which Krita records as one "Remove Layer" command."""
         if not self.previewing:
             return False
         self.applied = True  # resolved: no longer a preview
         if not self.group_present():
             return False
-        self.created.group.remove()
+        self.discarded_by_undo = undo.undo_newest(self.doc, self.undo_mark)
+        if not self.discarded_by_undo:
+            self.created.group.remove()
         return True
 
 

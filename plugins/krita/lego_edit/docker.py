@@ -33,7 +33,8 @@ except ImportError:  # no client vendored (api says so when an edit starts)
 SETTINGS = "lego_edit"
 MAX_RECENT = 15
 BUSY_MS, IDLE_MS = 40, 400
-WORK_BUDGET_S = 0.02  # pixel work per tick: the UI stays responsive while a large result is written
+PIXELS_MS = 5  # while pixels are read or written: short slices, with Krita's own events between them
+WORK_BUDGET_S = 0.012  # pixel work per tick: the UI stays responsive while a large result is written
 CONNECT_GRACE_S = 2.0  # how long "Connecting..." shows before "not running"
 HISTORY_ANNOTATION = "lego_edit_history"
 BACKENDS = [("Daemon default", ""), ("Auto (a model if reachable, else rules)", "auto"), ("Rules (offline)", "rules"),
@@ -517,8 +518,8 @@ class LegoEditDocker(DockWidget):
             if state is not None:
                 state.say(f"Lego Edit: {type(exc).__name__}: {exc}", error=True)
             self._refresh()
-        busy = bool(self.workspace and self.workspace.running)
-        interval = BUSY_MS if busy else IDLE_MS
+        running = self.workspace.running if self.workspace is not None else []
+        interval = PIXELS_MS if any(job.busy for job in running) else BUSY_MS if running else IDLE_MS
         if self.timer.interval() != interval:
             self.timer.setInterval(interval)
 

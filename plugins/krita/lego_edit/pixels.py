@@ -7,12 +7,13 @@ slicing, which runs at C speed: a 4K layer converts in a few milliseconds.
 Colour spaces that cannot be converted that way (float, CMYK, Lab, ...) raise UnsupportedColorSpace
 with a sentence for the user that says what to do.
 
-Large canvases are read and written in strips of whole tile rows (`strips`), so the docker can
+Large canvases are read and written in strips of a few rows (`strips`), so the docker can
 spread a 4500 x 4500 layer over several timer ticks instead of freezing Krita for a second.
 """
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 
@@ -126,13 +127,17 @@ class Source:
     label: str
 
 
-STRIP_BYTES = 1 << 20  # about this many bytes a strip: a few milliseconds of Krita's readBytes / writeBytes
-TILE = 64  # Krita's tile side: strips of whole tile rows touch each tile once
+STRIP_BYTES = 1 << 19  # about this many bytes a strip: a few milliseconds of Krita's readBytes / writeBytes
+TILE = 64  # Krita's tile side
+BAND = TILE // 4  # strips are whole quarters of a tile row: short enough for a 4500-pixel-wide canvas
 
 
 def strips(width: int, height: int, bytes_per_pixel: int = 4, budget: int = STRIP_BYTES) -> list[tuple[int, int]]:
-    """(y, rows) bands covering the canvas top to bottom, each about `budget` bytes, in whole tile rows."""
-    rows = max(TILE, (budget // max(width * bytes_per_pixel, 1)) // TILE * TILE)
+    """(y, rows) bands covering the canvas top to bottom, each about `budget` bytes, in multiples of BAND rows.
+
+    Whole tile rows would touch each tile once, but at 4500 pixels wide one tile row is over a megabyte,
+    tens of milliseconds of copying on a busy machine; a quarter of it keeps each slice of work short."""
+    rows = max(BAND, (budget // max(width * bytes_per_pixel, 1)) // BAND * BAND)
     return [(y, min(rows, height - y)) for y in range(0, height, rows)]
 
 
@@ -197,13 +202,16 @@ def read_source(doc, *, visible_image: bool = False, use_selection: bool = True,
             return done.value
 
 
-def read_source_in_strips(doc, *, visible_image: bool = False, use_selection: bool = True, node=None):
+def read_source_in_strips(doc, *, visible_image: bool = False, use_selection: bool = True, node=None,
+                          timings: dict | None = None):
     """`read_source` one strip at a time: a generator that yields after each strip and returns the Source.
 
-    Colour-space problems and a missing layer are raised before the first strip is read."""
+    Colour-space problems and a missing layer are raised before the first strip is read. The pixels
+    are appended strip by strip (a bytearray grows in place), so no step touches the whole buffer at
+    once. `timings`, when given, gets the seconds of the wait for pending updates and of the slowest strip."""
+    timings = {} if timings is None else timings
     width, height = doc.width(), doc.height()
     if visible_image:
-        doc.waitForDone()  # pending updates in; a full refreshProjection() would recompose the whole image
         model, depth, what = doc.colorModel(), doc.colorDepth(), "the image"
         read = doc.pixelData
         node, label = None, "visible image"
@@ -216,11 +224,28 @@ def read_source_in_strips(doc, *, visible_image: bool = False, use_selection: bo
         read = node.projectionPixelData if node.type() == "grouplayer" else node.pixelData
         label = node.name()
     check_space(model, depth, what)
-    bgra = bytearray(4 * width * height)
-    for y, rows in strips(width, height, 8 if depth == "U16" else 4):
-        bgra[4 * width * y:4 * width * (y + rows)] = to_bgra8(read(0, y, width, rows), model, depth, width * rows, what)
+    if visible_image:
         yield
-    mask = selection_mask(doc, 0, 0, width, height) if use_selection else None
+        clock = time.perf_counter()
+        doc.waitForDone()  # pending updates in; a full refreshProjection() would recompose the whole image
+        timings["waiting for pending updates"] = time.perf_counter() - clock
+        yield
+    bgra = bytearray()
+    for y, rows in strips(width, height, 8 if depth == "U16" else 4):
+        clock = time.perf_counter()
+        bgra += to_bgra8(read(0, y, width, rows), model, depth, width * rows, what)
+        spent = time.perf_counter() - clock
+        if spent > timings.get("longest strip read", 0.0):
+            timings["longest strip read"] = spent
+        yield
+    mask = None
+    if use_selection and has_selection(doc):
+        selection, buf = doc.selection(), bytearray()
+        for y, rows in strips(width, height, 1):
+            buf += bytes(selection.pixelData(0, y, width, rows))
+            yield
+        if len(buf) == width * height and buf.count(0) != len(buf):
+            mask = bytes(buf)
     return Source(node=node, x=0, y=0, width=width, height=height, bgra=bgra, mask=mask, label=label)
 
 
