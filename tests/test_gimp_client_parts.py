@@ -14,6 +14,7 @@ from PIL import Image
 
 from lego_edit.plugins.client import address, daemon_launch, edit_history, plain_words
 from lego_edit.plugins.client.session import EditSession, PlanSummary
+from lego_edit.plugins.client.workspace import Workspace
 
 PLAN = {"type": "plan", "steps": 3, "workflow": {"pipeline": [
     {"step": 1, "model": "RES", "input": {"image": "init[image]", "prompt": "red ball"}, "output": {"mask": "step1[mask]"}},
@@ -148,3 +149,36 @@ def test_start_daemon_without_lego_edit_says_so(tmp_path):
     launch = daemon_launch.start_daemon(None, str(tmp_path / "d.log"), executable=str(tmp_path / "missing"),
                                         environ=environ)
     assert launch.process is None and launch.error.startswith("Could not start")
+
+
+@pytest.mark.parametrize("hello, limit", [({"limits": {"max_queued_per_client": 4}}, 4), ({"limits": {}}, None),
+                                          ({"limits": {"max_queued_per_client": 0}}, None), ({}, None), (None, None),
+                                          ({"limits": {"max_queued_per_client": True}}, None),
+                                          ({"limits": {"max_queued_per_client": "4"}}, None)])
+def test_the_queue_limit_comes_from_the_daemons_hello(hello, limit):
+    workspace = Workspace()
+    workspace.limit = 9
+    workspace.heard(hello)
+    assert workspace.limit == limit
+
+
+def test_the_queue_says_what_waits_and_the_limit():
+    """What the GIMP dialog shows above its queue, and when Edit refuses one more."""
+    class Job:
+        def __init__(self, request_id):
+            self.request_id, self.done = request_id, False
+
+    workspace = Workspace()
+    workspace.heard({"limits": {"max_queued_per_client": 2}})
+    first, second = Job("a"), Job("b")
+    workspace.add("image", first)
+    assert workspace.queue_text() == "1 edit running (the daemon takes 2 at a time)" and workspace.can_submit
+    workspace.add("image", second)
+    assert workspace.queue_text() == "2 edits running or waiting (the daemon takes 2 at a time)"
+    assert not workspace.can_submit and workspace.running == [first, second]
+    first.done = True
+    workspace.finished(first, preview=True, replannable=True)
+    assert workspace.can_submit and workspace.state("image").preview is first and workspace.job("a") is first
+    second.done = True
+    workspace.finished(second, preview=False, replannable=False)
+    assert workspace.queue_text() == "" and workspace.job("b") is None and workspace.state("image").last is first

@@ -139,6 +139,26 @@ def test_source_and_builder_are_checked(layers):
         layers.normalise_builder("gpt")
 
 
+def test_placement_is_checked_and_matches_the_client(layers):
+    from lego_edit.plugins.client.workspace import Placement
+
+    assert layers.PLACEMENTS == tuple(place.value for place in Placement)
+    assert layers.normalise_placement("") == "above" and layers.normalise_placement(" Group ") == "group"
+    with pytest.raises(layers.PluginError, match="above.*top.*group.*'sideways'"):
+        layers.normalise_placement("sideways")
+
+
+def test_remembered_choices_round_trip_and_never_raise(layers):
+    choices = {"placement": "top", "source": "layer", "builder": "rules", "use_selection": False, "show_masks": True}
+    assert layers.decode_choices(layers.encode_choices(choices)) == choices
+    # unknown keys and values of the wrong type are not kept, written or read
+    assert layers.decode_choices(layers.encode_choices({**choices, "extra": 1, "placement": 3})) == \
+        {k: v for k, v in choices.items() if k != "placement"}
+    assert layers.decode_choices(b'{"source": ["layer"], "builder": "auto"}') == {"builder": "auto"}
+    for blob in (None, b"", b"\xff", b"[1]", b"{"):
+        assert layers.decode_choices(blob) == {}
+
+
 def test_result_parts_keep_each_mask_once(layers):
     def layer(ref, kind):
         return SimpleNamespace(ref=ref, kind=kind)
