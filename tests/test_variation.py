@@ -196,6 +196,8 @@ def test_the_sd_inpainting_sampler_follows_the_step_seed(tmp_path):
     from lego_edit.bricks.builtin import builtin_bricks
     from lego_edit.bricks.executor import Executor
     from lego_edit.bricks.models import configure
+    from lego_edit.bricks.models.runtime import sampling_seed
+    from lego_edit.bricks.registry import BrickContext
     from tests import tiny_models as tiny
 
     torch.set_num_threads(2)
@@ -231,7 +233,8 @@ def test_the_sd_inpainting_sampler_follows_the_step_seed(tmp_path):
         c, _ = fresh(12)
         assert ra.seeds == {1: step_seed(11, 1)}
         assert np.array_equal(a, b) and not np.array_equal(a, c)
-        unseeded, rz = fresh(None)  # no job seed: the configured seed (5) every time
-        assert rz.seeds == {} and np.array_equal(unseeded, fresh(None)[0]) and not np.array_equal(unseeded, a)
+        # no job seed: the configured one ([models.options.sd-inpaint] seed = 5)
+        assert sampling_seed(BrickContext(), manager.settings, "sd-inpaint") == 5
+        assert sampling_seed(BrickContext(seed=9), manager.settings, "sd-inpaint") == 9
     finally:
         configure({})
