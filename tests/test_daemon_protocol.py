@@ -126,6 +126,7 @@ def test_png_size_comes_from_its_header():
     ({"v": 1, "id": "x", "type": "edit", "variation_of": True}, [], "bad_request"),
     ({"v": 1, "id": "x", "type": "edit", "variation_of": "r", "instruction": "make it blue"}, [], "bad_request"),
     ({"v": 1, "id": "x", "type": "edit", "variation_of": "r", "replan_of": "r"}, [], "bad_request"),
+    ({"v": 1, "id": "x", "type": "edit", "variation_of": "r", "replan_of": 0}, [], "bad_request"),
     ({"v": 1, "id": "x", "type": "edit", "variation_of": "r", "feedback": "too strong"}, [], "bad_request"),
 ])
 def test_refusals(header, blobs, code):

@@ -389,7 +389,8 @@ def _check_variation(request: Request) -> None:
     """`variation_of` runs an earlier request's workflow again as it was, with a new seed: nothing to plan."""
     if not valid_id(request.get("variation_of")):
         raise _bad(request, "variation_of must be the id of an earlier run or edit")
-    changes = [name for name in ("replan_of", "instruction", "feedback", "backend") if request.get(name)]
+    changes = [name for name in ("replan_of", "instruction", "feedback", "backend")
+               if request.get(name) not in (None, "", [])]
     if changes:
         raise _bad(request, f"variation_of runs the earlier workflow as it was, so it takes no {changes[0]} "
                             "(to change the plan, send replan_of with feedback)")
