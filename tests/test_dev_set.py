@@ -82,3 +82,11 @@ def test_no_overlap_with_imgedit(records):
 
 def test_open_domain_path_is_in_tests_data():
     assert OPEN_DOMAIN == Path(__file__).resolve().parent / "data" / "instructions" / "open_domain.jsonl"
+
+
+def test_blurring_is_labelled_by_the_blur_brick(records):
+    """Blurring (the background, faces, a part) or taking blur out is the restore family's work (BLUR, SHARPEN): a
+    blur labelled adjust, background or style would judge the right plan wrong."""
+    blurs = [r for r in records if re.search(r"\bblur(s|ring|red)?\b", r["instruction"], flags=re.I)]
+    assert len(blurs) >= 10
+    assert not [r["id"] for r in blurs if r["type"] not in {"restore", "compose", "other"}]
