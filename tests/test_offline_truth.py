@@ -3,8 +3,10 @@
 truth is known, and each outcome is checked against that truth:
 
 - `edit`: a success must change the named object — the changed pixels overlap its truth mask with
-  IoU >= 0.5 — and nothing beyond the mask's feather; a refusal is allowed unless `must_succeed`;
-- `global`: a success must change the whole image visibly, at its size;
+  IoU >= 0.5 — and nothing beyond the mask's feather (pixels of an `ignore` mask, a part that is
+  neither in nor out, count for neither); a refusal is allowed unless `must_succeed`;
+- `global`: a success must change the whole image visibly, at its size; a sharpening must leave the
+  image measurably sharper and a denoising measurably smoother (`measure`), as they move few pixels;
 - `refuse`: the offline path cannot do it honestly (a specific noun with no segmentation model, an
   object that is not there, snow or autumn that grading cannot render): it must be refused, with a
   reason, and write nothing.
@@ -57,7 +59,15 @@ def _edit(image: Path, instruction: str, out: Path, config: Path) -> tuple[int, 
 
 
 def _changed(before: np.ndarray, after: np.ndarray) -> np.ndarray:
-    return np.abs(after[..., :3].astype(np.int16) - before[..., :3].astype(np.int16)).max(axis=2) > CHANGED
+    """Pixels moved by more than CHANGED in a channel; both RGBA (transparency counts as a change)."""
+    return np.abs(after.astype(np.int16) - before.astype(np.int16)).max(axis=2) > CHANGED
+
+
+def _detail(rgb: np.ndarray) -> float:
+    """Fine detail: the variance of the Laplacian of the grey image."""
+    import cv2
+
+    return float(cv2.Laplacian(cv2.cvtColor(rgb[..., :3], cv2.COLOR_RGB2GRAY).astype(np.float32), cv2.CV_32F).var())
 
 
 def _iou(a: np.ndarray, b: np.ndarray) -> float:
@@ -82,13 +92,23 @@ def test_every_offline_success_is_right_and_the_rest_are_refusals(case, scenes, 
         return
     assert case["expect"] != "refuse", f"{case['instruction']!r} should be refused offline, but reported " \
                                        f"success with the plan {reply.get('plan', {}).get('workflow')}"
-    result = np.asarray(Image.open(out).convert("RGB"))
-    assert result.shape == photo.shape, "an edit that is not about the canvas keeps the image's size"
-    changed = _changed(photo, result)
+    result = np.asarray(Image.open(out).convert("RGBA"))
+    assert result.shape[:2] == photo.shape[:2], "an edit that is not about the canvas keeps the image's size"
+    changed = _changed(np.dstack([photo, np.full(photo.shape[:2], 255, np.uint8)]), result)
     if case["expect"] == "global":
-        assert changed.mean() > 0.2, f"{case['instruction']!r}: only {changed.mean():.1%} of the pixels changed"
+        measure = case.get("measure")
+        if measure is None:
+            assert changed.mean() > 0.2, f"{case['instruction']!r}: only {changed.mean():.1%} of the pixels changed"
+            return
+        ratio = _detail(result) / _detail(photo)
+        assert changed.mean() > 0.02, f"{case['instruction']!r}: only {changed.mean():.1%} of the pixels changed"
+        assert ratio >= 1.15 if measure == "sharper" else ratio <= 0.85, \
+            f"{case['instruction']!r}: fine detail went x{ratio:.2f}, not {measure}"
         return
     truth = truths[case["truth"]] > 0
+    if case.get("ignore"):  # a part that is neither in nor out of the truth (an object beside the subject)
+        ignored = truths[case["ignore"]] > 0
+        truth, changed = truth & ~ignored, changed & ~ignored
     radius = max(3, round(FEATHER * max(photo.shape[:2])))
     near = cv2.dilate(truth.astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1,) * 2)) > 0
     iou = _iou(changed, truth)
@@ -128,5 +148,5 @@ def test_an_object_the_rules_cannot_find_asks_for_a_selection_and_the_selection_
     with contextlib.redirect_stdout(io.StringIO()):
         assert main(["edit", str(path), "remove this", "--mask", str(selection), "-o", str(out),
                      "--config", str(config)]) == 0
-    changed = _changed(photo, np.asarray(Image.open(out).convert("RGB")))
+    changed = _changed(np.dstack([photo, np.full(photo.shape[:2], 255, np.uint8)]), np.asarray(Image.open(out).convert("RGBA")))
     assert _iou(changed, truths["horse"] > 0) >= 0.5

@@ -9,7 +9,7 @@ import cv2
 import numpy as np
 
 from lego_edit.bricks.imageops import check_mask_size
-from lego_edit.bricks.registry import BrickError
+from lego_edit.bricks.registry import BrickError, NeedsSelection
 
 
 def words(text: str | None) -> list[str]:
@@ -164,3 +164,51 @@ def faces(rgb: np.ndarray) -> list[tuple[int, int, int, int]] | None:
         max_size=(min(gray.shape), min(gray.shape)))
     return sorted(((int(f["c"]), int(f["r"]), int(f["width"]), int(f["height"])) for f in found),
                   key=lambda f: -f[2] * f[3])
+
+
+# --- does a mask follow the image's edges? -------------------------------------------------------
+
+WEAK_EDGE_DELTA_E = 10.0  # colour difference across a mask edge below this: the edge runs through one surface
+WEAK_EDGE_MAX = 0.12  # ... allowed on at most this share of a found region's edge (away from the frame)
+_EDGE_SIDE = 320  # long side at which the edge is measured
+
+
+def weak_edge_share(rgb: np.ndarray, mask: np.ndarray) -> float:
+    """Share of the mask's outline (away from the frame) where the two sides look alike.
+
+    A region found by rules is only trusted when its outline follows real edges: where the mean
+    CIELAB colour just inside and just outside differ by less than WEAK_EDGE_DELTA_E, the outline
+    cuts through one surface (a cat's fur, a coat, one plain floor) and the region is the wrong shape.
+    """
+    scale = scale_for(rgb.shape, _EDGE_SIDE)
+    small = resize_to(np.ascontiguousarray(rgb[..., :3]), scale)
+    inside = (resize_to(mask, scale) > 127).astype(np.uint8)
+    if not inside.any() or inside.all():
+        return 0.0
+    lab = cv2.cvtColor(small.astype(np.float32) / 255.0, cv2.COLOR_RGB2LAB)
+
+    def disk(r: int) -> np.ndarray:
+        return cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1))
+
+    def local_mean(band: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        weight = cv2.GaussianBlur(band.astype(np.float32), (0, 0), 4)
+        total = cv2.GaussianBlur(lab * band[..., None].astype(np.float32), (0, 0), 4)
+        return total / np.maximum(weight, 1e-6)[..., None], weight
+
+    inner, inner_w = local_mean((inside > 0) & (cv2.erode(inside, disk(3)) == 0))
+    outer, outer_w = local_mean((cv2.dilate(inside, disk(3)) > 0) & (inside == 0))
+    edge = (inside > 0) & (cv2.erode(inside, disk(1)) == 0)
+    edge[:3], edge[-3:], edge[:, :3], edge[:, -3:] = False, False, False, False
+    edge &= (inner_w > 0.05) & (outer_w > 0.05)
+    if not edge.any():
+        return 0.0
+    return float((np.linalg.norm(inner - outer, axis=2)[edge] < WEAK_EDGE_DELTA_E).mean())
+
+
+def check_edges(rgb: np.ndarray, mask: np.ndarray, what: str) -> None:
+    """NeedsSelection when the region's outline runs through plain surfaces too much (weak_edge_share)."""
+    weak = weak_edge_share(rgb, mask)
+    if weak > WEAK_EDGE_MAX:
+        raise NeedsSelection(f"{what} found offline does not follow the image's edges ({100 * weak:.0f}% of its "
+                             f"outline cuts through a plain surface), so it is probably the wrong shape; "
+                             + SELECT_OR_MODEL)

@@ -41,6 +41,7 @@ def sharpen(ctx: BrickContext, image: np.ndarray, amount: float, mask: np.ndarra
 
 _NLM_TEMPLATE, _NLM_SEARCH = 7, 21
 _BAND_ROWS = 256  # rows per non-local-means pass, so progress and cancellation come between passes
+NOISE_MIN = 3.0  # estimated noise sigma (of 255) below which a photo has no noise worth removing
 
 
 def noise_sigma(gray: np.ndarray) -> float:
@@ -62,6 +63,9 @@ def denoise(ctx: BrickContext, image: np.ndarray, amount: float) -> dict:
     rgb, _ = split_alpha(image)
     ctx.progress(0.05, "estimating the noise")
     sigma = float(np.mean([noise_sigma(np.ascontiguousarray(rgb[..., c])) for c in range(3)]))
+    if sigma < NOISE_MIN:
+        raise _adjust.unchanged("DENOISE", f"the image shows almost no noise (estimated sigma {sigma:.1f} of 255, "
+                                f"{NOISE_MIN:g} or more is noise worth removing), so there is nothing to remove")
     strength = k * max(3.0, 0.8 * sigma)
     h = rgb.shape[0]
     margin = _NLM_SEARCH // 2 + _NLM_TEMPLATE // 2 + 1

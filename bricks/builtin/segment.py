@@ -159,9 +159,21 @@ def _person(ctx: BrickContext, small: np.ndarray, face: tuple[int, int, int, int
     box(x + 0.15 * fw, y + 0.1 * fh, x + 0.85 * fw, y + 0.95 * fh, cv2.GC_FGD)  # the face itself
     box(x + 0.3 * fw, y + 0.95 * fh, x + 0.7 * fw, min(h, y + 2.0 * fh), cv2.GC_FGD)  # neck and chest
     found = _open(_grabcut(ctx, small, labels, 0.2, 0.9))
-    found[max(0, y):y + fh, max(0, x):x + fw] = 255  # a detected face is the subject, all of it
+    _fill_face(found, face)  # a detected face is the subject, all of it
     parts = [m for m, _, _ in _cv.components(found) if _box_coverage(m, face) > 0.5]
-    return _cv.fill_holes(parts[0]) if parts else found
+    person = _cv.fill_holes(parts[0]) if parts else found
+    return _close_from_below(person)
+
+
+def _close_from_below(person: np.ndarray) -> np.ndarray:
+    """Background pockets that reach only the bottom edge (between the arms, a strap, a light sleeve) are
+    the body: behind a person the background always reaches the top or a side of a portrait."""
+    pockets = _cv.components(np.where(person > 127, 0, 255).astype(np.uint8))
+    out = person.copy()
+    for m, _, _ in pockets:
+        if not (m[0].any() or m[:, 0].any() or m[:, -1].any()):
+            out[m > 0] = 255
+    return out
 
 
 def _main_object(ctx: BrickContext, rgb: np.ndarray) -> np.ndarray:
@@ -193,9 +205,16 @@ def _main_object(ctx: BrickContext, rgb: np.ndarray) -> np.ndarray:
                          "is not one subject; " + _cv.SELECT_OR_MODEL)
     full = _full_size(subject, rgb.shape)
     if found_faces:  # the detected face, all of it, at full resolution (no rim lost to rescaling)
-        bx, by, bw, bh = (v / scale for v in found_faces[0])
-        full[max(0, int(by)):int(np.ceil(by + bh)) + 1, max(0, int(bx)):int(np.ceil(bx + bw)) + 1] = 255
+        _fill_face(full, tuple(v / scale for v in found_faces[0]))
+    _cv.check_edges(rgb, full, "the main subject")
     return full
+
+
+def _fill_face(mask: np.ndarray, face: tuple[float, ...]) -> None:
+    """Set the face's ellipse: a detector's box also holds background at its corners (beside the cheeks)."""
+    x, y, w, h = face
+    cv2.ellipse(mask, (round(x + w / 2), round(y + h / 2)), (max(1, round(0.5 * w)), max(1, round(0.6 * h))),
+                0, 0, 360, 255, thickness=-1)
 
 
 def _borders_touched_much(mask: np.ndarray, fraction: float = 0.3) -> int:
@@ -278,13 +297,6 @@ def _pick(parts: list[tuple[np.ndarray, int, tuple[float, float]]], position: st
     return min(parts, key=key)
 
 
-def _on_side(centroid: tuple[float, float], position: str, shape: tuple[int, ...]) -> bool:
-    h, w = shape[:2]
-    x, y = centroid
-    return {"left": x < w / 2, "right": x >= w / 2, "top": y < h / 2, "bottom": y >= h / 2,
-            "center": abs(x - w / 2) < w / 4 and abs(y - h / 2) < h / 4}[position]
-
-
 def _half_plane(shape: tuple[int, ...], position: str) -> np.ndarray:
     h, w = shape[:2]
     out = np.zeros((h, w), np.uint8)
@@ -327,7 +339,11 @@ def _by_colour(rgb: np.ndarray, colour: str, position: str | None, plural: bool,
             if roundness < ROUND_MIN:
                 raise NeedsSelection(f"the {colour} region is not round (it fills {100 * roundness:.0f}% of its enclosing circle, a "
                                  f"ball or circle {100 * ROUND_MIN:.0f}%), so it may not be what was named; {_cv.SELECT_OR_MODEL}")
-    return _cv.smooth_edges(_union([_cv.fill_holes(m) for m, _, _ in chosen]), 1.0)
+    # Small holes are highlights and shading; a large one is something else inside (a badge on a suit).
+    max_hole = int(COLOUR_HOLE_MAX * found.size)
+    mask = _cv.smooth_edges(_union([_cv.fill_holes(m, max_hole=max_hole) for m, _, _ in chosen]), 1.0)
+    _cv.check_edges(rgb, mask, f"the {colour} region")
+    return mask
 
 
 def _by_position(ctx: BrickContext, rgb: np.ndarray, position: str) -> np.ndarray:
@@ -335,10 +351,14 @@ def _by_position(ctx: BrickContext, rgb: np.ndarray, position: str) -> np.ndarra
     found, scale = _salient_objects(ctx, rgb, check=True)
     parts = _cv.components(found, min_area=max(1, int(0.003 * found.size)))
     parts = [p for p in parts if p[1] >= 0.05 * parts[0][1]] if parts else []
+    chosen = _pick(parts, position, found.shape) if len(parts) >= 2 else (parts[0] if parts else None)
+    if chosen is not None and _share_on_side(chosen[0], position) >= ON_SIDE_MIN:
+        mask = _full_size(_cv.fill_holes(chosen[0]), rgb.shape)
+        _cv.check_edges(rgb, mask, f"the object on the {position}")
+        return mask
     if len(parts) >= 2:
-        return _full_size(_cv.fill_holes(_pick(parts, position, found.shape)[0]), rgb.shape)
-    if parts and _on_side(parts[0][2], position, found.shape):
-        return _full_size(_cv.fill_holes(parts[0][0]), rgb.shape)
+        raise NeedsSelection(f"the object furthest {position} is not on the {position} of the image, so 'the one "
+                             f"on the {position}' is unclear; {_cv.SELECT_OR_MODEL}")
     # One object, elsewhere (or two objects merged into one): look for the salient object of that part only.
     region = _half_plane(rgb.shape, position)
     x0, y0, x1, y1 = imageops.nonempty_bbox(region)
@@ -348,7 +368,16 @@ def _by_position(ctx: BrickContext, rgb: np.ndarray, position: str) -> np.ndarra
         raise BrickError(f"found no object on the {position} of the image") from None
     out = np.zeros(rgb.shape[:2], np.uint8)
     out[y0:y1, x0:x1] = local
+    _cv.check_edges(rgb, out, f"the object on the {position}")  # an object cut off at the half's edge fails here
     return out
+
+
+ON_SIDE_MIN = 0.7  # 'the object on the left': at least this share of it lies in the left half
+
+
+def _share_on_side(mask: np.ndarray, position: str) -> float:
+    inside = mask > 127
+    return float(inside[_half_plane(mask.shape, position) > 0].sum() / max(1, inside.sum()))
 
 
 SKY_TOP_SPAN = 0.6  # the sky must run along this fraction of the top edge
@@ -384,10 +413,14 @@ def _sky(rgb: np.ndarray) -> np.ndarray:
         raise NeedsSelection(f"found no sky: no smooth blue or bright neutral region spans the top of the image "
                          f"({100 * span:.0f}% of it, {100 * SKY_TOP_SPAN:.0f}% needed); {_cv.SELECT_OR_MODEL}")
     sky = _cv.fill_holes(_union(parts), max_hole=int(0.002 * candidate.size))
-    low = float((sky[-max(1, h // 30):] > 0).mean())
+    bottom = max(1, h // 30)
+    low = float((sky[-bottom:] > 0).mean())
     if low > SKY_BOTTOM_MAX or (sky > 0).mean() < 0.05:
         raise NeedsSelection("found no sky: the smooth bright region at the top also fills the bottom of the image "
                          f"(a wall, paper or backdrop, not a sky); {_cv.SELECT_OR_MODEL}")
+    # What reaches the bottom edge is ground or water coloured like the sky: the sky ends above it.
+    sky[-bottom:] = 0
+    sky = _union([m for m, _, _ in _cv.components(sky) if m[:top].any()] or [sky])
     return _full_size(sky, rgb.shape)
 
 
@@ -431,12 +464,15 @@ def _ground(ctx: BrickContext, rgb: np.ndarray) -> np.ndarray:
     separation = float(np.linalg.norm(lab[ground].mean(axis=0) - lab[above].mean(axis=0)))
     if separation < GROUND_SEPARATION:
         raise refuse
-    return _full_size(np.where(ground, 255, 0).astype(np.uint8), rgb.shape)
+    mask = _full_size(np.where(ground, 255, 0).astype(np.uint8), rgb.shape)
+    _cv.check_edges(rgb, mask, "the ground")
+    return mask
 
 
 # Shape nouns the rules can verify on the chosen colour region: a round region (circularity >= ROUND_MIN).
 _ROUND = {"ball", "balls", "circle", "circles", "disk", "disks", "disc", "discs", "sphere", "spheres", "dot", "dots",
           "round", "circular", "orb"}
+COLOUR_HOLE_MAX = 0.004  # holes in a colour region up to this share of the image are filled
 ROUND_MIN = 0.75  # area / area of the smallest enclosing circle (a disk ~1, a square 0.64, a 2:1 ellipse 0.5)
 AMBIGUOUS = 0.5  # a second region of the colour this large (relative to the largest) makes "the <colour> one" unclear
 
