@@ -13,6 +13,14 @@ _PEOPLE = (r"(?:me|myself|us|ourselves|my\s+(?:late\s+|deceased\s+|dead\s+|littl
 
 # What no brick can do from words alone: a second photo, a face swap, reshaping a body, copies of a person, vectors.
 IMPOSSIBLE = tuple((re.compile(p, re.I), why) for p, why in (
+    # What the picture should show has to be worked out first: a puzzle's next move, a diagram, a physical or chemical
+    # process, what is wrong in it. The words do not say the edit, so no brick can be chosen from them.
+    (r"\b(?:unreasonable|implausible|illogical)\b|\bbased on (?:its|the|their)\b|\bto achieve (?:a|the)\b|"
+     r"\b(?:the|a) (?:case|situation|scenario) (?:where|in which)\b|\b(?:draw|add|fill in|complete)\s+(?:the\s+)?(?:image\s+of\s+)?"
+     r"(?:the\s+)?missing\s+(?:operation|step|piece|move|number|shape|element)\b|\b(?:tic-tac-toe|sudoku|chess ?board|maze|"
+     r"crossword)\b|\b(?:reagent|litmus|titration)\b|\b(?:centroid|incenter|circumcenter)\b",
+     "the edit has to be worked out first (a puzzle, a diagram, a process or what is wrong in the picture), and the "
+     "offline planner only plans edits the words say: a model backend (local or openai) can reason about it"),
     (r"\b(?:combine|merge|composite|stitch|blend|mix)\b.*\b(?:photos|images|pictures|pics|shots|these|both|two|2)\b|"
      r"\b(?:these|those|the)\s+(?:2|two|both|three|3)\s+(?:photos|images|pictures|pics|shots)\b|\bfrom (?:another|the other|a "
      r"different|my other|this other) (?:photo|picture|image|pic|shot)\b|\b(?:second|2nd|other) (?:photo|picture|image|pic)\b",

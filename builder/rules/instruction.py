@@ -10,6 +10,7 @@ from lego_edit.builder.rules.changes import first_object
 from lego_edit.builder.rules.clauses import clauses, normalize, sentences
 from lego_edit.builder.rules.complaints import DEFECT_INSIDE, complaint_fix
 from lego_edit.builder.rules.edits import PRONOUN, SELECTION, SUBJECT, Edit, NoBrick, TextRefused, Vague
+from lego_edit.builder.rules.fallback import content_edits, content_note
 from lego_edit.builder.rules.grammar import parse_clause
 from lego_edit.builder.rules.impossible import EDIT_CAN, IMPOSSIBLE
 from lego_edit.builder.rules.lexicon import (
@@ -230,10 +231,18 @@ def parse_instruction(text: str, has_mask: bool = False,
         if edits:  # a compound request: never drop a part silently
             done = "; ".join(f"'{e.text}'" for e in edits)
             raise TextRefused(f"I can plan {done}, but not '{clause}': {reason}")
-        raise TextRefused(reason)
+        content = content_edits(text) if len(refusals) == 1 and reason.startswith("I don't understand what") and \
+            not unsupported_op(text) else None
+        if not content:
+            raise TextRefused(reason)
+        edits, notes = content, [*notes, content_note(content)]
     if not edits:
         if vague:
             raise TextRefused(vague[0])
+        content = None if unsupported_op(text) else content_edits(text)
+        if content:
+            edits, notes = content, [*notes, content_note(content)]
+    if not edits:
         if questions:
             raise TextRefused(f"'{questions[0]}' is a question, not an edit: the offline planner only plans edits "
                               "(e.g. 'remove the dog'); a model backend (local or openai) can answer questions "

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -268,7 +269,16 @@ def _recipes_background(edit: Edit, policy: Policy, g: Graph, image: str) -> lis
         n = g.add("FLUX-FILL", image=image, mask=s.mask, prompt=prompt)
         return _Outcome(step_ref(n, "image"), how=f"FLUX-FILL paints '{prompt}' there")
 
-    tails = [cbg] if edit.kind == "blur" else [cbg, fill]
+    def blur(g: Graph, image: str, s: _Seg) -> _Outcome:
+        n = g.add("BLUR", image=image, amount=0.6, mask=s.mask)
+        return _Outcome(step_ref(n, "image"), how="BLUR blurs it from its own pixels")
+
+    if edit.kind == "blur":  # a face or a plate is blurred in place (BLUR); a background may be repainted blurred
+        scenery = edit.target is None or re.search(r"\b(?:background|backdrop|scenery|surroundings|sky|landscape)\b",
+                                                   edit.target)
+        tails = [cbg, blur] if scenery else [blur, cbg]
+    else:
+        tails = [cbg, fill]
     segs = _background_segs(edit, policy) if edit.kind == "background" else \
         _segmenters(edit.target, policy, object_edit=False)
     return _combine(segs, tails)
