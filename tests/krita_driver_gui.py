@@ -106,12 +106,16 @@ class Driver:
         data = bytes(doc.pixelData(0, 0, doc.width(), doc.height()))
         return {"tree": _tree(doc.rootNode()), "crc": zlib.crc32(data), "bytes": len(data)}
 
-    def undo_rows(self):
+    def undo_state(self):
+        """(rows, current row) of Krita's Undo History list: the commands (after an "<empty>" row) and the
+        stack's index (how many of them are done; the rows after it are redo entries)."""
         from lego_edit.qt_compat import QtWidgets
 
         docks = [d for d in Krita.instance().dockers() if d.objectName() == "History"]
         views = docks[0].findChildren(QtWidgets.QListView) if docks else []
-        return views[0].model().rowCount() if views else None
+        if not views:
+            return None, None
+        return views[0].model().rowCount(), views[0].selectionModel().currentIndex().row()
 
     def open_photo(self, path=None):
         doc = Krita.instance().openDocument(path or self.spec["photo"])
@@ -231,8 +235,13 @@ class Driver:
         self.report["select_first"] = dict(self.job_report(job), message=docker.status_label.full_text,
                                            error_style=docker.status_label.styleSheet())
 
-        # 3. preview, then Discard: the document as it was
-        rows0 = self.undo_rows()
+        # 3. the user's own action (an empty layer added, one undo entry), then preview and Discard: the
+        # document and its undo stack as they were, and Ctrl+Z undoes the user's action, not the preview
+        index0 = self.undo_state()[1]
+        app.action("add_new_paint_layer").trigger()
+        yield from self.pause(0.5)
+        users = self.snapshot(doc)
+        index_user = self.undo_state()[1]
         self.max_gap = 0.0
         ticks0 = docker.ticks
         job = self.edit(self.spec["instruction"])
@@ -244,24 +253,30 @@ class Driver:
                                       buttons=docker.preview_row.isVisible(), max_gap_s=round(self.max_gap, 3),
                                       docker_ticks=docker.ticks - ticks0, progress=docker.progress.value(),
                                       timings={k: round(v, 3) for k, v in job.timings.items()},
-                                      shown_crc=shown_crc)
+                                      shown_crc=shown_crc, undo_index=self.undo_state()[1])
         result = job.created[1]
         with open(os.path.join(self.out, "preview_result.raw"), "wb") as fh:
             fh.write(bytes(result.pixelData(0, 0, doc.width(), doc.height())))
         docker.discard_button.click()
-        yield from self.pause(0.3)
-        self.report["discarded"] = dict(self.snapshot(doc), buttons=docker.preview_row.isVisible())
+        yield from self.pause(0.5)
+        self.report["users"] = dict(users, undo_index=index_user, undo_index_before=index0)
+        self.report["discarded"] = dict(self.snapshot(doc), buttons=docker.preview_row.isVisible(),
+                                        undo_index=self.undo_state()[1], by_undo=job.discarded_by_undo)
+        app.action("edit_undo").trigger()  # the user's Ctrl+Z right after Discard
+        yield from self.pause(0.5)
+        self.report["ctrl_z_after_discard"] = dict(self.snapshot(doc), undo_index=self.undo_state()[1])
+        rows0 = self.undo_state()[1]
 
         # 4. the edit again, Apply, one Ctrl+Z: exactly as before
         job = self.edit(self.spec["instruction"])
         yield from self.wait_job(job, "the second preview", 60)
-        rows1 = self.undo_rows()
+        rows1 = self.undo_state()[1]
         docker.apply_button.click()
         yield from self.pause(0.3)
-        rows2 = self.undo_rows()
+        rows2 = self.undo_state()[1]
         applied = self.snapshot(doc)
         self.report["applied"] = dict(self.job_report(job), tree=applied["tree"], crc=applied["crc"],
-                                      undo_rows=[rows0, rows1, rows2], history=docker.history_list.count(),
+                                      undo_index=[rows0, rows1, rows2], history=docker.history_list.count(),
                                       recent=[docker.recent_combo.itemData(i)
                                               for i in range(docker.recent_combo.count())],
                                       active=doc.activeNode().name() if doc.activeNode() else None)
@@ -382,6 +397,19 @@ class Driver:
         self.report["daemon_jobs_after_close"] = jobs
         self.report["daemon_idle_after_close_s"] = round(time.monotonic() - closed_at + 1.5, 2)
         self.report["tree"] = _tree(doc.rootNode())
+
+        # 10. the docker now uses a daemon that was running before Krita (the test's): when Krita quits, the
+        # daemon this docker started goes, that one stays
+        other = self.spec.get("other_endpoint")
+        if other:
+            docker.endpoint_edit.setText(other[len("tcp://"):])
+            docker._endpoint_changed()
+            yield from self.wait(lambda: docker._connection == "connected" and docker.endpoint() == other,
+                                 "the daemon that was already running", 20)
+            started = docker.daemon_process
+            self.report["other_daemon"] = {"endpoint": docker.endpoint(), "connected": docker._connection,
+                                           "started_still": started.pid if started is not None
+                                           and started.poll() is None else None}
 
     def daemon_jobs(self):
         try:

@@ -17,6 +17,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -27,6 +28,7 @@ from tests.test_krita import (
     ROOT,
     SIZE,
     TESTS,
+    Daemon,
     bgra_to_rgb,
     enable_in_kritarc,
     install_plugin,
@@ -55,12 +57,33 @@ def install_test_driver(home: Path) -> None:
     enable_in_kritarc(home, "lego_edit_testdriver")
 
 
+def _pid_in(path: Path) -> int | None:
+    text = path.read_text().strip() if path.exists() else ""
+    return int(text) if text.isdigit() else None
+
+
+def _running(pid: int) -> bool:
+    """Whether `pid` is a live process (a zombie waiting for its reaper counts as ended)."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="utf-8") as fh:
+            return fh.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except (FileNotFoundError, IndexError):
+        return False
+
+
+def _ended_within(pid: int | None, seconds: float) -> bool:
+    deadline = time.monotonic() + seconds
+    while pid is not None and _running(pid) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return pid is not None and not _running(pid)
+
+
 def _stop_pid(path: Path) -> None:
     """The daemon the docker started (its own session, so not in Krita's process group)."""
-    text = path.read_text().strip() if path.exists() else ""
-    if text.isdigit():
+    pid = _pid_in(path)
+    if pid is not None:
         try:
-            os.kill(int(text), signal.SIGTERM)
+            os.kill(pid, signal.SIGTERM)
         except ProcessLookupError:
             pass
 
@@ -84,8 +107,9 @@ def gui(tmp_path_factory, photo):
     install_test_driver(home)
     out = tmp_path_factory.mktemp("gui")
     endpoint = f"tcp://127.0.0.1:{free_port()}"  # nothing listens: the docker's Start daemon button starts it
+    running = Daemon(home).start()  # one that runs before Krita does; the docker uses it at the end
     spec = {"photo": str(photo["path"]), "out": str(out), "instruction": INSTRUCTION, "feedback": FEEDBACK,
-            "timeout": 200}
+            "timeout": 200, "other_endpoint": running.endpoint}
     (out / "spec.json").write_text(json.dumps(spec))
     env = krita_env(home)
     # the daemon the docker starts is this checkout's `lego-edit`, found on PATH after the system's Python
@@ -93,14 +117,19 @@ def gui(tmp_path_factory, photo):
     env.update(LEGO_EDIT_TEST_SPEC=str(out / "spec.json"), LEGO_EDIT_ENDPOINT=endpoint, TMPDIR=str(out))
     proc = subprocess.Popen([XVFB_RUN, "-a", "-s", "-screen 0 1400x900x24", KRITA, "--nosplash"], env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True, cwd=out)
+    lifetime: dict = {}
     try:
         output, _ = proc.communicate(timeout=240)
+        # Krita has quit: the daemon its docker started ends with it, the one running before is left alone
+        lifetime["started_ended"] = _ended_within(_pid_in(out / "daemon.pid"), 10.0)
+        lifetime["running_alive"] = running.proc.poll() is None
     except subprocess.TimeoutExpired:
         os.killpg(proc.pid, signal.SIGKILL)
         output, _ = proc.communicate()
         pytest.fail("GUI Krita did not quit: " + output.decode(errors="replace")[-3000:])
     finally:
         _stop_pid(out / "daemon.pid")
+        running.stop()
     log = output.decode(errors="replace")
     (out / "krita.log").write_text(log)
     report_path = out / "report.json"
@@ -111,7 +140,8 @@ def gui(tmp_path_factory, photo):
         shutil.copy(out / name, ARTIFACTS / f"krita-{name}")
     assert report["ok"], json.dumps({k: v for k, v in report.items() if k != "steps"}, indent=1)[-5000:] \
         + "\n".join(report["steps"][-8:])
-    return {"report": report, "out": out, "log": log, "endpoint": endpoint}
+    return {"report": report, "out": out, "log": log, "endpoint": endpoint, "lifetime": lifetime,
+            "other_endpoint": running.endpoint}
 
 
 def test_the_docker_starts_the_daemon_and_fits_the_default_layout(gui):
@@ -152,9 +182,11 @@ def test_cancel_refusal_and_a_request_for_a_selection(gui):
     assert INSTRUCTION in recent and "qwertyuiop zxcvb" not in recent and "remove the blue cup" not in recent
 
 
-def test_preview_then_discard_leaves_the_document_untouched(gui, photo):
+def test_preview_then_discard_leaves_the_document_and_its_undo_stack_as_they_were(gui, photo):
     report = gui["report"]
-    before, preview = report["before"], report["preview"]
+    before, users, preview = report["before"], report["users"], report["preview"]
+    assert users["undo_index"] == users["undo_index_before"] + 1, "the user's own action: one undo entry"
+    assert len(users["tree"]) == len(before["tree"]) + 1 and users["crc"] == before["crc"], users["tree"]
     assert preview["state"] == "done" and preview["buttons"] is True and preview["progress"] == 1000
     top = preview["tree"][0]
     assert top["name"] == "Lego Edit preview: remove the red ball" and top["locked"], preview["tree"]
@@ -162,12 +194,19 @@ def test_preview_then_discard_leaves_the_document_untouched(gui, photo):
     assert "after step 1 (finding red ball)" in preview["created"], preview["created"]
     assert not any("RES" in name or "FLUX" in name or "INPAINT" in name for name in preview["created"])
     assert preview["max_gap_s"] < 1.0 and preview["docker_ticks"] >= 2, preview
-    assert preview["shown_crc"] != before["crc"], "the canvas shows the preview (its projection was refreshed)"
+    assert preview["shown_crc"] != users["crc"], "the canvas shows the preview (the add recomposed the image)"
+    assert "refreshProjection" not in preview["timings"], "no second, whole-image refresh"
+    assert preview["undo_index"] == users["undo_index"] + 1, "the preview is one command"
     result = np.frombuffer((gui["out"] / "preview_result.raw").read_bytes(), np.uint8).reshape(SIZE, SIZE, 4)
     assert strongly_red(bgra_to_rgb(result))[photo["truth"]].mean() < 0.02
     discarded = report["discarded"]
-    assert discarded["tree"] == before["tree"] and discarded["crc"] == before["crc"], discarded
+    assert discarded["by_undo"] is True, "taken back by Krita's own Undo, not removed as a new command"
+    assert discarded["tree"] == users["tree"] and discarded["crc"] == users["crc"], discarded
+    assert discarded["undo_index"] == users["undo_index"], "Discard leaves the undo stack where it was"
     assert discarded["buttons"] is False
+    undone = report["ctrl_z_after_discard"]
+    assert undone["tree"] == before["tree"] and undone["crc"] == before["crc"], "Ctrl+Z undid the user's layer"
+    assert undone["undo_index"] == users["undo_index_before"]
 
 
 def test_apply_is_one_undo_step(gui):
@@ -175,14 +214,21 @@ def test_apply_is_one_undo_step(gui):
     before, applied = report["before"], report["applied"]
     assert applied["tree"][0]["name"] == "Lego Edit: remove the red ball" and not applied["tree"][0]["locked"]
     assert applied["crc"] != before["crc"]
-    rows0, rows1, rows2 = applied["undo_rows"]
-    assert rows1 - rows0 == 3, "preview added, discarded, the second preview added: one command each"
-    assert rows1 == rows2, "Apply itself adds nothing to the undo stack"
+    index0, index1, index2 = applied["undo_index"]
+    assert index1 == index0 + 1, "the preview is one command"
+    assert index2 == index1, "Apply itself adds nothing to the undo stack"
     undone = report["undone"]
     assert undone["tree"] == before["tree"] and undone["crc"] == before["crc"], (undone, before)
     assert report["redone"]["tree"] == applied["tree"]
     assert applied["history"] == 1
     assert applied["active"] == "Background", "the result never becomes the layer the next edit reads"
+
+
+def test_quitting_krita_ends_the_daemon_it_started_and_only_that_one(gui):
+    other = gui["report"]["other_daemon"]
+    assert other["endpoint"] == gui["other_endpoint"] and other["connected"] == "connected", other
+    assert other["started_still"], "the daemon the docker started was still running before the quit"
+    assert gui["lifetime"] == {"started_ended": True, "running_alive": True}, gui["lifetime"]
 
 
 def test_a_queued_edit_runs_after_the_first(gui):

@@ -229,3 +229,55 @@ def test_api_reaches_a_daemon_that_requires_curve(installed_api):
         assert client.status()["curve"] is True
         with Client(server.endpoint, keepalive=False) as plain, pytest.raises(LegoError):
             plain.hello(timeout=0.5)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the death signal is Linux's prctl, through setpriv")
+def test_a_daemon_started_to_end_with_its_host_ends_when_the_host_is_killed(tmp_path):
+    """The docker starts `lego-edit serve` with `ends_with_host`: even a host killed outright (no quit hook
+    runs) takes its daemon with it, while a daemon started without it is left running."""
+    import os
+    import signal
+    import stat
+    import subprocess
+    import time
+
+    from lego_edit.plugins.client import daemon_launch
+
+    if not daemon_launch.death_signal_prefix():
+        pytest.skip("no setpriv (util-linux) on this machine")
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    script = bin_dir / "lego-edit"  # a stand-in daemon: writes its pid, then waits to be signalled
+    script.write_text(f"#!{sys.executable}\nimport os, sys, time, signal\n"
+                      "signal.signal(signal.SIGTERM, lambda *_: (open(sys.argv[-1] + '.term', 'w').close(), "
+                      "os._exit(0)))\n"
+                      "open(sys.argv[-1], 'w').write(str(os.getpid()))\ntime.sleep(60)\n")
+    script.chmod(script.stat().st_mode | stat.S_IXUSR)
+    host = ("import sys\nfrom lego_edit.plugins.client import daemon_launch\n"
+            "for name, ends in (('with', True), ('without', False)):\n"
+            "    launch = daemon_launch.start_daemon(sys.argv[1] + '/' + name, sys.argv[1] + '/log', "
+            "executable=sys.argv[2], ends_with_host=ends)\n"
+            "    print(name, launch.ends_with_host, launch.command[0], flush=True)\n"
+            "import time; time.sleep(60)\n")
+    proc = subprocess.Popen([sys.executable, "-c", host, str(tmp_path), str(script)], stdout=subprocess.PIPE, text=True)
+    lines = [proc.stdout.readline().split() for _ in range(2)]
+    assert lines == [["with", "True", str(script)], ["without", "False", str(script)]], lines
+    deadline = time.monotonic() + 10
+    while not ((tmp_path / "with").exists() and (tmp_path / "without").exists()) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    pids = {name: int((tmp_path / name).read_text()) for name in ("with", "without")}
+    try:
+        proc.send_signal(signal.SIGKILL)  # the host dies without running anything
+        proc.wait(5)
+        while not (tmp_path / "with.term").exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert (tmp_path / "with.term").exists(), "the daemon started to end with its host got SIGTERM"
+        time.sleep(0.3)
+        assert not (tmp_path / "without.term").exists()
+        os.kill(pids["without"], 0)  # still running: only the host's own daemon goes
+    finally:
+        for pid in pids.values():
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass

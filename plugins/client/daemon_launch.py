@@ -3,7 +3,11 @@
 A host's Python is not the daemon's (GIMP's, Krita's embedded one), so the daemon is its own
 program: a configured path, PATH, then the usual per-user install places. It is started in a
 session of its own with the host's variables that point at the host's Python removed, logging to a
-file the message can name. Standard library only.
+file the message can name. A host that wants the daemon to end with it (Krita's docker) asks for
+`ends_with_host`: on Linux the daemon is then started through util-linux's `setpriv --pdeathsig
+TERM`, so the kernel sends it SIGTERM when the host's process goes, even when the host is killed or
+crashes; the host's own quit hook (SIGTERM, then a wait) covers the orderly exit everywhere.
+Standard library only.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ class Launch:
     process: subprocess.Popen | None
     command: tuple[str, ...] = ()
     error: str = ""
+    ends_with_host: bool = False  # the kernel ends it when the host process ends (Linux, setpriv)
 
 
 def find_daemon_executable(configured: str | None = None, environ: Mapping[str, str] | None = None) -> str | None:
@@ -62,9 +67,20 @@ def daemon_env(environ: Mapping[str, str] | None = None) -> dict[str, str]:
     return env
 
 
+def death_signal_prefix(environ: Mapping[str, str] | None = None) -> list[str]:
+    """The argv prefix that makes the started program get SIGTERM when this process ends ([] where none exists)."""
+    if not sys.platform.startswith("linux"):
+        return []
+    environ = os.environ if environ is None else environ
+    setpriv = shutil.which("setpriv", path=environ.get("PATH")) or shutil.which("setpriv", path="/usr/bin:/bin")
+    return [setpriv, "--pdeathsig", "TERM", "--"] if setpriv else []
+
+
 def start_daemon(endpoint: str | None, log_path: str, *, executable: str | None = None,
-                 environ: Mapping[str, str] | None = None) -> Launch:
-    """Run `lego-edit serve [--endpoint E]` in the background, its output appended to `log_path`."""
+                 environ: Mapping[str, str] | None = None, ends_with_host: bool = False) -> Launch:
+    """Run `lego-edit serve [--endpoint E]` in the background, its output appended to `log_path`.
+
+    With `ends_with_host`, the daemon also ends when this process does (see the module's docstring)."""
     exe = executable or find_daemon_executable(environ=environ)
     if exe is None:
         return Launch(None, error="The `lego-edit` program was not found (PATH, ~/.local/bin). Install it "
@@ -80,12 +96,13 @@ def start_daemon(endpoint: str | None, log_path: str, *, executable: str | None 
     if sys.platform == "win32":
         kwargs["creationflags"] = 0x00000008 | 0x00000200  # DETACHED_PROCESS | CREATE_NEW_PROCESS_GROUP
     else:
-        kwargs["start_new_session"] = True  # outlives the host; not killed by a Ctrl-C in its terminal
+        kwargs["start_new_session"] = True  # its own session: not killed by a Ctrl-C in the host's terminal
+    prefix = death_signal_prefix(environ) if ends_with_host else []
     try:
-        process = subprocess.Popen(command, **kwargs)
+        process = subprocess.Popen(prefix + command, **kwargs)
     except OSError as exc:
         return Launch(None, tuple(command), f"Could not start {exe}: {exc}")
     finally:
         if log is not None:
             log.close()
-    return Launch(process, tuple(command))
+    return Launch(process, tuple(command), ends_with_host=bool(prefix))

@@ -447,6 +447,11 @@ class EditJob:
         copy = scratch_template(doc, len(ordered)).duplicate()
         self.timings["copying the empty group"] = time.perf_counter() - clock
         copy.setName(name)
+        # pass-through: the image composites the group's layers itself when the add dirties the group; a
+        # normal group of two or more layers would show its own projection, which Krita computes only in
+        # a whole-graph refresh (a blocking `refreshProjection`). The look is the same: the group is at
+        # 100 % opacity in Normal mode and its one visible layer is opaque Normal too.
+        copy.setPassThroughMode(True)
         nodes = list(copy.childNodes())  # bottom to top, as `ordered`
         for node, (_layer, label, visible) in zip(nodes, ordered, strict=True):
             node.setName(label)

@@ -600,7 +600,7 @@ class LegoEditDocker(DockWidget):
         configured = read_setting("daemon_command") or None
         launch = daemon_launch.start_daemon(endpoint, self.daemon_log,
                                             executable=configured if configured and os.path.isfile(configured)
-                                            else None)
+                                            else None, ends_with_host=True)
         if launch.process is None:
             self.connection_label.set_full_text(launch.error)
             self.status_label.set_full_text(launch.error)

@@ -167,6 +167,21 @@ def topmost_paint_layer(doc):
     return layers[0] if layers else None
 
 
+def _pass_through(node) -> bool:
+    try:
+        return bool(node.passThroughMode())
+    except Exception:  # not a GroupLayer wrapper
+        return False
+
+
+def topmost_paint_layer_in(group):
+    """The topmost visible paint layer directly in `group`, or None."""
+    for child in reversed(list(group.childNodes())):
+        if child.type() == "paintlayer" and child.visible():
+            return child
+    return None
+
+
 def source_node(doc):
     """The document's active layer if it is a paint or group layer (a group is read as it is composited);
     otherwise (under kritarunner there is no active node at all) the topmost visible paint layer."""
@@ -220,7 +235,10 @@ def read_source_in_strips(doc, *, visible_image: bool = False, use_selection: bo
         if node is None:
             raise LookupError("the document has no paint layer to edit")
         model, depth, what = node.colorModel(), node.colorDepth(), f"layer '{node.name()}'"
-        # a group has no pixels of its own: what it shows is its projection
+        # a group has no pixels of its own: what it shows is its projection; a pass-through group (a
+        # result group) has none either, and what it shows is its topmost visible layer
+        if node.type() == "grouplayer" and _pass_through(node):
+            node = topmost_paint_layer_in(node) or node
         read = node.projectionPixelData if node.type() == "grouplayer" else node.pixelData
         label = node.name()
     check_space(model, depth, what)
