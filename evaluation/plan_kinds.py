@@ -31,8 +31,26 @@ def _local_style(workflow: dict[str, Any]) -> bool:
     return any(s.model == "FLUX-STYLE" and s.inputs.get("mask") is not None for s in steps_of(workflow))
 
 
+def _local_tone(workflow: dict[str, Any]) -> bool:
+    """A tone brick (contrast, saturation, warmth ...) given a mask: one region's look changed."""
+    family_of = brick_tables().families
+    return any(family_of.get(s.model) in ("bright", "tone") and s.inputs.get("mask") is not None
+               for s in steps_of(workflow))
+
+
 def _adjust(workflow: dict[str, Any]) -> bool:
-    return _uses("FLUX-RCM", "FLUX-BRIGHT", "FLUX-ENV")(workflow) or _local_style(workflow)
+    return _uses("FLUX-RCM", "FLUX-BRIGHT", "FLUX-ENV")(workflow) or _local_style(workflow) or _local_tone(workflow)
+
+
+def _black_and_white(workflow: dict[str, Any]) -> bool:
+    """The whole image desaturated to grey: SATURATION at -1 renders the black-and-white look as FLUX-STYLE does."""
+    def amount(value: Any) -> float:
+        try:
+            return float(value)
+        except (TypeError, ValueError):
+            return 0.0
+    return any(s.model == "SATURATION" and s.inputs.get("mask") is None and amount(s.inputs.get("amount")) <= -1
+               for s in steps_of(workflow))
 
 
 def _cutout_result(workflow: dict[str, Any]) -> bool:
@@ -86,7 +104,7 @@ RIGHT_KIND: dict[str, Callable[[dict[str, Any]], bool]] = {
     "remove": _uses("FASTINPAINT", "FLUX-INPAINT"),
     "replace": _uses("FLUX-FILL"),
     "adjust": _adjust,
-    "style": _uses("FLUX-STYLE"),
+    "style": lambda workflow: _uses("FLUX-STYLE")(workflow) or _black_and_white(workflow),
     "background": _uses("FLUX-CBG"),
     "extract": _cutout_result,
     "action": _uses("FLUX-POSE"),
