@@ -66,6 +66,7 @@ class EditOutcome:
     plan_shared: bool = False  # the plan was reused from an earlier item with the same plan key
     result: list[tuple[str, Any]] = field(default_factory=list, repr=False)  # the workflow's result refs, in order
     steps: list[dict[str, Any]] = field(default_factory=list)  # {"step", "brick", "seconds", "cached"}
+    seed: int | None = None  # the run's seed, when it was given one (to reproduce the stochastic steps)
     source: Source | None = field(default=None, repr=False)  # the input, for writing the output like it
     workflow: Any = field(default=None, repr=False)
     error: BaseException | None = field(default=None, repr=False)  # the exception behind an "internal" failure
@@ -180,8 +181,10 @@ class Editor:
     # -- one edit -------------------------------------------------------------------------------
     def edit(self, image: str | Path | bytes | np.ndarray | Source, instruction: str, mask: Any = None,
              feedback: Sequence[str] = (), *, workflow: Any = None,
-             on_event: Callable[[Any], None] | None = None, cancel: Any = None) -> EditOutcome:
+             on_event: Callable[[Any], None] | None = None, cancel: Any = None,
+             seed: int | None = None) -> EditOutcome:
         """Read (a path or bytes), plan (unless `workflow`: a Plan, a Workflow or its dict, is given) and run.
+        `seed`: the run's seed (the stochastic steps' seeds derive from it); None: each backend's configured one.
 
         Never raises for what a user can meet: the outcome says what happened. Anything unexpected is
         a "failed" outcome with code "internal" and the exception in `error`."""
@@ -210,8 +213,9 @@ class Editor:
                                   "source": source, "workflow": plan.workflow}
         started = time.perf_counter()
         try:
+            run_options: dict[str, Any] = {} if seed is None else {"seed": seed}
             result = self.executor.run(plan.workflow, {"image": source.image, "mask": mask_array},
-                                       on_event=on_event, cancel=cancel)
+                                       on_event=on_event, cancel=cancel, **run_options)
         except InvalidWorkflow as exc:
             return _failed("invalid_workflow", str(exc), edit_s=time.perf_counter() - started, **common)
         except StepFailed as exc:
@@ -226,7 +230,7 @@ class Editor:
         steps = [{"step": n, "brick": brick_name(plan.workflow, n), "seconds": round(result.seconds[n], 4),
                   "cached": n in result.cached} for n in sorted(result.seconds)]
         return EditOutcome("done", None, "", image=main, outputs=dict(result.outputs), edit_s=edit_s,
-                           result=list(result.result), steps=steps, **common)
+                           result=list(result.result), steps=steps, seed=getattr(result, "seed", None), **common)
 
     def close(self) -> None:
         self.executor.close()

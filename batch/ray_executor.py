@@ -31,7 +31,7 @@ class _JobActor:
         self.executor = config.make_executor(default_registry())
         self.cancels: dict[str, threading.Event] = {}
 
-    def run(self, key: str, workflow: dict[str, Any], image: Any, mask: Any):
+    def run(self, key: str, workflow: dict[str, Any], image: Any, mask: Any, seed: int | None = None):
         """Yields ("event", Event)... then ("done", RunResult) or ("error", kind, details)."""
         import queue
 
@@ -45,7 +45,8 @@ class _JobActor:
         def work() -> None:
             try:
                 result = self.executor.run(Workflow.from_dict(workflow), {"image": image, "mask": mask},
-                                           on_event=lambda e: events.put(("event", e)), cancel=cancel)
+                                           on_event=lambda e: events.put(("event", e)), cancel=cancel,
+                                           seed=seed)
                 events.put(("done", result))
             except StepFailed as exc:
                 events.put(("error", "step_failed", (exc.step, exc.brick, exc.cause, exc.unavailable,
@@ -112,7 +113,7 @@ class RayExecutor:
             return self._actors[next(self._turn) % len(self._actors)]
 
     def run(self, workflow: Any, inputs: Mapping[str, Any], *, on_event: Callable[[Any], None] | None = None,
-            cancel: threading.Event | None = None):
+            cancel: threading.Event | None = None, seed: int | None = None):
         import ray
 
         from lego_edit.bricks.checker import InvalidWorkflow, check
@@ -128,7 +129,7 @@ class RayExecutor:
         actor = self._pick()
         key = f"{id(self)}-{next(self._keys)}"
         stream = actor.run.options(num_returns="streaming").remote(key, workflow.to_dict(), checked["image"],
-                                                                   checked["mask"])
+                                                                   checked["mask"], seed)
         done = threading.Event()
         if cancel is not None:
             def watch() -> None:

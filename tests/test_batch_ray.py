@@ -63,7 +63,7 @@ def test_a_killed_actor_is_restarted_and_its_items_retried(cluster, photos, tmp_
 
 def test_daemon_edit_jobs_run_on_ray_actors(cluster):
     """`[daemon] executor = "auto"`: an edit sent to a real daemon runs on a Ray actor, streams the same events and
-    returns the same pixels as the daemon's own executor; a failing step keeps its error code."""
+    returns the same pixels as the daemon's own executor, with the job's seed; a failing step keeps its error code."""
     from lego_edit.bricks import default_registry
     from lego_edit.bricks.executor import Executor
     from lego_edit.bricks.workflow import Workflow
@@ -78,7 +78,7 @@ def test_daemon_edit_jobs_run_on_ray_actors(cluster):
     with running_server(cfg, registry=registry, executor=executor) as server:
         raw = Raw(server.endpoint)
         try:
-            raw.send({"id": "e1", "type": "edit", "instruction": "remove the red object",
+            raw.send({"id": "e1", "type": "edit", "instruction": "remove the red object", "seed": 42,
                       "image": image_desc(160, 160)}, image.tobytes())
             events = raw.until_terminal("e1", timeout=60)
             raw.send({"id": "e2", "type": "run", "image": image_desc(160, 160), "workflow": {
@@ -92,6 +92,7 @@ def test_daemon_edit_jobs_run_on_ray_actors(cluster):
     types = [h["type"] for h, _ in events]
     assert types[:2] == ["accepted", "plan"] and types[-1] == "result" and "progress" in types and "layer" in types
     header, blobs = events[-1]
+    assert header["seed"] == 42 and events[1][0]["seed"] == 42  # the seed reaches the actor's executor and comes back
     workflow = Workflow.from_dict(events[1][0]["workflow"])
     local = Executor(registry).run(workflow, {"image": image, "mask": None})
     final = dict(local.result)[header["layers"][-1]["ref"]]

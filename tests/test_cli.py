@@ -171,6 +171,18 @@ def test_edit_plans_and_runs_with_feedback(tmp_path, photo):
     assert np.abs(edited[truth > 0][:, 0].astype(int) - image[truth > 0][:, 0]).mean() > 50  # the red is gone
 
 
+def test_a_seed_is_reported_and_a_bad_one_is_one_line(tmp_path, photo):
+    path = photo[0]
+    done = cli("edit", path, "make it brighter", "-o", tmp_path / "a.png", "--seed", 7, "--json")
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["seed"] == 7
+    for bad in ("-1", str(2**63)):
+        failed = cli("edit", path, "make it brighter", "-o", tmp_path / "b.png", "--seed", bad)
+        assert failed.returncode != 0 and "--seed" in failed.stderr and "2**63" in failed.stderr
+        assert "Traceback" not in failed.stderr and len(failed.stderr.strip().splitlines()) == 1, failed.stderr
+    assert not (tmp_path / "b.png").exists()
+
+
 @pytest.fixture
 def model_config(tmp_path, chat):
     """A config.toml whose Builder is a loopback model that answers "brighten (ratio 0.8)" twice."""

@@ -104,12 +104,20 @@ class _Progress:
             self.bar.close()
 
 
-def _run(editor, source, mask, workflow, *, quiet: bool = False):
+def _check_seed(seed: int | None) -> int | None:
+    from lego_edit.bricks.cache import SEED_LIMIT
+
+    if seed is not None and not 0 <= seed < SEED_LIMIT:
+        raise CodedError(f"--seed {seed}: a seed is an integer from 0 to 2**63 - 1", "bad_argument")
+    return seed
+
+
+def _run(editor, source, mask, workflow, *, quiet: bool = False, seed: int | None = None):
     """The outcome of running `workflow` (a Plan or a Workflow), with a progress bar on a terminal; CodedError
     for a failure (an unexpected one re-raised as it was, for `--debug`)."""
     progress = _Progress(len(_workflow_of(workflow).steps), enabled=not quiet)
     try:
-        outcome = editor.edit(source, "", mask, workflow=workflow, on_event=progress)
+        outcome = editor.edit(source, "", mask, workflow=workflow, on_event=progress, seed=seed)
     finally:
         progress.close()
     if outcome.code == "internal" and outcome.error is not None:
@@ -136,14 +144,21 @@ def _write_outputs(outcome, out: str, intermediates: str | None) -> dict[str, An
 
 # -- commands -----------------------------------------------------------------------------------
 
+def _with_seed(summary: dict[str, Any], outcome) -> dict[str, Any]:
+    if outcome.seed is not None:
+        summary["seed"] = outcome.seed
+    return summary
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     _check_output(args.output)
+    seed = _check_seed(args.seed)
     config = _config(args)
     workflow = _read_workflow(args.workflow)
     with _editor(config) as editor:
         source, mask = _read_inputs(editor, args.image, args.mask)
-        outcome = _run(editor, source, mask, workflow, quiet=args.json)
-    summary = _write_outputs(outcome, args.output, args.save_intermediates)
+        outcome = _run(editor, source, mask, workflow, quiet=args.json, seed=seed)
+    summary = _with_seed(_write_outputs(outcome, args.output, args.save_intermediates), outcome)
     _report(summary, args.json)
     return 0
 
@@ -271,6 +286,7 @@ def cmd_edit(args: argparse.Namespace) -> int:
     from lego_edit.batch.editor import EditFailure
 
     _check_output(args.output)
+    seed = _check_seed(args.seed)
     config = _config(args)
     with _editor(config, args.builder) as editor:
         source, mask = _read_inputs(editor, args.image, args.mask)
@@ -281,8 +297,8 @@ def cmd_edit(args: argparse.Namespace) -> int:
         if args.show_plan:
             print(f"reasoning: {plan.reasoning}", file=sys.stderr)
             print(plan.workflow.to_json(), file=sys.stderr)
-        outcome = _run(editor, source, mask, plan, quiet=args.json)
-    summary = _write_outputs(outcome, args.output, args.save_intermediates)
+        outcome = _run(editor, source, mask, plan, quiet=args.json, seed=seed)
+    summary = _with_seed(_write_outputs(outcome, args.output, args.save_intermediates), outcome)
     summary["plan"] = outcome.plan
     _report(summary, args.json)
     return 0
@@ -322,6 +338,7 @@ def register(sub: Any) -> None:
     p.add_argument("-o", "--output", required=True, help=OUTPUT_HELP)
     p.add_argument("--mask", help="a mask file (init[mask]); same size as the image")
     p.add_argument("--save-intermediates", metavar="DIR", help="write every intermediate image and mask here")
+    p.add_argument("--seed", type=int, help="the seed of the model steps (same seed, same result); default: config's")
     p.add_argument("--json", action="store_true", help="print a JSON summary")
     add_config(p)
     p.set_defaults(func=cmd_run)
@@ -358,6 +375,7 @@ def register(sub: Any) -> None:
     p.add_argument("--builder", choices=builders)
     p.add_argument("--show-plan", action="store_true", help="print the reasoning and workflow to stderr")
     p.add_argument("--save-intermediates", metavar="DIR")
+    p.add_argument("--seed", type=int, help="the seed of the model steps (same seed, same result); default: config's")
     p.add_argument("--json", action="store_true")
     add_config(p)
     p.set_defaults(func=cmd_edit)
