@@ -4,6 +4,8 @@ FLUX.1 Fill, SD inpainting) loaded local_files_only through the model manager an
 
 from __future__ import annotations
 
+import re
+
 import cv2
 import numpy as np
 import pytest
@@ -14,7 +16,8 @@ pytest.importorskip("transformers")
 
 pytestmark = pytest.mark.models
 
-FAST = ("flux2-klein-4b", "flux1-kontext", "flux1-fill", "sd-inpaint")  # 64² per call: every brick on these
+ENGINES = ("flux2-klein-4b", "flux2-klein-9b", "qwen-image-edit", "qwen-image-edit-plus", "flux1-kontext",
+           "flux1-fill", "sd-inpaint")  # every brick on each, at 64 px (Qwen's condition too: its resolution)
 ENGINE_MODEL = {"flux2-klein-4b": "flux2-klein-4b", "flux1-kontext": "flux-kontext", "flux1-fill": "flux-fill",
                 "sd-inpaint": "sd-inpaint", "qwen-image-edit": "qwen-image-edit",
                 "qwen-image-edit-plus": "qwen-image-edit-plus", "flux2-klein-9b": "flux2-klein-9b"}
@@ -29,7 +32,8 @@ def paths(tmp_path_factory):
 
     torch.set_num_threads(2)
     root = tmp_path_factory.mktemp("tiny-engines")
-    out = tiny.build_engines(root, ("flux2-klein-4b", "qwen-image-edit", "qwen-image-edit-plus", "flux-kontext"))
+    out = tiny.build_engines(root, ("flux2-klein-4b", "flux2-klein-9b", "qwen-image-edit", "qwen-image-edit-plus",
+                                    "flux-kontext"))
     out.update(tiny.build_all(root, ("flux-fill", "sd-inpaint")))
     return out
 
@@ -88,13 +92,13 @@ class Recorder:
         return self.cancel_after is not None and len(self.steps()) >= self.cancel_after
 
 
-def run(registry, manager, brick: str, recorder: Recorder | None = None, **inputs):
+def run(registry, manager, brick: str, recorder: Recorder | None = None, seed: int | None = None, **inputs):
     from lego_edit.bricks.registry import BrickContext
 
     recorder = recorder or Recorder()
     chosen = registry.get(brick).active_backend()
     assert chosen is not None and chosen.name == "engine", (brick, chosen and chosen.name)
-    ctx = BrickContext(progress=recorder.progress, cancelled=recorder.cancelled, models=manager)
+    ctx = BrickContext(progress=recorder.progress, cancelled=recorder.cancelled, models=manager, seed=seed)
     return chosen.fn(ctx, **inputs)["image"], recorder
 
 
@@ -129,65 +133,122 @@ def check_output(photo, out, mask, grow: int) -> None:
     assert not np.array_equal(out[mask > 0, :3], photo[mask > 0, :3])
 
 
-@pytest.mark.parametrize("engine", FAST)
+@pytest.mark.parametrize("engine", ENGINES)
 def test_every_brick_on_the_engine(registry_for, photo, box, engine):
     registry, manager = registry_for(engine)
     for brick, inputs, mask, grow in cases(photo, box):
         out, recorder = run(registry, manager, brick, image=photo, **inputs)
         check_output(photo, out, mask, grow)
-        steps = recorder.steps()  # one step (a strength below 1 may need two for one to run)
-        n = len(steps)
-        assert 1 <= n <= 2 and steps == [f"denoising {i}/{n}" for i in range(1, n + 1)], (brick, steps)
+        assert recorder.steps() == ["denoising 1/1"], (brick, recorder.steps())
         assert [f for f, _ in recorder.events] == sorted(f for f, _ in recorder.events)
 
 
-def test_qwen_engines_global_and_masked(registry_for, photo, box):
-    """The brick layer is the same for every engine; each Qwen call encodes and decodes at about 1024²
-    (the pipelines resize to their native area), so Qwen gets one global and one masked brick."""
-    by_brick = {c[0]: c for c in cases(photo, box)}
-    for engine, brick in (("qwen-image-edit-plus", "FLUX-ENV"), ("qwen-image-edit", "EDIT")):
-        registry, manager = registry_for(engine)
-        _, inputs, mask, grow = by_brick[brick]
-        out, recorder = run(registry, manager, brick, image=photo, **inputs)
-        check_output(photo, out, mask, grow)
-        assert recorder.steps() == ["denoising 1/1"]
-
-
-def test_progress_per_step_and_cancel_mid_denoise(paths, registry_for, photo, box, engine="flux2-klein-4b"):
+@pytest.mark.parametrize(("engine", "masked"), [("flux2-klein-4b", True), ("qwen-image-edit", True),
+                                                 ("qwen-image-edit-plus", False)])
+def test_progress_per_step_and_cancel_mid_denoise(paths, registry_for, photo, box, engine, masked):
     from lego_edit.bricks.registry import Cancelled
 
     options = {m: {**TINY, "steps": 3} for m in paths}
     registry, manager = registry_for(engine, options=options)
+    inputs = {"image": photo, "prompt": "make it red", "mask": box if masked else None}
     recorder = Recorder()
-    run(registry, manager, "EDIT", recorder, image=photo, prompt="make it red", mask=box)
+    run(registry, manager, "EDIT", recorder, **inputs)
     assert recorder.steps() == ["denoising 1/3", "denoising 2/3", "denoising 3/3"]
     recorder = Recorder(cancel_after=1)
     with pytest.raises(Cancelled):
-        run(registry, manager, "EDIT", recorder, image=photo, prompt="make it red", mask=box)
+        run(registry, manager, "EDIT", recorder, **inputs)
     assert recorder.steps() == ["denoising 1/3"]
 
 
+def test_qwen_condition_image_at_the_engine_resolution(paths, photo, box):
+    """diffusers' Qwen-Image-Edit pipelines would VAE-encode the condition at about 1024²; the engine encodes
+    it at `resolution`² for a whole-image edit and at the working size for a masked one."""
+    from diffusers.modular_pipelines.qwenimage.encoders import calculate_dimensions
+
+    from lego_edit.bricks.models.engines.catalog import ENGINES as SPECS
+    from lego_edit.bricks.models.engines.runtime import open_engine
+
+    seen: list[tuple[int, int]] = []
+
+    def record(_module, args) -> None:
+        seen.append(tuple(args[0].shape[-2:]))
+
+    for resolution in (64, 128):
+        options = {m: {**TINY, "resolution": resolution} for m in paths}
+        manager = configure(paths, "qwen-image-edit", options=options)
+        with open_engine(manager, SPECS["qwen-image-edit"]) as eng:
+            seen.clear()
+            hook = eng.pipe.vae.encoder.register_forward_pre_hook(record)
+            try:
+                w, h = eng.size_for(80, 64)
+                rgb = cv2.resize(photo[..., :3], (w, h), interpolation=cv2.INTER_AREA)
+                eng.edit(rgb, "make it red")
+                cw, ch, _ = calculate_dimensions(resolution * resolution, w / h)
+                assert seen == [(ch, cw)] and ch * cw <= 1.1 * resolution * resolution
+                seen.clear()
+                eng.edit(rgb, "make it red", cv2.resize(box, (w, h), interpolation=cv2.INTER_NEAREST))
+                assert seen and all(s == (h, w) for s in seen)  # the image and the masked image
+            finally:
+                hook.remove()
+
+
+def test_seed_of_the_step_gives_its_own_pixels(registry_for, photo, box, engine="flux2-klein-4b"):
+    registry, manager = registry_for(engine)
+    inputs = {"image": photo, "prompt": "make it red", "mask": box}
+    one, _ = run(registry, manager, "EDIT", seed=1, **inputs)
+    again, _ = run(registry, manager, "EDIT", seed=1, **inputs)
+    other, _ = run(registry, manager, "EDIT", seed=2, **inputs)
+    configured, _ = run(registry, manager, "EDIT", **inputs)  # no step seed: the configured seed 0
+    assert np.array_equal(one, again)
+    assert not np.array_equal(one[box > 0], other[box > 0])
+    assert not np.array_equal(configured[box > 0], one[box > 0])
+    assert np.array_equal(configured, run(registry, manager, "EDIT", seed=0, **inputs)[0])
+
+
+@pytest.mark.parametrize("engine", ["flux2-klein-4b", "qwen-image-edit"])
+def test_inpaint_score_denoises_as_the_reference_sampler(paths, registry_for, photo, box, engine):
+    """The reference samples its 20 steps over the last `denoise` of the schedule (ComfyUI's KSampler);
+    FASTINPAINT's score 1 (a plausible fill) is denoise 0.7, score 0 is 1.0 (from noise)."""
+    from lego_edit.bricks.models.edits import score_to_strength
+    from lego_edit.bricks.models.engines.runtime import denoise_schedule
+
+    pre = photo.copy()
+    pre[box > 0, :3] = 128
+    options = {m: {**TINY, "steps": 4} for m in paths}
+    registry, manager = registry_for(engine, options=options)
+    for score, schedule in ((1.0, 5), (0.0, 4)):
+        denoise = score_to_strength(score)
+        assert denoise_schedule(4, denoise)[0] == schedule == int(4 / denoise)
+        recorder = Recorder()
+        out, _ = run(registry, manager, "FLUX-INPAINT", recorder, image=photo, mask=box, preimage=pre, score=score)
+        assert recorder.steps() == [f"denoising {i}/4" for i in range(1, 5)]  # every step, whatever the score
+        scheduler = manager.loaded()[0].model.scheduler
+        assert len(scheduler.timesteps) == schedule  # a schedule of int(4 / denoise) steps, its last 4 run
+        assert scheduler.begin_index == schedule - 4
+        check_output(photo, out, box, 2)
+
+
 def test_switching_engines_evicts_within_the_budget(paths):
-    from lego_edit.bricks.models.engines.catalog import ENGINES
+    from lego_edit.bricks.models.engines.catalog import ENGINES as SPECS
     from lego_edit.bricks.models.engines.runtime import open_engine
     from lego_edit.bricks.models.manager import module_bytes
 
     def use(manager, name):
-        with open_engine(manager, ENGINES[name]) as eng:
+        with open_engine(manager, SPECS[name]) as eng:
             assert eng.spec.name == name
         return manager
 
-    # measure the two engines, then give a budget that holds either but not both
-    manager = use(configure(paths, "flux2-klein-4b"), "flux2-klein-4b")
-    klein = manager.used_bytes()
-    kontext = use(manager, "flux1-kontext").used_bytes() - klein
-    assert klein > 0 and kontext > 0 and len(manager.loaded()) == 2
-    budget = max(klein, kontext) + min(klein, kontext) // 2
-    manager = configure(paths, "flux2-klein-4b", vram_budget=budget)
-    for name in ("flux2-klein-4b", "flux1-kontext", "flux2-klein-4b"):
-        loaded = use(manager, name).loaded()
-        assert [e.key.split("/")[0] for e in loaded] == [ENGINE_MODEL[name]]
-        assert manager.used_bytes() <= budget and module_bytes(loaded[0].model) == manager.used_bytes()
+    # measure each engine alone; then, for each switch from one engine to the next, a budget that holds
+    # either of the two but not both
+    size = {name: use(configure(paths, name), name).used_bytes() for name in ENGINES}
+    assert all(b > 0 for b in size.values())
+    for old, new in zip(ENGINES, (*ENGINES[1:], ENGINES[0]), strict=True):
+        budget = max(size[old], size[new]) + min(size[old], size[new]) // 2
+        manager = configure(paths, old, vram_budget=budget)
+        for name in (old, new, old):
+            loaded = use(manager, name).loaded()
+            assert [re.split("[/@]", e.key)[0] for e in loaded] == [ENGINE_MODEL[name]], (old, new)
+            assert manager.used_bytes() == size[name] == module_bytes(loaded[0].model) <= budget
 
 
 def test_permissive_licence_and_unknown_engine(paths):

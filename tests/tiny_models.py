@@ -210,9 +210,10 @@ def lama(folder: Path) -> Path:
 
 # -- diffusers pipelines --------------------------------------------------------------------------
 
-def flux1_pipeline(pipeline_class: Any, in_channels: int) -> Any:
+def flux1_pipeline(pipeline_class: Any, in_channels: int, vae_blocks: int = 1) -> Any:
     """A tiny FLUX.1-layout pipeline of `pipeline_class`: CLIP + T5 + a 1+1-layer transformer taking
-    `in_channels` packed channels, and a one-block VAE with 2 latent channels (scale factor 1)."""
+    `in_channels` packed channels, and a VAE of `vae_blocks` blocks with 2 latent channels (scale factor
+    2 ** (vae_blocks - 1): 2 blocks give a quarter of the tokens)."""
     from diffusers import AutoencoderKL, FlowMatchEulerDiscreteScheduler, FluxTransformer2DModel
     from transformers import CLIPTextConfig, CLIPTextModel, T5Config, T5EncoderModel
 
@@ -225,7 +226,9 @@ def flux1_pipeline(pipeline_class: Any, in_channels: int) -> Any:
         num_hidden_layers=1, vocab_size=len(tokenizer), projection_dim=32))
     text_encoder_2 = T5EncoderModel(T5Config(vocab_size=len(tokenizer_2), d_model=32, d_kv=8, d_ff=37, num_layers=1,
                                              num_heads=4, decoder_start_token_id=0))
-    vae = AutoencoderKL(sample_size=32, in_channels=3, out_channels=3, block_out_channels=(4,), layers_per_block=1,
+    vae = AutoencoderKL(sample_size=32, in_channels=3, out_channels=3, block_out_channels=(4,) * vae_blocks,
+                        down_block_types=("DownEncoderBlock2D",) * vae_blocks,
+                        up_block_types=("UpDecoderBlock2D",) * vae_blocks, layers_per_block=1,
                         latent_channels=2, norm_num_groups=1, use_quant_conv=False, use_post_quant_conv=False,
                         shift_factor=0.0609, scaling_factor=1.5035)
     return pipeline_class(scheduler=FlowMatchEulerDiscreteScheduler(), text_encoder=text_encoder,
@@ -327,9 +330,11 @@ def qwen_tokenizer():
     return tok
 
 
-def flux2_klein(folder: Path) -> Path:
-    """FLUX.2 klein: a 1+1-layer transformer, a 3-layer Qwen3 text encoder (hidden 16; the pipeline stacks
-    three of its layers: 48 wide) and a one-block VAE (scale factor 1, 1 latent channel -> 4 packed)."""
+def flux2_klein(folder: Path, nine_b: bool = False) -> Path:
+    """FLUX.2 klein 4B: a 1+1-layer transformer, a 3-layer Qwen3 text encoder (hidden 16; the pipeline stacks
+    three of its layers: 48 wide) and a two-block VAE (scale factor 2, 1 latent channel -> 4 packed).
+    `nine_b`: the 9B's shape, grown from the 4B's as the real pair is (more double and single blocks, more
+    heads of the same width, a wider text encoder): 2+2 layers, 3 heads, a 4-layer encoder 24 wide (72)."""
     from diffusers import (
         AutoencoderKLFlux2,
         FlowMatchEulerDiscreteScheduler,
@@ -340,15 +345,17 @@ def flux2_klein(folder: Path) -> Path:
 
     tok = qwen_tokenizer()
     _seed()
-    transformer = Flux2Transformer2DModel(patch_size=1, in_channels=4, num_layers=1, num_single_layers=1,
-                                          attention_head_dim=16, num_attention_heads=2, joint_attention_dim=48,
-                                          timestep_guidance_channels=256, axes_dims_rope=[4, 4, 4, 4],
-                                          guidance_embeds=False)
-    text_encoder = Qwen3ForCausalLM(Qwen3Config(intermediate_size=16, hidden_size=16, num_hidden_layers=3,
-                                                num_attention_heads=2, num_key_value_heads=2, head_dim=8,
-                                                vocab_size=len(tok), max_position_embeddings=1024))
-    vae = AutoencoderKLFlux2(sample_size=32, in_channels=3, out_channels=3, down_block_types=("DownEncoderBlock2D",),
-                             up_block_types=("UpDecoderBlock2D",), block_out_channels=(4,), layers_per_block=1,
+    layers, heads, text_width, text_layers = (2, 3, 24, 4) if nine_b else (1, 2, 16, 3)
+    transformer = Flux2Transformer2DModel(patch_size=1, in_channels=4, num_layers=layers, num_single_layers=layers,
+                                          attention_head_dim=16, num_attention_heads=heads,
+                                          joint_attention_dim=3 * text_width, timestep_guidance_channels=256,
+                                          axes_dims_rope=[4, 4, 4, 4], guidance_embeds=False)
+    text_encoder = Qwen3ForCausalLM(Qwen3Config(intermediate_size=text_width, hidden_size=text_width,
+                                                num_hidden_layers=text_layers, num_attention_heads=heads,
+                                                num_key_value_heads=heads, head_dim=8, vocab_size=len(tok),
+                                                max_position_embeddings=1024))
+    vae = AutoencoderKLFlux2(sample_size=32, in_channels=3, out_channels=3, down_block_types=("DownEncoderBlock2D",) * 2,
+                             up_block_types=("UpDecoderBlock2D",) * 2, block_out_channels=(4, 4), layers_per_block=1,
                              latent_channels=1, norm_num_groups=1, use_quant_conv=False, use_post_quant_conv=False)
     Flux2KleinPipeline(scheduler=FlowMatchEulerDiscreteScheduler(), vae=vae, text_encoder=text_encoder, tokenizer=tok,
                        transformer=transformer, is_distilled=True).save_pretrained(folder)
@@ -357,7 +364,7 @@ def flux2_klein(folder: Path) -> Path:
 
 def qwen_image_edit(folder: Path, plus: bool = False) -> Path:
     """Qwen-Image-Edit(-Plus): a 1-layer MMDiT, a 1-layer Qwen2.5-VL (hidden 16) with its processor, and a
-    5-level VAE (scale factor 16: the pipeline always encodes the image at about 1024², kept cheap)."""
+    5-level VAE (scale factor 16; the engine encodes the condition at its `resolution`)."""
     from diffusers import (
         AutoencoderKLQwenImage,
         FlowMatchEulerDiscreteScheduler,
@@ -402,15 +409,17 @@ def qwen_image_edit(folder: Path, plus: bool = False) -> Path:
 
 
 def flux_kontext(folder: Path) -> Path:
-    """FLUX.1 Kontext: the tiny FLUX.1 layout (CLIP + T5 + a 1+1-layer transformer, 2 latent channels)."""
+    """FLUX.1 Kontext: the tiny FLUX.1 layout (CLIP + T5 + a 1+1-layer transformer, 2 latent channels), its
+    VAE at scale factor 2."""
     from diffusers import FluxKontextPipeline
 
     _seed()
-    flux1_pipeline(FluxKontextPipeline, 8).save_pretrained(folder)
+    flux1_pipeline(FluxKontextPipeline, 8, vae_blocks=2).save_pretrained(folder)
     return folder
 
 
-ENGINE_BUILDERS = {"flux2-klein-4b": flux2_klein, "flux2-klein-9b": flux2_klein, "qwen-image-edit": qwen_image_edit,
+ENGINE_BUILDERS = {"flux2-klein-4b": flux2_klein, "flux2-klein-9b": lambda folder: flux2_klein(folder, nine_b=True),
+                   "qwen-image-edit": qwen_image_edit,
                    "qwen-image-edit-plus": lambda folder: qwen_image_edit(folder, plus=True),
                    "flux-kontext": flux_kontext}
 

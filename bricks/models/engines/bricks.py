@@ -3,7 +3,8 @@
 A brick with a mask edits a crop around it at the engine's resolution, with the mask given to the
 engine's inpainting pipeline, and pastes the result back through the mask feathered at its edge:
 every pixel beyond the feather keeps its exact bytes. A brick without a mask (ENV, POSE, STYLE
-alone, EDIT alone) edits the whole image and keeps its size and alpha channel.
+alone, EDIT alone) edits the whole image and keeps its size and alpha channel. The sampler's seed is
+the step's own when the executor gives one (a seeded job, "Next variation"), else the configured one.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from lego_edit.bricks.models.engines.catalog import EngineSpec, Kind
 from lego_edit.bricks.models.engines.runtime import Engine, open_engine
 from lego_edit.bricks.models.engines.templates import prompt_for
 from lego_edit.bricks.models.imaging import binary, context_box, dilate, feather, paste, resize_rgb
+from lego_edit.bricks.models.runtime import sampling_seed
 from lego_edit.bricks.registry import BrickContext, BrickError, BrickUnavailable
 
 # Per brick: (task key of the options, steps/guidance defaults for inpainting engines, crop growth)
@@ -61,8 +63,7 @@ def _sampling(ctx: BrickContext, eng: Engine, brick: str) -> tuple[int, float, i
     model = eng.spec.model
     steps = int(settings.option(model, f"{task}_steps", settings.option(model, "steps", steps)))
     guidance = float(settings.option(model, f"{task}_guidance", settings.option(model, "guidance", guidance)))
-    seed = settings.option(model, "seed", None)
-    return steps, guidance, seed
+    return steps, guidance, sampling_seed(ctx, settings, model)
 
 
 def run(ctx: BrickContext, brick: str, image: np.ndarray, prompt: str, region: Region, *,
@@ -173,6 +174,8 @@ def fill(ctx: BrickContext, image: np.ndarray, mask: np.ndarray, prompt: str,
 
 
 def inpaint(ctx: BrickContext, image: np.ndarray, mask: np.ndarray, preimage: np.ndarray, score: float) -> dict:
+    """The pre-inpaint is noised to the denoise level FASTINPAINT's score stands for and sampled back with
+    all the configured steps, as the reference's KSampler does with its `denoise`."""
     from lego_edit.bricks.models.edits import score_to_strength
 
     m = _mask("FLUX-INPAINT", image, mask, required=True)

@@ -5,7 +5,8 @@ preset's quantization and offload. A whole-image edit runs the engine's edit pip
 mask runs its inpainting pipeline, built from the same components (no second copy of the weights),
 so the model itself keeps to the mask. Progress is reported per denoising step, and a cancel stops
 the pipeline at the next step (raising from the step callback skips the remaining steps and the
-decode). Heavy imports happen here only, inside functions.
+decode). Qwen-Image-Edit(-Plus) runs through diffusers' modular blocks at the engine's `resolution`
+(`qwen.py`). Heavy imports happen here only, inside functions.
 """
 
 from __future__ import annotations
@@ -173,29 +174,34 @@ class Engine:
         inpaint = self.spec.kind == Kind.INPAINT
         if inpaint and mask is None:
             mask = np.full((h, w), 255, np.uint8)
-        pipe = self._inpainter() if mask is not None else self.pipe
         kwargs: dict[str, Any] = {"prompt": prompt, "height": h, "width": w, "num_inference_steps": steps,
                                   "generator": torch_generator(seed), "output_type": "np"}
         if mask is not None:
-            if strength < 1.0:  # the pipelines run steps x strength steps: keep at least one
-                steps = max(steps, math.ceil(1.0 / max(strength, 1e-3)))
-                kwargs["num_inference_steps"] = steps
-            kwargs.update(mask_image=Image.fromarray(mask, "L"), strength=float(strength))
+            schedule, strength = denoise_schedule(steps, strength, truncating=self.spec.name == "sd-inpaint")
+            kwargs.update(num_inference_steps=schedule, mask_image=Image.fromarray(mask, "L"), strength=strength)
+            steps = schedule
         name = self.spec.pipeline
+        if name.startswith("QwenImage"):
+            from lego_edit.bricks.models.engines import qwen
+
+            out = qwen.edit(self.pipe, pil, prompt, kwargs.get("mask_image"), plus=name == "QwenImageEditPlusPipeline",
+                            area=qwen.condition_area(self.resolution), steps=steps, guidance=guidance,
+                            generator=kwargs["generator"], strength=strength, negative_prompt=negative_prompt or " ",
+                            on_step=on_step, cancelled=cancelled)
+            return _sized(out, h, w)
+        pipe = self._inpainter() if mask is not None else self.pipe
         if name.startswith("Flux2"):
             kwargs.update(image=pil if mask is not None else [pil], guidance_scale=guidance,
                           text_encoder_out_layers=_out_layers(self.pipe.text_encoder))
             if mask is not None:
                 kwargs["image_reference"] = pil
-        elif name.startswith("QwenImage"):
-            kwargs.update(image=pil, true_cfg_scale=guidance, negative_prompt=negative_prompt or " ")
         elif name == "FluxKontextPipeline":
             kwargs.update(image=pil, guidance_scale=guidance, _auto_resize=False, max_area=h * w)
         else:  # FLUX.1 Fill, SD inpainting
             kwargs.update(image=pil, guidance_scale=guidance)
             if self.spec.name == "sd-inpaint":
                 kwargs["negative_prompt"] = negative_prompt or "blurry, low quality, artifacts"
-        total = max(1, int(steps * (strength if mask is not None else 1.0)))
+        total = max(1, int(steps * float(kwargs.get("strength", 1.0))))
 
         def callback(p, step: int, timestep, tensors: dict) -> dict:
             n = getattr(p, "num_timesteps", None) or total
@@ -206,12 +212,34 @@ class Engine:
             return tensors
 
         result = pipe(callback_on_step_end=callback, **kwargs)
-        out = np.clip(np.rint(np.asarray(result.images[0]) * 255.0), 0, 255).astype(np.uint8)
-        if out.shape[:2] != (h, w):
-            import cv2
+        return _sized(np.clip(np.rint(np.asarray(result.images[0]) * 255.0), 0, 255).astype(np.uint8), h, w)
 
-            out = cv2.resize(out, (w, h), interpolation=cv2.INTER_AREA if out.shape[0] > h else cv2.INTER_CUBIC)
-        return out
+
+def denoise_schedule(steps: int, denoise: float, *, truncating: bool = False) -> tuple[int, float]:
+    """(num_inference_steps, strength) for diffusers that sample `steps` steps over the last `denoise`
+    of the noise schedule, as ComfyUI's KSampler `denoise` does (the reference's FLUX-INPAINT: 20 steps
+    at its score): a schedule of int(steps / denoise) steps whose last `steps` run. The FLUX and Qwen
+    pipelines start at int(schedule - schedule x strength), SD's (`truncating`) at schedule -
+    int(schedule x strength), so the product must not exceed `steps` for the first and not fall short
+    of it for the second."""
+    denoise = float(min(max(denoise, 1e-3), 1.0))
+    if denoise >= 1.0:
+        return steps, 1.0
+    schedule = max(steps, int(steps / denoise))
+    strength = steps / schedule
+    while schedule * strength > steps:
+        strength = math.nextafter(strength, 0.0)
+    while truncating and schedule * strength < steps:
+        strength = math.nextafter(strength, 2.0)
+    return schedule, strength
+
+
+def _sized(out: np.ndarray, h: int, w: int) -> np.ndarray:
+    if out.shape[:2] != (h, w):
+        import cv2
+
+        out = cv2.resize(out, (w, h), interpolation=cv2.INTER_AREA if out.shape[0] > h else cv2.INTER_CUBIC)
+    return out
 
 
 def _out_layers(text_encoder: Any) -> tuple[int, ...]:
