@@ -102,6 +102,10 @@ def _give(c: Ctx) -> Edit | None:
         return bright_edit(c, None if target_of(x, c.has_mask) in (None, PRONOUN) else x)  # "give it more light"
     if target_of(x, c.has_mask) is None:  # "give the image a warm tone"
         return whole_image_edit(c, y)
+    grade = re.fullmatch(r"(?P<d>.+?)\s+(?:colou?r grade|grade|grading|treatment|look|feel|vibe|aesthetic|filter|effect|"
+                         r"finish|tone)", y)
+    if grade and target_of(x, c.has_mask) == PRONOUN and not c.has_mask:
+        return whole_image_edit(c, grade.group("d"))  # "give it a cinematic colour grade": a look of the whole image
     if re.match(rf"(?:big\s+|slight\s+|broad\s+)?(?:{EXPRESSION_VERBS}|wink|frown|thumbs up)\b", y):
         return pose_edit(c)
     words = y.split()
@@ -250,7 +254,8 @@ def _make_adjective(c: Ctx, rest: str) -> Edit | None:
                   " ", rest)  # "make the backdrop a plain grey"
     scene = re.fullmatch(rf"(?:the\s+|this\s+|my\s+|our\s+)?(?:whole\s+|entire\s+)?(?:{GENERIC_BACKGROUND})\s+(?P<y>(?:an?|some)\s.+)",
                          rest)
-    if scene and is_setting(scene.group("y")) and not STYLE_TERMS.search(scene.group("y")):
+    if scene and not is_descriptor(scene.group("y")) and not STYLE_TERMS.search(scene.group("y")) and \
+            not is_vague(scene.group("y")):
         return background_edit(c, None, strip_articles(scene.group("y")))  # "make the background a city at night"
     clear = re.fullmatch(r"(?P<x>.+?)\s+(?:transparent|see-through|a png|into a png)", rest)
     if clear:  # "make the background transparent", "make this man transparent": a cut-out

@@ -34,7 +34,7 @@ def _cue(name: str, words: str, group: str, sign: int, brick: str | None = None,
 _CUES = (
     _cue("sharpen", r"blurr?y|blurred|out[- ]of[- ]focus|unfocused|fuzzy|sharpen\w*|sharper|de-?blur\w*|unblur\w*|"
                     r"not sharp|camera shake|motion blur", "sharp", 1, "SHARPEN", amount=0.5),
-    _cue("remove the noise", r"grainy|noisy|noise|graininess|de-?nois\w*|speckled", "noise", 1, "DENOISE", amount=0.5),
+    _cue("remove the noise", r"grainy|noisy|noise|graininess|de-?nois\w*|speckled|specks", "noise", 1, "DENOISE", amount=0.5),
     _cue("remove the haze", r"hazy|haze|de-?haz\w*|smoggy|smog", "haze", 1, "DEHAZE", amount=0.6),
     _cue("brighten", r"brighter|lighter|brighten\w*|lighten\w*|under-?exposed|too dark|so dark|very dark|really dark|"
                      r"way too dark", "bright", 1),

@@ -23,7 +23,9 @@ IMPOSSIBLE = tuple((re.compile(p, re.I), why) for p, why in (
      "offline planner only plans edits the words say: a model backend (local or openai) can reason about it"),
     (r"\b(?:combine|merge|composite|stitch|blend|mix)\b.*\b(?:photos|images|pictures|pics|shots|these|both|two|2)\b|"
      r"\b(?:these|those|the)\s+(?:2|two|both|three|3)\s+(?:photos|images|pictures|pics|shots)\b|\bfrom (?:another|the other|a "
-     r"different|my other|this other) (?:photo|picture|image|pic|shot)\b|\b(?:second|2nd|other) (?:photo|picture|image|pic)\b",
+     r"different|my other|this other) (?:photo|picture|image|pic|shot)\b|\b(?:second|2nd|other) (?:photo|picture|image|pic)\b"
+     r"|\b(?:add|insert|put|paste|place|overlay)\s+(?:an?|any|the|my|another|some)\s+(?:other\s+)?(?:image|photo|picture|"
+     r"pic)s?\s+(?:from|of mine|i took)\b",
      "it needs a second image, and the offline planner edits one image from words: a model backend (local or openai) "
      "or an editor can combine photos"),
     (r"\bface[- ]?swap|\bswap\s+(?:our|their|the|his|her|my)\s+faces?\b|\bswitch\s+(?:our|their)\s+faces\b",

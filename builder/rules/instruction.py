@@ -58,6 +58,14 @@ def _resolve_pronouns(edits: list[Edit], has_mask: bool, mentioned: str | None =
             resolved.append(Edit("background", None, new, keep=None if kept.target == SUBJECT else kept.target,
                                  text=f"{kept.text}, {edit.text}"))
             continue
+        if edit.kind == "add" and edit.target is None and resolved and resolved[-1].kind == "extract" and \
+                re.search(r"\b(?:background|backdrop)\b", resolved[-1].text) and \
+                re.sub(r"^(?:in|there)\s+", "", edit.where or "") in ("", edit.value):
+            # "remove the background and put in a gradient": what is put in is the new background
+            kept = resolved.pop()
+            resolved.append(Edit("background", None, edit.value, keep=None if kept.target == SUBJECT else kept.target,
+                                 text=f"{kept.text}, {edit.text}"))
+            continue
         if PRONOUN in (edit.target, edit.keep):
             if has_mask:
                 referent = SELECTION
@@ -169,7 +177,10 @@ def parse_instruction(text: str, has_mask: bool = False,
         placed = re.match(r"^(?:put|place|photoshop)\s+(?:me|us|him|her|them)\s+(?:on|in|at|into|onto)\s+(?P<y>.+?)[.!?]*$",
                           sentence, re.I)
         in_front = re.match(r"^(?:put|place|photoshop)\s+(?:me|us|him|her|them)\s+in front of\s+(?:an?|the|some)\s", sentence, re.I)
-        if impossible and (in_front or placed and is_setting(strip_articles(placed.group("y").lower()))):
+        place = strip_articles(placed.group("y").lower()) if placed else ""
+        named_place = bool(placed) and not re.match(r"(?:an?|the|some)\s", placed.group("y").lower()) and \
+            len(place.split()) <= 3 and not re.search(r"\b(?:photo|picture|image|pic|shot|frame)s?\b", place)
+        if impossible and (in_front or placed and (is_setting(place) or named_place)):
             impossible = None  # "put me on a beach": the people stay, the setting changes
         if impossible and EDIT_CAN.search(sentence):
             if not general_edit:

@@ -27,7 +27,7 @@ PHENOMENA: tuple[tuple[str, str, str], ...] = (
     # (name, pattern, what does it)
     ("haze", r"haz[eiy]\w*|fog\w*|mist[sy]?|smog\w*|atmospheric distortion|murk\w*|obscur\w*|veil\w*|clouded|"
               r"cloudiness", "DEHAZE"),
-    ("noise", r"nois[ey]\w*|grain\w*|speckl\w*|static|visual disturbances?|visual disruptions?|compression artifacts?|"
+    ("noise", r"nois[ey]\w*|grain\w*|speckl\w*|specks?|static|visual disturbances?|visual disruptions?|compression artifacts?|"
               r"jpeg artifacts?|artifacts?|disturbances?", "DENOISE"),
     ("blur", r"blur\w*|soft(?:ness)?|fuzz\w*|smudg\w*|smear\w*|out[- ]of[- ]focus|unclear\w*|camera shake|lack of focus|"
              r"motion blur", "SHARPEN"),
@@ -37,7 +37,8 @@ PHENOMENA: tuple[tuple[str, str, str], ...] = (
      "in clear dry weather, without rain"),
     ("colour cast", r"(?:colou?r|green|yellow|blue|orange|red|magenta|purple|pink|warm|cold)?\s*(?:cast|tint)", "WHITE-BALANCE"),
     ("reflections", r"reflections?|glare|lens flares?", ""),
-    ("scratches", r"scratch\w*|tears|creases|cracks|water damage", ""),
+    ("scratches, dust or stains", r"scratch\w*|tears|creases|cracks|water damage|dust(?: spots| specks)?|stains?|fold(?:s| lines?)|foxing|"
+                  r"mou?ld spots|damage", ""),
     ("red eye", r"red[- ]eyes?", ""),
 )
 _IMAGE = r"(?:the|this|my|our)?\s*(?:image|picture|photo|photograph|pic|shot|scene|visual\w*)"
@@ -294,12 +295,14 @@ _DEGRADED = re.compile(
     r"process\w*|treat\w*|rescue|save|refine|polish\w*|retouch\w*|rehabilitat\w*|revive|rejuvenat\w*|salvage|rectif\w*|"
     r"remed\w*|resolv\w*|tid\w*(?: up)?|touch\w* up|sort\w* out|deal with|handl\w*|address\w*|mend\w*|perfect\w*|"
     r"upgrad\w*|optimi[sz]\w*|sharpen\w*|work on|edit|photoshop)\b"
-    r"(?:.*\b(?:of|in|from|on)\b)?\s*(?:the|this|my|an?|these)\s+(?:[\w-]+\s+)?(?P<adj>noisy|grainy|speckled|blurry|blurred|"
+    r"(?:.*\b(?:of|in|from|on)\b)?\s*(?:the|this|my|an?|these)\s+(?:[\w'-]+\s+)?(?P<adj>noisy|grainy|speckled|blurry|blurred|"
     r"out-of-focus|fuzzy|smeared|smudged|unclear|unfocused|shaky|hazy|foggy|misty|smoggy|dark|dim|underexposed|"
-    r"low-light|gloomy|rainy|snowy)\s+(?:[\w-]+\s+)?(?:image|photo|photograph|picture|pic|shot|scene|snapshot|frame)s?\b")
+    r"low-light|gloomy|rainy|snowy|old|damaged|scanned|vintage|aged|worn|antique)\s+(?:[\w-]+\s+)?(?:image|photo|photograph|"
+    r"picture|pic|shot|scene|snapshot|frame|scan|print|portrait)s?\b")
 _STATES = ((r"noisy|grainy|speckled", "DENOISE"), (r"blurry|blurred|out-of-focus|fuzzy|smeared|smudged|unclear|"
                                                     r"unfocused|shaky", "SHARPEN"),
            (r"hazy|foggy|misty|smoggy", "DEHAZE"), (r"dark|dim|underexposed|low-light|gloomy", "BRIGHT"),
+           (r"old|damaged|scanned|vintage|aged|worn|antique", "RESTORE"),
            (r"rainy", "in clear dry weather, without rain"), (r"snowy", "in clear weather, without snow"))
 _QUALITY = re.compile(r"\b(?:improv\w*|enhanc\w*|increas\w*|restor\w*|boost\w*|better|rais\w*|upgrad\w*)\s+(?:the\s+)?"
                       r"(?:(?:image|photo|picture|overall|visual)(?:'s)?\s+)?quality\b|\bquality\s+of\s+(?:the|this)\s+"
@@ -337,6 +340,8 @@ def parse_look(clause: str, target_named: bool) -> Edit | None:
             if re.fullmatch(words, state):
                 if does == "BRIGHT":
                     return Edit("bright", None, ratio=0.7, text=clause)
+                if does == "RESTORE":  # an old or damaged photo in general: noise out, then detail back
+                    return Edit("look", None, ops=(_op("DENOISE", amount=0.4), _op("SHARPEN", amount=0.4)), text=clause)
                 if does.startswith("in "):
                     return Edit("env", None, does, text=clause)
                 return Edit("look", None, ops=(_op(does, amount=round(amount_of(clause, 0.6), 3)),), text=clause)

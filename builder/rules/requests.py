@@ -315,8 +315,17 @@ def as_request(sentence: str) -> tuple[str, bool]:
     return rewritten, asked or rewritten != text
 
 
+_CAN_BE = re.compile(r"^(?:can|could|would|will)\s+(?P<x>(?:the|my|this|his|her|their|our|its)\s+[\w' -]+?)\s+(?:be|look|become|"
+                     r"be made|be turned)\s+(?:(?:a bit|a little|slightly|more)\s+)?(?P<y>[^?]+?)[\s?!.]*$", re.I)
+
+
 def _as_request(sentence: str) -> tuple[str, bool]:
     sentence = re.sub(r'"([a-z][a-z-]*)"', r"\1", sentence)  # a quoted lower-case word: 'possible to "deblur"'
+    can_be = _CAN_BE.match(sentence)
+    if can_be and not re.match(r"[a-z]+(?:ed|en)\b", can_be.group("y"), re.I):
+        # "can the background be a sunset?", "could the car look red?": a wish asked as a question (a passive such as
+        # "can the bag be removed?" is read elsewhere)
+        return f"make {can_be.group('x')} {can_be.group('y')}", True
     sentence = re.sub(r"[\s,]+if (?:such a thing|that|this|it) (?:exists|is possible|can be done|makes sense)\b.*$", "",
                       sentence, flags=re.I)
     """(the sentence as a plain imperative edit, whether a request frame was found).
@@ -363,7 +372,8 @@ def _as_request(sentence: str) -> tuple[str, bool]:
                       r"cleaner)\s+without\s+(?P<x>.+)$", text, re.I)
     if better:  # "the scene would be better without the fence"
         return f"remove {better.group('x')}", True
-    like = re.match(r"^make\s+it\s+(?:look\s+)?(?:like|as if|as though)\s+(?P<w>we|i|they|he|she)\s+(?:are|am|is|were|was)\s+"
+    like = re.match(r"^make\s+it\s+(?:look\s+)?(?:like|as if|as though)\s+(?P<w>we|i|they|he|she)\s*(?:are|am|is|were|was|'re|'m|"
+                    r"'s)\s+"
                     r"(?P<p>in|on|at)\s+(?P<y>.+)$", text, re.I)
     if like:  # "make it look like we are in space"
         who = {"we": "us", "i": "me", "they": "them", "he": "him", "she": "her"}[like.group("w").lower()]

@@ -135,10 +135,11 @@ def plain_clause(clause: str) -> str:
 _GAPPED = re.compile(rf"^(?P<v>make|get|turn|render)\s+(?P<x>(?:the|this|my|his|her|its|their|our)\s+[\w' -]+?|it)\s+"
                      rf"(?P<a>{_COMPARATIVE})\s*(?:,\s*|\s+)and\s+(?P<y>(?:the\s+|my\s+|his\s+|her\s+|its\s+|their\s+|our\s+)?"
                      rf"[\w' -]+?)\s+(?P<b>{_COMPARATIVE})$")
+_PHENOMENON_NOUN = r"shadows|highlights|lighting|light|haze|fog|noise|grain|blur|blurriness|focus|white balance|tones?"
 # "raise the brightness and sharpness", "boost the contrast and the saturation of the photo"
 _TONE_PAIR = re.compile(rf"^(?P<v>[a-z]+(?:\s+(?:up|down))?)\s+(?:the\s+)?(?:(?:amount|level|levels)\s+of\s+(?:the\s+)?)?"
-                        rf"(?P<n1>{_TONE_NOUN}|shadows|highlights)\s*(?:,\s*|\s+)(?:and|&|as well as|plus)\s+(?:the\s+)?"
-                        rf"(?P<n2>{_TONE_NOUN}|shadows|highlights)(?P<tail>(?:\s+(?:of|in|on)\s+.+)?)$")
+                        rf"(?P<n1>{_TONE_NOUN}|{_PHENOMENON_NOUN})\s*(?:,\s*|\s+)(?:and|&|as well as|plus)\s+(?:the\s+)?"
+                        rf"(?P<n2>{_TONE_NOUN}|{_PHENOMENON_NOUN})(?P<tail>(?:\s+(?:of|in|on)\s+.+)?)$")
 # "brighten the image a lot and highlight the flower": a second verb the clause splitter does not split at
 _AND_VERB = re.compile(r"^(?P<a>.+?)\s+and\s+(?P<b>(?P<v>[a-z]+)\s+(?:up\s+|down\s+|out\s+)?(?:the|this|my|his|her|its|their|"
                        r"some|more|a)\b.+)$")
@@ -149,7 +150,7 @@ def split_coordinated(clause: str) -> list[str]:
     low = clause.lower()
     if " and " not in low and " & " not in low and " plus " not in low and " as well as " not in low:
         return [clause]
-    low = canonical_verb(strip_polite(low).strip(" .,!"))
+    low = canonical_verb(re.sub(r"^to\s+", "", strip_polite(low).strip(" .,!")))
     m = _GAPPED.match(low)
     if m and m.group("y") not in ("it", "this"):
         return [f"{m.group('v')} {m.group('x')} {m.group('a')}", f"{m.group('v')} {m.group('y')} {m.group('b')}"]

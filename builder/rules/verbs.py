@@ -42,7 +42,8 @@ from lego_edit.builder.rules.quantities import (
 from lego_edit.builder.rules.scenes import background_edit, kept_subject, replacement_for, style_words, whole_image_edit
 
 _BACKGROUND_GONE = re.compile(r"^(?:the\s+|this\s+|that\s+|my\s+)?(?:whole\s+|entire\s+)?(?:(?:white|black|gr[ae]y|blue|green|pink|"
-                              r"red|yellow|plain|busy|current|original|existing|ugly|old|messy|dark)\s+)?(?:background|backdrop)s?"
+                              r"red|yellow|plain|busy|current|original|existing|ugly|old|messy|dark|chequered|checkered|checkerboard|patterned|"
+                              r"cluttered|distracting|boring|studio|solid|colou?red|transparent|light|bright)\s+)?(?:background|backdrop)s?"
                               r"(?P<tail>(?:\s+(?:so|with|leaving|leave|keep|keeping|except|and|of|from|in|on|behind|around|to|for|"
                               r"completely|entirely|altogether|please|only|but)\b.*|\s*[(,.!?].*)?)$")
 
@@ -78,6 +79,12 @@ def remove_edit(c: Ctx) -> Edit:
             return Edit("remove", SELECTION, text=c.clause)
         raise TextRefused("the instruction says to remove something but not what: name it ('remove the dog') or "
                           "select it first")
+    if re.match(r"(?:when|if|how|why|what|where|whether)\b", rest):
+        raise TextRefused(f"'{c.clause}' does not name an object to remove: say what to remove (e.g. 'remove the dog')")
+    colour = re.fullmatch(r"(?:only\s+|just\s+|all\s+)?(?:the\s+)?(?P<c>[a-z]+)\s+colou?r(?:\s+(?:in|from|of)\s+.+)?", rest.strip())
+    if not c.has_mask and colour and colour.group("c") in COLOURS:
+        raise NoBrick(f"'{c.clause}': a colour is not an object; no specialised brick takes one colour out of a picture",
+                      c.clause)
     target = target_of(rest, c.has_mask)
     if target is None:
         raise TextRefused(f"'{c.clause}' names the whole image, not an object to remove: say which object (e.g. 'remove "
@@ -141,10 +148,14 @@ def add_edit(c: Ctx) -> Edit:
         if m and is_setting(m.group("y")):
             return Edit("background", None, strip_articles(m.group("y")), keep=target_of(m.group("x"), c.has_mask),
                         text=c.clause)
+        somewhere = re.match(r"(?:me|us|him|her|them)\s+somewhere\s+(?P<y>[\w -]+)$", rest)
+        if somewhere:  # "put me somewhere tropical": the people stay, somewhere new around them
+            return Edit("background", None, f"a {somewhere.group('y')} place", keep=SUBJECT, text=c.clause)
         if m and re.fullmatch(r"me|us|him|her|them", m.group("x")) and re.search(_CLOTHES, m.group("y")):
             raise NoBrick(f"'{c.clause}': no specialised brick dresses someone in new clothes", c.clause,
                           target_of(m.group("x"), c.has_mask))
-        if m and re.fullmatch(r"me|us|him|her|them", m.group("x")) and re.match(r"(?:an?|the|some)\s", m.group("y")):
+        if m and re.fullmatch(r"me|us|him|her|them", m.group("x")) and (re.match(r"(?:an?|the|some)\s", m.group("y")) or
+                                                                        len(m.group("y").split()) <= 3):
             # "put them in the Upside Down": the people stay, the place around them is new
             return Edit("background", None, strip_articles(m.group("y")), keep=SUBJECT, text=c.clause)
         raise TextRefused("moving an object is not something the bricks do in one step: remove it, then add it "
@@ -163,11 +174,17 @@ def add_edit(c: Ctx) -> Edit:
         on = re.search(r"\s+(?:to|on|in)\s+(?P<x>.+)$", rest)
         raise NoBrick(f"'{c.clause}': no specialised brick adds a glow, sparkle or flare", c.clause,
                       target_of(on.group("x"), c.has_mask) if on else None)
-    look = re.fullmatch(r"(?P<s>.+?)\s+(?:filter|effect|look|aesthetic|vibe|finish|tone|feel)", obj)
+    look = re.fullmatch(r"(?P<s>.+?)\s+(?:filter|effect|look|aesthetic|vibe|finish|tone|feel|overlay)", obj)
     if look and (STYLE_TERMS.search(look.group("s")) or re.search(r"\b(?:vintage|retro|old-fashioned|antique|film|analog|"
                                                                    r"cinematic|dreamy|futuristic|warm|cool|cold)\b",
                                                                    look.group("s"))):
         return whole_image_edit(c, look.group("s"))  # "add a vintage filter": a look, not an object
+    if look or re.fullmatch(r"(?:[\w-]+\s+){0,3}(?:filter|effect|overlay)s?", obj):
+        raise NoBrick(f"'{c.clause}': '{obj}' is not a look the specialised bricks know (they know styles, tone, weather "
+                      "and light)", c.clause)  # "add a lens flare effect", "add an invert filter": not an object to place
+    if re.fullmatch(r"(?:[\w-]+\s+){0,3}(?:border|outline|stroke)s?(?:\s+.*)?", obj):
+        raise TextRefused(f"'{c.clause}': no brick draws a border; to extend the canvas say e.g. 'add white space around "
+                          "it'")
     where = strip_articles(rest)
     where = re.sub(r"\s+(?:here|there)$", "", where)
     return Edit("add", SELECTION if c.has_mask else None, value=obj, where=where, text=c.clause)
