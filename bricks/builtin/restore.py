@@ -136,6 +136,9 @@ def dehaze(ctx: BrickContext, image: np.ndarray, amount: float) -> dict:
 # --- BLUR ---------------------------------------------------------------------------------------
 
 
+BLUR_VISIBLE = 0.1  # a blur must visibly move this share of the pixels it was asked to blur
+
+
 def blur_sigma(shape: tuple[int, ...], amount: float) -> float:
     """Gaussian sigma for an amount 0..1: the blur radius (~2 sigma) reaches 2 % of the long side at 1."""
     return max(0.5, amount * 0.01 * max(shape[:2]))
@@ -159,4 +162,11 @@ def blur(ctx: BrickContext, image: np.ndarray, amount: float, mask: np.ndarray |
     blurred = np.where(den > 1e-3, num / np.maximum(den, 1e-3), cv2.GaussianBlur(small, (0, 0), s))
     if scale < 1.0:
         blurred = cv2.resize(blurred, (rgb.shape[1], rgb.shape[0]), interpolation=cv2.INTER_LINEAR)
-    return _adjust.finish("BLUR", image, blurred, mask, "this blur")
+    result = _adjust.finish("BLUR", image, blurred, mask, "this blur")
+    inside = (mask >= 128) if mask is not None and (mask >= 128).any() else np.ones(image.shape[:2], bool)
+    visible = float(_cv.visibly_changed(image[..., :3], result["image"][..., :3])[inside].mean())
+    if visible < BLUR_VISIBLE:
+        raise _adjust.unchanged("BLUR", f"the {'masked region' if mask is not None else 'image'} is already smooth: "
+                                f"this blur moves only {100 * visible:.1f}% of its pixels visibly (at least "
+                                f"{100 * BLUR_VISIBLE:.0f}% must; try a larger amount)")
+    return result

@@ -8,6 +8,8 @@ Saliency and GrabCut run at a reduced resolution (long side 320) and the mask is
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import cv2
 import numpy as np
 
@@ -111,11 +113,13 @@ def _open(found: np.ndarray) -> np.ndarray:
     return cv2.morphologyEx(found, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (5, 5)))
 
 
-def _salient_objects(ctx: BrickContext, rgb: np.ndarray, *, check: bool = False) -> tuple[np.ndarray, float]:
+def _salient_objects(ctx: BrickContext, rgb: np.ndarray, *, check: bool = False,
+                     precheck: Callable[[np.ndarray, np.ndarray], None] | None = None) -> tuple[np.ndarray, float]:
     """0/255 mask of the salient objects at working resolution, and the scale used.
 
     With `check`, the result must be stable: GrabCut from a looser saliency seed must give nearly the
-    same mask (IoU >= STABLE_IOU), or the subject is not clear enough to trust.
+    same mask (IoU >= STABLE_IOU), or the subject is not clear enough to trust. `precheck(small, found)`
+    runs before that second GrabCut, so a mask that fails it is refused at half the cost.
     """
     scale = _cv.scale_for(rgb.shape, WORK_SIDE)
     small = _cv.resize_to(rgb, scale)
@@ -124,6 +128,8 @@ def _salient_objects(ctx: BrickContext, rgb: np.ndarray, *, check: bool = False)
     otsu, _ = cv2.threshold(sal8, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
     found = _open(_grabcut(ctx, small, _seed_labels(sal8, max(1.0, otsu)), 0.2, 0.55 if check else 0.9))
     if check:
+        if precheck is not None:
+            precheck(small, found)
         looser = _open(_grabcut(ctx, small, _seed_labels(sal8, max(1.0, 0.7 * otsu)), 0.55, 0.9))
         agreement = _iou(found, looser)
         if agreement < STABLE_IOU:
@@ -191,7 +197,7 @@ def _main_object(ctx: BrickContext, rgb: np.ndarray) -> np.ndarray:
             raise NeedsSelection("found a face but could not tell the person's body from the background; "
                              + _cv.SELECT_OR_MODEL)
     else:
-        found, _ = _salient_objects(ctx, rgb, check=True)
+        found, _ = _salient_objects(ctx, rgb, check=True, precheck=_edges_first)
         kept = _keep(found, min_fraction=0.003, relative=0.3)
         if not kept:
             raise NeedsSelection("found no salient object in the image; " + _cv.SELECT_OR_MODEL)
@@ -215,6 +221,12 @@ def _fill_face(mask: np.ndarray, face: tuple[float, ...]) -> None:
     x, y, w, h = face
     cv2.ellipse(mask, (round(x + w / 2), round(y + h / 2)), (max(1, round(0.5 * w)), max(1, round(0.6 * h))),
                 0, 0, 360, 255, thickness=-1)
+
+
+def _edges_first(small: np.ndarray, found: np.ndarray) -> None:
+    kept = _keep(found, min_fraction=0.003, relative=0.3)
+    if kept:
+        _cv.check_edges(small, _union(kept), "the main subject")
 
 
 def _borders_touched_much(mask: np.ndarray, fraction: float = 0.3) -> int:
