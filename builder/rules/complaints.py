@@ -31,6 +31,7 @@ _FIXES = (
     (r"yellow|warm|orange", "make it cooler", False),
     (r"blue|cold|cool", "make it warmer", False),
     (r"saturated|colou?rful|vivid|garish", "desaturate it", False),
+    (r"green|greenish|magenta|purple|purplish|pink|pinkish|red|reddish", "fix the colours", False),
     (r"dull|flat|muted|grey|gray|bland", "increase the contrast", False),
     (r"big|large|huge", "make {x} smaller", True),
     (r"small|tiny", "make {x} bigger", True),
@@ -70,7 +71,7 @@ _DEFECT_FIXES = (
     (r"blurry|blurred|out of focus|out-of-focus|fuzzy|soft|unsharp", "sharpen the image"),
     (r"grainy|noisy|(?:overwhelmed|full|covered|riddled) with (?:noise|grain)", "remove the noise"),
     (r"hazy|foggy|murky", "remove the haze"),
-    (r"washed[- ]out|faded|dull|flat|muted", "make the colours more vivid"),
+    (r"washed[- ]out|faded|dull|flat|muted|muddy|lifeless|drab", "make the colours more vivid"),
     (r"blown[- ]out|overexposed|too bright", "recover the highlights"),
     (r"underexposed|dark|too dark|dim|gloomy", "brighten the image"),
     (r"harsh|too harsh|contrasty", "soften the harsh shadows"),
@@ -96,6 +97,11 @@ def complaint_fix(text: str) -> str | None:
                         whole and fix.startswith("make {x}")) else None
                 return fix if whole else None
         return None
+    tint = re.match(r"^(?:the|this|my|our|it|everything)\s*(?:(?:whole\s+)?(?:image|photo|picture|pic|shot|scan)\s+)?(?:has|got|"
+                    r"'s got|has got|shows)\s+(?:an?\s+)?(?:(?:weird|strange|strong|slight|horrible|bad|ugly|bit of an?)\s+)*"
+                    r"(?:[a-z]+(?:ish)?\s+)?(?:colou?r\s+)?(?:tint|cast|hue|tinge)\b", text)
+    if tint:  # "the photo has a green tint": a colour cast to correct
+        return "fix the colours"
     off = re.match(r"^(?:(?:the|my|these|those)\s+)?(?P<s>colou?rs|tones?|white balance|lighting|exposure|levels)\s+(?:are|is|look|"
                    r"looks|seem|seems)\s+(?:a bit\s+|really\s+|all\s+|kinda\s+|way\s+|totally\s+|completely\s+)?(?:off|wrong|"
                    r"weird|strange|bad|terrible|awful)(?:\s+(?:in|on|with|for)\s+(?:the|this|my|our)\s+[^,]*?)?"

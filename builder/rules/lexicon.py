@@ -15,7 +15,7 @@ leather fabric cotton silk velvet denim wool woolen woollen knitted paper cardbo
 jade fur furry bamboo wicker clay granite carbon fiber fibre plush satin suede tiled chrome-plated gilded""".split())
 PATTERNS = frozenset("polka dots dotted striped stripes checkered plaid floral tartan camouflage leopard zebra".split())
 TEXTURES = frozenset("""smooth smoother glossy matte shiny rough rougher soft softer lighter darker brighter whiter blacker
-bluer redder greener yellower pinker grayer greyer""".split())
+bluer redder greener yellower pinker grayer greyer shinier glossier silkier satin metallic pearly""".split())
 # Words that may sit around a colour or material without naming anything else ("a soft shade of blue").
 DESCRIPTOR_FILLERS = frozenset("""a an the of and or with in to light dark deep deeper bright pale paler vivid
 vibrant solid pastel neon muted rich warm warmer cool cooler shade shades tone tones hue color colour colors colours
@@ -88,7 +88,8 @@ full""".split())
 
 VAGUE_WORDS = frozenset("""better nicer prettier good great beautiful pop awesome cool perfect professional
 realistic improved nice amazing stunning fixed fix improve enhance enhanced seamless seamlessly natural naturally
-consistent coherent blended interesting appealing attractive cleaner clean polished pleasant""".split())
+consistent coherent blended interesting appealing attractive cleaner clean polished pleasant healthier fresher
+nicer-looking lovelier cuter fancier""".split())
 # What no brick of the built-in catalog does (the classical tone, restore and geometry bricks do the rest; a
 # catalog without them is answered by the recipes, naming the missing brick).
 UNSUPPORTED = (

@@ -37,8 +37,11 @@ PHENOMENA: tuple[tuple[str, str, str], ...] = (
      "in clear dry weather, without rain"),
     ("colour cast", r"(?:colou?r|green|yellow|blue|orange|red|magenta|purple|pink|warm|cold)?\s*(?:cast|tint)", "WHITE-BALANCE"),
     ("reflections", r"reflections?|glare|lens flares?", ""),
-    ("scratches, dust or stains", r"scratch\w*|tears|creases|cracks|water damage|dust(?: spots| specks)?|stains?|fold(?:s| lines?)|foxing|"
-                  r"mou?ld spots|damage", ""),
+    ("scratches, dust or stains", r"scratch\w*|tears?|torn (?:corners?|edges?|parts?)|creases?|cracks?|water damage|"
+                                  r"dust(?: spots| specks)?|stains?|fold(?:s| lines?)|foxing|mou?ld spots|damage|damaged (?:areas?|parts?)",
+     ""),
+    ("lens and sensor defects", r"moir[eé](?: patterns?)?|banding|(?:lens |barrel |pincushion )?distortion|chromatic aberrations?|"
+                                r"colou?r fringing|fringing|purple fringing|pixelation|pixelated|pixellation|hot pixels|dead pixels", ""),
     ("red eye", r"red[- ]eyes?", ""),
 )
 _IMAGE = r"(?:the|this|my|our)?\s*(?:image|picture|photo|photograph|pic|shot|scene|visual\w*)"
@@ -121,7 +124,7 @@ _TONE: tuple[tuple[str, Any], ...] = (
     (r"\bcool (?:it |this |the (?:image|photo|picture) )?down\b|\bcool(?:er)?\b|\bcold(?:er)?\b", lambda s: [_op("TEMPERATURE", amount=-s(0.3))]),
     (r"\boverexpos\w*", lambda s: [_op("EXPOSURE", amount=-s(0.25))]),
     (r"\bunderexpos\w*|\b(?:a|one|two|half a) stops?\b", lambda s: [_op("EXPOSURE", amount=s(0.25))]),
-    (r"\b(?:lift\w*|brighten\w*|lighten\w*|open\w* up|recover\w*|raise) (?:up )?(?:the )?(?:shadows?|dark(?:er)? (?:parts|areas|spots|bits|"
+    (r"\b(?:lift\w*|brighten\w*|lighten\w*|open\w* up|recover\w*|raise|boost\w*|bring up|pull up) (?:up )?(?:the )?(?:shadows?|dark(?:er)? (?:parts|areas|spots|bits|"
      r"regions|side))\b|\bshadows? (?:lighter|brighter)\b",
      lambda s: [_op("SHADOWS-HIGHLIGHTS", shadows=s(0.4), highlights=0.0)]),
     (r"\b(?:less harsh|softer|gentler) shadows?\b|\bshadows? (?:less harsh|softer|gentler)\b|\bsoften\w* (?:the )?(?:harsh )?"

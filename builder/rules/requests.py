@@ -316,7 +316,7 @@ def as_request(sentence: str) -> tuple[str, bool]:
 
 
 _CAN_BE = re.compile(r"^(?:can|could|would|will)\s+(?P<x>(?:the|my|this|his|her|their|our|its)\s+[\w' -]+?)\s+(?:be|look|become|"
-                     r"be made|be turned)\s+(?:(?:a bit|a little|slightly|more)\s+)?(?P<y>[^?]+?)[\s?!.]*$", re.I)
+                     r"be made|be turned)\s+(?:(?:a bit|a little|slightly|more)\s+)?(?P<y>[^?]+?)(?:\s+instead)?[\s?!.]*$", re.I)
 
 
 def _as_request(sentence: str) -> tuple[str, bool]:

@@ -64,6 +64,8 @@ _IN_FRONT = re.compile(r"^(?:put|place|photoshop|move|stand|show)\s+(?:me|us|him
                        r"(?P<y>(?:an?|the|some)\s+.+)$")
 _TITLE = re.compile(r"^(?:the\s+|new\s+|different\s+|a new\s+)?(?:background|backdrop)(?:\s+please)?\s*(?:\s(?:to|into|->|=>)\s|[:=]\s*|"
                     r"->\s*|,\s+)(?P<y>.+?)(?:\s+please)?$")
+_WHITES_BLACKS = re.compile(r"^(?:make|get|turn)\s+(?:the\s+)?(?P<n>whites|blacks)\s+(?:(?:a bit|a little|much|more)\s+)?"
+                            r"(?:whiter|brighter|cleaner|purer|blacker|deeper|darker|richer|stronger)$")
 _BOTH = re.compile(r"\bboth\s+(?=(?:the\s+)?[\w' -]+?\s+and\b)")
 
 
@@ -116,6 +118,10 @@ def plain_clause(clause: str) -> str:
             if m.group("x"):
                 return f"reduce the saturation{where}"
             return f"make it less {m.group('c')[:-1]}"
+    if "whites" in text or "blacks" in text:
+        m = _WHITES_BLACKS.match(text)
+        if m:  # "make the whites whiter": the tonal range, not white objects
+            return "increase the contrast" if m.group("n") == "whites" else "deepen the shadows"
     if "behind" in text:
         m = _BEHIND.match(text)
         if m:
@@ -136,6 +142,8 @@ _GAPPED = re.compile(rf"^(?P<v>make|get|turn|render)\s+(?P<x>(?:the|this|my|his|
                      rf"(?P<a>{_COMPARATIVE})\s*(?:,\s*|\s+)and\s+(?P<y>(?:the\s+|my\s+|his\s+|her\s+|its\s+|their\s+|our\s+)?"
                      rf"[\w' -]+?)\s+(?P<b>{_COMPARATIVE})$")
 _PHENOMENON_NOUN = r"shadows|highlights|lighting|light|haze|fog|noise|grain|blur|blurriness|focus|white balance|tones?"
+_TWO_COMPARATIVES = re.compile(rf"^(?P<v>make|get|turn)\s+(?P<x>(?:the|this|my|his|her|its|their|our)\s+[\w' -]+?|it)\s+"
+                               rf"(?P<a>{_COMPARATIVE})\s*(?:,\s*|\s+)and\s+(?P<b>{_COMPARATIVE})$")
 # "raise the brightness and sharpness", "boost the contrast and the saturation of the photo"
 _TONE_PAIR = re.compile(rf"^(?P<v>[a-z]+(?:\s+(?:up|down))?)\s+(?:the\s+)?(?:(?:amount|level|levels)\s+of\s+(?:the\s+)?)?"
                         rf"(?P<n1>{_TONE_NOUN}|{_PHENOMENON_NOUN})\s*(?:,\s*|\s+)(?:and|&|as well as|plus)\s+(?:the\s+)?"
@@ -154,6 +162,9 @@ def split_coordinated(clause: str) -> list[str]:
     m = _GAPPED.match(low)
     if m and m.group("y") not in ("it", "this"):
         return [f"{m.group('v')} {m.group('x')} {m.group('a')}", f"{m.group('v')} {m.group('y')} {m.group('b')}"]
+    m = _TWO_COMPARATIVES.match(low)
+    if m:  # "make the water bluer and clearer": two changes of one object
+        return [f"{m.group('v')} {m.group('x')} {m.group('a')}", f"{m.group('v')} {m.group('x')} {m.group('b')}"]
     m = _TONE_PAIR.match(low)
     if m and lemma(m.group("v").split()[0]) in KNOWN_VERBS:
         tail = m.group("tail")
