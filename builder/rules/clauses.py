@@ -125,8 +125,11 @@ def _run_on(part: str) -> list[str]:
     return pieces
 
 
+_PLUS = re.compile(rf",?\s+(?:plus|and also|as well as|along with)\s+(?=(?:{SPLIT_VERBS})\b)", re.I)
+
+
 def clauses(sentence: str) -> list[str]:
-    parts = [q for part in _CLAUSE_SEP.split(sentence) if part for q in _WHILE_DOING.split(part)]
+    parts = [q for part in _CLAUSE_SEP.split(sentence) if part for p in _WHILE_DOING.split(part) for q in _PLUS.split(p)]
     found = []
     for p in parts:
         if p and _IMPERATIVE_LEAD.match(p.strip(" ,.!")) and " " in p:

@@ -16,6 +16,7 @@ import re
 
 from lego_edit.builder.rules.edits import TextRefused
 from lego_edit.builder.rules.lexicon import COLOURS, KNOWN_VERBS, canonical_verb, lemma
+from lego_edit.builder.rules.phrases import is_descriptor
 from lego_edit.builder.rules.requests import strip_polite
 
 _DEGREE = r"(?:much|a lot|lots|a bit|a little(?: bit)?|slightly|way|far|somewhat|even|a touch|a tad|a few shades|really|so|very)"
@@ -153,6 +154,26 @@ _AND_VERB = re.compile(r"^(?P<a>.+?)\s+and\s+(?P<b>(?P<v>[a-z]+)\s+(?:up\s+|down
                        r"some|more|a)\b.+)$")
 
 
+def _two_recolours(low: str) -> list[str] | None:
+    """"make the car red and the house blue", "paint the door green and the fence white": one verb, two objects,
+    each with its own colour or material."""
+    m = re.match(r"^(?P<v>make|paint|turn|colou?r|dye|change)\s+(?P<left>.+?)\s+and\s+(?P<right>(?:the|my|his|her|its|their|our)\s.+)$",
+                 low)
+    if not m:
+        return None
+    sides = []
+    for side in (m.group("left"), m.group("right")):
+        words = side.split()
+        for i in range(1, len(words)):
+            if is_descriptor(" ".join(words[i:])) and not is_descriptor(" ".join(words[:i])):
+                sides.append((" ".join(words[:i]), " ".join(words[i:])))
+                break
+        else:
+            return None
+    (x, a), (y, b) = sides
+    return [f"{m.group('v')} {x} {a}", f"{m.group('v')} {y} {b}"]
+
+
 def split_coordinated(clause: str) -> list[str]:
     """One clause that asks for two edits without repeating the verb -> two clauses; otherwise [clause]."""
     low = clause.lower()
@@ -162,6 +183,9 @@ def split_coordinated(clause: str) -> list[str]:
     m = _GAPPED.match(low)
     if m and m.group("y") not in ("it", "this"):
         return [f"{m.group('v')} {m.group('x')} {m.group('a')}", f"{m.group('v')} {m.group('y')} {m.group('b')}"]
+    pair = _two_recolours(low)
+    if pair:
+        return pair
     m = _TWO_COMPARATIVES.match(low)
     if m:  # "make the water bluer and clearer": two changes of one object
         return [f"{m.group('v')} {m.group('x')} {m.group('a')}", f"{m.group('v')} {m.group('x')} {m.group('b')}"]
