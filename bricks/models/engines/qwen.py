@@ -96,13 +96,17 @@ def _blocks(plus: bool, masked: bool, area: int) -> Any:
         blocks = QwenImageEditPlusAutoBlocks()
         blocks.sub_blocks["text_encoder"].sub_blocks["resize"] = PlusResize()
         blocks.sub_blocks["vae_encoder"].sub_blocks["resize"] = PlusResize()
-        blocks.sub_blocks["denoise"].sub_blocks["denoise"].sub_blocks["report"] = Report()
+        loop = blocks.sub_blocks["denoise"].sub_blocks["denoise"]
+        loop.sub_blocks["report"] = Report()
+        loop.set_progress_bar_config(disable=True)
         return blocks
     blocks = QwenImageEditAutoBlocks()
     blocks.sub_blocks["text_encoder"].sub_blocks["resize"] = Resize()
     for workflow in ("edit", "edit_inpaint"):
         blocks.sub_blocks["vae_encoder"].sub_blocks[workflow].sub_blocks["resize"] = Resize()
-        blocks.sub_blocks["denoise"].sub_blocks[workflow].sub_blocks["denoise"].sub_blocks["report"] = Report()
+        loop = blocks.sub_blocks["denoise"].sub_blocks[workflow].sub_blocks["denoise"]
+        loop.sub_blocks["report"] = Report()
+        loop.set_progress_bar_config(disable=True)
     return blocks
 
 
@@ -111,19 +115,29 @@ def condition_area(resolution: int) -> int:
     return int(resolution) ** 2
 
 
+def _modular(pipe: Any, plus: bool, masked: bool, area: int, guidance: float) -> Any:
+    """The modular pipeline on `pipe`'s modules for this kind of call, built once and kept on `pipe`."""
+    from diffusers.guiders import ClassifierFreeGuidance
+
+    cache = pipe.__dict__.setdefault("_lego_modular", {})
+    modular = cache.get((plus, masked, area))
+    if modular is None:
+        blocks = _blocks(plus, masked, area)
+        modular = blocks.init_pipeline()
+        wanted = {spec.name for spec in blocks.expected_components}
+        modular.update_components(**{k: v for k, v in pipe.components.items() if k in wanted and v is not None})
+        cache[(plus, masked, area)] = modular
+    if getattr(modular, "guider", None) is None or modular.guider.guidance_scale != guidance:
+        modular.update_components(guider=ClassifierFreeGuidance(guidance_scale=guidance))
+    return modular
+
+
 def edit(pipe: Any, image: Image.Image, prompt: str, mask: Image.Image | None, *, plus: bool, area: int,
          steps: int, guidance: float, generator: Any, strength: float, negative_prompt: str,
          on_step: Step | None, cancelled: Callable[[], bool] | None) -> np.ndarray:
     """One edit of `image` (RGB, the output's size) on the loaded Qwen pipeline `pipe`; with `mask`
     (L, 255 = editable) only there. Returns H x W x 3 uint8."""
-    from diffusers.guiders import ClassifierFreeGuidance
-
-    blocks = _blocks(plus, mask is not None, area)
-    modular = blocks.init_pipeline()
-    wanted = {spec.name for spec in blocks.expected_components}
-    modular.update_components(**{k: v for k, v in pipe.components.items() if k in wanted and v is not None},
-                              guider=ClassifierFreeGuidance(guidance_scale=float(guidance)))
-    modular.set_progress_bar_config(disable=True)
+    modular = _modular(pipe, plus, mask is not None, area, float(guidance))
 
     def report(done: int, total: int) -> None:
         if cancelled is not None and cancelled():
