@@ -397,9 +397,10 @@ def _as_request(sentence: str) -> tuple[str, bool]:
         gone = _GONE.match(x)
         if gone:
             return f"remove {gone.group('x')}", True
-        to_be = re.match(r"^(?P<a>.+?)\s+to\s+(?:be|look|become|appear)\s+(?P<b>.+)$", x)
+        to_be = re.match(r"^(?P<a>.+?)\s+to\s+(?P<v>be|look|become|appear)\s+(?P<b>.+)$", x)
         if to_be and not re.match(r"(?:to|you|a|an|some|one|help)\b", x, re.I):
-            return f"make {to_be.group('a')} {to_be.group('b')}", True
+            look = "look " if to_be.group("v").lower() == "look" and re.match(r"like\b", to_be.group("b"), re.I) else ""
+            return f"make {to_be.group('a')} {look}{to_be.group('b')}", True
         done = re.match(r"^(?P<a>.+?)\s+(?P<v>[a-z]+(?:ed|en))$", x)
         if done and _participle_verb(done.group("v")):
             return f"{_participle_verb(done.group('v'))} {done.group('a')}", True
@@ -411,10 +412,11 @@ def _as_request(sentence: str) -> tuple[str, bool]:
             return f"make {were.group('a')} {were.group('b')}", True
         if not re.match(r"(?:to|you|a|an|some|one|help)\b", x, re.I):
             return f"make {x}", True
-    to_be = re.match(r"^(?P<a>(?:the|my|his|her|this|these|those|our|their)\b.+?)\s+to\s+(?:be|look|become|appear)\s+"
+    to_be = re.match(r"^(?P<a>(?:the|my|his|her|this|these|those|our|their|it)\b.*?)\s+to\s+(?P<v>be|look|become|appear)\s+"
                      r"(?P<b>.+)$", text, re.I)
     if to_be and not re.search(r"\b(?:needs?|has|have|is|are|was|were|ought|going|got|used|want|wants)$", to_be.group("a")):
-        return f"make {to_be.group('a')} {to_be.group('b')}", True  # "(I want) the lighting to be less bright"
+        look = "look " if to_be.group("v").lower() == "look" and re.match(r"like\b", to_be.group("b"), re.I) else ""
+        return f"make {to_be.group('a')} {look}{to_be.group('b')}", True  # "(I want) the lighting to be less bright"
     doing = re.match(r"^(?P<x>.+?)\s+(?:should|must|needs? to|has to|shall|ought to)\s+be\s+(?P<v>[a-z]+ing\b.*)$",
                      text, re.I)
     if doing and not re.search(r"\b(?:wearing|holding|carrying)\b", doing.group("v")):

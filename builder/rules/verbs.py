@@ -65,6 +65,16 @@ def remove_edit(c: Ctx) -> Edit:
                          r"(?P<x>[^,(]+)", bg.group("tail"))
         kept = target_of(keep.group("x"), c.has_mask) if keep else None
         return Edit("extract", kept if kept not in (None, PRONOUN) else SUBJECT, text=c.clause)
+    only = re.fullmatch(r"(?:everything|all|anything)\s+(?:else\s+)?(?:except|but|other than|apart from|save)\s+(?:for\s+)?"
+                        r"(?P<x>(?:me|us|him|her|them|the|my|this|that)\b.*)", rest.strip())
+    if only:  # "remove everything except the logo": the logo cut out
+        kept = target_of(only.group("x"), c.has_mask)
+        return Edit("extract", kept if kept not in (None, PRONOUN) else SUBJECT, text=c.clause)
+    around = re.fullmatch(r"(?:all\s+)?(?:the\s+)?(?:white|black|gr[ae]y|colou?red|plain)?\s*(?:space|area|stuff|bits?)?\s*"
+                          r"(?:around|behind|surrounding)\s+(?P<x>(?:me|us|him|her|them|the|my|this|that)\b.*)", rest.strip())
+    if around and re.match(r"(?:all\s+)?(?:the\s+)?(?:white|black|gr[ae]y|colou?red|plain|space|area)", rest.strip()):
+        kept = target_of(around.group("x"), c.has_mask)  # "remove the white around the logo": the logo cut out
+        return Edit("extract", kept if kept not in (None, PRONOUN) else SUBJECT, text=c.clause)
     if re.search(r"\b(?:except|but|other than|apart from|save)\s+(?:for\s+)?(?:me|us|him|her|them|the|my|this|that)\b", rest):
         raise TextRefused(f"'{c.clause}': removing everything but one thing is not one brick's job: name what to remove "
                           "(e.g. 'remove the people behind me'), or say 'change the background to ..., keeping me'")
@@ -96,8 +106,9 @@ def remove_edit(c: Ctx) -> Edit:
 _CLOTHES = (r"\b(?:suit|dress|shirt|t-shirt|hat|cap|costume|outfit|uniform|jacket|coat|tuxedo|gown|clothes|sweater|hoodie|"
             r"glasses|sunglasses|wig|mask|scarf|skirt|jeans|shoes|boots)\b")
 # "add support to ...", "add an option for ...": a feature of the app asked for; the verb after it is the edit, if any.
-_FEATURE = re.compile(r"^(?:an?\s+|the\s+|some\s+)?(?:(?:new|simple|quick|easy|built-in|one-click)\s+)?(?:[\w-]+\s+)?"
-                      r"(?:support|functionality|feature|option|setting|mode|ability|capability|possibility|shortcut)s?\b"
+_FEATURE = re.compile(r"^(?:an?\s+|the\s+|some\s+)?(?:(?:new|simple|quick|easy|built-in|one-click)\s+)?(?:[\w-]+\s+){0,2}?"
+                      r"(?:support|functionality|feature|option|setting|mode|ability|capability|possibility|shortcut|tool|"
+                      r"slider|control|controls|adjustment|adjustments|brush|button|panel|plugin|plug-in)s?\b"
                       r"(?:\s+(?:to|for|that|which|so)\s+(?P<v>.+))?$")
 
 
@@ -116,14 +127,14 @@ def add_edit(c: Ctx) -> Edit:
         raise TextRefused("the instruction says to add something but not what: say e.g. 'add a cat on the sofa'")
     obj = strip_articles(ADD_NP_STOP.split(rest, maxsplit=1)[0]).strip(" ,.")
     obj_words = word_list(obj)
-    if re.match(r"(?:more\s+)?(?:light|brightness|exposure)\b", obj):
-        return bright_edit(c, None)
     whole_rest = c.clause[len(c.verb):].strip() if c.clause.startswith(c.verb) else c.rest  # riders kept: "to change ..."
     feature = _FEATURE.match(re.sub(r"\s*\(.*$", "", whole_rest))
     if feature and (feature.group("v") is None or re.match(r"[a-z]+", feature.group("v")) and
                     lemma(re.match(r"[a-z]+", feature.group("v")).group(0)) in KNOWN_VERBS):  # type: ignore[union-attr]
         # "add support to change the brightness", "add an option for blurring faces": the app, not the image
         raise FeatureRequest(feature.group("v"))
+    if re.match(r"(?:more\s+)?(?:light|brightness|exposure)\b", obj):
+        return bright_edit(c, None)
     tone = re.fullmatch(r"(?:(?:more|some|extra|a\s+(?:bit|touch|little|lot)\s+(?:of\s+)?(?:more\s+)?)\s*)?(?P<n>colou?rs?|life|"
                         r"vibrance|vividness|drama|punch|pop|depth|mood)", obj)
     if tone:  # "add more colour", "add some drama (to the sky)": a look, not an object
@@ -169,8 +180,13 @@ def add_edit(c: Ctx) -> Edit:
         keep = target_of(behind.group("who"), c.has_mask) if behind.group("who") else None
         return Edit("background", None, strip_articles(obj), keep=keep if keep not in (None, PRONOUN) else None,
                     text=c.clause)
-    if re.fullmatch(r"(?:an?\s+|some\s+)?(?:soft\s+|dreamy\s+|subtle\s+|magical\s+)?(?:glow|bloom|sparkle|shine|sheen|"
-                    r"lens\s+flare|light\s+leaks?)", obj):
+    glow = re.fullmatch(r"(?:an?\s+|some\s+)?(?:[\w-]+\s+){0,2}(?:glow|bloom|sparkle|shine|sheen|lens\s*flare|light\s+leaks?)",
+                        obj)
+    if glow and env_value(obj):  # "add a sunset glow": the time of day's light
+        return Edit("env", None, env_value(obj), text=c.clause)
+    if glow and re.search(r"\b(?:warm|golden|amber)\b", obj):
+        return Edit("env", None, "in warm golden light", text=c.clause)
+    if glow:
         on = re.search(r"\s+(?:to|on|in)\s+(?P<x>.+)$", rest)
         raise NoBrick(f"'{c.clause}': no specialised brick adds a glow, sparkle or flare", c.clause,
                       target_of(on.group("x"), c.has_mask) if on else None)
