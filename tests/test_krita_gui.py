@@ -121,6 +121,7 @@ def gui(tmp_path_factory, photo):
     try:
         output, _ = proc.communicate(timeout=240)
         # Krita has quit: the daemon its docker started ends with it, the one running before is left alone
+        lifetime["krita_exit"] = proc.returncode  # 0: no crash on the way out (scratch documents closed first)
         lifetime["started_ended"] = _ended_within(_pid_in(out / "daemon.pid"), 10.0)
         lifetime["running_alive"] = running.proc.poll() is None
     except subprocess.TimeoutExpired:
@@ -228,7 +229,8 @@ def test_quitting_krita_ends_the_daemon_it_started_and_only_that_one(gui):
     other = gui["report"]["other_daemon"]
     assert other["endpoint"] == gui["other_endpoint"] and other["connected"] == "connected", other
     assert other["started_still"], "the daemon the docker started was still running before the quit"
-    assert gui["lifetime"] == {"started_ended": True, "running_alive": True}, gui["lifetime"]
+    assert gui["lifetime"] == {"krita_exit": 0, "started_ended": True, "running_alive": True}, gui["lifetime"]
+    assert "Segmentation fault" not in gui["log"], gui["log"][-2000:]
 
 
 def test_a_queued_edit_runs_after_the_first(gui):

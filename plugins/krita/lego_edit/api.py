@@ -595,6 +595,21 @@ def is_scratch(doc) -> bool:
     return any(doc == scratch for scratch in _scratch.values())
 
 
+def close_scratch() -> None:
+    """Close the scratch documents (when Krita is closing): Krita 5.1 crashes on quit while a document
+    made by `createDocument` and never shown in a view is still open."""
+    scratch = list(_scratch.values())
+    _scratch.clear()
+    _templates.clear()
+    for doc in scratch:
+        try:
+            if document_is_open(doc):
+                doc.setModified(False)
+                doc.close()
+        except Exception:
+            pass
+
+
 def _find(node, unique_id):
     for child in node.childNodes():
         if child.uniqueId() == unique_id:

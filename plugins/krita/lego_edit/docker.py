@@ -79,13 +79,15 @@ class LegoEditDocker(DockWidget):
         self.timer = QTimer(self)
         self.timer.timeout.connect(self._tick)
         self.timer.start(IDLE_MS)
+        # plain functions, not this widget's methods: Krita deletes its dockers before it says it is closing,
+        # and a connection to a deleted QObject's method is dropped without a word
         app = QtWidgets.QApplication.instance()
         if app is not None:
-            app.aboutToQuit.connect(self._quitting)
+            app.aboutToQuit.connect(lambda: self._quitting())
         try:  # Krita says it is closing before Qt's aboutToQuit (which may come after plugins are gone)
             notifier = Krita.instance().notifier()
             notifier.setActive(True)
-            notifier.applicationClosing.connect(self._quitting)
+            notifier.applicationClosing.connect(lambda: self._closing())
         except Exception:
             pass
         atexit.register(self._quitting)
@@ -625,6 +627,11 @@ class LegoEditDocker(DockWidget):
                              start_new_session=True)
         except OSError as exc:
             self.connection_label.set_full_text(f"Could not run {exe} stop: {exc}")
+
+    def _closing(self) -> None:
+        """Krita is closing: the scratch documents are closed while Krita still can, then the daemon goes."""
+        api.close_scratch()
+        self._quitting()
 
     def _quitting(self) -> None:
         """Krita quits: a daemon this docker started goes with it."""
