@@ -248,6 +248,11 @@ def x_to_y_edit(c: Ctx, x: str, y: str, looks: bool = False) -> Edit:
 
 
 
+_PEOPLE_WORDS = (r"\b(?:person|people|man|men|woman|women|girl|boy|kid|kids|child|children|baby|lady|guy|bride|groom|"
+                 r"wife|husband|friend|mother|father|mom|dad|son|daughter|worker|workers|player|singer|he|she|him|her|they|"
+                 r"them)\b")
+
+
 def _make_adjective(c: Ctx, rest: str) -> Edit | None:
     """"make the car red", "make it snowy", "make the sky warmer", "turn the table wooden"."""
     rest = re.sub(rf"\s+an?\s+(?:(?:plain|solid|simple)\s+)?(?=(?:(?:light|dark|pale|deep|bright|soft)\s+)?(?:{'|'.join(sorted(COLOURS))})$)",
@@ -299,6 +304,13 @@ def _make_adjective(c: Ctx, rest: str) -> Edit | None:
     target = words[0] if len(words) == 1 else None
     if target and target_of(target, c.has_mask) in (None, PRONOUN):
         return whole_image_edit(c, rest)
+    becomes = re.fullmatch(r"(?P<x>(?:the|this|that|my|our|their|its)\s+[\w' -]+?)\s+(?:into\s+)?(?:an?|some)\s+(?P<y>[\w' -]+)", rest)
+    if becomes and c.verb in {"make", "turn", "change"}:
+        xt = target_of(becomes.group("x"), c.has_mask)
+        y = becomes.group("y")
+        if xt not in (None, PRONOUN, SUBJECT) and not re.search(_PEOPLE_WORDS, becomes.group("x")) and \
+                not is_descriptor(y) and not STYLE_TERMS.search(y) and not is_vague(y) and not env_value(y):
+            return Edit("replace", xt, replacement_for(y), text=c.clause)  # "make the villa a tepee": a new object there
     raise NoBrick(f"I don't understand what '{c.clause}' should change: try e.g. 'make the car red', "
                   "'change the background to a beach' or 'make it night'", c.clause, first_object(words, c.has_mask))
 

@@ -87,6 +87,11 @@ def _resolve_pronouns(edits: list[Edit], has_mask: bool, mentioned: str | None =
 
 
 
+# Words no object's name holds: a target with one of them is a misread clause.
+_NOT_AN_OBJECT = re.compile(r"\b(?:you|i|we|is|are|was|were|am|can|could|would|should|do|does|did|how|why|when|what|if|"
+                            r"because|using|whether|cannot|can't|don't|doesn't|please|thanks)\b")
+
+
 def _restyle_of_same_object(edit: Edit) -> Edit:
     """"change the balloon on the top to a white balloon", "turn the glass table into a wooden table": the new object
     is the old one in another colour or material, so it is recoloured (FLUX-RCM keeps its shape), not repainted."""
@@ -235,6 +240,15 @@ def parse_instruction(text: str, has_mask: bool = False,
                 if position == 0 and not asked and not re.search(r"\b(?:maybe|please|just|also|can you|could you)\s+(?:"
                                                                     + SPLIT_VERBS + r")\b", sentence, re.I):
                     break  # a sentence that does not start with an edit is a description: skip it whole
+            elif edit.target and not edit.target.startswith("<") and (cut := _NOT_AN_OBJECT.search(edit.target)):
+                # "the watermark when saving", "the shadow, how to do this": the object ends where a clause starts;
+                # "the when you remove background using ...": a misread, not an object
+                head = edit.target[:cut.start()].strip(" ,;-")
+                if re.search(r"[a-z]{3}", re.sub(r"\b(?:the|a|an|this|that|my|all|any|some)\b", "", head)):
+                    edits.append(replace(edit, target=head))
+                else:
+                    refusals.append((clause, f"I could not tell which object '{edit.target}' is: name it plainly (e.g. "
+                                             "'remove the sign on the left')"))
             else:
                 edits.append(edit)
     if refusals:
