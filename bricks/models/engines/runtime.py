@@ -176,16 +176,16 @@ class Engine:
             mask = np.full((h, w), 255, np.uint8)
         kwargs: dict[str, Any] = {"prompt": prompt, "height": h, "width": w, "num_inference_steps": steps,
                                   "generator": torch_generator(seed), "output_type": "np"}
+        schedule = steps  # the sampled steps are the last `steps` of a schedule this long
         if mask is not None:
             schedule, strength = denoise_schedule(steps, strength, truncating=self.spec.name == "sd-inpaint")
             kwargs.update(num_inference_steps=schedule, mask_image=Image.fromarray(mask, "L"), strength=strength)
-            steps = schedule
         name = self.spec.pipeline
         if name.startswith("QwenImage"):
             from lego_edit.bricks.models.engines import qwen
 
             out = qwen.edit(self.pipe, pil, prompt, kwargs.get("mask_image"), plus=name == "QwenImageEditPlusPipeline",
-                            area=qwen.condition_area(self.resolution), steps=steps, guidance=guidance,
+                            area=qwen.condition_area(self.resolution), steps=schedule, guidance=guidance,
                             generator=kwargs["generator"], strength=strength, negative_prompt=negative_prompt or " ",
                             on_step=on_step, cancelled=cancelled)
             return _sized(out, h, w)
@@ -201,10 +201,9 @@ class Engine:
             kwargs.update(image=pil, guidance_scale=guidance)
             if self.spec.name == "sd-inpaint":
                 kwargs["negative_prompt"] = negative_prompt or "blurry, low quality, artifacts"
-        total = max(1, int(steps * float(kwargs.get("strength", 1.0))))
 
         def callback(p, step: int, timestep, tensors: dict) -> dict:
-            n = getattr(p, "num_timesteps", None) or total
+            n = getattr(p, "num_timesteps", None) or steps
             if cancelled is not None and cancelled():
                 raise Cancelled()
             if on_step is not None:
