@@ -304,12 +304,13 @@ def _make_adjective(c: Ctx, rest: str) -> Edit | None:
     target = words[0] if len(words) == 1 else None
     if target and target_of(target, c.has_mask) in (None, PRONOUN):
         return whole_image_edit(c, rest)
-    becomes = re.fullmatch(r"(?P<x>(?:the|this|that|my|our|their|its)\s+[\w' -]+?)\s+(?:into\s+)?(?:an?|some)\s+(?P<y>[\w' -]+)", rest)
+    becomes = re.fullmatch(r"(?P<x>(?:the|this|that|my|our|their|its)\s+[\w' -]+?|him|her|them|me|us)\s+(?:into\s+)?(?:an?|some)\s+"
+                           r"(?P<y>[\w' -]+)", rest)
     if becomes and c.verb in {"make", "turn", "change"}:
         xt = target_of(becomes.group("x"), c.has_mask)
         y = becomes.group("y")
-        if xt not in (None, PRONOUN, SUBJECT) and not re.search(_PEOPLE_WORDS, becomes.group("x")) and \
-                not is_descriptor(y) and not STYLE_TERMS.search(y) and not is_vague(y) and not env_value(y):
+        if xt not in (None, PRONOUN, SUBJECT) and not is_descriptor(y) and not STYLE_TERMS.search(y) and not is_vague(y) \
+                and not env_value(y):
             return Edit("replace", xt, replacement_for(y), text=c.clause)  # "make the villa a tepee": a new object there
     raise NoBrick(f"I don't understand what '{c.clause}' should change: try e.g. 'make the car red', "
                   "'change the background to a beach' or 'make it night'", c.clause, first_object(words, c.has_mask))

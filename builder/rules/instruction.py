@@ -92,6 +92,32 @@ _NOT_AN_OBJECT = re.compile(r"\b(?:you|i|we|is|are|was|were|am|can|could|would|s
                             r"because|using|whether|cannot|can't|don't|doesn't|please|thanks)\b")
 
 
+_PERSON = re.compile(r"^(?:[\w-]+\s+)?(?:person|people|man|men|woman|women|girl|girls|boy|boys|kid|kids|child|children|"
+                     r"baby|lady|ladies|guy|guys|bride|groom|couple|wife|husband|friend|mother|father|mom|dad|son|"
+                     r"daughter|worker|workers|player|players|singer|wanderer|traveller|traveler|soldier|knight)$")
+
+
+_ANIMAL = re.compile(r"\b(?:dog|puppy|cat|kitten|rabbit|bunny|horse|pony|cow|pig|sheep|goat|lion|tiger|leopard|cheetah|ocelot|"
+                     r"bear|panda|wolf|fox|deer|monkey|ape|gorilla|chimp\w*|elephant|giraffe|zebra|bird|owl|eagle|parrot|duck|"
+                     r"chicken|penguin|fish|shark|dolphin|whale|frog|snake|lizard|turtle|mouse|rat|hamster|squirrel|raccoon|"
+                     r"otter|koala|kangaroo|camel|dinosaur|bee|butterfly)s?\b")
+
+
+def _person_restyled(edit: Edit) -> Edit:
+    """"turn him into a cyborg", "make her an angel", "have them be cowgirls": a person drawn as a character keeps
+    their shape and place, so the character is a style inside their mask, not a new object painted over them."""
+    if edit.kind not in ("replace", "regenerate") or not edit.target or not edit.value or not _PERSON.match(edit.target):
+        return edit
+    if re.search(r"\b(?:replac\w*|swap\w*|substitut\w*|exchang\w*|switch\w*|trade|instead|in place of)\b", edit.text):
+        return edit  # "replace the man with a statue": another object in their place
+    value = edit.value.split(", ", 1)[1] if edit.kind == "regenerate" and ", " in edit.value else edit.value
+    if _ANIMAL.search(value):
+        return edit  # "turn him into a dog": an animal is a new body, painted in their place
+    if re.search(r"\b(?:text|says|sign)\b|\"", value):
+        return edit
+    return replace(edit, kind="style", value=value)
+
+
 def _restyle_of_same_object(edit: Edit) -> Edit:
     """"change the balloon on the top to a white balloon", "turn the glass table into a wooden table": the new object
     is the old one in another colour or material, so it is recoloured (FLUX-RCM keeps its shape), not repainted."""
@@ -283,7 +309,7 @@ def parse_instruction(text: str, has_mask: bool = False,
     notes.extend(f"ignored '{q}' (a question)" for q in questions)
     notes.extend(f"ignored: {v}" for v in vague)
     edits = _resolve_pronouns(edits, has_mask, mentioned)
-    edits = [_restyle_of_same_object(e) for e in edits]
+    edits = [_person_restyled(_restyle_of_same_object(e)) for e in edits]
     edits = _one_brightness_per_target(edits)
     same = [(e.kind, e.target, e.value, e.ratio, e.ops) for e in edits]
     return [e for i, e in enumerate(edits) if i == 0 or same[i] != same[i - 1]], notes  # said twice, done once
