@@ -50,7 +50,9 @@ _CUES = (
     _cue("warm up", r"warmer|too (?:cold|blue|cool)|bluish", "temperature", 1, "TEMPERATURE", amount=0.3),
     _cue("cool down", r"cooler|colder|too (?:warm|yellow|orange)|yellowish", "temperature", -1, "TEMPERATURE", amount=-0.3),
     _cue("correct the colours", r"white balance|colou?r cast|colou?r[- ]correct\w*|levels (?:are|look|seem) off|"
-                                r"colou?rs? (?:are|look|seem) (?:off|wrong|weird)", "balance", 1, "WHITE-BALANCE"),
+                                r"colou?rs? (?:are|look|seem) (?:off|wrong|weird)|(?:looks?|looking|came out|turned out)\s+"
+                                r"(?:so\s+|really\s+|very\s+|all\s+|kind of\s+|kinda\s+)?(?:green|greenish|orange|orangey|"
+                                r"yellow|yellowish|blue|bluish|magenta|purple|red|reddish|pink)", "balance", 1, "WHITE-BALANCE"),
 )
 _NEGATION = re.compile(r"\b(?:not|don't|do not|doesn't|no|never|without|nor|keep|keeping|maintain\w*|preserv\w*|"
                        r"retain\w*|isn't|aren't|wasn't)\b(?:\s+\S+){0,3}\s*$")

@@ -36,7 +36,7 @@ PHENOMENA: tuple[tuple[str, str, str], ...] = (
     ("rain", r"rain(?!bow|coat|ier)\w*|drizzl\w*|precipitation|raindrops?|water ?drops|droplets|downpour|rainstorm|showers|water elements|watery backdrop|wet weather",
      "in clear dry weather, without rain"),
     ("colour cast", r"(?:colou?r|green|yellow|blue|orange|red|magenta|purple|pink|warm|cold)?\s*(?:cast|tint)", "WHITE-BALANCE"),
-    ("reflections", r"reflections?|glare|lens flares?", ""),
+    ("reflections", r"reflections?|glare|lens flares?|shine|shininess|shiny spots?|hot spots?|oily (?:skin|spots?)", ""),
     ("scratches, dust or stains", r"scratch\w*|tears?|torn (?:corners?|edges?|parts?)|creases?|cracks?|water damage|"
                                   r"dust(?: spots| specks)?|stains?|fold(?:s| lines?)|foxing|mou?ld spots|damage|damaged (?:areas?|parts?)",
      ""),
