@@ -197,3 +197,42 @@ def test_content_words_fallback_is_narrow_and_refuses_opposite_readings():
     assert {"DENOISE", "SHARPEN"} <= {s.model for s in steps_of(plan.workflow)}
     assert "no edit phrase was recognised" in plan.reasoning
 
+
+
+def test_photo_defects_are_not_objects_and_old_photos_are_restored():
+    for text in ("remove the dust spots", "remove the tear in the corner of the photo", "remove the moire pattern",
+                 "fix the chromatic aberration", "take the shine off his forehead"):
+        assert "there is no brick that removes" in refusal(text), text
+    assert models("can someone restore my grandmother's damaged photo?") == ["DENOISE", "SHARPEN"]
+
+
+def test_app_tools_are_features_not_objects_or_looks():
+    for text in ("add a blur tool", "add a brightness slider", "add saturation control"):
+        assert "feature of the app" in refusal(text), text
+    assert "not a look the specialised bricks know" in refusal("please add a lensflare filter")
+    assert models("add a vintage filter")[-1] == "FLUX-STYLE"
+
+
+def test_a_person_as_a_character_is_a_style_in_their_mask():
+    found = steps("turn him into a cyborg")
+    assert [m for m, _ in found][0] == "RES" and found[-1][0] == "FLUX-STYLE" and found[-1][1]["style"] == "cyborg"
+    assert found[-1][1].get("mask") is not None
+    assert models("turn him into a dog")[-1] == "FLUX-FILL"  # an animal: a new body painted in his place
+    assert models("replace the man with a statue")[-1] == "FLUX-FILL"  # said as a replacement
+    assert models("make the villa a tepee")[-1] == "FLUX-FILL"
+
+
+def test_an_object_name_ends_where_a_clause_starts():
+    found = steps("Can I remove the watermark when saving as an image?")
+    assert found[0] == ("RES", {"image": found[0][1]["image"], "prompt": "watermark"})
+    assert "could not tell which object" in refusal("remove the when you remove it how do you")
+
+
+def test_two_recolours_tints_and_tonal_range():
+    found = steps("make the car red and the house blue")
+    assert [(m, i.get("prompt")) for m, i in found if m in ("RES", "FLUX-RCM")] == [
+        ("RES", "car"), ("FLUX-RCM", "red"), ("RES", "house"), ("FLUX-RCM", "blue")]
+    assert models("the photo has a green tint") == ["WHITE-BALANCE"]
+    assert models("it looks too green") == ["WHITE-BALANCE"]
+    assert models("make the whites whiter") == ["CONTRAST"]
+    assert models("first remove the sign, then warm up the colours")[-1] == "TEMPERATURE"
