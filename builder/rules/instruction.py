@@ -208,8 +208,9 @@ def parse_instruction(text: str, has_mask: bool = False,
         placed = re.match(r"^(?:put|place|photoshop)\s+(?:me|us|him|her|them)\s+(?:on|in|at|into|onto)\s+(?P<y>.+?)[.!?]*$",
                           sentence, re.I)
         in_front = re.match(r"^(?:put|place|photoshop)\s+(?:me|us|him|her|them)\s+in front of\s+(?:an?|the|some)\s", sentence, re.I)
-        place = strip_articles(placed.group("y").lower()) if placed else ""
-        named_place = bool(placed) and not re.match(r"(?:an?|the|some)\s", placed.group("y").lower()) and \
+        said_place = placed.group("y").lower() if placed else ""
+        place = strip_articles(said_place)
+        named_place = bool(placed) and not re.match(r"(?:an?|the|some)\s", said_place) and \
             len(place.split()) <= 3 and not re.search(r"\b(?:photo|picture|image|pic|shot|frame)s?\b", place)
         if impossible and (in_front or placed and (is_setting(place) or named_place)):
             impossible = None  # "put me on a beach": the people stay, the setting changes
