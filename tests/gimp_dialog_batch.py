@@ -102,6 +102,10 @@ display = Gimp.Display.new(image)
 Gimp.displays_flush()
 report["states"]["before"] = state(image)
 
+# the choices a previous dialog left (GIMP's global parasite): this dialog must start from them
+Gimp.attach_parasite(Gimp.Parasite.new("lego-edit-dialog", Gimp.PARASITE_PERSISTENT, list(json.dumps(
+    {"placement": "top", "builder": "rules", "source": "visible"}).encode("utf-8"))))
+
 procedure = Gimp.get_pdb().lookup_procedure("plug-in-lego-edit")
 config = procedure.create_config()
 config.set_property("run-mode", Gimp.RunMode.INTERACTIVE)

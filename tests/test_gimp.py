@@ -81,13 +81,12 @@ def install_plugin(home: Path) -> Path:
     return plugin
 
 
-def start_daemon(endpoint: str, home: Path, nice: int = 0, config: Path | None = None) -> subprocess.Popen:
-    """`lego-edit serve` on the host; `nice`: its scheduling niceness (below the GUI under test); `config`: its
-    config.toml."""
+def start_daemon(endpoint: str, home: Path, config: Path | None = None) -> subprocess.Popen:
+    """`lego-edit serve` on the host (`config`: its config.toml)."""
     log = open(home / "daemon.log", "wb")
     extra = ["--config", str(config)] if config is not None else []
     proc = subprocess.Popen([*lego_edit_command(), "serve", "--endpoint", endpoint, *extra], env=user_env(home), cwd=REPO,
-                            stdout=log, stderr=subprocess.STDOUT, preexec_fn=(lambda: os.nice(nice)) if nice else None)
+                            stdout=log, stderr=subprocess.STDOUT)
     sys.path.insert(0, str(REPO / "plugins"))
     try:
         from client import Client, LegoError
