@@ -4,7 +4,8 @@ Usage from the batch command line:
     import sys; sys.argv = ["gimp_batch", "/path/job.json"]; exec(open("/path/gimp_batch.py").read())
 
 The job file names the photo, the daemon endpoints and an output folder. This script calls the
-`plug-in-lego-edit` procedure as a script would (non-interactively) in a few situations, saves XCFs,
+`plug-in-lego-edit` procedure as a script would (non-interactively) in a few situations (each
+placement among them), saves XCFs,
 exports layers and channels to PNG from inside GIMP, and writes report.json describing everything
 the host test checks. (The dialog is driven in the GUI by tests/gimp_dialog_batch.py.)
 Any exception propagates, so the batch exits 64 and the test shows the traceback.

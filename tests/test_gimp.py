@@ -4,10 +4,10 @@ The plug-in is installed with `lego-edit install --gimp` into a temporary HOME i
 One GIMP session (tests/gimp_batch.py) calls `plug-in-lego-edit` against a real daemon on the host
 (loopback TCP crosses the chroot): on the photo with a selection, on a layer larger than the canvas
 with an offset, on a layer smaller than the image, on a grayscale image, with no daemon, with an
-instruction the planner refuses, with an empty instruction, and once interactively, with the
-instruction typed into the real procedure dialog (Xvfb + xdotool in the chroot). It saves XCFs and
-exports layers and channels to PNG from inside GIMP; these tests check pixels and structure on the
-host.
+instruction the planner refuses, with an empty instruction, with each placement in a layer tree with
+a group (and a bad one), and it keeps the dialog's remembered choices in GIMP's global parasites
+(written to parasiterc when GIMP quits). It saves XCFs and exports layers and channels to PNG from
+inside GIMP; these tests check pixels and structure on the host.
 
 Skipped when the chroot is missing (LEGO_EDIT_GIMP_ROOT, default /var/cache/lego-edit/gimp-trixie)
 or when not running as root (chroot needs it). LEGO_EDIT_KEEP_GIMP_RUN=1 keeps the run's folder
