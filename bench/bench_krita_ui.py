@@ -196,6 +196,7 @@ def _driver() -> None:
         yield from pressed("discard", docker.discard_button)
         doc.waitForDone()
         report["discard_by_undo"] = discarded.discarded_by_undo
+        report["first_timings_ms"] = {k: round(v * 1000, 1) for k, v in discarded.timings.items()}
         report["discard_left_tree"] = [n.name() for n in root.childNodes()]
         yield from pause(0.5)
         job = yield from edit_to_preview()
@@ -330,7 +331,9 @@ def main(argv: list[str] | None = None) -> int:
     rows.append(("Discard taken back by Krita's Undo (no undo entry)", str(report.get("discard_by_undo")), "True",
                  verdict(report.get("discard_by_undo") is True)))
     rows.append(("edit wall time (daemon included)", f"{report['edit_seconds']:.1f} s", "-", "-"))
-    rows += [(f"  Krita call: {name}", f"{ms:.0f} ms", "-", "-") for name, ms in report.get("timings_ms", {}).items()]
+    first = report.get("first_timings_ms", {})
+    rows += [(f"  Krita call: {name} (first edit / second)", f"{first.get(name, 0.0):.0f} / {ms:.0f} ms", "-", "-")
+             for name, ms in report.get("timings_ms", {}).items()]
     print_table(f"Krita docker UI freezes, \u201c{args.instruction}\u201d on {size} (5 ms timer probe)", rows)
     return 0 if docker < BUDGET_MS else 1
 

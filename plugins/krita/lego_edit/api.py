@@ -452,6 +452,9 @@ class EditJob:
         # a whole-graph refresh (a blocking `refreshProjection`). The look is the same: the group is at
         # 100 % opacity in Normal mode and its one visible layer is opaque Normal too.
         copy.setPassThroughMode(True)
+        # folded in the Layers docker: it draws a thumbnail of every row it shows, on the UI thread, which for
+        # a group of canvas-sized layers is a freeze of its own; the group's row is enough until it is unfolded
+        copy.setCollapsed(True)
         nodes = list(copy.childNodes())  # bottom to top, as `ordered`
         for node, (_layer, label, visible) in zip(nodes, ordered, strict=True):
             node.setName(label)
