@@ -106,7 +106,8 @@ _TONE: tuple[tuple[str, Any], ...] = (
      lambda s: [_op("CONTRAST", amount=s(0.2)), _op("SATURATION", amount=s(0.2))]),
     (r"\bdesaturat\w*|\b(?:less|lower\w*|reduce\w*|decrease\w*|tone down|dial down|turn down|bring down|cut|mute) (?:the )?"
      r"(?:saturation|vibrance|colou?r intensity)\b|"
-     r"\bmuted\b|\bless (?:colou?rful|vivid|saturated)\b|\bwashed[- ]out\b",
+     r"\bmuted\b|\bless (?:colou?rful|vivid|saturated|intense)\b|\bwashed[- ]out\b|\bfade\w* (?:the |its )?colou?rs?\b|"
+     r"\bcolou?rs? less (?:intense|vivid|saturated|strong)\b",
      lambda s: [_op("SATURATION", amount=-s(0.4))]),
     (r"\bsaturat\w*|\bvibran\w*|\bvivid\w*|\bmore colou?rful\b|\bcolou?rs? (?:pop|stand out|richer)\b|"
      r"\bricher colou?rs?\b|\b(?:enhanc|boost|improv|intensif|enrich|deepen|amplif|heighten|strengthen|bring\w* out)\w*\s+(?:the\s+)?"

@@ -67,6 +67,10 @@ _TITLE = re.compile(r"^(?:the\s+|new\s+|different\s+|a new\s+)?(?:background|bac
                     r"->\s*|,\s+)(?P<y>.+?)(?:\s+please)?$")
 _WHITES_BLACKS = re.compile(r"^(?:make|get|turn)\s+(?:the\s+)?(?P<n>whites|blacks)\s+(?:(?:a bit|a little|much|more)\s+)?"
                             r"(?:whiter|brighter|cleaner|purer|blacker|deeper|darker|richer|stronger)$")
+_GIVE_FEEL = re.compile(r"^(?:give|add)\s+(?:it|this|(?:the|this|my)\s+(?:whole\s+)?(?:image|photo|picture|pic|shot|scene))\s+"
+                        r"(?:(?:more of|a bit more of|a little more of|more|some|a bit of|a touch of)\s+)*(?:an?\s+)?"
+                        r"(?P<d>[\w -]+?)\s+(?:feel|look|vibe|mood|atmosphere|aesthetic|glow|colou?r grade|grade|grading|effect|"
+                        r"style|finish)$")
 _BOTH = re.compile(r"\bboth\s+(?=(?:the\s+)?[\w' -]+?\s+and\b)")
 
 
@@ -119,6 +123,10 @@ def plain_clause(clause: str) -> str:
             if m.group("x"):
                 return f"reduce the saturation{where}"
             return f"make it less {m.group('c')[:-1]}"
+    if text.startswith(("give", "add")):
+        m = _GIVE_FEEL.match(text)
+        if m:  # "give it more of a golden hour feel": the whole image's look
+            return f"make it {m.group('d')}"
     if "whites" in text or "blacks" in text:
         m = _WHITES_BLACKS.match(text)
         if m:  # "make the whites whiter": the tonal range, not white objects

@@ -146,6 +146,9 @@ def add_edit(c: Ctx) -> Edit:
         as_look = parse_look(said, target_named=False)
         if as_look is not None:
             return replace(as_look, text=c.clause)
+    if re.fullmatch(r"(?:more\s+|some\s+|a bit of\s+|a touch of\s+|a little\s+|extra\s+)*(?:film\s+|digital\s+|fine\s+|heavy\s+)?"
+                    r"(?:grain|graininess|noise|scratches|dust|jpeg artifacts|artifacts)", obj):
+        raise NoBrick(f"'{c.clause}': no specialised brick adds {obj} (DENOISE and SHARPEN only take it away)", c.clause)
     env_head = obj_words[-1] if obj_words else ""
     if env_head and is_env_only(obj) and env_head not in {"day"}:
         return Edit("env", None, env_value(obj), text=c.clause)
