@@ -268,7 +268,9 @@ def flux_lora(folder: Path, flux_folder: Path, files: tuple[str, ...]) -> Path:
     return folder
 
 
-def sd_inpaint(folder: Path) -> Path:
+def sd_inpaint(folder: Path, vae_blocks: int = 2) -> Path:
+    """SD 1.5 inpainting: a 2-level UNet (32/64 wide), CLIP, and a VAE of `vae_blocks` blocks (scale factor
+    2 ** (vae_blocks - 1); 3 blocks give the UNet a quarter of the latents)."""
     from diffusers import AutoencoderKL, DDIMScheduler, StableDiffusionInpaintPipeline, UNet2DConditionModel
     from transformers import CLIPTextConfig, CLIPTextModel
 
@@ -278,9 +280,9 @@ def sd_inpaint(folder: Path) -> Path:
                                 out_channels=4, down_block_types=("DownBlock2D", "CrossAttnDownBlock2D"),
                                 up_block_types=("CrossAttnUpBlock2D", "UpBlock2D"), cross_attention_dim=32,
                                 norm_num_groups=8, attention_head_dim=(2, 4))
-    vae = AutoencoderKL(block_out_channels=[8, 16], in_channels=3, out_channels=3, norm_num_groups=8,
-                        down_block_types=["DownEncoderBlock2D", "DownEncoderBlock2D"],
-                        up_block_types=["UpDecoderBlock2D", "UpDecoderBlock2D"], latent_channels=4)
+    vae = AutoencoderKL(block_out_channels=[8, *[16] * (vae_blocks - 1)], in_channels=3, out_channels=3,
+                        norm_num_groups=8, down_block_types=["DownEncoderBlock2D"] * vae_blocks,
+                        up_block_types=["UpDecoderBlock2D"] * vae_blocks, latent_channels=4)
     text_encoder = CLIPTextModel(CLIPTextConfig(
         bos_token_id=0, eos_token_id=1, pad_token_id=1, hidden_size=32, intermediate_size=37, num_attention_heads=4,
         num_hidden_layers=1, vocab_size=len(tokenizer)))
