@@ -406,6 +406,11 @@ def _as_request(sentence: str) -> tuple[str, bool]:
             return f"{_participle_verb(done.group('v'))} {done.group('a')}", True
         if re.match(r"(?:a|an|some)\s+(?:[\w,'-]+\s+){0,4}?(?:background|backdrop)$", x, re.I):
             return f"use {x}", True  # "I would like a neat, white background"
+        thing = re.match(r"(?:a|an|some|two|three|a few|a couple of)\s+(?P<n>[\w' -]+?)\s+(?:over|on|in|above|behind|next to|"
+                         r"beside|near|under|sitting|standing|flying|floating)\b", x, re.I)
+        if thing and not re.search(r"\b(?:image|photo|picture|pic|shot|version|copy|edit|look|\w+er|more|less)\b",
+                                   thing.group("n"), re.I):
+            return f"add {x}", True  # "I'd love a rainbow over the lake": a new thing, placed
         were = re.match(r"^(?P<a>(?:it|this|everything|(?:the|my|his|her|this|these|those|our|their)\s.+?))\s+(?:were|was|looked|"
                         r"would be|could be)\s+(?P<b>.+)$", x, re.I)
         if were:  # "I wish the colours were more vibrant"

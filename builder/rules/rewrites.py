@@ -71,6 +71,9 @@ _GIVE_FEEL = re.compile(r"^(?:give|add)\s+(?:it|this|(?:the|this|my)\s+(?:whole\
                         r"(?:(?:more of|a bit more of|a little more of|more|some|a bit of|a touch of)\s+)*(?:an?\s+)?"
                         r"(?P<d>[\w -]+?)\s+(?:feel|look|vibe|mood|atmosphere|aesthetic|glow|colou?r grade|grade|grading|effect|"
                         r"style|finish)$")
+_CLEAN_UP = re.compile(r"^clean\s+(?:up|away|off|out)\s+(?P<x>(?:the\s+|all\s+(?:the\s+)?|some\s+(?:of\s+)?(?:the\s+)?)?"
+                       r"(?:[\w-]+\s+)?(?:trash|litter|garbage|rubbish|debris|clutter|mess|junk|leaves|wrappers|bottles|cans|"
+                       r"cables|cords|wires)\b.*)$")
 _BOTH = re.compile(r"\bboth\s+(?=(?:the\s+)?[\w' -]+?\s+and\b)")
 
 
@@ -123,6 +126,10 @@ def plain_clause(clause: str) -> str:
             if m.group("x"):
                 return f"reduce the saturation{where}"
             return f"make it less {m.group('c')[:-1]}"
+    if text.startswith("clean"):
+        m = _CLEAN_UP.match(text)
+        if m:  # "clean up the trash on the beach": the litter removed
+            return f"remove {m.group('x')}"
     if text.startswith(("give", "add")):
         m = _GIVE_FEEL.match(text)
         if m:  # "give it more of a golden hour feel": the whole image's look
