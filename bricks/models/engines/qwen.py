@@ -6,9 +6,9 @@ pipeline also decodes at that size. Their modular blocks (the same steps, mainta
 that resize as a block of its own, so it is swapped here for one at the engine's `resolution`² for a
 whole-image edit (1024² by default, diffusers' own choice) and at the working image's own size for a
 masked one: a small card, or a quick edit of a small crop, can work at 512² with a quarter of the
-condition tokens. A block in the denoising loop reports each step and stops
-at a cancel. The modular pipeline is built on the loaded pipeline's own modules (no second copy, the
-manager's offload hooks stay on them).
+condition tokens. A block in the denoising loop reports each step and stops at a cancel. The modular
+pipeline is built on the loaded pipeline's own modules (no second copy; the manager's offload hooks
+stay on them), once per kind of call.
 """
 
 from __future__ import annotations
