@@ -218,14 +218,18 @@ def test_fastinpaint_plain_surroundings_score_high_textured_low():
 
 
 def test_fastinpaint_large_hole_and_whole_image():
-    image = frozen(to_rgba(cv2.resize(data.rocket(), (800, 600))))
-    mask = np.zeros((600, 800), np.uint8)
-    mask[100:500, 150:650] = 255  # big enough to be inpainted at reduced resolution
+    image = frozen(to_rgba(cv2.resize(data.rocket(), (1200, 900))))
+    mask = np.zeros((900, 1200), np.uint8)
+    mask[300:600, 400:800] = 255  # 11 % of the image, big enough to be inpainted at reduced resolution
     out = run(C.FASTINPAINT, image=image, mask=frozen(mask))["image"]
     far = _far_from(mask, 25)
     assert np.array_equal(out[far], image[far]) and not np.array_equal(out[mask > 0], image[mask > 0])
-    with pytest.raises(BrickError, match="nothing to fill from"):
-        run(C.FASTINPAINT, image=image, mask=np.full((600, 800), 255, np.uint8))
+    big = np.zeros((900, 1200), np.uint8)
+    big[100:800, 150:1050] = 255  # 58 %: propagation from the rim would only smear it
+    with pytest.raises(BrickError, match="58% of the image.*models pull lama"):
+        run(C.FASTINPAINT, image=image, mask=frozen(big))
+    with pytest.raises(BrickError, match="100% of the image"):
+        run(C.FASTINPAINT, image=image, mask=np.full((900, 1200), 255, np.uint8))
 
 
 def test_remove_the_red_object_timing(red_disk_photo, capsys):

@@ -158,6 +158,56 @@ def test_sos_refuses_an_unclear_subject(name):
         run(C.SOS, image=photo(name))
 
 
+@pytest.mark.parametrize("name", ["chelsea", "camera"])
+def test_sos_refuses_a_mask_whose_outline_cuts_through_a_surface(name):
+    """Reported: the background blurred across the cat's body (the cat fills the frame; saliency found its
+    face), and painted white around the cameraman but kept a box of buildings and dropped the tripod."""
+    with pytest.raises(BrickError, match="does not follow the image's edges.*" + SELECT_OR_MODEL):
+        run(C.SOS, image=photo(name))
+
+
+def test_edge_share_tells_an_outline_on_edges_from_one_across_a_surface():
+    rgb = np.full((240, 320, 3), 120, np.uint8)
+    cv2.rectangle(rgb, (80, 60), (200, 180), (200, 40, 40), -1)
+    on_edges = np.zeros((240, 320), np.uint8)
+    cv2.rectangle(on_edges, (80, 60), (200, 180), 255, -1)
+    across = np.zeros((240, 320), np.uint8)
+    across[20:220, 230:300] = 255  # a box drawn on the plain grey
+    assert _cv.weak_edge_share(rgb, on_edges) < 0.02
+    assert _cv.weak_edge_share(rgb, across) > 0.98
+
+
+@pytest.mark.parametrize("name, prompt", [
+    ("astronaut", "the thing on the right"),  # reported: removed the middle of her suit
+    ("coffee", "the object on the left"),  # reported: smeared the whole cup, which stands in the middle
+    ("camera", "the thing on the right"),  # reported: smeared one leg of the tripod
+])
+def test_res_position_refuses_what_is_not_an_object_on_that_side(name, prompt):
+    with pytest.raises(BrickError, match=SELECT_OR_MODEL):
+        run(C.RES, image=photo(name), prompt=prompt)
+
+
+@pytest.mark.parametrize("name, prompt", [
+    ("astronaut", "the black object"),  # reported: removed her collar; the helmet and table run along the edges
+])
+def test_res_colour_refuses_when_the_colour_mostly_runs_along_the_edges(name, prompt):
+    with pytest.raises(BrickError, match="runs along its edges.*" + SELECT_OR_MODEL):
+        run(C.RES, image=photo(name), prompt=prompt)
+
+
+def test_res_colour_keeps_a_large_hole_of_another_colour():
+    suit = run(C.RES, image=photo("astronaut"), prompt="the orange object")["mask"]
+    assert suit[380, 165] == 0  # the mission badge on the orange suit is not orange
+    assert suit[300:340, 60:100].mean() > 200  # the suit around it is
+
+
+def test_fastinpaint_refuses_a_hole_too_large_to_fill_from_its_rim():
+    image = photo("camera")
+    sky = run(C.RES, image=image, prompt="the sky")["mask"]  # reported: 'remove the sky' smeared 29 %
+    with pytest.raises(BrickError, match="of the image.*models pull lama"):
+        run(C.FASTINPAINT, image=image, mask=sky)
+
+
 def test_sos_coffee_cup_is_stable_and_contains_the_cup():
     image = photo("coffee")
     truth = np.zeros(image.shape[:2], np.uint8)

@@ -113,3 +113,29 @@ def test_blur_lowers_laplacian_variance_inside_the_mask_only(astronaut):
 def test_stronger_blur_is_blurrier(coffee):
     variances = [laplacian_var(run("BLUR", image=coffee, amount=a)["image"]) for a in (0.1, 0.4, 1.0)]
     assert variances[0] > variances[1] > variances[2]
+
+
+def test_denoise_refuses_a_photo_without_noise():
+    """Reported: 'denoise the photo' on the cat reported success and left it no smoother."""
+    clean = photo("chelsea")
+    assert restore.noise_sigma(np.ascontiguousarray(clean[..., 1])) < restore.NOISE_MIN
+    with pytest.raises(BrickError, match="almost no noise"):
+        run("DENOISE", image=clean, amount=0.5)
+    rng = np.random.default_rng(3)
+    noisy = frozen(np.dstack([np.clip(clean[..., :3] + rng.normal(0, 10, clean[..., :3].shape), 0, 255)
+                              .astype(np.uint8), clean[..., 3]]))
+    out = run("DENOISE", image=noisy, amount=0.5)["image"]
+    assert laplacian_var(out) < 0.85 * laplacian_var(noisy)
+
+
+def test_blur_refuses_a_region_too_smooth_to_show_it():
+    """Reported: 'blur the red ball' (a smooth disk, blurred from its own pixels) moved 0.1 % of the image."""
+    rgb = np.full((200, 200, 3), 90, np.uint8)
+    cv2.circle(rgb, (100, 100), 50, (200, 30, 30), -1)
+    shade = np.linspace(-12, 12, 200)[None, :, None]  # gentle shading across it, as on a lit ball
+    rgb = np.clip(rgb + shade, 0, 255).astype(np.uint8)
+    image = frozen(np.dstack([rgb, np.full((200, 200), 255, np.uint8)]))
+    disk = np.zeros((200, 200), np.uint8)
+    cv2.circle(disk, (100, 100), 50, 255, -1)
+    with pytest.raises(BrickError, match="already smooth"):
+        run("BLUR", image=image, amount=0.6, mask=frozen(disk))

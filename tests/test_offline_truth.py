@@ -40,7 +40,7 @@ def scenes(tmp_path_factory):
     for name, make in SCENES.items():
         photo, truths = make()
         path = folder / f"{name}.png"
-        Image.fromarray(photo).save(path)
+        Image.fromarray(photo).save(path, compress_level=1)
         built[name] = (path, photo, truths)
     config = folder / "config.toml"
     config.write_text('[builder]\nbackend = "rules"\n', encoding="utf-8")

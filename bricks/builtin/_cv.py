@@ -169,7 +169,7 @@ def faces(rgb: np.ndarray) -> list[tuple[int, int, int, int]] | None:
 # --- does a mask follow the image's edges? -------------------------------------------------------
 
 WEAK_EDGE_DELTA_E = 10.0  # colour difference across a mask edge below this: the edge runs through one surface
-WEAK_EDGE_MAX = 0.12  # ... allowed on at most this share of a found region's edge (away from the frame)
+WEAK_EDGE_MAX = 0.08  # ... allowed on at most this share of a found region's edge (away from the frame)
 _EDGE_SIDE = 320  # long side at which the edge is measured
 
 

@@ -31,6 +31,7 @@ from lego_edit.bricks.builtin import _cv
 from lego_edit.bricks.registry import BrickContext, BrickError
 from lego_edit.bricks.values import blend
 
+MAX_HOLE_SHARE = 0.15  # a larger hole is refused: propagation from its rim cannot fill it believably
 MAX_HOLE_PIXELS = 60_000  # holes larger than this (at working resolution) are inpainted downscaled
 FEATHER_SIGMA = 2.0
 INPAINT_RADIUS = 3
@@ -71,6 +72,11 @@ def _two_scale_inpaint(rgb: np.ndarray, unknown: np.ndarray) -> np.ndarray:
 
 def fast_inpaint(ctx: BrickContext, image: np.ndarray, mask: np.ndarray) -> dict:
     _cv.check_mask(image, mask, "FASTINPAINT")
+    share = float((mask > 0).mean())
+    if share > MAX_HOLE_SHARE:
+        raise BrickError(f"FASTINPAINT offline: the mask covers {100 * share:.0f}% of the image; filling that much from "
+                         f"its edges only smears them (at most {100 * MAX_HOLE_SHARE:.0f}% offline); the inpainting "
+                         "model paints new content: run `lego-edit models pull lama`")
     d = _dilation(image.shape)
     hole = cv2.dilate(np.where(mask > 0, 255, 0).astype(np.uint8),
                       cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * d + 1, 2 * d + 1)))

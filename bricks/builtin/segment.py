@@ -331,10 +331,14 @@ def _by_colour(rgb: np.ndarray, colour: str, position: str | None, plural: bool,
     round (ROUND_MIN).
     """
     found = _colour_mask(rgb, colour)
-    parts = _cv.components(found, min_area=max(16, int(0.0005 * found.size)))
+    parts = _cv.components(found, min_area=max(16, int(COLOUR_OBJECT_MIN * found.size)))
     if not parts:
-        raise BrickError(f"there is no {colour} region in the image")
+        raise BrickError(f"there is no {colour} region in the image (none covers {100 * COLOUR_OBJECT_MIN:.2f}% of it)")
     objects = [p for p in parts if _borders_touched(p[0]) < 2]
+    if objects and objects[0][1] * EDGE_REGION_DOMINANT < parts[0][1] and not plural:
+        raise NeedsSelection(f"most of the {colour} in the image runs along its edges (a background or a large object "
+                             f"the frame cuts), and the other {colour} regions are much smaller, so 'the {colour} one' "
+                             f"is unclear; {_cv.SELECT_OR_MODEL}")
     parts = objects or parts
     if position:
         chosen = [_pick(parts, position, rgb.shape)]
@@ -362,7 +366,8 @@ def _by_position(ctx: BrickContext, rgb: np.ndarray, position: str) -> np.ndarra
     """The salient object furthest in the named direction; with a single object, it must lie there."""
     found, scale = _salient_objects(ctx, rgb, check=True)
     parts = _cv.components(found, min_area=max(1, int(0.003 * found.size)))
-    parts = [p for p in parts if p[1] >= 0.05 * parts[0][1]] if parts else []
+    # A far smaller piece is more likely a part of something (a tripod's leg, a corner of a flag) than an object.
+    parts = [p for p in parts if p[1] >= POSITION_PART_MIN * parts[0][1]] if parts else []
     chosen = _pick(parts, position, found.shape) if len(parts) >= 2 else (parts[0] if parts else None)
     if chosen is not None and _share_on_side(chosen[0], position) >= ON_SIDE_MIN:
         mask = _full_size(_cv.fill_holes(chosen[0]), rgb.shape)
@@ -377,13 +382,15 @@ def _by_position(ctx: BrickContext, rgb: np.ndarray, position: str) -> np.ndarra
     try:
         local = _main_object(ctx, np.ascontiguousarray(rgb[y0:y1, x0:x1]))
     except BrickError:
-        raise BrickError(f"found no object on the {position} of the image") from None
+        raise NeedsSelection(f"found no object on the {position} of the image that the rules can tell apart; "
+                             + _cv.SELECT_OR_MODEL) from None
     out = np.zeros(rgb.shape[:2], np.uint8)
     out[y0:y1, x0:x1] = local
     _cv.check_edges(rgb, out, f"the object on the {position}")  # an object cut off at the half's edge fails here
     return out
 
 
+POSITION_PART_MIN = 0.2  # 'the object on the left' is one of the salient parts at least this share of the largest
 ON_SIDE_MIN = 0.7  # 'the object on the left': at least this share of it lies in the left half
 
 
@@ -484,8 +491,10 @@ def _ground(ctx: BrickContext, rgb: np.ndarray) -> np.ndarray:
 # Shape nouns the rules can verify on the chosen colour region: a round region (circularity >= ROUND_MIN).
 _ROUND = {"ball", "balls", "circle", "circles", "disk", "disks", "disc", "discs", "sphere", "spheres", "dot", "dots",
           "round", "circular", "orb"}
+COLOUR_OBJECT_MIN = 0.0015  # a colour region smaller than this share of the image is a speck (a lamp, a glint)
 COLOUR_HOLE_MAX = 0.004  # holes in a colour region up to this share of the image are filled
 ROUND_MIN = 0.75  # area / area of the smallest enclosing circle (a disk ~1, a square 0.64, a 2:1 ellipse 0.5)
+EDGE_REGION_DOMINANT = 2.0  # a colour region along two edges this many times the largest object makes it unclear
 AMBIGUOUS = 0.5  # a second region of the colour this large (relative to the largest) makes "the <colour> one" unclear
 
 
