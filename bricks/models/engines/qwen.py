@@ -13,6 +13,7 @@ stay on them), once per kind of call.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from typing import Any
 
@@ -115,9 +116,20 @@ def condition_area(resolution: int) -> int:
     return int(resolution) ** 2
 
 
+class _GuiderNotice(logging.Filter):
+    """Drops diffusers' notice that guiders are an experimental API: it concerns this module, not the user."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "experimental feature" not in record.getMessage()
+
+
 def _modular(pipe: Any, plus: bool, masked: bool, area: int, guidance: float) -> Any:
     """The modular pipeline on `pipe`'s modules for this kind of call, built once and kept on `pipe`."""
     from diffusers.guiders import ClassifierFreeGuidance
+
+    guider_log = logging.getLogger("diffusers.guiders.guider_utils")
+    if not any(isinstance(f, _GuiderNotice) for f in guider_log.filters):
+        guider_log.addFilter(_GuiderNotice())
 
     cache = pipe.__dict__.setdefault("_lego_modular", {})
     modular = cache.get((plus, masked, area))
