@@ -450,7 +450,7 @@ class EditJob:
         # pass-through: the image composites the group's layers itself when the add dirties the group; a
         # normal group of two or more layers would show its own projection, which Krita computes only in
         # a whole-graph refresh (a blocking `refreshProjection`). The look is the same: the group is at
-        # 100 % opacity in Normal mode and its one visible layer is opaque Normal too.
+        # 100 % opacity and its one visible layer is in Normal mode.
         copy.setPassThroughMode(True)
         # folded in the Layers docker: it draws a thumbnail of every row it shows, on the UI thread, which for
         # a group of canvas-sized layers is a freeze of its own; the group's row is enough until it is unfolded
