@@ -199,6 +199,16 @@ def drive(driver: Driver, endpoint: str, work: Path, result: dict) -> None:
             driver.window("Lego Edit (preview)", timeout=60)
             time.sleep(0.5)
             result["shot_preview"] = str(driver.shot("gimp-dialog-preview.png"))
+            # 2a. Next variation of an offline plan: no step depends on the seed, so the dialog says so and
+            # sends nothing (the preview stays; a variation sent would take it off while it runs)
+            driver.keys(dialog, "alt+n")
+            seen = []
+            for _ in range(15):
+                seen.extend(driver.titles())
+                time.sleep(0.1)
+            result["titles_variation"] = seen
+            result["jobs_variation"] = jobs(client)
+            result["shot_no_variation"] = str(driver.shot("gimp-dialog-no-variation.png"))
             driver.keys(dialog, "alt+d")
             driver.window("Lego Edit", timeout=10)
 
@@ -393,6 +403,13 @@ def test_discard_and_apply_each_edit_as_one_undo_step(dialog_run):
     # a fourth Ctrl+Z finds nothing of Lego Edit's to undo: the discard, the cancels, the refusal and the
     # previews left no undo step (an undo of a discarded preview's removal would bring it back)
     assert undo4 == before
+
+
+def test_next_variation_of_an_offline_plan_says_so_and_sends_nothing(dialog_run):
+    _, result, log = dialog_run
+    titles = result["titles_variation"]
+    assert "Lego Edit (preview)" in titles and not any("working" in t for t in titles), log
+    assert result["jobs_variation"] == {"running": 0, "queued": 0}
 
 
 def test_history_lists_the_edits_after_save_and_reopen(dialog_run):

@@ -250,10 +250,13 @@ class EditDialog:
         self.cancel_button.set_tooltip_text("Stop the newest edit (each edit in the list has its own \u2715)")
         self.discard_button = button("_Discard", self.discard)
         self.apply_button = button("_Apply", self.apply)
+        self.variation_button = button("_Next variation", self.next_variation)
+        self.variation_button.set_tooltip_text("Discard this preview and run the same plan again with a new seed "
+                                               "(only the steps that depend on it run again)")
         self.close_button = button("C_lose", self.close)
         for widget in (self.edit_button, self.cancel_button):
             buttons.pack_start(widget, False, False, 0)
-        for widget in (self.close_button, self.apply_button, self.discard_button):
+        for widget in (self.close_button, self.apply_button, self.discard_button, self.variation_button):
             buttons.pack_end(widget, False, False, 0)
         box.pack_end(buttons, False, False, 0)
 
@@ -505,6 +508,26 @@ class EditDialog:
             self._show_next()
         self._update()
 
+    def next_variation(self):
+        """The shown preview's plan again with a new seed; refused in words when no step depends on the seed."""
+        job = self.state.preview
+        if job is None or job.added is None:
+            return
+        sentence = job.session.variation_sentence
+        if sentence is not None:
+            self._say(sentence)
+            return
+        if not self.workspace.can_submit or self._refuse_when_down():
+            return
+        self._remove_preview(job)
+        picture = job.picture
+        image = self.cm.ImageData.rgba(picture.pixels, picture.width, picture.height)
+        self._send(Job(self.cm.EditSession.next_variation(job.session), picture, job.source, job.placement,
+                       job.show_masks),
+                   lambda: self.client.send_variation(job.request_id, image, reply_format="RGBA8"))
+        self._show_next()
+        self._update()
+
     def start_daemon(self):
         environ = {k: v for k, v in os.environ.items() if k != "LEGO_EDIT_ENDPOINT"}
         configured = self.cm.configured_endpoint(environ, config=self.daemon_config)
@@ -588,7 +611,8 @@ class EditDialog:
                 continue
             plan = self.words.plan_words(job.session.plan)
             if job.session.plan is not None:
-                self.details_text.set_text(job.session.plan.text)
+                seed = job.session.seed_text
+                self.details_text.set_text(job.session.plan.text + (f"\n{seed}" if seed else ""))
             self._say(f"Preview of \u201c{job.instruction}\u201d on the canvas ({plan}). Apply keeps it as one undo "
                       "step; Discard removes it; or say what to change below and Re-plan.")
 
@@ -614,6 +638,7 @@ class EditDialog:
         self.cancel_button.set_sensitive(any(job.cancelling_since is None for job in running))
         self.apply_button.set_sensitive(shown is not None)
         self.discard_button.set_sensitive(shown is not None)
+        self.variation_button.set_sensitive(shown is not None and can_submit)
         self.replan_button.set_sensitive(can_submit and self.state.last is not None)
         self.feedback_entry.set_sensitive(self.state.last is not None)
         layer = self.layer_radio.get_active()
