@@ -64,9 +64,14 @@ _PARTS = re.compile(rf"\b(?:{BODY_PARTS}|{FEATURES}|{'|'.join(sorted(SCENE_NOUNS
                     rf"child|baby|him|her|them|teeth|smile|subject|foreground|corner|side|left|right|top|bottom)\b")
 
 
+_LONGEST = 2000
+
+
 def content_edits(text: str) -> list[Edit] | None:
     """Edits read from `text`'s content words, or None when none says a correction (or a part of the picture is
     named). Raises TextRefused when two cues pull the same setting opposite ways."""
+    if len(text) > _LONGEST:
+        return None  # a forum post is read; a 100 KB paste is not guessed at
     low = text.lower()
     if _PARTS.search(low):
         return None
