@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -250,7 +251,9 @@ def test_a_queued_edit_runs_after_the_first(gui):
     assert report["ctrl_enter_started"] is True and report["enter_in_feedback_started"] is False
     variation = report["variation"]
     assert variation["state"] == "done" and variation["previews"] == 1, variation
-    assert variation["message"].startswith("The same result again"), "offline bricks give one answer: said so"
+    assert not variation["new_job"] and variation["jobs_added"] == 0, variation  # offline: nothing re-run
+    assert variation["message"].startswith("No variation: every step of this edit ran on a deterministic brick")
+    assert re.search(r"^seed \d+$", variation["details"], re.M), variation["details"]  # the daemon's seed shown
 
 
 def test_the_history_survives_save_and_reopen(gui):

@@ -144,7 +144,8 @@ class EditJob:
     def __init__(self, doc, instruction: str | None, *, visible_image: bool = False, use_selection: bool = True,
                  show_masks: bool = True, backend: str | None = None, feedback: Iterable[str] | str = (),
                  replan: EditJob | None = None, replan_of: Any = None, node=None, placement: str = "above",
-                 preview: bool = False, on_update: Callable[[EditJob], None] | None = None) -> None:
+                 preview: bool = False, on_update: Callable[[EditJob], None] | None = None,
+                 variation: EditJob | None = None) -> None:
         require_client()
         if isinstance(feedback, str):
             feedback = [feedback]
@@ -159,6 +160,7 @@ class EditJob:
         self.feedback = [f.strip() for f in feedback if f and f.strip()]
         self.replan = replan
         self.replan_of = replan.request_id if replan is not None else replan_of
+        self.variation = variation  # this job runs that one's plan again with a new seed (nothing re-planned)
         self.node = node
         self.placement = Placement(placement) if Placement is not None else placement
         self.preview = preview
@@ -187,6 +189,11 @@ class EditJob:
         self.all_feedback = (list(replan.all_feedback) if replan is not None else []) + self.feedback
         if self.instruction is None and self.replan is not None:
             self.instruction = self.replan.instruction
+        if variation is not None:
+            self.instruction, self.feedback = variation.instruction, []
+            self.all_feedback = list(variation.all_feedback)
+            self.session = EditSession.next_variation(variation.session)
+            return
         if not self.instruction and self.replan_of is None:
             raise LegoEditError("bad_request", "write an instruction first")
         self.session = EditSession(self.instruction, feedback=self.all_feedback)
@@ -222,6 +229,8 @@ class EditJob:
     def details(self) -> str:
         """The plan with its bricks and the daemon's own words: for a details view or a tooltip."""
         lines = [self.session.plan.text] if self.session.plan is not None else []
+        if self.session.seed_text:
+            lines.append(self.session.seed_text)
         if self.session.failure is not None and self.session.failure.message:
             lines.append(f"{self.session.failure.code}: {self.session.failure.message}")
         return "\n".join(lines)
@@ -319,6 +328,20 @@ class EditJob:
         """Send the request (reading the pixels first when `read_later` has not); returns the request id."""
         require_client()
         self.session.endpoint, self.session.connected = client.endpoint, client.connected
+        if self.variation is not None:  # the daemon kept the image: only the plan's seeded steps run again
+            self.source = self.variation.source
+            try:
+                self.request_id = client.send_variation(self.variation.request_id, reply_format="BGRA8",
+                                                        layers=bool(self.show_masks))
+            except LegoError as exc:
+                raise LegoEditError(exc.code, error_sentence(exc.code, exc.message, instruction=self.instruction,
+                                                             endpoint=client.endpoint,
+                                                             connected=client.connected)) from None
+            self.created.request_id = self.request_id
+            self.created.job = self
+            self.session.sent(self.request_id)
+            self._changed()
+            return self.request_id
         if self.replan is not None and self.replan.source is not None:
             # the daemon kept the image and mask of the edit being re-planned: send nothing again
             self.source = self.replan.source

@@ -861,14 +861,19 @@ class LegoEditDocker(DockWidget):
         state, job = self._preview()
         if job is None:
             return False
+        sentence = job.session.variation_sentence
+        if sentence is not None:  # no step depends on the seed: the preview stays, nothing is sent
+            state.say(sentence)
+            self._refresh()
+            return False
         digest = job.digest
         job.discard()
         self.workspace.resolved(job)
         node = job.source.node if job.source is not None else None
-        ok = self._run(job.doc, job.instruction, feedback=job.all_feedback, node=node,
-                       visible_image=job.visible_image, use_selection=job.use_selection)
+        ok = self._run(job.doc, job.instruction, node=node, visible_image=job.visible_image,
+                       use_selection=job.use_selection, variation=job)
         if ok and self.job is not None:
-            self.job.variation_of = digest
+            self.job.variation_of = digest  # an older daemon reports no seeds: then the digest tells a repeat
         return ok
 
 
