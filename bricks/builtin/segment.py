@@ -334,7 +334,7 @@ def _by_colour(rgb: np.ndarray, colour: str, position: str | None, plural: bool,
     parts = _cv.components(found, min_area=max(16, int(COLOUR_OBJECT_MIN * found.size)))
     if not parts:
         raise BrickError(f"there is no {colour} region in the image (none covers {100 * COLOUR_OBJECT_MIN:.2f}% of it)")
-    objects = [p for p in parts if _borders_touched(p[0]) < 2]
+    objects = [p for p in parts if _borders_touched(p[0]) < 2 and not p[0][0].any()]
     if objects and objects[0][1] * EDGE_REGION_DOMINANT < parts[0][1] and not plural:
         raise NeedsSelection(f"most of the {colour} in the image runs along its edges (a background or a large object "
                              f"the frame cuts), and the other {colour} regions are much smaller, so 'the {colour} one' "
