@@ -49,7 +49,8 @@ WORKFLOW = {"process": "blur, noise, flip", "pipeline": [
 
 def photo() -> bytes:
     y, x = np.mgrid[0:H, 0:W]
-    rgba = np.dstack([x * 10, y * 14, (x + y) * 5, np.full((H, W), 255)]).astype(np.uint8)
+    checks = ((x // 2 + y // 2) % 2) * 90  # texture for BLUR to smooth (it refuses an image already smooth)
+    rgba = np.dstack([x * 10 + checks, y * 14, (x + y) * 5, np.full((H, W), 255)]).astype(np.uint8)
     return rgba.tobytes()
 
 

@@ -34,6 +34,7 @@ class Job:
     started: float = 0.0  # time.monotonic() when a worker took it (0: not yet)
     ended: bool = False  # its terminal reply was handed to the socket thread
     stuck_reported: bool = False  # the watchdog already logged it
+    waits: bool = False  # when it was queued, no worker was free for it (its own or other clients' jobs ahead)
 
     @property
     def id(self) -> RequestId:
@@ -62,11 +63,13 @@ class Scheduler:
         self._running: dict[bytes, Job] = {}
         self._served: dict[bytes, int] = {}  # when each active client last got a worker
         self._tick = 0
+        self._idle = 0  # workers waiting in `next` for a job
         self._cond = threading.Condition()
         self._closed = False
 
     def submit(self, job: Job) -> int:
-        """Queue `job`; returns how many of its client's jobs are ahead of it."""
+        """Queue `job`; returns how many of its client's jobs are ahead of it (`waits` says whether it
+        also waits for a worker busy with other clients' jobs)."""
         with self._cond:
             queue = self._queues.setdefault(job.client, deque())
             ahead = len(queue) + (1 if job.client in self._running else 0)
@@ -76,6 +79,7 @@ class Scheduler:
                 raise QueueFull(f"{ahead} of your requests are already queued or running "
                                 f"(the limit is {self.max_per_client})")
             queue.append(job)
+            job.waits = ahead > 0 or self._idle == 0
             self._cond.notify()
             return ahead
 
@@ -88,7 +92,12 @@ class Scheduler:
                 job = self._pick()
                 if job is not None:
                     return job
-                if not self._cond.wait(timeout):
+                self._idle += 1
+                try:
+                    woken = self._cond.wait(timeout)
+                finally:
+                    self._idle -= 1
+                if not woken:
                     return None
 
     def _pick(self) -> Job | None:

@@ -456,8 +456,9 @@ class Server:
         state.jobs[request.id] = job
         self._become_session(client, state)
         counts = self.scheduler.counts()
-        self._reply(client, request.id, EventKind.ACCEPTED, {"position": ahead, "queued": counts["queued"],
-                                                     "running": counts["running"]}, stream=True)
+        self._reply(client, request.id, EventKind.ACCEPTED, {"position": ahead, "waiting": job.waits,
+                                                     "queued": counts["queued"], "running": counts["running"]},
+                    stream=True)
 
     def _workflow_ok(self, client: bytes, request: Request) -> bool:
         """A `run` workflow is checked against the catalog before it is accepted (a refused request is

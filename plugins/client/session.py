@@ -38,7 +38,7 @@ class Phase(str, Enum):
 
     NEW = "new"  # not sent yet
     WAITING = "waiting"  # sent; the daemon has not answered
-    QUEUED = "queued"  # accepted behind earlier requests of this client
+    QUEUED = "queued"  # accepted behind earlier requests of this client, or while other clients hold the workers
     PLANNING = "planning"  # accepted; the Builder is planning
     RUNNING = "running"  # planned (or a `run`): steps are executing
     DONE = "done"
@@ -369,6 +369,8 @@ class EditSession:
         self.position = position if isinstance(position, int) and position > 0 else 0
         if self.position:
             self._set(Phase.QUEUED, f"Queued ({self.position} ahead)")
+        elif header.get("waiting") is True:  # other clients' edits hold the daemon's workers
+            self._set(Phase.QUEUED, "Waiting for the daemon (busy with other edits)\u2026")
         elif self.plans:
             self._set(Phase.PLANNING, "Planning\u2026")
         else:
