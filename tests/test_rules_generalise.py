@@ -179,6 +179,18 @@ def test_app_feature_requests_read_for_their_edit_or_refused():
     assert "ADD-PRED" in models("add a button to the coat")
 
 
+def test_a_wished_feature_is_planned_as_the_edit_its_words_name():
+    # the feature's own words name the edit; where the app is meant ("in the web editor") is no part of the picture
+    assert models("It would be nice to have a mirror option in the photo app.") == ["FLIP"]
+    assert models("Suggestion: a one-click dehaze button") == ["DEHAZE"]
+    assert models("it'd be great if we could denoise screenshots in the viewer") == ["DENOISE"]
+    assert models("Feature: possibility to sharpen uploaded pictures") == ["SHARPEN"]
+    reason = refusal("could you add a function to upscale images 4x?")
+    assert "feature of the app" in reason and "upscaling" in reason  # both said, nothing added to the picture
+    assert "feature of the app" in refusal("it would be handy to have a contrast slider")  # which way is not said
+    assert models("I'd love a rainbow over the lake") == ["ADD-PRED", "FLUX-FILL"]  # a wish for a thing stays an add
+
+
 def test_process_and_puzzle_requests_are_refused_with_the_reason():
     assert "worked out first" in refusal("Place an 'O' on the tic-tac-toe board to achieve a win")
     assert "describes what happens over time" in refusal("Changes after pouring vinegar into the milk")

@@ -18,7 +18,7 @@ _QUALIFIERS = re.compile(
 _RIDERS = re.compile(r"(?:,\s*|\s+)(?:(?:i'll|i will|will|can|happy to|i can|i'm happy to)\s+(?:tip|pay|venmo|paypal)\b|"
                      r"(?:any\s+)?help\s+(?:is\s+|would be\s+)?(?:much\s+|greatly\s+|really\s+)?appreciated\b|"
                      r"(?:thanks?|thank you|thx|ty|tia|cheers)\b(?!\s+(?:to|for)\b)|(?:would be|is|it'd be)\s+(?:so\s+|really\s+|much\s+)?"
-                     r"(?:great|awesome|amazing|appreciated|nice|lovely|helpful)|(?:lol|haha+|lmao|xd|:\)|please and thank you)\b)"
+                     r"(?:great|awesome|amazing|appreciated|nice|lovely|helpful)(?!\s+(?:to|if)\b)|(?:lol|haha+|lmao|xd|:\)|please and thank you)\b)"
                      r"[^,]{0,30}$", re.I)
 # A request starting inside a sentence: "this is my grandma, can someone remove the guy behind her".
 _REQUEST_INSIDE = re.compile(r"(?:,\s*|\s+(?:but|so|and|anyway)\s*,?\s*)(?=(?:(?:can|could|would|will)\s+(?:you|u|someone|"

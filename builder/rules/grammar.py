@@ -9,7 +9,7 @@ from dataclasses import replace
 from lego_edit.builder.rules.changes import FROM_TO, change_edit, from_to_edit, level_edit, x_to_y_edit
 from lego_edit.builder.rules.clauses import trim_qualifiers
 from lego_edit.builder.rules.complaints import SHOULD_BE, complaint_fix
-from lego_edit.builder.rules.edits import SELECTION, Ctx, Edit, TextRefused, Vague
+from lego_edit.builder.rules.edits import SELECTION, Ctx, Edit, NoBrick, TextRefused, Vague
 from lego_edit.builder.rules.lexicon import (
     ATTRIBUTE_WORDS,
     ENV_FILLERS,
@@ -24,6 +24,7 @@ from lego_edit.builder.rules.phrases import (
     is_descriptor,
     is_env_only,
     is_setting,
+    unsupported_op,
     word_list,
 )
 from lego_edit.builder.rules.quantities import (
@@ -131,15 +132,29 @@ def parse_clause(clause: str, has_mask: bool, image_size: tuple[int, int] | None
         try:
             return handler(c)
         except FeatureRequest as exc:
-            inner = parse_clause(exc.inner, has_mask, image_size) if exc.inner else None
+            try:
+                inner = parse_clause(_feature_edit(exc.inner), has_mask, image_size) if exc.inner else None
+            except NoBrick:
+                raise
+            except TextRefused as why:  # the feature's edit cannot be planned here: both reasons
+                raise TextRefused(f"'{clause}': {exc.reason}; as an edit of this image: {why.reason}") from None
             if inner is None:
-                raise TextRefused(f"'{clause}': {exc.reason}") from None
+                missing = unsupported_op(exc.inner) if exc.inner else None
+                raise TextRefused(f"'{clause}': {exc.reason}" + (f"; and there is no brick for {missing} yet"
+                                                                  if missing else "")) from None
             return inner
     c = Ctx(clause, core, core, "", has_mask, image_size)
     if is_pose(core) and re.match(r"^(?:the|a|an|his|her|their)\s", core):
         return None
     return _bare(c)
 
+
+
+def _feature_edit(inner: str) -> str:
+    """A feature's edit said of this image: "denoise photos" -> "denoise the image", "flip" -> "flip the image"."""
+    inner = re.sub(r"\b(?:(?:the|my|our|your|uploaded|all|any|those|these)\s+)*(?:photos|images|pictures|pics|screenshots)\b",
+                   "the image", inner)
+    return f"{inner} the image" if re.fullmatch(r"[a-z-]+", inner) else inner
 
 
 _HANDLERS = {

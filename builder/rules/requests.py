@@ -73,7 +73,8 @@ def embedded_request(text: str) -> str | None:
 
 
 _TAGS = re.compile(r"^\s*(?:\[[^\]]{1,24}\]|\((?:request|req|help|paid|free|specific|self)\)|(?:request|req|help|paid request|"
-                   r"free request|edit request|self|specific|paid|free)\s*[:\-])\s*", re.I)
+                   r"free request|edit request|feature request|feature|suggestion|idea|enhancement|self|specific|paid|free)"
+                   r"\s*[:\-])\s*", re.I)
 _GREETING = re.compile(r"^(?:hi|hello|hey|hiya|greetings|dear \w+)(?:\s+(?:all|everyone|guys|folks|there|team))?"
                        r"\s*[,!.]\s*", re.I)
 _WHO = r"(?:you guys|you all|y'all|you|u|someone|somebody|anyone|anybody|one of you|a kind soul|some(?:one)? here|some)"
@@ -99,7 +100,17 @@ _ASK_FRAMES = re.compile(
     r"(?:i(?:'m| am) )?hoping (?:someone|somebody|you) (?:can|could)|do you mind|would you mind|"
     r"(?:i(?:'d| would) |would )(?:love|like) (?:you |someone |somebody |anyone )?to|i want(?: you)? to|i wanna|"
     r"(?:i(?:'m| am|'ll| will| would be|'d be)\s+(?:happy|glad|willing)\s+to\s+(?:tip|pay)\w*\s+)?if (?:someone|somebody|anyone|you) (?:is |are )?(?:able to|could|can|would)|"
-    r"i wish (?:to|i could)|i(?:'d| would) appreciate (?:it )?if you(?: could)?|mind)\b[\s,]*", re.I)
+    r"i wish (?:to|i could)|i(?:'d| would) appreciate (?:it )?if you(?: could)?|mind|"
+    r"it (?:would|will|'d) be (?:really\s+|very\s+|so\s+)?(?:great|nice|awesome|amazing|lovely|good|cool|helpful|useful|handy) "
+    r"(?:if (?:i|we|users?|one|you) (?:could|can|were able to)|to be able to)|(?:the\s+)?(?:ability|possibility|option) (?:to|do))"
+    r"\b[\s,]*", re.I)
+# "It would be nice to have a flip option": an app feature wished for, read as "add ..." (the feature's words name its edit).
+_NICE_TO_HAVE = re.compile(r"^(?:it (?:would|will|'d) be (?:really\s+|very\s+|so\s+)?(?:great|nice|awesome|amazing|lovely|good|cool|"
+                           r"helpful|useful|handy) (?:to have|if (?:you|they|the devs?) (?:could |can |would )?add)|"
+                           r"(?:please\s+)?(?:consider|think about) adding|i(?:'d| would) (?:love|like) to (?:see|have))\s+"
+                           r"(?P<x>.*\b(?:support|functionality|feature|option|setting|mode|ability|capability|possibility|"
+                           r"shortcut|tool|slider|control|button|panel|plugin|plug-in|filter|function|remover|toy)s?\b.*)$",
+                           re.I)
 # Wishes without a verb: "I'd love the sky more dramatic", "I want the car gone".
 _WISH = re.compile(r"^(?:i(?:'d| would)(?: just| really| also| so)? (?:love|like|prefer)|i (?:just |really |also )?want|"
                    r"(?:i )?(?:really |just )?need|(?:i )?want|we want|we need|i wish|i'd rather have|i(?:'d| would) rather have)\s+(?P<x>.+)$", re.I)
@@ -309,7 +320,14 @@ def _rewrite(text: str) -> str:
     return text
 
 
+# Where the user wants the feature, not a part of the picture: "... in the web editor", "... to the image editor".
+_IN_THE_APP = re.compile(r"\s+(?:in|on|to|into|for|with|from|inside|within|of)\s+(?:the|this|your|my|our|a)\s+(?:[\w-]+\s+){0,2}?"
+                         r"(?:editor|app|application|program|software|plugin|plug-in|extension|website|web\s?site|"
+                         r"web\s?app|site|page|toolbar|menu|ui|interface|viewer|gallery)\b.*$", re.I)
+
+
 def as_request(sentence: str) -> tuple[str, bool]:
+    sentence = _IN_THE_APP.sub("", sentence.rstrip(" ?!.")) + sentence[len(sentence.rstrip(" ?!.")):]
     text, asked = _as_request(sentence)
     rewritten = _rewrite(text)
     return rewritten, asked or rewritten != text
@@ -354,6 +372,9 @@ def _as_request(sentence: str) -> tuple[str, bool]:
                    r"their|this|that|these|those|our)\s.+?)\s+(?:was|were|looked|could be)\s+(?P<y>.+?)[\s?!.]*$", text, re.I)
     if was:  # "would love it if the car was red"
         return f"make {was.group('x')} {was.group('y')}", True
+    nice = _NICE_TO_HAVE.match(text.rstrip(" ?!."))
+    if nice:
+        return f"add {nice.group('x')}", True
     framed = _ASK_FRAMES.sub("", text, count=1)
     if framed != text and framed.strip(" ?.!"):
         text, asked = framed, True

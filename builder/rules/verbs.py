@@ -106,8 +106,9 @@ def remove_edit(c: Ctx) -> Edit:
 _CLOTHES = (r"\b(?:suit|dress|shirt|t-shirt|hat|cap|costume|outfit|uniform|jacket|coat|tuxedo|gown|clothes|sweater|hoodie|"
             r"glasses|sunglasses|wig|mask|scarf|skirt|jeans|shoes|boots)\b")
 # "add support to ...", "add an option for ...": a feature of the app asked for; the verb after it is the edit, if any.
-_FEATURE = re.compile(r"^(?:an?\s+|the\s+|some\s+)?(?:(?:new|simple|quick|easy|built-in|one-click)\s+)?(?:[\w-]+\s+){0,2}?"
+_FEATURE = re.compile(r"^(?:an?\s+|the\s+|some\s+)?(?:(?:new|simple|quick|easy|built-in|one-click)\s+)?(?:[\w-]+\s+){0,3}?"
                       r"(?:support|functionality|feature|option|setting|mode|ability|capability|possibility|shortcut|tool|"
+                      r"function|toy|"
                       r"slider|control|controls|adjustment|adjustments|brush|button|panel|plugin|plug-in)s?\b"
                       r"(?:\s+(?:to|for|that|which|so)\s+(?P<v>.+))?$")
 
@@ -121,6 +122,21 @@ class FeatureRequest(TextRefused):
         self.inner = inner
 
 
+def _feature_words(feature: str) -> str | None:
+    """The edit a feature's own words name ("a flip image option" -> "flip image", "a dehaze slider" -> "dehaze"),
+    or None when they name none ("a new tool")."""
+    words = re.sub(r"^(?:an?\s+|the\s+|some\s+)?(?:(?:new|simple|quick|easy|built-in|one-click|better|proper)\s+)?", "",
+                   feature).split()[:-1]
+    while words and words[-1] in {"image", "photo", "picture", "editing", "edit", "effect", "filter"}:
+        if len(words) > 1 and words[-1] in {"image", "photo", "picture"} and lemma(words[0]) in KNOWN_VERBS:
+            break
+        words = words[:-1]
+    words = words[1:] if words and words[0] in {"auto", "automatic", "one-click", "smart", "ai"} else words
+    if not words or lemma(words[0]) not in KNOWN_VERBS:  # "a brightness slider": which way is not said
+        return None
+    return " ".join(words)
+
+
 def add_edit(c: Ctx) -> Edit:
     rest = IMAGE_PP.sub("", c.rest).strip(" ,.")
     if not rest:
@@ -129,10 +145,11 @@ def add_edit(c: Ctx) -> Edit:
     obj_words = word_list(obj)
     whole_rest = c.clause[len(c.verb):].strip() if c.clause.startswith(c.verb) else c.rest  # riders kept: "to change ..."
     feature = _FEATURE.match(re.sub(r"\s*\(.*$", "", whole_rest))
-    if feature and (feature.group("v") is None or re.match(r"[a-z]+", feature.group("v")) and
-                    lemma(re.match(r"[a-z]+", feature.group("v")).group(0)) in KNOWN_VERBS):  # type: ignore[union-attr]
-        # "add support to change the brightness", "add an option for blurring faces": the app, not the image
-        raise FeatureRequest(feature.group("v"))
+    if feature and not re.match(r"(?:the|a|an|his|her|their|its|this|that|my|our|your|him|me|us|them)\b",
+                                feature.group("v") or ""):
+        # "add support to change the brightness", "add an option for blurring faces", "add a flip image option": the
+        # app, not the image; the edit it names (after "to", else its own words) is planned, or refused with the reason
+        raise FeatureRequest(feature.group("v") or _feature_words(feature.group(0)))
     if re.match(r"(?:more\s+)?(?:light|brightness|exposure)\b", obj):
         return bright_edit(c, None)
     tone = re.fullmatch(r"(?:(?:more|some|extra|a\s+(?:bit|touch|little|lot)\s+(?:of\s+)?(?:more\s+)?)\s*)?(?P<n>colou?rs?|life|"
