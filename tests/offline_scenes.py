@@ -114,7 +114,9 @@ def astronaut() -> Scene:
     helmet = np.zeros(photo.shape[:2], np.uint8)
     cv2.ellipse(helmet, (398, 452), (120, 112), 0, 0, 360, 255, thickness=-1)
     helmet[:, :280] = 0
-    return photo, {"person": person, "suit": suit, "background": 255 - person, "helmet": helmet}
+    badge = np.zeros(photo.shape[:2], np.uint8)  # the purple mission patch on her chest
+    cv2.circle(badge, (170, 385), 38, 255, thickness=-1)
+    return photo, {"person": person, "suit": suit, "background": 255 - person, "helmet": helmet, "badge": badge}
 
 
 def chelsea() -> Scene:

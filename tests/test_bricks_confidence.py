@@ -181,6 +181,7 @@ def test_edge_share_tells_an_outline_on_edges_from_one_across_a_surface():
     ("astronaut", "the thing on the right"),  # reported: removed the middle of her suit
     ("coffee", "the object on the left"),  # reported: smeared the whole cup, which stands in the middle
     ("camera", "the thing on the right"),  # reported: smeared one leg of the tripod
+    ("chelsea", "the object on the left"),  # reported: removed the cat's eye (saliency found eyes, not a cat)
 ])
 def test_res_position_refuses_what_is_not_an_object_on_that_side(name, prompt):
     with pytest.raises(BrickError, match=SELECT_OR_MODEL):
@@ -193,6 +194,12 @@ def test_res_position_refuses_what_is_not_an_object_on_that_side(name, prompt):
 def test_res_colour_refuses_when_the_colour_mostly_runs_along_the_edges(name, prompt):
     with pytest.raises(BrickError, match="runs along its edges.*" + SELECT_OR_MODEL):
         run(C.RES, image=photo(name), prompt=prompt)
+
+
+def test_res_colour_refuses_a_ring_around_something_else():
+    """Reported: 'make the white object red' painted the rim of the coffee cup red, not the cup."""
+    with pytest.raises(BrickError, match="ring around something else.*" + SELECT_OR_MODEL):
+        run(C.RES, image=photo("coffee"), prompt="the white object")
 
 
 def test_res_colour_keeps_a_large_hole_of_another_colour():

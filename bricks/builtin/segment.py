@@ -226,7 +226,7 @@ def _fill_face(mask: np.ndarray, face: tuple[float, ...]) -> None:
 def _edges_first(small: np.ndarray, found: np.ndarray) -> None:
     kept = _keep(found, min_fraction=0.003, relative=0.3)
     if kept:
-        _cv.check_edges(small, _union(kept), "the main subject")
+        _cv.check_edges(small, _union(kept), "the salient region")
 
 
 def _borders_touched_much(mask: np.ndarray, fraction: float = 0.3) -> int:
@@ -355,6 +355,12 @@ def _by_colour(rgb: np.ndarray, colour: str, position: str | None, plural: bool,
             if roundness < ROUND_MIN:
                 raise NeedsSelection(f"the {colour} region is not round (it fills {100 * roundness:.0f}% of its enclosing circle, a "
                                  f"ball or circle {100 * ROUND_MIN:.0f}%), so it may not be what was named; {_cv.SELECT_OR_MODEL}")
+    for m, area, _ in chosen:
+        enclosed = int(np.count_nonzero(_cv.fill_holes(m)))
+        if enclosed > RING_MAX * area:
+            raise NeedsSelection(f"the {colour} region is a ring around something else (it encloses {enclosed / area:.1f} "
+                                 f"times its own area: a rim or a frame), so it may not be what was named; "
+                                 + _cv.SELECT_OR_MODEL)
     # Small holes are highlights and shading; a large one is something else inside (a badge on a suit).
     max_hole = int(COLOUR_HOLE_MAX * found.size)
     mask = _cv.smooth_edges(_union([_cv.fill_holes(m, max_hole=max_hole) for m, _, _ in chosen]), 1.0)
@@ -364,7 +370,7 @@ def _by_colour(rgb: np.ndarray, colour: str, position: str | None, plural: bool,
 
 def _by_position(ctx: BrickContext, rgb: np.ndarray, position: str) -> np.ndarray:
     """The salient object furthest in the named direction; with a single object, it must lie there."""
-    found, scale = _salient_objects(ctx, rgb, check=True)
+    found, scale = _salient_objects(ctx, rgb, check=True, precheck=_edges_first)  # the salient parts as SOS trusts them
     parts = _cv.components(found, min_area=max(1, int(0.003 * found.size)))
     # A far smaller piece is more likely a part of something (a tripod's leg, a corner of a flag) than an object.
     parts = [p for p in parts if p[1] >= POSITION_PART_MIN * parts[0][1]] if parts else []
@@ -492,6 +498,7 @@ def _ground(ctx: BrickContext, rgb: np.ndarray) -> np.ndarray:
 _ROUND = {"ball", "balls", "circle", "circles", "disk", "disks", "disc", "discs", "sphere", "spheres", "dot", "dots",
           "round", "circular", "orb"}
 COLOUR_OBJECT_MIN = 0.0015  # a colour region smaller than this share of the image is a speck (a lamp, a glint)
+RING_MAX = 2.0  # a colour region enclosing more than this times its own area is a rim, not the object
 COLOUR_HOLE_MAX = 0.004  # holes in a colour region up to this share of the image are filled
 ROUND_MIN = 0.75  # area / area of the smallest enclosing circle (a disk ~1, a square 0.64, a 2:1 ellipse 0.5)
 EDGE_REGION_DOMINANT = 2.0  # a colour region along two edges this many times the largest object makes it unclear
