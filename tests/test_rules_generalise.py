@@ -218,6 +218,31 @@ def test_photo_defects_are_not_objects_and_old_photos_are_restored():
     assert models("can someone restore my grandmother's damaged photo?") == ["DENOISE", "SHARPEN"]
 
 
+def test_restoration_said_as_a_verb_a_noun_or_a_wish_restores():
+    for text in ("enhance this photo", "auto enhance", "Old family photo restoration", "make this old pic look like new",
+                 "it's too low quality", "can I get a higher quality version of this?"):
+        assert models(text) == ["DENOISE", "SHARPEN"], text
+    # a part whose detail is wanted back: the steps inside its mask
+    assert models("please restore the faces in this old photo") == ["DENOISE", "SHARPEN", "RES", "COMPOSE"]
+    assert dict(steps("enhance the number plate"))["RES"]["prompt"] == "number plate"
+    # faded or washed-out colours brought back gain contrast and colour; a faded look asked for loses them
+    assert steps("bring back the faded colours") == [("CONTRAST", {"image": "init[image]", "amount": 0.2}),
+                                                    ("SATURATION", {"image": "step1[image]", "amount": 0.3})]
+    assert steps("the scan looks washed out")[1][1]["amount"] > 0
+    assert steps("give it a faded look")[0][1]["amount"] < 0
+    # an HDR look is tone mapping with local detail
+    assert models("apply an HDR filter") == ["SHADOWS-HIGHLIGHTS", "CONTRAST", "SATURATION", "SHARPEN"]
+    assert "ADD-PRED" not in models("Add a deblurring model")
+    assert "feature of the app" in refusal("add an AI upscaler please")
+
+
+def test_a_part_no_brick_does_is_refused_by_name_never_dropped():
+    reason = refusal("erase the logo and then upscale it 2x")
+    assert "I can plan 'erase the logo'" in reason and "upscaling" in reason
+    assert "colourising" in refusal("remove the scratches, colorize")
+    assert models("the output is way too dark") == ["FLUX-BRIGHT"]  # the result is the image, not an object in it
+
+
 def test_app_tools_are_features_not_objects_or_looks():
     for text in ("add a blur tool", "add a brightness slider", "add saturation control"):
         assert "feature of the app" in refusal(text), text

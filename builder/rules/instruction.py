@@ -165,6 +165,11 @@ def _asks_for_look(sentence: str) -> bool:
 
 
 
+# A clause that asks for an operation no brick does ("..., and upscale it"): refused by name, never dropped.
+_UNSUPPORTED_LEAD = re.compile(r"(?:(?:and|then|also|maybe)\s+)*(?:upscal|upsampl|super-?resol|colou?ri[sz]|"
+                               r"(?:increase|raise|improve|boost|double)\s+(?:the\s+)?resolution)")
+
+
 def parse_instruction(text: str, has_mask: bool = False,
                       image_size: tuple[int, int] | None = None, *, general_edit: bool = False,
                       edit_hint: str | None = None) -> tuple[list[Edit], list[str]]:
@@ -255,6 +260,9 @@ def parse_instruction(text: str, has_mask: bool = False,
                 continue
             except TextRefused as exc:
                 refusals.append((clause, exc.reason))
+                continue
+            if edit is None and _UNSUPPORTED_LEAD.match(strip_polite(clause).lower()):
+                refusals.append((clause, f"there is no brick for {unsupported_op(clause)} yet"))  # never dropped unsaid
                 continue
             lead = re.match(r"[a-z]+", canonical_verb(strip_polite(clause).lower()))
             if edit is None and position > 0 and (any(p.match(canonical_verb(clause.lower())) for g, p in VERB_RES

@@ -151,7 +151,8 @@ SPLIT_VERBS = (r"remove|delete|erase|eliminate|get rid of|take out|extract|segme
                r"put|replace|swap|substitute|change|make|turn|convert|transform|adjust|alter|modify|recolou?r|"
                r"colou?r|paint|brighten|darken|lighten|increase|decrease|reduce|boost|raise|lower|lift|blur|expand|"
                r"extend|zoom|outpaint|resize|enlarge|shrink|scale|transfer|stylize|stylise|improve|enhance|fix|sharpen|"
-               r"denoise|crop|rotate|flip|swap out|clean up|correct|normali[sz]e|dehaze|desaturate|straighten")
+               r"denoise|crop|rotate|flip|swap out|clean up|correct|normali[sz]e|dehaze|desaturate|straighten|upscale|upsample|"
+               r"colori[sz]e|colouri[sz]e")
 
 
 # -- synonyms and inflection: how people say the verbs of editing ---------------------------------------

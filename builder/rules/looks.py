@@ -95,9 +95,15 @@ _TONE: tuple[tuple[str, Any], ...] = (
     (r"\bpop(?:s|ping)?(?: out)?(?: more| a bit(?: more)?)?\b|\bpunch(?:ier| it up)?\b",
      lambda s: [_op("CONTRAST", amount=s(0.3)), _op("SATURATION", amount=s(0.3))]),
     (r"\bdramatic\b", lambda s: [_op("CONTRAST", amount=s(0.4)), _op("SATURATION", amount=s(0.1))]),
-    (r"\bhdr\b(?:\s+(?:effect|look|style|feel))?|\bhigh dynamic range\b",
+    (r"\bhdr\b(?:\s+(?:effect|look|style|feel|mode|filter))?|\bhigh dynamic range\b",  # tone mapping plus local detail
      lambda s: [_op("SHADOWS-HIGHLIGHTS", shadows=s(0.4), highlights=-s(0.4)), _op("CONTRAST", amount=s(0.2)),
-                _op("SATURATION", amount=s(0.2))]),
+                _op("SATURATION", amount=s(0.2)), _op("SHARPEN", amount=s(0.3))]),
+    (r"\b(?:less|un)[- ]?faded\b|\b(?:restor|reviv|recover|bring\w* back|refresh)\w* (?:the |its |my |their )?(?:faded |"
+     r"washed[- ]out |dull |original |lost |old )?colou?rs?\b|\b(?:fix|correct|repair)\w* (?:the |its |my )?(?:faded|dull) "
+     r"colou?rs?\b|\b(?:fix|correct|repair)\w* (?:the |its |my )?washed[- ]out\b|\b(?:looks?|is|are|seems?|too|so|very|got|gotten|"
+     r"has|have) (?:a bit |a little |quite |very |really |so |too |all )?(?:faded|washed[- ]out)\b",
+     # faded colours brought back: more contrast and colour, not less
+     lambda s: [_op("CONTRAST", amount=s(0.2)), _op("SATURATION", amount=s(0.3))]),
     (r"\bmood(?:y|ier)\b", lambda s: [_op("CONTRAST", amount=s(0.3)), _op("SATURATION", amount=-s(0.2))]),
     (r"\b(?:less|lower|reduce\w*|decrease\w*|soften\w*|lessen\w*) (?:the )?contrast\b|\bflatter\b|\bfaded\b",
      lambda s: [_op("CONTRAST", amount=-s(0.3))]),
@@ -313,6 +319,26 @@ _QUALITY = re.compile(r"\b(?:improv\w*|enhanc\w*|increas\w*|restor\w*|boost\w*|b
                       r"(?:image|photo|picture)\b")
 
 
+# "enhance the photo", "restore old photos", "auto enhance", "make this old photo look new": the photo as a whole restored.
+_RESTORE_WHOLE = re.compile(
+    r"^(?:(?:auto(?:matic(?:ally)?)?[- ]?|ai[- ]|one[- ]click )?(?:enhanc|restor|repair|reviv|rejuvenat|remaster)\w*|"
+    r"(?:photo|image|picture)\s+(?:enhancement|restoration|repair))"
+    r"(?:\s+(?:the|this|my|our|these|those|all|an?|old|older|damaged|aged|vintage|scanned|faded|family|whole|entire))*"
+    r"(?:\s+(?:image|photo|photograph|picture|pic|scan|print|portrait)s?)?(?:\s+quality)?$|"
+    r"^make\s+(?:it|this|(?:the|this|my)\s+(?:old\s+)?(?:image|photo|photograph|picture|pic))\s+look\s+(?:like\s+)?"
+    r"(?:new|brand[- ]new|fresh|less old|younger|newer|recent)$|"
+    r"^(?:make|get|give)\s+(?:me\s+)?(?:it|this|an?)?\s*(?:higher|high|better|good|best)[- ]quality(?:\s+(?:version|copy|"
+    r"one|image|photo))?(?:\s+of\s+(?:it|this|the\s+\w+))?$|"
+    r"^(?:(?:it'?s|this is|the (?:image|photo|picture) is|(?:too|very|so|really)\s+)\s*)*(?:too\s+|very\s+|so\s+)?"
+    r"(?:low|poor|bad)[- ]quality$|^(?:higher|high|better)[- ]quality(?:\s+(?:version|copy|one))?$")
+# "restore the faces", "enhance the licence plate", "fix the blurry faces": a part whose detail is wanted back.
+_RESTORE_PART = re.compile(
+    r"^(?:restor|enhanc|repair|recover|fix|improv|clean\w* up|sharpen|unblur|deblur)\w*\s+(?:the\s+|his\s+|her\s+|their\s+|"
+    r"my\s+|our\s+|all\s+|its\s+)?(?:(?:old|blurry|blurred|damaged|fuzzy|unclear|out-of-focus|small|tiny)\s+)?"
+    r"(?P<x>(?:(?:old|human|people'?s)\s+)?faces?|eyes|text|writing|lettering|(?:licen[cs]e\s+|number\s+|car\s+)?plates?|"
+    r"signs?)(?:\s+(?:in|on|of)\s+(?:the\s+|this\s+|my\s+)?(?:old\s+)?(?:image|photo|picture|pic)s?)?$")
+
+
 _PLAIN_BW = re.compile(r"^(?:make|turn|convert|change|put|set|switch)\s+(?:it|this|everything|(?:the|this|my|our)\s+(?:whole\s+)?(?:image|photo|"
                        r"picture|pic|shot|colou?rs?))?\s*(?:(?:in(?:to)?|to)\s+)?(?:an?\s+)?(?:black[- ](?:and|&)[- ]white|b&w|b/w|"
                        r"gr[ae]y\s?scale|monochrome)(?:\s+(?:photo|image|picture|version|one))?$")
@@ -337,6 +363,13 @@ def parse_look(clause: str, target_named: bool) -> Edit | None:
             return Edit("look", None, value=fallback, ops=(_op(does, amount=round(amount_of(clause, 0.6), 3)),),
                         text=clause)
         return Edit("env", None, does, text=clause)
+    local = _RESTORE_PART.match(clause)
+    if local:  # "restore the faces", "enhance the licence plate": detail back inside that part
+        from lego_edit.builder.rules.phrases import target_of
+
+        target = target_of(local.group("x"), False)
+        if target is not None and not target.startswith("<"):
+            return Edit("look", target, ops=(_op("DENOISE", amount=0.3), _op("SHARPEN", amount=0.5)), text=clause)
     degraded = _DEGRADED.search(clause)
     if degraded:
         state = degraded.group("adj")
@@ -349,7 +382,7 @@ def parse_look(clause: str, target_named: bool) -> Edit | None:
                 if does.startswith("in "):
                     return Edit("env", None, does, text=clause)
                 return Edit("look", None, ops=(_op(does, amount=round(amount_of(clause, 0.6), 3)),), text=clause)
-    if _QUALITY.search(clause):  # a general restoration: noise out, then detail back
+    if _QUALITY.search(clause) or _RESTORE_WHOLE.match(clause):  # a general restoration: noise out, then detail back
         return Edit("look", None, ops=(_op("DENOISE", amount=0.4), _op("SHARPEN", amount=0.4)), text=clause)
     if _LOW_LIGHT.search(clause) and not re.search(r"\b(?:shadow\w*|silhouette|cast|outline)\b", clause):  # low-light enhancement: the darkness is lifted, nothing is segmented
         from lego_edit.builder.rules.quantities import brightness_ratio

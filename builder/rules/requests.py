@@ -323,11 +323,15 @@ def _rewrite(text: str) -> str:
 # Where the user wants the feature, not a part of the picture: "... in the web editor", "... to the image editor".
 _IN_THE_APP = re.compile(r"\s+(?:in|on|to|into|for|with|from|inside|within|of)\s+(?:the|this|your|my|our|a)\s+(?:[\w-]+\s+){0,2}?"
                          r"(?:editor|app|application|program|software|plugin|plug-in|extension|website|web\s?site|"
-                         r"web\s?app|site|page|toolbar|menu|ui|interface|viewer|gallery)\b.*$", re.I)
+                         r"web\s?app|site|page|toolbar|menu|ui|interface|viewer|gallery|outputs?|exports?)\b.*$", re.I)
+# The result the user gets back is the image itself: "the result is too dark", "the output image is blurry".
+_THE_RESULT = re.compile(r"\b(?:the|my) (?:final |resulting |processed |generated )?(?:output|result)(?:\s+(?:image|photo|picture))?s?\b",
+                         re.I)
 
 
 def as_request(sentence: str) -> tuple[str, bool]:
     sentence = _IN_THE_APP.sub("", sentence.rstrip(" ?!.")) + sentence[len(sentence.rstrip(" ?!.")):]
+    sentence = _THE_RESULT.sub("the image", sentence)
     text, asked = _as_request(sentence)
     rewritten = _rewrite(text)
     return rewritten, asked or rewritten != text
@@ -450,4 +454,26 @@ def _as_request(sentence: str) -> tuple[str, bool]:
     passive = _passive(text)
     if passive:
         return passive, True
+    nominal = _NOMINAL.match(text)
+    if nominal and not _TONE_NOUN.search(nominal.group("x")) and (
+            nominal.group("n") not in ("enhancement", "correction", "reduction") or _DEFECT_OR_PHOTO.fullmatch(nominal.group("x"))):
+        # "colour correction", "exposure enhancement" are read as looks; "sky enhancement" says no edit  # "old photo restoration", "support background removal": the edit said as a noun
+        x = nominal.group("x")
+        x = x if re.match(r"(?:the|my|this|all)\b", x) else f"the {x}"
+        return f"{_NOMINAL_VERBS[nominal.group('n')]} {x}", True
     return text, asked
+
+
+_DEFECT_OR_PHOTO = re.compile(r"(?:(?:old|damaged|scanned|blurry|noisy)\s+)?(?:image|photo|picture|pic|portrait|scan|faces?|noise|"
+                              r"grain|blur|motion blur|haze|fog|red[- ]eyes?|perspective|lens distortion|distortion|quality|"
+                              r"low[- ]light|artifacts?|jpeg artifacts?)", re.I)
+_TONE_NOUN = re.compile(r"\b(?:shadows?|highlights?|exposure|underexposure|overexposure|contrast|tones?|tonal|brightness|"
+                        r"lighting|light|dark|colou?rs?|saturation|vibrance|hdr|gamma|balance|cast|tint|levels?|curves?)\b", re.I)
+# The edit named by its noun: "face restoration", "noise reduction", "(add) support for background removal".
+_NOMINAL_VERBS = {"removal": "remove", "restoration": "restore", "enhancement": "enhance", "reduction": "reduce",
+                  "correction": "correct", "sharpening": "sharpen", "denoising": "denoise", "straightening": "straighten",
+                  "recoloring": "recolor", "recolouring": "recolour", "colorization": "colorize",
+                  "colourisation": "colorize", "colorisation": "colorize", "replacement": "replace", "blurring": "blur"}
+_NOMINAL = re.compile(r"^(?:(?:add\s+)?support\s+(?:for\s+)?|add\s+(?:an?\s+)?)?(?:(?:automatic|auto|ai|one-click|better)\s+)?"
+                      r"(?P<x>(?!(?:and|or)\b)[a-z][\w'-]*(?:\s+(?!(?:and|or)\b)[a-z][\w'-]*){0,4}?)\s+(?P<n>" + "|".join(_NOMINAL_VERBS) + r")(?:\s+(?:feature|support|"
+                      r"option|tool|mode|functionality|function|button|please))?$", re.I)

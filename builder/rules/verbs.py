@@ -108,7 +108,7 @@ _CLOTHES = (r"\b(?:suit|dress|shirt|t-shirt|hat|cap|costume|outfit|uniform|jacke
 # "add support to ...", "add an option for ...": a feature of the app asked for; the verb after it is the edit, if any.
 _FEATURE = re.compile(r"^(?:an?\s+|the\s+|some\s+)?(?:(?:new|simple|quick|easy|built-in|one-click)\s+)?(?:[\w-]+\s+){0,3}?"
                       r"(?:support|functionality|feature|option|setting|mode|ability|capability|possibility|shortcut|tool|"
-                      r"function|toy|"
+                      r"function|toy|model|algorithm|method|enhancement|restoration|upscaler|enhancer|remover|sharpener|denoiser|eraser|colori[sz]er|generator|converter|"
                       r"slider|control|controls|adjustment|adjustments|brush|button|panel|plugin|plug-in)s?\b"
                       r"(?:\s+(?:to|for|that|which|so)\s+(?P<v>.+))?$")
 
@@ -122,11 +122,20 @@ class FeatureRequest(TextRefused):
         self.inner = inner
 
 
+_AGENT_NOUNS = {"upscaler": "upscale", "enhancer": "enhance", "remover": "remove", "sharpener": "sharpen", "denoiser": "denoise",
+                "eraser": "erase", "colorizer": "colorize", "coloriser": "colorize"}
+
+
 def _feature_words(feature: str) -> str | None:
     """The edit a feature's own words name ("a flip image option" -> "flip image", "a dehaze slider" -> "dehaze"),
     or None when they name none ("a new tool")."""
-    words = re.sub(r"^(?:an?\s+|the\s+|some\s+)?(?:(?:new|simple|quick|easy|built-in|one-click|better|proper)\s+)?", "",
-                   feature).split()[:-1]
+    words = re.sub(r"^(?:an?\s+|the\s+|some\s+)?(?:(?:new|simple|quick|easy|built-in|built\s+in|one-click|better|proper)\s+)?",
+                   "", feature).split()
+    agent = _AGENT_NOUNS.get(words[-1].rstrip("s")) if words else None
+    if agent:  # "a watermark remover" -> "remove the watermark", "an AI upscaler" -> "upscale the image"
+        what = [w for w in words[:-1] if w not in {"ai", "auto", "automatic", "smart", "image", "photo", "picture"}]
+        return f"{agent} the {' '.join(what)}" if what else f"{agent} the image"
+    words = words[:-1]
     while words and words[-1] in {"image", "photo", "picture", "editing", "edit", "effect", "filter"}:
         if len(words) > 1 and words[-1] in {"image", "photo", "picture"} and lemma(words[0]) in KNOWN_VERBS:
             break
@@ -149,7 +158,11 @@ def add_edit(c: Ctx) -> Edit:
                                 feature.group("v") or ""):
         # "add support to change the brightness", "add an option for blurring faces", "add a flip image option": the
         # app, not the image; the edit it names (after "to", else its own words) is planned, or refused with the reason
-        raise FeatureRequest(feature.group("v") or _feature_words(feature.group(0)))
+        v = feature.group("v")
+        if v and re.match(r"(?:images|photos|pictures|pics|screenshots|files|all|every|any|users?|mobile|desktop)\b", v):
+            v = None  # "a watermark remover for images": whom it is for, not what it does
+        head = feature.group(0)[:feature.start("v")].rsplit(None, 1)[0] if feature.group("v") else feature.group(0)
+        raise FeatureRequest(v or _feature_words(head))
     if re.match(r"(?:more\s+)?(?:light|brightness|exposure)\b", obj):
         return bright_edit(c, None)
     tone = re.fullmatch(r"(?:(?:more|some|extra|a\s+(?:bit|touch|little|lot)\s+(?:of\s+)?(?:more\s+)?)\s*)?(?P<n>colou?rs?|life|"
