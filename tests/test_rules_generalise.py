@@ -236,6 +236,24 @@ def test_restoration_said_as_a_verb_a_noun_or_a_wish_restores():
     assert "feature of the app" in refusal("add an AI upscaler please")
 
 
+def test_looks_people_poses_and_materials_said_other_ways():
+    # a sheen is a tone inside the object's mask, not a repaint
+    assert models("could you make the trophy look more gleaming?") == ["CONTRAST", "SHADOWS-HIGHLIGHTS", "RES", "COMPOSE"]
+    # "look like" keeps the person's shape even for an animal; a fantasy person is a person; not-a-look is refused
+    assert models("make him look like a wolf")[-1] == "FLUX-STYLE"
+    assert models("turn the tall elf into a vampire")[-1] == "FLUX-STYLE"
+    assert "not something a picture shows" in refusal("make him a millionaire")
+    assert models("change the posture of the dog to sitting") == ["FLUX-POSE"]
+    assert models("make the bench out of marble")[-1] == "FLUX-RCM"
+    assert dict(steps("make the door navy blue"))["RES"]["prompt"] == "door"
+    # plain shadows lifted; one object's shadow is still an object to remove
+    assert models("get rid of the harsh shadows") == ["SHADOWS-HIGHLIGHTS"]
+    assert "FASTINPAINT" in models("remove the shadow of the lamp")
+    # a second tone verb after "and" is its own edit, never dropped
+    assert models("darken the whole photo and accentuate the contrast in the sky") == ["FLUX-BRIGHT", "CONTRAST", "RES",
+                                                                                       "COMPOSE"]
+
+
 def test_a_part_no_brick_does_is_refused_by_name_never_dropped():
     reason = refusal("erase the logo and then upscale it 2x")
     assert "I can plan 'erase the logo'" in reason and "upscaling" in reason
@@ -246,7 +264,8 @@ def test_a_part_no_brick_does_is_refused_by_name_never_dropped():
 def test_app_tools_are_features_not_objects_or_looks():
     for text in ("add a blur tool", "add a brightness slider", "add saturation control"):
         assert "feature of the app" in refusal(text), text
-    assert "not a look the specialised bricks know" in refusal("please add a lensflare filter")
+    assert models("please add a lensflare filter") == ["FLUX-ENV"]  # sunlight streaming in: the scene's light
+    assert "not a look the specialised bricks know" in refusal("please add a fisheye filter")
     assert models("add a vintage filter")[-1] == "FLUX-STYLE"
 
 

@@ -94,7 +94,13 @@ _NOT_AN_OBJECT = re.compile(r"\b(?:you|i|we|is|are|was|were|am|can|could|would|s
 
 _PERSON = re.compile(r"^(?:[\w-]+\s+)?(?:person|people|man|men|woman|women|girl|girls|boy|boys|kid|kids|child|children|"
                      r"baby|lady|ladies|guy|guys|bride|groom|couple|wife|husband|friend|mother|father|mom|dad|son|"
-                     r"daughter|worker|workers|player|players|singer|wanderer|traveller|traveler|soldier|knight)$")
+                     r"daughter|worker|workers|player|players|singer|wanderer|traveller|traveler|soldier|knight|hobbits?|"
+                     r"elf|elves|dwarfs?|dwarves|wizards?|witch(?:es)?|king|queen|prince|princess|students?|teachers?|"
+                     r"doctors?|nurses?|dancers?|athletes?|runners?|actors?|actress(?:es)?|characters?)$")
+# What a person can be but not look like: no style draws it ("make her a vegan").
+_NOT_A_LOOK = re.compile(r"^(?:an?\s+)?(?:vegan|vegetarian|genius|millionaire|billionaire|liberal|conservative|democrat|republican|"
+                         r"atheist|christian|muslim|jew|buddhist|introvert|extrovert|nicer person|better person|good person|"
+                         r"bad person|smarter|richer|happier person)s?$")
 
 
 _ANIMAL = re.compile(r"\b(?:dog|puppy|cat|kitten|rabbit|bunny|horse|pony|cow|pig|sheep|goat|lion|tiger|leopard|cheetah|ocelot|"
@@ -111,8 +117,11 @@ def _person_restyled(edit: Edit) -> Edit:
     if re.search(r"\b(?:replac\w*|swap\w*|substitut\w*|exchang\w*|switch\w*|trade|instead|in place of)\b", edit.text):
         return edit  # "replace the man with a statue": another object in their place
     value = edit.value.split(", ", 1)[1] if edit.kind == "regenerate" and ", " in edit.value else edit.value
-    if _ANIMAL.search(value):
-        return edit  # "turn him into a dog": an animal is a new body, painted in their place
+    if _NOT_A_LOOK.match(value):
+        raise TextRefused(f"'{edit.text}': '{value}' is not something a picture shows: say how they should look (e.g. "
+                          "'dress her in green', 'in watercolour style')")
+    if _ANIMAL.search(value) and not re.search(r"\blook(?:s|ing)?\s+like\b", edit.text):
+        return edit  # "turn him into a dog": an animal is a new body, painted in their place ("look like" keeps theirs)
     if re.search(r"\b(?:text|says|sign)\b|\"", value):
         return edit
     return replace(edit, kind="style", value=value)

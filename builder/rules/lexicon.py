@@ -20,6 +20,8 @@ bluer redder greener yellower pinker grayer greyer shinier glossier silkier sati
 DESCRIPTOR_FILLERS = frozenset("""a an the of and or with in to light dark deep deeper bright pale paler vivid
 vibrant solid pastel neon muted rich warm warmer cool cooler shade shades tone tones hue color colour colors colours
 gradient mix more less slightly very hint tint royal sky baby hot dusty bold faded strong subtle saturated pure
+cobalt navy midnight electric powder steel slate forest emerald olive lime mint kelly hunter ice cherry blood wine
+rose dusky ash charcoal jet off ivory cream
 finish surface texture appearance look pattern textured fluffy glowing sheen like one ones dots""".split())
 RCM_CORE = COLOURS | MATERIALS | PATTERNS | TEXTURES
 ATTRIBUTE_WORDS = (r"colou?r palette|colou?r scheme|colou?ring|colou?ration|colou?rs?|texture|material|pattern|finish|tone|"
@@ -152,7 +154,7 @@ SPLIT_VERBS = (r"remove|delete|erase|eliminate|get rid of|take out|extract|segme
                r"colou?r|paint|brighten|darken|lighten|increase|decrease|reduce|boost|raise|lower|lift|blur|expand|"
                r"extend|zoom|outpaint|resize|enlarge|shrink|scale|transfer|stylize|stylise|improve|enhance|fix|sharpen|"
                r"denoise|crop|rotate|flip|swap out|clean up|correct|normali[sz]e|dehaze|desaturate|straighten|upscale|upsample|"
-               r"colori[sz]e|colouri[sz]e")
+               r"colori[sz]e|colouri[sz]e|highlight|emphasi[sz]e|accentuate")
 
 
 # -- synonyms and inflection: how people say the verbs of editing ---------------------------------------

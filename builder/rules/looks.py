@@ -104,6 +104,8 @@ _TONE: tuple[tuple[str, Any], ...] = (
      r"has|have) (?:a bit |a little |quite |very |really |so |too |all )?(?:faded|washed[- ]out)\b",
      # faded colours brought back: more contrast and colour, not less
      lambda s: [_op("CONTRAST", amount=s(0.2)), _op("SATURATION", amount=s(0.3))]),
+    (r"\b(?:shin(?:y|ier)|brilliant|glossy|glossier|gleaming|lustrous|sparkl(?:y|ier|ing)|glisten\w*|glittery)\b",
+     lambda s: [_op("CONTRAST", amount=s(0.3)), _op("SHADOWS-HIGHLIGHTS", shadows=0.0, highlights=s(0.2))]),  # a sheen: brighter highlights
     (r"\bmood(?:y|ier)\b", lambda s: [_op("CONTRAST", amount=s(0.3)), _op("SATURATION", amount=-s(0.2))]),
     (r"\b(?:less|lower|reduce\w*|decrease\w*|soften\w*|lessen\w*) (?:the )?contrast\b|\bflatter\b|\bfaded\b",
      lambda s: [_op("CONTRAST", amount=-s(0.3))]),
@@ -210,7 +212,7 @@ def _tone_parts(clause: str) -> tuple[list[tuple[str, tuple[tuple[str, Any], ...
 _LOCAL_STOP = frozenset("""make it the this a an bit little more much lot very slightly touch tad and with add increase boost
 raise up give look looks looking improve enhance some way to be lower reduce decrease less adjust fix please so that
 too is be can also just somewhat really quite extra higher of in on crank turn bump pump dial apply set its out stand
-stands while than from at for by into onto within across throughout""".split())
+stands while than from at for by into onto within across throughout highlight emphasize emphasise accentuate""".split())
 
 
 def _local_tone(clause: str, rest: str) -> Edit | None:

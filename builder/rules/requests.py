@@ -454,6 +454,22 @@ def _as_request(sentence: str) -> tuple[str, bool]:
     passive = _passive(text)
     if passive:
         return passive, True
+    pose = re.match(r"^(?:change|alter|modify|adjust|switch)\s+(?:the\s+)?(?:pose|posture|position|stance)\s+of\s+"
+                    r"(?P<x>.+?)\s+(?:to|into|so (?:it|he|she|they) (?:is|are))\s+(?P<y>[a-z]+ing\b.*)$", text, re.I)
+    if pose:  # "change the pose of the cat to lying down"
+        who = pose.group("x") if re.match(r"(?:the|his|her|their|my|this|that|a|an)\s", pose.group("x"), re.I) else \
+            f"the {pose.group('x')}"
+        y = re.sub(r"^(lying|sitting|standing|kneeling|running|jumping|sleeping|dancing|walking|crouching|squatting)\b",
+                   lambda m: _BASE_FORM.get(m.group(1), m.group(1)), pose.group("y"))
+        return f"make {who} {y}", True
+    made = re.match(r"^(?:change|make|turn|convert)\s+(?P<x>(?:the|his|her|their|my|this|that)\s.+?)\s+(?:to\s+be\s+|into\s+)?"
+                    r"(?:made\s+(?:of|from|out of)|out of)\s+(?P<y>(?!(?:focus|frame|shot|view|place|sight|the\s|this\s)).+)$", text, re.I)
+    if made:  # "change the outerwear to be made of calfskin": the same thing in another material
+        return f"make {made.group('x')} {made.group('y')}", True
+    have = re.match(r"^(?:have|let)\s+(?P<x>(?:the|my|his|her|their|this|that|these|those|our)\s.+?)\s+(?:be|become|look)\s+"
+                    r"(?P<y>(?!like\b)(?![a-z]+(?:ed|en)\b).+)$", text, re.I)
+    if have:  # "have the gas be neon": a wish for how it looks
+        return f"make {have.group('x')} {have.group('y')}", True
     nominal = _NOMINAL.match(text)
     if nominal and not _TONE_NOUN.search(nominal.group("x")) and (
             nominal.group("n") not in ("enhancement", "correction", "reduction") or _DEFECT_OR_PHOTO.fullmatch(nominal.group("x"))):
@@ -469,6 +485,8 @@ _DEFECT_OR_PHOTO = re.compile(r"(?:(?:old|damaged|scanned|blurry|noisy)\s+)?(?:i
                               r"low[- ]light|artifacts?|jpeg artifacts?)", re.I)
 _TONE_NOUN = re.compile(r"\b(?:shadows?|highlights?|exposure|underexposure|overexposure|contrast|tones?|tonal|brightness|"
                         r"lighting|light|dark|colou?rs?|saturation|vibrance|hdr|gamma|balance|cast|tint|levels?|curves?)\b", re.I)
+_BASE_FORM = {"lying": "lie", "sitting": "sit", "standing": "stand", "kneeling": "kneel", "running": "run", "jumping": "jump",
+              "sleeping": "sleep", "dancing": "dance", "walking": "walk", "crouching": "crouch", "squatting": "squat"}
 # The edit named by its noun: "face restoration", "noise reduction", "(add) support for background removal".
 _NOMINAL_VERBS = {"removal": "remove", "restoration": "restore", "enhancement": "enhance", "reduction": "reduce",
                   "correction": "correct", "sharpening": "sharpen", "denoising": "denoise", "straightening": "straighten",

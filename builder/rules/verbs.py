@@ -95,6 +95,10 @@ def remove_edit(c: Ctx) -> Edit:
     if not c.has_mask and colour and colour.group("c") in COLOURS:
         raise NoBrick(f"'{c.clause}': a colour is not an object; no specialised brick takes one colour out of a picture",
                       c.clause)
+    if not c.has_mask and re.fullmatch(r"(?:the\s+|all\s+(?:the\s+)?|any\s+|some\s+(?:of\s+)?(?:the\s+)?)?(?:harsh\s+|dark\s+|heavy\s+|"
+                                       r"strong\s+|deep\s+|ugly\s+)*shadows", rest.strip()):
+        # "remove (the harsh) shadows", no one object's shadow named: the dark areas lifted, nothing painted out
+        return Edit("look", None, ops=(("SHADOWS-HIGHLIGHTS", (("shadows", 0.4), ("highlights", 0.0))),), text=c.clause)
     target = target_of(rest, c.has_mask)
     if target is None:
         raise TextRefused(f"'{c.clause}' names the whole image, not an object to remove: say which object (e.g. 'remove "
@@ -213,6 +217,9 @@ def add_edit(c: Ctx) -> Edit:
         keep = target_of(behind.group("who"), c.has_mask) if behind.group("who") else None
         return Edit("background", None, strip_articles(obj), keep=keep if keep not in (None, PRONOUN) else None,
                     text=c.clause)
+    if re.fullmatch(r"(?:an?\s+|some\s+)?(?:(?:sun|lens|light)\s*flares?|sunbeams?|sun\s+rays|rays\s+of\s+(?:sun)?light)"
+                    r"(?:\s+(?:effect|look|filter))?", re.sub(r"\s*\(.*$", "", obj)):  # sunlight streaming in: the light of the scene, not an object
+        return Edit("env", None, "in bright sunlight with a lens flare", text=c.clause)
     glow = re.fullmatch(r"(?:an?\s+|some\s+)?(?:[\w-]+\s+){0,2}(?:glow|bloom|sparkle|shine|sheen|lens\s*flare|light\s+leaks?)",
                         obj)
     if glow and env_value(obj):  # "add a sunset glow": the time of day's light
