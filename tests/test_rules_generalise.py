@@ -254,6 +254,21 @@ def test_looks_people_poses_and_materials_said_other_ways():
                                                                                        "COMPOSE"]
 
 
+def test_user_request_forms_from_forums_and_issue_trackers():
+    assert models("could someone help make the lighting better in this shot?") == ["SHADOWS-HIGHLIGHTS"]
+    assert models("could you get rid of the backdrop or make it transparent?") == ["SOS"]  # both say one cut-out
+    assert "one edit or another" in refusal("remove the lamp or make the sky orange")
+    assert models("erase the man by the door, make it look like he was never there")[-1] == "FLUX-INPAINT"
+    assert models("is there any tool that can remove the sticker from the laptop?")[-1] == "FLUX-INPAINT"
+    assert models("how do I export every picture with a black background?")[-1] == "FLUX-CBG"
+    assert models("it would be preferable to get the shop photos without the grey background") == ["SOS"]
+    # what the photo is of, or which photos it is for, is no part of the object
+    assert dict(steps("please darken the lamp in the picture of my aunt and her cat"))["RES"]["prompt"] == "lamp"
+    assert models("correct the white balance for all my raw photos") == ["WHITE-BALANCE"]
+    assert steps("recolour the mailbox")[-1][1]["prompt"] == "a different colour"
+    assert steps("recolor the mailbox green")[-1][1]["prompt"] == "green"
+
+
 def test_a_part_no_brick_does_is_refused_by_name_never_dropped():
     reason = refusal("erase the logo and then upscale it 2x")
     assert "I can plan 'erase the logo'" in reason and "upscaling" in reason

@@ -179,6 +179,26 @@ _UNSUPPORTED_LEAD = re.compile(r"(?:(?:and|then|also|maybe)\s+)*(?:upscal|upsamp
                                r"(?:increase|raise|improve|boost|double)\s+(?:the\s+)?resolution)")
 
 
+_NEVER_THERE = re.compile(r"^(?:and\s+)?(?:make\s+(?:it|this)\s+(?:look\s+)?(?:like|as if|as though)|so\s+it\s+looks\s+"
+                          r"(?:like|as if))\s+(?:he|she|it|they|there|the \w+|that \w+)\s+(?:was|were|is|are|had|has|'s)\s+"
+                          r"never\s+(?:been\s+)?(?:there|here|existed|in (?:it|the (?:photo|picture|image|shot)))")
+
+
+def _same_either_way(sentence: str, has_mask: bool, image_size: tuple[int, int] | None) -> Edit | None:
+    """The one edit both sides of "X or Y" plan (kind and target), else None."""
+    left, sep, right = strip_polite(sentence).rstrip(" ?!.").partition(" or ")
+    if not sep:
+        return None
+    try:
+        a = parse_clause(left, has_mask, image_size)
+        b = parse_clause(right, has_mask, image_size)
+    except TextRefused:
+        return None
+    if a is None or b is None or (a.kind, a.target) != (b.kind, b.target):
+        return None
+    return a
+
+
 def parse_instruction(text: str, has_mask: bool = False,
                       image_size: tuple[int, int] | None = None, *, general_edit: bool = False,
                       edit_hint: str | None = None) -> tuple[list[Edit], list[str]]:
@@ -240,6 +260,10 @@ def parse_instruction(text: str, has_mask: bool = False,
         either = re.search(rf"^(?>.*?\b(?:{SPLIT_VERBS})\b).*?\s+or\s+(?:just\s+|maybe\s+|else\s+)?"
                            rf"(?=(?:{SPLIT_VERBS})\b)", sentence, re.I)
         if either:
+            both = _same_either_way(sentence, has_mask, image_size)
+            if both is not None:  # "remove the background or make it transparent": both say one edit
+                edits.append(both)
+                continue
             refusals.append((sentence, f"'{sentence}' asks for one edit or another: say which one you want"))
             continue
         parts = [part for whole in clauses(sentence.rstrip("?")) for part in split_coordinated(whole)]
@@ -247,6 +271,8 @@ def parse_instruction(text: str, has_mask: bool = False,
             if mentioned and not edits and not has_mask and re.search(r"\b(?:it|them)\b", clause) and \
                     any(g == "remove" and p.match(canonical_verb(strip_polite(clause).lower())) for g, p in VERB_RES):
                 clause = re.sub(r"\b(?:it|them)\b", f"the {mentioned}", clause, count=1)  # "..., remove it": the thing named
+            if edits and edits[-1].kind == "remove" and _NEVER_THERE.match(strip_polite(clause).lower()):
+                continue  # "remove the guy, make it look like he was never there": how well, not another edit
             try:
                 if general_edit and EDIT_CAN.search(clause):
                     raise NoBrick("", clause, first_object(clause.lower().split()[1:], has_mask))

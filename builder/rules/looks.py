@@ -138,7 +138,7 @@ _TONE: tuple[tuple[str, Any], ...] = (
      lambda s: [_op("SHADOWS-HIGHLIGHTS", shadows=s(0.4), highlights=0.0)]),
     (r"\b(?:less harsh|softer|gentler) shadows?\b|\bshadows? (?:less harsh|softer|gentler)\b|\bsoften\w* (?:the )?(?:harsh )?"
      r"shadows?\b|\b(?:even\w*(?: out)?|balanc\w*) (?:the )?(?:lighting|light|exposure)\b|\b(?:lighting|light|exposure) "
-     r"(?:more )?(?:even|evener|balanced)\b",
+     r"(?:more )?(?:even|evener|balanced|better|nicer)\b|\b(?:better|nicer|improved?|fix) (?:the )?lighting\b",
      lambda s: [_op("SHADOWS-HIGHLIGHTS", shadows=s(0.3), highlights=-s(0.3))]),
     (r"\b(?:deepen\w*|darken\w*|crush\w*) (?:the )?shadows?\b",
      lambda s: [_op("SHADOWS-HIGHLIGHTS", shadows=-s(0.4), highlights=0.0)]),

@@ -179,6 +179,10 @@ def paraphrase_edit(c: Ctx) -> Edit | None:
             target_of(m.group("x") or m.group("y"), c.has_mask) not in (None, PRONOUN):
         # "change hair color": no colour named, so a different one (the reasoning says so)
         return Edit("recolor", target_of(m.group("x") or m.group("y"), c.has_mask), "a different colour", text=c.clause)
+    m = re.match(r"^recolou?r\s+(?P<x>(?:the|this|that|his|her|their|my|its)\s(?:(?!\s(?:to|into|in|with|as|using)\s).)+)$", text)
+    if m and not is_descriptor(m.group("x").split()[-1]) and \
+            target_of(m.group("x"), c.has_mask) not in (None, PRONOUN):  # "recolor the box": no colour named, another one
+        return Edit("recolor", target_of(m.group("x"), c.has_mask), "a different colour", text=c.clause)
     first, _, rest = text.partition(" ")
     if first in COLOURS and re.match(r"(?:the|his|her|its|their|this|that|my)\s", rest):
         x = re.sub(rf"(?:'s)?\s+(?:{ATTRIBUTE_WORDS})$", "", rest)

@@ -101,8 +101,14 @@ _ASK_FRAMES = re.compile(
     r"(?:i(?:'d| would) |would )(?:love|like) (?:you |someone |somebody |anyone )?to|i want(?: you)? to|i wanna|"
     r"(?:i(?:'m| am|'ll| will| would be|'d be)\s+(?:happy|glad|willing)\s+to\s+(?:tip|pay)\w*\s+)?if (?:someone|somebody|anyone|you) (?:is |are )?(?:able to|could|can|would)|"
     r"i wish (?:to|i could)|i(?:'d| would) appreciate (?:it )?if you(?: could)?|mind|"
-    r"it (?:would|will|'d) be (?:really\s+|very\s+|so\s+)?(?:great|nice|awesome|amazing|lovely|good|cool|helpful|useful|handy) "
-    r"(?:if (?:i|we|users?|one|you) (?:could|can|were able to)|to be able to)|(?:the\s+)?(?:ability|possibility|option) (?:to|do))"
+    r"it (?:would|will|'d) be (?:really\s+|very\s+|so\s+)?(?:great|nice|awesome|amazing|lovely|good|cool|helpful|useful|handy|"
+    r"desirable|preferable|ideal|easier|convenient) "
+    r"(?:if (?:i|we|users?|one|you) (?:could|can|were able to)|to be able to)|"
+    r"it (?:would|will|'d) be (?:really\s+|very\s+)?(?:desirable|preferable|ideal) to|(?:the\s+)?(?:ability|possibility|option) (?:to|do)|"
+    r"is there (?:a|an|any|some) (?:filter|tool|option|feature|setting|app|function|button|plugin|way) (?:which|that|to)"
+    r"(?: (?:can|could|will|would))?|(?:(?:can|could) (?:you|someone|anyone) )?(?:suggest|recommend) (?:some ?thing|a way|a tool|"
+    r"an? (?:app|filter|option)) to|there (?:should|could|must|needs to) be (?:an?|some) (?:option|way|feature|button|tool|"
+    r"setting|function) to(?: (?:automatically|quickly|easily))?)"
     r"\b[\s,]*", re.I)
 # "It would be nice to have a flip option": an app feature wished for, read as "add ..." (the feature's words name its edit).
 _NICE_TO_HAVE = re.compile(r"^(?:it (?:would|will|'d) be (?:really\s+|very\s+|so\s+)?(?:great|nice|awesome|amazing|lovely|good|cool|"
@@ -324,6 +330,11 @@ def _rewrite(text: str) -> str:
 _IN_THE_APP = re.compile(r"\s+(?:in|on|to|into|for|with|from|inside|within|of)\s+(?:the|this|your|my|our|a)\s+(?:[\w-]+\s+){0,2}?"
                          r"(?:editor|app|application|program|software|plugin|plug-in|extension|website|web\s?site|"
                          r"web\s?app|site|page|toolbar|menu|ui|interface|viewer|gallery|outputs?|exports?)\b.*$", re.I)
+# What the photo is of, or which photos it is for, is no part of the edit: "make the window less bright on the photo of my
+# friend and my dog", "fix white balance for initial dslr images".
+_WHOSE_PHOTO = re.compile(r"\s+(?:(?:in|on)\s+(?:the|this|my|our)\s+(?:photo|picture|image|pic|shot)\s+of\s+(?:me|us|my|our|the|a)\b[^,.;!?]*|"
+                          r"for\s+(?:(?:the|all|my|our|these|those|initial|raw|new|old|some|dslr|phone|camera)\s+){0,3}"
+                          r"(?:images|photos|pictures|pics|shots|files)\b)(?=\s*[,.;!?]?\s*$)", re.I)
 # The result the user gets back is the image itself: "the result is too dark", "the output image is blurry".
 _THE_RESULT = re.compile(r"\b(?:the|my) (?:final |resulting |processed |generated )?(?:output|result)(?:\s+(?:image|photo|picture))?s?\b",
                          re.I)
@@ -332,6 +343,7 @@ _THE_RESULT = re.compile(r"\b(?:the|my) (?:final |resulting |processed |generate
 def as_request(sentence: str) -> tuple[str, bool]:
     sentence = _IN_THE_APP.sub("", sentence.rstrip(" ?!.")) + sentence[len(sentence.rstrip(" ?!.")):]
     sentence = _THE_RESULT.sub("the image", sentence)
+    sentence = _WHOSE_PHOTO.sub("", sentence)
     text, asked = _as_request(sentence)
     rewritten = _rewrite(text)
     return rewritten, asked or rewritten != text
@@ -466,6 +478,11 @@ def _as_request(sentence: str) -> tuple[str, bool]:
                     r"(?:made\s+(?:of|from|out of)|out of)\s+(?P<y>(?!(?:focus|frame|shot|view|place|sight|the\s|this\s)).+)$", text, re.I)
     if made:  # "change the outerwear to be made of calfskin": the same thing in another material
         return f"make {made.group('x')} {made.group('y')}", True
+    saved = re.match(r"^(?:save|export|get|have|download|output)\s+(?:the\s+|each\s+|every\s+|this\s+|my\s+|all\s+(?:the\s+)?)?"
+                     r"(?:[\w-]+\s+)?(?:images?|photos?|pictures?|pics?)\s+(?P<w>with|on|without)\s+(?P<y>(?:an?|the|its|their)\s+"
+                     r"(?:[\w-]+\s+){0,2}?(?:background|backdrop))\b", text, re.I)
+    if saved:  # "save each image with a white background", "get the product images without the white background"
+        return (f"remove {saved.group('y')}" if saved.group("w").lower() == "without" else f"use {saved.group('y')}"), True
     have = re.match(r"^(?:have|let)\s+(?P<x>(?:the|my|his|her|their|this|that|these|those|our)\s.+?)\s+(?:be|become|look)\s+"
                     r"(?P<y>(?!like\b)(?![a-z]+(?:ed|en)\b).+)$", text, re.I)
     if have:  # "have the gas be neon": a wish for how it looks
