@@ -194,6 +194,11 @@ def test_a_wished_feature_is_planned_as_the_edit_its_words_name():
 def test_process_and_puzzle_requests_are_refused_with_the_reason():
     assert "worked out first" in refusal("Place an 'O' on the tic-tac-toe board to achieve a win")
     assert "describes what happens over time" in refusal("Changes after pouring vinegar into the milk")
+    for text in ("Fill in the missing Rubik cube step in the last square", "Scale the left bottle to match the height of the right one",
+                 "Resize the big mug to the size of the small mug", "Remove one edge so that T is a spanning tree",
+                 "Drop some water onto the anhydrous calcium chloride", "Turn the drawing into a bipartite graph"):
+        assert "worked out first" in refusal(text), text
+    assert models("enlarge the left bottle by 30%")[-1] == "COMPOSE"  # a size said in words is still a resize
 
 
 def test_content_words_fallback_is_narrow_and_refuses_opposite_readings():

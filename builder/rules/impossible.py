@@ -17,8 +17,11 @@ IMPOSSIBLE = tuple((re.compile(p, re.I), why) for p, why in (
     # process, what is wrong in it. The words do not say the edit, so no brick can be chosen from them.
     (r"\b(?:unreasonable|implausible|illogical)\b|\bbased on (?:its|the|their)\b|\bto achieve (?:a|the)\b|"
      r"\b(?:the|a) (?:case|situation|scenario) (?:where|in which)\b|\b(?:draw|add|fill in|complete)\s+(?:the\s+)?(?:image\s+of\s+)?"
-     r"(?:the\s+)?missing\s+(?:operation|step|piece|move|number|shape|element)\b|\b(?:tic-tac-toe|sudoku|chess ?board|maze|"
-     r"crossword)\b|\b(?:reagent|litmus|titration)\b|\b(?:centroid|incenter|circumcenter)\b",
+     r"(?:the\s+)?missing\s+(?:[\w-]+\s+){0,3}?(?:operation|step|piece|move|number|shape|element)\b|\b(?:tic-tac-toe|sudoku|"
+     r"chess ?board|maze|crossword)\b|\b(?:reagent|litmus|titration)\b|\b(?:centroid|incenter|circumcenter)\b|"
+     r"\b(?:anhydrous|sulfate|sulphate|chloride|hydroxide|oxide)\b|\bto (?:match )?the (?:size|height|width|length|scale) of\b|"
+     r"\bso that\s+[a-z]\s+(?:has|have|is|are|becomes?)\b|\b(?:complete|bipartite|spanning|directed|binary|planar)\s+"
+     r"(?:graph|tree)\b|\b(?:sibling|leaf|root|child)\s+nodes?\b",
      "the edit has to be worked out first (a puzzle, a diagram, a process or what is wrong in the picture), and the "
      "offline planner only plans edits the words say: a model backend (local or openai) can reason about it"),
     (r"\b(?:combine|merge|composite|stitch|blend|mix)\b.*\b(?:photos|images|pictures|pics|shots|these|both|two|2)\b|"
