@@ -274,6 +274,13 @@ def test_user_request_forms_from_forums_and_issue_trackers():
     assert steps("recolor the mailbox green")[-1][1]["prompt"] == "green"
 
 
+def test_several_defects_in_one_complaint_are_each_fixed():
+    assert models("this scan is dim and grainy") == ["FLUX-BRIGHT", "DENOISE"]
+    assert models("my selfie came out blurry, hazy and too yellow") == ["SHARPEN", "DEHAZE", "TEMPERATURE"]
+    assert models("the tones look off and it's really blurry") == ["WHITE-BALANCE", "SHARPEN"]
+    assert "FLUX-BRIGHT" not in models("the photo is noisy and lovely")  # one part is no defect: not read as two fixes
+
+
 def test_a_part_no_brick_does_is_refused_by_name_never_dropped():
     reason = refusal("erase the logo and then upscale it 2x")
     assert "I can plan 'erase the logo'" in reason and "upscaling" in reason

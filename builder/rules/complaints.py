@@ -48,7 +48,7 @@ _RUINS = re.compile(r"^(?:(?:there(?:'s| is| are)|i hate|i don't like|i do not l
 
 # "the photo is blurry", "the colours are washed out", "the sky is blown out": a defect of the image, said plainly.
 _DEFECT = re.compile(r"^(?:(?:the|this|my|our)\s+(?:whole\s+)?(?:[\w-]+\s+){0,2}?(?:image|photo|picture|pic|shot|photograph|selfie|"
-                     r"colou?rs|lighting|exposure|sky|highlights)|it|this|everything)\s*(?:is|are|was|were|looks?|seems?|came out|"
+                     r"scan|colou?rs|lighting|exposure|sky|highlights)|it|this|everything)\s*(?:is|are|was|were|looks?|seems?|came out|"
                      r"turned out|got|'s)\s+(?:a bit\s+|a little\s+|very\s+|really\s+|so\s+|kinda\s+|kind of\s+|quite\s+|super\s+|"
                      r"all\s+|completely\s+|slightly\s+|pretty\s+)?(?P<y>[\w -]+?)(?:\s+(?:now|here|overall))?$")
 
@@ -123,3 +123,26 @@ def complaint_fix(text: str) -> str | None:
     if m and target_of(m.group("x"), False) not in (None, PRONOUN):
         return f"remove {m.group('x')}"
     return None
+
+
+_SEVERAL = re.compile(r"^(?P<head>(?:the|this|my|our)\s+(?:whole\s+)?(?:[\w-]+\s+){0,2}?(?:image|photo|picture|pic|shot|photograph|"
+                      r"selfie|scan)|it|this|everything)\s*(?P<verb>is|are|was|were|looks?|seems?|came out|turned out|got|'s)\s+"
+                      r"(?P<y>[\w ,'-]+)$")
+
+
+def split_complaint(text: str) -> list[str] | None:
+    """Each defect of "the photo is dark and noisy" as its own fix ("brighten the image", "remove the noise"), or None
+    when it names fewer than two or one of them is no defect (so no part is dropped unsaid)."""
+    text = text.strip(" .!").lower()
+    said = re.split(r",?\s+(?:and|but|plus|also)\s+(?=(?:the|this|my|our|it|everything)\b)", text)
+    if len(said) > 1:  # "the colours are off and it's grainy": two complaints, each a fix
+        whole = [complaint_fix(re.sub(r"^it'?s\b", "it is", p)) for p in said]
+        return [f for f in whole if f] if all(whole) else None
+    m = _SEVERAL.match(text)
+    if not m:
+        return None
+    parts = [p for p in re.split(r"\s*(?:,|\band\b|\bplus\b)\s*(?:(?:it'?s|also|way|and)\s+)*", m.group("y")) if p]
+    if len(parts) < 2:
+        return None
+    fixes = [complaint_fix(f"{m.group('head')} {m.group('verb')} {p}") for p in parts]
+    return [f for f in fixes if f] if all(fixes) else None

@@ -8,7 +8,7 @@ from dataclasses import replace
 
 from lego_edit.builder.rules.changes import first_object
 from lego_edit.builder.rules.clauses import clauses, normalize, sentences
-from lego_edit.builder.rules.complaints import DEFECT_INSIDE, complaint_fix
+from lego_edit.builder.rules.complaints import DEFECT_INSIDE, complaint_fix, split_complaint
 from lego_edit.builder.rules.edits import PRONOUN, SELECTION, SUBJECT, Edit, NoBrick, TextRefused, Vague
 from lego_edit.builder.rules.fallback import content_edits, content_note
 from lego_edit.builder.rules.grammar import parse_clause
@@ -267,6 +267,7 @@ def parse_instruction(text: str, has_mask: bool = False,
             refusals.append((sentence, f"'{sentence}' asks for one edit or another: say which one you want"))
             continue
         parts = [part for whole in clauses(sentence.rstrip("?")) for part in split_coordinated(whole)]
+        parts = [fix for part in parts for fix in (split_complaint(part) or [part])]  # "dark and noisy": both fixed
         for position, clause in enumerate(parts):
             if mentioned and not edits and not has_mask and re.search(r"\b(?:it|them)\b", clause) and \
                     any(g == "remove" and p.match(canonical_verb(strip_polite(clause).lower())) for g, p in VERB_RES):
