@@ -274,6 +274,14 @@ def test_user_request_forms_from_forums_and_issue_trackers():
     assert steps("recolor the mailbox green")[-1][1]["prompt"] == "green"
 
 
+def test_questions_about_a_tool_and_how_about_ask_for_the_edit():
+    assert models("Can photo-fixer automatically find and erase the logo on the mug?")[-1] == "FLUX-INPAINT"
+    assert models("what about converting to watercolor style?") == ["CMI-PRED", "FLUX-STYLE"]
+    assert models("high contrast and colorful look, please?") == ["CONTRAST", "SATURATION"]
+    assert models("it might be nice to have a sharpen button") == ["SHARPEN"]
+    assert "is a question" in refusal("how about that?")
+
+
 def test_several_defects_in_one_complaint_are_each_fixed():
     assert models("this scan is dim and grainy") == ["FLUX-BRIGHT", "DENOISE"]
     assert models("my selfie came out blurry, hazy and too yellow") == ["SHARPEN", "DEHAZE", "TEMPERATURE"]

@@ -117,7 +117,7 @@ _TONE: tuple[tuple[str, Any], ...] = (
      r"\bmuted\b|\bless (?:colou?rful|vivid|saturated|intense)\b|\bwashed[- ]out\b|\bfade\w* (?:the |its )?colou?rs?\b|"
      r"\bcolou?rs? less (?:intense|vivid|saturated|strong)\b",
      lambda s: [_op("SATURATION", amount=-s(0.4))]),
-    (r"\bsaturat\w*|\bvibran\w*|\bvivid\w*|\bmore colou?rful\b|\bcolou?rs? (?:pop|stand out|richer)\b|"
+    (r"\bsaturat\w*|\bvibran\w*|\bvivid\w*|\b(?:more )?colou?rful\b|\bcolou?rs? (?:pop|stand out|richer)\b|"
      r"\bricher colou?rs?\b|\b(?:enhanc|boost|improv|intensif|enrich|deepen|amplif|heighten|strengthen|bring\w* out)\w*\s+(?:the\s+)?"
      r"colou?rs?\b", lambda s: [_op("SATURATION", amount=s(0.3))]),
     (r"\bless (?:yellow|yellowish|orange|warm)\b", lambda s: [_op("TEMPERATURE", amount=-s(0.3))]),
@@ -158,7 +158,7 @@ _TONE: tuple[tuple[str, Any], ...] = (
     (r"\bde-?haz\w*|\bde-?fog\w*|\bde-?veil\w*|\buncloud\w*", lambda s: [_op("DEHAZE", amount=s(0.6))]),
 )
 _TONE_RE = tuple((re.compile(p), f) for p, f in _TONE)
-_FILLER = frozenset("""make it the this image photo picture whole overall a an bit little more much lot very
+_FILLER = frozenset("""make it the this image photo picture whole overall a an bit little more much lot very high
 slightly touch tad and with add increase boost raise up give look looks looking give improve enhance some
 way to be lower reduce decrease less adjust fix correct please so that it's too is be can also just somewhat
 really quite extra higher stronger strong subtle subtly of colors colours color colour tones tone feel in

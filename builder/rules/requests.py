@@ -104,14 +104,17 @@ _ASK_FRAMES = re.compile(
     r"it (?:would|will|'d) be (?:really\s+|very\s+|so\s+)?(?:great|nice|awesome|amazing|lovely|good|cool|helpful|useful|handy|"
     r"desirable|preferable|ideal|easier|convenient) "
     r"(?:if (?:i|we|users?|one|you) (?:could|can|were able to)|to be able to)|"
-    r"it (?:would|will|'d) be (?:really\s+|very\s+)?(?:desirable|preferable|ideal) to|(?:the\s+)?(?:ability|possibility|option) (?:to|do)|"
+    r"it (?:would|will|'d) be (?:really\s+|very\s+)?(?:desirable|preferable|ideal) to|(?:how|what) about\s+(?=[a-z]+\s)|"
+    r"(?:can|could|does|will)\s+(?:it|this|the (?:app|tool|editor|program|model)|[a-z]+(?:-[a-z]+)+)\s+(?:automatically\s+|also\s+|"
+    r"even\s+)?(?:detect and\s+|find and\s+)?(?=(?:remove|erase|delete|blur|sharpen|denoise|crop|rotate|flip|replace|"
+    r"change|restore|enhance|brighten|darken)\b)|(?:the\s+)?(?:ability|possibility|option) (?:to|do)|"
     r"is there (?:a|an|any|some) (?:filter|tool|option|feature|setting|app|function|button|plugin|way) (?:which|that|to)"
     r"(?: (?:can|could|will|would))?|(?:(?:can|could) (?:you|someone|anyone) )?(?:suggest|recommend) (?:some ?thing|a way|a tool|"
     r"an? (?:app|filter|option)) to|there (?:should|could|must|needs to) be (?:an?|some) (?:option|way|feature|button|tool|"
     r"setting|function) to(?: (?:automatically|quickly|easily))?)"
     r"\b[\s,]*", re.I)
 # "It would be nice to have a flip option": an app feature wished for, read as "add ..." (the feature's words name its edit).
-_NICE_TO_HAVE = re.compile(r"^(?:it (?:would|will|'d) be (?:really\s+|very\s+|so\s+)?(?:great|nice|awesome|amazing|lovely|good|cool|"
+_NICE_TO_HAVE = re.compile(r"^(?:it (?:would|will|'d|might|could|may) be (?:really\s+|very\s+|so\s+)?(?:great|nice|awesome|amazing|lovely|good|cool|"
                            r"helpful|useful|handy) (?:to have|if (?:you|they|the devs?) (?:could |can |would )?add)|"
                            r"(?:please\s+)?(?:consider|think about) adding|i(?:'d| would) (?:love|like) to (?:see|have))\s+"
                            r"(?P<x>.*\b(?:support|functionality|feature|option|setting|mode|ability|capability|possibility|"
@@ -394,6 +397,8 @@ def _as_request(sentence: str) -> tuple[str, bool]:
     framed = _ASK_FRAMES.sub("", text, count=1)
     if framed != text and framed.strip(" ?.!"):
         text, asked = framed, True
+    text = re.sub(r"^(transform\w*|convert\w*|turn\w*|chang\w*|switch\w*)\s+(to|into)\s+(?=(?:an?\s+)?[\w -]*\b(?:style|painting|drawing|sketch|"
+                  r"cartoon|anime|watercolou?r)\b)", r"\1 it \2 ", text, flags=re.I)  # "transform to anime style": the image
     wish = _WISH.match(text.rstrip(" ?!."))
     if wish and _GONE.match(wish.group("x")):
         return f"remove {_GONE.match(wish.group('x')).group('x')}", True  # type: ignore[union-attr]
