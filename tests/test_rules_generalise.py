@@ -296,6 +296,15 @@ def test_a_part_no_brick_does_is_refused_by_name_never_dropped():
     assert models("the output is way too dark") == ["FLUX-BRIGHT"]  # the result is the image, not an object in it
 
 
+def test_image_defects_are_refused_not_painted_out_and_softening_is_not_sharpening():
+    for text in ("please remove the ghosting", "get rid of the white halos around the trees", "remove the scan lines",
+                 "fix the aliasing on the roof", "remove the mosaic effect on his face"):
+        assert "there is no brick that removes" in refusal(text), text
+    for text in ("the photo is way too sharp", "can you make it a little less sharp?", "undo the oversharpening"):
+        assert "softens" in refusal(text) or "no brick that removes" in refusal(text), text
+    assert models("add a halo above the angel") == ["ADD-PRED", "FLUX-FILL"]
+
+
 def test_app_tools_are_features_not_objects_or_looks():
     for text in ("add a blur tool", "add a brightness slider", "add saturation control"):
         assert "feature of the app" in refusal(text), text

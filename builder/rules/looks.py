@@ -41,7 +41,10 @@ PHENOMENA: tuple[tuple[str, str, str], ...] = (
                                   r"dust(?: spots| specks)?|stains?|fold(?:s| lines?)|foxing|mou?ld spots|damage|damaged (?:areas?|parts?)",
      ""),
     ("lens and sensor defects", r"moir[eé](?: patterns?)?|banding|(?:lens |barrel |pincushion )?distortion|chromatic aberrations?|"
-                                r"colou?r fringing|fringing|purple fringing|pixelation|pixelated|pixellation|hot pixels|dead pixels", ""),
+                                r"colou?r fringing|fringing|purple fringing|pixelation|pixelated|pixellation|hot pixels|dead pixels|"
+                                r"(?:sharpening |white |bright )?halos?|halo(?:ing)? (?:effect|artifacts?)|ghosting|ghost images?|"
+                                r"double exposure|interlacing(?: lines)?|scan lines|mosaic(?: effect)?|jaggies|jagged edges|"
+                                r"aliasing|over-?sharpening", ""),
     ("red eye", r"red[- ]eyes?", ""),
 )
 _IMAGE = r"(?:the|this|my|our)?\s*(?:image|picture|photo|photograph|pic|shot|scene|visual\w*)"
@@ -372,6 +375,8 @@ def parse_look(clause: str, target_named: bool) -> Edit | None:
         target = target_of(local.group("x"), False)
         if target is not None and not target.startswith("<"):
             return Edit("look", target, ops=(_op("DENOISE", amount=0.3), _op("SHARPEN", amount=0.5)), text=clause)
+    if re.search(r"\b(?:less|too|overly|over) sharp\b|\bover-?sharpen\w*|\bunsharpen\w*", clause):
+        raise NoBrick(f"'{clause}': no specialised brick softens the whole image (SHARPEN only adds detail)", clause)
     degraded = _DEGRADED.search(clause)
     if degraded:
         state = degraded.group("adj")
