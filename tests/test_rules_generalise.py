@@ -289,6 +289,14 @@ def test_several_defects_in_one_complaint_are_each_fixed():
     assert "FLUX-BRIGHT" not in models("the photo is noisy and lovely")  # one part is no defect: not read as two fixes
 
 
+def test_tone_on_an_object_reads_each_phrase_once_and_casts_said_as_statements():
+    assert steps("make the grass less saturated")[0] == ("SATURATION", {"image": "init[image]", "amount": -0.4})
+    assert models("make the grass less saturated").count("SATURATION") == 1  # not also "saturated" the other way
+    assert models("raise the exposure by two stops") == ["EXPOSURE"]  # the exposure is the image's, not an object
+    assert models("there's a strong green cast over the photo") == ["WHITE-BALANCE"]
+    assert models("way too much magenta in this picture") == ["WHITE-BALANCE"]
+
+
 def test_a_part_no_brick_does_is_refused_by_name_never_dropped():
     reason = refusal("erase the logo and then upscale it 2x")
     assert "I can plan 'erase the logo'" in reason and "upscaling" in reason

@@ -102,6 +102,10 @@ def complaint_fix(text: str) -> str | None:
                     r"(?:[a-z]+(?:ish)?\s+)?(?:colou?r\s+)?(?:tint|cast|hue|tinge)\b", text)
     if tint:  # "the photo has a green tint": a colour cast to correct
         return "fix the colours"
+    if re.match(r"^(?:there(?:'s| is)\s+(?:an?\s+|some\s+)?(?:(?:weird|strange|strong|slight|horrible|bad|ugly)\s+)*(?:[a-z]+(?:ish)?\s+)?"
+                r"(?:colou?r\s+)?(?:tint|cast|tinge)|(?:way\s+)?too much\s+(?:red|yellow|green|blue|magenta|orange|purple|pink|cyan))"
+                r"(?:\s+(?:in|on|over)\s+(?:the|this|my|it)\b.*)?$", text):
+        return "fix the colours"  # "there's a yellow cast", "too much red in the photo"
     off = re.match(r"^(?:(?:the|my|these|those)\s+)?(?P<s>colou?rs|tones?|white balance|lighting|exposure|levels)\s+(?:are|is|look|"
                    r"looks|seem|seems)\s+(?:a bit\s+|really\s+|all\s+|kinda\s+|way\s+|totally\s+|completely\s+)?(?:off|wrong|"
                    r"weird|strange|bad|terrible|awful)(?:\s+(?:in|on|with|for)\s+(?:the|this|my|our)\s+[^,]*?)?"

@@ -168,7 +168,7 @@ really quite extra higher stronger strong subtle subtly of colors colours color 
 crank turn bump pump dial apply set its shot pic mood atmosphere appear seem vibe general correction refine restore
 details detail visual quality overall lively livelier punchy bring out scene representation obscured content edges
 edge lines up fine greens reds blues yellows oranges purples pinks whites contours outlines features hazy blurry blurred fuzzy unclear bring back recover
-by about around roughly approximately percent per cent stops stop notch notches level levels""".split())
+by about around roughly approximately percent per cent stops stop notch notches level levels exposure""".split())
 # "of this blurry photo", "the image's": the image named, whatever its state (left out of the tone words' leftovers).
 _IMAGE_NAMED = re.compile(r"\b(?:(?:of|in|on|for)\s+)?(?:the|this|my|our)\s+(?:[\w-]+\s+){0,2}?"
                           r"(?:image|photo|photograph|picture|pic|shot|selfie)(?:'s)?\b(?:\s+(?:of|from|with|taken)\s.*$)?")
@@ -230,8 +230,12 @@ def _local_tone(clause: str, rest: str) -> Edit | None:
     content = [i for i, w in enumerate(words) if w not in _LOCAL_STOP and w not in _FILLER and w not in _FILLER_ONLY]
     if _BRIGHT.search(clause) and not re.search(r"\bbright(?:en)? (?:the )?colou?rs?\b", clause):
         return None
-    ops = [op for pattern, make in _TONE_RE if pattern.search(clause)
-           for op in make(lambda base: round(amount_of(clause, base), 3))]
+    ops = []
+    said = clause
+    for pattern, make in _TONE_RE:  # in order, each tone phrase read once ("less saturated" is not also "saturated")
+        if pattern.search(said):
+            ops.extend(make(lambda base: round(amount_of(clause, base), 3)))
+            said = pattern.sub(" ", said)
     if not content:  # only small words were left ("sharpen the crispness from this photograph"): the whole image
         return Edit("look", None, ops=tuple(ops), text=clause) if ops else None
     if content[0] == 0 and re.match(r"[a-z]+\s+(?:the|this|my|its|some|more|up)\b", clause):
