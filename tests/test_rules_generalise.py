@@ -297,6 +297,13 @@ def test_tone_on_an_object_reads_each_phrase_once_and_casts_said_as_statements()
     assert models("way too much magenta in this picture") == ["WHITE-BALANCE"]
 
 
+def test_only_one_thing_kept_is_a_cut_out():
+    assert models("keep only the red mug") == ["RES"]
+    assert models("could you give me just the signature, without anything else?") == ["RES"]
+    assert models("I just want the dog on its own") == ["RES"]
+    assert "RES" not in models("just brighten it")  # "just" alone is no cut-out
+
+
 def test_a_part_no_brick_does_is_refused_by_name_never_dropped():
     reason = refusal("erase the logo and then upscale it 2x")
     assert "I can plan 'erase the logo'" in reason and "upscaling" in reason

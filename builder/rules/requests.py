@@ -407,6 +407,13 @@ def _as_request(sentence: str) -> tuple[str, bool]:
                   text, flags=re.I).strip()
     if asked_for_background := re.match(r"^(?:an?|some)\s+(?:[\w,'-]+\s+){0,4}?(?:background|backdrop)$", text, re.I):
         return f"use {asked_for_background.group(0)}", True  # "(I want) a white background (instead)"
+    only = re.match(r"^(?:keep|leave|give me|show|need|want|i need|i want|i only need|i only want|i just want|i just need)\s+"
+                    r"(?:just|only)\s+(?P<x>(?:the|my|his|her|their|this|that)\s.+?)(?:\s+(?:and nothing else|without anything "
+                    r"else|alone|by (?:it|them)sel(?:f|ves)|on (?:its|their) own|in the (?:image|photo|picture)))?$", text, re.I)
+    only = only or re.match(r"^(?:(?:i\s+)?(?:just\s+|only\s+|really\s+)?(?:want|need|keep|give me|show)\s+)?(?:(?:just|only)\s+)?(?P<x>(?:the|my|his|her|their|this|that)\s.+?)\s+(?:and nothing else|without anything "
+                            r"else|on (?:its|their) own)$", text, re.I)
+    if only:  # "keep only the car", "I need just the logo without anything else": the rest goes, the thing is cut out
+        return f"cut out {only.group('x')}", True
     said = re.match(r"^(?:new\s+)?(?:background|backdrop)\s*[:\-]\s*(?P<y>.+)$", text, re.I)
     if said:  # "Background: sunset beach"
         return f"change the background to {said.group('y')}", True
