@@ -74,6 +74,18 @@ PROBES = [
     ("other", "Place a piece on the chess board to achieve a checkmate"),
     ("other", "Correct the unreasonable parts of the car in the picture"),
     ("other", "Changes after pouring vinegar into the milk"),
+    ("restore", "Feature request: a one-click enhance button for old scans"),
+    ("restore", "old family photo restoration please"),
+    ("restore", "can you make this old snapshot look new again?"),
+    ("restore", "the picture is low quality, any chance of a better quality version?"),
+    ("restore", "is there a tool that can deblur the faces?"),
+    ("restore", "apply an HDR effect"),
+    ("geometry", "It would be handy to have a mirror option in the viewer."),
+    ("tone", "my photo came out dim and grainy"),
+    ("tone", "there's a weird blue cast in this shot"),
+    ("extract", "keep only the bicycle"),
+    ("other", "make him a billionaire"),
+    ("other", "Resize the tall glass to the height of the short glass"),
 ]
 
 
