@@ -84,6 +84,7 @@ PROBES = [
     ("tone", "my photo came out dim and grainy"),
     ("tone", "there's a weird blue cast in this shot"),
     ("extract", "keep only the bicycle"),
+    ("background", "sky replacement with a stormy sky"),
     ("other", "make him a billionaire"),
     ("other", "Resize the tall glass to the height of the short glass"),
 ]

@@ -499,6 +499,10 @@ def _as_request(sentence: str) -> tuple[str, bool]:
                     r"(?P<y>(?!like\b)(?![a-z]+(?:ed|en)\b).+)$", text, re.I)
     if have:  # "have the gas be neon": a wish for how it looks
         return f"make {have.group('x')} {have.group('y')}", True
+    swap = re.match(r"^(?:(?:add\s+)?support\s+for\s+|(?:automatic|auto|ai|one-click)\s+)?(?P<x>[a-z][\w'-]*(?:\s+[a-z][\w'-]*)?)\s+"
+                    r"(?:replacement|swap)\s+(?:with|by|for)\s+(?P<y>.+)$", text, re.I)
+    if swap:  # "sky replacement with a sunset"
+        return f"replace the {swap.group('x')} with {swap.group('y')}", True
     nominal = _NOMINAL.match(text)
     if nominal and not _TONE_NOUN.search(nominal.group("x")) and (
             nominal.group("n") not in ("enhancement", "correction", "reduction") or _DEFECT_OR_PHOTO.fullmatch(nominal.group("x"))):
