@@ -213,9 +213,8 @@ class Editor:
                                   "source": source, "workflow": plan.workflow}
         started = time.perf_counter()
         try:
-            run_options: dict[str, Any] = {} if seed is None else {"seed": seed}
             result = self.executor.run(plan.workflow, {"image": source.image, "mask": mask_array},
-                                       on_event=on_event, cancel=cancel, **run_options)
+                                       on_event=on_event, cancel=cancel, seed=seed)
         except InvalidWorkflow as exc:
             return _failed("invalid_workflow", str(exc), edit_s=time.perf_counter() - started, **common)
         except StepFailed as exc:
@@ -230,7 +229,7 @@ class Editor:
         steps = [{"step": n, "brick": brick_name(plan.workflow, n), "seconds": round(result.seconds[n], 4),
                   "cached": n in result.cached} for n in sorted(result.seconds)]
         return EditOutcome("done", None, "", image=main, outputs=dict(result.outputs), edit_s=edit_s,
-                           result=list(result.result), steps=steps, seed=getattr(result, "seed", None), **common)
+                           result=list(result.result), steps=steps, seed=result.seed, **common)
 
     def close(self) -> None:
         self.executor.close()

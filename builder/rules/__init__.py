@@ -46,7 +46,6 @@ class RulesPlan:
     workflow: dict[str, Any]
 
 
-
 # -- the planner ---------------------------------------------------------------------------------------
 def plan_rules(instruction: str, *, has_mask: bool = False, constraints: Sequence[Any] = (),
                previous: dict[str, Any] | None = None, registry: Registry | BrickTables | None = None,

@@ -60,23 +60,18 @@ _ATTR_OF = re.compile(rf"^(?:the\s+)?(?:[\w-]+\s+)?(?:{ATTRIBUTE_WORDS})\s+of\s+
                       rf"(?:to|into)\s+(?P<y>.+)$")
 
 
-
 _ATTR_POSS = re.compile(rf"^(?P<x>.+?)(?:'s)?\s+(?:{ATTRIBUTE_WORDS})\s+(?:from\s+.+?\s+)?"
                         rf"(?:to|into)\s+(?P<y>.+)$")
-
 
 
 FROM_TO = re.compile(r"^(?P<x>.+?)\s+from\s+(?P<a>.+?)\s+(?:to|into)\s+(?P<y>.+)$")
 
 
-
 _X_TO_Y = re.compile(r"^(?P<x>.+?)\s+(?:to|into|in to)\s+(?P<y>.+)$")
-
 
 
 _LOOK = re.compile(r"^(?P<x>.+?)\s+(?P<how>look(?:s)?\s+like|look(?:s)?|appear(?:s)?(?:\s+to\s+be)?|seem(?:s)?|"
                    r"become(?:s)?|be|resemble|feel)\s+(?P<y>.+)$")
-
 
 
 _RESEMBLE = re.compile(r"^(?:(?:be\s+)?(?:adorned|dressed|clad|painted|colou?red|dyed|bathed|draped|decked out|covered|coated|"
@@ -84,7 +79,6 @@ _RESEMBLE = re.compile(r"^(?:(?:be\s+)?(?:adorned|dressed|clad|painted|colou?red
                        r"cloaked|tinted|washed)(?:\s+(?:in|with))?(?:\s+an?)?|reflect|portray|depict|show(?:case)?|feature|represent|evoke|"
                        r"display|mirror|resemble|become|be set in|be in|be set on|be on|look like|looks like|become|look|looks|appear|appears|"
                        r"seem|resemble|have|show|be)\s+(?:like\s+)?(?:more\s+)?", re.I)
-
 
 
 def _give(c: Ctx) -> Edit | None:
@@ -123,7 +117,6 @@ def _give(c: Ctx) -> Edit | None:
                 where=f"{strip_articles(y)} on {noun_phrase(x)}", text=c.clause)
 
 
-
 def change_edit(c: Ctx) -> Edit | None:
     """change / make / turn / convert / adjust ...: the verb says little, the words after it say what."""
     rest, core = c.rest, c.core
@@ -145,7 +138,6 @@ def change_edit(c: Ctx) -> Edit | None:
     if re.search(r"\b(?:wider|taller)\b", core):
         return outpaint_edit(c)
     return _change_x_to_y(c, rest)
-
 
 
 def _change_x_to_y(c: Ctx, rest: str) -> Edit | None:
@@ -193,14 +185,12 @@ def _change_x_to_y(c: Ctx, rest: str) -> Edit | None:
     return _make_adjective(c, rest)
 
 
-
 def _y_of(rest: str) -> str | None:
     for pattern in (FROM_TO, _X_TO_Y, _LOOK):
         m = pattern.match(rest)
         if m:
             return m.group("y")
     return None
-
 
 
 def from_to_edit(c: Ctx, x: str, a: str, b: str) -> Edit:
@@ -215,7 +205,6 @@ def from_to_edit(c: Ctx, x: str, a: str, b: str) -> Edit:
     if is_generic_background(noun_phrase(x)) or is_scene_region(x):
         return background_edit(c, x, b)
     return background_edit(c, None, b, subject=xt)  # "the tent from the forest to the beach": keep the tent
-
 
 
 def x_to_y_edit(c: Ctx, x: str, y: str, looks: bool = False) -> Edit:
@@ -245,7 +234,6 @@ def x_to_y_edit(c: Ctx, x: str, y: str, looks: bool = False) -> Edit:
     if looks or c.verb in {"adjust", "modify", "alter", "make", "edit", "update"}:
         return Edit("regenerate", xt, f"{strip_articles(x)}, {replacement_for(y)}", text=c.clause)
     return Edit("replace", xt, replacement_for(y), text=c.clause)
-
 
 
 _PEOPLE_WORDS = (r"\b(?:person|people|man|men|woman|women|girl|boy|kid|kids|child|children|baby|lady|guy|bride|groom|"
@@ -316,7 +304,6 @@ def _make_adjective(c: Ctx, rest: str) -> Edit | None:
                   "'change the background to a beach' or 'make it night'", c.clause, first_object(words, c.has_mask))
 
 
-
 def first_object(words: list[str], has_mask: bool) -> str | None:
     """The object a clause names first ("him bald" -> the person), for an edit no specialised brick makes."""
     for i in range(1, min(len(words), 6)):
@@ -324,7 +311,6 @@ def first_object(words: list[str], has_mask: bool) -> str | None:
         if target not in (None, PRONOUN) and not is_descriptor(" ".join(words[:i])):
             return target
     return None
-
 
 
 def level_edit(c: Ctx) -> Edit:

@@ -35,7 +35,6 @@ _CLAUSE_SEP = re.compile(
     re.I)
 
 
-
 # -- text clean-up -----------------------------------------------------------------------------------
 # Rewordings that make a phrase plain, each tried only when its cue word is in the text (a cheap test first:
 # these run on every instruction).

@@ -15,11 +15,9 @@ SHOULD_BE = re.compile(r"^(?P<x>.+?)\s+(?:should|must|needs? to|has to|ought to|
                         r"(?:like\s+)?(?P<y>.+)$")
 
 
-
 _TOO = re.compile(r"^(?P<x>.+?)\s*(?:\s(?:is|are|looks?|seems?|was|were|got|came out|turned out|appears?)|'s|'re)\s+"
                   r"(?:just\s+|way\s+|a bit\s+|a little(?: bit)?\s+|kinda\s+|kind of\s+|very\s+|much\s+|far\s+|"
                   r"really\s+|so\s+|super\s+)*too\s+(?P<y>[\w -]+?)(?:\s+(?:now|here|overall))?$")
-
 
 
 _FIXES = (
@@ -38,12 +36,10 @@ _FIXES = (
 )
 
 
-
 _RUINS = re.compile(r"^(?:(?:there(?:'s| is| are)|i hate|i don't like|i do not like)\s+)?(?P<x>(?:the|a|an|this|that|some|my|"
                     r"his|her|their|those|these)\s[^,]+?)\s+(?:that\s+|which\s+|who\s+)?"
                     r"(?:is\s+|are\s+)?(?:ruin(?:s|ed|ing)|spoil(?:s|ed|ing)|photobomb(?:s|ed|ing)|in the way|"
                     r"block(?:s|ed|ing) (?:the|my) view)\b")
-
 
 
 # "the photo is blurry", "the colours are washed out", "the sky is blown out": a defect of the image, said plainly.
@@ -53,7 +49,6 @@ _DEFECT = re.compile(r"^(?:(?:the|this|my|our)\s+(?:whole\s+)?(?:[\w-]+\s+){0,2}
                      r"all\s+|completely\s+|slightly\s+|pretty\s+)?(?P<y>[\w -]+?)(?:\s+(?:now|here|overall))?$")
 
 
-
 # "slightly blurry wedding photo": the defect as a noun phrase (a forum post's title).
 _DEFECT_NP = re.compile(r"^(?:an?\s+|my\s+|this\s+|the\s+|our\s+)?(?:(?:very|really|slightly|super|kinda|a bit|a little|quite)\s+)?"
                         r"(?P<y>blurry|blurred|noisy|grainy|hazy|foggy|underexposed|overexposed|washed[- ]out|faded|"
@@ -61,10 +56,8 @@ _DEFECT_NP = re.compile(r"^(?:an?\s+|my\s+|this\s+|the\s+|our\s+)?(?:(?:very|rea
                         r"portrait)s?$")
 
 
-
 # A defect said after a story: "..., but the picture was blurry", "It's overwhelmed with noise".
 DEFECT_INSIDE = re.compile(r"\b(?:but|and|so|because|since|unfortunately|however|though)\b,?\s+(?P<d>(?:it|the|this|my)\b[^,;]*)$")
-
 
 
 _DEFECT_FIXES = (
@@ -78,7 +71,6 @@ _DEFECT_FIXES = (
     (r"yellow|yellowish|orange", "make it cooler"),
     (r"blue|bluish", "make it warmer"),
 )
-
 
 
 def complaint_fix(text: str) -> str | None:

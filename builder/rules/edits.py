@@ -19,7 +19,6 @@ class PlanRefused(ValueError):
         self.reason = reason
 
 
-
 class TextRefused(ValueError):
     """The text cannot be planned; `reason` is meant for the user."""
 

@@ -90,7 +90,6 @@ def _bare(c: Ctx) -> Edit | None:
     return None
 
 
-
 def parse_clause(clause: str, has_mask: bool, image_size: tuple[int, int] | None = None) -> Edit | None:
     """One clause -> an Edit; None when the clause is not an edit (a description); TextRefused when it asks
     for something the planner cannot do."""
@@ -147,7 +146,6 @@ def parse_clause(clause: str, has_mask: bool, image_size: tuple[int, int] | None
     if is_pose(core) and re.match(r"^(?:the|a|an|his|her|their)\s", core):
         return None
     return _bare(c)
-
 
 
 def _feature_edit(inner: str) -> str:

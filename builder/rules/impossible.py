@@ -10,7 +10,6 @@ _PEOPLE = (r"(?:me|myself|us|ourselves|my\s+(?:late\s+|deceased\s+|dead\s+|littl
            r"girlfriend|fiance|fiancee|friend|uncle|aunt|cousin|baby|partner|ex|pet|dog|cat))")
 
 
-
 # What no brick can do from words alone: a second photo, a face swap, reshaping a body, copies of a person, vectors.
 IMPOSSIBLE = tuple((re.compile(p, re.I), why) for p, why in (
     # What the picture should show has to be worked out first: a puzzle's next move, a diagram, a physical or chemical
@@ -46,7 +45,6 @@ IMPOSSIBLE = tuple((re.compile(p, re.I), why) for p, why in (
     (r"\bvectori[sz]\w*|\bsvg\b|\banimat(?:e|ion|ed)\b|\bgif\b|\bvideo\b(?![- ]?games?)|\b3d model\b",
      "vectors, animations and videos are not images the bricks make"),
 ))
-
 
 
 # What the _IMPOSSIBLE table refuses that the general EDIT brick can do (reshape a person, colourise).

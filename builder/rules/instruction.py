@@ -36,11 +36,9 @@ _DETAILS = re.compile(r"^(?:i\s+)?(?:was|am|'m|were)?\s*(?:thinking|hoping|pictu
                       r"(?P<z>(?:an?\s+|some\s+)?[\w' -]+?)(?:,|\s+or\b|$)|^(?P<w>(?:an?|some)\s+[\w' -]+?)(?:,|\s+or\b|$)", re.I)
 
 
-
 _THERE_IS = re.compile(r"\bthere(?:'s| is| are|'re)\s+(?:a\s+(?:bunch|lot|couple|group|pair|few)\s+of\s+|an?\s+|some\s+|"
                        r"two\s+|three\s+|this\s+|that\s+|these\s+|those\s+|lots of\s+)(?P<x>[\w' -]+?)(?=\s+(?:in|on|at|"
                        r"behind|near|next|that|which|who|standing|sitting|walking|over|under|right)\b|[,.!?]|$)", re.I)
-
 
 
 def _resolve_pronouns(edits: list[Edit], has_mask: bool, mentioned: str | None = None) -> list[Edit]:
@@ -84,7 +82,6 @@ def _resolve_pronouns(edits: list[Edit], has_mask: bool, mentioned: str | None =
             last_named = edit.value  # "add a cat and make it black"
         resolved.append(edit)
     return resolved
-
 
 
 # Words no object's name holds: a target with one of them is a misread clause.
@@ -159,7 +156,6 @@ def _one_brightness_per_target(edits: list[Edit]) -> list[Edit]:
     return kept
 
 
-
 def _asks_for_look(sentence: str) -> bool:
     """A question that is only a look or starts with an editing verb ("High contrast effect?", "Less blurry?",
     "Clean up and make colors pop?") asks for that edit."""
@@ -171,7 +167,6 @@ def _asks_for_look(sentence: str) -> bool:
         return parse_look(text, target_named=False) is not None
     except TextRefused:
         return True
-
 
 
 # A clause that asks for an operation no brick does ("..., and upscale it"): refused by name, never dropped.

@@ -35,16 +35,13 @@ _DRESS = re.compile(r"^(?P<v>dress|clothe|clad|adorn|drape|deck(?: out)?|cloak|c
                     r"(?P<x>.+?)\s+(?:in|with)\s+(?P<y>.+)$")
 
 
-
 _GRACE = re.compile(r"^(?:let\s+)?(?P<y>.+?)\s+(?:(?:shall|should|will|must|may|can)\s+)?(?:grace|cover|coat|adorn|tint|"
                     r"dominate|envelop|wash over|bathe|take over|fill|paint|drench|swathe|spread (?:over|across))s?\s+"
                     r"(?P<x>.+)$")
 
 
-
 _MOVE = re.compile(r"^(?:edit|photoshop|move|bring|shift|drag|pull|push|put|place)\s+.+?\s+(?:closer|nearer|further|"
                    r"farther|together)\b")
-
 
 
 _SPACE = re.compile(r"^(?:add|put|give|leave|create|make)\s+(?:me\s+)?(?:(?:just\s+)?(?:a\s+(?:little\s+)?bit\s+of|some|"
@@ -53,16 +50,13 @@ _SPACE = re.compile(r"^(?:add|put|give|leave|create|make)\s+(?:me\s+)?(?:(?:just
                     r"top|bottom|on both sides|either side)\b")
 
 
-
 # "<any verb> the brightness / luminosity / clarity ...": the noun says the edit, the verb only says which way.
 _BRIGHT_NOUNS = ("brightness", "luminosity", "luminance", "radiance", "glow", "illumination", "light", "lighting",
                  "exposure", "brilliance", "lightness")
 
 
-
 _SHARP_NOUNS = ("sharpness", "clarity", "crispness", "definition", "focus", "acuity", "details", "detail", "sharp details",
                 "edges", "texture details", "fine details", "fine lines", "outlines", "textures")
-
 
 
 _QUALITY_NOUN = re.compile(
@@ -71,10 +65,8 @@ _QUALITY_NOUN = re.compile(
     r"quality))?(?:\s+(?:of|in)\s+(?:the|this)\s+(?:image|photo|picture|scene|shot))?")
 
 
-
 _LOWERING = r"(?:reduc|lower|decreas|dim|diminish|soften|tone|damp|weaken|cut|mute|tam|subdu|darken|lessen|minimi|curb|" \
             r"restrain|temper|moderat)"
-
 
 
 _SETTING_TO = re.compile(
@@ -83,12 +75,10 @@ _SETTING_TO = re.compile(
     r"(?:image|photo|photograph|picture|pic|shot)?\s*to\s+[a-z]+\s+(?P<y>(?:an?|the|some)\s+.+)$")
 
 
-
 _NEW_BACKGROUND = re.compile(r"^(?:create|generate|make|give|put|add|get|use|set|have)\s+(?:me\s+|it\s+|this\s+|us\s+)?(?:an?\s+|some\s+)"
                              r"(?P<d>(?:(?!(?:in|to|at|on|of|near|with|the|behind|by|into|from|and)\b)[\w,'-]+\s+){0,4}?)\s*"
                              r"(?:background|backdrop)(?:\s+(?:behind|for|to|around|of|under)\s+"
                              r"(?P<x>.+?))?(?:\s+(?:instead|please))?$")
-
 
 
 def paraphrase_edit(c: Ctx) -> Edit | None:

@@ -27,8 +27,6 @@ def percent_of(text: str) -> float | None:
     return None
 
 
-
-
 def brightness_ratio(clause: str) -> float | None:
     """0.5 = unchanged; > 0.5 brighter, < 0.5 darker, scaled by 'slightly' / 'a lot' and percentages."""
     darker = re.search(r"\b(?:less (?:bright|light)\w*|darker|darken\w*|dim\w*|dark|decrease\w*|reduce\w*|lower\w*|less light|"
@@ -42,8 +40,6 @@ def brightness_ratio(clause: str) -> float | None:
     percent = percent_of(clause)
     delta = min(0.45, percent * 0.5) if percent else 0.15 * intensity(clause)
     return round(0.5 + sign * min(delta, 0.45), 3)
-
-
 
 
 # -- amounts for the classical bricks (amount in [-1, 1], 0 = unchanged) ---------------------------------

@@ -37,8 +37,6 @@ def is_question(sentence: str) -> bool:
     return sentence.rstrip().endswith("?") or bool(_QUESTION_START.match(sentence))
 
 
-
-
 # -- requests phrased as questions, wishes, forum posts ------------------------------------------------
 # A request inside a longer sentence: "(I) would be so grateful if someone could remove ...", "Request to remove
 # ...", "I need this photo edited to fix ...", "is there any hope of brightening ...", "(Please!) remove ...".

@@ -40,17 +40,16 @@ _NEED = re.compile(rf"^(?P<x>it|this|everything|(?:the|this|my|our|his|her|their
                    rf"seem\s+|become\s+)?(?P<y>{_COMPARATIVE})(?P<tail>\s*\(.*|\s+(?:but|while|and still|without)\b.*)?$")
 _TONE_NOUN = (r"contrast|saturation|colou?r saturation|vibrance|vibrancy|vividness|warmth|sharpness|clarity|definition|"
               r"crispness|brightness|exposure|colou?rs?|colou?ring")
+_PICTURE = r"(?:the|this|my)\s+(?:whole\s+)?(?:image|photo|picture|pic|shot|scene)"  # the picture as a whole
 _ADD_TONE = re.compile(
-    rf"^(?:add|give|bring|put|inject|introduce|apply)\s+(?:(?:it|this|that|(?:the|this|my)\s+(?:whole\s+)?(?:image|photo|"
-    rf"picture|pic|shot|scene))\s+)?(?:(?:a bit|a little(?: bit)?|a touch|a hint|a lot|lots|some|more|extra|much more|"
-    rf"bit|little|slightly)\s+(?:of\s+)?)*(?P<n>{_TONE_NOUN})\b(?P<tail>.*)$")
-_TONE_TAIL = re.compile(r"\s+(?:between\s+.+|(?:to|in|on|for|into)\s+(?:the|this|my)\s+(?:whole\s+)?(?:image|photo|picture|pic|"
-                        r"shot|scene)s?)$")
-_ADD_COLOUR = re.compile(r"^(?:add|give|put|inject|introduce|apply)\s+(?:(?:it|this|(?:the|this|my)\s+(?:whole\s+)?(?:image|photo|"
-                         r"picture|pic|shot|scene))\s+)?(?:(?:a bit|a little(?: bit)?|a touch|a hint|some|more|extra|bit)\s+"
-                         r"(?:of\s+)?)*(?:an?\s+)?(?P<c>[a-z]+(?:ish)?)(?:\s+(?:tint|tone|hue|cast|glow|colou?r|feel))?"
-                         r"(?:\s+(?:to|in|on|into)\s+(?:it|this|(?:the|this|my)\s+(?:whole\s+)?(?:image|photo|picture|pic|"
-                         r"shot|scene)))?$")
+    rf"^(?:add|give|bring|put|inject|introduce|apply)\s+(?:(?:it|this|that|{_PICTURE})\s+)?(?:(?:a bit|a little(?: bit)?|"
+    rf"a touch|a hint|a lot|lots|some|more|extra|much more|bit|little|slightly)\s+(?:of\s+)?)*(?P<n>{_TONE_NOUN})\b"
+    rf"(?P<tail>.*)$")
+_TONE_TAIL = re.compile(rf"\s+(?:between\s+.+|(?:to|in|on|for|into)\s+{_PICTURE}s?)$")
+_ADD_COLOUR = re.compile(rf"^(?:add|give|put|inject|introduce|apply)\s+(?:(?:it|this|{_PICTURE})\s+)?(?:(?:a bit|"
+                         rf"a little(?: bit)?|a touch|a hint|some|more|extra|bit)\s+(?:of\s+)?)*(?:an?\s+)?"
+                         rf"(?P<c>[a-z]+(?:ish)?)(?:\s+(?:tint|tone|hue|cast|glow|colou?r|feel))?"
+                         rf"(?:\s+(?:to|in|on|into)\s+(?:it|this|{_PICTURE}))?$")
 _WARM = frozenset("yellow yellowish orange orangey gold golden amber warm warmer warmth sunny".split())
 _COOL = frozenset("blue bluish cool cooler cold teal".split())
 _CHANNELS = r"greens|blues|reds|yellows|oranges|purples|pinks|magentas|cyans"
@@ -67,7 +66,7 @@ _TITLE = re.compile(r"^(?:the\s+|new\s+|different\s+|a new\s+)?(?:background|bac
                     r"->\s*|,\s+)(?P<y>.+?)(?:\s+please)?$")
 _WHITES_BLACKS = re.compile(r"^(?:make|get|turn)\s+(?:the\s+)?(?P<n>whites|blacks)\s+(?:(?:a bit|a little|much|more)\s+)?"
                             r"(?:whiter|brighter|cleaner|purer|blacker|deeper|darker|richer|stronger)$")
-_GIVE_FEEL = re.compile(r"^(?:give|add)\s+(?:it|this|(?:the|this|my)\s+(?:whole\s+)?(?:image|photo|picture|pic|shot|scene))\s+"
+_GIVE_FEEL = re.compile(rf"^(?:give|add)\s+(?:it|this|{_PICTURE})\s+"
                         r"(?:(?:more of|a bit more of|a little more of|more|some|a bit of|a touch of)\s+)*(?:an?\s+)?"
                         r"(?P<d>[\w -]+?)\s+(?:feel|look|vibe|mood|atmosphere|aesthetic|glow|colou?r grade|grade|grading|effect|"
                         r"style|finish)$")

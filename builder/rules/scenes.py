@@ -39,7 +39,6 @@ def replacement_for(text: str) -> str:
     return strip_articles(IMAGE_PP.sub("", y).replace(",", "")).strip(" ,.")
 
 
-
 def kept_subject(clause: str, has_mask: bool) -> str | None:
     """The subject a background edit should keep: "... while keeping the bicycle in the foreground"."""
     m = re.search(r"\bkeep(?:ing|s)?\s+(?:the\s+)?(?P<s>[\w' -]+?)(?:\s+(?:in the foreground|intact|visible|"
@@ -50,7 +49,6 @@ def kept_subject(clause: str, has_mask: bool) -> str | None:
         return None
     target = target_of(m.group("s"), has_mask)
     return target if target not in (None, PRONOUN) else None
-
 
 
 def background_edit(c: Ctx, x: str | None, y: str, subject: str | None = None) -> Edit:
@@ -92,10 +90,8 @@ def background_edit(c: Ctx, x: str | None, y: str, subject: str | None = None) -
     return Edit("background", region, value, keep=keep, text=c.clause)
 
 
-
 _STYLE_STOP = frozenset("""it the a an make turn into to look like in as image photo picture this convert render
 transfer change cartoonify cartoonize""".split())
-
 
 
 def style_phrase(text: str) -> str | None:
@@ -126,12 +122,10 @@ def style_phrase(text: str) -> str | None:
     return None
 
 
-
 # Verbs of artistic expression that name no edit of their own: with a style named, the style is the edit.
 EXPRESSIVE = re.compile(r"^(?:explore|create|craft|immerse|infuse|transport|bathe|steep|drench|envelop|channel|evoke|"
                          r"capture|reimagine|re-imagine|present|depict|portray|showcase|express|convey|emulate|mimic|"
                          r"embrace|celebrate|tell|evoke|unleash|embody|translate|reinterpret|envision|imagine)\b")
-
 
 
 def style_words(text: str) -> str:
@@ -145,7 +139,6 @@ def style_words(text: str) -> str:
     tail = after.group(0).strip() if after else ""
     tail = "style" if tail in {"styling", "aesthetic", "aesthetics"} else tail
     return " ".join([*before, m.group(0), *([tail] if tail else [])])
-
 
 
 def style_edit(c: Ctx, target_text: str | None = None) -> Edit:
@@ -167,7 +160,6 @@ def style_edit(c: Ctx, target_text: str | None = None) -> Edit:
     return Edit("style", target, style, text=c.clause)
 
 
-
 def style_target(rest: str) -> str | None:
     """What a style is asked for: "the dog look like a sketch" -> "the dog"; "the red ball black and white"
     -> "the red ball" (the object named before the style words)."""
@@ -179,7 +171,6 @@ def style_target(rest: str) -> str | None:
     return x if x and strip_articles(x + " ").strip() else None
 
 
-
 def clean_descriptor(y: str) -> str:
     """"in a deep blue hue, while ..." -> "deep blue"."""
     y = re.split(r",\s*(?:while|keeping|ensuring)|\s+(?:while|keeping|ensuring)\b", y)[0]
@@ -187,7 +178,6 @@ def clean_descriptor(y: str) -> str:
     y = strip_articles(y).strip(" ,.")
     stripped = re.sub(r"\s+(?:hue|tint|shade|colou?r|tone)s?$", "", y)
     return stripped if any(w in COLOURS or w in MATERIALS for w in word_list(stripped)) else y
-
 
 
 def whole_image_edit(c: Ctx, y: str, pronoun: bool = False) -> Edit:
@@ -216,10 +206,8 @@ def whole_image_edit(c: Ctx, y: str, pronoun: bool = False) -> Edit:
                   "seasons, time of day, brightness and backgrounds", c.clause)
 
 
-
 _COMPARATIVE = {"whiter": "white", "blacker": "black", "bluer": "blue", "redder": "red", "greener": "green",
                 "yellower": "yellow", "pinker": "pink", "grayer": "gray", "greyer": "grey"}
-
 
 
 def background_colour_edit(c: Ctx, x: str, y: str) -> Edit | None:

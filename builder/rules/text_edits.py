@@ -12,7 +12,6 @@ from lego_edit.builder.rules.phrases import (
 _SAYS = r"(?:to\s+say|to\s+read|so\s+(?:that\s+)?it\s+(?:says|reads)|say|says|read|reads|saying|reading)"
 
 
-
 _TEXT_EDITS = (
     # "change the sign to say OPEN", "make the banner read 'Happy Birthday'", "make it clearly say Oliver"
     re.compile(rf"^(?:change|edit|make|update|fix|alter|modify|set|get|have)\s+(?P<x>.+?)\s+(?:clearly\s+|instead\s+)?"
@@ -24,7 +23,6 @@ _TEXT_EDITS = (
     re.compile(r"^(?:write|put|add|print|paint)\s+(?:the\s+)?(?:(?:text|words?|name|caption)\s+)?(?P<t>\"[^\"]+\"|'[^']+')"
                r"\s+(?:on|onto|to|across|at)\s+(?P<x>.+)$", re.I),
 )
-
 
 
 def text_in_image_edit(clause: str, has_mask: bool) -> Edit | None:

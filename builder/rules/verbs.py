@@ -48,7 +48,6 @@ _BACKGROUND_GONE = re.compile(r"^(?:the\s+|this\s+|that\s+|my\s+)?(?:whole\s+|en
                               r"completely|entirely|altogether|please|only|but)\b.*|\s*[(,.!?].*)?)$")
 
 
-
 def remove_edit(c: Ctx) -> Edit:
     rest = re.sub(r"^(?:all\s+(?:of\s+)?)?", "", IMAGE_PP.sub("", c.rest).strip())
     rest = re.sub(r"^(?:any|all|every|each)?\s*(?:the\s+)?(?:presence|traces?|signs?|existence|evidence|remnants?|hints?)\s+of\s+",
@@ -104,7 +103,6 @@ def remove_edit(c: Ctx) -> Edit:
         raise TextRefused(f"'{c.clause}' names the whole image, not an object to remove: say which object (e.g. 'remove "
                           "the frame on the wall')")
     return Edit("remove", target, text=c.clause)
-
 
 
 _CLOTHES = (r"\b(?:suit|dress|shirt|t-shirt|hat|cap|costume|outfit|uniform|jacket|coat|tuxedo|gown|clothes|sweater|hoodie|"
@@ -246,13 +244,11 @@ def add_edit(c: Ctx) -> Edit:
     return Edit("add", SELECTION if c.has_mask else None, value=obj, where=where, text=c.clause)
 
 
-
 _REPLACE_PATTERNS = (
     re.compile(r"^(?P<x>.+?)\s+with\s+(?P<y>.+)$"),
     re.compile(r"^(?P<x>.+?)\s+(?:by|for)\s+(?P<y>.+)$"),
     re.compile(r"^(?P<x>.+?)\s+(?:to|into|and put|and use)\s+(?P<y>.+)$"),
 )
-
 
 
 def replace_edit(c: Ctx) -> Edit:
@@ -267,7 +263,6 @@ def replace_edit(c: Ctx) -> Edit:
     if c.verb == "fill" and strip_articles(x) in {"hole", "gap", "empty space", "space"}:
         x = "selection" if c.has_mask else x
     return swap_edit(c, x, y, replace_kind="replace")
-
 
 
 def swap_edit(c: Ctx, x: str, y: str, replace_kind: str) -> Edit:
@@ -289,7 +284,6 @@ def swap_edit(c: Ctx, x: str, y: str, replace_kind: str) -> Edit:
     return Edit(replace_kind, target, replacement_for(y), text=c.clause)
 
 
-
 def extract_edit(c: Ctx) -> Edit | None:
     rest = c.rest
     if c.verb in {"output", "show me", "show", "give me", "return", "export"}:
@@ -308,7 +302,6 @@ def extract_edit(c: Ctx) -> Edit | None:
     return Edit("extract", _extract_target(rest, c), want_mask=want_mask, text=c.clause)
 
 
-
 def _extract_target(text: str, c: Ctx) -> str:
     target = target_of(text, c.has_mask)
     if target is None:
@@ -316,10 +309,8 @@ def _extract_target(text: str, c: Ctx) -> str:
     return target
 
 
-
 _SIDES = (("left", r"\bleft\b"), ("right", r"\bright\b"), ("top", r"\btop\b|\bup(?:wards?)?\b|\babove\b"),
           ("bottom", r"\bbottom\b|\bdown(?:wards?)?\b|\bbelow\b"))
-
 
 
 def outpaint_edit(c: Ctx) -> Edit:
@@ -361,7 +352,6 @@ def outpaint_edit(c: Ctx) -> Edit:
     return Edit("outpaint", None, ratios=ratios, text=c.clause)
 
 
-
 def blur_edit(c: Ctx) -> Edit:
     x = re.sub(r"\s+(?:out|a bit|slightly|more|a lot)\b.*$", "", c.rest)
     target = target_of(x, c.has_mask) if x.strip() else None
@@ -372,12 +362,10 @@ def blur_edit(c: Ctx) -> Edit:
     return Edit("blur", target, "blurred", text=c.clause)
 
 
-
 BRIGHT_WORDS = re.compile(
     r"\b(?:brightness|brighten\w*|darken\w*|exposure|lighting|illuminat\w*|lighten\w*|sunnier|dim|dimmer|luminosity|"
     r"luminance|radiance|brilliance|"
     r"(?:brighter|darker|lighter)(?!\s+(?:shade|tone|hue|colou?r|" + "|".join(sorted(COLOURS)) + r")\b))\b", re.I)
-
 
 
 def bright_edit(c: Ctx, region_text: str | None) -> Edit:
@@ -400,7 +388,6 @@ def bright_edit(c: Ctx, region_text: str | None) -> Edit:
     return Edit("bright", target, ratio=ratio, text=c.clause)
 
 
-
 def bright_region(c: Ctx) -> str | None:
     """Where a brightness change applies: "the brightness of the sky" -> "sky"; "brighten the right side"."""
     m = re.search(r"\b(?:brightness|exposure|lighting|light|illumination)\s+(?:of|on|in)\s+(?P<x>.+?)"
@@ -416,7 +403,6 @@ def bright_region(c: Ctx) -> str | None:
     if m:
         return m.group("x")
     return None
-
 
 
 def resize_edit(c: Ctx, target_text: str) -> Edit:
@@ -440,7 +426,6 @@ def resize_edit(c: Ctx, target_text: str) -> Edit:
     return Edit("resize", target, ratio=round(max(0.2, min(ratio, 3.0)), 3), text=c.clause)
 
 
-
 def size_target(c: Ctx) -> str | None:
     m = re.search(r"\bsize\s+of\s+(?P<x>.+?)(?:\s+(?:to|by|so)\b.*)?$", c.core) or \
         re.search(r"^(?:make|resize|enlarge|shrink|scale(?: up| down)?|grow|magnify)\s+(?P<x>.+?)(?:\s+(?:to be|to|"
@@ -449,10 +434,8 @@ def size_target(c: Ctx) -> str | None:
     return m.group("x") if m else None
 
 
-
 def pose_edit(c: Ctx) -> Edit:
     return Edit("pose", None, c.core.strip(" ."), text=c.clause)
-
 
 
 def is_pose(text: str) -> bool:

@@ -6,7 +6,6 @@ the encoded frames to the socket thread.
 
 from __future__ import annotations
 
-import inspect
 import logging
 import math
 import secrets
@@ -59,10 +58,6 @@ class JobRunner:
         self.limits = limits or Limits()
         self.decode_budget = decode_budget
         self._plan_lock = threading.Lock()  # a Builder backend may hold one model: plan one request at a time
-        try:  # an executor that takes no seed (an older Ray actor pool) runs unseeded, and the result says so
-            self._seeded = "seed" in inspect.signature(executor.run).parameters
-        except (TypeError, ValueError):
-            self._seeded = False
 
     # -- entry point ----------------------------------------------------------------------------
     def __call__(self, job: Job) -> None:
@@ -244,9 +239,8 @@ class JobRunner:
         passthrough = inputs.get("_passthrough")
         relay = _Relay(self, job, workflow, reply_format, stream_layers=req.get("layers", True))
         start = time.perf_counter()
-        seeded = {"seed": seed} if self._seeded else {}
         result = self.executor.run(workflow, {"image": inputs.get("image"), "mask": inputs.get("mask")},
-                                   on_event=relay, cancel=job.cancel, **seeded)
+                                   on_event=relay, cancel=job.cancel, seed=seed)
         seconds = time.perf_counter() - start
         layers, buffers, values = [], [], {}
         bricks = {s.number: s.model for s in workflow.steps}
@@ -274,7 +268,7 @@ class JobRunner:
                   **({"seed": seeds[n]} if n in seeds else {})} for n in sorted(result.seconds)]
         self.send(job, EventKind.RESULT, {"layers": layers, "values": values, "steps": steps,
                                   "executed": sorted(result.executed), "cached": sorted(result.cached),
-                                  "seconds": round(seconds, 6), "seed": seed if self._seeded else None,
+                                  "seconds": round(seconds, 6), "seed": seed,
                                   "stochastic": stochastic, "variation": bool(stochastic)}, buffers, True)
 
 

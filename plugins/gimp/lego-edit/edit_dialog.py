@@ -70,6 +70,21 @@ def button(text, handler):
     return widget
 
 
+def choice_row(grid, row, mnemonic, items, chosen, default):
+    """A labelled drop-down on `row` of `grid` showing `chosen` (the remembered id), else `default`."""
+    combo = Gtk.ComboBoxText()
+    for key, text in items:
+        combo.append(key, text)
+    combo.set_active_id(chosen or default)
+    if combo.get_active_id() is None:
+        combo.set_active_id(default)
+    caption = Gtk.Label.new_with_mnemonic(mnemonic)
+    caption.set_mnemonic_widget(combo)
+    grid.attach(caption, 0, row, 1, 1)
+    grid.attach(combo, 1, row, 1, 1)
+    return combo
+
+
 class Job:
     """One edit sent from this dialog: its session, what it read, where its result goes, what came back."""
 
@@ -164,27 +179,11 @@ class EditDialog:
         grid.attach(Gtk.Label(label="Edit:", xalign=0.0), 0, 2, 1, 1)
         grid.attach(source_box, 1, 2, 1, 1)
 
-        self.placement = Gtk.ComboBoxText()
-        for place in self.placements:
-            self.placement.append(place.value, place.label)
-        self.placement.set_active_id(self._choice("placement", "placement") or "above")
-        if self.placement.get_active_id() is None:
-            self.placement.set_active_id("above")
-        placement_label = Gtk.Label.new_with_mnemonic("_Put the result:")
-        placement_label.set_mnemonic_widget(self.placement)
-        grid.attach(placement_label, 0, 3, 1, 1)
-        grid.attach(self.placement, 1, 3, 1, 1)
-
-        self.builder = Gtk.ComboBoxText()
-        for key, text in BUILDERS:
-            self.builder.append(key or "default", text)
-        self.builder.set_active_id(self._choice("builder", "builder") or "default")
-        if self.builder.get_active_id() is None:
-            self.builder.set_active_id("default")
-        builder_label = Gtk.Label.new_with_mnemonic("_Builder:")
-        builder_label.set_mnemonic_widget(self.builder)
-        grid.attach(builder_label, 0, 4, 1, 1)
-        grid.attach(self.builder, 1, 4, 1, 1)
+        self.placement = choice_row(grid, 3, "_Put the result:",
+                                    [(place.value, place.label) for place in self.placements],
+                                    self._choice("placement", "placement"), "above")
+        self.builder = choice_row(grid, 4, "_Builder:", [(key or "default", text) for key, text in BUILDERS],
+                                  self._choice("builder", "builder"), "default")
 
         self.address_entry = Gtk.Entry(hexpand=True, placeholder_text="127.0.0.1:5588 (from the daemon's settings)")
         self.address_entry.connect("activate", lambda *_: self._connect(self.address_entry.get_text()))

@@ -330,19 +330,8 @@ class EditJob:
         self.session.endpoint, self.session.connected = client.endpoint, client.connected
         if self.variation is not None:  # the daemon kept the image: only the plan's seeded steps run again
             self.source = self.variation.source
-            try:
-                self.request_id = client.send_variation(self.variation.request_id, reply_format="BGRA8",
-                                                        layers=bool(self.show_masks))
-            except LegoError as exc:
-                raise LegoEditError(exc.code, error_sentence(exc.code, exc.message, instruction=self.instruction,
-                                                             endpoint=client.endpoint,
-                                                             connected=client.connected)) from None
-            self.created.request_id = self.request_id
-            self.created.job = self
-            self.session.sent(self.request_id)
-            self._changed()
-            return self.request_id
-        if self.replan is not None and self.replan.source is not None:
+            image = mask = None
+        elif self.replan is not None and self.replan.source is not None:
             # the daemon kept the image and mask of the edit being re-planned: send nothing again
             self.source = self.replan.source
             image = mask = None
@@ -360,10 +349,14 @@ class EditJob:
             mask = ImageData.gray(src.mask, src.width, src.height) if src.mask is not None else None
             self.sent_mask = mask is not None
         try:
-            self.request_id = client.send_edit(self.instruction if self.replan_of is None else None, image, mask,
-                                               feedback=self.feedback, replan_of=self.replan_of,
-                                               reply_format="BGRA8", backend=self.backend,
-                                               layers=bool(self.show_masks))
+            if self.variation is not None:
+                self.request_id = client.send_variation(self.variation.request_id, reply_format="BGRA8",
+                                                        layers=bool(self.show_masks))
+            else:
+                self.request_id = client.send_edit(self.instruction if self.replan_of is None else None, image,
+                                                   mask, feedback=self.feedback, replan_of=self.replan_of,
+                                                   reply_format="BGRA8", backend=self.backend,
+                                                   layers=bool(self.show_masks))
         except LegoError as exc:
             raise LegoEditError(exc.code, error_sentence(exc.code, exc.message, instruction=self.instruction,
                                                          endpoint=client.endpoint,
