@@ -193,6 +193,10 @@ class DaemonControl:
 
         stop_daemon(self.cfg, self.endpoint, timeout)
 
+    def alive(self) -> bool:
+        """The daemon this tray started is still running, whether or not it answers yet."""
+        return self.process is not None and self.process.poll() is None
+
     def failure(self) -> str | None:
         """Why the daemon the tray started exited, if it failed."""
         if self.process is None or self.process.poll() in (None, 0):
@@ -248,6 +252,10 @@ class TrayApp:
             state, detail = "error", failure
         elif self.state == "error":
             state, detail = self.state, self.detail  # keep showing what went wrong until a start or a stop
+        elif self.control.alive():
+            # our daemon is loading, or too busy to answer within the poll: it still runs, and Stop stays offered
+            state = self.state if self.state in ("idle", "busy") else "stopped"
+            detail = "starting..." if state == "stopped" else "not answering"
         else:
             state, detail = "stopped", "not running"
         self._show(state, detail)
@@ -278,7 +286,7 @@ class TrayApp:
             pass
 
     def running(self) -> bool:
-        return self.state in ("idle", "busy")
+        return self.state in ("idle", "busy") or self.control.alive()
 
     # -- menu -----------------------------------------------------------------------------------
     def menu(self):

@@ -87,6 +87,27 @@ def test_tray_starts_and_stops_its_own_daemon(tmp_path):
             control.process.kill()
 
 
+def test_a_started_daemon_that_does_not_answer_can_still_be_stopped(tmp_path):
+    """A poll that times out (a daemon loading, or a machine under load) never takes Stop away."""
+    import subprocess
+
+    cfg = config(tmp_path)
+    control = DaemonControl(cfg, f"tcp://127.0.0.1:{free_port()}", status_timeout=0.2)  # nobody answers here
+    app = TrayApp(control, opener=lambda p: None)
+    control.process = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        assert app.refresh() == "stopped" and app.detail == "starting..."
+        assert items(app)["Stop daemon"].enabled and not items(app)["Start daemon"].enabled
+        app._show("idle", "idle")  # it answered once, then a poll timed out
+        assert app.refresh() == "idle" and app.detail == "not answering"
+        items(app)["Stop daemon"](app.icon)
+        assert control.process.returncode is not None and app.state == "stopped"
+        assert items(app)["Start daemon"].enabled and not items(app)["Stop daemon"].enabled
+    finally:
+        if control.process.poll() is None:
+            control.process.kill()
+
+
 def test_a_daemon_that_cannot_start_shows_the_error(tmp_path):
     cfg_file = tmp_path / "config.toml"
     cfg_file.write_text(f'[daemon]\nlog_file = "{tmp_path / "daemon.log"}"\n')
