@@ -61,14 +61,17 @@ def _cutout_result(workflow: dict[str, Any]) -> bool:
 
 
 def _chained(workflow: dict[str, Any]) -> bool:
-    """Several edits, one after the other: at least two different edit families (remove, recolour,
-    background, brightness ...: the catalog's `family` of each brick), the later ones working on an
-    edited image."""
+    """Several edits, one after the other: at least two edits (an edit brick of the catalog on its own region:
+    three objects each replaced are three edits, so are a darker background and brighter flowers), the later
+    ones working on an edited image. A step that refines an earlier one (FLUX-INPAINT over FASTINPAINT's
+    `preimage`) is the same edit."""
     family_of = brick_tables().families
-    families = {family_of[s.model] for s in steps_of(workflow) if s.model in family_of}
-    edited = any(Ref.parse(v) not in (None, Ref(None, "image")) for s in steps_of(workflow)
-                 if s.model in family_of for k, v in s.inputs.items() if k in ("image", "image1"))
-    return len(families) >= 2 and edited
+    edit_steps = [s for s in steps_of(workflow) if s.model in family_of]
+    edits = {(s.model, str(s.inputs.get("mask"))) for s in edit_steps
+             if (Ref.parse(s.inputs.get("preimage")) or Ref(None, "image")).step is None}
+    edited = any(Ref.parse(v) not in (None, Ref(None, "image")) for s in edit_steps
+                 for k, v in s.inputs.items() if k in ("image", "image1"))
+    return len(edits) >= 2 and edited
 
 
 def _families(workflow: dict[str, Any]) -> set[str]:

@@ -26,3 +26,38 @@ def test_black_and_white_by_saturation_is_a_style_only_at_minus_one_on_the_whole
     assert not right_kind("style", _plan(("SATURATION", {"amount": -0.5, "mask": None})))
     assert not right_kind("style", _plan(("SATURATION", {"amount": -1, "mask": "init[mask]"})))
     assert right_kind("style", _plan(("FLUX-STYLE", {"prompt": "a cat", "style": "watercolor"})))
+
+
+def _masked(*edits: tuple[str, str, dict]) -> dict:
+    """RES then an edit brick on its mask, for each (prompt, model, inputs), each edit on the last one's image."""
+    pipeline, image, n = [], "init[image]", 0
+    for prompt, model, inputs in edits:
+        pipeline.append({"step": n + 1, "model": "RES", "input": {"image": "init[image]", "prompt": prompt},
+                         "output": {"mask": f"step{n + 1}[mask]"}})
+        pipeline.append({"step": n + 2, "model": model, "input": {"image": image, "mask": f"step{n + 1}[mask]",
+                                                                   **inputs}, "output": {"image": f"step{n + 2}[image]"}})
+        image, n = f"step{n + 2}[image]", n + 2
+    return {"process": "test", "pipeline": [*pipeline, {"result": f"[{image}]"}]}
+
+
+def test_compose_counts_edits_not_brick_families():
+    three_swaps = _masked(("chair", "FLUX-FILL", {"prompt": "armchair"}), ("clock", "FLUX-FILL", {"prompt": "mirror"}),
+                          ("couch", "FLUX-FILL", {"prompt": "sofa"}))
+    assert right_kind("compose", three_swaps)
+    two_regions = _masked(("background", "FLUX-BRIGHT", {"ratio": 0.6}), ("flowers", "FLUX-BRIGHT", {"ratio": 1.4}))
+    assert right_kind("compose", two_regions)
+    assert not right_kind("compose", _masked(("chair", "FLUX-FILL", {"prompt": "armchair"})))
+
+
+def test_a_refined_removal_is_one_edit_not_a_composition():
+    removal = _masked(("dog", "FASTINPAINT", {}))
+    removal["pipeline"].insert(2, {"step": 3, "model": "FLUX-INPAINT",
+                                   "input": {"image": "init[image]", "mask": "step1[mask]", "preimage": "step2[image]"},
+                                   "output": {"image": "step3[image]"}})
+    removal["pipeline"][-1] = {"result": "[step3[image]]"}
+    assert right_kind("remove", removal) and not right_kind("compose", removal)
+    removal["pipeline"].insert(3, {"step": 4, "model": "TEMPERATURE",
+                                   "input": {"image": "step3[image]", "amount": 0.3, "mask": None},
+                                   "output": {"image": "step4[image]"}})
+    removal["pipeline"][-1] = {"result": "[step4[image]]"}
+    assert right_kind("compose", removal)
