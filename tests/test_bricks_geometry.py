@@ -1,12 +1,17 @@
-"""Geometry bricks (CROP, ROTATE, FLIP) and GROW-MASK on real photos."""
+"""Geometry bricks (CROP, ROTATE, FLIP, STRAIGHTEN) and GROW-MASK on real photos and synthetic lines."""
 
 from __future__ import annotations
+
+import math
 
 import cv2
 import numpy as np
 import pytest
 
-from lego_edit.bricks import BrickError
+from lego_edit.bricks import BrickError, default_registry
+from lego_edit.bricks.builtin.geometry import inscribed_size
+from lego_edit.bricks.executor import Executor, StepFailed
+from lego_edit.bricks.workflow import Workflow
 from tests.brick_helpers import frozen, photo, run, with_soft_alpha
 
 
@@ -84,6 +89,185 @@ def test_flip_equals_numpy(chelsea):
     symmetric = frozen(np.full((8, 8, 4), 200, np.uint8))
     with pytest.raises(BrickError, match="nothing to change"):
         run("FLIP", image=symmetric, direction="horizontal")
+
+
+# --- STRAIGHTEN ---------------------------------------------------------------------------------
+
+
+def _opaque_inside(image: np.ndarray, degrees: float) -> np.ndarray:
+    """A tilted photo as a camera gives it: ROTATE's output cut to a centred window of the original's
+    aspect that lies wholly inside the turned picture (3 px spare for the anti-aliased rim)."""
+    h, w = image.shape[:2]
+    turned = run("ROTATE", image=image, angle=degrees)["image"]
+    c, s = math.cos(math.radians(abs(degrees))), math.sin(math.radians(abs(degrees)))
+    scale = min(w / (w * c + h * s), h / (w * s + h * c))
+    cw, ch = int(w * scale) - 6, int(h * scale) - 6
+    y0, x0 = (turned.shape[0] - ch) // 2, (turned.shape[1] - cw) // 2
+    out = turned[y0:y0 + ch, x0:x0 + cw]
+    assert (out[..., 3] == 255).all()
+    return frozen(out)
+
+
+def _stripe_angle(image: np.ndarray) -> float:
+    """The stripes' angle in degrees counter-clockwise from horizontal, from the structure tensor (image
+    moments of the gradient) -- a measure that shares nothing with the brick's line detector."""
+    grey = cv2.cvtColor(np.ascontiguousarray(image[..., :3]), cv2.COLOR_RGB2GRAY).astype(np.float64)
+    gx, gy = cv2.Sobel(grey, cv2.CV_64F, 1, 0, ksize=5), cv2.Sobel(grey, cv2.CV_64F, 0, 1, ksize=5)
+    gx, gy = gx[8:-8, 8:-8], gy[8:-8, 8:-8]
+    gradient = 0.5 * math.degrees(math.atan2(2 * (gx * gy).sum(), (gx * gx).sum() - (gy * gy).sum()))
+    along = (gradient - 90.0 + 90.0) % 180.0 - 90.0  # the stripes run across their gradient
+    return -along  # image y points down: counter-clockwise is a negative image angle
+
+
+@pytest.fixture(scope="module")
+def stripes():
+    """Level horizontal stripes (period 24 px, soft-edged) over a smooth random texture, in colour."""
+    rng = np.random.default_rng(7)
+    h, w = 360, 480
+    y = np.arange(h, dtype=np.float64)[:, None]
+    band = 60.0 * np.tanh(3.0 * np.sin(2 * np.pi * y / 24.0)) * np.ones((1, w))
+    texture = cv2.GaussianBlur(rng.normal(0, 40, (h, w)), (0, 0), 3)
+    grey = np.clip(128 + band + texture, 0, 255)
+    rgb = np.dstack([grey, grey * 0.8 + 30, grey * 0.6 + 60]).clip(0, 255).astype(np.uint8)
+    return frozen(np.dstack([rgb, np.full((h, w), 255, np.uint8)]))
+
+
+@pytest.fixture(scope="module")
+def camera():
+    return photo("camera")  # 512 x 512, level: the tripod, the buildings behind
+
+
+@pytest.mark.parametrize("degrees", [6.0, -4.0])
+def test_straighten_levels_tilted_stripes(stripes, degrees):
+    tilted = _opaque_inside(stripes, degrees)
+    assert abs(_stripe_angle(tilted) - degrees) < 0.3  # the measure sees the tilt ROTATE made
+    out = run("STRAIGHTEN", image=tilted)["image"]
+    assert abs(_stripe_angle(out)) < 0.5
+    assert out.dtype == np.uint8 and out.shape[2] == 4 and (out[..., 3] == 255).all()  # no empty corner
+    assert out.shape[0] < tilted.shape[0] and out.shape[1] < tilted.shape[1]
+    # The largest crop: close to the closed-form rectangle inside the turned picture, less the margin.
+    inner_w, inner_h = inscribed_size(tilted.shape[1], tilted.shape[0], degrees)
+    assert inner_w - 8 <= out.shape[1] <= inner_w and inner_h - 8 <= out.shape[0] <= inner_h
+
+
+def _residual_turn(original: np.ndarray, levelled: np.ndarray, span: float = 1.5, step: float = 0.1) -> float:
+    """The angle (degrees, within +-span) that best turns the original's centre onto `levelled`, by
+    normalised correlation over a grid of `step`: pixels against pixels, no lines involved."""
+    ref = cv2.cvtColor(np.ascontiguousarray(original[..., :3]), cv2.COLOR_RGB2GRAY).astype(np.float32)
+    got = cv2.cvtColor(np.ascontiguousarray(levelled[..., :3]), cv2.COLOR_RGB2GRAY).astype(np.float32)
+    h, w = ref.shape
+    gh, gw = got.shape
+    best, best_score = 0.0, -2.0
+    for angle in np.arange(-span, span + step / 2, step):
+        m = cv2.getRotationMatrix2D(((w - 1) / 2, (h - 1) / 2), float(angle), 1.0)
+        turned = cv2.warpAffine(ref, m, (w, h), flags=cv2.INTER_LINEAR)
+        y0, x0 = (h - gh) // 2, (w - gw) // 2
+        window = turned[y0:y0 + gh, x0:x0 + gw]
+        score = float(np.corrcoef(window.ravel(), got.ravel())[0, 1])
+        if score > best_score:
+            best, best_score = float(angle), score
+    assert best_score > 0.8
+    return best
+
+
+def _centred_window(image: np.ndarray, shape) -> np.ndarray:
+    y0, x0 = (image.shape[0] - shape[0]) // 2, (image.shape[1] - shape[1]) // 2
+    return image[y0:y0 + shape[0], x0:x0 + shape[1]]
+
+
+@pytest.mark.parametrize("degrees", [6.0, -4.0])
+def test_straighten_levels_a_tilted_photo(camera, degrees):
+    tilted = _opaque_inside(camera, degrees)
+    out = run("STRAIGHTEN", image=tilted)["image"]
+    assert abs(_residual_turn(camera, out)) <= 0.5
+    before = _residual_turn(camera, _centred_window(tilted, out.shape), span=8.0, step=0.5)
+    assert abs(before - degrees) <= 0.5  # the check sees the tilt ROTATE made
+    assert (out[..., 3] == 255).all() and out.shape[0] < tilted.shape[0] and out.shape[1] < tilted.shape[1]
+
+
+
+def test_straighten_refuses_a_level_photo(camera, stripes):
+    for image in (camera, stripes):
+        with pytest.raises(BrickError, match=r"STRAIGHTEN: nothing to change: the picture is already level"):
+            run("STRAIGHTEN", image=image)
+
+
+def test_straighten_refuses_pictures_without_straight_lines(chelsea):
+    noise = frozen(np.dstack([np.random.default_rng(3).integers(0, 256, (300, 400, 3), dtype=np.uint8),
+                              np.full((300, 400), 255, np.uint8)]))
+    for image in (noise, chelsea):  # a cat's fur and whiskers are not a horizon
+        with pytest.raises(BrickError, match="STRAIGHTEN: found no straight lines to level by") as err:
+            run("STRAIGHTEN", image=image)
+        assert "\n" not in str(err.value)
+
+
+def test_straighten_refuses_lines_that_disagree():
+    image = np.full((360, 480, 4), 255, np.uint8)
+    image[..., :3] = 200
+    for y in range(10, 170, 14):  # the top half leans 5 degrees one way, the bottom half 5 the other
+        cv2.line(image, (0, y), (479, y - round(479 * math.tan(math.radians(5)))), (40, 40, 40, 255), 3)
+    for y in range(200, 340, 14):
+        cv2.line(image, (0, y), (479, y + round(479 * math.tan(math.radians(5)))), (40, 40, 40, 255), 3)
+    with pytest.raises(BrickError, match="STRAIGHTEN: the straight lines disagree"):
+        run("STRAIGHTEN", image=frozen(image))
+
+
+def test_straighten_keeps_soft_alpha(stripes):
+    tilted = _opaque_inside(stripes, 6.0)
+    soft = with_soft_alpha(tilted)
+    opaque_out = run("STRAIGHTEN", image=tilted)["image"]
+    out = run("STRAIGHTEN", image=soft)["image"]
+    assert out.shape == opaque_out.shape and out.dtype == np.uint8
+    visible = out[..., 3] > 100
+    assert np.abs(out[..., :3].astype(int) - opaque_out[..., :3].astype(int))[visible].max() <= 3
+    # The left-to-right ramp, turned 6 degrees: still rising left to right, never cleared.
+    columns = out[..., 3].astype(float).mean(axis=0)
+    assert np.all(np.diff(columns) > 0) and out[..., 3].min() >= 40 and columns[-1] - columns[0] > 150
+
+
+def test_straighten_max_angle(stripes):
+    tilted = _opaque_inside(stripes, 6.0)
+    with pytest.raises(BrickError, match="found no straight lines to level by.*within 3 degrees"):
+        run("STRAIGHTEN", image=tilted, max_angle=3)
+    assert abs(_stripe_angle(run("STRAIGHTEN", image=tilted, max_angle=8.0)["image"])) < 0.5
+    for bad in ("lots", 0, 90, float("nan")):
+        with pytest.raises(BrickError, match="max_angle must be a number of degrees between 1 and 45"):
+            run("STRAIGHTEN", image=tilted, max_angle=bad)
+
+
+def test_inscribed_size_is_the_largest_rectangle():
+    for w, h, degrees in ((480, 360, 6.0), (360, 480, -4.0), (600, 100, 10.0), (300, 300, 45.0)):
+        c, s = math.cos(math.radians(abs(degrees))), math.sin(math.radians(abs(degrees)))
+        widths = np.linspace(1, w, 20000)
+        # A centred W x H rectangle fits inside the turned one iff, seen in its frame, W c + H s <= w and W s + H c <= h.
+        heights = np.minimum((w - widths * c) / s, (h - widths * s) / c)
+        best = float((widths * np.clip(heights, 0, None)).max())
+        iw, ih = inscribed_size(w, h, degrees)
+        assert iw * c + ih * s <= w + 1e-6 and iw * s + ih * c <= h + 1e-6
+        assert abs(iw * ih - best) <= 0.002 * best
+
+
+def test_straighten_in_a_workflow_and_the_model_builders_prompt(stripes):
+    from lego_edit.bricks.builtin.catalog import BY_NAME
+    from lego_edit.builder.prompt import system_prompt
+
+    spec = BY_NAME["STRAIGHTEN"]
+    assert spec.family == "geometry" and [(p.name, p.optional) for p in spec.inputs] == [("image", False),
+                                                                                         ("max_angle", True)]
+    prompt = system_prompt(default_registry())
+    assert f"### STRAIGHTEN\nPurpose: {spec.purpose}" in prompt and spec.constraints in prompt
+    tilted = _opaque_inside(stripes, -4.0)
+    workflow = Workflow.from_dict({"process": "level it", "pipeline": [
+        {"step": 1, "model": "STRAIGHTEN", "input": {"image": "init[image]"}, "output": {"image": "step1[image]"}},
+        {"result": "[step1[image]]"}]})
+    executor = Executor(default_registry())
+    try:
+        (_, image), = executor.run(workflow, {"image": tilted}).result
+        assert abs(_stripe_angle(image)) < 0.5 and image.shape[0] < tilted.shape[0]
+        with pytest.raises(StepFailed, match="already level"):
+            executor.run(workflow, {"image": stripes})
+    finally:
+        executor.close()
 
 
 @pytest.fixture(scope="module")

@@ -58,6 +58,7 @@ CLASSICAL: tuple[ClassicalBackendSpec, ...] = (
     ClassicalBackendSpec("CROP", "numpy", "geometry:crop"),
     ClassicalBackendSpec("ROTATE", "opencv", "geometry:rotate"),
     ClassicalBackendSpec("FLIP", "numpy", "geometry:flip"),
+    ClassicalBackendSpec("STRAIGHTEN", "opencv", "geometry:straighten", notes="line segment detector"),
     ClassicalBackendSpec("GROW-MASK", "opencv", "masks:grow_mask"),
 )
 

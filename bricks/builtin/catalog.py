@@ -363,6 +363,21 @@ FLIP = BrickSpec(
     role=BrickRole.EDIT,
     family="geometry",
 )
+STRAIGHTEN = BrickSpec(
+    "STRAIGHTEN",
+    "Level a tilted photo (a crooked horizon, leaning walls) by its straight lines, then crop off the empty "
+    "corners.",
+    (Port("image", IMAGE),
+     Port("max_angle", FLOAT, optional=True, doc="the largest tilt in degrees to look for and correct, 1..45; "
+                                                  "null = 15")),
+    (Port("image", IMAGE, doc="the levelled photo, cropped to the largest rectangle inside it"),),
+    "Whole image; the output is smaller (cropped); masks made before it no longer fit: straighten as the last "
+    "step. Refuses when it finds no straight lines to level by (e.g. a close-up with no horizon or edges), "
+    "when its lines disagree, and when the photo is already level (under 0.3 degrees). Use ROTATE for a "
+    "chosen angle.",
+    role=BrickRole.EDIT,
+    family="geometry",
+)
 GROW_MASK = BrickSpec(
     "GROW-MASK",
     "Grow (dilate) or shrink (erode) a mask by a distance.",
@@ -376,6 +391,6 @@ GROW_MASK = BrickSpec(
 ALL = (RES, SOS, MASK_SEG, ADD_PRED, CMI_PRED, BBOX, INVERSE, COMPOSE, RESIZE, FASTINPAINT, FLUX_INPAINT,
        FLUX_FILL, FLUX_RCM, FLUX_CBG, FLUX_STYLE, FLUX_ENV, FLUX_POSE, FLUX_BRIGHT, EDIT,
        CONTRAST, SATURATION, TEMPERATURE, WHITE_BALANCE, EXPOSURE, SHADOWS_HIGHLIGHTS, VIGNETTE,
-       SHARPEN, DENOISE, DEHAZE, BLUR, CROP, ROTATE, FLIP, GROW_MASK)
+       SHARPEN, DENOISE, DEHAZE, BLUR, CROP, ROTATE, FLIP, STRAIGHTEN, GROW_MASK)
 
 BY_NAME: Mapping[str, BrickSpec] = MappingProxyType({spec.name: spec for spec in ALL})

@@ -1,13 +1,15 @@
-"""Exact geometry of the whole image: CROP (centred, to an aspect ratio), ROTATE, FLIP.
+"""Geometry of the whole image: CROP (centred, to an aspect ratio), ROTATE, FLIP, and STRAIGHTEN (ROTATE
+by the tilt its straight lines show, then the largest crop without empty corners).
 
-These change where pixels are, not what they are; CROP and ROTATE (other than by right angles) change
-the canvas size, so masks made before them no longer fit the result.
+These change where pixels are, not what they are; CROP, STRAIGHTEN and ROTATE (other than by right
+angles) change the canvas size, so masks made before them no longer fit the result.
 """
 
 from __future__ import annotations
 
 import math
 import re
+from dataclasses import dataclass
 
 import cv2
 import numpy as np
@@ -45,14 +47,21 @@ def crop_box(width: int, height: int, ratio: float) -> tuple[int, int, int, int]
     return (width - w) // 2, (height - h) // 2, w, h
 
 
+def centred(image: np.ndarray, w: int, h: int) -> np.ndarray:
+    """The w x h window in the middle of `image` (left / top get the odd pixel), as a new array."""
+    height, width = image.shape[:2]
+    x0, y0 = (width - w) // 2, (height - h) // 2
+    return np.ascontiguousarray(image[y0:y0 + h, x0:x0 + w])
+
+
 def crop(ctx: BrickContext, image: np.ndarray, aspect: str) -> dict:
     """The largest centred crop of the given aspect ratio (rounded to whole pixels)."""
     ratio = parse_aspect(aspect)
     height, width = image.shape[:2]
-    x0, y0, w, h = crop_box(width, height, ratio)
+    _, _, w, h = crop_box(width, height, ratio)
     if (w, h) == (width, height):
         raise _adjust.unchanged("CROP", f"the image ({width}x{height}) already has the aspect {aspect}")
-    return {"image": np.ascontiguousarray(image[y0:y0 + h, x0:x0 + w])}
+    return {"image": centred(image, w, h)}
 
 
 # --- ROTATE -------------------------------------------------------------------------------------
@@ -90,6 +99,146 @@ def rotate(ctx: BrickContext, image: np.ndarray, angle: float) -> dict:
     rgb = np.where(out_alpha > 0.5, warped[..., :3] * 255.0 / np.maximum(out_alpha, 1e-6), 0.0)
     out = np.dstack([np.clip(rgb, 0, 255), out_alpha])
     return {"image": np.ascontiguousarray(np.rint(out).astype(np.uint8))}
+
+
+# --- STRAIGHTEN ---------------------------------------------------------------------------------
+
+STRAIGHTEN_MAX_ANGLE = 15.0  # degrees either way, the default search range
+LEVEL_BELOW = 0.3  # degrees: a smaller tilt is "already level" (no one sees it; the crop would cost pixels)
+_WORK_SIDE = 1200  # lines are found on a copy at most this long (an angle does not depend on scale)
+_MIN_LENGTH = 0.03  # a line counts from 3 % of the long side
+_BANDWIDTH = 0.5  # degrees: the kernel that finds where the lines' angles agree
+_INLIER = 1.0  # degrees either side of that peak
+_ENOUGH = 1.0  # agreeing lines must add up to this many long sides
+_CLUSTER = 1.8  # ... and this many times the share of the candidate lines a uniform spread would put there
+_RIVAL = 0.7  # a second peak this strong (2 degrees or more away) means the lines disagree
+_EDGE_MARGIN = 2  # pixels given up on each side of the crop: the rotated border is anti-aliased
+
+
+@dataclass(frozen=True)
+class Tilt:
+    """How far the picture's straight lines lean from level / plumb (degrees counter-clockwise, as ROTATE
+    takes them), and the evidence: the total length of the lines that agree, in long sides of the image,
+    and how many there are."""
+
+    degrees: float
+    support: float
+    lines: int
+
+
+def max_angle_of(value: float | None) -> float:
+    if value is None:
+        return STRAIGHTEN_MAX_ANGLE
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise BrickError(f"STRAIGHTEN: max_angle must be a number of degrees between 1 and 45, got {value!r}") from None
+    if not (math.isfinite(number) and 1.0 <= number <= 45.0):
+        raise BrickError(f"STRAIGHTEN: max_angle must be a number of degrees between 1 and 45, got {value!r}")
+    return number
+
+
+def _segments(image: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(deviation from the nearest of horizontal / vertical in degrees, length in long sides) of every
+    straight segment OpenCV's line segment detector finds, leaving out those on the edge of transparency
+    (a cut-out's outline or an earlier rotation's corners are not lines in the scene)."""
+    height, width = image.shape[:2]
+    scale = min(1.0, _WORK_SIDE / max(height, width))
+    grey = cv2.cvtColor(np.ascontiguousarray(image[..., :3]), cv2.COLOR_RGB2GRAY)
+    clear = (image[..., 3] < 16).astype(np.uint8)
+    if scale < 1.0:
+        size = (max(1, round(width * scale)), max(1, round(height * scale)))
+        grey = cv2.resize(grey, size, interpolation=cv2.INTER_AREA)
+        clear = cv2.resize(clear, size, interpolation=cv2.INTER_NEAREST)
+    found = cv2.createLineSegmentDetector(cv2.LSD_REFINE_STD).detect(grey)[0]
+    if found is None:
+        return np.zeros(0), np.zeros(0)
+    x0, y0, x1, y1 = found.reshape(-1, 4).astype(np.float64).T
+    if clear.any():
+        near = cv2.dilate(clear, np.ones((7, 7), np.uint8))
+        mx = np.clip(np.rint((x0 + x1) / 2), 0, grey.shape[1] - 1).astype(int)
+        my = np.clip(np.rint((y0 + y1) / 2), 0, grey.shape[0] - 1).astype(int)
+        keep = near[my, mx] == 0
+        x0, y0, x1, y1 = x0[keep], y0[keep], x1[keep], y1[keep]
+    # Image y points down: a line that rises to the right (turned counter-clockwise) has a negative angle.
+    angle = np.degrees(np.arctan2(y1 - y0, x1 - x0))
+    angle = (angle + 90.0) % 180.0 - 90.0  # [-90, 90): a segment has no direction
+    deviation = np.where(np.abs(angle) <= 45.0, angle, angle - np.sign(angle) * 90.0)
+    return deviation, np.hypot(x1 - x0, y1 - y0) / max(grey.shape)
+
+
+def _weighted_median(values: np.ndarray, weights: np.ndarray) -> float:
+    order = np.argsort(values)
+    cumulative = np.cumsum(weights[order])
+    return float(values[order][np.searchsorted(cumulative, cumulative[-1] / 2.0)])
+
+
+def estimate_tilt(image: np.ndarray, max_angle: float = STRAIGHTEN_MAX_ANGLE) -> Tilt:
+    """The tilt of the picture's near-level and near-plumb straight lines: the peak of their length-weighted
+    angle density, refined as the length-weighted median of the lines within a degree of it. A BrickError
+    saying why when there are too few such lines or two groups of them disagree."""
+    deviation, length = _segments(image)
+    candidate = (length >= _MIN_LENGTH) & (np.abs(deviation) <= max_angle)
+    deviation, length = deviation[candidate], length[candidate]
+    if length.sum() < _ENOUGH:
+        raise BrickError(f"STRAIGHTEN: found no straight lines to level by (no horizon, edges or verticals within "
+                         f"{max_angle:g} degrees of level); rotate by hand with ROTATE")
+    grid = np.arange(-max_angle, max_angle + 1e-9, 0.05)
+    density = (length[None, :] * np.exp(-0.5 * ((grid[:, None] - deviation[None, :]) / _BANDWIDTH) ** 2)).sum(axis=1)
+    best = int(np.argmax(density))
+    peak = float(grid[best])
+    inlier = np.abs(deviation - peak) <= _INLIER
+    support = float(length[inlier].sum())
+    if support < _ENOUGH:
+        raise BrickError(f"STRAIGHTEN: found no straight lines to level by (only short or scattered ones within "
+                         f"{max_angle:g} degrees of level); rotate by hand with ROTATE")
+    if support < min(0.6, _CLUSTER * _INLIER / max_angle) * float(length.sum()):
+        raise BrickError(f"STRAIGHTEN: the straight lines disagree (their angles spread over {max_angle:g} degrees "
+                         "either way with no clear tilt); rotate by hand with ROTATE")
+    padded = np.pad(density, 1, constant_values=-1.0)
+    local_peak = (density >= padded[:-2]) & (density >= padded[2:])
+    rivals = np.flatnonzero(local_peak & (np.abs(grid - peak) >= 2.0))
+    if rivals.size:
+        rival = int(rivals[np.argmax(density[rivals])])
+        if density[rival] >= _RIVAL * density[best]:
+            raise BrickError(f"STRAIGHTEN: the straight lines disagree (some lean {-peak:.1f} degrees, others "
+                             f"{-float(grid[rival]):.1f}), so there is no one tilt to correct; rotate by hand with ROTATE")
+    # Turning the picture clockwise by the lines' lean levels them; ROTATE's angles are counter-clockwise.
+    lean = -_weighted_median(deviation[inlier], length[inlier])
+    return Tilt(degrees=lean, support=support, lines=int(inlier.sum()))
+
+
+def inscribed_size(width: int, height: int, degrees: float) -> tuple[float, float]:
+    """Width and height of the largest axis-aligned rectangle inside a width x height rectangle turned by
+    `degrees`, centred on it (the closed form for the maximal-area case)."""
+    rad = math.radians(abs(degrees))
+    sin, cos = math.sin(rad), math.cos(rad)
+    long_side, short_side = max(width, height), min(width, height)
+    if short_side <= 2.0 * sin * cos * long_side or abs(sin - cos) < 1e-10:
+        half = 0.5 * short_side  # a thin rectangle: the crop touches both long sides
+        return (half / sin, half / cos) if width >= height else (half / cos, half / sin)
+    cos2 = cos * cos - sin * sin
+    return (width * cos - height * sin) / cos2, (height * cos - width * sin) / cos2
+
+
+def straighten(ctx: BrickContext, image: np.ndarray, max_angle: float | None = None) -> dict:
+    """Level the picture by its straight lines: ROTATE by the opposite of their tilt, then the largest
+    centred crop that holds no empty corner, as a photo editor's straighten tool does."""
+    limit = max_angle_of(max_angle)
+    tilt = estimate_tilt(image, limit)
+    if abs(tilt.degrees) < LEVEL_BELOW:
+        raise _adjust.unchanged("STRAIGHTEN", f"the picture is already level (its straight lines lean "
+                                f"{abs(tilt.degrees):.2f} degrees, under {LEVEL_BELOW:g})")
+    ctx.progress(0.5, f"levelling by {tilt.degrees:+.1f} degrees")
+    height, width = image.shape[:2]
+    turned = rotate(ctx, image, -tilt.degrees)["image"]
+    inner_w, inner_h = inscribed_size(width, height, tilt.degrees)
+    w = min(width, math.floor(inner_w) - 2 * _EDGE_MARGIN)
+    h = min(height, math.floor(inner_h) - 2 * _EDGE_MARGIN)
+    if w < 1 or h < 1:
+        raise BrickError(f"STRAIGHTEN: the image ({width}x{height}) is too small to crop after turning it by "
+                         f"{tilt.degrees:.1f} degrees")
+    return {"image": centred(turned, w, h)}
 
 
 # --- FLIP ---------------------------------------------------------------------------------------
