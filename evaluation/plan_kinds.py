@@ -53,6 +53,17 @@ def _black_and_white(workflow: dict[str, Any]) -> bool:
                for s in steps_of(workflow))
 
 
+def _background_blurred(workflow: dict[str, Any]) -> bool:
+    """BLUR over the background (everything but the subject, INVERSE's mask, or a segmented background)."""
+    by_number = {s.number: s for s in steps_of(workflow)}
+
+    def background(ref: Ref | None) -> bool:
+        source = by_number.get(ref.step) if ref is not None else None
+        return source is not None and (source.model == "INVERSE" or (
+            source.model in ("RES", "SOS") and "background" in str(source.inputs.get("prompt", ""))))
+    return any(s.model == "BLUR" and background(Ref.parse(s.inputs.get("mask"))) for s in steps_of(workflow))
+
+
 def _cutout_result(workflow: dict[str, Any]) -> bool:
     """A RES or SOS cut-out (their `image` output) is among the results."""
     producers = {s.number: s.model for s in steps_of(workflow)}
@@ -108,7 +119,7 @@ RIGHT_KIND: dict[str, Callable[[dict[str, Any]], bool]] = {
     "replace": _uses("FLUX-FILL"),
     "adjust": _adjust,
     "style": lambda workflow: _uses("FLUX-STYLE")(workflow) or _black_and_white(workflow),
-    "background": _uses("FLUX-CBG"),
+    "background": lambda workflow: _uses("FLUX-CBG")(workflow) or _background_blurred(workflow),
     "extract": _cutout_result,
     "action": _uses("FLUX-POSE"),
     "compose": _chained,

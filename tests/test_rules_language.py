@@ -549,7 +549,7 @@ def test_forum_request_forms(text):
 
 def test_bg_is_background_and_a_wish_with_a_participle():
     assert "FLUX-CBG" in models("make bg grey pls")
-    assert models("i want the background blurred")[-1] == "FLUX-CBG"
+    assert models("i want the background blurred")[-1] == "BLUR"
 
 
 def test_less_yellow_is_cooler():

@@ -147,7 +147,6 @@ def test_recolour(registry, instruction, target, value):
 @pytest.mark.parametrize("instruction, value", [
     ("change the background to a beach", "beach"),
     ("replace the background with a beach", "beach"),
-    ("blur the background", "blurred"),
     ("Change the wooden cutting board background to a marble countertop.", "marble countertop"),
 ])
 def test_background_change(registry, instruction, value):
@@ -156,6 +155,18 @@ def test_background_change(registry, instruction, value):
     sos, inverse, cbg = steps(wf)
     assert inverse["input"]["mask1"] is None and inverse["input"]["mask2"] == out(sos, "mask")
     assert cbg["input"] == {"image": "init[image]", "mask": out(inverse, "mask"), "prompt": value}
+
+
+@pytest.mark.parametrize("instruction", ["blur the background", "Blur the background like dslr and focused on me",
+                                         "could someone please blur the background on this photo?"])
+def test_a_blurred_background_blurs_its_own_pixels(registry, instruction):
+    """Portrait mode: BLUR softens the real background (everything but the subject); nothing is repainted."""
+    wf = plan(instruction, registry)
+    assert models(wf) == ["SOS", "INVERSE", "BLUR"]
+    sos, inverse, blur = steps(wf)
+    assert inverse["input"]["mask2"] == out(sos, "mask")
+    assert blur["input"]["image"] == "init[image]" and blur["input"]["mask"] == out(inverse, "mask")
+    assert 0 < blur["input"]["amount"] <= 1
 
 
 def test_background_change_keeps_a_named_subject(registry):

@@ -269,14 +269,16 @@ def _recipes_background(edit: Edit, policy: Policy, g: Graph, image: str) -> lis
         n = g.add("FLUX-FILL", image=image, mask=s.mask, prompt=prompt)
         return _Outcome(step_ref(n, "image"), how=f"FLUX-FILL paints '{prompt}' there")
 
+    # a background gets a lens's strong blur (radius ~2 % of the long side); a face or a plate a lighter one
+    strength = 1.0 if edit.kind == "background" else 0.6
+
     def blur(g: Graph, image: str, s: _Seg) -> _Outcome:
-        n = g.add("BLUR", image=image, amount=0.6, mask=s.mask)
+        n = g.add("BLUR", image=image, amount=strength, mask=s.mask)
         return _Outcome(step_ref(n, "image"), how="BLUR blurs it from its own pixels")
 
-    if edit.kind == "blur":  # a face or a plate is blurred in place (BLUR); a background may be repainted blurred
-        scenery = edit.target is None or re.search(r"\b(?:background|backdrop|scenery|surroundings|sky|landscape)\b",
-                                                   edit.target)
-        tails = [cbg, blur] if scenery else [blur, cbg]
+    if edit.kind == "blur" or prompt == "blurred":
+        # BLUR softens the real pixels (a portrait-mode background keeps its content); FLUX-CBG repaints it blurred
+        tails = [blur, cbg]
     else:
         tails = [cbg, fill]
     segs = _background_segs(edit, policy) if edit.kind == "background" else \
