@@ -208,8 +208,17 @@ def test_straighten_refuses_lines_that_disagree():
         cv2.line(image, (0, y), (479, y - round(479 * math.tan(math.radians(5)))), (40, 40, 40, 255), 3)
     for y in range(200, 340, 14):
         cv2.line(image, (0, y), (479, y + round(479 * math.tan(math.radians(5)))), (40, 40, 40, 255), 3)
-    with pytest.raises(BrickError, match="STRAIGHTEN: the straight lines disagree"):
+    with pytest.raises(BrickError, match=r"STRAIGHTEN: the straight lines disagree \(some lean 5.0 degrees, others -5.0\)"):
         run("STRAIGHTEN", image=frozen(image))
+    # One line at every whole degree from -14 to 14: no angle stands out.
+    spread = np.full((360, 480, 4), 255, np.uint8)
+    spread[..., :3] = 200
+    for i, degrees in enumerate(range(-14, 15)):
+        cx, cy, t = 90 + (i % 5) * 75, 30 + (i // 5) * 55, math.radians(degrees)
+        dx, dy = round(80 * math.cos(t)), round(80 * math.sin(t))
+        cv2.line(spread, (cx - dx, cy - dy), (cx + dx, cy + dy), (40, 40, 40, 255), 3)
+    with pytest.raises(BrickError, match="STRAIGHTEN: the straight lines disagree .*spread over 15 degrees"):
+        run("STRAIGHTEN", image=frozen(spread))
 
 
 def test_straighten_keeps_soft_alpha(stripes):
