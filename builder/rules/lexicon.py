@@ -88,6 +88,10 @@ ENV_FILLERS = frozenset("""a an the in at on during time of day season weather l
 like turn into to change a bit more very heavy light golden clear bright dark late early with and covered
 full""".split())
 
+# Head nouns that name a property, a look or an app feature, never a thing in the picture: RES cannot find one.
+NOT_OBJECTS = frozenset("""hue hues tint tints filter filters saturation contrast brightness exposure sharpness
+resolution quality clarity vibrance warmth temperature change changes hotkey shortcut option
+options feature features tool tools function functionality slider menu ability possibility""".split())
 VAGUE_WORDS = frozenset("""better nicer prettier good great beautiful pop awesome cool perfect professional
 realistic improved nice amazing stunning fixed fix improve enhance enhanced seamless seamlessly natural naturally
 consistent coherent blended interesting appealing attractive cleaner clean polished pleasant healthier fresher

@@ -5,12 +5,13 @@ from __future__ import annotations
 import re
 
 from lego_edit.builder.rules.clauses import trim_qualifiers
-from lego_edit.builder.rules.edits import PRONOUN, SELECTION, SUBJECT, TextRefused
+from lego_edit.builder.rules.edits import PRONOUN, SELECTION, SUBJECT, PlanRefused, TextRefused
 from lego_edit.builder.rules.lexicon import (
     DESCRIPTOR_FILLERS,
     ENV_FILLERS,
     ENV_TERMS,
     GENERIC_BACKGROUND,
+    NOT_OBJECTS,
     PRONOUNS,
     RCM_CORE,
     SCENE_NOUNS,
@@ -138,6 +139,14 @@ def target_of(text: str, has_mask: bool) -> str | None:
         raise TextRefused(f"the instruction refers to {np_!r}, but no selection (mask) was sent: select the "
                           "object first, or name it (e.g. 'remove the dog')")
     return np_
+
+
+def check_findable(target: str) -> None:
+    """RES finds things; a property, a look or an app feature named as the object ("the hue", "a hotkey") is refused."""
+    words = word_list(target)
+    if words and words[-1] in NOT_OBJECTS:
+        raise PlanRefused(f"{target!r} is not a thing in the picture that could be found and masked: name an object "
+                          "(e.g. 'the sky', 'the red car'), or say the change for the whole image (e.g. 'warmer')")
 
 
 # -- small classifiers -------------------------------------------------------------------------------

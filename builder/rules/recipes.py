@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -10,6 +9,7 @@ from typing import Any
 from lego_edit.bricks.refs import step_ref
 from lego_edit.builder.feedback import ForbidBrick, ForbidOrder, KeepRegion, RequireBrick
 from lego_edit.builder.rules.edits import SELECTION, SUBJECT, Edit, PlanRefused
+from lego_edit.builder.rules.phrases import check_findable
 from lego_edit.builder.tables import BrickTables
 
 INIT_IMAGE, INIT_MASK = "init[image]", "init[mask]"
@@ -167,6 +167,7 @@ def _segmenters(target: str | None, policy: Policy, *, object_edit: bool) -> lis
     if target == SUBJECT:
         base = [_seg_sos("the main subject"), _seg_res("foreground")]
     else:
+        check_findable(str(target))
         base = [_seg_res(str(target))]
         if policy.has_mask:
             base += [_seg_user_refined, _seg_user_direct]

@@ -159,9 +159,10 @@ _GAPPED = re.compile(rf"^(?P<v>make|get|turn|render)\s+(?P<x>(?:the|this|my|his|
 _PHENOMENON_NOUN = r"shadows|highlights|lighting|light|haze|fog|noise|grain|blur|blurriness|focus|white balance|tones?"
 _TWO_COMPARATIVES = re.compile(rf"^(?P<v>make|get|turn)\s+(?P<x>(?:the|this|my|his|her|its|their|our)\s+[\w' -]+?|it)\s+"
                                rf"(?P<a>{_COMPARATIVE})\s*(?:,\s*|\s+)and\s+(?P<b>{_COMPARATIVE})$")
-# "raise the brightness and sharpness", "boost the contrast and the saturation of the photo"
+# "raise the brightness and sharpness", "boost the contrast and the saturation of the photo", "adjust the
+# lighting/contrast" (a slash or an "or" between two tone nouns asks for both)
 _TONE_PAIR = re.compile(rf"^(?P<v>[a-z]+(?:\s+(?:up|down))?)\s+(?:the\s+)?(?:(?:amount|level|levels)\s+of\s+(?:the\s+)?)?"
-                        rf"(?P<n1>{_TONE_NOUN}|{_PHENOMENON_NOUN})\s*(?:,\s*|\s+)(?:and|&|as well as|plus)\s+(?:the\s+)?"
+                        rf"(?P<n1>{_TONE_NOUN}|{_PHENOMENON_NOUN})(?:\s*/\s*|\s*(?:,\s*|\s+)(?:and|&|as well as|plus|or)\s+)(?:the\s+)?"
                         rf"(?P<n2>{_TONE_NOUN}|{_PHENOMENON_NOUN})(?P<tail>(?:\s+(?:of|in|on)\s+.+)?)$")
 # "brighten the image a lot and highlight the flower": a second verb the clause splitter does not split at
 _AND_VERB = re.compile(r"^(?P<a>.+?)\s+and\s+(?P<b>(?P<v>[a-z]+)\s+(?:up\s+|down\s+|out\s+)?(?:the|this|my|his|her|its|their|"
@@ -191,7 +192,7 @@ def _two_recolours(low: str) -> list[str] | None:
 def split_coordinated(clause: str) -> list[str]:
     """One clause that asks for two edits without repeating the verb -> two clauses; otherwise [clause]."""
     low = clause.lower()
-    if " and " not in low and " & " not in low and " plus " not in low and " as well as " not in low:
+    if not re.search(r" and | & | plus | as well as | or |/", low):
         return [clause]
     low = canonical_verb(re.sub(r"^to\s+", "", strip_polite(low).strip(" .,!")))
     m = _GAPPED.match(low)
