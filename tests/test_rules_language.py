@@ -834,3 +834,21 @@ def test_removals_and_backgrounds_said_in_other_words(text, first, last):
 def test_tone_words_people_use(text, brick):
     got = models(text)
     assert brick in got and "RES" not in got
+
+
+@pytest.mark.parametrize("text", [
+    "straighten the horizon", "level this photo", "Can someone please level this photo?", "fix the tilt",
+    "fix the crooked horizon", "correct the tilt of the image", "make the horizon straight", "the horizon is crooked",
+    "this picture is not straight",
+])
+def test_a_tilted_photo_is_straightened_by_its_own_lines(text):
+    assert models(text) == ["STRAIGHTEN"]
+
+
+@pytest.mark.parametrize("text", ["straighten her hair", "fix the perspective", "straighten the road", "fix the photo",
+                                  "correct the image", "level up the colours", "the lighting is uneven"])
+def test_straightening_a_thing_or_the_perspective_is_not_levelling_the_photo(text):
+    try:
+        assert "STRAIGHTEN" not in models(text)
+    except PlanRefused:
+        pass

@@ -327,7 +327,8 @@ DEHAZE = BrickSpec(
 BLUR = BrickSpec(
     "BLUR",
     "Blur the image or the masked part (Gaussian), e.g. to blur a face, a licence plate or the background.",
-    (Port("image", IMAGE), _amount("0..1; 1 = a radius of about 2 % of the long side"), _region("the blur")),
+    (Port("image", IMAGE), _amount("0..1; 0.5 = a radius of about 1 % of the long side, 1 = about 4 % (a lens's "
+                                   "background blur)"), _region("the blur")),
     (Port("image", IMAGE),),
     "Only what the mask covers is blurred, from its own pixels (no bleeding from outside). Negative amounts are "
     "refused (use SHARPEN). " + _HONEST,

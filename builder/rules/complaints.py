@@ -44,7 +44,7 @@ _RUINS = re.compile(r"^(?:(?:there(?:'s| is| are)|i hate|i don't like|i do not l
 
 # "the photo is blurry", "the colours are washed out", "the sky is blown out": a defect of the image, said plainly.
 _DEFECT = re.compile(r"^(?:(?:the|this|my|our)\s+(?:whole\s+)?(?:[\w-]+\s+){0,2}?(?:image|photo|picture|pic|shot|photograph|selfie|"
-                     r"scan|colou?rs|lighting|exposure|sky|highlights)|it|this|everything)\s*(?:is|are|was|were|looks?|seems?|came out|"
+                     r"scan|colou?rs|lighting|exposure|sky|highlights|horizon(?: line)?)|it|this|everything)\s*(?:is|are|was|were|looks?|seems?|came out|"
                      r"turned out|got|'s)\s+(?:a bit\s+|a little\s+|very\s+|really\s+|so\s+|kinda\s+|kind of\s+|quite\s+|super\s+|"
                      r"all\s+|completely\s+|slightly\s+|pretty\s+)?(?P<y>[\w -]+?)(?:\s+(?:now|here|overall))?$")
 
@@ -70,6 +70,7 @@ _DEFECT_FIXES = (
     (r"harsh|too harsh|contrasty", "soften the harsh shadows"),
     (r"yellow|yellowish|orange", "make it cooler"),
     (r"blue|bluish", "make it warmer"),
+    (r"crooked|tilted|skewed|slanted|not straight|not level", "straighten the image"),
 )
 
 

@@ -295,10 +295,23 @@ def _geometry(clause: str) -> Edit | None:
         if not deg and not re.search(r"\b(?:clockwise|counter|anti|upside|left|right|sideways|quarter|half)", how):
             raise TextRefused(f"'{clause}': say by how much to rotate, e.g. 'rotate 90 degrees clockwise'")
         return Edit("look", None, ops=(_op("ROTATE", angle=angle),), text=clause)
-    if re.match(r"^straighten\b", clause):
-        raise TextRefused(f"'{clause}': say the angle to rotate by, e.g. 'rotate 3 degrees clockwise' (the offline "
-                          "planner cannot see how crooked the horizon is)")
+    if _STRAIGHTEN.match(clause):
+        return Edit("look", None, ops=(_op("STRAIGHTEN"),), text=clause)
     return None
+
+
+# A tilted photo levelled by its own straight lines: "straighten the horizon", "level this photo", "fix the tilt",
+# "make the horizon straight" (not "straighten her hair": only the picture, its horizon or its lines).
+_TILTED = r"(?:tilt(?:ed|ing)?|skew(?:ed)?|crooked|slant(?:ed|ing)?|wonky|off[- ]level)"
+_LEVELLED = (r"(?:(?:the|this|my|a|an|our)\s+)?(?:whole\s+)?(?:(?:tilted|skewed|crooked|slanted|wonky)\s+)?(?:image|photo|"
+             r"picture|pic|shot|photograph|scan|horizon(?: line)?|skyline|buildings?|walls?|lines|verticals)|it|this|everything")
+_STRAIGHTEN = re.compile(
+    rf"^(?:(?:straighten(?:\s+(?:out|up))?|level|de-?skew)(?:\s+(?:{_LEVELLED}))?|"
+    rf"(?:fix|correct|remove|undo|get rid of|take out)\s+(?:the\s+|this\s+|a\s+|my\s+)?"
+    rf"(?:tilt|skew|slant|(?:{_TILTED}\s+)?horizon(?: line)?|angle of the horizon|{_TILTED}\s+(?:image|photo|picture|pic|shot))"
+    rf"(?:\s+(?:of|in|on)\s+(?:{_LEVELLED}))?|"
+    rf"(?:make|get|put|set)\s+(?:{_LEVELLED})\s+(?:straight|level|even|horizontal)(?:\s+again)?)"
+    rf"(?:\s+(?:please|again|a bit|slightly|for me|automatically))*\s*$")
 
 
 _LOW_LIGHT = re.compile(
