@@ -364,3 +364,29 @@ def test_two_recolours_tints_and_tonal_range():
     assert models("it looks too green") == ["WHITE-BALANCE"]
     assert models("make the whites whiter") == ["CONTRAST"]
     assert models("first remove the sign, then warm up the colours")[-1] == "TEMPERATURE"
+
+
+@pytest.mark.parametrize("text, thing", [("make them zebras", "zebras"), ("turn it into a cat", "cat"),
+                                         ("could you convert them into penguins?", "penguins"),
+                                         ("make it a red sports car", "red sports car")])
+def test_it_or_them_becoming_a_thing_is_the_main_subject_replaced(text, thing):
+    (sos, _), (fill, inputs) = steps(text)
+    assert (sos, fill) == ("SOS", "FLUX-FILL") and inputs["prompt"] == thing
+
+
+@pytest.mark.parametrize("text", ["make it a masterpiece", "make it look like I am flying", "turn it into a poster",
+                                  "make them better"])
+def test_it_becoming_a_picture_a_look_or_nothing_is_no_new_object(text):
+    try:
+        assert "FLUX-FILL" not in models(text)
+    except PlanRefused:
+        pass
+
+
+@pytest.mark.parametrize("text", ["could someone recolour the hue please", "remove the significant contrast",
+                                  "add a hotkey to remove objects", "delete the filter on the photo"])
+def test_properties_and_app_features_are_never_segmented(text):
+    try:
+        assert "RES" not in models(text)
+    except PlanRefused:
+        pass

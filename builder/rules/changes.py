@@ -36,6 +36,7 @@ from lego_edit.builder.rules.phrases import (
     word_list,
 )
 from lego_edit.builder.rules.scenes import (
+    a_thing,
     background_colour_edit,
     background_edit,
     clean_descriptor,
@@ -292,14 +293,19 @@ def _make_adjective(c: Ctx, rest: str) -> Edit | None:
     target = words[0] if len(words) == 1 else None
     if target and target_of(target, c.has_mask) in (None, PRONOUN):
         return whole_image_edit(c, rest)
-    becomes = re.fullmatch(r"(?P<x>(?:the|this|that|my|our|their|its)\s+[\w' -]+?|him|her|them|me|us)\s+(?:into\s+)?(?:an?|some)\s+"
+    becomes = re.fullmatch(r"(?P<x>(?:the|this|that|my|our|their|its)\s+[\w' -]+?|him|her|them|me|us|it)\s+(?:into\s+)?(?:an?|some)\s+"
                            r"(?P<y>[\w' -]+)", rest)
     if becomes and c.verb in {"make", "turn", "change"}:
         xt = target_of(becomes.group("x"), c.has_mask)
         y = becomes.group("y")
+        if xt == PRONOUN and a_thing(y):
+            return whole_image_edit(c, y, pronoun=True)  # "make it a cat": the main subject becomes one
         if xt not in (None, PRONOUN, SUBJECT) and not is_descriptor(y) and not STYLE_TERMS.search(y) and not is_vague(y) \
                 and not env_value(y):
             return Edit("replace", xt, replacement_for(y), text=c.clause)  # "make the villa a tepee": a new object there
+    bare = re.fullmatch(r"(?:them|it|this)\s+(?:into\s+)?(?P<y>(?:\d+\s+)?[\w'-]+s)", rest)
+    if bare and c.verb in {"make", "turn", "change"} and not c.has_mask:
+        return whole_image_edit(c, bare.group("y"), pronoun=True)  # "make them zebras"
     raise NoBrick(f"I don't understand what '{c.clause}' should change: try e.g. 'make the car red', "
                   "'change the background to a beach' or 'make it night'", c.clause, first_object(words, c.has_mask))
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from lego_edit.builder.rules.edits import PRONOUN, SELECTION, Ctx, Edit, NoBrick, TextRefused, Vague
+from lego_edit.builder.rules.edits import PRONOUN, SELECTION, SUBJECT, Ctx, Edit, NoBrick, TextRefused, Vague
 from lego_edit.builder.rules.lexicon import (
     ATTRIBUTE_WORDS,
     COLOURS,
@@ -180,6 +180,20 @@ def clean_descriptor(y: str) -> str:
     return stripped if any(w in COLOURS or w in MATERIALS for w in word_list(stripped)) else y
 
 
+# Words that name a picture, a kind of artwork or nothing in particular: "make it a masterpiece" is no new object.
+_NOT_A_THING = frozenset("""masterpiece version photo photograph picture image pic scene art artwork design poster meme
+wallpaper background backdrop thing things one copy edit collage gif video animation png jpg jpeg file print
+illustration drawing painting render rendering sketch cartoon anime style look vibe mood feel effect filter""".split())
+
+
+def a_thing(y: str) -> bool:
+    """A plain noun phrase of a few words that could stand where the subject is ("an airbus a380", "3 deer")."""
+    words = word_list(strip_articles(y))
+    return 0 < len(words) <= 4 and words[-1] not in _NOT_A_THING and not is_vague(y) and not is_setting(y) and \
+        env_value(y) is None and not STYLE_TERMS.search(y) and \
+        not re.search(r"\b(?:more|less|too|very|look|like|i|i'm|me|we|you|he|she|they|is|are|am|was|were|nature)\b", y)
+
+
 def whole_image_edit(c: Ctx, y: str, pronoun: bool = False) -> Edit:
     """"make it / the image / the scene <y>": a style, an environment, brightness or a new background."""
     if STYLE_TERMS.search(y):
@@ -199,6 +213,9 @@ def whole_image_edit(c: Ctx, y: str, pronoun: bool = False) -> Edit:
         return background_edit(c, None, y)
     if pronoun and is_descriptor(y):
         return Edit("recolor", PRONOUN, clean_descriptor(y), text=c.clause)
+    if pronoun and not c.has_mask and a_thing(y) and not re.search(r"\blooks?\s+like\b|\bseems?\b", c.clause):
+        # "turn it into an airbus", "make them zebras": what "it" is, is the picture's main subject (SOS finds it)
+        return Edit("replace", SUBJECT, replacement_for(y), text=c.clause)
     if is_vague(y):
         raise Vague(f"'{c.clause}' does not say what to change: say which edit you want, e.g. 'make it brighter', "
                      "'remove the person' or 'in watercolour style'")
