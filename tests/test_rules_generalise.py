@@ -390,3 +390,20 @@ def test_properties_and_app_features_are_never_segmented(text):
         assert "RES" not in models(text)
     except PlanRefused:
         pass
+
+
+@pytest.mark.parametrize("text, sign", [("cool down the image's warmth", -1), ("reduce the warmth", -1),
+                                        ("lower the colour temperature", -1), ("the photo looks too cold", 1),
+                                        ("this picture is too yellow", -1), ("raise the color temperature a bit", 1)])
+def test_warmth_said_as_a_noun_or_a_complaint_moves_one_way_once(text, sign):
+    (model, inputs), = steps(text)
+    assert model == "TEMPERATURE" and inputs["amount"] * sign > 0
+
+
+@pytest.mark.parametrize("text", ["make him taller", "make the woman look younger", "make her thinner"])
+def test_reshaping_a_person_is_refused_not_outpainted(text):
+    assert "reshaping" in refusal(text)
+
+
+def test_snow_said_with_its_manner_is_weather():
+    assert models("add falling snow") == ["FLUX-ENV"]

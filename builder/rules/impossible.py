@@ -35,6 +35,10 @@ IMPOSSIBLE = tuple((re.compile(p, re.I), why) for p, why in (
     (rf"\b(?:add|put|insert|photoshop|place|include|paste|edit)\s+{_PEOPLE}\s+(?:in|into|to|onto|on|next to|beside|with)\b"
      r"(?!\s+(?:an?|the)\s+(?:[\w,-]+\s+){0,3}?(?:background|backdrop)\b)",
      "adding a particular person needs a photo of them; the bricks can only paint new things described in words"),
+    (r"\bmake\s+(?:him|her|them|(?:the|this|that|my|our)\s+(?:person|man|woman|girl|boy|guy|lady|kid|child|baby|people|men|"
+     r"women|bride|groom|model))\s+(?:look\s+)?(?:a\s+(?:bit|little|lot)\s+)?(?:thinner|slimmer|skinnier|fatter|taller|shorter|"
+     r"younger|older|more muscular)\b",
+     "reshaping or re-imagining a person is not something the specialised bricks do from words"),
     (r"\bmake\s+(?:me|us|myself)\s+(?:look\s+)?(?:a\s+(?:bit|little|lot)\s+)?(?:thinner|slimmer|skinnier|fatter|taller|shorter|"
      r"younger|older|more muscular|like)\b|\b(?:thinner|slimmer|skinnier)\s+(?:face|waist|arms|legs|body)\b",
      "reshaping or re-imagining a person is not something the specialised bricks do from words"),

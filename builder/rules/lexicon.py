@@ -86,7 +86,7 @@ ENV_TERMS: tuple[tuple[re.Pattern[str], str], ...] = tuple((re.compile(p, re.I),
 ))
 ENV_FILLERS = frozenset("""a an the in at on during time of day season weather light lighting scene it make look
 like turn into to change a bit more very heavy light golden clear bright dark late early with and covered
-full""".split())
+full falling gentle thick dense drifting swirling softly""".split())
 
 # Head nouns that name a property, a look or an app feature, never a thing in the picture: RES cannot find one.
 NOT_OBJECTS = frozenset("""hue hues tint tints filter filters saturation contrast brightness exposure sharpness

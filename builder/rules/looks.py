@@ -123,6 +123,15 @@ _TONE: tuple[tuple[str, Any], ...] = (
     (r"\bsaturat\w*|\bvibran\w*|\bvivid\w*|\b(?:more )?colou?rful\b|\bcolou?rs? (?:pop|stand out|richer)\b|"
      r"\bricher colou?rs?\b|\b(?:enhanc|boost|improv|intensif|enrich|deepen|amplif|heighten|strengthen|bring\w* out)\w*\s+(?:the\s+)?"
      r"colou?rs?\b", lambda s: [_op("SATURATION", amount=s(0.3))]),
+    # a complaint names the opposite: "it looks too cold" wants it warmer
+    (r"\btoo (?:cold|cool|blue|bluish)\b", lambda s: [_op("TEMPERATURE", amount=s(0.3))]),
+    (r"\btoo (?:warm|yellow|yellowish|orange)\b", lambda s: [_op("TEMPERATURE", amount=-s(0.3))]),
+    (r"\b(?:less|lower\w*|reduc\w*|decreas\w*|tone down|dial down|turn down|bring down|cut|cool\w*(?: down)?|take "
+     r"(?:away|out)(?: some of)?)\s+(?:(?:the|some)\s+)?(?:[\w']+\s+)?(?:warmth|colou?r temperature|temperature)\b|"
+     r"\b(?:warmth|colou?r temperature|temperature) (?:down|lower)\b",  # "cool down the image's warmth": cooler, once
+     lambda s: [_op("TEMPERATURE", amount=-s(0.3))]),
+    (r"\b(?:rais\w*|increas\w*|boost\w*|more|add\w*|higher) (?:the |some )?(?:colou?r )?temperature\b",
+     lambda s: [_op("TEMPERATURE", amount=s(0.3))]),
     (r"\bless (?:yellow|yellowish|orange|warm)\b", lambda s: [_op("TEMPERATURE", amount=-s(0.3))]),
     (r"\bless (?:blue|bluish|cold|cool)\b", lambda s: [_op("TEMPERATURE", amount=s(0.3))]),
     (r"\bless (?:green|greenish|magenta|pink|purple|red|reddish)\b|\bmore natural colou?rs?\b|\bcolou?rs? (?:look )?more natural\b|"
