@@ -55,6 +55,7 @@ CLASSICAL: tuple[ClassicalBackendSpec, ...] = (
     ClassicalBackendSpec("DENOISE", "opencv", "restore:denoise", notes="non-local means"),
     ClassicalBackendSpec("DEHAZE", "opencv", "restore:dehaze", notes="dark-channel prior"),
     ClassicalBackendSpec("BLUR", "opencv", "restore:blur"),
+    ClassicalBackendSpec("UPSCALE", "opencv", "restore:upscale", notes="anti-ringing Lanczos; adds no detail"),
     ClassicalBackendSpec("CROP", "numpy", "geometry:crop"),
     ClassicalBackendSpec("ROTATE", "opencv", "geometry:rotate"),
     ClassicalBackendSpec("FLIP", "numpy", "geometry:flip"),

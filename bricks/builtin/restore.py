@@ -1,12 +1,15 @@
 """Classical restoration filters: SHARPEN (unsharp mask), DENOISE (non-local means), DEHAZE (dark-channel
-prior), BLUR (Gaussian).
+prior), BLUR (Gaussian), UPSCALE (anti-ringing Lanczos).
 
-Filters only: they recover or soften what is in the pixels and cannot invent detail. `amount`
+Filters only: they recover or soften what is in the pixels and cannot invent detail (UPSCALE adds pixels,
+not detail: that takes a model backend). `amount`
 follows the shared convention (bricks/builtin/_adjust.py); DENOISE, DEHAZE and BLUR go one way only
 (0..1) and say which brick does the opposite.
 """
 
 from __future__ import annotations
+
+import math
 
 import cv2
 import numpy as np
@@ -171,3 +174,71 @@ def blur(ctx: BrickContext, image: np.ndarray, amount: float, mask: np.ndarray |
                                 f"this blur moves only {100 * visible:.1f}% of its pixels visibly (at least "
                                 f"{100 * BLUR_VISIBLE:.0f}% must; try a larger amount)")
     return result
+
+
+# --- UPSCALE ------------------------------------------------------------------------------------
+
+UPSCALE_MAX = 4.0
+_UPSCALE_BAND = 512  # output rows per pass, so memory stays bounded and progress and cancellation come between
+_UPSCALE_GAIN = 0.6  # unsharp-mask gain, mild: the clip below takes any overshoot back
+_UPSCALE_SIGMA = 0.5  # unsharp-mask radius in source pixels (scaled to the output)
+
+
+def upscale_scale(value: object) -> float:
+    """The scale as a float in (1, 4], else a BrickError naming the range."""
+    try:
+        scale = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        raise BrickError(f"UPSCALE: scale must be a number above 1 and at most 4 (2 or 4), got {value!r}") from None
+    if not math.isfinite(scale) or not 1.0 < scale <= UPSCALE_MAX:
+        raise BrickError(f"UPSCALE: scale must be above 1 and at most {UPSCALE_MAX:g} (2 or 4), got {value!r}; "
+                         "UPSCALE only enlarges")
+    return scale
+
+
+def _source_coords(n_out: int, start: int, scale: float) -> np.ndarray:
+    """Source coordinate of each output pixel centre in [start, start + n_out) (pixel centres aligned)."""
+    return (np.arange(start, start + n_out, dtype=np.float64) + 0.5) / scale - 0.5
+
+
+def upscale(ctx: BrickContext, image: np.ndarray, scale: float) -> dict:
+    """Lanczos (cv2.INTER_LANCZOS4) of premultiplied RGBA, so colours next to transparency do not darken,
+    then a mild unsharp mask; every channel is clipped to the min / max of the 2 x 2 source pixels around
+    each output pixel, as anti-ringing resamplers do, so no halo or overshoot appears. Worked in bands of
+    output rows. It adds pixels and keeps edges crisp; it invents no detail."""
+    s = upscale_scale(scale)
+    h, w = image.shape[:2]
+    out_w, out_h = round(w * s), round(h * s)
+    ctx.check_pixels(out_w, out_h, f"UPSCALE x{s:g}: the {w}x{h} image enlarged")
+    alpha = image[..., 3:4].astype(np.float32)
+    premultiplied = np.dstack([image[..., :3].astype(np.float32) * (alpha / 255.0), alpha])
+    # Each output pixel's 2 x 2 source neighbourhood starts at the floor of its source coordinate.
+    kernel = np.ones((2, 2), np.uint8)
+    low = cv2.erode(premultiplied, kernel, anchor=(0, 0), borderType=cv2.BORDER_REPLICATE)
+    high = cv2.dilate(premultiplied, kernel, anchor=(0, 0), borderType=cv2.BORDER_REPLICATE)
+    xs = _source_coords(out_w, 0, s)
+    ix = np.clip(np.floor(xs), 0, w - 1).astype(np.intp)
+    sigma = _UPSCALE_SIGMA * s
+    pad = int(math.ceil(3 * sigma)) + 1  # output rows the unsharp mask reads beyond a band
+    out = np.empty((out_h, out_w, 4), np.uint8)
+    starts = list(range(0, out_h, _UPSCALE_BAND))
+    for i, y0 in enumerate(starts):
+        ctx.raise_if_cancelled()
+        ctx.progress(0.05 + 0.9 * i / len(starts), "upscaling")
+        y1 = min(out_h, y0 + _UPSCALE_BAND)
+        a, b = max(0, y0 - pad), min(out_h, y1 + pad)
+        ys = _source_coords(b - a, a, s)
+        r0 = max(0, int(math.floor(ys[0])) - 4)
+        r1 = min(h, int(math.floor(ys[-1])) + 5)
+        # Output (x, y) reads source (x + 0.5) / s - 0.5 and (y + a + 0.5) / s - 0.5 - r0 of the slice.
+        matrix = np.array([[1.0 / s, 0.0, 0.5 / s - 0.5], [0.0, 1.0 / s, (a + 0.5) / s - 0.5 - r0]])
+        up = cv2.warpAffine(premultiplied[r0:r1], matrix, (out_w, b - a), flags=cv2.INTER_LANCZOS4 | cv2.WARP_INVERSE_MAP,
+                            borderMode=cv2.BORDER_REPLICATE)
+        up += _UPSCALE_GAIN * (up - cv2.GaussianBlur(up, (0, 0), sigma, borderType=cv2.BORDER_REPLICATE))
+        band = up[y0 - a: y1 - a]
+        iy = np.clip(np.floor(ys[y0 - a: y1 - a]), 0, h - 1).astype(np.intp)
+        band = np.clip(band, low[iy][:, ix], high[iy][:, ix])
+        band_alpha = band[..., 3:4]
+        rgb = np.where(band_alpha > 0.5, band[..., :3] * 255.0 / np.maximum(band_alpha, 1e-6), 0.0)
+        out[y0:y1] = np.rint(np.clip(np.dstack([rgb, band_alpha]), 0.0, 255.0)).astype(np.uint8)
+    return {"image": out}
