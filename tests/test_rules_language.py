@@ -568,12 +568,14 @@ def test_the_new_background_named_in_the_next_sentence(text):
     assert "FLUX-CBG" in models(text)
 
 
-def test_better_lighting_evens_it_out_and_a_vaguer_wish_says_what_to_change():
+def test_better_lighting_evens_it_out_and_a_nicer_look_is_an_auto_enhance():
     # better lighting is the classical fix: the shadows lifted and the highlights brought down, nothing guessed beyond
     assert [s.model for s in steps_of(plan_rules("could someone make the lighting nicer in this photo?").workflow)] == \
         ["SHADOWS-HIGHLIGHTS"]
+    # the photo as a whole to look nicer: a photo app's one-tap auto (shadows, contrast, colour, each a little)
+    assert models("could someone make it look nicer?") == ["SHADOWS-HIGHLIGHTS", "CONTRAST", "SATURATION"]
     with pytest.raises(PlanRefused, match="what to change"):
-        plan_rules("could someone make it look nicer?")
+        plan_rules("could someone fix this?")
 
 
 def test_a_slash_between_two_edits_keeps_both():

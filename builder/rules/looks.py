@@ -98,6 +98,13 @@ _TONE: tuple[tuple[str, Any], ...] = (
     (r"\bpop(?:s|ping)?(?: out)?(?: more| a bit(?: more)?)?\b|\bpunch(?:ier| it up)?\b",
      lambda s: [_op("CONTRAST", amount=s(0.3)), _op("SATURATION", amount=s(0.3))]),
     (r"\bdramatic\b", lambda s: [_op("CONTRAST", amount=s(0.4)), _op("SATURATION", amount=s(0.1))]),
+    # a photo asked to look better as a whole: an auto-enhance (open the shadows, tame the highlights, a little
+    # contrast and colour), as a photo app's one-tap "auto" does; what it did is in the plan
+    (r"\b(?:look|looks|looking|appear)\s+(?:a lot\s+|a bit\s+|a little\s+|much\s+|way\s+|more\s+|so\s+|really\s+)*"
+     r"(?:better|nicer|awesome|epic|amazing|stunning|striking|professional|great|beautiful|prettier|appealing|"
+     r"impressive|vibrant)\b|\bvisually (?:striking|appealing|stunning)\b|\bstand out\b",
+     lambda s: [_op("SHADOWS-HIGHLIGHTS", shadows=s(0.2), highlights=-s(0.2)), _op("CONTRAST", amount=s(0.15)),
+                _op("SATURATION", amount=s(0.2))]),
     (r"\bhdr\b(?:\s+(?:effect|look|style|feel|mode|filter))?|\bhigh dynamic range\b",  # tone mapping plus local detail
      lambda s: [_op("SHADOWS-HIGHLIGHTS", shadows=s(0.4), highlights=-s(0.4)), _op("CONTRAST", amount=s(0.2)),
                 _op("SATURATION", amount=s(0.2)), _op("SHARPEN", amount=s(0.3))]),
