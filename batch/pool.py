@@ -118,12 +118,18 @@ class LocalPool:
         while pending or inflight:
             if self._pool is None:
                 self._pool = self._new_pool()
-            while pending and len(inflight) < window:
-                item = pending.popleft()
-                attempts[item["id"]] = attempts.get(item["id"], 0) + 1
-                inflight[self._pool.submit(_work, item)] = item
-            done, _ = wait(list(inflight), return_when=FIRST_COMPLETED)
             broken = False
+            while pending and len(inflight) < window:
+                item = pending[0]
+                try:  # a worker killed since the last result breaks the pool before any future says so
+                    future = self._pool.submit(_work, item)
+                except BrokenProcessPool:
+                    broken = True
+                    break
+                pending.popleft()
+                attempts[item["id"]] = attempts.get(item["id"], 0) + 1
+                inflight[future] = item
+            done = set() if broken else wait(list(inflight), return_when=FIRST_COMPLETED).done
             for future in done:
                 item = inflight.pop(future)
                 try:

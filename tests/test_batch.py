@@ -122,6 +122,7 @@ def test_a_killed_worker_loses_and_duplicates_nothing(photos, tmp_path):
             pid = int(record["worker"].rsplit(":", 1)[1])
             os.kill(pid, signal.SIGKILL)
             killed.append(pid)
+            time.sleep(1.0)  # the pool sees its dead worker before the next item is sent: a submit must not fail
 
     options = BatchOptions(tmp_path / "out", workers=2, progress=False)
     summary = run_batch(load(), collect(folder, INSTRUCTION), options, on_record=kill_first_worker)
