@@ -56,6 +56,8 @@ CLASSICAL: tuple[ClassicalBackendSpec, ...] = (
     ClassicalBackendSpec("DEHAZE", "opencv", "restore:dehaze", notes="dark-channel prior"),
     ClassicalBackendSpec("BLUR", "opencv", "restore:blur"),
     ClassicalBackendSpec("UPSCALE", "opencv", "restore:upscale", notes="anti-ringing Lanczos; adds no detail"),
+    ClassicalBackendSpec("DESCRATCH", "opencv", "repair:descratch", notes="morphological top-hats, Telea inpainting"),
+    ClassicalBackendSpec("RED-EYE", "opencv", "repair:red_eye"),
     ClassicalBackendSpec("CROP", "numpy", "geometry:crop"),
     ClassicalBackendSpec("ROTATE", "opencv", "geometry:rotate"),
     ClassicalBackendSpec("FLIP", "numpy", "geometry:flip"),

@@ -347,6 +347,33 @@ UPSCALE = BrickSpec(
     role=BrickRole.EDIT,
     family="restore",
 )
+DESCRATCH = BrickSpec(
+    "DESCRATCH",
+    "Remove dust specks, scratches and hairline cracks from an old or scanned photo, filling them from around.",
+    (Port("image", IMAGE),
+     _amount("0..1; larger finds wider and fainter defects (0.5 = specks and scratches up to about 1 % of the "
+             "long side wide)"),
+     _region("the search")),
+    (Port("image", IMAGE), Port("mask", MASK, optional=True, doc="the defects it found and filled")),
+    "Finds thin bright or dark lines and isolated specks that stand out from their surroundings; fine real "
+    "detail of the same kind (whiskers, wires, hair) can be taken for damage, so give a mask on a detailed "
+    "photo. Refused when it finds nothing, and when more than 8 % of the region looks like defects (texture, "
+    "not damage). Tears and large stains need FASTINPAINT with a mask. Negative amounts are refused.",
+    role=BrickRole.EDIT,
+    family="restore",
+)
+RED_EYE = BrickSpec(
+    "RED-EYE",
+    "Remove the red-eye effect of a flash: red pupils become dark again, catchlights kept.",
+    (Port("image", IMAGE),
+     Port("mask", MASK, optional=True, doc="a selection around the eyes; null = look for a pair of red eyes in "
+                                           "the whole image")),
+    (Port("image", IMAGE),),
+    "Without a mask only a pair of small round red spots side by side counts (a lone red ball is not an eye); "
+    "with one, any round red spot inside it is fixed. Refused when it finds no red eyes.",
+    role=BrickRole.EDIT,
+    family="restore",
+)
 CROP = BrickSpec(
     "CROP",
     "Crop the image to an aspect ratio: the largest centred crop of that shape.",
@@ -404,6 +431,6 @@ GROW_MASK = BrickSpec(
 ALL = (RES, SOS, MASK_SEG, ADD_PRED, CMI_PRED, BBOX, INVERSE, COMPOSE, RESIZE, FASTINPAINT, FLUX_INPAINT,
        FLUX_FILL, FLUX_RCM, FLUX_CBG, FLUX_STYLE, FLUX_ENV, FLUX_POSE, FLUX_BRIGHT, EDIT,
        CONTRAST, SATURATION, TEMPERATURE, WHITE_BALANCE, EXPOSURE, SHADOWS_HIGHLIGHTS, VIGNETTE,
-       SHARPEN, DENOISE, DEHAZE, BLUR, UPSCALE, CROP, ROTATE, FLIP, STRAIGHTEN, GROW_MASK)
+       SHARPEN, DENOISE, DEHAZE, BLUR, UPSCALE, DESCRATCH, RED_EYE, CROP, ROTATE, FLIP, STRAIGHTEN, GROW_MASK)
 
 BY_NAME: Mapping[str, BrickSpec] = MappingProxyType({spec.name: spec for spec in ALL})
