@@ -88,9 +88,11 @@ def test_open_domain_path_is_in_tests_data():
 
 
 def test_blurring_is_labelled_by_the_blur_brick(records):
-    """Blurring (the background, faces, a part) or taking blur out is the restore family's work (BLUR, SHARPEN): a
+    """Blurring (the background, faces, a part) said as the edit is the restore family's work (BLUR, SHARPEN): a
     blur labelled adjust, background or style would judge the right plan wrong. Dev lines only: the held-out
     labels stand as their labellers read them, unseen here (a blur may be one part of another edit there)."""
-    blurs = [r for r in records if r["split"] == "dev" and re.search(r"\bblur(s|ring|red)?\b", r["instruction"], flags=re.I)]
-    assert len(blurs) >= 10
+    blurs = [r for r in records if r["split"] == "dev" and re.search(r"\bblur(?:s|ring)?\s+(?:out\s+)?(?:the|a|an|my|his|"
+                                                                  r"her|their|this|all|any|faces?|background)\b",
+                                                                  r["instruction"], flags=re.I)]
+    assert len(blurs) >= 5
     assert not [r["id"] for r in blurs if r["type"] not in {"restore", "compose", "other"}]
