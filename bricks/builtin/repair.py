@@ -19,7 +19,8 @@ from lego_edit.bricks.values import split_alpha
 # --- DESCRATCH ----------------------------------------------------------------------------------
 
 DEFECT_MAX_SHARE = 0.08  # more of the region than this flagged is texture (grass, fabric, hair), not damage
-_LOCAL_FACTOR = 4.0  # a defect's top-hat response must be this many times its neighbourhood's median response
+_LOCAL_FACTOR = 4.0  # a speck's top-hat response must be this many times its neighbourhood's median response
+_LINE_FACTOR = 3.0  # ... a scratch's (a straight run, so less easily confused with texture) this many times
 _FLOOR = 70.0  # ... and at least this many grey levels (scaled by 1.5 - amount)
 
 
@@ -49,6 +50,26 @@ def _ridges(gray: np.ndarray, element: np.ndarray) -> tuple[np.ndarray, np.ndarr
     return np.maximum(white, black), bright, dark
 
 
+_ANGLES = 24  # orientations of the line openings that find straight scratches
+
+
+def _straight_runs(binary: np.ndarray, length: int) -> np.ndarray:
+    """The pixels of `binary` that lie on a straight run at least `length` px long in some direction
+    (the union of openings by line elements, on the map grown a pixel so that a run between two of the
+    element's angles still fits): scratches, not the curved rims of eyes or cups."""
+    src = cv2.dilate(binary.astype(np.uint8), np.ones((3, 3), np.uint8))
+    runs = np.zeros_like(src)
+    half = length // 2
+    for i in range(_ANGLES):
+        theta = np.pi * i / _ANGLES
+        dx, dy = half * np.cos(theta), half * np.sin(theta)
+        size = 2 * half + 1
+        kernel = np.zeros((size, size), np.uint8)
+        cv2.line(kernel, (round(half - dx), round(half - dy)), (round(half + dx), round(half + dy)), 1, 1)
+        runs |= cv2.morphologyEx(src, cv2.MORPH_OPEN, kernel)
+    return (runs > 0) & binary
+
+
 def find_defects(gray: np.ndarray, amount: float, region: np.ndarray | None = None) -> np.ndarray:
     """Boolean map of thin bright / dark defects in a grey uint8 image: scratches (long, at most about
     half the element wide) and isolated specks (small, with no other candidates nearby), where the
@@ -59,28 +80,24 @@ def find_defects(gray: np.ndarray, amount: float, region: np.ndarray | None = No
     element = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (s, s))
     response, bright, dark = _ridges(gray, element)
     local = cv2.medianBlur(response, scale.window).astype(np.float32)
-    threshold = np.maximum(_FLOOR * (1.5 - amount), (_LOCAL_FACTOR + 1.0 - 2.0 * amount) * local)
-    strong = (response > threshold) & (bright | dark)
-    if region is not None:
-        strong &= region
-    count, labels, stats, _ = cv2.connectedComponentsWithStats(strong.astype(np.uint8), connectivity=8)
+    floor = _FLOOR * (1.5 - amount)
+    ridge = bright | dark if region is None else (bright | dark) & region
+    line_threshold = np.maximum(floor, (_LINE_FACTOR + 1.0 - 2.0 * amount) * local)
+    scratches = _straight_runs((response > line_threshold) & ridge, 4 * s)
+    threshold = np.maximum(floor, (_LOCAL_FACTOR + 1.0 - 2.0 * amount) * local)
+    strong = (response > threshold) & ridge
+    rest = strong & ~scratches
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(rest.astype(np.uint8), connectivity=8)
     near = 6 * s + 1
     density = cv2.blur(strong.astype(np.float32), (near, near))
     keep = np.zeros(count, bool)
     speck_area = s * s // 2
     for i in range(1, count):
         x, y, w, h, area = (int(v) for v in stats[i])
-        if area < 2:
-            continue
-        component = (labels[y:y + h, x:x + w] == i).astype(np.uint8)
-        _, sides, _ = cv2.minAreaRect(cv2.findNonZero(component))
-        length = max(sides[0], sides[1], 1.0)
-        if length >= 3 * s and area / length <= 0.6 * s:
-            keep[i] = True  # long and thin: a scratch or a hairline crack
-        elif area <= speck_area and density[y:y + h, x:x + w].max() - area / near ** 2 < 0.005:
+        if 2 <= area <= speck_area and density[y:y + h, x:x + w].max() - area / near ** 2 < 0.005:
             keep[i] = True  # small and alone: a speck of dust
-    kept = keep[labels]
-    weak = response > 0.4 * threshold
+    kept = keep[labels] | scratches
+    weak = response > 0.4 * line_threshold
     grown = kept | (cv2.dilate(kept.astype(np.uint8), np.ones((5, 5), np.uint8)) > 0) & weak
     if region is not None:
         grown &= region
@@ -210,7 +227,7 @@ def red_eye(ctx: BrickContext, image: np.ndarray, mask: np.ndarray | None = None
     reach = cv2.dilate(pupils, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (5, 5))) > 0
     pupils[reach & rim] = 255
     pupils = cv2.dilate(pupils, np.ones((3, 3), np.uint8))
-    soft = cv2.GaussianBlur(pupils, (0, 0), 1.0)
+    soft = cv2.GaussianBlur(pupils, (5, 5), 1.0)
     soft[soft < 8] = 0
     if mask is not None:
         soft = np.minimum(soft, mask)
