@@ -24,7 +24,7 @@ _DOING = {
     "WHITE-BALANCE": "Balancing the colours", "EXPOSURE": "Adjusting the brightness",
     "SHADOWS-HIGHLIGHTS": "Lifting shadows and highlights", "VIGNETTE": "Adding a vignette",
     "SHARPEN": "Sharpening", "DENOISE": "Removing noise", "DEHAZE": "Removing haze", "BLUR": "Blurring",
-    "UPSCALE": "Upscaling",
+    "UPSCALE": "Upscaling", "DESCRATCH": "Removing scratches", "RED-EYE": "Fixing red eyes",
     "CROP": "Cropping", "ROTATE": "Rotating", "FLIP": "Flipping", "STRAIGHTEN": "Straightening",
 }
 _TEXT_INPUTS = ("prompt", "text", "object", "target", "subject", "query")
