@@ -40,9 +40,10 @@ MODEL_SPEC = ModelSpec(
      "vae/config.json", ("vae/diffusion_pytorch_model.fp16.safetensors", "vae/diffusion_pytorch_model.safetensors"),
      "text_encoder/config.json", ("text_encoder/model.fp16.safetensors", "text_encoder/model.safetensors"),
      "tokenizer/tokenizer_config.json"),
+    # Full precision: the repository's half-precision weights have lived on a separate `fp16` branch.
     allow_patterns=("model_index.json", "scheduler/*", "low_res_scheduler/*", "tokenizer/*", "unet/config.json",
-                    "vae/config.json", "text_encoder/config.json", "unet/*.fp16.safetensors", "vae/*.fp16.safetensors",
-                    "text_encoder/*.fp16.safetensors"),
+                    "vae/config.json", "text_encoder/config.json", "unet/diffusion_pytorch_model.safetensors",
+                    "vae/diffusion_pytorch_model.safetensors", "text_encoder/model.safetensors"),
     bricks=("UPSCALE",),
 )
 
