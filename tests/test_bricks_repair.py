@@ -182,3 +182,30 @@ def test_both_run_as_one_step_workflows_through_the_executor(camera, astronaut):
     assert out[EYES[0][1], EYES[0][0], 0] < 80
     with pytest.raises(StepFailed, match="found no red eyes"):
         executor.run(_one_step("RED-EYE", {"image": "init[image]"}, {"image": "step1[image]"}), {"image": astronaut})
+
+
+def long_scratches(image: np.ndarray, scale: int, seed: int = 1) -> np.ndarray:
+    """Six long scratches, `scale` (+0 or 1) px wide, at the same places relative to the image's size."""
+    out = image.copy()
+    rng = np.random.default_rng(seed)
+    h, w = image.shape[:2]
+    for i in range(6):
+        x0, y0, angle = int(rng.integers(0, w)), int(rng.integers(0, h)), rng.uniform(0, np.pi)
+        level = 245 if i % 2 == 0 else 15
+        end = (int(x0 + 250 * scale * np.cos(angle)), int(y0 + 250 * scale * np.sin(angle)))
+        cv2.line(out, (x0, y0), end, (level, level, level, 255), scale + i % 2, cv2.LINE_AA)
+    return frozen(out)
+
+
+def test_descratch_on_a_large_photo_looks_at_a_smaller_copy_and_fills_at_full_size():
+    small = photo("rocket")
+    large = frozen(cv2.resize(small, None, fx=2.0, fy=2.0, interpolation=cv2.INTER_CUBIC))  # 1280 px
+    assert max(large.shape[:2]) > repair.DESCRATCH_WORK >= max(small.shape[:2])
+    ratios = []
+    for clean, scale in ((small, 1), (large, 2)):
+        damaged = long_scratches(clean, scale)
+        where = damage_of(clean, damaged)
+        result = run("DESCRATCH", image=damaged, amount=0.5)
+        assert result["image"].shape == damaged.shape and result["mask"].shape == damaged.shape[:2]
+        ratios.append(error_in(result["image"], clean, where) / error_in(damaged, clean, where))
+    assert ratios[1] < 0.5 and ratios[1] <= ratios[0] + 0.1  # as well repaired as the same damage at 640 px

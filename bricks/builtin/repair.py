@@ -12,12 +12,20 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from lego_edit.bricks.builtin import _adjust
+from lego_edit.bricks.builtin import _adjust, _cv
 from lego_edit.bricks.registry import BrickContext, BrickError
 from lego_edit.bricks.values import split_alpha
 
+
+def _selected(mask: np.ndarray) -> np.ndarray:
+    """Where a mask selects: its pixels of 128 and over, or, for a faint soft mask, any it touches."""
+    region = mask >= 128
+    return region if region.any() else mask > 0
+
+
 # --- DESCRATCH ----------------------------------------------------------------------------------
 
+DESCRATCH_WORK = 1024  # defects are looked for at most at this long side (the line openings cost)
 DEFECT_MAX_SHARE = 0.08  # more of the region than this flagged is texture (grass, fabric, hair), not damage
 _LOCAL_FACTOR = 4.0  # a speck's top-hat response must be this many times its neighbourhood's median response
 _LINE_FACTOR = 3.0  # ... a scratch's (a straight run, so less easily confused with texture) this many times
@@ -104,6 +112,25 @@ def find_defects(gray: np.ndarray, amount: float, region: np.ndarray | None = No
     return grown
 
 
+def _defects_at_work_size(gray: np.ndarray, amount: float, region: np.ndarray | None,
+                          visible: np.ndarray) -> tuple[np.ndarray, float]:
+    """find_defects on a copy of at most DESCRATCH_WORK px (the full image when smaller), brought back to
+    full size (a pixel there covers 1 / scale here), and the share of the searched pixels it flags."""
+    scale = _cv.scale_for(gray.shape, DESCRATCH_WORK)
+    looked = visible if region is None else region & visible
+    if scale >= 1.0:
+        defects = find_defects(gray, amount, region) & visible
+        return defects, float(defects.sum()) / max(1, int(looked.sum()))
+    small_region = None if region is None else _cv.resize_to(region.astype(np.uint8), scale) > 0
+    found = find_defects(_cv.resize_to(gray, scale), amount, small_region)
+    small_looked = _cv.resize_to(looked.astype(np.uint8), scale) > 0
+    share = float((found & small_looked).sum()) / max(1, int(small_looked.sum()))
+    full = cv2.resize(found.astype(np.uint8), (gray.shape[1], gray.shape[0]), interpolation=cv2.INTER_NEAREST)
+    reach = int(np.ceil(1.0 / scale))
+    defects = (cv2.dilate(full, np.ones((reach, reach), np.uint8)) > 0) & looked
+    return defects, share
+
+
 def descratch(ctx: BrickContext, image: np.ndarray, amount: float, mask: np.ndarray | None = None) -> dict:
     """Thin bright / dark defects (find_defects on the grey image), dilated a pixel, filled by OpenCV's
     Telea inpainting; everything else stays byte-identical. Returns the image and the defect mask."""
@@ -111,16 +138,11 @@ def descratch(ctx: BrickContext, image: np.ndarray, amount: float, mask: np.ndar
                        low_hint="DESCRATCH only removes defects (amount 0..1: larger finds bigger and fainter ones)")
     _adjust.check_region(image, mask, "DESCRATCH")
     rgb, alpha = split_alpha(image)
-    region = (mask >= 128) if mask is not None else None
-    if region is not None and not region.any():
-        region = mask > 0
+    region = None if mask is None else _selected(mask)
     ctx.progress(0.1, "looking for scratches and specks")
     gray = cv2.cvtColor(np.ascontiguousarray(rgb), cv2.COLOR_RGB2GRAY)
-    visible = alpha > 0
-    defects = find_defects(gray, k, region) & visible
+    defects, share = _defects_at_work_size(gray, k, region, alpha > 0)
     ctx.raise_if_cancelled()
-    looked = visible if region is None else (region & visible)
-    share = float(defects.sum()) / max(1, int(looked.sum()))
     if not defects.any():
         raise _adjust.unchanged("DESCRATCH", "found no scratches or specks"
                                 + (" inside the mask" if mask is not None else "") + " (try a larger amount)")
@@ -129,8 +151,8 @@ def descratch(ctx: BrickContext, image: np.ndarray, amount: float, mask: np.ndar
                          f"{'masked region' if mask is not None else 'picture'} has thin lines or specks "
                          f"(at most {100 * DEFECT_MAX_SHARE:.0f}% can be repaired); select the damaged part")
     hole = cv2.dilate(defects.astype(np.uint8) * 255, np.ones((3, 3), np.uint8))
-    if region is not None:
-        hole[~(mask > 0)] = 0
+    if mask is not None:
+        hole[mask == 0] = 0
     ctx.progress(0.5, f"filling {int(defects.sum())} damaged pixels")
     filled = cv2.inpaint(np.ascontiguousarray(rgb), hole, 3, cv2.INPAINT_TELEA)
     result = _adjust.finish("DESCRATCH", image, filled, hole if mask is None else np.minimum(hole, mask),
@@ -204,10 +226,7 @@ def red_eye(ctx: BrickContext, image: np.ndarray, mask: np.ndarray | None = None
     rgb, alpha = split_alpha(image)
     colour = _adjust.to_float(np.ascontiguousarray(rgb))
     excess, ratio = redness(colour)
-    region = (mask >= 128) if mask is not None else np.ones(rgb.shape[:2], bool)
-    if not region.any():
-        region = mask > 0
-    region &= alpha > 0
+    region = (np.ones(rgb.shape[:2], bool) if mask is None else _selected(mask)) & (alpha > 0)
     core = (excess > RED_MIN) & (ratio > RATIO_MIN) & region
     limit = 0.5 * float(region.sum()) if mask is not None else PUPIL_MAX_SHARE * rgb.shape[0] * rgb.shape[1]
     labels, spots = _round_spots(core, limit)
