@@ -351,8 +351,8 @@ DESCRATCH = BrickSpec(
     "DESCRATCH",
     "Remove dust specks, scratches and hairline cracks from an old or scanned photo, filling them from around.",
     (Port("image", IMAGE),
-     _amount("0..1; larger finds wider and fainter defects (0.5 = specks and scratches up to about 1 % of the "
-             "long side wide)"),
+     _amount("0..1; larger finds wider and fainter defects (0.5: up to about 4 px wide on a 768 px photo, "
+             "in proportion on larger ones)"),
      _region("the search")),
     (Port("image", IMAGE), Port("mask", MASK, optional=True, doc="the defects it found and filled")),
     "Finds thin bright or dark lines and isolated specks that stand out from their surroundings; fine real "
