@@ -351,7 +351,7 @@ DESCRATCH = BrickSpec(
     "DESCRATCH",
     "Remove dust specks, scratches and hairline cracks from an old or scanned photo, filling them from around.",
     (Port("image", IMAGE),
-     _amount("0..1; larger finds wider and fainter defects (0.5: up to about 4 px wide on a 768 px photo, "
+     _amount("0..1; larger finds wider and fainter defects (0.5: narrower than 9 px on a photo up to 768 px, "
              "in proportion on larger ones)"),
      _region("the search")),
     (Port("image", IMAGE), Port("mask", MASK, optional=True, doc="the defects it found and filled")),
