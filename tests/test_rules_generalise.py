@@ -337,7 +337,7 @@ def test_app_tools_are_features_not_objects_or_looks():
     for text in ("add a blur tool", "add a brightness slider", "add saturation control"):
         assert "feature of the app" in refusal(text), text
     assert models("please add a lensflare filter") == ["FLUX-ENV"]  # sunlight streaming in: the scene's light
-    assert "not a look the specialised bricks know" in refusal("please add a fisheye filter")
+    assert "a look, not a thing to paint in" in refusal("please add a fisheye filter")
     assert models("add a vintage filter")[-1] == "FLUX-STYLE"
 
 
@@ -407,3 +407,17 @@ def test_reshaping_a_person_is_refused_not_outpainted(text):
 
 def test_snow_said_with_its_manner_is_weather():
     assert models("add falling snow") == ["FLUX-ENV"]
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("add warm, golden tones to the image", ["TEMPERATURE"]), ("add cool blue tones", ["TEMPERATURE"]),
+    ("add a slight desaturation", ["SATURATION"]), ("add soft, diffused lighting", ["SHADOWS-HIGHLIGHTS"]),
+    ("add soft golden-hour lighting", ["FLUX-ENV"]), ("add a retro film look", ["CMI-PRED", "FLUX-STYLE"]),
+])
+def test_an_added_look_is_tone_light_or_style_never_an_object(text, expected):
+    assert models(text) == expected
+    assert "ADD-PRED" not in models(text)
+
+
+def test_an_added_look_no_brick_knows_is_refused_as_a_look():
+    assert "a look, not a thing to paint in" in refusal("add a glow effect to it")

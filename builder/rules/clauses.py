@@ -14,7 +14,8 @@ _QUALIFIERS = re.compile(
     r"in order to|instead of|rather than|or something|or anything|or whatever|or similar|of some sort|for me|for us|for my \w+|if possible|if you can|again$|back$|but keep|without changing|without altering|and blend|and make sure|and seamlessly|seamlessly|"
     r"including|such as|as well as preserving|with the same|isolating|excluding|separating|"
     r"and isolate|to restore|and restore|restoring|then blend|(?:before|when|while|for|after)\s+(?:sharing|posting|uploading|"
-    r"printing|sending|publishing|using (?:it|them))|on (?:my |our )?(?:social media|instagram|facebook))\b.*$", re.I)
+    r"printing|sending|publishing|using (?:it|them))|(?:before|after|once|when)\s+(?:i|we)\s+(?:can\s+)?(?:submit|send|"
+    r"print|post|upload|share|frame|use|give|hang|show)|on (?:my |our )?(?:social media|instagram|facebook))\b.*$", re.I)
 _RIDERS = re.compile(r"(?:,\s*|\s+)(?:(?:i'll|i will|will|can|happy to|i can|i'm happy to)\s+(?:tip|pay|venmo|paypal)\b|"
                      r"(?:any\s+)?help\s+(?:is\s+|would be\s+)?(?:much\s+|greatly\s+|really\s+)?appreciated\b|"
                      r"(?:thanks?|thank you|thx|ty|tia|cheers)\b(?!\s+(?:to|for)\b)|(?:would be|is|it'd be)\s+(?:so\s+|really\s+|much\s+)?"

@@ -383,6 +383,31 @@ _PLAIN_BW = re.compile(r"^(?:make|turn|convert|change|put|set|switch)\s+(?:it|th
                        r"gr[ae]y\s?scale|monochrome)(?:\s+(?:photo|image|picture|version|one))?$")
 
 
+# The adjectives of an added look ("warm golden tones", "soft diffused lighting", "slight desaturation"), each
+# read as one tone step; the first word that names a brick's step wins it.
+_LOOK_WORDS: tuple[tuple[str, tuple[str, tuple[tuple[str, Any], ...]]], ...] = (
+    (r"warm\w*|golden|amber|sunny|honey", _op("TEMPERATURE", amount=0.3)),
+    (r"cool\w*|cold\w*|blue|bluish|icy|teal", _op("TEMPERATURE", amount=-0.3)),
+    (r"desaturat\w*|muted|faded|washed|pastel|subdued", _op("SATURATION", amount=-0.3)),
+    (r"vibrant|vivid|rich|saturated|bold|colou?rful|punchy", _op("SATURATION", amount=0.3)),
+    (r"contrast\w*|dramatic|dynamic|moody|deep|crisp|strobes?", _op("CONTRAST", amount=0.3)),
+    (r"soft|diffused|even|balanced|gentle|flattering|natural", _op("SHADOWS-HIGHLIGHTS", shadows=0.3, highlights=-0.3)),
+    (r"bright|brighter|airy|clean|luminous", _op("EXPOSURE", amount=0.2)),
+)
+_LOOK_WORDS_RE = tuple((re.compile(rf"^(?:{p})$"), op) for p, op in _LOOK_WORDS)
+
+
+def look_of_words(text: str) -> Edit | None:
+    """The tone steps the adjectives of an added look name, on the whole image; None when none does."""
+    ops: dict[str, tuple[str, tuple[tuple[str, Any], ...]]] = {}
+    for word in re.findall(r"[a-z]+", text.lower()):
+        for pattern, op in _LOOK_WORDS_RE:
+            if pattern.match(word) and op[0] not in ops:
+                ops[op[0]] = op
+                break
+    return Edit("look", None, ops=tuple(ops.values()), text=text) if ops else None
+
+
 def parse_look(clause: str, target_named: bool) -> Edit | None:
     """A whole-image look in `clause` (lower case), or None. `target_named`: the grammar found an object to
     edit (then tone words belong to it, e.g. "make the sky warmer", and this returns None)."""

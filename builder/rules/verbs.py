@@ -17,7 +17,7 @@ from lego_edit.builder.rules.lexicon import (
     STYLE_TERMS,
     lemma,
 )
-from lego_edit.builder.rules.looks import parse_look
+from lego_edit.builder.rules.looks import look_of_words, parse_look
 from lego_edit.builder.rules.phrases import (
     ADD_NP_STOP,
     IMAGE_PP,
@@ -148,6 +148,35 @@ def _feature_words(feature: str) -> str | None:
     return " ".join(words)
 
 
+# What is added as a look, never painted in as an object: "add warm golden tones", "add cinematic colour grading",
+# "add soft diffused lighting", "add a retro film look".
+_LOOK_NOUNS = frozenset("""tones tone tint tints hues grading grade lighting effect effects filter filters look vibe
+feel atmosphere mood desaturation saturation contrast sharpness finish aesthetic treatment highlights""".split())
+
+
+_LOOK_STYLE = re.compile(r"\b(?:vintage|retro|film|cinematic|analog|old-fashioned|dreamy|noir|sepia)\b")
+
+
+def _added_look(c: Ctx, obj: str) -> Edit:
+    """The look the added words name (tone bricks, a style, light or weather), or a refusal that says it is a look."""
+    if env_value(obj.replace("-", " ")):
+        return Edit("env", None, env_value(obj.replace("-", " ")), text=c.clause)  # "golden-hour lighting"
+    as_look = parse_look(obj, target_named=False) or parse_look(f"make it {obj}", target_named=False)
+    if as_look is not None:
+        return replace(as_look, text=c.clause)
+    named = STYLE_TERMS.search(c.clause) or _LOOK_STYLE.search(c.clause)
+    if named:  # "add a retro film look", "... for a dreamy vibe": a style of the whole picture
+        core = re.split(r"\s+(?:with|for|and|that|from)\s+|,\s*(?=\w+\s+\w+)", obj)[0]
+        core = re.sub(r"\s+(?:filter|look|effect|feel|vibe|aesthetic|treatment|finish|grading|grade)$", "", core)
+        style = core if named.group(0) in core else named.group(0)
+        return Edit("style", SELECTION if c.has_mask else None, f"{style} style", text=c.clause)
+    toned = look_of_words(obj)
+    if toned is not None:
+        return replace(toned, text=c.clause)
+    raise NoBrick(f"'{c.clause}': '{obj}' is a look, not a thing to paint in, and not one the specialised bricks know "
+                  "(they know contrast, colour, warmth, light, weather and named styles)", c.clause)
+
+
 def add_edit(c: Ctx) -> Edit:
     rest = IMAGE_PP.sub("", c.rest).strip(" ,.")
     if not rest:
@@ -228,6 +257,8 @@ def add_edit(c: Ctx) -> Edit:
         on = re.search(r"\s+(?:to|on|in)\s+(?P<x>.+)$", rest)
         raise NoBrick(f"'{c.clause}': no specialised brick adds a glow, sparkle or flare", c.clause,
                       target_of(on.group("x"), c.has_mask) if on else None)
+    if set(obj_words) & _LOOK_NOUNS:
+        return _added_look(c, obj)
     look = re.fullmatch(r"(?P<s>.+?)\s+(?:filter|effect|look|aesthetic|vibe|finish|tone|feel|overlay)", obj)
     if look and (STYLE_TERMS.search(look.group("s")) or re.search(r"\b(?:vintage|retro|old-fashioned|antique|film|analog|"
                                                                    r"cinematic|dreamy|futuristic|warm|cool|cold)\b",
