@@ -40,6 +40,7 @@ from lego_edit.builder.rules.scenes import (
     background_colour_edit,
     background_edit,
     clean_descriptor,
+    is_env_scene,
     replacement_for,
     style_edit,
     style_target,
@@ -211,7 +212,7 @@ def from_to_edit(c: Ctx, x: str, a: str, b: str) -> Edit:
 def x_to_y_edit(c: Ctx, x: str, y: str, looks: bool = False) -> Edit:
     y = _RESEMBLE.sub("", y.strip())
     if re.fullmatch(rf"(?:the\s+|this\s+|my\s+|our\s+)?(?:whole\s+|entire\s+)?(?:{GENERIC_BACKGROUND})", x.strip()) and \
-            re.match(r"(?:an?|some)\s", y) and is_setting(y) and not STYLE_TERMS.search(y):
+            re.match(r"(?:an?|some)\s", y) and is_setting(y) and not STYLE_TERMS.search(y) and not is_env_scene(y):
         return background_edit(c, None, strip_articles(y))
     xt = target_of(x, c.has_mask)
     whole = xt is None or strip_articles(x) in {"season", "weather", "time of day", "time", "sky and weather",
@@ -303,6 +304,11 @@ def _make_adjective(c: Ctx, rest: str) -> Edit | None:
         if xt not in (None, PRONOUN, SUBJECT) and not is_descriptor(y) and not STYLE_TERMS.search(y) and not is_vague(y) \
                 and not env_value(y):
             return Edit("replace", xt, replacement_for(y), text=c.clause)  # "make the villa a tepee": a new object there
+    whole = re.fullmatch(r"(?:it|this|everything|(?:the|this|my)\s+(?:whole\s+)?(?:image|photo|picture|pic|shot|scene))\s+"
+                         r"(?P<y>.+)", rest)
+    if whole and re.search(r"\b(?:vintage|retro|old-fashioned|antique|film|analog|cinematic|dreamy|futuristic)\b",
+                           whole.group("y")):
+        return whole_image_edit(c, whole.group("y"))  # "make it vintage": a look of the whole picture
     bare = re.fullmatch(r"(?:them|it|this)\s+(?:into\s+)?(?P<y>(?:\d+\s+)?[\w'-]+s)", rest)
     if bare and c.verb in {"make", "turn", "change"} and not c.has_mask:
         return whole_image_edit(c, bare.group("y"), pronoun=True)  # "make them zebras"

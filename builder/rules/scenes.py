@@ -16,6 +16,7 @@ from lego_edit.builder.rules.lexicon import (
 from lego_edit.builder.rules.phrases import (
     IMAGE_PP,
     env_value,
+    head_noun,
     is_descriptor,
     is_env_only,
     is_generic_background,
@@ -194,13 +195,19 @@ def a_thing(y: str) -> bool:
         not re.search(r"\b(?:more|less|too|very|look|like|i|i'm|me|we|you|he|she|they|is|are|am|was|were|nature)\b", y)
 
 
+def is_env_scene(y: str) -> bool:
+    """The same place in other weather or season: "a winter setting with snow", "a rainy evening scene"."""
+    return env_value(y) is not None and head_noun(re.split(r"\s+with\s+", y)[0]) in {"setting", "scene", "day", "night", "evening", "morning",
+                                                          "atmosphere", "version"}
+
+
 def whole_image_edit(c: Ctx, y: str, pronoun: bool = False) -> Edit:
     """"make it / the image / the scene <y>": a style, an environment, brightness or a new background."""
     if STYLE_TERMS.search(y):
         return style_edit(c)
     if re.search(r"\b(?:vintage|retro|old-fashioned|antique|old|film|analog|cinematic|dreamy|futuristic)\b", y):
         return Edit("style", SELECTION if c.has_mask else None, f"{clean_descriptor(y)} style", text=c.clause)
-    if env_value(y) and (is_env_only(y) or not is_setting(y)):
+    if env_value(y) and (is_env_only(y) or not is_setting(y) or is_env_scene(y)):
         return Edit("env", None, env_value(y), text=c.clause)
     ratio = brightness_ratio(y)
     if ratio is not None and re.search(r"\b(?:brighter|darker|bright|dark|lighter|dimmer|sunnier)\b", y):

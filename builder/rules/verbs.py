@@ -213,6 +213,9 @@ def add_edit(c: Ctx) -> Edit:
     env_head = obj_words[-1] if obj_words else ""
     if env_head and is_env_only(obj) and env_head not in {"day"}:
         return Edit("env", None, env_value(obj), text=c.clause)
+    weather = re.split(r"\s+with\s+", obj, maxsplit=1)[0]
+    if weather != obj and is_env_only(weather) and word_list(weather)[-1] not in {"day"}:
+        return Edit("env", None, env_value(weather), text=c.clause)  # "add gentle rain with droplets on the glass"
     if c.verb in {"place", "put"} and (re.match(r"(?:the|this|that|his|her|their|its|me|us)\b", rest) or
                                        re.match(r"(?:them|him)\s+(?:on|in|at|into|onto)\s", rest)):
         # "place the pineapple on a sandy beach": the object stays, its setting changes.
