@@ -60,7 +60,8 @@ def test_each_source_section_states_its_count(records):
 def test_user_requests_keep_where_they_came_from(records):
     """A real user request names the page, issue or file it was quoted from; issues and pages by their URL."""
     for r in records:
-        if r["user_request"] and r["source"] in {"github-issues", "github-issues-edits", "github-issues-fresh",
+        if r["user_request"] and r["source"] in {"github-issues", "github-issues-edits", "github-issues-fresh", "github-issues-project-assets",
+                                                  "github-issues-tool-requests",
                                                   "github-issues-site-images", "web-pages", "forum-pages"}:
             assert r["where"].startswith(("https://", "http://")), r
 
