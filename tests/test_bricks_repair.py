@@ -152,7 +152,9 @@ def test_red_eye_refuses_a_lone_red_ball_without_a_mask_and_fixes_it_with_one(as
 
 
 def test_red_eye_refuses_a_photo_without_red_eyes(astronaut, camera):
-    for image in (astronaut, camera):  # her suit and the flag are red, but not round and small
+    # her suit and the flag are red but not round and small; the coffee's table and saucer are red all
+    # over (no spot stands out); the rocket photo has red dots too tiny to be pupils
+    for image in (astronaut, camera, photo("coffee"), photo("rocket")):
         with pytest.raises(BrickError, match="found no red eyes"):
             run("RED-EYE", image=image)
     eyed = red_eyed(astronaut)

@@ -369,8 +369,9 @@ RED_EYE = BrickSpec(
      Port("mask", MASK, optional=True, doc="a selection around the eyes; null = look for a pair of red eyes in "
                                            "the whole image")),
     (Port("image", IMAGE),),
-    "Without a mask only a pair of small round red spots side by side counts (a lone red ball is not an eye); "
-    "with one, any round red spot inside it is fixed. Refused when it finds no red eyes.",
+    "Without a mask only a pair of small round red spots side by side counts (a lone red ball is not an eye), "
+    "each at least 2 px in radius; with one, any round red spot inside it is fixed. Refused when it finds no "
+    "red eyes.",
     role=BrickRole.EDIT,
     family="restore",
 )

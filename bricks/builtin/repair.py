@@ -164,6 +164,7 @@ def descratch(ctx: BrickContext, image: np.ndarray, amount: float, mask: np.ndar
 
 RED_MIN = 0.25  # R - max(G, B), of 1, of a red pupil's core
 RATIO_MIN = 1.0  # R / (G + B): a red pupil; skin stays well under it
+PUPIL_MIN_AREA = 12  # px (a radius of 2) without a mask: tinier red dots are too often not eyes
 PUPIL_MAX_SHARE = 0.003  # of the image, for one pupil when no mask says where the eyes are
 
 
@@ -184,14 +185,33 @@ def redness(rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return r - np.maximum(g, b), r / (g + b + 1e-3)
 
 
-def _round_spots(red: np.ndarray, max_area: float) -> tuple[np.ndarray, list[Spot]]:
+def _stands_out(excess: np.ndarray, labels: np.ndarray, label: int, box: tuple[int, int, int, int],
+                radius: float) -> bool:
+    """Is the spot red against a surround that is not (an iris, the white of the eye, skin), rather
+    than a red patch of a red surface (wood, a red shirt)? The ring from 2 px to about a radius
+    outside it must be less than half as red."""
+    x, y, w, h = box
+    pad = int(np.ceil(radius)) + 3
+    y0, y1, x0, x1 = max(0, y - pad), min(labels.shape[0], y + h + pad), max(0, x - pad), min(labels.shape[1], x + w + pad)
+    spot = (labels[y0:y1, x0:x1] == label).astype(np.uint8)
+    near = cv2.dilate(spot, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (5, 5))) > 0
+    ring = (cv2.dilate(spot, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * pad + 1, 2 * pad + 1))) > 0) & ~near
+    if not ring.any():
+        return False
+    patch = excess[y0:y1, x0:x1]
+    return float(np.clip(patch[ring], 0.0, None).mean()) < 0.5 * float(patch[spot > 0].mean())
+
+
+def _round_spots(red: np.ndarray, excess: np.ndarray, min_area: int, max_area: float
+                 ) -> tuple[np.ndarray, list[Spot]]:
     """Labels of the red map and its compact, roughly round components (circularity of the filled
-    outline, fill of its bounding box, aspect) of 6 px up to `max_area`."""
+    outline, fill of its bounding box, aspect) of `min_area` px up to `max_area` that stand out from
+    their surround."""
     count, labels, stats, centroids = cv2.connectedComponentsWithStats(red.astype(np.uint8), connectivity=8)
     spots = []
     for i in range(1, count):
         x, y, w, h, area = (int(v) for v in stats[i])
-        if area < 6 or area > max_area or not 0.5 <= w / h <= 2.0:
+        if area < min_area or area > max_area or not 0.5 <= w / h <= 2.0:
             continue
         component = (labels[y:y + h, x:x + w] == i).astype(np.uint8)
         contours, _ = cv2.findContours(np.pad(component, 1), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
@@ -199,9 +219,10 @@ def _round_spots(red: np.ndarray, max_area: float) -> tuple[np.ndarray, list[Spo
         filled = max(cv2.contourArea(outline), float(area))
         perimeter = cv2.arcLength(outline, True)
         circularity = 4 * np.pi * filled / max(perimeter ** 2, 1.0)
-        if circularity < 0.55 or filled / (w * h) < 0.55:
+        radius = float(np.sqrt(filled / np.pi))
+        if circularity < 0.55 or filled / (w * h) < 0.55 or not _stands_out(excess, labels, i, (x, y, w, h), radius):
             continue
-        spots.append(Spot(i, area, float(centroids[i][0]), float(centroids[i][1]), float(np.sqrt(filled / np.pi))))
+        spots.append(Spot(i, area, float(centroids[i][0]), float(centroids[i][1]), radius))
     return labels, spots
 
 
@@ -219,9 +240,10 @@ def _eye_pairs(spots: list[Spot]) -> list[Spot]:
 
 
 def red_eye(ctx: BrickContext, image: np.ndarray, mask: np.ndarray | None = None) -> dict:
-    """Round red pupils (redness and red ratio; without a mask only pairs that could be two eyes, each
-    under 0.3 % of the image), their holes (the catchlight) filled in, grown into their weaker red rim,
-    feathered a pixel; inside, red becomes the mean of green and blue, so the highlight stays white."""
+    """Round red pupils that stand out from a less red surround (redness and red ratio; without a mask
+    only pairs that could be two eyes, each of 12 px up to 0.3 % of the image), their holes (the
+    catchlight) filled in, grown into their weaker red rim, feathered 2 px; inside, red becomes the mean
+    of green and blue, so the highlight stays white."""
     _adjust.check_region(image, mask, "RED-EYE")
     rgb, alpha = split_alpha(image)
     colour = _adjust.to_float(np.ascontiguousarray(rgb))
@@ -229,7 +251,7 @@ def red_eye(ctx: BrickContext, image: np.ndarray, mask: np.ndarray | None = None
     region = (np.ones(rgb.shape[:2], bool) if mask is None else _selected(mask)) & (alpha > 0)
     core = (excess > RED_MIN) & (ratio > RATIO_MIN) & region
     limit = 0.5 * float(region.sum()) if mask is not None else PUPIL_MAX_SHARE * rgb.shape[0] * rgb.shape[1]
-    labels, spots = _round_spots(core, limit)
+    labels, spots = _round_spots(core, excess, PUPIL_MIN_AREA if mask is None else 6, limit)
     if mask is None:
         spots = _eye_pairs(spots)
     if not spots:
