@@ -107,6 +107,13 @@ def test_bad_scales_are_refused(coffee_small, scale):
         run("UPSCALE", image=coffee_small, scale=scale)
 
 
+def test_a_scale_that_rounds_to_the_same_size_is_refused():
+    tiny = frozen(np.full((3, 5, 4), 200, np.uint8))
+    with pytest.raises(BrickError, match="UPSCALE: nothing to change: x1.05 of a 5x3 image rounds to the same size"):
+        run("UPSCALE", image=tiny, scale=1.05)
+    assert run("UPSCALE", image=tiny, scale=1.2)["image"].shape == (4, 6, 4)
+
+
 def test_a_result_over_the_pixel_limit_is_refused_before_any_work(coffee_small):
     brick = default_registry().get("UPSCALE")
     backend = brick.active_backend()

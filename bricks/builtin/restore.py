@@ -227,6 +227,8 @@ def upscale(ctx: BrickContext, image: np.ndarray, scale: float) -> dict:
     s = upscale_scale(scale)
     h, w = image.shape[:2]
     out_w, out_h = round(w * s), round(h * s)
+    if (out_w, out_h) == (w, h):
+        raise _adjust.unchanged("UPSCALE", f"x{s:g} of a {w}x{h} image rounds to the same size; use a larger scale")
     ctx.check_pixels(out_w, out_h, f"UPSCALE x{s:g}: the {w}x{h} image enlarged")
     alpha = image[..., 3:4].astype(np.float32)
     premultiplied = np.dstack([image[..., :3].astype(np.float32) * (alpha / 255.0), alpha])
