@@ -6,11 +6,12 @@ import cv2
 import numpy as np
 import pytest
 
-from lego_edit.bricks import BrickError, default_registry
+from lego_edit.bricks import BrickContext, BrickError, default_registry
 from lego_edit.bricks.builtin import repair
 from lego_edit.bricks.executor import Executor, StepFailed
+from lego_edit.bricks.registry import Cancelled
 from lego_edit.bricks.workflow import Workflow
-from tests.brick_helpers import box_mask, frozen, photo, run
+from tests.brick_helpers import box_mask, frozen, photo, run, with_soft_alpha
 
 EYES = ((202, 101), (246, 104))  # the astronaut's pupils (x, y) in skimage's 512 x 512 photo
 PUPIL = 4  # px radius of the drawn red pupils
@@ -211,3 +212,14 @@ def test_descratch_on_a_large_photo_looks_at_a_smaller_copy_and_fills_at_full_si
         assert result["image"].shape == damaged.shape and result["mask"].shape == damaged.shape[:2]
         ratios.append(error_in(result["image"], clean, where) / error_in(damaged, clean, where))
     assert ratios[1] < 0.5 and ratios[1] <= ratios[0] + 0.1  # as well repaired as the same damage at 640 px
+
+
+def test_alpha_is_kept_and_a_cancel_is_honoured(camera, astronaut):
+    damaged = with_soft_alpha(scratched(camera, seed=3))
+    out = run("DESCRATCH", image=damaged, amount=0.5)["image"]
+    assert np.array_equal(out[..., 3], damaged[..., 3]) and not np.array_equal(out, damaged)
+    eyed = with_soft_alpha(red_eyed(astronaut))
+    out = run("RED-EYE", image=eyed)["image"]
+    assert np.array_equal(out[..., 3], eyed[..., 3]) and out[EYES[1][1], EYES[1][0], 0] < 80
+    with pytest.raises(Cancelled):
+        repair.descratch(BrickContext(cancelled=lambda: True), damaged, 0.5)
