@@ -421,3 +421,24 @@ def test_an_added_look_is_tone_light_or_style_never_an_object(text, expected):
 
 def test_an_added_look_no_brick_knows_is_refused_as_a_look():
     assert "a look, not a thing to paint in" in refusal("add a glow effect to it")
+
+
+@pytest.mark.parametrize("text, kept", [
+    ("the logo should have a transparent background", "RES"), ("Transparent background for the favicon", "RES"),
+    ("screenshots should have a transparent background", "SOS"),
+    ("could we get a version of the icon with a transparent background instead of white?", "RES"),
+    ("the badge's background is not transparent, can someone fix that", "RES"),
+    ("remove the white background from the logo", "RES"),
+])
+def test_a_transparent_background_wished_or_missed_is_a_cut_out(text, kept):
+    (model, inputs), = steps(text)
+    assert model == kept and right_kind("extract", plan_rules(text).workflow)
+
+
+@pytest.mark.parametrize("text, wrong, right", [
+    ('"Recieve" -> "Receive"', "Recieve", "Receive"), ("the banner says 2024 instead of 2025", "2024", "2025"),
+    ('the label uses the word "north", where the correct word should be "south"', "north", "south"),
+])
+def test_a_typo_and_its_correction_repaint_the_words(text, wrong, right):
+    (res, found), (fill, painted) = steps(text)
+    assert (res, fill) == ("RES", "FLUX-FILL") and f'"{wrong}"' in found["prompt"] and f'"{right}"' in painted["prompt"]

@@ -244,3 +244,51 @@ def background_colour_edit(c: Ctx, x: str, y: str) -> Edit | None:
         return None
     value = " ".join(_COMPARATIVE.get(w, w) for w in value.split())
     return background_edit(c, None, value if "background" in value else f"plain {value} background")
+
+
+_BG = r"(?:background|backdrop|bg)"
+# Said as a wish or a fault rather than an order: "logo should have a transparent background", "transparent background
+# for the favicon", "the favicon's background is not transparent", "remove the white background from the icon".
+_TRANSPARENT = tuple(re.compile(p) for p in (
+    rf"^(?P<x>.+?)\s+(?:should|must|could|would|needs? to|has to)\s+(?:have|get|be on|be given)\s+(?:an?\s+)?transparent\s+{_BG}\b",
+    rf"^(?P<x>.+?)\s+needs?\s+(?:an?\s+)?transparent\s+{_BG}\b",
+    rf"^(?:an?\s+)?transparent\s+{_BG}\s+(?:for|on|of)?\s*(?P<x>.+)$",
+    rf"^(?:have|get|make|want|need|give me|create|provide|export|save)\s+(?:an?\s+(?:version|copy)\s+of\s+)?(?P<x>.+?)\s+"
+    rf"(?:with|on)\s+(?:an?\s+)?transparent\s+{_BG}\b",
+    rf"^(?P<x>.+?)(?:'s)?\s+{_BG}(?:\s+colou?r)?\s+is\s+not\s+transparent\b",
+    rf"^(?:make|create|use)\s+(?:an?\s+)?transparent\s+(?P<x>[\w' -]+?)\s+{_BG}\b",
+    rf"^(?:create|make|add)\s+(?:an?\s+)?transparent\s+(?:image\s+)?{_BG}\s+(?:for|to|on)\s+(?P<x>.+)$",
+    rf"^(?:remove|delete|get rid of|take out|drop|strip)\s+(?:the\s+)?(?:white|black|gr[ae]y|solid|plain|colou?red)\s+"
+    rf"{_BG}(?:\s+colou?r)?(?:\s+(?:of|from|to|on|in|behind)\s+(?P<x>.+))?$",
+))
+_PICTURES = frozenset("image images picture pictures photo photos screenshot screenshots it this them".split())
+
+
+def transparent_background_edit(clause: str, has_mask: bool) -> Edit | None:
+    """A cut-out asked for as a transparent background: the named thing (or the picture's subject) kept alone."""
+    low = clause.lower().strip(" .!?")
+    for pattern in _TRANSPARENT:
+        m = pattern.match(low)
+        if not m:
+            continue
+        x = re.sub(r"\s+(?:instead of|rather than)\b.*$", "", m.group("x") or "")
+        x = re.sub(r"\.(?:ico|png|jpe?g|svg|gif|webp)\b", "", x)
+        x = re.sub(r"\b(?:in|on|for)\s+(?:the\s+)?(?:readme\S*|website|docs?|page|site)\b.*$", "", x).strip(" ,.")
+        words = word_list(x)
+        if not words or words[-1] in _PICTURES or (len(words) > 1 and words[-1] in {"image", "icon"} and words[0] in
+                                                                              {"system", "app"}):
+            return Edit("extract", SELECTION if has_mask else SUBJECT, text=low)
+        target = target_of(x, has_mask)
+        return Edit("extract", SUBJECT if target in (None, PRONOUN) else target, text=low)
+    m = _PLAIN_BACKGROUND.match(low)
+    if m:  # "the logo needs a white background", "amend images to be a white background": the subject on a new one
+        x = re.sub(r"\.(?:ico|png|jpe?g|svg|gif|webp)\b", "", m.group("x"))
+        target = None if word_list(x)[-1:] and word_list(x)[-1] in _PICTURES else target_of(x, has_mask)
+        return Edit("background", None, f"{m.group('c')} background", keep=None if target in (None, PRONOUN) else target,
+                    text=low)
+    return None
+
+
+_PLAIN_BACKGROUND = re.compile(
+    rf"^(?P<x>.+?)\s+(?:should|must|needs? to|has to)?\s*(?:have|get|needs?|be on|to be(?: on)?)\s+(?:an?\s+)?"
+    rf"(?P<c>(?:plain\s+|solid\s+|pure\s+|hard\s+)?(?:white|black|gr[ae]y|light gr[ae]y|neutral))\s+{_BG}\b")

@@ -25,6 +25,37 @@ _TEXT_EDITS = (
 )
 
 
+# A typo pointed out with its correction: '"Beaty" -> "Beauty"', 'the word "Effect" should be "Affect"', 'there is
+# sizer instead of sixer', 'replace the word "2024" with "2025"'. The wrong words are found (RES) and repainted.
+_W = r"(?:\"(?P<{0}q>[^\"]{{1,40}})\"|'(?P<{0}s>[^']{{1,40}})'|(?P<{0}w>[\w%.-]{{1,30}}))"
+_CORRECTIONS = (
+    re.compile(rf"^(?:.*?:\s*)?{_W.format('a')}\s*(?:->|→|=>|-->)\s*{_W.format('b')}\s*$"),
+    re.compile(rf"^.*?\b(?:the\s+)?(?:word|text|label|spelling)?,?\s*{_W.format('a')},?\s+(?:where|when)\s+the\s+correct\s+"
+               rf"(?:word|spelling|text)\s+(?:should\s+be|is)\s+{_W.format('b')}.*$"),
+    re.compile(rf"^.*?\b(?:there\s+is|it\s+says|it\s+reads|reads|says|has|shows)\s+{_W.format('a')}\s+instead\s+of\s+"
+               rf"{_W.format('b')}\s*\.?$"),
+    re.compile(rf"^(?:replace|change|correct|fix)\s+(?:the\s+)?(?:word|text|typo|spelling)\s+{_W.format('a')}\s+(?:with|to|into)\s+"
+               rf"{_W.format('b')}.*$"),
+)
+
+
+def _word(m: re.Match[str], side: str) -> str:
+    return next(g for g in (m.group(f"{side}q"), m.group(f"{side}s"), m.group(f"{side}w")) if g)
+
+
+def correction_edit(text: str) -> Edit | None:
+    """A typo and its correction said in the text (quoted, with an arrow, "instead of"): the wrong words repainted."""
+    for pattern in _CORRECTIONS:
+        m = pattern.match(text.strip(" .!?"))
+        if not m:
+            continue
+        wrong, right = _word(m, "a"), _word(m, "b")  # "there is sizer instead of sixer": what is there comes first
+        if wrong.casefold() == right.casefold():
+            return None
+        return Edit("replace", f'the text "{wrong}"', f'the same text reading "{right}"', text=text.lower())
+    return None
+
+
 def text_in_image_edit(clause: str, has_mask: bool) -> Edit | None:
     """Text written in the image: RES finds where it goes, FLUX-FILL paints the new words there; the words keep
     their case ("change the sign to say OPEN" -> a sign that says "OPEN")."""
