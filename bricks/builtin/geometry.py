@@ -1,7 +1,8 @@
-"""Geometry of the whole image: CROP (centred, to an aspect ratio), ROTATE, FLIP, and STRAIGHTEN (ROTATE
-by the tilt its straight lines show, then the largest crop without empty corners).
+"""Geometry of the whole image: CROP (centred, to an aspect ratio), ROTATE, FLIP, STRAIGHTEN (ROTATE
+by the tilt its straight lines show, then the largest crop without empty corners), and TRIM (crop away
+a plain border of one colour or of transparency).
 
-These change where pixels are, not what they are; CROP, STRAIGHTEN and ROTATE (other than by right
+These change where pixels are, not what they are; CROP, STRAIGHTEN, TRIM and ROTATE (other than by right
 angles) change the canvas size, so masks made before them no longer fit the result.
 """
 
@@ -261,3 +262,145 @@ def flip(ctx: BrickContext, image: np.ndarray, direction: str) -> dict:
     if np.array_equal(out, image):
         raise _adjust.unchanged("FLIP", f"the image is symmetric, flipping it {key} changes no pixel")
     return {"image": out}
+
+
+# --- TRIM ---------------------------------------------------------------------------------------
+
+TRIM_TOLERANCE = 0.1  # how far (share of 255, on any premultiplied channel) a border pixel may be from the border colour
+TRIM_OUTLIERS = 0.005  # a row or column with at most this share of other pixels is still border (JPEG noise, a hairline)
+_TRIM_BAND = 512  # rows compared at a time, so a large image never needs a full-size float copy
+
+
+@dataclass(frozen=True)
+class Box:
+    """The kept window: columns left..right-1, rows top..bottom-1."""
+
+    left: int
+    top: int
+    right: int
+    bottom: int
+
+
+def window(image: np.ndarray, box: Box) -> np.ndarray:
+    """The pixels inside `box`, as a new contiguous array (all channels, the dtype kept)."""
+    return np.ascontiguousarray(image[box.top:box.bottom, box.left:box.right])
+
+
+def tolerance_of(value: float | None) -> float:
+    """TRIM's tolerance: 0.1 when not given; a BrickError unless a number from 0 to 1."""
+    if value is None:
+        return TRIM_TOLERANCE
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise BrickError(f"TRIM: tolerance must be a number from 0 to 1, got {value!r}") from None
+    if not (math.isfinite(number) and 0.0 <= number <= 1.0):
+        raise BrickError(f"TRIM: tolerance must be a number from 0 to 1, got {value!r}")
+    return number
+
+
+def _premultiplied(rgba: np.ndarray) -> np.ndarray:
+    """RGBA with colour times alpha (int16), so every fully transparent pixel is the same (0, 0, 0, 0)
+    whatever colour it hides, and a border of transparency compares like a border of colour."""
+    alpha = rgba[..., 3:4].astype(np.uint16)
+    colour = (rgba[..., :3].astype(np.uint16) * alpha + 127) // 255
+    return np.concatenate([colour, alpha], axis=-1).astype(np.int16)
+
+
+def _corners(image: np.ndarray) -> np.ndarray:
+    """The premultiplied colours of the four corners in turn (top-left, top-right, bottom-right, bottom-left:
+    neighbours in the list share an edge), each the median of the corner pixel and its neighbours along the two
+    edges, so one noisy pixel does not decide and a border one pixel wide still counts."""
+    h, w = image.shape[:2]
+    out = []
+    for y, x, dy, dx in ((0, 0, 1, 1), (0, w - 1, 1, -1), (h - 1, w - 1, -1, -1), (h - 1, 0, -1, 1)):
+        ys, xs = [y, min(max(y + dy, 0), h - 1), y], [x, x, min(max(x + dx, 0), w - 1)]
+        out.append(np.median(_premultiplied(image[ys, xs]), axis=0))
+    return np.array(out, np.float32)
+
+
+def border_colour(image: np.ndarray, tolerance: float) -> np.ndarray | None:
+    """The premultiplied border colour: the one most corners share, at least both ends of one edge (a border
+    on one side only has two such corners). None when no two neighbouring corners agree."""
+    corners = _corners(image)
+    limit = tolerance * 255.0
+    best, agreeing = None, 0
+    for i in range(4):
+        a, b = corners[i], corners[(i + 1) % 4]
+        if np.abs(a - b).max() <= limit:
+            colour = (a + b) / 2.0
+            count = int((np.abs(corners - colour).max(axis=1) <= limit).sum())
+            if count > agreeing:
+                best, agreeing = colour, count
+    return best
+
+
+def _off_border(image: np.ndarray, colour: np.ndarray, tolerance: float) -> np.ndarray:
+    """True where a pixel is further than the tolerance from the border colour (Chebyshev, premultiplied)."""
+    limit = tolerance * 255.0
+    out = np.empty(image.shape[:2], bool)
+    for y in range(0, image.shape[0], _TRIM_BAND):
+        band = _premultiplied(image[y:y + _TRIM_BAND]).astype(np.float32)
+        out[y:y + _TRIM_BAND] = np.abs(band - colour).max(axis=-1) > limit
+    return out
+
+
+def _first_kept(off: np.ndarray) -> int | None:
+    """How many leading rows of `off` are border: rows with at most TRIM_OUTLIERS of their pixels (at least one) off
+    the border colour, up to the first with more; then back out again over rows whose off pixels touch those of
+    the row inside them (the tapering top of a shape is the picture, a lone noisy pixel is not). None when
+    every row is border."""
+    allowed = max(1, math.floor(TRIM_OUTLIERS * off.shape[1]))
+    content = np.flatnonzero(off.sum(axis=1) > allowed)
+    if content.size == 0:
+        return None
+    row = int(content[0])
+    while row > 0:
+        inner = off[row]
+        near = inner.copy()
+        near[1:] |= inner[:-1]
+        near[:-1] |= inner[1:]
+        if not (off[row - 1] & near).any():
+            break
+        row -= 1
+    return row
+
+
+def trim_box(off: np.ndarray) -> Box | None:
+    """The window left after removing border rows and columns from every edge; rows are judged over the
+    columns still kept and columns over the rows still kept, until neither changes. None when all is border."""
+    box = Box(0, 0, off.shape[1], off.shape[0])
+    while True:
+        inside = off[box.top:box.bottom, box.left:box.right]
+        top, bottom = _first_kept(inside), _first_kept(inside[::-1])
+        if top is None or bottom is None:
+            return None
+        rows = inside[top:inside.shape[0] - bottom].T
+        left, right = _first_kept(rows), _first_kept(rows[::-1])
+        if left is None or right is None:
+            return None
+        new = Box(box.left + left, box.top + top, box.right - right, box.bottom - bottom)
+        if new == box:
+            return box
+        box = new
+
+
+def trim(ctx: BrickContext, image: np.ndarray, tolerance: float | None = None) -> dict:
+    """Crop away the plain border, as ImageMagick's -trim or GIMP's "Crop to content" do: the border colour is
+    the one the corners share (transparency when they are transparent); rows and columns are removed from each
+    edge while (nearly) all their pixels are within the tolerance of it. No margin is left."""
+    limit = tolerance_of(tolerance)
+    colour = border_colour(image, limit)
+    if colour is None:
+        raise BrickError("TRIM: found no plain border to trim (the corners of the picture differ: there is no "
+                         "single border colour)")
+    kind = "transparency" if colour[3] <= limit * 255.0 else "colour"
+    box = trim_box(_off_border(image, colour, limit))
+    height, width = image.shape[:2]
+    if box is None:
+        raise BrickError(f"TRIM: the whole image ({width}x{height}) is border {kind} (a blank picture, or marks "
+                         "too small to tell from noise): there is nothing to keep")
+    if box == Box(0, 0, width, height):
+        raise _adjust.unchanged("TRIM", "the picture has no plain border")
+    ctx.progress(1.0, f"trimmed to {box.right - box.left}x{box.bottom - box.top} from {width}x{height}")
+    return {"image": window(image, box)}
