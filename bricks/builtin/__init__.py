@@ -62,6 +62,7 @@ CLASSICAL: tuple[ClassicalBackendSpec, ...] = (
     ClassicalBackendSpec("ROTATE", "opencv", "geometry:rotate"),
     ClassicalBackendSpec("FLIP", "numpy", "geometry:flip"),
     ClassicalBackendSpec("STRAIGHTEN", "opencv", "geometry:straighten", notes="line segment detector"),
+    ClassicalBackendSpec("TRIM", "numpy", "geometry:trim"),
     ClassicalBackendSpec("GROW-MASK", "opencv", "masks:grow_mask"),
 )
 

@@ -419,6 +419,20 @@ STRAIGHTEN = BrickSpec(
     role=BrickRole.EDIT,
     family="geometry",
 )
+TRIM = BrickSpec(
+    "TRIM",
+    "Crop away a plain border: white space, a black edge or transparent padding around the picture or logo.",
+    (Port("image", IMAGE),
+     Port("tolerance", FLOAT, optional=True, doc="0..1, how far a border pixel may differ from the border colour "
+                                                  "(0.1 = 25 of 255 levels on any channel); null = 0.1")),
+    (Port("image", IMAGE, doc="the picture without its border"),),
+    "Whole image; the output is smaller; masks made before it no longer fit: trim as the last step. The border "
+    "colour is the one the corners share (or transparency); a plain sky or wall reaching two corners counts as "
+    "border too (lower the tolerance). Refuses when there is no plain border (the corners differ, or no edge "
+    "row or column is all border) and when the whole image is border (a blank picture).",
+    role=BrickRole.EDIT,
+    family="geometry",
+)
 GROW_MASK = BrickSpec(
     "GROW-MASK",
     "Grow (dilate) or shrink (erode) a mask by a distance.",
@@ -432,6 +446,6 @@ GROW_MASK = BrickSpec(
 ALL = (RES, SOS, MASK_SEG, ADD_PRED, CMI_PRED, BBOX, INVERSE, COMPOSE, RESIZE, FASTINPAINT, FLUX_INPAINT,
        FLUX_FILL, FLUX_RCM, FLUX_CBG, FLUX_STYLE, FLUX_ENV, FLUX_POSE, FLUX_BRIGHT, EDIT,
        CONTRAST, SATURATION, TEMPERATURE, WHITE_BALANCE, EXPOSURE, SHADOWS_HIGHLIGHTS, VIGNETTE,
-       SHARPEN, DENOISE, DEHAZE, BLUR, UPSCALE, DESCRATCH, RED_EYE, CROP, ROTATE, FLIP, STRAIGHTEN, GROW_MASK)
+       SHARPEN, DENOISE, DEHAZE, BLUR, UPSCALE, DESCRATCH, RED_EYE, CROP, ROTATE, FLIP, STRAIGHTEN, TRIM, GROW_MASK)
 
 BY_NAME: Mapping[str, BrickSpec] = MappingProxyType({spec.name: spec for spec in ALL})
