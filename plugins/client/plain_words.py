@@ -26,6 +26,7 @@ _DOING = {
     "SHARPEN": "Sharpening", "DENOISE": "Removing noise", "DEHAZE": "Removing haze", "BLUR": "Blurring",
     "UPSCALE": "Upscaling", "DESCRATCH": "Removing scratches", "RED-EYE": "Fixing red eyes",
     "CROP": "Cropping", "ROTATE": "Rotating", "FLIP": "Flipping", "STRAIGHTEN": "Straightening",
+    "TRIM": "Trimming",
 }
 _TEXT_INPUTS = ("prompt", "text", "object", "target", "subject", "query")
 
