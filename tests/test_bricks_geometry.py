@@ -1,4 +1,4 @@
-"""Geometry bricks (CROP, ROTATE, FLIP, STRAIGHTEN) and GROW-MASK on real photos and synthetic lines."""
+"""Geometry bricks (CROP, ROTATE, FLIP, STRAIGHTEN, TRIM) and GROW-MASK on real photos and synthetic lines."""
 
 from __future__ import annotations
 
@@ -312,3 +312,122 @@ def test_grow_mask_refuses_nothing_to_do(disk):
         run("GROW-MASK", mask=np.zeros((10, 10), np.uint8), pixels=3)
     with pytest.raises(BrickError, match="nothing to change"):
         run("GROW-MASK", mask=np.full((10, 10), 255, np.uint8), pixels=3)
+
+
+# --- TRIM ---------------------------------------------------------------------------------------
+
+_PAD = ((13, 29), (7, 41))  # top, bottom; left, right: uneven on purpose
+
+
+def _padded(image: np.ndarray, fill: tuple[int, int, int, int]) -> np.ndarray:
+    (top, bottom), (left, right) = _PAD
+    h, w = image.shape[:2]
+    out = np.empty((h + top + bottom, w + left + right, 4), np.uint8)
+    out[:] = fill
+    out[top:top + h, left:left + w] = image
+    return out
+
+
+@pytest.mark.parametrize("fill", [(255, 255, 255, 255), (0, 0, 0, 255)], ids=["white", "black"])
+def test_trim_returns_exactly_the_photo_inside_a_plain_border(coffee, fill):
+    out = run("TRIM", image=frozen(_padded(coffee, fill)))["image"]
+    assert out.dtype == np.uint8 and np.array_equal(out, coffee)
+
+
+def test_trim_removes_transparent_padding_whatever_colour_it_hides(chelsea):
+    padded = _padded(chelsea, (0, 0, 0, 0))
+    clear = padded[..., 3] == 0
+    padded[clear, :3] = np.random.default_rng(1).integers(0, 256, (int(clear.sum()), 3))  # hidden colours differ
+    padded[:5, :, 3] = 9  # a faint haze at the top is still border at the default tolerance (0.1 = 25 levels)
+    assert np.array_equal(run("TRIM", image=frozen(padded))["image"], chelsea)
+
+
+@pytest.mark.parametrize("fill", [255, 0], ids=["white", "black"])
+def test_trim_of_noisy_padding_is_within_a_pixel(coffee, fill):
+    rng = np.random.default_rng(7)
+    padded = _padded(coffee, (fill, fill, fill, 255))
+    border = np.ones(padded.shape[:2], bool)
+    (top, _), (left, _) = _PAD
+    border[top:top + coffee.shape[0], left:left + coffee.shape[1]] = False
+    noise = np.abs(rng.normal(0.0, 3.0, (int(border.sum()), 3)))  # JPEG-like grain in the flat border
+    padded[border, :3] = np.clip(fill - noise if fill else noise, 0, 255).astype(np.uint8)
+    specks = border & (rng.random(border.shape) < 0.0005)  # and a few stray specks of any colour
+    padded[specks, :3] = rng.integers(0, 256, (int(specks.sum()), 3))
+    out = run("TRIM", image=frozen(padded))["image"]
+    assert abs(out.shape[0] - coffee.shape[0]) <= 1 and abs(out.shape[1] - coffee.shape[1]) <= 1
+    h, w = coffee.shape[:2]
+    # all of the photo, nothing of it cut, at most a pixel of border left on any side
+    assert any(np.array_equal(out[y:y + h, x:x + w], coffee) for y in (0, 1) for x in (0, 1))
+
+
+def test_trim_removes_a_bottom_line_of_white_only(coffee):
+    lined = np.concatenate([coffee, np.full((1, coffee.shape[1], 4), 255, np.uint8)])
+    assert np.array_equal(run("TRIM", image=frozen(lined))["image"], coffee)
+
+
+def test_trim_keeps_the_tapering_edge_of_a_shape():
+    logo = np.full((300, 400, 4), 255, np.uint8)
+    cv2.circle(logo, (170, 140), 60, (20, 40, 200, 255), -1, lineType=cv2.LINE_AA)
+    cv2.line(logo, (250, 40), (330, 260), (20, 40, 200, 255), 1, lineType=cv2.LINE_AA)  # a thin antialiased stroke
+    ys, xs = np.nonzero((np.abs(logo[..., :3].astype(int) - 255) > 25).any(axis=-1))
+    out = run("TRIM", image=frozen(logo))["image"]
+    assert np.array_equal(out, logo[ys.min():ys.max() + 1, xs.min():xs.max() + 1])
+
+
+def test_trim_keeps_soft_alpha(coffee):
+    soft = with_soft_alpha(coffee)
+    out = run("TRIM", image=frozen(_padded(soft, (255, 255, 255, 255))))["image"]
+    assert np.array_equal(out[..., 3], soft[..., 3]) and np.array_equal(out, soft)
+
+
+def test_trim_refuses_a_photo_without_a_border_and_a_blank_image(coffee):
+    rocket = photo("rocket")
+    for image in (coffee, rocket):  # coffee's corners differ; rocket's top corners share a sky that is not plain
+        with pytest.raises(BrickError, match="no plain border"):
+            run("TRIM", image=image)
+    with pytest.raises(BrickError, match="found no plain border to trim"):
+        run("TRIM", image=coffee)
+    with pytest.raises(BrickError, match="nothing to change: the picture has no plain border"):
+        run("TRIM", image=rocket)
+    for blank in (np.full((120, 90, 4), 255, np.uint8), np.zeros((64, 64, 4), np.uint8)):
+        with pytest.raises(BrickError, match="whole image .* is border"):
+            run("TRIM", image=frozen(blank))
+
+
+def test_trim_tolerance(coffee):
+    padded = _padded(coffee, (255, 255, 255, 255))
+    h, w = padded.shape[:2]
+    yy, xx = np.mgrid[0:h, 0:w]
+    paper = np.rint(232 + 23 * (xx / (w - 1) + yy / (h - 1)) / 2).astype(np.uint8)  # a scan's uneven paper
+    border = np.ones(padded.shape[:2], bool)
+    (top, _), (left, _) = _PAD
+    border[top:top + coffee.shape[0], left:left + coffee.shape[1]] = False
+    padded[..., :3] = np.where(border[..., None], paper[..., None], padded[..., :3])
+    assert np.array_equal(run("TRIM", image=frozen(padded))["image"], coffee)  # 23 levels corner to corner
+    with pytest.raises(BrickError, match="found no plain border"):
+        run("TRIM", image=frozen(padded), tolerance=0.02)  # 5 levels: neighbouring corners differ by 11
+    for bad in (-0.1, 1.5, "wide", float("nan")):
+        with pytest.raises(BrickError, match="tolerance must be a number from 0 to 1"):
+            run("TRIM", image=coffee, tolerance=bad)
+
+
+def test_trim_in_a_workflow_and_the_model_builders_prompt(chelsea):
+    from lego_edit.bricks.builtin.catalog import BY_NAME
+    from lego_edit.builder.prompt import system_prompt
+
+    spec = BY_NAME["TRIM"]
+    assert spec.family == "geometry" and [(p.name, p.optional) for p in spec.inputs] == [("image", False),
+                                                                                         ("tolerance", True)]
+    prompt = system_prompt(default_registry())
+    assert f"### TRIM\nPurpose: {spec.purpose}" in prompt and spec.constraints in prompt
+    workflow = Workflow.from_dict({"process": "remove the white space", "pipeline": [
+        {"step": 1, "model": "TRIM", "input": {"image": "init[image]"}, "output": {"image": "step1[image]"}},
+        {"result": "[step1[image]]"}]})
+    executor = Executor(default_registry())
+    try:
+        (_, image), = executor.run(workflow, {"image": frozen(_padded(chelsea, (255, 255, 255, 255)))}).result
+        assert np.array_equal(image, chelsea)
+        with pytest.raises(StepFailed, match="TRIM: found no plain border"):
+            executor.run(workflow, {"image": chelsea})
+    finally:
+        executor.close()
