@@ -162,11 +162,15 @@ def test_luminosity_words_are_brightness(text):
     assert models(text) == ["FLUX-BRIGHT"]
 
 
-@pytest.mark.parametrize("text", ["please fix the cracks and creases in this old print",
-                                  "could you remove the red-eye"])
-def test_damage_no_brick_repairs_is_refused_not_segmented(text):
+@pytest.mark.parametrize("text, brick", [("please fix the cracks and creases in this old print", "DESCRATCH"),
+                                         ("could you remove the red-eye", "RED-EYE")])
+def test_damage_is_repaired_by_its_brick_not_segmented(text, brick):
+    assert models(text) == [brick]
+
+
+def test_damage_no_brick_repairs_is_refused_not_segmented():
     with pytest.raises(PlanRefused, match="no brick"):
-        plan_rules(text)
+        plan_rules("please remove the water damage from this print")
 
 
 def test_a_context_sentence_naming_a_day_is_not_an_environment_edit():

@@ -170,8 +170,7 @@ def _asks_for_look(sentence: str) -> bool:
 
 
 # A clause that asks for an operation no brick does ("..., and upscale it"): refused by name, never dropped.
-_UNSUPPORTED_LEAD = re.compile(r"(?:(?:and|then|also|maybe)\s+)*(?:upscal|upsampl|super-?resol|colou?ri[sz]|"
-                               r"(?:increase|raise|improve|boost|double)\s+(?:the\s+)?resolution)")
+_UNSUPPORTED_LEAD = re.compile(r"(?:(?:and|then|also|maybe)\s+)*colou?ri[sz]")
 
 
 _NEVER_THERE = re.compile(r"^(?:and\s+)?(?:make\s+(?:it|this)\s+(?:look\s+)?(?:like|as if|as though)|so\s+it\s+looks\s+"

@@ -101,9 +101,7 @@ nicer-looking lovelier cuter fancier""".split())
 # What no brick of the built-in catalog does (the classical tone, restore and geometry bricks do the rest; a
 # catalog without them is answered by the recipes, naming the missing brick).
 UNSUPPORTED = (
-    (r"\bupscal\w*|\bresolution\b|\bsuper-?resolution\b|\bpixel count\b|\bmegapixels?\b", "upscaling"),
     (r"\bzoom in\b", "zooming in (cropping to an object)"),
-    (r"\bred[- ]eye\b", "red-eye removal"),
     (r"\bcoloriz\w*|\bcolouriz\w*", "colourising a black-and-white photo"),
 )
 

@@ -27,6 +27,8 @@ PHENOMENA: tuple[tuple[str, str, str], ...] = (
     # (name, pattern, what does it)
     ("haze", r"haz[eiy]\w*|fog\w*|mist[sy]?|smog\w*|atmospheric distortion|murk\w*|obscur\w*|veil\w*|clouded|"
               r"cloudiness", "DEHAZE"),
+    ("scratches and dust", r"scratch\w*|tears?|torn (?:corners?|edges?|parts?)|creases?|cracks?|dust(?: spots| specks)?|"
+                           r"specks of dust|fold(?:s| lines?)|rips?", "DESCRATCH"),
     ("noise", r"nois[ey]\w*|grain\w*|speckl\w*|specks?|static|visual disturbances?|visual disruptions?|compression artifacts?|"
               r"jpeg artifacts?|artifacts?|disturbances?", "DENOISE"),
     ("blur", r"blur\w*|soft(?:ness)?|fuzz\w*|smudg\w*|smear\w*|out[- ]of[- ]focus|unclear\w*|camera shake|lack of focus|"
@@ -37,15 +39,13 @@ PHENOMENA: tuple[tuple[str, str, str], ...] = (
      "in clear dry weather, without rain"),
     ("colour cast", r"(?:colou?r|green|yellow|blue|orange|red|magenta|purple|pink|warm|cold)?\s*(?:cast|tint)", "WHITE-BALANCE"),
     ("reflections", r"reflections?|glare|lens flares?|shine|shininess|shiny spots?|hot spots?|oily (?:skin|spots?)", ""),
-    ("scratches, dust or stains", r"scratch\w*|tears?|torn (?:corners?|edges?|parts?)|creases?|cracks?|water damage|"
-                                  r"dust(?: spots| specks)?|stains?|fold(?:s| lines?)|foxing|mou?ld spots|damage|damaged (?:areas?|parts?)",
-     ""),
+    ("stains or water damage", r"stains?|water damage|foxing|mou?ld spots|damage|damaged (?:areas?|parts?)", ""),
     ("lens and sensor defects", r"moir[eé](?: patterns?)?|banding|(?:lens |barrel |pincushion )?distortion|chromatic aberrations?|"
                                 r"colou?r fringing|fringing|purple fringing|pixelation|pixelated|pixellation|hot pixels|dead pixels|"
                                 r"(?:sharpening |white |bright )?halos?|halo(?:ing)? (?:effect|artifacts?)|ghosting|ghost images?|"
                                 r"double exposure|interlacing(?: lines)?|scan lines|mosaic(?: effect)?|jaggies|jagged edges|"
                                 r"aliasing|over-?sharpening", ""),
-    ("red eye", r"red[- ]eyes?", ""),
+    ("red eye", r"red[- ]eyes?", "RED-EYE"),
 )
 _IMAGE = r"(?:the|this|my|our)?\s*(?:image|picture|photo|photograph|pic|shot|scene|visual\w*)"
 
@@ -408,20 +408,44 @@ def look_of_words(text: str) -> Edit | None:
     return Edit("look", None, ops=tuple(ops.values()), text=text) if ops else None
 
 
+# More pixels: "upscale it 4x", "increase the resolution", "it is too low resolution to print", "make it high-res".
+_UPSCALE = re.compile(
+    r"\b(?:upscal\w*|upsampl\w*|up-?res\w*|super-?resol\w*|pixel count|megapixels?|hi-?res|high-?res(?:olution)?|"
+    r"(?:increase|raise|improve|boost|double|enhance|higher|better|more|bigger|larger|greater|improved|increased|"
+    r"low|lower|poor|bad|too low|low-)\s*(?:the\s+|its\s+|their\s+|this\s+)?(?:image(?:'s)?\s+|photo(?:'s)?\s+|"
+    r"picture(?:'s)?\s+|logo(?:'s)?\s+|pixel\s+)?resolution)\b")
+
+
+def _upscale(clause: str) -> Edit | None:
+    if not _UPSCALE.search(clause):
+        return None
+    scale = 4.0 if re.search(r"\b(?:4\s*x|x\s*4|four times|quadruple|4 times)\b", clause) else \
+        3.0 if re.search(r"\b(?:3\s*x|x\s*3|three times|triple|3 times)\b", clause) else 2.0
+    ops = [_op("UPSCALE", scale=scale)]
+    if re.search(r"\b(?:clarity|clear\w*|sharp\w*|crisp\w*|details?|definition|blurr?y|readable|legible)\b", clause):
+        ops.append(_op("SHARPEN", amount=0.4))  # asked clearer too: edges sharpened on the larger image
+    return Edit("look", None, ops=tuple(ops), text=clause)
+
+
 def parse_look(clause: str, target_named: bool) -> Edit | None:
     """A whole-image look in `clause` (lower case), or None. `target_named`: the grammar found an object to
     edit (then tone words belong to it, e.g. "make the sky warmer", and this returns None)."""
     geo = _geometry(clause)
     if geo is not None:
         return geo
+    up = _upscale(clause)
+    if up is not None:
+        return up
     phen = _phenomenon(clause)
     if phen is not None:
         name, does = phen
         if not does:
             raise NoBrick(f"'{clause}': there is no brick that removes {name}; the offline planner can remove "
                           "haze, noise, blur, snow and rain from the whole image, or an object you name", clause)
-        if does == "WHITE-BALANCE":
-            return Edit("look", None, ops=(_op("WHITE-BALANCE"),), text=clause)
+        if does in ("WHITE-BALANCE", "RED-EYE"):
+            return Edit("look", None, ops=(_op(does),), text=clause)
+        if does == "DESCRATCH":  # thin scratches, cracks and dust found and filled from around them
+            return Edit("look", None, ops=(_op(does, amount=round(amount_of(clause, 0.5), 3)),), text=clause)
         if does in ("DEHAZE", "DENOISE", "SHARPEN"):
             fallback = "on a clear day, without haze or fog" if does == "DEHAZE" else None
             return Edit("look", None, value=fallback, ops=(_op(does, amount=round(amount_of(clause, 0.6), 3)),),
