@@ -83,14 +83,14 @@ def sam_files(weights: bytes | None = None) -> dict[str, bytes]:
 
 def test_list_shows_every_model_and_model_backend(hf, capsys):
     data = listing(capsys)
-    assert {m["name"] for m in data["models"]} >= {"grounding-dino", "sam", "clipseg", "lama", "flux-fill",
+    assert {m["name"] for m in data["models"]} >= {"grounding-dino", "sam", "clipseg", "lama", "flux-fill", "sd-upscaler",
                                                    "lego-loras", "sd-inpaint", "captioner", "vlm"}
     assert all(m["status"] == "missing" for m in data["models"])
     flux = next(m for m in data["models"] if m["name"] == "flux-fill")
     assert flux["gated"] and not flux["commercial"] and "Non-Commercial" in flux["licence"]
     bricks = {b["name"]: b for b in data["bricks"]}
     assert set(bricks) == {"RES", "SOS", "MASK-SEG", "ADD-PRED", "CMI-PRED", "FASTINPAINT", "FLUX-INPAINT",
-                           "FLUX-FILL", "FLUX-RCM", "FLUX-CBG", "FLUX-STYLE", "FLUX-ENV", "FLUX-POSE", "EDIT"}
+                           "FLUX-FILL", "FLUX-RCM", "FLUX-CBG", "FLUX-STYLE", "FLUX-ENV", "FLUX-POSE", "EDIT", "UPSCALE"}
     lama = bricks["FASTINPAINT"]["backends"][0]
     assert lama["name"] == "lama" and not lama["available"] and lama["fix"] == "lego-edit models pull lama"
     code, out, _ = cli(capsys, "list")

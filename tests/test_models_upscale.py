@@ -61,18 +61,8 @@ def checkpoint(tmp_path_factory):
     return tiny_upscaler(tmp_path_factory.mktemp("tiny-upscaler") / "sd-upscaler")
 
 
-@pytest.fixture(scope="module")
-def registered():
-    from lego_edit.bricks.models import known
-    from lego_edit.bricks.models.upscale import MODEL, MODEL_SPEC
-
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setitem(known.KNOWN, MODEL, MODEL_SPEC)  # what its line in known.SPECS does
-        yield
-
-
 @pytest.fixture()
-def manager(checkpoint, registered):
+def manager(checkpoint):
     from lego_edit.bricks.models import configure
     from lego_edit.bricks.models.upscale import MODEL
 

@@ -21,7 +21,7 @@ import numpy as np
 from lego_edit.bricks.models import manager_for
 from lego_edit.bricks.models.backends import DIFFUSERS, ModelBackendSpec
 from lego_edit.bricks.models.extras import INSTALL_HINT
-from lego_edit.bricks.models.known import ModelSpec
+from lego_edit.bricks.models.known import KNOWN
 from lego_edit.bricks.models.loading import model_folder, model_key
 from lego_edit.bricks.models.manager import ModelManager
 from lego_edit.bricks.models.runtime import sampling_seed, torch_generator
@@ -30,22 +30,7 @@ from lego_edit.bricks.registry import BrickContext, BrickUnavailable, Cancelled
 MODEL = "sd-upscaler"
 FACTOR = 4  # the pipeline's own enlargement (its VAE decodes latents at the input's size to 4x)
 
-MODEL_SPEC = ModelSpec(
-    MODEL, "stabilityai/stable-diffusion-x4-upscaler",
-    "Stable Diffusion x4 upscaler: 4x enlargement that invents plausible detail (UPSCALE)",
-    "CreativeML OpenRAIL++-M", "https://huggingface.co/stabilityai/stable-diffusion-x4-upscaler/blob/main/LICENSE.md",
-    3.5,
-    ("model_index.json", "scheduler/scheduler_config.json", "low_res_scheduler/scheduler_config.json",
-     "unet/config.json", ("unet/diffusion_pytorch_model.fp16.safetensors", "unet/diffusion_pytorch_model.safetensors"),
-     "vae/config.json", ("vae/diffusion_pytorch_model.fp16.safetensors", "vae/diffusion_pytorch_model.safetensors"),
-     "text_encoder/config.json", ("text_encoder/model.fp16.safetensors", "text_encoder/model.safetensors"),
-     "tokenizer/tokenizer_config.json"),
-    # Full precision: the repository's half-precision weights have lived on a separate `fp16` branch.
-    allow_patterns=("model_index.json", "scheduler/*", "low_res_scheduler/*", "tokenizer/*", "unet/config.json",
-                    "vae/config.json", "text_encoder/config.json", "unet/diffusion_pytorch_model.safetensors",
-                    "vae/diffusion_pytorch_model.safetensors", "text_encoder/model.safetensors"),
-    bricks=("UPSCALE",),
-)
+MODEL_SPEC = KNOWN[MODEL]
 
 BACKEND_SPEC = ModelBackendSpec("UPSCALE", "sd-x4-upscaler", "upscale:upscale_sd", (MODEL,), DIFFUSERS,
                                 stochastic=True, notes="Stable Diffusion x4 upscaler: invents detail; tiled")
