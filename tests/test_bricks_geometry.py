@@ -372,6 +372,9 @@ def test_trim_keeps_the_tapering_edge_of_a_shape():
     ys, xs = np.nonzero((np.abs(logo[..., :3].astype(int) - 255) > 25).any(axis=-1))
     out = run("TRIM", image=frozen(logo))["image"]
     assert np.array_equal(out, logo[ys.min():ys.max() + 1, xs.min():xs.max() + 1])
+    stroke = np.full((300, 400, 4), 255, np.uint8)
+    stroke[100:200, 50] = (0, 0, 0, 255)  # a one-pixel line: one pixel in each row, yet not noise
+    assert np.array_equal(run("TRIM", image=frozen(stroke))["image"], stroke[100:200, 50:51])
 
 
 def test_trim_keeps_soft_alpha(coffee):
