@@ -456,3 +456,23 @@ def test_more_pixels_asked_any_way_is_upscale(text, scale):
                                          ("please fix the red eyes", "RED-EYE"), ("remove the dust specks", "DESCRATCH")])
 def test_old_photo_damage_and_red_eye_go_to_their_bricks(text, brick):
     assert models(text) == [brick]
+
+
+def test_the_same_thing_in_another_colour_is_recoloured_not_replaced():
+    assert steps("change the black cat to a white cat") == [("RES", {"image": "init[image]", "prompt": "black cat"}),
+                                                           ("FLUX-RCM", {"image": "init[image]", "mask": "step1[mask]",
+                                                                         "prompt": "white"})]
+    assert models("change the car to a truck")[-1] == "FLUX-FILL"
+
+
+@pytest.mark.parametrize("text", ["add a smile to her face", "change the facial expression to a surprised look",
+                                  "change the expression of the dog to happy"])
+def test_an_expression_added_or_changed_is_a_pose_edit(text):
+    assert models(text) == ["FLUX-POSE"]
+
+
+def test_a_rider_about_resolution_keeps_the_edit_and_an_added_layer_effect_is_refused():
+    assert models("please remove grandma from the photo, need it to remain high-res") == ["RES", "FASTINPAINT",
+                                                                                           "FLUX-INPAINT"]
+    assert "layer effect" in refusal("add a drop shadow to the icon")
+    assert models("this image is upside-down") == ["ROTATE"]

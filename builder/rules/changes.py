@@ -209,11 +209,24 @@ def from_to_edit(c: Ctx, x: str, a: str, b: str) -> Edit:
     return background_edit(c, None, b, subject=xt)  # "the tent from the forest to the beach": keep the tent
 
 
+def _same_thing_recoloured(x: str, y: str) -> str | None:
+    """The colour or material of `y` when it names the same thing as `x` in another one, else None."""
+    y = re.sub(r"\s+(?:in|on)\s+(?:the\s+)?(?:attached|this|my)\s+(?:image|photo|picture)\b.*$", "", y.strip())
+    xs, ys = word_list(strip_articles(x)), word_list(strip_articles(y))
+    if len(ys) < 2 or not xs or ys[-1] != xs[-1]:
+        return None
+    descriptor = " ".join(ys[:-1])
+    return clean_descriptor(descriptor) if is_descriptor(descriptor) else None
+
+
 def x_to_y_edit(c: Ctx, x: str, y: str, looks: bool = False) -> Edit:
     y = _RESEMBLE.sub("", y.strip())
     if re.fullmatch(rf"(?:the\s+|this\s+|my\s+|our\s+)?(?:whole\s+|entire\s+)?(?:{GENERIC_BACKGROUND})", x.strip()) and \
             re.match(r"(?:an?|some)\s", y) and is_setting(y) and not STYLE_TERMS.search(y) and not is_env_scene(y):
         return background_edit(c, None, strip_articles(y))
+    if re.match(r"(?:(?:the|his|her|their|its|my|our|your)\s+)?(?:facial\s+)?(?:expression|pose|posture|stance|gesture)s?\b",
+                x.strip()):
+        return Edit("pose", None, c.core.strip(" ."), text=c.clause)  # "change the facial expression to surprised"
     xt = target_of(x, c.has_mask)
     whole = xt is None or strip_articles(x) in {"season", "weather", "time of day", "time", "sky and weather",
                                                 "mood", "atmosphere", "lighting"}
@@ -223,6 +236,9 @@ def x_to_y_edit(c: Ctx, x: str, y: str, looks: bool = False) -> Edit:
         return Edit("env", None, env_value(y), text=c.clause)
     if is_descriptor(y):
         return Edit("recolor", xt, clean_descriptor(y), text=c.clause)
+    same = _same_thing_recoloured(x, y)
+    if same is not None:  # "change the black cat to a white cat": the same cat, white
+        return Edit("recolor", xt, same, text=c.clause)
     if is_generic_background(x) or (is_setting(y) and not is_descriptor(y)):
         if is_scene_region(x) or is_generic_background(x):
             return background_edit(c, x, y)

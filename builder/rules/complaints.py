@@ -71,6 +71,7 @@ _DEFECT_FIXES = (
     (r"yellow|yellowish|orange", "make it cooler"),
     (r"blue|bluish", "make it warmer"),
     (r"crooked|tilted|skewed|slanted|not straight|not level", "straighten the image"),
+    (r"upside[- ]down", "rotate it 180 degrees"),
 )
 
 

@@ -417,8 +417,11 @@ _UPSCALE = re.compile(
 
 
 def _upscale(clause: str) -> Edit | None:
-    if not _UPSCALE.search(clause):
-        return None
+    if not _UPSCALE.search(clause) or re.search(r"\b(?:remain|stay|keep|kept|still|retain)\w*\s+(?:it\s+|the\s+)?(?:in\s+)?"
+                                                r"(?:hi-?res|high-?res|high resolution|full resolution)", clause):
+        return None  # "..., need it to remain high-res": a rider on another edit
+    if re.search(r"\b(?:remov|delet|eras|add|replac|swap|put|insert|get rid|take out|recolou?r|paint)\w*\b", clause):
+        return None  # another edit leads; the splitter gives "... and upscale it" its own clause
     scale = 4.0 if re.search(r"\b(?:4\s*x|x\s*4|four times|quadruple|4 times)\b", clause) else \
         3.0 if re.search(r"\b(?:3\s*x|x\s*3|three times|triple|3 times)\b", clause) else 2.0
     ops = [_op("UPSCALE", scale=scale)]

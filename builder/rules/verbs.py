@@ -151,7 +151,8 @@ def _feature_words(feature: str) -> str | None:
 # What is added as a look, never painted in as an object: "add warm golden tones", "add cinematic colour grading",
 # "add soft diffused lighting", "add a retro film look".
 _LOOK_NOUNS = frozenset("""tones tone tint tints hues grading grade lighting effect effects filter filters look vibe
-feel atmosphere mood desaturation saturation contrast sharpness finish aesthetic treatment highlights""".split())
+feel atmosphere mood desaturation saturation contrast sharpness finish aesthetic treatment highlights smoothing
+sharpening""".split())
 
 
 _LOOK_STYLE = re.compile(r"\b(?:vintage|retro|film|cinematic|analog|old-fashioned|dreamy|noir|sepia)\b")
@@ -260,6 +261,11 @@ def add_edit(c: Ctx) -> Edit:
         on = re.search(r"\s+(?:to|on|in)\s+(?P<x>.+)$", rest)
         raise NoBrick(f"'{c.clause}': no specialised brick adds a glow, sparkle or flare", c.clause,
                       target_of(on.group("x"), c.has_mask) if on else None)
+    if obj_words and obj_words[0] in {"smile", "grin", "frown", "wink", "expression"}:
+        return Edit("pose", None, f"make the person {obj_words[0]}" if obj_words[0] != "expression" else c.core,
+                    text=c.clause)  # "add a smile to her face": an expression, not an object
+    if re.search(r"\b(?:drop shadows?|shadow effect|outline|stroke|bevel|emboss\w*|anti-?aliasing)\b", obj):
+        raise NoBrick(f"'{c.clause}': no specialised brick draws {obj} (a layer effect of the host app does)", c.clause)
     if set(obj_words) & _LOOK_NOUNS:
         return _added_look(c, obj)
     look = re.fullmatch(r"(?P<s>.+?)\s+(?:filter|effect|look|aesthetic|vibe|finish|tone|feel|overlay)", obj)
