@@ -476,3 +476,17 @@ def test_a_rider_about_resolution_keeps_the_edit_and_an_added_layer_effect_is_re
                                                                                            "FLUX-INPAINT"]
     assert "layer effect" in refusal("add a drop shadow to the icon")
     assert models("this image is upside-down") == ["ROTATE"]
+
+
+@pytest.mark.parametrize("text", ["trim the white space around the logo", "crop out the black edge", "crop to content",
+                                  "remove the transparent padding", "get rid of the white space around the favicon"])
+def test_plain_borders_cropped_away_are_trim(text):
+    assert models(text) == ["TRIM"]
+
+
+@pytest.mark.parametrize("text", ["trim his beard", "crop the image to 16:9", "remove the white background"])
+def test_trim_is_not_a_haircut_a_ratio_or_a_cut_out(text):
+    try:
+        assert "TRIM" not in models(text)
+    except PlanRefused:
+        pass

@@ -282,6 +282,8 @@ _EXCEPT = re.compile(r"\b(?:black[- ](?:and|&)[- ]white|b&w|b/w|gr[ae]yscale|mon
 def _geometry(clause: str) -> Edit | None:
     from lego_edit.builder.rules.quantities import aspect_name
 
+    if _TRIM.search(clause):
+        return Edit("look", None, ops=(_op("TRIM"),), text=clause)
     if re.match(r"^crop\b(?!\s+out)", clause):
         aspect = aspect_name(clause)
         if aspect is None:
@@ -314,6 +316,23 @@ def _geometry(clause: str) -> Edit | None:
     if _STRAIGHTEN.match(clause):
         return Edit("look", None, ops=(_op("STRAIGHTEN"),), text=clause)
     return None
+
+
+# Plain borders cropped away: "trim the white space around the logo", "crop out the black edge", "remove the
+# transparent padding", "crop to content", "get rid of the excess background around the favicon".
+_EMPTY = r"(?:white|black|blank|empty|transparent|excess|extra|unused|plain|grey|gray|blue)"
+_TRIM = re.compile(
+    rf"^(?:auto-?)?trim(?:\s+(?:it|this|the\s+(?:image|photo|picture|scan|screenshot|logo|icon)))?(?:\s+(?:down|please))?\s*$|"
+    rf"^(?:auto-?)?trim\s+(?:off\s+|away\s+)?(?:the\s+|all\s+(?:the\s+)?)?(?:{_EMPTY}\s+)*(?:space|edges?|borders?|margins?|"
+    rf"padding|bars?)\b|^auto-?crop\b|"
+    rf"^crop\s+(?:it\s+|this\s+|the\s+image\s+)?to\s+(?:the\s+)?content\b|"
+    rf"^(?:crop|cut)\s+(?:out|off|away)?\s*(?:the\s+|all\s+(?:the\s+)?)?{_EMPTY}?\s*(?:space|edges?|borders?|margins?|"
+    rf"padding|bars?|frame)\b|"
+    rf"^(?:remove|delete|get rid of|take out|take off|cut|strip|eliminate)\s+(?:the\s+|all\s+(?:the\s+)?)?"
+    rf"(?:{_EMPTY}\s+)+(?:space|edges?|borders?|margins?|padding|bars?|background|pixels|lines? of (?:\w+\s+)?pixels)\s+"
+    rf"(?:around|at|on|along|from|of|in)\b|"
+    rf"^(?:remove|delete|get rid of|take out|take off|cut|strip|eliminate)\s+(?:the\s+|all\s+(?:the\s+)?)?"
+    rf"(?:{_EMPTY}\s+)+(?:space|margins?|padding|bars?|borders?)\s*$")
 
 
 # A tilted photo levelled by its own straight lines: "straighten the horizon", "level this photo", "fix the tilt",
