@@ -490,3 +490,17 @@ def test_trim_is_not_a_haircut_a_ratio_or_a_cut_out(text):
         assert "TRIM" not in models(text)
     except PlanRefused:
         pass
+
+
+@pytest.mark.parametrize("text, brick", [("When I want to fix a tilted photo, there is no way to do it.", "STRAIGHTEN"),
+                                         ("I hate it when my photos are not straight", "STRAIGHTEN"),
+                                         ("it would be great if it supported flipping like a mirror image", "FLIP")])
+def test_a_complaint_or_wish_naming_a_tilt_or_a_mirror_is_that_edit(text, brick):
+    assert models(text) == [brick]
+
+
+def test_a_plain_background_said_as_simple_or_a_title_is_a_new_background():
+    (*_, (cbg, inputs)) = steps("could anybody make the background simple and neutral?")
+    assert cbg == "FLUX-CBG" and "plain" in inputs["prompt"]
+    assert models("White background in the product photos")[-1] == "FLUX-CBG"
+    assert models("does anybody know how I make the background transparent, including the shadows") == ["SOS"]

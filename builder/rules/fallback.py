@@ -49,6 +49,9 @@ _CUES = (
          "SATURATION", amount=-0.3),
     _cue("warm up", r"warmer|too (?:cold|blue|cool)|bluish", "temperature", 1, "TEMPERATURE", amount=0.3),
     _cue("cool down", r"cooler|colder|too (?:warm|yellow|orange)|yellowish", "temperature", -1, "TEMPERATURE", amount=-0.3),
+    _cue("straighten", r"tilted|tilting|crooked|not straight|not level|skewed|horizon (?:line )?(?:is )?(?:off|wonky|crooked)|"
+                       r"not ideal horizon", "level", 1, "STRAIGHTEN"),
+    _cue("flip", r"flipping|flipped|mirror image|mirrored", "flip", 1, "FLIP", direction="horizontal"),
     _cue("correct the colours", r"white balance|colou?r cast|colou?r[- ]correct\w*|levels (?:are|look|seem) off|"
                                 r"colou?rs? (?:are|look|seem) (?:off|wrong|weird)|(?:looks?|looking|came out|turned out)\s+"
                                 r"(?:so\s+|really\s+|very\s+|all\s+|kind of\s+|kinda\s+)?(?:green|greenish|orange|orangey|"

@@ -260,6 +260,7 @@ _TRANSPARENT = tuple(re.compile(p) for p in (
     rf"^(?:create|make|add)\s+(?:an?\s+)?transparent\s+(?:image\s+)?{_BG}\s+(?:for|to|on)\s+(?P<x>.+)$",
     rf"^(?:remove|delete|get rid of|take out|drop|strip)\s+(?:the\s+)?(?:white|black|gr[ae]y|solid|plain|colou?red)\s+"
     rf"{_BG}(?:\s+colou?r)?(?:\s+(?:of|from|to|on|in|behind)\s+(?P<x>.+))?$",
+    rf"^(?:.*?\b)?make\s+(?:the\s+)?(?:image\s+)?{_BG}s?\s+(?:of\s+(?:the\s+|this\s+)?(?P<x>[\w ]+?)\s+)?transparent\b",
 ))
 _PICTURES = frozenset("image images picture pictures photo photos screenshot screenshots it this them".split())
 
@@ -280,15 +281,24 @@ def transparent_background_edit(clause: str, has_mask: bool) -> Edit | None:
             return Edit("extract", SELECTION if has_mask else SUBJECT, text=low)
         target = target_of(x, has_mask)
         return Edit("extract", SUBJECT if target in (None, PRONOUN) else target, text=low)
+    if _SIMPLE_BACKGROUND.match(low):
+        return Edit("background", None, "a plain neutral grey background", text=low)
     m = _PLAIN_BACKGROUND.match(low)
     if m:  # "the logo needs a white background", "amend images to be a white background": the subject on a new one
-        x = re.sub(r"\.(?:ico|png|jpe?g|svg|gif|webp)\b", "", m.group("x"))
-        target = None if word_list(x)[-1:] and word_list(x)[-1] in _PICTURES else target_of(x, has_mask)
-        return Edit("background", None, f"{m.group('c')} background", keep=None if target in (None, PRONOUN) else target,
+        x = re.sub(r"\.(?:ico|png|jpe?g|svg|gif|webp)\b", "", m.group("x") or m.group("y"))
+        target = None if set(word_list(x)) & (_PICTURES | {"thumbnail", "thumbnails"}) else target_of(x, has_mask)
+        return Edit("background", None, f"{m.group('c') or m.group('d')} background",
+                    keep=None if target in (None, PRONOUN) else target,
                     text=low)
     return None
 
 
+_PLAIN = r"(?P<c>(?:plain\s+|solid\s+|pure\s+|hard\s+)?(?:white|black|gr[ae]y|light gr[ae]y|neutral))"
 _PLAIN_BACKGROUND = re.compile(
     rf"^(?P<x>.+?)\s+(?:should|must|needs? to|has to)?\s*(?:have|get|needs?|be on|to be(?: on)?)\s+(?:an?\s+)?"
-    rf"(?P<c>(?:plain\s+|solid\s+|pure\s+|hard\s+)?(?:white|black|gr[ae]y|light gr[ae]y|neutral))\s+{_BG}\b")
+    rf"{_PLAIN}\s+{_BG}\b|^(?:an?\s+)?{_PLAIN.replace('?P<c>', '?P<d>')}\s+{_BG}\s+(?:in|for|on|behind)\s+(?:the\s+)?"
+    rf"(?P<y>.+)$")
+# "make the background simple and neutral": a plain backdrop, no colour named
+_SIMPLE = r"(?:simple|simpler|plain|plainer|neutral|clean|cleaner|minimal|uncluttered|solid)"
+_SIMPLE_BACKGROUND = re.compile(rf"^(?:make|get|turn|keep)\s+(?:the\s+)?(?:whole\s+)?{_BG}\s+(?:more\s+|a bit\s+)?{_SIMPLE}"
+                                rf"(?:\s*(?:,|and|or)\s*(?:more\s+)?{_SIMPLE})*$")
