@@ -504,3 +504,9 @@ def test_a_plain_background_said_as_simple_or_a_title_is_a_new_background():
     assert cbg == "FLUX-CBG" and "plain" in inputs["prompt"]
     assert models("White background in the product photos")[-1] == "FLUX-CBG"
     assert models("does anybody know how I make the background transparent, including the shadows") == ["SOS"]
+
+
+def test_issue_tags_phrasal_blurs_and_misspelt_casts():
+    assert steps("TODO: blur out usernames")[0] == ("RES", {"image": "init[image]", "prompt": "usernames"})
+    assert models("this photo is too redish, can anyone fix it") == ["WHITE-BALANCE"]
+    assert models("remove the dog, it is my neighbour's dog") == ["RES", "FASTINPAINT", "FLUX-INPAINT"]

@@ -7,6 +7,7 @@ import re
 from lego_edit.builder.rules.lexicon import SPLIT_VERBS
 
 _QUALIFIERS = re.compile(
+    r",\s*(?:this|that|it|she|he|they)\s+(?:is|was|were|are)\s+(?:a|an|the|my|our|his|her|their)\b.*$|"  # ", this is a very old photo of a friend"
     r"(?:,\s*|\s+)(?:while|whilst|ensuring|ensure|making sure|make sure|so that|so it|so the|leaving|maintaining|"
     r"keeping|keep|blending|blend|preserving|focusing|creating|giving|adding a|emphasi[sz]ing|to create|to make|to give|"
     r"so i|so we|so he|so she|so they|so my|so our|so you|because|since|as it|as they|"

@@ -29,7 +29,7 @@ _FIXES = (
     (r"yellow|warm|orange", "make it cooler", False),
     (r"blue|cold|cool", "make it warmer", False),
     (r"saturated|colou?rful|vivid|garish", "desaturate it", False),
-    (r"green|greenish|magenta|purple|purplish|pink|pinkish|red|reddish", "fix the colours", False),
+    (r"green|greenish|magenta|purple|purplish|pink|pinkish|red|reddish|redish", "fix the colours", False),
     (r"dull|flat|muted|grey|gray|bland", "increase the contrast", False),
     (r"big|large|huge", "make {x} smaller", True),
     (r"small|tiny", "make {x} bigger", True),

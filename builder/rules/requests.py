@@ -71,7 +71,8 @@ def embedded_request(text: str) -> str | None:
 
 
 _TAGS = re.compile(r"^\s*(?:\[[^\]]{1,24}\]|\((?:request|req|help|paid|free|specific|self)\)|(?:request|req|help|paid request|"
-                   r"free request|edit request|feature request|feature|suggestion|idea|enhancement|self|specific|paid|free)"
+                   r"free request|edit request|feature request|feature|suggestion|idea|enhancement|self|specific|paid|free|"
+                   r"todo|to do|general|note|task|fix|bug|proposal|wish)"
                    r"\s*[:\-])\s*", re.I)
 _GREETING = re.compile(r"^(?:hi|hello|hey|hiya|greetings|dear \w+)(?:\s+(?:all|everyone|guys|folks|there|team))?"
                        r"\s*[,!.]\s*", re.I)

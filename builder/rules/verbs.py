@@ -393,7 +393,8 @@ def outpaint_edit(c: Ctx) -> Edit:
 
 
 def blur_edit(c: Ctx) -> Edit:
-    x = re.sub(r"\s+(?:out|a bit|slightly|more|a lot)\b.*$", "", c.rest)
+    x = re.sub(r"^out\s+", "", c.rest)  # "blur out the usernames"
+    x = re.sub(r"\s+(?:out|a bit|slightly|more|a lot)\b.*$", "", x)
     target = target_of(x, c.has_mask) if x.strip() else None
     if target is None and not is_generic_background(x):
         raise TextRefused("no brick blurs the whole image; 'blur the background' or 'blur the face' work")
