@@ -510,3 +510,9 @@ def test_issue_tags_phrasal_blurs_and_misspelt_casts():
     assert steps("TODO: blur out usernames")[0] == ("RES", {"image": "init[image]", "prompt": "usernames"})
     assert models("this photo is too redish, can anyone fix it") == ["WHITE-BALANCE"]
     assert models("remove the dog, it is my neighbour's dog") == ["RES", "FASTINPAINT", "FLUX-INPAINT"]
+
+
+@pytest.mark.parametrize("text", ["Can any1 remove the lady (+guy if possible) in the background? Thanks!",
+                                  "could you guys help me out in removing the lady", "could you help me with removing the lady"])
+def test_forum_spellings_and_help_with_a_gerund_ask_for_the_removal(text):
+    assert steps(text)[0] == ("RES", {"image": "init[image]", "prompt": "lady"})

@@ -74,7 +74,7 @@ def noun_phrase(text: str) -> str:
 def _noun_phrase(text: str) -> str:
     """The short noun phrase RES needs: "the red trolley (marked "77") in the foreground" -> "red trolley";
     "the person on the left side of the image" -> "left person" (the offline RES reads positions)."""
-    t = re.sub(r"\([^)]*\)|\"[^\"]*\"|'[^' ]+'(?=\s|$)", " ", text.lower())
+    t = re.sub(r"\([^)]*\)|\([^)]*$|\"[^\"]*\"|'[^' ]+'(?=\s|$)", " ", text.lower())
     t = re.sub(r"\s+", " ", trim_qualifiers(t)).strip(" ,.")
     t = IMAGE_PP.sub("", t)
     t = _DEPTH_PP.sub("", t)

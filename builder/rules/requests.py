@@ -76,7 +76,7 @@ _TAGS = re.compile(r"^\s*(?:\[[^\]]{1,24}\]|\((?:request|req|help|paid|free|spec
                    r"\s*[:\-])\s*", re.I)
 _GREETING = re.compile(r"^(?:hi|hello|hey|hiya|greetings|dear \w+)(?:\s+(?:all|everyone|guys|folks|there|team))?"
                        r"\s*[,!.]\s*", re.I)
-_WHO = r"(?:you guys|you all|y'all|you|u|someone|somebody|anyone|anybody|one of you|a kind soul|some(?:one)? here|some)"
+_WHO = r"(?:you guys|you all|y'all|you|u|someone|somebody|anyone|anybody|any1|some1|one of you|a kind soul|some(?:one)? here|some)"
 # Frames around an edit, each followed by the edit itself (an imperative).
 _ASK_FRAMES = re.compile(
     r"^(?:(?:is it|would it be|will it be)\s+(?:at all\s+|even\s+)?possible\s+(?:for\s+" + _WHO + r"\s+)?to|is there (?:a|any) way to|"
@@ -89,7 +89,7 @@ _ASK_FRAMES = re.compile(
     r"(?:can|could|may) (?:i|we) (?:please )?(?:get|have) (?:someone|somebody|you|anyone) to|"
     r"(?:can|could|may) (?:i|we) (?:please )?(?=get\b)|"
     r"(?:can|could|would|will)\s+" + _WHO + r"(?:\s+(?:please|pls|plz|kindly|maybe|possibly|"
-    r"help me|help))*(?:\s+(?:and\s+)?(?:help\s+(?:me\s+)?)?)?(?:\s*be able to)?|how (?:do|can|could|would|should) (?:i|we|you|one)|"
+    r"help me|help))*(?:\s+(?:and\s+)?(?:help\s+(?:me\s+|us\s+)?)?)?(?:\s*(?:out\s+)?(?:in|with)(?=\s+[a-z]+ing\b))?(?:\s*be able to)?|how (?:do|can|could|would|should) (?:i|we|you|one)|"
     r"how to|(?:do|does) (?:you|anyone|somebody|someone) know how to|(?:is|are) (?:you|anyone|someone|somebody) "
     r"able to|(?:i(?:'d| would) |would )?(?:love|like|appreciate) (?:it )?if (?:you|someone|somebody|anyone) (?:could|can|"
     r"would)|it would be (?:great|nice|awesome|amazing|lovely) if (?:you|someone|somebody|anyone) (?:could|can|"
@@ -104,7 +104,8 @@ _ASK_FRAMES = re.compile(
     r"desirable|preferable|ideal|easier|convenient) "
     r"(?:if (?:i|we|users?|one|you) (?:could|can|were able to)|to be able to)|"
     r"it (?:would|will|'d) be (?:really\s+|very\s+)?(?:desirable|preferable|ideal) to|(?:how|what) about\s+(?=[a-z]+\s)|"
-    r"(?:can|could|does|will)\s+(?:it|this|the (?:app|tool|editor|program|model)|[a-z]+(?:-[a-z]+)+)\s+(?:automatically\s+|also\s+|"
+    r"(?:can|could|does|will)\s+(?:it|this|(?:the|this) (?:app|tool|editor|program|model|network|repo|project)|"
+    r"[a-z]+(?:-[a-z]+)+)\s+(?:automatically\s+|also\s+|"
     r"even\s+)?(?:detect and\s+|find and\s+)?(?=(?:remove|erase|delete|blur|sharpen|denoise|crop|rotate|flip|replace|"
     r"change|restore|enhance|brighten|darken)\b)|(?:the\s+)?(?:ability|possibility|option) (?:to|do)|"
     r"is there (?:a|an|any|some) (?:filter|tool|option|feature|setting|app|function|button|plugin|way) (?:which|that|to)"
