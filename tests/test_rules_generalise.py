@@ -516,3 +516,9 @@ def test_issue_tags_phrasal_blurs_and_misspelt_casts():
                                   "could you guys help me out in removing the lady", "could you help me with removing the lady"])
 def test_forum_spellings_and_help_with_a_gerund_ask_for_the_removal(text):
     assert steps(text)[0] == ("RES", {"image": "init[image]", "prompt": "lady"})
+
+
+def test_a_new_sky_added_replaces_the_sky_and_things_in_the_sky_are_added():
+    assert steps("add a dramatic sunset sky")[0] == ("RES", {"image": "init[image]", "prompt": "sky"})
+    assert models("add a dramatic sunset sky")[-1] == "FLUX-CBG"
+    assert models("add a bird in the sky")[0] == "ADD-PRED"
