@@ -83,10 +83,9 @@ def photo():
 
 
 def _backend():
-    from lego_edit.bricks.models.backends import backend
-    from lego_edit.bricks.models.upscale import BACKEND_SPEC
+    from lego_edit.bricks.models.backends import SPECS, backend
 
-    return backend(BACKEND_SPEC)
+    return backend(next(s for s in SPECS if s.brick == "UPSCALE"))
 
 
 def test_available_only_with_the_weights_and_says_how_to_pull_them(manager, tmp_path):

@@ -127,6 +127,8 @@ SPECS: tuple[ModelBackendSpec, ...] = (
     _flux_edit("FLUX-STYLE", "style", "style"),
     _flux_edit("FLUX-ENV", "env", "environment"),
     _flux_edit("FLUX-POSE", "pose", "pose"),
+    ModelBackendSpec("UPSCALE", "sd-x4-upscaler", "upscale:upscale_sd", ("sd-upscaler",), DIFFUSERS,
+                     stochastic=True, notes="Stable Diffusion x4 upscaler: invents detail; tiled"),
 )
 
 
@@ -191,7 +193,6 @@ def model_backends(brick: str, settings: ModelSettings | None = None) -> list[Ba
     """The model backends of one brick, most preferred first (see `backend` for `settings`): the
     editing engine where the brick has one, the reference's own models, then the substitutes."""
     from lego_edit.bricks.models.reference_backends import REFERENCE_BACKENDS  # it imports this module
-    from lego_edit.bricks.models.upscale import BACKEND_SPEC as UPSCALE_SPEC  # it imports this module
 
     engine = [engine_backend(brick, settings)] if brick in ENGINE_BRICKS else []
-    return [*engine, *(backend(s, settings) for s in (*REFERENCE_BACKENDS, *SPECS, UPSCALE_SPEC) if s.brick == brick)]
+    return [*engine, *(backend(s, settings) for s in (*REFERENCE_BACKENDS, *SPECS) if s.brick == brick)]

@@ -6,8 +6,8 @@ Big images go through in overlapping tiles of the input, blended with a feathere
 decode at 4x stays within memory. Alpha is not something the model sees: it is enlarged by the
 classical backend and put back, and fully transparent pixels stay clear.
 
-Only this module's functions import torch and diffusers, when they first run. `MODEL_SPEC` and
-`BACKEND_SPEC` are the catalog entries (the model `lego-edit models pull` knows, and the backend).
+Only this module's functions import torch and diffusers, when they first run. `MODEL_SPEC` is the
+model `lego-edit models pull` knows; its backend is listed with the others in `backends.SPECS`.
 """
 
 from __future__ import annotations
@@ -19,7 +19,6 @@ from typing import Any
 import numpy as np
 
 from lego_edit.bricks.models import manager_for
-from lego_edit.bricks.models.backends import DIFFUSERS, ModelBackendSpec
 from lego_edit.bricks.models.extras import INSTALL_HINT
 from lego_edit.bricks.models.known import KNOWN
 from lego_edit.bricks.models.loading import model_folder, model_key
@@ -31,9 +30,6 @@ MODEL = "sd-upscaler"
 FACTOR = 4  # the pipeline's own enlargement (its VAE decodes latents at the input's size to 4x)
 
 MODEL_SPEC = KNOWN[MODEL]
-
-BACKEND_SPEC = ModelBackendSpec("UPSCALE", "sd-x4-upscaler", "upscale:upscale_sd", (MODEL,), DIFFUSERS,
-                                stochastic=True, notes="Stable Diffusion x4 upscaler: invents detail; tiled")
 
 _DEFAULTS: dict[str, Any] = {
     "steps": 20, "guidance": 9.0, "noise_level": 20, "tile": 256, "overlap": 32,
