@@ -34,11 +34,11 @@ from lego_edit.builder.rules.requests import strip_polite
 from lego_edit.builder.rules.rewrites import plain_clause
 from lego_edit.builder.rules.scenes import (
     EXPRESSIVE,
+    background_wish_edit,
     style_edit,
     style_phrase,
     style_target,
     style_words,
-    transparent_background_edit,
 )
 from lego_edit.builder.rules.text_edits import correction_edit, text_in_image_edit
 from lego_edit.builder.rules.verbs import (
@@ -101,7 +101,7 @@ def parse_clause(clause: str, has_mask: bool, image_size: tuple[int, int] | None
     """One clause -> an Edit; None when the clause is not an edit (a description); TextRefused when it asks
     for something the planner cannot do."""
     text_edit = text_in_image_edit(strip_polite(clause).strip(" .,!"), has_mask) or correction_edit(clause) or \
-        transparent_background_edit(strip_polite(clause), has_mask)
+        background_wish_edit(strip_polite(clause), has_mask)
     if text_edit is not None:
         return text_edit
     clause = canonical_verb(strip_polite(clause).lower().strip(" .,!"))

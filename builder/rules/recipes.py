@@ -270,7 +270,7 @@ def _recipes_background(edit: Edit, policy: Policy, g: Graph, image: str) -> lis
         n = g.add("FLUX-FILL", image=image, mask=s.mask, prompt=prompt)
         return _Outcome(step_ref(n, "image"), how=f"FLUX-FILL paints '{prompt}' there")
 
-    # a background gets a lens's strong blur (radius ~2 % of the long side); a face or a plate a lighter one
+    # a background gets a lens's strong blur (radius ~4 % of the long side); a face or a plate a lighter one
     strength = 1.0 if edit.kind == "background" else 0.6
 
     def blur(g: Graph, image: str, s: _Seg) -> _Outcome:

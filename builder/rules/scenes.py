@@ -197,8 +197,9 @@ def a_thing(y: str) -> bool:
 
 def is_env_scene(y: str) -> bool:
     """The same place in other weather or season: "a winter setting with snow", "a rainy evening scene"."""
-    return env_value(y) is not None and head_noun(re.split(r"\s+with\s+", y)[0]) in {"setting", "scene", "day", "night", "evening", "morning",
-                                                          "atmosphere", "version"}
+    head = head_noun(re.split(r"\s+with\s+", y)[0])
+    return env_value(y) is not None and head in {"setting", "scene", "day", "night", "evening", "morning", "atmosphere",
+                                                 "version"}
 
 
 def whole_image_edit(c: Ctx, y: str, pronoun: bool = False) -> Edit:
@@ -265,8 +266,9 @@ _TRANSPARENT = tuple(re.compile(p) for p in (
 _PICTURES = frozenset("image images picture pictures photo photos screenshot screenshots it this them".split())
 
 
-def transparent_background_edit(clause: str, has_mask: bool) -> Edit | None:
-    """A cut-out asked for as a transparent background: the named thing (or the picture's subject) kept alone."""
+def background_wish_edit(clause: str, has_mask: bool) -> Edit | None:
+    """A background said as a wish or a fault: transparent is a cut-out of the named thing (or the picture's
+    subject); plain, simple or a named neutral colour is a new background behind it."""
     low = clause.lower().strip(" .!?")
     for pattern in _TRANSPARENT:
         m = pattern.match(low)
@@ -288,8 +290,7 @@ def transparent_background_edit(clause: str, has_mask: bool) -> Edit | None:
         x = re.sub(r"\.(?:ico|png|jpe?g|svg|gif|webp)\b", "", m.group("x") or m.group("y"))
         target = None if set(word_list(x)) & (_PICTURES | {"thumbnail", "thumbnails"}) else target_of(x, has_mask)
         return Edit("background", None, f"{m.group('c') or m.group('d')} background",
-                    keep=None if target in (None, PRONOUN) else target,
-                    text=low)
+                    keep=None if target in (None, PRONOUN) else target, text=low)
     return None
 
 
