@@ -522,3 +522,11 @@ def test_a_new_sky_added_replaces_the_sky_and_things_in_the_sky_are_added():
     assert steps("add a dramatic sunset sky")[0] == ("RES", {"image": "init[image]", "prompt": "sky"})
     assert models("add a dramatic sunset sky")[-1] == "FLUX-CBG"
     assert models("add a bird in the sky")[0] == "ADD-PRED"
+
+
+def test_a_preset_said_as_a_list_of_looks_is_read_as_those_looks():
+    assert models("Cool blue tones, soft diffused light and a light fog for a moody forest feel") == \
+        ["FLUX-ENV", "TEMPERATURE", "SHADOWS-HIGHLIGHTS"]
+    assert models("desaturated tones with strong contrast") == ["SATURATION", "CONTRAST"]
+    with pytest.raises(PlanRefused):
+        plan_rules("a dog on a sofa")  # a description, not a look

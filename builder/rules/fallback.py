@@ -76,6 +76,9 @@ def content_edits(text: str) -> list[Edit] | None:
     if len(text) > _LONGEST:
         return None  # a forum post is read; a 100 KB paste is not guessed at
     low = text.lower()
+    listed = _look_list(low)  # a preset's list of looks names places only for its purpose ("... for a moody forest")
+    if listed:
+        return listed
     if _PARTS.search(low):
         return None
     found: dict[str, tuple[_Cue, str]] = {}
@@ -107,3 +110,25 @@ def content_note(edits: list[Edit]) -> str:
     """The reasoning's note on a content-word reading."""
     said = ", ".join(f"'{e.text}'" for e in edits)
     return f"no edit phrase was recognised; the words {said} ask for a whole-image correction, planned as such"
+
+
+# A preset said as a list of looks, no verb: "Cool tones, soft diffused light, and light fog for a moody forest",
+# "High contrast, rich shadows and enhanced textures". Read only when the first words already name a look.
+_LOOK_LIST = re.compile(r"^(?:[\w-]+,?\s+){0,3}(?:tones?|light|lighting|contrast|colou?rs|hues|shadows|highlights|"
+                        r"warmth|saturation|glow|haze|fog|mist)\b")
+
+
+def _look_list(low: str) -> list[Edit] | None:
+    from lego_edit.builder.rules.looks import look_of_words
+    from lego_edit.builder.rules.phrases import env_value
+
+    if not _LOOK_LIST.match(low):
+        return None
+    edits: list[Edit] = []
+    env = env_value(low)
+    if env:
+        edits.append(Edit("env", None, env, text=low))
+    toned = look_of_words(re.split(r"\s+(?:for|to)\s+(?:a|an|the)?\b", low)[0])  # not the purpose ("for a moody ...")
+    if toned is not None:
+        edits.append(toned)
+    return edits or None
