@@ -530,3 +530,10 @@ def test_a_preset_said_as_a_list_of_looks_is_read_as_those_looks():
     assert sorted(models("desaturated tones with strong contrast")) == ["CONTRAST", "SATURATION"]
     with pytest.raises(PlanRefused):
         plan_rules("a dog on a sofa")  # a description, not a look
+
+
+def test_a_located_object_keeps_its_place_and_colours_added_are_saturation():
+    assert steps("make the window to the right of the wooden door blue")[0] == \
+        ("RES", {"image": "init[image]", "prompt": "window right of the wooden door"})
+    assert models("enrich this photo with a myriad of colors") == ["SATURATION"]
+    assert "FLUX-POSE" not in models("make the sky stand out")

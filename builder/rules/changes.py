@@ -69,7 +69,8 @@ _ATTR_POSS = re.compile(rf"^(?P<x>.+?)(?:'s)?\s+(?:{ATTRIBUTE_WORDS})\s+(?:from\
 FROM_TO = re.compile(r"^(?P<x>.+?)\s+from\s+(?P<a>.+?)\s+(?:to|into)\s+(?P<y>.+)$")
 
 
-_X_TO_Y = re.compile(r"^(?P<x>.+?)\s+(?:to|into|in to)\s+(?P<y>.+)$")
+# "to the right of" / "to the left of" is where the object is, not what it becomes
+_X_TO_Y = re.compile(r"^(?P<x>.+?)\s+(?:to|into|in to)\s+(?!(?:the\s+)?(?:right|left)(?:[\s-]+hand)?(?:\s+side)?\s+of\b)(?P<y>.+)$")
 
 
 _LOOK = re.compile(r"^(?P<x>.+?)\s+(?P<how>look(?:s)?\s+like|look(?:s)?|appear(?:s)?(?:\s+to\s+be)?|seem(?:s)?|"

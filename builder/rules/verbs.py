@@ -152,7 +152,7 @@ def _feature_words(feature: str) -> str | None:
 # "add soft diffused lighting", "add a retro film look".
 _LOOK_NOUNS = frozenset("""tones tone tint tints hues grading grade lighting effect effects filter filters look vibe
 feel atmosphere mood desaturation saturation contrast sharpness finish aesthetic treatment highlights smoothing
-sharpening""".split())
+sharpening colors colours""".split())
 
 
 _LOOK_STYLE = re.compile(r"\b(?:vintage|retro|film|cinematic|analog|old-fashioned|dreamy|noir|sepia)\b")
@@ -484,7 +484,8 @@ def pose_edit(c: Ctx) -> Edit:
 def is_pose(text: str) -> bool:
     """'raise the person's left arm', 'make him smile', 'the dog sit', 'turn his head to the right'."""
     t = text.lower()
-    if re.search(r"\b(?:brightness|exposure|lighting|light|contrast|saturation|size|volume|temperature)\b", t):
+    if re.search(r"\b(?:brightness|exposure|lighting|light|contrast|saturation|size|volume|temperature)\b|\bstand(?:s|ing)?\s+"
+                 r"out\b", t):  # "make the subject stand out": not a pose
         return False
     if re.match(rf"^(?:{EXPRESSION_VERBS})\b", t):
         return True
