@@ -537,3 +537,9 @@ def test_a_located_object_keeps_its_place_and_colours_added_are_saturation():
         ("RES", {"image": "init[image]", "prompt": "window right of the wooden door"})
     assert models("enrich this photo with a myriad of colors") == ["SATURATION"]
     assert "FLUX-POSE" not in models("make the sky stand out")
+
+
+@pytest.mark.parametrize("text, brick", [("Add a slight vignette effect", "VIGNETTE"), ("Reduce harsh shadows", "SHADOWS-HIGHLIGHTS"),
+                                         ("apply a vintage filter", "FLUX-STYLE"), ("Apply a cinematic color grade", "FLUX-STYLE")])
+def test_preset_verbs_apply_and_reduce_name_their_look(text, brick):
+    assert models(text)[-1] == brick

@@ -155,7 +155,8 @@ _TONE: tuple[tuple[str, Any], ...] = (
     (r"\b(?:lift\w*|brighten\w*|lighten\w*|open\w* up|recover\w*|raise|boost\w*|bring up|pull up) (?:up )?(?:the )?(?:shadows?|dark(?:er)? (?:parts|areas|spots|bits|"
      r"regions|side))\b|\bshadows? (?:lighter|brighter)\b",
      lambda s: [_op("SHADOWS-HIGHLIGHTS", shadows=s(0.4), highlights=0.0)]),
-    (r"\b(?:less harsh|softer|gentler) shadows?\b|\bshadows? (?:less harsh|softer|gentler)\b|\bsoften\w* (?:the )?(?:harsh )?"
+    (r"\b(?:less harsh|softer|gentler) shadows?\b|\bshadows? (?:less harsh|softer|gentler)\b|\b(?:reduc|lessen|minimi[sz]|tone down|"
+     r"lighten|tam)\w* (?:the )?harsh (?:shadows?|lighting|light)\b|\bsoften\w* (?:the )?(?:harsh )?"
      r"shadows?\b|\b(?:even\w*(?: out)?|balanc\w*) (?:the )?(?:lighting|light|exposure)\b|\b(?:lighting|light|exposure) "
      r"(?:more )?(?:even|evener|balanced|better|nicer)\b|\b(?:better|nicer|improved?|fix) (?:the )?lighting\b",
      lambda s: [_op("SHADOWS-HIGHLIGHTS", shadows=s(0.3), highlights=-s(0.3))]),
@@ -180,7 +181,7 @@ _TONE_RE = tuple((re.compile(p), f) for p, f in _TONE)
 _FILLER = frozenset("""make it the this image photo picture whole overall a an bit little more much lot very high
 slightly touch tad and with add increase boost raise up give look looks looking give improve enhance some
 way to be lower reduce decrease less adjust fix correct please so that it's too is be can also just somewhat
-really quite extra higher stronger strong subtle subtly of colors colours color colour tones tone feel in
+really quite extra higher stronger strong subtle subtly slight of colors colours color colour tones tone feel in
 crank turn bump pump dial apply set its shot pic mood atmosphere appear seem vibe general correction refine restore
 details detail visual quality overall lively livelier punchy bring out scene representation obscured content edges
 edge lines up fine greens reds blues yellows oranges purples pinks whites contours outlines features hazy blurry blurred fuzzy unclear bring back recover

@@ -66,10 +66,10 @@ _TITLE = re.compile(r"^(?:the\s+|new\s+|different\s+|a new\s+)?(?:background|bac
                     r"->\s*|,\s+)(?P<y>.+?)(?:\s+please)?$")
 _WHITES_BLACKS = re.compile(r"^(?:make|get|turn)\s+(?:the\s+)?(?P<n>whites|blacks)\s+(?:(?:a bit|a little|much|more)\s+)?"
                             r"(?:whiter|brighter|cleaner|purer|blacker|deeper|darker|richer|stronger)$")
-_GIVE_FEEL = re.compile(rf"^(?:give|add)\s+(?:{_PICTURE}|it|this)\s+"
+_GIVE_FEEL = re.compile(rf"^(?:(?:give|add)\s+(?:{_PICTURE}|it|this)|apply(?:\s+(?:to\s+)?(?:{_PICTURE}|it|this))?)\s+"
                         r"(?:(?:more of|a bit more of|a little more of|more|some|a bit of|a touch of)\s+)*(?:an?\s+)?"
                         r"(?P<d>[\w ,-]+?)\s+(?:feel|look|vibe|mood|atmosphere|aesthetic|glow|colou?r grade|grade|grading|effect|"
-                        r"style|finish)(?:\s+(?:from|of)\s+the\s+(?:19|20)?\d0s)?$")
+                        r"style|finish|filter)(?:\s+(?:from|of)\s+the\s+(?:19|20)?\d0s)?$")
 _CLEAN_UP = re.compile(r"^clean\s+(?:up|away|off|out)\s+(?P<x>(?:the\s+|all\s+(?:the\s+)?|some\s+(?:of\s+)?(?:the\s+)?)?"
                        r"(?:[\w-]+\s+)?(?:trash|litter|garbage|rubbish|debris|clutter|mess|junk|leaves|wrappers|bottles|cans|"
                        r"cables|cords|wires)\b.*)$")
@@ -129,7 +129,7 @@ def plain_clause(clause: str) -> str:
         m = _CLEAN_UP.match(text)
         if m:  # "clean up the trash on the beach": the litter removed
             return f"remove {m.group('x')}"
-    if text.startswith(("give", "add")):
+    if text.startswith(("give", "add", "apply")):
         m = _GIVE_FEEL.match(text)
         if m:  # "give it more of a golden hour feel": the whole image's look
             d = m.group("d")  # several words of a look ("a vintage, faded photograph look") are read as a look
@@ -162,7 +162,7 @@ _TWO_COMPARATIVES = re.compile(rf"^(?P<v>make|get|turn)\s+(?P<x>(?:the|this|my|h
                                rf"(?P<a>{_COMPARATIVE})\s*(?:,\s*|\s+)and\s+(?P<b>{_COMPARATIVE})$")
 # "raise the brightness and sharpness", "boost the contrast and the saturation of the photo", "adjust the
 # lighting/contrast" (a slash or an "or" between two tone nouns asks for both)
-_TONE_PAIR = re.compile(rf"^(?P<v>[a-z]+(?:\s+(?:up|down))?)\s+(?:the\s+)?(?:(?:amount|level|levels)\s+of\s+(?:the\s+)?)?"
+_TONE_PAIR = re.compile(rf"^(?P<v>[a-z]+(?:\s+(?:up|down))?)\s+(?:both\s+)?(?:the\s+)?(?:(?:amount|level|levels)\s+of\s+(?:the\s+)?)?"
                         rf"(?P<n1>{_TONE_NOUN}|{_PHENOMENON_NOUN})(?:\s*/\s*|\s*(?:,\s*|\s+)(?:and|&|as well as|plus|or)\s+)(?:the\s+)?"
                         rf"(?P<n2>{_TONE_NOUN}|{_PHENOMENON_NOUN})(?P<tail>(?:\s+(?:of|in|on)\s+.+)?)$")
 # "brighten the image a lot and highlight the flower": a second verb the clause splitter does not split at

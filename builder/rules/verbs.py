@@ -162,7 +162,9 @@ def _added_look(c: Ctx, obj: str) -> Edit:
     """The look the added words name (tone bricks, a style, light or weather), or a refusal that says it is a look."""
     if env_value(obj.replace("-", " ")):
         return Edit("env", None, env_value(obj.replace("-", " ")), text=c.clause)  # "golden-hour lighting"
-    as_look = parse_look(obj, target_named=False) or parse_look(f"make it {obj}", target_named=False)
+    core = re.sub(r"\s*\b(?:effects?|filters?|look|vibe|feel|finish|treatment|aesthetic)\b", "", obj).strip()
+    as_look = parse_look(obj, target_named=False) or parse_look(f"make it {obj}", target_named=False) or \
+        (parse_look(f"add a {core}", target_named=False) if core else None)  # "a slight vignette effect"
     if as_look is not None:
         return replace(as_look, text=c.clause)
     named = STYLE_TERMS.search(c.clause) or _LOOK_STYLE.search(c.clause)
