@@ -103,14 +103,6 @@ class Builder:
         self.config = config or BuilderConfig()
         self._models: dict[str, Any] = {}  # backend name -> loaded chat model, created on first use
 
-    def warm_up(self) -> None:
-        """Load the rules planner (hundreds of patterns) and its brick tables once, so the first request a daemon
-        plans does not stall the other clients' replies while Python compiles them."""
-        try:
-            self._plan_rules("make it brighter", False, [], [], ("image",), None)
-        except PlanError:
-            pass  # a catalog without the brick it would use: warm enough
-
     def plan(self, instruction: str, *, image: Any = None, mask: Any = None, feedback: Sequence[str] = (),
              previous: Workflow | None = None, backend: str | None = None, new_feedback: Sequence[str] | None = None,
              previous_instruction: str | None = None) -> Plan:

@@ -219,14 +219,6 @@ class Server:
         sock.curve_publickey = pair.public.encode("ascii")
         sock.curve_server = True
 
-    def _warm_up(self) -> None:
-        warm = getattr(self.builder, "warm_up", None)  # a builder passed in by an embedder may have none
-        if warm is not None:
-            try:
-                warm()
-            except Exception:  # warming is an optimisation; the first real request reports any real problem
-                log.exception("warming the builder up failed")
-
     def start(self, endpoint: str | None = None) -> str:
         """Bind and serve on a background thread (tests, the tray's embedded use)."""
         bound = self.bind(endpoint)
@@ -259,7 +251,6 @@ class Server:
         next_check = time.monotonic() + tick
         deadline: float | None = None
         blocked = False
-        threading.Thread(target=self._warm_up, name="daemon-warm-up", daemon=True).start()
         self.ready.set()
         try:
             while True:
