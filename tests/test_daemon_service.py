@@ -485,29 +485,3 @@ def test_fuzzed_messages_never_stop_the_service(raw):
         blobs = [bytes(rng.integers(0, 256, rng.integers(0, 20), dtype=np.uint8)) for _ in range(rng.integers(0, 3))]
         raw.sock.send_multipart([header, *blobs])
     assert raw.ping_ok()
-
-
-def test_the_daemon_warms_its_builder_up_as_it_starts_serving(tmp_path):
-    """The first request a daemon plans should not pay for loading the planner while others wait: the builder's
-    warm_up runs once, off the socket thread, as soon as the daemon serves."""
-    import threading
-
-    from lego_edit.bricks import default_registry
-    from lego_edit.builder import Builder
-
-    class Warming(Builder):
-        def __init__(self, registry):
-            super().__init__(registry)
-            self.threads: list[str] = []
-            self.done = threading.Event()
-
-        def warm_up(self):
-            self.threads.append(threading.current_thread().name)
-            super().warm_up()
-            self.done.set()
-
-    registry = default_registry()
-    builder = Warming(registry)
-    with running_server(config(tmp_path), registry=registry, builder=builder):
-        assert builder.done.wait(30)
-    assert builder.threads == ["daemon-warm-up"]
