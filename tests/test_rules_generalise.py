@@ -543,3 +543,11 @@ def test_a_located_object_keeps_its_place_and_colours_added_are_saturation():
                                          ("apply a vintage filter", "FLUX-STYLE"), ("Apply a cinematic color grade", "FLUX-STYLE")])
 def test_preset_verbs_apply_and_reduce_name_their_look(text, brick):
     assert models(text)[-1] == brick
+
+
+@pytest.mark.parametrize("text, thing, colour", [("Coat the arch bridge with black pigment", "arch bridge", "black"),
+                                                 ("Opt for a blue shade for the cake", "cake", "blue"),
+                                                 ("have the sign be neon", "sign", "neon")])
+def test_a_colour_said_as_a_coat_or_a_choice_recolours(text, thing, colour):
+    (res, found), (rcm, inputs) = steps(text)
+    assert (res, found["prompt"], rcm, inputs["prompt"]) == ("RES", thing, "FLUX-RCM", colour)

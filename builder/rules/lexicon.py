@@ -14,7 +14,8 @@ MATERIALS = frozenset("""wood wooden metal metallic steel iron glass crystal mar
 leather fabric cotton silk velvet denim wool woolen woollen knitted paper cardboard ceramic porcelain chrome ice icy
 jade fur furry bamboo wicker clay granite carbon fiber fibre plush satin suede tiled chrome-plated gilded rusty rusted
 weathered tarnished bronze copper brass pewter diamond pearl sequined glittery sparkly frosted translucent mossy
-moss-covered charred lacquered enamel felt lace linen tweed corduroy""".split())
+moss-covered charred lacquered enamel felt lace linen tweed corduroy calfskin sheepskin snakeskin cashmere neon
+canvas""".split())
 PATTERNS = frozenset("polka dots dotted striped stripes checkered plaid floral tartan camouflage leopard zebra".split())
 TEXTURES = frozenset("""smooth smoother glossy matte shiny rough rougher soft softer lighter darker brighter whiter blacker
 bluer redder greener yellower pinker grayer greyer shinier glossier silkier satin metallic pearly""".split())
@@ -24,7 +25,8 @@ vibrant solid pastel neon muted rich warm warmer cool cooler shade shades tone t
 gradient mix more less slightly very hint tint royal sky baby hot dusty bold faded strong subtle saturated pure
 cobalt navy midnight electric powder steel slate forest emerald olive lime mint kelly hunter ice cherry blood wine
 rose dusky ash charcoal jet off ivory cream
-finish surface texture appearance look pattern textured fluffy glowing sheen like one ones dots old aged worn""".split())
+finish surface texture appearance look pattern textured fluffy glowing sheen like one ones dots old aged worn
+genuine faux polished brushed distressed""".split())
 RCM_CORE = COLOURS | MATERIALS | PATTERNS | TEXTURES
 ATTRIBUTE_WORDS = (r"colou?r palette|colou?r scheme|colou?ring|colou?ration|colou?rs?|texture|material|pattern|finish|tone|"
                    r"shade|hue|paint|paintwork|coating|fabric colou?r")

@@ -82,11 +82,20 @@ def _gerund_lead(text: str) -> bool:
     return word is not None and lemma(word.group(0)) in KNOWN_VERBS
 
 
+# A colour said as a coat or a choice: "coat the bridge with black pigment", "opt for a blue shade for the cake".
+_COAT = re.compile(r"^(?:coat|cover|paint|spray|douse)\s+(?P<x>.+?)\s+(?:with|in)\s+(?:an?\s+)?(?P<c>[\w -]+?)\s+"
+                   r"(?:pigment|paint|colou?r|coating|dye|lacquer|varnish)$")
+_OPT = re.compile(r"^(?:opt|go)\s+for\s+(?:an?\s+)?(?P<c>[\w -]+?)\s+(?:shade|colou?r|hue|tone)\s+for\s+(?P<x>.+)$")
+
+
 def plain_clause(clause: str) -> str:
     """`clause` (lower case, politeness stripped) in a plainer form the handlers read, or unchanged. Raises
     TextRefused for a colour added to the whole image that is neither warm nor cool (no brick tints a photo
     green: say what should turn green)."""
     text = clause
+    m = _COAT.match(text) or _OPT.match(text)
+    if m:
+        return f"make {m.group('x')} {m.group('c')}"
     if "both" in text:
         text = _BOTH.sub("", text)
     m = _TRY.match(text) if text.startswith(_TRY_LEADS) else None
