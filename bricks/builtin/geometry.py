@@ -127,17 +127,23 @@ class Tilt:
     lines: int
 
 
-def max_angle_of(value: float | None) -> float:
-    """The search range in degrees: 15 when not given; a BrickError unless a number from 1 to 45."""
+def _bounded(value: float | None, default: float, low: float, high: float, rule: str) -> float:
+    """An optional number input: `default` when not given; a BrickError saying `rule` unless it lies in [low, high]."""
     if value is None:
-        return STRAIGHTEN_MAX_ANGLE
+        return default
     try:
         number = float(value)
     except (TypeError, ValueError):
-        raise BrickError(f"STRAIGHTEN: max_angle must be a number of degrees between 1 and 45, got {value!r}") from None
-    if not (math.isfinite(number) and 1.0 <= number <= 45.0):
-        raise BrickError(f"STRAIGHTEN: max_angle must be a number of degrees between 1 and 45, got {value!r}")
+        raise BrickError(f"{rule}, got {value!r}") from None
+    if not (math.isfinite(number) and low <= number <= high):
+        raise BrickError(f"{rule}, got {value!r}")
     return number
+
+
+def max_angle_of(value: float | None) -> float:
+    """The search range in degrees: 15 when not given; a BrickError unless a number from 1 to 45."""
+    return _bounded(value, STRAIGHTEN_MAX_ANGLE, 1.0, 45.0,
+                    "STRAIGHTEN: max_angle must be a number of degrees between 1 and 45")
 
 
 def _segments(image: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -288,15 +294,7 @@ def window(image: np.ndarray, box: Box) -> np.ndarray:
 
 def tolerance_of(value: float | None) -> float:
     """TRIM's tolerance: 0.1 when not given; a BrickError unless a number from 0 to 1."""
-    if value is None:
-        return TRIM_TOLERANCE
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        raise BrickError(f"TRIM: tolerance must be a number from 0 to 1, got {value!r}") from None
-    if not (math.isfinite(number) and 0.0 <= number <= 1.0):
-        raise BrickError(f"TRIM: tolerance must be a number from 0 to 1, got {value!r}")
-    return number
+    return _bounded(value, TRIM_TOLERANCE, 0.0, 1.0, "TRIM: tolerance must be a number from 0 to 1")
 
 
 def _premultiplied(rgba: np.ndarray) -> np.ndarray:
