@@ -551,3 +551,40 @@ def test_preset_verbs_apply_and_reduce_name_their_look(text, brick):
 def test_a_colour_said_as_a_coat_or_a_choice_recolours(text, thing, colour):
     (res, found), (rcm, inputs) = steps(text)
     assert (res, found["prompt"], rcm, inputs["prompt"]) == ("RES", thing, "FLUX-RCM", colour)
+
+
+@pytest.mark.parametrize("text, ratio_up", [("make it less dark", True), ("the room looks less gloomy if you brighten it", True),
+                                            ("make the photo less bright", False), ("darken it a bit", False)])
+def test_darkness_lessened_is_brighter(text, ratio_up):
+    (model, inputs), = [s for s in steps(text) if s[0] == "FLUX-BRIGHT"]
+    assert (inputs["ratio"] > 0.5) == ratio_up
+
+
+@pytest.mark.parametrize("text, brick", [("my selfie is not bright enough", "FLUX-BRIGHT"),
+                                         ("none of these shots are sharp enough", "SHARPEN"),
+                                         ("the colours aren't vivid enough", "SATURATION"),
+                                         ("the sea is way too dark in this photo", "FLUX-BRIGHT")])
+def test_not_enough_and_too_much_in_the_photo_are_complaints(text, brick):
+    assert brick in models(text)
+
+
+def test_a_tone_offered_as_a_choice_is_done_and_the_choice_is_said():
+    plan = plan_rules("Could you boost the saturation or lighten it a little? and make it look great")
+    bricks = [s.model for s in steps_of(plan.workflow)]
+    assert bricks[0] == "SATURATION" and "CONTRAST" in bricks  # the first choice, then the rest of the sentence
+    assert "offers a choice" in plan.reasoning
+    assert "one edit or another" in refusal("lighten or darken the sky")  # opposite ways: the user must say
+    assert "one edit or another" in refusal("remove the bench or paint it green")  # different edits
+
+
+@pytest.mark.parametrize("text", ["hey could someone help restore this photo, it is a scan of my granddad",
+                                  "Please help fix this old picture of them", "help us mend this photo"])
+def test_help_with_a_photo_to_fix_is_a_restoration(text):
+    assert {"DENOISE", "SHARPEN"} <= set(models(text))
+
+
+def test_a_photo_named_by_what_it_shows_or_who_took_it_is_the_whole_image():
+    assert steps("brighten this picture of my cat") == [("FLUX-BRIGHT", {"image": "<init_image>", "ratio": 0.65})] or \
+        models("brighten this picture of my cat") == ["FLUX-BRIGHT"]
+    assert models("hey could you make this dull photo we took look amazing")[0] == "SHADOWS-HIGHLIGHTS"
+    assert "RES" in models("remove the photo of the dog from the wall")  # a photo in the scene is an object

@@ -50,11 +50,16 @@ _REWORDINGS: tuple[tuple[tuple[str, ...], re.Pattern[str], str], ...] = (
     (("present", "visible", "seen", "found", "shown", "captured", "appearing", "existing"), re.compile(r"\b(?:present|visible|seen|found|shown|captured|appearing|existing)\s+(?=(?:in|within|on|throughout|"
                       r"across)\s+(?:the|this|my|an?)\s+(?:whole\s+|entire\s+)?(?:image|picture|photo|photograph|pic|shot|scene|"
                       r"frame)\b)", re.I), ""),
+    # "this beach photo I took", "the picture my wife shot": who took it says nothing about the edit
+    (("took", "shot", "snapped", "captured"), re.compile(r"\b(photo|picture|pic|shot|image|selfie|photograph|portrait)(s?)\s+"
+                      r"(?:that\s+|which\s+)?(?:i|we|my\s+\w+|he|she|they)\s+(?:just\s+|recently\s+)?(?:took|shot|snapped|"
+                      r"captured)(?:\s+(?:yesterday|today|earlier|recently|last\s+(?:night|week|month|year|summer|winter)|"
+                      r"(?:a|two|three|some)\s+(?:days?|weeks?|months?|years?)\s+ago))?\b", re.I), r"\1\2"),
     # "noise-free", "blur free": free of it
     (("free",), re.compile(r"\b(noise|grain|blur|haze|fog|rain|snow|glare|watermark)[- ]free\b", re.I), r"free of \1"),
     # "not so blurry", "not as dark", "not look blurry": less of it
     (("not",), re.compile(r"\b(?:look\s+)?not\s+(?:look\s+)?(?:so|too|as|that|very)?\s*(?=(?:blurry|blurred|dark|bright|grainy|"
-                       r"noisy|hazy|fuzzy|saturated|yellow|orange|red|green|blue|washed[- ]out|harsh|flat|dull|soft|shiny)\b)",
+                       r"noisy|hazy|fuzzy|saturated|yellow|orange|red|green|blue|washed[- ]out|harsh|flat|dull|soft|shiny)\b)(?![a-z-]+\s+enough\b)",
                        re.I), "look less "),
 )
 # "all white", "completely black": the colour itself

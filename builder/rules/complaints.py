@@ -17,7 +17,15 @@ SHOULD_BE = re.compile(r"^(?P<x>.+?)\s+(?:should|must|needs? to|has to|ought to|
 
 _TOO = re.compile(r"^(?P<x>.+?)\s*(?:\s(?:is|are|looks?|seems?|was|were|got|came out|turned out|appears?)|'s|'re)\s+"
                   r"(?:just\s+|way\s+|a bit\s+|a little(?: bit)?\s+|kinda\s+|kind of\s+|very\s+|much\s+|far\s+|"
-                  r"really\s+|so\s+|super\s+)*too\s+(?P<y>[\w -]+?)(?:\s+(?:now|here|overall))?$")
+                  r"really\s+|so\s+|super\s+)*too\s+(?P<y>[\w -]+?)(?:\s+(?:now|here|overall|in (?:the|this|my) (?:photo|picture|image|pic|shot)))?$")
+# "the sky isn't blue enough", "none of them are bright enough": the opposite of too much of its antonym.
+_ENOUGH = re.compile(r"^(?:none of\s+)?(?P<x>.+?)\s*(?:\s(?:is|are|looks?|seems?|was|were)(?:n't|\s+not)?|'s not|'re not|isn't|aren't)\s+"
+                     r"(?:nearly\s+|quite\s+|really\s+|just\s+)?(?P<y>[a-z]+)\s+enough(?:\s+(?:now|here|overall|in (?:the|this|my) "
+                     r"(?:photo|picture|image|pic|shot)))?$")
+_ENOUGH_TOO = {"bright": "dark", "light": "dark", "lit": "dark", "visible": "dark", "dark": "bright", "sharp": "blurry",
+               "clear": "blurry", "crisp": "blurry", "focused": "blurry", "colourful": "dull", "colorful": "dull",
+               "vibrant": "dull", "vivid": "dull", "saturated": "dull", "punchy": "dull", "warm": "blue", "cool": "yellow",
+               "big": "small", "large": "small", "small": "big"}
 
 
 _FIXES = (
@@ -79,11 +87,15 @@ def complaint_fix(text: str) -> str | None:
     """A complaint says what to fix: "the photo is too dark" -> "brighten the image", "the sky is way too bright" ->
     "darken the sky", "it's too blurry" -> "sharpen the image"; "there's a guy ruining the shot" -> "remove the
     guy"."""
+    m = _ENOUGH.match(text)
+    if m and m.group("y") in _ENOUGH_TOO and (" not" in m.group(0) or "n't" in m.group(0) or text.startswith("none of")):
+        return complaint_fix(f"{m.group('x')} is too {_ENOUGH_TOO[m.group('y')]}")
     m = _TOO.match(text)
     if m:
         x = m.group("x").strip()
         whole = target_of(x, False) in (None, PRONOUN) or bool(re.fullmatch(
-            r"(?:the|this|my|our)\s+(?:whole\s+|entire\s+)?(?:[\w-]+\s+)?(?:image|photo|picture|pic|shot|scene|lighting)", x))
+            r"(?:the|this|my|our|these|those|all)\s+(?:whole\s+|entire\s+)?(?:[\w-]+\s+)?(?:image|photo|picture|pic|shot|scene|"
+            r"selfie|lighting)s?|them|they|all of them", x))
         for words, fix, local in _FIXES:
             if re.fullmatch(rf"(?:{words})", m.group("y")):
                 if "{x}" in fix:

@@ -119,6 +119,8 @@ def parse_clause(clause: str, has_mask: bool, image_size: tuple[int, int] | None
                 r"(?:a\s+)?(?:square|panorama|\d+(?:\.\d+)?\s*:\s*\d+)\b", clause):
         return outpaint_edit(Ctx(clause, core, core, "extend", has_mask, image_size))  # grow the canvas to that shape
     look = parse_look(clause, target_named=False)
+    if look is None and core != clause:  # "restore this photo, this is a very old photo of my friend"
+        look = parse_look(core, target_named=False)
     if look is not None:
         return look
     said = paraphrase_edit(Ctx(clause, core, core, "", has_mask, image_size))

@@ -178,19 +178,39 @@ _NEVER_THERE = re.compile(r"^(?:and\s+)?(?:make\s+(?:it|this)\s+(?:look\s+)?(?:l
                           r"never\s+(?:been\s+)?(?:there|here|existed|in (?:it|the (?:photo|picture|image|shot)))")
 
 
-def _same_either_way(sentence: str, has_mask: bool, image_size: tuple[int, int] | None) -> Edit | None:
-    """The one edit both sides of "X or Y" plan (kind and target), else None."""
+_TONAL = ("look", "bright")
+
+
+def _either_side(clause: str, has_mask: bool, image_size: tuple[int, int] | None) -> Edit | None:
+    try:
+        return parse_clause(clause, has_mask, image_size)
+    except TextRefused:
+        return None  # "change contrast": not understood alone; a tone change on the other side may be taken
+
+
+def _opposite(a: Edit, b: Edit) -> bool:
+    """"lighten or darken it": two tone changes that undo each other."""
+    return a.kind == b.kind == "bright" and ((a.ratio or 0.5) - 0.5) * ((b.ratio or 0.5) - 0.5) < 0
+
+
+def _same_either_way(sentence: str, has_mask: bool,
+                     image_size: tuple[int, int] | None) -> tuple[Edit, str | None] | None:
+    """The one edit both sides of "X or Y" plan (kind and target), with None; or, when both are tone changes of
+    the same region ("change the contrast or brighten it up": a helper is asked to do either), the first one
+    that says what to do, with a note; else None."""
     left, sep, right = strip_polite(sentence).rstrip(" ?!.").partition(" or ")
     if not sep:
         return None
-    try:
-        a = parse_clause(left, has_mask, image_size)
-        b = parse_clause(right, has_mask, image_size)
-    except TextRefused:
-        return None
-    if a is None or b is None or (a.kind, a.target) != (b.kind, b.target):
-        return None
-    return a
+    a = _either_side(left, has_mask, image_size)
+    b = _either_side(right, has_mask, image_size)
+    if a is not None and b is not None and (a.kind, a.target) == (b.kind, b.target) and not _opposite(a, b):
+        return a, None
+    tonal = [e for e in (a, b) if e is not None and e.kind in _TONAL]
+    if tonal and all(e is None or (e.kind in _TONAL and e.target == tonal[0].target) for e in (a, b)) and \
+            not (a is not None and b is not None and _opposite(a, b)):
+        other = right if tonal[0] is a else left
+        return tonal[0], f"'{sentence}' offers a choice: did '{tonal[0].text}' (say '{other.strip()}' to get that instead)"
+    return None
 
 
 def parse_instruction(text: str, has_mask: bool = False,
@@ -254,12 +274,15 @@ def parse_instruction(text: str, has_mask: bool = False,
         either = re.search(rf"^(?>.*?\b(?:{SPLIT_VERBS})\b).*?\s+or\s+(?:just\s+|maybe\s+|else\s+)?"
                            rf"(?=(?:{SPLIT_VERBS})\b)", sentence, re.I)
         if either:
-            both = _same_either_way(sentence, has_mask, image_size)
-            if both is not None:  # "remove the background or make it transparent": both say one edit
-                edits.append(both)
+            offer = next((p for p in clauses(sentence.rstrip("?")) if re.search(rf"\s+or\s+(?:just\s+|maybe\s+|else\s+)?"
+                                                                          rf"(?:{SPLIT_VERBS})\b", p, re.I)), sentence)
+            both = _same_either_way(offer, has_mask, image_size)
+            if both is None:
+                refusals.append((sentence, f"'{sentence}' asks for one edit or another: say which one you want"))
                 continue
-            refusals.append((sentence, f"'{sentence}' asks for one edit or another: say which one you want"))
-            continue
+            # "remove the background or make it transparent": both say one edit; the rest of the sentence stays
+            sentence = sentence.replace(offer, both[0].text, 1) if offer in sentence else both[0].text
+            notes.extend([both[1]] if both[1] else [])
         parts = [part for whole in clauses(sentence.rstrip("?")) for part in split_coordinated(whole)]
         parts = [fix for part in parts for fix in (split_complaint(part) or [part])]  # "dark and noisy": both fixed
         for position, clause in enumerate(parts):

@@ -119,10 +119,15 @@ def _relation(head: str, tail: str) -> str | None:
     return f"{head} {how} {other}"
 
 
+# "this picture of my dog", "my photo of the lake": the image itself, named by what it shows
+_THIS_PHOTO_OF = re.compile(r"^(?:this|these|my|our)\s+(?:(?:old|whole|entire|family|[\w-]+)\s+)?(?:image|picture|photo|photograph|"
+                            r"pic|shot|snapshot|portrait|selfie)s?\s+(?:of|from|with)\s")
+
+
 def target_of(text: str, has_mask: bool) -> str | None:
     """noun_phrase, with the special targets: whole image (None), SELECTION, SUBJECT, PRONOUN."""
     raw = strip_articles(text.lower().strip(" ,."))
-    if raw in WHOLE_IMAGE or raw == "":
+    if raw in WHOLE_IMAGE or raw == "" or _THIS_PHOTO_OF.match(text.lower().strip(" ,.")):
         return None
     np_ = noun_phrase(text)
     if np_ in WHOLE_IMAGE or np_ == "":

@@ -29,9 +29,11 @@ def percent_of(text: str) -> float | None:
 
 def brightness_ratio(clause: str) -> float | None:
     """0.5 = unchanged; > 0.5 brighter, < 0.5 darker, scaled by 'slightly' / 'a lot' and percentages."""
-    darker = re.search(r"\b(?:less (?:bright|light)\w*|darker|darken\w*|dim\w*|dark|decrease\w*|reduce\w*|lower\w*|less light|"
-                       r"tone down|turn down|lessen|gloom\w*|moodier|underexpos\w*)\b", clause)
-    brighter = re.search(r"\b(?:brighter|brighten\w*|bright|lighter|lighten\w*|light up|increase\w*|boost\w*|raise|"
+    # "less dark", "not so gloomy": darkness lessened is brighter
+    darker = re.search(r"\b(?:less (?:bright|light)\w*|(?<!less )(?<!less of a )(?:darker|darken\w*|dim\w*|dark|gloom\w*|"
+                       r"underexpos\w*)|decrease\w*|reduce\w*|lower\w*|less light|tone down|turn down|lessen|moodier)\b", clause)
+    brighter = re.search(r"\b(?:less (?:dark|dim|gloom|shadow|underexpos)\w*|brighter|brighten\w*|bright|lighter|lighten\w*|"
+                         r"light up|increase\w*|boost\w*|raise|"
                          r"more light|sunnier|illuminat\w*|turn up|bump up|crank up|enhance|overexpos\w*|amplify|"
                          r"intensify)\b", clause)
     if not darker and not brighter:

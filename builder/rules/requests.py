@@ -75,7 +75,7 @@ _TAGS = re.compile(r"^\s*(?:\[[^\]]{1,24}\]|\((?:request|req|help|paid|free|spec
                    r"todo|to do|general|note|task|fix|bug|proposal|wish)"
                    r"\s*[:\-])\s*", re.I)
 _GREETING = re.compile(r"^(?:hi|hello|hey|hiya|greetings|dear \w+)(?:\s+(?:all|everyone|guys|folks|there|team))?"
-                       r"\s*[,!.]\s*", re.I)
+                       r"(?:\s*[,!.]\s*|\s+(?=(?:can|could|would|will|please|pls|i|so)\b))", re.I)
 _WHO = r"(?:you guys|you all|y'all|you|u|someone|somebody|anyone|anybody|any1|some1|one of you|a kind soul|some(?:one)? here|some)"
 # Frames around an edit, each followed by the edit itself (an imperative).
 _ASK_FRAMES = re.compile(
@@ -83,7 +83,7 @@ _ASK_FRAMES = re.compile(
     r"any (?:way|chance) (?:to|of)|any chance (?:someone|somebody|anyone|you) (?:could|can|would)|"
     r"(?:is\s+)?(?:anyone|anybody|someone|somebody)\s+(?:here\s+)?(?:able|willing|up)\s+to|(?:is\s+it\s+)?possible\s+to|"
     r"(?:i\s+)?would\s+(?:really\s+|greatly\s+|so\s+)?appreciate\s+(?:it\s+)?if\s+" + _WHO + r"\s+(?:could|can|would)|"
-    r"(?:i\s+)?need\s+(?:someone|somebody|help|a hand)\s+to|(?:any\s+)?help\s+(?:with\s+)?(?=[a-z]+ing\b)|"
+    r"(?:i\s+)?need\s+(?:someone|somebody|help|a hand)\s+to|(?:please\s+)?(?:any\s+)?help\s+(?:me\s+|us\s+)?(?:out\s+)?(?:with\s+|in\s+)?(?=[a-z]+ing\b)|"
     r"is (?:this|the|my) (?:image|photo|picture|pic) (?:at all )?possible to|"
     r"(?:someone|somebody|anyone|anybody)(?:\s+(?:please|pls|plz|kindly))+|"
     r"(?:can|could|may) (?:i|we) (?:please )?(?:get|have) (?:someone|somebody|you|anyone) to|"
@@ -94,7 +94,8 @@ _ASK_FRAMES = re.compile(
     r"able to|(?:i(?:'d| would) |would )?(?:love|like|appreciate) (?:it )?if (?:you|someone|somebody|anyone) (?:could|can|"
     r"would)|it would be (?:great|nice|awesome|amazing|lovely) if (?:you|someone|somebody|anyone) (?:could|can|"
     r"would)|i (?:was|am) wondering if (?:you|someone|somebody|anyone) (?:could|can|would)|i wonder if (?:you|"
-    r"someone|somebody|anyone) (?:could|can)|(?:please )?help me(?: to)?|i need (?:help|someone|somebody) to|"
+    r"someone|somebody|anyone) (?:could|can)|(?:please )?help(?!\s+(?:me\s+|us\s+)?(?:with|out)\b)(?:\s+(?:me|us))?(?:\s+to)?|"
+    r"i need (?:help|someone|somebody) to|"
     r"i need help(?: with)?|looking for (?:someone|somebody|help) to|need (?:someone|somebody) to|"
     r"(?:i(?:'m| am) )?hoping (?:someone|somebody|you) (?:can|could)|do you mind|would you mind|"
     r"(?:i(?:'d| would) |would )(?:love|like) (?:you |someone |somebody |anyone )?to|i want(?: you)? to|i wanna|"
