@@ -413,7 +413,7 @@ def test_snow_said_with_its_manner_is_weather():
 @pytest.mark.parametrize("text, expected", [
     ("add warm, golden tones to the image", ["TEMPERATURE"]), ("add cool blue tones", ["TEMPERATURE"]),
     ("add a slight desaturation", ["SATURATION"]), ("add soft, diffused lighting", ["SHADOWS-HIGHLIGHTS"]),
-    ("add soft golden-hour lighting", ["FLUX-ENV"]), ("add a retro film look", ["CMI-PRED", "FLUX-STYLE"]),
+    ("add soft golden-hour lighting", ["TEMPERATURE", "SHADOWS-HIGHLIGHTS"]), ("add a retro film look", ["CMI-PRED", "FLUX-STYLE"]),
 ])
 def test_an_added_look_is_tone_light_or_style_never_an_object(text, expected):
     assert models(text) == expected
@@ -540,7 +540,7 @@ def test_a_located_object_keeps_its_place_and_colours_added_are_saturation():
 
 
 @pytest.mark.parametrize("text, brick", [("Add a slight vignette effect", "VIGNETTE"), ("Reduce harsh shadows", "SHADOWS-HIGHLIGHTS"),
-                                         ("apply a vintage filter", "FLUX-STYLE"), ("Apply a cinematic color grade", "FLUX-STYLE")])
+                                         ("apply a vintage filter", "FLUX-STYLE"), ("Apply a cinematic color grade", "VIGNETTE")])
 def test_preset_verbs_apply_and_reduce_name_their_look(text, brick):
     assert models(text)[-1] == brick
 
@@ -588,3 +588,19 @@ def test_a_photo_named_by_what_it_shows_or_who_took_it_is_the_whole_image():
         models("brighten this picture of my cat") == ["FLUX-BRIGHT"]
     assert models("hey could you make this dull photo we took look amazing")[0] == "SHADOWS-HIGHLIGHTS"
     assert "RES" in models("remove the photo of the dog from the wall")  # a photo in the scene is an object
+
+
+@pytest.mark.parametrize("text, bricks", [("give the shot a cinematic colour grade", {"CONTRAST", "VIGNETTE"}),
+                                          ("could you colour grade this", {"SHADOWS-HIGHLIGHTS", "CONTRAST"}),
+                                          ("apply a cool, moody grade", {"TEMPERATURE", "CONTRAST"}),
+                                          ("add warm evening light falling on the table", {"TEMPERATURE"}),
+                                          ("add soft, golden-hour lighting", {"TEMPERATURE", "SHADOWS-HIGHLIGHTS"})])
+def test_grades_and_the_colour_of_light_are_tone_work(text, bricks):
+    found = models(text)
+    assert bricks <= set(found) and "FLUX-STYLE" not in found and "FLUX-FILL" not in found
+    assert len(found) == len(set(found))  # each tone brick once
+
+
+def test_a_lamp_added_is_an_object_and_light_added_is_brightness():
+    assert models("add a light above the door")[:1] == ["ADD-PRED"]
+    assert models("add more light") == ["FLUX-BRIGHT"]

@@ -97,7 +97,19 @@ def _op(brick: str, **inputs: Any) -> tuple[str, tuple[tuple[str, Any], ...]]:
 _TONE: tuple[tuple[str, Any], ...] = (
     (r"\bpop(?:s|ping)?(?: out)?(?: more| a bit(?: more)?)?\b|\bpunch(?:ier| it up)?\b",
      lambda s: [_op("CONTRAST", amount=s(0.3)), _op("SATURATION", amount=s(0.3))]),
-    (r"\bdramatic\b", lambda s: [_op("CONTRAST", amount=s(0.4)), _op("SATURATION", amount=s(0.1))]),
+    # a film's grade: deeper contrast, colour held back, the corners darkened (a tone treatment, not a painting style)
+    (r"\b(?:cinematic|filmic|film|movie|hollywood|blockbuster)(?:,?\s+(?:and\s+)?(?:dramatic|moody|dark|rich|warm|cool|"
+     r"subtle|soft)\s*)*\s+(?:colou?r\s+)?(?:grad(?:e|ed|ing)|lighting|light|tones?|toning|colou?rs?)\b|\bteal[- ](?:and[- ]|&\s*)?orange\b|"
+     r"\bcolou?r[- ]grad(?:e|ed|ing)\b(?=.*\b(?:cinematic|film|movie|filmic)\b)",
+     lambda s: [_op("CONTRAST", amount=s(0.25)), _op("SATURATION", amount=-s(0.1)), _op("VIGNETTE", amount=s(0.3))]),
+    (r"\bdramatic(?:\s+(?:lighting|light|tones?))?\b", lambda s: [_op("CONTRAST", amount=s(0.4)), _op("SATURATION", amount=s(0.1))]),
+    # a grade with no look named ("add professional colour grading", "colour grade it"): the photo app's auto grade
+    (r"(?:^|\b(?:add|apply|give it|use|do|some|a|an|the|professional|pro|proper|nice|good|natural|subtle|basic|overall)\s+)"
+     r"colou?r[- ]?grad(?:e|ed|ing)\b(?:\s+it\b)?",
+     lambda s: [_op("SHADOWS-HIGHLIGHTS", shadows=s(0.2), highlights=-s(0.2)), _op("CONTRAST", amount=s(0.15)),
+                _op("SATURATION", amount=s(0.2))]),
+    (r"\b(?:(?:soft|even|flattering|professional|natural)\s+)*studio\s+(?:lighting|light)\b",
+     lambda s: [_op("SHADOWS-HIGHLIGHTS", shadows=s(0.3), highlights=-s(0.3))]),
     # a photo asked to look better as a whole: an auto-enhance (open the shadows, tame the highlights, a little
     # contrast and colour), as a photo app's one-tap "auto" does; what it did is in the plan
     (r"\b(?:look|looks|looking|appear)\s+(?:a lot\s+|a bit\s+|a little\s+|much\s+|way\s+|more\s+|so\s+|really\s+)*"
@@ -185,7 +197,7 @@ really quite extra higher stronger strong subtle subtly slight of colors colours
 crank turn bump pump dial apply set its shot pic mood atmosphere appear seem vibe general correction refine restore
 details detail visual quality overall lively livelier punchy bring out scene representation obscured content edges
 edge lines up fine greens reds blues yellows oranges purples pinks whites contours outlines features hazy blurry blurred fuzzy unclear bring back recover
-by about around roughly approximately percent per cent stops stop notch notches level levels exposure""".split())
+by about around roughly approximately percent per cent stops stop notch notches level levels exposure grade grading graded""".split())
 # "of this blurry photo", "the image's": the image named, whatever its state (left out of the tone words' leftovers).
 _IMAGE_NAMED = re.compile(r"\b(?:(?:of|in|on|for)\s+)?(?:the|this|my|our)\s+(?:[\w-]+\s+){0,2}?"
                           r"(?:image|photo|photograph|picture|pic|shot|selfie)(?:'s)?\b(?:\s+(?:of|from|with|taken)\s.*$)?")
@@ -209,7 +221,7 @@ def _tone_parts(clause: str) -> tuple[list[tuple[str, tuple[tuple[str, Any], ...
 
     for pattern, make in _TONE_RE:
         if pattern.search(rest):
-            ops.extend(make(scale))
+            ops.extend(op for op in make(scale) if all(op[0] != b for b, _ in ops))  # each brick once, the first said
             rest = pattern.sub(" ", rest)
     if not ops:
         return [], None

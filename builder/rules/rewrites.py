@@ -68,7 +68,7 @@ _WHITES_BLACKS = re.compile(r"^(?:make|get|turn)\s+(?:the\s+)?(?P<n>whites|black
                             r"(?:whiter|brighter|cleaner|purer|blacker|deeper|darker|richer|stronger)$")
 _GIVE_FEEL = re.compile(rf"^(?:(?:give|add)\s+(?:{_PICTURE}|it|this)|apply(?:\s+(?:to\s+)?(?:{_PICTURE}|it|this))?)\s+"
                         r"(?:(?:more of|a bit more of|a little more of|more|some|a bit of|a touch of)\s+)*(?:an?\s+)?"
-                        r"(?P<d>[\w ,-]+?)\s+(?:feel|look|vibe|mood|atmosphere|aesthetic|glow|colou?r grade|grade|grading|effect|"
+                        r"(?P<d>[\w ,-]+?)\s+(?P<n>feel|look|vibe|mood|atmosphere|aesthetic|glow|colou?r grade|colou?r grading|grade|grading|effect|"
                         r"style|finish|filter)(?:\s+(?:from|of)\s+the\s+(?:19|20)?\d0s)?$")
 _CLEAN_UP = re.compile(r"^clean\s+(?:up|away|off|out)\s+(?P<x>(?:the\s+|all\s+(?:the\s+)?|some\s+(?:of\s+)?(?:the\s+)?)?"
                        r"(?:[\w-]+\s+)?(?:trash|litter|garbage|rubbish|debris|clutter|mess|junk|leaves|wrappers|bottles|cans|"
@@ -142,6 +142,8 @@ def plain_clause(clause: str) -> str:
         m = _GIVE_FEEL.match(text)
         if m:  # "give it more of a golden hour feel": the whole image's look
             d = m.group("d")  # several words of a look ("a vintage, faded photograph look") are read as a look
+            if re.search(r"grad", m.group("n")):
+                return f"add {d} colour grading"  # a grade is tone work: "apply a cinematic colour grade"
             return f"make it look {d}" if "," in d or len(d.split()) > 2 else f"make it {d}"
     if "whites" in text or "blacks" in text:
         m = _WHITES_BLACKS.match(text)

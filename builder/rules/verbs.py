@@ -170,7 +170,7 @@ def _added_look(c: Ctx, obj: str) -> Edit:
     named = STYLE_TERMS.search(c.clause) or _LOOK_STYLE.search(c.clause)
     if named:  # "add a retro film look", "... for a dreamy vibe": a style of the whole picture
         core = re.split(r"\s+(?:with|for|and|that|from)\s+|,\s*(?=\w+\s+\w+)", obj)[0]
-        core = re.sub(r"\s+(?:filter|look|effect|feel|vibe|aesthetic|treatment|finish|grading|grade)$", "", core)
+        core = re.sub(r"\s+(?:colou?r\s+)?(?:filter|look|effect|feel|vibe|aesthetic|treatment|finish|grading|grade)$", "", core)
         style = core if named.group(0) in core else named.group(0)
         return Edit("style", SELECTION if c.has_mask else None, f"{style} style", text=c.clause)
     toned = look_of_words(obj)
@@ -178,6 +178,30 @@ def _added_look(c: Ctx, obj: str) -> Edit:
         return replace(toned, text=c.clause)
     raise NoBrick(f"'{c.clause}': '{obj}' is a look, not a thing to paint in, and not one the specialised bricks know "
                   "(they know contrast, colour, warmth, light, weather and named styles)", c.clause)
+
+
+_LIGHT_HEAD = re.compile(r"^(?P<d>(?:[\w-]+,?\s+){1,4})(?:light|lighting|sunlight|daylight|glow|tones?|hues?)"
+                         r"(?:\s+(?:from|coming|on|over|across|through|falling|streaming|pouring|shining)\b.*)?$")
+_WARM_LIGHT = re.compile(r"\b(?:warm\w*|golden|golden-hour|amber|sunset|sunrise|sunny|honey|evening|afternoon|candle\w*)\b")
+_COOL_LIGHT = re.compile(r"\b(?:cool\w*|cold|blue|bluish|icy|wintry|moonlight)\b")
+
+
+def _light_look(c: Ctx, rest: str, obj: str) -> Edit | None:
+    """"add soft golden-hour lighting", "add warm sunset light": the light's colour and softness are a grade of the
+    whole photo (warmer, softer shadows), not a lamp painted in ("add a light" is) nor the time of day changed."""
+    m = _LIGHT_HEAD.match(obj)
+    if not m or re.match(r"(?:an?|one|two|three|four|several|some\s+(?:more\s+)?lamps)\b", rest):
+        return None
+    described = m.group("d").replace("hour", "").replace("-", " ")
+    ops = list(look_of_words(described).ops) if look_of_words(described) is not None else []
+    ops = [op for op in ops if op[0] != "TEMPERATURE"]
+    if _WARM_LIGHT.search(m.group("d")):
+        ops.insert(0, ("TEMPERATURE", (("amount", 0.3),)))
+    elif _COOL_LIGHT.search(m.group("d")):
+        ops.insert(0, ("TEMPERATURE", (("amount", -0.3),)))
+    elif not ops or not re.search(r"light|lighting", obj):
+        return None
+    return Edit("look", None, ops=tuple(ops), text=c.clause)
 
 
 def add_edit(c: Ctx) -> Edit:
@@ -197,7 +221,7 @@ def add_edit(c: Ctx) -> Edit:
             v = None  # "a watermark remover for images": whom it is for, not what it does
         head = feature.group(0)[:feature.start("v")].rsplit(None, 1)[0] if feature.group("v") else feature.group(0)
         raise FeatureRequest(v or _feature_words(head))
-    if re.match(r"(?:more\s+)?(?:light|brightness|exposure)\b", obj):
+    if re.match(r"(?:more\s+)?(?:light|brightness|exposure)\b", obj) and not re.match(r"(?:an?|one|two|three)\s", rest):
         return bright_edit(c, None)
     tone = re.fullmatch(r"(?:(?:more|some|extra|a\s+(?:bit|touch|little|lot)\s+(?:of\s+)?(?:more\s+)?)\s*)?(?P<n>colou?rs?|life|"
                         r"vibrance|vividness|drama|punch|pop|depth|mood)", obj)
@@ -213,6 +237,9 @@ def add_edit(c: Ctx) -> Edit:
     if re.fullmatch(r"(?:more\s+|some\s+|a bit of\s+|a touch of\s+|a little\s+|extra\s+)*(?:film\s+|digital\s+|fine\s+|heavy\s+)?"
                     r"(?:grain|graininess|noise|scratches|dust|jpeg artifacts|artifacts)", obj):
         raise NoBrick(f"'{c.clause}': no specialised brick adds {obj} (DENOISE and SHARPEN only take it away)", c.clause)
+    light = _light_look(c, rest, obj)
+    if light is not None:
+        return light
     env_head = obj_words[-1] if obj_words else ""
     if env_head and is_env_only(obj) and env_head not in {"day"}:
         return Edit("env", None, env_value(obj), text=c.clause)
