@@ -22,6 +22,7 @@ DEFAULT_OPENAI_BASE_URL = "http://127.0.0.1:11434/v1"
 PROBE_TTL_S = 30.0  # how long a reachability answer is trusted
 PROBE_TIMEOUT_S = 1.5
 CORRECTIONS = "corrections"  # Plan.backend of a previous plan changed only by plain-words corrections
+WARM_UP_INSTRUCTION = "make it brighter"  # what Builder.warm_up plans, and throws away
 ENABLE_MODEL_HINT = ("a model Builder may be able to plan it: set builder.backend = \"auto\" with builder.openai_base_url and "
                      "builder.openai_model (env LEGO_EDIT_OPENAI_BASE_URL, LEGO_EDIT_OPENAI_MODEL) for an "
                      "OpenAI-compatible server such as Ollama, or builder.local_model (env LEGO_EDIT_LOCAL_MODEL) for "
@@ -140,6 +141,18 @@ class Builder:
             return self._correct(Plan("", previous, CORRECTIONS), corrections, inits, checks)
         planned = self._plan_backend(backend, instruction, image, has_mask, constraints, checks, inits, previous)
         return self._correct(planned, corrections, inits, checks) if corrections else planned
+
+    def warm_up(self) -> float:
+        """Plan WARM_UP_INSTRUCTION with the rules planner and throw the plan away, so the first user's
+        plan does not wait for the planner's imports and first-use tables (most of a second). Only the
+        rules planner is warmed, whatever the configured backend: no model loads, no endpoint is
+        probed, nothing runs. A refusal still warmed it; any other failure propagates. The seconds taken."""
+        start = time.perf_counter()
+        try:
+            self.plan(WARM_UP_INSTRUCTION, backend="rules")
+        except PlanError as exc:  # e.g. a registry without the brick it needs: the planner ran all the same
+            log.debug("builder warm-up: the rules planner refused %r: %s", WARM_UP_INSTRUCTION, exc)
+        return time.perf_counter() - start
 
     def constraints(self, feedback: Sequence[str]) -> list[Any]:
         """The constraints of feedback sentences (their corrections are read, not returned)."""

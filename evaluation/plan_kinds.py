@@ -77,9 +77,13 @@ def _chained(workflow: dict[str, Any]) -> bool:
     ones working on an edited image. A step that refines an earlier one (FLUX-INPAINT over FASTINPAINT's
     `preimage`) is the same edit."""
     family_of = brick_tables().families
+    # A whole-image edit cut out by a segmenter and composed back (brighten, RES "the flowers", COMPOSE) has the
+    # segmented region as its region.
+    cut_out = {ref.step: str(s.inputs.get("prompt")) for s in steps_of(workflow) if s.model in ("RES", "SOS")
+               and (ref := Ref.parse(s.inputs.get("image"))) is not None and ref.step is not None}
     edit_steps = [s for s in steps_of(workflow) if s.model in family_of]
-    edits = {(s.model, str(s.inputs.get("mask"))) for s in edit_steps
-             if (Ref.parse(s.inputs.get("preimage")) or Ref(None, "image")).step is None}
+    edits = {(s.model, str(s.inputs.get("mask")) if s.inputs.get("mask") is not None else cut_out.get(s.number))
+             for s in edit_steps if (Ref.parse(s.inputs.get("preimage")) or Ref(None, "image")).step is None}
     edited = any(Ref.parse(v) not in (None, Ref(None, "image")) for s in edit_steps
                  for k, v in s.inputs.items() if k in ("image", "image1"))
     return len(edits) >= 2 and edited

@@ -61,3 +61,20 @@ def test_a_refined_removal_is_one_edit_not_a_composition():
                                    "output": {"image": "step4[image]"}})
     removal["pipeline"][-1] = {"result": "[step4[image]]"}
     assert right_kind("compose", removal)
+
+
+def test_a_whole_image_edit_cut_out_and_composed_back_has_the_cut_out_region():
+    """brighten, RES "background" on that image, COMPOSE it over the original: one region's edit; twice, on two
+    regions, is a composition; the same region twice is one edit."""
+    def region_brightened(prompt: str, image: str, n: int) -> list[dict]:
+        return [{"step": n, "model": "FLUX-BRIGHT", "input": {"image": image, "ratio": 0.65}, "output": {"image": f"step{n}[image]"}},
+                {"step": n + 1, "model": "RES", "input": {"image": f"step{n}[image]", "prompt": prompt},
+                 "output": {"image": f"step{n + 1}[image]"}},
+                {"step": n + 2, "model": "COMPOSE", "input": {"image1": image, "image2": f"step{n + 1}[image]", "mask1": None,
+                                                              "mask2": None}, "output": {"image": f"step{n + 2}[image]"}}]
+
+    def plan(first: str, second: str) -> dict:
+        return {"process": "test", "pipeline": [*region_brightened(first, "init[image]", 1),
+                                                *region_brightened(second, "step3[image]", 4), {"result": "[step6[image]]"}]}
+    assert right_kind("compose", plan("background", "flowers"))
+    assert not right_kind("compose", plan("flowers", "flowers"))

@@ -604,3 +604,12 @@ def test_grades_and_the_colour_of_light_are_tone_work(text, bricks):
 def test_a_lamp_added_is_an_object_and_light_added_is_brightness():
     assert models("add a light above the door")[:1] == ["ADD-PRED"]
     assert models("add more light") == ["FLUX-BRIGHT"]
+
+
+def test_purpose_riders_words_of_quality_and_a_watermark_extracted():
+    assert models("could you get rid of the smog for a clearer view") == ["DEHAZE"]
+    found = models("make it look warmer, punchier and better quality")
+    assert {"DENOISE", "SHARPEN", "TEMPERATURE", "CONTRAST"} <= set(found)  # no part of the look dropped
+    assert models("extract the date stamp from the scan")[-1] == "FLUX-INPAINT"  # taken out, not cut out
+    assert models("extract the cat") == ["RES"]
+    assert "not a thing in the picture" in refusal("apply some tweaks to the shadows")

@@ -95,7 +95,9 @@ full falling gentle thick dense drifting swirling softly""".split())
 # Head nouns that name a property, a look or an app feature, never a thing in the picture: RES cannot find one.
 NOT_OBJECTS = frozenset("""hue hues tint tints filter filters saturation contrast brightness exposure sharpness
 resolution quality clarity vibrance warmth temperature change changes hotkey shortcut option
-options feature features tool tools function functionality slider menu ability possibility""".split())
+options feature features tool tools function functionality slider menu ability possibility adjustment adjustments
+adjusting tweak tweaks edit edits editing improvement improvements fixes correction corrections version versions
+vibe mood atmosphere aesthetic this that""".split())
 VAGUE_WORDS = frozenset("""better nicer prettier good great beautiful pop awesome cool perfect professional
 realistic improved nice amazing stunning fixed fix improve enhance enhanced seamless seamlessly natural naturally
 consistent coherent blended interesting appealing attractive cleaner clean polished pleasant healthier fresher

@@ -197,7 +197,8 @@ really quite extra higher stronger strong subtle subtly slight of colors colours
 crank turn bump pump dial apply set its shot pic mood atmosphere appear seem vibe general correction refine restore
 details detail visual quality overall lively livelier punchy bring out scene representation obscured content edges
 edge lines up fine greens reds blues yellows oranges purples pinks whites contours outlines features hazy blurry blurred fuzzy unclear bring back recover
-by about around roughly approximately percent per cent stops stop notch notches level levels exposure grade grading graded""".split())
+by about around roughly approximately percent per cent stops stop notch notches level levels exposure grade grading graded
+want wants wanted need needs would like love""".split())
 # "of this blurry photo", "the image's": the image named, whatever its state (left out of the tone words' leftovers).
 _IMAGE_NAMED = re.compile(r"\b(?:(?:of|in|on|for)\s+)?(?:the|this|my|our)\s+(?:[\w-]+\s+){0,2}?"
                           r"(?:image|photo|photograph|picture|pic|shot|selfie)(?:'s)?\b(?:\s+(?:of|from|with|taken)\s.*$)?")
@@ -512,7 +513,10 @@ def parse_look(clause: str, target_named: bool) -> Edit | None:
                     return Edit("env", None, does, text=clause)
                 return Edit("look", None, ops=(_op(does, amount=round(amount_of(clause, 0.6), 3)),), text=clause)
     if _QUALITY.search(clause) or _RESTORE_WHOLE.match(clause):  # a general restoration: noise out, then detail back
-        return Edit("look", None, ops=(_op("DENOISE", amount=0.4), _op("SHARPEN", amount=0.4)), text=clause)
+        also = _tone(re.sub(r",?\s*(?:and\s+)?$", "", _QUALITY.sub(" ", clause))) if _QUALITY.search(clause) else []
+        restore = [_op("DENOISE", amount=0.4), _op("SHARPEN", amount=0.4)]  # "brighter, more vibrant, better quality"
+        return Edit("look", None, ops=tuple(restore + [op for op in also if op[0] not in ("DENOISE", "SHARPEN")]),
+                    text=clause)
     if _LOW_LIGHT.search(clause) and not re.search(r"\b(?:shadow\w*|silhouette|cast|outline)\b", clause):  # low-light enhancement: the darkness is lifted, nothing is segmented
         from lego_edit.builder.rules.quantities import brightness_ratio
 

@@ -148,7 +148,7 @@ def target_of(text: str, has_mask: bool) -> str | None:
 
 def check_findable(target: str) -> None:
     """RES finds things; a property, a look or an app feature named as the object ("the hue", "a hotkey") is refused."""
-    words = word_list(target)
+    words = word_list(target) if '"' not in target else []  # quoted words are text in the picture
     if words and words[-1] in NOT_OBJECTS:
         raise PlanRefused(f"{target!r} is not a thing in the picture that could be found and masked: name an object "
                           "(e.g. 'the sky', 'the red car'), or say the change for the whole image (e.g. 'warmer')")

@@ -357,6 +357,9 @@ def swap_edit(c: Ctx, x: str, y: str, replace_kind: str) -> Edit:
 
 def extract_edit(c: Ctx) -> Edit | None:
     rest = c.rest
+    if c.verb in {"extract", "pull out", "take out", "lift out"} and re.match(
+            r"(?:the\s+|all\s+|any\s+)?(?:[\w-]+\s+)?(?:watermarks?|time\s*stamps?|date\s*stamps?)\b", rest):
+        return remove_edit(c)  # "extract the watermark from this image": nobody wants a watermark cut out
     if c.verb in {"output", "show me", "show", "give me", "return", "export"}:
         m = re.match(r"^(?:me\s+)?(?:the\s+|a\s+)?(?:(?P<what>segmentation|mask|cut-?out|outline|silhouette|"
                      r"matte)s?\s+(?:of|for)\s+(?P<x>.+)|(?P<y>.+?)(?:'s?)?\s+(?P<what2>segmentation|mask|"
