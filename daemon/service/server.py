@@ -124,6 +124,8 @@ class Server:
         self._allowed_keys: frozenset[str] = frozenset()
         self._control = ThreadPoolExecutor(max_workers=1, thread_name_prefix="daemon-control")
         self._thread: threading.Thread | None = None
+        self.warmed = threading.Event()  # set when the Builder's warm-up has ended (done, failed or none to do)
+        self._warm_up: threading.Thread | None = None
 
     # -- lifecycle ------------------------------------------------------------------------------
     def bind(self, endpoint: str | None = None) -> str:
@@ -156,10 +158,37 @@ class Server:
         self.endpoint = sock.getsockopt_string(zmq.LAST_ENDPOINT)
         for n in range(self.config.daemon.workers):
             self._workers.append(self._start_worker(n))
+        self._start_warm_up()
         self._write_pid_file()
         log.info("serving %s (protocol v%d, CURVE %s, pid %d)", self.endpoint, protocol.VERSION,
                  "on" if self.curve else "off", os.getpid())
         return self.endpoint
+
+    def _start_warm_up(self) -> None:
+        """The Builder's warm-up (if it has one) on a thread of its own: the daemon answers at once, and
+        the first plan, often a moment later, no longer waits for the planner to load. A failure is
+        logged; the first plan then loads the planner itself."""
+        if self._warm_up is not None:
+            return  # bound again: it has run, or is running
+        warm_up = getattr(self.builder, "warm_up", None)
+        if not callable(warm_up):
+            self.warmed.set()
+            return
+
+        def run() -> None:
+            try:
+                seconds = warm_up()
+                took = f" in {1000 * seconds:.0f} ms" if isinstance(seconds, (int, float)) else ""
+                log.info("builder warmed up: the rules planner is loaded%s", took)
+            except Exception as exc:
+                log.warning("the builder's warm-up failed (%s: %s); the first plan loads the planner instead",
+                            type(exc).__name__, exc)
+                log.debug("builder warm-up failure", exc_info=True)
+            finally:
+                self.warmed.set()
+
+        self._warm_up = threading.Thread(target=run, name="daemon-warm-up", daemon=True)
+        self._warm_up.start()
 
     def _write_pid_file(self) -> None:
         """pid, process start time and instance, for `lego-edit stop` to check before it signals (0600)."""
