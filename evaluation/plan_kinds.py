@@ -31,10 +31,19 @@ def _local_style(workflow: dict[str, Any]) -> bool:
     return any(s.model == "FLUX-STYLE" and s.inputs.get("mask") is not None for s in steps_of(workflow))
 
 
+def _cut_out(workflow: dict[str, Any]) -> dict[int, str]:
+    """Step number -> the region a segmenter cut out of that step's image: a whole-image edit cut out by RES and
+    composed back (brighten, RES "the flowers", COMPOSE) is that region's edit."""
+    return {ref.step: str(s.inputs.get("prompt")) for s in steps_of(workflow) if s.model in ("RES", "SOS")
+            and (ref := Ref.parse(s.inputs.get("image"))) is not None and ref.step is not None}
+
+
 def _local_tone(workflow: dict[str, Any]) -> bool:
-    """A tone brick (contrast, saturation, warmth ...) given a mask: one region's look changed."""
+    """A tone brick (contrast, saturation, warmth ...) on a region (its mask, or its result cut out and composed
+    back): one region's look changed."""
     family_of = brick_tables().families
-    return any(family_of.get(s.model) in ("bright", "tone") and s.inputs.get("mask") is not None
+    cut_out = _cut_out(workflow)
+    return any(family_of.get(s.model) in ("bright", "tone") and (s.inputs.get("mask") is not None or s.number in cut_out)
                for s in steps_of(workflow))
 
 
@@ -77,10 +86,7 @@ def _chained(workflow: dict[str, Any]) -> bool:
     ones working on an edited image. A step that refines an earlier one (FLUX-INPAINT over FASTINPAINT's
     `preimage`) is the same edit."""
     family_of = brick_tables().families
-    # A whole-image edit cut out by a segmenter and composed back (brighten, RES "the flowers", COMPOSE) has the
-    # segmented region as its region.
-    cut_out = {ref.step: str(s.inputs.get("prompt")) for s in steps_of(workflow) if s.model in ("RES", "SOS")
-               and (ref := Ref.parse(s.inputs.get("image"))) is not None and ref.step is not None}
+    cut_out = _cut_out(workflow)
     edit_steps = [s for s in steps_of(workflow) if s.model in family_of]
     edits = {(s.model, str(s.inputs.get("mask")) if s.inputs.get("mask") is not None else cut_out.get(s.number))
              for s in edit_steps if (Ref.parse(s.inputs.get("preimage")) or Ref(None, "image")).step is None}

@@ -613,3 +613,24 @@ def test_purpose_riders_words_of_quality_and_a_watermark_extracted():
     assert models("extract the date stamp from the scan")[-1] == "FLUX-INPAINT"  # taken out, not cut out
     assert models("extract the cat") == ["RES"]
     assert "not a thing in the picture" in refusal("apply some tweaks to the shadows")
+
+
+def test_a_region_enhanced_gets_local_contrast_and_colour():
+    found = steps("could you enhance the sunset a little")
+    assert [m for m, _ in found][-2:] == ["RES", "COMPOSE"] and found[-2][1]["prompt"] == "sunset"
+    assert {"CONTRAST", "SATURATION"} <= {m for m, _ in found}
+    with pytest.raises(PlanRefused):
+        plan_rules("enhance his skin")  # a person's features want retouching, not a contrast boost
+
+
+def test_ampersands_maybe_clauses_and_as_well_keep_every_part():
+    assert models("darken the sky & remove the kite")[-1] == "FLUX-INPAINT"
+    assert models("make it black & white") == ["SATURATION"]
+    found = models("turn the wall white, maybe make the colours pop as well")
+    assert "FLUX-RCM" in found and "CONTRAST" in found and "FLUX-FILL" not in found
+    assert models("sharpen it as well") == ["SHARPEN"]
+
+
+def test_an_imperative_not_understood_is_refused_never_skipped():
+    reason = refusal("Restore the vibe/feel. Then remove the lamp post.")
+    assert "restore the vibe/feel" in reason.lower()

@@ -14,11 +14,14 @@ from lego_edit.builder.rules.lexicon import (
     EXPRESSION_VERBS,
     FEATURES,
     GENERIC_BACKGROUND,
+    NOT_OBJECTS,
     PRONOUNS,
     RCM_CORE,
     STYLE_TERMS,
     VAGUE_WORDS,
+    lemma,
 )
+from lego_edit.builder.rules.quantities import amount_of
 from lego_edit.builder.rules.phrases import (
     IMAGE_PP,
     env_value,
@@ -356,4 +359,28 @@ def level_edit(c: Ctx) -> Edit:
     if what:
         raise TextRefused(f"there is no brick for {what} yet; the offline planner can change brightness, colours, "
                           "backgrounds, styles, weather and poses")
+    enhanced = _enhanced_region(c)
+    if enhanced is not None:
+        return enhanced
     raise TextRefused(f"I don't know what to {c.verb} in '{c.clause}': say e.g. 'increase the brightness'")
+
+
+# Parts of a person a tone boost would not enhance (they want retouching, which no specialised brick does).
+_PERSON_PARTS = frozenset("face faces eyes eye skin smile teeth lips hair body features".split())
+
+
+def _enhanced_region(c: Ctx) -> Edit | None:
+    """"improve the sky", "enhance the sunset", "boost the flowers": a region made more vivid, as an editor's
+    local enhance does (a little contrast and colour inside its mask)."""
+    if lemma(c.verb) not in {"enhance", "improve", "increase", "boost", "better", "beautify", "intensify", "accentuate"}:
+        return None
+    phrase = re.sub(r"\s+(?:a bit|a little|slightly|a lot|more|please|too|as well)$", "", c.rest.strip(" ,."))
+    phrase = re.sub(rf"(?:'s)?\s+(?:{ATTRIBUTE_WORDS})$", "", phrase)  # "the sky's colours": the sky
+    if not re.match(r"(?:the|this|that|these|those|my|our|his|her|their)\s", phrase) or len(word_list(phrase)) > 5:
+        return None
+    target = target_of(phrase, c.has_mask)
+    if target is None or target.startswith("<") or set(word_list(target)) & (_PERSON_PARTS | NOT_OBJECTS):
+        return None
+    amount = round(amount_of(c.clause, 0.2), 3)
+    return Edit("look", target, ops=(("CONTRAST", (("amount", amount),)), ("SATURATION", (("amount", amount),))),
+                text=c.clause)

@@ -32,7 +32,8 @@ _ABBREVIATIONS = re.compile(r"\b(St|Mr|Mrs|Ms|Dr|No|vs|Jr|Sr|Mt)\.\s", re.I)
 _SENTENCES = re.compile(r"(?<=[.!?])\s+|\n+")
 _CLAUSE_SEP = re.compile(
     rf"\s*;\s*|\s*/\s*(?=(?:{SPLIT_VERBS})\b)|,?\s+and then\s+|,\s*then\s+|\s+then\s+(?=(?:{SPLIT_VERBS})\b)|,?\s+and also\s+|,?\s+after that,?\s+|"
-    rf",?\s+afterwards,?\s+|,?\s+finally,?\s+|,\s*(?:and\s+|but\s+)?(?=(?:{SPLIT_VERBS})\b(?!\s+sure))|"
+    rf",?\s+afterwards,?\s+|,?\s+finally,?\s+|,\s*(?:and\s+|but\s+)?(?:(?:maybe|perhaps|possibly|also|please|then)\s+)?"
+    rf"(?=(?:{SPLIT_VERBS})\b(?!\s+sure))|"
     rf"\s+(?:and|but)\s+(?:(?:maybe|perhaps|also|possibly|then|generally|just|slightly|please|if possible|overall|"
     rf"a bit|lightly|gently|really|somehow)\s+)*(?=(?:{SPLIT_VERBS})\b(?!\s+sure))",
     re.I)
@@ -76,6 +77,8 @@ def normalize(text: str) -> str:
     text = re.sub(r"(?<!\s)\s*\.{2,}\s*|(?<!\s)\s*\u2026\s*", ". ", text)  # (?<!\s): a space run is scanned once
     text = re.sub(r"\s+", " ", text).strip()
     text = re.sub(r"\bbg\b", "background", text, flags=re.I)
+    text = re.sub(r"(?<![\w&])\s*&\s*(?![\w&]*\s*white\b)(?=[a-z])", " and ", text, flags=re.I)  # "& remove the shadow"; "black & white" stays
+    text = re.sub(r"^(?:[.!?]\s*)?(?:and|&)\s+", "", text, flags=re.I)
     text = re.sub(r"\b(?:backround|backgound|bakground|backgroud|backgorund|bckground)(s?)\b", r"background\1", text,
                   flags=re.I)
     text = re.sub(r"\b(\w+(?:\s+\w+)?)(?:\s+\1\b)+", r"\1", text, flags=re.I)
@@ -147,6 +150,7 @@ def clauses(sentence: str) -> list[str]:
             found.extend(pieces)
         elif p:
             found.append(p)
+    found = [re.sub(r"(?:,?\s+(?:as well|aswell|also|too))+\s*$", "", p.strip(" ,.!"), flags=re.I) for p in found]  # "brighten it as well"
     return [p.strip(" ,.!") for p in found if p.strip(" ,.!")]
 
 

@@ -156,6 +156,17 @@ def _one_brightness_per_target(edits: list[Edit]) -> list[Edit]:
     return kept
 
 
+def _imperative(clause: str) -> bool:
+    """The clause starts with an editing verb in its bare form ("restore clarity/softness"): an instruction that
+    was not understood, never a description to skip."""
+    lead = re.match(r"[a-z]+", strip_polite(clause).lower())
+    return lead is not None and lead.group(0) in _EDIT_IMPERATIVES
+
+
+_EDIT_IMPERATIVES = frozenset("""remove delete erase restore sharpen brighten darken lighten denoise dehaze recolour
+recolor replace swap crop rotate flip straighten blur unblur deblur colourize colorize desaturate insert extract""".split())
+
+
 def _asks_for_look(sentence: str) -> bool:
     """A question that is only a look or starts with an editing verb ("High contrast effect?", "Less blurry?",
     "Clean up and make colors pop?") asks for that edit."""
@@ -318,7 +329,7 @@ def parse_instruction(text: str, has_mask: bool = False,
                 refusals.append((clause, f"there is no brick for {unsupported_op(clause)} yet"))  # never dropped unsaid
                 continue
             lead = re.match(r"[a-z]+", canonical_verb(strip_polite(clause).lower()))
-            if edit is None and position > 0 and (any(p.match(canonical_verb(clause.lower())) for g, p in VERB_RES
+            if edit is None and (position > 0 or _imperative(clause)) and (any(p.match(canonical_verb(clause.lower())) for g, p in VERB_RES
                                                       if g not in ("extract", "pose")) or
                                                   (lead is not None and lemma(lead.group(0)) in KNOWN_VERBS)):
                 refusals.append((clause, f"I don't understand what '{clause}' should change"))  # never drop a part

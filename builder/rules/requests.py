@@ -8,7 +8,7 @@ from lego_edit.builder.rules.lexicon import KNOWN_VERBS, STYLE_TERMS, VERB_RES, 
 from lego_edit.builder.rules.phrases import is_descriptor
 
 _POLITE = re.compile(
-    r"^(?:(?:please|kindly|now|ok|okay|so|also|and|then|first|firstly|first of all|to start|can you|could you|would you|will you|would you please|"
+    r"^(?:(?:pretty please|please|kindly|now|ok|okay|so|also|and|then|first|firstly|first of all|to start|can you|could you|would you|will you|would you please|"
     r"can you please|could you please|i want you to|i'd like you to|i would like you to|i want to|i'd like to|"
     r"i would like to|i need you to|i need to|i wish to|we need to|let's|lets|let us|help me|try to|go ahead and|"
     r"you should|you could|you can|i want|i'd like|i need|just|pls|plz|maybe|perhaps|possibly|completely|totally|"
