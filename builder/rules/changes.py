@@ -21,7 +21,6 @@ from lego_edit.builder.rules.lexicon import (
     VAGUE_WORDS,
     lemma,
 )
-from lego_edit.builder.rules.quantities import amount_of
 from lego_edit.builder.rules.phrases import (
     IMAGE_PP,
     env_value,
@@ -38,6 +37,7 @@ from lego_edit.builder.rules.phrases import (
     unsupported_op,
     word_list,
 )
+from lego_edit.builder.rules.quantities import amount_of
 from lego_edit.builder.rules.scenes import (
     a_thing,
     background_colour_edit,
