@@ -634,3 +634,13 @@ def test_ampersands_maybe_clauses_and_as_well_keep_every_part():
 def test_an_imperative_not_understood_is_refused_never_skipped():
     reason = refusal("Restore the vibe/feel. Then remove the lamp post.")
     assert "restore the vibe/feel" in reason.lower()
+
+
+def test_sizes_said_as_multiples_are_kept_and_comparisons_with_another_object_are_refused():
+    (_, resize), = [s for s in steps("make the teapot 4 times as big") if s[0] == "RESIZE"]
+    assert resize["ratio"] == 4.0  # not quietly capped
+    assert [s for s in steps("scale the lamp up 2.5x") if s[0] == "RES"][0][1]["prompt"] == "lamp"
+    assert "say by how much" in refusal("make the mug bigger than the kettle")
+    (_, half), = [s for s in steps("make the vase half as big") if s[0] == "RESIZE"]
+    assert half["ratio"] == 0.5
+    assert [s for s in steps("make the cup 40% bigger") if s[0] == "RES"][0][1]["prompt"] == "cup"

@@ -136,7 +136,8 @@ def change_edit(c: Ctx) -> Edit | None:
             return Edit("recolor", target_of(m.group("x"), c.has_mask), strip_articles(m.group("y")), text=c.clause)
     if is_pose(rest) or (c.verb == "turn" and re.match(rf"^(?:{BODY_PARTS}|around)\b", strip_articles(rest))):
         return pose_edit(c)
-    if re.search(r"\b(?:size|bigger|larger|smaller|tinier|huge|enlarge)\b", core) and \
+    if re.search(r"\b(?:size|bigger|larger|smaller|tinier|huge|enlarge)\b|\b(?:times|twice|half)\s+as\s+(?:big|large|small|tall)\b",
+                 core) and \
             not re.search(r"\b(?:image|canvas|picture|photo)\s+(?:bigger|larger|wider|taller)\b", core):
         target = size_target(c)
         if target:

@@ -485,8 +485,12 @@ def resize_edit(c: Ctx, target_text: str) -> Edit:
     smaller = re.search(r"\b(?:smaller|shrink\w*|reduce\w*|decrease\w*|tinier|scale down|minif\w*|less big)\b", t)
     base = 0.7 if smaller else 1.3
     percent = percent_of(t)
-    if percent is not None:
+    if re.search(r"\bhalf\s+(?:as\s+(?:big|large|tall|wide|long)|(?:the|its|their)\s+(?:size|height|length))\b", t):
+        ratio = 0.5  # "half as big": halved
+    elif percent is not None:
         ratio = (1 - min(percent, 0.9)) if smaller else (1 + percent)
+    elif (times := re.search(r"\b(?P<n>\d+(?:\.\d+)?|two|three|four|five)\s*(?:x|times)\b", t)) and not smaller:
+        ratio = {"two": 2.0, "three": 3.0, "four": 4.0, "five": 5.0}.get(times.group("n")) or float(times.group("n"))
     elif re.search(r"\b(?:twice|double)\b", t) and not smaller:
         ratio = 2.0
     elif re.search(r"\bhalf\b", t) and smaller:
@@ -494,17 +498,27 @@ def resize_edit(c: Ctx, target_text: str) -> Edit:
     else:
         k = intensity(t)
         ratio = 1 + (base - 1) * k
-    target = target_of(target_text, c.has_mask)
+    target = target_of(re.sub(r"\s+(?:\d+(?:\.\d+)?\s*(?:x|%|percent)|(?:\d+(?:\.\d+)?|two|three|four|five)\s+times)$", "", target_text),
+                       c.has_mask)
     if target is None:
         raise TextRefused("resizing the whole image is not an edit the bricks do; to show more around it, say "
                           "'zoom out' or 'expand the canvas'")
-    return Edit("resize", target, ratio=round(max(0.2, min(ratio, 3.0)), 3), text=c.clause)
+    than = re.search(r"\b(?:bigger|larger|smaller|taller|shorter|wider|narrower)\s+than\s+(?P<y>(?:the|a|an|that|those|his|her|"
+                     r"my)\s+[\w' -]+)", t)
+    if than and not re.search(r"\b(?:before|now|it is|it was|originally|usual)\b", than.group("y")):
+        raise TextRefused(f"'{c.clause}': the bricks cannot measure one object against another ('than "
+                          f"{than.group('y')}'): say by how much, e.g. 'make the {target} twice as big'")
+    if ratio > 10.0:
+        raise TextRefused(f"'{c.clause}': {ratio:g} times its size would not fit in the picture: ask for at most 10 "
+                          "times")
+    return Edit("resize", target, ratio=round(max(0.2, ratio), 3), text=c.clause)
 
 
 def size_target(c: Ctx) -> str | None:
     m = re.search(r"\bsize\s+of\s+(?P<x>.+?)(?:\s+(?:to|by|so)\b.*)?$", c.core) or \
         re.search(r"^(?:make|resize|enlarge|shrink|scale(?: up| down)?|grow|magnify)\s+(?P<x>.+?)(?:\s+(?:to be|to|"
-                  r"by|look|appear|a bit|slightly|much|a lot|larger|bigger|smaller|tinier|up|down|twice|half)\b.*)?$",
+                  r"by|look|appear|a bit|slightly|much|a lot|larger|bigger|smaller|tinier|up|down|twice|half|\d+(?:\.\d+)?\s*(?:x|times)|"
+                  r"(?:two|three|four|five)\s+times)\b.*)?$",
                   c.core)
     return m.group("x") if m else None
 
