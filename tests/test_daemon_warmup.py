@@ -99,7 +99,7 @@ def test_a_model_builder_warms_only_the_rules_planner(tmp_path):
     from lego_edit.builder import planner
 
     http = ThreadingHTTPServer(("127.0.0.1", 0), _Endpoint)
-    threading.Thread(target=http.serve_forever, daemon=True).start()
+    threading.Thread(target=http.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
     model = tmp_path / "vlm"
     model.mkdir()
     (model / "config.json").write_text("{}")  # it would count as a local model folder, if anyone looked
