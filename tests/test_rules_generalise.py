@@ -644,3 +644,12 @@ def test_sizes_said_as_multiples_are_kept_and_comparisons_with_another_object_ar
     (_, half), = [s for s in steps("make the vase half as big") if s[0] == "RESIZE"]
     assert half["ratio"] == 0.5
     assert [s for s in steps("make the cup 40% bigger") if s[0] == "RES"][0][1]["prompt"] == "cup"
+
+
+def test_manner_adverbs_statements_with_question_marks_and_keep_riders():
+    assert models("Convincingly swap the background for a snowy forest")[-1] == "FLUX-CBG"
+    (_, bright), = [s for s in steps("Drastically brighten the photo") if s[0] == "FLUX-BRIGHT"]
+    assert bright["ratio"] > 0.65  # a degree adverb still says how much
+    assert right_kind("extract", plan_rules("The logo needs a transparent background?").workflow)
+    assert [s for s in steps("Please take me out of it, don't alter my friends") if s[0] == "RES"][0][1]["prompt"] == "person"
+    assert [s for s in steps("instead of the old bench, put a swing") if s[0] == "FLUX-FILL"][0][1]["prompt"] == "swing"

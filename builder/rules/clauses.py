@@ -11,9 +11,13 @@ _QUALIFIERS = re.compile(
     r"(?:,\s*|\s+)(?:while|whilst|ensuring|ensure|making sure|make sure|so that|so it|so the|leaving|maintaining|"
     r"keeping|keep|blending|blend|preserving|focusing|creating|giving|adding a|emphasi[sz]ing|to create|to make|to give|"
     r"so i|so we|so he|so she|so they|so my|so our|so you|because|since|as it|as they|"
+    r"so (?:that )?(?:the |his |her |their |its |all |everyone |everything )?(?:[\w'-]+ ){0,2}(?:is|are|can|could|will|would|"
+    r"look|looks|become|becomes|stand|stands|show|shows|pop|pops|appear|appears|seem|seems)(?= )|"
     r"to emphasi[sz]e|to add|to match|to blend|to enhance|to reflect(?!\s+(?:a|an)\s)|to ensure|to keep|to maintain|as if|"
     r"for (?:a |an |the )?(?:much |far |way )?(?:better|clearer|cleaner|nicer|sharper|improved|crisper|brighter) (?:view|look|"
-    r"result|image|picture|photo|shot|quality|finish)|in order to|instead of|rather than|or something|or anything|or whatever|or similar|of some sort|for me|for us|for my \w+|if possible|if you can|again$|back$|but keep|without changing|without altering|and blend|and make sure|and seamlessly|seamlessly|"
+    r"result|image|picture|photo|shot|quality|finish)|for (?:a |an )?(?:more |much more |even more )?(?:polished|professional|"
+    r"clean|cleaner|natural|refined|finished|crisp|crisper|balanced|cohesive|modern|sleek) (?:look|finish|feel|result|vibe|"
+    r"aesthetic|appearance)|in order to|instead of|rather than|or something|or anything|or whatever|or similar|of some sort|for me|for us|for my \w+|if possible|if you can|again$|back$|but keep|without changing|without altering|(?:but\s+)?(?:don't|do not|dont|never)\s+(?:alter|change|touch|modify|affect|edit|move)|and blend|and make sure|and seamlessly|seamlessly|"
     r"including|such as|as well as preserving|with the same|isolating|excluding|separating|"
     r"and isolate|to restore|and restore|restoring|then blend|(?:before|when|while|for|after)\s+(?:sharing|posting|uploading|"
     r"printing|sending|publishing|using (?:it|them))|(?:before|after|once|when)\s+(?:i|we)\s+(?:can\s+)?(?:submit|send|"
@@ -151,6 +155,9 @@ def clauses(sentence: str) -> list[str]:
         elif p:
             found.append(p)
     found = [re.sub(r"(?:,?\s+(?:as well|aswell|also|too))+\s*$", "", p.strip(" ,.!"), flags=re.I) for p in found]  # "brighten it as well"
+    for i in range(len(found) - 1, 0, -1):  # "instead of the hills, make it the Alps": one clause
+        if re.fullmatch(r"(?:and\s+)?instead of\s+[^,]+", found[i - 1].strip(" ,"), re.I):
+            found[i - 1:i + 1] = [f"{found[i - 1].strip(' ,')}, {found[i]}"]
     return [p.strip(" ,.!") for p in found if p.strip(" ,.!")]
 
 

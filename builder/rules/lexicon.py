@@ -111,7 +111,7 @@ UNSUPPORTED = (
 
 SLIGHT = r"\b(?:slightly|a (?:little )?bit|a little|a touch|somewhat|subtly|a tad|mildly|gently|a hint)\b"
 STRONG = r"\b(?:a lot|much|very|significantly|greatly|considerably|dramatically|way|really|lots|strongly|heavily|" \
-         r"substantially|far|extremely|hugely)\b"
+         r"substantially|far|extremely|hugely|drastically|massively|seriously|majorly|intensely|tons)\b"
 
 POSE_VERBS = (r"raise|raises|raising|lift|lifts|lower|lowers|wave|waves|waving|tilt|tilts|nod|nods|bow|bows|smile|"
               r"smiles|smiling|frown|frowns|laugh|laughs|laughing|grin|grins|cry|cries|crying|sit|sits|sitting|"

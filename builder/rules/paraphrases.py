@@ -143,7 +143,8 @@ def paraphrase_edit(c: Ctx) -> Edit | None:
                  r"(?P<x>(?:the|that|this|his|her|their|my)\s.+?)(?:\s+(?:is|was|stands?|used to be))?$", text) or \
         re.match(r"^(?:let\s+)?(?P<y>(?:an?|some|two|three)\s.+?)\s+(?:should\s+|will\s+)?takes?\s+(?:over\s+)?the place of\s+"
                  r"(?P<x>.+)$", text) or \
-        re.match(r"^instead of\s+(?P<x>[^,]+),\s*(?:show|put|add|have|place|use|draw|let there be)\s+(?P<y>.+)$", text)
+        re.match(r"^instead of\s+(?P<x>[^,]+),\s*(?:show|put|add|have|place|use|draw|let there be|make (?:it|them|this|that)"
+                 r"(?:\s+into)?|turn (?:it|them) into)\s+(?P<y>.+)$", text)
     if m:
         return swap_edit(c, m.group("x"), m.group("y"), replace_kind="replace")  # "put a horse in place of the cow"
     m = _SETTING_TO.match(c.clause)

@@ -11,7 +11,7 @@ _POLITE = re.compile(
     r"^(?:(?:pretty please|please|kindly|now|ok|okay|so|also|and|then|first|firstly|first of all|to start|can you|could you|would you|will you|would you please|"
     r"can you please|could you please|i want you to|i'd like you to|i would like you to|i want to|i'd like to|"
     r"i would like to|i need you to|i need to|i wish to|we need to|let's|lets|let us|help me|try to|go ahead and|"
-    r"you should|you could|you can|i want|i'd like|i need|just|pls|plz|maybe|perhaps|possibly|completely|totally|"
+    r"you should|you could|you can|i want|i'd like|i need|just|only|pls|plz|maybe|perhaps|possibly|completely|totally|"
     r"entirely|fully|simply|carefully|somehow|generally|digitally|professionally|seamlessly|if possible|"
     r"if at all possible|if you can|(?:can|could) we|\([^)]{0,20}\))(?![\w'])[\s,]*)+", re.I)
 _QUESTION_START = re.compile(
@@ -20,8 +20,29 @@ _QUESTION_START = re.compile(
     r"this|that|these|those)\b)\b", re.I)
 
 
+# A manner adverb before the verb ("Realistically change ..."); adverbs of degree ("dramatically", "slightly") stay,
+# they say how much.
+_ADVERB_LEAD = re.compile(r"^(?:(?!only|early|family|ugly|lily|holy|dramatic|drastic|significant|slight|subtl|strong|heav|"
+                          r"light|extreme|massive|huge|consider|substantial|marked|notic|gentl|soft|moderat|mild|bare|great|"
+                          r"real|dark|bright|sharp|hard|clear|radical|intens|severe|dras|seriously|totally|complete|entire|"
+                          r"full|part|most|main|mostly)[a-z]{3,}ly,?\s+)+(?=(?P<v>[a-z]+)\b)", re.I)
+
+
+_DEGREE_LEAD = re.compile(r"^(?P<a>(?:dramatically|drastically|significantly|slightly|subtly|strongly|heavily|gently|"
+                          r"considerably|substantially|massively|hugely|greatly|mildly|moderately|lightly|noticeably|"
+                          r"radically|extremely|seriously|really))\s+(?=(?P<v>[a-z]+)\b)", re.I)
+
+
 def strip_polite(text: str) -> str:
     text = _POLITE.sub("", text.strip())
+    adverb = _ADVERB_LEAD.match(text)
+    if adverb and lemma(adverb.group("v").lower()) in KNOWN_VERBS:
+        text = text[adverb.end():]  # "Realistically change the background ...", "Subtly warm up the skin"
+    degree = _DEGREE_LEAD.match(text)
+    if degree and lemma(degree.group("v").lower()) in KNOWN_VERBS:
+        said = "slightly" if re.match(r"(?:slight|subtl|gentl|mild|light)", degree.group("a"), re.I) else \
+            "" if re.match(r"(?:moderat|noticeabl)", degree.group("a"), re.I) else "a lot"
+        text = f"{text[degree.end():].rstrip(' .!')} {said}".strip()  # "drastically brighten it" -> "brighten it a lot"
     return re.sub(r"[\s,]*\bplease\b[\s.!?]*$", "", text, flags=re.I).strip()
 
 
@@ -34,7 +55,12 @@ def is_question(sentence: str) -> bool:
     lead = canonical_verb(sentence.lower())
     if any(p.match(lead) for group, p in VERB_RES if group not in ("extract", "pose", "level")):
         return False
-    return sentence.rstrip().endswith("?") or bool(_QUESTION_START.match(sentence))
+    if _QUESTION_START.match(sentence):
+        return True
+    # "System icon image needs transparent background?", "The sky could be bluer?": a statement said with a
+    # question mark (no question word, no auxiliary first) is read as what it says
+    return sentence.rstrip().endswith("?") and not re.search(
+        r"\b(?:needs?|should|must|could use|wants?|has to|have to|ought to|would look)\b", sentence, re.I)
 
 
 # -- requests phrased as questions, wishes, forum posts ------------------------------------------------

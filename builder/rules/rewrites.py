@@ -93,6 +93,10 @@ def plain_clause(clause: str) -> str:
     TextRefused for a colour added to the whole image that is neither warm nor cool (no brick tints a photo
     green: say what should turn green)."""
     text = clause
+    m = re.match(r"^(?:make|get)\s+it\s+so\s+(?:that\s+)?(?P<x>(?:the|his|her|their|my|our|its)\s+[\w' -]+?)\s+(?:is|are|looks?|"
+                 r"becomes?)\s+(?P<y>(?!in\b|on\b|at\b)[\w ,'-]+)$", text)
+    if m:  # "make it so the sky is blue": make the sky blue
+        return f"make {m.group('x')} {m.group('y')}"
     m = _COAT.match(text) or _OPT.match(text)
     if m:
         return f"make {m.group('x')} {m.group('c')}"

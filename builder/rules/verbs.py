@@ -49,7 +49,12 @@ _BACKGROUND_GONE = re.compile(r"^(?:the\s+|this\s+|that\s+|my\s+)?(?:whole\s+|en
 
 
 def remove_edit(c: Ctx) -> Edit:
-    rest = re.sub(r"^(?:all\s+(?:of\s+)?)?", "", IMAGE_PP.sub("", c.rest).strip())
+    said = c.rest
+    pp = IMAGE_PP.search(said)
+    if pp and re.match(r"\s+(?:of|from|with|taken|where|that|which)\b", said[pp.end():]):
+        said = said[:pp.start()]  # "me out of this picture of my mum holding ...": what the picture shows is not the object
+    said = re.sub(r"\s+(?:out\s+)?of\s+(?:it|this|that|them)$", "", said)  # "take me out of it"
+    rest = re.sub(r"^(?:all\s+(?:of\s+)?)?", "", IMAGE_PP.sub("", said).strip())
     rest = re.sub(r"^(?:any|all|every|each)?\s*(?:the\s+)?(?:presence|traces?|signs?|existence|evidence|remnants?|hints?)\s+of\s+",
                   "", rest)  # "erase any trace of the bicycle"
     cut = re.fullmatch(r"(?P<x>me|us|him|her|them|myself|ourselves|the (?:subject|logo|product))\s+(?:out\s+)?(?:from|off|out of)\s+(?:the|its|her|his|their|this|my)\s+(?:whole\s+)?"
@@ -193,7 +198,8 @@ def _light_look(c: Ctx, rest: str, obj: str) -> Edit | None:
     if not m or re.match(r"(?:an?|one|two|three|four|several|some\s+(?:more\s+)?lamps)\b", rest):
         return None
     described = m.group("d").replace("hour", "").replace("-", " ")
-    ops = list(look_of_words(described).ops) if look_of_words(described) is not None else []
+    said = look_of_words(described)
+    ops = list(said.ops) if said is not None else []
     ops = [op for op in ops if op[0] != "TEMPERATURE"]
     if _WARM_LIGHT.search(m.group("d")):
         ops.insert(0, ("TEMPERATURE", (("amount", 0.3),)))
