@@ -653,3 +653,9 @@ def test_manner_adverbs_statements_with_question_marks_and_keep_riders():
     assert right_kind("extract", plan_rules("The logo needs a transparent background?").workflow)
     assert [s for s in steps("Please take me out of it, don't alter my friends") if s[0] == "RES"][0][1]["prompt"] == "person"
     assert [s for s in steps("instead of the old bench, put a swing") if s[0] == "FLUX-FILL"][0][1]["prompt"] == "swing"
+
+
+@pytest.mark.parametrize("text", ["could someone make this a sharp photo", "its really blury, can you help",
+                                  "the pic came out blured"])
+def test_misspelt_and_noun_phrased_blur_is_sharpened(text):
+    assert models(text) == ["SHARPEN"]

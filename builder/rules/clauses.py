@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from lego_edit.builder.rules.lexicon import SPLIT_VERBS
 
@@ -44,14 +45,20 @@ _CLAUSE_SEP = re.compile(
 
 
 # -- text clean-up -----------------------------------------------------------------------------------
+_COMPARATIVE = {"clear": "clearer", "sharp": "sharper", "bright": "brighter", "crisp": "crisper", "clean": "cleaner"}
+# Misspellings of defects that people type often ("its blury", "so blured"): read as the word meant.
+_TYPOS = re.compile(r"\b(?:blury|blurr?yy|blurrry|bluryy)\b|\bblured\b|\bits(?=\s+(?:so\s+|very\s+|really\s+|too\s+|a bit\s+|kinda\s+)?"
+                    r"(?:blurr?y|dark|grainy|noisy|hazy|faded|yellow|washed|overexposed|underexposed|crooked|tilted)\b)", re.I)
+_TYPO_FIX = {"blured": "blurred", "its": "it's"}
 # Rewordings that make a phrase plain, each tried only when its cue word is in the text (a cheap test first:
 # these run on every instruction).
-_REWORDINGS: tuple[tuple[tuple[str, ...], re.Pattern[str], str], ...] = (
+_REWORDINGS: tuple[tuple[tuple[str, ...], re.Pattern[str], Any], ...] = (
     (("expos",), re.compile(r"\b(over|under)[- ](expos\w*)", re.I), r"\1\2"),  # "over-exposure"
     # "make this a clear photo": the photo's state asked for
     (("clear", "sharp", "bright", "crisp", "quality", "clean"), re.compile(r"\b(?:make|get|turn|convert|transform)\s+(it|this|(?:the|this|my)\s+(?:[\w-]+\s+)?(?:photo|picture|image|"
                       r"pic))\s+(?:into\s+)?an?\s+(clear(?:er)?|sharp(?:er)?|bright(?:er)?|crisp(?:er)?|brighter|better quality|"
-                      r"noise-free|clean(?:er)?)\s+(?:photo|picture|image|pic|shot|version|one)\b", re.I), r"make \1 \2"),
+                      r"noise-free|clean(?:er)?)\s+(?:photo|picture|image|pic|shot|version|one)\b", re.I),
+     lambda m: f"make {m.group(1)} {_COMPARATIVE.get(m.group(2).lower(), m.group(2))}"),
     # "the noise present in this picture": the place is the image, the participle says nothing more
     (("present", "visible", "seen", "found", "shown", "captured", "appearing", "existing"), re.compile(r"\b(?:present|visible|seen|found|shown|captured|appearing|existing)\s+(?=(?:in|within|on|throughout|"
                       r"across)\s+(?:the|this|my|an?)\s+(?:whole\s+|entire\s+)?(?:image|picture|photo|photograph|pic|shot|scene|"
@@ -87,6 +94,8 @@ def normalize(text: str) -> str:
                   flags=re.I)
     text = re.sub(r"\b(\w+(?:\s+\w+)?)(?:\s+\1\b)+", r"\1", text, flags=re.I)
     low = text.lower()
+    if "blur" in low or "its " in low:
+        text = _TYPOS.sub(lambda m: _TYPO_FIX.get(m.group(0).lower(), "blurry"), text)
     for needles, pattern, repl in _REWORDINGS:
         if any(n in low for n in needles):
             text = pattern.sub(repl, text)
