@@ -338,7 +338,8 @@ def _rewrite(text: str) -> str:
         text = f"remove {m.group('x')}"  # "edit this photo so the guy in the back is gone"
     m = re.match(r"^(?P<a>(?:the|my|this|that|his|her|these|those|our)\s[^,]+?)\s+(?P<v>[a-z]+(?:ed|en))$", text, re.I)
     if m and _participle_verb(m.group("v")) and m.group("v").lower() not in {"seen", "taken", "been", "given"} and \
-            not re.search(r"\b(?:is|are|was|were|want|wants|need|needs|like|have|has)\b", m.group("a"), re.I):
+            not re.search(r"\b(?:is|are|was|were|want|wants|need|needs|like|have|has|came out|turned out|looks?|"
+                          r"seems?|got|became|comes out)\b", m.group("a"), re.I):  # "the photo came out blurred" is a complaint
         text = f"{_participle_verb(m.group('v'))} {m.group('a')}"  # "(I want) the background blurred"
     m = re.match(r"^cut\s+(?!out\b)(?P<x>.+?)\s+(?:from|off|out of)\s+(?:the|this|my)\s+(?:image|picture|photo|shot|scene|pic)\b",
                  text, re.I)
