@@ -659,3 +659,20 @@ def test_manner_adverbs_statements_with_question_marks_and_keep_riders():
                                   "the pic came out blured"])
 def test_misspelt_and_noun_phrased_blur_is_sharpened(text):
     assert models(text) == ["SHARPEN"]
+
+
+@pytest.mark.parametrize("text, found, painted", [
+    ("'Welcome' is misspelt on the banner", 'the text "Welcome"', '"Welcome"'),
+    ("Thursday is mispelled \"Thrusday\" on the poster", 'the text "Thrusday"', '"Thursday"'),
+    ("there's a 'recieve' typo on the sign", 'the text "recieve"', '"recieve"'),
+    ("swap \"OPEN\" for \"CLOSED\"", 'the text "OPEN"', '"CLOSED"')])
+def test_misspellings_pointed_out_repaint_the_words(text, found, painted):
+    (_, res), (_, fill) = [s for s in steps(text) if s[0] in ("RES", "FLUX-FILL")]
+    assert res["prompt"] == found and painted in fill["prompt"]
+
+
+def test_how_a_removal_is_filled_is_not_another_edit_and_lists_keep_every_item():
+    assert models("get rid of the sign and fill in the empty area naturally")[-1] == "FLUX-INPAINT"
+    (_, res), = [s for s in steps("The stickers, pen marks, and coffee rings should be carefully removed") if s[0] == "RES"]
+    assert "coffee rings" in res["prompt"] and "pen marks" in res["prompt"]
+    assert models("remove the kite and fill the sky with stars")[-1] == "FLUX-FILL"  # a fill that says what: an edit

@@ -204,6 +204,14 @@ def _opposite(a: Edit, b: Edit) -> bool:
     return a.kind == b.kind == "bright" and ((a.ratio or 0.5) - 0.5) * ((b.ratio or 0.5) - 0.5) < 0
 
 
+# "..., and restore the background naturally", "fill in the background": how a removal's hole is filled (the removal
+# bricks fill it from around it), not another edit.
+_FILL_BEHIND = re.compile(r"^(?:and\s+)?(?:then\s+)?(?:restore|rebuild|reconstruct|recreate|fill(?:\s+in)?|repair|fix|"
+                          r"complete|continue|extend|match|blend)\s+(?:in\s+)?(?:the\s+|that\s+|this\s+|what'?s?\s+)?"
+                          r"(?:(?:removed|empty|blank|resulting|leftover|missing)\s+)?(?:background|area|"
+                          r"space|gap|hole|surface|wall|scene|surroundings|behind(?:\s+(?:it|them|him|her))?)\b")
+
+
 def _same_either_way(sentence: str, has_mask: bool,
                      image_size: tuple[int, int] | None) -> tuple[Edit, str | None] | None:
     """The one edit both sides of "X or Y" plan (kind and target), with None; or, when both are tone changes of
@@ -300,7 +308,8 @@ def parse_instruction(text: str, has_mask: bool = False,
             if mentioned and not edits and not has_mask and re.search(r"\b(?:it|them)\b", clause) and \
                     any(g == "remove" and p.match(canonical_verb(strip_polite(clause).lower())) for g, p in VERB_RES):
                 clause = re.sub(r"\b(?:it|them)\b", f"the {mentioned}", clause, count=1)  # "..., remove it": the thing named
-            if edits and edits[-1].kind == "remove" and _NEVER_THERE.match(strip_polite(clause).lower()):
+            if edits and edits[-1].kind == "remove" and (_NEVER_THERE.match(strip_polite(clause).lower()) or
+                                                        _FILL_BEHIND.match(strip_polite(clause).lower())):
                 continue  # "remove the guy, make it look like he was never there": how well, not another edit
             try:
                 if general_edit and EDIT_CAN.search(clause):

@@ -162,7 +162,7 @@ SPLIT_VERBS = (r"remove|delete|erase|eliminate|get rid of|take out|extract|segme
                r"colou?r|paint|brighten|darken|lighten|increase|decrease|reduce|boost|raise|lower|lift|blur|expand|"
                r"extend|zoom|outpaint|resize|enlarge|shrink|scale|transfer|stylize|stylise|improve|enhance|fix|sharpen|"
                r"denoise|crop|rotate|flip|swap out|clean up|correct|normali[sz]e|dehaze|desaturate|straighten|upscale|upsample|"
-               r"colori[sz]e|colouri[sz]e|highlight|emphasi[sz]e|accentuate")
+               r"colori[sz]e|colouri[sz]e|highlight|emphasi[sz]e|accentuate|fill in|fill")
 
 
 # -- synonyms and inflection: how people say the verbs of editing ---------------------------------------

@@ -65,6 +65,7 @@ def strip_articles(text: str) -> str:
 def noun_phrase(text: str) -> str:
     """Several objects joined by "and the ..." each keep their own position: "the guy on the right and the lady in the
     middle" -> "right guy and center lady"."""
+    text = re.sub(r",\s+and\s+(?=[\w-]+(?:\s+[\w-]+)?$)", " and ", text.strip())  # "scribbles, notes, and markings": the list's last item
     parts = re.split(r"\s+and\s+(?=(?:the|that|this|those|these|his|her|my|their|a|an)\s)", text.strip(), flags=re.I)
     if len(parts) > 1:
         return " and ".join(p for p in (_noun_phrase(part) for part in parts) if p)

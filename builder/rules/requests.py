@@ -59,8 +59,10 @@ def is_question(sentence: str) -> bool:
         return True
     # "System icon image needs transparent background?", "The sky could be bluer?": a statement said with a
     # question mark (no question word, no auxiliary first) is read as what it says
-    return sentence.rstrip().endswith("?") and not re.search(
-        r"\b(?:needs?|should|must|could use|wants?|has to|have to|ought to|would look)\b", sentence, re.I)
+    return sentence.rstrip().endswith("?") and not (re.search(
+        r"\b(?:needs?|should|must|could use|wants?|has to|have to|ought to|would look)\b", sentence, re.I) and not re.search(
+        r"\b(?:could|can|would|will|is|are|do|does|did|should)\s+(?:i|you|we|it|someone|anyone|somebody|anybody|this|that|"
+        r"there)\b", sentence, re.I))
 
 
 # -- requests phrased as questions, wishes, forum posts ------------------------------------------------
@@ -155,7 +157,8 @@ _GONE = re.compile(r"^(?P<x>.+?)\s+(?:gone|removed|erased|deleted|out of (?:the|
 # "X needs to be removed", "X is to be expunged", "X must disappear", "X gets removed", "X should go".
 _PASSIVE = re.compile(
     r"^(?P<x>.+?)\s+(?:needs? to|has to|have to|must|should|shall|is to|are to|will|ought to|gets?|got|"
-    r"is|are|can|could)\s+(?:be\s+|get\s+)?(?P<v>[a-z]+(?:ed|en)|made|put|cut|lit|set|shown|taken|done|"
+    r"is|are|can|could)\s+(?:be\s+|get\s+)?(?:(?:completely|entirely|totally|fully|carefully|cleanly|neatly|digitally|"
+    r"simply|just|also|all|then)\s+)?(?P<v>[a-z]+(?:ed|en)|made|put|cut|lit|set|shown|taken|done|"
     r"disappear|vanish|go(?: away)?|leave)\b(?P<rest>.*)$", re.I)
 _NO_MORE = re.compile(
     r"^(?:(?:please\s+)?(?:ensure|make sure|confirm|check)\s+(?:that\s+)?(?:there(?:'s| is| are)\s+no|(?:the|this) "

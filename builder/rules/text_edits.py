@@ -28,6 +28,7 @@ _TEXT_EDITS = (
 # A typo pointed out with its correction: '"Beaty" -> "Beauty"', 'the word "Effect" should be "Affect"', 'there is
 # sizer instead of sixer', 'replace the word "2024" with "2025"'. The wrong words are found (RES) and repainted.
 _W = r"(?:\"(?P<{0}q>[^\"]{{1,40}})\"|'(?P<{0}s>[^']{{1,40}})'|(?P<{0}w>[\w%.-]{{1,30}}))"
+_Q = r"(?:\"(?P<{0}q>[^\"]{{1,40}})\"|'(?P<{0}s>[^']{{1,40}})')"
 _CORRECTIONS = (
     re.compile(rf"^(?:.*?:\s*)?{_W.format('a')}\s*(?:->|→|=>|-->)\s*{_W.format('b')}\s*$"),
     re.compile(rf"^.*?\b(?:the\s+)?(?:word|text|label|spelling)?,?\s*{_W.format('a')},?\s+(?:where|when)\s+the\s+correct\s+"
@@ -36,11 +37,46 @@ _CORRECTIONS = (
                rf"{_W.format('b')}\s*\.?$"),
     re.compile(rf"^(?:replace|change|correct|fix)\s+(?:the\s+)?(?:word|text|typo|spelling)\s+{_W.format('a')}\s+(?:with|to|into)\s+"
                rf"{_W.format('b')}.*$"),
+    # "replace 'TRAIN' with 'PLANE'": two quoted words are text
+    re.compile(rf"^(?:replace|change|swap|switch|correct|fix)\s+{_Q.format('a')}\s+(?:with|to|into|for)\s+{_Q.format('b')}\s*$",
+               re.I),
 )
 
 
+_MISSPELT = r"(?:mis-?s?pel+(?:ed|t)|spel+(?:ed|t)\s+(?:wrong(?:ly)?|incorrectly|badly)|(?:has|with)\s+a\s+typo)"
+# A misspelling pointed out without its correction: the word meant ('"Guidelines" is misspelled', 'the word palette
+# spelled incorrectly', '"Presentation" is misspelled as "Presenation"') or the typo itself ("'charcters' typo").
+_MISSPELLINGS = (
+    re.compile(rf"^.*?(?:the\s+word\s+)?{_Q.format('a')},?\s+(?:is\s+|was\s+|are\s+|being\s+)?{_MISSPELT}"
+               rf"(?:\s+as\s+{_Q.format('b')})?(?:\s+(?:in|on)\b.*)?$", re.I),
+    re.compile(rf"^.*?\bthe\s+word\s+(?P<aw>[\w-]{{2,30}})\s+(?:is\s+|was\s+)?{_MISSPELT}\b.*$", re.I),
+    # "Presentation is misspelled "Presenation" ...": the word meant, capitalised, then the typo quoted
+    re.compile(rf"^(?:.*?\s)?(?P<aw>[A-Z][\w-]{{2,30}})\s+(?:is\s+|was\s+)?{_MISSPELT}\s+(?:as\s+)?{_Q.format('b')}.*$"),
+)
+_TYPO = re.compile(rf"^(?:there(?:'s| is)\s+an?\s+)?{_Q.format('a')}\s+(?:is\s+)?(?:an?\s+)?(?:typo|misspelling)\b.*$")
+
+
+def misspelling_edit(text: str) -> Edit | None:
+    """A misspelt word pointed out: the words found (RES) and repainted spelled right."""
+    t = text.strip(" .!?")
+    for pattern in _MISSPELLINGS:
+        m = pattern.match(t)
+        if m:
+            meant = _word(m, "a")
+            seen = next((g for g in (m.groupdict().get("bq"), m.groupdict().get("bs")) if g), None)
+            return Edit("replace", f'the text "{seen or meant}"', f'the same text reading "{meant}", spelled correctly',
+                        text=text.lower())
+    m = _TYPO.match(t)
+    if m:
+        typo = m.group("aq") or m.group("as")
+        return Edit("replace", f'the text "{typo}"', f'the same text with the misspelt "{typo}" spelled correctly',
+                    text=text.lower())
+    return None
+
+
 def _word(m: re.Match[str], side: str) -> str:
-    return next(g for g in (m.group(f"{side}q"), m.group(f"{side}s"), m.group(f"{side}w")) if g)
+    said = m.groupdict()
+    return next(g for g in (said.get(f"{side}q"), said.get(f"{side}s"), said.get(f"{side}w")) if g)
 
 
 def correction_edit(text: str) -> Edit | None:
@@ -53,7 +89,7 @@ def correction_edit(text: str) -> Edit | None:
         if wrong.casefold() == right.casefold():
             return None
         return Edit("replace", f'the text "{wrong}"', f'the same text reading "{right}"', text=text.lower())
-    return None
+    return misspelling_edit(text)
 
 
 def text_in_image_edit(clause: str, has_mask: bool) -> Edit | None:
