@@ -72,7 +72,12 @@ _ANY_VERB_NOUN = re.compile(r"^(?!(?:add|make|turn|create|put|give|introduce|app
                             + _IMAGE + r"(?:\s+(?:of|from|with|taken)\s.*)?)?\s*$")
 
 
+_ANY_PHENOMENON = re.compile("|".join(rf"\b(?:{pattern})\b" for _, pattern, _ in PHENOMENA))
+
+
 def _phenomenon(clause: str) -> tuple[str, str] | None:
+    if not _ANY_PHENOMENON.search(clause):
+        return None  # no phenomenon named (every way below needs one of their words)
     m = _ANY_VERB_NOUN.match(clause)
     if m:
         for name, word, _removing, does in _PHENOMENA_RE:
@@ -190,6 +195,7 @@ _TONE: tuple[tuple[str, Any], ...] = (
     (r"\bde-?haz\w*|\bde-?fog\w*|\bde-?veil\w*|\buncloud\w*", lambda s: [_op("DEHAZE", amount=s(0.6))]),
 )
 _TONE_RE = tuple((re.compile(p), f) for p, f in _TONE)
+_ANY_TONE = re.compile("|".join(f"(?:{p})" for p, _ in _TONE))  # one search says whether any tone word is there
 _FILLER = frozenset("""make it the this image photo picture whole overall a an bit little more much lot very high
 slightly touch tad and with add increase boost raise up give look looks looking give improve enhance some
 way to be lower reduce decrease less adjust fix correct please so that it's too is be can also just somewhat
@@ -215,6 +221,8 @@ def _tone_parts(clause: str) -> tuple[list[tuple[str, tuple[tuple[str, Any], ...
     """(the tone ops, None) for a whole-image look; ([], what is left) when other words remain (an object,
     perhaps: "make the sky more vivid" leaves "the sky"); ([], None) when no tone word is there."""
     ops: list[tuple[str, tuple[tuple[str, Any], ...]]] = []
+    if not _ANY_TONE.search(clause):
+        return [], None
     rest = _IMAGE_NAMED.sub(" ", clause)
 
     def scale(base: float) -> float:
