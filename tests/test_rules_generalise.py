@@ -676,3 +676,9 @@ def test_how_a_removal_is_filled_is_not_another_edit_and_lists_keep_every_item()
     (_, res), = [s for s in steps("The stickers, pen marks, and coffee rings should be carefully removed") if s[0] == "RES"]
     assert "coffee rings" in res["prompt"] and "pen marks" in res["prompt"]
     assert models("remove the kite and fill the sky with stars")[-1] == "FLUX-FILL"  # a fill that says what: an edit
+
+
+def test_people_named_by_them_given_a_role_are_restyled_and_things_are_replaced():
+    assert models("have them be astronauts")[-1] == "FLUX-STYLE"
+    assert models("make them zebras")[-1] == "FLUX-FILL"  # an animal is a new body
+    assert models("turn them into posters")[-1] == "FLUX-FILL"

@@ -100,6 +100,13 @@ _NOT_A_LOOK = re.compile(r"^(?:an?\s+)?(?:vegan|vegetarian|genius|millionaire|bi
                          r"bad person|smarter|richer|happier person)s?$")
 
 
+# What people can be drawn as (a role, a costume, a figure): "cowgirls", "astronauts", "stone statues", "zombies".
+_ROLE = re.compile(r"(?:girls?|boys?|m[ae]n|wom[ae]n|(?<!flow)(?<!tow)(?<!stick)(?<!post)(?<!lett)(?<!pap)(?<!contain)(?<!comput)(?<!speak)(?<!burg)(?<!cov)(?<!flyer)(?<!numb)ers?|ists?|ians?|nauts?|ites?|pirates?|zombies?|vampires?|angels?|ghosts?|elf|"
+                   r"elves|kings?|queens?|princes(?:ses)?|statues?|cyborgs?|ninjas?|samurai|knights?|wizards?|witch(?:es)?|"
+                   r"superheroes|superhero|clowns?|cowboys?|aliens?|gods?|goddess(?:es)?|monks?|nuns?|soldiers?|warriors?|"
+                   r"vikings?|elders?|babies|kids|children|teenagers?)$")
+
+
 _ANIMAL = re.compile(r"\b(?:dog|puppy|cat|kitten|rabbit|bunny|horse|pony|cow|pig|sheep|goat|lion|tiger|leopard|cheetah|ocelot|"
                      r"bear|panda|wolf|fox|deer|monkey|ape|gorilla|chimp\w*|elephant|giraffe|zebra|bird|owl|eagle|parrot|duck|"
                      r"chicken|penguin|fish|shark|dolphin|whale|frog|snake|lizard|turtle|mouse|rat|hamster|squirrel|raccoon|"
@@ -109,7 +116,10 @@ _ANIMAL = re.compile(r"\b(?:dog|puppy|cat|kitten|rabbit|bunny|horse|pony|cow|pig
 def _person_restyled(edit: Edit) -> Edit:
     """"turn him into a cyborg", "make her an angel", "have them be cowgirls": a person drawn as a character keeps
     their shape and place, so the character is a style inside their mask, not a new object painted over them."""
-    if edit.kind not in ("replace", "regenerate") or not edit.target or not edit.value or not _PERSON.match(edit.target):
+    if edit.kind not in ("replace", "regenerate") or not edit.target or not edit.value:
+        return edit
+    them = edit.target == SUBJECT and re.search(r"\b(?:them|they|us|we)\b", edit.text) and _ROLE.search(edit.value)
+    if not _PERSON.match(edit.target) and not them:  # "have them be cowgirls": people named by a pronoun, given a role
         return edit
     if re.search(r"\b(?:replac\w*|swap\w*|substitut\w*|exchang\w*|switch\w*|trade|instead|in place of)\b", edit.text):
         return edit  # "replace the man with a statue": another object in their place
