@@ -682,3 +682,10 @@ def test_people_named_by_them_given_a_role_are_restyled_and_things_are_replaced(
     assert models("have them be astronauts")[-1] == "FLUX-STYLE"
     assert models("make them zebras")[-1] == "FLUX-FILL"  # an animal is a new body
     assert models("turn them into posters")[-1] == "FLUX-FILL"
+
+
+def test_more_verbs_of_removal_and_shaping_and_all_but_only_when_said():
+    assert models("discard the bin on the left")[-1] == "FLUX-INPAINT"
+    assert models("shape the bush into a rabbit")[-1] == "FLUX-FILL"
+    assert models("remove the kids from the fountain, love this shot but the kids ruin it")[-1] == "FLUX-INPAINT"
+    assert "everything but one thing" in refusal("remove everything but the boat")

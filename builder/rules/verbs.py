@@ -79,7 +79,9 @@ def remove_edit(c: Ctx) -> Edit:
     if around and re.match(r"(?:all\s+)?(?:the\s+)?(?:white|black|gr[ae]y|colou?red|plain|space|area)", rest.strip()):
         kept = target_of(around.group("x"), c.has_mask)  # "remove the white around the logo": the logo cut out
         return Edit("extract", kept if kept not in (None, PRONOUN) else SUBJECT, text=c.clause)
-    if re.search(r"\b(?:except|but|other than|apart from|save)\s+(?:for\s+)?(?:me|us|him|her|them|the|my|this|that)\b", rest):
+    if re.search(r"\b(?:except|other than|apart from|save)\s+(?:for\s+)?(?:me|us|him|her|them|the|my|this|that)\b", rest) or \
+            re.search(r"\b(?:everything|everyone|everybody|all|anyone|anybody|anything)\b[^,]*\bbut\s+(?:for\s+)?(?:me|us|him|her|"
+                      r"them|the|my|this|that)\b", rest):  # "..., but the people aint helping" is a comment, not "all but"
         raise TextRefused(f"'{c.clause}': removing everything but one thing is not one brick's job: name what to remove "
                           "(e.g. 'remove the people behind me'), or say 'change the background to ..., keeping me'")
     if re.match(r"(?:the\s+|this\s+|my\s+)?(?:whole\s+|entire\s+)?(?:image|photo|picture|pic)(?=\s*$|\s+(?:down|away|up|out|by|"
