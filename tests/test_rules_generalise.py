@@ -688,4 +688,4 @@ def test_more_verbs_of_removal_and_shaping_and_all_but_only_when_said():
     assert models("discard the bin on the left")[-1] == "FLUX-INPAINT"
     assert models("shape the bush into a rabbit")[-1] == "FLUX-FILL"
     assert models("remove the kids from the fountain, love this shot but the kids ruin it")[-1] == "FLUX-INPAINT"
-    assert "everything but one thing" in refusal("remove everything but the boat")
+    assert models("remove everything but the boat") == ["RES"]  # all but the boat: the boat cut out
