@@ -689,3 +689,10 @@ def test_more_verbs_of_removal_and_shaping_and_all_but_only_when_said():
     assert models("shape the bush into a rabbit")[-1] == "FLUX-FILL"
     assert models("remove the kids from the fountain, love this shot but the kids ruin it")[-1] == "FLUX-INPAINT"
     assert models("remove everything but the boat") == ["RES"]  # all but the boat: the boat cut out
+
+
+def test_a_gerund_after_and_is_its_own_part_and_conditions_on_the_picture_are_refused():
+    assert "glare" in refusal("make the backdrop transparent and reducing the glare on his glasses")  # never dropped
+    assert models("make the background white and adjusting the brightness")[-1] == "FLUX-BRIGHT"
+    assert "depends on what the picture shows" in refusal("add snow on the roofs if there are houses in the shot")
+    assert models("remove the cars if there are any in the street")[-1] == "FLUX-INPAINT"  # none found is said then

@@ -35,12 +35,17 @@ _REQUEST_INSIDE = re.compile(r"(?:,\s*|\s+(?:but|so|and|anyway)\s*,?\s*)(?=(?:(?
                              r"is there (?:a|any) way|any chance)\b)", re.I)
 _ABBREVIATIONS = re.compile(r"\b(St|Mr|Mrs|Ms|Dr|No|vs|Jr|Sr|Mt)\.\s", re.I)
 _SENTENCES = re.compile(r"(?<=[.!?])\s+|\n+")
+_GERUNDS = (r"removing|deleting|erasing|adding|inserting|replacing|swapping|changing|making|turning|converting|adjusting|"
+            r"altering|recolou?ring|painting|brightening|darkening|lightening|increasing|decreasing|reducing|boosting|"
+            r"lowering|blurring|expanding|extending|cropping|rotating|flipping|sharpening|fixing|enhancing|improving|"
+            r"correcting|straightening|desaturating|colou?ri[sz]ing|denoising|dehazing|upscaling|restoring|warming|cooling")
 _CLAUSE_SEP = re.compile(
     rf"\s*;\s*|\s*/\s*(?=(?:{SPLIT_VERBS})\b)|,?\s+and then\s+|,\s*then\s+|\s+then\s+(?=(?:{SPLIT_VERBS})\b)|,?\s+and also\s+|,?\s+after that,?\s+|"
     rf",?\s+afterwards,?\s+|,?\s+finally,?\s+|,\s*(?:and\s+|but\s+)?(?:(?:maybe|perhaps|possibly|also|please|then)\s+)?"
     rf"(?=(?:{SPLIT_VERBS})\b(?!\s+sure))|"
     rf"\s+(?:and|but)\s+(?:(?:maybe|perhaps|also|possibly|then|generally|just|slightly|please|if possible|overall|"
-    rf"a bit|lightly|gently|really|somehow)\s+)*(?=(?:{SPLIT_VERBS})\b(?!\s+sure))",
+    rf"a bit|lightly|gently|really|somehow)\s+)*(?=(?:{SPLIT_VERBS})\b(?!\s+sure))|"
+    rf",?\s+and\s+(?:also\s+)?(?=(?:{_GERUNDS})\s+(?:the|this|my|a|an|some|his|her|their|its|all|any|up|out)?\s*[a-z])",
     re.I)
 
 

@@ -23,6 +23,14 @@ IMPOSSIBLE = tuple((re.compile(p, re.I), why) for p, why in (
      r"(?:graph|tree)\b|\b(?:sibling|leaf|root|child)\s+nodes?\b",
      "the edit has to be worked out first (a puzzle, a diagram, a process or what is wrong in the picture), and the "
      "offline planner only plans edits the words say: a model backend (local or openai) can reason about it"),
+    # An edit that depends on what the picture shows ("add reflections if there's water in the scene"): the words
+    # cannot tell, and a plan would run whether or not the condition holds.
+    (r"^(?!.*\b(?:remov\w*|delet\w*|eras\w*|get rid of|take out|clean up)\b).*?(?:"  # a removal finds them or says none
+     r"\bif\s+there(?:'s|\s+is|\s+are|'re)\s+(?:an?\s+|any\s+|some\s+)?[\w-]+(?:\s+[\w-]+)?\s+(?:in|on|visible|present)\b|"
+     r"\b(?:wherever|where)\s+there(?:'s|\s+is|\s+are)\s+(?:an?\s+|any\s+)?[\w-]+\b|\bif\s+(?:the|any)\s+[\w-]+\s+(?:is|are)\s+"
+     r"(?:visible|present|there|in the (?:photo|picture|image|scene|shot))\b)",
+     "the edit depends on what the picture shows ('if there is ...'), which the offline planner cannot see: say the edit "
+     "plainly for this picture, or use a model backend (local or openai) that looks at the image"),
     (r"\b(?:combine|merge|composite|stitch|blend|mix)\b.*\b(?:photos|images|pictures|pics|shots|these|both|two|2)\b|"
      r"\b(?:these|those|the)\s+(?:2|two|both|three|3)\s+(?:photos|images|pictures|pics|shots)\b|\bfrom (?:another|the other|a "
      r"different|my other|this other) (?:photo|picture|image|pic|shot)\b|\b(?:second|2nd|other) (?:photo|picture|image|pic)\b"
