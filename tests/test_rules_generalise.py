@@ -696,3 +696,14 @@ def test_a_gerund_after_and_is_its_own_part_and_conditions_on_the_picture_are_re
     assert models("make the background white and adjusting the brightness")[-1] == "FLUX-BRIGHT"
     assert "depends on what the picture shows" in refusal("add snow on the roofs if there are houses in the shot")
     assert models("remove the cars if there are any in the street")[-1] == "FLUX-INPAINT"  # none found is said then
+
+
+def test_second_images_grids_and_particular_people_are_refused_and_kinds_swap():
+    assert "second image" in refusal("put the hat from picture 2 on the man in picture 1")
+    assert "grid" in refusal("turn my selfie into a 2x2 grid of portraits")
+    assert "particular person" in refusal("take him out and put in my boyfriend")
+    (_, res), (_, fill) = [s for s in steps("change the animal from a horse to a zebra") if s[0] in ("RES", "FLUX-FILL")]
+    assert res["prompt"] == "horse" and fill["prompt"] == "zebra"
+    assert models("remove photo background") == ["SOS"]  # the background taken away: a cut-out
+    assert models("remove the man without just blurring the background")[-1] == "FLUX-INPAINT"
+    assert models("erase the lamp and than add a plant")[-1] == "FLUX-FILL"

@@ -200,6 +200,11 @@ def _y_of(rest: str) -> str | None:
     return None
 
 
+# Nouns that name what kind of thing something is ("the animal", "the vehicle"), never where it stands.
+_KIND_NOUNS = frozenset("""animal animals pet pets vehicle vehicles creature creatures object objects thing things item items
+fruit fruits plant plants flower flowers bird birds breed species car cars food drink instrument toy toys""".split())
+
+
 def from_to_edit(c: Ctx, x: str, a: str, b: str) -> Edit:
     """"X from A to B": a season/time change, or X stays and its setting changes."""
     if is_env_only(b) and (is_env_only(a) or is_scene_region(x) or target_of(x, c.has_mask) is None):
@@ -207,6 +212,9 @@ def from_to_edit(c: Ctx, x: str, a: str, b: str) -> Edit:
     if is_descriptor(b) and not is_setting(b):
         return Edit("recolor", target_of(x, c.has_mask), clean_descriptor(b), text=c.clause)
     xt = target_of(x, c.has_mask)
+    if xt is not None and head_noun(x) in _KIND_NOUNS and not is_setting(a) and not is_setting(b):
+        # "change the animal from tiger to a cat": the kind of thing it is, so the tiger becomes a cat
+        return Edit("replace", target_of(a, c.has_mask) or xt, strip_articles(b), text=c.clause)
     if xt is None:
         return background_edit(c, None, b)
     if is_generic_background(noun_phrase(x)) or is_scene_region(x):

@@ -18,7 +18,8 @@ _QUALIFIERS = re.compile(
     r"for (?:a |an |the )?(?:much |far |way )?(?:better|clearer|cleaner|nicer|sharper|improved|crisper|brighter) (?:view|look|"
     r"result|image|picture|photo|shot|quality|finish)|for (?:a |an )?(?:more |much more |even more )?(?:polished|professional|"
     r"clean|cleaner|natural|refined|finished|crisp|crisper|balanced|cohesive|modern|sleek) (?:look|finish|feel|result|vibe|"
-    r"aesthetic|appearance)|in order to|instead of|rather than|or something|or anything|or whatever|or similar|of some sort|for me|for us|for my \w+|if possible|if you can|again$|back$|but keep|without changing|without altering|(?:but\s+)?(?:don't|do not|dont|never)\s+(?:alter|change|touch|modify|affect|edit|move)|and blend|and make sure|and seamlessly|seamlessly|"
+    r"aesthetic|appearance)|in order to|instead of|rather than|or something|or anything|or whatever|or similar|of some sort|for me|for us|for my \w+|if possible|if you can|again$|back$|but keep|without changing|without altering|without (?:just |simply |also )?(?:blurring|cropping|changing|altering|affecting|touching|"
+    r"losing|ruining|distorting|moving|damaging|making)|(?:but\s+)?(?:don't|do not|dont|never)\s+(?:alter|change|touch|modify|affect|edit|move)|and blend|and make sure|and seamlessly|seamlessly|"
     r"including|such as|as well as preserving|with the same|isolating|excluding|separating|"
     r"and isolate|to restore|and restore|restoring|then blend|(?:before|when|while|for|after)\s+(?:sharing|posting|uploading|"
     r"printing|sending|publishing|using (?:it|them))|(?:before|after|once|when)\s+(?:i|we)\s+(?:can\s+)?(?:submit|send|"
@@ -93,6 +94,9 @@ def normalize(text: str) -> str:
     text = re.sub(r"(?<!\s)\s*\.{2,}\s*|(?<!\s)\s*\u2026\s*", ". ", text)  # (?<!\s): a space run is scanned once
     text = re.sub(r"\s+", " ", text).strip()
     text = re.sub(r"\bbg\b", "background", text, flags=re.I)
+    text = re.sub(r"\b(?:image|photo|picture|pic)(?:'s)?\s+(?=backgrounds?\b)", "", text, flags=re.I)  # "remove image background"
+    text = re.sub(rf"\b(and|,)\s+than\s+(?=(?:{SPLIT_VERBS}|ask)\b)", r"\1 then ", text, flags=re.I)  # "and than add a dog"
+    text = re.sub(rf"\b((?:{SPLIT_VERBS}))/(?:{SPLIT_VERBS}|create|generate)\b", r"\1", text, flags=re.I)  # "add/create"
     text = re.sub(r"(?<![\w&])\s*&\s*(?![\w&]*\s*white\b)(?=[a-z])", " and ", text, flags=re.I)  # "& remove the shadow"; "black & white" stays
     text = re.sub(r"^(?:[.!?]\s*)?(?:and|&)\s+", "", text, flags=re.I)
     text = re.sub(r"\b(?:backround|backgound|bakground|backgroud|backgorund|bckground)(s?)\b", r"background\1", text,

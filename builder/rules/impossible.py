@@ -35,13 +35,15 @@ IMPOSSIBLE = tuple((re.compile(p, re.I), why) for p, why in (
      r"\b(?:these|those|the)\s+(?:2|two|both|three|3)\s+(?:photos|images|pictures|pics|shots)\b|\bfrom (?:another|the other|a "
      r"different|my other|this other) (?:photo|picture|image|pic|shot)\b|\b(?:second|2nd|other) (?:photo|picture|image|pic)\b"
      r"|\b(?:add|insert|put|paste|place|overlay)\s+(?:an?|any|the|my|another|some)\s+(?:other\s+)?(?:image|photo|picture|"
-     r"pic)s?\s+(?:from|of mine|i took)\b",
+     r"pic)s?\s+(?:from|of mine|i took)\b|\b(?:image|picture|photo|pic|img)[ _-]?(?:2|two|b)\b|\bin\s+(?:image|picture|photo)[ _-]?1\b",
      "it needs a second image, and the offline planner edits one image from words: a model backend (local or openai) "
      "or an editor can combine photos"),
     (r"\bface[- ]?swap|\bswap\s+(?:our|their|the|his|her|my)\s+faces?\b|\bswitch\s+(?:our|their)\s+faces\b",
      "swapping faces needs both faces as images; no brick does that from words"),
     (rf"\b(?:add|put|insert|photoshop|place|include|paste|edit)\s+{_PEOPLE}\s+(?:in|into|to|onto|on|next to|beside|with)\b"
-     r"(?!\s+(?:an?|the)\s+(?:[\w,-]+\s+){0,3}?(?:background|backdrop)\b)",
+     r"(?!\s+(?:an?|the)\s+(?:[\w,-]+\s+){0,3}?(?:background|backdrop)\b)|"
+     rf"\b(?:add|put|insert|photoshop|place|paste)\s+(?:in\s+|back\s+)?{_PEOPLE}"
+     r"\s*(?:[.,!?;]|$|instead\b|in\s+(?:her|his|their)\s+place\b)",
      "adding a particular person needs a photo of them; the bricks can only paint new things described in words"),
     (r"\bmake\s+(?:him|her|them|(?:the|this|that|my|our)\s+(?:person|man|woman|girl|boy|guy|lady|kid|child|baby|people|men|"
      r"women|bride|groom|model))\s+(?:look\s+)?(?:a\s+(?:bit|little|lot)\s+)?(?:thinner|slimmer|skinnier|fatter|taller|shorter|"
@@ -50,6 +52,8 @@ IMPOSSIBLE = tuple((re.compile(p, re.I), why) for p, why in (
     (r"\bmake\s+(?:me|us|myself)\s+(?:look\s+)?(?:a\s+(?:bit|little|lot)\s+)?(?:thinner|slimmer|skinnier|fatter|taller|shorter|"
      r"younger|older|more muscular|like)\b|\b(?:thinner|slimmer|skinnier)\s+(?:face|waist|arms|legs|body)\b",
      "reshaping or re-imagining a person is not something the specialised bricks do from words"),
+    (r"\b(?:\d+\s*x\s*\d+|\d+-by-\d+)\s+grid\b|\bgrid of\b|\bcollage\b|\bcontact sheet\b|\bsprite sheet\b",
+     "a grid or collage of several pictures is a new layout, not an edit of this image"),
     (r"\b(?:clone|duplicate|multiply|copy)\s+(?:me|him|her|them|us|my|the|this|that)\b(?!\s+(?:out|stamp))",
      "copying an object to another place is not something the bricks do in one step"),
     (r"\bcolou?ri[sz]\w*", "there is no brick for colourising a black-and-white photo yet: a recolour needs a colour for a "
