@@ -209,12 +209,13 @@ def from_to_edit(c: Ctx, x: str, a: str, b: str) -> Edit:
     """"X from A to B": a season/time change, or X stays and its setting changes."""
     if is_env_only(b) and (is_env_only(a) or is_scene_region(x) or target_of(x, c.has_mask) is None):
         return Edit("env", None, env_value(b), text=c.clause)
-    if is_descriptor(b) and not is_setting(b):
-        return Edit("recolor", target_of(x, c.has_mask), clean_descriptor(b), text=c.clause)
     xt = target_of(x, c.has_mask)
-    if xt is not None and head_noun(x) in _KIND_NOUNS and not is_setting(a) and not is_setting(b):
+    if xt is not None and head_noun(x) in _KIND_NOUNS and not is_descriptor(a) and not is_setting(a) and \
+            not is_setting(b):
         # "change the animal from tiger to a cat": the kind of thing it is, so the tiger becomes a cat
         return Edit("replace", target_of(a, c.has_mask) or xt, strip_articles(b), text=c.clause)
+    if is_descriptor(b) and not is_setting(b):
+        return Edit("recolor", xt, clean_descriptor(b), text=c.clause)
     if xt is None:
         return background_edit(c, None, b)
     if is_generic_background(noun_phrase(x)) or is_scene_region(x):
