@@ -707,3 +707,18 @@ def test_second_images_grids_and_particular_people_are_refused_and_kinds_swap():
     assert models("remove photo background") == ["SOS"]  # the background taken away: a cut-out
     assert models("remove the man without just blurring the background")[-1] == "FLUX-INPAINT"
     assert models("erase the lamp and than add a plant")[-1] == "FLUX-FILL"
+
+
+@pytest.mark.parametrize("text, last", [
+    ("Yes, just add some steam above the coffee", "FLUX-FILL"),
+    ("I wonder how to put a crown on the king", "FLUX-FILL"),
+    ("I meant to change the green car to red", "FLUX-RCM"),
+    ("I'd appreciate some help brightening this old portrait of my dad", "FLUX-BRIGHT"),
+    ("Next, use a sunset as the backdrop", "FLUX-CBG"),
+    ("could you photoshop the sunglasses off the woman", "FLUX-INPAINT"),
+    ("Love it, so just zoom out a bit and it'll be perfect", "FLUX-FILL"),
+    ("help me tidy up this scan (or whatever works)", "SHARPEN"),
+    ("make the picture nicer", "SATURATION"),
+    ("switch the font to a handwritten one", "FLUX-FILL")])
+def test_more_request_forms_people_write(text, last):
+    assert models(text)[-1] == last

@@ -27,10 +27,13 @@ _QUALIFIERS = re.compile(
 _RIDERS = re.compile(r"(?:,\s*|\s+)(?:(?:i'll|i will|will|can|happy to|i can|i'm happy to)\s+(?:tip|pay|venmo|paypal)\b|"
                      r"(?:any\s+)?help\s+(?:is\s+|would be\s+)?(?:much\s+|greatly\s+|really\s+)?appreciated\b|"
                      r"(?:thanks?|thank you|thx|ty|tia|cheers)\b(?!\s+(?:to|for)\b)|(?:would be|is|it'd be)\s+(?:so\s+|really\s+|much\s+)?"
-                     r"(?:great|awesome|amazing|appreciated|nice|lovely|helpful)(?!\s+(?:to|if)\b)|(?:lol|haha+|lmao|xd|:\)|please and thank you)\b)"
+                     r"(?:great|awesome|amazing|appreciated|nice|lovely|helpful)(?!\s+(?:to|if)\b)|(?:lol|haha+|lmao|xd|:\)|please and thank you)\b|"
+                     r"and\s+(?:it'?ll|it will|that'?ll|that will|it would|it'?d|we'?ll|i'?ll)\s+be\s+(?:perfect|great|good|fine|amazing|"
+                     r"awesome|happy|set|done)\b)"
                      r"[^,]{0,30}$", re.I)
 # A request starting inside a sentence: "this is my grandma, can someone remove the guy behind her".
-_REQUEST_INSIDE = re.compile(r"(?:,\s*|\s+(?:but|so|and|anyway)\s*,?\s*)(?=(?:(?:can|could|would|will)\s+(?:you|u|someone|"
+_REQUEST_INSIDE = re.compile(rf",\s*so\s+(?:just\s+|please\s+|maybe\s+)?(?=(?:{SPLIT_VERBS})\b)|"
+                             r"(?:,\s*|\s+(?:but|so|and|anyway)\s*,?\s*)(?=(?:(?:can|could|would|will)\s+(?:you|u|someone|"
                              r"somebody|anyone|anybody|some(?:one)? here)|please|pls|plz|i(?:'d| would) (?:just |really )?"
                              r"(?:like|love)|i (?:just |really |only )?(?:want|need)|(?:is|would) it (?:be )?(?:at all )?possible|"
                              r"is there (?:a|any) way|any chance)\b)", re.I)
@@ -94,6 +97,9 @@ def normalize(text: str) -> str:
     text = re.sub(r"(?<!\s)\s*\.{2,}\s*|(?<!\s)\s*\u2026\s*", ". ", text)  # (?<!\s): a space run is scanned once
     text = re.sub(r"\s+", " ", text).strip()
     text = re.sub(r"\bbg\b", "background", text, flags=re.I)
+    if "(" in text:  # "(photoshop or whatever)": an aside that names no part of the edit
+        text = re.sub(r"\s*\([^()]*\b(?:whatever|or something|or anything|lol|haha|etc|thanks|thank you|pls|please)\b[^()]*\)", "",
+                      text, flags=re.I)
     text = re.sub(r"\b(?:image|photo|picture|pic)(?:'s)?\s+(?=backgrounds?\b)", "", text, flags=re.I)  # "remove image background"
     text = re.sub(rf"\b(and|,)\s+than\s+(?=(?:{SPLIT_VERBS}|ask)\b)", r"\1 then ", text, flags=re.I)  # "and than add a dog"
     text = re.sub(rf"\b((?:{SPLIT_VERBS}))/(?:{SPLIT_VERBS}|create|generate)\b", r"\1", text, flags=re.I)  # "add/create"

@@ -120,7 +120,9 @@ _TONE: tuple[tuple[str, Any], ...] = (
     # contrast and colour), as a photo app's one-tap "auto" does; what it did is in the plan
     (r"\b(?:look|looks|looking|appear)\s+(?:a lot\s+|a bit\s+|a little\s+|much\s+|way\s+|more\s+|so\s+|really\s+)*"
      r"(?:better|nicer|awesome|epic|amazing|stunning|striking|professional|great|beautiful|prettier|appealing|"
-     r"impressive|vibrant)\b|\bvisually (?:striking|appealing|stunning)\b|\bstand out\b",
+     r"impressive|vibrant)\b|\bvisually (?:striking|appealing|stunning)\b|\bstand out\b|"
+     r"^(?:make|get)\s+(?:(?:the|this|my|our)\s+)?(?:(?:photo|image|picture|pic|shot|photograph)\s+)?(?:a lot\s+|a bit\s+|"
+     r"much\s+|way\s+)?(?:better|nicer|prettier|more beautiful)$",
      lambda s: [_op("SHADOWS-HIGHLIGHTS", shadows=s(0.2), highlights=-s(0.2)), _op("CONTRAST", amount=s(0.15)),
                 _op("SATURATION", amount=s(0.2))]),
     (r"\bhdr\b(?:\s+(?:effect|look|style|feel|mode|filter))?|\bhigh dynamic range\b",  # tone mapping plus local detail
@@ -404,11 +406,15 @@ _RESTORE_WHOLE = re.compile(
     r"^(?:(?:auto(?:matic(?:ally)?)?[- ]?|ai[- ]|one[- ]click )?(?:enhanc|restor|repair|reviv|rejuvenat|remaster)\w*|"
     r"(?:photo|image|picture)\s+(?:enhancement|restoration|repair))"
     r"(?:\s+(?:the|this|my|our|these|those|all|an?|old|older|damaged|aged|vintage|scanned|faded|family|whole|entire))*"
-    r"(?:\s+(?:image|photo|photograph|picture|pic|scan|print|portrait)s?)?(?:\s+quality)?(?:\s+of\s+(?:her|him|them|us|me|my\s+[\w-]+|"
-    r"our\s+[\w-]+))?$|"
+    r"(?:(?:\s+[a-z'-]+){0,2}?\s+(?:image|photo|photograph|picture|pic|scan|print|portrait)s?)?(?:\s+quality)?"
+    r"(?:\s+of\s+(?:her|him|them|us|me|my\s+[\w-]+|our\s+[\w-]+))?$|"
     r"^(?:fix|mend)\s+(?:up\s+)?(?:the|this|my|our|these|those|an?)\s+(?:(?:old|older|damaged|aged|vintage|scanned|faded|family)\s+)*"
     r"(?:image|photo|photograph|picture|pic|scan|print|portrait)s?(?:\s+(?:up|of\s+(?:her|him|them|us|me|my\s+[\w-]+|"
     r"our\s+[\w-]+)))?$|"
+    r"^(?:clean|tidy)\s+(?:up\s+)?(?:the|this|my|our)\s+(?:old\s+|family\s+|damaged\s+|scanned\s+)*(?:image|photo|photograph|"
+    r"picture|pic|scan|print|portrait)s?(?:\s+up)?$|"
+    r"^(?:i(?:'d| would) like|i want|(?:he|she|they|we)(?:'d| would) like|would like|wants?|love)\s+to\s+see\s+(?:it|this|them)\s+"
+    r"(?:restored|fixed|repaired|cleaned up)$|"
     r"^make\s+(?:it|this|(?:the|this|my|our)\s+(?:old\s+|family\s+|damaged\s+)*(?:image|photo|photograph|picture|pic|snapshot|"
     r"shot|scan|print|portrait|selfie))\s+look\s+(?:like\s+)?(?:new|brand[- ]new|fresh|less old|younger|newer|recent)"
     r"(?:\s+again)?$|"

@@ -151,6 +151,10 @@ def paraphrase_edit(c: Ctx) -> Edit | None:
     if m and (is_setting(m.group("y")) or env_value(m.group("y"))):
         return background_edit(c, None, strip_articles(m.group("y")))  # "adapt the surroundings of this picture to convey a
         # jungle scene"
+    m = re.match(r"^(?:use|have|put|set)\s+(?P<y>(?:an?|the|some|my|our)\s+[\w' -]+?)\s+(?:as|for)\s+(?:the\s+|a\s+|its\s+|my\s+)?"
+                 r"(?:new\s+)?(?:background|backdrop)$", text)
+    if m:  # "use the American flag as a background"
+        return background_edit(c, None, strip_articles(m.group("y")))
     m = _NEW_BACKGROUND.match(text)
     if m:
         what = strip_articles(m.group("d").strip(" ,")).strip(" ,")

@@ -122,7 +122,9 @@ def _relation(head: str, tail: str) -> str | None:
 
 # "this picture of my dog", "my photo of the lake": the image itself, named by what it shows
 _THIS_PHOTO_OF = re.compile(r"^(?:this|these|my|our)\s+(?:(?:old|whole|entire|family|[\w-]+)\s+)?(?:image|picture|photo|photograph|"
-                            r"pic|shot|snapshot|portrait|selfie)s?\s+(?:of|from|with)\s")
+                            r"pic|shot|snapshot|portrait|selfie)s?\s+(?:of|from|with)\s|^(?:the|this|my|our)\s+(?:attached|"
+                            r"uploaded|enclosed|included|above|following|posted|original)\s+(?:[\w-]+\s+)?(?:image|picture|photo|"
+                            r"photograph|pic|shot|snapshot|portrait|selfie|scan)s?$")
 
 
 def target_of(text: str, has_mask: bool) -> str | None:

@@ -8,7 +8,7 @@ from lego_edit.builder.rules.lexicon import KNOWN_VERBS, STYLE_TERMS, VERB_RES, 
 from lego_edit.builder.rules.phrases import is_descriptor
 
 _POLITE = re.compile(
-    r"^(?:(?:pretty please|please|kindly|now|ok|okay|so|also|and|then|first|firstly|first of all|to start|can you|could you|would you|will you|would you please|"
+    r"^(?:(?:(?:no|yes|yeah|yep|nope|great|good|nice|perfect|awesome|cool|hmm|well|alright|right)\s*[,.!]+|pretty please|please|kindly|now|next|ok|okay|so|also|and|then|first|firstly|first of all|to start|can you|could you|would you|will you|would you please|"
     r"can you please|could you please|i want you to|i'd like you to|i would like you to|i want to|i'd like to|"
     r"i would like to|i need you to|i need to|i wish to|we need to|let's|lets|let us|help me|try to|go ahead and|"
     r"you should|you could|you can|i want|i'd like|i need|just|only|pls|plz|maybe|perhaps|possibly|completely|totally|"
@@ -124,7 +124,9 @@ _ASK_FRAMES = re.compile(
     r"would)|i (?:was|am) wondering if (?:you|someone|somebody|anyone) (?:could|can|would)|i wonder if (?:you|"
     r"someone|somebody|anyone) (?:could|can)|(?:please )?help(?!\s+(?:me\s+|us\s+)?(?:with|out)\b)(?:\s+(?:me|us))?(?:\s+to)?|"
     r"i need (?:help|someone|somebody) to|"
-    r"i need help(?: with)?|looking for (?:someone|somebody|help) to|need (?:someone|somebody) to|"
+    r"i need help(?: with)?|looking for (?:someone|somebody|help) to|i (?:just )?wonder(?:ed)? (?:how|if i could|if i can|whether i "
+    r"can) (?:to )?|i (?:intend|intended|meant|mean|was going|am going|tried|was trying|am trying|want(?:ed)?) to|"
+    r"(?:i(?:'d| would) (?:love|like|appreciate)|i need|looking for|hoping for) (?:some |a little )?help (?:with |in )?(?=[a-z]+ing\b)|need (?:someone|somebody) to|"
     r"(?:i(?:'m| am) )?hoping (?:someone|somebody|you) (?:can|could)|do you mind|would you mind|"
     r"(?:i(?:'d| would) |would )(?:love|like) (?:you |someone |somebody |anyone )?to|i want(?: you)? to|i wanna|"
     r"(?:i(?:'m| am|'ll| will| would be|'d be)\s+(?:happy|glad|willing)\s+to\s+(?:tip|pay)\w*\s+)?if (?:someone|somebody|anyone|you) (?:is |are )?(?:able to|could|can|would)|"
@@ -330,7 +332,8 @@ def _rewrite(text: str) -> str:
     if m and _participle_verb(m.group("v")):
         passive = _passive(f"{m.group('x')} must be {m.group('v')}{m.group('rest')}")
         text = passive or text  # "have the door painted black"
-    m = re.match(r"^(?:get|take|wipe|clean|scrub|peel|strip)\s+(?P<x>(?:the|this|that|these|those|my|his|her|all)\s.+?)\s+"
+    m = re.match(r"^(?:get|take|wipe|clean|scrub|peel|strip|re-?touch|photoshop|airbrush|brush|edit|shop)\s+"
+                 r"(?P<x>(?:the|this|that|these|those|my|his|her|all)\s.+?)\s+"
                  r"(?:off|away)\b(?P<rest>.*)$", text, re.I)
     if m:
         rest = re.sub(r"^\s+(?=(?:the|this|my|his|her)\b)", " from ", m.group("rest"))

@@ -12,6 +12,19 @@ from lego_edit.builder.rules.phrases import (
 _SAYS = r"(?:to\s+say|to\s+read|so\s+(?:that\s+)?it\s+(?:says|reads)|say|says|read|reads|saying|reading)"
 
 
+_FONT = re.compile(r"^(?:change|switch|set|make|update|swap)\s+(?:the\s+)?(?:font|typeface|lettering style)(?:\s+(?:of|on|in)\s+"
+                   r"(?P<x>(?:the|this|that|my|our)\s+[\w' -]+?))?\s+(?:to|into|for)\s+(?:an?\s+)?(?P<f>[\w' -]+?)(?:\s+font)?$", re.I)
+
+
+def font_edit(clause: str) -> Edit | None:
+    """"change the font to Comic Sans": the words repainted in that lettering, where the text is."""
+    m = _FONT.match(clause.strip(" .!?"))
+    if not m:
+        return None
+    where = f"text on the {m.group('x').split(None, 1)[1]}" if m.group("x") else "text"
+    return Edit("replace", where, f"the same text in {m.group('f')} lettering", text=clause.lower())
+
+
 _TEXT_EDITS = (
     # "change the sign to say OPEN", "make the banner read 'Happy Birthday'", "make it clearly say Oliver"
     re.compile(rf"^(?:change|edit|make|update|fix|alter|modify|set|get|have)\s+(?P<x>.+?)\s+(?:clearly\s+|instead\s+)?"

@@ -417,12 +417,14 @@ def outpaint_edit(c: Ctx) -> Edit:
         sides |= {"top", "bottom"}
     if not sides:
         what = strip_articles(re.sub(r"\b(?:by|to)\b.*$", "", c.rest)).strip()
+        what = re.sub(r"^(?:(?:it|this|out)\s+)*(?:(?:out\s+)?(?:a\s+)?(?:little|bit|tad|touch|slightly|more|a lot|much|"
+                      r"lot|some|further|wider)\s*)*$", "", what).strip()  # "zoom it out a little": how much, not what
         if what and what not in {"image", "canvas", "picture", "photo", "frame", "view", "scene", "borders",
                                  "edges", "it", "background", "shot", "field of view", "all sides", "everything"}:
             raise TextRefused(f"I can expand the canvas (outpainting) but not stretch '{what}': say e.g. "
                               "'expand the image to the left by 30%' or 'zoom out'")
         sides = {"left", "right", "top", "bottom"}
-    amount = percent_of(text) or 0.25
+    amount = percent_of(text) or round(0.25 * intensity(text), 3)
 
     def share(side: str, axis: tuple[str, str]) -> float | None:
         """`side`'s part of the expansion: `amount` split between the chosen sides of its axis."""
