@@ -722,3 +722,14 @@ def test_second_images_grids_and_particular_people_are_refused_and_kinds_swap():
     ("switch the font to a handwritten one", "FLUX-FILL")])
 def test_more_request_forms_people_write(text, last):
     assert models(text)[-1] == last
+
+
+@pytest.mark.parametrize("text", ["make the two of them hug", "have the girl throw the ball", "make the horse jump the fence",
+                                  "let the eagle fly"])
+def test_actions_of_people_and_animals_are_poses(text):
+    assert models(text) == ["FLUX-POSE"]
+
+
+def test_things_do_not_pose():
+    with pytest.raises(PlanRefused):
+        plan_rules("make the lamp sing")

@@ -118,7 +118,10 @@ POSE_VERBS = (r"raise|raises|raising|lift|lifts|lower|lowers|wave|waves|waving|t
               r"stand|stands|standing|kneel|kneels|jump|jumps|jumping|cross|crosses|fold|folds|bend|bends|open|"
               r"opens|close|closes|look|looks|looking|point|points|pointing|clap|claps|shrug|shrugs|wink|winks|"
               r"stretch|stretches|turn|turns|rotate|hold|holds|put|shake|shakes|run|running|walk|walking|dance|"
-              r"dancing|lie|lying|lie down|yawn|yawns|pout|squint|blink|face|kiss|hug|salute|sleep|sleeping")
+              r"dancing|lie|lying|lie down|yawn|yawns|pout|squint|blink|face|kiss|hug|salute|sleep|sleeping|hugging|"
+              r"kissing|embrace|kick|kicks|kicking|throw|throws|throwing|catch|fly|flies|flying|swim|swims|swimming|"
+              r"climb|climbing|sing|singing|crouch|squat|lean|leaning|roar|bark|barking|yell|shout|shouting|scream|"
+              r"screaming")
 BODY_PARTS = (r"arm|arms|hand|hands|head|leg|legs|face|eyes|eye|mouth|body|chin|shoulder|shoulders|finger|"
               r"fingers|paw|paws|tail|ears|ear|knee|knees|foot|feet|thumb|thumbs|eyebrows|lips|neck|torso|"
               r"expression|pose|posture|gaze")
@@ -128,7 +131,18 @@ EXPRESSION_VERBS = (r"smile|smiles|smiling|frown|frowns|laugh|laughs|laughing|gr
                     r"bow|bows|clap|claps|shrug|shrugs|wink|winks|yawn|yawns|pout|squint|blink|run|running|walk|"
                     r"walking|dance|dancing|lie down|sleep|sleeping|salute|look (?:up|down|left|right|away|at|to|"
                     r"slightly|toward|towards|straight)|looking|turn around|look happy|look sad|look angry|"
-                    r"look surprised|look scared")
+                    r"look surprised|look scared|hug|hugs|hugging|kiss|kissing|embrace|hold hands|shake hands|kick|"
+                    r"kicks|kicking|throw|throws|throwing|catch|fly|flies|flying|swim|swims|swimming|climb|climbing|"
+                    r"sing|singing|eat|eating|drink|drinking|read|reading|play|playing|hide|crouch|squat|lean|leaning|"
+                    r"roar|bark|barking|yell|shout|shouting|scream|screaming|ride|riding")
+# Actions only something alive does ("make the bird fly", "have them hug"); "make the clouds sing" asks no pose.
+ANIMATE_ACTIONS = frozenset("""hug hugs hugging kiss kissing embrace kick kicks kicking throw throws throwing catch fly flies
+flying swim swims swimming climb climbing sing singing crouch squat lean leaning roar bark barking yell shout shouting
+scream screaming""".split())
+ANIMATE = (r"\b(?:him|her|them|he|she|they|me|us|person|people|man|men|woman|women|girl|girls|boy|boys|kid|kids|child|"
+           r"children|baby|lady|guy|guys|couple|bride|groom|player|players|dog|dogs|puppy|cat|cats|kitten|bird|birds|horse|"
+           r"horses|animal|animals|lion|tiger|bear|monkey|cow|sheep|duck|fish|dolphin|eagle|owl|parrot|family|friends?|"
+           r"mom|dad|mother|father|son|daughter|brother|sister|student|athlete|dancer|singer|soldier|worker|character)s?\b")
 EXPRESSION_ADJ = r"happy|happier|sad|sadder|angry|surprised|scared|smiling|serious|sleepy|excited|shocked|" \
                  r"worried|calm|joyful|cheerful|grumpy|confused"
 

@@ -7,6 +7,8 @@ from dataclasses import replace
 
 from lego_edit.builder.rules.edits import PRONOUN, SELECTION, SUBJECT, Ctx, Edit, NoBrick, TextRefused
 from lego_edit.builder.rules.lexicon import (
+    ANIMATE,
+    ANIMATE_ACTIONS,
     BODY_PARTS,
     COLOURS,
     EXPRESSION_ADJ,
@@ -549,6 +551,8 @@ def is_pose(text: str) -> bool:
         return True  # "make her eyes open", "his arms crossed"
     m = re.match(rf"^(?:(?:the|a|an|this|that|his|her|their|its)\s+)?(?:[\w'-]+\s+){{0,3}}?(?P<v>{POSE_VERBS})\b"
                  rf"(?P<after>.*)$", t)
+    if m and m.group("v") in ANIMATE_ACTIONS and not re.search(ANIMATE, t[:m.start("v")]):
+        return False  # "the clouds sing": nothing alive to pose
     if m and (re.search(rf"\b(?:{BODY_PARTS})\b(?!-)", m.group("after")) or
               re.match(rf"(?:{EXPRESSION_VERBS})\b", m.group("v") + m.group("after"))):
         return True
