@@ -733,3 +733,20 @@ def test_actions_of_people_and_animals_are_poses(text):
 def test_things_do_not_pose():
     with pytest.raises(PlanRefused):
         plan_rules("make the lamp sing")
+
+
+@pytest.mark.parametrize("text, last", [
+    ("I can't figure out how to remove the fence, can anyone help?", "FLUX-INPAINT"),
+    ("please remove the tourists and cover it with whatever would be behind them", "FLUX-INPAINT"),
+    ("erase the pole and fix the corner to match the rest of the sky", "FLUX-INPAINT"),
+    ("can some one make it warmer?", "TEMPERATURE"),
+    ("could someone change the greenish filter to a normal one", "WHITE-BALANCE"),
+    ("My favourite shot but it looks boring and flat.", "SATURATION"),
+    ("please lighten the photo so my mum and dad can be seen", "FLUX-BRIGHT")])
+def test_forum_requests_with_riders_and_complaints(text, last):
+    assert models(text)[-1] == last
+
+
+def test_a_collage_named_as_context_is_not_a_collage_asked_for():
+    assert models("replace the bin with a bench (for a collage project)")[-1] == "FLUX-FILL"
+    assert "grid or collage" in refusal("make a collage of these holiday shots")

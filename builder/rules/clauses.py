@@ -12,7 +12,7 @@ _QUALIFIERS = re.compile(
     r"(?:,\s*|\s+)(?:while|whilst|ensuring|ensure|making sure|make sure|so that|so it|so the|leaving|maintaining|"
     r"keeping|keep|blending|blend|preserving|focusing|creating|giving|adding a|emphasi[sz]ing|to create|to make|to give|"
     r"so i|so we|so he|so she|so they|so my|so our|so you|because|since|as it|as they|"
-    r"so (?:that )?(?:the |his |her |their |its |all |everyone |everything )?(?:[\w'-]+ ){1,2}(?:is|are|can|could|will|would|"
+    r"so (?:that )?(?:the |his |her |their |its |all |everyone |everything )?(?:[\w'-]+ ){1,4}(?:is|are|can|could|will|would|"
     r"look|looks|become|becomes|stand|stands|show|shows|pop|pops|appear|appears|seem|seems)(?= )|"
     r"to emphasi[sz]e|to add|to match|to blend|to enhance|to reflect(?!\s+(?:a|an)\s)|to ensure|to keep|to maintain|as if|"
     r"for (?:a |an |the )?(?:much |far |way )?(?:better|clearer|cleaner|nicer|sharper|improved|crisper|brighter) (?:view|look|"
@@ -97,6 +97,9 @@ def normalize(text: str) -> str:
     text = re.sub(r"(?<!\s)\s*\.{2,}\s*|(?<!\s)\s*\u2026\s*", ". ", text)  # (?<!\s): a space run is scanned once
     text = re.sub(r"\s+", " ", text).strip()
     text = re.sub(r"\bbg\b", "background", text, flags=re.I)
+    text = re.sub(r"\b(can|could|would|will)\s+(some|any)\s+one\b", r"\1 \2one", text, flags=re.I)  # "can some one"
+    text = re.sub(r"\b(?:change|turn|switch)\s+(the\s+[\w-]+\s+(?:filter|tint|cast|hue))\s+(?:in)?to\s+(?:an?\s+)?(?:regular|normal|"
+                  r"natural|neutral|plain)(?:\s+one)?\b", r"remove \1", text, flags=re.I)  # "change the pinkish filter to a regular one"
     if "(" in text:  # "(photoshop or whatever)": an aside that names no part of the edit
         text = re.sub(r"\s*\([^()]*\b(?:whatever|or something|or anything|lol|haha|etc|thanks|thank you|pls|please)\b[^()]*\)", "",
                       text, flags=re.I)

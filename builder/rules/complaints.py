@@ -38,7 +38,7 @@ _FIXES = (
     (r"blue|cold|cool", "make it warmer", False),
     (r"saturated|colou?rful|vivid|garish", "desaturate it", False),
     (r"green|greenish|magenta|purple|purplish|pink|pinkish|red|reddish|redish", "fix the colours", False),
-    (r"dull|flat|muted|grey|gray|bland", "increase the contrast", False),
+    (r"dull|flat|muted|grey|gray|bland|boring|lifeless|drab|meh", "increase the contrast", False),
     (r"big|large|huge", "make {x} smaller", True),
     (r"small|tiny", "make {x} bigger", True),
 )
@@ -72,7 +72,7 @@ _DEFECT_FIXES = (
     (r"blurry|blurred|out of focus|out-of-focus|fuzzy|soft|unsharp", "sharpen the image"),
     (r"grainy|noisy|(?:overwhelmed|full|covered|riddled) with (?:noise|grain)", "remove the noise"),
     (r"hazy|foggy|murky", "remove the haze"),
-    (r"washed[- ]out|faded|dull|flat|muted|muddy|lifeless|drab", "make the colours more vivid"),
+    (r"washed[- ]out|faded|dull|flat|muted|muddy|lifeless|drab|boring|bland", "make the colours more vivid"),
     (r"blown[- ]out|overexposed|too bright", "recover the highlights"),
     (r"underexposed|dark|too dark|dim|gloomy", "brighten the image"),
     (r"harsh|too harsh|contrasty", "soften the harsh shadows"),
@@ -120,8 +120,13 @@ def complaint_fix(text: str) -> str | None:
         return "fix the colours" if re.match(r"colou?rs|tones?|white", off.group("s")) else "even out the lighting"
     m = _DEFECT.match(text) or _DEFECT_NP.match(text)
     if m:
+        said = m.group("y")
+        parts = re.split(r"\s*(?:,|\band\b)\s*", said)
+        if len(parts) > 1 and all(any(re.fullmatch(w, p) for w, _ in _DEFECT_FIXES) for p in parts if p) and \
+                len({next(f for w, f in _DEFECT_FIXES if re.fullmatch(w, p)) for p in parts if p}) == 1:
+            said = parts[0]  # "boring and flat": two words for one defect
         for words, fix in _DEFECT_FIXES:
-            if re.fullmatch(words, m.group("y")):
+            if re.fullmatch(words, said):
                 if re.search(r"\b(?:sky|highlights)\b", (text.split(" ") + [""])[1]) and "highlights" not in fix:
                     return None  # "the sky is blue" describes the sky
                 return fix

@@ -52,7 +52,8 @@ IMPOSSIBLE = tuple((re.compile(p, re.I), why) for p, why in (
     (r"\bmake\s+(?:me|us|myself)\s+(?:look\s+)?(?:a\s+(?:bit|little|lot)\s+)?(?:thinner|slimmer|skinnier|fatter|taller|shorter|"
      r"younger|older|more muscular|like)\b|\b(?:thinner|slimmer|skinnier)\s+(?:face|waist|arms|legs|body)\b",
      "reshaping or re-imagining a person is not something the specialised bricks do from words"),
-    (r"\b(?:\d+\s*x\s*\d+|\d+-by-\d+)\s+grid\b|\bgrid of\b|\bcollage\b|\bcontact sheet\b|\bsprite sheet\b",
+    (r"\b(?:\d+\s*x\s*\d+|\d+-by-\d+)\s+grid\b|\b(?:into|as|make|create|build|turn\w*|arrange\w*)\s+(?:an?\s+|the\s+)?"
+     r"(?:[\w-]+\s+){0,2}?(?:grid|collage|contact sheet|sprite sheet)\b",
      "a grid or collage of several pictures is a new layout, not an edit of this image"),
     (r"\b(?:clone|duplicate|multiply|copy)\s+(?:me|him|her|them|us|my|the|this|that)\b(?!\s+(?:out|stamp))",
      "copying an object to another place is not something the bricks do in one step"),

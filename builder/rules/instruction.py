@@ -219,7 +219,9 @@ def _opposite(a: Edit, b: Edit) -> bool:
 _FILL_BEHIND = re.compile(r"^(?:and\s+)?(?:then\s+)?(?:restore|rebuild|reconstruct|recreate|fill(?:\s+in)?|repair|fix|"
                           r"complete|continue|extend|match|blend)\s+(?:in\s+)?(?:the\s+|that\s+|this\s+|what'?s?\s+)?"
                           r"(?:(?:removed|empty|blank|resulting|leftover|missing)\s+)?(?:background|area|"
-                          r"space|gap|hole|surface|wall|scene|surroundings|behind(?:\s+(?:it|them|him|her))?)\b")
+                          r"space|gap|hole|surface|wall|scene|surroundings|behind(?:\s+(?:it|them|him|her))?)\b|"
+                          r"^(?:and\s+)?(?:cover|fill|replace)\s+(?:it|them|that|the (?:spot|area|gap|hole))\s+(?:up\s+)?(?:in\s+)?with\s+"
+                          r"what(?:ever)?\s+(?:would be|was|is|should be|might be)\b|^(?:and\s+)?(?:fix|blend|make)\b.*\bto match\b")
 
 
 def _same_either_way(sentence: str, has_mask: bool,

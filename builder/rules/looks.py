@@ -38,7 +38,8 @@ PHENOMENA: tuple[tuple[str, str, str], ...] = (
     ("clouds", r"cloudy|cloudiness|overcast|clouds", "on a clear sunny day"),
     ("rain", r"rain(?!bow|coat|ier)\w*|drizzl\w*|precipitation|raindrops?|water ?drops|droplets|downpour|rainstorm|showers|water elements|watery backdrop|wet weather",
      "in clear dry weather, without rain"),
-    ("colour cast", r"(?:colou?r|green|yellow|blue|orange|red|magenta|purple|pink|warm|cold)?\s*(?:cast|tint)", "WHITE-BALANCE"),
+    ("colour cast", r"(?:colou?r|green|yellow|blue|orange|red|magenta|purple|pink|warm|cold)?\s*(?:cast|tint)|"
+                    r"(?:green|yellow|blue|orange|red|magenta|purple|pink)(?:ish)?\s+(?:filter|tinge|hue)", "WHITE-BALANCE"),
     ("reflections", r"reflections?|glare|lens flares?|shine|shininess|shiny spots?|hot spots?|oily (?:skin|spots?)", ""),
     ("stains or water damage", r"stains?|water damage|foxing|mou?ld spots|damage|damaged (?:areas?|parts?)", ""),
     ("lens and sensor defects", r"moir[eé](?: patterns?)?|banding|(?:lens |barrel |pincushion )?distortion|chromatic aberrations?|"
@@ -147,7 +148,7 @@ _TONE: tuple[tuple[str, Any], ...] = (
      r"\bmuted\b|\bless (?:colou?rful|vivid|saturated|intense)\b|\bwashed[- ]out\b|\bfade\w* (?:the |its )?colou?rs?\b|"
      r"\bcolou?rs? less (?:intense|vivid|saturated|strong)\b",
      lambda s: [_op("SATURATION", amount=-s(0.4))]),
-    (r"\bsaturat\w*|\bvibran\w*|\bvivid\w*|\b(?:more )?colou?rful\b|\bcolou?rs? (?:pop|stand out|richer)\b|"
+    (r"\bsaturat\w*|\bvibran\w*|\bvivid\w*|\b(?:more )?colou?rful\b|^(?:more|richer|stronger|bolder)\s+colou?rs?\b|\bcolou?rs? (?:pop|stand out|richer)\b|"
      r"\bricher colou?rs?\b|\b(?:enhanc|boost|improv|intensif|enrich|deepen|amplif|heighten|strengthen|bring\w* out)\w*\s+(?:the\s+)?"
      r"colou?rs?\b", lambda s: [_op("SATURATION", amount=s(0.3))]),
     # a complaint names the opposite: "it looks too cold" wants it warmer
@@ -207,7 +208,7 @@ crank turn bump pump dial apply set its shot pic mood atmosphere appear seem vib
 details detail visual quality overall lively livelier punchy bring out scene representation obscured content edges
 edge lines up fine greens reds blues yellows oranges purples pinks whites contours outlines features hazy blurry blurred fuzzy unclear bring back recover
 by about around roughly approximately percent per cent stops stop notch notches level levels exposure grade grading graded
-want wants wanted need needs would like love""".split())
+want wants wanted need needs would like love etc""".split())
 # "of this blurry photo", "the image's": the image named, whatever its state (left out of the tone words' leftovers).
 _IMAGE_NAMED = re.compile(r"\b(?:(?:of|in|on|for)\s+)?(?:the|this|my|our)\s+(?:[\w-]+\s+){0,2}?"
                           r"(?:image|photo|photograph|picture|pic|shot|selfie)(?:'s)?\b(?:\s+(?:of|from|with|taken)\s.*$)?")
