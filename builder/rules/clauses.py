@@ -89,28 +89,51 @@ _INTENSIFIED = re.compile(r"\b(?:all|completely|entirely|totally|fully|pure|soli
                           r"pink|yellow|transparent)\b)", re.I)
 
 
+_ELLIPSIS = re.compile(r"(?<!\s)\s*\.{2,}\s*|(?<!\s)\s*\u2026\s*")  # (?<!\s): a space run is scanned once
+_SPACES = re.compile(r"\s+")
+_SOME_ONE = re.compile(r"\b(can|could|would|will)\s+(some|any)\s+one\b", re.I)
+_REGULAR_FILTER = re.compile(r"\b(?:change|turn|switch)\s+(the\s+[\w-]+\s+(?:filter|tint|cast|hue))\s+(?:in)?to\s+(?:an?\s+)?"
+                             r"(?:regular|normal|natural|neutral|plain)(?:\s+one)?\b", re.I)
+_ASIDE = re.compile(r"\s*\([^()]*\b(?:whatever|or something|or anything|lol|haha|etc|thanks|thank you|pls|please)\b[^()]*\)", re.I)
+_IMAGE_BACKGROUND = re.compile(r"\b(?:image|photo|picture|pic)(?:'s)?\s+(?=backgrounds?\b)", re.I)
+_BACKGROUND_TYPOS = re.compile(r"\b(?:backround|backgound|bakground|backgroud|backgorund|bckground)(s?)\b", re.I)
+_AND_THAN = re.compile(rf"\b(and|,)\s+than\s+(?=(?:{SPLIT_VERBS}|ask)\b)", re.I)
+_SLASH_VERBS = re.compile(rf"\b((?:{SPLIT_VERBS}))/(?:{SPLIT_VERBS}|create|generate)\b", re.I)
+_AMPERSAND = re.compile(r"(?<![\w&])\s*&\s*(?![\w&]*\s*white\b)(?=[a-z])", re.I)
+_REPEATED = re.compile(r"\b(\w+(?:\s+\w+)?)(?:\s+\1\b)+", re.I)
+
+
 def normalize(text: str) -> str:
     """One line of plain ASCII-ish text: typographic quotes and dashes folded, repeated words collapsed
     ("Add Add a wooden a wooden bench" -> "Add a wooden bench": real instructions have such typos)."""
     text = (text or "").replace("\u2019", "'").replace("\u2018", "'").replace("\u201c", '"').replace("\u201d", '"')
     text = text.replace("\u2013", "-").replace("\u2014", " - ").replace("\u00a0", " ")
-    text = re.sub(r"(?<!\s)\s*\.{2,}\s*|(?<!\s)\s*\u2026\s*", ". ", text)  # (?<!\s): a space run is scanned once
-    text = re.sub(r"\s+", " ", text).strip()
-    text = re.sub(r"\bbg\b", "background", text, flags=re.I)
-    text = re.sub(r"\b(can|could|would|will)\s+(some|any)\s+one\b", r"\1 \2one", text, flags=re.I)  # "can some one"
-    text = re.sub(r"\b(?:change|turn|switch)\s+(the\s+[\w-]+\s+(?:filter|tint|cast|hue))\s+(?:in)?to\s+(?:an?\s+)?(?:regular|normal|"
-                  r"natural|neutral|plain)(?:\s+one)?\b", r"remove \1", text, flags=re.I)  # "change the pinkish filter to a regular one"
+    if "." in text or "\u2026" in text:
+        text = _ELLIPSIS.sub(". ", text)
+    text = _SPACES.sub(" ", text).strip()
+    low = text.lower()
+    # Each clean-up below runs only when its cue is in the text (this runs on every instruction).
+    if "bg" in low:
+        text = re.sub(r"\bbg\b", "background", text, flags=re.I)
+    if " one" in low:
+        text = _SOME_ONE.sub(r"\1 \2one", text)  # "can some one"
+    if "filter" in low or "tint" in low or "cast" in low or "hue" in low:
+        text = _REGULAR_FILTER.sub(r"remove \1", text)  # "change the pinkish filter to a regular one"
     if "(" in text:  # "(photoshop or whatever)": an aside that names no part of the edit
-        text = re.sub(r"\s*\([^()]*\b(?:whatever|or something|or anything|lol|haha|etc|thanks|thank you|pls|please)\b[^()]*\)", "",
-                      text, flags=re.I)
-    text = re.sub(r"\b(?:image|photo|picture|pic)(?:'s)?\s+(?=backgrounds?\b)", "", text, flags=re.I)  # "remove image background"
-    text = re.sub(rf"\b(and|,)\s+than\s+(?=(?:{SPLIT_VERBS}|ask)\b)", r"\1 then ", text, flags=re.I)  # "and than add a dog"
-    text = re.sub(rf"\b((?:{SPLIT_VERBS}))/(?:{SPLIT_VERBS}|create|generate)\b", r"\1", text, flags=re.I)  # "add/create"
-    text = re.sub(r"(?<![\w&])\s*&\s*(?![\w&]*\s*white\b)(?=[a-z])", " and ", text, flags=re.I)  # "& remove the shadow"; "black & white" stays
-    text = re.sub(r"^(?:[.!?]\s*)?(?:and|&)\s+", "", text, flags=re.I)
-    text = re.sub(r"\b(?:backround|backgound|bakground|backgroud|backgorund|bckground)(s?)\b", r"background\1", text,
-                  flags=re.I)
-    text = re.sub(r"\b(\w+(?:\s+\w+)?)(?:\s+\1\b)+", r"\1", text, flags=re.I)
+        text = _ASIDE.sub("", text)
+    if any(cue in low for cue in ("round", "gound", "groud", "orund")):  # "background" and its misspellings
+        text = _BACKGROUND_TYPOS.sub(r"background\1", text)
+        text = _IMAGE_BACKGROUND.sub("", text)  # "remove image background"
+    if "than" in low:
+        text = _AND_THAN.sub(r"\1 then ", text)  # "and than add a dog"
+    if "/" in text:
+        text = _SLASH_VERBS.sub(r"\1", text)  # "add/create"
+    if "&" in text:
+        text = _AMPERSAND.sub(" and ", text)  # "& remove the shadow"; "black & white" stays
+        text = re.sub(r"^(?:[.!?]\s*)?&\s+", "", text)
+    if low.startswith(("and ", ". and", "! and", "? and")):
+        text = re.sub(r"^(?:[.!?]\s*)?and\s+", "", text, flags=re.I)
+    text = _REPEATED.sub(r"\1", text)
     low = text.lower()
     if "blur" in low or "its " in low:
         text = _TYPOS.sub(lambda m: _TYPO_FIX.get(m.group(0).lower(), "blurry"), text)

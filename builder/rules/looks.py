@@ -13,6 +13,7 @@ import re
 from typing import Any
 
 from lego_edit.builder.rules.edits import Edit, NoBrick, TextRefused
+from lego_edit.builder.rules.prefilter import any_needed
 from lego_edit.builder.rules.quantities import amount_of
 
 _REMOVING = (r"(?:remov\w*|delet\w*|eras\w*|eliminat\w*|get(?:ting)? rid of|tak\w* out|clear\w*(?: up| out| away)?|"
@@ -74,11 +75,11 @@ _ANY_VERB_NOUN = re.compile(r"^(?!(?:add|make|turn|create|put|give|introduce|app
                             + _IMAGE + r"(?:\s+(?:of|from|with|taken)\s.*)?)?\s*$")
 
 
-_ANY_PHENOMENON = re.compile("|".join(rf"\b(?:{pattern})\b" for _, pattern, _ in PHENOMENA))
+_PHENOMENON_GATE = any_needed([pattern for _, pattern, _ in PHENOMENA])
 
 
 def _phenomenon(clause: str) -> tuple[str, str] | None:
-    if not _ANY_PHENOMENON.search(clause):
+    if _PHENOMENON_GATE is not None and not _PHENOMENON_GATE.search(clause):
         return None  # no phenomenon named (every way below needs one of their words)
     m = _ANY_VERB_NOUN.match(clause)
     if m:
@@ -199,7 +200,7 @@ _TONE: tuple[tuple[str, Any], ...] = (
     (r"\bde-?haz\w*|\bde-?fog\w*|\bde-?veil\w*|\buncloud\w*", lambda s: [_op("DEHAZE", amount=s(0.6))]),
 )
 _TONE_RE = tuple((re.compile(p), f) for p, f in _TONE)
-_ANY_TONE = re.compile("|".join(f"(?:{p})" for p, _ in _TONE))  # one search says whether any tone word is there
+_TONE_GATE = any_needed([p for p, _ in _TONE])  # a clause with none of the tone patterns' words names no tone
 _FILLER = frozenset("""make it the this image photo picture whole overall a an bit little more much lot very high
 slightly touch tad and with add increase boost raise up give look looks looking give improve enhance some
 way to be lower reduce decrease less adjust fix correct please so that it's too is be can also just somewhat
@@ -225,7 +226,7 @@ def _tone_parts(clause: str) -> tuple[list[tuple[str, tuple[tuple[str, Any], ...
     """(the tone ops, None) for a whole-image look; ([], what is left) when other words remain (an object,
     perhaps: "make the sky more vivid" leaves "the sky"); ([], None) when no tone word is there."""
     ops: list[tuple[str, tuple[tuple[str, Any], ...]]] = []
-    if not _ANY_TONE.search(clause):
+    if _TONE_GATE is not None and not _TONE_GATE.search(clause):
         return [], None
     rest = _IMAGE_NAMED.sub(" ", clause)
 

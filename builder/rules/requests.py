@@ -35,10 +35,11 @@ _DEGREE_LEAD = re.compile(r"^(?P<a>(?:dramatically|drastically|significantly|sli
 
 def strip_polite(text: str) -> str:
     text = _POLITE.sub("", text.strip())
-    adverb = _ADVERB_LEAD.match(text)
+    first = text.split(None, 1)[0].lower() if text else ""
+    adverb = _ADVERB_LEAD.match(text) if first.endswith(("ly", "ly,")) else None
     if adverb and lemma(adverb.group("v").lower()) in KNOWN_VERBS:
         text = text[adverb.end():]  # "Realistically change the background ...", "Subtly warm up the skin"
-    degree = _DEGREE_LEAD.match(text)
+    degree = _DEGREE_LEAD.match(text) if "ly " in text[:16] else None
     if degree and lemma(degree.group("v").lower()) in KNOWN_VERBS:
         said = "slightly" if re.match(r"(?:slight|subtl|gentl|mild|light)", degree.group("a"), re.I) else \
             "" if re.match(r"(?:moderat|noticeabl)", degree.group("a"), re.I) else "a lot"
