@@ -47,8 +47,22 @@ def _local_tone(workflow: dict[str, Any]) -> bool:
                for s in steps_of(workflow))
 
 
+def _region_regenerated(workflow: dict[str, Any]) -> bool:
+    """FLUX-FILL inside an existing object's region (a RES or SOS mask, or the user's selection): the object
+    redrawn with a new attribute. The reference Builder does so for what is not a colour or material (a haircut,
+    clothes of another kind), as FLUX-RCM does only colours and materials; ADD-PRED's and CMI-PRED's masks are
+    new places, not an object's."""
+    producers = {s.number: s.model for s in steps_of(workflow)}
+
+    def segmented(ref: Ref | None) -> bool:
+        return ref is not None and (producers.get(ref.step) in ("RES", "SOS", "MASK-SEG") if ref.step is not None
+                                    else ref.key == "mask")
+    return any(s.model == "FLUX-FILL" and segmented(Ref.parse(s.inputs.get("mask"))) for s in steps_of(workflow))
+
+
 def _adjust(workflow: dict[str, Any]) -> bool:
-    return _uses("FLUX-RCM", "FLUX-BRIGHT", "FLUX-ENV")(workflow) or _local_style(workflow) or _local_tone(workflow)
+    return _uses("FLUX-RCM", "FLUX-BRIGHT", "FLUX-ENV")(workflow) or _local_style(workflow) or _local_tone(workflow) or \
+        _region_regenerated(workflow)
 
 
 def _black_and_white(workflow: dict[str, Any]) -> bool:

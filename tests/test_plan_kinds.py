@@ -78,3 +78,15 @@ def test_a_whole_image_edit_cut_out_and_composed_back_has_the_cut_out_region():
                                                 *region_brightened(second, "step3[image]", 4), {"result": "[step6[image]]"}]}
     assert right_kind("compose", plan("background", "flowers"))
     assert not right_kind("compose", plan("flowers", "flowers"))
+
+
+def test_an_object_redrawn_in_its_own_region_is_an_adjust_and_a_new_thing_is_not():
+    """FLUX-FILL in RES's mask redraws that object (a haircut, a tuxedo for a shirt): an attribute change the
+    colour brick cannot do; FLUX-FILL in ADD-PRED's mask paints something new."""
+    redrawn = _masked(("her hair", "FLUX-FILL", {"prompt": "bob haircut"}))
+    assert right_kind("adjust", redrawn) and right_kind("replace", redrawn)
+    added = _plan(("ADD-PRED", {"prompt": "hat"}), ("FLUX-FILL", {"prompt": "hat", "mask": "step1[mask]"}))
+    added["pipeline"][0]["output"] = {"mask": "step1[mask]"}
+    assert not right_kind("adjust", added)
+    selected = _plan(("FLUX-FILL", {"prompt": "a tuxedo", "mask": "init[mask]"}))
+    assert right_kind("adjust", selected)

@@ -750,3 +750,12 @@ def test_forum_requests_with_riders_and_complaints(text, last):
 def test_a_collage_named_as_context_is_not_a_collage_asked_for():
     assert models("replace the bin with a bench (for a collage project)")[-1] == "FLUX-FILL"
     assert "grid or collage" in refusal("make a collage of these holiday shots")
+
+
+@pytest.mark.parametrize("text, part, new", [("give her a pixie cut", "person's hair", "pixie cut"),
+                                             ("dress the groom in a tuxedo", "groom's clothes", "tuxedo"),
+                                             ("put a hoodie on him", "person's clothes", "hoodie")])
+def test_hair_and_clothes_given_redraw_what_they_have(text, part, new):
+    (_, res), (_, fill) = [s for s in steps(text) if s[0] in ("RES", "FLUX-FILL")]
+    assert res["prompt"] == part and fill["prompt"] == new
+    assert models("give him sunglasses")[0] == "ADD-PRED"  # an accessory is something new on them

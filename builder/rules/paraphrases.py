@@ -81,6 +81,37 @@ _NEW_BACKGROUND = re.compile(r"^(?:create|generate|make|give|put|add|get|use|set
                              r"(?P<x>.+?))?(?:\s+(?:instead|please))?$")
 
 
+_WHO = r"(?P<who>me|him|her|them|us|(?:the|my|this|that|our|his|her|their)\s+[\w-]+(?:\s+[\w-]+)?)"
+_WORN = (
+    re.compile(rf"^give\s+{_WHO}\s+(?P<y>(?:an?\s+|some\s+|new\s+)?[\w ,'-]+)$"),
+    re.compile(rf"^(?:put|place)\s+(?P<y>(?:an?|some)\s+[\w ,'-]+?)\s+on\s+{_WHO}$"),
+    re.compile(rf"^(?:dress|clothe)\s+{_WHO}\s+(?:up\s+)?in\s+(?P<y>(?:an?\s+|some\s+)?[\w ,'-]+)$"),
+)
+_HAIR = re.compile(r"^(?:an?\s+|some\s+|new\s+)?(?:[\w-]+\s+){0,2}(?:haircut|hairstyle|hair-?do|hair|braids?|ponytail|pigtails|bun|"
+                   r"curls|mohawk|dreadlocks|afro|bangs|fringe|(?:pixie|bob|buzz|crew|short|layered|shag)\s?cut|perm|undercut|mullet)$")
+_GARMENT = re.compile(r"^(?:an?\s+|some\s+|new\s+)?(?:[\w-]+\s+){0,2}(?:suit|tuxedo|dress|gown|shirt|t-shirt|tee|hoodie|jacket|coat|"
+                      r"sweater|jumper|uniform|costume|outfit|kimono|saree|sari|robe|armou?r|overalls|jeans|trousers|pants|"
+                      r"skirt|bikini|swimsuit|swimwear|clothes|clothing|attire|tracksuit|blazer|cardigan|tank top|apron)s?$")
+
+
+def worn_edit(c: Ctx) -> Edit | None:
+    """"give her a bob haircut", "dress him in a tuxedo", "put a suit on him": the hair or the clothes they have
+    redrawn as the new ones (inside their region), not a second haircut or suit painted somewhere new."""
+    for pattern in _WORN:
+        m = pattern.match(c.core)
+        if not m:
+            continue
+        y = m.group("y").strip(" ,")
+        part = "hair" if _HAIR.match(y) else "clothes" if _GARMENT.match(y) and not is_descriptor(y) else None
+        if part is None:
+            return None
+        who = m.group("who")
+        owner = "person" if who in {"him", "her", "me"} else "people" if who in {"us", "them"} else strip_articles(who)
+        target = target_of(f"{owner}' {part}" if owner.endswith("s") else f"{owner}'s {part}", c.has_mask)
+        return Edit("replace", target if target is not None else part, strip_articles(y), text=c.clause)
+    return None
+
+
 def paraphrase_edit(c: Ctx) -> Edit | None:
     """Recolours, moves and canvas growth said without their usual verb: "dress the girl in yellow", "adorn the
     crane with a red hue", "yellow shall grace the tree", "brown the ground's colour", "add white space around the
@@ -92,6 +123,9 @@ def paraphrase_edit(c: Ctx) -> Edit | None:
                 r"magic)\b.*)$", text):
         raise Vague(f"'{c.clause}' does not say what to change: say what to change, e.g. 'remove the person on the "
                     "left', 'make the sky bluer' or 'in watercolour style'")
+    worn = worn_edit(c)
+    if worn is not None:
+        return worn
     if _MOVE.match(text):
         raise TextRefused(f"'{c.clause}': moving an object is not something the bricks do in one step: remove it, "
                           "then add it where you want it")
