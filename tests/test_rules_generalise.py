@@ -759,3 +759,13 @@ def test_hair_and_clothes_given_redraw_what_they_have(text, part, new):
     (_, res), (_, fill) = [s for s in steps(text) if s[0] in ("RES", "FLUX-FILL")]
     assert res["prompt"] == part and fill["prompt"] == new
     assert models("give him sunglasses")[0] == "ADD-PRED"  # an accessory is something new on them
+
+
+@pytest.mark.parametrize("text, last", [
+    ("Realistically replace the background with a snowy mountain", "FLUX-CBG"),
+    ("the sea is too dark in most of my holiday shots", "COMPOSE"),
+    ("inject some colour into this photo", "SATURATION"),
+    ("I want more candles on the cake", "FLUX-FILL"),
+    ("wear her a green dress", "FLUX-RCM")])
+def test_adverbs_located_complaints_and_wished_things(text, last):
+    assert models(text)[-1] == last

@@ -17,7 +17,7 @@ SHOULD_BE = re.compile(r"^(?P<x>.+?)\s+(?:should|must|needs? to|has to|ought to|
 
 _TOO = re.compile(r"^(?P<x>.+?)\s*(?:\s(?:is|are|looks?|seems?|was|were|got|came out|turned out|appears?)|'s|'re)\s+"
                   r"(?:just\s+|way\s+|a bit\s+|a little(?: bit)?\s+|kinda\s+|kind of\s+|very\s+|much\s+|far\s+|"
-                  r"really\s+|so\s+|super\s+)*too\s+(?P<y>[\w -]+?)(?:\s+(?:now|here|overall|in (?:the|this|my) (?:photo|picture|image|pic|shot)))?$")
+                  r"really\s+|so\s+|super\s+)*too\s+(?P<y>[\w-]+(?:\s+[\w-]+)?)(?:\s+(?:now|here|overall|(?:in|on|at|for)\s+[\w' -]{1,40}))?$")
 # "the sky isn't blue enough", "none of them are bright enough": the opposite of too much of its antonym.
 _ENOUGH = re.compile(r"^(?:none of\s+)?(?P<x>.+?)\s*(?:\s(?:is|are|looks?|seems?|was|were)(?:n't|\s+not)?|'s not|'re not|isn't|aren't)\s+"
                      r"(?:nearly\s+|quite\s+|really\s+|just\s+)?(?P<y>[a-z]+)\s+enough(?:\s+(?:now|here|overall|in (?:the|this|my) "

@@ -199,7 +199,7 @@ VERB_SYNONYMS: dict[str, str] = {
     "excise": "remove", "expel": "remove", "evict": "remove", "dismiss": "remove", "vanish": "remove",
     "exile": "remove", "extinguish": "remove", "uproot": "remove", "sweep away": "remove", "terminate": "remove",
     "conceal": "remove", "discard": "remove", "ax": "remove", "axe": "remove", "chuck": "remove", "toss": "remove",
-    "take down": "decrease", "tone back": "decrease", "shape": "turn", "reshape": "turn", "fashion": "turn",
+    "take down": "decrease", "inject": "add", "tone back": "decrease", "shape": "turn", "reshape": "turn", "fashion": "turn",
     # addition
     "embed": "add", "incorporate": "add", "integrate": "add", "position": "add", "stick": "add", "pop in": "add",
     "situate": "place", "station": "place", "nestle": "place",

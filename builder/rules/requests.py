@@ -24,7 +24,7 @@ _QUESTION_START = re.compile(
 # they say how much.
 _ADVERB_LEAD = re.compile(r"^(?:(?!only|early|family|ugly|lily|holy|dramatic|drastic|significant|slight|subtl|strong|heav|"
                           r"light|extreme|massive|huge|consider|substantial|marked|notic|gentl|soft|moderat|mild|bare|great|"
-                          r"real|dark|bright|sharp|hard|clear|radical|intens|severe|dras|seriously|totally|complete|entire|"
+                          r"really\b|dark|bright|sharp|hard|clear|radical|intens|severe|dras|seriously|totally|complete|entire|"
                           r"full|part|most|main|mostly)[a-z]{3,}ly,?\s+)+(?=(?P<v>[a-z]+)\b)", re.I)
 
 
@@ -392,6 +392,10 @@ _CAN_BE = re.compile(r"^(?:can|could|would|will)\s+(?P<x>(?:the|my|this|his|her|
                      r"be made|be turned)\s+(?:(?:a bit|a little|slightly|more)\s+)?(?P<y>[^?]+?)(?:\s+instead)?[\s?!.]*$", re.I)
 
 
+_MORE_OF_A_THING = re.compile(r"^(?:more|extra)\s+(?P<n>[\w' -]+?)\s+(?:on top of|on|over|in|around|above|next to|beside)\s+"
+                              r"(?:the|my|his|her|their|this)\s", re.I)
+
+
 def _as_request(sentence: str) -> tuple[str, bool]:
     sentence = re.sub(r'"([a-z][a-z-]*)"', r"\1", sentence)  # a quoted lower-case word: 'possible to "deblur"'
     can_be = _CAN_BE.match(sentence)
@@ -441,6 +445,10 @@ def _as_request(sentence: str) -> tuple[str, bool]:
     text = strip_polite(text).rstrip(" ?!.")
     text = re.sub(r"[\s,]*(?:thanks?(?: you)?(?: so much| in advance)?|thx|tia|cheers|pls|plz|please+e*|instead)[\s!.]*$", "",
                   text, flags=re.I).strip()
+    more = _MORE_OF_A_THING.match(text)
+    if more and not re.search(r"\b(?:colou?rs?|contrast|light|brightness|warmth|saturation|life|detail|space|room|depth)\b",
+                              more.group("n"), re.I):
+        return f"add {text}", True  # "(I want) more herbs on top of the chicken": more of a thing, placed
     if asked_for_background := re.match(r"^(?:an?|some)\s+(?:[\w,'-]+\s+){0,4}?(?:background|backdrop)$", text, re.I):
         return f"use {asked_for_background.group(0)}", True  # "(I want) a white background (instead)"
     only = re.match(r"^(?:keep|leave|give me|show|need|want|i need|i want|i only need|i only want|i just want|i just need)\s+"

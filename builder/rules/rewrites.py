@@ -97,6 +97,9 @@ def plain_clause(clause: str) -> str:
                  r"becomes?)\s+(?P<y>(?!in\b|on\b|at\b)[\w ,'-]+)$", text)
     if m:  # "make it so the sky is blue": make the sky blue
         return f"make {m.group('x')} {m.group('y')}"
+    m = re.match(r"^wear\s+(?P<x>him|her|them|me|us|the\s+[\w-]+)\s+(?P<y>(?:an?\s+|some\s+)?[\w ,-]+)$", text)
+    if m:  # "wear him blue clothes": dress him in them
+        return f"dress {m.group('x')} in {m.group('y')}"
     m = _COAT.match(text) or _OPT.match(text)
     if m:
         return f"make {m.group('x')} {m.group('c')}"
