@@ -766,6 +766,6 @@ def test_hair_and_clothes_given_redraw_what_they_have(text, part, new):
     ("the sea is too dark in most of my holiday shots", "COMPOSE"),
     ("inject some colour into this photo", "SATURATION"),
     ("I want more candles on the cake", "FLUX-FILL"),
-    ("wear her a green dress", "FLUX-RCM")])
+    ("wear her a green dress", "FLUX-FILL")])
 def test_adverbs_located_complaints_and_wished_things(text, last):
     assert models(text)[-1] == last
