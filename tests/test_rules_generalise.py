@@ -769,3 +769,8 @@ def test_hair_and_clothes_given_redraw_what_they_have(text, part, new):
     ("wear her a green dress", "FLUX-FILL")])
 def test_adverbs_located_complaints_and_wished_things(text, last):
     assert models(text)[-1] == last
+
+
+def test_only_one_thing_in_colour_said_with_only():
+    found = steps("turn it grayscale with only the umbrella red")
+    assert [m for m, _ in found] == ["RES", "INVERSE", "SATURATION"] and found[0][1]["prompt"] == "umbrella"

@@ -299,11 +299,12 @@ def _local_tone(clause: str, rest: str) -> Edit | None:
     return Edit("look", target, ops=tuple(ops), text=clause)
 
 
-_EXCEPT_HINT = re.compile(r"\b(?:except|but|apart|other than|save for|leaving|keep)")
+_EXCEPT_HINT = re.compile(r"\b(?:except|but|apart|other than|save for|leaving|keep|only)")
 _EXCEPT = re.compile(r"\b(?:black[- ](?:and|&)[- ]white|b&w|b/w|gr[ae]yscale|monochrome|desaturat\w*|"
                      r"(?:remove|drain|strip) (?:the |all )?colou?rs?)\b.*?\b(?:except(?: for)?|but(?: for| keep)?|"
-                     r"apart from|other than|save for|leaving|keep(?:ing)?)\s+(?P<x>.+?)"
-                     r"(?:\s+(?:in colou?r|colou?red|as it is|unchanged|intact))?$")
+                     r"apart from|other than|save for|leaving|keep(?:ing)?|with only|(?:and\s+)?only)\s+(?:for\s+)?(?P<x>.+?)"
+                     r"(?:\s+(?:in colou?r|colou?red|as it is|unchanged|intact|in (?:its|their) (?:own )?colou?rs?|"
+                     r"(?:still\s+)?(?:red|blue|green|yellow|orange|pink|purple|white|black|brown|gold|golden)))?$")
 
 
 def _geometry(clause: str) -> Edit | None:
