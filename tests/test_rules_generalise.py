@@ -774,3 +774,11 @@ def test_adverbs_located_complaints_and_wished_things(text, last):
 def test_only_one_thing_in_colour_said_with_only():
     found = steps("turn it grayscale with only the umbrella red")
     assert [m for m, _ in found] == ["RES", "INVERSE", "SATURATION"] and found[0][1]["prompt"] == "umbrella"
+
+
+def test_a_thing_described_first_is_what_it_names_and_an_imperative_after_a_description_is_kept():
+    (_, res), _ = steps("I know my van is grey, but couldn't we make it orange?")[:2]
+    assert res["prompt"] == "van"
+    assert models("my cat is adorable, remove the collar")[-1] == "FLUX-INPAINT"
+    assert models("take out some of the contrast") == ["CONTRAST"]
+    assert steps("take out some of the contrast")[0][1]["amount"] < 0

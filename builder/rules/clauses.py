@@ -33,7 +33,7 @@ _RIDERS = re.compile(r"(?:,\s*|\s+)(?:(?:i'll|i will|will|can|happy to|i can|i'm
                      r"[^,]{0,30}$", re.I)
 # A request starting inside a sentence: "this is my grandma, can someone remove the guy behind her".
 _REQUEST_INSIDE = re.compile(rf",\s*so\s+(?:just\s+|please\s+|maybe\s+)?(?=(?:{SPLIT_VERBS})\b)|"
-                             r"(?:,\s*|\s+(?:but|so|and|anyway)\s*,?\s*)(?=(?:(?:can|could|would|will)\s+(?:you|u|someone|"
+                             r"(?:,\s*|\s+(?:but|so|and|anyway)\s*,?\s*)(?=(?:(?:can't|cant|couldn't)\s+(?:we|you)\s|(?:can|could|would|will)\s+(?:you|u|someone|"
                              r"somebody|anyone|anybody|some(?:one)? here)|please|pls|plz|i(?:'d| would) (?:just |really )?"
                              r"(?:like|love)|i (?:just |really |only )?(?:want|need)|(?:is|would) it (?:be )?(?:at all )?possible|"
                              r"is there (?:a|any) way|any chance)\b)", re.I)

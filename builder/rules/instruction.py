@@ -41,6 +41,11 @@ _THERE_IS = re.compile(r"\bthere(?:'s| is| are|'re)\s+(?:a\s+(?:bunch|lot|couple
                        r"behind|near|next|that|which|who|standing|sitting|walking|over|under|right)\b|[,.!?]|$)", re.I)
 
 
+# A sentence that starts by saying something of one thing names what a later "it" is.
+_SAID_OF = re.compile(r"^(?:i know\s+|so\s+|well\s+)?(?:my|our|the|this)\s+(?P<x>[\w-]+(?:\s+[\w-]+)?)\s+(?:is|are|was|were|"
+                      r"has|have|looks?)\b(?!\s+(?:to|going)\b)", re.I)
+
+
 def _resolve_pronouns(edits: list[Edit], has_mask: bool, mentioned: str | None = None) -> list[Edit]:
     """"extract the dog and make it red": "it" is the dog. With a selection, "it" is the selection; before any
     edit, what a sentence of context said is there ("there's a leash in the way, can someone remove it?")."""
@@ -173,6 +178,9 @@ def _imperative(clause: str) -> bool:
     return lead is not None and lead.group(0) in _EDIT_IMPERATIVES
 
 
+_EDIT_LEAD = re.compile(r"(?:remove|delete|erase|get rid of|take out|add|insert|replace|swap|change|make|turn|recolou?r|"
+                        r"brighten|darken|lighten|blur|sharpen|crop|rotate|flip|extract|cut out)\s+(?:the|this|that|it|my|"
+                        r"his|her|their|them|him|a|an|some|all)\b")
 _EDIT_IMPERATIVES = frozenset("""remove delete erase restore sharpen brighten darken lighten denoise dehaze recolour
 recolor replace swap crop rotate flip straighten blur unblur deblur colourize colorize desaturate insert extract""".split())
 
@@ -273,9 +281,10 @@ def parse_instruction(text: str, has_mask: bool = False,
         sentence = request
         if not sentence:
             continue
-        there = _THERE_IS.search(sentence)
+        there = _THERE_IS.search(sentence) or _SAID_OF.match(sentence)
         if there and not edits:
-            mentioned = target_of(there.group("x"), has_mask)  # "there's a bunch of people behind us. remove them"
+            # "there's a bunch of people behind us. remove them", "I know my logo is light green, but ... make it red"
+            mentioned = target_of(there.group("x"), has_mask)
             mentioned = mentioned if mentioned not in (None, PRONOUN, SELECTION, SUBJECT) else None
         details = _DETAILS.match(sentence)
         wanted = (details.group("y") or details.group("z") or details.group("w")) if details else None
@@ -358,8 +367,10 @@ def parse_instruction(text: str, has_mask: bool = False,
             if edit is None:
                 notes.append(f"ignored '{clause}' (not an edit)")
                 if position == 0 and not asked and not re.search(r"\b(?:maybe|please|just|also|can you|could you)\s+(?:"
-                                                                    + SPLIT_VERBS + r")\b", sentence, re.I):
-                    break  # a sentence that does not start with an edit is a description: skip it whole
+                                                                    + SPLIT_VERBS + r")\b", sentence, re.I) and \
+                        not any(_EDIT_LEAD.match(strip_polite(p).lower()) for p in parts[1:]):
+                    break  # a sentence that does not start with an edit is a description: skip it whole ("my dog
+                    # is cute, remove the leash" is not: an imperative follows)
             elif edit.target and not edit.target.startswith("<") and (cut := _NOT_AN_OBJECT.search(edit.target)):
                 # "the watermark when saving", "the shadow, how to do this": the object ends where a clause starts;
                 # "the when you remove background using ...": a misread, not an object

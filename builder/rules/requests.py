@@ -13,7 +13,8 @@ _POLITE = re.compile(
     r"i would like to|i need you to|i need to|i wish to|we need to|let's|lets|let us|help me|try to|go ahead and|"
     r"you should|you could|you can|i want|i'd like|i need|just|only|pls|plz|maybe|perhaps|possibly|completely|totally|"
     r"entirely|fully|simply|carefully|somehow|generally|digitally|professionally|seamlessly|if possible|"
-    r"if at all possible|if you can|(?:can|could) we|\([^)]{0,20}\))(?![\w'])[\s,]*)+", re.I)
+    r"if at all possible|if you can|(?:can|could|can't|cant|couldn't|could not|can not) we|(?:can't|couldn't|won't) you|"
+    r"\([^)]{0,20}\))(?![\w'])[\s,]*)+", re.I)
 _QUESTION_START = re.compile(
     r"^(?:what|who|whom|whose|where|when|why|how|which|tell me|describe|explain|count|caption|identify|"
     r"(?:is|are|was|were|does|do|did|has|have|can|could|would|will|should)\s+(?:you|i|we|they|he|she|it|there|"
