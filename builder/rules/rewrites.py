@@ -97,7 +97,7 @@ def plain_clause(clause: str) -> str:
                  r"becomes?)\s+(?P<y>(?!in\b|on\b|at\b)[\w ,'-]+)$", text)
     if m:  # "make it so the sky is blue": make the sky blue
         return f"make {m.group('x')} {m.group('y')}"
-    m = re.match(r"^(?:remove|take out|take away|get rid of|cut|drop)\s+(?:the\s+|some\s+|(?:a\s+)?(?:bit|little|lot)\s+of\s+(?:the\s+)?|"
+    m = re.match(r"^(?:remove|take out|take away|get rid of|cut|drop)\s+(?:the\s+|some\s+(?:of\s+)?(?:the\s+)?|(?:a\s+)?(?:bit|little|lot)\s+of\s+(?:the\s+)?|"
                  r"(?:significant|excess|extra|too much|much|all)\s+(?:of\s+)?(?:the\s+)?)*(?P<n>contrast|saturation|brightness|"
                  r"warmth|sharpness|exposure|vibrance)\b(?:\s+(?:from|to|of|in)\s+(?:the|this|my)\s+(?:photo|image|picture|pic))?$", text)
     if m:  # "remove some contrast": less of it, not an object taken out
