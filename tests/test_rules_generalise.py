@@ -782,3 +782,13 @@ def test_a_thing_described_first_is_what_it_names_and_an_imperative_after_a_desc
     assert models("my cat is adorable, remove the collar")[-1] == "FLUX-INPAINT"
     assert models("take out some of the contrast") == ["CONTRAST"]
     assert steps("take out some of the contrast")[0][1]["amount"] < 0
+
+
+@pytest.mark.parametrize("text", ["change the camera angle to eye level", "show the house from behind",
+                                  "what will this park look like in 50 years", "turn it into an aerial view"])
+def test_another_viewpoint_or_time_is_refused_not_painted(text):
+    assert "viewpoint" in refusal(text)
+
+
+def test_light_from_above_is_still_light():
+    assert models("add soft light from above")[0] in ("SHADOWS-HIGHLIGHTS", "FLUX-BRIGHT", "EXPOSURE")

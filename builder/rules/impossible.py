@@ -38,6 +38,16 @@ IMPOSSIBLE = tuple((re.compile(p, re.I), why) for p, why in (
      r"pic)s?\s+(?:from|of mine|i took)\b|\b(?:image|picture|photo|pic|img)[ _-]?(?:2|two|b)\b|\bin\s+(?:image|picture|photo)[ _-]?1\b",
      "it needs a second image, and the offline planner edits one image from words: a model backend (local or openai) "
      "or an editor can combine photos"),
+    # Another viewpoint, or the scene at another time: what the camera did not see is not in the picture.
+    (r"\b(?:change|alter|switch|shift|rotate|move|adjust)\s+(?:the\s+)?(?:camera(?:\s+angle)?|view(?:point|ing angle)?|angle|"
+     r"perspective|point of view|pov|vantage point)\b(?!\s+(?:distortion|lines?|correction)\b)|"
+     r"\b(?:bird'?s[- ]eye|top[- ]down|aerial|overhead|worm'?s[- ]eye|side|rear|back)\s+view\b|"
+     r"\bshow\s+(?:the\s+|its\s+|their\s+)?(?:back|other side|underside|rear|back side)\b|\bto\s+show\s+(?:its|their|the)\s+"
+     r"(?:back|other side|underside|rear)\b|\b(?:in|after)\s+\d+\s+years\b|\b\d+\s+years\s+(?:later|from now|ago)\b|"
+     r"^(?!.*\b(?:light|lit|lighting|shadows?|sun\w*|glow)\b).*\b(?:view(?:ed)?|seen|shown|shot|show\s+(?:it|the\s+\w+))\s+from\s+"
+     r"(?:above|below|behind|the (?:side|back|front|top|air)|a (?:different|higher|lower|low|high) angle|another angle)\b",
+     "another viewpoint or the scene at another time shows what the camera did not see, so no brick can draw it from "
+     "this picture: a model backend (local or openai) may try"),
     (r"\bface[- ]?swap|\bswap\s+(?:our|their|the|his|her|my)\s+faces?\b|\bswitch\s+(?:our|their)\s+faces\b",
      "swapping faces needs both faces as images; no brick does that from words"),
     (rf"\b(?:add|put|insert|photoshop|place|include|paste|edit)\s+{_PEOPLE}\s+(?:in|into|to|onto|on|next to|beside|with)\b"
