@@ -785,7 +785,7 @@ def test_a_thing_described_first_is_what_it_names_and_an_imperative_after_a_desc
 
 
 @pytest.mark.parametrize("text", ["change the camera angle to eye level", "show the house from behind",
-                                  "what will this park look like in 50 years", "turn it into an aerial view"])
+                                  "show this park in 50 years", "turn it into an aerial view"])
 def test_another_viewpoint_or_time_is_refused_not_painted(text):
     assert "viewpoint" in refusal(text)
 
