@@ -94,6 +94,7 @@ def test_blurring_is_labelled_by_the_blur_brick(records):
     labels stand as their labellers read them, unseen here (a blur may be one part of another edit there)."""
     blurs = [r for r in records if r["split"] == "dev" and re.search(r"\bblur(?:s|ring)?\s+(?:out\s+)?(?:the|a|an|my|his|"
                                                                   r"her|their|this|all|any|faces?|background)\b",
-                                                                  r["instruction"], flags=re.I)]
+                                                                  r["instruction"], flags=re.I)
+             and not re.search(r"\bwithout\s+(?:just\s+|simply\s+)?blurring\b", r["instruction"], flags=re.I)]  # not asked for
     assert len(blurs) >= 5
     assert not [r["id"] for r in blurs if r["type"] not in {"restore", "compose", "other"}]
