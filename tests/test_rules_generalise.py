@@ -792,3 +792,11 @@ def test_another_viewpoint_or_time_is_refused_not_painted(text):
 
 def test_light_from_above_is_still_light():
     assert models("add soft light from above")[0] in ("SHADOWS-HIGHLIGHTS", "FLUX-BRIGHT", "EXPOSURE")
+
+
+def test_misread_clauses_are_not_segmented():
+    assert "not a thing in the picture" in refusal("make the hue more naturally yellow")
+    assert "not a thing in the picture" in refusal("remove with clean lines")
+    assert models("convert to a mosaic")[-1] == "FLUX-STYLE"  # the image itself, not an object called 'to'
+    (_, res), _ = steps("On the cover, 'teh' should be changed to 'the' in the title")
+    assert res["prompt"] == 'the text "teh"'

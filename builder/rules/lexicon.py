@@ -98,6 +98,9 @@ resolution quality clarity vibrance warmth temperature change changes hotkey sho
 options feature features tool tools function functionality slider menu ability possibility adjustment adjustments
 adjusting tweak tweaks edit edits editing improvement improvements fixes correction corrections version versions
 vibe mood atmosphere aesthetic this that""".split())
+# Nouns that end in "-ly" (other such last words of a target are adverbs).
+LY_NOUNS = frozenset("""lily lilies belly jelly fly butterfly dragonfly firefly family ally holly bully gully rally
+doily tally folly assembly anomaly supply monopoly dolly lolly""".split())
 VAGUE_WORDS = frozenset("""better nicer prettier good great beautiful pop awesome cool perfect professional
 realistic improved nice amazing stunning fixed fix improve enhance enhanced seamless seamlessly natural naturally
 consistent coherent blended interesting appealing attractive cleaner clean polished pleasant healthier fresher

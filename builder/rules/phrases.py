@@ -11,6 +11,7 @@ from lego_edit.builder.rules.lexicon import (
     ENV_FILLERS,
     ENV_TERMS,
     GENERIC_BACKGROUND,
+    LY_NOUNS,
     NOT_OBJECTS,
     PRONOUNS,
     RCM_CORE,
@@ -149,9 +150,20 @@ def target_of(text: str, has_mask: bool) -> str | None:
     return np_
 
 
+_DEGREE_WORDS = frozenset("more less very too so quite rather much".split())
+# Words an object's name never starts with: a misread clause ("with clean airy", "looks silly").
+_NOT_A_NOUN_LEAD = frozenset("with for to from of in on at by as looks look seems seem is are was were be".split())
+
+
 def check_findable(target: str) -> None:
     """RES finds things; a property, a look or an app feature named as the object ("the hue", "a hotkey") is refused."""
     words = word_list(target) if '"' not in target else []  # quoted words are text in the picture
+    while words and (words[-1] in _DEGREE_WORDS or len(words[-1]) > 4 and words[-1].endswith("ly") and
+                     words[-1] not in LY_NOUNS):
+        words = words[:-1]  # "the hue more naturally": the adverbs say how, the noun before them is the thing
+    if words and words[0] in _NOT_A_NOUN_LEAD:
+        raise PlanRefused(f"{target!r} is not a thing in the picture that could be found and masked: name an object "
+                          "(e.g. 'the sky', 'the red car')")
     if words and words[-1] in NOT_OBJECTS:
         raise PlanRefused(f"{target!r} is not a thing in the picture that could be found and masked: name an object "
                           "(e.g. 'the sky', 'the red car'), or say the change for the whole image (e.g. 'warmer')")

@@ -440,6 +440,7 @@ def _as_request(sentence: str) -> tuple[str, bool]:
         text, asked = framed, True
     text = re.sub(r"^(transform\w*|convert\w*|turn\w*|chang\w*|switch\w*)\s+(to|into)\s+(?=(?:an?\s+)?[\w -]*\b(?:style|painting|drawing|sketch|"
                   r"cartoon|anime|watercolou?r)\b)", r"\1 it \2 ", text, flags=re.I)  # "transform to anime style": the image
+    text = re.sub(r"^(transform\w*|convert\w*|turn\w*)\s+(to|into)\s+", r"\1 it \2 ", text, flags=re.I)  # "convert to a mural"
     wish = _WISH.match(text.rstrip(" ?!."))
     if wish and _GONE.match(wish.group("x")):
         return f"remove {_GONE.match(wish.group('x')).group('x')}", True  # type: ignore[union-attr]

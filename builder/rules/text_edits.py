@@ -50,9 +50,12 @@ _CORRECTIONS = (
                rf"{_W.format('b')}\s*\.?$"),
     re.compile(rf"^(?:replace|change|correct|fix)\s+(?:the\s+)?(?:word|text|typo|spelling)\s+{_W.format('a')}\s+(?:with|to|into)\s+"
                rf"{_W.format('b')}.*$"),
+    # "'pubished' needs to be changed to 'published'"
+    re.compile(rf"^.*?{_Q.format('a')}\s+(?:needs?\s+to|should|must|has\s+to|have\s+to)\s+be\s+(?:changed|corrected|fixed|replaced|"
+               rf"updated)\s+(?:to|with|by|into)\s+{_Q.format('b')}.*$", re.I),
     # "replace 'TRAIN' with 'PLANE'": two quoted words are text
-    re.compile(rf"^(?:replace|change|swap|switch|correct|fix)\s+{_Q.format('a')}\s+(?:with|to|into|for)\s+{_Q.format('b')}\s*$",
-               re.I),
+    re.compile(rf"^(?:replace|change|swap|switch|correct|fix)\s+(?:[^'\"]*?\s)?{_Q.format('a')}\s+(?:with|to|into|for)\s+"
+               rf"{_Q.format('b')}(?:\s.*)?$", re.I),
 )
 
 
