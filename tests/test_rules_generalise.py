@@ -526,7 +526,7 @@ def test_a_new_sky_added_replaces_the_sky_and_things_in_the_sky_are_added():
 
 def test_a_preset_said_as_a_list_of_looks_is_read_as_those_looks():
     assert models("Cool blue tones, soft diffused light and a light fog for a moody forest feel") == \
-        ["FLUX-ENV", "TEMPERATURE", "SHADOWS-HIGHLIGHTS"]
+        ["TEMPERATURE", "SHADOWS-HIGHLIGHTS", "FLUX-ENV"]  # each item, in the order said
     assert sorted(models("desaturated tones with strong contrast")) == ["CONTRAST", "SATURATION"]
     with pytest.raises(PlanRefused):
         plan_rules("a dog on a sofa")  # a description, not a look
@@ -800,3 +800,10 @@ def test_misread_clauses_are_not_segmented():
     assert models("convert to a mosaic")[-1] == "FLUX-STYLE"  # the image itself, not an object called 'to'
     (_, res), _ = steps("On the cover, 'teh' should be changed to 'the' in the title")
     assert res["prompt"] == 'the text "teh"'
+
+
+def test_each_item_of_a_preset_list_is_planned_or_named():
+    assert models("Deep contrast, muted greens, and a blurred background for moody portraits")[-1] == "BLUR"
+    reason = refusal("Warm tones, soft shadows, and airbrushed skin for glossy portraits")
+    assert "airbrushed skin" in reason  # never dropped unsaid
+    assert "FLUX-STYLE" not in models("High contrast, crisp details and rich colours for documentary-style street photography")

@@ -11,6 +11,7 @@ opposite ways ("lighter" and "darker") are refused with both readings named, as 
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from dataclasses import dataclass
 from typing import Any
 
@@ -124,11 +125,54 @@ def _look_list(low: str) -> list[Edit] | None:
 
     if not _LOOK_LIST.match(low):
         return None
+    said = re.split(r"\s+(?:for|to)\s+(?:a|an|the)?\b", low)[0]  # not the purpose ("for a moody ...")
+    items = _listed_edits(said)
+    if items:
+        return items
     edits: list[Edit] = []
     env = env_value(low)
     if env:
         edits.append(Edit("env", None, env, text=low))
-    toned = look_of_words(re.split(r"\s+(?:for|to)\s+(?:a|an|the)?\b", low)[0])  # not the purpose ("for a moody ...")
+    toned = look_of_words(said)
     if toned is not None:
         edits.append(toned)
     return edits or None
+
+
+_PRAISE = re.compile(r"^(?:perfect|ideal|great|best|suitable|made|designed|good|nice)\b|^(?:[\w-]+\s+){0,3}quality$")
+
+
+def _listed_edits(said: str) -> list[Edit] | None:
+    """Each item of "smooth skin tones, natural colour correction, and soft background blur" read as its own edit
+    (so none is dropped), or None when one item cannot be read that way (then the list is read as one look)."""
+    from lego_edit.builder.rules.grammar import parse_clause
+    from lego_edit.builder.rules.looks import look_of_words
+
+    items = [i.strip(" .") for i in re.split(r"\s*,\s*(?:and\s+)?|\s+and\s+|[.!?]\s+|\s+-\s+", said) if i.strip(" .")]
+    items = [i for i in items if not _PRAISE.match(i)]  # "Perfect for portraits", "magazine cover quality": no edit
+    if len(items) < 2:
+        return None
+    edits: list[Edit] = []
+    unread: list[str] = []
+    for item in items:
+        tries = ["blur the background"] if re.search(r"\bbackground blur|blurr?(?:ed|y) background|\bbokeh\b", item) else \
+            [f"make it {item}", f"add {item}", item]
+        edit = None
+        for clause in tries:
+            try:
+                edit = parse_clause(clause, False, None)
+            except TextRefused:
+                edit = None
+            if edit is not None and edit.kind in ("look", "bright", "background", "blur", "env", "style"):
+                break
+            edit = None
+        if edit is None:
+            edit = look_of_words(item)  # "rich shadows", "deep blacks": the adjectives name the tone step
+        if edit is None:
+            unread.append(item)
+        else:
+            edits.append(replace(edit, text=item))
+    if unread and len(edits) > 1:  # most of the list is clear: the rest is named, never dropped
+        done = "; ".join(f"'{e.text}'" for e in edits)
+        raise TextRefused(f"I can plan {done}, but not '{unread[0]}': no specialised brick does it")
+    return edits if not unread else None

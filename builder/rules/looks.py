@@ -447,7 +447,7 @@ _LOOK_WORDS: tuple[tuple[str, tuple[str, tuple[tuple[str, Any], ...]]], ...] = (
     (r"vibrant|vivid|rich|saturated|bold|colou?rful|punchy|colou?rs|myriad|burst", _op("SATURATION", amount=0.3)),
     (r"contrast\w*|dramatic|dynamic|moody|deep|crisp|strobes?", _op("CONTRAST", amount=0.3)),
     (r"soft|diffused|even|balanced|gentle|flattering|natural", _op("SHADOWS-HIGHLIGHTS", shadows=0.3, highlights=-0.3)),
-    (r"bright|brighter|airy|clean|luminous", _op("EXPOSURE", amount=0.2)),
+    (r"bright|brighter|airy|clean|luminous|glowing|radiant|sunlit", _op("EXPOSURE", amount=0.2)),
 )
 _LOOK_WORDS_RE = tuple((re.compile(rf"^(?:{p})$"), op) for p, op in _LOOK_WORDS)
 
