@@ -11,8 +11,7 @@ opposite ways ("lighter" and "darker") are refused with both readings named, as 
 from __future__ import annotations
 
 import re
-from dataclasses import replace
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from lego_edit.builder.rules.edits import Edit, TextRefused
