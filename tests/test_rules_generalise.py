@@ -807,3 +807,19 @@ def test_each_item_of_a_preset_list_is_planned_or_named():
     reason = refusal("Warm tones, soft shadows, and airbrushed skin for glossy portraits")
     assert "airbrushed skin" in reason  # never dropped unsaid
     assert "FLUX-STYLE" not in models("High contrast, crisp details and rich colours for documentary-style street photography")
+
+
+@pytest.mark.parametrize("text", ["change the number of cups to 4", "turn the three birds into two",
+                                  "change the position of the lamp to left of the sofa"])
+def test_counts_and_relative_positions_are_refused(text):
+    assert "how many things there are" in refusal(text)
+
+
+@pytest.mark.parametrize("text", ["change the activity of the kids to swimming", "have the dog be eating a bone",
+                                  "make the girl in the photo give a thumbs up", "change the horse's pose to jumping"])
+def test_activities_and_gestures_are_poses(text):
+    assert models(text) == ["FLUX-POSE"]
+
+
+def test_a_template_image_slot_is_not_a_word():
+    assert models("{image} make it look like a watercolor painting")[-1] == "FLUX-STYLE"

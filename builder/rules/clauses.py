@@ -112,6 +112,8 @@ def normalize(text: str) -> str:
     if "." in text or "\u2026" in text:
         text = _ELLIPSIS.sub(". ", text)
     text = _SPACES.sub(" ", text).strip()
+    if "{" in text or "<" in text:  # "{image} change the ...", "<image>": a template's image slot, not a word
+        text = re.sub(r"\s*[{<](?:image|img|input|image_?\d)[}>]\s*", " ", text, flags=re.I).strip()
     low = text.lower()
     # Each clean-up below runs only when its cue is in the text (this runs on every instruction).
     if "bg" in low:

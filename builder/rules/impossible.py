@@ -18,7 +18,8 @@ IMPOSSIBLE = tuple((re.compile(p, re.I), why) for p, why in (
      r"\b(?:the|a) (?:case|situation|scenario) (?:where|in which)\b|\b(?:draw|add|fill in|complete)\s+(?:the\s+)?(?:image\s+of\s+)?"
      r"(?:the\s+)?missing\s+(?:[\w-]+\s+){0,3}?(?:operation|step|piece|move|number|shape|element)\b|\b(?:tic-tac-toe|sudoku|"
      r"chess ?board|maze|crossword)\b|\b(?:reagent|litmus|titration)\b|\b(?:centroid|incenter|circumcenter)\b|"
-     r"\b(?:anhydrous|sulfate|sulphate|chloride|hydroxide|oxide)\b|\bto (?:match )?the (?:size|height|width|length|scale) of\b|"
+     r"\b(?:anhydrous|sulfate|sulphate|chloride|hydroxide|oxide)\b|\bdraw\s+(?:what|how)\b|\bnext move\b|"
+     r"\bshortest path\b|\bto satisfy the equation\b|\bafter being\s+\w+\b|\bto (?:match )?the (?:size|height|width|length|scale) of\b|"
      r"\bso that\s+[a-z]\s+(?:has|have|is|are|becomes?)\b|\b(?:complete|bipartite|spanning|directed|binary|planar)\s+"
      r"(?:graph|tree)\b|\b(?:sibling|leaf|root|child)\s+nodes?\b",
      "the edit has to be worked out first (a puzzle, a diagram, a process or what is wrong in the picture), and the "
@@ -38,6 +39,13 @@ IMPOSSIBLE = tuple((re.compile(p, re.I), why) for p, why in (
      r"pic)s?\s+(?:from|of mine|i took)\b|\b(?:image|picture|photo|pic|img)[ _-]?(?:2|two|b)\b|\bin\s+(?:image|picture|photo)[ _-]?1\b",
      "it needs a second image, and the offline planner edits one image from words: a model backend (local or openai) "
      "or an editor can combine photos"),
+    # How many there are, or where one thing stands against another: no brick counts or moves objects.
+    (r"\b(?:change|set|increase|reduce|decrease|alter)\s+the\s+(?:count|number|amount|quantity)\s+of\b|"
+     r"\bturn\s+(?:the\s+)?(?:two|three|four|five|six|\d+)\s+[\w-]+(?:\s+[\w-]+){0,4}?\s+into\s+(?:one|two|three|four|five|\d+)\b|"
+     r"\b(?:change|alter|swap)\s+the\s+(?:position|location|placement|place)\s+of\b.*\b(?:above|below|under|behind|next to|"
+     r"left of|right of|beside|in front of|on top of)\b",
+     "changing how many things there are, or where one stands against another, is not something the bricks do: remove "
+     "or add one by name (e.g. 'remove one of the apples', 'add a cup to the left of the plate')"),
     # Another viewpoint, or the scene at another time: what the camera did not see is not in the picture.
     (r"\b(?:change|alter|switch|shift|rotate|move|adjust)\s+(?:the\s+)?(?:camera(?:\s+angle)?|view(?:point|ing angle)?|angle|"
      r"perspective|point of view|pov|vantage point)\b(?!\s+(?:distortion|lines?|correction)\b)|"

@@ -124,7 +124,7 @@ POSE_VERBS = (r"raise|raises|raising|lift|lifts|lower|lowers|wave|waves|waving|t
               r"dancing|lie|lying|lie down|yawn|yawns|pout|squint|blink|face|kiss|hug|salute|sleep|sleeping|hugging|"
               r"kissing|embrace|kick|kicks|kicking|throw|throws|throwing|catch|fly|flies|flying|swim|swims|swimming|"
               r"climb|climbing|sing|singing|crouch|squat|lean|leaning|roar|bark|barking|yell|shout|shouting|scream|"
-              r"screaming")
+              r"screaming|eat|eating|drink|drinking|give a thumbs[- ]up|thumbs[- ]up")
 BODY_PARTS = (r"arm|arms|hand|hands|head|leg|legs|face|eyes|eye|mouth|body|chin|shoulder|shoulders|finger|"
               r"fingers|paw|paws|tail|ears|ear|knee|knees|foot|feet|thumb|thumbs|eyebrows|lips|neck|torso|"
               r"expression|pose|posture|gaze")
@@ -137,11 +137,12 @@ EXPRESSION_VERBS = (r"smile|smiles|smiling|frown|frowns|laugh|laughs|laughing|gr
                     r"look surprised|look scared|hug|hugs|hugging|kiss|kissing|embrace|hold hands|shake hands|kick|"
                     r"kicks|kicking|throw|throws|throwing|catch|fly|flies|flying|swim|swims|swimming|climb|climbing|"
                     r"sing|singing|eat|eating|drink|drinking|read|reading|play|playing|hide|crouch|squat|lean|leaning|"
-                    r"roar|bark|barking|yell|shout|shouting|scream|screaming|ride|riding")
+                    r"roar|bark|barking|yell|shout|shouting|scream|screaming|ride|riding|give a thumbs[- ]up|"
+                    r"give thumbs[- ]up")
 # Actions only something alive does ("make the bird fly", "have them hug"); "make the clouds sing" asks no pose.
 ANIMATE_ACTIONS = frozenset("""hug hugs hugging kiss kissing embrace kick kicks kicking throw throws throwing catch fly flies
 flying swim swims swimming climb climbing sing singing crouch squat lean leaning roar bark barking yell shout shouting
-scream screaming""".split())
+scream screaming eat eating drink drinking""".split())
 ANIMATE = (r"\b(?:him|her|them|he|she|they|me|us|person|people|man|men|woman|women|girl|girls|boy|boys|kid|kids|child|"
            r"children|baby|lady|guy|guys|couple|bride|groom|player|players|dog|dogs|puppy|cat|cats|kitten|bird|birds|horse|"
            r"horses|animal|animals|lion|tiger|bear|monkey|cow|sheep|duck|fish|dolphin|eagle|owl|parrot|family|friends?|"

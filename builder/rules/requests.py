@@ -518,14 +518,17 @@ def _as_request(sentence: str) -> tuple[str, bool]:
         look = "look " if to_be.group("v").lower() == "look" and re.match(r"like\b", to_be.group("b"), re.I) else ""
         return f"make {to_be.group('a')} {look}{to_be.group('b')}", True  # "(I want) the lighting to be less bright"
     doing = re.match(r"^(?P<x>.+?)\s+(?:should|must|needs? to|has to|shall|ought to)\s+be\s+(?P<v>[a-z]+ing\b.*)$",
-                     text, re.I)
+                     text, re.I) or re.match(r"^(?:have|let|make)\s+(?P<x>(?:the|his|her|their|my|this|that)\s+[\w-]+|him|her|them)\s+"
+                                             r"be\s+(?P<v>[a-z]+ing\b.*)$", text, re.I)
     if doing and not re.search(r"\b(?:wearing|holding|carrying)\b", doing.group("v")):
         return f"make {doing.group('x')} {doing.group('v')}", True  # "he should be lying down": a pose
     passive = _passive(text)
     if passive:
         return passive, True
-    pose = re.match(r"^(?:change|alter|modify|adjust|switch)\s+(?:the\s+)?(?:pose|posture|position|stance)\s+of\s+"
-                    r"(?P<x>.+?)\s+(?:to|into|so (?:it|he|she|they) (?:is|are))\s+(?P<y>[a-z]+ing\b.*)$", text, re.I)
+    pose = re.match(r"^(?:change|alter|modify|adjust|switch)\s+(?:the\s+)?(?:pose|posture|position|stance|action|activity|gesture)\s+"
+                    r"of\s+(?P<x>.+?)\s+(?:to|into|so (?:it|he|she|they) (?:is|are))\s+(?P<y>[a-z]+ing\b.*)$", text, re.I) or \
+        re.match(r"^(?:change|alter|modify|adjust|switch)\s+(?P<x>(?:the|his|her|their|my|this|that)\s+[\w-]+)'s?\s+(?:pose|posture|"
+                 r"position|stance|action|gesture)\s+(?:to|into)\s+(?P<y>[a-z]+ing\b.*)$", text, re.I)
     if pose:  # "change the pose of the cat to lying down"
         who = pose.group("x") if re.match(r"(?:the|his|her|their|my|this|that|a|an)\s", pose.group("x"), re.I) else \
             f"the {pose.group('x')}"

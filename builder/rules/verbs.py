@@ -541,7 +541,7 @@ def pose_edit(c: Ctx) -> Edit:
 
 def is_pose(text: str) -> bool:
     """'raise the person's left arm', 'make him smile', 'the dog sit', 'turn his head to the right'."""
-    t = text.lower()
+    t = IMAGE_PP.sub("", text.lower())  # "the person in the image give a thumbs-up"
     if re.search(r"\b(?:brightness|exposure|lighting|light|contrast|saturation|size|volume|temperature)\b|\bstand(?:s|ing)?\s+"
                  r"out\b", t):  # "make the subject stand out": not a pose
         return False
