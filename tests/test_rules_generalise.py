@@ -823,3 +823,15 @@ def test_activities_and_gestures_are_poses(text):
 
 def test_a_template_image_slot_is_not_a_word():
     assert models("{image} make it look like a watercolor painting")[-1] == "FLUX-STYLE"
+
+
+@pytest.mark.parametrize("text, last", [
+    ("create a colour pop of the red bus", "SATURATION"),
+    ("Create a vintage-toned version", "FLUX-STYLE"),
+    ("create a brighter version of the image", "FLUX-BRIGHT"),
+    ("help the dog wear sunglasses and keep everything else", "FLUX-FILL"),
+    ("aim to remove the caption in {image}", "FLUX-INPAINT"),
+    ("generate a pencil sketch of {image}", "FLUX-STYLE"),
+    ("make the baby happier", "FLUX-POSE")])
+def test_dataset_phrasings(text, last):
+    assert models(text)[-1] == last

@@ -21,6 +21,7 @@ _QUALIFIERS = re.compile(
     r"aesthetic|appearance)|(?:ideal |perfect |great |best )?for (?:[\w-]+,? ){0,4}(?:photography|photos|portraits|shots|images|"
     r"pictures|scenes|landscapes|headshots|selfies|feeds?|campaigns?|catalogs?|catalogues?)$|in order to|instead of|rather than|or something|or anything|or whatever|or similar|of some sort|for me|for us|for my \w+|if possible|if you can|again$|back$|but keep|without changing|without altering|without (?:just |simply |also )?(?:blurring|cropping|changing|altering|affecting|touching|"
     r"losing|ruining|distorting|moving|damaging|making)|(?:but\s+)?(?:don't|do not|dont|never)\s+(?:alter|change|touch|modify|affect|edit|move)|and blend|and make sure|and seamlessly|seamlessly|"
+    r"and (?:maintain|keep|preserve|retain)(?:ing)? (?:the|its|their|all|everything|others?)\b|"
     r"including|such as|as well as preserving|with the same|isolating|excluding|separating|"
     r"and isolate|to restore|and restore|restoring|then blend|(?:before|when|while|for|after)\s+(?:sharing|posting|uploading|"
     r"printing|sending|publishing|using (?:it|them))|(?:before|after|once|when)\s+(?:i|we)\s+(?:can\s+)?(?:submit|send|"
@@ -113,7 +114,9 @@ def normalize(text: str) -> str:
         text = _ELLIPSIS.sub(". ", text)
     text = _SPACES.sub(" ", text).strip()
     if "{" in text or "<" in text:  # "{image} change the ...", "<image>": a template's image slot, not a word
-        text = re.sub(r"\s*[{<](?:image|img|input|image_?\d)[}>]\s*", " ", text, flags=re.I).strip()
+        text = re.sub(r"^\s*[{<](?:image|img|input|image_?\d)[}>]\s*", "", text, flags=re.I)
+        text = re.sub(r"\b(this|that|my|the)\s+[{<](?:image|img|input|image_?\d)[}>]", r"\1 image", text, flags=re.I)
+        text = re.sub(r"[{<](?:image|img|input|image_?\d)[}>]", "the image", text, flags=re.I).strip()
     low = text.lower()
     # Each clean-up below runs only when its cue is in the text (this runs on every instruction).
     if "bg" in low:

@@ -71,7 +71,7 @@ STYLE_TERMS = re.compile(
     r"lego|cross-stitch|embroider\w*|blueprint|art nouveau|art deco|renaissance|baroque|minimalis[mt]\w*|"
     r"vintage photo\w*|retro|polaroid|halftone|chalk|mural|fresco|tapestry|doodle|storybook|"
     r"illustration|illustrated|caricature|silhouette art|neon-soaked|vector art|flat design|psychedelic|trippy|"
-    r"album cover|poster art|hand-drawn|hand-painted|comic strip)\b",
+    r"album cover|poster art|hand-drawn|hand-painted|comic strip|scribble|contour|line drawing|outline drawing)\b",
     re.I)
 ENV_TERMS: tuple[tuple[re.Pattern[str], str], ...] = tuple((re.compile(p, re.I), v) for p, v in (
     (r"\b(?:night(?:time|fall)?|midnight|nocturnal|starry sky|moonlight|moonlit)\b", "at night"),

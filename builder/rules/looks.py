@@ -542,6 +542,12 @@ def parse_look(clause: str, target_named: bool) -> Edit | None:
         return Edit("bright", None, ratio=ratio if ratio is not None and ratio > 0.5 else 0.7, text=clause)
     if _PLAIN_BW.match(clause):  # "make it black and white": a desaturation, not a style
         return Edit("look", None, ops=(_op("SATURATION", amount=-1.0),), text=clause)
+    pop = re.match(r"^(?:create|make|do|apply|add|give(?: it)?)\s+(?:an?\s+)?colou?r[- ]?pop(?:\s+effect)?\s+(?:of|on|for|with)\s+"
+                   r"(?P<x>.+)$", clause)
+    if pop:  # "create a color pop of the girl": she keeps her colours, the rest turns grey
+        from lego_edit.builder.rules.phrases import noun_phrase
+
+        return Edit("look", None, ops=(_op("SATURATION", amount=-1.0),), keep=noun_phrase(pop.group("x")), text=clause)
     m = _EXCEPT.search(clause) if _EXCEPT_HINT.search(clause) else None
     if m:
         from lego_edit.builder.rules.phrases import noun_phrase

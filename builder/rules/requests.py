@@ -10,7 +10,8 @@ from lego_edit.builder.rules.phrases import is_descriptor
 _POLITE = re.compile(
     r"^(?:(?:(?:no|yes|yeah|yep|nope|great|good|nice|perfect|awesome|cool|hmm|well|alright|right)\s*[,.!]+|pretty please|please|kindly|now|next|ok|okay|so|also|and|then|first|firstly|first of all|to start|can you|could you|would you|will you|would you please|"
     r"can you please|could you please|i want you to|i'd like you to|i would like you to|i want to|i'd like to|"
-    r"i would like to|i need you to|i need to|i wish to|we need to|let's|lets|let us|help me|try to|go ahead and|"
+    r"i would like to|i need you to|i need to|i wish to|we need to|let's|lets|let us|help me|try to|aim to|attempt to|"
+    r"strive to|be sure to|go ahead and|"
     r"you should|you could|you can|i want|i'd like|i need|just|only|pls|plz|maybe|perhaps|possibly|completely|totally|"
     r"entirely|fully|simply|carefully|somehow|generally|digitally|professionally|seamlessly|if possible|"
     r"if at all possible|if you can|(?:can|could|can't|cant|couldn't|could not|can not) we|(?:can't|couldn't|won't) you|"
@@ -124,7 +125,7 @@ _ASK_FRAMES = re.compile(
     r"able to|(?:i(?:'d| would) |would )?(?:love|like|appreciate) (?:it )?if (?:you|someone|somebody|anyone) (?:could|can|"
     r"would)|it would be (?:great|nice|awesome|amazing|lovely) if (?:you|someone|somebody|anyone) (?:could|can|"
     r"would)|i (?:was|am) wondering if (?:you|someone|somebody|anyone) (?:could|can|would)|i wonder if (?:you|"
-    r"someone|somebody|anyone) (?:could|can)|(?:please )?help(?!\s+(?:me\s+|us\s+)?(?:with|out)\b)(?:\s+(?:me|us))?(?:\s+to)?|"
+    r"someone|somebody|anyone) (?:could|can)|(?:please )?help(?!\s+(?:me\s+|us\s+)?(?:with|out)\b)(?!\s+(?:the|this|that|his|her|their|a|an)\s)(?:\s+(?:me|us))?(?:\s+to)?|"
     r"i need (?:help|someone|somebody) to|"
     r"i need help(?: with)?|looking for (?:someone|somebody|help) to|i (?:cannot|can't|cant|can not|couldn't|could not)\s+"
     r"(?:for the life of me\s+)?(?:seem to\s+)?(?:figure out how to\s+|work out how to\s+|manage to\s+)?|i (?:just )?wonder(?:ed)? (?:how|if i could|if i can|whether i "
@@ -269,6 +270,17 @@ def _rewrite(text: str) -> str:
             re.match(r"^\w+\s+(?:up\s+)?(?:the|this|my)\s+(?:image|photo|picture|pic|shot)(?:\s+up)?$", m.group("head"), re.I)):
         text = f"{lemma(m.group('g'))} {m.group('rest')}"
     text = re.sub(r"^zoom\s+(?:this|it|the (?:image|photo|picture|pic|shot))\s+out\b", "zoom out", text, flags=re.I)
+    text = re.sub(r"^help\s+(?=(?:the|this|that|his|her|their|a|an)\s+[\w-]+\s+(?:have|wear|hold|carry|sport|look|be)\b)", "make ",
+                  text, flags=re.I)  # "help the elephant wear a crown"
+    drawn = re.match(r"^(?:generate|make|create|produce|draw|render|give me)\s+(?:me\s+)?(?:an?\s+)?(?P<s>[\w -]+?)(?:\s+(?:picture|"
+                     r"image|drawing|version|rendition|rendering|copy))?\s+(?:of|from)\s+(?:it|this|that|the image|the photo|this "
+                     r"image|this photo)$", text, re.I)
+    if drawn and STYLE_TERMS.search(drawn.group("s")):
+        text = f"in {drawn.group('s')} style"  # "generate a scribble of the image": the image drawn that way
+    version = re.match(r"^(?:create|make|give me|generate|produce|do)\s+(?:an?\s+)?(?P<d>[\w -]+?)(?:-themed|-toned)?\s+version"
+                       r"(?:\s+of\s+(?:it|this|the image|the photo))?$", text, re.I)
+    if version and not re.fullmatch(r"(?:new|different|better|second|another|final|other)", version.group("d"), re.I):
+        text = f"make it {version.group('d')}"  # "create a dark-themed version": the image made dark
     m = re.match(r"^(?:make|let|have)\s+(?P<x>.+?)\s+(?P<v>have|wear|hold|carry|sport)\s+(?P<y>.+)$", text, re.I)
     if m and m.group("v").lower() == "wear" and is_descriptor(re.sub(r"^all\s+", "", m.group("y"))):
         text = f"dress {m.group('x')} in {m.group('y')}"  # "make him wear red": his clothes recoloured

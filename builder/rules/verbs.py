@@ -560,4 +560,7 @@ def is_pose(text: str) -> bool:
                 rf"(?:up\s+|down\s+)?(?:the\s+|his\s+|her\s+|their\s+|its\s+)?(?:[\w'-]+\s+){{0,3}}(?:{BODY_PARTS})\b",
                 t):
         return True
+    if re.fullmatch(rf"(?:the|a|an|his|her|their)?\s*(?:[\w'-]+\s+){{0,2}}(?:more\s+|very\s+)?(?:{EXPRESSION_ADJ})", t) and \
+            re.search(ANIMATE, t):
+        return True  # "(let) the man serious", "(make) the baby happier": a face's expression
     return bool(re.search(rf"\b(?:look|looks|appear)\s+(?:more\s+|very\s+|a bit\s+)?(?:{EXPRESSION_ADJ})\b", t))
