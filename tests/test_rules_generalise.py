@@ -835,3 +835,15 @@ def test_a_template_image_slot_is_not_a_word():
     ("make the baby happier", "FLUX-POSE")])
 def test_dataset_phrasings(text, last):
     assert models(text)[-1] == last
+
+
+@pytest.mark.parametrize("text, last", [
+    ("have the mural be by Banksy", "FLUX-STYLE"), ("as if it were a miniature", "FLUX-STYLE"),
+    ("stylize the dog as a clay figure", "FLUX-STYLE"), ("move the lighthouse to a tropical island", "FLUX-CBG"),
+    ("update the logo to black/white", "FLUX-RCM"), ("remove the frown from her face", "FLUX-POSE")])
+def test_agents_likenesses_places_and_expressions(text, last):
+    assert models(text)[-1] == last
+
+
+def test_moving_closer_or_to_a_side_is_still_refused():
+    assert "moving" in refusal("move the bench to the left")

@@ -134,6 +134,7 @@ def normalize(text: str) -> str:
         text = _AND_THAN.sub(r"\1 then ", text)  # "and than add a dog"
     if "/" in text:
         text = _SLASH_VERBS.sub(r"\1", text)  # "add/create"
+        text = re.sub(r"\bblack\s*/\s*white\b", "black and white", text, flags=re.I)  # "update the logo to black/white"
     if "&" in text:
         text = _AMPERSAND.sub(" and ", text)  # "& remove the shadow"; "black & white" stays
         text = re.sub(r"^(?:[.!?]\s*)?&\s+", "", text)

@@ -71,7 +71,8 @@ STYLE_TERMS = re.compile(
     r"lego|cross-stitch|embroider\w*|blueprint|art nouveau|art deco|renaissance|baroque|minimalis[mt]\w*|"
     r"vintage photo\w*|retro|polaroid|halftone|chalk|mural|fresco|tapestry|doodle|storybook|"
     r"illustration|illustrated|caricature|silhouette art|neon-soaked|vector art|flat design|psychedelic|trippy|"
-    r"album cover|poster art|hand-drawn|hand-painted|comic strip|scribble|contour|line drawing|outline drawing)\b",
+    r"album cover|poster art|hand-drawn|hand-painted|comic strip|scribble|contour|line drawing|outline drawing|diorama|"
+    r"miniature|tilt-shift|postcard|movie still|film still|video game|clay render|clay figure|claymation figure|toy model)\b",
     re.I)
 ENV_TERMS: tuple[tuple[re.Pattern[str], str], ...] = tuple((re.compile(p, re.I), v) for p, v in (
     (r"\b(?:night(?:time|fall)?|midnight|nocturnal|starry sky|moonlight|moonlit)\b", "at night"),
@@ -203,7 +204,8 @@ VERB_SYNONYMS: dict[str, str] = {
     "excise": "remove", "expel": "remove", "evict": "remove", "dismiss": "remove", "vanish": "remove",
     "exile": "remove", "extinguish": "remove", "uproot": "remove", "sweep away": "remove", "terminate": "remove",
     "conceal": "remove", "discard": "remove", "ax": "remove", "axe": "remove", "chuck": "remove", "toss": "remove",
-    "take down": "decrease", "inject": "add", "tone back": "decrease", "shape": "turn", "reshape": "turn", "fashion": "turn",
+    "take down": "decrease", "inject": "add", "stylize": "render", "stylise": "render", "restyle": "render",
+    "reimagine": "render", "re-imagine": "render", "depict": "render", "portray": "render", "tone back": "decrease", "shape": "turn", "reshape": "turn", "fashion": "turn",
     # addition
     "embed": "add", "incorporate": "add", "integrate": "add", "position": "add", "stick": "add", "pop in": "add",
     "situate": "place", "station": "place", "nestle": "place",

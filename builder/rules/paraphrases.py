@@ -12,6 +12,7 @@ from lego_edit.builder.rules.lexicon import (
     COLOURS,
     PRONOUNS,
     SCENE_NOUNS,
+    STYLE_TERMS,
     VERB_RES,
 )
 from lego_edit.builder.rules.phrases import (
@@ -126,6 +127,15 @@ def paraphrase_edit(c: Ctx) -> Edit | None:
     worn = worn_edit(c)
     if worn is not None:
         return worn
+    moved = re.match(r"^(?:move|take|transport|teleport|relocate|bring)\s+(?P<x>(?:the|this|that|my|our)\s+[\w' -]+?|[a-z][\w'-]+"
+                     r"(?:\s+[\w'-]+){0,2}?)\s+(?:to|into)\s+(?P<y>(?:an?\s+|the\s+)?[\w' -]+)$", text)
+    if moved and not re.search(r"\b(?:left|right|top|bottom|corner|side|front|back|centre|center|middle|foreground|edge|"
+                               r"closer|further|farther|other|position|spot|place|me|him|her|them|us|you)\b", moved.group("y")) and \
+            not re.search(r"\b(?:closer|nearer|further|farther|together|apart|viewer|viewers|audience|reader)\b", moved.group("x")) \
+            and not re.match(r"(?:it|him|her|them|me|us|you)\b", moved.group("x")) and not STYLE_TERMS.search(moved.group("y")):
+        keep = target_of(moved.group("x"), c.has_mask)  # "move the castle to Hawaii": the castle stays, the place changes
+        if keep not in (None, PRONOUN):
+            return background_edit(c, None, strip_articles(moved.group("y")), subject=keep)
     if _MOVE.match(text):
         raise TextRefused(f"'{c.clause}': moving an object is not something the bricks do in one step: remove it, "
                           "then add it where you want it")

@@ -272,6 +272,17 @@ def _rewrite(text: str) -> str:
     text = re.sub(r"^zoom\s+(?:this|it|the (?:image|photo|picture|pic|shot))\s+out\b", "zoom out", text, flags=re.I)
     text = re.sub(r"^help\s+(?=(?:the|this|that|his|her|their|a|an)\s+[\w-]+\s+(?:have|wear|hold|carry|sport|look|be)\b)", "make ",
                   text, flags=re.I)  # "help the elephant wear a crown"
+    by = re.match(r"^(?:make\s+(?:it|this|(?:the|this)\s+[\w-]+)\s+(?:look\s+)?(?:like|as if|as though)\s+(?:it|they|this)\s+(?:was|were|"
+                  r"had been)\s+|(?:make|have)\s+(?:it|this|(?:the|this)\s+[\w-]+)\s+(?:be\s+)?|as\s+)?(?:done|painted|drawn|"
+                  r"illustrated|sketched|made|created|animated)?\s*by\s+(?:an?\s+)?(?P<a>[\w .'-]+)$", text, re.I)
+    if by and (re.search(r"\b(?:painted|drawn|done|illustrated|sketched|made|created|animated)\s+by\b|\bbe\s+by\b|^as\s+done\b|"
+                         r"^(?:make|have)\s+(?:it|this|(?:the|this)\s+(?:portrait|painting|picture|image|photo|drawing))\s+by\b",
+                         text, re.I)):
+        text = f"in the style of {by.group('a')}"  # "have the portrait be by Andy Warhol", "as if painted by Van Gogh"
+    looks_like = re.match(r"^(?:make\s+(?:it|this)\s+look\s+)?(?:like|as if|as though)\s+(?:it|this)\s+(?:was|were|is)\s+"
+                          r"(?P<x>(?:an?|the)\s+[\w -]+)$", text, re.I)
+    if looks_like:
+        text = f"make it look like {looks_like.group('x')}"  # "as if it were a diorama"
     drawn = re.match(r"^(?:generate|make|create|produce|draw|render|give me)\s+(?:me\s+)?(?:an?\s+)?(?P<s>[\w -]+?)(?:\s+(?:picture|"
                      r"image|drawing|version|rendition|rendering|copy))?\s+(?:of|from)\s+(?:it|this|that|the image|the photo|this "
                      r"image|this photo)$", text, re.I)

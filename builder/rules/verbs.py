@@ -52,6 +52,10 @@ _BACKGROUND_GONE = re.compile(r"^(?:the\s+|this\s+|that\s+|my\s+)?(?:whole\s+|en
 
 def remove_edit(c: Ctx) -> Edit:
     said = c.rest
+    look = re.match(r"(?:the\s+|that\s+|this\s+)?(?P<e>smile|grin|frown|scowl|smirk|sad expression|angry expression|tears)\s+(?:from|off)\s+"
+                    r"(?P<who>.+)$", said)
+    if look:  # "remove the smile from his face": an expression changed, nothing cut out
+        return Edit("pose", None, f"{c.clause}, with a neutral expression", text=c.clause)
     pp = IMAGE_PP.search(said)
     if pp and re.match(r"\s+(?:of|from|with|taken|where|that|which)\b", said[pp.end():]):
         said = said[:pp.start()]  # "me out of this picture of my mum holding ...": what the picture shows is not the object
