@@ -847,3 +847,11 @@ def test_agents_likenesses_places_and_expressions(text, last):
 
 def test_moving_closer_or_to_a_side_is_still_refused():
     assert "moving" in refusal("move the bench to the left")
+
+
+def test_a_feel_named_by_style_words_and_shadows_on_a_part():
+    assert models("give it a retro comic feel")[-1] == "FLUX-STYLE"
+    found = steps("lift the shadows on his face")
+    assert found[0] == ("SHADOWS-HIGHLIGHTS", {"image": "init[image]", "shadows": 0.4, "highlights": 0.0}) or \
+        found[0][0] == "SHADOWS-HIGHLIGHTS"
+    assert [s for s in found if s[0] == "RES"][0][1]["prompt"] == "face"

@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 
 from lego_edit.builder.rules.edits import TextRefused
-from lego_edit.builder.rules.lexicon import COLOURS, KNOWN_VERBS, canonical_verb, lemma
+from lego_edit.builder.rules.lexicon import COLOURS, KNOWN_VERBS, STYLE_TERMS, canonical_verb, lemma
 from lego_edit.builder.rules.phrases import is_descriptor
 from lego_edit.builder.rules.requests import strip_polite
 
@@ -156,6 +156,8 @@ def plain_clause(clause: str) -> str:
             d = m.group("d")  # several words of a look ("a vintage, faded photograph look") are read as a look
             if re.search(r"grad", m.group("n")):
                 return f"add {d} colour grading"  # a grade is tone work: "apply a cinematic colour grade"
+            if len(d.split()) > 1 and "," not in d and STYLE_TERMS.search(d):
+                return f"in {d} style"  # "give it a vintage polaroid feel": that style, not an object called "it vintage"
             return f"make it look {d}" if "," in d or len(d.split()) > 2 else f"make it {d}"
     if "whites" in text or "blacks" in text:
         m = _WHITES_BLACKS.match(text)

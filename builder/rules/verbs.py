@@ -460,6 +460,12 @@ BRIGHT_WORDS = re.compile(
 
 
 def bright_edit(c: Ctx, region_text: str | None) -> Edit:
+    shadows = re.match(r"(?:up\s+)?(?:the\s+)?(?:dark\s+)?shadows?\s+(?:on|in|of|under|across)\s+(?P<x>.+)$", region_text or "")
+    if shadows and target_of(shadows.group("x"), c.has_mask) not in (None, PRONOUN):
+        # "lighten the shadows on her face": the shadows lifted inside the face, not a region called "shadows"
+        lift = 0.4 if (brightness_ratio(c.clause) or 0.6) > 0.5 else -0.4
+        return Edit("look", target_of(shadows.group("x"), c.has_mask),
+                    ops=(("SHADOWS-HIGHLIGHTS", (("shadows", lift), ("highlights", 0.0))),), text=c.clause)
     ratio = brightness_ratio(c.clause)
     if ratio is None:
         ratio = 0.6  # "adjust the brightness of X": nothing says which way; brighter is the common wish
