@@ -855,3 +855,17 @@ def test_a_feel_named_by_style_words_and_shadows_on_a_part():
     assert found[0] == ("SHADOWS-HIGHLIGHTS", {"image": "init[image]", "shadows": 0.4, "highlights": 0.0}) or \
         found[0][0] == "SHADOWS-HIGHLIGHTS"
     assert [s for s in found if s[0] == "RES"][0][1]["prompt"] == "face"
+
+
+def test_no_wording_of_the_instructions_we_have_crashes_the_planner():
+    """Upper case, title case, halves, a template slot, a bracketed aside: each plans or is refused, never raises."""
+    from bench.bench_rules import load_open_domain
+
+    texts = [r["instruction"] for r in load_open_domain()][::7] + ["Sky Replacement", "old photo enhancement"]
+    for t in texts:
+        words = t.split()
+        for v in (t.upper(), t.title(), " ".join(words[: len(words) // 2]), "{image} " + t, t + " (lol)", "&" + t):
+            try:
+                plan_rules(v)
+            except PlanRefused:
+                pass

@@ -577,11 +577,11 @@ def _as_request(sentence: str) -> tuple[str, bool]:
         return f"replace the {swap.group('x')} with {swap.group('y')}", True
     nominal = _NOMINAL.match(text)
     if nominal and not _TONE_NOUN.search(nominal.group("x")) and (
-            nominal.group("n") not in ("enhancement", "correction", "reduction") or _DEFECT_OR_PHOTO.fullmatch(nominal.group("x"))):
+            nominal.group("n").lower() not in ("enhancement", "correction", "reduction") or _DEFECT_OR_PHOTO.fullmatch(nominal.group("x"))):
         # "colour correction", "exposure enhancement" are read as looks; "sky enhancement" says no edit  # "old photo restoration", "support background removal": the edit said as a noun
         x = nominal.group("x")
         x = x if re.match(r"(?:the|my|this|all)\b", x) else f"the {x}"
-        return f"{_NOMINAL_VERBS[nominal.group('n')]} {x}", True
+        return f"{_NOMINAL_VERBS[nominal.group('n').lower()]} {x}", True
     return text, asked
 
 
