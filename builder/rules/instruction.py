@@ -106,7 +106,10 @@ _NOT_A_LOOK = re.compile(r"^(?:an?\s+)?(?:vegan|vegetarian|genius|millionaire|bi
 
 
 # What people can be drawn as (a role, a costume, a figure): "cowgirls", "astronauts", "stone statues", "zombies".
-_ROLE = re.compile(r"(?:girls?|boys?|m[ae]n|wom[ae]n|(?<!flow)(?<!tow)(?<!stick)(?<!post)(?<!lett)(?<!pap)(?<!contain)(?<!comput)(?<!speak)(?<!burg)(?<!cov)(?<!flyer)(?<!numb)ers?|ists?|ians?|nauts?|ites?|pirates?|zombies?|vampires?|angels?|ghosts?|elf|"
+_ROLE = re.compile(r"(?:girls?|boys?|m[ae]n|wom[ae]n|"
+                   r"(?<!flow)(?<!tow)(?<!stick)(?<!post)(?<!lett)(?<!pap)(?<!contain)(?<!comput)(?<!speak)(?<!burg)(?<!cov)"
+                   r"(?<!flyer)(?<!numb)ers?|"  # wrestlers, dancers; not flowers, posters, stickers
+                   r"ists?|ians?|nauts?|ites?|pirates?|zombies?|vampires?|angels?|ghosts?|elf|"
                    r"elves|kings?|queens?|princes(?:ses)?|statues?|cyborgs?|ninjas?|samurai|knights?|wizards?|witch(?:es)?|"
                    r"superheroes|superhero|clowns?|cowboys?|aliens?|gods?|goddess(?:es)?|monks?|nuns?|soldiers?|warriors?|"
                    r"vikings?|elders?|babies|kids|children|teenagers?)$")
