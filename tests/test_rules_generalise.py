@@ -869,3 +869,9 @@ def test_no_wording_of_the_instructions_we_have_crashes_the_planner():
                 plan_rules(v)
             except PlanRefused:
                 pass
+
+
+def test_an_app_feature_added_is_not_painted_in():
+    assert "feature of an app" in refusal("please add image resizing to the editor")
+    assert models('is it possible to add an "Auto" button to upscale photos?') == ["UPSCALE"]
+    assert models("add a picture frame on the wall")[0] == "ADD-PRED"

@@ -218,6 +218,11 @@ def _light_look(c: Ctx, rest: str, obj: str) -> Edit | None:
     return Edit("look", None, ops=tuple(ops), text=c.clause)
 
 
+# "image stretch", "photo editing", "picture quality": what an app does to images, never a thing in one.
+_APP_WORDS = frozenset("""stretch stretching scaling resizing resize editing editor enhancement enhancer quality filter
+filters mode option options size compression format upload export rotation cropping crop viewer gallery""".split())
+
+
 def add_edit(c: Ctx) -> Edit:
     rest = IMAGE_PP.sub("", c.rest).strip(" ,.")
     if not rest:
@@ -225,7 +230,9 @@ def add_edit(c: Ctx) -> Edit:
     obj = strip_articles(ADD_NP_STOP.split(rest, maxsplit=1)[0]).strip(" ,.")
     obj_words = word_list(obj)
     whole_rest = c.clause[len(c.verb):].strip() if c.clause.startswith(c.verb) else c.rest  # riders kept: "to change ..."
-    feature = _FEATURE.match(re.sub(r"\s*\(.*$", "", whole_rest))
+    feature = _FEATURE.match(re.sub(r"[\"']", "", re.sub(r"\s*\(.*$", "", whole_rest)))  # 'an "Enhance" button'
+    if obj_words[:1] in (["image"], ["photo"], ["picture"]) and len(obj_words) > 1 and obj_words[1] in _APP_WORDS:
+        raise TextRefused(f"'{c.clause}': '{obj}' names a feature of an app, not a thing to paint into this picture")
     if feature and not re.match(r"(?:the|a|an|his|her|their|its|this|that|my|our|your|him|me|us|them)\b",
                                 feature.group("v") or ""):
         # "add support to change the brightness", "add an option for blurring faces", "add a flip image option": the
