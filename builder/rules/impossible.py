@@ -26,7 +26,8 @@ IMPOSSIBLE = tuple((re.compile(p, re.I), why) for p, why in (
      "offline planner only plans edits the words say: a model backend (local or openai) can reason about it"),
     # An edit that depends on what the picture shows ("add reflections if there's water in the scene"): the words
     # cannot tell, and a plan would run whether or not the condition holds.
-    (r"^(?!.*\b(?:remov\w*|delet\w*|eras\w*|get rid of|take out|clean up)\b).*?(?:"  # a removal finds them or says none
+    (r"^(?=.*?\b(?:if|where|wherever)\s+(?:there|the|any)\b)(?!.*\b(?:remov\w*|delet\w*|eras\w*|get rid of|take out|"
+     r"clean up)\b).*?(?:"  # a removal finds them or says none
      r"\bif\s+there(?:'s|\s+is|\s+are|'re)\s+(?:an?\s+|any\s+|some\s+)?[\w-]+(?:\s+[\w-]+)?\s+(?:in|on|visible|present)\b|"
      r"\b(?:wherever|where)\s+there(?:'s|\s+is|\s+are)\s+(?:an?\s+|any\s+)?[\w-]+\b|\bif\s+(?:the|any)\s+[\w-]+\s+(?:is|are)\s+"
      r"(?:visible|present|there|in the (?:photo|picture|image|scene|shot))\b)",
@@ -47,13 +48,13 @@ IMPOSSIBLE = tuple((re.compile(p, re.I), why) for p, why in (
      "changing how many things there are, or where one stands against another, is not something the bricks do: remove "
      "or add one by name (e.g. 'remove one of the apples', 'add a cup to the left of the plate')"),
     # Another viewpoint, or the scene at another time: what the camera did not see is not in the picture.
-    (r"\b(?:change|alter|switch|shift|rotate|move|adjust)\s+(?:the\s+)?(?:camera(?:\s+angle)?|view(?:point|ing angle)?|angle|"
+    (r"\b(?:(?:change|alter|switch|shift|rotate|move|adjust)\s+(?:the\s+)?(?:camera(?:\s+angle)?|view(?:point|ing angle)?|angle|"
      r"perspective|point of view|pov|vantage point)\b(?!\s+(?:distortion|lines?|correction)\b)|"
-     r"\b(?:bird'?s[- ]eye|top[- ]down|aerial|overhead|worm'?s[- ]eye|side|rear|back)\s+view\b|"
-     r"\bshow\s+(?:the\s+|its\s+|their\s+)?(?:back|other side|underside|rear|back side)\b|\bto\s+show\s+(?:its|their|the)\s+"
-     r"(?:back|other side|underside|rear)\b|\b(?:in|after)\s+\d+\s+years\b|\b\d+\s+years\s+(?:later|from now|ago)\b|"
-     r"^(?!.*\b(?:light|lit|lighting|shadows?|sun\w*|glow)\b).*\b(?:view(?:ed)?|seen|shown|shot|show\s+(?:it|the\s+\w+))\s+from\s+"
-     r"(?:above|below|behind|the (?:side|back|front|top|air)|a (?:different|higher|lower|low|high) angle|another angle)\b",
+     r"(?:bird'?s[- ]eye|top[- ]down|aerial|overhead|worm'?s[- ]eye|side|rear|back)\s+view\b|"
+     r"show\s+(?:the\s+|its\s+|their\s+)?(?:back|other side|underside|rear|back side)\b|to\s+show\s+(?:its|their|the)\s+"
+     r"(?:back|other side|underside|rear)\b|(?:in|after)\s+\d+\s+years\b|\d+\s+years\s+(?:later|from now|ago)\b|"
+     r"(?:view(?:ed)?|seen|shown|shot|show\s+(?:it|the\s+\w+))\s+from\s+(?:above|below|behind|the (?:side|back|front|top|air)|"
+     r"a (?:different|higher|lower|low|high) angle|another angle)\b)",
      "another viewpoint or the scene at another time shows what the camera did not see, so no brick can draw it from "
      "this picture: a model backend (local or openai) may try"),
     (r"\bface[- ]?swap|\bswap\s+(?:our|their|the|his|her|my)\s+faces?\b|\bswitch\s+(?:our|their)\s+faces\b",
@@ -77,7 +78,7 @@ IMPOSSIBLE = tuple((re.compile(p, re.I), why) for p, why in (
      "copying an object to another place is not something the bricks do in one step"),
     (r"\bcolou?ri[sz]\w*", "there is no brick for colourising a black-and-white photo yet: a recolour needs a colour for a "
      "named object (e.g. 'make the dress red')"),
-    (r"\bvectori[sz]\w*|\bsvg\b|(?<!style )(?<!-style )\banimat(?:e|ion|ed)\b(?!\s+style)|\bgif\b|\bvideo\b(?![- ]?games?)|\b3d model\b",
+    (r"\bvectori[sz]\w*|\bsvg\b|\banimat(?:e|ion|ed)\b(?!\s+style)(?<!style animate)(?<!style animation)(?<!style animated)|\bgif\b|\bvideo\b(?![- ]?games?)|\b3d model\b",
      "vectors, animations and videos are not images the bricks make"),
 ))
 

@@ -118,3 +118,4 @@ def any_needed(patterns: list[str], flags: int = 0) -> re.Pattern[str] | None:
             return None
         words |= runs
     return gate_of(frozenset(words), flags)
+

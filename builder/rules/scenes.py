@@ -270,6 +270,8 @@ def background_wish_edit(clause: str, has_mask: bool) -> Edit | None:
     """A background said as a wish or a fault: transparent is a cut-out of the named thing (or the picture's
     subject); plain, simple or a named neutral colour is a new background behind it."""
     low = clause.lower().strip(" .!?")
+    if "transparen" not in low and "background" not in low and "backdrop" not in low:
+        return None  # every form below names the background or its transparency (a cheap test: this runs on every clause)
     for pattern in _TRANSPARENT:
         m = pattern.match(low)
         if not m:

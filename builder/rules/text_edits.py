@@ -18,6 +18,9 @@ _FONT = re.compile(r"^(?:change|switch|set|make|update|swap)\s+(?:the\s+)?(?:fon
 
 def font_edit(clause: str) -> Edit | None:
     """"change the font to Comic Sans": the words repainted in that lettering, where the text is."""
+    low = clause.lower()
+    if "font" not in low and "typeface" not in low and "lettering" not in low:
+        return None
     m = _FONT.match(clause.strip(" .!?"))
     if not m:
         return None
@@ -74,6 +77,9 @@ _TYPO = re.compile(rf"^(?:there(?:'s| is)\s+an?\s+)?{_Q.format('a')}\s+(?:is\s+)
 
 def misspelling_edit(text: str) -> Edit | None:
     """A misspelt word pointed out: the words found (RES) and repainted spelled right."""
+    low = text.lower()
+    if "spel" not in low and "typo" not in low:
+        return None
     t = text.strip(" .!?")
     for pattern in _MISSPELLINGS:
         m = pattern.match(t)
@@ -97,6 +103,9 @@ def _word(m: re.Match[str], side: str) -> str:
 
 def correction_edit(text: str) -> Edit | None:
     """A typo and its correction said in the text (quoted, with an arrow, "instead of"): the wrong words repainted."""
+    low = text.lower()
+    if not any(cue in low for cue in ("->", "\u2192", "=>", "instead of", "correct", "word", "text", "typo", "spel", "'", '"')):
+        return None  # every form below has one of these (a cheap test: this runs on every clause)
     for pattern in _CORRECTIONS:
         m = pattern.match(text.strip(" .!?"))
         if not m:
@@ -111,6 +120,10 @@ def correction_edit(text: str) -> Edit | None:
 def text_in_image_edit(clause: str, has_mask: bool) -> Edit | None:
     """Text written in the image: RES finds where it goes, FLUX-FILL paints the new words there; the words keep
     their case ("change the sign to say OPEN" -> a sign that says "OPEN")."""
+    low = clause.lower()
+    if not any(cue in low for cue in ("say", "read", "text", "word", "writ", "letter", "caption", "title", "label", "name", '"',
+                                      "'")):
+        return None
     for pattern in _TEXT_EDITS:
         m = pattern.match(clause)
         if not m:
