@@ -584,8 +584,7 @@ def test_help_with_a_photo_to_fix_is_a_restoration(text):
 
 
 def test_a_photo_named_by_what_it_shows_or_who_took_it_is_the_whole_image():
-    assert steps("brighten this picture of my cat") == [("FLUX-BRIGHT", {"image": "<init_image>", "ratio": 0.65})] or \
-        models("brighten this picture of my cat") == ["FLUX-BRIGHT"]
+    assert models("brighten this picture of my cat") == ["FLUX-BRIGHT"]  # no RES of "picture of my cat"
     assert models("hey could you make this dull photo we took look amazing")[0] == "SHADOWS-HIGHLIGHTS"
     assert "RES" in models("remove the photo of the dog from the wall")  # a photo in the scene is an object
 
@@ -852,8 +851,7 @@ def test_moving_closer_or_to_a_side_is_still_refused():
 def test_a_feel_named_by_style_words_and_shadows_on_a_part():
     assert models("give it a retro comic feel")[-1] == "FLUX-STYLE"
     found = steps("lift the shadows on his face")
-    assert found[0] == ("SHADOWS-HIGHLIGHTS", {"image": "init[image]", "shadows": 0.4, "highlights": 0.0}) or \
-        found[0][0] == "SHADOWS-HIGHLIGHTS"
+    assert found[0][0] == "SHADOWS-HIGHLIGHTS" and found[0][1]["shadows"] > 0
     assert [s for s in found if s[0] == "RES"][0][1]["prompt"] == "face"
 
 
