@@ -873,3 +873,9 @@ def test_an_app_feature_added_is_not_painted_in():
     assert "feature of an app" in refusal("please add image resizing to the editor")
     assert models('is it possible to add an "Auto" button to upscale photos?') == ["UPSCALE"]
     assert models("add a picture frame on the wall")[0] == "ADD-PRED"
+
+
+def test_nothing_named_to_add_and_a_clause_read_as_a_name_are_refused():
+    assert "does not say what to add" in refusal("what would the next move be? Draw it.")
+    assert "not a thing in the picture" in refusal("restyle and generate image using mosaic")
+    assert models("put me in a snowy forest")[-1] == "FLUX-CBG"

@@ -152,7 +152,8 @@ def target_of(text: str, has_mask: bool) -> str | None:
 
 _DEGREE_WORDS = frozenset("more less very too so quite rather much".split())
 # Words an object's name never starts with: a misread clause ("with clean airy", "looks silly").
-_NOT_A_NOUN_LEAD = frozenset("with for to from of in on at by as looks look seems seem is are was were be".split())
+_NOT_A_NOUN_LEAD = frozenset("""with for to from of in on at by as looks look seems seem is are was were be and or but then
+using generate""".split())
 
 
 def check_findable(target: str) -> None:

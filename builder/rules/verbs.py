@@ -15,6 +15,7 @@ from lego_edit.builder.rules.lexicon import (
     EXPRESSION_VERBS,
     KNOWN_VERBS,
     POSE_VERBS,
+    PRONOUNS,
     SETTING_NOUNS,
     STYLE_TERMS,
     lemma,
@@ -194,7 +195,7 @@ def _added_look(c: Ctx, obj: str) -> Edit:
 
 
 _LIGHT_HEAD = re.compile(r"^(?P<d>(?:[\w-]+,?\s+){1,4})(?:light|lighting|sunlight|daylight|glow|tones?|hues?)"
-                         r"(?:\s+(?:from|coming|on|over|across|through|falling|streaming|pouring|shining)\b.*)?$")
+                         r"(?:\s+(?:from|coming|on|over|across|through|falling|streaming|pouring|shining|with)\b.*)?$")
 _WARM_LIGHT = re.compile(r"\b(?:warm\w*|golden|golden-hour|amber|sunset|sunrise|sunny|honey|evening|afternoon|candle\w*)\b")
 _COOL_LIGHT = re.compile(r"\b(?:cool\w*|cold|blue|bluish|icy|wintry|moonlight)\b")
 
@@ -258,6 +259,8 @@ def add_edit(c: Ctx) -> Edit:
     if re.fullmatch(r"(?:more\s+|some\s+|a bit of\s+|a touch of\s+|a little\s+|extra\s+)*(?:film\s+|digital\s+|fine\s+|heavy\s+)?"
                     r"(?:grain|graininess|noise|scratches|dust|jpeg artifacts|artifacts)", obj):
         raise NoBrick(f"'{c.clause}': no specialised brick adds {obj} (DENOISE and SHARPEN only take it away)", c.clause)
+    if (obj in PRONOUNS or not obj_words) and c.verb not in {"put", "place"}:  # "... Draw it.": nothing named to add
+        raise TextRefused(f"'{c.clause}' does not say what to add: name it (e.g. 'add a cat on the sofa')")
     light = _light_look(c, rest, obj)
     if light is not None:
         return light
