@@ -60,10 +60,28 @@ def test_failures_give_the_failure_reward(chat, photo):
 
 
 def test_a_run_past_the_time_limit_is_cancelled(chat, photo):
+    """The run is held until it is cancelled (or 5 s pass), so the limit always passes first, however the threads
+    are scheduled: the critic must give the timeout reward and cancel the run, not wait for it."""
+    import threading
+
+    from lego_edit.bricks.executor import Executor
+    from lego_edit.evaluation.judge import JudgeConfig, make_judge
+
+    seen_cancel = threading.Event()
+
+    class HeldExecutor(Executor):
+        def run(self, workflow, inputs, *, cancel=None, **kwargs):
+            if cancel is not None and cancel.wait(5):
+                seen_cancel.set()
+            return super().run(workflow, inputs, cancel=cancel, **kwargs)
+
     server = chat(SC, PQ)
-    critic = critic_for(server, timeout_s=1e-4)
+    judge = make_judge("openai", JudgeConfig(base_url=server.url, model="judge", timeout=5))
+    registry = small_registry()
+    critic = CriticReward(registry, judge, CriticConfig(failure_reward=-0.5, timeout_s=0.05), executor=HeldExecutor(registry))
     outcome = critic.score(ANSWER, "make it brighter", photo)
     assert (outcome.valid, outcome.critic, outcome.reason) == (1.0, -0.5, "timeout")
+    assert seen_cancel.wait(5)  # the held run was told to stop
     assert server.requests == []  # nothing to judge
 
 
