@@ -1,4 +1,4 @@
-"""Geometry bricks (CROP, ROTATE, FLIP, STRAIGHTEN, TRIM) and GROW-MASK on real photos and synthetic lines."""
+"""Geometry bricks (CROP, ROTATE, FLIP, STRAIGHTEN, TRIM, CROP-EDGES, CROP-TO) and GROW-MASK on real photos and synthetic lines."""
 
 from __future__ import annotations
 
@@ -434,3 +434,73 @@ def test_trim_in_a_workflow_and_the_model_builders_prompt(chelsea):
             executor.run(workflow, {"image": chelsea})
     finally:
         executor.close()
+
+
+# --- CROP-EDGES and CROP-TO --------------------------------------------------------------------------
+
+@pytest.mark.parametrize("cuts, box", [({"bottom": 0.25}, (0, 0, 600, 300)), ({"left": 1 / 3}, (200, 0, 600, 400)),
+                                       ({"top": 40, "right": 0.1}, (0, 40, 540, 400)),
+                                       ({"left": 0.1, "right": 0.1, "top": 0.1, "bottom": 0.1}, (60, 40, 540, 360))])
+def test_crop_edges_cuts_exactly_the_named_sides(coffee, cuts, box):
+    out = run("CROP-EDGES", image=coffee, **cuts)["image"]
+    left, top, right, bottom = box
+    assert out.shape == (bottom - top, right - left, 4) and out.dtype == coffee.dtype
+    assert np.array_equal(out, coffee[top:bottom, left:right])
+
+
+def test_crop_edges_keeps_soft_alpha_and_refuses_no_cut_or_everything(coffee):
+    soft = with_soft_alpha(coffee)
+    assert np.array_equal(run("CROP-EDGES", image=soft, right=0.5)["image"][..., 3], soft[:, :300, 3])
+    with pytest.raises(BrickError, match="nothing to change"):
+        run("CROP-EDGES", image=coffee)
+    with pytest.raises(BrickError, match="nothing to change"):
+        run("CROP-EDGES", image=coffee, top=0.0001)  # rounds to no pixel
+    with pytest.raises(BrickError, match="leaves nothing"):
+        run("CROP-EDGES", image=coffee, left=0.6, right=0.5)
+    for bad in (-0.1, "a bit", float("nan"), True):
+        with pytest.raises(BrickError, match="left must be a number"):
+            run("CROP-EDGES", image=coffee, left=bad)
+
+
+def _square_mask(shape, top, left, size):
+    mask = np.zeros(shape[:2], np.uint8)
+    mask[top:top + size, left:left + size] = 255
+    return frozen(mask)
+
+
+def test_crop_to_is_the_masks_box_with_its_margin_clipped_at_the_edges(coffee):
+    out = run("CROP-TO", image=coffee, mask=_square_mask(coffee.shape, 100, 200, 100))["image"]
+    assert np.array_equal(out, coffee[90:210, 190:310])  # 10 % of 100 px each side
+    out = run("CROP-TO", image=coffee, mask=_square_mask(coffee.shape, 100, 200, 100), margin=0)["image"]
+    assert np.array_equal(out, coffee[100:200, 200:300])
+    corner = run("CROP-TO", image=coffee, mask=_square_mask(coffee.shape, 0, 0, 50), margin=0.5)["image"]
+    assert np.array_equal(corner, coffee[0:75, 0:75])  # no room beyond the image
+
+
+def test_crop_to_refuses_an_empty_mask_a_full_window_and_a_mask_of_another_size(coffee):
+    with pytest.raises(BrickError, match="mask is empty"):
+        run("CROP-TO", image=coffee, mask=frozen(np.zeros(coffee.shape[:2], np.uint8)))
+    with pytest.raises(BrickError, match="nothing to change"):
+        run("CROP-TO", image=coffee, mask=_square_mask(coffee.shape, 10, 110, 380), margin=0.3)
+    with pytest.raises(BrickError, match="make the mask on this image"):
+        run("CROP-TO", image=coffee, mask=frozen(np.zeros((10, 10), np.uint8)))
+    with pytest.raises(BrickError, match="margin must be"):
+        run("CROP-TO", image=coffee, mask=_square_mask(coffee.shape, 100, 200, 100), margin=5)
+
+
+def test_crop_to_the_salient_object_in_a_workflow():
+    image = np.full((240, 320, 4), 128, np.uint8)
+    image[60:140, 180:260, :3] = (220, 30, 30)  # a red square on grey
+    workflow = Workflow.from_dict({"process": "zoom in on the red square", "pipeline": [
+        {"step": 1, "model": "SOS", "input": {"image": "init[image]"}, "output": {"mask": "step1[mask]"}},
+        {"step": 2, "model": "CROP-TO", "input": {"image": "init[image]", "mask": "step1[mask]"},
+         "output": {"image": "step2[image]"}},
+        {"result": "[step2[image]]"}]})
+    executor = Executor(default_registry())
+    try:
+        (_, out), = executor.run(workflow, {"image": frozen(image)}).result
+    finally:
+        executor.close()
+    red = np.all(out[..., :3] == (220, 30, 30), axis=-1)
+    assert red.sum() == 80 * 80  # the whole object is kept
+    assert 80 <= out.shape[0] <= 110 and 80 <= out.shape[1] <= 110  # and little else

@@ -42,7 +42,7 @@ def test_builtin_roles_give_the_feedback_vocabulary():
     # difference among them).
     tone = {"CONTRAST", "SATURATION", "TEMPERATURE", "WHITE-BALANCE", "EXPOSURE", "SHADOWS-HIGHLIGHTS", "VIGNETTE"}
     restore, geometry = {"SHARPEN", "DENOISE", "DEHAZE", "BLUR", "UPSCALE", "DESCRATCH",
-                         "RED-EYE"}, {"CROP", "ROTATE", "FLIP", "STRAIGHTEN", "TRIM"}
+                         "RED-EYE"}, {"CROP", "ROTATE", "FLIP", "STRAIGHTEN", "TRIM", "CROP-EDGES", "CROP-TO"}
     assert tables.editing == {"FASTINPAINT", "FLUX-INPAINT", "FLUX-FILL", "FLUX-RCM", "FLUX-CBG", "FLUX-STYLE",
                               "FLUX-ENV", "FLUX-POSE", "FLUX-BRIGHT", "EDIT", "COMPOSE", "RESIZE", "INVERSE",
                               *tone, *restore, *geometry}

@@ -879,3 +879,42 @@ def test_nothing_named_to_add_and_a_clause_read_as_a_name_are_refused():
     assert "does not say what to add" in refusal("what would the next move be? Draw it.")
     assert "not a thing in the picture" in refusal("restyle and generate image using mosaic")
     assert models("put me in a snowy forest")[-1] == "FLUX-CBG"
+
+
+@pytest.mark.parametrize("text, cuts", [
+    ("crop the bottom of the picture", {"bottom": 0.1}),
+    ("could you crop a bit off the top?", {"top": 0.05}),
+    ("cut off the left third", {"left": 0.3333}),
+    ("crop 15% off the right", {"right": 0.15}),
+    ("chop the top 80 pixels off", None),  # "the top 80 pixels" is read below
+    ("remove the bottom 80 pixels", {"bottom": 80.0}),
+    ("trim the top and bottom a little", {"top": 0.05, "bottom": 0.05}),
+    ("crop the sides a lot", {"left": 0.2, "right": 0.2}),
+    ("I'd like the left half cropped", {"left": 0.5}),
+    ("crop 40 px from every edge", {"left": 40.0, "right": 40.0, "top": 40.0, "bottom": 40.0}),
+])
+def test_edges_cut_off_are_crop_edges_with_the_said_amount(text, cuts):
+    got = steps(text)
+    if cuts is None:
+        assert [m for m, _ in got] == ["CROP-EDGES"]
+        return
+    assert got == [("CROP-EDGES", {"image": "init[image]", **cuts})]
+
+
+@pytest.mark.parametrize("text, target", [
+    ("zoom in on the dog", "dog"), ("crop to her face", "face"), ("crop in tighter on the bride", "bride"),
+    ("crop everything except the red car", "red car"), ("get a close-up of the flowers", "flowers"),
+    ("crop the photo so only the two kids are in it", "two kids"), ("crop it around the lighthouse", "lighthouse"),
+])
+def test_a_crop_to_an_object_finds_it_and_keeps_the_window_around_it(text, target):
+    got = steps(text)
+    assert [m for m, _ in got] == ["RES", "CROP-TO"] and got[0][1]["prompt"] == target
+    assert got[1][1]["mask"] == "step1[mask]" and got[1][1]["image"] == "init[image]"
+    assert right_kind("geometry", plan_rules(text).workflow)
+
+
+def test_crops_that_name_no_edge_object_or_shape_are_refused_saying_how():
+    assert "zoom in on the dog" in refusal("zoom in")
+    assert "crop the bottom" in refusal("crop it to the right size")
+    assert "crop the bottom" in refusal("crop the top of the tree")  # a part of an object is not an edge
+    assert models("remove the top hat") == ["RES", "FASTINPAINT", "FLUX-INPAINT"]  # "top" of a thing, not of the image

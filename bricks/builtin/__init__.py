@@ -63,6 +63,8 @@ CLASSICAL: tuple[ClassicalBackendSpec, ...] = (
     ClassicalBackendSpec("FLIP", "numpy", "geometry:flip"),
     ClassicalBackendSpec("STRAIGHTEN", "opencv", "geometry:straighten", notes="line segment detector"),
     ClassicalBackendSpec("TRIM", "numpy", "geometry:trim"),
+    ClassicalBackendSpec("CROP-EDGES", "numpy", "geometry:crop_edges"),
+    ClassicalBackendSpec("CROP-TO", "numpy", "geometry:crop_to"),
     ClassicalBackendSpec("GROW-MASK", "opencv", "masks:grow_mask"),
 )
 

@@ -433,6 +433,33 @@ TRIM = BrickSpec(
     role=BrickRole.EDIT,
     family="geometry",
 )
+CROP_EDGES = BrickSpec(
+    "CROP-EDGES",
+    "Cut edges off the image: a share or a number of pixels from the left, right, top and/or bottom.",
+    (Port("image", IMAGE),
+     *(Port(side, FLOAT, optional=True, doc=f"how much to cut from the {side}: below 1 a share of the image "
+                                           f"({'width' if side in ('left', 'right') else 'height'}; 0.1 = 10 %), "
+                                           "from 1 pixels; null = none")
+       for side in ("left", "right", "top", "bottom"))),
+    (Port("image", IMAGE, doc="the image less the cut edges"),),
+    "Whole image; the output is smaller; masks made before it no longer fit: crop as the last step. Refused when "
+    "no side is cut and when the cuts leave nothing. Use CROP for an aspect ratio, CROP-TO for an object.",
+    role=BrickRole.EDIT,
+    family="geometry",
+)
+CROP_TO = BrickSpec(
+    "CROP-TO",
+    "Crop the image to an object: the bounding box of its mask with some room around it.",
+    (Port("image", IMAGE), Port("mask", MASK, doc="the object to crop to (from RES or SOS, or the selection)"),
+     Port("margin", FLOAT, optional=True, doc="room kept on each side, as a share of the object's larger side, "
+                                               "0..2; null = 0.1")),
+    (Port("image", IMAGE, doc="the window around the object"),),
+    "The output is smaller; masks made before it no longer fit: crop as the last step. The window is clipped to "
+    "the image, so an object at an edge keeps less room on that side. Refused when the mask is empty and when "
+    "the object with its margin fills the whole image.",
+    role=BrickRole.EDIT,
+    family="geometry",
+)
 GROW_MASK = BrickSpec(
     "GROW-MASK",
     "Grow (dilate) or shrink (erode) a mask by a distance.",
@@ -446,6 +473,7 @@ GROW_MASK = BrickSpec(
 ALL = (RES, SOS, MASK_SEG, ADD_PRED, CMI_PRED, BBOX, INVERSE, COMPOSE, RESIZE, FASTINPAINT, FLUX_INPAINT,
        FLUX_FILL, FLUX_RCM, FLUX_CBG, FLUX_STYLE, FLUX_ENV, FLUX_POSE, FLUX_BRIGHT, EDIT,
        CONTRAST, SATURATION, TEMPERATURE, WHITE_BALANCE, EXPOSURE, SHADOWS_HIGHLIGHTS, VIGNETTE,
-       SHARPEN, DENOISE, DEHAZE, BLUR, UPSCALE, DESCRATCH, RED_EYE, CROP, ROTATE, FLIP, STRAIGHTEN, TRIM, GROW_MASK)
+       SHARPEN, DENOISE, DEHAZE, BLUR, UPSCALE, DESCRATCH, RED_EYE, CROP, ROTATE, FLIP, STRAIGHTEN, TRIM,
+       CROP_EDGES, CROP_TO, GROW_MASK)
 
 BY_NAME: Mapping[str, BrickSpec] = MappingProxyType({spec.name: spec for spec in ALL})

@@ -381,3 +381,61 @@ def trim(ctx: BrickContext, image: np.ndarray, tolerance: float | None = None) -
         raise _adjust.unchanged("TRIM", "the picture has no plain border")
     ctx.progress(1.0, f"trimmed to {box.right - box.left}x{box.bottom - box.top} from {width}x{height}")
     return {"image": window(image, box)}
+
+
+# --- CROP-EDGES ---------------------------------------------------------------------------------
+
+SIDES = ("left", "right", "top", "bottom")
+
+
+def _edge_pixels(value: float | None, side: str, length: int) -> int:
+    """A side's cut in pixels: a number below 1 is a share of that dimension (0.1 = 10 %), 1 or more is pixels."""
+    if value is None:
+        return 0
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not np.isfinite(value) or value < 0:
+        raise BrickError(f"CROP-EDGES: {side} must be a number from 0 (a share of the image below 1, pixels from 1 "
+                         f"up), got {value!r}")
+    return int(round(value * length)) if value < 1 else int(round(value))
+
+
+def crop_edges(ctx: BrickContext, image: np.ndarray, left: float | None = None, right: float | None = None,
+               top: float | None = None, bottom: float | None = None) -> dict:
+    """Cut the named edges off ("crop the bottom", "cut off the left third"): what a crop tool dragged in from
+    one side does."""
+    height, width = image.shape[:2]
+    cut = {side: _edge_pixels(value, side, width if side in ("left", "right") else height)
+           for side, value in zip(SIDES, (left, right, top, bottom), strict=True)}
+    if not any(cut.values()):
+        raise _adjust.unchanged("CROP-EDGES", "no edge is cut (every side is 0 or rounds to 0 pixels)")
+    box = Box(cut["left"], cut["top"], width - cut["right"], height - cut["bottom"])
+    if box.right - box.left < 1 or box.bottom - box.top < 1:
+        raise BrickError(f"CROP-EDGES: cutting {', '.join(f'{s} {p} px' for s, p in cut.items() if p)} leaves "
+                         f"nothing of the {width}x{height} image")
+    ctx.progress(1.0, f"cropped to {box.right - box.left}x{box.bottom - box.top} from {width}x{height}")
+    return {"image": window(image, box)}
+
+
+# --- CROP-TO ------------------------------------------------------------------------------------
+
+CROP_TO_MARGIN = 0.1  # room kept around the object, as a share of its box's larger side
+
+
+def crop_to(ctx: BrickContext, image: np.ndarray, mask: np.ndarray, margin: float | None = None) -> dict:
+    """Crop to the object a mask covers, with room around it ("zoom in on the dog", "crop to her face"): the
+    mask's bounding box grown by the margin, clipped to the image."""
+    room = _bounded(margin, CROP_TO_MARGIN, 0.0, 2.0, "CROP-TO: margin must be a number from 0 to 2 (a share of "
+                                                       "the object's size)")
+    height, width = image.shape[:2]
+    if mask.shape[:2] != (height, width):
+        raise BrickError(f"CROP-TO: the mask is {mask.shape[1]}x{mask.shape[0]}, the image {width}x{height}: make "
+                         "the mask on this image")
+    ys, xs = np.nonzero(mask > 127)
+    if not len(ys):
+        raise BrickError("CROP-TO: the mask is empty, so there is no object to crop to")
+    pad = int(round(room * max(xs.max() - xs.min() + 1, ys.max() - ys.min() + 1)))
+    box = Box(max(0, int(xs.min()) - pad), max(0, int(ys.min()) - pad), min(width, int(xs.max()) + 1 + pad),
+              min(height, int(ys.max()) + 1 + pad))
+    if box == Box(0, 0, width, height):
+        raise _adjust.unchanged("CROP-TO", "the object with its margin fills the whole image")
+    ctx.progress(1.0, f"cropped to {box.right - box.left}x{box.bottom - box.top} around the object")
+    return {"image": window(image, box)}

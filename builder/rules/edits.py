@@ -47,7 +47,8 @@ class Edit:
     """One edit of an instruction.
 
     kind: remove | recolor | background | blur | style | bright | env | add | extract | outpaint |
-          replace | regenerate | pose | resize | look (classical whole-image steps in `ops`) |
+          replace | regenerate | pose | resize | crop_to (the window around `target`, `ratio` its margin) |
+          look (classical whole-image steps in `ops`) |
           edit (the general EDIT brick, `value` its prompt).
     target: what it applies to — a noun phrase for RES, SELECTION, SUBJECT, PRONOUN, or None for the
             whole image. For background edits: the region to change (None = the background).
@@ -91,7 +92,7 @@ class Edit:
             "style": f"render {t} in {v}", "env": f"set the scene {v}", "add": f"add {v}",
             "outpaint": "expand the canvas: " + _sides(self.ratios), "replace": f"replace {t} with {v}",
             "regenerate": f"redraw {t} as {v}", "pose": f"change the pose: {v}",
-            "edit": f"edit {t} as asked: '{v}'",
+            "edit": f"edit {t} as asked: '{v}'", "crop_to": f"crop to {t}",
         }
         return phrases.get(self.kind, self.kind)
 

@@ -9,6 +9,7 @@ from dataclasses import replace
 from lego_edit.builder.rules.changes import FROM_TO, change_edit, from_to_edit, level_edit, x_to_y_edit
 from lego_edit.builder.rules.clauses import trim_qualifiers
 from lego_edit.builder.rules.complaints import SHOULD_BE, complaint_fix
+from lego_edit.builder.rules.crops import crop_edit
 from lego_edit.builder.rules.edits import SELECTION, Ctx, Edit, NoBrick, TextRefused, Vague
 from lego_edit.builder.rules.lexicon import (
     ATTRIBUTE_WORDS,
@@ -119,6 +120,9 @@ def parse_clause(clause: str, has_mask: bool, image_size: tuple[int, int] | None
     if re.match(r"^(?:make|turn|get|reshape|change|convert)\s+(?:it|this|the (?:image|photo|picture|canvas))\s+(?:in)?(?:to\s+)?"
                 r"(?:a\s+)?(?:square|panorama|\d+(?:\.\d+)?\s*:\s*\d+)\b", clause):
         return outpaint_edit(Ctx(clause, core, core, "extend", has_mask, image_size))  # grow the canvas to that shape
+    crop = crop_edit(clause, has_mask)
+    if crop is not None:
+        return crop
     look = parse_look(clause, target_named=False)
     if look is None and core != clause:  # "restore this photo, this is a very old photo of my friend"
         look = parse_look(core, target_named=False)

@@ -109,7 +109,6 @@ nicer-looking lovelier cuter fancier""".split())
 # What no brick of the built-in catalog does (the classical tone, restore and geometry bricks do the rest; a
 # catalog without them is answered by the recipes, naming the missing brick).
 UNSUPPORTED = (
-    (r"\bzoom in\b", "zooming in (cropping to an object)"),
     (r"\bcoloriz\w*|\bcolouriz\w*", "colourising a black-and-white photo"),
 )
 

@@ -315,8 +315,8 @@ def _geometry(clause: str) -> Edit | None:
     if re.match(r"^crop\b(?!\s+out)", clause):
         aspect = aspect_name(clause)
         if aspect is None:
-            raise TextRefused(f"'{clause}': say which shape to crop to, e.g. 'crop to 16:9' or 'crop it square' "
-                              "(cropping to an object is not something the bricks do)")
+            raise TextRefused(f"'{clause}': say how to crop: to a shape ('crop to 16:9', 'crop it square'), an edge "
+                              "('crop the bottom', 'cut off the left third') or an object ('crop to the dog')")
         return Edit("look", None, ops=(_op("CROP", aspect=aspect),), text=clause)
     whole = r"(?:(?:the|this|my)\s+(?:whole\s+)?(?:image|photo|picture|pic|shot)|it|everything)"
     if re.match(rf"^(?:flip|mirror)(?:\s+{whole})?\b", clause):

@@ -432,6 +432,20 @@ def _recipes_resize(edit: Edit, policy: Policy, g: Graph, image: str) -> list[Re
     return recipes
 
 
+def _recipes_crop_to(edit: Edit, policy: Policy, g: Graph, image: str) -> list[Recipe]:
+    """"Zoom in on the dog": the object's mask, then CROP-TO keeps the window around it."""
+    if "CROP-TO" not in g.bricks.names:
+        raise _MissingBrick("CROP-TO")
+    recipes: list[Recipe] = []
+    for seg in _segmenters(edit.target, policy, object_edit=False):
+        def cropped(g: Graph, image: str, seg: Segmenter = seg) -> _Outcome:
+            s = seg(g, image)
+            n = g.add("CROP-TO", image=image, mask=s.mask, margin=edit.ratio)
+            return _Outcome(step_ref(n, "image"), how=f"{s.how}; CROP-TO keeps the window around it")
+        recipes.append(cropped)
+    return recipes
+
+
 def _recipes_look(edit: Edit, policy: Policy, g: Graph, image: str) -> list[Recipe]:
     """The classical steps in order, each on the previous one's image; "except X" limits them to everything
     but X (RES -> INVERSE -> the steps with that mask). Without the bricks, the FLUX-ENV fallback if any."""
@@ -516,6 +530,7 @@ _RECIPES: dict[str, Callable[[Edit, Policy, Graph, str], list[Recipe]]] = {
     "regenerate": _recipes_replace,
     "pose": _recipes_pose,
     "resize": _recipes_resize,
+    "crop_to": _recipes_crop_to,
     "look": _recipes_look,
     "edit": _recipes_edit,
 }

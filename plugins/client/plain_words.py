@@ -26,7 +26,7 @@ _DOING = {
     "SHARPEN": "Sharpening", "DENOISE": "Removing noise", "DEHAZE": "Removing haze", "BLUR": "Blurring",
     "UPSCALE": "Upscaling", "DESCRATCH": "Removing scratches", "RED-EYE": "Fixing red eyes",
     "CROP": "Cropping", "ROTATE": "Rotating", "FLIP": "Flipping", "STRAIGHTEN": "Straightening",
-    "TRIM": "Trimming",
+    "TRIM": "Trimming", "CROP-EDGES": "Cropping", "CROP-TO": "Cropping",
 }
 _TEXT_INPUTS = ("prompt", "text", "object", "target", "subject", "query")
 
