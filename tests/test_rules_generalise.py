@@ -918,3 +918,58 @@ def test_crops_that_name_no_edge_object_or_shape_are_refused_saying_how():
     assert "crop the bottom" in refusal("crop it to the right size")
     assert "crop the bottom" in refusal("crop the top of the tree")  # a part of an object is not an edge
     assert models("remove the top hat") == ["RES", "FASTINPAINT", "FLUX-INPAINT"]  # "top" of a thing, not of the image
+
+
+def test_quoted_words_are_opaque_to_clause_splitting_and_kept_as_written():
+    got = steps("Change the colour of the headline 'Sale on Now and Then' to green")
+    assert [m for m, _ in got] == ["RES", "FLUX-FILL"]
+    assert got[0][1]["prompt"] == "the headline 'Sale on Now and Then'" and got[1][1]["prompt"] == "the same text in green"
+    got = steps("Change the banner text from 'Open Late Every Day' to 'Closed on Sundays', keeping the colours")
+    assert got[0][1]["prompt"] == 'the text "Open Late Every Day"'
+    assert got[1][1]["prompt"] == 'the same text reading "Closed on Sundays"'
+    reason = refusal("Rotate 'Hot Deals Today' by 15 degrees")
+    assert "'Hot Deals Today'" in reason and "ROTATE turns the whole image" in reason  # restored in the reason too
+    # a quoted instruction is still read (its words are not hidden); apostrophes are not quotes
+    from lego_edit.builder.rules import _leads_a_request
+    from lego_edit.builder.rules.quotes import protect
+
+    said = "I typed 'remove the man on the left' and nothing happened"
+    assert protect(said, _leads_a_request) == (said, [])
+    assert protect("remove the dog's and the cat's toys", _leads_a_request)[1] == []
+    assert protect("make the sign read 'Open Every Day'", _leads_a_request)[1] == ["Open Every Day"]
+
+
+@pytest.mark.parametrize("text", ["make the caption yellow", "turn all the words white", "recolour the title to navy blue",
+                                  "change the font colour of the subtitle to grey"])
+def test_a_colour_for_words_repaints_the_words_not_a_surface(text):
+    got = steps(text)
+    assert [m for m, _ in got] == ["RES", "FLUX-FILL"] and got[1][1]["prompt"].startswith("the same text in ")
+    assert right_kind("text", plan_rules(text).workflow)
+
+
+@pytest.mark.parametrize("text, part", [
+    ("remove the red eye and soften skin a little", "soften skin a little"),
+    ("erase the logo from the shirt and smooth the fabric", "smooth the fabric"),
+    ("replace the poster with a mirror and align it straight", "align it straight"),
+])
+def test_a_second_verb_without_a_determiner_is_its_own_part_never_dropped(text, part):
+    reason = refusal(text)
+    assert f"but not '{part}'" in reason
+
+
+def test_a_second_verb_that_is_also_a_noun_needs_a_pronoun_object_to_split():
+    assert models("add a hat and dress") == ["ADD-PRED", "FLUX-FILL"]
+    assert models("cut out the woman and dress her in a red coat")[0] == "RES"
+    assert len(models("cut out the woman and dress her in a red coat")) > 1  # the dressing is planned too
+
+
+@pytest.mark.parametrize("text", ["move the headline to the bottom", "shift the position of the vase to the right",
+                                  "slide the sofa over to the left", "move it up a bit"])
+def test_moving_an_object_is_refused_saying_how_to_do_it(text):
+    assert "moving an object is not something the bricks do" in refusal(text)
+
+
+def test_rotating_one_thing_is_refused_but_the_image_or_the_logo_file_rotates():
+    assert "ROTATE turns the whole image" in refusal("rotate the bottle 30 degrees clockwise")
+    assert models("rotate the photo 90 degrees clockwise") == ["ROTATE"]
+    assert models("rotate the logo 90 degrees") == ["ROTATE"]  # a logo file is the image itself

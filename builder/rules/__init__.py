@@ -22,6 +22,7 @@ needs a brick the registry lacks is skipped.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -29,7 +30,9 @@ from typing import TYPE_CHECKING, Any
 from lego_edit.builder.rules.edits import SELECTION, Edit, PlanRefused, TextRefused
 from lego_edit.builder.rules.honesty import honest_reasoning
 from lego_edit.builder.rules.instruction import parse_instruction
+from lego_edit.builder.rules.lexicon import KNOWN_VERBS, lemma
 from lego_edit.builder.rules.quantities import aspect_of
+from lego_edit.builder.rules.quotes import protect, restore
 from lego_edit.builder.rules.recipes import INIT_IMAGE, Graph, Policy, choose, make_policy
 from lego_edit.builder.rules.reuse import reuse_previous, well_formed
 from lego_edit.builder.tables import BrickTables, brick_tables
@@ -53,6 +56,27 @@ def plan_rules(instruction: str, *, has_mask: bool = False, constraints: Sequenc
     """Plan `instruction` as a workflow dict (reference format), or raise PlanRefused with the reason.
     The plan uses `registry`'s bricks (the built-in catalog's when None). `image_size` (width, height), when
     known, makes aspect-ratio outpainting exact ("extend to 16:9"); without it a 4:3 image is assumed."""
+    protected, quoted = protect(instruction, _leads_a_request)
+    try:
+        plan = _plan(protected, has_mask, constraints, previous, registry, image_size)
+    except PlanRefused as exc:
+        if not quoted:
+            raise
+        raise PlanRefused(restore(exc.reason, quoted)) from None
+    return RulesPlan(restore(plan.reasoning, quoted), restore(plan.workflow, quoted)) if quoted else plan
+
+
+def _leads_a_request(text: str) -> bool:
+    """A quoted instruction ('I typed "remove the man"'), not a title ('Open Late Every Day', 'SALE ENDS')."""
+    words = text.split()
+    if all(w[:1].isupper() or not w[:1].isalpha() for w in words):
+        return False
+    word = re.match(r"\s*([a-z]+)", text.lower())
+    return word is not None and lemma(word.group(1)) in KNOWN_VERBS
+
+
+def _plan(instruction: str, has_mask: bool, constraints: Sequence[Any], previous: dict[str, Any] | None,
+          registry: Registry | BrickTables | None, image_size: tuple[int, int] | None) -> RulesPlan:
     general, hint, runnable = _general_edit(registry)
     bricks = runnable if runnable is not None else brick_tables(registry)
     try:

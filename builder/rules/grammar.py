@@ -41,7 +41,7 @@ from lego_edit.builder.rules.scenes import (
     style_target,
     style_words,
 )
-from lego_edit.builder.rules.text_edits import correction_edit, font_edit, text_in_image_edit
+from lego_edit.builder.rules.text_edits import correction_edit, font_edit, text_in_image_edit, text_look_edit
 from lego_edit.builder.rules.verbs import (
     FeatureRequest,
     add_edit,
@@ -102,7 +102,7 @@ def parse_clause(clause: str, has_mask: bool, image_size: tuple[int, int] | None
     """One clause -> an Edit; None when the clause is not an edit (a description); TextRefused when it asks
     for something the planner cannot do."""
     text_edit = text_in_image_edit(strip_polite(clause).strip(" .,!"), has_mask) or correction_edit(clause) or \
-        font_edit(strip_polite(clause)) or \
+        font_edit(strip_polite(clause)) or text_look_edit(strip_polite(clause)) or \
         background_wish_edit(strip_polite(clause), has_mask)
     if text_edit is not None:
         return text_edit

@@ -227,7 +227,8 @@ KNOWN_VERBS = frozenset(
     | {v.split()[0] for v in VERB_SYNONYMS} | set("""brighten darken lighten sharpen denoise dehaze deblur unblur
     warm cool desaturate saturate crop rotate flip mirror straighten restore colorize colourize enhance fix clean
     clear recolor recolour expose tone vignette clarify refine amend optimize optimise purify adorn dress clad
-    clothe""".split()))
+    clothe smooth align move whiten fade centre center correct balance tidy remaster upscale trim deepen
+    mute strengthen weaken heal patch duplicate""".split()))
 _IRREGULAR = {"took": "take", "taken": "take", "got": "get", "gotten": "get", "made": "make", "put": "put",
               "cut": "cut", "lit": "light", "done": "do", "did": "do", "given": "give", "gave": "give", "shown": "show"}
 

@@ -331,6 +331,11 @@ def _geometry(clause: str) -> Edit | None:
         m = None
     if m and (m.group("how") is None or not re.search(r"\b(?:head|arm|body|face|him|her|them|around)\b", clause)):
         how = m.group("how") or ""
+        if re.match(r"\s+(?:['\"]|(?:the|this|that|his|her|my|its|their|our)\s+(?!(?:whole\s+)?(?:image|photo|picture|pic|shot|logo|icon|favicon|scan|document|page|screenshot|drawing|"
+                    r"painting|artwork|portrait|selfie|poster|banner)\b))",
+                    how):
+            raise TextRefused(f"'{clause}': ROTATE turns the whole image; turning one object or piece of text in it is "
+                              "not something the bricks do (say e.g. 'rotate the image 90 degrees')")
         if not re.search(r"\d|\b(?:clockwise|counter|anti|upside|left|right|sideways|quarter|half)\b", how) and \
                 not re.match(r"^rotate\b", clause):
             return None

@@ -42,7 +42,12 @@ _GRACE = re.compile(r"^(?:let\s+)?(?P<y>.+?)\s+(?:(?:shall|should|will|must|may|
 
 
 _MOVE = re.compile(r"^(?:edit|photoshop|move|bring|shift|drag|pull|push|put|place)\s+.+?\s+(?:closer|nearer|further|"
-                   r"farther|together)\b")
+                   r"farther|together)\b|"
+                   r"^(?:move|shift|drag|slide|reposition|relocate)\s+(?:the\s+|this\s+|that\s+|my\s+|our\s+|it\b)[\w' \"-]*?"
+                   r"(?:\s+(?:up|down|over|across|left|right|higher|lower)\b|\s+(?:to|towards|into|onto|from)\s+(?:the\s+)?"
+                   r"(?:(?:far|upper|lower|top|bottom|very)\s+)?(?:left|right|top|bottom|corner|side|centre|center|middle|"
+                   r"edge|front|back|foreground|other side)\b)|"
+                   r"^(?:change|alter|shift|adjust|move|modify)\s+the\s+(?:position|location|placement|place)\s+of\b")
 
 
 _SPACE = re.compile(r"^(?:add|put|give|leave|create|make)\s+(?:me\s+)?(?:(?:just\s+)?(?:a\s+(?:little\s+)?bit\s+of|some|"

@@ -195,6 +195,13 @@ _AND_VERB = re.compile(r"^(?P<a>.+?)\s+and\s+(?P<b>(?P<v>[a-z]+)\s+(?:up\s+|down
                        r"some|more|a)\b.+)$")
 
 
+# "remove red eye and soften skin a little", "extract the person and dress them in a uniform": the second verb's
+# object without a determiner; only verbs that are not also a thing one adds ("a hat and dress", "and paint").
+_AND_BARE_VERB = re.compile(r"^(?P<a>.+?)\s+and\s+(?P<b>(?P<v>[a-z]+)\s+(?:up\s+|down\s+|out\s+)?[a-z][\w'-]*(?:\s.+)?)$")
+_NOUN_TOO = frozenset("""dress paint light tone mirror face frame colour color clear crop flip fix clean blur tint fade
+patch level balance shift trim fill tidy place put cool warm polish lift lower clone zoom give open""".split())
+
+
 def _two_recolours(low: str) -> list[str] | None:
     """"make the car red and the house blue", "paint the door green and the fence white": one verb, two objects,
     each with its own colour or material."""
@@ -236,6 +243,11 @@ def split_coordinated(clause: str) -> list[str]:
         return [f"{m.group('v')} the {m.group('n1')}{tail}", f"{m.group('v')} the {m.group('n2')}{tail}"]
     m = _AND_VERB.match(low)
     if m and m.group("v") in KNOWN_VERBS and _gerund_lead(m.group("a")) and \
+            not re.match(r"(?:make|turn|get|keep|leave|let)\b", m.group("v")):
+        return [m.group("a"), m.group("b")]
+    m = _AND_BARE_VERB.match(low)
+    if m and m.group("v") in KNOWN_VERBS and _gerund_lead(m.group("a")) and \
+            (m.group("v") not in _NOUN_TOO or re.match(r"[a-z]+\s+(?:it|them|him|her|me|us|everything)\b", m.group("b"))) and \
             not re.match(r"(?:make|turn|get|keep|leave|let)\b", m.group("v")):
         return [m.group("a"), m.group("b")]
     return [clause]

@@ -28,6 +28,45 @@ def font_edit(clause: str) -> Edit | None:
     return Edit("replace", where, f"the same text in {m.group('f')} lettering", text=clause.lower())
 
 
+_TEXT_NOUN = (r"(?:body\s+|main\s+|sub-?)?(?:text|words?|writing|lettering|letters|title|subtitle|caption|heading|headline|"
+              r"slogan|tagline|font)")
+_QUOTED = r"(?:\s+(?P<q>\"[^\"]+\"|'[^']+'))?"
+# "change the font colour of the subtitle 'Growth' to brown", "make the word 'HELLO' blue", "turn all the words black",
+# "convert the body text from bold to normal font": the words repainted in the new colour or lettering, as the
+# recolour brick does objects' surfaces, not the thin strokes of letters.
+_TEXT_LOOK = (
+    re.compile(rf"^(?:change|make|turn|set|switch|colou?r|paint|recolou?r)\s+(?:the\s+)?(?:font\s+|text\s+)?colou?r\s+of\s+"
+               rf"(?:the\s+|all\s+(?:the\s+)?)?(?P<x>{_TEXT_NOUN}){_QUOTED}(?:\s+(?:on|in)\s+[\w' -]+?)?\s+(?:to|into)\s+(?P<c>[\w -]+)$",
+               re.I),
+    re.compile(rf"^(?:change|make|turn|colou?r|paint|recolou?r)\s+(?:the\s+|all\s+(?:of\s+)?(?:the\s+)?)?(?P<x>{_TEXT_NOUN}){_QUOTED}"
+               rf"(?:\s+(?:on|in)\s+[\w' -]+?)?\s+(?:(?:to|into)\s+)?(?P<c>[\w -]+)$", re.I),
+    re.compile(rf"^(?:change|convert|switch|turn|make)\s+(?:the\s+|all\s+(?:the\s+)?)?(?P<x>{_TEXT_NOUN}){_QUOTED}\s+from\s+"
+               rf"(?:an?\s+)?[\w -]+?\s+(?:to|into)\s+(?:an?\s+)?(?P<f>[\w -]+?)(?:\s+(?:font|style|lettering|type))?$", re.I),
+)
+
+
+def text_look_edit(clause: str) -> Edit | None:
+    """A new colour or lettering for words in the picture: RES finds the words, FLUX-FILL repaints the same words."""
+    from lego_edit.builder.rules.phrases import is_descriptor
+
+    low = clause.lower()
+    if not re.search(r"\b(?:text|words?|writing|letter|title|subtitle|caption|heading|headline|slogan|tagline|font)", low):
+        return None
+    t = clause.strip(" .!?")
+    for pattern in _TEXT_LOOK:
+        m = pattern.match(t)
+        if not m:
+            continue
+        noun = m.group("x").lower()
+        where = f"the {noun} {m.group('q')}" if m.group("q") else f"the {noun}"
+        if "f" in m.groupdict() and m.group("f"):
+            return Edit("replace", where, f"the same text in {m.group('f').lower()} lettering", text=low)
+        colour = m.group("c").lower().strip()
+        if is_descriptor(colour):
+            return Edit("replace", where, f"the same text in {colour}", text=low)
+    return None
+
+
 _TEXT_EDITS = (
     # "change the sign to say OPEN", "make the banner read 'Happy Birthday'", "make it clearly say Oliver"
     re.compile(rf"^(?:change|edit|make|update|fix|alter|modify|set|get|have)\s+(?P<x>.+?)\s+(?:clearly\s+|instead\s+)?"
@@ -57,8 +96,9 @@ _CORRECTIONS = (
     re.compile(rf"^.*?{_Q.format('a')}\s+(?:needs?\s+to|should|must|has\s+to|have\s+to)\s+be\s+(?:changed|corrected|fixed|replaced|"
                rf"updated)\s+(?:to|with|by|into)\s+{_Q.format('b')}.*$", re.I),
     # "replace 'TRAIN' with 'PLANE'": two quoted words are text
-    re.compile(rf"^(?:replace|change|swap|switch|correct|fix)\s+(?:[^'\"]*?\s)?{_Q.format('a')}\s+(?:with|to|into|for)\s+"
-               rf"{_Q.format('b')}(?:\s.*)?$", re.I),
+    re.compile(rf"^(?:replace|change|swap|switch|correct|fix)\s+(?:(?:[^'\"]|\w'\w)*?\s)?{_Q.format('a')}"
+               rf"(?:\s+(?:on|in|at|of|above|below|under|across)\s+(?:[^'\"]|\w'\w)+?)?\s+(?:with|to|into|for)\s+"
+               rf"{_Q.format('b')}(?:[\s,;].*)?$", re.I),
 )
 
 
@@ -129,6 +169,9 @@ def text_in_image_edit(clause: str, has_mask: bool) -> Edit | None:
         if not m:
             continue
         words = m.group("t").strip(" .!?,")
+        said = re.match(r"(\"[^\"]+\"|'[^']+')\s*[,;]", words)
+        if said:  # "... to 'YIELD', keeping the same letters": the quote is the words, the rest a rider
+            words = said.group(1)
         quoted = re.fullmatch(r"\"([^\"]+)\"|'([^']+)'", words)
         words = (quoted.group(1) or quoted.group(2)) if quoted else words
         if not words or len(words.split()) > 8:
