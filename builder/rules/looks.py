@@ -193,6 +193,8 @@ _TONE: tuple[tuple[str, Any], ...] = (
     (r"\bvignett\w*|\bdark(?:en|er)? (?:the )?(?:corners|edges)\b", lambda s: [_op("VIGNETTE", amount=s(0.4))]),
     (r"\bsharpen\w*|\bsharp(?:er|ness)?\b|\bdetails? and definition\b|\bcrisp(?:er|ness)?\b|\b(?:clarity|definition|acuity|(?<!out of )focus)\b|"
      r"\bde-?blur\w*|\bunblur\w*|\brefocus\w*|\bclearer\b|\bclarif\w*|\bin(?:to)? focus\b|"
+     r"\bmake\s+(?:(?:it|this|(?:the|this|my|his|her|their)\s+(?:[\w-]+\s+)?(?:faces?|text|details?|writing|letters|"
+     r"numbers|plate))\s+)?(?:more\s+|look\s+|very\s+)?(?:clear|sharp|crisp)(?:\s+again)?\s*$|"
      r"\b(?:enhanc|bring\w* (?:out|back)|accentuat|emphasi[sz]|strengthen|defin|crisp|restor|recover|refin|improv|boost|sharpen)\w*"
      r"\s+(?:the\s+)?(?:edges|fine lines|outlines)\b", lambda s: [_op("SHARPEN", amount=s(0.5))]),
     (r"\bde-?nois\w*", lambda s: [_op("DENOISE", amount=s(0.5))]),

@@ -43,9 +43,10 @@ _GRACE = re.compile(r"^(?:let\s+)?(?P<y>.+?)\s+(?:(?:shall|should|will|must|may|
 
 _MOVE = re.compile(r"^(?:edit|photoshop|move|bring|shift|drag|pull|push|put|place)\s+.+?\s+(?:closer|nearer|further|"
                    r"farther|together)\b|"
-                   r"^(?:move|shift|drag|slide|reposition|relocate)\s+(?:the\s+|this\s+|that\s+|my\s+|our\s+|it\b)[\w' \"-]*?"
-                   r"(?:\s+(?:up|down|over|across|left|right|higher|lower)\b|\s+(?:to|towards|into|onto|from)\s+(?:the\s+)?"
-                   r"(?:(?:far|upper|lower|top|bottom|very)\s+)?(?:left|right|top|bottom|corner|side|centre|center|middle|"
+                   r"^(?:move|shift|drag|slide|reposition|relocate)\s+(?:the\s+|this\s+|that\s+|my\s+|our\s+|it\b|['\"])[\w' \"-]*?"
+                   r"(?:\s+(?:up|down|over|across|left|right|higher|lower)\b|\s+(?:above|below|under|beneath|next to|beside|behind|"
+                   r"on top of|in front of)\s|\s+(?:to|towards|into|onto|from)\s+(?:the\s+)?"
+                   r"(?:(?:far|upper|lower|top|bottom|very|exact)\s+)?(?:left|right|top|bottom|corner|side|centre|center|middle|"
                    r"edge|front|back|foreground|other side)\b)|"
                    r"^(?:change|alter|shift|adjust|move|modify)\s+the\s+(?:position|location|placement|place)\s+of\b")
 
@@ -91,13 +92,20 @@ _WHO = r"(?P<who>me|him|her|them|us|(?:the|my|this|that|our|his|her|their)\s+[\w
 _WORN = (
     re.compile(rf"^give\s+{_WHO}\s+(?P<y>(?:an?\s+|some\s+|new\s+)?[\w ,'-]+)$"),
     re.compile(rf"^(?:put|place)\s+(?P<y>(?:an?|some)\s+[\w ,'-]+?)\s+on\s+{_WHO}$"),
+    # "add the cashmere turtleneck sweater to the person", "integrate the linen tank on the model's body"
+    re.compile(r"^(?:put|place|add|integrate|apply|fit|drape)\s+(?P<y>(?:an?|some|the)\s+[\w ,'-]+?|[\w'-]+(?:\s+[\w'-]+){0,5}?)\s+"
+               r"(?:on|onto|to)\s+(?:(?P<who>me|him|her|them|us|(?:the|this|that|my|our)\s+(?:(?:young|old|little)\s+)?(?:person|"
+               r"man|woman|model|girl|boy|lady|guy|kid|child|people|men|women|subject|figure|bride|groom))|"
+               r"(?P<body>(?:the\s+|their\s+|his\s+|her\s+)?body))"
+               r"(?:\s+(?:in a way|so that|so it|to (?:make|match|complement|suit))\b.*)?$"),
     re.compile(rf"^(?:dress|clothe)\s+{_WHO}\s+(?:up\s+)?in\s+(?P<y>(?:an?\s+|some\s+)?[\w ,'-]+)$"),
 )
 _HAIR = re.compile(r"^(?:an?\s+|some\s+|new\s+)?(?:[\w-]+\s+){0,2}(?:haircut|hairstyle|hair-?do|hair|braids?|ponytail|pigtails|bun|"
                    r"curls|mohawk|dreadlocks|afro|bangs|fringe|(?:pixie|bob|buzz|crew|short|layered|shag)\s?cut|perm|undercut|mullet)$")
-_GARMENT = re.compile(r"^(?:an?\s+|some\s+|new\s+)?(?:[\w-]+\s+){0,2}(?:suit|tuxedo|dress|gown|shirt|t-shirt|tee|hoodie|jacket|coat|"
+_GARMENT = re.compile(r"^(?:an?\s+|some\s+|new\s+|the\s+)?(?:[\w-]+\s+){0,5}(?:suit|tuxedo|dress|gown|shirt|t-shirt|tee|hoodie|jacket|coat|"
                       r"sweater|jumper|uniform|costume|outfit|kimono|saree|sari|robe|armou?r|overalls|jeans|trousers|pants|"
-                      r"skirt|bikini|swimsuit|swimwear|clothes|clothing|attire|tracksuit|blazer|cardigan|tank top|apron)s?$")
+                      r"skirt|bikini|swimsuit|swimwear|clothes|clothing|attire|tracksuit|blazer|cardigan|tank top|tank|apron|"
+                      r"turtleneck|vest|polo|blouse|parka|poncho|leggings|shorts)s?$")
 
 
 def worn_edit(c: Ctx) -> Edit | None:
@@ -111,7 +119,7 @@ def worn_edit(c: Ctx) -> Edit | None:
         part = "hair" if _HAIR.match(y) else "clothes" if _GARMENT.match(y) and not is_descriptor(y) else None
         if part is None:
             return None
-        who = m.group("who")
+        who = m.group("who") or "the person"  # "... on body": the person wearing it
         owner = "person" if who in {"him", "her", "me"} else "people" if who in {"us", "them"} else strip_articles(who)
         target = target_of(f"{owner}' {part}" if owner.endswith("s") else f"{owner}'s {part}", c.has_mask)
         return Edit("replace", target if target is not None else part, strip_articles(y), text=c.clause)

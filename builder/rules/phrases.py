@@ -128,8 +128,16 @@ _THIS_PHOTO_OF = re.compile(r"^(?:this|these|my|our)\s+(?:(?:old|whole|entire|fa
                             r"photograph|pic|shot|snapshot|portrait|selfie|scan)s?$")
 
 
+_QUOTED_TEXT = re.compile(r"(?:(?:the|this|that)\s+)?(?:(?:text|word|words|phrase|sentence|line|title|slogan|caption)\s+)?"
+                          r"(?:\"(?P<q>[^\"]+)\"|'(?P<s>[^']+)')(?:\s+(?:in|on|from|of|at)\s+(?:the|this|that|my|our)\s+[\w -]+)?",
+                          re.I)
+
+
 def target_of(text: str, has_mask: bool) -> str | None:
     """noun_phrase, with the special targets: whole image (None), SELECTION, SUBJECT, PRONOUN."""
+    said = _QUOTED_TEXT.fullmatch(text.strip(" ,."))
+    if said:  # "delete 'THANK YOU'", "make 'new' smaller": words in the picture, found as text
+        return f'the text "{said.group("q") or said.group("s")}"'
     raw = strip_articles(text.lower().strip(" ,."))
     if raw in WHOLE_IMAGE or raw == "" or _THIS_PHOTO_OF.match(text.lower().strip(" ,.")):
         return None

@@ -1,5 +1,5 @@
 """Quoted words are opaque: "change the subtitle 'Relying on the Growth' to brown" must not be split at the "on"
-or "to" inside the quote. Each quote of several words is swapped for a placeholder word before the language
+or "to" inside the quote. Each quote is swapped for a placeholder word before the language
 layer reads the instruction, and swapped back in the plan's prompts and the reasons it gives."""
 
 from __future__ import annotations
@@ -9,14 +9,14 @@ from typing import Any
 
 # A quote opens after a space, a bracket or the start, and closes before a space, punctuation or the end (so the
 # apostrophes of "the dog's and the cat's" are not a quote); typographic quotes are folded first.
-_QUOTE = re.compile(r"""(?:(?<=^)|(?<=[\s(\[:,]))(?P<q>['"])(?P<t>[^'"\n]*?\S\s+\S[^'"\n]*?)(?P=q)(?=$|[\s.,;:!?)\]])""")
+_QUOTE = re.compile(r"""(?:(?<=^)|(?<=[\s(\[:,]))(?P<q>['"])(?P<t>[^'"\n]*?\S[^'"\n]*?)(?P=q)(?=$|[\s.,;:!?)\]])""")
 _FOLD = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"'})
-_PLACEHOLDER = "qq{}zq"
+_PLACEHOLDER = "QQ{}ZQ"  # upper case: a quoted lower-case word is read as an emphasised word, not as text
 _PLACED = re.compile(r"qq([a-z])zq", re.I)
 
 
 def protect(instruction: str, leads_a_request: Any) -> tuple[str, list[str]]:
-    """The instruction with each quote of two or more words replaced by a placeholder word, and the quoted texts
+    """The instruction with each quote replaced by a placeholder word (so its case is kept too), and the quoted texts
     in order. A quote that is itself an instruction (`leads_a_request(text)`: it starts with an editing verb, as
     in 'I typed "remove the man" and nothing happened') is left to be read."""
     text = instruction.translate(_FOLD)
@@ -25,10 +25,11 @@ def protect(instruction: str, leads_a_request: Any) -> tuple[str, list[str]]:
     quoted: list[str] = []
 
     def swap(m: re.Match[str]) -> str:
-        if leads_a_request(m.group("t")) or len(quoted) >= 26:
-            return m.group(0)
+        said = m.group("t")
+        if leads_a_request(said) or len(quoted) >= 26 or (" " not in said.strip() and said.islower()):
+            return m.group(0)  # 'I typed "remove the man"'; 'possible to "deblur"' (one lower-case word, as before)
         quoted.append(m.group("t"))
-        return f"{m.group('q')}{_PLACEHOLDER.format(chr(ord('a') + len(quoted) - 1))}{m.group('q')}"
+        return f"{m.group('q')}{_PLACEHOLDER.format(chr(ord('A') + len(quoted) - 1))}{m.group('q')}"
 
     out = _QUOTE.sub(swap, text)
     return (out, quoted) if quoted else (instruction, [])

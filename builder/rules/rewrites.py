@@ -70,6 +70,10 @@ _GIVE_FEEL = re.compile(rf"^(?:(?:give|add)\s+(?:{_PICTURE}|it|this)|apply(?:\s+
                         r"(?:(?:more of|a bit more of|a little more of|more|some|a bit of|a touch of)\s+)*(?:an?\s+)?"
                         r"(?P<d>[\w ,-]+?)\s+(?P<n>feel|look|vibe|mood|atmosphere|aesthetic|glow|colou?r grade|colou?r grading|grade|grading|effect|"
                         r"style|finish|filter)(?:\s+(?:from|of)\s+the\s+(?:19|20)?\d0s)?$")
+# "give this image the appearance of vintage film photography", "give it the look of an old polaroid": the look of
+# that kind of picture, as "make it look like ..." reads it.
+_GIVE_LOOK_OF = re.compile(rf"^(?:give|lend)\s+(?:{_PICTURE}|it|this)\s+(?:the|a|an)\s+(?:(?:overall|general|distinct\w*)\s+)?"
+                           r"(?:appearance|look|feel|feeling|aesthetic|vibe|atmosphere|character|quality)\s+of\s+(?P<d>.+)$")
 _CLEAN_UP = re.compile(r"^clean\s+(?:up|away|off|out)\s+(?P<x>(?:the\s+|all\s+(?:the\s+)?|some\s+(?:of\s+)?(?:the\s+)?)?"
                        r"(?:[\w-]+\s+)?(?:trash|litter|garbage|rubbish|debris|clutter|mess|junk|leaves|wrappers|bottles|cans|"
                        r"cables|cords|wires)\b.*)$")
@@ -150,6 +154,10 @@ def plain_clause(clause: str) -> str:
         m = _CLEAN_UP.match(text)
         if m:  # "clean up the trash on the beach": the litter removed
             return f"remove {m.group('x')}"
+    if text.startswith(("give", "lend")):
+        m = _GIVE_LOOK_OF.match(text)
+        if m:
+            return f"make it look like {m.group('d')}"
     if text.startswith(("give", "add", "apply")):
         m = _GIVE_FEEL.match(text)
         if m:  # "give it more of a golden hour feel": the whole image's look

@@ -519,6 +519,8 @@ def resize_edit(c: Ctx, target_text: str) -> Edit:
     percent = percent_of(t)
     if re.search(r"\bhalf\s+(?:as\s+(?:big|large|tall|wide|long)|(?:the|its|their)\s+(?:size|height|length))\b", t):
         ratio = 0.5  # "half as big": halved
+    elif percent is not None and re.search(r"\b(?:to|at)\s+\d+(?:\.\d+)?\s*(?:%|percent|per cent)", t):
+        ratio = max(0.1, percent)  # "scale it to 110%", "at 50%": the new size, not a change by that much
     elif percent is not None:
         ratio = (1 - min(percent, 0.9)) if smaller else (1 + percent)
     elif (times := re.search(r"\b(?P<n>\d+(?:\.\d+)?|two|three|four|five)\s*(?:x|times)\b", t)) and not smaller:
