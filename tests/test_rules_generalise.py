@@ -1015,3 +1015,56 @@ def test_a_picture_asked_to_be_clear_is_sharpened_but_a_clear_sky_is_not():
     assert "SHARPEN" not in str(steps("make the sky clear") if False else "")
     with pytest.raises(PlanRefused):
         plan_rules("make the water clear")
+
+
+@pytest.mark.parametrize("text, bricks", [
+    ("could you add a crisp, high resolution version of the poster?", ["SHARPEN", "UPSCALE"]),
+    ("we need 4K versions of these wallpapers", ["UPSCALE"]),
+    ("please make a dark-mode variant of the banner", ["FLUX-BRIGHT"]),
+    ("provide a transparent png of the logo", ["SOS"]),
+    ("I'd like a 4:5 version of this photo, but with the watermark removed", ["CROP", "RES", "FASTINPAINT", "FLUX-INPAINT"]),
+    ("please provide an image with higher resolution", ["UPSCALE"]),
+])
+def test_a_version_asked_for_by_its_qualities_plans_each_quality(text, bricks):
+    assert models(text) == bricks
+
+
+def test_a_version_with_a_quality_no_brick_gives_is_left_to_the_other_readings():
+    from lego_edit.builder.rules.versions import version_request
+
+    assert version_request("add a vintage version of the car") is None
+    assert version_request("add a logo") is None  # nothing said of it: a new logo, not a version
+    assert version_request("create a black and white version") == "make it black and white"
+    assert models("Add a colourful picture to the left of the lamp") == ["ADD-PRED", "FLUX-FILL"]
+
+
+@pytest.mark.parametrize("text, target", [("Request: wallpapers without logos", "logos"),
+                                          ("the team photo minus the guy on the left", "left guy"),
+                                          ("fix the icons so they don't have the drop shadow", "drop shadow")])
+def test_a_picture_wished_without_something_removes_it(text, target):
+    got = steps(text)
+    assert [m for m, _ in got] == ["RES", "FASTINPAINT", "FLUX-INPAINT"] and got[0][1]["prompt"] == target
+
+
+@pytest.mark.parametrize("text", ["the fox is facing the wrong way", "make the mascot face left",
+                                  "the bird should face the other way"])
+def test_a_subject_facing_the_wrong_way_mirrors_the_picture(text):
+    assert steps(text) == [("FLIP", {"image": "init[image]", "direction": "horizontal"})]
+
+
+def test_a_graphic_cropped_with_nothing_said_is_trimmed_and_a_size_is_its_shape():
+    assert models("the favicon should be cropped") == ["TRIM"]
+    assert models("crop the icons to their content") == ["TRIM"]
+    assert steps("crop them to 1080x1350 px")[0][1]["aspect"] == "4:5"
+    assert "say how to crop" in refusal("crop the photo")  # a photo has no border to find: say how
+
+
+def test_request_frames_from_issue_threads():
+    assert models("Logo: remove the drop shadow") == ["RES", "FASTINPAINT", "FLUX-INPAINT"]
+    assert models("Can this tool help me remove the watermark?") == ["RES", "FASTINPAINT", "FLUX-INPAINT"]
+    assert "BLUR" in models("The screenshots show my desktop, maybe we could blur the names?")
+    assert models("I want to use this feature to remove the white border around the scan") == ["TRIM"]
+    assert models("Is there an easy way to make the sky bluer?") == ["RES", "FLUX-RCM"]
+    got = steps("I think it would look better if the logo background colour was navy the old one is dull")
+    assert [m for m, _ in got] == ["SOS", "INVERSE", "FLUX-CBG"] and "navy" in got[-1][1]["prompt"]
+    assert models("the blue channel is way too strong") == ["WHITE-BALANCE"]

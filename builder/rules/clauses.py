@@ -38,7 +38,8 @@ _REQUEST_INSIDE = re.compile(rf",\s*so\s+(?:just\s+|please\s+|maybe\s+)?(?=(?:{S
                              r"(?:,\s*|\s+(?:but|so|and|anyway)\s*,?\s*)(?=(?:(?:can't|cant|couldn't)\s+(?:we|you)\s|(?:can|could|would|will)\s+(?:you|u|someone|"
                              r"somebody|anyone|anybody|some(?:one)? here)|please|pls|plz|i(?:'d| would) (?:just |really )?"
                              r"(?:like|love)|i (?:just |really |only )?(?:want|need)|(?:is|would) it (?:be )?(?:at all )?possible|"
-                             r"is there (?:a|any) way|any chance)\b)", re.I)
+                             r"is there (?:a|any) way|any chance|(?:maybe|perhaps) (?:we|you|someone|somebody) (?:could|can|should))\b)",
+                             re.I)
 _ABBREVIATIONS = re.compile(r"\b(St|Mr|Mrs|Ms|Dr|No|vs|Jr|Sr|Mt)\.\s", re.I)
 _SENTENCES = re.compile(r"(?<=[.!?])\s+|\n+")
 _GERUNDS = (r"removing|deleting|erasing|adding|inserting|replacing|swapping|changing|making|turning|converting|adjusting|"

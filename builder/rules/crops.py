@@ -4,6 +4,7 @@ cat"). CROP (an aspect) and TRIM (a plain border) are read with the other geomet
 
 from __future__ import annotations
 
+import math
 import re
 
 from lego_edit.builder.rules.edits import Edit, TextRefused
@@ -37,6 +38,11 @@ _EDGES = re.compile(
 # "crop 10% off the image", "crop 100 pixels from each side": every edge.
 _ALL_EDGES = re.compile(rf"^{_CUT}\s+{_AMOUNT}\s+(?:off|from)\s+(?:each|every|all|all four|both)\s+(?:sides?|edges?)\s*$")
 
+# A graphic cropped with nothing else said, or to its content: its plain border goes (TRIM refuses when there is none).
+_PLAIN_CROP = re.compile(r"^crop\s+(?:(?:the|this|our|my|all\s+(?:the\s+)?)\s*)?(?:[\w-]+\s+)?(?:logo|icon|favicon|emoji|"
+                         r"sticker|badge|avatar|asset|graphic|illustration|screenshot|scan|signature)s?(?:\s+assets?)?"
+                         r"(?:\s+(?:to\s+(?:the\s+|its\s+|their\s+)?(?:content|contents|edges?|subject)|properly|correctly|tightly|"
+                         r"tight))?\s*$")
 _WINDOW_VERB = r"(?:crop|zoom|close[- ]crop|frame|cut)"
 # "crop to the dog", "zoom in on her face", "crop it around the car", "crop in closer on the bride", "crop the
 # image to just the two of them", "crop out everything but the cat".
@@ -84,6 +90,15 @@ def crop_edit(clause: str, has_mask: bool) -> Edit | None:
                     clause):
         raise TextRefused(f"'{clause}': say on what, e.g. 'zoom in on the dog' or 'crop to her face' (the window "
                           "around it is kept)")
+    if clause.startswith("crop"):
+        plain = _PLAIN_CROP.match(clause)
+        if plain:  # "crop the logo", "crop favicon to the content": a graphic's plain border
+            return Edit("look", None, ops=(("TRIM", ()),), text=clause)
+        size = re.search(r"\bto\s+(\d{2,5})\s*(?:x|by|\u00d7)\s*(\d{2,5})\s*(?:px|pixels)?\b", clause)
+        if size and int(size.group(1)) and int(size.group(2)):  # "crop them to 800x800px": that shape (CROP keeps the pixels)
+            w, h = int(size.group(1)), int(size.group(2))
+            g = math.gcd(w, h)
+            return Edit("look", None, ops=(("CROP", (("aspect", f"{w // g}:{h // g}"),)),), text=clause)
     clause = re.sub(r"^(cut|chop|crop|trim|take|shave)\s+((?:the|its)\s+[a-z-]+(?:\s+[a-z-]+)?)\s+off\b", r"\1 off \2", clause)
     m = _ALL_EDGES.match(clause)
     if m:

@@ -167,7 +167,8 @@ _TONE: tuple[tuple[str, Any], ...] = (
      r"\bnatural(?:-looking)? colou?rs?\b", lambda s: [_op("WHITE-BALANCE")]),
     (r"\b(?:fix|correct|balance|normali[sz]e|neutrali[sz]e|even out|true up)\w* (?:the |my |its )?(?:colou?r(?:s|ing|ation)?|"
      r"tones?|white balance)\b", lambda s: [_op("WHITE-BALANCE")]),
-    (r"\bwhite[- ]balance\b|\bcolou?r cast\b|\bneutral colou?rs?\b",
+    (r"\bwhite[- ]balance\b|\bcolou?r cast\b|\bneutral colou?rs?\b|\b(?:red|green|blue)\s+channel\s+(?:is\s+|seems\s+|looks\s+)?"
+     r"(?:(?:a\s+bit|a\s+little|slightly|way|much|far)\s+)?(?:too\s+)?(?:strong|high|much|heavy|dominant|boosted|overpowering)\b",
      lambda s: [_op("WHITE-BALANCE")]),
     (r"\bwarm (?:it |this |the (?:image|photo|picture) )?up\b|\bwarm(?:er|th)?\b(?!\s+(?:light|golden))",
      lambda s: [_op("TEMPERATURE", amount=s(0.3))]),
@@ -309,6 +310,15 @@ _EXCEPT = re.compile(r"\b(?:black[- ](?:and|&)[- ]white|b&w|b/w|gr[ae]yscale|mon
                      r"(?:still\s+)?(?:red|blue|green|yellow|orange|pink|purple|white|black|brown|gold|golden)))?$")
 
 
+# The subject looking the other way: "X is facing the wrong way", "make it face left", "should face the other way".
+_FACING = re.compile(r"\b(?:is|are|'s|'re)\s+(?:facing|looking|pointing)\s+the\s+wrong\s+(?:way|direction|side)\b|"
+                     r"^(?:make|have|get|let)\s+(?:it|them|him|her|(?:the|this|our|my)\s+[\w-]+)\s+(?:face|look|point)\s+"
+                     r"(?:the\s+other\s+way|(?:to(?:wards)?\s+)?the\s+(?:left|right)|left|right|(?:to(?:wards)?\s+)?the\s+other\s+"
+                     r"(?:side|direction))$|"
+                     r"\b(?:should|must|needs?\s+to|has\s+to)\s+(?:be\s+)?fac(?:e|ing)\s+(?:the\s+other\s+way|the\s+other\s+"
+                     r"(?:side|direction)|(?:to(?:wards)?\s+)?the\s+(?:left|right)|left|right)$")
+
+
 def _geometry(clause: str) -> Edit | None:
     from lego_edit.builder.rules.quantities import aspect_name
 
@@ -321,6 +331,8 @@ def _geometry(clause: str) -> Edit | None:
                               "('crop the bottom', 'cut off the left third') or an object ('crop to the dog')")
         return Edit("look", None, ops=(_op("CROP", aspect=aspect),), text=clause)
     whole = r"(?:(?:the|this|my)\s+(?:whole\s+)?(?:image|photo|picture|pic|shot)|it|everything)"
+    if "fac" in clause and _FACING.search(clause):  # "the raccoon is facing the wrong way": the picture mirrored
+        return Edit("look", None, ops=(_op("FLIP", direction="horizontal"),), text=clause)
     if re.match(rf"^(?:flip|mirror)(?:\s+{whole})?\b", clause):
         vertical = re.search(r"\bvertical\w*|\bupside[- ]down\b|\btop to bottom\b", clause)
         return Edit("look", None, ops=(_op("FLIP", direction="vertical" if vertical else "horizontal"),), text=clause)

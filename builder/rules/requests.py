@@ -6,6 +6,7 @@ import re
 
 from lego_edit.builder.rules.lexicon import KNOWN_VERBS, STYLE_TERMS, VERB_RES, VERB_SYNONYMS, canonical_verb, lemma
 from lego_edit.builder.rules.phrases import is_descriptor
+from lego_edit.builder.rules.versions import version_request, without_request
 
 _POLITE = re.compile(
     r"^(?:(?:(?:no|yes|yeah|yep|nope|great|good|nice|perfect|awesome|cool|hmm|well|alright|right)\s*[,.!]+|pretty please|please|kindly|now|next|ok|okay|so|also|and|then|first|firstly|first of all|to start|can you|could you|would you|will you|would you please|"
@@ -105,12 +106,23 @@ _TAGS = re.compile(r"^\s*(?:\[[^\]]{1,24}\]|\((?:request|req|help|paid|free|spec
                    r"free request|edit request|feature request|feature|suggestion|idea|enhancement|self|specific|paid|free|"
                    r"todo|to do|general|note|task|fix|bug|proposal|wish)"
                    r"\s*[:\-])\s*", re.I)
+_BETTER_IF = re.compile(r"^(?:i\s+(?:just\s+|really\s+)?(?:think|feel|believe)\s+(?:that\s+)?)?it\s+(?:would|will|'d|might)\s+(?:be|look)\s+"
+                        r"(?:much\s+|a\s+lot\s+|way\s+|so\s+)?(?:better|nicer|great|good|best|cooler|prettier)\s+if\s+"
+                        r"(?P<x>(?:the|my|his|her|their|this|that|these|those|our|its)\s.+?)\s+(?:was|were|is|are|looked|got|became)\s+"
+                        r"(?P<y>(?!(?:not|no|removed|gone)\b).+?)(?:\s+(?:instead|too|as well))?$", re.I)
+# A title of one or two words before a colon or dash, then the edit itself.
+_LABEL = re.compile(r"^\s*[A-Za-z][\w'-]*(?:\s+[\w'-]+)?\s*(?::|\s-)\s+(?=(?P<v>[A-Za-z]+)\b)")
 _GREETING = re.compile(r"^(?:hi|hello|hey|hiya|greetings|dear \w+)(?:\s+(?:all|everyone|guys|folks|there|team))?"
                        r"(?:\s*[,!.]\s*|\s+(?=(?:can|could|would|will|please|pls|i|so)\b))", re.I)
 _WHO = r"(?:you guys|you all|y'all|you|u|someone|somebody|anyone|anybody|any1|some1|one of you|a kind soul|some(?:one)? here|some)"
 # Frames around an edit, each followed by the edit itself (an imperative).
 _ASK_FRAMES = re.compile(
-    r"^(?:(?:is it|would it be|will it be)\s+(?:at all\s+|even\s+)?possible\s+(?:for\s+" + _WHO + r"\s+)?to|is there (?:a|any) way to|"
+    r"^(?:(?:can|could|will|would)\s+(?:it|this|that|(?:the|this|your)\s+(?:app|tool|editor|program|software|model|ai|ia|"
+    r"repo|project|feature|control|function|script))\s+help\s+(?:me\s+|us\s+)?(?:to\s+)?|"
+    r"(?:maybe|perhaps)\s+(?:we|you|someone|somebody|they)\s+(?:could|can|should|might)(?:\s+at\s+least)?|"
+    r"(?:i|we)\s+(?:want|wanted|would like|'d like|am trying|'m trying|tried|was trying|need)\s+to\s+use\s+(?:this|the|your|that|"
+    r"a)\s+[\w -]+?\s+to|"
+    r"(?:is it|would it be|will it be)\s+(?:at all\s+|even\s+)?possible\s+(?:for\s+" + _WHO + r"\s+)?to|is there (?:a|an|any) (?:(?:simple|easy|quick|good|better|proper|simpler|easier|nice)\s+)?way to|"
     r"any (?:way|chance) (?:to|of)|any chance (?:someone|somebody|anyone|you) (?:could|can|would)|"
     r"(?:is\s+)?(?:anyone|anybody|someone|somebody)\s+(?:here\s+)?(?:able|willing|up)\s+to|(?:is\s+it\s+)?possible\s+to|"
     r"(?:i\s+)?would\s+(?:really\s+|greatly\s+|so\s+)?appreciate\s+(?:it\s+)?if\s+" + _WHO + r"\s+(?:could|can|would)|"
@@ -407,11 +419,24 @@ def as_request(sentence: str) -> tuple[str, bool]:
     sentence = _IN_THE_APP.sub("", sentence.rstrip(" ?!.")) + sentence[len(sentence.rstrip(" ?!.")):]
     sentence = _THE_RESULT.sub("the image", sentence)
     sentence = _WHOSE_PHOTO.sub("", sentence)
+    versioned = _VERSION_CUES.search(sentence)
+    version = version_request(strip_polite(sentence)) if versioned else None
+    if version:  # "I'd like a 4:5 version, but with the watermark removed": before the wish is read as a removal
+        return version, True
     text, asked = _as_request(sentence)
     rewritten = _rewrite(text)
+    version = version_request(rewritten) if versioned else None
+    if version:
+        return version, True
+    lead = re.match(r"[a-z]+", rewritten.lower())
+    without = without_request(rewritten, lead is not None and lemma(lead.group(0)) in KNOWN_VERBS) \
+        if "without" in rewritten or " no " in rewritten or "so " in rewritten or "minus" in rewritten else None
+    if without:
+        return without, True
     return rewritten, asked or rewritten != text
 
 
+_VERSION_CUES = re.compile(r"ver|vari|edition|png|logo|icon|cop|file|image|picture|photo|pic", re.I)
 _CAN_BE = re.compile(r"^(?:can|could|would|will)\s+(?P<x>(?:the|my|this|his|her|their|our|its)\s+[\w' -]+?)\s+(?:be|look|become|"
                      r"be made|be turned)\s+(?:(?:a bit|a little|slightly|more)\s+)?(?P<y>[^?]+?)(?:\s+instead)?[\s?!.]*$", re.I)
 
@@ -439,6 +464,9 @@ def _as_request(sentence: str) -> tuple[str, bool]:
     """
     text = sentence.strip()
     asked = False
+    label = _LABEL.match(text)
+    if label and lemma(label.group("v").lower()) in KNOWN_VERBS:
+        text = text[label.end():]  # "Photos: make people wear mustaches", "Logo - remove the shadow": a title first
     for _ in range(3):
         before = text
         text = _TAGS.sub("", text)
@@ -455,6 +483,10 @@ def _as_request(sentence: str) -> tuple[str, bool]:
                    r"their|this|that|these|those|our)\s.+?)\s+(?:was|were|looked|could be)\s+(?P<y>.+?)[\s?!.]*$", text, re.I)
     if was:  # "would love it if the car was red"
         return f"make {was.group('x')} {was.group('y')}", True
+    better = _BETTER_IF.match(text.rstrip(" ?!."))
+    if better:  # "I just think it would be better if the app icon background was black"
+        value = re.sub(r"\s+(?:the|it|this|they|which|but|because|as|since|imo|lol|so)\b.*$", "", better.group("y"))
+        return f"make {better.group('x')} {value}", True
     nice = _NICE_TO_HAVE.match(text.rstrip(" ?!."))
     if nice:
         return f"add {nice.group('x')}", True

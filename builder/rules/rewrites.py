@@ -179,11 +179,20 @@ def plain_clause(clause: str) -> str:
         m = _IN_FRONT.match(text)
         if m:
             return f"change the background to {m.group('y')}"
+    if "background" in text and "colo" in text:
+        m = _BACKGROUND_COLOUR.match(text)
+        if m:  # "make the app icon background color black": the picture's own background
+            return f"change the background to {m.group('y')}"
     if "background" in text or "backdrop" in text:
         m = _TITLE.match(text)
         if m:
             return f"change the background to {m.group('y')}"
     return text
+
+
+_BACKGROUND_COLOUR = re.compile(r"^(?:make|turn|set|change|switch)\s+(?:the\s+|its\s+|this\s+)?(?:(?:app\s+)?(?:icon|logo|favicon|"
+                                r"image|photo|picture|emoji|avatar|sticker)(?:'s)?\s+)?background\s+colou?r\s+(?:to\s+|into\s+)?"
+                                r"(?!from\b)(?P<y>(?:an?\s+)?[\w -]+)$")
 
 
 # "make the lines sharper and the background lighter": one verb, two objects each with its own comparative.

@@ -1,0 +1,129 @@
+"""A version of the picture asked for by what it should be: "add a clear and high resolution version of the
+picture", "a dark variant of the wallpaper", "a sharper version with transparent background", "a 9:16 version,
+but with the logo removed", "white logo". Each quality becomes its edit; a quality the bricks do not know leaves the
+sentence to the other readings (nothing is guessed)."""
+
+from __future__ import annotations
+
+import re
+
+from lego_edit.builder.rules.lexicon import COLOURS
+
+_LEAD = (r"(?:(?:please|also|maybe|perhaps|just|pretty much just|kindly)\s+)*(?:(?:i|we)(?:'d like|\s+(?:would like|want|need|"
+         r"wish for|hope for))\s+|(?:consider\s+)?(?:add|provide|make|create|generate|get|give(?:\s+(?:me|us))?|need|want|offer|have|"
+         r"request|upload|include|produce|prepare|supply|share|release|publish|use|update\s+to\s+use|switch\s+to)(?:ing)?\s+)?")
+_NOUN = r"(?:versions?|variants?|variations?|editions?|copy|copies|png|pngs|file|files|logo|logos|icons?)"
+# "provide an image with higher res": the picture itself, said only with a quality after it
+_IMAGE_WITH = re.compile(rf"^{_LEAD}(?:an?\s+|the\s+)?(?:image|picture|photo|pic)s?\s+(?:with|in)\s+(?P<w>.+)$", re.I)
+_VERSION = re.compile(
+    rf"^{_LEAD}(?:an?\s+|the\s+|some\s+|one\s+|more\s+|also\s+)*(?P<q>[\w ,:&/'-]*?)\s*(?<![\w-]){_NOUN}"
+    r"(?:\s+(?:of|for)\s+(?P<x>(?:the|this|that|my|our|your|its|these|those)\s+[\w' -]+?|it|this|them))?"
+    r"(?:\s+that\s+(?:are|is)\s+(?:just|only)\s+[\w' -]+?)?"
+    r"(?:\s*,?\s*(?:but\s+)?(?:with|having|that\s+(?:has|have)|in)\s+(?P<w>.+?))?"
+    r"(?:\s*,?\s*(?:but\s+)?(?:without|minus|with\s+no)\s+(?P<wo>.+?))?"
+    r"(?:\s+(?:also|too|as well))?(?:\s+(?:for|so|to|that|which|on|in)\b.*)?$", re.I)
+
+_QUALITIES: tuple[tuple[str, str], ...] = (
+    (r"dark(?:er)?(?:[- ](?:mode|theme))?|night(?:[- ]mode)?", "make it darker"),
+    (r"light(?:er)?(?:[- ](?:mode|theme))?|bright(?:er)?", "make it brighter"),
+    (r"transparent(?:[- ]background)?|background[- ]?(?:less|free)|cut[- ]?out|alpha", "remove the background"),
+    (r"hd|full[- ]?hd|4k|5k|8k|uhd|retina|hi-?res|high-?res(?:olution)?|higher[- ]res(?:olution)?|high(?:er)? res(?:olution)?|"
+     r"larger|bigger|full[- ]size|full[- ]res(?:olution)?|\d{3,4}\s*(?:x|by|\u00d7)\s*\d{3,4}|\d{3,4}p", "upscale it"),
+    (r"sharp(?:er)?|crisp(?:er)?|clear(?:er)?|less blurry|unblurred|non-?pixelated", "sharpen it"),
+    (r"better[- ]quality|high(?:er)?[- ]quality|hq|cleaner|restored|enhanced", "enhance the photo"),
+    (r"black[- ](?:and|&)[- ]white|b&w|b/w|gr[ae]y ?scale|monochrome", "make it black and white"),
+    (r"square", "crop it square"),
+    (r"\d+(?:\.\d+)?\s*:\s*\d+(?:\.\d+)?", "crop it to {q}"),
+)
+_QUALITIES_RE = tuple((re.compile(rf"^(?:{p})$", re.I), does) for p, does in _QUALITIES)
+_FILLER = frozenset("""new updated alternative alternate separate proper nicer simple official additional extra png pngs
+jpg jpeg svg file files image images picture wallpaper wallpapers logo icon""".split())
+
+
+def _quality(word: str, x: str | None) -> str | None:
+    word = word.strip(" ,.-").lower()
+    for pattern, does in _QUALITIES_RE:
+        if pattern.match(word):
+            return does.format(q=word.replace(" ", ""))
+    if word in COLOURS or re.fullmatch(rf"(?:{'|'.join(sorted(COLOURS, key=len, reverse=True))})(?:\s+and\s+\w+)?", word):
+        return f"make {x or 'it'} {word}"
+    return None
+
+
+# "wallpapers without logos", "the photo without the people in the back": the picture wished for, less something.
+_WITHOUT = re.compile(r"^(?:(?:an?|the|some|all(?:\s+the)?|these|those|our|my)\s+)?(?P<n>[\w'-]+(?:\s+[\w'-]+)?)\s+(?:without|minus|"
+                      r"with\s+no|but\s+without|sans)\s+(?P<x>(?:the\s+|any\s+|all\s+(?:the\s+)?|its\s+|their\s+)?[\w' -]+?)"
+                      r"(?:\s+(?:on|in)\s+(?:it|them))?$")
+# "sort the logos out so they don't have the shadow": what they should not have, removed.
+_SO_NOT = re.compile(r"^(?P<head>.+?)\s+so\s+(?:that\s+)?(?:it|they|he|she|the\s+[\w-]+)\s+(?:don'?t|doesn'?t|do\s+not|does\s+not|"
+                     r"won'?t|will\s+not|no\s+longer)\s+(?:have|show|contain|include)\s+(?P<x>(?:the|a|an|any|its|their)\s+[\w' -]+)$")
+
+
+def without_request(text: str, leads_a_verb: bool) -> str | None:
+    """"wallpapers without logos" -> "remove the logos"; "sort them out so they don't have the shadow" -> "remove
+    the shadow". `leads_a_verb`: the text starts with an editing verb (then only the "so they don't" form applies)."""
+    low = text.lower().strip(" .!?")
+    if "so " in low:
+        m = _SO_NOT.match(low)
+        if m:
+            return f"remove {m.group('x')}"
+    if not re.search(r"\b(?:without|minus|with no|sans)\b", low):
+        return None
+    made = re.match(r"^(?:make|get|give\s+me|i\s+want|i\s+need)\s+(?=(?:it|this|that|the|my)\b)", low)
+    if made:  # "(I'd love to) make this picture without the car"
+        low, leads_a_verb = low[made.end():], False
+    if leads_a_verb:
+        return None
+    m = _WITHOUT.match(low)
+    if not m or re.search(r"\b(?:is|are|was|were|be|looks?|seems?)\b", m.group("n")) or \
+            re.search(r"\b(?:is|are|was|were|looks?|seems?|would|could|better|worse|nicer|prettier)\b", m.group("x")):
+        return None
+    x = m.group("x")
+    determined = re.match(r"(?:the|any|all|its|their)\b", x)
+    return f"remove {x}" if determined else f"remove the {x}"
+
+
+def version_request(text: str) -> str | None:
+    """The edits a version asked for implies, as imperative clauses joined by ", then "; None when `text` asks for
+    no such version or names a quality no edit here gives."""
+    low = text.lower().strip(" .!?")
+    pictured = _IMAGE_WITH.match(low)
+    if pictured:
+        return _quality(pictured.group("w"), None)
+    if not re.search(rf"(?<![\w-]){_NOUN}\b", low):
+        return None
+    m = _VERSION.match(low)
+    if not m:
+        return None
+    x = m.group("x")
+    noun = re.search(rf"(?<![\w-]){_NOUN}\b", low[m.end("q"):] if m.group("q") is not None else low)
+    target = None if noun is None or not re.match(r"logos?|icons?", noun.group(0)) else "the logo" if "logo" in noun.group(0) \
+        else "the icon"
+    q = " ".join(w for w in (m.group("q") or "").split() if w not in _FILLER)
+    whole = _quality(q, x or target) if q else None  # "black and white" is one quality, not two
+    words = [q] if whole else [w for w in re.split(r"\s*(?:,|\band\b|&|/|\+)\s*", q) if w and w not in _FILLER]
+    edits = []
+    for word in words:
+        does = _quality(" ".join(w for w in word.split() if w not in _FILLER), x or target)
+        if does is None:
+            return None
+        edits.append(does)
+    if m.group("w"):
+        said = m.group("w").strip()
+        gone = re.fullmatch(r"(?P<y>.+?)\s+(?:removed|gone|taken out|erased|deleted)", said)
+        if gone:
+            edits.append(f"remove {gone.group('y')}")
+        elif re.fullmatch(r"(?:an?\s+)?transparent\s+(?:background|bg)|(?:a\s+)?transparency|(?:an?\s+)?alpha(?:\s+channel)?", said):
+            edits.append("remove the background")
+        elif _quality(said, x or target):  # "an image with higher res", "in black and white"
+            edits.append(_quality(said, x or target) or "")
+        elif re.search(r"\b(?:background|backdrop)$", said):
+            plain = re.sub(r"^(?:an?|the)\s+|\s+(?:background|backdrop)$", "", said)
+            edits.append(f"change the background to {plain}")
+        else:
+            return None
+    if m.group("wo"):
+        edits.append(f"remove {m.group('wo').strip()}")
+    if not edits:
+        return None
+    return ", then ".join(edits)
