@@ -1068,3 +1068,38 @@ def test_request_frames_from_issue_threads():
     got = steps("I think it would look better if the logo background colour was navy the old one is dull")
     assert [m for m, _ in got] == ["SOS", "INVERSE", "FLUX-CBG"] and "navy" in got[-1][1]["prompt"]
     assert models("the blue channel is way too strong") == ["WHITE-BALANCE"]
+
+
+@pytest.mark.parametrize("text", ["set the icon's background to transparent", "the badge should be transparent",
+                                  "fix the sticker image to be transparent",
+                                  "logo with a transparent background replacing the white background"])
+def test_a_transparent_background_asked_for_any_way_is_a_cut_out(text):
+    assert models(text) == ["SOS"]
+    assert models("change the background to a clear blue sky")[-1] == "FLUX-CBG"  # clear is a sky, not transparency
+
+
+@pytest.mark.parametrize("text, added", [
+    ("a penguin wearing a party hat and sunglasses", "party hat and sunglasses"),
+    ("how about our fox mascot with a scarf?", "scarf"),
+    ("official request for a cat with a monocle", "monocle"),
+])
+def test_a_subject_wished_with_things_to_wear_adds_them_on_it(text, added):
+    got = steps(text)
+    assert [m for m, _ in got] == ["ADD-PRED", "FLUX-FILL"] and got[0][1]["prompt"].startswith(added)
+
+
+def test_a_description_with_things_is_not_a_wish():
+    with pytest.raises(PlanRefused):
+        plan_rules("the man with glasses")
+    assert models("remove the girl with the umbrella") == ["RES", "FASTINPAINT", "FLUX-INPAINT"]
+    assert models("replace the man with a hat") == ["RES", "FLUX-FILL"]
+
+
+def test_light_as_an_adjective_is_not_brightness():
+    assert models("add light blue stripes to the wall") == ["ADD-PRED", "FLUX-FILL"]
+    assert models("add light to the room") == ["FLUX-BRIGHT"]
+
+
+def test_a_season_theme_is_that_season_and_a_picture_named_by_its_use_is_the_image():
+    assert models("switch the header to a snowy winter theme") == ["FLUX-ENV"]
+    assert models("could you make my wallpaper image brighter?") == ["FLUX-BRIGHT"]

@@ -98,7 +98,7 @@ NOT_OBJECTS = frozenset("""hue hues tint tints filter filters saturation contras
 resolution quality clarity vibrance warmth temperature change changes hotkey shortcut option
 options feature features tool tools function functionality slider menu ability possibility adjustment adjustments
 adjusting tweak tweaks edit edits editing improvement improvements fixes correction corrections version versions
-vibe mood atmosphere aesthetic this that""".split())
+vibe mood atmosphere aesthetic theme themes this that""".split())
 # Nouns that end in "-ly" (other such last words of a target are adverbs).
 LY_NOUNS = frozenset("""lily lilies belly jelly fly butterfly dragonfly firefly family ally holly bully gully rally
 doily tally folly assembly anomaly supply monopoly dolly lolly""".split())

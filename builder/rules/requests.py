@@ -6,7 +6,7 @@ import re
 
 from lego_edit.builder.rules.lexicon import KNOWN_VERBS, STYLE_TERMS, VERB_RES, VERB_SYNONYMS, canonical_verb, lemma
 from lego_edit.builder.rules.phrases import is_descriptor
-from lego_edit.builder.rules.versions import version_request, without_request
+from lego_edit.builder.rules.versions import accessory_request, version_request, without_request
 
 _POLITE = re.compile(
     r"^(?:(?:(?:no|yes|yeah|yep|nope|great|good|nice|perfect|awesome|cool|hmm|well|alright|right)\s*[,.!]+|pretty please|please|kindly|now|next|ok|okay|so|also|and|then|first|firstly|first of all|to start|can you|could you|would you|will you|would you please|"
@@ -418,6 +418,8 @@ _THE_RESULT = re.compile(r"\b(?:the|my) (?:final |resulting |processed |generate
 def as_request(sentence: str) -> tuple[str, bool]:
     sentence = _IN_THE_APP.sub("", sentence.rstrip(" ?!.")) + sentence[len(sentence.rstrip(" ?!.")):]
     sentence = _THE_RESULT.sub("the image", sentence)
+    if "image" in sentence or "picture" in sentence or "photo" in sentence:
+        sentence = _OWN_PICTURE.sub(r"\1 image", sentence)
     sentence = _WHOSE_PHOTO.sub("", sentence)
     versioned = _VERSION_CUES.search(sentence)
     version = version_request(strip_polite(sentence)) if versioned else None
@@ -433,10 +435,17 @@ def as_request(sentence: str) -> tuple[str, bool]:
         if "without" in rewritten or " no " in rewritten or "so " in rewritten or "minus" in rewritten else None
     if without:
         return without, True
+    worn = accessory_request(rewritten) if " with " in rewritten or "wearing" in rewritten or "sporting" in rewritten or \
+        "having" in rewritten or " has " in rewritten else None
+    if worn:
+        return worn, True
     return rewritten, asked or rewritten != text
 
 
-_VERSION_CUES = re.compile(r"ver|vari|edition|png|logo|icon|cop|file|image|picture|photo|pic", re.I)
+# "this background image", "my wallpaper photo": the picture itself, named by what it is used for.
+_OWN_PICTURE = re.compile(r"\b(this|my|our|your)\s+(?:background|wallpaper|desktop|lock\s?screen|cover|banner|header|hero|profile|"
+                          r"avatar)\s+(?:image|picture|photo|pic)\b", re.I)
+_VERSION_CUES = re.compile(r"ver|vari|edition|png|logo|icon|cop|file|image|picture|photo|pic|transparen", re.I)
 _CAN_BE = re.compile(r"^(?:can|could|would|will)\s+(?P<x>(?:the|my|this|his|her|their|our|its)\s+[\w' -]+?)\s+(?:be|look|become|"
                      r"be made|be turned)\s+(?:(?:a bit|a little|slightly|more)\s+)?(?P<y>[^?]+?)(?:\s+instead)?[\s?!.]*$", re.I)
 

@@ -179,6 +179,10 @@ def plain_clause(clause: str) -> str:
         m = _IN_FRONT.match(text)
         if m:
             return f"change the background to {m.group('y')}"
+    if "them" in text:
+        m = _SEASON_THEME.match(text)
+        if m:  # "change the banner to a winter theme": the season of the whole picture
+            return f"make it {m.group('s')}"
     if "background" in text and "colo" in text:
         m = _BACKGROUND_COLOUR.match(text)
         if m:  # "make the app icon background color black": the picture's own background
@@ -190,6 +194,10 @@ def plain_clause(clause: str) -> str:
     return text
 
 
+_SEASON_THEME = re.compile(r"^(?:change|turn|make|convert|put|set|switch|update|give|render)\s+(?:(?:the|this|our|my|it|its)\s+)?"
+                           r"(?:[\w-]+\s+){0,3}?(?:(?:to|into|in|with)\s+)?(?:an?\s+|the\s+)?(?P<s>(?:(?:snowy|wintry|rainy|sunny|misty)\s+)?(?:winter|wintry|snowy|"
+                           r"summer|summery|autumn|autumnal|fall|spring|rainy|night(?:time)?|sunset))[- ]?(?:theme|themed|look|version|setting|"
+                           r"mood|vibe)\b")
 _BACKGROUND_COLOUR = re.compile(r"^(?:make|turn|set|change|switch)\s+(?:the\s+|its\s+|this\s+)?(?:(?:app\s+)?(?:icon|logo|favicon|"
                                 r"image|photo|picture|emoji|avatar|sticker)(?:'s)?\s+)?background\s+colou?r\s+(?:to\s+|into\s+)?"
                                 r"(?!from\b)(?P<y>(?:an?\s+)?[\w -]+)$")

@@ -68,6 +68,10 @@ def background_edit(c: Ctx, x: str | None, y: str, subject: str | None = None) -
                           "street'")
     value = re.sub(r"^(?:be\s+)?(?:set\s+)?(?:in|on|at)\s+", "", value)
     keep = subject or kept_subject(c.clause, c.has_mask)
+    if re.fullmatch(r"(?:an?\s+|full\s+)?(?:transparent|transparency|see-through|alpha|none|nothing)(?:\s+(?:background|one|"
+                    r"png|backdrop|layer|alpha))?(?:\s+(?:replacing|instead of)\s.*)?", value.strip()):
+        # "change the logo's background to transparent": no background at all, the subject cut out
+        return Edit("extract", keep if keep not in (None, PRONOUN) else SELECTION if c.has_mask else SUBJECT, text=c.clause)
     region = None
     behind = re.match(r"^(?:what'?s|what is|everything|all|whatever is)\s+(?:behind|around|surrounding)\s+(?P<k>.+)$",
                       (x or "").lower().strip())

@@ -243,7 +243,9 @@ def add_edit(c: Ctx) -> Edit:
             v = None  # "a watermark remover for images": whom it is for, not what it does
         head = feature.group(0)[:feature.start("v")].rsplit(None, 1)[0] if feature.group("v") else feature.group(0)
         raise FeatureRequest(v or _feature_words(head))
-    if re.match(r"(?:more\s+)?(?:light|brightness|exposure)\b", obj) and not re.match(r"(?:an?|one|two|three)\s", rest):
+    if re.match(r"(?:more\s+)?(?:light|brightness|exposure)\b(?!\s+(?!to\b|on\b|in\b|into\b|from\b|at\b|and\b|please\b|a\b|"
+                r"(?:the|this|that|it|everything|overall)\b)[a-z])", obj) and not re.match(r"(?:an?|one|two|three)\s", rest):
+        # "add light to the room"; not "add light blue stripes", "add light stubble" (light says how)
         return bright_edit(c, None)
     tone = re.fullmatch(r"(?:(?:more|some|extra|a\s+(?:bit|touch|little|lot)\s+(?:of\s+)?(?:more\s+)?)\s*)?(?P<n>colou?rs?|life|"
                         r"vibrance|vividness|drama|punch|pop|depth|mood)", obj)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 
-from lego_edit.builder.rules.lexicon import COLOURS
+from lego_edit.builder.rules.lexicon import COLOURS, KNOWN_VERBS, lemma
 
 _LEAD = (r"(?:(?:please|also|maybe|perhaps|just|pretty much just|kindly)\s+)*(?:(?:i|we)(?:'d like|\s+(?:would like|want|need|"
          r"wish for|hope for))\s+|(?:consider\s+)?(?:add|provide|make|create|generate|get|give(?:\s+(?:me|us))?|need|want|offer|have|"
@@ -23,6 +23,11 @@ _VERSION = re.compile(
     r"(?:\s*,?\s*(?:but\s+)?(?:without|minus|with\s+no)\s+(?P<wo>.+?))?"
     r"(?:\s+(?:also|too|as well))?(?:\s+(?:for|so|to|that|which|on|in)\b.*)?$", re.I)
 
+# "the logo should be transparent where it is white", "fix the map image to be transparent": the picture's background gone.
+_SEE_THROUGH = re.compile(r"^(?:(?:fix|make|update|change|set|get|turn)\s+)?(?:the\s+|this\s+|our\s+|my\s+|its\s+)?(?:[\w-]+\s+)?"
+                          r"(?:logo|icon|favicon|image|picture|photo|png|graphic|sticker|emoji|map|badge|avatar|background)s?\s+"
+                          r"(?:should|must|needs?\s+to|has\s+to|have\s+to|to)\s+(?:be\s+)?(?:made\s+|turned\s+)?"
+                          r"(?:fully\s+|completely\s+)?transparent\b")
 _QUALITIES: tuple[tuple[str, str], ...] = (
     (r"dark(?:er)?(?:[- ](?:mode|theme))?|night(?:[- ]mode)?", "make it darker"),
     (r"light(?:er)?(?:[- ](?:mode|theme))?|bright(?:er)?", "make it brighter"),
@@ -59,6 +64,40 @@ _SO_NOT = re.compile(r"^(?P<head>.+?)\s+so\s+(?:that\s+)?(?:it|they|he|she|the\s
                      r"won'?t|will\s+not|no\s+longer)\s+(?:have|show|contain|include)\s+(?P<x>(?:the|a|an|any|its|their)\s+[\w' -]+)$")
 
 
+_ACCESSORY = (r"(?:hats?|caps?|beanies?|berets?|crowns?|tiaras?|helmets?|glasses|sunglasses|goggles|monocles?|beards?|moustaches?|"
+              r"mustaches?|staches?|stubble|goatees?|headphones|headsets?|earrings?|necklaces?|scarf|scarves|bow ?ties?|ties?|"
+              r"bows?|masks?|wigs?|halos?|horns|wings|capes?|magnifiers?|magnifying glass(?:es)?|umbrellas?|sombreros?|"
+              r"ponchos?|flowers?|garlands?|wreaths?|badges?|medals?|backpacks?|bags?|gloves|mittens|boots|shoes|"
+              r"pipes?|cigars?|canes?|wands?|swords?|shields?|balloons?|lanterns?|candles?|antlers)")
+# "a borb wearing a tinfoil hat", "how about a parrot with a santa hat and a magnifier?": the subject with things put on it.
+_WITH_THINGS = re.compile(r"^(?:(?:official\s+)?request\s+(?:for\s+)?|how\s+about\s+|what\s+about\s+|(?:it\s+)?(?:would|'d)\s+be\s+"
+                          r"(?:amazing|great|nice|cool|awesome|fun|lovely)\s+to\s+(?:have|see)\s+|there\s+should\s+be\s+|"
+                          r"(?:i|we)(?:'d|\s+would)\s+love\s+(?:to\s+see\s+)?|maybe\s+)?"
+                          r"(?:an?\s+|the\s+|our\s+|one\s+|some\s+)?(?P<s>(?:[\w'-]+\s+){0,2}?[\w'-]+)\s+(?:with|wearing|sporting|"
+                          r"that\s+has|having)\s+(?P<x>.+?)(?:\s+on)?$")
+
+
+def accessory_request(text: str) -> str | None:
+    """"Borb with a short beard and glasses" -> "add a short beard and glasses on the borb": a subject named with
+    things it should wear or hold, each of them a thing one adds (a hat, glasses, a beard), asked for as a wish."""
+    low = text.lower().strip(" .!?:)(")
+    if not re.search(rf"\b{_ACCESSORY}\b", low):
+        return None
+    m = _WITH_THINGS.match(low)
+    if not m:
+        return None
+    items = [i for i in re.split(r"\s*(?:,|\band\b|&|\+)\s*", m.group("x")) if i]
+    if not items or not all(re.search(rf"\b{_ACCESSORY}$", i.strip()) for i in items):
+        return None
+    subject = m.group("s")
+    framed = m.end("s") - len(subject) > 0 and bool(re.match(r"(?:(?:official\s+)?request|how|what|it|would|'d|there|i|we|maybe)\b",
+                                                             low))
+    if re.search(r"\b(?:is|are|was|were|i|you|we|they|photo|image|picture|background)\b", subject) or \
+            lemma(subject.split()[0]) in KNOWN_VERBS or (not framed and re.match(r"(?:the|this|that|these|those)\b", low)):
+        return None  # "remove the girl with the umbrella", "the man with glasses" (a description)
+    return f"add {m.group('x')} on the {subject}"
+
+
 def without_request(text: str, leads_a_verb: bool) -> str | None:
     """"wallpapers without logos" -> "remove the logos"; "sort them out so they don't have the shadow" -> "remove
     the shadow". `leads_a_verb`: the text starts with an editing verb (then only the "so they don't" form applies)."""
@@ -87,6 +126,8 @@ def version_request(text: str) -> str | None:
     """The edits a version asked for implies, as imperative clauses joined by ", then "; None when `text` asks for
     no such version or names a quality no edit here gives."""
     low = text.lower().strip(" .!?")
+    if "transparen" in low and _SEE_THROUGH.match(low):
+        return "remove the background"
     pictured = _IMAGE_WITH.match(low)
     if pictured:
         return _quality(pictured.group("w"), None)
