@@ -445,7 +445,8 @@ def as_request(sentence: str) -> tuple[str, bool]:
 # "this background image", "my wallpaper photo": the picture itself, named by what it is used for.
 _OWN_PICTURE = re.compile(r"\b(this|my|our|your)\s+(?:background|wallpaper|desktop|lock\s?screen|cover|banner|header|hero|profile|"
                           r"avatar)\s+(?:image|picture|photo|pic)\b", re.I)
-_VERSION_CUES = re.compile(r"ver|vari|edition|png|logo|icon|cop|file|image|picture|photo|pic|transparen", re.I)
+_VERSION_CUES = re.compile(r"versi|varia|edition|\bcop(?:y|ies)\b|png|\bfiles?\b|logo|icon|transparen|"
+                           r"(?:image|picture|photo|pic)s?\s+(?:with|in)\s", re.I)
 _CAN_BE = re.compile(r"^(?:can|could|would|will)\s+(?P<x>(?:the|my|this|his|her|their|our|its)\s+[\w' -]+?)\s+(?:be|look|become|"
                      r"be made|be turned)\s+(?:(?:a bit|a little|slightly|more)\s+)?(?P<y>[^?]+?)(?:\s+instead)?[\s?!.]*$", re.I)
 
