@@ -1103,3 +1103,13 @@ def test_light_as_an_adjective_is_not_brightness():
 def test_a_season_theme_is_that_season_and_a_picture_named_by_its_use_is_the_image():
     assert models("switch the header to a snowy winter theme") == ["FLUX-ENV"]
     assert models("could you make my wallpaper image brighter?") == ["FLUX-BRIGHT"]
+
+
+@pytest.mark.parametrize("text, bricks", [
+    ("Deep greens, warm ambers and soft shadows for an autumn forest mood",
+     {"CONTRAST", "SATURATION", "TEMPERATURE", "SHADOWS-HIGHLIGHTS"}),
+    ("Apply muted blues, strong contrast and crisp details. Keep skin tones natural.", {"SATURATION", "CONTRAST", "SHARPEN"}),
+    ("boost reds and yellows for a sunset feel", {"SATURATION"}),
+])
+def test_a_preset_said_as_colour_and_tone_words_plans_their_steps(text, bricks):
+    assert set(models(text)) == bricks

@@ -114,8 +114,10 @@ def content_note(edits: list[Edit]) -> str:
 
 # A preset said as a list of looks, no verb: "Cool tones, soft diffused light, and light fog for a moody forest",
 # "High contrast, rich shadows and enhanced textures". Read only when the first words already name a look.
-_LOOK_LIST = re.compile(r"^(?:[\w-]+,?\s+){0,3}(?:tones?|light|lighting|contrast|colou?rs|hues|shadows|highlights|"
-                        r"warmth|saturation|glow|haze|fog|mist)\b")
+_LOOK_LIST = re.compile(r"^(?:(?:apply|add|use|boost|give\s+(?:it|the\s+(?:image|photo|picture))|go\s+for|with)\s+)?"
+                        r"(?:[\w-]+,?\s+){0,3}(?:tones?|light|lighting|contrast|colou?rs|hues|shadows|highlights|"
+                        r"warmth|saturation|glow|haze|fog|mist|blues|greens|reds|yellows|oranges|purples|pinks|teals|whites|"
+                        r"blacks|golds|ambers|neutrals|pastels|details|textures|clarity|vibrance)\b")
 
 
 def _look_list(low: str) -> list[Edit] | None:
@@ -125,6 +127,7 @@ def _look_list(low: str) -> list[Edit] | None:
     if not _LOOK_LIST.match(low):
         return None
     said = re.split(r"\s+(?:for|to)\s+(?:a|an|the)?\b", low)[0]  # not the purpose ("for a moody ...")
+    said = re.sub(r"^(?:apply|add|use|boost|give\s+(?:it|the\s+(?:image|photo|picture))|go\s+for|with)\s+", "", said)
     items = _listed_edits(said)
     if items:
         return items
@@ -148,7 +151,8 @@ def _listed_edits(said: str) -> list[Edit] | None:
     from lego_edit.builder.rules.looks import look_of_words
 
     items = [i.strip(" .") for i in re.split(r"\s*,\s*(?:and\s+)?|\s+and\s+|[.!?]\s+|\s+-\s+", said) if i.strip(" .")]
-    items = [i for i in items if not _PRAISE.match(i)]  # "Perfect for portraits", "magazine cover quality": no edit
+    items = [i for i in items if not _PRAISE.match(i) and  # "Perfect for portraits", "magazine cover quality": no edit
+             not re.match(r"(?:keep|keeping|maintain|preserv|while|retain|leave|avoid)\w*\b", i)]  # what stays is no edit
     if len(items) < 2:
         return None
     edits: list[Edit] = []

@@ -392,7 +392,8 @@ def parse_instruction(text: str, has_mask: bool = False,
         if edits:  # a compound request: never drop a part silently
             done = "; ".join(f"'{e.text}'" for e in edits)
             raise TextRefused(f"I can plan {done}, but not '{clause}': {reason}")
-        content = content_edits(text) if len(refusals) == 1 and reason.startswith("I don't understand what") and \
+        content = content_edits(text) if len(refusals) == 1 and reason.startswith(("I don't understand what",
+                                                                                    "I don't know what to")) and \
             not unsupported_op(text) else None
         if not content:
             raise TextRefused(reason)

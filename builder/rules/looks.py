@@ -463,7 +463,8 @@ _LOOK_WORDS: tuple[tuple[str, tuple[str, tuple[tuple[str, Any], ...]]], ...] = (
     (r"warm\w*|golden|amber|sunny|honey", _op("TEMPERATURE", amount=0.3)),
     (r"cool\w*|cold\w*|blue|bluish|icy|teal", _op("TEMPERATURE", amount=-0.3)),
     (r"desaturat\w*|muted|faded|washed|pastel|subdued", _op("SATURATION", amount=-0.3)),
-    (r"vibrant|vivid|rich|saturated|bold|colou?rful|punchy|colou?rs|myriad|burst", _op("SATURATION", amount=0.3)),
+    (r"vibrant|vivid|rich|saturated|bold|colou?rful|punchy|colou?rs|myriad|burst|blues|greens|reds|yellows|oranges|"
+     r"purples|pinks|teals|golds|ambers", _op("SATURATION", amount=0.3)),
     (r"contrast\w*|dramatic|dynamic|moody|deep|crisp|strobes?", _op("CONTRAST", amount=0.3)),
     (r"soft|diffused|even|balanced|gentle|flattering|natural", _op("SHADOWS-HIGHLIGHTS", shadows=0.3, highlights=-0.3)),
     (r"bright|brighter|airy|clean|luminous|glowing|radiant|sunlit", _op("EXPOSURE", amount=0.2)),
