@@ -1113,3 +1113,17 @@ def test_a_season_theme_is_that_season_and_a_picture_named_by_its_use_is_the_ima
 ])
 def test_a_preset_said_as_colour_and_tone_words_plans_their_steps(text, bricks):
     assert set(models(text)) == bricks
+
+
+@pytest.mark.parametrize("text, old, new", [
+    ('the poster says "Summer 2023" but it should say "Summer 2024"', "Summer 2023", "Summer 2024"),
+    ("the badge reads `Guest` but it should read `Host`", "Guest", "Host"),
+    ("the top label is labeled x and should be y", "x", "y"),
+    ("raise the price on the tag from $15 to $18", "$15", "$18"),
+    ("update the year from 2024 to 2025", "2024", "2025"),
+])
+def test_words_that_say_one_thing_but_should_say_another_are_repainted(text, old, new):
+    got = steps(text)
+    assert [m for m, _ in got] == ["RES", "FLUX-FILL"]
+    assert got[0][1]["prompt"] == f'the text "{old}"' and got[1][1]["prompt"] == f'the same text reading "{new}"'
+    assert models("change the car from red to blue") == ["RES", "FLUX-RCM"]  # a colour change, not words

@@ -10,7 +10,7 @@ from typing import Any
 # A quote opens after a space, a bracket or the start, and closes before a space, punctuation or the end (so the
 # apostrophes of "the dog's and the cat's" are not a quote); typographic quotes are folded first.
 _QUOTE = re.compile(r"""(?:(?<=^)|(?<=[\s(\[:,]))(?P<q>['"])(?P<t>[^'"\n]*?\S[^'"\n]*?)(?P=q)(?=$|[\s.,;:!?)\]])""")
-_FOLD = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"'})
+_FOLD = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"', "`": '"'})  # `code` quotes too
 _PLACEHOLDER = "QQ{}ZQ"  # upper case: a quoted lower-case word is read as an emphasised word, not as text
 _PLACED = re.compile(r"qq([a-z])zq", re.I)
 
@@ -20,7 +20,7 @@ def protect(instruction: str, leads_a_request: Any) -> tuple[str, list[str]]:
     in order. A quote that is itself an instruction (`leads_a_request(text)`: it starts with an editing verb, as
     in 'I typed "remove the man" and nothing happened') is left to be read."""
     text = instruction.translate(_FOLD)
-    if "'" not in text and '"' not in text:
+    if "'" not in text and '"' not in text:  # (backticks were folded to double quotes above)
         return instruction, []
     quoted: list[str] = []
 

@@ -6,6 +6,7 @@ import re
 
 from lego_edit.builder.rules.lexicon import KNOWN_VERBS, STYLE_TERMS, VERB_RES, VERB_SYNONYMS, canonical_verb, lemma
 from lego_edit.builder.rules.phrases import is_descriptor
+from lego_edit.builder.rules.text_edits import says_but_should
 from lego_edit.builder.rules.versions import accessory_request, version_request, without_request
 
 _POLITE = re.compile(
@@ -421,6 +422,8 @@ def as_request(sentence: str) -> tuple[str, bool]:
     if "image" in sentence or "picture" in sentence or "photo" in sentence:
         sentence = _OWN_PICTURE.sub(r"\1 image", sentence)
     sentence = _WHOSE_PHOTO.sub("", sentence)
+    if says_but_should(sentence):
+        return sentence, True  # "it says OPEN but should say CLOSED" (not "close ...")
     versioned = _VERSION_CUES.search(sentence)
     version = version_request(strip_polite(sentence)) if versioned else None
     if version:  # "I'd like a 4:5 version, but with the watermark removed": before the wish is read as a removal

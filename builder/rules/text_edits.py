@@ -84,6 +84,11 @@ _TEXT_EDITS = (
 # sizer instead of sixer', 'replace the word "2024" with "2025"'. The wrong words are found (RES) and repainted.
 _W = r"(?:\"(?P<{0}q>[^\"]{{1,40}})\"|'(?P<{0}s>[^']{{1,40}})'|(?P<{0}w>[\w%.-]{{1,30}}))"
 _Q = r"(?:\"(?P<{0}q>[^\"]{{1,40}})\"|'(?P<{0}s>[^']{{1,40}})')"
+# "the badge says "I'm speaker" but it should say "I'm a speaker"", "it's labeled e but should be g"
+_SAYS_SHOULD = re.compile(rf"^.*?\b(?:says|reads|shows|displays|has|still\s+has|is\s+label+ed(?:\s+as)?|is\s+written(?:\s+as)?|"
+                          rf"is\s+spelt|is\s+spelled)\s+{_W.format('a')}(?:\s+as\s+(?:the\s+)?text)?\s*[,.;]?\s*(?:but|and|when|while|so)?\s*"
+                          rf"(?:i\s+think\s+|i\s+believe\s+)?(?:(?:it|that|this|they)\s+|(?:we|you)\s+)?(?:should|must|needs?\s+to|has\s+to|"
+                          rf"ought\s+to|is\s+supposed\s+to)\s+(?:say|read|be|show|display|change\s+it\s+to)\s+{_W.format('b')}\s*\.?$", re.I)
 _CORRECTIONS = (
     re.compile(rf"^(?:.*?:\s*)?{_W.format('a')}\s*(?:->|→|=>|-->)\s*{_W.format('b')}\s*$"),
     re.compile(rf"^.*?\b(?:the\s+)?(?:word|text|label|spelling)?,?\s*{_W.format('a')},?\s+(?:where|when)\s+the\s+correct\s+"
@@ -95,6 +100,13 @@ _CORRECTIONS = (
     # "'pubished' needs to be changed to 'published'"
     re.compile(rf"^.*?{_Q.format('a')}\s+(?:needs?\s+to|should|must|has\s+to|have\s+to)\s+be\s+(?:changed|corrected|fixed|replaced|"
                rf"updated)\s+(?:to|with|by|into)\s+{_Q.format('b')}.*$", re.I),
+    _SAYS_SHOULD,
+    # "increase the discount from 50% to 60%", "change the price from $20 to $25", "update the year from 2024 to 2025"
+    re.compile(r"^(?:change|update|increase|decrease|raise|lower|reduce|set|fix|correct|alter|edit|modify|switch)\s+(?:the\s+)?"
+               r"(?:[\w-]+\s+){0,2}?(?:price|prices|discount|date|year|number|numbers|percentage|percent|figure|amount|phone number|"
+               r"address|name|version|count|score|total|sale|offer|deal|label|digit|digits|time)(?:\s+(?:in|on)\s+(?:the\s+)?"
+               r"[\w-]+)?\s+from\s+(?P<aw>[$\u20ac\u00a3]?\d[\w%.,:/$-]{0,12})\s+to\s+(?P<bw>[$\u20ac\u00a3]?\d[\w%.,:/$-]{0,12})\s*\.?$",
+               re.I),
     # "replace 'TRAIN' with 'PLANE'": two quoted words are text
     re.compile(rf"^(?:replace|change|swap|switch|correct|fix)\s+(?:(?:[^'\"]|\w'\w)*?\s)?{_Q.format('a')}"
                rf"(?:\s+(?:on|in|at|of|above|below|under|across)\s+(?:[^'\"]|\w'\w)+?)?\s+(?:with|to|into|for)\s+"
@@ -141,10 +153,17 @@ def _word(m: re.Match[str], side: str) -> str:
     return next(g for g in (said.get(f"{side}q"), said.get(f"{side}s"), said.get(f"{side}w")) if g)
 
 
+def says_but_should(text: str) -> bool:
+    """"the sign says OPEN but it should say CLOSED": a correction of words, read before any other wording."""
+    return ("says" in text or "reads" in text or "label" in text or "has" in text) and "should" in text and \
+        _SAYS_SHOULD.match(text.strip(" .!?")) is not None
+
+
 def correction_edit(text: str) -> Edit | None:
     """A typo and its correction said in the text (quoted, with an arrow, "instead of"): the wrong words repainted."""
     low = text.lower()
-    if not any(cue in low for cue in ("->", "\u2192", "=>", "instead of", "correct", "word", "text", "typo", "spel", "'", '"')):
+    if not any(cue in low for cue in ("->", "\u2192", "=>", "instead of", "correct", "word", "text", "typo", "spel", "'", '"',
+                                      "should", " from ")):
         return None  # every form below has one of these (a cheap test: this runs on every clause)
     for pattern in _CORRECTIONS:
         m = pattern.match(text.strip(" .!?"))
