@@ -1127,3 +1127,9 @@ def test_words_that_say_one_thing_but_should_say_another_are_repainted(text, old
     assert [m for m, _ in got] == ["RES", "FLUX-FILL"]
     assert got[0][1]["prompt"] == f'the text "{old}"' and got[1][1]["prompt"] == f'the same text reading "{new}"'
     assert models("change the car from red to blue") == ["RES", "FLUX-RCM"]  # a colour change, not words
+
+
+def test_a_picture_changed_to_a_background_and_states_of_a_photo_that_say_restore():
+    assert models("turn this photo to a plain grey background") == ["SOS", "INVERSE", "FLUX-CBG"]
+    assert models("refine this indistinct picture") == ["SHARPEN"]
+    assert models("clean up this low-definition photo") == ["DENOISE", "SHARPEN"]

@@ -410,13 +410,15 @@ _DEGRADED = re.compile(
     r"remed\w*|resolv\w*|tid\w*(?: up)?|touch\w* up|sort\w* out|deal with|handl\w*|address\w*|mend\w*|perfect\w*|"
     r"upgrad\w*|optimi[sz]\w*|sharpen\w*|work on|edit|photoshop)\b"
     r"(?:.*\b(?:of|in|from|on)\b)?\s*(?:the|this|my|an?|these)\s+(?:[\w'-]+\s+)?(?P<adj>noisy|grainy|speckled|blurry|blurred|"
-    r"out-of-focus|fuzzy|smeared|smudged|unclear|unfocused|shaky|hazy|foggy|misty|smoggy|dark|dim|underexposed|"
-    r"low-light|gloomy|rainy|snowy|old|damaged|scanned|vintage|aged|worn|antique)\s+(?:[\w-]+\s+)?(?:image|photo|photograph|"
+    r"out-of-focus|fuzzy|smeared|smudged|unclear|unfocused|shaky|indistinct|hazy|foggy|misty|smoggy|murky|dark|dim|underexposed|"
+    r"low-light|gloomy|rainy|snowy|old|damaged|scanned|vintage|aged|worn|antique|low-res|low-resolution|"
+    r"low-definition|low-quality|poor-quality)\s+(?:[\w-]+\s+)?(?:image|photo|photograph|"
     r"picture|pic|shot|scene|snapshot|frame|scan|print|portrait)s?\b")
 _STATES = ((r"noisy|grainy|speckled", "DENOISE"), (r"blurry|blurred|out-of-focus|fuzzy|smeared|smudged|unclear|"
-                                                    r"unfocused|shaky", "SHARPEN"),
+                                                    r"unfocused|shaky|indistinct", "SHARPEN"),
            (r"hazy|foggy|misty|smoggy", "DEHAZE"), (r"dark|dim|underexposed|low-light|gloomy", "BRIGHT"),
-           (r"old|damaged|scanned|vintage|aged|worn|antique", "RESTORE"),
+           (r"old|damaged|scanned|vintage|aged|worn|antique|murky|low-res|low-resolution|low-definition|"
+            r"low-quality|poor-quality", "RESTORE"),
            (r"rainy", "in clear dry weather, without rain"), (r"snowy", "in clear weather, without snow"))
 _QUALITY = re.compile(r"\b(?:improv\w*|enhanc\w*|increas\w*|restor\w*|boost\w*|better|rais\w*|upgrad\w*)\s+(?:the\s+)?"
                       r"(?:(?:image|photo|picture|overall|visual)(?:'s)?\s+)?quality\b|\bquality\s+of\s+(?:the|this)\s+"

@@ -277,6 +277,8 @@ def _rewrite(text: str) -> str:
     m = _IMAGE_TO.match(text)
     if m:
         text = m.group("rest")
+        if re.match(r"(?:an?|some)\s+(?:[\w,'-]+\s+){0,4}?(?:background|backdrop)$", text, re.I):
+            text = f"use {text}"  # "change this image to a white background"
     m = _BY_DOING.match(text)
     if m and lemma(m.group("g")) in KNOWN_VERBS and (
             not any(p.match(canonical_verb(m.group("head").lower())) for _, p in VERB_RES) or

@@ -183,6 +183,11 @@ def plain_clause(clause: str) -> str:
         m = _SEASON_THEME.match(text)
         if m:  # "change the banner to a winter theme": the season of the whole picture
             return f"make it {m.group('s')}"
+    if "background" in text and text.startswith(("change", "turn", "convert", "switch", "set", "make")):
+        m = re.match(r"^(?:change|turn|convert|switch|set|make)\s+(?:this|the|my|it|its)\s*(?:image|photo|picture|pic)?\s+(?:to|into)\s+"
+                     r"(?P<y>(?:an?\s+)?[\w ,'-]+?)\s+(?:background|backdrop)$", text)
+        if m:  # "change this image to a white background": the picture's background
+            return f"change the background to {m.group('y')}"
     if "background" in text and "colo" in text:
         m = _BACKGROUND_COLOUR.match(text)
         if m:  # "make the app icon background color black": the picture's own background
