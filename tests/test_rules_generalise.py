@@ -1133,3 +1133,19 @@ def test_a_picture_changed_to_a_background_and_states_of_a_photo_that_say_restor
     assert models("turn this photo to a plain grey background") == ["SOS", "INVERSE", "FLUX-CBG"]
     assert models("refine this indistinct picture") == ["SHARPEN"]
     assert models("clean up this low-definition photo") == ["DENOISE", "SHARPEN"]
+
+
+def test_readings_from_editing_benchmarks_lists():
+    assert models("make colours cooler") == ["TEMPERATURE"]
+    assert models("Turn the sky into a stormy one") == ["FLUX-ENV"]
+    assert models("turn the scene into a snowy winter landscape") == ["FLUX-ENV"]
+    assert models("add more texture and detail") == ["SHARPEN"]
+    assert models("give the old man a full head of hair") == ["RES", "FLUX-FILL"]
+    assert models("Replace the iron gate with a wooden gate") == ["RES", "FLUX-FILL"]  # another gate, said as a replacement
+    assert models("turn the iron gate into a wooden gate") == ["RES", "FLUX-RCM"]  # the same gate in wood
+    assert models("apply a light snow overlay") == ["FLUX-ENV"]
+    assert models("change the theme to watercolour") == ["CMI-PRED", "FLUX-STYLE"]
+    for text in ("convert the photo to an isometric view", "create a character sheet for this figure",
+                 "draw a flowchart of this process"):
+        assert "new drawing made from the picture" in refusal(text)
+    assert models("make him a comic book hero")[-1] == "FLUX-STYLE"  # a role, not a comic drawn anew

@@ -243,7 +243,7 @@ def x_to_y_edit(c: Ctx, x: str, y: str, looks: bool = False) -> Edit:
         return Edit("pose", None, c.core.strip(" ."), text=c.clause)  # "change the facial expression to surprised"
     xt = target_of(x, c.has_mask)
     whole = xt is None or strip_articles(x) in {"season", "weather", "time of day", "time", "sky and weather",
-                                                "mood", "atmosphere", "lighting"}
+                                                "mood", "atmosphere", "lighting", "theme", "color scheme", "colour scheme"}
     if whole or xt == PRONOUN and not c.has_mask:
         return whole_image_edit(c, y, pronoun=xt == PRONOUN)
     if is_env_only(y) and (is_env_only(x) or is_scene_region(x)):  # "turn day into night"

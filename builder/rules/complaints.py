@@ -96,6 +96,9 @@ def complaint_fix(text: str) -> str | None:
         whole = target_of(x, False) in (None, PRONOUN) or bool(re.fullmatch(
             r"(?:the|this|my|our|these|those|all)\s+(?:whole\s+|entire\s+)?(?:[\w-]+\s+)?(?:image|photo|picture|pic|shot|scene|"
             r"selfie|lighting)s?|them|they|all of them", x))
+        if re.fullmatch(r"(?:the\s+|its\s+|my\s+)?colou?rs", x) and re.fullmatch(r"dull|flat|muted|bland|lifeless|drab|"
+                                                                             r"washed[- ]out|faded|grey|gray", m.group("y")):
+            return "increase the saturation"  # "the colours are too dull": colour, not contrast
         for words, fix, local in _FIXES:
             if re.fullmatch(rf"(?:{words})", m.group("y")):
                 if "{x}" in fix:

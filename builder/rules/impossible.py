@@ -40,6 +40,14 @@ IMPOSSIBLE = tuple((re.compile(p, re.I), why) for p, why in (
      r"pic)s?\s+(?:from|of mine|i took)\b|\b(?:image|picture|photo|pic|img)[ _-]?(?:2|two|b)\b|\bin\s+(?:image|picture|photo)[ _-]?1\b",
      "it needs a second image, and the offline planner edits one image from words: a model backend (local or openai) "
      "or an editor can combine photos"),
+    # A new drawing made from the picture, not an edit of it: a diagram, a sheet of poses, another projection.
+    (r"\b(?:isometric|orthographic|axonometric|exploded|cross[- ]section(?:al)?|cutaway)\s+(?:view|diagram|drawing|image|"
+     r"illustration|render\w*|style|version)\b|\b(?:pose|model|character|reference|sprite|turnaround|expression)\s+sheets?\b|"
+     r"^(?:draw|create|generate|design|produce|make)\s+(?:me\s+)?(?:an?\s+)(?:[\w-]+\s+){0,3}(?:diagram|infographic|flowchart|"
+     r"chart|blueprint|floor\s*plan|map|card|poster|flyer|comic|comic strip|storyboard|icons? set|sticker sheet)"
+     r"(?:\s*$|\s*:|\s+(?:of|for|from|with|about|showing|that|based)\b)",
+     "it asks for a new drawing made from the picture (a diagram, a sheet of poses, another projection), not an edit "
+     "of it: a model backend (local or openai) may try"),
     # How many there are, or where one thing stands against another: no brick counts or moves objects.
     (r"\b(?:change|set|increase|reduce|decrease|alter)\s+the\s+(?:count|number|amount|quantity)\s+of\b|"
      r"\bturn\s+(?:the\s+)?(?:two|three|four|five|six|\d+)\s+[\w-]+(?:\s+[\w-]+){0,4}?\s+into\s+(?:one|two|three|four|five|\d+)\b|"

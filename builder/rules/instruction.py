@@ -149,6 +149,8 @@ def _restyle_of_same_object(edit: Edit) -> Edit:
     is the old one in another colour or material, so it is recoloured (FLUX-RCM keeps its shape), not repainted."""
     if edit.kind != "replace" or not edit.value or not edit.target or edit.target.startswith("<"):
         return edit
+    if re.match(r"(?:replace|swap|substitute|exchange)\b", edit.text) and not is_descriptor(edit.value):
+        return edit  # "replace the wooden door with a glass door": another door in its place
     words = edit.value.lower().replace(",", " ").split()
     target_words = set(re.findall(r"[a-z'-]+", edit.target.lower()))
     for i in range(1, len(words)):

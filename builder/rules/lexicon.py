@@ -35,7 +35,8 @@ WHOLE_IMAGE = frozenset({
     "image", "picture", "photo", "photograph", "scene", "everything", "frame", "shot", "view", "overall",
     "lighting", "whole image", "entire image", "this image", "this picture", "this photo", "whole picture",
     "entire picture", "whole scene", "entire scene", "whole photo", "image overall", "whole thing", "all", "elements",
-    "composition", "contents", "content", "visuals", "overall look", "look", "aesthetic", "vibe"})
+    "composition", "contents", "content", "visuals", "overall look", "look", "aesthetic", "vibe", "colors", "colours",
+    "overall colors", "overall colours", "color palette", "colour palette", "palette"})
 SELECTION_WORDS = frozenset({
     "this", "that", "it", "them", "these", "those", "here", "selection", "selected object", "selected area",
     "selected region", "selected part", "selected objects", "masked area", "masked region", "masked part",
@@ -91,7 +92,7 @@ ENV_TERMS: tuple[tuple[re.Pattern[str], str], ...] = tuple((re.compile(p, re.I),
 ))
 ENV_FILLERS = frozenset("""a an the in at on during time of day season weather light lighting scene it make look
 like turn into to change a bit more very heavy light golden clear bright dark late early with and covered
-full falling gentle thick dense drifting swirling softly""".split())
+full falling gentle thick dense drifting swirling softly one""".split())
 
 # Head nouns that name a property, a look or an app feature, never a thing in the picture: RES cannot find one.
 NOT_OBJECTS = frozenset("""hue hues tint tints filter filters saturation contrast brightness exposure sharpness

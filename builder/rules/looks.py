@@ -194,6 +194,8 @@ _TONE: tuple[tuple[str, Any], ...] = (
     (r"\bvignett\w*|\bdark(?:en|er)? (?:the )?(?:corners|edges)\b", lambda s: [_op("VIGNETTE", amount=s(0.4))]),
     (r"\bsharpen\w*|\bsharp(?:er|ness)?\b|\bdetails? and definition\b|\bcrisp(?:er|ness)?\b|\b(?:clarity|definition|acuity|(?<!out of )focus)\b|"
      r"\bde-?blur\w*|\bunblur\w*|\brefocus\w*|\bclearer\b|\bclarif\w*|\bin(?:to)? focus\b|"
+     r"\b(?:add|bring\s+out|give\s+(?:it|the\s+(?:image|photo|picture)))\s+(?:more\s+|some\s+|extra\s+|fine\s+)?(?:texture|details?)"
+     r"(?:\s+and\s+(?:texture|details?|definition|clarity|sharpness))?$|"
      r"\bmake\s+(?:(?:it|this|(?:the|this|my|his|her|their)\s+(?:[\w-]+\s+)?(?:faces?|text|details?|writing|letters|"
      r"numbers|plate))\s+)?(?:more\s+|look\s+|very\s+)?(?:clear|sharp|crisp)(?:\s+again)?\s*$|"
      r"\b(?:enhanc|bring\w* (?:out|back)|accentuat|emphasi[sz]|strengthen|defin|crisp|restor|recover|refin|improv|boost|sharpen)\w*"

@@ -100,7 +100,8 @@ _WORN = (
                r"(?:\s+(?:in a way|so that|so it|to (?:make|match|complement|suit))\b.*)?$"),
     re.compile(rf"^(?:dress|clothe)\s+{_WHO}\s+(?:up\s+)?in\s+(?P<y>(?:an?\s+|some\s+)?[\w ,'-]+)$"),
 )
-_HAIR = re.compile(r"^(?:an?\s+|some\s+|new\s+)?(?:[\w-]+\s+){0,2}(?:haircut|hairstyle|hair-?do|hair|braids?|ponytail|pigtails|bun|"
+_HAIR = re.compile(r"^(?:an?\s+|some\s+|new\s+)?(?:[\w-]+\s+){0,2}(?:(?:full|thick|full,?\s+thick|thick,?\s+full)\s+)?(?:head\s+of\s+)?"
+                   r"(?:[\w-]+\s+){0,2}(?:haircut|hairstyle|hair-?do|hair|braids?|ponytail|pigtails|bun|"
                    r"curls|mohawk|dreadlocks|afro|bangs|fringe|(?:pixie|bob|buzz|crew|short|layered|shag)\s?cut|perm|undercut|mullet)$")
 _GARMENT = re.compile(r"^(?:an?\s+|some\s+|new\s+|the\s+)?(?:[\w-]+\s+){0,5}(?:suit|tuxedo|dress|gown|shirt|t-shirt|tee|hoodie|jacket|coat|"
                       r"sweater|jumper|uniform|costume|outfit|kimono|saree|sari|robe|armou?r|overalls|jeans|trousers|pants|"

@@ -179,10 +179,18 @@ def plain_clause(clause: str) -> str:
         m = _IN_FRONT.match(text)
         if m:
             return f"change the background to {m.group('y')}"
+    if "overlay" in text or "effect" in text:
+        m = re.match(r"^(?P<v>add|apply|put|give\s+it)\s+(?P<x>(?:an?\s+|some\s+)?(?:[\w-]+\s+){0,2}?(?:fog|mist|haze|rain|snow|"
+                     r"snowfall|drizzle))\s+(?:overlay|effect|layer|filter)$", text)
+        if m:  # "add a light fog overlay": the weather itself
+            return f"add {m.group('x')}"
     if "them" in text:
         m = _SEASON_THEME.match(text)
         if m:  # "change the banner to a winter theme": the season of the whole picture
             return f"make it {m.group('s')}"
+        m = re.match(r"^(?:change|switch|set|turn)\s+(?:the|its)\s+(?:colou?r\s+)?theme\s+(?:to|into)\s+(?P<y>.+)$", text)
+        if m:  # "change the theme to surrealist": the look of the whole picture
+            return f"make it {m.group('y')}"
     if "background" in text and text.startswith(("change", "turn", "convert", "switch", "set", "make")):
         m = re.match(r"^(?:change|turn|convert|switch|set|make)\s+(?:this|the|my|it|its)\s*(?:image|photo|picture|pic)?\s+(?:to|into)\s+"
                      r"(?P<y>(?:an?\s+)?[\w ,'-]+?)\s+(?:background|backdrop)$", text)

@@ -203,7 +203,7 @@ def is_env_scene(y: str) -> bool:
     """The same place in other weather or season: "a winter setting with snow", "a rainy evening scene"."""
     head = head_noun(re.split(r"\s+with\s+", y)[0])
     return env_value(y) is not None and head in {"setting", "scene", "day", "night", "evening", "morning", "atmosphere",
-                                                 "version"}
+                                                 "version", "landscape", "wonderland", "weather", "look"}
 
 
 def whole_image_edit(c: Ctx, y: str, pronoun: bool = False) -> Edit:
@@ -217,10 +217,10 @@ def whole_image_edit(c: Ctx, y: str, pronoun: bool = False) -> Edit:
     ratio = brightness_ratio(y)
     if ratio is not None and re.search(r"\b(?:brighter|darker|bright|dark|lighter|dimmer|sunnier)\b", y):
         return Edit("bright", None, ratio=ratio, text=c.clause)
-    if re.search(r"\bwarm(?:er)?\b", y):
-        return Edit("env", None, "in warm golden light", text=c.clause)
+    if re.search(r"\bwarm(?:er)?\b", y):  # the colour temperature; FLUX-ENV's warm light where TEMPERATURE is missing
+        return Edit("look", None, value="in warm golden light", ops=(("TEMPERATURE", (("amount", 0.3),)),), text=c.clause)
     if re.search(r"\bcool(?:er)?\b|\bcold(?:er)?\b", y):
-        return Edit("env", None, "in cool blue light", text=c.clause)
+        return Edit("look", None, value="in cool blue light", ops=(("TEMPERATURE", (("amount", -0.3),)),), text=c.clause)
     if is_setting(y):
         return background_edit(c, None, y)
     if pronoun and is_descriptor(y):
