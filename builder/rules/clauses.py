@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import Any
 
@@ -219,6 +220,7 @@ def clauses(sentence: str) -> list[str]:
     return [p.strip(" ,.!") for p in found if p.strip(" ,.!")]
 
 
+@functools.lru_cache(maxsize=256)  # pure, and asked of the same words several times in one plan
 def trim_qualifiers(clause: str) -> str:
     """Drop trailing riders that ask for quality, not for an edit ("..., ensuring it blends in")."""
     return _QUALIFIERS.sub("", clause).strip(" ,.")

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import re
 
+from lego_edit.builder.rules.prefilter import gate_of, literal_runs
+
 _PEOPLE = (r"(?:me|myself|us|ourselves|my\s+(?:late\s+|deceased\s+|dead\s+|little\s+|baby\s+)?(?:\w+\s+)?(?:father|mother|dad|mom|"
            r"mum|grandma|grandpa|grandmother|grandfather|nana|brother|sister|son|daughter|husband|wife|boyfriend|"
            r"girlfriend|fiance|fiancee|friend|uncle|aunt|cousin|baby|partner|ex|pet|dog|cat))")
@@ -89,6 +91,19 @@ IMPOSSIBLE = tuple((re.compile(p, re.I), why) for p, why in (
     (r"\bvectori[sz]\w*|\bsvg\b|\banimat(?:e|ion|ed)\b(?!\s+style)(?<!style animate)(?<!style animation)(?<!style animated)|\bgif\b|\bvideo\b(?![- ]?games?)|\b3d model\b",
      "vectors, animations and videos are not images the bricks make"),
 ))
+
+
+# Each pattern with the cheap scan for the words it cannot match without (None: always tried), so a sentence is
+# searched only by the patterns whose words it has.
+IMPOSSIBLE_GATED = tuple((gate_of(literal_runs(pattern.pattern)), pattern, why) for pattern, why in IMPOSSIBLE)
+
+
+def impossible_reason(sentence: str) -> str | None:
+    """Why no brick can do what `sentence` asks (the first of the table's reasons that applies), or None."""
+    for gate, pattern, why in IMPOSSIBLE_GATED:
+        if (gate is None or gate.search(sentence)) and pattern.search(sentence):
+            return why
+    return None
 
 
 # What the _IMPOSSIBLE table refuses that the general EDIT brick can do (reshape a person, colourise).

@@ -12,7 +12,7 @@ from lego_edit.builder.rules.complaints import DEFECT_INSIDE, complaint_fix, spl
 from lego_edit.builder.rules.edits import PRONOUN, SELECTION, SUBJECT, Edit, NoBrick, TextRefused, Vague
 from lego_edit.builder.rules.fallback import content_edits, content_note
 from lego_edit.builder.rules.grammar import parse_clause
-from lego_edit.builder.rules.impossible import EDIT_CAN, IMPOSSIBLE
+from lego_edit.builder.rules.impossible import EDIT_CAN, impossible_reason
 from lego_edit.builder.rules.lexicon import (
     KNOWN_VERBS,
     SPLIT_VERBS,
@@ -299,7 +299,7 @@ def parse_instruction(text: str, has_mask: bool = False,
             refusals.pop()  # "Could I get a new background? Was thinking of a snowy road, ..."
             edits.append(Edit("background", None, strip_articles(wanted), text=sentence.lower()))
             continue
-        impossible = next((why for pattern, why in IMPOSSIBLE if pattern.search(sentence)), None)
+        impossible = impossible_reason(sentence)
         placed = re.match(r"^(?:put|place|photoshop)\s+(?:me|us|him|her|them)\s+(?:on|in|at|into|onto)\s+(?P<y>.+?)[.!?]*$",
                           sentence, re.I)
         in_front = re.match(r"^(?:put|place|photoshop)\s+(?:me|us|him|her|them)\s+in front of\s+(?:an?|the|some)\s", sentence, re.I)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 
 from lego_edit.bricks.builtin.vocab import COLOUR_WORDS
@@ -234,6 +235,7 @@ _IRREGULAR = {"took": "take", "taken": "take", "got": "get", "gotten": "get", "m
               "cut": "cut", "lit": "light", "done": "do", "did": "do", "given": "give", "gave": "give", "shown": "show"}
 
 
+@functools.lru_cache(maxsize=256)  # pure, and asked of the same words several times in one plan
 def lemma(word: str) -> str:
     """The base form of an editing verb: removing/removed/removes -> remove, cropping -> crop, tidied -> tidy.
     Words that are not known verbs come back unchanged."""
@@ -253,6 +255,7 @@ def lemma(word: str) -> str:
     return w
 
 
+@functools.lru_cache(maxsize=256)  # pure, and asked of the same words several times in one plan
 def canonical_verb(clause: str) -> str:
     """The clause with its leading verb in base form and a paraphrase mapped to the verb the grammar knows:
     "obliterating the car" -> "remove the car", "wipe out the date" -> "remove the date"."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 
 from lego_edit.builder.rules.clauses import trim_qualifiers
@@ -57,12 +58,14 @@ _PEOPLE_PRONOUNS = {"him": "the person", "her": "the person", "me": "the person"
 _POSITION_WORDS = {"upper": "top", "lower": "bottom", "centre": "center", "middle": "center", "central": "center"}
 
 
+@functools.lru_cache(maxsize=256)  # pure, and asked of the same words several times in one plan
 def strip_articles(text: str) -> str:
     text = _ARTICLES.sub("", text.strip())
     text = re.sub(r"\s+(?:the|a|an)\s+", " ", f" {text} ").strip()
     return re.sub(r"\s+", " ", text)
 
 
+@functools.lru_cache(maxsize=256)  # pure, and asked of the same words several times in one plan
 def noun_phrase(text: str) -> str:
     """Several objects joined by "and the ..." each keep their own position: "the guy on the right and the lady in the
     middle" -> "right guy and center lady"."""

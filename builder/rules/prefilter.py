@@ -3,13 +3,14 @@
 Python's `re` tries every alternative of a long pattern at every position, so fifty tone patterns cost as much as
 the rest of a plan. For each pattern the words every match must contain (a literal run of three letters or more in
 each alternative, outside optional parts, character classes and look-arounds) are found; one search for any of the
-group's words (a fast scan) says whether the patterns need be tried at all. A pattern with an alternative that needs
+group's words (a fast scan of str.find) says whether the patterns need be tried at all. A pattern with an alternative that needs
 no such word makes the group ungated.
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 _MIN_RUN = 3
 
@@ -101,14 +102,26 @@ def literal_runs(pattern: str) -> frozenset[str] | None:
     return frozenset().union(*picks)  # type: ignore[arg-type]
 
 
-def gate_of(words: frozenset[str] | None, flags: int = 0) -> re.Pattern[str] | None:
-    """One pattern that finds any of `words` (None: no gate)."""
+@dataclass(frozen=True)
+class WordGate:
+    """Finds any of its words in a text, case folded: a scan of str.find per word, which for a few dozen words is
+    several times faster than one regular expression of them all (re tries each alternative at every position)."""
+
+    words: tuple[str, ...]
+
+    def search(self, text: str) -> bool:
+        low = text.lower()
+        return any(w in low for w in self.words)
+
+
+def gate_of(words: frozenset[str] | None) -> WordGate | None:
+    """A gate that finds any of `words` (lower case; None: no gate)."""
     if words is None:
         return None
-    return re.compile("|".join(re.escape(w) for w in sorted(words, key=len, reverse=True)), flags & re.I)
+    return WordGate(tuple(sorted(words, key=len)))
 
 
-def any_needed(patterns: list[str], flags: int = 0) -> re.Pattern[str] | None:
+def any_needed(patterns: list[str]) -> WordGate | None:
     """A gate for a group of patterns: it finds a word at least one of them needs (None when one of them can match
     without any: then no gate is safe)."""
     words: set[str] = set()
@@ -117,5 +130,4 @@ def any_needed(patterns: list[str], flags: int = 0) -> re.Pattern[str] | None:
         if runs is None:
             return None
         words |= runs
-    return gate_of(frozenset(words), flags)
-
+    return gate_of(frozenset(words))

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 import re
 
 from lego_edit.builder.rules.lexicon import KNOWN_VERBS, STYLE_TERMS, VERB_RES, VERB_SYNONYMS, canonical_verb, lemma
 from lego_edit.builder.rules.phrases import is_descriptor
+from lego_edit.builder.rules.prefilter import WordGate
 from lego_edit.builder.rules.text_edits import says_but_should
 from lego_edit.builder.rules.versions import accessory_request, version_request, without_request
 
@@ -37,6 +39,7 @@ _DEGREE_LEAD = re.compile(r"^(?P<a>(?:dramatically|drastically|significantly|sli
                           r"radically|extremely|seriously|really))\s+(?=(?P<v>[a-z]+)\b)", re.I)
 
 
+@functools.lru_cache(maxsize=256)  # pure, and asked of the same words several times in one plan
 def strip_polite(text: str) -> str:
     text = _POLITE.sub("", text.strip())
     first = text.split(None, 1)[0].lower() if text else ""
@@ -450,8 +453,9 @@ def as_request(sentence: str) -> tuple[str, bool]:
 # "this background image", "my wallpaper photo": the picture itself, named by what it is used for.
 _OWN_PICTURE = re.compile(r"\b(this|my|our|your)\s+(?:background|wallpaper|desktop|lock\s?screen|cover|banner|header|hero|profile|"
                           r"avatar)\s+(?:image|picture|photo|pic)\b", re.I)
-_VERSION_CUES = re.compile(r"versi|varia|edition|\bcop(?:y|ies)\b|png|\bfiles?\b|logo|icon|transparen|"
-                           r"(?:image|picture|photo|pic)s?\s+(?:with|in)\s", re.I)
+_VERSION_CUES = WordGate(("versi", "varia", "edition", "copy", "copies", "png", "file", "logo", "icon", "transparen",
+                          "image with", "images with", "image in", "picture with", "picture in", "photo with", "photo in",
+                          "pic with", "pic in"))
 _CAN_BE = re.compile(r"^(?:can|could|would|will)\s+(?P<x>(?:the|my|this|his|her|their|our|its)\s+[\w' -]+?)\s+(?:be|look|become|"
                      r"be made|be turned)\s+(?:(?:a bit|a little|slightly|more)\s+)?(?P<y>[^?]+?)(?:\s+instead)?[\s?!.]*$", re.I)
 
