@@ -413,7 +413,8 @@ def test_snow_said_with_its_manner_is_weather():
 @pytest.mark.parametrize("text, expected", [
     ("add warm, golden tones to the image", ["TEMPERATURE"]), ("add cool blue tones", ["TEMPERATURE"]),
     ("add a slight desaturation", ["SATURATION"]), ("add soft, diffused lighting", ["SHADOWS-HIGHLIGHTS"]),
-    ("add soft golden-hour lighting", ["TEMPERATURE", "SHADOWS-HIGHLIGHTS"]), ("add a retro film look", ["CMI-PRED", "FLUX-STYLE"]),
+    ("add soft golden-hour lighting", ["FLUX-ENV"]),  # the time of day, not a grade (no tone words said with it)
+    ("add a retro film look", ["CMI-PRED", "FLUX-STYLE"]),
 ])
 def test_an_added_look_is_tone_light_or_style_never_an_object(text, expected):
     assert models(text) == expected
@@ -592,8 +593,9 @@ def test_a_photo_named_by_what_it_shows_or_who_took_it_is_the_whole_image():
 @pytest.mark.parametrize("text, bricks", [("give the shot a cinematic colour grade", {"CONTRAST", "VIGNETTE"}),
                                           ("could you colour grade this", {"SHADOWS-HIGHLIGHTS", "CONTRAST"}),
                                           ("apply a cool, moody grade", {"TEMPERATURE", "CONTRAST"}),
-                                          ("add warm evening light falling on the table", {"TEMPERATURE"}),
-                                          ("add soft, golden-hour lighting", {"TEMPERATURE", "SHADOWS-HIGHLIGHTS"})])
+                                          ("add warm candle light falling on the table", {"TEMPERATURE"}),
+                                          ("add soft, warm lighting", {"TEMPERATURE", "SHADOWS-HIGHLIGHTS"}),
+                                          ("add golden-hour lighting with warm tones and soft shadows", {"TEMPERATURE"})])
 def test_grades_and_the_colour_of_light_are_tone_work(text, bricks):
     found = models(text)
     assert bricks <= set(found) and "FLUX-STYLE" not in found and "FLUX-FILL" not in found
@@ -1149,3 +1151,9 @@ def test_readings_from_editing_benchmarks_lists():
                  "draw a flowchart of this process"):
         assert "new drawing made from the picture" in refusal(text)
     assert models("make him a comic book hero")[-1] == "FLUX-STYLE"  # a role, not a comic drawn anew
+
+
+@pytest.mark.parametrize("text", ["add dramatic sunset lighting", "change to golden hour lighting", "add soft evening light",
+                                  "change the lighting to a dramatic dusk"])
+def test_light_named_by_a_time_of_day_is_that_time_of_day(text):
+    assert models(text) == ["FLUX-ENV"]
