@@ -44,10 +44,11 @@ from lego_edit.builder.rules.quantities import (
 )
 from lego_edit.builder.rules.scenes import background_edit, kept_subject, replacement_for, style_words, whole_image_edit
 
-_BACKGROUND_GONE = re.compile(r"^(?:the\s+|this\s+|that\s+|my\s+)?(?:whole\s+|entire\s+)?(?:(?:white|black|gr[ae]y|blue|green|pink|"
+_BACKGROUND_GONE = re.compile(r"^(?:the\s+|this\s+|that\s+|my\s+|an?\s+|any\s+)?(?:whole\s+|entire\s+)?(?:(?:white|black|gr[ae]y|blue|green|pink|"
                               r"red|yellow|plain|busy|current|original|existing|ugly|old|messy|dark|chequered|checkered|checkerboard|patterned|"
-                              r"cluttered|distracting|boring|studio|solid|colou?red|transparent|light|bright)\s+)?(?:background|backdrop)s?"
-                              r"(?P<tail>(?:\s+(?:so|with|leaving|leave|keep|keeping|except|and|of|from|in|on|behind|around|to|for|"
+                              r"cluttered|distracting|boring|studio|solid|colou?red|transparent|light|bright)\s+)?(?:\([^)]{1,20}\)\s+)?"
+                              r"(?:background|backdrop)s?(?:\s+colou?rs?)?"
+                              r"(?P<tail>(?:\s+(?:so|with|leaving|leave|keep|keeping|except|and|of|from|in|on|behind|around|to|for|surrounding|"
                               r"completely|entirely|altogether|please|only|but)\b.*|\s*[(,.!?].*)?)$")
 
 
