@@ -1157,3 +1157,11 @@ def test_readings_from_editing_benchmarks_lists():
                                   "change the lighting to a dramatic dusk"])
 def test_light_named_by_a_time_of_day_is_that_time_of_day(text):
     assert models(text) == ["FLUX-ENV"]
+
+
+@pytest.mark.parametrize("text, bricks", [("How would this street look in autumn?", ["FLUX-ENV"]),
+                                          ("how would the boat look in yellow?", ["RES", "FLUX-RCM"]),
+                                          ("how would she look with a red scarf?", ["ADD-PRED", "FLUX-FILL"]),
+                                          ("I wonder how it would look as a pencil sketch", ["CMI-PRED", "FLUX-STYLE"])])
+def test_how_would_it_look_asks_for_the_edit(text, bricks):
+    assert models(text) == bricks

@@ -110,6 +110,10 @@ _TAGS = re.compile(r"^\s*(?:\[[^\]]{1,24}\]|\((?:request|req|help|paid|free|spec
                    r"free request|edit request|feature request|feature|suggestion|idea|enhancement|self|specific|paid|free|"
                    r"todo|to do|general|note|task|fix|bug|proposal|wish)"
                    r"\s*[:\-])\s*", re.I)
+_HOW_WOULD = re.compile(r"^(?:i\s+wonder\s+)?how\s+(?=(?:\S+\s+){0,4}?(?:would|will|might|could|think|'d)\b)"
+                        r"(?:(?:would|will|might|could|do\s+you\s+think)\s+)?(?P<w>this|it|that|the\s+[\w-]+|"
+                        r"this\s+[\w-]+|i|i'd|we|we'd|he|she|they)(?:'d)?\s+(?:(?:would|will|might|could)\s+)?look\s+"
+                        r"(?P<y>(?:in|with|as|like)\s.+)$", re.I)
 _BETTER_IF = re.compile(r"^(?:i\s+(?:just\s+|really\s+)?(?:think|feel|believe)\s+(?:that\s+)?)?it\s+(?:would|will|'d|might)\s+(?:be|look)\s+"
                         r"(?:much\s+|a\s+lot\s+|way\s+|so\s+)?(?:better|nicer|great|good|best|cooler|prettier)\s+if\s+"
                         r"(?P<x>(?:the|my|his|her|their|this|that|these|those|our|its)\s.+?)\s+(?:was|were|is|are|looked|got|became)\s+"
@@ -502,6 +506,15 @@ def _as_request(sentence: str) -> tuple[str, bool]:
                    r"their|this|that|these|those|our)\s.+?)\s+(?:was|were|looked|could be)\s+(?P<y>.+?)[\s?!.]*$", text, re.I)
     if was:  # "would love it if the car was red"
         return f"make {was.group('x')} {was.group('y')}", True
+    would = _HOW_WOULD.match(text.rstrip(" ?!."))
+    if would:  # "how would this place look in winter?", "how would I look with sunglasses?": show it that way
+        y, who = would.group("y"), would.group("w").lower()
+        obj = {"i": "me", "i'd": "me", "we": "us", "we'd": "us", "he": "him", "she": "her", "they": "them"}.get(who) or \
+            ("it" if re.fullmatch(r"this|it|that|(?:the|this)\s+(?:place|photo|picture|image|scene|pic|shot|room|view)", who)
+             else who)
+        if y.lower().startswith("with "):
+            return (f"add {y[5:]}" if obj == "it" else f"add {y[5:]} on me" if obj == "me" else f"give {obj} {y[5:]}"), True
+        return f"make {obj} {re.sub(r'^(?:in|as|like)[ ]+', '', y)}", True
     better = _BETTER_IF.match(text.rstrip(" ?!."))
     if better:  # "I just think it would be better if the app icon background was black"
         value = re.sub(r"\s+(?:the|it|this|they|which|but|because|as|since|imo|lol|so)\b.*$", "", better.group("y"))
