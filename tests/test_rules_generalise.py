@@ -1165,3 +1165,12 @@ def test_light_named_by_a_time_of_day_is_that_time_of_day(text):
                                           ("I wonder how it would look as a pencil sketch", ["CMI-PRED", "FLUX-STYLE"])])
 def test_how_would_it_look_asks_for_the_edit(text, bricks):
     assert models(text) == bricks
+
+
+def test_gaze_expressions_animated_styles_and_zooming_out_an_object():
+    assert models("have the woman look at the camera") == ["FLUX-POSE"]
+    assert models("Your task is to edit the expression of the boy to make him appear surprised") == ["FLUX-POSE"]
+    assert models("make it look like a 3D animated film, in the style of Pixar") == ["CMI-PRED", "FLUX-STYLE"]
+    assert "animations" in refusal("animate this photo")  # a moving picture is still not an image the bricks make
+    assert models("zoom out the lighthouse in the picture")[0] == "CMI-PRED"
+    assert models("extend the image edges outwards")[0] == "CMI-PRED"

@@ -125,7 +125,8 @@ _GREETING = re.compile(r"^(?:hi|hello|hey|hiya|greetings|dear \w+)(?:\s+(?:all|e
 _WHO = r"(?:you guys|you all|y'all|you|u|someone|somebody|anyone|anybody|any1|some1|one of you|a kind soul|some(?:one)? here|some)"
 # Frames around an edit, each followed by the edit itself (an imperative).
 _ASK_FRAMES = re.compile(
-    r"^(?:(?:can|could|will|would)\s+(?:it|this|that|(?:the|this|your)\s+(?:app|tool|editor|program|software|model|ai|ia|"
+    r"^(?:(?:your|the|my)\s+(?:editing\s+|main\s+|only\s+)?(?:task|job|goal|mission|assignment)\s+(?:here\s+)?is\s+to|"
+    r"(?:can|could|will|would)\s+(?:it|this|that|(?:the|this|your)\s+(?:app|tool|editor|program|software|model|ai|ia|"
     r"repo|project|feature|control|function|script))\s+help\s+(?:me\s+|us\s+)?(?:to\s+)?|"
     r"(?:maybe|perhaps)\s+(?:we|you|someone|somebody|they)\s+(?:could|can|should|might)(?:\s+at\s+least)?|"
     r"(?:i|we)\s+(?:want|wanted|would like|'d like|am trying|'m trying|tried|was trying|need)\s+to\s+use\s+(?:this|the|your|that|"
@@ -633,6 +634,9 @@ def _as_request(sentence: str) -> tuple[str, bool]:
         return (f"remove {saved.group('y')}" if saved.group("w").lower() == "without" else f"use {saved.group('y')}"), True
     have = re.match(r"^(?:have|let)\s+(?P<x>(?:the|my|his|her|their|this|that|these|those|our)\s.+?)\s+(?:be|become|look)\s+"
                     r"(?P<y>(?!like\b)(?![a-z]+(?:ed|en)\b).+)$", text, re.I)
+    if have and re.match(r"look\b", text[have.end("x"):].strip(), re.I) and re.match(
+            r"(?:straight|ahead|up|down|away|back|left|right|sideways|over|at|into|towards?|forward)\b", have.group("y"), re.I):
+        return f"make {have.group('x')} look {have.group('y')}", True  # "have the man look at the camera": where he looks
     if have:  # "have the gas be neon": a wish for how it looks
         return f"make {have.group('x')} {have.group('y')}", True
     swap = re.match(r"^(?:(?:add\s+)?support\s+for\s+|(?:automatic|auto|ai|one-click)\s+)?(?P<x>[a-z][\w'-]*(?:\s+[a-z][\w'-]*)?)\s+"

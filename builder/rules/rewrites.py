@@ -179,6 +179,11 @@ def plain_clause(clause: str) -> str:
         m = _IN_FRONT.match(text)
         if m:
             return f"change the background to {m.group('y')}"
+    if "expression" in text:
+        m = re.match(r"^(?:edit|change|alter|modify|adjust|tweak)\s+(?P<x>(?:the\s+)?(?:facial\s+)?expressions?\s+of\s+.+?)\s+(?:to|so\s+as\s+to)\s+"
+                     r"make\s+(?:them|him|her|it)\s+(?:appear|look|seem)\s+(?:as\s+)?(?P<y>.+?)(?:\s+as\s+possible)?$", text)
+        if m:  # "edit the expression of that person to make them appear joyful"
+            return f"change {m.group('x')} to {m.group('y')}"
     if "overlay" in text or "effect" in text:
         m = re.match(r"^(?P<v>add|apply|put|give\s+it)\s+(?P<x>(?:an?\s+|some\s+)?(?:[\w-]+\s+){0,2}?(?:fog|mist|haze|rain|snow|"
                      r"snowfall|drizzle))\s+(?:overlay|effect|layer|filter)$", text)

@@ -447,8 +447,11 @@ def outpaint_edit(c: Ctx) -> Edit:
         what = strip_articles(re.sub(r"\b(?:by|to)\b.*$", "", c.rest)).strip()
         what = re.sub(r"^(?:(?:it|this|out)\s+)*(?:(?:out\s+)?(?:a\s+)?(?:little|bit|tad|touch|slightly|more|a lot|much|"
                       r"lot|some|further|wider)\s*)*$", "", what).strip()  # "zoom it out a little": how much, not what
-        if what and what not in {"image", "canvas", "picture", "photo", "frame", "view", "scene", "borders",
-                                 "edges", "it", "background", "shot", "field of view", "all sides", "everything"}:
+        what = re.sub(r"\s*\b(?:outwards?|all around|in all directions|on all sides)$", "", what).strip()
+        what = re.sub(r"^(?:image|picture|photo|photo's|image's)\s+(?=(?:edges?|frame|borders?|canvas|sides)$)", "", what)
+        if what and what not in {"image", "canvas", "picture", "photo", "frame", "view", "scene", "borders", "border", "edge",
+                                 "edges", "sides", "it", "background", "shot", "field of view", "all sides", "everything"} and \
+                not (c.verb.startswith("zoom") and IMAGE_PP.search(c.rest)):  # "zoom out the bananas in the image"
             raise TextRefused(f"I can expand the canvas (outpainting) but not stretch '{what}': say e.g. "
                               "'expand the image to the left by 30%' or 'zoom out'")
         sides = {"left", "right", "top", "bottom"}
