@@ -51,7 +51,7 @@ IMPOSSIBLE = tuple((re.compile(p, re.I), why) for p, why in (
      "it asks for a new drawing made from the picture (a diagram, a sheet of poses, another projection), not an edit "
      "of it: a model backend (local or openai) may try"),
     # How many there are, or where one thing stands against another: no brick counts or moves objects.
-    (r"\b(?:change|set|increase|reduce|decrease|alter)\s+the\s+(?:count|number|amount|quantity)\s+of\b|"
+    (r"(?<!\bto )\b(?:change|set|increase|reduce|decrease|alter)\s+the\s+(?:count|number|amount|quantity)\s+of\b|"
      r"\bturn\s+(?:the\s+)?(?:two|three|four|five|six|\d+)\s+[\w-]+(?:\s+[\w-]+){0,4}?\s+into\s+(?:one|two|three|four|five|\d+)\b|"
      r"\b(?:change|alter|swap)\s+the\s+(?:position|location|placement|place)\s+of\b.*\b(?:above|below|under|behind|next to|"
      r"left of|right of|beside|in front of|on top of)\b",

@@ -119,7 +119,7 @@ _BETTER_IF = re.compile(r"^(?:i\s+(?:just\s+|really\s+)?(?:think|feel|believe)\s
                         r"(?P<x>(?:the|my|his|her|their|this|that|these|those|our|its)\s.+?)\s+(?:was|were|is|are|looked|got|became)\s+"
                         r"(?P<y>(?!(?:not|no|removed|gone)\b).+?)(?:\s+(?:instead|too|as well))?$", re.I)
 # A title of one or two words before a colon or dash, then the edit itself.
-_LABEL = re.compile(r"^\s*[A-Za-z][\w'-]*(?:\s+[\w'-]+)?\s*(?::|\s-)\s+(?=(?P<v>[A-Za-z]+)\b)")
+_LABEL = re.compile(r"^\s*[A-Za-z][\w'-]*(?:\s+[\w'.-]+){0,7}?\s*(?::|\s[-\u2013])\s+(?=(?P<v>[A-Za-z]+)\b)")
 _GREETING = re.compile(r"^(?:hi|hello|hey|hiya|greetings|dear \w+)(?:\s+(?:all|everyone|guys|folks|there|team))?"
                        r"(?:\s*[,!.]\s*|\s+(?=(?:can|could|would|will|please|pls|i|so)\b))", re.I)
 _WHO = r"(?:you guys|you all|y'all|you|u|someone|somebody|anyone|anybody|any1|some1|one of you|a kind soul|some(?:one)? here|some)"
@@ -489,8 +489,11 @@ def _as_request(sentence: str) -> tuple[str, bool]:
     text = sentence.strip()
     asked = False
     label = _LABEL.match(text)
-    if label and lemma(label.group("v").lower()) in KNOWN_VERBS:
-        text = text[label.end():]  # "Photos: make people wear mustaches", "Logo - remove the shadow": a title first
+    head = re.match(r"\s*([A-Za-z]+)", text)
+    if label and head and lemma(head.group(1).lower()) not in KNOWN_VERBS and \
+            (lemma(label.group("v").lower()) in KNOWN_VERBS or label.group("v").lower() in ("need", "please", "want")):
+        text = text[label.end():]  # "Photos: make people wear mustaches", "Logo - remove the shadow": a title (not itself an
+        # imperative: "Convert it into a film look: muted tones, ..." keeps its head)
     for _ in range(3):
         before = text
         text = _TAGS.sub("", text)
