@@ -1174,3 +1174,9 @@ def test_gaze_expressions_animated_styles_and_zooming_out_an_object():
     assert "animations" in refusal("animate this photo")  # a moving picture is still not an image the bricks make
     assert models("zoom out the lighthouse in the picture")[0] == "CMI-PRED"
     assert models("extend the image edges outwards")[0] == "CMI-PRED"
+
+
+def test_a_title_before_a_dash_is_dropped_but_an_imperative_before_a_colon_is_kept():
+    assert models("Header image of the blog - remove the watermark") == ["RES", "FASTINPAINT", "FLUX-INPAINT"]
+    assert models("Convert it into a vintage film look: muted tones and subtle grain")[-1] == "FLUX-STYLE"
+    assert models("remove the clutter to reduce the number of distractions") == ["RES", "FASTINPAINT", "FLUX-INPAINT"]
