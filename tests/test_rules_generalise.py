@@ -1180,3 +1180,10 @@ def test_a_title_before_a_dash_is_dropped_but_an_imperative_before_a_colon_is_ke
     assert models("Header image of the blog - remove the watermark") == ["RES", "FASTINPAINT", "FLUX-INPAINT"]
     assert models("Convert it into a vintage film look: muted tones and subtle grain")[-1] == "FLUX-STYLE"
     assert models("remove the clutter to reduce the number of distractions") == ["RES", "FASTINPAINT", "FLUX-INPAINT"]
+
+
+def test_run_on_tone_verbs_split_and_a_rotation_to_level_straightens():
+    assert models("replace the rug with a wooden floor warm the image and reduce shadows") == \
+        ["RES", "FLUX-FILL", "TEMPERATURE", "SHADOWS-HIGHLIGHTS"]
+    assert models("rotate the photo to straighten the horizon") == ["STRAIGHTEN"]
+    assert steps("reduce shadows")[0][1]["shadows"] > 0  # shadows lifted, not darkened

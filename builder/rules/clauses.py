@@ -173,7 +173,9 @@ def sentences(text: str) -> list[str]:
 # change the background to beach"): a new clause starts at an editing verb followed by its object's determiner,
 # unless the word before ties the verb to what precedes ("to", "me", "can", "and" ...).
 _RUN_ON = re.compile(r"\s+(?=(?:remove|delete|erase|add|change|replace|swap|insert|recolou?r|paint|put|place|make|turn|"
-                     r"extract)\s+(?:the|a|an|some|his|her|its|their|all|two|three|several)\b)", re.I)
+                     r"extract|brighten|darken|warm|cool|sharpen|blur|crop|rotate|flip|straighten|desaturate|saturate|"
+                     r"lighten|soften|reduce|increase|boost)\s+(?:the|a|an|some|his|her|its|their|all|two|three|several)\b)",
+                     re.I)
 _TIES = frozenset("""to me us you i we can could would will should must please and or not help just also then let's lets
 don't never who that which i'd need want try""".split())
 _IMPERATIVE_LEAD = re.compile(rf"^(?:{SPLIT_VERBS})\b", re.I)

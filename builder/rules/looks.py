@@ -175,7 +175,8 @@ _TONE: tuple[tuple[str, Any], ...] = (
     (r"\bcool (?:it |this |the (?:image|photo|picture) )?down\b|\bcool(?:er)?\b|\bcold(?:er)?\b", lambda s: [_op("TEMPERATURE", amount=-s(0.3))]),
     (r"\boverexpos\w*", lambda s: [_op("EXPOSURE", amount=-s(0.25))]),
     (r"\bunderexpos\w*|\b(?:a|one|two|half a) stops?\b", lambda s: [_op("EXPOSURE", amount=s(0.25))]),
-    (r"\b(?:lift\w*|brighten\w*|lighten\w*|open\w* up|recover\w*|raise|boost\w*|bring up|pull up) (?:up )?(?:the )?(?:shadows?|dark(?:er)? (?:parts|areas|spots|bits|"
+    (r"\b(?:lift\w*|brighten\w*|lighten\w*|open\w* up|recover\w*|raise|boost\w*|bring up|pull up|reduc\w*|lessen\w*) "
+     r"(?:up )?(?:the )?(?:shadows?|dark(?:er)? (?:parts|areas|spots|bits|"
      r"regions|side))\b|\bshadows? (?:lighter|brighter)\b",
      lambda s: [_op("SHADOWS-HIGHLIGHTS", shadows=s(0.4), highlights=0.0)]),
     (r"\b(?:less harsh|softer|gentler) shadows?\b|\bshadows? (?:less harsh|softer|gentler)\b|\b(?:reduc|lessen|minimi[sz]|tone down|"
@@ -333,6 +334,10 @@ def _geometry(clause: str) -> Edit | None:
                               "('crop the bottom', 'cut off the left third') or an object ('crop to the dog')")
         return Edit("look", None, ops=(_op("CROP", aspect=aspect),), text=clause)
     whole = r"(?:(?:the|this|my)\s+(?:whole\s+)?(?:image|photo|picture|pic|shot)|it|everything)"
+    if re.match(r"^(?:rotate|turn|tilt)\s+(?:it|this|the\s+(?:image|photo|picture|pic|shot))\s+(?:slightly\s+|a\s+bit\s+)?(?:to|so\s+"
+                r"(?:that\s+)?it)\s+(?:straighten|level|fix)\w*\s+(?:the\s+)?(?:horizon|lines|buildings|picture|image|photo|it)\b",
+                clause):  # "rotate the image to straighten the horizon": by the angle its lines say
+        return Edit("look", None, ops=(_op("STRAIGHTEN"),), text=clause)
     if "fac" in clause and _FACING.search(clause):  # "the raccoon is facing the wrong way": the picture mirrored
         return Edit("look", None, ops=(_op("FLIP", direction="horizontal"),), text=clause)
     if re.match(rf"^(?:flip|mirror)(?:\s+{whole})?\b", clause):
