@@ -139,3 +139,46 @@ def test_blur_refuses_a_region_too_smooth_to_show_it():
     cv2.circle(disk, (100, 100), 50, 255, -1)
     with pytest.raises(BrickError, match="already smooth"):
         run("BLUR", image=image, amount=0.6, mask=frozen(disk))
+
+
+# --- SMOOTH -----------------------------------------------------------------------------------------
+
+def _textured_step():
+    """Fine grain on two flat halves with one strong edge between them."""
+    rng = np.random.default_rng(3)
+    rgb = np.zeros((120, 160, 3), np.float32)
+    rgb[:, :80] = 70.0
+    rgb[:, 80:] = 190.0
+    rgb += rng.normal(0.0, 6.0, rgb.shape)
+    image = np.dstack([np.clip(rgb, 0, 255).astype(np.uint8), np.full((120, 160), 255, np.uint8)])
+    return frozen(image)
+
+
+def test_smooth_softens_fine_texture_and_keeps_the_edge():
+    image = _textured_step()
+    out = run("SMOOTH", image=image, amount=0.8)["image"]
+    grain_before = image[10:110, 10:70, :3].astype(np.float32).std()
+    grain_after = out[10:110, 10:70, :3].astype(np.float32).std()
+    assert grain_after < 0.6 * grain_before  # the texture is smoother
+    step_before = image[:, 85:95, :3].mean() - image[:, 65:75, :3].mean()
+    step_after = out[:, 85:95, :3].mean() - out[:, 65:75, :3].mean()
+    assert abs(step_after - step_before) < 3  # the edge keeps its height
+    assert np.abs(out[:, 79, :3].astype(int) - out[:, 81, :3].astype(int)).mean() > 80  # and stays sharp
+
+
+def test_smooth_in_a_mask_leaves_the_rest_and_keeps_alpha():
+    image = _textured_step().copy()
+    image[..., 3] = 200
+    mask = box_mask(image.shape, 10, 10, 60, 60)
+    out = run("SMOOTH", image=frozen(image), amount=0.6, mask=frozen(mask))["image"]
+    outside = mask == 0
+    assert np.array_equal(out[outside], image[outside]) and (out[..., 3] == 200).all()
+    assert not np.array_equal(out[20:50, 20:50], image[20:50, 20:50])
+
+
+def test_smooth_refuses_nothing_to_do_and_the_wrong_direction():
+    flat = frozen(np.dstack([np.full((40, 40, 3), 128, np.uint8), np.full((40, 40), 255, np.uint8)]))
+    with pytest.raises(BrickError, match="nothing to change"):
+        run("SMOOTH", image=flat, amount=0.7)
+    with pytest.raises(BrickError, match="SHARPEN"):
+        run("SMOOTH", image=_textured_step(), amount=-0.5)

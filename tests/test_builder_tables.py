@@ -41,7 +41,7 @@ def test_builtin_roles_give_the_feedback_vocabulary():
     # Bricks that change pixels: the EDIT role, and MASK-role bricks with an image output (INVERSE's image
     # difference among them).
     tone = {"CONTRAST", "SATURATION", "TEMPERATURE", "WHITE-BALANCE", "EXPOSURE", "SHADOWS-HIGHLIGHTS", "VIGNETTE"}
-    restore, geometry = {"SHARPEN", "DENOISE", "DEHAZE", "BLUR", "UPSCALE", "DESCRATCH",
+    restore, geometry = {"SHARPEN", "SMOOTH", "DENOISE", "DEHAZE", "BLUR", "UPSCALE", "DESCRATCH",
                          "RED-EYE"}, {"CROP", "ROTATE", "FLIP", "STRAIGHTEN", "TRIM", "CROP-EDGES", "CROP-TO"}
     assert tables.editing == {"FASTINPAINT", "FLUX-INPAINT", "FLUX-FILL", "FLUX-RCM", "FLUX-CBG", "FLUX-STYLE",
                               "FLUX-ENV", "FLUX-POSE", "FLUX-BRIGHT", "EDIT", "COMPOSE", "RESIZE", "INVERSE",

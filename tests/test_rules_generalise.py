@@ -805,8 +805,9 @@ def test_misread_clauses_are_not_segmented():
 
 def test_each_item_of_a_preset_list_is_planned_or_named():
     assert models("Deep contrast, muted greens, and a blurred background for moody portraits")[-1] == "BLUR"
-    reason = refusal("Warm tones, soft shadows, and airbrushed skin for glossy portraits")
-    assert "airbrushed skin" in reason  # never dropped unsaid
+    reason = refusal("Warm tones, soft shadows, and a holographic sheen for glossy portraits")
+    assert "holographic sheen" in reason  # never dropped unsaid
+    assert "SMOOTH" in models("Warm tones, soft shadows, and airbrushed skin for glossy portraits")
     assert "FLUX-STYLE" not in models("High contrast, crisp details and rich colours for documentary-style street photography")
 
 
@@ -950,8 +951,8 @@ def test_a_colour_for_words_repaints_the_words_not_a_surface(text):
 
 
 @pytest.mark.parametrize("text, part", [
-    ("remove the red eye and soften skin a little", "soften skin a little"),
-    ("erase the logo from the shirt and smooth the fabric", "smooth the fabric"),
+    ("remove the red eye and straighten collar a little", "straighten collar a little"),
+    ("erase the logo from the shirt and fold sleeves", "fold sleeves"),
     ("replace the poster with a mirror and align it straight", "align it straight"),
 ])
 def test_a_second_verb_without_a_determiner_is_its_own_part_never_dropped(text, part):
@@ -1187,3 +1188,12 @@ def test_run_on_tone_verbs_split_and_a_rotation_to_level_straightens():
         ["RES", "FLUX-FILL", "TEMPERATURE", "SHADOWS-HIGHLIGHTS"]
     assert models("rotate the photo to straighten the horizon") == ["STRAIGHTEN"]
     assert steps("reduce shadows")[0][1]["shadows"] > 0  # shadows lifted, not darkened
+
+
+@pytest.mark.parametrize("text, target", [("soften her skin a little", "skin"), ("smooth the fabric", "fabric"),
+                                          ("skin smoothing", "skin"), ("airbrush the model's face", "face")])
+def test_a_skin_or_fabric_retouch_is_smooth_inside_the_part(text, target):
+    got = steps(text)
+    assert [m for m, _ in got] == ["SMOOTH", "RES", "COMPOSE"] and got[1][1]["prompt"] == target
+    assert right_kind("restore", plan_rules(text).workflow)
+    assert steps("remove red eye and soften skin a little")[1] == ("SMOOTH", {"image": "step1[image]", "amount": 0.3})

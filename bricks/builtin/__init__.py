@@ -52,6 +52,7 @@ CLASSICAL: tuple[ClassicalBackendSpec, ...] = (
     ClassicalBackendSpec("SHADOWS-HIGHLIGHTS", "opencv", "tone:shadows_highlights"),
     ClassicalBackendSpec("VIGNETTE", "numpy", "tone:vignette"),
     ClassicalBackendSpec("SHARPEN", "opencv", "restore:sharpen"),
+    ClassicalBackendSpec("SMOOTH", "opencv", "restore:smooth", notes="bilateral filter"),
     ClassicalBackendSpec("DENOISE", "opencv", "restore:denoise", notes="non-local means"),
     ClassicalBackendSpec("DEHAZE", "opencv", "restore:dehaze", notes="dark-channel prior"),
     ClassicalBackendSpec("BLUR", "opencv", "restore:blur"),

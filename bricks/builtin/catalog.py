@@ -304,6 +304,17 @@ SHARPEN = BrickSpec(
     role=BrickRole.EDIT,
     family="restore",
 )
+SMOOTH = BrickSpec(
+    "SMOOTH",
+    "Smooth fine texture while keeping edges (bilateral filter): skin, fabric, a blotchy wall; in the mask or everywhere.",
+    (Port("image", IMAGE), _amount("0..1 strength; 0.3 subtle, 0.6 clear, 1 strong"), _region("the smoothing")),
+    (Port("image", IMAGE),),
+    "Softens pores, blotches, creases and weave but keeps outlines; it does not remove spots larger than a few "
+    "pixels (use RES and FASTINPAINT) nor noise as well as DENOISE. Give the skin or fabric as the mask for a "
+    "retouch; without one the whole image is smoothed. " + _HONEST,
+    role=BrickRole.EDIT,
+    family="restore",
+)
 DENOISE = BrickSpec(
     "DENOISE",
     "Remove noise and grain from the image (non-local means).",
@@ -473,7 +484,7 @@ GROW_MASK = BrickSpec(
 ALL = (RES, SOS, MASK_SEG, ADD_PRED, CMI_PRED, BBOX, INVERSE, COMPOSE, RESIZE, FASTINPAINT, FLUX_INPAINT,
        FLUX_FILL, FLUX_RCM, FLUX_CBG, FLUX_STYLE, FLUX_ENV, FLUX_POSE, FLUX_BRIGHT, EDIT,
        CONTRAST, SATURATION, TEMPERATURE, WHITE_BALANCE, EXPOSURE, SHADOWS_HIGHLIGHTS, VIGNETTE,
-       SHARPEN, DENOISE, DEHAZE, BLUR, UPSCALE, DESCRATCH, RED_EYE, CROP, ROTATE, FLIP, STRAIGHTEN, TRIM,
+       SHARPEN, SMOOTH, DENOISE, DEHAZE, BLUR, UPSCALE, DESCRATCH, RED_EYE, CROP, ROTATE, FLIP, STRAIGHTEN, TRIM,
        CROP_EDGES, CROP_TO, GROW_MASK)
 
 BY_NAME: Mapping[str, BrickSpec] = MappingProxyType({spec.name: spec for spec in ALL})

@@ -461,6 +461,17 @@ _RESTORE_PART = re.compile(
     r"signs?)(?:\s+(?:in|on|of)\s+(?:the\s+|this\s+|my\s+)?(?:old\s+)?(?:image|photo|picture|pic)s?)?$")
 
 
+# Fine texture smoothed in a part: a skin retouch, creased fabric ("soften skin a little", "smooth the shirt").
+_SMOOTH_NOUN = (r"(?:skin(?:\s+tones?)?|complexion|faces?|cheeks|forehead|fabric|cloth|clothes|shirt|dress|sheets?|bedding|"
+                r"tablecloth|curtains?|wall|walls|surface)")
+_SMOOTH_PART = re.compile(
+    rf"^(?:smooth|soften|even\s+out|airbrush|retouch)\w*\s+(?:out\s+)?(?:the\s+|her\s+|his\s+|their\s+|my\s+|our\s+|its\s+)?"
+    rf"(?:(?:subject's|model's|person's|woman's|man's)\s+)?(?P<x>{_SMOOTH_NOUN})(?:\s+(?:subtly|slightly|gently|a\s+(?:little\s+)?bit|"
+    rf"a\s+little|a\s+touch|naturally|a\s+lot|more|too))*$|"
+    rf"^(?:smooth|soft|smoother|softer)\s+(?P<y>skin(?:\s+tones?)?)(?:\s+(?:retouching|retouch|smoothing))?$|"
+    rf"^(?:skin|face)\s+(?:smoothing|softening|retouch(?:ing)?)$")
+
+
 _PLAIN_BW = re.compile(r"^(?:make|turn|convert|change|put|set|switch)\s+(?:it|this|everything|(?:the|this|my|our)\s+(?:whole\s+)?(?:image|photo|"
                        r"picture|pic|shot|colou?rs?))?\s*(?:(?:in(?:to)?|to)\s+)?(?:an?\s+)?(?:black[- ](?:and|&)[- ]white|b&w|b/w|"
                        r"gr[ae]y\s?scale|monochrome)(?:\s+(?:photo|image|picture|version|one))?$")
@@ -538,6 +549,14 @@ def parse_look(clause: str, target_named: bool) -> Edit | None:
             return Edit("look", None, value=fallback, ops=(_op(does, amount=round(amount_of(clause, 0.6), 3)),),
                         text=clause)
         return Edit("env", None, does, text=clause)
+    smoothed = _SMOOTH_PART.match(clause) if "smooth" in clause or "soft" in clause or "retouch" in clause or \
+        "airbrush" in clause or "even" in clause else None
+    if smoothed:  # "soften skin a little", "smooth the fabric", "skin smoothing": fine texture smoothed in that part
+        from lego_edit.builder.rules.phrases import target_of
+
+        part = smoothed.group("x") or smoothed.group("y") or "skin"
+        target = target_of(re.sub(r"\s+tones?$", "", part), False)
+        return Edit("look", target, ops=(_op("SMOOTH", amount=round(amount_of(clause, 0.5), 3)),), text=clause)
     local = _RESTORE_PART.match(clause)
     if local:  # "restore the faces", "enhance the licence plate": detail back inside that part
         from lego_edit.builder.rules.phrases import target_of
