@@ -43,6 +43,10 @@ OPEN_DOMAIN = BENCHMARK.parents[1] / "instructions" / "open_domain.jsonl"
 HELDOUT_SOURCES = frozenset({
     "four-panel-bench", "instructir-prompts", "kontext-prompt-catalog", "picobanana-xlingual", "omnigen2-examples",
     "vertex-banana-presets", "pixelshop-presets", "magicbrush-sample", "github-issues-fresh", "github-issues-site-images",
+    # a second fresh part, gathered at the end of 2026-12-01/02's round and measured once, untuned
+    "gh-issues-own-image-asks", "gh-issues-wallpaper-icon-readme-assets", "sketch-edit-instructions",
+    "claude-imgedit-examples", "diffsynth-edit-examples", "starnodes-qwen-edit-guide", "vllm-omni-edit-examples",
+    "lightx2v-edit-examples", "flux-image-editor-prompts", "ai-toolkit-kontext-samples",
 })
 
 # Budgets: the floors the planner must not fall below (it aims well above them).
