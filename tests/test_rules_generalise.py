@@ -1197,3 +1197,10 @@ def test_a_skin_or_fabric_retouch_is_smooth_inside_the_part(text, target):
     assert [m for m, _ in got] == ["SMOOTH", "RES", "COMPOSE"] and got[1][1]["prompt"] == target
     assert right_kind("restore", plan_rules(text).workflow)
     assert steps("remove red eye and soften skin a little")[1] == ("SMOOTH", {"image": "step1[image]", "amount": 0.3})
+
+
+def test_smoothing_the_edges_is_not_sharpening():
+    for text in ("smooth the edges", "soften the edges a bit"):
+        with pytest.raises(PlanRefused):
+            plan_rules(text)
+    assert models("sharpen the edges") == ["SHARPEN"]

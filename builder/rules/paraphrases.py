@@ -72,7 +72,7 @@ _QUALITY_NOUN = re.compile(
     r"quality))?(?:\s+(?:of|in)\s+(?:the|this)\s+(?:image|photo|picture|scene|shot))?")
 
 
-_LOWERING = r"(?:reduc|lower|decreas|dim|diminish|soften|tone|damp|weaken|cut|mute|tam|subdu|darken|lessen|minimi|curb|" \
+_LOWERING = r"(?:reduc|lower|decreas|dim|diminish|soften|smooth|tone|damp|weaken|cut|mute|tam|subdu|darken|lessen|minimi|curb|" \
             r"restrain|temper|moderat)"
 
 
