@@ -842,7 +842,7 @@ def test_dataset_phrasings(text, last):
 @pytest.mark.parametrize("text, last", [
     ("have the mural be by Banksy", "FLUX-STYLE"), ("as if it were a miniature", "FLUX-STYLE"),
     ("stylize the dog as a clay figure", "FLUX-STYLE"), ("move the lighthouse to a tropical island", "FLUX-CBG"),
-    ("update the logo to black/white", "FLUX-RCM"), ("remove the frown from her face", "FLUX-POSE")])
+    ("update the logo to black/white", "FLUX-STYLE"), ("remove the frown from her face", "FLUX-POSE")])
 def test_agents_likenesses_places_and_expressions(text, last):
     assert models(text)[-1] == last
 
@@ -1204,3 +1204,10 @@ def test_smoothing_the_edges_is_not_sharpening():
         with pytest.raises(PlanRefused):
             plan_rules(text)
     assert models("sharpen the edges") == ["SHARPEN"]
+
+
+def test_borders_of_pixels_and_a_purpose_that_says_not_to_have_something():
+    assert models("remove the icon's extra white space") == ["TRIM"]
+    assert models("the top row of black pixels should be removed") == ["TRIM"]
+    assert models("make the backgrounds transparent so they do not have white edges") == ["SOS"]
+    assert models("change the car to black and white") == ["RES", "CMI-PRED", "FLUX-STYLE"]

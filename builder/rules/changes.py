@@ -252,6 +252,10 @@ def x_to_y_edit(c: Ctx, x: str, y: str, looks: bool = False) -> Edit:
         return whole_image_edit(c, y, pronoun=xt == PRONOUN)
     if is_env_only(y) and (is_env_only(x) or is_scene_region(x)):  # "turn day into night"
         return Edit("env", None, env_value(y), text=c.clause)
+    if re.fullmatch(r"(?:black[- ]?(?:and|&|/)[- ]?white|b&w|b/w|gr[ae]y\s?scale|monochrome)(?:\s+(?:version|one|colou?rs?))?", y.strip()):
+        # "update the logo to black/white": a graphic is the whole image; anything else is rendered so in its mask
+        graphic = re.search(r"\b(?:logo|icon|favicon|emoji|badge|avatar|banner|image|photo|picture|illustration)s?$", x.strip())
+        return Edit("style", None if graphic else xt, "black and white", text=c.clause)
     if is_descriptor(y):
         return Edit("recolor", xt, clean_descriptor(y), text=c.clause)
     same = _same_thing_recoloured(x, y)

@@ -386,7 +386,11 @@ _TRIM = re.compile(
     rf"(?:{_EMPTY}\s+)+(?:space|edges?|borders?|margins?|padding|bars?|background|pixels|lines? of (?:\w+\s+)?pixels)\s+"
     rf"(?:around|at|on|along|from|of|in)\b|"
     rf"^(?:remove|delete|get rid of|take out|take off|cut|strip|eliminate)\s+(?:the\s+|all\s+(?:the\s+)?)?"
-    rf"(?:{_EMPTY}\s+)+(?:space|margins?|padding|bars?|borders?)\s*$")
+    rf"(?:{_EMPTY}\s+)+(?:space|margins?|padding|bars?|borders?)\s*$|"
+    rf"^(?:remove|delete|get rid of|trim|cut)\s+(?:the\s+)?(?:logo|icon|favicon|image|picture|screenshot)(?:'s)?\s+(?:{_EMPTY}\s+)+"
+    rf"(?:space|margins?|padding|borders?|background|pixels)\s*$|"
+    rf"^(?:remove|delete|get rid of|trim|cut)\s+(?:the\s+)?(?:(?:top|bottom|left|right|outer|last|first)\s+)?(?:lines?|rows?|columns?)\s+of\s+"
+    rf"(?:{_EMPTY}\s+)?pixels\b")
 
 
 # A tilted photo levelled by its own straight lines: "straighten the horizon", "level this photo", "fix the tilt",

@@ -316,6 +316,8 @@ def _rewrite(text: str) -> str:
     if version and not re.fullmatch(r"(?:new|different|better|second|another|final|other)", version.group("d"), re.I):
         text = f"make it {version.group('d')}"  # "create a dark-themed version": the image made dark
     m = re.match(r"^(?:make|let|have)\s+(?P<x>.+?)\s+(?P<v>have|wear|hold|carry|sport)\s+(?P<y>.+)$", text, re.I)
+    if m and re.search(r"\b(?:so|not|do|does|don't|doesn't|that|which|and|but|because|when|if)\b", m.group("x"), re.I):
+        m = None  # "make the backgrounds transparent so they do not have white borders": a purpose, not who wears it
     if m and m.group("v").lower() == "wear" and is_descriptor(re.sub(r"^all\s+", "", m.group("y"))):
         text = f"dress {m.group('x')} in {m.group('y')}"  # "make him wear red": his clothes recoloured
     elif m:
