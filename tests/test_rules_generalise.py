@@ -1211,3 +1211,11 @@ def test_borders_of_pixels_and_a_purpose_that_says_not_to_have_something():
     assert models("the top row of black pixels should be removed") == ["TRIM"]
     assert models("make the backgrounds transparent so they do not have white edges") == ["SOS"]
     assert models("change the car to black and white") == ["RES", "CMI-PRED", "FLUX-STYLE"]
+
+
+def test_words_added_are_painted_and_how_they_look_is_kept():
+    got = steps("add text that says 'Open Late' above the door")
+    assert got[-1][0] == "FLUX-FILL" and '"Open Late"' in got[-1][1]["prompt"]
+    got = steps("add a small sign to the fence. Make it subtle but readable.")
+    assert [m for m, _ in got] == ["ADD-PRED", "FLUX-FILL"] and "subtle but readable" in got[-1][1]["prompt"]
+    assert "centered" in steps("add the number 7 on the shirt and center it")[-1][1]["prompt"]

@@ -123,6 +123,30 @@ _ANIMAL = re.compile(r"\b(?:dog|puppy|cat|kitten|rabbit|bunny|horse|pony|cow|pig
                      r"badger|bat|spider|crab|lobster|octopus|seal|walrus|unicorn|dragon|meerkat|lemur|sloth)s?\b")
 
 
+# How a thing just added should look, said after it: "make it subtle but visible", "center it", "keep it small".
+_ADDED_LOOK = re.compile(r"^(?:and\s+)?(?:make|keep|have)\s+(?:it|them)\s+(?P<how>(?:(?:very|quite|rather|more|a\s+bit|slightly|but|and|,)\s*)*"
+                         r"(?:subtle|visible|readable|legible|noticeable|prominent|elegant|bold|small|smaller|big|bigger|large|"
+                         r"larger|tiny|clear|discreet|faint|bright|centered|centred|in the (?:center|centre|middle))"
+                         r"(?:\s*(?:,|and|but)\s*(?:very\s+|still\s+|quite\s+)?(?:subtle|visible|readable|legible|noticeable|"
+                         r"prominent|elegant|bold|small|clear|discreet|faint|bright|centered|centred))*)$|"
+                         r"^(?:and\s+)?(?P<how2>cent(?:er|re)\s+(?:it|them)|align\s+(?:it|them)\s+(?:to\s+the\s+)?(?:left|right|center|"
+                         r"centre))$")
+
+
+_SAID_WORDS = re.compile(r"\b(?:that\s+says|that\s+reads|saying|reading|with\s+the\s+(?:words?|text))\s+(?P<q>\"[^\"]+\"|'[^']+')")
+
+
+def _words_kept(edit: Edit) -> Edit:
+    """"add text that says 'Hello World' in the corner": the words are what FLUX-FILL paints, so the prompt keeps
+    them (the placement phrase had them, the thing added was cut to "text")."""
+    if edit.kind != "add" or not edit.value or not edit.where or "'" not in edit.where and '"' not in edit.where:
+        return edit
+    said = _SAID_WORDS.search(edit.where)
+    if said is None or said.group("q").strip("'\"") in edit.value:
+        return edit
+    return replace(edit, value=f'{edit.value} that says "{said.group("q").strip(chr(39) + chr(34))}"')
+
+
 def _person_restyled(edit: Edit) -> Edit:
     """"turn him into a cyborg", "make her an angel", "have them be cowgirls": a person drawn as a character keeps
     their shape and place, so the character is a style inside their mask, not a new object painted over them."""
@@ -339,6 +363,13 @@ def parse_instruction(text: str, has_mask: bool = False,
             if edits and edits[-1].kind == "remove" and (_NEVER_THERE.match(strip_polite(clause).lower()) or
                                                         _FILL_BEHIND.match(strip_polite(clause).lower())):
                 continue  # "remove the guy, make it look like he was never there": how well, not another edit
+            said = _ADDED_LOOK.match(strip_polite(clause).lower().strip(" .!"))
+            if said and edits and edits[-1].kind in ("add", "replace") and edits[-1].value:
+                # "Add text that says 'Premium'. Make it subtle but visible.", "add the number 23 and center it": how
+                # the thing just added looks or sits, said after it
+                how = said.group("how") or re.sub(r"\s+(?:it|them)\b", "", said.group("how2") or "").replace("center", "centered")
+                edits[-1] = replace(edits[-1], value=f"{edits[-1].value}, {how}")
+                continue
             try:
                 if general_edit and EDIT_CAN.search(clause):
                     raise NoBrick("", clause, first_object(clause.lower().split()[1:], has_mask))
@@ -422,7 +453,7 @@ def parse_instruction(text: str, has_mask: bool = False,
     notes.extend(f"ignored '{q}' (a question)" for q in questions)
     notes.extend(f"ignored: {v}" for v in vague)
     edits = _resolve_pronouns(edits, has_mask, mentioned)
-    edits = [_person_restyled(_restyle_of_same_object(e)) for e in edits]
+    edits = [_words_kept(_person_restyled(_restyle_of_same_object(e))) for e in edits]
     edits = _one_brightness_per_target(edits)
     same = [(e.kind, e.target, e.value, e.ratio, e.ops) for e in edits]
     return [e for i, e in enumerate(edits) if i == 0 or same[i] != same[i - 1]], notes  # said twice, done once
