@@ -1219,3 +1219,9 @@ def test_words_added_are_painted_and_how_they_look_is_kept():
     got = steps("add a small sign to the fence. Make it subtle but readable.")
     assert [m for m, _ in got] == ["ADD-PRED", "FLUX-FILL"] and "subtle but readable" in got[-1][1]["prompt"]
     assert "centered" in steps("add the number 7 on the shirt and center it")[-1][1]["prompt"]
+
+
+def test_unquoted_words_in_capitals_or_digits_keep_their_case():
+    got = steps("add the text SALE on the window and sharpen the photo")
+    assert 'text "SALE"' in str(got) and got[-1][0] == "SHARPEN"  # the capitals survive the split at "and"
+    assert 'text "42"' in str(steps("put the number 42 on the door"))

@@ -287,10 +287,16 @@ def split_coordinated(clause: str) -> list[str]:
     m = _AND_VERB.match(low)
     if m and m.group("v") in KNOWN_VERBS and _gerund_lead(m.group("a")) and \
             not re.match(r"(?:make|turn|get|keep|leave|let)\b", m.group("v")):
-        return [m.group("a"), m.group("b")]
+        return [_as_written(clause, m.group("a")), _as_written(clause, m.group("b"))]
     m = _AND_BARE_VERB.match(low)
     if m and m.group("v") in KNOWN_VERBS and _gerund_lead(m.group("a")) and \
             (m.group("v") not in _NOUN_TOO or re.match(r"[a-z]+\s+(?:it|them|him|her|me|us|everything)\b", m.group("b"))) and \
             not re.match(r"(?:make|turn|get|keep|leave|let)\b", m.group("v")):
-        return [m.group("a"), m.group("b")]
+        return [_as_written(clause, m.group("a")), _as_written(clause, m.group("b"))]
     return [clause]
+
+
+def _as_written(clause: str, part: str) -> str:
+    """`part` (lower case) as the clause wrote it, so the words of a text edit keep their capitals ("add the text RIT")."""
+    at = clause.lower().find(part)
+    return clause[at:at + len(part)] if at >= 0 else part

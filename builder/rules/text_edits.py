@@ -77,6 +77,9 @@ _TEXT_EDITS = (
     # "write 'SALE' on the window", "add the text 'Hello' to the wall"
     re.compile(r"^(?:write|put|add|print|paint)\s+(?:the\s+)?(?:(?:text|words?|name|caption)\s+)?(?P<t>\"[^\"]+\"|'[^']+')"
                r"\s+(?:on|onto|to|across|at)\s+(?P<x>.+)$", re.I),
+    # "add the text RIT on the mug", "put the number 23 on the jersey": the words unquoted, in capitals or digits
+    re.compile(r"^(?i:write|put|add|print|paint)\s+(?i:the\s+)?(?i:text|words?|name|number|letters?|initials)\s+"
+               r"(?P<t>[A-Z0-9][A-Z0-9!?.#&'-]*(?:\s+[A-Z0-9][A-Z0-9!?.#&'-]*){0,3})\s+(?i:on|onto|to|across|at)\s+(?P<x>.+)$"),
 )
 
 
@@ -181,7 +184,7 @@ def text_in_image_edit(clause: str, has_mask: bool) -> Edit | None:
     their case ("change the sign to say OPEN" -> a sign that says "OPEN")."""
     low = clause.lower()
     if not any(cue in low for cue in ("say", "read", "text", "word", "writ", "letter", "caption", "title", "label", "name", '"',
-                                      "'")):
+                                      "'", "number", "initials")):
         return None
     for pattern in _TEXT_EDITS:
         m = pattern.match(clause)
@@ -203,7 +206,7 @@ def text_in_image_edit(clause: str, has_mask: bool) -> Edit | None:
             return Edit("replace", SELECTION, f'text that says "{words}"', text=clause.lower())
         if pattern is _TEXT_EDITS[1]:  # the words on the mug, not the mug
             return Edit("replace", f"text on the {target}", f'text that says "{words}"', text=clause.lower())
-        if pattern is _TEXT_EDITS[2]:
+        if pattern in (_TEXT_EDITS[2], _TEXT_EDITS[3]):
             return Edit("replace", target, f'{target} with the text "{words}"', text=clause.lower())
         return Edit("replace", target, f'a {target} that says "{words}"', text=clause.lower())
     return None
