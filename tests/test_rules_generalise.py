@@ -1225,3 +1225,12 @@ def test_unquoted_words_in_capitals_or_digits_keep_their_case():
     got = steps("add the text SALE on the window and sharpen the photo")
     assert 'text "SALE"' in str(got) and got[-1][0] == "SHARPEN"  # the capitals survive the split at "and"
     assert 'text "42"' in str(steps("put the number 42 on the door"))
+
+
+def test_all_but_one_named_thing_removed_is_their_mask_less_its_mask():
+    got = steps("remove everyone except the bride")
+    assert [m for m, _ in got] == ["RES", "RES", "INVERSE", "FASTINPAINT", "FLUX-INPAINT"]
+    assert got[0][1]["prompt"] == "people" and got[1][1]["prompt"] == "bride"
+    assert got[2][1] == {"mask1": "step1[mask]", "mask2": "step2[mask]"} and got[3][1]["mask"] == "step3[mask]"
+    assert models("remove all the cars but the red one")[:3] == ["RES", "RES", "INVERSE"]
+    assert "name what to remove" in refusal("remove everybody except my son")  # someone only the user can point out

@@ -226,7 +226,18 @@ def _combine(segs: Sequence[Segmenter], tails: Sequence[Callable[[Graph, str, _S
 
 
 def _recipes_remove(edit: Edit, policy: Policy, g: Graph, image: str) -> list[Recipe]:
+    if edit.keep is not None:  # "remove everyone except the bride": the people's mask less hers
+        return _combine([_less(t, k) for t in _segmenters(edit.target, policy, object_edit=True)[:2]
+                         for k in _segmenters(edit.keep, policy, object_edit=True)[:2]], _remove_tails())
     return _combine(_segmenters(edit.target, policy, object_edit=True), _remove_tails())
+
+
+def _less(whole: Segmenter, kept: Segmenter) -> Segmenter:
+    def run(g: Graph, image: str) -> _Seg:
+        a, b = whole(g, image), kept(g, image)
+        n = g.add("INVERSE", mask1=a.mask, mask2=b.mask)
+        return _Seg(step_ref(n, "mask"), None, f"{a.how}, {b.how}, INVERSE takes the second out of the first")
+    return run
 
 
 def _recipes_recolor(edit: Edit, policy: Policy, g: Graph, image: str) -> list[Recipe]:

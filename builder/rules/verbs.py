@@ -87,6 +87,18 @@ def remove_edit(c: Ctx) -> Edit:
     if around and re.match(r"(?:all\s+)?(?:the\s+)?(?:white|black|gr[ae]y|colou?red|plain|space|area)", rest.strip()):
         kept = target_of(around.group("x"), c.has_mask)  # "remove the white around the logo": the logo cut out
         return Edit("extract", kept if kept not in (None, PRONOUN) else SUBJECT, text=c.clause)
+    all_but = re.fullmatch(r"(?P<x>everyone|everybody|all\s+(?:of\s+)?(?:the\s+)?(?:other\s+)?(?:[\w-]+\s+)?(?:people|persons|"
+                           r"men|women|kids|children|cars|birds|boats|trees|[\w-]+s)|(?:the\s+)?(?:other\s+)?people|the\s+others)\s+"
+                           r"(?:except|but|other than|apart from|save)\s+(?:for\s+)?(?P<y>(?:the|my|this|that)\s+.+)",
+                           IMAGE_PP.sub("", c.rest).strip(" ,."))
+    if all_but:  # "remove everyone except the bride": everyone found, her taken out of their mask, the rest removed
+        kept = target_of(all_but.group("y"), c.has_mask)
+        many = re.sub(r"^(?:all\s+(?:of\s+)?(?:the\s+)?(?:other\s+)?|the\s+(?:other\s+)?|other\s+)", "", all_but.group("x"))
+        many = "people" if many in ("everyone", "everybody", "others", "people", "persons") else many
+        who = re.match(r"(?:my|our|his|her|their)\s+(?:\w+\s+)?(?:son|daughter|kid|child|children|wife|husband|mom|mum|dad|mother|"
+                       r"father|brother|sister|friend|boyfriend|girlfriend|partner|family|grandma|grandpa|baby)\b", all_but.group("y"))
+        if kept not in (None, PRONOUN, SUBJECT) and not who:  # "my son" is someone only the user can point out
+            return Edit("remove", target_of(many, c.has_mask), keep=kept, text=c.clause)
     if re.search(r"\b(?:except|other than|apart from|save)\s+(?:for\s+)?(?:me|us|him|her|them|the|my|this|that)\b", rest) or \
             re.search(r"\b(?:everything|everyone|everybody|all|anyone|anybody|anything)\b[^,]*\bbut\s+(?:for\s+)?(?:me|us|him|her|"
                       r"them|the|my|this|that)\b", rest):  # "..., but the people aint helping" is a comment, not "all but"
