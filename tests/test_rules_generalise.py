@@ -1234,3 +1234,14 @@ def test_all_but_one_named_thing_removed_is_their_mask_less_its_mask():
     assert got[2][1] == {"mask1": "step1[mask]", "mask2": "step2[mask]"} and got[3][1]["mask"] == "step3[mask]"
     assert models("remove all the cars but the red one")[:3] == ["RES", "RES", "INVERSE"]
     assert "name what to remove" in refusal("remove everybody except my son")  # someone only the user can point out
+
+
+def test_damage_described_then_fix_it_restores_and_other_request_shapes():
+    assert models("my cat chewed this old print, could you fix it?") == ["DENOISE", "SHARPEN"]
+    with pytest.raises(PlanRefused):
+        plan_rules("could you fix it?")  # nothing said of what is wrong
+    assert models("Stickers removing") == ["RES", "FASTINPAINT", "FLUX-INPAINT"]
+    assert models("Scratches removing") == ["DESCRATCH"]
+    assert models("put a big smile on the boy") == ["FLUX-POSE"]
+    assert models("For example, make the sky pink")[-1] in ("FLUX-RCM", "COMPOSE")
+    assert models("an old photo of my uncle that my mum would love to see restored") == ["DENOISE", "SHARPEN"]

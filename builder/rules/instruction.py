@@ -123,6 +123,11 @@ _ANIMAL = re.compile(r"\b(?:dog|puppy|cat|kitten|rabbit|bunny|horse|pony|cow|pig
                      r"badger|bat|spider|crab|lobster|octopus|seal|walrus|unicorn|dragon|meerkat|lemur|sloth)s?\b")
 
 
+# A photo described as damaged (then "can you fix it?" means restore it).
+_DAMAGED = re.compile(r"\b(?:torn|ripped|creased|crumpled|water[- ]damaged|damaged|chewed|scratched|stained|got hold of|faded|"
+                      r"worn out|falling apart|mouldy|moldy|foxed)\b", re.I)
+
+
 # How a thing just added should look, said after it: "make it subtle but visible", "center it", "keep it small".
 _ADDED_LOOK = re.compile(r"^(?:and\s+)?(?:make|keep|have)\s+(?:it|them)\s+(?P<how>(?:(?:very|quite|rather|more|a\s+bit|slightly|but|and|,)\s*)*"
                          r"(?:subtle|visible|readable|legible|noticeable|prominent|elegant|bold|small|smaller|big|bigger|large|"
@@ -431,6 +436,10 @@ def parse_instruction(text: str, has_mask: bool = False,
         if not content:
             raise TextRefused(reason)
         edits, notes = content, [*notes, content_note(content)]
+    if not edits and vague and not refusals and _DAMAGED.search(text):
+        # "The dog got hold of this picture, can you fix it?": the damage said is what to fix
+        edits = [Edit("look", None, ops=(("DENOISE", (("amount", 0.4),)), ("SHARPEN", (("amount", 0.4),))), text=text.lower())]
+        notes = [*notes, "the request only says 'fix it'; the damage it describes is restored (noise out, detail back)"]
     if not edits:
         if vague:
             raise TextRefused(vague[0])

@@ -453,6 +453,7 @@ _RESTORE_WHOLE = re.compile(
     r"^make\s+(?:it|this|(?:the|this|my|our)\s+(?:old\s+|family\s+|damaged\s+)*(?:image|photo|photograph|picture|pic|snapshot|"
     r"shot|scan|print|portrait|selfie))\s+look\s+(?:like\s+)?(?:new|brand[- ]new|fresh|less old|younger|newer|recent)"
     r"(?:\s+again)?$|"
+    r"^.*\b(?:would|'d)\s+(?:like|love)\s+to\s+see\s+(?:it\s+|this\s+|them\s+)?restored\b.*$|"
     r"^(?:make|get|give)\s+(?:me\s+)?(?:it|this|an?)?\s*(?:higher|high|better|good|best)[- ]quality(?:\s+(?:version|copy|"
     r"one|image|photo))?(?:\s+of\s+(?:it|this|the\s+\w+))?$|"
     r"^(?:(?:it'?s|this is|the (?:image|photo|picture) is|(?:too|very|so|really)\s+)\s*)*(?:too\s+|very\s+|so\s+)?"

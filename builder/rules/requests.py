@@ -490,6 +490,10 @@ def _as_request(sentence: str) -> tuple[str, bool]:
     """
     text = sentence.strip()
     asked = False
+    text = re.sub(r"^(?:for example|for instance|e\.?g\.?|like)\s*,\s*", "", text, flags=re.I)  # "For example, let the dog ..."
+    inverted_gerund = re.fullmatch(r"(?P<x>[A-Za-z][\w' -]{1,40}?)\s+(?P<g>removing|removal|deleting|erasing)", text.strip(" .!"), re.I)
+    if inverted_gerund and not re.match(r"(?:background|bg)$", inverted_gerund.group("x"), re.I):
+        return f"remove {inverted_gerund.group('x')}", True  # "Blemishes removing", "watermark removal"
     label = _LABEL.match(text)
     head = re.match(r"\s*([A-Za-z]+)", text)
     if label and head and lemma(head.group(1).lower()) not in KNOWN_VERBS and \

@@ -179,6 +179,12 @@ def plain_clause(clause: str) -> str:
         m = _IN_FRONT.match(text)
         if m:
             return f"change the background to {m.group('y')}"
+    if "smile" in text or "grin" in text or "frown" in text:
+        m = re.match(r"^(?:create|put|add|give|draw|place|paint)\s+(?:a|an)\s+(?:(?:big|small|slight|gentle|warm|wide|happy|soft)\s+)?"
+                     r"(?P<e>smile|grin|frown|smirk)\s+(?:on|to)\s+(?:the\s+|a\s+)?(?:face\s+of\s+(?:the\s+|an?\s+)?)?(?P<x>.+?)(?:'s\s+face)?$",
+                     text)
+        if m and not re.match(r"(?:his|her|their|my)\s+face$|face$", m.group("x")):  # "create a smile on a face of old woman"
+            return f"make the {re.sub(r'^(?:the|an?)[ ]+', '', m.group('x'))} {m.group('e')}"
     if "expression" in text:
         m = re.match(r"^(?:edit|change|alter|modify|adjust|tweak)\s+(?P<x>(?:the\s+)?(?:facial\s+)?expressions?\s+of\s+.+?)\s+(?:to|so\s+as\s+to)\s+"
                      r"make\s+(?:them|him|her|it)\s+(?:appear|look|seem)\s+(?:as\s+)?(?P<y>.+?)(?:\s+as\s+possible)?$", text)
