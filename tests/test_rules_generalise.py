@@ -1245,3 +1245,8 @@ def test_damage_described_then_fix_it_restores_and_other_request_shapes():
     assert models("put a big smile on the boy") == ["FLUX-POSE"]
     assert models("For example, make the sky pink")[-1] in ("FLUX-RCM", "COMPOSE")
     assert models("an old photo of my uncle that my mum would love to see restored") == ["DENOISE", "SHARPEN"]
+
+
+def test_a_purpose_that_says_what_not_to_have_never_replaces_the_edit_before_it():
+    assert models("make the logo white so it doesn't have the grey box") == ["RES", "FLUX-RCM"]
+    assert models("sort the logos out so they don't have the shadow") == ["RES", "FASTINPAINT", "FLUX-INPAINT"]

@@ -1,7 +1,8 @@
-"""A version of the picture asked for by what it should be: "add a clear and high resolution version of the
-picture", "a dark variant of the wallpaper", "a sharper version with transparent background", "a 9:16 version,
-but with the logo removed", "white logo". Each quality becomes its edit; a quality the bricks do not know leaves the
-sentence to the other readings (nothing is guessed)."""
+"""The picture wished for by what it should be, rather than an edit said with its verb: a version by its qualities
+("add a clear and high resolution version of the picture", "a dark variant of the wallpaper", "a 9:16 version, but
+with the logo removed", "white logo"), a picture without something ("wallpapers without logos", "sort the logos out
+so they don't have the shadow") and a subject with things to wear ("a borb wearing a tinfoil hat"). Each becomes the
+edits it implies; a quality the bricks do not know leaves the sentence to the other readings (nothing is guessed)."""
 
 from __future__ import annotations
 
@@ -104,8 +105,10 @@ def without_request(text: str, leads_a_verb: bool) -> str | None:
     low = text.lower().strip(" .!?")
     if "so " in low:
         m = _SO_NOT.match(low)
-        if m:
-            return f"remove {m.group('x')}"
+        if m and re.match(r"(?:sort|fix|edit|update|redo|tidy|clean|correct|modify|tweak|adjust|change|photoshop|"
+                          r"do|help)\b", m.group("head")) and not re.search(
+                              r"\b(?:red|blue|green|white|black|bright\w*|dark\w*|crop\w*|rotat\w*|colou?r\w*|to)\b", m.group("head")):
+            return f"remove {m.group('x')}"  # the head only says "deal with it"; the edit is what it should not have
     if not re.search(r"\b(?:without|minus|with no|sans)\b", low):
         return None
     made = re.match(r"^(?:make|get|give\s+me|i\s+want|i\s+need)\s+(?=(?:it|this|that|the|my)\b)", low)
