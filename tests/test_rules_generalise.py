@@ -1250,3 +1250,8 @@ def test_damage_described_then_fix_it_restores_and_other_request_shapes():
 def test_a_purpose_that_says_what_not_to_have_never_replaces_the_edit_before_it():
     assert models("make the logo white so it doesn't have the grey box") == ["RES", "FLUX-RCM"]
     assert models("sort the logos out so they don't have the shadow") == ["RES", "FASTINPAINT", "FLUX-INPAINT"]
+
+
+def test_a_crop_to_an_orientation_is_a_shape_not_an_object():
+    assert models("crop to portrait orientation") == ["CROP"]
+    assert models("crop to the landscape painting") == ["RES", "CROP-TO"]

@@ -55,7 +55,9 @@ _WINDOW = re.compile(
     rf"^(?:zoom|close)\s+in\s+(?:on|to|at)\s+(?P<z>.+?)\s*$|"
     rf"^(?:crop|cut|frame)\s+(?:(?:it|this|{_IMAGE})\s+)?(?:so|such)\s+(?:that\s+)?(?:only|just)\s+(?P<v>.+?)\s+(?:is|are)\s+"
     rf"(?:in\s+(?:it|the\s+(?:picture|photo|image|frame|shot))|in\s+frame|visible|left|shown|showing)\s*$|^(?:get|make|take)\s+(?:a\s+)?close[- ]?up\s+(?:of|on)\s+(?P<w>.+?)\s*$")
-_NOT_AN_OBJECT = re.compile(r"^(?:\d|square|a\s+square|content|the\s+content|size|an?\s+\d|(?:the\s+)?(?:correct|right|"
+_NOT_AN_OBJECT = re.compile(r"^(?:\d|square|a\s+square|content|the\s+content|size|an?\s+\d|(?:an?\s+)?(?:portrait|landscape|"
+                            r"vertical|horizontal|wide|tall)(?:\s+(?:orientation|format|mode|shape|view|ratio|aspect))?$|"
+                            r"(?:the\s+)?(?:correct|right|"
                             r"proper|standard|same|new|smaller|bigger|new)\s|(?:the\s+)?(?:aspect|ratio|format|shape|"
                             r"dimensions?|width|height|resolution|profile|thumbnail|banner|instagram|a4|letter)\b|"
                             r"(?:fit|match|be)\b|(?:the\s+)?(?:left|right|top|bottom|edges?|sides?|middle|centre|center)$)")
