@@ -34,6 +34,7 @@ from lego_edit.builder.rules.phrases import (
     noun_phrase,
     strip_articles,
     target_of,
+    time_of_day_env,
     unsupported_op,
     word_list,
 )
@@ -179,10 +180,9 @@ def _change_x_to_y(c: Ctx, rest: str) -> Edit | None:
     if STYLE_TERMS.search(rest) and not is_descriptor(y) and not is_descriptor(_RESEMBLE.sub("", y)) and \
             not (y and is_setting(y)):
         return style_edit(c, style_target(rest))
-    timed = re.search(r"\b(?:sunset|sunrise|dusk|dawn|evening|twilight|golden[- ]hour|night(?:time)?)\b", c.core)
-    if timed and re.search(r"\blight(?:ing)?\b|\bglow\b", c.core) and env_value(c.core.replace("-", " ")) and \
-            not re.search(r"\b(?:tones?|highlights?|shadows?|contrast|saturation|warmer|cooler)\b", c.core):
-        return Edit("env", None, env_value(c.core.replace("-", " ")), text=c.clause)  # "change the lighting to sunset"
+    timed = time_of_day_env(c.core, c.core) if re.search(r"\blight(?:ing)?\b|\bglow\b", c.core) else None
+    if timed:
+        return Edit("env", None, timed, text=c.clause)  # "change the lighting to sunset"
     if BRIGHT_WORDS.search(c.core) or re.search(r"\bmake\b.*\b(?:brighter|darker|bright|dark)$", c.core):
         return bright_edit(c, bright_region(c))
     if m:  # "X from A to B"

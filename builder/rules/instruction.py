@@ -120,7 +120,7 @@ _ANIMAL = re.compile(r"\b(?:dog|puppy|cat|kitten|rabbit|bunny|horse|pony|cow|pig
                      r"chicken|penguin|fish|shark|dolphin|whale|frog|snake|lizard|turtle|mouse|rat|hamster|squirrel|raccoon|"
                      r"otter|koala|kangaroo|camel|dinosaur|bee|butterfly|sloth|animal|creature|beast|llama|alpaca|hippo|"
                      r"rhino|crocodile|alligator|moose|bison|buffalo|donkey|mule|goose|swan|pigeon|crow|hedgehog|beaver|"
-                     r"badger|bat|spider|crab|lobster|octopus|seal|walrus|unicorn|dragon|meerkat|lemur|sloth)s?\b")
+                     r"badger|bat|spider|crab|lobster|octopus|seal|walrus|unicorn|dragon|meerkat|lemur)s?\b")
 
 
 # A photo described as damaged (then "can you fix it?" means restore it).
@@ -147,9 +147,10 @@ def _words_kept(edit: Edit) -> Edit:
     if edit.kind != "add" or not edit.value or not edit.where or "'" not in edit.where and '"' not in edit.where:
         return edit
     said = _SAID_WORDS.search(edit.where)
-    if said is None or said.group("q").strip("'\"") in edit.value:
+    words = said.group("q").strip("'\"") if said else None
+    if words is None or words in edit.value:
         return edit
-    return replace(edit, value=f'{edit.value} that says "{said.group("q").strip(chr(39) + chr(34))}"')
+    return replace(edit, value=f'{edit.value} that says "{words}"')
 
 
 def _person_restyled(edit: Edit) -> Edit:

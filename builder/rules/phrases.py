@@ -199,6 +199,20 @@ def env_value(text: str) -> str | None:
     return ", ".join(value for _, value in found) if found else None
 
 
+# Light named by a time of day ("add dramatic sunset lighting", "change to golden hour lighting"): the scene at that
+# time of day, unless tone words come with it (then the light is a grade: "golden hour: warm tones, soft shadows").
+_TIME_OF_DAY = re.compile(r"\b(?:sunset|sunrise|dusk|dawn|evening|twilight|golden[- ]hour|blue[- ]hour|night(?:time)?|moonlight)\b")
+_TONE_SAID = re.compile(r"\b(?:tones?|highlights?|shadows?|contrast|saturation|colou?rs|warmer|cooler)\b")
+
+
+def time_of_day_env(words: str, context: str) -> str | None:
+    """The FLUX-ENV prompt for the time of day `words` name as light; None when they name none or `context` says
+    tone words with it."""
+    if not _TIME_OF_DAY.search(words) or _TONE_SAID.search(context):
+        return None
+    return env_value(words.replace("-", " "))
+
+
 def is_env_only(text: str) -> bool:
     """Only weather/season/time-of-day words: "spring", "a snowy winter night" (not "a snowy landscape")."""
     if env_value(text) is None:

@@ -24,6 +24,7 @@ from lego_edit.builder.rules.phrases import (
     is_vague,
     strip_articles,
     target_of,
+    time_of_day_env,
     word_list,
 )
 from lego_edit.builder.rules.quantities import (
@@ -214,9 +215,9 @@ def whole_image_edit(c: Ctx, y: str, pronoun: bool = False) -> Edit:
         return Edit("style", SELECTION if c.has_mask else None, f"{clean_descriptor(y)} style", text=c.clause)
     if env_value(y) and (is_env_only(y) or not is_setting(y) or is_env_scene(y)):
         return Edit("env", None, env_value(y), text=c.clause)
-    if re.search(r"\b(?:sunset|sunrise|dusk|dawn|evening|twilight|golden[- ]hour|night)\b", y) and \
-            re.search(r"\blight(?:ing)?\b|\bglow\b", y) and env_value(y):  # "change to golden hour lighting"
-        return Edit("env", None, env_value(y), text=c.clause)
+    timed = time_of_day_env(y, y) if re.search(r"\blight(?:ing)?\b|\bglow\b", y) else None
+    if timed:  # "change to golden hour lighting"
+        return Edit("env", None, timed, text=c.clause)
     ratio = brightness_ratio(y)
     if ratio is not None and re.search(r"\b(?:brighter|darker|bright|dark|lighter|dimmer|sunnier)\b", y):
         return Edit("bright", None, ratio=ratio, text=c.clause)

@@ -32,6 +32,7 @@ from lego_edit.builder.rules.phrases import (
     is_setting,
     strip_articles,
     target_of,
+    time_of_day_env,
     word_list,
 )
 from lego_edit.builder.rules.quantities import (
@@ -213,19 +214,14 @@ _WARM_LIGHT = re.compile(r"\b(?:warm\w*|golden|golden-hour|amber|sunset|sunrise|
 _COOL_LIGHT = re.compile(r"\b(?:cool\w*|cold|blue|bluish|icy|wintry|moonlight)\b")
 
 
-_TIME_OF_DAY = re.compile(r"\b(?:sunset|sunrise|dusk|dawn|evening|twilight|golden[- ]hour|blue[- ]hour|night(?:time)?|moonlight)\b")
-# Tone words said with the light: then the light is a grade ("golden hour lighting: warm tones, glowing highlights").
-_TONE_LIST = re.compile(r"\b(?:tones?|highlights?|shadows?|contrast|saturation|colou?rs|warmer|cooler)\b")
-
-
 def _light_look(c: Ctx, rest: str, obj: str) -> Edit | None:
     """"add soft golden-hour lighting", "add warm sunset light": the light's colour and softness are a grade of the
     whole photo (warmer, softer shadows), not a lamp painted in ("add a light" is) nor the time of day changed."""
     m = _LIGHT_HEAD.match(obj)
     if not m or re.match(r"(?:an?|one|two|three|four|several|some\s+(?:more\s+)?lamps)\b", rest):
         return None
-    timed = env_value(m.group("d").replace("-", " ")) if _TIME_OF_DAY.search(m.group("d")) else None
-    if timed and not _TONE_LIST.search(c.clause):
+    timed = time_of_day_env(m.group("d"), c.clause)
+    if timed:
         # "add soft evening lighting", "add dramatic sunset lighting": the scene at that time of day
         return Edit("env", None, timed, text=c.clause)
     described = m.group("d").replace("hour", "").replace("-", " ")

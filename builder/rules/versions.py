@@ -41,6 +41,7 @@ _QUALITIES: tuple[tuple[str, str], ...] = (
     (r"square", "crop it square"),
     (r"\d+(?:\.\d+)?\s*:\s*\d+(?:\.\d+)?", "crop it to {q}"),
 )
+_COLOUR_PAIR = re.compile(rf"(?:{'|'.join(sorted(COLOURS, key=len, reverse=True))})(?:\s+and\s+\w+)?")  # "white and gold"
 _QUALITIES_RE = tuple((re.compile(rf"^(?:{p})$", re.I), does) for p, does in _QUALITIES)
 _FILLER = frozenset("""new updated alternative alternate separate proper nicer simple official additional extra png pngs
 jpg jpeg svg file files image images picture wallpaper wallpapers logo icon""".split())
@@ -51,7 +52,7 @@ def _quality(word: str, x: str | None) -> str | None:
     for pattern, does in _QUALITIES_RE:
         if pattern.match(word):
             return does.format(q=word.replace(" ", ""))
-    if word in COLOURS or re.fullmatch(rf"(?:{'|'.join(sorted(COLOURS, key=len, reverse=True))})(?:\s+and\s+\w+)?", word):
+    if word in COLOURS or _COLOUR_PAIR.fullmatch(word):
         return f"make {x or 'it'} {word}"
     return None
 
