@@ -54,7 +54,7 @@ MIN_VALID_OR_REFUSED = 0.90
 MIN_RIGHT_KIND = 0.70
 # What the open-domain set should reach: right kind overall and on real user requests; wrong plans at most.
 OPEN_RIGHT_KIND, OPEN_USER_RIGHT_KIND, OPEN_MAX_WRONG = 0.85, 0.70, 0.05
-MAX_MEDIAN_MS = 5.0
+MAX_MEDIAN_MS = 1.0
 
 
 # -- running the benchmark ---------------------------------------------------------------------------
@@ -218,6 +218,10 @@ def print_open_domain() -> None:
                ("wrong plans, dev", table["split dev"]["wrong_plan"], "<=", OPEN_MAX_WRONG),
                ("wrong plans, heldout", table["split heldout"]["wrong_plan"], "<=", OPEN_MAX_WRONG),
                ("wrong plans, user requests", table["user requests"]["wrong_plan"], "<=", OPEN_MAX_WRONG)]
+    times = planning_times([o.prompt for _, o in results])
+    print(f"\nPlanning time on the open-domain set: median {times['median']:.3f} ms (<= {MAX_MEDIAN_MS:g} ms "
+          f"{'met' if times['median'] <= MAX_MEDIAN_MS else 'not met'}), p95 {times['p95']:.3f} ms, "
+          f"{times['ratio']:.0f}x a word split of the same sentences")
     print("\nTargets on the open-domain set (informational)")
     for name, value, op, goal in targets:
         met = value >= goal if op == ">=" else value <= goal
@@ -227,19 +231,29 @@ def print_open_domain() -> None:
         print(f"  {o.status}: {o.prompt!r}: {o.detail}")
 
 
-def planning_times(outcomes: list[Outcome]) -> tuple[float, float]:
-    """(median, p95) planning time in milliseconds, timed again in a second pass (the first pass also ran
-    the checker; here only the planner runs, after one warm-up pass)."""
-    samples = []
-    for o in outcomes:
-        start = time.perf_counter()
-        try:
-            plan_rules(o.prompt)
-        except PlanRefused:
-            pass
-        samples.append((time.perf_counter() - start) * 1000)
-    samples.sort()
-    return statistics.median(samples), samples[min(len(samples) - 1, int(0.95 * len(samples)))]
+def planning_times(prompts: list[str]) -> dict[str, float]:
+    """Median and p95 planning time in milliseconds after one warm-up pass, beside a baseline timed on the same
+    sentences in the same pass: a lower-case word split (what any planner pays to read the sentence), so a
+    ratio says how the planner's cost moves apart from this machine's load."""
+    def timed(work: Callable[[str], object]) -> list[float]:
+        samples = []
+        for prompt in prompts:
+            start = time.perf_counter()
+            try:
+                work(prompt)
+            except PlanRefused:
+                pass
+            samples.append((time.perf_counter() - start) * 1000)
+        return sorted(samples)
+
+    def words(prompt: str) -> list[str]:
+        return re.findall(r"[a-z']+", prompt.lower())
+
+    timed(plan_rules)  # warm-up pass
+    planner, baseline = timed(plan_rules), timed(words)
+    median = statistics.median(planner)
+    return {"median": median, "p95": planner[min(len(planner) - 1, int(0.95 * len(planner)))],
+            "baseline": statistics.median(baseline), "ratio": median / max(statistics.median(baseline), 1e-9)}
 
 
 def main() -> int:
@@ -255,8 +269,8 @@ def main() -> int:
     crashes = [o for o in outcomes if o.status in ("crash", "invalid")]
     for o in crashes[:10]:
         print(f"  {o.status}: {o.prompt!r}: {o.detail}")
-    planning_times(outcomes)  # warm-up pass
-    median_ms, p95_ms = planning_times(outcomes)
+    times = planning_times([o.prompt for o in outcomes])
+    median_ms = times["median"]
     total = table["all"]
     rows = [
         ("valid plan or clean refusal", f"{total['valid'] + total['refused']:.1%}", f">= {MIN_VALID_OR_REFUSED:.0%}",
@@ -264,7 +278,9 @@ def main() -> int:
         ("right kind of plan", f"{total['right_kind']:.1%}", f">= {MIN_RIGHT_KIND:.0%}",
          verdict(total["right_kind"] >= MIN_RIGHT_KIND)),
         ("median planning time", f"{median_ms:.3f} ms", f"<= {MAX_MEDIAN_MS:g} ms", verdict(median_ms <= MAX_MEDIAN_MS)),
-        ("p95 planning time", f"{p95_ms:.3f} ms", "-", "-"),
+        ("p95 planning time", f"{times['p95']:.3f} ms", "-", "-"),
+        ("baseline: a word split, median", f"{times['baseline']:.4f} ms", "-", "-"),
+        ("planning / baseline", f"{times['ratio']:.0f}x", "-", "-"),
     ]
     print_table("Budgets", rows)
     print_open_domain()

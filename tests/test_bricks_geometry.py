@@ -504,3 +504,58 @@ def test_crop_to_the_salient_object_in_a_workflow():
     red = np.all(out[..., :3] == (220, 30, 30), axis=-1)
     assert red.sum() == 80 * 80  # the whole object is kept
     assert 80 <= out.shape[0] <= 110 and 80 <= out.shape[1] <= 110  # and little else
+
+
+# --- SCALE ----------------------------------------------------------------------------------------
+
+
+def test_scale_to_a_size_of_the_same_aspect_matches_an_area_resize(coffee):
+    h, w = coffee.shape[:2]  # 400 x 600
+    out = run("SCALE", image=frozen(coffee), width=300, height=200)["image"]
+    assert out.shape == (200, 300, 4)
+    reference = cv2.resize(np.ascontiguousarray(coffee[..., :3]), (300, 200), interpolation=cv2.INTER_AREA)
+    assert np.abs(out[..., :3].astype(int) - reference).max() <= 1
+    assert (h, w) == (400, 600)
+
+
+def test_scale_by_a_factor_or_one_side_keeps_the_aspect(coffee):
+    assert run("SCALE", image=coffee, factor=0.5)["image"].shape == (200, 300, 4)
+    assert run("SCALE", image=coffee, width=900)["image"].shape == (600, 900, 4)
+    assert run("SCALE", image=coffee, height=100)["image"].shape == (100, 150, 4)
+    bigger = run("SCALE", image=coffee, factor=2)["image"]
+    assert bigger.shape == (800, 1200, 4)
+    # enlarging adds no new colours beyond the source's range (Lanczos clipped)
+    assert bigger[..., :3].min() >= 0 and abs(bigger[..., :3].astype(float).mean() - coffee[..., :3].mean()) < 2
+
+
+def test_scale_to_another_aspect_fills_and_crops_evenly_instead_of_stretching(coffee):
+    out = run("SCALE", image=coffee, width=200, height=200)["image"]  # 3:2 to 1:1
+    assert out.shape == (200, 200, 4)
+    # the middle of the photo, not a squashed whole: the same as scaling the height to 200 and cropping the centre
+    cover = cv2.resize(np.ascontiguousarray(coffee[..., :3]), (300, 200), interpolation=cv2.INTER_AREA)
+    assert np.abs(out[..., :3].astype(int) - cover[:, 50:250]).max() <= 1
+
+
+def test_scale_keeps_alpha_and_the_colour_next_to_transparency(chelsea):
+    image = with_soft_alpha(chelsea)
+    out = run("SCALE", image=image, factor=0.5)["image"]
+    assert out.shape[:2] == (round(chelsea.shape[0] / 2), round(chelsea.shape[1] / 2))
+    alpha = cv2.resize(image[..., 3], (out.shape[1], out.shape[0]), interpolation=cv2.INTER_AREA)
+    assert np.abs(out[..., 3].astype(int) - alpha).max() <= 1
+    edge = (out[..., 3] > 20) & (out[..., 3] < 235)
+    inside = out[..., 3] >= 235
+    # premultiplied: half-transparent pixels are not darkened toward the black of the transparent ones
+    assert out[..., :3][edge].mean() > 0.8 * out[..., :3][inside].mean()
+
+
+def test_scale_refuses_no_size_its_own_size_and_bad_values(coffee):
+    with pytest.raises(BrickError, match="say the new size"):
+        run("SCALE", image=coffee)
+    with pytest.raises(BrickError, match="nothing to change: the image is already 600x400"):
+        run("SCALE", image=coffee, width=600)
+    with pytest.raises(BrickError, match="not both"):
+        run("SCALE", image=coffee, width=100, factor=0.5)
+    with pytest.raises(BrickError, match="factor must be above 0"):
+        run("SCALE", image=coffee, factor=-1)
+    with pytest.raises(BrickError, match="width must be from 1"):
+        run("SCALE", image=coffee, width=0)

@@ -1,5 +1,5 @@
 """Tone bricks on real photos: CONTRAST, SATURATION, TEMPERATURE, WHITE-BALANCE, EXPOSURE,
-SHADOWS-HIGHLIGHTS, VIGNETTE."""
+SHADOWS-HIGHLIGHTS, VIGNETTE, AUTO-LEVELS."""
 
 from __future__ import annotations
 
@@ -157,3 +157,61 @@ def test_tone_bricks_keep_alpha(astronaut, name):
     assert out.shape == image.shape and out.dtype == np.uint8
     assert np.array_equal(out[..., 3], image[..., 3])
     assert not np.array_equal(out, image)
+
+
+# --- AUTO-LEVELS ----------------------------------------------------------------------------------
+
+
+def _faded(image: np.ndarray) -> np.ndarray:
+    """A washed-out copy: every channel squeezed into 70..190, as a faded print or a flat scan."""
+    out = image.copy()
+    out[..., :3] = (70 + image[..., :3].astype(np.float32) * (120 / 255)).round().astype(np.uint8)
+    return out
+
+
+def test_auto_levels_gives_a_faded_photo_its_black_and_white_points_back(coffee):
+    faded = _faded(coffee)
+    before = lightness(faded)
+    out = run("AUTO-LEVELS", image=frozen(faded))["image"]
+    after = lightness(out)
+    assert np.percentile(before, 0.5) > 20 and np.percentile(before, 99.5) < 80
+    assert np.percentile(after, 0.5) < 2 and np.percentile(after, 99.5) > 98  # the full range, black to white
+    assert after.std() > before.std() * 1.5
+    # the order of tones is kept (a monotone map) and hues stay where they were
+    sample = np.random.default_rng(0).choice(before.size, 2000, replace=False)
+    b, a = before.ravel()[sample], after.ravel()[sample]
+    assert np.all(np.diff(a[np.argsort(b, kind="stable")]) > -1.0)
+    assert np.array_equal(out[..., 3], faded[..., 3])
+
+
+def test_auto_levels_keeps_alpha_and_reads_only_visible_pixels(chelsea):
+    faded = with_soft_alpha(_faded(chelsea))
+    out = run("AUTO-LEVELS", image=faded)["image"]
+    assert np.array_equal(out[..., 3], faded[..., 3])
+    assert lightness(out)[faded[..., 3] > 0].std() > lightness(faded)[faded[..., 3] > 0].std() * 1.4
+
+
+def test_auto_levels_equalize_raises_local_contrast_in_a_murky_photo(astronaut):
+    murky = astronaut.copy()
+    murky[..., :3] = (40 + astronaut[..., :3].astype(np.float32) * 0.3).round().astype(np.uint8)
+    out = run("AUTO-LEVELS", image=murky, mode="equalise")["image"]
+
+    def local_spread(image):
+        light = lightness(image)
+        return float(np.abs(light - cv2.blur(light, (15, 15))).mean())
+
+    assert local_spread(out) > local_spread(murky) * 1.5
+
+
+def test_auto_levels_refuses_a_photo_that_already_spans_black_to_white_and_a_flat_one(astronaut):
+    full = astronaut.copy()
+    full[:8, :8, :3], full[-8:, -8:, :3] = 0, 255
+    full[8:40, :, :3], full[-40:-8, :, :3] = 0, 255  # over 0.5 % of the pixels black, as many white
+    with pytest.raises(BrickError, match="nothing to change: the tones already run from black to white"):
+        run("AUTO-LEVELS", image=full)
+    flat = np.full((64, 64, 4), 128, np.uint8)
+    flat[..., 3] = 255
+    with pytest.raises(BrickError, match="one flat tone"):
+        run("AUTO-LEVELS", image=flat)
+    with pytest.raises(BrickError, match="unknown mode"):
+        run("AUTO-LEVELS", image=astronaut, mode="sideways")

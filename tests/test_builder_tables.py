@@ -40,9 +40,11 @@ def test_builtin_roles_give_the_feedback_vocabulary():
     assert tables.mask_helpers == {"BBOX", "INVERSE", "COMPOSE", "RESIZE", "GROW-MASK", "MASK-SEG"}
     # Bricks that change pixels: the EDIT role, and MASK-role bricks with an image output (INVERSE's image
     # difference among them).
-    tone = {"CONTRAST", "SATURATION", "TEMPERATURE", "WHITE-BALANCE", "EXPOSURE", "SHADOWS-HIGHLIGHTS", "VIGNETTE"}
+    tone = {"CONTRAST", "SATURATION", "TEMPERATURE", "WHITE-BALANCE", "EXPOSURE", "SHADOWS-HIGHLIGHTS", "VIGNETTE",
+            "AUTO-LEVELS"}
     restore, geometry = {"SHARPEN", "SMOOTH", "DENOISE", "DEHAZE", "BLUR", "UPSCALE", "DESCRATCH",
-                         "RED-EYE"}, {"CROP", "ROTATE", "FLIP", "STRAIGHTEN", "TRIM", "CROP-EDGES", "CROP-TO"}
+                         "RED-EYE"}, {"CROP", "ROTATE", "FLIP", "STRAIGHTEN", "TRIM", "CROP-EDGES", "CROP-TO",
+                                                    "SCALE"}
     assert tables.editing == {"FASTINPAINT", "FLUX-INPAINT", "FLUX-FILL", "FLUX-RCM", "FLUX-CBG", "FLUX-STYLE",
                               "FLUX-ENV", "FLUX-POSE", "FLUX-BRIGHT", "EDIT", "COMPOSE", "RESIZE", "INVERSE",
                               *tone, *restore, *geometry}

@@ -1255,3 +1255,42 @@ def test_a_purpose_that_says_what_not_to_have_never_replaces_the_edit_before_it(
 def test_a_crop_to_an_orientation_is_a_shape_not_an_object():
     assert models("crop to portrait orientation") == ["CROP"]
     assert models("crop to the landscape painting") == ["RES", "CROP-TO"]
+
+
+@pytest.mark.parametrize("text, mode", [
+    ("auto contrast", None), ("adjust the levels", None), ("auto levels please", None), ("stretch the contrast", None),
+    ("normalise the brightness of this scan", None), ("can you auto-tone this scan", None),
+    ("equalize the histogram", "equalize"), ("Apply histogram equalization to the photo", "equalize")])
+def test_auto_levels_is_planned_from_the_names_photo_apps_give_it(text, mode):
+    got = steps(text)
+    assert [m for m, _ in got] == ["AUTO-LEVELS"], got
+    assert got[0][1].get("mode") == mode
+
+
+def test_auto_levels_chains_with_another_look_and_a_contrast_boost_stays_contrast():
+    assert models("fix the levels and sharpen it") == ["AUTO-LEVELS", "SHARPEN"]
+    assert models("increase the contrast") == ["CONTRAST"]
+    assert models("normalize the colors") == ["WHITE-BALANCE"]
+
+
+@pytest.mark.parametrize("text, inputs", [
+    ("resize the image to 800x600", {"width": 800.0, "height": 600.0}),
+    ("Resize the screenshot from 880x660 to 1200x900", {"width": 1200.0, "height": 900.0}),
+    ("the screenshot has the wrong dimensions, it should be 1500\u00d71000 in pixels", {"width": 1500.0, "height": 1000.0}),
+    ("make it 1080 pixels wide", {"width": 1080.0}),
+    ("downscale to half size", {"factor": 0.5}), ("reduce the image size by 50%", {"factor": 0.5}),
+    ("shrink all the photos to 25%", {"factor": 0.25}), ("make the picture twice as big", {"factor": 2.0})])
+def test_a_new_size_for_the_whole_picture_is_scale(text, inputs):
+    got = steps(text)
+    assert [m for m, _ in got] == ["SCALE"], got
+    assert {k: v for k, v in got[0][1].items() if k != "image"} == inputs
+
+
+def test_an_object_resized_is_not_the_picture_and_a_size_must_be_said():
+    assert models("make the dog half the size")[:2] == ["RES", "RESIZE"]
+    assert steps("scale the logo down by 30%")[1][1]["ratio"] == pytest.approx(0.7)
+    assert models("upscale it 2x") == ["UPSCALE"]
+    assert models("crop them to 800x800px") == ["CROP"]
+    assert models("extend the canvas to 1920x1080")[0] == "CMI-PRED"
+    with pytest.raises(PlanRefused, match="say the new size of the image"):
+        plan_rules("make the photo smaller")

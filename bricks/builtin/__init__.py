@@ -51,6 +51,7 @@ CLASSICAL: tuple[ClassicalBackendSpec, ...] = (
     ClassicalBackendSpec("EXPOSURE", "numpy", "tone:exposure"),
     ClassicalBackendSpec("SHADOWS-HIGHLIGHTS", "opencv", "tone:shadows_highlights"),
     ClassicalBackendSpec("VIGNETTE", "numpy", "tone:vignette"),
+    ClassicalBackendSpec("AUTO-LEVELS", "opencv", "tone:auto_levels", notes="percentile stretch / CLAHE"),
     ClassicalBackendSpec("SHARPEN", "opencv", "restore:sharpen"),
     ClassicalBackendSpec("SMOOTH", "opencv", "restore:smooth", notes="bilateral filter"),
     ClassicalBackendSpec("DENOISE", "opencv", "restore:denoise", notes="non-local means"),
@@ -66,6 +67,7 @@ CLASSICAL: tuple[ClassicalBackendSpec, ...] = (
     ClassicalBackendSpec("TRIM", "numpy", "geometry:trim"),
     ClassicalBackendSpec("CROP-EDGES", "numpy", "geometry:crop_edges"),
     ClassicalBackendSpec("CROP-TO", "numpy", "geometry:crop_to"),
+    ClassicalBackendSpec("SCALE", "opencv", "geometry:scale", notes="area / Lanczos on premultiplied alpha"),
     ClassicalBackendSpec("GROW-MASK", "opencv", "masks:grow_mask"),
 )
 

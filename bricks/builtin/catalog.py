@@ -295,6 +295,19 @@ VIGNETTE = BrickSpec(
     role=BrickRole.EDIT,
     family="tone",
 )
+AUTO_LEVELS = BrickSpec(
+    "AUTO-LEVELS",
+    "Set the black and white points automatically (Auto Levels): a dull, murky or faded photo gets its full "
+    "tonal range; or equalise local contrast.",
+    (Port("image", IMAGE),
+     Port("mode", STR, optional=True, doc="'stretch' (default: darkest tones to black, brightest to white) or "
+                                          "'equalize' (local contrast, for flat murky areas)")),
+    (Port("image", IMAGE),),
+    "Whole image, on CIELAB lightness, so hues are kept; 0.5 % of the pixels may clip at each end. Refused when "
+    "the tones already run from black to white (use CONTRAST for more punch) or the image is one flat tone.",
+    role=BrickRole.EDIT,
+    family="tone",
+)
 SHARPEN = BrickSpec(
     "SHARPEN",
     "Sharpen the image or the masked part (unsharp mask); negative softens slightly.",
@@ -458,6 +471,20 @@ CROP_EDGES = BrickSpec(
     role=BrickRole.EDIT,
     family="geometry",
 )
+SCALE = BrickSpec(
+    "SCALE",
+    "Resize the whole image: to a width and/or height in pixels, or by a factor (0.5 = half the size, 2 = twice).",
+    (Port("image", IMAGE),
+     Port("width", FLOAT, optional=True, doc="the new width in pixels; alone, the height follows the aspect"),
+     Port("height", FLOAT, optional=True, doc="the new height in pixels; alone, the width follows the aspect"),
+     Port("factor", FLOAT, optional=True, doc="both sides times this (0..8); instead of a width or height")),
+    (Port("image", IMAGE, doc="the image at its new size"),),
+    "Whole image; masks made before it no longer fit: scale as the last step. A width and height of another aspect "
+    "are filled and the overflow cropped evenly (nothing is stretched). Enlarging adds no detail (UPSCALE keeps "
+    "edges crisper for 2x and 4x). Refused without a size, and when the size is the image's own.",
+    role=BrickRole.EDIT,
+    family="geometry",
+)
 CROP_TO = BrickSpec(
     "CROP-TO",
     "Crop the image to an object: the bounding box of its mask with some room around it.",
@@ -483,8 +510,8 @@ GROW_MASK = BrickSpec(
 
 ALL = (RES, SOS, MASK_SEG, ADD_PRED, CMI_PRED, BBOX, INVERSE, COMPOSE, RESIZE, FASTINPAINT, FLUX_INPAINT,
        FLUX_FILL, FLUX_RCM, FLUX_CBG, FLUX_STYLE, FLUX_ENV, FLUX_POSE, FLUX_BRIGHT, EDIT,
-       CONTRAST, SATURATION, TEMPERATURE, WHITE_BALANCE, EXPOSURE, SHADOWS_HIGHLIGHTS, VIGNETTE,
+       CONTRAST, SATURATION, TEMPERATURE, WHITE_BALANCE, EXPOSURE, SHADOWS_HIGHLIGHTS, VIGNETTE, AUTO_LEVELS,
        SHARPEN, SMOOTH, DENOISE, DEHAZE, BLUR, UPSCALE, DESCRATCH, RED_EYE, CROP, ROTATE, FLIP, STRAIGHTEN, TRIM,
-       CROP_EDGES, CROP_TO, GROW_MASK)
+       CROP_EDGES, CROP_TO, SCALE, GROW_MASK)
 
 BY_NAME: Mapping[str, BrickSpec] = MappingProxyType({spec.name: spec for spec in ALL})

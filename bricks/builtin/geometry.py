@@ -1,6 +1,6 @@
 """Geometry of the whole image: CROP (centred, to an aspect ratio), ROTATE, FLIP, STRAIGHTEN (ROTATE
-by the tilt its straight lines show, then the largest crop without empty corners), and TRIM (crop away
-a plain border of one colour or of transparency).
+by the tilt its straight lines show, then the largest crop without empty corners), TRIM (crop away
+a plain border of one colour or of transparency), CROP-EDGES, CROP-TO and SCALE (a new size in pixels).
 
 These change where pixels are, not what they are; CROP, STRAIGHTEN, TRIM and ROTATE (other than by right
 angles) change the canvas size, so masks made before them no longer fit the result.
@@ -439,3 +439,73 @@ def crop_to(ctx: BrickContext, image: np.ndarray, mask: np.ndarray, margin: floa
         raise _adjust.unchanged("CROP-TO", "the object with its margin fills the whole image")
     ctx.progress(1.0, f"cropped to {box.right - box.left}x{box.bottom - box.top} around the object")
     return {"image": window(image, box)}
+
+
+# --- SCALE --------------------------------------------------------------------------------------
+
+SCALE_MAX_FACTOR = 8.0
+SCALE_MAX_SIDE = 32768
+
+
+def _side(value: float | None, name: str) -> int | None:
+    if value is None:
+        return None
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise BrickError(f"SCALE: {name} must be a number of pixels, got {value!r}") from None
+    if not (math.isfinite(number) and 1 <= number <= SCALE_MAX_SIDE):
+        raise BrickError(f"SCALE: {name} must be from 1 to {SCALE_MAX_SIDE} pixels, got {value!r}")
+    return round(number)
+
+
+def scale_size(width: int, height: int, new_width: float | None = None, new_height: float | None = None,
+               factor: float | None = None) -> tuple[int, int, int, int]:
+    """(scaled width, scaled height, final width, final height): a factor scales both sides; one side given keeps
+    the aspect; both given with another aspect scale to cover that box, which a centred crop then cuts to it."""
+    w, h = _side(new_width, "width"), _side(new_height, "height")
+    if factor is not None:
+        if w is not None or h is not None:
+            raise BrickError("SCALE: give a factor or a size (width and/or height), not both")
+        try:
+            f = float(factor)
+        except (TypeError, ValueError):
+            raise BrickError(f"SCALE: factor must be a number, got {factor!r}") from None
+        if not (math.isfinite(f) and 0 < f <= SCALE_MAX_FACTOR):
+            raise BrickError(f"SCALE: factor must be above 0 and at most {SCALE_MAX_FACTOR:g} (0.5 = half the size), "
+                             f"got {factor!r}")
+        w, h = max(1, round(width * f)), max(1, round(height * f))
+        return w, h, w, h
+    if w is None and h is None:
+        raise BrickError("SCALE: say the new size: a width, a height, both, or a factor (0.5 = half the size)")
+    if h is None:
+        h = max(1, round(height * w / width))  # type: ignore[operator]
+        return w, h, w, h  # type: ignore[return-value]
+    if w is None:
+        w = max(1, round(width * h / height))
+        return w, h, w, h
+    cover = max(w / width, h / height)
+    if abs(w / h - width / height) <= 0.01 * (width / height):
+        return w, h, w, h
+    return max(w, round(width * cover)), max(h, round(height * cover)), w, h
+
+
+def scale(ctx: BrickContext, image: np.ndarray, width: float | None = None, height: float | None = None,
+          factor: float | None = None) -> dict:
+    """Resample the whole image (area averaging to shrink, Lanczos to enlarge, on premultiplied alpha so edges
+    next to transparency keep their colour); a size of another aspect is filled, the overflow cropped evenly,
+    so nothing is stretched."""
+    h0, w0 = image.shape[:2]
+    sw, sh, fw, fh = scale_size(w0, h0, width, height, factor)
+    if (fw, fh) == (w0, h0):
+        raise _adjust.unchanged("SCALE", f"the image is already {w0}x{h0}")
+    ctx.check_pixels(sw, sh, f"SCALE to {fw}x{fh}: the resampled image")
+    alpha = image[..., 3:4].astype(np.float32) / 255.0
+    premultiplied = np.dstack([image[..., :3].astype(np.float32) * alpha, alpha * 255.0])
+    shrinking = sw * sh < w0 * h0
+    resized = cv2.resize(premultiplied, (sw, sh), interpolation=cv2.INTER_AREA if shrinking else cv2.INTER_LANCZOS4)
+    resized = resized.reshape(sh, sw, 4)
+    out_alpha = np.clip(resized[..., 3:4], 0.0, 255.0)
+    rgb = np.where(out_alpha > 0.5, resized[..., :3] * 255.0 / np.maximum(out_alpha, 1e-6), 0.0)
+    out = np.rint(np.dstack([np.clip(rgb, 0, 255), out_alpha])).astype(np.uint8)
+    return {"image": centred(out, fw, fh)}

@@ -1,5 +1,5 @@
 """Classical tone and colour adjustments: CONTRAST, SATURATION, TEMPERATURE, WHITE-BALANCE, EXPOSURE,
-SHADOWS-HIGHLIGHTS, VIGNETTE.
+SHADOWS-HIGHLIGHTS, VIGNETTE, AUTO-LEVELS.
 
 Global pixel maps in CIELAB or linear light; they never paint new content. `amount` follows the
 shared convention (bricks/builtin/_adjust.py): [-1, 1], 0 = unchanged (refused as "nothing to
@@ -8,6 +8,7 @@ change"), clamped outside.
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 
 from lego_edit.bricks.builtin import _adjust
@@ -182,3 +183,41 @@ def vignette(ctx: BrickContext, image: np.ndarray, amount: float) -> dict:
     out = rgb * (1.0 - weight) if k > 0 else rgb + (1.0 - rgb) * weight
     return _adjust.finish("VIGNETTE", image, out, None, "this vignette")
 
+
+
+# --- AUTO-LEVELS --------------------------------------------------------------------------------
+
+LEVELS_CLIP = 0.5  # percent of the visible pixels let clip at each end, so a few specks do not set black and white
+LEVELS_FULL = 1.0  # CIELAB L: ends this close to 0 and 100 already span black to white
+LEVEL_MODES = ("stretch", "equalize")
+
+
+def auto_levels(ctx: BrickContext, image: np.ndarray, mode: str | None = None) -> dict:
+    """'stretch' (the default, as Auto Levels / Stretch Contrast): CIELAB lightness mapped linearly so the
+    darkest 0.5 % of the visible pixels reach black and the brightest 0.5 % white, a* and b* kept (hues stay).
+    'equalize': lightness equalised by tiles with a clip limit (CLAHE), so flat, murky areas gain local contrast
+    without the blotches a global histogram equalisation makes."""
+    key = "stretch" if mode is None or not str(mode).strip() else str(mode).strip().lower().replace("equalise", "equalize")
+    if key not in LEVEL_MODES:
+        raise BrickError(f"AUTO-LEVELS: unknown mode {mode!r}; accepted: 'stretch' (black and white points) or "
+                         "'equalize' (local contrast)")
+    rgb, alpha = split_alpha(image)
+    visible = alpha > 0
+    if visible.sum() < 64:
+        raise BrickError("AUTO-LEVELS: too few visible pixels to read the tones from")
+    lab = _adjust.lab(rgb)
+    lightness = lab[..., 0]
+    low, high = (float(v) for v in np.percentile(lightness[visible], (LEVELS_CLIP, 100.0 - LEVELS_CLIP)))
+    if high - low < 2.0:
+        raise BrickError("AUTO-LEVELS: the image is one flat tone; there is no range to stretch")
+    if key == "stretch":
+        if low <= LEVELS_FULL and high >= 100.0 - LEVELS_FULL:
+            raise _adjust.unchanged("AUTO-LEVELS", f"the tones already run from black to white (L {low:.0f} to "
+                                    f"{high:.0f}); for more punch use CONTRAST")
+        lab[..., 0] = np.clip((lightness - low) * (100.0 / (high - low)), 0.0, 100.0)
+    else:
+        tiles = max(2, min(8, min(image.shape[:2]) // 64))
+        clahe = cv2.createCLAHE(clipLimit=2.0, tileGridSize=(tiles, tiles))
+        levels = np.clip(np.rint(lightness * 2.55), 0, 255).astype(np.uint8)
+        lab[..., 0] = clahe.apply(levels).astype(np.float32) / 2.55
+    return _adjust.finish("AUTO-LEVELS", image, _adjust.rgb_of(lab), None, f"auto levels ({key})")

@@ -47,12 +47,15 @@ _GERUNDS = (r"removing|deleting|erasing|adding|inserting|replacing|swapping|chan
             r"altering|recolou?ring|painting|brightening|darkening|lightening|increasing|decreasing|reducing|boosting|"
             r"lowering|blurring|expanding|extending|cropping|rotating|flipping|sharpening|fixing|enhancing|improving|"
             r"correcting|straightening|desaturating|colou?ri[sz]ing|denoising|dehazing|upscaling|restoring|warming|cooling")
+# After the verb a clause would start with: what shows it is no verb ("make sure", "colour saturation").
+_COLOUR_NOUNS = r"\s+(?:saturation|temperature|balance|grad\w*|correction|cast|intensity|tones?|scheme|palette|depth|vibrancy)\b"
+_NOT_A_VERB = rf"(?!\s+sure|\s*,|\s+(?:and|or|unchanged|intact)\b|(?<=color){_COLOUR_NOUNS}|(?<=colour){_COLOUR_NOUNS})"
 _CLAUSE_SEP = re.compile(
     rf"\s*;\s*|\s*/\s*(?=(?:{SPLIT_VERBS})\b)|,?\s+and then\s+|,\s*then\s+|\s+then\s+(?=(?:{SPLIT_VERBS})\b)|,?\s+and also\s+|,?\s+after that,?\s+|"
     rf",?\s+afterwards,?\s+|,?\s+finally,?\s+|,\s*(?:and\s+|but\s+)?(?:(?:maybe|perhaps|possibly|also|please|then)\s+)?"
-    rf"(?=(?:{SPLIT_VERBS})\b(?!\s+sure|\s*,|\s+(?:and|or|unchanged|intact)\b))|"
+    rf"(?=(?:{SPLIT_VERBS})\b{_NOT_A_VERB})|"
     rf"\s+(?:and|but)\s+(?:(?:maybe|perhaps|also|possibly|then|generally|just|slightly|please|if possible|overall|"
-    rf"a bit|lightly|gently|really|somehow)\s+)*(?=(?:{SPLIT_VERBS})\b(?!\s+sure|\s*,|\s+(?:and|or|unchanged|intact)\b))|"
+    rf"a bit|lightly|gently|really|somehow)\s+)*(?=(?:{SPLIT_VERBS})\b{_NOT_A_VERB})|"
     rf",?\s+and\s+(?:also\s+)?(?=(?:{_GERUNDS})\s+(?:the|this|my|a|an|some|his|her|their|its|all|any|up|out)?\s*[a-z])",
     re.I)
 

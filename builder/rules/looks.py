@@ -103,6 +103,12 @@ def _op(brick: str, **inputs: Any) -> tuple[str, tuple[tuple[str, Any], ...]]:
 # Tone words -> ops. Each pattern is searched in the whole clause; a clause whose every content word is a tone
 # word is a look (several may chain: "warmer and more contrast").
 _TONE: tuple[tuple[str, Any], ...] = (
+    # the tonal range set from the photo itself: Auto Levels / Stretch Contrast, or a histogram equalisation
+    (r"\b(?:histogram|contrast)\s+equali[sz]\w*|\bequali[sz]\w*\s+(?:the\s+|its\s+)?(?:histogram|contrast|levels|tones?)\b|"
+     r"\bclahe\b", lambda s: [_op("AUTO-LEVELS", mode="equalize")]),
+    (r"\bauto(?:matic(?:ally)?)?[- ]?(?:levels?|contrast|tones?)\b|\b(?:adjust|fix|correct|set|stretch|balanc)\w*\s+(?:the\s+|its\s+|"
+     r"my\s+)?(?:levels|tonal range|black\s+(?:and|&)\s+white\s+points?|histogram)\b|\bstretch\w*\s+(?:the\s+)?contrast\b|"
+     r"\bcontrast\s+stretch\w*|^normali[sz]e\b(?!.*\b(?:colou?rs?|white|size|noise)\b)|\b(?:full|whole)\s+tonal\s+range\b", lambda s: [_op("AUTO-LEVELS")]),
     (r"\bpop(?:s|ping)?(?: out)?(?: more| a bit(?: more)?)?\b|\bpunch(?:ier| it up)?\b",
      lambda s: [_op("CONTRAST", amount=s(0.3)), _op("SATURATION", amount=s(0.3))]),
     # a film's grade: deeper contrast, colour held back, the corners darkened (a tone treatment, not a painting style)
@@ -218,7 +224,7 @@ by about around roughly approximately percent per cent stops stop notch notches 
 want wants wanted need needs would like love etc""".split())
 # "of this blurry photo", "the image's": the image named, whatever its state (left out of the tone words' leftovers).
 _IMAGE_NAMED = re.compile(r"\b(?:(?:of|in|on|for)\s+)?(?:the|this|my|our)\s+(?:[\w-]+\s+){0,2}?"
-                          r"(?:image|photo|photograph|picture|pic|shot|selfie)(?:'s)?\b(?:\s+(?:of|from|with|taken)\s.*$)?")
+                          r"(?:image|photo|photograph|picture|pic|shot|selfie|scan|screenshot)s?(?:'s)?\b(?:\s+(?:of|from|with|taken)\s.*$)?")
 _FILLER_ONLY = frozenset("high effect effects issues problems them everything texture textures fine".split())
 # Whole-image words that keep their old plans (ImgEdit's "adjust"): brightness stays FLUX-BRIGHT.
 _BRIGHT = re.compile(r"\b(?:bright\w*|dark\w*|light\w*|dim\w*|lumin\w*|radian\w*|glow\w*)\b")
@@ -322,9 +328,26 @@ _FACING = re.compile(r"\b(?:is|are|'s|'re)\s+(?:facing|looking|pointing)\s+the\s
                      r"(?:side|direction)|(?:to(?:wards)?\s+)?the\s+(?:left|right)|left|right)$")
 
 
-def _geometry(clause: str) -> Edit | None:
-    from lego_edit.builder.rules.quantities import aspect_name
+_NOT_A_RESIZE = re.compile(r"^(?:crop|cut|trim|chop)\b|\b(?:expand\w*|extend\w*|outpaint\w*|uncrop\w*|widen\w*|canvas|pad\w*|"
+                           r"zoom\w*|border|margin|frame|print\w*|dpi|ppi|file\s+size|kb|mb)\b")
 
+
+# The words a resize of the whole picture by a factor is said in ("reduce the image size by half", "scale all the
+# photos down to 25%"): any other word names what is resized.
+_SIZE_WORDS = frozenset("""the this that my our its it them these those all whole entire image images photo photos picture
+pictures pic pics shot shots screenshot screenshots scan scans file files size resolution dimensions to by in of down up
+half double twice two times as big large please a an bit percent per cent original current overall so""".split())
+
+
+def _geometry(clause: str) -> Edit | None:
+    from lego_edit.builder.rules.quantities import aspect_name, image_resize
+
+    size = image_resize(clause) if not _NOT_A_RESIZE.search(clause) else None
+    if size is not None and "factor" in size and \
+            any(w not in _SIZE_WORDS for w in re.findall(r"[a-z][a-z']*", clause)[1:]):
+        size = None  # "make the dog half the size": an object's size, not the picture's
+    if size is not None:  # "resize it to 1200x900", "half the size", "make it 1080 pixels wide"
+        return Edit("look", None, ops=(_op("SCALE", **size),), text=clause)
     if _TRIM.search(clause):
         return Edit("look", None, ops=(_op("TRIM"),), text=clause)
     if re.match(r"^crop\b(?!\s+out)", clause):

@@ -123,3 +123,53 @@ def outpaint_to_aspect(aspect: tuple[float, float], size: tuple[int, int] | None
         side = round((w / target / h - 1) / 2, 4)
         return None, None, side, side
     return None, None, None, None
+
+
+# -- a new size for the whole image ----------------------------------------------------------------
+_PX = r"(?:\s*(?:px|pixels?))?"
+_DIMENSIONS = re.compile(rf"(?<![\d.:/])(?P<w>\d{{2,5}}){_PX}\s*(?:x|\u00d7|\*|by)\s*(?P<h>\d{{2,5}}){_PX}(?![\d.:/])")
+_ONE_SIDE = re.compile(rf"(?<![\d.:/])(?P<n>\d{{2,5}})\s*(?:px|pixels?)\s+(?:in\s+)?(?P<s>wide|width|across|tall|high|height)\b|"
+                       r"\b(?P<s2>width|height)\s+(?:of|to)\s+(?P<n2>\d{2,5})\s*(?:px|pixels?)?(?![\d.:/])")
+_RESIZING = re.compile(r"\b(?:resiz\w*|re-?scal\w*|scal(?:e|ed|ing)\b|downscal\w*|down-?siz\w*|upscal\w*|shrink\w*|enlarg\w*|"
+                       r"size\b|sized\b|dimensions?\b|resolution\b|(?:should|must|needs?\s+to|has\s+to|have\s+to)\s+be\b|"
+                       r"make\s+(?:it|this|them|the\s+[\w-]+)\s+\d|"
+                       r"(?:export|save|convert|output)\w*\b.*\bat\b)")
+_HALF_SIZE = re.compile(r"\b(?:half\s+(?:the\s+|its\s+)?(?:size|resolution|dimensions)|(?:to|by)\s+half|in\s+half|halve\w*)\b")
+_DOUBLE_SIZE = re.compile(r"\b(?:double|twice)\s+(?:the\s+|its\s+)?(?:size|resolution|dimensions)\b|\b(?:twice|two times)\s+"
+                          r"(?:as\s+)?(?:big|large)\b")
+_SMALLER = re.compile(r"\b(?:smaller|shrink\w*|reduc\w*|decreas\w*|downscal\w*|down-?siz\w*|scale\s+(?:it\s+|this\s+|the\s+\w+\s+)?down)\b")
+
+
+def image_resize(clause: str) -> dict[str, float] | None:
+    """The SCALE inputs a clause asks for (lower case): a size in pixels ("resize to 1200x900", "make it 1080 pixels
+    wide", "should be 1024x500 px"), or a factor ("half the size", "reduce it by 50%", "scale to 25%"); None
+    when it names no new size of the whole image."""
+    if not _RESIZING.search(clause) and not _HALF_SIZE.search(clause) and not _DOUBLE_SIZE.search(clause):
+        return None
+    sizes = list(_DIMENSIONS.finditer(clause))
+    if sizes:
+        size = sizes[-1]  # "from 880x660 to 1200x900": the last one said is the one wanted
+        if len(sizes) > 1 and not re.search(r"\bfrom\b", clause[:sizes[0].start()]) and \
+                not re.search(r"\bto\b", clause[sizes[0].end():size.start()]):
+            return None  # "1024x500 or 512x250": two sizes to choose from, neither said to be the one
+        return {"width": float(size.group("w")), "height": float(size.group("h"))}
+    side = _ONE_SIDE.search(clause)
+    if side:
+        name = side.group("s") or side.group("s2")
+        pixels = float(side.group("n") or side.group("n2"))
+        return {"width" if name in ("wide", "width", "across") else "height": pixels}
+    if _HALF_SIZE.search(clause):
+        return {"factor": 0.5}
+    if _DOUBLE_SIZE.search(clause):
+        return {"factor": 2.0}
+    percent = re.search(r"\b(?P<p>\d+(?:\.\d+)?)\s*(?:%|percent|per cent)", clause)
+    if percent and _RESIZING.search(clause):
+        share = float(percent.group("p")) / 100.0
+        if re.search(r"\b(?:to|at)\s+" + re.escape(percent.group(0)), clause):
+            factor = share  # "scale it to 25%": the new size
+        elif _SMALLER.search(clause):
+            factor = 1.0 - share  # "reduce the size by 30%"
+        else:
+            factor = 1.0 + share
+        return {"factor": round(factor, 4)} if 0 < factor <= 8 and abs(factor - 1) > 1e-6 else None
+    return None

@@ -142,7 +142,9 @@ _ASK_FRAMES = re.compile(
     r"(?:can|could|may) (?:i|we) (?:please )?(?=get\b)|"
     r"(?:can|could|would|will)\s+" + _WHO + r"(?:\s+(?:please|pls|plz|kindly|maybe|possibly|"
     r"help me|help))*(?:\s+(?:and\s+)?(?:help\s+(?:me\s+|us\s+)?)?)?(?:\s*(?:out\s+)?(?:in|with)(?=\s+[a-z]+ing\b))?(?:\s*be able to)?|how (?:do|can|could|would|should) (?:i|we|you|one)|"
-    r"how to|(?:do|does) (?:you|anyone|somebody|someone) know how to|(?:is|are) (?:you|anyone|someone|somebody) "
+    r"how to|(?:do|does) (?:you|anyone|somebody|someone) know how to|(?:(?:i|we)\s*(?:want|wanted|would like|'d like|need|"
+    r"am trying|'m trying|was trying)\s+to\s+)?(?:know|learn|find out|figure out|work out|understand|see)\s+how\s+(?:to|(?:i|we|one|you)\s+"
+    r"(?:can|could|should|would|might|do|would go about))|(?:is|are) (?:you|anyone|someone|somebody) "
     r"able to|(?:i(?:'d| would) |would )?(?:love|like|appreciate) (?:it )?if (?:you|someone|somebody|anyone) (?:could|can|"
     r"would)|it would be (?:great|nice|awesome|amazing|lovely) if (?:you|someone|somebody|anyone) (?:could|can|"
     r"would)|i (?:was|am) wondering if (?:you|someone|somebody|anyone) (?:could|can|would)|i wonder if (?:you|"
@@ -491,6 +493,10 @@ def _as_request(sentence: str) -> tuple[str, bool]:
     text = sentence.strip()
     asked = False
     text = re.sub(r"^(?:for example|for instance|e\.?g\.?|like)\s*,\s*", "", text, flags=re.I)  # "For example, let the dog ..."
+    named = _NOMINAL_OF.match(text.strip(" .!")) if "of" in text else None
+    if named:  # "request removal of the checkerboard background", "I'd like the restoration of this photo"
+        return f"{_NOMINAL_VERBS[named.group('n').lower()]} {named.group('x')}", True
+    text = _WANT_NOUN.sub("", text) if "want" in text or "need" in text or "like" in text else text  # "I want background removal"
     inverted_gerund = re.fullmatch(r"(?P<x>[A-Za-z][\w' -]{1,40}?)\s+(?P<g>removing|removal|deleting|erasing)", text.strip(" .!"), re.I)
     if inverted_gerund and not re.match(r"(?:background|bg)$", inverted_gerund.group("x"), re.I):
         return f"remove {inverted_gerund.group('x')}", True  # "Blemishes removing", "watermark removal"
@@ -674,6 +680,13 @@ _NOMINAL_VERBS = {"removal": "remove", "restoration": "restore", "enhancement": 
                   "correction": "correct", "sharpening": "sharpen", "denoising": "denoise", "straightening": "straighten",
                   "recoloring": "recolor", "recolouring": "recolour", "colorization": "colorize",
                   "colourisation": "colorize", "colorisation": "colorize", "replacement": "replace", "blurring": "blur"}
+# "(request the) removal of the logo": the edit said as a noun, its object after "of".
+_NOMINAL_OF = re.compile(r"^(?:(?:(?:i|we)\s*)?(?:request|want|need|would like|'d like|ask for|require)\s+)?(?:(?:a|an|the)\s+)?"
+                         r"(?:(?:complete|full|clean|quick|simple|automatic|total)\s+)?(?P<n>" + "|".join(_NOMINAL_VERBS) +
+                         r")\s+of\s+(?P<x>(?!(?:it|this)\s*$).+)$", re.I)
+# A wish for an edit said as a noun: "I want background removal", "we need noise reduction".
+_WANT_NOUN = re.compile(r"^(?:i|we)\s*(?:(?:really|just|also)\s+)?(?:want|need|would like|'d like)\s+(?=(?:[a-z][\w'-]*\s+){1,4}(?:" +
+                        "|".join(_NOMINAL_VERBS) + r")\s*[.!]?$)", re.I)
 _NOMINAL = re.compile(r"^(?:(?:add\s+)?support\s+(?:for\s+)?|add\s+(?:an?\s+)?)?(?:(?:automatic|auto|ai|one-click|better)\s+)?"
                       r"(?P<x>(?!(?:and|or)\b)[a-z][\w'-]*(?:\s+(?!(?:and|or)\b)[a-z][\w'-]*){0,4}?)\s+(?P<n>" + "|".join(_NOMINAL_VERBS) + r")(?:\s+(?:feature|support|"
                       r"option|tool|mode|functionality|function|button|please))?$", re.I)

@@ -237,8 +237,8 @@ _TWO_COMPARATIVES = re.compile(rf"^(?P<v>make|get|turn)\s+(?P<x>(?:the|this|my|h
 # "raise the brightness and sharpness", "boost the contrast and the saturation of the photo", "adjust the
 # lighting/contrast" (a slash or an "or" between two tone nouns asks for both)
 _TONE_PAIR = re.compile(rf"^(?P<v>[a-z]+(?:\s+(?:up|down))?)\s+(?:both\s+)?(?:the\s+)?(?:(?:amount|level|levels)\s+of\s+(?:the\s+)?)?"
-                        rf"(?P<n1>{_TONE_NOUN}|{_PHENOMENON_NOUN})(?:\s*/\s*|\s*(?:,\s*|\s+)(?:and|&|as well as|plus|or)\s+)(?:the\s+)?"
-                        rf"(?P<n2>{_TONE_NOUN}|{_PHENOMENON_NOUN})(?P<tail>(?:\s+(?:of|in|on)\s+.+)?)$")
+                        rf"(?:colou?r\s+)?(?P<n1>{_TONE_NOUN}|{_PHENOMENON_NOUN})(?:\s*/\s*|\s*(?:,\s*|\s+)(?:and|&|as well as|plus|or)\s+)"
+                        rf"(?:the\s+)?(?:colou?r\s+)?(?P<n2>{_TONE_NOUN}|{_PHENOMENON_NOUN})(?P<tail>(?:\s+(?:of|in|on)\s+.+)?)$")
 # "brighten the image a lot and highlight the flower": a second verb the clause splitter does not split at
 _AND_VERB = re.compile(r"^(?P<a>.+?)\s+and\s+(?P<b>(?P<v>[a-z]+)\s+(?:up\s+|down\s+|out\s+)?(?:the|this|my|his|her|its|their|"
                        r"some|more|a)\b.+)$")

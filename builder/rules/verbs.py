@@ -537,7 +537,8 @@ def bright_region(c: Ctx) -> str | None:
 
 def resize_edit(c: Ctx, target_text: str) -> Edit:
     t = c.clause
-    smaller = re.search(r"\b(?:smaller|shrink\w*|reduce\w*|decrease\w*|tinier|scale down|minif\w*|less big)\b", t)
+    smaller = re.search(r"\b(?:smaller|shrink\w*|reduce\w*|decrease\w*|tinier|scale\s+(?:[\w'-]+\s+){0,3}?down|downscal\w*|"
+                        r"downsiz\w*|minif\w*|less big)\b", t)
     base = 0.7 if smaller else 1.3
     percent = percent_of(t)
     if re.search(r"\bhalf\s+(?:as\s+(?:big|large|tall|wide|long)|(?:the|its|their)\s+(?:size|height|length))\b", t):
@@ -558,8 +559,13 @@ def resize_edit(c: Ctx, target_text: str) -> Edit:
     target = target_of(re.sub(r"\s+(?:\d+(?:\.\d+)?\s*(?:x|%|percent)|(?:\d+(?:\.\d+)?|two|three|four|five)\s+times)$", "", target_text),
                        c.has_mask)
     if target is None:
-        raise TextRefused("resizing the whole image is not an edit the bricks do; to show more around it, say "
-                          "'zoom out' or 'expand the canvas'")
+        from lego_edit.builder.rules.quantities import image_resize
+
+        size = image_resize(t)
+        if size is not None:  # "make the picture half the size": the picture itself rescaled
+            return Edit("look", None, ops=(("SCALE", tuple(size.items())),), text=t)
+        raise TextRefused(f"'{t}': say the new size of the image, e.g. 'resize it to 1200x800', 'make it 1080 pixels "
+                          "wide' or 'half the size' (to show more around it, say 'zoom out' or 'expand the canvas')")
     than = re.search(r"\b(?:bigger|larger|smaller|taller|shorter|wider|narrower)\s+than\s+(?P<y>(?:the|a|an|that|those|his|her|"
                      r"my)\s+[\w' -]+)", t)
     if than and not re.search(r"\b(?:before|now|it is|it was|originally|usual)\b", than.group("y")):

@@ -23,10 +23,12 @@ _DOING = {
     "SATURATION": "Adjusting the colours", "TEMPERATURE": "Warming or cooling",
     "WHITE-BALANCE": "Balancing the colours", "EXPOSURE": "Adjusting the brightness",
     "SHADOWS-HIGHLIGHTS": "Lifting shadows and highlights", "VIGNETTE": "Adding a vignette",
+    "AUTO-LEVELS": "Setting the tonal range",
     "SHARPEN": "Sharpening", "SMOOTH": "Smoothing", "DENOISE": "Removing noise", "DEHAZE": "Removing haze", "BLUR": "Blurring",
     "UPSCALE": "Upscaling", "DESCRATCH": "Removing scratches", "RED-EYE": "Fixing red eyes",
     "CROP": "Cropping", "ROTATE": "Rotating", "FLIP": "Flipping", "STRAIGHTEN": "Straightening",
     "TRIM": "Trimming", "CROP-EDGES": "Cropping", "CROP-TO": "Cropping",
+    "SCALE": "Resizing",
 }
 _TEXT_INPUTS = ("prompt", "text", "object", "target", "subject", "query")
 
