@@ -1294,3 +1294,20 @@ def test_an_object_resized_is_not_the_picture_and_a_size_must_be_said():
     assert models("extend the canvas to 1920x1080")[0] == "CMI-PRED"
     with pytest.raises(PlanRefused, match="say the new size of the image"):
         plan_rules("make the photo smaller")
+
+
+def test_a_discourse_word_before_a_complaint_is_not_an_object():
+    assert models("Moreover, the background is not transparent") == ["SOS"]
+    assert models("Furthermore, remove the dog")[0] == "RES"
+
+
+def test_a_request_frame_around_how_to_or_a_noun_of_the_edit():
+    assert models("I want to know how to remove the white background from this image") == ["SOS"]
+    assert models("Request removal of the checkerboard background") == ["SOS"]
+    assert models("I'd like background removal") == ["SOS"]
+    assert models("I'd like the restoration of this old photo") == ["DENOISE", "SHARPEN"]
+
+
+def test_colour_saturation_is_a_tone_noun_not_a_second_verb():
+    assert models("Increase both the contrast and color saturation of the image a lot.") == ["CONTRAST", "SATURATION"]
+    assert models("increase the contrast and color the car red") == ["CONTRAST", "RES", "FLUX-RCM"]

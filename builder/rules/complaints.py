@@ -51,8 +51,9 @@ _RUINS = re.compile(r"^(?:(?:there(?:'s| is| are)|i hate|i don't like|i do not l
 
 
 # "the photo is blurry", "the colours are washed out", "the sky is blown out": a defect of the image, said plainly.
-_DEFECT = re.compile(r"^(?:(?:the|this|my|our)\s+(?:whole\s+)?(?:[\w-]+\s+){0,2}?(?:image|photo|picture|pic|shot|photograph|selfie|"
-                     r"scan|colou?rs|lighting|exposure|sky|highlights|horizon(?: line)?)|it|this|everything)\s*(?:is|are|was|were|looks?|seems?|came out|"
+_DEFECT = re.compile(r"^(?:(?:the|this|my|our|[a-z]+'s)\s+(?:whole\s+)?(?:[\w-]+\s+){0,2}?(?:image|photo|picture|pic|shot|photograph|selfie|"
+                     r"scan|colou?rs|lighting|exposure|sky|highlights|horizon(?: line)?)(?:\s+(?:in|on|of|from)\s+(?:the|this|my|our)\s+"
+                     r"(?:[\w-]+\s+){0,3}?(?:page|post|site|website|header|banner|book|article|slide|docs?|readme))?|it|this|everything)\s*(?:is|are|was|were|looks?|seems?|came out|"
                      r"turned out|got|'s)\s+(?:a bit\s+|a little\s+|very\s+|really\s+|so\s+|kinda\s+|kind of\s+|quite\s+|super\s+|"
                      r"all\s+|completely\s+|slightly\s+|pretty\s+)?(?P<y>[\w -]+?)(?:\s+(?:now|here|overall))?$")
 

@@ -385,6 +385,8 @@ def parse_instruction(text: str, has_mask: bool = False,
                     edit = parse_clause(as_request(inside)[0], has_mask, image_size)
                 defect = DEFECT_INSIDE.search(clause.lower()) if edit is None else None
                 fix = complaint_fix(defect.group("d").strip(" .!")) if defect else None
+                if edit is None and fix is None:  # "The photo is a bit fuzzy. Also, ...": a complaint says its fix
+                    fix = complaint_fix(strip_polite(clause).lower().strip(" .!"))
                 if fix is not None:  # "I met him but the picture was blurry"
                     edit = parse_clause(fix, has_mask, image_size)
             except Vague as exc:

@@ -128,7 +128,7 @@ def outpaint_to_aspect(aspect: tuple[float, float], size: tuple[int, int] | None
 # -- a new size for the whole image ----------------------------------------------------------------
 _PX = r"(?:\s*(?:px|pixels?))?"
 _DIMENSIONS = re.compile(rf"(?<![\d.:/])(?P<w>\d{{2,5}}){_PX}\s*(?:x|\u00d7|\*|by)\s*(?P<h>\d{{2,5}}){_PX}(?![\d.:/])")
-_ONE_SIDE = re.compile(rf"(?<![\d.:/])(?P<n>\d{{2,5}})\s*(?:px|pixels?)\s+(?:in\s+)?(?P<s>wide|width|across|tall|high|height)\b|"
+_ONE_SIDE = re.compile(r"(?<![\d.:/])(?P<n>\d{2,5})\s*(?:px|pixels?)\s+(?:in\s+)?(?P<s>wide|width|across|tall|high|height)\b|"
                        r"\b(?P<s2>width|height)\s+(?:of|to)\s+(?P<n2>\d{2,5})\s*(?:px|pixels?)?(?![\d.:/])")
 _RESIZING = re.compile(r"\b(?:resiz\w*|re-?scal\w*|scal(?:e|ed|ing)\b|downscal\w*|down-?siz\w*|upscal\w*|shrink\w*|enlarg\w*|"
                        r"size\b|sized\b|dimensions?\b|resolution\b|(?:should|must|needs?\s+to|has\s+to|have\s+to)\s+be\b|"
