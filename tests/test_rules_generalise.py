@@ -1311,3 +1311,28 @@ def test_a_request_frame_around_how_to_or_a_noun_of_the_edit():
 def test_colour_saturation_is_a_tone_noun_not_a_second_verb():
     assert models("Increase both the contrast and color saturation of the image a lot.") == ["CONTRAST", "SATURATION"]
     assert models("increase the contrast and color the car red") == ["CONTRAST", "RES", "FLUX-RCM"]
+
+
+@pytest.mark.parametrize("text, first", [
+    ("Can you suggest some thing to remove these pimples?", "RES"),
+    ('Hi, i wanted to ask if someone can explain me how to remove the text that says "about" in the image.', "RES"),
+    ("I need help in removing the text appering on the image while preserving the background.", "RES"),
+    ("I was hoping you would photoshop me as a zombie!", "RES"),
+    ("I think that should make transparent icon background instead of black.", "RES"),
+    ("Could one of you guys lighten up her face a bit and anything else to help touch it up", "FLUX-BRIGHT")])
+def test_frames_inside_frames_and_riders_leave_the_edit(text, first):
+    assert models(text)[0] == first
+
+
+def test_a_background_blur_added_is_the_real_background_blurred_and_relight_evens_the_light():
+    for text in ("add a background blur", "add bokeh", "How do I (in essense) create a artifical bokeh/background blur?",
+                 "apply a shallow depth of field effect"):
+        assert models(text) == ["SOS", "INVERSE", "BLUR"], text
+    assert models("relight this photo") == ["SHADOWS-HIGHLIGHTS"]
+    assert models("remove the dog and whatever else you think") == ["RES", "FASTINPAINT", "FLUX-INPAINT"]
+
+
+def test_a_watermark_text_and_a_preferred_rendering():
+    got = steps('watermark the image with "SAMPLE"')
+    assert [m for m, _ in got] == ["ADD-PRED", "FLUX-FILL"] and "SAMPLE" in got[1][1]["prompt"]
+    assert models("I'd prefer to see them in black and white") == ["SATURATION"]

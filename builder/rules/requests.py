@@ -123,7 +123,7 @@ _BETTER_IF = re.compile(r"^(?:i\s+(?:just\s+|really\s+)?(?:think|feel|believe)\s
 _LABEL = re.compile(r"^\s*[A-Za-z][\w'-]*(?:\s+[\w'.-]+){0,7}?\s*(?::|\s[-\u2013])\s+(?=(?P<v>[A-Za-z]+)\b)")
 _GREETING = re.compile(r"^(?:hi|hello|hey|hiya|greetings|dear \w+)(?:\s+(?:all|everyone|guys|folks|there|team))?"
                        r"(?:\s*[,!.]\s*|\s+(?=(?:can|could|would|will|please|pls|i|so)\b))", re.I)
-_WHO = r"(?:you guys|you all|y'all|you|u|someone|somebody|anyone|anybody|any1|some1|one of you|a kind soul|some(?:one)? here|some)"
+_WHO = r"(?:you guys|you all|y'all|you|u|someone|somebody|anyone|anybody|any1|some1|one of you guys|one of you|a kind soul|some(?:one)? here|some)"
 # Frames around an edit, each followed by the edit itself (an imperative).
 _ASK_FRAMES = re.compile(
     r"^(?:(?:your|the|my)\s+(?:editing\s+|main\s+|only\s+)?(?:task|job|goal|mission|assignment)\s+(?:here\s+)?is\s+to|"
@@ -151,11 +151,15 @@ _ASK_FRAMES = re.compile(
     r"would)|i (?:was|am) wondering if (?:you|someone|somebody|anyone) (?:could|can|would)|i wonder if (?:you|"
     r"someone|somebody|anyone) (?:could|can)|(?:please )?help(?!\s+(?:me\s+|us\s+)?(?:with|out)\b)(?!\s+(?:the|this|that|his|her|their|a|an)\s)(?:\s+(?:me|us))?(?:\s+to)?|"
     r"i need (?:help|someone|somebody) to|"
-    r"i need help(?: with)?|looking for (?:someone|somebody|help) to|i (?:cannot|can't|cant|can not|couldn't|could not)\s+"
+    r"i need help(?: with| in)?|(?:ask|asking|wondering) (?:if|whether)|(?:someone|somebody|anyone|anybody|you) (?:can|could|would|"
+    r"will|might)(?= (?:explain|show|tell|suggest|recommend)\b)|"
+    r"(?:explain|show|tell) (?:to )?(?:me |us )?how (?:to|(?:i|we|you) (?:can|could|do|would))|"
+    r"(?:suggest|recommend) (?:me |us )?(?:some ?thing|a way|a tool|an? (?:app|filter|option|method)|how) to|i (?:think|believe|feel|guess|suppose) (?:that )?(?:(?:you|we|it|this|that|someone|they) )?"
+    r"(?:should|could|must|ought to|needs? to|might want to)|looking for (?:someone|somebody|help) to|i (?:cannot|can't|cant|can not|couldn't|could not)\s+"
     r"(?:for the life of me\s+)?(?:seem to\s+)?(?:figure out how to\s+|work out how to\s+|manage to\s+)?|i (?:just )?wonder(?:ed)? (?:how|if i could|if i can|whether i "
     r"can) (?:to )?|i (?:intend|intended|meant|mean|was going|am going|tried|was trying|am trying|want(?:ed)?) to|"
     r"(?:i(?:'d| would) (?:love|like|appreciate)|i need|looking for|hoping for) (?:some |a little )?help (?:with |in )?(?=[a-z]+ing\b)|need (?:someone|somebody) to|"
-    r"(?:i(?:'m| am) )?hoping (?:someone|somebody|you) (?:can|could)|do you mind|would you mind|"
+    r"(?:i(?:'m| am| was) )?hoping (?:that )?(?:someone|somebody|you|anyone|anybody) (?:can|could|would|will|might)|do you mind|would you mind|"
     r"(?:i(?:'d| would) |would )(?:love|like) (?:you |someone |somebody |anyone )?to|i want(?: you)? to|i wanna|"
     r"(?:i(?:'m| am|'ll| will| would be|'d be)\s+(?:happy|glad|willing)\s+to\s+(?:tip|pay)\w*\s+)?if (?:someone|somebody|anyone|you) (?:is |are )?(?:able to|could|can|would)|"
     r"i wish (?:to|i could)|i(?:'d| would) appreciate (?:it )?if you(?: could)?|mind|"
@@ -277,6 +281,15 @@ _CUTOUT = re.compile(r"^(?:make|create|do|give me|get)\s+(?:me\s+)?(?:a|an)\s+(?
                      r"png)\b.*$", re.I)
 
 
+_SHOP_AS = re.compile(r"^(?:photoshop|shop|edit|photo-?shop)\s+(?P<x>me|us|him|her|them|(?:the|my|this)\s+[\w-]+)\s+as\s+"
+                      r"(?P<y>(?:an?|some)\s+[\w -]+?)[\s!.]*$", re.I)
+_WATERMARK_WITH = re.compile(r"^watermark\s+(?:(?:the|this|my|our|all|some|a)\s+)*(?:[\w-]+\s+){0,3}?(?:(?:images?|photos?|pictures?|"
+                             r"pics?|it|them|text(?:\s+line)?)\s+)?(?:(?:on|to)\s+(?:[\w-]+\s+){0,3}?)?(?:with\s+)?[(\s]*"
+                             r"(?:ie:?\s*|e\.?g\.?:?\s*|like\s+|saying\s+)?(?P<t>\"[^\"]{1,40}\"|'[^']{1,40}')\s*\)?[\s!.]*$", re.I)
+_PREFER_IN = re.compile(r"^(?:.*?\b)?(?:i(?:'d| would)\s+)?prefer\s+(?:to\s+(?:see|have|get|view)\s+)?(?:(?:it|them|this|these|those|"
+                        r"the\s+[\w-]+)\s+)?in\s+(?P<y>black\s+and\s+white|b&w|gr[ae]yscale|sepia|monochrome|colou?r)[\s!.]*$", re.I)
+
+
 def _rewrite(text: str) -> str:
     """Edits said around the verb: "In front of the book, add a bottle" -> "add a bottle in front of the book";
     "enliven the image by adding a horse" -> "adding a horse"; "edit this photo to remove the quote" -> "remove the
@@ -285,6 +298,15 @@ def _rewrite(text: str) -> str:
     m = _FRONTED_PLACE.match(text)
     if m:
         text = f"{m.group('rest')} {m.group('pp')}"
+    m = _SHOP_AS.match(text) if " as " in text else None
+    if m:  # "photoshop me as a zombie": shown as one
+        return f"turn {m.group('x')} into {m.group('y')}"
+    m = _WATERMARK_WITH.match(text) if text[:9].lower() == "watermark" else None
+    if m:  # 'watermark the images with "SAMPLE"': that text added
+        return f"add the text {m.group('t')}"
+    m = _PREFER_IN.match(text) if "prefer" in text else None
+    if m:  # "I'd prefer to see them in black and white"
+        return f"make it in {m.group('y')}"
     m = _IMAGE_TO.match(text)
     if m:
         text = m.group("rest")
@@ -539,8 +561,10 @@ def _as_request(sentence: str) -> tuple[str, bool]:
     nice = _NICE_TO_HAVE.match(text.rstrip(" ?!."))
     if nice:
         return f"add {nice.group('x')}", True
-    framed = _ASK_FRAMES.sub("", text, count=1)
-    if framed != text and framed.strip(" ?.!"):
+    for _ in range(4):  # frames inside frames: "can you suggest something to ...", "I wanted to ask if someone can ..."
+        framed = _ASK_FRAMES.sub("", text, count=1)
+        if framed == text or not framed.strip(" ?.!"):
+            break
         text, asked = framed, True
     text = re.sub(r"^(transform\w*|convert\w*|turn\w*|chang\w*|switch\w*)\s+(to|into)\s+(?=(?:an?\s+)?[\w -]*\b(?:style|painting|drawing|sketch|"
                   r"cartoon|anime|watercolou?r)\b)", r"\1 it \2 ", text, flags=re.I)  # "transform to anime style": the image

@@ -92,6 +92,13 @@ _COAT = re.compile(r"^(?:coat|cover|paint|spray|douse)\s+(?P<x>.+?)\s+(?:with|in
 _OPT = re.compile(r"^(?:opt|go)\s+for\s+(?:an?\s+)?(?P<c>[\w -]+?)\s+(?:shade|colou?r|hue|tone)\s+for\s+(?P<x>.+)$")
 
 
+_BOKEH = re.compile(r"^(?:add|create|apply|give\s+(?:it|this|the\s+(?:image|photo|picture|shot))|put|use|simulate|fake|make)\s+"
+                    r"(?:a|an|some|the)?\s*(?:(?:nice|soft|subtle|strong|artificial|artifical|fake|realistic|natural|dslr|"
+                    r"creamy|shallow)\s+)*(?:background\s+blur|bokeh(?:\s*/\s*background\s+blur)?(?:\s+(?:effect|look|background))?|"
+                    r"(?:shallow\s+)?depth[- ]of[- ]field(?:\s+effect)?|portrait[- ](?:mode|effect|blur)|blurr?(?:ed|y)\s+background)"
+                    r"(?:\s+(?:effect|look))?(?:\s+(?:to|on|in)\s+(?:it|this|the\s+(?:image|photo|picture|shot)))?$")
+
+
 def plain_clause(clause: str) -> str:
     """`clause` (lower case, politeness stripped) in a plainer form the handlers read, or unchanged. Raises
     TextRefused for a colour added to the whole image that is neither warm nor cool (no brick tints a photo
@@ -121,6 +128,8 @@ def plain_clause(clause: str) -> str:
         m = _NEED.match(text)
         if m:
             return f"make {m.group('x')} {m.group('y')}"
+    if _BOKEH.match(text):  # "add a background blur", "create an artificial bokeh": the real background blurred
+        return "blur the background"
     if text.startswith(("add", "give", "bring", "put", "inject", "introduce", "apply")):
         m = _ADD_TONE.match(text)
         if m and not re.match(r"\s+(?:of|to)\s+(?!the\s+(?:whole\s+)?(?:image|photo|picture|pic|shot|scene))", m.group("tail")):
