@@ -1336,3 +1336,11 @@ def test_a_watermark_text_and_a_preferred_rendering():
     got = steps('watermark the image with "SAMPLE"')
     assert [m for m, _ in got] == ["ADD-PRED", "FLUX-FILL"] and "SAMPLE" in got[1][1]["prompt"]
     assert models("I'd prefer to see them in black and white") == ["SATURATION"]
+
+
+def test_scenery_said_as_a_sunset_or_a_landscape_changed():
+    assert models("add dramatic golden sunset with orange and pink clouds") == ["FLUX-ENV"]
+    assert models("Add a dramatic sunset in the background with a desert landscape")[-1] == "FLUX-CBG"
+    assert models("change the sky to a sunset with vibrant colors") == ["RES", "FLUX-CBG"]
+    assert models("change the sky to more vibrant colors")[0] == "SATURATION"
+    assert models("Change the African plain to Mars") == ["RES", "FLUX-CBG"]

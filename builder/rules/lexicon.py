@@ -56,7 +56,8 @@ SCENE_NOUNS = frozenset("""background backdrop sky beach forest woods trees gras
 leaves foliage wall walls wallpaper floor surface water ocean sea lake river desert mountain mountains hills hill
 cliff cliffs landscape area site street road track racetrack room interior view snow sand park countryside meadow
 backyard setting environment surroundings scenery scene stage jungle greenery vegetation terrain shore shoreline
-coast city cityscape skyline horizon clouds fog waves""".split())
+coast city cityscape skyline horizon clouds fog waves plain plains savanna savannah prairie tundra valley canyon hillside
+mountainside wilderness""".split())
 # Head nouns that make a phrase a setting ("a coastal setting", "a snowy mountain").
 SETTING_NOUNS = SCENE_NOUNS | frozenset("""rainforest cityscape city skyline lagoon tundra savanna office bedroom
 kitchen countertop deck studio riverbank island village town valley canyon glacier universe space galaxy
@@ -93,7 +94,8 @@ ENV_TERMS: tuple[tuple[re.Pattern[str], str], ...] = tuple((re.compile(p, re.I),
 ))
 ENV_FILLERS = frozenset("""a an the in at on during time of day season weather light lighting scene it make look
 like turn into to change a bit more very heavy light golden clear bright dark late early with and covered
-full falling gentle thick dense drifting swirling softly one""".split())
+full falling gentle thick dense drifting swirling softly one dramatic beautiful vibrant colorful colourful stunning
+gorgeous soft warm moody epic orange pink purple red clouds cloudy""".split())
 
 # Head nouns that name a property, a look or an app feature, never a thing in the picture: RES cannot find one.
 NOT_OBJECTS = frozenset("""hue hues tint tints filter filters saturation contrast brightness exposure sharpness

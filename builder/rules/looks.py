@@ -281,6 +281,9 @@ def _local_tone(clause: str, rest: str) -> Edit | None:
     if re.match(r"(?:remov|extract|delet|eras|add|replac|cut|segment|isolat|select|put|plac|insert|swap|get rid|take)\w*\b",
                 clause):
         return None  # another edit's verb leads: the tone word describes its object ("remove the colourful hat")
+    if re.match(r"(?:chang|alter|turn|transform|convert|switch)\w*\s+.+?\s+(?:to|into)\s+(?:show\s+|display\s+|have\s+)?"
+                r"(?:an?|the|some)\s+\w", clause):
+        return None  # "change the sky to a sunset with vibrant colours": the tone words describe what it becomes
     words = re.findall(r"[a-z'-]+", rest)
     content = [i for i, w in enumerate(words) if w not in _LOCAL_STOP and w not in _FILLER and w not in _FILLER_ONLY]
     if _BRIGHT.search(clause) and not re.search(r"\bbright(?:en)? (?:the )?colou?rs?\b", clause):

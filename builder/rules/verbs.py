@@ -285,6 +285,8 @@ def add_edit(c: Ctx) -> Edit:
     if light is not None:
         return light
     env_head = obj_words[-1] if obj_words else ""
+    if "background" in rest and re.search(r"\b(?:in|as|for)\s+the\s+background\b", rest):
+        env_head = ""  # "add a dramatic sunset in the background with a desert": a new background, read below
     if env_head and is_env_only(obj) and env_head not in {"day"}:
         return Edit("env", None, env_value(obj), text=c.clause)
     weather = re.split(r"\s+with\s+", obj, maxsplit=1)[0]
