@@ -1344,3 +1344,14 @@ def test_scenery_said_as_a_sunset_or_a_landscape_changed():
     assert models("change the sky to a sunset with vibrant colors") == ["RES", "FLUX-CBG"]
     assert models("change the sky to more vibrant colors")[0] == "SATURATION"
     assert models("Change the African plain to Mars") == ["RES", "FLUX-CBG"]
+
+
+def test_tones_named_by_their_range_and_a_list_of_them_are_looks_not_objects():
+    assert models("add deep shadows") == ["SHADOWS-HIGHLIGHTS"]
+    assert models("add rich blacks") == ["SHADOWS-HIGHLIGHTS"]
+    assert models("add balanced whites") == ["WHITE-BALANCE"]
+    assert models("add a shadow under the car")[0] == "ADD-PRED"
+    got = models("enhance the image with cinematic color grading, warm highlights, deep shadows, and rich blacks")
+    assert {"CONTRAST", "VIGNETTE", "TEMPERATURE", "SHADOWS-HIGHLIGHTS"} <= set(got) and "FLUX-STYLE" not in got
+    assert models("enhance the photo with a dog and a cat")[0] == "ADD-PRED"
+    assert models("Enhance this image/video with deep shadows and warm highlights")[0] == "SHADOWS-HIGHLIGHTS"

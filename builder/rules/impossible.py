@@ -88,7 +88,7 @@ IMPOSSIBLE = tuple((re.compile(p, re.I), why) for p, why in (
      "copying an object to another place is not something the bricks do in one step"),
     (r"\bcolou?ri[sz]\w*", "there is no brick for colourising a black-and-white photo yet: a recolour needs a colour for a "
      "named object (e.g. 'make the dress red')"),
-    (r"\bvectori[sz]\w*|\bsvg\b|\banimat(?:e|ion|ed)\b(?!\s+(?:style|movie|film|feature|cartoon|character|look))(?<!style animate)(?<!style animation)(?<!style animated)|\bgif\b|\bvideo\b(?![- ]?games?)|\b3d model\b",
+    (r"\bvectori[sz]\w*|\bsvg\b|\banimat(?:e|ion|ed)\b(?!\s+(?:style|movie|film|feature|cartoon|character|look))(?<!style animate)(?<!style animation)(?<!style animated)|\bgif\b|(?<!image/)(?<!photo/)(?<!picture/)\bvideo\b(?![- ]?games?)(?!\s*/\s*(?:image|photo|picture))|\b3d model\b",
      "vectors, animations and videos are not images the bricks make"),
 ))
 

@@ -190,6 +190,14 @@ _TONE: tuple[tuple[str, Any], ...] = (
      r"shadows?\b|\b(?:even\w*(?: out)?|balanc\w*) (?:the )?(?:lighting|light|exposure)\b|\b(?:lighting|light|exposure) "
      r"(?:more )?(?:even|evener|balanced|better|nicer)\b|\b(?:better|nicer|improved?|fix) (?:the )?lighting\b",
      lambda s: [_op("SHADOWS-HIGHLIGHTS", shadows=s(0.3), highlights=-s(0.3))]),
+    # tones named by their part of the range: "deep blacks", "gentle shadows", "balanced whites", "bright highlights"
+    (r"\b(?:deep(?:er)?|rich(?:er)?|inky|crushed|true|dense|strong(?:er)?|dark(?:er)?|dramatic)\s+(?:blacks|shadows)\b",
+     lambda s: [_op("SHADOWS-HIGHLIGHTS", shadows=-s(0.3), highlights=0.0)]),
+    (r"\b(?:soft|gentle|lifted|open|subtle|light(?:er)?|airy)\s+shadows\b",
+     lambda s: [_op("SHADOWS-HIGHLIGHTS", shadows=s(0.3), highlights=0.0)]),
+    (r"\b(?:balanced|clean|neutral|true|pure)\s+whites\b", lambda s: [_op("WHITE-BALANCE")]),
+    (r"\b(?:bright(?:er)?|glowing|luminous|brilliant)\s+(?:whites|highlights)\b",
+     lambda s: [_op("SHADOWS-HIGHLIGHTS", shadows=0.0, highlights=s(0.2))]),
     (r"\b(?:deepen\w*|darken\w*|crush\w*) (?:the )?shadows?\b",
      lambda s: [_op("SHADOWS-HIGHLIGHTS", shadows=-s(0.4), highlights=0.0)]),
     (r"\b(?:recover\w*|tame|tone down|reduce\w*|bring down|lower\w*|darken\w*|soften\w*|dim\w*|dial down) (?:the )?"
@@ -221,13 +229,18 @@ crank turn bump pump dial apply set its shot pic mood atmosphere appear seem vib
 details detail visual quality overall lively livelier punchy bring out scene representation obscured content edges
 edge lines up fine greens reds blues yellows oranges purples pinks whites contours outlines features hazy blurry blurred fuzzy unclear bring back recover
 by about around roughly approximately percent per cent stops stop notch notches level levels exposure grade grading graded
-want wants wanted need needs would like love etc""".split())
+want wants wanted need needs would like love etc highlights shadows midtones blacks whites""".split())
 # "of this blurry photo", "the image's": the image named, whatever its state (left out of the tone words' leftovers).
 _IMAGE_NAMED = re.compile(r"\b(?:(?:of|in|on|for)\s+)?(?:the|this|my|our)\s+(?:[\w-]+\s+){0,2}?"
                           r"(?:image|photo|photograph|picture|pic|shot|selfie|scan|screenshot)s?(?:'s)?\b(?:\s+(?:of|from|with|taken)\s.*$)?")
 _FILLER_ONLY = frozenset("high effect effects issues problems them everything texture textures fine".split())
 # Whole-image words that keep their old plans (ImgEdit's "adjust"): brightness stays FLUX-BRIGHT.
 _BRIGHT = re.compile(r"\b(?:bright\w*|dark\w*|light\w*|dim\w*|lumin\w*|radian\w*|glow\w*)\b")
+
+
+def is_whole_look(phrase: str) -> bool:
+    """Does the phrase name only tone of the whole picture ("warm highlights", "deep blacks", "cinematic grading")?"""
+    return bool(_tone_parts(phrase)[0])
 
 
 def _tone(clause: str) -> list[tuple[str, tuple[tuple[str, Any], ...]]]:

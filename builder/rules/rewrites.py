@@ -245,6 +245,24 @@ _TWO_COMPARATIVES = re.compile(rf"^(?P<v>make|get|turn)\s+(?P<x>(?:the|this|my|h
                                rf"(?P<a>{_COMPARATIVE})\s*(?:,\s*|\s+)and\s+(?P<b>{_COMPARATIVE})$")
 # "raise the brightness and sharpness", "boost the contrast and the saturation of the photo", "adjust the
 # lighting/contrast" (a slash or an "or" between two tone nouns asks for both)
+# "enhance this image with cinematic colour grading, warm highlights, deep shadows and rich blacks": a list of
+# whole-picture tones, each one a look of its own (only when every item is one).
+_WITH_LOOKS = re.compile(r"^(?:enhanc|edit|improv|retouch|grad|finish|process|treat|style|transform|upgrad|polish)\w*\s+"
+                         r"(?:(?:this|the|it|my|our)\s*(?:[\w/-]+\s+)?)?(?:with|using)\s+(?P<list>.+)$")
+
+
+def _looks_listed(text: str) -> list[str] | None:
+    from lego_edit.builder.rules.looks import is_whole_look
+
+    m = _WITH_LOOKS.match(text)
+    if not m:
+        return None
+    items = [i.strip() for i in re.split(r"\s*,\s*(?:and\s+)?|\s+and\s+", m.group("list")) if i.strip()]
+    if len(items) < 2 or not all(is_whole_look(i) for i in items):
+        return None
+    return [f"add {i}" for i in items]
+
+
 _TONE_PAIR = re.compile(rf"^(?P<v>[a-z]+(?:\s+(?:up|down))?)\s+(?:both\s+)?(?:the\s+)?(?:(?:amount|level|levels)\s+of\s+(?:the\s+)?)?"
                         rf"(?:colou?r\s+)?(?P<n1>{_TONE_NOUN}|{_PHENOMENON_NOUN})(?:\s*/\s*|\s*(?:,\s*|\s+)(?:and|&|as well as|plus|or)\s+)"
                         rf"(?:the\s+)?(?:colou?r\s+)?(?P<n2>{_TONE_NOUN}|{_PHENOMENON_NOUN})(?P<tail>(?:\s+(?:of|in|on)\s+.+)?)$")
@@ -283,9 +301,12 @@ def _two_recolours(low: str) -> list[str] | None:
 def split_coordinated(clause: str) -> list[str]:
     """One clause that asks for two edits without repeating the verb -> two clauses; otherwise [clause]."""
     low = clause.lower()
-    if not re.search(r" and | & | plus | as well as | or |/", low):
+    if not re.search(r" and | & | plus | as well as | or |/|, ", low):
         return [clause]
     low = canonical_verb(re.sub(r"^to\s+", "", strip_polite(low).strip(" .,!")))
+    looks = _looks_listed(low) if " with " in low or " using " in low else None
+    if looks:
+        return looks
     m = _GAPPED.match(low)
     if m and m.group("y") not in ("it", "this"):
         return [f"{m.group('v')} {m.group('x')} {m.group('a')}", f"{m.group('v')} {m.group('y')} {m.group('b')}"]

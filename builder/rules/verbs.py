@@ -180,7 +180,7 @@ def _feature_words(feature: str) -> str | None:
 # "add soft diffused lighting", "add a retro film look".
 _LOOK_NOUNS = frozenset("""tones tone tint tints hues grading grade lighting effect effects filter filters look vibe
 feel atmosphere mood desaturation saturation contrast sharpness finish aesthetic treatment highlights smoothing
-sharpening colors colours color colour""".split())
+sharpening colors colours color colour blacks whites midtones""".split())
 
 
 _LOOK_STYLE = re.compile(r"\b(?:vintage|retro|film|cinematic|analog|old-fashioned|dreamy|noir|sepia)\b")
