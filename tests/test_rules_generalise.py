@@ -1355,3 +1355,33 @@ def test_tones_named_by_their_range_and_a_list_of_them_are_looks_not_objects():
     assert {"CONTRAST", "VIGNETTE", "TEMPERATURE", "SHADOWS-HIGHLIGHTS"} <= set(got) and "FLUX-STYLE" not in got
     assert models("enhance the photo with a dog and a cat")[0] == "ADD-PRED"
     assert models("Enhance this image/video with deep shadows and warm highlights")[0] == "SHADOWS-HIGHLIGHTS"
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("Rotate this 90 degrees", ["ROTATE"]), ("Make this image 800x600", ["SCALE"]), ("Blur this image", ["BLUR"]),
+    ("Apply a blur effect", ["BLUR"]), ("same scene at golden hour", ["FLUX-ENV"]), ("same location in autumn", ["FLUX-ENV"]),
+    ("change to winter with snow on the trees", ["FLUX-ENV"]),
+    ("Rotate my image 'photo.jpg' by 45 degrees and save it as 'rotated_photo.jpg'", ["ROTATE"]),
+    ("remove the background and export for web", ["SOS"]),
+    ("Apply a warm film color grade to the open document as non-destructive adjustment layers.",
+     ["CONTRAST", "SATURATION", "VIGNETTE", "TEMPERATURE"]),
+    ("Use the remove-background prompt to remove the background from my photo 'portrait.jpg', keeping only the person", ["SOS"]),
+    ("Remove the background people, replace with empty street", ["RES", "FASTINPAINT", "FLUX-INPAINT"]),
+    ("Remove the watermark from the bottom right corner. Restore the original background seamlessly.",
+     ["RES", "FASTINPAINT", "FLUX-INPAINT"]),
+    ("continue the forest landscape to the sides", ["CMI-PRED", "FLUX-FILL"]),
+    ("extend the kitchen to show more countertop", ["CMI-PRED", "FLUX-FILL"]),
+    ("place subject in modern office setting", ["SOS", "INVERSE", "FLUX-CBG"])])
+def test_skill_and_tool_prompts_read_as_the_edit_they_ask(text, expected):
+    assert models(text) == expected
+
+
+def test_files_coordinates_and_an_unplaced_blur_are_said_not_guessed():
+    with pytest.raises(PlanRefused, match="pixel coordinates"):
+        plan_rules("Draw a red arrow from (50,50) to (150,100) on my image 'photo.jpg'")
+    with pytest.raises(PlanRefused, match="feature of the app"):
+        plan_rules("add a blur tool")
+    with pytest.raises(PlanRefused):
+        plan_rules("Change to six little birds.")
+    got = steps('Watermark every photo in ~/photos/portfolio with the text "\u00a9 Jane Doe 2026".')
+    assert [m for m, _ in got] == ["ADD-PRED", "FLUX-FILL"] and "Jane Doe 2026" in got[1][1]["prompt"]

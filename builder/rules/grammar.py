@@ -167,6 +167,8 @@ def _feature_edit(inner: str) -> str:
     """A feature's edit said of this image: "denoise photos" -> "denoise the image", "flip" -> "flip the image"."""
     inner = re.sub(r"\b(?:(?:the|my|our|your|uploaded|all|any|those|these)\s+)*(?:photos|images|pictures|pics|screenshots)\b",
                    "the image", inner)
+    if inner == "blur":
+        return inner  # a blur tool is used on a part: which part, the wish does not say
     return f"{inner} the image" if re.fullmatch(r"[a-z-]+", inner) else inner
 
 

@@ -84,6 +84,9 @@ IMPOSSIBLE = tuple((re.compile(p, re.I), why) for p, why in (
     (r"\b(?:\d+\s*x\s*\d+|\d+-by-\d+)\s+grid\b|\b(?:into|as|make|create|build|turn\w*|arrange\w*)\s+(?:an?\s+|the\s+)?"
      r"(?:[\w-]+\s+){0,2}?(?:grid|collage|contact sheet|sprite sheet)\b",
      "a grid or collage of several pictures is a new layout, not an edit of this image"),
+    (r"\b(?:draw|fill|paint|put|place|add|crop|cut|mark)\b[^.]*\(\s*\d+\s*,\s*\d+\s*\)",
+     "shapes and regions given by pixel coordinates are a job for the host app's tools (its selection, shape and fill "
+     "tools); the bricks find where to edit from what is in the picture"),
     (r"\b(?:clone|duplicate|multiply|copy)\s+(?:me|him|her|them|us|my|the|this|that)\b(?!\s+(?:out|stamp))",
      "copying an object to another place is not something the bricks do in one step"),
     (r"\bcolou?ri[sz]\w*", "there is no brick for colourising a black-and-white photo yet: a recolour needs a colour for a "

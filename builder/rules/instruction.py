@@ -263,10 +263,12 @@ def _opposite(a: Edit, b: Edit) -> bool:
 # bricks fill it from around it), not another edit.
 _FILL_BEHIND = re.compile(r"^(?:and\s+)?(?:then\s+)?(?:restore|rebuild|reconstruct|recreate|fill(?:\s+in)?|repair|fix|"
                           r"complete|continue|extend|match|blend)\s+(?:in\s+)?(?:the\s+|that\s+|this\s+|what'?s?\s+)?"
-                          r"(?:(?:removed|empty|blank|resulting|leftover|missing)\s+)?(?:background|area|"
+                          r"(?:(?:removed|empty|blank|resulting|leftover|missing|original|underlying|natural)\s+)?(?:background|area|"
                           r"space|gap|hole|surface|wall|scene|surroundings|behind(?:\s+(?:it|them|him|her))?)\b|"
                           r"^(?:and\s+)?(?:cover|fill|replace)\s+(?:it|them|that|the (?:spot|area|gap|hole))\s+(?:up\s+)?(?:in\s+)?with\s+"
-                          r"what(?:ever)?\s+(?:would be|was|is|should be|might be)\b|^(?:and\s+)?(?:fix|blend|make)\b.*\bto match\b")
+                          r"what(?:ever)?\s+(?:would be|was|is|should be|might be)\b|^(?:and\s+)?(?:fix|blend|make)\b.*\bto match\b|"
+                          r"^(?:and\s+)?(?:replace|fill)\s+(?:it\s+|them\s+|the\s+(?:gap|hole|space|area)\s+)?with\s+(?:an?\s+|the\s+)?"
+                          r"(?:empty|clear|bare|plain|deserted|clean|open)\s+[\w -]+$")
 
 
 def _same_either_way(sentence: str, has_mask: bool,

@@ -207,7 +207,7 @@ VERB_SYNONYMS: dict[str, str] = {
     "excise": "remove", "expel": "remove", "evict": "remove", "dismiss": "remove", "vanish": "remove",
     "exile": "remove", "extinguish": "remove", "uproot": "remove", "sweep away": "remove", "terminate": "remove",
     "conceal": "remove", "discard": "remove", "ax": "remove", "axe": "remove", "chuck": "remove", "toss": "remove",
-    "relight": "fix the lighting of", "re-light": "fix the lighting of",
+    "continue": "extend",     "relight": "fix the lighting of", "re-light": "fix the lighting of",
     "take down": "decrease", "inject": "add", "stylize": "render", "stylise": "render", "restyle": "render",
     "reimagine": "render", "re-imagine": "render", "depict": "render", "portray": "render", "tone back": "decrease", "shape": "turn", "reshape": "turn", "fashion": "turn",
     # addition

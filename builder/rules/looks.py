@@ -216,6 +216,8 @@ _TONE: tuple[tuple[str, Any], ...] = (
      r"\b(?:enhanc|bring\w* (?:out|back)|accentuat|emphasi[sz]|strengthen|defin|crisp|restor|recover|refin|improv|boost|sharpen)\w*"
      r"\s+(?:the\s+)?(?:edges|fine lines|outlines)\b", lambda s: [_op("SHARPEN", amount=s(0.5))]),
     (r"\bde-?nois\w*", lambda s: [_op("DENOISE", amount=s(0.5))]),
+    (r"\b(?:gaussian\s+)?blur(?:red|ry)?\s+(?:effect|filter)\b|^make\s+it\s+(?:look\s+)?(?:blur|blurry|blurred)\s*$",
+     lambda s: [_op("BLUR", amount=min(1.0, s(0.4)))]),  # "apply a blur effect": all of it softly
     (r"\bcolou?r[- ]correct\w*|\bcolou?r correction\b", lambda s: [_op("WHITE-BALANCE")]),
     (r"\bde-?haz\w*|\bde-?fog\w*|\bde-?veil\w*|\buncloud\w*", lambda s: [_op("DEHAZE", amount=s(0.6))]),
 )
@@ -372,7 +374,7 @@ def _geometry(clause: str) -> Edit | None:
             raise TextRefused(f"'{clause}': say how to crop: to a shape ('crop to 16:9', 'crop it square'), an edge "
                               "('crop the bottom', 'cut off the left third') or an object ('crop to the dog')")
         return Edit("look", None, ops=(_op("CROP", aspect=aspect),), text=clause)
-    whole = r"(?:(?:the|this|my)\s+(?:whole\s+)?(?:image|photo|picture|pic|shot)|it|everything)"
+    whole = r"(?:(?:the|this|my)\s+(?:whole\s+)?(?:image|photo|picture|pic|shot)|it|everything|this(?=\s+(?:by\s+)?\d))"
     if re.match(r"^(?:rotate|turn|tilt)\s+(?:it|this|the\s+(?:image|photo|picture|pic|shot))\s+(?:slightly\s+|a\s+bit\s+)?(?:to|so\s+"
                 r"(?:that\s+)?it)\s+(?:straighten|level|fix)\w*\s+(?:the\s+)?(?:horizon|lines|buildings|picture|image|photo|it)\b",
                 clause):  # "rotate the image to straighten the horizon": by the angle its lines say

@@ -132,7 +132,7 @@ _ONE_SIDE = re.compile(r"(?<![\d.:/])(?P<n>\d{2,5})\s*(?:px|pixels?)\s+(?:in\s+)
                        r"\b(?P<s2>width|height)\s+(?:of|to)\s+(?P<n2>\d{2,5})\s*(?:px|pixels?)?(?![\d.:/])")
 _RESIZING = re.compile(r"\b(?:resiz\w*|re-?scal\w*|scal(?:e|ed|ing)\b|downscal\w*|down-?siz\w*|upscal\w*|shrink\w*|enlarg\w*|"
                        r"size\b|sized\b|dimensions?\b|resolution\b|(?:should|must|needs?\s+to|has\s+to|have\s+to)\s+be\b|"
-                       r"make\s+(?:it|this|them|the\s+[\w-]+)\s+\d|"
+                       r"make\s+(?:it|this|them|(?:the|this|my)\s+[\w-]+)\s+\d|"
                        r"(?:export|save|convert|output)\w*\b.*\bat\b)")
 _HALF_SIZE = re.compile(r"\b(?:half\s+(?:the\s+|its\s+)?(?:size|resolution|dimensions)|(?:to|by)\s+half|in\s+half|halve\w*)\b")
 _DOUBLE_SIZE = re.compile(r"\b(?:double|twice)\s+(?:the\s+|its\s+)?(?:size|resolution|dimensions)\b|\b(?:twice|two times)\s+"

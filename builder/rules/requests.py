@@ -6,7 +6,7 @@ import functools
 import re
 
 from lego_edit.builder.rules.lexicon import KNOWN_VERBS, STYLE_TERMS, VERB_RES, VERB_SYNONYMS, canonical_verb, lemma
-from lego_edit.builder.rules.phrases import is_descriptor
+from lego_edit.builder.rules.phrases import env_value, is_descriptor
 from lego_edit.builder.rules.prefilter import WordGate
 from lego_edit.builder.rules.text_edits import says_but_should
 from lego_edit.builder.rules.versions import accessory_request, version_request, without_request
@@ -151,6 +151,8 @@ _ASK_FRAMES = re.compile(
     r"would)|i (?:was|am) wondering if (?:you|someone|somebody|anyone) (?:could|can|would)|i wonder if (?:you|"
     r"someone|somebody|anyone) (?:could|can)|(?:please )?help(?!\s+(?:me\s+|us\s+)?(?:with|out)\b)(?!\s+(?:the|this|that|his|her|their|a|an)\s)(?:\s+(?:me|us))?(?:\s+to)?|"
     r"i need (?:help|someone|somebody) to|"
+    r"use (?:the|this|a|an|my|your) [\w -]{1,30}? (?:prompt|tool|feature|option|function|model|filter|brush|skill|command|"
+    r"mode|plugin|node|script) to|"
     r"i need help(?: with| in)?|(?:ask|asking|wondering) (?:if|whether)|(?:someone|somebody|anyone|anybody|you) (?:can|could|would|"
     r"will|might)(?= (?:explain|show|tell|suggest|recommend)\b)|"
     r"(?:explain|show|tell) (?:to )?(?:me |us )?how (?:to|(?:i|we|you) (?:can|could|do|would))|"
@@ -283,9 +285,10 @@ _CUTOUT = re.compile(r"^(?:make|create|do|give me|get)\s+(?:me\s+)?(?:a|an)\s+(?
 
 _SHOP_AS = re.compile(r"^(?:photoshop|shop|edit|photo-?shop)\s+(?P<x>me|us|him|her|them|(?:the|my|this)\s+[\w-]+)\s+as\s+"
                       r"(?P<y>(?:an?|some)\s+[\w -]+?)[\s!.]*$", re.I)
-_WATERMARK_WITH = re.compile(r"^watermark\s+(?:(?:the|this|my|our|all|some|a)\s+)*(?:[\w-]+\s+){0,3}?(?:(?:images?|photos?|pictures?|"
-                             r"pics?|it|them|text(?:\s+line)?)\s+)?(?:(?:on|to)\s+(?:[\w-]+\s+){0,3}?)?(?:with\s+)?[(\s]*"
-                             r"(?:ie:?\s*|e\.?g\.?:?\s*|like\s+|saying\s+)?(?P<t>\"[^\"]{1,40}\"|'[^']{1,40}')\s*\)?[\s!.]*$", re.I)
+_WATERMARK_WITH = re.compile(r"^watermark\b[^\"'\u201c]{0,80}?(?P<t>\"[^\"]{1,40}\"|\u201c[^\u201d]{1,40}\u201d|'[^']{1,40}')"
+                             r"\s*\)?[\s!.]*$", re.I)
+_SAME_PLACE = re.compile(r"^(?:the\s+)?same\s+(?:scene|location|place|photo|picture|image|view|shot|spot|setting|street|"
+                         r"landscape|city|beach|room)\s+(?P<y>(?:at|in|during|on|under)\s+.+?)[\s.!]*$", re.I)
 _PREFER_IN = re.compile(r"^(?:.*?\b)?(?:i(?:'d| would)\s+)?prefer\s+(?:to\s+(?:see|have|get|view)\s+)?(?:(?:it|them|this|these|those|"
                         r"the\s+[\w-]+)\s+)?in\s+(?P<y>black\s+and\s+white|b&w|gr[ae]yscale|sepia|monochrome|colou?r)[\s!.]*$", re.I)
 
@@ -304,6 +307,9 @@ def _rewrite(text: str) -> str:
     m = _WATERMARK_WITH.match(text) if text[:9].lower() == "watermark" else None
     if m:  # 'watermark the images with "SAMPLE"': that text added
         return f"add the text {m.group('t')}"
+    m = _SAME_PLACE.match(text) if text[:4].lower() in ("same", "the ") else None
+    if m:  # "same scene at golden hour", "the same location in autumn": that time or season
+        return f"make it {m.group('y')}"
     m = _PREFER_IN.match(text) if "prefer" in text else None
     if m:  # "I'd prefer to see them in black and white"
         return f"make it in {m.group('y')}"
@@ -449,13 +455,23 @@ _WHOSE_PHOTO = re.compile(r"\s+(?:(?:in|on)\s+(?:the|this|my|our)\s+(?:photo|pic
                           r"for\s+(?:(?:the|all|my|our|these|those|initial|raw|new|old|some|dslr|phone|camera)\s+){0,3}"
                           r"(?:images|photos|pictures|pics|shots|files)\b)(?=\s*[,.;!?]?\s*$)", re.I)
 # The result the user gets back is the image itself: "the result is too dark", "the output image is blurry".
-_THE_RESULT = re.compile(r"\b(?:the|my) (?:final |resulting |processed |generated )?(?:output|result)(?:\s+(?:image|photo|picture))?s?\b",
+_THE_RESULT = re.compile(r"\b(?:the|my) (?:final |resulting |processed |generated )?(?:output|result)(?:\s+(?:image|photo|picture))?s?\b|"
+                         r"\b(?:the|this) (?:open|active|current|selected) (?:document|layer|image|canvas|file|picture|photo)\b",
                          re.I)
+# The file the image is in, and what to do with the result, say nothing about the edit: "my image 'photo.jpg'",
+# "... and save it as 'out.png'", "... and export for web", "... as non-destructive adjustment layers".
+_FILE_AND_SAVING = re.compile(r"\s*(?:['\"`]?(?:~?/)?[\w./~-]*\w\.(?:png|jpe?g|webp|gif|tiff?|bmp|heic|psd|xcf|kra)['\"`]?)(?=[\s,.;:!?)]|$)|"
+                              r"(?:,\s*|\s+)(?:and\s+|then\s+)?(?:save|export|output|store|write|download)\w*\s+(?:it\s+|them\s+|the\s+"
+                              r"(?:result|image|file|output)\s+)?(?:as|to|for|in|into)\b[^,;]*|"
+                              r"\s+as\s+(?:(?:a|an)\s+)?(?:non-destructive\s+)?(?:adjustment\s+)?(?:layers?|smart\s+objects?)\b|"
+                              r"\s+on\s+(?:the|a)\s+(?:active|current|selected|new)\s+layer\b", re.I)
 
 
 def as_request(sentence: str) -> tuple[str, bool]:
     sentence = _IN_THE_APP.sub("", sentence.rstrip(" ?!.")) + sentence[len(sentence.rstrip(" ?!.")):]
     sentence = _THE_RESULT.sub("the image", sentence)
+    if "." in sentence or "save" in sentence or "export" in sentence or " as " in sentence or " layer" in sentence:
+        sentence = _FILE_AND_SAVING.sub("", sentence)
     if "image" in sentence or "picture" in sentence or "photo" in sentence:
         sentence = _OWN_PICTURE.sub(r"\1 image", sentence)
     sentence = _WHOSE_PHOTO.sub("", sentence)
@@ -569,6 +585,9 @@ def _as_request(sentence: str) -> tuple[str, bool]:
     text = re.sub(r"^(transform\w*|convert\w*|turn\w*|chang\w*|switch\w*)\s+(to|into)\s+(?=(?:an?\s+)?[\w -]*\b(?:style|painting|drawing|sketch|"
                   r"cartoon|anime|watercolou?r)\b)", r"\1 it \2 ", text, flags=re.I)  # "transform to anime style": the image
     text = re.sub(r"^(transform\w*|convert\w*|turn\w*)\s+(to|into)\s+", r"\1 it \2 ", text, flags=re.I)  # "convert to a mural"
+    bare = re.match(r"^(chang\w*|switch\w*)\s+(to|into)\s+(?P<y>.+)$", text, re.I)
+    if bare and (env_value(bare.group("y").lower()) or STYLE_TERMS.search(bare.group("y").lower())):
+        text = f"{bare.group(1)} it {bare.group(2)} {bare.group('y')}"  # "change to spring with cherry blossoms": the scene
     wish = _WISH.match(text.rstrip(" ?!."))
     if wish and _GONE.match(wish.group("x")):
         return f"remove {_GONE.match(wish.group('x')).group('x')}", True  # type: ignore[union-attr]

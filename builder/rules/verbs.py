@@ -25,6 +25,7 @@ from lego_edit.builder.rules.phrases import (
     ADD_NP_STOP,
     IMAGE_PP,
     env_value,
+    head_noun,
     is_descriptor,
     is_env_only,
     is_generic_background,
@@ -292,6 +293,13 @@ def add_edit(c: Ctx) -> Edit:
     weather = re.split(r"\s+with\s+", obj, maxsplit=1)[0]
     if weather != obj and is_env_only(weather) and word_list(weather)[-1] not in {"day"}:
         return Edit("env", None, env_value(weather), text=c.clause)  # "add gentle rain with droplets on the glass"
+    bare = re.match(r"(?:(?P<x>(?!(?:an?|some|two|three|several|more|many|few)\b)[a-z][\w'-]*(?:\s+[a-z][\w'-]*)?)\s+)?"
+                    r"(?:on|in|at|into|onto)\s+(?P<y>.+)$", rest) if c.verb in {"place", "put"} else None
+    if bare and is_setting(bare.group("y")) and (bare.group("x") is None or target_of(bare.group("x"), c.has_mask)):
+        # "place subject in modern office setting", "place cheese on rustic wooden board", "place on a beach"
+        kept = target_of(bare.group("x"), c.has_mask) if bare.group("x") else SUBJECT
+        return Edit("background", None, strip_articles(bare.group("y")), keep=kept if kept not in (None, PRONOUN) else SUBJECT,
+                    text=c.clause)
     if c.verb in {"place", "put"} and (re.match(r"(?:the|this|that|his|her|their|its|me|us)\b", rest) or
                                        re.match(r"(?:them|him)\s+(?:on|in|at|into|onto)\s", rest)):
         # "place the pineapple on a sandy beach": the object stays, its setting changes.
@@ -459,8 +467,11 @@ def outpaint_edit(c: Ctx) -> Edit:
                       r"lot|some|further|wider)\s*)*$", "", what).strip()  # "zoom it out a little": how much, not what
         what = re.sub(r"\s*\b(?:outwards?|all around|in all directions|on all sides)$", "", what).strip()
         what = re.sub(r"^(?:image|picture|photo|photo's|image's)\s+(?=(?:edges?|frame|borders?|canvas|sides)$)", "", what)
-        if what and what not in {"image", "canvas", "picture", "photo", "frame", "view", "scene", "borders", "border", "edge",
-                                 "edges", "sides", "it", "background", "shot", "field of view", "all sides", "everything"} and \
+        scenery = bool(what) and (head_noun(re.split(r"\s+(?:to|showing|so|with)\b", what)[0]) in SETTING_NOUNS | {"scene", "room",
+                                                                                                           "kitchen", "view"})
+        if what and not scenery and what not in {"image", "canvas", "picture", "photo", "frame", "view", "scene", "borders",
+                                                 "border", "edge", "edges", "sides", "it", "background", "shot",
+                                                 "field of view", "all sides", "everything"} and \
                 not (c.verb.startswith("zoom") and IMAGE_PP.search(c.rest)):  # "zoom out the bananas in the image"
             raise TextRefused(f"I can expand the canvas (outpainting) but not stretch '{what}': say e.g. "
                               "'expand the image to the left by 30%' or 'zoom out'")
@@ -481,8 +492,12 @@ def blur_edit(c: Ctx) -> Edit:
     x = re.sub(r"^out\s+", "", c.rest)  # "blur out the usernames"
     x = re.sub(r"\s+(?:out|a bit|slightly|more|a lot)\b.*$", "", x)
     target = target_of(x, c.has_mask) if x.strip() else None
-    if target is None and not is_generic_background(x):
-        raise TextRefused("no brick blurs the whole image; 'blur the background' or 'blur the face' work")
+    if target is None and not is_generic_background(x) and not x.strip():
+        raise TextRefused("'blur' alone does not say what to blur: say 'blur the background', 'blur the face' or "
+                          "'blur the whole image'")
+    if target is None and not is_generic_background(x):  # "blur this image", "blur it a bit": all of it, softly
+        amount = round(min(1.0, 0.4 * intensity(c.clause)), 3)
+        return Edit("look", None, ops=(("BLUR", (("amount", amount),)),), text=c.clause)
     if is_generic_background(x) or target is None:
         return background_edit(c, None, "blurred")
     return Edit("blur", target, "blurred", text=c.clause)
