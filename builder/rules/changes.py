@@ -180,6 +180,11 @@ def _change_x_to_y(c: Ctx, rest: str) -> Edit | None:
     if STYLE_TERMS.search(rest) and not is_descriptor(y) and not is_descriptor(_RESEMBLE.sub("", y)) and \
             not (y and is_setting(y)):
         return style_edit(c, style_target(rest))
+    whole = _X_TO_Y.match(rest)
+    if whole and re.fullmatch(r"it|this|(?:the|this)\s+(?:whole\s+)?(?:image|photo|picture|scene|shot)", whole.group("x").strip()):
+        head = re.split(r"\s+with\s+|\s*,", whole.group("y"), maxsplit=1)[0]
+        if is_env_only(head.replace("-", " ")):  # "change it to spring with soft warm lighting": the season, its details said
+            return Edit("env", None, env_value(head.replace("-", " ")), text=c.clause)
     timed = time_of_day_env(c.core, c.core) if re.search(r"\blight(?:ing)?\b|\bglow\b", c.core) else None
     if timed:
         return Edit("env", None, timed, text=c.clause)  # "change the lighting to sunset"

@@ -20,7 +20,7 @@ _QUALIFIERS = re.compile(
     r"result|image|picture|photo|shot|quality|finish)|for (?:a |an )?(?:more |much more |even more )?(?:polished|professional|"
     r"clean|cleaner|natural|refined|finished|crisp|crisper|balanced|cohesive|modern|sleek) (?:look|finish|feel|result|vibe|"
     r"aesthetic|appearance)|(?:ideal |perfect |great |best )?for (?:[\w-]+,? ){0,4}(?:photography|photos|portraits|shots|images|"
-    r"pictures|scenes|landscapes|headshots|selfies|feeds?|campaigns?|catalogs?|catalogues?)$|in order to|instead of|rather than|or something|or anything|or whatever|(?:and|or) (?:anything|whatever|everything) else\b|or similar|of some sort|for me|for us|for my \w+|if possible|if you can|again$|back$|but keep|without changing|without altering|without (?:just |simply |also )?(?:blurring|cropping|changing|altering|affecting|touching|"
+    r"pictures|scenes|landscapes|headshots|selfies|feeds?|campaigns?|catalogs?|catalogues?)$|in order to|instead of|rather than|or something|or anything|or whatever|(?:and|or) (?:anything|whatever|everything) else\b|or similar|of some sort|for me|for us|for my \w+|if possible|if you can|again$|back$|but keep|but (?:maintain|preserve|retain)\w*|without changing|without altering|without (?:just |simply |also )?(?:blurring|cropping|changing|altering|affecting|touching|"
     r"losing|ruining|distorting|moving|damaging|making)|(?:but\s+)?(?:don't|do not|dont|never)\s+(?:alter|change|touch|modify|affect|edit|move)|and blend|and make sure|and seamlessly|seamlessly|"
     r"and (?:maintain|keep|preserve|retain)(?:ing)? (?:the|its|their|all|everything|others?)\b|"
     r"including|such as|as well as preserving|with the same|isolating|excluding|separating|"
