@@ -1385,3 +1385,12 @@ def test_files_coordinates_and_an_unplaced_blur_are_said_not_guessed():
         plan_rules("Change to six little birds.")
     got = steps('Watermark every photo in ~/photos/portfolio with the text "\u00a9 Jane Doe 2026".')
     assert [m for m, _ in got] == ["ADD-PRED", "FLUX-FILL"] and "Jane Doe 2026" in got[1][1]["prompt"]
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("What if the dog had a hat?", ["ADD-PRED", "FLUX-FILL"]), ("what if the car was red", ["RES", "FLUX-RCM"]),
+    ("what if it was night", ["FLUX-ENV"]), ("what if we removed the car", ["RES", "FASTINPAINT", "FLUX-INPAINT"]),
+    ("Change to spring with cherry blossoms, fresh green leaves, soft warm lighting", ["FLUX-ENV"]),
+    ("Change the season to autumn with falling leaves, but maintain the photograph's realistic style", ["FLUX-ENV"])])
+def test_a_what_if_is_the_edit_it_imagines_and_a_season_keeps_its_details(text, expected):
+    assert models(text) == expected

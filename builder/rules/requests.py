@@ -287,6 +287,9 @@ _SHOP_AS = re.compile(r"^(?:photoshop|shop|edit|photo-?shop)\s+(?P<x>me|us|him|h
                       r"(?P<y>(?:an?|some)\s+[\w -]+?)[\s!.]*$", re.I)
 _WATERMARK_WITH = re.compile(r"^watermark\b[^\"'\u201c]{0,80}?(?P<t>\"[^\"]{1,40}\"|\u201c[^\u201d]{1,40}\u201d|'[^']{1,40}')"
                              r"\s*\)?[\s!.]*$", re.I)
+_WHAT_IF = re.compile(r"^(?:what\s+if\s+|imagine\s+(?:if\s+)?)(?P<x>(?:the|my|his|her|their|this|that|our|its)\s+[\w' -]+?|he|she|it|they|"
+                      r"we|i|you)\s+(?P<v>had|wore|was wearing|were wearing|got|was|were|looked|became|removed|took out|erased|"
+                      r"deleted)\s+(?P<y>.+)$", re.I)
 _SAME_PLACE = re.compile(r"^(?:the\s+)?same\s+(?:scene|location|place|photo|picture|image|view|shot|spot|setting|street|"
                          r"landscape|city|beach|room)\s+(?P<y>(?:at|in|during|on|under)\s+.+?)[\s.!]*$", re.I)
 _PREFER_IN = re.compile(r"^(?:.*?\b)?(?:i(?:'d| would)\s+)?prefer\s+(?:to\s+(?:see|have|get|view)\s+)?(?:(?:it|them|this|these|those|"
@@ -557,6 +560,15 @@ def _as_request(sentence: str) -> tuple[str, bool]:
         passive = _passive(f"{who} must be {inverted.group('v')}{inverted.group('rest')}")
         if passive:
             return strip_polite(passive), True
+    what_if = _WHAT_IF.match(text.rstrip(" ?!.")) if text[:7].lower() in ("what if", "imagine") else None
+    if what_if:  # "what if the dog had a hat?", "what if the car was red": shown so
+        x, y = what_if.group("x"), what_if.group("y")
+        x = {"he": "him", "she": "her", "they": "them", "we": "us", "i": "me"}.get(x.lower(), x)
+        if what_if.group("v").lower() in ("had", "wore", "was wearing", "were wearing", "got"):
+            return f"give {x} {y}", True
+        if what_if.group("v").lower() in ("removed", "took out", "erased", "deleted"):
+            return f"remove {y}", True
+        return f"make {x} {y}", True
     was = re.match(r"^(?:i(?:'d| would)\s+|would\s+)?(?:really\s+|just\s+)?(?:love|like|prefer)\s+(?:it\s+)?if\s+(?P<x>(?:the|my|his|her|"
                    r"their|this|that|these|those|our)\s.+?)\s+(?:was|were|looked|could be)\s+(?P<y>.+?)[\s?!.]*$", text, re.I)
     if was:  # "would love it if the car was red"
