@@ -1394,3 +1394,12 @@ def test_files_coordinates_and_an_unplaced_blur_are_said_not_guessed():
     ("Change the season to autumn with falling leaves, but maintain the photograph's realistic style", ["FLUX-ENV"])])
 def test_a_what_if_is_the_edit_it_imagines_and_a_season_keeps_its_details(text, expected):
     assert models(text) == expected
+
+
+def test_like_a_thing_and_the_picture_named_by_its_state():
+    assert models("Make him like a Greek statue") == ["RES", "CMI-PRED", "FLUX-STYLE"]
+    assert models("make it like a painting") == ["CMI-PRED", "FLUX-STYLE"]
+    assert models("make it look more like a painting") == ["CMI-PRED", "FLUX-STYLE"]
+    assert steps("make the car like a toy")[0][1]["prompt"] == "car"
+    assert models("I hope the cartoonized picture look more like an oil painting.") == ["CMI-PRED", "FLUX-STYLE"]
+    assert models("Transform the input image into Ghibli-style artwork") == ["CMI-PRED", "FLUX-STYLE"]

@@ -136,6 +136,14 @@ _QUOTED_TEXT = re.compile(r"(?:(?:the|this|that)\s+)?(?:(?:text|word|words|phras
                           re.I)
 
 
+# The picture itself, named by its state or its place among others: "the cartoonized picture", "the old photo",
+# "the attached image", "the edited version".
+_STATE_OF_PICTURE = re.compile(r"^(?:(?:old|new|original|current|final|scanned|edited|cartooni[sz]ed|attached|uploaded|above|"
+                               r"following|generated|resulting|input|output|processed|blurry|blurred|noisy|faded|damaged|"
+                               r"grainy|dark|underexposed|overexposed)\s+)+(?:image|photo|picture|pic|shot|photograph|scan|"
+                               r"selfie|version)s?$")
+
+
 def target_of(text: str, has_mask: bool) -> str | None:
     """noun_phrase, with the special targets: whole image (None), SELECTION, SUBJECT, PRONOUN."""
     said = _QUOTED_TEXT.fullmatch(text.strip(" ,."))
@@ -145,7 +153,7 @@ def target_of(text: str, has_mask: bool) -> str | None:
     if raw in WHOLE_IMAGE or raw == "" or _THIS_PHOTO_OF.match(text.lower().strip(" ,.")):
         return None
     np_ = noun_phrase(text)
-    if np_ in WHOLE_IMAGE or np_ == "":
+    if np_ in WHOLE_IMAGE or np_ == "" or _STATE_OF_PICTURE.match(np_):
         return None
     if np_ in SUBJECT_WORDS or raw in SUBJECT_WORDS:
         return SUBJECT

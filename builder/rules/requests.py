@@ -560,6 +560,10 @@ def _as_request(sentence: str) -> tuple[str, bool]:
         passive = _passive(f"{who} must be {inverted.group('v')}{inverted.group('rest')}")
         if passive:
             return strip_polite(passive), True
+    hope = re.match(r"^i\s+(?:hope|wish|want)\s+(?:that\s+)?(?P<x>(?:the|my|this|his|her|their|our)\s+[\w' -]+?)\s+(?:looks?|would look|"
+                    r"will look|could look|can look)\s+(?P<y>(?:more\s+)?(?:like\s+)?.+?)[\s.!?]*$", text, re.I) if text[:2].lower() == "i " else None
+    if hope:  # "I hope the cartoonized picture looks more like an oil painting"
+        return f"make {hope.group('x')} look {hope.group('y')}", True
     what_if = _WHAT_IF.match(text.rstrip(" ?!.")) if text[:7].lower() in ("what if", "imagine") else None
     if what_if:  # "what if the dog had a hat?", "what if the car was red": shown so
         x, y = what_if.group("x"), what_if.group("y")

@@ -128,6 +128,12 @@ def plain_clause(clause: str) -> str:
         m = _NEED.match(text)
         if m:
             return f"make {m.group('x')} {m.group('y')}"
+    if " more like " in text:  # "make it look more like a painting": like one
+        text = re.sub(r"\b(look|looks|looking|appear|seem)\s+(?:a\s+(?:bit|little|lot)\s+|much\s+)?more\s+like\b", r"\1 like", text)
+    m = re.match(r"^make\s+(?P<x>(?!.*\blook)(?:it|this|him|her|them|me|us|(?:the|this|my|his|her|their|our)\s+[\w' -]+?))\s+"
+                 r"(?P<more>more\s+)?like\s+(?P<y>(?:an?|the|some)\s+.+)$", text) if " like " in text else None
+    if m:  # "make him like a Greek statue", "make it like a painting": look like one
+        return f"make {m.group('x')} look like {m.group('y')}"
     if _BOKEH.match(text):  # "add a background blur", "create an artificial bokeh": the real background blurred
         return "blur the background"
     if text.startswith(("add", "give", "bring", "put", "inject", "introduce", "apply")):
