@@ -1403,3 +1403,10 @@ def test_like_a_thing_and_the_picture_named_by_its_state():
     assert steps("make the car like a toy")[0][1]["prompt"] == "car"
     assert models("I hope the cartoonized picture look more like an oil painting.") == ["CMI-PRED", "FLUX-STYLE"]
     assert models("Transform the input image into Ghibli-style artwork") == ["CMI-PRED", "FLUX-STYLE"]
+
+
+def test_a_remark_before_a_complaint_and_a_bare_icon_named_before_it():
+    assert models("Is there a simple way to adjust the color of the image?  I've noticed the green channel is a bit too "
+                  "strong and need to adjust it.") == ["WHITE-BALANCE"]
+    assert steps("app icon is black in the dark mode. Would it be possible to make it white?")[0][1]["prompt"] == "app icon"
+    assert models("I found this picture that is rotated 90\u00b0") == ["ROTATE"]

@@ -42,7 +42,8 @@ _THERE_IS = re.compile(r"\bthere(?:'s| is| are|'re)\s+(?:a\s+(?:bunch|lot|couple
 
 
 # A sentence that starts by saying something of one thing names what a later "it" is.
-_SAID_OF = re.compile(r"^(?:i know\s+|so\s+|well\s+)?(?:my|our|the|this)\s+(?P<x>[\w-]+(?:\s+[\w-]+)?)\s+(?:is|are|was|were|"
+_SAID_OF = re.compile(r"^(?:i know\s+|so\s+|well\s+)?(?:(?:my|our|the|this)\s+|(?=(?:app\s+)?(?:icon|logo|favicon|banner|avatar|"
+                      r"header|mascot|sprite)\b))(?P<x>[\w-]+(?:\s+[\w-]+)?)\s+(?:is|are|was|were|"
                       r"has|have|looks?)\b(?!\s+(?:to|going)\b)", re.I)
 
 

@@ -470,7 +470,14 @@ _FILE_AND_SAVING = re.compile(r"\s*(?:['\"`]?(?:~?/)?[\w./~-]*\w\.(?:png|jpe?g|w
                               r"\s+on\s+(?:the|a)\s+(?:active|current|selected|new)\s+layer\b", re.I)
 
 
+# A remark before what it remarks on: "I've noticed the green channel is too strong", "I can see that the sky is grey".
+_NOTICED = re.compile(r"^(?:i(?:'ve|\s+have)?\s+(?:just\s+|also\s+)?(?:noticed|realized|realised|seen)|i\s+(?:can\s+)?see)\s+"
+                      r"(?:that\s+)?(?=(?:the|my|this|it|its|there|our)\b)", re.I)
+
+
 def as_request(sentence: str) -> tuple[str, bool]:
+    if sentence[:2].lower() == "i " or sentence[:4].lower() == "i've":
+        sentence = _NOTICED.sub("", sentence)
     sentence = _IN_THE_APP.sub("", sentence.rstrip(" ?!.")) + sentence[len(sentence.rstrip(" ?!.")):]
     sentence = _THE_RESULT.sub("the image", sentence)
     if "." in sentence or "save" in sentence or "export" in sentence or " as " in sentence or " layer" in sentence:
@@ -605,7 +612,7 @@ def _as_request(sentence: str) -> tuple[str, bool]:
     if bare and (env_value(bare.group("y").lower()) or STYLE_TERMS.search(bare.group("y").lower())):
         text = f"{bare.group(1)} it {bare.group(2)} {bare.group('y')}"  # "change to spring with cherry blossoms": the scene
     wish = _WISH.match(text.rstrip(" ?!."))
-    if wish and _GONE.match(wish.group("x")):
+    if wish and _GONE.match(wish.group("x")) and not re.match(r"(?:you|u|someone|somebody|anyone)\s+to\b", wish.group("x"), re.I):
         return f"remove {_GONE.match(wish.group('x')).group('x')}", True  # type: ignore[union-attr]
     text = strip_polite(text).rstrip(" ?!.")
     text = re.sub(r"[\s,]*(?:thanks?(?: you)?(?: so much| in advance)?|thx|tia|cheers|pls|plz|please+e*|instead)[\s!.]*$", "",
