@@ -132,7 +132,7 @@ _ASK_FRAMES = re.compile(
     r"(?:maybe|perhaps)\s+(?:we|you|someone|somebody|they)\s+(?:could|can|should|might)(?:\s+at\s+least)?|"
     r"(?:i|we)\s+(?:want|wanted|would like|'d like|am trying|'m trying|tried|was trying|need)\s+to\s+use\s+(?:this|the|your|that|"
     r"a)\s+[\w -]+?\s+to|"
-    r"(?:is it|would it be|will it be)\s+(?:at all\s+|even\s+)?possible\s+(?:for\s+" + _WHO + r"\s+)?to|is there (?:a|an|any) (?:(?:simple|easy|quick|good|better|proper|simpler|easier|nice)\s+)?way to|"
+    r"(?:is it|would it be|will it be)\s+(?:please\s+)?(?:at all\s+|even\s+)?possible\s+(?:for\s+" + _WHO + r"\s+)?to|is there (?:a|an|any) (?:(?:simple|easy|quick|good|better|proper|simpler|easier|nice)\s+)?way to|"
     r"any (?:way|chance) (?:to|of)|any chance (?:someone|somebody|anyone|you) (?:could|can|would)|"
     r"(?:is\s+)?(?:anyone|anybody|someone|somebody)\s+(?:here\s+)?(?:able|willing|up)\s+to|(?:is\s+it\s+)?possible\s+to|"
     r"(?:i\s+)?would\s+(?:really\s+|greatly\s+|so\s+)?appreciate\s+(?:it\s+)?if\s+" + _WHO + r"\s+(?:could|can|would)|"
@@ -478,6 +478,8 @@ _NOTICED = re.compile(r"^(?:i(?:'ve|\s+have)?\s+(?:just\s+|also\s+)?(?:noticed|r
 def as_request(sentence: str) -> tuple[str, bool]:
     if sentence[:2].lower() == "i " or sentence[:4].lower() == "i've":
         sentence = _NOTICED.sub("", sentence)
+    if "here" in sentence:  # "the vegetation here", "make the water look better here, less green": this picture's
+        sentence = re.sub(r"\s+(?:over\s+|in\s+)?here(?=\s*[,.!?;]|\s*$)", "", sentence, flags=re.I)
     sentence = _IN_THE_APP.sub("", sentence.rstrip(" ?!.")) + sentence[len(sentence.rstrip(" ?!.")):]
     sentence = _THE_RESULT.sub("the image", sentence)
     if "." in sentence or "save" in sentence or "export" in sentence or " as " in sentence or " layer" in sentence:
