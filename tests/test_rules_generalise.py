@@ -1410,3 +1410,17 @@ def test_a_remark_before_a_complaint_and_a_bare_icon_named_before_it():
                   "strong and need to adjust it.") == ["WHITE-BALANCE"]
     assert steps("app icon is black in the dark mode. Would it be possible to make it white?")[0][1]["prompt"] == "app icon"
     assert models("I found this picture that is rotated 90\u00b0") == ["ROTATE"]
+
+
+def test_pictures_resized_icons_padded_and_jagged_edges_refused():
+    with pytest.raises(PlanRefused, match="say the new size of the image"):
+        plan_rules("Make screenshots in Readme smaller")
+    assert models("make the screenshots half the size") == ["SCALE"]
+    for text in ("The app icon could really use some white padding around the sides.",
+                 "Aura app icon when adding to Home Screen in iOS doesn't have enough padding."):
+        assert models(text) == ["CMI-PRED", "FLUX-FILL"], text
+    with pytest.raises(PlanRefused, match="how outlines look"):
+        plan_rules("The image should not have jaggedy edges.")
+    assert models("make the background of the app icon white") == ["SOS", "INVERSE", "FLUX-CBG"]
+    assert models("is it please possible to get rid of the people and cover it with what would be there") == [
+        "RES", "FASTINPAINT", "FLUX-INPAINT"]

@@ -84,10 +84,17 @@ _DEFECT_FIXES = (
 )
 
 
+_PADDING = re.compile(r"\b(?:(?:doesn't|does not|don't|do not)\s+have\s+(?:enough|any)|lacks?|(?:could|would)\s+(?:really\s+)?use|"
+                      r"needs?|(?:not|isn't|is not)\s+enough|more|(?:having|have|with)\s+more|too\s+little)\s+(?:some\s+|more\s+|enough\s+)?"
+                      r"(?:[\w-]+\s+)?padding\b")
+
+
 def complaint_fix(text: str) -> str | None:
     """A complaint says what to fix: "the photo is too dark" -> "brighten the image", "the sky is way too bright" ->
     "darken the sky", "it's too blurry" -> "sharpen the image"; "there's a guy ruining the shot" -> "remove the
     guy"."""
+    if "padding" in text and _PADDING.search(text):  # "the app icon could really use some white padding": room around it
+        return "add padding around the image"
     m = _ENOUGH.match(text)
     if m and m.group("y") in _ENOUGH_TOO and (" not" in m.group(0) or "n't" in m.group(0) or text.startswith("none of")):
         return complaint_fix(f"{m.group('x')} is too {_ENOUGH_TOO[m.group('y')]}")

@@ -181,6 +181,10 @@ def check_findable(target: str) -> None:
     while words and (words[-1] in _DEGREE_WORDS or len(words[-1]) > 4 and words[-1].endswith("ly") and
                      words[-1] not in LY_NOUNS):
         words = words[:-1]  # "the hue more naturally": the adverbs say how, the noun before them is the thing
+    if re.fullmatch(r"(?:(?:jagg\w*|rough|pixel+ated|aliased|blocky|uneven|ragged|fuzzy|blurry|soft)\s+)+(?:edges?|outlines?|lines|borders?)",
+                    " ".join(words)):
+        raise PlanRefused(f"{target!r} is how outlines look, not a thing in the picture to find and mask: for a picture too "
+                          "small for its size say 'upscale it 2x'; smoothing jagged edges needs the general EDIT brick")
     if words and words[0] in _NOT_A_NOUN_LEAD:
         raise PlanRefused(f"{target!r} is not a thing in the picture that could be found and masked: name an object "
                           "(e.g. 'the sky', 'the red car')")

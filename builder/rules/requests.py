@@ -451,7 +451,8 @@ def _rewrite(text: str) -> str:
 # Where the user wants the feature, not a part of the picture: "... in the web editor", "... to the image editor".
 _IN_THE_APP = re.compile(r"\s+(?:in|on|to|into|for|with|from|inside|within|of)\s+(?:the|this|your|my|our|a)\s+(?:[\w-]+\s+){0,2}?"
                          r"(?:editor|app|application|program|software|plugin|plug-in|extension|website|web\s?site|"
-                         r"web\s?app|site|page|toolbar|menu|ui|interface|viewer|gallery|outputs?|exports?)\b.*$", re.I)
+                         r"web\s?app|site|page|toolbar|menu|ui|interface|viewer|gallery|outputs?|exports?)\b"
+                         r"(?!\s+(?:icons?|logos?|store|screenshots?|banners?|images?|pictures?|photos?|header|mascot|splash)\b).*$", re.I)
 # What the photo is of, or which photos it is for, is no part of the edit: "make the window less bright on the photo of my
 # friend and my dog", "fix white balance for initial dslr images".
 _WHOSE_PHOTO = re.compile(r"\s+(?:(?:in|on)\s+(?:the|this|my|our)\s+(?:photo|picture|image|pic|shot)\s+of\s+(?:me|us|my|our|the|a)\b[^,.;!?]*|"

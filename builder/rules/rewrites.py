@@ -128,6 +128,11 @@ def plain_clause(clause: str) -> str:
         m = _NEED.match(text)
         if m:
             return f"make {m.group('x')} {m.group('y')}"
+    m = re.match(r"^(?P<v>make|turn|change|paint|colou?r|set)\s+(?:the\s+)?background\s+of\s+(?:the\s+|this\s+|my\s+|our\s+)?"
+                 r"(?:[\w-]+\s+){0,2}?(?:icon|logo|favicon|image|photo|picture|avatar|banner|sprite|emoji|badge|portrait|"
+                 r"screenshot)s?\s+(?:to\s+)?(?P<c>[a-z]+(?:\s+[a-z]+)?)$", text) if "background of" in text else None
+    if m and (m.group("c").split()[-1] in COLOURS or m.group("c") == "transparent"):
+        return f"make the background {m.group('c')}"  # "make the background of the app icon white": the picture's own
     if " more like " in text:  # "make it look more like a painting": like one
         text = re.sub(r"\b(look|looks|looking|appear|seem)\s+(?:a\s+(?:bit|little|lot)\s+|much\s+)?more\s+like\b", r"\1 like", text)
     m = re.match(r"^make\s+(?P<x>(?!.*\blook)(?:it|this|him|her|them|me|us|(?:the|this|my|his|her|their|our)\s+[\w' -]+?))\s+"

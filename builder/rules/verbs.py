@@ -575,6 +575,9 @@ def resize_edit(c: Ctx, target_text: str) -> Edit:
         ratio = 1 + (base - 1) * k
     target = target_of(re.sub(r"\s+(?:\d+(?:\.\d+)?\s*(?:x|%|percent)|(?:\d+(?:\.\d+)?|two|three|four|five)\s+times)$", "", target_text),
                        c.has_mask)
+    if target is not None and re.fullmatch(r"(?:[\w-]+\s+)?(?:screenshots?|pictures|images|photos|pics|wallpapers?|thumbnails?|"
+                                           r"previews?|screenshot size|image size|picture size|photo size|file size)", target):
+        target = None  # "make the screenshots smaller": the pictures themselves, not a thing in them
     if target is None:
         from lego_edit.builder.rules.quantities import image_resize
 
