@@ -1424,3 +1424,11 @@ def test_pictures_resized_icons_padded_and_jagged_edges_refused():
     assert models("make the background of the app icon white") == ["SOS", "INVERSE", "FLUX-CBG"]
     assert models("is it please possible to get rid of the people and cover it with what would be there") == [
         "RES", "FASTINPAINT", "FLUX-INPAINT"]
+
+
+def test_typos_quoted_as_they_are_and_should_be():
+    got = steps('I believe the plot label "cross-entropy" should be "entropy" to match the text on pg. 292.')
+    assert got[0][1]["prompt"] == 'the text "cross-entropy"' and '"entropy"' in got[1][1]["prompt"]
+    got = steps('Copies is spelt "Copyes" in the image in the banner')
+    assert got[0][1]["prompt"] == 'the text "Copyes"' and '"Copies"' in got[1][1]["prompt"]
+    assert models('is it possible to "deblur" this photo') == ["SHARPEN"]

@@ -526,7 +526,8 @@ _MORE_OF_A_THING = re.compile(r"^(?:more|extra)\s+(?P<n>[\w' -]+?)\s+(?:on top o
 
 
 def _as_request(sentence: str) -> tuple[str, bool]:
-    sentence = re.sub(r'"([a-z][a-z-]*)"', r"\1", sentence)  # a quoted lower-case word: 'possible to "deblur"'
+    if '"' in sentence:  # a quoted editing verb: 'possible to "deblur"' (other quoted words are text in the picture)
+        sentence = re.sub(r'"([a-z][a-z-]*)"', lambda m: m.group(1) if lemma(m.group(1)) in KNOWN_VERBS else m.group(0), sentence)
     can_be = _CAN_BE.match(sentence)
     if can_be and not re.match(r"[a-z]+(?:ed|en)\b", can_be.group("y"), re.I):
         # "can the background be a sunset?", "could the car look red?": a wish asked as a question (a passive such as

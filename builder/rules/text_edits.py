@@ -104,6 +104,9 @@ _CORRECTIONS = (
     re.compile(rf"^.*?{_Q.format('a')}\s+(?:needs?\s+to|should|must|has\s+to|have\s+to)\s+be\s+(?:changed|corrected|fixed|replaced|"
                rf"updated)\s+(?:to|with|by|into)\s+{_Q.format('b')}.*$", re.I),
     _SAYS_SHOULD,
+    # 'the plot label "cross-entropy" should be "entropy"': two quoted words, the first as it is, the second as it should be
+    re.compile(rf"^.*?{_Q.format('a')}\s+(?:should|must|needs?\s+to|has\s+to|ought\s+to)\s+(?:be|read|say)\s+{_Q.format('b')}"
+               rf"(?:[\s,;].*)?$", re.I),
     # "increase the discount from 50% to 60%", "change the price from $20 to $25", "update the year from 2024 to 2025"
     re.compile(r"^(?:change|update|increase|decrease|raise|lower|reduce|set|fix|correct|alter|edit|modify|switch)\s+(?:the\s+)?"
                r"(?:[\w-]+\s+){0,2}?(?:price|prices|discount|date|year|number|numbers|percentage|percent|figure|amount|phone number|"
@@ -126,6 +129,8 @@ _MISSPELLINGS = (
     re.compile(rf"^.*?\bthe\s+word\s+(?P<aw>[\w-]{{2,30}})\s+(?:is\s+|was\s+)?{_MISSPELT}\b.*$", re.I),
     # "Presentation is misspelled "Presenation" ...": the word meant, capitalised, then the typo quoted
     re.compile(rf"^(?:.*?\s)?(?P<aw>[A-Z][\w-]{{2,30}})\s+(?:is\s+|was\s+)?{_MISSPELT}\s+(?:as\s+)?{_Q.format('b')}.*$"),
+    # 'Copies is spelt "Copyes" in the banner': the word meant, then how it is written
+    re.compile(rf"^(?:.*?\s)?(?P<aw>[A-Z][\w-]{{2,30}})\s+(?:is|was|are)\s+(?:spelt|spelled|written)\s+(?:as\s+)?{_Q.format('b')}.*$"),
 )
 _TYPO = re.compile(rf"^(?:there(?:'s| is)\s+an?\s+)?{_Q.format('a')}\s+(?:is\s+)?(?:an?\s+)?(?:typo|misspelling)\b.*$")
 
