@@ -1432,3 +1432,11 @@ def test_typos_quoted_as_they_are_and_should_be():
     got = steps('Copies is spelt "Copyes" in the image in the banner')
     assert got[0][1]["prompt"] == 'the text "Copyes"' and '"Copies"' in got[1][1]["prompt"]
     assert models('is it possible to "deblur" this photo') == ["SHARPEN"]
+
+
+def test_a_thing_made_taller_is_resized_and_too_saturated_lowers_saturation():
+    assert models("make the building taller")[:2] == ["RES", "RESIZE"]
+    assert models("make the image taller") == ["CMI-PRED", "FLUX-FILL"]
+    got = steps("the yellow card is too saturated")
+    assert got[0][0] == "SATURATION" and got[0][1]["amount"] < 0
+    assert models('Fig 15.20: "Changing course styles" -> "Changing coarse styles" ?') == ["RES", "FLUX-FILL"]

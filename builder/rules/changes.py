@@ -144,6 +144,9 @@ def change_edit(c: Ctx) -> Edit | None:
         if target:
             return resize_edit(c, target)
     if re.search(r"\b(?:wider|taller)\b", core):
+        what = re.split(r"\s+(?:a\s+(?:bit|little|lot)\s+|much\s+|slightly\s+|even\s+)?(?:wider|taller)\b", rest, maxsplit=1)[0]
+        if target_of(what, c.has_mask) not in (None, PRONOUN):  # "make the tree taller": the tree, not the canvas
+            return resize_edit(c, what)
         return outpaint_edit(c)
     return _change_x_to_y(c, rest)
 

@@ -150,6 +150,8 @@ _TONE: tuple[tuple[str, Any], ...] = (
     (r"\bcontrast\w*\b|\bless flat\b", lambda s: [_op("CONTRAST", amount=s(0.3))]),
     (r"\b(?:less|more) (?:dull|flat|lifeless|drab)\b(?<!more dull)(?<!more flat)|\bmore (?:alive|lively)\b|\b(?:some|more) life\b",
      lambda s: [_op("CONTRAST", amount=s(0.2)), _op("SATURATION", amount=s(0.2))]),
+    (r"\b(?:too|overly|way too|so|very)\s+(?:saturated|vivid|colou?rful|garish|intense)\b|\bover-?saturat\w*",
+     lambda s: [_op("SATURATION", amount=-s(0.3))]),  # a complaint names the opposite: "the card is too saturated"
     (r"\bdesaturat\w*|\b(?:less|lower\w*|reduce\w*|decrease\w*|tone down|dial down|turn down|bring down|cut|mute) (?:the )?"
      r"(?:saturation|vibrance|colou?r intensity)\b|"
      r"\bmuted\b|\bless (?:colou?rful|vivid|saturated|intense)\b|\bwashed[- ]out\b|\bfade\w* (?:the |its )?colou?rs?\b|"

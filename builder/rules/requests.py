@@ -61,6 +61,8 @@ def is_question(sentence: str) -> bool:
     polite = re.match(r"^(?:can|could|would|will)\s+you\b|^please\b", sentence, re.I)
     if polite:
         return False
+    if "->" in sentence or "\u2192" in sentence or "=>" in sentence:
+        return False  # '"course" -> "coarse" ?': a correction asked with a question mark
     lead = canonical_verb(sentence.lower())
     if any(p.match(lead) for group, p in VERB_RES if group not in ("extract", "pose", "level")):
         return False
