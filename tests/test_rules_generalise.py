@@ -1440,3 +1440,9 @@ def test_a_thing_made_taller_is_resized_and_too_saturated_lowers_saturation():
     got = steps("the yellow card is too saturated")
     assert got[0][0] == "SATURATION" and got[0][1]["amount"] < 0
     assert models('Fig 15.20: "Changing course styles" -> "Changing coarse styles" ?') == ["RES", "FLUX-FILL"]
+
+
+def test_the_centre_cut_out_is_a_crop_to_the_middle():
+    got = steps("Cut out the center portion")
+    assert [m for m, _ in got] == ["CROP-EDGES"] and all(got[0][1][s] == 0.25 for s in ("left", "right", "top", "bottom"))
+    assert models("cut out the dog") == ["RES"]

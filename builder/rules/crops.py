@@ -101,6 +101,11 @@ def crop_edit(clause: str, has_mask: bool) -> Edit | None:
             w, h = int(size.group(1)), int(size.group(2))
             g = math.gcd(w, h)
             return Edit("look", None, ops=(("CROP", (("aspect", f"{w // g}:{h // g}"),)),), text=clause)
+    if re.fullmatch(r"(?:crop|cut)\s+(?:out\s+)?(?:just\s+|only\s+)?(?:the\s+)?(?:center|centre|middle|central)(?:\s+(?:portion|section|"
+                    r"part|area|bit|region|half))?(?:\s+of\s+(?:the\s+)?(?:image|photo|picture))?", clause):
+        # "cut out the center portion": the middle kept, a quarter off each side
+        return Edit("look", None, ops=(("CROP-EDGES", tuple((side, 0.25) for side in ("left", "right", "top", "bottom"))),),
+                    text=clause)
     clause = re.sub(r"^(cut|chop|crop|trim|take|shave)\s+((?:the|its)\s+[a-z-]+(?:\s+[a-z-]+)?)\s+off\b", r"\1 off \2", clause)
     m = _ALL_EDGES.match(clause)
     if m:
