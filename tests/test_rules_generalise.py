@@ -1446,3 +1446,11 @@ def test_the_centre_cut_out_is_a_crop_to_the_middle():
     got = steps("Cut out the center portion")
     assert [m for m, _ in got] == ["CROP-EDGES"] and all(got[0][1][s] == 0.25 for s in ("left", "right", "top", "bottom"))
     assert models("cut out the dog") == ["RES"]
+
+
+def test_quality_and_format_riders_after_an_edit_and_a_picture_described_first():
+    assert models("I have a white background pic , I hope delete the white background,convert to PNG format.") == ["SOS"]
+    assert models("remove the dog and keep it natural") == ["RES", "FASTINPAINT", "FLUX-INPAINT"]
+    with pytest.raises(PlanRefused):
+        plan_rules("make it realistic")
+    assert models("sharpen the subject") == ["SHARPEN", "SOS", "COMPOSE"]

@@ -52,7 +52,7 @@ _COLOUR_NOUNS = r"\s+(?:saturation|temperature|balance|grad\w*|correction|cast|i
 _NOT_A_VERB = rf"(?!\s+sure|\s*,|\s+(?:and|or|unchanged|intact)\b|(?<=color){_COLOUR_NOUNS}|(?<=colour){_COLOUR_NOUNS})"
 _CLAUSE_SEP = re.compile(
     rf"\s*;\s*|\s*/\s*(?=(?:{SPLIT_VERBS})\b)|,?\s+and then\s+|,\s*then\s+|\s+then\s+(?=(?:{SPLIT_VERBS})\b)|,?\s+and also\s+|,?\s+after that,?\s+|"
-    rf",?\s+afterwards,?\s+|,?\s+finally,?\s+|,\s*(?:and\s+|but\s+)?(?:(?:maybe|perhaps|possibly|also|please|then)\s+)?"
+    rf",?\s+afterwards,?\s+|,?\s+finally,?\s+|\s*,\s*(?=i\s+(?:hope|want|need|would like|'d like|wish)\s+(?:to\s+)?(?:{SPLIT_VERBS})\b)|,\s*(?:and\s+|but\s+)?(?:(?:maybe|perhaps|possibly|also|please|then)\s+)?"
     rf"(?=(?:{SPLIT_VERBS})\b{_NOT_A_VERB})|"
     rf"\s+(?:and|but)\s+(?:(?:maybe|perhaps|also|possibly|then|generally|just|slightly|please|if possible|overall|"
     rf"a bit|lightly|gently|really|somehow)\s+)*(?=(?:{SPLIT_VERBS})\b{_NOT_A_VERB})|"

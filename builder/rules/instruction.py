@@ -246,6 +246,15 @@ _NEVER_THERE = re.compile(r"^(?:and\s+)?(?:make\s+(?:it|this)\s+(?:look\s+)?(?:l
                           r"never\s+(?:been\s+)?(?:there|here|existed|in (?:it|the (?:photo|picture|image|shot)))")
 
 
+# After an edit, a clause that only asks for quality or a file format: "make it realistic and believable", "keep it
+# natural", "convert to PNG format".
+_QUALITY = r"(?:realistic|believable|natural|seamless|authentic|convincing|real|photo-?realistic|clean|polished|smooth|subtle|consistent)"
+_QUALITY_ONLY = re.compile(rf"^(?:and\s+)?(?:(?:make|keep|leave|have)\s+(?:it|this|them|everything|the\s+(?:result|image|edit|photo|"
+                           rf"change|effect))\s+(?:look\s+|feel\s+|appear\s+|seem\s+)?(?:(?:very|more|as|really|super|totally)\s+)?"
+                           rf"{_QUALITY}(?:\s*(?:,|and)\s*(?:very\s+)?{_QUALITY})*(?:\s+as\s+possible)?|"
+                           rf"(?:convert|save|export)\s+(?:it\s+|them\s+)?(?:to|as|in)\s+(?:an?\s+)?(?:png|jpe?g|webp|tiff?)(?:\s+(?:format|file))?)$")
+
+
 _TONAL = ("look", "bright")
 
 
@@ -370,6 +379,9 @@ def parse_instruction(text: str, has_mask: bool = False,
             if mentioned and not edits and not has_mask and re.search(r"\b(?:it|them)\b", clause) and \
                     any(g == "remove" and p.match(canonical_verb(strip_polite(clause).lower())) for g, p in VERB_RES):
                 clause = re.sub(r"\b(?:it|them)\b", f"the {mentioned}", clause, count=1)  # "..., remove it": the thing named
+            if edits and _QUALITY_ONLY.match(strip_polite(clause).lower().strip(" .!")):
+                notes.append(f"'{clause}' says how the result should look; the edits above are planned to look so")
+                continue  # "... Make it realistic and believable.", "... and convert to PNG format"
             if edits and edits[-1].kind == "remove" and (_NEVER_THERE.match(strip_polite(clause).lower()) or
                                                         _FILL_BEHIND.match(strip_polite(clause).lower())):
                 continue  # "remove the guy, make it look like he was never there": how well, not another edit

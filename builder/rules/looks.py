@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from lego_edit.builder.rules.edits import Edit, NoBrick, TextRefused
+from lego_edit.builder.rules.edits import SUBJECT, Edit, NoBrick, TextRefused
 from lego_edit.builder.rules.prefilter import any_needed
 from lego_edit.builder.rules.quantities import amount_of
 
@@ -326,7 +326,7 @@ def _local_tone(clause: str, rest: str) -> Edit | None:
     target = target_of(phrase, False)
     if all(b == "WHITE-BALANCE" for b, _ in ops):
         return None  # a colour cast is corrected on the whole image; "make the car less red" is a recolour
-    if not ops or target is None or target.startswith("<"):
+    if not ops or target is None or (target.startswith("<") and target != SUBJECT):
         return None
     return Edit("look", target, ops=tuple(ops), text=clause)
 

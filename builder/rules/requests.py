@@ -15,7 +15,7 @@ _POLITE = re.compile(
     r"^(?:(?:(?:no|yes|yeah|yep|nope|great|good|nice|perfect|awesome|cool|hmm|well|alright|right|moreover|furthermore|"
     r"additionally|besides|however|in addition|on top of that|secondly|lastly|anyway|basically|actually|honestly)\s*[,.!]+|pretty please|please|kindly|now|next|ok|okay|so|also|and|then|first|firstly|first of all|to start|can you|could you|would you|will you|would you please|"
     r"can you please|could you please|i want you to|i'd like you to|i would like you to|i want to|i'd like to|"
-    r"i would like to|i need you to|i need to|i wish to|we need to|let's|lets|let us|help me|try to|aim to|attempt to|"
+    r"i would like to|i need you to|i need to|i wish to|i hope you can|i hope you could|i hope to|i hope|we need to|let's|lets|let us|help me|try to|aim to|attempt to|"
     r"strive to|be sure to|go ahead and|"
     r"you should|you could|you can|i want|i'd like|i need|just|only|pls|plz|maybe|perhaps|possibly|completely|totally|"
     r"entirely|fully|simply|carefully|somehow|generally|digitally|professionally|seamlessly|if possible|"

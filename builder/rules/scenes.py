@@ -280,6 +280,9 @@ def background_wish_edit(clause: str, has_mask: bool) -> Edit | None:
     low = clause.lower().strip(" .!?")
     if "transparen" not in low and "background" not in low and "backdrop" not in low:
         return None  # every form below names the background or its transparency (a cheap test: this runs on every clause)
+    if re.match(r"(?:i|we)\s+(?:have|had|got|took|shot)\s+(?:a|an|some|this|these|the|my|many|several|\d+)\b.*\b(?:pics?|photos?|"
+                r"pictures?|images?|shots?|selfies?|portraits?)\s*(?:$|,)", low):
+        return None  # "I have a white background pic": what the picture is, before the edit
     for pattern in _TRANSPARENT:
         m = pattern.match(low)
         if not m:
