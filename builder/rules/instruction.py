@@ -41,6 +41,7 @@ _THERE_IS = re.compile(r"\bthere(?:'s| is| are|'re)\s+(?:a\s+(?:bunch|lot|couple
                        r"behind|near|next|that|which|who|standing|sitting|walking|over|under|right)\b|[,.!?]|$)", re.I)
 
 
+_PICTURES = re.compile(r"(?:[\w-]+\s+)?(?:pictures|images|photos|pics|screenshots|shots|wallpapers|thumbnails)")
 # A sentence that starts by saying something of one thing names what a later "it" is.
 _SAID_OF = re.compile(r"^(?:i know\s+|so\s+|well\s+)?(?:(?:my|our|the|this)\s+|(?=(?:app\s+)?(?:icon|logo|favicon|banner|avatar|"
                       r"header|mascot|sprite)\b))(?P<x>[\w-]+(?:\s+[\w-]+)?)\s+(?:is|are|was|were|"
@@ -335,7 +336,8 @@ def parse_instruction(text: str, has_mask: bool = False,
         if there and not edits:
             # "there's a bunch of people behind us. remove them", "I know my logo is light green, but ... make it red"
             mentioned = target_of(there.group("x"), has_mask)
-            mentioned = mentioned if mentioned not in (None, PRONOUN, SELECTION, SUBJECT) else None
+            mentioned = mentioned if mentioned not in (None, PRONOUN, SELECTION, SUBJECT) and not _PICTURES.fullmatch(mentioned) \
+                else None  # "the pictures are very big, scale them down": the pictures are the image itself
         details = _DETAILS.match(sentence)
         wanted = (details.group("y") or details.group("z") or details.group("w")) if details else None
         if wanted and refusals and "which background" in refusals[-1][1] and is_setting(wanted):
