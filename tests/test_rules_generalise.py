@@ -1454,3 +1454,12 @@ def test_quality_and_format_riders_after_an_edit_and_a_picture_described_first()
     with pytest.raises(PlanRefused):
         plan_rules("make it realistic")
     assert models("sharpen the subject") == ["SHARPEN", "SOS", "COMPOSE"]
+
+
+def test_asides_purposes_and_a_time_said_as_when_it_was_taken():
+    assert models("One small change related to icons would be making the icon background transparent, so there wouldn't "
+                  "be a white square around the wallet icons.") == ["SOS"]
+    assert models("Transform this image to appear as if photographed during golden hour with warm, soft lighting") == [
+        "FLUX-ENV"]
+    assert models("Be able to Expand Image (Opposite of Crop).") == ["CMI-PRED", "FLUX-FILL"]
+    assert "on left" in steps("add a dog (on the left)")[0][1]["prompt"]

@@ -12,7 +12,7 @@ _QUALIFIERS = re.compile(
     r",\s*(?:this|that|it|she|he|they)\s+(?:is|was|were|are)\s+(?:a|an|the|my|our|his|her|their)\b.*$|"  # ", this is a very old photo of a friend"
     r"(?:,\s*|\s+)(?:while|whilst|ensuring|ensure|making sure|make sure|so that|so it|so the|leaving|maintaining|"
     r"keeping|keep|blending|blend|preserving|focusing|creating|giving|adding a|emphasi[sz]ing|to create|to make|to give|"
-    r"so i|so we|so he|so she|so they|so my|so our|so you|because|since|as it|as they|"
+    r"so i|so we|so he|so she|so they|so my|so our|so you|so there|because|since|as it|as they|"
     r"so (?:that )?(?:the |his |her |their |its |all |everyone |everything )?(?:[\w'-]+ ){1,4}(?:is|are|can|could|will|would|"
     r"look|looks|become|becomes|stand|stands|show|shows|pop|pops|appear|appears|seem|seems)(?= )|"
     r"to emphasi[sz]e|to add|to match|to blend|to enhance|to reflect(?!\s+(?:a|an)\s)|to ensure|to keep|to maintain|as if|"

@@ -155,6 +155,8 @@ _ASK_FRAMES = re.compile(
     r"i need (?:help|someone|somebody) to|"
     r"use (?:the|this|a|an|my|your) [\w -]{1,30}? (?:prompt|tool|feature|option|function|model|filter|brush|skill|command|"
     r"mode|plugin|node|script) to|"
+    r"(?:one\s+)?(?:small\s+|minor\s+|quick\s+|simple\s+|little\s+)?(?:change|fix|improvement|suggestion|idea|request|thing)\s+"
+    r"(?:related\s+to\s+[\w -]+?\s+)?(?:would\s+be|could\s+be|is|might\s+be)(?=\s+[a-z]+ing\b)|"
     r"i need help(?: with| in)?|(?:ask|asking|wondering) (?:if|whether)|(?:someone|somebody|anyone|anybody|you) (?:can|could|would|"
     r"will|might)(?= (?:explain|show|tell|suggest|recommend)\b)|"
     r"(?:explain|show|tell) (?:to )?(?:me |us )?how (?:to|(?:i|we|you) (?:can|could|do|would))|"
@@ -478,9 +480,14 @@ _NOTICED = re.compile(r"^(?:i(?:'ve|\s+have)?\s+(?:just\s+|also\s+)?(?:noticed|r
                       r"(?:that\s+)?(?=(?:the|my|this|it|its|there|our)\b)", re.I)
 
 
+_ASIDE = re.compile(r"\s*\((?:the\s+)?(?:opposite of|like [\w ]+ does|aka|see|similar to|as in|just like)\b[^()]*\)", re.I)
+
+
 def as_request(sentence: str) -> tuple[str, bool]:
     if sentence[:2].lower() == "i " or sentence[:4].lower() == "i've":
         sentence = _NOTICED.sub("", sentence)
+    if "(" in sentence:  # "Expand Image (Opposite of Crop)", "the background (like Photoshop does)": an aside
+        sentence = _ASIDE.sub("", sentence)
     if "here" in sentence:  # "the vegetation here", "make the water look better here, less green": this picture's
         sentence = re.sub(r"\s+(?:over\s+|in\s+)?here(?=\s*[,.!?;]|\s*$)", "", sentence, flags=re.I)
     sentence = _IN_THE_APP.sub("", sentence.rstrip(" ?!.")) + sentence[len(sentence.rstrip(" ?!.")):]

@@ -16,7 +16,7 @@ import re
 
 from lego_edit.builder.rules.edits import TextRefused
 from lego_edit.builder.rules.lexicon import COLOURS, KNOWN_VERBS, STYLE_TERMS, canonical_verb, lemma
-from lego_edit.builder.rules.phrases import is_descriptor
+from lego_edit.builder.rules.phrases import env_value, is_descriptor
 from lego_edit.builder.rules.requests import strip_polite
 
 _DEGREE = r"(?:much|a lot|lots|a bit|a little(?: bit)?|slightly|way|far|somewhat|even|a touch|a tad|a few shades|really|so|very)"
@@ -133,6 +133,11 @@ def plain_clause(clause: str) -> str:
                  r"screenshot)s?\s+(?:to\s+)?(?P<c>[a-z]+(?:\s+[a-z]+)?)$", text) if "background of" in text else None
     if m and (m.group("c").split()[-1] in COLOURS or m.group("c") == "transparent"):
         return f"make the background {m.group('c')}"  # "make the background of the app icon white": the picture's own
+    m = re.search(r"\b(?:look|appear)\s+(?:like|as\s+if|as\s+though)\s+(?:it\s+|they\s+)?(?:was|were|had\s+been)?\s*(?:photographed|"
+                  r"taken|shot|captured|snapped)\s+(?P<p>during|at|in|on)\s+(?P<y>.+)$", text) if "as if" in text or "like" in text else None
+    when = re.split(r"\s+with\s+|\s*,", m.group("y"), maxsplit=1)[0] if m else ""
+    if m and env_value(when.replace("-", " ")):  # "appear as if photographed during golden hour, with warm ...": that time
+        return f"make it {m.group('p')} {when}"
     if " more like " in text:  # "make it look more like a painting": like one
         text = re.sub(r"\b(look|looks|looking|appear|seem)\s+(?:a\s+(?:bit|little|lot)\s+|much\s+)?more\s+like\b", r"\1 like", text)
     m = re.match(r"^make\s+(?P<x>(?!.*\blook)(?:it|this|him|her|them|me|us|(?:the|this|my|his|her|their|our)\s+[\w' -]+?))\s+"
