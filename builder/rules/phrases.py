@@ -240,10 +240,19 @@ def head_noun(text: str) -> str:
     return words[-1] if words else ""
 
 
+_VIEW_WORDS = frozenset("""scene scenes setting landscape landscapes view views vista panorama backdrop area areas environment
+scenery shot shots background surroundings location theme themed style atmosphere vibe feel mood look""".split())
+
+
 def is_setting(text: str) -> bool:
     """Does the phrase name a place/setting ("a coastal setting with a beach", "snowy mountains")?"""
     np_ = noun_phrase(text)
-    return any(w in SETTING_NOUNS for w in word_list(np_)[-2:]) or bool(re.search(rf"\b(?:{GENERIC_BACKGROUND})\b", np_))
+    words = word_list(np_)
+    # the head names the place ("snowy mountains"), or a place word comes before a word for a view of it ("a beach
+    # scene"); a place word before another head is a kind of thing ("a snow weasel", "a beach ball", "a sea lion")
+    placed = bool(words) and (words[-1] in SETTING_NOUNS or len(words) >= 2 and words[-2] in SETTING_NOUNS and
+                              words[-1] in _VIEW_WORDS)
+    return placed or bool(re.search(rf"\b(?:{GENERIC_BACKGROUND})\b", np_))
 
 
 def is_generic_background(text: str) -> bool:

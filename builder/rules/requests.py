@@ -562,6 +562,7 @@ def _as_request(sentence: str) -> tuple[str, bool]:
     inverted_gerund = re.fullmatch(r"(?P<x>[A-Za-z][\w' -]{1,40}?)\s+(?P<g>removing|removal|deleting|erasing)", text.strip(" .!"), re.I)
     if inverted_gerund and not re.match(r"(?:background|bg)$", inverted_gerund.group("x"), re.I):
         return f"remove {inverted_gerund.group('x')}", True  # "Blemishes removing", "watermark removal"
+    text = re.sub(r"^(?:edit|photo|image|picture|prompt|instruction|task|request)\s*:\s*(?=[a-z])", "", text, flags=re.I)  # "Edit: add ..."
     label = _LABEL.match(text)
     head = re.match(r"\s*([A-Za-z]+)", text)
     if label and head and lemma(head.group(1).lower()) not in KNOWN_VERBS and \

@@ -344,7 +344,8 @@ def add_edit(c: Ctx) -> Edit:
         on = re.search(r"\s+(?:to|on|in)\s+(?P<x>.+)$", rest)
         raise NoBrick(f"'{c.clause}': no specialised brick adds a glow, sparkle or flare", c.clause,
                       target_of(on.group("x"), c.has_mask) if on else None)
-    if len(obj_words) >= 2 and obj_words[-1] == "sky" and not re.search(r"\b(?:to|in|on|into)\s+(?:the\s+)?sky\b", rest):
+    sky_words = word_list(re.split(r"\s+with\s+", obj, maxsplit=1)[0])  # "a sunset sky with dramatic clouds"
+    if len(sky_words) >= 2 and sky_words[-1] == "sky" and not re.search(r"\b(?:to|in|on|into)\s+(?:the\s+)?sky\b", rest):
         return background_edit(c, "the sky", obj)  # "add a dramatic sunset sky": the sky replaced by that one
     if obj_words and obj_words[0] in {"smile", "grin", "frown", "wink", "expression"}:
         return Edit("pose", None, f"make the person {obj_words[0]}" if obj_words[0] != "expression" else c.core,
