@@ -1463,3 +1463,10 @@ def test_asides_purposes_and_a_time_said_as_when_it_was_taken():
         "FLUX-ENV"]
     assert models("Be able to Expand Image (Opposite of Crop).") == ["CMI-PRED", "FLUX-FILL"]
     assert "on left" in steps("add a dog (on the left)")[0][1]["prompt"]
+
+
+def test_pictures_resized_to_a_shape_are_cropped_to_it_and_a_snow_weasel_is_an_animal():
+    assert steps("Resize photos so they are square")[0] == ("CROP", {"image": "init[image]", "aspect": "1:1"})
+    assert models("Turn the cat into a snow weasel.") == ["RES", "FLUX-FILL"]
+    assert models("change the background to a beach scene") == ["SOS", "INVERSE", "FLUX-CBG"]
+    assert models("Edit /path/to/image.png: add a rainbow in the sky") == ["ADD-PRED", "FLUX-FILL"]

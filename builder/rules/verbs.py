@@ -37,6 +37,7 @@ from lego_edit.builder.rules.phrases import (
     word_list,
 )
 from lego_edit.builder.rules.quantities import (
+    aspect_name,
     aspect_of,
     brightness_ratio,
     intensity,
@@ -585,6 +586,9 @@ def resize_edit(c: Ctx, target_text: str) -> Edit:
         size = image_resize(t)
         if size is not None:  # "make the picture half the size": the picture itself rescaled
             return Edit("look", None, ops=(("SCALE", tuple(size.items())),), text=t)
+        aspect = aspect_name(t)
+        if aspect is not None:  # "resize the photos so they are square": that shape, cropped to fill
+            return Edit("look", None, ops=(("CROP", (("aspect", aspect),)),), text=t)
         raise TextRefused(f"'{t}': say the new size of the image, e.g. 'resize it to 1200x800', 'make it 1080 pixels "
                           "wide' or 'half the size' (to show more around it, say 'zoom out' or 'expand the canvas')")
     than = re.search(r"\b(?:bigger|larger|smaller|taller|shorter|wider|narrower)\s+than\s+(?P<y>(?:the|a|an|that|those|his|her|"
