@@ -182,3 +182,48 @@ def test_smooth_refuses_nothing_to_do_and_the_wrong_direction():
         run("SMOOTH", image=flat, amount=0.7)
     with pytest.raises(BrickError, match="SHARPEN"):
         run("SMOOTH", image=_textured_step(), amount=-0.5)
+
+
+# --- PIXELATE ---------------------------------------------------------------------------------------
+
+
+def test_pixelate_turns_the_whole_image_into_blocks_of_one_colour(astronaut):
+    out = run("PIXELATE", image=frozen(astronaut), amount=0.5)["image"]
+    block = restore.pixelate_block(astronaut.shape, 0.5)
+    assert block == round(0.03 * max(astronaut.shape[:2]))
+    h, w = astronaut.shape[:2]
+    for y in range(0, h - block, block * 3):
+        for x in range(0, w - block, block * 3):
+            tile = out[y:y + block, x:x + block, :3]
+            assert (tile == tile[0, 0]).all(), (y, x)  # one colour a block
+    # each block is the mean of what it covers
+    tile = astronaut[block:2 * block, block:2 * block, :3].reshape(-1, 3).mean(axis=0)
+    assert np.abs(out[block, block, :3].astype(float) - tile).max() <= 1.0
+    assert np.abs(out[..., :3].astype(int) - astronaut[..., :3]).mean() > 8  # the detail under the blocks is gone
+    assert np.array_equal(out[..., 3], astronaut[..., 3])
+
+
+def test_pixelate_covers_every_pixel_a_soft_mask_touches_and_nothing_else(astronaut):
+    mask = np.zeros(astronaut.shape[:2], np.uint8)
+    mask[100:180, 200:260] = 255
+    mask[90:100, 200:260] = 20  # a faint soft edge: covered all the same, so nothing under it shows
+    out = run("PIXELATE", image=astronaut, amount=1.0, mask=frozen(mask))["image"]
+    block = restore.pixelate_block(astronaut.shape, 1.0)
+    touched = np.zeros_like(mask, bool)
+    ys, xs = np.nonzero(mask)
+    for y0 in range(ys.min() // block * block, ys.max() + 1, block):
+        for x0 in range(xs.min() // block * block, xs.max() + 1, block):
+            touched[y0:y0 + block, x0:x0 + block] = True
+    assert np.array_equal(out[~touched], astronaut[~touched])  # outside the touched blocks: byte-identical
+    tile = out[96:100, 200:204, :3].reshape(-1, 3)
+    assert (tile == tile[0]).all() and not np.array_equal(out[90:100, 200:260], astronaut[90:100, 200:260])
+
+
+def test_pixelate_refuses_no_amount_a_negative_one_and_a_flat_region():
+    flat = np.full((64, 64, 4), 90, np.uint8)
+    with pytest.raises(BrickError, match="nothing to change"):
+        run("PIXELATE", image=flat, amount=0.5)
+    with pytest.raises(BrickError, match="between 0 and 1"):
+        run("PIXELATE", image=photo("astronaut"), amount=-0.5)
+    with pytest.raises(BrickError, match="nothing to change"):
+        run("PIXELATE", image=photo("astronaut"), amount=0)

@@ -42,7 +42,7 @@ def test_builtin_roles_give_the_feedback_vocabulary():
     # difference among them).
     tone = {"CONTRAST", "SATURATION", "TEMPERATURE", "WHITE-BALANCE", "EXPOSURE", "SHADOWS-HIGHLIGHTS", "VIGNETTE",
             "AUTO-LEVELS"}
-    restore, geometry = {"SHARPEN", "SMOOTH", "DENOISE", "DEHAZE", "BLUR", "UPSCALE", "DESCRATCH",
+    restore, geometry = {"SHARPEN", "SMOOTH", "DENOISE", "DEHAZE", "BLUR", "PIXELATE", "UPSCALE", "DESCRATCH",
                          "RED-EYE"}, {"CROP", "ROTATE", "FLIP", "STRAIGHTEN", "TRIM", "CROP-EDGES", "CROP-TO",
                                                     "SCALE"}
     assert tables.editing == {"FASTINPAINT", "FLUX-INPAINT", "FLUX-FILL", "FLUX-RCM", "FLUX-CBG", "FLUX-STYLE",

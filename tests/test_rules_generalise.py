@@ -1470,3 +1470,17 @@ def test_pictures_resized_to_a_shape_are_cropped_to_it_and_a_snow_weasel_is_an_a
     assert models("Turn the cat into a snow weasel.") == ["RES", "FLUX-FILL"]
     assert models("change the background to a beach scene") == ["SOS", "INVERSE", "FLUX-CBG"]
     assert models("Edit /path/to/image.png: add a rainbow in the sky") == ["ADD-PRED", "FLUX-FILL"]
+
+
+@pytest.mark.parametrize("text, prompt", [("pixelate the faces", "faces"), ("censor the license plate", "license plate"),
+                                          ("add a mosaic over his face", "face")])
+def test_a_part_pixelated_is_found_and_covered_through_its_own_mask(text, prompt):
+    got = steps(text)
+    assert [m for m, _ in got] == ["RES", "PIXELATE"] and got[0][1]["prompt"] == prompt
+    assert got[1][1]["mask"] == "step1[mask]"
+
+
+def test_the_whole_picture_pixelated_and_pixel_art_is_a_style():
+    assert models("pixelate the image") == ["PIXELATE"]
+    assert models("make it pixel art")[-1] == "FLUX-STYLE"
+    assert "pixelate the faces" in plan_rules("pixelate the faces").reasoning

@@ -57,6 +57,7 @@ CLASSICAL: tuple[ClassicalBackendSpec, ...] = (
     ClassicalBackendSpec("DENOISE", "opencv", "restore:denoise", notes="non-local means"),
     ClassicalBackendSpec("DEHAZE", "opencv", "restore:dehaze", notes="dark-channel prior"),
     ClassicalBackendSpec("BLUR", "opencv", "restore:blur"),
+    ClassicalBackendSpec("PIXELATE", "opencv", "restore:pixelate", notes="block means, hard-edged over the mask"),
     ClassicalBackendSpec("UPSCALE", "opencv", "restore:upscale", notes="anti-ringing Lanczos; adds no detail"),
     ClassicalBackendSpec("DESCRATCH", "opencv", "repair:descratch", notes="morphological top-hats, Telea inpainting"),
     ClassicalBackendSpec("RED-EYE", "opencv", "repair:red_eye"),

@@ -88,7 +88,7 @@ class Edit:
         if self.kind == "extract":
             return f"extract {t}" + (" (cut-out and mask)" if self.want_mask else "")
         phrases = {
-            "remove": f"remove {t}", "recolor": f"make {t} {v}", "blur": f"blur {t}",
+            "remove": f"remove {t}", "recolor": f"make {t} {v}", "blur": f"pixelate {t}" if v == "pixelated" else f"blur {t}",
             "style": f"render {t} in {v}", "env": f"set the scene {v}", "add": f"add {v}",
             "outpaint": "expand the canvas: " + _sides(self.ratios), "replace": f"replace {t} with {v}",
             "regenerate": f"redraw {t} as {v}", "pose": f"change the pose: {v}",

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from lego_edit.builder.rules.edits import SUBJECT, Edit, NoBrick, TextRefused
+from lego_edit.builder.rules.edits import PRONOUN, SUBJECT, Edit, NoBrick, TextRefused
 from lego_edit.builder.rules.prefilter import any_needed
 from lego_edit.builder.rules.quantities import amount_of
 
@@ -510,6 +510,11 @@ _RESTORE_PART = re.compile(
 
 
 # Fine texture smoothed in a part: a skin retouch, creased fabric ("soften skin a little", "smooth the shirt").
+# A part hidden under a mosaic: "pixelate the faces", "censor the licence plate", "add a mosaic over his face",
+# "pixelate it".
+_PIXELATE = re.compile(r"^(?:(?:pixel+[ai][sz]e|pixelate|mosaic|censor|pixel-?blur)\w*\s+(?:out\s+)?(?:(?P<x>.+?)\s*)?|"
+                       r"(?:add|put|apply|use)\s+(?:a\s+|some\s+)?(?:mosaic|pixelation|pixel\s+blur|censor\s+blocks?)"
+                       r"(?:\s+(?:effect|filter))?(?:\s+(?:over|on|to)\s+(?P<y>.+?))?\s*)$")
 _SMOOTH_NOUN = (r"(?:skin(?:\s+tones?)?|complexion|faces?|cheeks|forehead|fabric|cloth|clothes|shirt|dress|sheets?|bedding|"
                 r"tablecloth|curtains?|wall|walls|surface)")
 _SMOOTH_PART = re.compile(
@@ -597,6 +602,15 @@ def parse_look(clause: str, target_named: bool) -> Edit | None:
             return Edit("look", None, value=fallback, ops=(_op(does, amount=round(amount_of(clause, 0.6), 3)),),
                         text=clause)
         return Edit("env", None, does, text=clause)
+    hidden = _PIXELATE.match(clause) if "pixel" in clause or "mosaic" in clause or "censor" in clause else None
+    if hidden:  # "pixelate the faces", "censor the licence plate", "add a mosaic over his face": hidden under blocks
+        from lego_edit.builder.rules.phrases import target_of
+
+        said = hidden.group("x") or hidden.group("y")
+        target = target_of(said, False) if said else None
+        if target not in (None, PRONOUN):  # a part: found, then covered through its own mask
+            return Edit("blur", target, "pixelated", text=clause)
+        return Edit("look", None, ops=(_op("PIXELATE", amount=round(min(1.0, amount_of(clause, 0.6)), 3)),), text=clause)
     smoothed = _SMOOTH_PART.match(clause) if "smooth" in clause or "soft" in clause or "retouch" in clause or \
         "airbrush" in clause or "even" in clause else None
     if smoothed:  # "soften skin a little", "smooth the fabric", "skin smoothing": fine texture smoothed in that part

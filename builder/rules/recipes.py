@@ -288,7 +288,13 @@ def _recipes_background(edit: Edit, policy: Policy, g: Graph, image: str) -> lis
         n = g.add("BLUR", image=image, amount=strength, mask=s.mask)
         return _Outcome(step_ref(n, "image"), how="BLUR blurs it from its own pixels")
 
-    if edit.kind == "blur" or prompt == "blurred":
+    def pixelate(g: Graph, image: str, s: _Seg) -> _Outcome:
+        n = g.add("PIXELATE", image=image, amount=0.6, mask=s.mask)
+        return _Outcome(step_ref(n, "image"), how="PIXELATE covers it with blocks of its own colours")
+
+    if edit.kind == "blur" and prompt == "pixelated":  # hidden under a mosaic, every pixel of the mask covered
+        tails = [pixelate, blur]
+    elif edit.kind == "blur" or prompt == "blurred":
         # BLUR softens the real pixels (a portrait-mode background keeps its content); FLUX-CBG repaints it blurred
         tails = [blur, cbg]
     else:

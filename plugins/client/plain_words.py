@@ -24,7 +24,7 @@ _DOING = {
     "WHITE-BALANCE": "Balancing the colours", "EXPOSURE": "Adjusting the brightness",
     "SHADOWS-HIGHLIGHTS": "Lifting shadows and highlights", "VIGNETTE": "Adding a vignette",
     "AUTO-LEVELS": "Setting the tonal range",
-    "SHARPEN": "Sharpening", "SMOOTH": "Smoothing", "DENOISE": "Removing noise", "DEHAZE": "Removing haze", "BLUR": "Blurring",
+    "SHARPEN": "Sharpening", "SMOOTH": "Smoothing", "DENOISE": "Removing noise", "DEHAZE": "Removing haze", "BLUR": "Blurring", "PIXELATE": "Pixelating",
     "UPSCALE": "Upscaling", "DESCRATCH": "Removing scratches", "RED-EYE": "Fixing red eyes",
     "CROP": "Cropping", "ROTATE": "Rotating", "FLIP": "Flipping", "STRAIGHTEN": "Straightening",
     "TRIM": "Trimming", "CROP-EDGES": "Cropping", "CROP-TO": "Cropping",
