@@ -1484,3 +1484,14 @@ def test_the_whole_picture_pixelated_and_pixel_art_is_a_style():
     assert models("pixelate the image") == ["PIXELATE"]
     assert models("make it pixel art")[-1] == "FLUX-STYLE"
     assert "pixelate the faces" in plan_rules("pixelate the faces").reasoning
+
+
+@pytest.mark.parametrize("text, place", [
+    ("Place the person or people in front of the Golden Gate Bridge in San Francisco.", "golden gate bridge in san francisco"),
+    ("Place the person or people on the bustling streets of Times Square at night.",
+     "bustling streets of times square at night")])
+def test_people_placed_somewhere_stay_and_the_place_around_them_is_new(text, place):
+    got = steps(text)
+    assert [m for m, _ in got] == ["SOS", "INVERSE", "FLUX-CBG"] and got[2][1]["prompt"] == place
+    with pytest.raises(PlanRefused, match="moving an object"):
+        plan_rules("place the cat on the sofa")

@@ -486,6 +486,9 @@ _ASIDE = re.compile(r"\s*\((?:the\s+)?(?:opposite of|like [\w ]+ does|aka|see|si
 def as_request(sentence: str) -> tuple[str, bool]:
     if sentence[:2].lower() == "i " or sentence[:4].lower() == "i've":
         sentence = _NOTICED.sub("", sentence)
+    if " or people" in sentence or "person(s)" in sentence:  # "the person or people in the photo": whoever is in it
+        sentence = re.sub(r"\b(?:the\s+)?(?:person\s+or\s+people|person\(s\))(?:\s+in\s+the\s+(?:photo|picture|image))?",
+                          "the people", sentence, flags=re.I)
     if "(" in sentence:  # "Expand Image (Opposite of Crop)", "the background (like Photoshop does)": an aside
         sentence = _ASIDE.sub("", sentence)
     if "here" in sentence:  # "the vegetation here", "make the water look better here, less green": this picture's

@@ -244,6 +244,12 @@ _APP_WORDS = frozenset("""stretch stretching scaling resizing resize editing edi
 filters mode option options size compression format upload export rotation cropping crop viewer gallery""".split())
 
 
+# People placed somewhere stay as they are; the place around them is new.
+_PEOPLE_PLACED = re.compile(r"(?:the\s+|this\s+|these\s+|all\s+(?:the\s+)?)?(?:person|people|persons|man|woman|men|women|couple|family|"
+                            r"group|kids|children|child|boy|girl|subject|subjects|person\s+or\s+people|people\s+or\s+person|"
+                            r"people\s+in\s+the\s+(?:photo|picture|image))")
+
+
 def add_edit(c: Ctx) -> Edit:
     rest = IMAGE_PP.sub("", c.rest).strip(" ,.")
     if not rest:
@@ -321,6 +327,10 @@ def add_edit(c: Ctx) -> Edit:
                                                                         len(m.group("y").split()) <= 3):
             # "put them in the Upside Down": the people stay, the place around them is new
             return Edit("background", None, strip_articles(m.group("y")), keep=SUBJECT, text=c.clause)
+        if m and _PEOPLE_PLACED.fullmatch(m.group("x")) and not re.search(_CLOTHES, m.group("y")):
+            # "place the person or people in front of the Golden Gate Bridge": they stay, the place is new
+            place = re.sub(r"^front\s+of\s+", "", m.group("y"))
+            return Edit("background", None, strip_articles(place), keep=SUBJECT, text=c.clause)
         raise TextRefused("moving an object is not something the bricks do in one step: remove it, then add it "
                           "where you want it (e.g. 'remove the cat, then add a cat on the sofa')")
     if "background" in rest and obj_words and (obj_words[-1] in SETTING_NOUNS or env_value(obj)):
