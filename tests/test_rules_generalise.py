@@ -1495,3 +1495,10 @@ def test_people_placed_somewhere_stay_and_the_place_around_them_is_new(text, pla
     assert [m for m, _ in got] == ["SOS", "INVERSE", "FLUX-CBG"] and got[2][1]["prompt"] == place
     with pytest.raises(PlanRefused, match="moving an object"):
         plan_rules("place the cat on the sofa")
+
+
+def test_lets_what_would_and_pictographs():
+    assert steps("XMas is near, let's maybe add \U0001f385 santa hat to npp mascot?")[1] == (
+        "FLUX-FILL", {"image": "init[image]", "mask": "step1[mask]", "prompt": "santa hat"})
+    assert models("what would I look like with a beard?") == ["ADD-PRED", "FLUX-FILL"]
+    assert models("make it pop \u2728") == ["CONTRAST", "SATURATION"]

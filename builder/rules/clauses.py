@@ -110,11 +110,16 @@ _AMPERSAND = re.compile(r"(?<![\w&])\s*&\s*(?![\w&]*\s*white\b)(?=[a-z])", re.I)
 _REPEATED = re.compile(r"\b(\w+(?:\s+\w+)?)(?:\s+\1\b)+", re.I)
 
 
+_PICTOGRAPHS = re.compile("[\U0001F000-\U0001FAFF\u2728\uFE0F\u200D]+")
+
+
 def normalize(text: str) -> str:
     """One line of plain ASCII-ish text: typographic quotes and dashes folded, repeated words collapsed
     ("Add Add a wooden a wooden bench" -> "Add a wooden bench": real instructions have such typos)."""
     text = (text or "").replace("\u2019", "'").replace("\u2018", "'").replace("\u201c", '"').replace("\u201d", '"')
     text = text.replace("\u2013", "-").replace("\u2014", " - ").replace("\u00a0", " ")
+    if not text.isascii():  # pictographs say a mood, not an edit: "add \U0001f385 santa hat", "make it pop \u2728"
+        text = _PICTOGRAPHS.sub(" ", text)
     if "." in text or "\u2026" in text:
         text = _ELLIPSIS.sub(". ", text)
     text = _SPACES.sub(" ", text).strip()

@@ -95,7 +95,7 @@ _EMBEDDED = re.compile(
     r"(?:^|\s)(?:realistic|feasible|doable|possible|hard|easy)\s+(?:for\s+\w+\s+)?to\s+|"
     r"(?:^|[\s,(])help(?:\s+me)?\s+with\s+(?=[a-z]+ing\b)|"
     r"^\s*\([^)]{0,20}\)\s*|^\s*if\s+(?:at\s+all\s+)?(?:possible|you\s+can|you\s+could)\s*,?\s*|"
-    r"(?:^|[\s,])(?:please|pls|plz|kindly)\s+", re.I)
+    r"(?:^|[\s,])(?:please|pls|plz|kindly)\s+|(?:^|[\s,(])(?:let'?s|let\s+us)\s+(?:(?:maybe|just|also|perhaps)\s+)*", re.I)
 
 
 def embedded_request(text: str) -> str | None:
@@ -113,10 +113,10 @@ _TAGS = re.compile(r"^\s*(?:\[[^\]]{1,24}\]|\((?:request|req|help|paid|free|spec
                    r"free request|edit request|feature request|feature|suggestion|idea|enhancement|self|specific|paid|free|"
                    r"todo|to do|general|note|task|fix|bug|proposal|wish)"
                    r"\s*[:\-])\s*", re.I)
-_HOW_WOULD = re.compile(r"^(?:i\s+wonder\s+)?how\s+(?=(?:\S+\s+){0,4}?(?:would|will|might|could|think|'d)\b)"
+_HOW_WOULD = re.compile(r"^(?:i\s+wonder\s+)?(?:how|what)\s+(?=(?:\S+\s+){0,4}?(?:would|will|might|could|think|'d)\b)"
                         r"(?:(?:would|will|might|could|do\s+you\s+think)\s+)?(?P<w>this|it|that|the\s+[\w-]+|"
                         r"this\s+[\w-]+|i|i'd|we|we'd|he|she|they)(?:'d)?\s+(?:(?:would|will|might|could)\s+)?look\s+"
-                        r"(?P<y>(?:in|with|as|like)\s.+)$", re.I)
+                        r"(?:like\s+(?=(?:with|in|as|without)\b|[a-z]+$))?(?P<y>(?:in|with|as|like)\s.+|[a-z]+)$", re.I)
 _BETTER_IF = re.compile(r"^(?:i\s+(?:just\s+|really\s+)?(?:think|feel|believe)\s+(?:that\s+)?)?it\s+(?:would|will|'d|might)\s+(?:be|look)\s+"
                         r"(?:much\s+|a\s+lot\s+|way\s+|so\s+)?(?:better|nicer|great|good|best|cooler|prettier)\s+if\s+"
                         r"(?P<x>(?:the|my|his|her|their|this|that|these|those|our|its)\s.+?)\s+(?:was|were|is|are|looked|got|became)\s+"
