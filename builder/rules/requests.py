@@ -469,7 +469,7 @@ _THE_RESULT = re.compile(r"\b(?:the|my) (?:final |resulting |processed |generate
 # The file the image is in, and what to do with the result, say nothing about the edit: "my image 'photo.jpg'",
 # "... and save it as 'out.png'", "... and export for web", "... as non-destructive adjustment layers".
 _FILE_AND_SAVING = re.compile(r"\s*(?:['\"`]?(?:~?/)?[\w./~-]*\w\.(?:png|jpe?g|webp|gif|tiff?|bmp|heic|psd|xcf|kra)['\"`]?)(?=[\s,.;:!?)]|$)|"
-                              r"(?:,\s*|\s+)(?:and\s+|then\s+)?(?:save|export|output|store|write|download)\w*\s+(?:it\s+|them\s+|the\s+"
+                              r"(?:,\s*|\s+)(?:and\s+|then\s+)?(?:save|export|output|store|download)\w*\s+(?:it\s+|them\s+|the\s+"
                               r"(?:result|image|file|output)\s+)?(?:as|to|for|in|into)\b[^,;]*|"
                               r"\s+as\s+(?:(?:a|an)\s+)?(?:non-destructive\s+)?(?:adjustment\s+)?(?:layers?|smart\s+objects?)\b|"
                               r"\s+on\s+(?:the|a)\s+(?:active|current|selected|new)\s+layer\b", re.I)
