@@ -189,7 +189,10 @@ def test_plain_x_tray_opens_the_control_window(tmp_path, desktop):
     proc = subprocess.Popen([sys.executable, "-m", "lego_edit.daemon", "--log-level", "info", "tray"], env=env,
                             stdout=subprocess.DEVNULL, stderr=open(tmp_path / "tray.log", "wb"))
     try:
-        icon = desktop.find("^Lego Edit: ")
+        try:  # a loaded CI machine can take a while to start Python, pystray and the icon's window
+            icon = desktop.find("^Lego Edit: ", timeout=45)
+        except AssertionError as exc:
+            raise AssertionError(f"{exc}; the tray's log: {(tmp_path / 'tray.log').read_text()[-2000:]}") from None
         desktop.click(icon[0] + icon[2] // 2, icon[1] + icon[3] // 2)
         x, y, _, _ = desktop.find("^Lego Edit daemon$")
         time.sleep(0.5)
