@@ -448,15 +448,10 @@ SCALE_MAX_SIDE = 32768
 
 
 def _side(value: float | None, name: str) -> int | None:
+    """An optional side in whole pixels; a BrickError unless it is from 1 to SCALE_MAX_SIDE."""
     if value is None:
         return None
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        raise BrickError(f"SCALE: {name} must be a number of pixels, got {value!r}") from None
-    if not (math.isfinite(number) and 1 <= number <= SCALE_MAX_SIDE):
-        raise BrickError(f"SCALE: {name} must be from 1 to {SCALE_MAX_SIDE} pixels, got {value!r}")
-    return round(number)
+    return round(_bounded(value, 0.0, 1.0, SCALE_MAX_SIDE, f"SCALE: {name} must be from 1 to {SCALE_MAX_SIDE} pixels"))
 
 
 def scale_size(width: int, height: int, new_width: float | None = None, new_height: float | None = None,
@@ -467,13 +462,8 @@ def scale_size(width: int, height: int, new_width: float | None = None, new_heig
     if factor is not None:
         if w is not None or h is not None:
             raise BrickError("SCALE: give a factor or a size (width and/or height), not both")
-        try:
-            f = float(factor)
-        except (TypeError, ValueError):
-            raise BrickError(f"SCALE: factor must be a number, got {factor!r}") from None
-        if not (math.isfinite(f) and 0 < f <= SCALE_MAX_FACTOR):
-            raise BrickError(f"SCALE: factor must be above 0 and at most {SCALE_MAX_FACTOR:g} (0.5 = half the size), "
-                             f"got {factor!r}")
+        f = _bounded(factor, 1.0, 1e-3, SCALE_MAX_FACTOR,
+                     f"SCALE: factor must be above 0 and at most {SCALE_MAX_FACTOR:g} (0.5 = half the size)")
         w, h = max(1, round(width * f)), max(1, round(height * f))
         return w, h, w, h
     if w is None and h is None:

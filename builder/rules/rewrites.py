@@ -128,7 +128,7 @@ def plain_clause(clause: str) -> str:
         m = _NEED.match(text)
         if m:
             return f"make {m.group('x')} {m.group('y')}"
-    m = re.match(r"^(?P<v>make|turn|change|paint|colou?r|set)\s+(?:the\s+)?background\s+of\s+(?:the\s+|this\s+|my\s+|our\s+)?"
+    m = re.match(r"^(?:make|turn|change|paint|colou?r|set)\s+(?:the\s+)?background\s+of\s+(?:the\s+|this\s+|my\s+|our\s+)?"
                  r"(?:[\w-]+\s+){0,2}?(?:icon|logo|favicon|image|photo|picture|avatar|banner|sprite|emoji|badge|portrait|"
                  r"screenshot)s?\s+(?:to\s+)?(?P<c>[a-z]+(?:\s+[a-z]+)?)$", text) if "background of" in text else None
     if m and (m.group("c").split()[-1] in COLOURS or m.group("c") == "transparent"):
@@ -141,7 +141,7 @@ def plain_clause(clause: str) -> str:
     if " more like " in text:  # "make it look more like a painting": like one
         text = re.sub(r"\b(look|looks|looking|appear|seem)\s+(?:a\s+(?:bit|little|lot)\s+|much\s+)?more\s+like\b", r"\1 like", text)
     m = re.match(r"^make\s+(?P<x>(?!.*\blook)(?:it|this|him|her|them|me|us|(?:the|this|my|his|her|their|our)\s+[\w' -]+?))\s+"
-                 r"(?P<more>more\s+)?like\s+(?P<y>(?:an?|the|some)\s+.+)$", text) if " like " in text else None
+                 r"(?:more\s+)?like\s+(?P<y>(?:an?|the|some)\s+.+)$", text) if " like " in text else None
     if m:  # "make him like a Greek statue", "make it like a painting": look like one
         return f"make {m.group('x')} look like {m.group('y')}"
     if _BOKEH.match(text):  # "add a background blur", "create an artificial bokeh": the real background blurred

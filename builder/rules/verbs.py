@@ -40,6 +40,7 @@ from lego_edit.builder.rules.quantities import (
     aspect_name,
     aspect_of,
     brightness_ratio,
+    image_resize,
     intensity,
     outpaint_to_aspect,
     percent_of,
@@ -510,7 +511,7 @@ def blur_edit(c: Ctx) -> Edit:
     if target is None and not is_generic_background(x):  # "blur this image", "blur it a bit": all of it, softly
         amount = round(min(1.0, 0.4 * intensity(c.clause)), 3)
         return Edit("look", None, ops=(("BLUR", (("amount", amount),)),), text=c.clause)
-    if is_generic_background(x) or target is None:
+    if is_generic_background(x):
         return background_edit(c, None, "blurred")
     return Edit("blur", target, "blurred", text=c.clause)
 
@@ -591,8 +592,6 @@ def resize_edit(c: Ctx, target_text: str) -> Edit:
                                            r"previews?|screenshot size|image size|picture size|photo size|file size)", target):
         target = None  # "make the screenshots smaller": the pictures themselves, not a thing in them
     if target is None:
-        from lego_edit.builder.rules.quantities import image_resize
-
         size = image_resize(t)
         if size is not None:  # "make the picture half the size": the picture itself rescaled
             return Edit("look", None, ops=(("SCALE", tuple(size.items())),), text=t)
