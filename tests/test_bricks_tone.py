@@ -1,4 +1,4 @@
-"""Tone bricks on real photos: CONTRAST, SATURATION, TEMPERATURE, WHITE-BALANCE, EXPOSURE,
+"""Tone bricks on real photos: CONTRAST, SATURATION, TEMPERATURE, TINT, WHITE-BALANCE, EXPOSURE,
 SHADOWS-HIGHLIGHTS, VIGNETTE, AUTO-LEVELS."""
 
 from __future__ import annotations
@@ -83,6 +83,42 @@ def test_temperature_warmer_raises_red_over_blue(chelsea):
     cool = run("TEMPERATURE", image=chelsea, amount=-0.5)["image"]
     assert ratio(cool) < ratio(chelsea) < ratio(warm)
     assert abs(lightness(warm).mean() - lightness(chelsea).mean()) < 3
+
+
+def mean_ab(image: np.ndarray, where: np.ndarray | None = None) -> np.ndarray:
+    lab = cv2.cvtColor(np.ascontiguousarray(image[..., :3]).astype(np.float32) / 255, cv2.COLOR_RGB2LAB)
+    return lab[..., 1:][where if where is not None else np.ones(lab.shape[:2], bool)].mean(axis=0)
+
+
+@pytest.mark.parametrize("colour, axis, sign", [("yellow", 1, 1), ("blue", 1, -1), ("green", 0, -1), ("magenta", 0, 1)])
+def test_tint_moves_the_colours_toward_the_filter_and_keeps_lightness(chelsea, colour, axis, sign):
+    out = run("TINT", image=frozen(chelsea), color=colour, amount=0.5)["image"]
+    shift = mean_ab(out) - mean_ab(chelsea)
+    assert sign * shift[axis] > 5  # b* up for yellow, down for blue; a* down for green, up for magenta
+    assert abs(lightness(out).astype(float) - lightness(chelsea).astype(float)).mean() < 1.5
+    stronger = run("TINT", image=chelsea, color=colour, amount=1.0)["image"]
+    assert sign * (mean_ab(stronger) - mean_ab(chelsea))[axis] > sign * shift[axis]
+
+
+def test_tint_inside_a_mask_leaves_the_rest_and_the_alpha_alone(astronaut):
+    soft = with_soft_alpha(astronaut)
+    mask = box_mask(soft.shape, 0, 0, soft.shape[1] // 2, soft.shape[0])
+    out = run("TINT", image=soft, color="blue", amount=0.6, mask=frozen(mask))["image"]
+    outside = mask == 0
+    assert np.array_equal(out[outside], soft[outside])
+    assert np.array_equal(out[..., 3], soft[..., 3])
+    assert (mean_ab(out, mask == 255) - mean_ab(soft, mask == 255))[1] < -5
+
+
+def test_tint_refuses_greys_unknown_colours_and_no_amount(chelsea):
+    with pytest.raises(BrickError, match="neutral"):
+        run("TINT", image=chelsea, color="grey", amount=0.5)
+    with pytest.raises(BrickError, match="not a colour it knows"):
+        run("TINT", image=chelsea, color="chartreuse-ish", amount=0.5)
+    with pytest.raises(BrickError, match="nothing to change"):
+        run("TINT", image=chelsea, color="blue", amount=0)
+    with pytest.raises(BrickError, match="opposite colour"):
+        run("TINT", image=chelsea, color="blue", amount=-0.4)
 
 
 def test_white_balance_brings_a_cast_photos_channel_means_together(coffee):

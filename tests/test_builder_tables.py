@@ -40,7 +40,7 @@ def test_builtin_roles_give_the_feedback_vocabulary():
     assert tables.mask_helpers == {"BBOX", "INVERSE", "COMPOSE", "RESIZE", "GROW-MASK", "MASK-SEG"}
     # Bricks that change pixels: the EDIT role, and MASK-role bricks with an image output (INVERSE's image
     # difference among them).
-    tone = {"CONTRAST", "SATURATION", "TEMPERATURE", "WHITE-BALANCE", "EXPOSURE", "SHADOWS-HIGHLIGHTS", "VIGNETTE",
+    tone = {"CONTRAST", "SATURATION", "TEMPERATURE", "TINT", "WHITE-BALANCE", "EXPOSURE", "SHADOWS-HIGHLIGHTS", "VIGNETTE",
             "AUTO-LEVELS"}
     restore, geometry = {"SHARPEN", "SMOOTH", "DENOISE", "DEHAZE", "BLUR", "PIXELATE", "UPSCALE", "DESCRATCH",
                          "RED-EYE"}, {"CROP", "ROTATE", "FLIP", "STRAIGHTEN", "TRIM", "CROP-EDGES", "CROP-TO",

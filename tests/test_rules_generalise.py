@@ -153,7 +153,9 @@ def test_tone_nouns_given_or_added_and_tints_warm_or_cool():
     (model, inputs), = steps("add some yellow to the image")
     assert model == "TEMPERATURE" and inputs["amount"] > 0
     assert steps("add a touch of blue to the photo")[0][1]["amount"] < 0
-    assert "say what should turn green" in refusal("add some green to the photo")
+    (model, inputs), = steps("add some green to the photo")  # neither warm nor cool: a green photo filter
+    assert model == "TINT" and inputs["color"] == "green" and inputs["amount"] > 0
+    assert "say what should turn grey" in refusal("add some grey to the photo")  # a grey filter tints nothing
     assert "ADD-PRED" in models("add a green parrot on the branch")  # an object with a colour is still an object
 
 
@@ -1292,8 +1294,12 @@ def test_an_object_resized_is_not_the_picture_and_a_size_must_be_said():
     assert models("upscale it 2x") == ["UPSCALE"]
     assert models("crop them to 800x800px") == ["CROP"]
     assert models("extend the canvas to 1920x1080")[0] == "CMI-PRED"
+    (model, inputs), = steps("make the photo smaller")  # no size said: scaled down by the words' amount
+    assert model == "SCALE" and 0.5 < inputs["factor"] < 1
+    assert steps("make the photo much smaller")[0][1]["factor"] < inputs["factor"] < steps(
+        "make the photo a bit smaller")[0][1]["factor"] < 1
     with pytest.raises(PlanRefused, match="say the new size of the image"):
-        plan_rules("make the photo smaller")
+        plan_rules("make the photo bigger")  # a larger canvas or more pixels: the words do not say which
 
 
 def test_a_discourse_word_before_a_complaint_is_not_an_object():
@@ -1413,8 +1419,7 @@ def test_a_remark_before_a_complaint_and_a_bare_icon_named_before_it():
 
 
 def test_pictures_resized_icons_padded_and_jagged_edges_refused():
-    with pytest.raises(PlanRefused, match="say the new size of the image"):
-        plan_rules("Make screenshots in Readme smaller")
+    assert models("Make screenshots in Readme smaller") == ["SCALE"]
     assert models("make the screenshots half the size") == ["SCALE"]
     for text in ("The app icon could really use some white padding around the sides.",
                  "Aura app icon when adding to Home Screen in iOS doesn't have enough padding."):
@@ -1502,3 +1507,41 @@ def test_lets_what_would_and_pictographs():
         "FLUX-FILL", {"image": "init[image]", "mask": "step1[mask]", "prompt": "santa hat"})
     assert models("what would I look like with a beard?") == ["ADD-PRED", "FLUX-FILL"]
     assert models("make it pop \u2728") == ["CONTRAST", "SATURATION"]
+
+
+def test_a_material_word_used_as_a_noun_is_the_object_not_its_colour():
+    assert steps("make the fur grey") == [("RES", {"image": "init[image]", "prompt": "fur"}),
+                                          ("FLUX-RCM", {"image": "init[image]", "mask": "step1[mask]", "prompt": "grey"})]
+    got = steps("make the cat's fur a soft grey")
+    assert got[0][1]["prompt"] == "cat's fur" and got[1][1]["prompt"] == "soft grey"
+    assert steps("make the dress silk")[1][1]["prompt"] == "silk"  # a material as the new look still is one
+
+
+def test_a_colour_cast_of_the_whole_picture_is_a_tint_and_an_objects_colour_a_recolour():
+    for text, colour in (("make the image more yellow", "yellow"), ("make the picture redder", "red"),
+                         ("give it a pink tint", "pink"), ("apply a green colour filter", "green"),
+                         ("tint the photo purple", "purple")):
+        (model, inputs), = steps(text)
+        assert (model, inputs["color"]) == ("TINT", colour), text
+        assert 0 < inputs["amount"] <= 1
+    assert models("make the sky bluer") == ["RES", "FLUX-RCM"]
+    assert models("make the photo less red") == ["WHITE-BALANCE"]  # a cast taken away, not the opposite one added
+    assert models("the photo is too blue") == ["TEMPERATURE"]
+
+
+def test_the_canvas_grown_is_outpainting_and_the_picture_grown_needs_a_size():
+    assert models("make the canvas bigger") == ["CMI-PRED", "FLUX-FILL"]
+    (_, wider), _ = steps("make the canvas wider")
+    assert wider["left_ratio"] > 1 and wider["top_ratio"] == 1
+    assert "upscale it 2x" in refusal("make the photo bigger")
+
+
+def test_what_an_object_should_have_wear_hold_or_take_on():
+    for text, thing, owner in (("the man should wear sunglasses", "sunglasses", "man"),
+                               ("the woman should be holding an umbrella", "umbrella", "woman"),
+                               ("she should have a crown", "crown", "her")):
+        (model, inputs), _ = steps(text)
+        assert (model, inputs["prompt"]) == ("ADD-PRED", f"{thing} on {owner}"), text
+    for text, colour in (("the baseball should adopt an orange hue", "orange"), ("the car should take on a red colour", "red")):
+        assert steps(text)[1] == ("FLUX-RCM", {"image": "init[image]", "mask": "step1[mask]", "prompt": colour}), text
+    assert models("he should wear red") == ["RES", "FLUX-RCM"]  # a colour worn is his clothes recoloured

@@ -48,6 +48,7 @@ CLASSICAL: tuple[ClassicalBackendSpec, ...] = (
     ClassicalBackendSpec("SATURATION", "opencv", "tone:saturation"),
     ClassicalBackendSpec("TEMPERATURE", "opencv", "tone:temperature"),
     ClassicalBackendSpec("WHITE-BALANCE", "opencv", "tone:white_balance", notes="grey-world / white-patch"),
+    ClassicalBackendSpec("TINT", "opencv", "tone:tint", notes="photo filter, luminosity kept"),
     ClassicalBackendSpec("EXPOSURE", "numpy", "tone:exposure"),
     ClassicalBackendSpec("SHADOWS-HIGHLIGHTS", "opencv", "tone:shadows_highlights"),
     ClassicalBackendSpec("VIGNETTE", "numpy", "tone:vignette"),

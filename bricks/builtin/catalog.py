@@ -257,6 +257,19 @@ TEMPERATURE = BrickSpec(
     role=BrickRole.EDIT,
     family="tone",
 )
+TINT = BrickSpec(
+    "TINT",
+    "Give the image (or the masked part) a colour cast, as a coloured filter over the lens: 'more yellow', "
+    "'a blue filter', 'a pink tint'.",
+    (Port("image", IMAGE), Port("color", STR, doc="the filter's colour: a colour name, e.g. 'yellow', 'blue', 'pink'"),
+     _amount("0..1; how strong the filter is; 0.3 is a clear cast"), _region()),
+    (Port("image", IMAGE),),
+    "Lightness is kept: only the colours move toward the filter's hue. For warmer or cooler light use TEMPERATURE; "
+    "to paint an object a colour use FLUX-RCM. Refused for a neutral colour (grey, white, black) and for a colour "
+    "name it does not know. " + _HONEST,
+    role=BrickRole.EDIT,
+    family="tone",
+)
 WHITE_BALANCE = BrickSpec(
     "WHITE-BALANCE",
     "Remove a colour cast automatically, so greys and whites look neutral.",
@@ -521,7 +534,7 @@ GROW_MASK = BrickSpec(
 
 ALL = (RES, SOS, MASK_SEG, ADD_PRED, CMI_PRED, BBOX, INVERSE, COMPOSE, RESIZE, FASTINPAINT, FLUX_INPAINT,
        FLUX_FILL, FLUX_RCM, FLUX_CBG, FLUX_STYLE, FLUX_ENV, FLUX_POSE, FLUX_BRIGHT, EDIT,
-       CONTRAST, SATURATION, TEMPERATURE, WHITE_BALANCE, EXPOSURE, SHADOWS_HIGHLIGHTS, VIGNETTE, AUTO_LEVELS,
+       CONTRAST, SATURATION, TEMPERATURE, TINT, WHITE_BALANCE, EXPOSURE, SHADOWS_HIGHLIGHTS, VIGNETTE, AUTO_LEVELS,
        SHARPEN, SMOOTH, DENOISE, DEHAZE, BLUR, PIXELATE, UPSCALE, DESCRATCH, RED_EYE, CROP, ROTATE, FLIP, STRAIGHTEN, TRIM,
        CROP_EDGES, CROP_TO, SCALE, GROW_MASK)
 

@@ -1,4 +1,4 @@
-"""Classical tone and colour adjustments: CONTRAST, SATURATION, TEMPERATURE, WHITE-BALANCE, EXPOSURE,
+"""Classical tone and colour adjustments: CONTRAST, SATURATION, TEMPERATURE, TINT, WHITE-BALANCE, EXPOSURE,
 SHADOWS-HIGHLIGHTS, VIGNETTE, AUTO-LEVELS.
 
 Global pixel maps in CIELAB or linear light; they never paint new content. `amount` follows the
@@ -11,7 +11,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from lego_edit.bricks.builtin import _adjust
+from lego_edit.bricks.builtin import _adjust, vocab
 from lego_edit.bricks.registry import BrickContext, BrickError
 from lego_edit.bricks.values import split_alpha
 
@@ -72,6 +72,36 @@ def temperature(ctx: BrickContext, image: np.ndarray, amount: float, mask: np.nd
     lab[..., 2] += 25.0 * k
     lab[..., 1] += 4.0 * k
     return _adjust.finish("TEMPERATURE", image, _adjust.rgb_of(lab), mask, "this temperature shift")
+
+
+# --- TINT ---------------------------------------------------------------------------------------
+
+_LUMINANCE = np.array([0.2126, 0.7152, 0.0722], np.float32)  # Rec. 709 weights of linear R, G, B
+_NEUTRAL_CHROMA = 12.0  # CIELAB chroma under which a colour is a grey: a filter of it would tint nothing
+
+
+def tint(ctx: BrickContext, image: np.ndarray, color: str, amount: float, mask: np.ndarray | None = None) -> dict:
+    """A colour filter, as a photo filter over the lens (Photoshop's Photo Filter, luminosity preserved): linear
+    light multiplied by the filter colour (scaled to unit luminance) mixed in by the amount, then the original
+    CIELAB lightness put back, so only the colour moves toward the filter's hue."""
+    name = vocab.canonical(str(color).strip().lower())
+    if name is None:
+        known = ", ".join(sorted(n for n in vocab.RGB if " " not in n))
+        raise BrickError(f"TINT: {color!r} is not a colour it knows: use one of {known}")
+    k = _adjust.amount(amount, "TINT", low=0.0, low_hint="for the opposite cast use the opposite colour")
+    _adjust.check_region(image, mask, "TINT")
+    filter_linear = _adjust.to_linear(np.array(vocab.RGB[name], np.float32) / 255.0)
+    filter_lab = cv2.cvtColor(np.array(vocab.RGB[name], np.float32)[None, None] / 255.0, cv2.COLOR_RGB2LAB)[0, 0]
+    if float(np.hypot(filter_lab[1], filter_lab[2])) < _NEUTRAL_CHROMA:
+        raise BrickError(f"TINT: {name} is a neutral colour and tints nothing: for black and white use "
+                         "SATURATION with amount -1")
+    gains = filter_linear / max(float((filter_linear * _LUMINANCE).sum()), 1e-6)
+    rgb, _ = split_alpha(image)
+    original = _adjust.lab(rgb)
+    linear = _adjust.to_linear(_adjust.to_float(rgb)) * (1.0 - k + k * gains)
+    filtered = cv2.cvtColor(_adjust.to_srgb(linear), cv2.COLOR_RGB2LAB)
+    filtered[..., 0] = original[..., 0]
+    return _adjust.finish("TINT", image, _adjust.rgb_of(filtered), mask, f"this {name} tint")
 
 
 # --- WHITE-BALANCE ------------------------------------------------------------------------------

@@ -14,6 +14,7 @@ from lego_edit.builder.rules.lexicon import (
     EXPRESSION_VERBS,
     FEATURES,
     GENERIC_BACKGROUND,
+    MATERIALS,
     NOT_OBJECTS,
     PRONOUNS,
     RCM_CORE,
@@ -139,15 +140,21 @@ def change_edit(c: Ctx) -> Edit | None:
         return pose_edit(c)
     if re.search(r"\b(?:size|bigger|larger|smaller|tinier|huge|enlarge)\b|\b(?:times|twice|half)\s+as\s+(?:big|large|small|tall)\b",
                  core) and \
-            not re.search(r"\b(?:image|canvas|picture|photo)\s+(?:bigger|larger|wider|taller)\b", core):
+            not re.search(r"\b(?:image|canvas|picture|photo)\s+(?:a\s+(?:bit|little|lot)\s+|much\s+|slightly\s+)?"
+                          r"(?:bigger|larger|wider|taller)\b", core):
         target = size_target(c)
         if target:
             return resize_edit(c, target)
+    if re.search(r"\b(?:image|picture|photo|screenshot)s?\s+(?:a\s+(?:bit|little|lot)\s+|much\s+|slightly\s+)?(?:bigger|larger)$", core):
+        raise TextRefused(f"'{c.clause}': say the new size of the image, e.g. 'resize it to 1920x1080' or 'twice the size'; "
+                          "for more pixels say 'upscale it 2x', to show more around it 'expand the canvas'")
     if re.search(r"\b(?:wider|taller)\b", core):
         what = re.split(r"\s+(?:a\s+(?:bit|little|lot)\s+|much\s+|slightly\s+|even\s+)?(?:wider|taller)\b", rest, maxsplit=1)[0]
-        if target_of(what, c.has_mask) not in (None, PRONOUN):  # "make the tree taller": the tree, not the canvas
-            return resize_edit(c, what)
+        if target_of(what, c.has_mask) not in (None, PRONOUN) and strip_articles(what) != "canvas":
+            return resize_edit(c, what)  # "make the tree taller": the tree, not the canvas
         return outpaint_edit(c)
+    if re.search(r"\bcanvas\s+(?:a\s+(?:bit|little|lot)\s+|much\s+|slightly\s+)?(?:bigger|larger)\b", core):
+        return outpaint_edit(c)  # "make the canvas bigger": more room around the picture on every side
     return _change_x_to_y(c, rest)
 
 
@@ -309,7 +316,9 @@ def _make_adjective(c: Ctx, rest: str) -> Edit | None:
         if not strip_articles(x + " ").strip() or x.strip() in {"my", "his", "her", "their", "its", "our", "your", "this",
                                                                 "that", "these", "those", "some"}:
             continue  # "the" alone names nothing
-        if is_descriptor(y) and not is_descriptor(x):
+        if x.endswith("'s") and y.split()[0] in MATERIALS and len(y.split()) > 1:
+            continue  # "the cat's fur grey": the fur is the cat's, and grey its colour
+        if is_descriptor(y) and (not is_descriptor(x) or _material_noun(x)):
             edit = background_colour_edit(c, x, y)
             if edit is not None:
                 return edit
@@ -360,6 +369,13 @@ def _make_adjective(c: Ctx, rest: str) -> Edit | None:
         return whole_image_edit(c, bare.group("y"), pronoun=True)  # "make them zebras"
     raise NoBrick(f"I don't understand what '{c.clause}' should change: try e.g. 'make the car red', "
                   "'change the background to a beach' or 'make it night'", c.clause, first_object(words, c.has_mask))
+
+
+def _material_noun(x: str) -> bool:
+    """A material word used as a noun ("the fur", "her leather", "the glass"): the thing made of it, not a colour."""
+    words = x.split()
+    return 2 <= len(words) <= 3 and words[0] in {"the", "my", "his", "her", "their", "its", "our", "your"} and \
+        words[-1] in MATERIALS
 
 
 def first_object(words: list[str], has_mask: bool) -> str | None:

@@ -100,6 +100,24 @@ def _op(brick: str, **inputs: Any) -> tuple[str, tuple[tuple[str, Any], ...]]:
     return brick, tuple(inputs.items())
 
 
+# A colour cast asked for by its colour ("more yellow", "bluer", "add a pink tint", "a green filter"): TINT, a photo
+# filter. Warm and cool light stay TEMPERATURE; "too blue" and "less green" are casts to remove (further down).
+_TINT_FORMS = {"red": "red|redder", "orange": "orange", "yellow": "yellow|yellower", "green": "green|greener",
+               "teal": "teal", "cyan": "cyan", "blue": "blue|bluer", "purple": "purple|violet", "magenta": "magenta",
+               "pink": "pink|pinker|rosy|rosier"}
+TINT_COLOURS = frozenset(_TINT_FORMS)
+def _tint_pattern(forms: str) -> str:
+    comparative = forms.partition("|")[2]  # "bluer", "redder": the colour itself, more of it
+    return (rf"(?<!too )(?<!less )(?<!not )\bmore\s+(?:{forms})\b(?!\s+(?:and|or)\b)|"
+            + (rf"\b(?:{comparative})\b(?!\s+(?:and|or)\b)|" if comparative else "")
+            + rf"\b(?:{forms})(?:ish)?[- ](?:colou?r(?:ed)?\s+)?(?:filter|tint|tinted|cast|wash|overlay|toning|colou?r grade|"
+            rf"grade|hue)\b|\btint\w*\s+(?:(?:it|this|the (?:image|photo|picture|whole thing))\s+)?(?:slightly\s+|a bit\s+)?"
+            rf"(?:{forms})\b")
+
+
+_TINTS = tuple((_tint_pattern(forms), lambda s, colour=colour: [_op("TINT", color=colour, amount=s(0.3))])
+               for colour, forms in _TINT_FORMS.items())
+
 # Tone words -> ops. Each pattern is searched in the whole clause; a clause whose every content word is a tone
 # word is a look (several may chain: "warmer and more contrast").
 _TONE: tuple[tuple[str, Any], ...] = (
@@ -160,6 +178,7 @@ _TONE: tuple[tuple[str, Any], ...] = (
     (r"\bsaturat\w*|\bvibran\w*|\bvivid\w*|\b(?:more )?colou?rful\b|^(?:more|richer|stronger|bolder)\s+colou?rs?\b|\bcolou?rs? (?:pop|stand out|richer)\b|"
      r"\bricher colou?rs?\b|\b(?:enhanc|boost|improv|intensif|enrich|deepen|amplif|heighten|strengthen|bring\w* out)\w*\s+(?:the\s+)?"
      r"colou?rs?\b", lambda s: [_op("SATURATION", amount=s(0.3))]),
+    *_TINTS,
     # a complaint names the opposite: "it looks too cold" wants it warmer
     (r"\btoo (?:cold|cool|blue|bluish)\b", lambda s: [_op("TEMPERATURE", amount=s(0.3))]),
     (r"\btoo (?:warm|yellow|yellowish|orange)\b", lambda s: [_op("TEMPERATURE", amount=-s(0.3))]),
@@ -251,6 +270,11 @@ def _tone(clause: str) -> list[tuple[str, tuple[tuple[str, Any], ...]]]:
     return _tone_parts(clause)[0]
 
 
+def whole_look_ops(phrase: str) -> tuple[tuple[str, tuple[tuple[str, Any], ...]], ...]:
+    """The tone steps of a phrase that names only tone of the whole picture ("more yellow", "punchier"), or ()."""
+    return tuple(_tone_parts(phrase)[0])
+
+
 def _tone_parts(clause: str) -> tuple[list[tuple[str, tuple[tuple[str, Any], ...]]], str | None]:
     """(the tone ops, None) for a whole-image look; ([], what is left) when other words remain (an object,
     perhaps: "make the sky more vivid" leaves "the sky"); ([], None) when no tone word is there."""
@@ -324,8 +348,8 @@ def _local_tone(clause: str, rest: str) -> Edit | None:
     if len(phrase.split()) > 5 or re.search(r"\b(?:style|look|like|into|as|effect|filter|version)\b", phrase):
         return None
     target = target_of(phrase, False)
-    if all(b == "WHITE-BALANCE" for b, _ in ops):
-        return None  # a colour cast is corrected on the whole image; "make the car less red" is a recolour
+    if all(b in ("WHITE-BALANCE", "TINT") for b, _ in ops):
+        return None  # a colour cast is set on the whole image; "make the car less red" or "the sky bluer" is a recolour
     if not ops or target is None or (target.startswith("<") and target != SUBJECT):
         return None
     return Edit("look", target, ops=tuple(ops), text=clause)

@@ -38,6 +38,16 @@ _NEED = re.compile(rf"^(?P<x>it|this|everything|(?:the|this|my|our|his|her|their
                    rf"[\w' -]+?)\s+(?:really\s+|just\s+|kind of\s+)?(?:needs?\s+to|has\s+to|have\s+to|should|must|ought\s+to|"
                    rf"could|would|is\s+to|are\s+to)\s+(?:be\s+|look\s+|get\s+|appear\s+|"
                    rf"seem\s+|become\s+)?(?P<y>{_COMPARATIVE})(?P<tail>\s*\(.*|\s+(?:but|while|and still|without)\b.*)?$")
+# "the baseball should adopt an orange hue", "the car should take on a red colour": that colour given to it
+_TAKE_ON = re.compile(r"^(?P<x>(?:the|this|that|these|those|my|our|his|her|their|its)\s+[\w' -]+?)\s+(?:should|must|needs?\s+to|"
+                      r"has\s+to|have\s+to|ought\s+to|could|will|shall)\s+(?:adopt|take\s+on|get|have|gain|acquire|assume|"
+                      r"show|sport)\s+(?:an?\s+|the\s+|some\s+)?(?P<y>[\w -]+?)\s+(?:hue|tint|colou?r|tone|shade|colou?ring|"
+                      r"finish|cast)$")
+# "the man should wear sunglasses", "the dog should have a red collar": the thing given to them
+_SHOULD_HAVE = re.compile(r"^(?P<x>(?:the|this|that|my|our|his|her|their)\s+[\w' -]+?|he|she|they)\s+(?:should|must|needs?\s+to|"
+                          r"has\s+to|have\s+to|ought\s+to|could|would)\s+(?:also\s+)?(?P<v>have|get|wear|be\s+wearing|"
+                          r"hold|be\s+holding|carry|be\s+carrying)\s+(?P<y>(?!been\b|no\b|to\b|more\b|less\b)(?:(?:an?|some|two|three|"
+                          r"a\s+pair\s+of)\s+)?[\w' -]+)$")
 _TONE_NOUN = (r"contrast|saturation|colou?r saturation|vibrance|vibrancy|vividness|warmth|sharpness|clarity|definition|"
               r"crispness|brightness|exposure|colou?rs?|colou?ring")
 _PICTURE = r"(?:the|this|my)\s+(?:whole\s+)?(?:image|photo|picture|pic|shot|scene)"  # the picture as a whole
@@ -128,6 +138,15 @@ def plain_clause(clause: str) -> str:
         m = _NEED.match(text)
         if m:
             return f"make {m.group('x')} {m.group('y')}"
+        m = _TAKE_ON.match(text)
+        if m and is_descriptor(m.group("y")):
+            return f"make {m.group('x')} {m.group('y')}"
+        m = _SHOULD_HAVE.match(text)
+        if m and not re.fullmatch(r"(?:the|this|that|my|our)\s+(?:image|photo|picture|pic|scene|shot)", m.group("x")):
+            x = {"he": "him", "she": "her", "they": "them"}.get(m.group("x"), m.group("x"))
+            if is_descriptor(m.group("y")):  # "he should wear red": his clothes that colour
+                return f"dress {x} in {m.group('y')}" if "wear" in m.group("v") else text
+            return f"give {x} {m.group('y')}"  # worn, held or had: a thing added on them
     m = re.match(r"^(?:make|turn|change|paint|colou?r|set)\s+(?:the\s+)?background\s+of\s+(?:the\s+|this\s+|my\s+|our\s+)?"
                  r"(?:[\w-]+\s+){0,2}?(?:icon|logo|favicon|image|photo|picture|avatar|banner|sprite|emoji|badge|portrait|"
                  r"screenshot)s?\s+(?:to\s+)?(?P<c>[a-z]+(?:\s+[a-z]+)?)$", text) if "background of" in text else None
@@ -163,6 +182,10 @@ def plain_clause(clause: str) -> str:
                 return "make it warmer"
             if colour in _COOL or colour.removesuffix("ish") in _COOL:
                 return "make it cooler"
+            from lego_edit.builder.rules.looks import TINT_COLOURS
+
+            if colour.removesuffix("ish") in TINT_COLOURS:
+                return f"tint it {colour.removesuffix('ish')}"  # "add a pink tint": a colour filter over the whole photo
             raise TextRefused(f"'{clause}': no brick tints the whole photo {colour.removesuffix('ish')}; say what should "
                               f"turn {colour.removesuffix('ish')} (e.g. 'make the sky {colour.removesuffix('ish')}') or "
                               "name the object to add")
@@ -187,6 +210,12 @@ def plain_clause(clause: str) -> str:
         m = _GIVE_FEEL.match(text)
         if m:  # "give it more of a golden hour feel": the whole image's look
             d = m.group("d")  # several words of a look ("a vintage, faded photograph look") are read as a look
+            hue = re.fullmatch(r"(?P<c>[a-z]+?)(?:ish)?(?:\s+colou?r(?:ed)?)?", d)
+            if hue and m.group("n") in ("filter", "glow") and (c := hue.group("c")) in COLOURS:
+                from lego_edit.builder.rules.looks import TINT_COLOURS
+
+                if c in TINT_COLOURS:
+                    return f"tint it {c}"  # "apply a green colour filter": a photo filter of that colour
             if re.search(r"grad", m.group("n")):
                 return f"add {d} colour grading"  # a grade is tone work: "apply a cinematic colour grade"
             if len(d.split()) > 1 and "," not in d and STYLE_TERMS.search(d):

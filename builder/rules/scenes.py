@@ -13,6 +13,7 @@ from lego_edit.builder.rules.lexicon import (
     STYLE_TERMS,
     WHOLE_IMAGE,
 )
+from lego_edit.builder.rules.looks import whole_look_ops
 from lego_edit.builder.rules.phrases import (
     IMAGE_PP,
     env_value,
@@ -225,6 +226,9 @@ def whole_image_edit(c: Ctx, y: str, pronoun: bool = False) -> Edit:
         return Edit("look", None, value="in warm golden light", ops=(("TEMPERATURE", (("amount", 0.3),)),), text=c.clause)
     if re.search(r"\bcool(?:er)?\b|\bcold(?:er)?\b", y):
         return Edit("look", None, value="in cool blue light", ops=(("TEMPERATURE", (("amount", -0.3),)),), text=c.clause)
+    ops = whole_look_ops(y) if not pronoun or not is_descriptor(y) else ()
+    if ops:  # "make the image more yellow", "make the photo punchier": tone steps on the whole picture
+        return Edit("look", None, ops=ops, text=c.clause)
     if is_setting(y):
         return background_edit(c, None, y)
     if pronoun and is_descriptor(y):

@@ -479,6 +479,7 @@ def outpaint_edit(c: Ctx) -> Edit:
         what = re.sub(r"^(?:(?:it|this|out)\s+)*(?:(?:out\s+)?(?:a\s+)?(?:little|bit|tad|touch|slightly|more|a lot|much|"
                       r"lot|some|further|wider)\s*)*$", "", what).strip()  # "zoom it out a little": how much, not what
         what = re.sub(r"\s*\b(?:outwards?|all around|in all directions|on all sides)$", "", what).strip()
+        what = re.sub(r"^canvas\s+(?:(?:a\s+)?(?:bit|little|lot)\s+|much\s+|slightly\s+)?(?:bigger|larger)$", "canvas", what)
         what = re.sub(r"^(?:image|picture|photo|photo's|image's)\s+(?=(?:edges?|frame|borders?|canvas|sides)$)", "", what)
         scenery = bool(what) and (head_noun(re.split(r"\s+(?:to|showing|so|with)\b", what)[0]) in SETTING_NOUNS | {"scene", "room",
                                                                                                            "kitchen", "view"})
@@ -598,6 +599,8 @@ def resize_edit(c: Ctx, target_text: str) -> Edit:
         aspect = aspect_name(t)
         if aspect is not None:  # "resize the photos so they are square": that shape, cropped to fill
             return Edit("look", None, ops=(("CROP", (("aspect", aspect),)),), text=t)
+        if smaller and 0.1 <= ratio < 1.0:  # "make the screenshots smaller": scaled down by the words' amount
+            return Edit("look", None, ops=(("SCALE", (("factor", round(ratio, 2)),)),), text=t)
         raise TextRefused(f"'{t}': say the new size of the image, e.g. 'resize it to 1200x800', 'make it 1080 pixels "
                           "wide' or 'half the size' (to show more around it, say 'zoom out' or 'expand the canvas')")
     than = re.search(r"\b(?:bigger|larger|smaller|taller|shorter|wider|narrower)\s+than\s+(?P<y>(?:the|a|an|that|those|his|her|"

@@ -20,7 +20,7 @@ _DOING = {
     "FLUX-FILL": "Adding", "FLUX-RCM": "Recolouring", "FLUX-CBG": "Changing the background",
     "FLUX-STYLE": "Restyling", "FLUX-ENV": "Changing the scene", "FLUX-POSE": "Changing the pose",
     "FLUX-BRIGHT": "Relighting", "EDIT": "Editing", "CONTRAST": "Adjusting the contrast",
-    "SATURATION": "Adjusting the colours", "TEMPERATURE": "Warming or cooling",
+    "SATURATION": "Adjusting the colours", "TEMPERATURE": "Warming or cooling", "TINT": "Tinting",
     "WHITE-BALANCE": "Balancing the colours", "EXPOSURE": "Adjusting the brightness",
     "SHADOWS-HIGHLIGHTS": "Lifting shadows and highlights", "VIGNETTE": "Adding a vignette",
     "AUTO-LEVELS": "Setting the tonal range",
