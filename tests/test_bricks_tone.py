@@ -251,3 +251,25 @@ def test_auto_levels_refuses_a_photo_that_already_spans_black_to_white_and_a_fla
         run("AUTO-LEVELS", image=flat)
     with pytest.raises(BrickError, match="unknown mode"):
         run("AUTO-LEVELS", image=astronaut, mode="sideways")
+
+
+def test_tint_is_in_the_model_builders_prompt_and_runs_in_a_checked_workflow(chelsea):
+    from lego_edit.bricks import default_registry
+    from lego_edit.bricks.builtin.catalog import BY_NAME
+    from lego_edit.bricks.checker import check
+    from lego_edit.bricks.executor import Executor
+    from lego_edit.bricks.workflow import Workflow
+    from lego_edit.builder.prompt import system_prompt
+
+    registry = default_registry()
+    assert f"### TINT\nPurpose: {BY_NAME['TINT'].purpose}" in system_prompt(registry)
+    workflow = Workflow.from_dict({"process": "a yellow filter", "pipeline": [
+        {"step": 1, "model": "TINT", "input": {"image": "init[image]", "color": "yellow", "amount": 0.4},
+         "output": {"image": "step1[image]"}}, {"result": "[step1[image]]"}]})
+    assert check(workflow, registry, inits=["image"]).ok
+    executor = Executor(registry)
+    try:
+        (_, image), = executor.run(workflow, {"image": chelsea}).result
+    finally:
+        executor.close()
+    assert (mean_ab(image) - mean_ab(chelsea))[1] > 5
