@@ -106,6 +106,8 @@ _TINT_FORMS = {"red": "red|redder", "orange": "orange", "yellow": "yellow|yellow
                "teal": "teal", "cyan": "cyan", "blue": "blue|bluer", "purple": "purple|violet", "magenta": "magenta",
                "pink": "pink|pinker|rosy|rosier"}
 TINT_COLOURS = frozenset(_TINT_FORMS)
+
+
 def _tint_pattern(forms: str) -> str:
     comparative = forms.partition("|")[2]  # "bluer", "redder": the colour itself, more of it
     return (rf"(?<!too )(?<!less )(?<!not )\bmore\s+(?:{forms})\b(?!\s+(?:and|or)\b)|"
@@ -117,6 +119,7 @@ def _tint_pattern(forms: str) -> str:
 
 _TINTS = tuple((_tint_pattern(forms), lambda s, colour=colour: [_op("TINT", color=colour, amount=s(0.3))])
                for colour, forms in _TINT_FORMS.items())
+
 
 # Tone words -> ops. Each pattern is searched in the whole clause; a clause whose every content word is a tone
 # word is a look (several may chain: "warmer and more contrast").

@@ -16,6 +16,7 @@ import re
 
 from lego_edit.builder.rules.edits import TextRefused
 from lego_edit.builder.rules.lexicon import COLOURS, KNOWN_VERBS, STYLE_TERMS, canonical_verb, lemma
+from lego_edit.builder.rules.looks import TINT_COLOURS
 from lego_edit.builder.rules.phrases import env_value, is_descriptor
 from lego_edit.builder.rules.requests import strip_polite
 
@@ -182,8 +183,6 @@ def plain_clause(clause: str) -> str:
                 return "make it warmer"
             if colour in _COOL or colour.removesuffix("ish") in _COOL:
                 return "make it cooler"
-            from lego_edit.builder.rules.looks import TINT_COLOURS
-
             if colour.removesuffix("ish") in TINT_COLOURS:
                 return f"tint it {colour.removesuffix('ish')}"  # "add a pink tint": a colour filter over the whole photo
             raise TextRefused(f"'{clause}': no brick tints the whole photo {colour.removesuffix('ish')}; say what should "
@@ -212,8 +211,6 @@ def plain_clause(clause: str) -> str:
             d = m.group("d")  # several words of a look ("a vintage, faded photograph look") are read as a look
             hue = re.fullmatch(r"(?P<c>[a-z]+?)(?:ish)?(?:\s+colou?r(?:ed)?)?", d)
             if hue and m.group("n") in ("filter", "glow") and (c := hue.group("c")) in COLOURS:
-                from lego_edit.builder.rules.looks import TINT_COLOURS
-
                 if c in TINT_COLOURS:
                     return f"tint it {c}"  # "apply a green colour filter": a photo filter of that colour
             if re.search(r"grad", m.group("n")):
