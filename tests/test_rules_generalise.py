@@ -1545,3 +1545,12 @@ def test_what_an_object_should_have_wear_hold_or_take_on():
     for text, colour in (("the baseball should adopt an orange hue", "orange"), ("the car should take on a red colour", "red")):
         assert steps(text)[1] == ("FLUX-RCM", {"image": "init[image]", "mask": "step1[mask]", "prompt": colour}), text
     assert models("he should wear red") == ["RES", "FLUX-RCM"]  # a colour worn is his clothes recoloured
+
+
+def test_angles_in_words_and_crops_as_close_as_possible():
+    for text, angle in (("rotate it ninety degrees", 90), ("rotate it by forty-five degrees", 45),
+                        ("rotate it one hundred and eighty degrees", 180), ("turn the image ten degrees to the left", 10),
+                        ("rotate the photo ninety degrees clockwise", -90)):
+        assert steps(text) == [("ROTATE", {"image": "init[image]", "angle": angle})], text
+    for text in ("crop as close as possible to the product", "crop close to the product"):
+        assert steps(text)[0] == ("RES", {"image": "init[image]", "prompt": "product"}) and models(text)[-1] == "CROP-TO"

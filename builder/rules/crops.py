@@ -47,7 +47,8 @@ _WINDOW_VERB = r"(?:crop|zoom|close[- ]crop|frame|cut)"
 # "crop to the dog", "zoom in on her face", "crop it around the car", "crop in closer on the bride", "crop the
 # image to just the two of them", "crop out everything but the cat".
 _WINDOW = re.compile(
-    rf"^(?:{_WINDOW_VERB})\s+(?:(?:it|this|{_IMAGE})\s+)?(?:in\s+)?(?:(?:closer|tighter|tightly|tight)\s+)?"
+    rf"^(?:{_WINDOW_VERB})\s+(?:(?:it|this|{_IMAGE})\s+)?(?:in\s+)?(?:(?:closer|tighter|tightly|tight|close|closely|"
+    rf"as\s+(?:close|tight(?:ly)?)\s+as\s+(?:possible|you\s+can|it\s+can\s+be))\s+)?"
     rf"(?:(?:in\s+)?(?:on|to|around|onto|into)|in\s+on)\s+(?:just\s+|only\s+)?(?P<x>.+?)"
     rf"(?:\s+(?:more|closely|tightly|only|a\s+bit|a\s+little|please))*\s*$|"
     rf"^(?:crop|cut)\s+(?:out|away|off)?\s*(?:everything|all|the\s+rest)\s+(?:but|except(?:\s+for)?|apart from|other than|"

@@ -413,7 +413,8 @@ def _geometry(clause: str) -> Edit | None:
     if re.match(rf"^(?:flip|mirror)(?:\s+{whole})?\b", clause):
         vertical = re.search(r"\bvertical\w*|\bupside[- ]down\b|\btop to bottom\b", clause)
         return Edit("look", None, ops=(_op("FLIP", direction="vertical" if vertical else "horizontal"),), text=clause)
-    m = re.match(rf"^(?:rotate|turn|spin)(?:\s+{whole})?(?P<how>\s+.*)?$", clause)
+    m = re.match(rf"^(?:rotate|turn|spin)(?:\s+{whole})?(?P<how>\s+.*)?$",
+                 _DEGREE_WORDS.sub(lambda w: _DEGREES[re.sub(r"[\s-]+(?:and\s+)?", " ", w.group(1))], clause))
     if m and not re.match(r"^rotate\b", clause) and m.group("how") is not None and not re.match(
             r"\s+(?:by\b|through\b|\d|clockwise|counter|anti|upside|sideways|a quarter|half|ninety|to the (?:left|right)\b|"
             r"(?:left|right)\b)", m.group("how")):
@@ -440,6 +441,14 @@ def _geometry(clause: str) -> Edit | None:
     if _STRAIGHTEN.match(clause):
         return Edit("look", None, ops=(_op("STRAIGHTEN"),), text=clause)
     return None
+
+
+# Angles said in words ("ninety degrees", "one hundred and eighty degrees"): the ones people turn pictures by.
+_DEGREES = {"five": "5", "ten": "10", "fifteen": "15", "twenty": "20", "thirty": "30", "forty five": "45", "sixty": "60",
+            "ninety": "90", "one hundred eighty": "180", "a hundred eighty": "180", "hundred eighty": "180",
+            "two hundred seventy": "270"}
+_DEGREE_WORDS = re.compile(r"\b((?:(?:one|a)\s+)?hundred(?:\s+and)?\s+eighty|two\s+hundred(?:\s+and)?\s+seventy|forty[\s-]five|"
+                           r"ninety|sixty|thirty|twenty|fifteen|ten|five)(?=\s*(?:°|deg))")
 
 
 # Plain borders cropped away: "trim the white space around the logo", "crop out the black edge", "remove the
