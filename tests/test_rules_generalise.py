@@ -1554,3 +1554,12 @@ def test_angles_in_words_and_crops_as_close_as_possible():
         assert steps(text) == [("ROTATE", {"image": "init[image]", "angle": angle})], text
     for text in ("crop as close as possible to the product", "crop close to the product"):
         assert steps(text)[0] == ("RES", {"image": "init[image]", "prompt": "product"}) and models(text)[-1] == "CROP-TO"
+
+
+def test_soft_light_is_gentler_shadows_and_warm_light_on_a_part_is_its_temperature():
+    for text in ("soften the lighting", "make the lighting softer", "make the light less harsh", "add soft lighting"):
+        assert steps(text) == [("SHADOWS-HIGHLIGHTS", {"image": "init[image]", "shadows": 0.3, "highlights": -0.3})], text
+    got = steps("make the lighting warmer on her face")
+    assert got[0][0] == "TEMPERATURE" and got[0][1]["amount"] > 0
+    assert [i["prompt"] for m, i in got if m == "RES"] == ["face"] and got[-1][0] == "COMPOSE"  # only the face warmed
+    assert models("make the lighting cooler") == ["TEMPERATURE"]

@@ -198,6 +198,14 @@ def _change_x_to_y(c: Ctx, rest: str) -> Edit | None:
     timed = time_of_day_env(c.core, c.core) if re.search(r"\blight(?:ing)?\b|\bglow\b", c.core) else None
     if timed:
         return Edit("env", None, timed, text=c.clause)  # "change the lighting to sunset"
+    warmth = re.match(r"^(?:the\s+)?(?:lighting|light)\s+(?:(?:a bit|a little|much|slightly)\s+)?(?P<t>warmer|cooler|colder)"
+                      r"(?:\s+(?:on|of|in)\s+(?P<x>.+))?$", rest)
+    if warmth and c.verb == "make":  # "make the lighting warmer on her face": the colour temperature there
+        amount = 0.3 if warmth.group("t") == "warmer" else -0.3
+        x = warmth.group("x")
+        target = target_of(x, c.has_mask) if x else None
+        return Edit("look", None if target in (None, PRONOUN) else target, ops=(("TEMPERATURE", (("amount", amount),)),),
+                    text=c.clause)
     if BRIGHT_WORDS.search(c.core) or re.search(r"\bmake\b.*\b(?:brighter|darker|bright|dark)$", c.core):
         return bright_edit(c, bright_region(c))
     if m:  # "X from A to B"

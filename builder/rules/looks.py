@@ -212,7 +212,9 @@ _TONE: tuple[tuple[str, Any], ...] = (
     (r"\b(?:less harsh|softer|gentler) shadows?\b|\bshadows? (?:less harsh|softer|gentler)\b|\b(?:reduc|lessen|minimi[sz]|tone down|"
      r"lighten|tam)\w* (?:the )?harsh (?:shadows?|lighting|light)\b|\bsoften\w* (?:the )?(?:harsh )?"
      r"shadows?\b|\b(?:even\w*(?: out)?|balanc\w*) (?:the )?(?:lighting|light|exposure)\b|\b(?:lighting|light|exposure) "
-     r"(?:more )?(?:even|evener|balanced|better|nicer)\b|\b(?:better|nicer|improved?|fix) (?:the )?lighting\b",
+     r"(?:more )?(?:even|evener|balanced|better|nicer)\b|\b(?:better|nicer|improved?|fix) (?:the )?lighting\b|"
+     r"\b(?:soften\w*|diffus\w*) (?:the )?(?:harsh )?(?:lighting|light)\b|\b(?:soft(?:er)?|gentler|diffused|less harsh) "
+     r"(?:lighting|light)\b|\b(?:lighting|light) (?:(?:a bit|a little|much|slightly) )?(?:softer|gentler|less harsh|more diffused)\b",
      lambda s: [_op("SHADOWS-HIGHLIGHTS", shadows=s(0.3), highlights=-s(0.3))]),
     # tones named by their part of the range: "deep blacks", "gentle shadows", "balanced whites", "bright highlights"
     (r"\b(?:deep(?:er)?|rich(?:er)?|inky|crushed|true|dense|strong(?:er)?|dark(?:er)?|dramatic)\s+(?:blacks|shadows)\b",
