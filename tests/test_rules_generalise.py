@@ -1563,3 +1563,16 @@ def test_soft_light_is_gentler_shadows_and_warm_light_on_a_part_is_its_temperatu
     assert got[0][0] == "TEMPERATURE" and got[0][1]["amount"] > 0
     assert [i["prompt"] for m, i in got if m == "RES"] == ["face"] and got[-1][0] == "COMPOSE"  # only the face warmed
     assert models("make the lighting cooler") == ["TEMPERATURE"]
+
+
+def test_what_someone_wears_tells_them_apart_and_a_can_is_a_thing():
+    assert steps("remove the guy in the red shirt on the left")[0][1]["prompt"] == "left guy in red shirt"
+    assert steps("remove the man wearing sunglasses")[0][1]["prompt"] == "man in sunglasses"
+    assert steps("remove the man in the picture")[0][1]["prompt"] == "man"  # the picture is where, not what he wears
+    assert steps("remove the trash can")[0][1]["prompt"] == "trash can"
+    assert steps("remove the watering can on the left")[0][1]["prompt"] == "left watering can"
+
+
+def test_the_picture_named_by_its_time_or_season_is_the_whole_image():
+    assert steps("turn the daytime photo into night") == [("FLUX-ENV", {"image": "init[image]", "prompt": "at night"})]
+    assert models("change the summer photo to winter") == ["FLUX-ENV"]

@@ -92,7 +92,8 @@ def _resolve_pronouns(edits: list[Edit], has_mask: bool, mentioned: str | None =
 
 
 # Words no object's name holds: a target with one of them is a misread clause.
-_NOT_AN_OBJECT = re.compile(r"\b(?:you|i|we|is|are|was|were|am|can|could|would|should|do|does|did|how|why|when|what|if|"
+_NOT_AN_OBJECT = re.compile(r"\b(?:you|i|we|is|are|was|were|am|(?<!trash )(?<!garbage )(?<!watering )(?<!tin )(?<!soda )"
+                            r"(?<!beer )(?<!paint )(?<!spray )(?<!oil )(?<!waste )(?<!the )(?<!a )can|could|would|should|do|does|did|how|why|when|what|if|"
                             r"because|using|whether|cannot|can't|don't|doesn't|please|thanks)\b|"
                             r"\s+and\s+(?:cover|fill|replace|patch)\s+(?:it|them|that|the\s+(?:gap|hole|area|spot))\b")
 

@@ -76,6 +76,13 @@ def noun_phrase(text: str) -> str:
     return _noun_phrase(text)
 
 
+# What someone wears or carries tells them apart: "the guy in the red shirt on the left" -> "left guy in red shirt".
+_WORN = re.compile(r"^\s(?P<w>in|wearing|dressed in|with)\s+(?:an?\s+|the\s+|his\s+|her\s+|their\s+)?(?P<g>(?:[\w-]+\s+){0,2}?"
+                   r"(?:suit|tuxedo|dress|gown|shirt|t-shirt|tee|hoodie|jacket|coat|sweater|jumper|uniform|costume|outfit|"
+                   r"robe|jeans|trousers|pants|skirt|swimsuit|blazer|cardigan|vest|blouse|shorts|hat|cap|beanie|helmet|"
+                   r"scarf|glasses|sunglasses|backpack|umbrella|mask|tie|bow tie|apron)s?)\b(?P<rest>.*)$")
+
+
 def _noun_phrase(text: str) -> str:
     """The short noun phrase RES needs: "the red trolley (marked "77") in the foreground" -> "red trolley";
     "the person on the left side of the image" -> "left person" (the offline RES reads positions)."""
@@ -88,6 +95,11 @@ def _noun_phrase(text: str) -> str:
     stop = _NP_STOP.search(t)
     if stop:
         tail = t[stop.start():]
+        worn = _WORN.match(tail)
+        if worn and all(w in RCM_CORE or w in DESCRIPTOR_FILLERS for w in worn.group("g").split()[:-1]):
+            who = _noun_phrase(t[:stop.start()] + worn.group("rest"))
+            if who:
+                return f"{who} {'with' if worn.group('w') == 'with' else 'in'} {worn.group('g')}"
         related = _relation(t[:stop.start()], tail)
         if related:
             return related
@@ -140,7 +152,9 @@ _QUOTED_TEXT = re.compile(r"(?:(?:the|this|that)\s+)?(?:(?:text|word|words|phras
 # "the attached image", "the edited version".
 _STATE_OF_PICTURE = re.compile(r"^(?:(?:old|new|original|current|final|scanned|edited|cartooni[sz]ed|attached|uploaded|above|"
                                r"following|generated|resulting|input|output|processed|blurry|blurred|noisy|faded|damaged|"
-                               r"grainy|dark|underexposed|overexposed)\s+)+(?:image|photo|picture|pic|shot|photograph|scan|"
+                               r"grainy|dark|underexposed|overexposed|daytime|day|daylight|night|nighttime|night-time|summer|"
+                               r"winter|autumn|spring|sunny|rainy|snowy|cloudy|foggy|morning|evening|whole|entire)\s+)+"
+                               r"(?:image|photo|picture|pic|shot|photograph|scan|"
                                r"selfie|version)s?$")
 
 
