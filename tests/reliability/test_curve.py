@@ -57,14 +57,16 @@ def scenario(tmp_path_factory):
         send(alice, {"id": "p1", "type": "plan", "instruction": "make it brighter"})
         deadline = time.monotonic() + 30
         while not any(h["id"] == "p1" and h["type"] == "plan" for h in seen["alice"]):
-            assert time.monotonic() < deadline and alice.poll(1000), seen
-            seen["alice"].append(json.loads(alice.recv_multipart()[0]))
+            assert time.monotonic() < deadline, seen  # a quiet second is no failure: the Builder may still be warming up
+            if alice.poll(1000):
+                seen["alice"].append(json.loads(alice.recv_multipart()[0]))
         send(alice, {"id": "job", "type": "run", "workflow": denoise(),
                      "image": {"frame": 1, "width": SIDE, "height": SIDE, "format": "RGBA8"}},
              image(11, SIDE).tobytes())
         while not any(h["id"] == "job" and h["type"] == "progress" for h in seen["alice"]):
-            assert time.monotonic() < deadline and alice.poll(1000), seen
-            seen["alice"].append(json.loads(alice.recv_multipart()[0]))
+            assert time.monotonic() < deadline, seen  # a quiet second is no failure: the Builder may still be warming up
+            if alice.poll(1000):
+                seen["alice"].append(json.loads(alice.recv_multipart()[0]))
         bob = dealer(daemon.endpoint, server, bob_pair, SHARED_ID)
         time.sleep(0.3)  # Bob's handshake
         send(bob, {"id": "b-cancel", "type": "cancel", "target": "job"})
