@@ -559,6 +559,9 @@ class EditJob:
 
 
 _scratch: dict[tuple, Any] = {}
+# Set once Krita says it is closing: from then on no scratch document is made. A canvas change on the way out
+# schedules `warm_scratch`, and `createDocument` after Krita has torn down its colour spaces crashes it.
+_closing = False
 
 
 def scratch_document(model: str, depth: str, profile: str):
@@ -569,6 +572,8 @@ def scratch_document(model: str, depth: str, profile: str):
     1 x 1 pixels: paint layers hold pixels beyond the canvas, and only the layers are copied out."""
     from krita import Krita
 
+    if _closing:
+        raise LegoEditError("closed", "Krita is closing: no edit starts now.")
     key = (model, depth, profile)
     doc = _scratch.get(key)
     if doc is None or not document_is_open(doc):
@@ -603,6 +608,8 @@ def scratch_template(doc, count: int):
 
 def warm_scratch(doc, counts: Iterable[int] = (1, 2, 3, 4)) -> None:
     """Make the scratch document and the usual empty groups for `doc` now (an idle moment), not mid-edit."""
+    if _closing:
+        return
     try:
         for count in counts:
             scratch_template(doc, count)
@@ -617,6 +624,8 @@ def is_scratch(doc) -> bool:
 def close_scratch() -> None:
     """Close the scratch documents (when Krita is closing): Krita 5.1 crashes on quit while a document
     made by `createDocument` and never shown in a view is still open."""
+    global _closing
+    _closing = True
     scratch = list(_scratch.values())
     _scratch.clear()
     _templates.clear()
