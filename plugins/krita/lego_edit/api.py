@@ -608,8 +608,6 @@ def scratch_template(doc, count: int):
 
 def warm_scratch(doc, counts: Iterable[int] = (1, 2, 3, 4)) -> None:
     """Make the scratch document and the usual empty groups for `doc` now (an idle moment), not mid-edit."""
-    if _closing:
-        return
     try:
         for count in counts:
             scratch_template(doc, count)
